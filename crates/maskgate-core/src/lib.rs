@@ -1,0 +1,16 @@
+//! maskgate-core: the pure part of maskgate. Masks, COCO RLE, polygon rasterisation, per-pair
+//! counts and ratios, Boundary IoU, summary statistics. No I/O, no heavy dependencies; every
+//! algorithm is tested against a naive reference or the reference tool's golden vectors.
+
+pub mod boundary;
+pub mod counts;
+pub mod labelmap;
+pub mod mask;
+pub mod polygon;
+pub mod quantile;
+pub mod rle;
+
+pub use counts::{Counts, Ratios};
+pub use labelmap::LabelMap;
+pub use mask::{Mask, PixelBox};
+pub use rle::{Rle, RleError};

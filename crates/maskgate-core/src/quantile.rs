@@ -1,0 +1,66 @@
+//! Summary statistics with the conventions the reports declare.
+
+/// Percentile by linear interpolation between closest ranks (numpy's default `linear` method):
+/// position `q · (n − 1)` in the sorted values. `sorted` must be ascending and non-empty.
+pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
+    debug_assert!(!sorted.is_empty());
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let frac = pos - lo as f64;
+    // numpy's lerp form, so results match it to the last bit on typical data.
+    let (a, b) = (sorted[lo], sorted[hi]);
+    if frac >= 0.5 {
+        b - (b - a) * (1.0 - frac)
+    } else {
+        a + (b - a) * frac
+    }
+}
+
+/// Arithmetic mean summed in the given order (callers fix the order for determinism).
+pub fn mean(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.iter().sum::<f64>() / values.len() as f64)
+    }
+}
+
+/// Mean, median, p10 and p90 of a sample of values, `None` when there are none.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Summary {
+    pub mean: f64,
+    pub median: f64,
+    pub p10: f64,
+    pub p90: f64,
+}
+
+pub fn summarize(values: &[f64]) -> Option<Summary> {
+    let mean = mean(values)?;
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    Some(Summary {
+        mean,
+        median: percentile_sorted(&sorted, 0.5),
+        p10: percentile_sorted(&sorted, 0.1),
+        p90: percentile_sorted(&sorted, 0.9),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_numpy_linear() {
+        // numpy.percentile([1, 2, 3, 4], [10, 50, 90]) == [1.3, 2.5, 3.7]
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert!((percentile_sorted(&v, 0.1) - 1.3).abs() < 1e-12);
+        assert_eq!(percentile_sorted(&v, 0.5), 2.5);
+        assert!((percentile_sorted(&v, 0.9) - 3.7).abs() < 1e-12);
+        assert_eq!(percentile_sorted(&[7.0], 0.9), 7.0);
+        let s = summarize(&[0.0, 1.0, 0.5]).unwrap();
+        assert_eq!((s.mean, s.median), (0.5, 0.5));
+        assert!(summarize(&[]).is_none());
+    }
+}
