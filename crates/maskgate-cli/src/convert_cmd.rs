@@ -1,0 +1,91 @@
+//! `maskgate convert`: write any readable corpus as gold NDJSON (COCO RLE per class).
+
+use anyhow::{Context, Result};
+use clap::Args;
+use maskgate::read::{read_corpus, CorpusSpec};
+use maskgate_core::Rle;
+use serde_json::json;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+#[command(
+    about = "Convert a dataset into gold NDJSON (COCO RLE masks), e.g. to use as a prediction arm",
+    after_help = "Example:
+  maskgate convert --format fasseg --path ../shared/data/fasseg/V1 --out rough.ndjson"
+)]
+pub struct ConvertArgs {
+    /// Dataset format (fasseg, gold-ndjson).
+    #[arg(long)]
+    format: String,
+    /// Dataset root.
+    #[arg(long)]
+    path: PathBuf,
+    /// Output NDJSON file.
+    #[arg(long)]
+    out: PathBuf,
+    /// Corpus name (for sample hashes).
+    #[arg(long, default_value = "corpus")]
+    corpus: String,
+    /// Erode every class mask by N px (square): makes a "conservative annotator" arm from real labels.
+    #[arg(long, default_value_t = 0)]
+    erode: u32,
+    /// Write image paths relative to this directory (default: as read).
+    #[arg(long)]
+    relative_to: Option<PathBuf>,
+}
+
+pub fn run(a: ConvertArgs) -> Result<()> {
+    let spec = CorpusSpec {
+        name: a.corpus.clone(),
+        format: a.format.clone(),
+        path: a.path.clone(),
+        ..Default::default()
+    };
+    let corpus = read_corpus(&spec)?;
+    for p in &corpus.problems {
+        eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
+    }
+    let tmp = a.out.with_extension("ndjson.tmp");
+    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?);
+    for s in &corpus.samples {
+        let mut masks = serde_json::Map::new();
+        for (class, m) in &s.gt {
+            let mut mask = m.rasterize(None).map_err(anyhow::Error::msg)?;
+            if a.erode > 0 {
+                mask = mask.erode_square(a.erode);
+            }
+            let rle = Rle::encode(&mask);
+            masks.insert(class.clone(), json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}));
+        }
+        let image = s.image.as_ref().map(|p| match &a.relative_to {
+            Some(base) => relative(p, base),
+            None => p.display().to_string(),
+        });
+        let line = json!({
+            "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
+        });
+        serde_json::to_writer(&mut w, &line)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()?;
+    drop(w);
+    std::fs::rename(&tmp, &a.out)?;
+    eprintln!("wrote {} samples to {}", corpus.samples.len(), a.out.display());
+    Ok(())
+}
+
+/// `path` relative to `base` when both are absolute or both relative (by components).
+fn relative(path: &std::path::Path, base: &std::path::Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out.display().to_string()
+}

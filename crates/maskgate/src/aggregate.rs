@@ -1,0 +1,335 @@
+//! Stage 4, **aggregate**: per (arm, corpus, group, class) statistics of the sample scores,
+//! and per (arm, corpus, group) summaries of the per-sample means. Sequential over samples in
+//! id order, so sums never depend on thread count.
+
+use crate::model::FailReason;
+use crate::score::{SampleScore, METRICS};
+use maskgate_core::quantile::{mean, summarize};
+use maskgate_core::Counts;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// How samples are grouped besides `all`: a name (`source`, `failure_class`, ...) and the group
+/// each sample falls in.
+pub struct Grouping<'a> {
+    pub name: &'static str,
+    pub key: Box<dyn Fn(&SampleScore) -> String + Sync + 'a>,
+}
+
+impl<'a> Grouping<'a> {
+    pub fn source() -> Grouping<'a> {
+        Grouping {
+            name: "source",
+            key: Box::new(|s| s.source.clone().unwrap_or_else(|| "unspecified".into())),
+        }
+    }
+}
+
+/// One row of `metrics.csv`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricsRow {
+    pub arm: String,
+    pub corpus: String,
+    pub group_by: String,
+    pub group: String,
+    pub class: String,
+    /// Samples in scope.
+    pub n: usize,
+    /// Samples where both GT and prediction are empty (every ratio undefined).
+    pub n_empty: usize,
+    pub iou_mean: Option<f64>,
+    pub iou_median: Option<f64>,
+    pub iou_p10: Option<f64>,
+    pub iou_p90: Option<f64>,
+    /// Share of defined IoUs ≥ τ.
+    pub pass_rate: Option<f64>,
+    /// Pooled IoU from summed counts.
+    pub iou_micro: Option<f64>,
+    pub dice_mean: Option<f64>,
+    pub precision_mean: Option<f64>,
+    pub recall_mean: Option<f64>,
+    pub leakage_mean: Option<f64>,
+    pub coverage_mean: Option<f64>,
+    pub bbox_iou_mean: Option<f64>,
+    pub boundary_iou_mean: Option<f64>,
+}
+
+/// The statistic columns of [`MetricsRow`], in CSV order (after `n`, `n_empty`).
+pub const ROW_STATS: [&str; 14] = [
+    "iou_mean",
+    "iou_median",
+    "iou_p10",
+    "iou_p90",
+    "pass_rate",
+    "iou_micro",
+    "dice_mean",
+    "precision_mean",
+    "recall_mean",
+    "leakage_mean",
+    "coverage_mean",
+    "bbox_iou_mean",
+    "boundary_iou_mean",
+    "n",
+];
+
+impl MetricsRow {
+    /// The statistics in [`ROW_STATS`] order (`n` last, as a number).
+    pub fn stats(&self) -> [Option<f64>; 14] {
+        [
+            self.iou_mean,
+            self.iou_median,
+            self.iou_p10,
+            self.iou_p90,
+            self.pass_rate,
+            self.iou_micro,
+            self.dice_mean,
+            self.precision_mean,
+            self.recall_mean,
+            self.leakage_mean,
+            self.coverage_mean,
+            self.bbox_iou_mean,
+            self.boundary_iou_mean,
+            Some(self.n as f64),
+        ]
+    }
+
+    pub fn stat(&self, name: &str) -> Option<Option<f64>> {
+        ROW_STATS.iter().position(|s| *s == name).map(|i| self.stats()[i])
+    }
+}
+
+/// Per (arm, corpus, group): statistics of the per-sample means and fail-reason rates.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SummaryRow {
+    pub arm: String,
+    pub corpus: String,
+    pub group_by: String,
+    pub group: String,
+    pub n: usize,
+    /// Samples with at least one defined class IoU.
+    pub n_scored: usize,
+    pub miou_mean: Option<f64>,
+    pub miou_median: Option<f64>,
+    pub miou_p10: Option<f64>,
+    pub miou_p90: Option<f64>,
+    /// Share of scored samples whose mIoU ≥ τ.
+    pub pass_rate: Option<f64>,
+    pub leakage_mean: Option<f64>,
+    pub coverage_mean: Option<f64>,
+    pub boundary_iou_mean: Option<f64>,
+    /// Share of samples with each fail reason (every reason listed, 0 included).
+    pub fail_rates: BTreeMap<&'static str, f64>,
+}
+
+#[derive(Default)]
+struct ClassAcc {
+    n: usize,
+    n_empty: usize,
+    values: [Vec<f64>; 8],
+    counts: Counts,
+}
+
+fn pass_rate(values: &[f64], tau: f64) -> Option<f64> {
+    (!values.is_empty()).then(|| values.iter().filter(|&&v| v >= tau).count() as f64 / values.len() as f64)
+}
+
+type GroupKey = (String, String, String, String); // arm, corpus, group_by, group
+
+fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
+    let mut keys = vec![(s.arm.clone(), s.corpus.clone(), "all".to_string(), "all".to_string())];
+    for g in groupings {
+        keys.push((s.arm.clone(), s.corpus.clone(), g.name.to_string(), (g.key)(s)));
+    }
+    keys
+}
+
+/// Aggregates `scores` (sorted by arm, corpus, id) into metrics rows sorted by
+/// (arm, corpus, group_by, group, class). `group_by = "all"` rows come first per corpus.
+pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<MetricsRow> {
+    let mut acc: BTreeMap<(GroupKey, String), ClassAcc> = BTreeMap::new();
+    for s in scores {
+        for key in group_keys(s, groupings) {
+            for (class, c) in &s.classes {
+                let a = acc.entry((key.clone(), class.clone())).or_default();
+                a.n += 1;
+                a.n_empty += c.both_empty() as usize;
+                a.counts += c.counts();
+                for (i, v) in c.metric_values().into_iter().enumerate() {
+                    if let Some(v) = v {
+                        a.values[i].push(v);
+                    }
+                }
+            }
+        }
+    }
+    let mut rows: Vec<MetricsRow> = acc
+        .into_iter()
+        .map(|((k, class), a)| {
+            let iou = summarize(&a.values[0]);
+            let m = |i: usize| mean(&a.values[i]);
+            MetricsRow {
+                arm: k.0,
+                corpus: k.1,
+                group_by: k.2,
+                group: k.3,
+                class,
+                n: a.n,
+                n_empty: a.n_empty,
+                iou_mean: iou.map(|s| s.mean),
+                iou_median: iou.map(|s| s.median),
+                iou_p10: iou.map(|s| s.p10),
+                iou_p90: iou.map(|s| s.p90),
+                pass_rate: pass_rate(&a.values[0], tau),
+                iou_micro: a.counts.iou(),
+                dice_mean: m(1),
+                precision_mean: m(2),
+                recall_mean: m(3),
+                leakage_mean: m(4),
+                coverage_mean: m(5),
+                bbox_iou_mean: m(6),
+                boundary_iou_mean: m(7),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
+    rows
+}
+
+fn row_order(r: &MetricsRow) -> (&str, &str, bool, &str, &str, &str) {
+    (&r.arm, &r.corpus, r.group_by != "all", &r.group_by, &r.group, &r.class)
+}
+
+#[derive(Default)]
+struct SummaryAcc {
+    n: usize,
+    miou: Vec<f64>,
+    leakage: Vec<f64>,
+    coverage: Vec<f64>,
+    boundary: Vec<f64>,
+    fails: BTreeMap<FailReason, usize>,
+}
+
+pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<SummaryRow> {
+    let leak = METRICS.iter().position(|m| *m == "leakage").unwrap_or(4);
+    let cov = METRICS.iter().position(|m| *m == "coverage").unwrap_or(5);
+    let bnd = METRICS.iter().position(|m| *m == "boundary_iou").unwrap_or(7);
+    let mut acc: BTreeMap<GroupKey, SummaryAcc> = BTreeMap::new();
+    for s in scores {
+        let miou = s.miou();
+        let (l, c, b) = (s.metric_mean(leak), s.metric_mean(cov), s.metric_mean(bnd));
+        for key in group_keys(s, groupings) {
+            let a = acc.entry(key).or_default();
+            a.n += 1;
+            a.miou.extend(miou);
+            a.leakage.extend(l);
+            a.coverage.extend(c);
+            a.boundary.extend(b);
+            if let Some(f) = s.fail_reason {
+                *a.fails.entry(f).or_default() += 1;
+            }
+        }
+    }
+    let mut rows: Vec<SummaryRow> = acc
+        .into_iter()
+        .map(|(k, a)| {
+            let st = summarize(&a.miou);
+            SummaryRow {
+                arm: k.0,
+                corpus: k.1,
+                group_by: k.2,
+                group: k.3,
+                n: a.n,
+                n_scored: a.miou.len(),
+                miou_mean: st.map(|s| s.mean),
+                miou_median: st.map(|s| s.median),
+                miou_p10: st.map(|s| s.p10),
+                miou_p90: st.map(|s| s.p90),
+                pass_rate: pass_rate(&a.miou, tau),
+                leakage_mean: mean(&a.leakage),
+                coverage_mean: mean(&a.coverage),
+                boundary_iou_mean: mean(&a.boundary),
+                fail_rates: FailReason::ALL
+                    .iter()
+                    .map(|f| (f.code(), *a.fails.get(f).unwrap_or(&0) as f64 / a.n as f64))
+                    .collect(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.arm, &a.corpus, a.group_by != "all", &a.group_by, &a.group).cmp(&(
+            &b.arm,
+            &b.corpus,
+            b.group_by != "all",
+            &b.group_by,
+            &b.group,
+        ))
+    });
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::ClassScore;
+
+    fn score(id: &str, source: &str, iou_tp: &[(u64, u64, u64)]) -> SampleScore {
+        let classes = iou_tp
+            .iter()
+            .enumerate()
+            .map(|(i, &(tp, fp, fn_))| {
+                let r = Counts { tp, fp, fn_ }.ratios();
+                (
+                    format!("c{i}"),
+                    ClassScore {
+                        tp,
+                        fp,
+                        fn_,
+                        iou: r.iou,
+                        dice: r.dice,
+                        precision: r.precision,
+                        recall: r.recall,
+                        leakage: r.leakage,
+                        coverage: r.coverage,
+                        bbox_iou: None,
+                        boundary_iou: None,
+                    },
+                )
+            })
+            .collect();
+        SampleScore {
+            arm: "a".into(),
+            corpus: "k".into(),
+            id: id.into(),
+            hash: String::new(),
+            source: Some(source.into()),
+            fail_reason: None,
+            classes,
+        }
+    }
+
+    #[test]
+    fn rows_have_counts_quantiles_and_micro() {
+        let scores = vec![
+            score("1", "x", &[(1, 1, 0), (0, 0, 0)]), // c0 IoU 0.5; c1 both empty
+            score("2", "x", &[(3, 0, 1), (0, 2, 0)]), // c0 0.75; c1 GT empty → IoU 0
+            score("3", "y", &[(0, 0, 4), (0, 0, 0)]), // c0 0; c1 both empty
+        ];
+        let rows = metrics_rows(&scores, &[Grouping::source()], 0.5);
+        let all_c0 = rows.iter().find(|r| r.group == "all" && r.class == "c0").unwrap();
+        assert_eq!((all_c0.n, all_c0.n_empty), (3, 0));
+        assert_eq!(all_c0.iou_mean, Some(1.25 / 3.0));
+        assert_eq!(all_c0.iou_median, Some(0.5));
+        assert_eq!(all_c0.pass_rate, Some(2.0 / 3.0));
+        assert_eq!(all_c0.iou_micro, Some(4.0 / 10.0));
+        let all_c1 = rows.iter().find(|r| r.group == "all" && r.class == "c1").unwrap();
+        assert_eq!((all_c1.n, all_c1.n_empty), (3, 2));
+        assert_eq!(all_c1.iou_mean, Some(0.0));
+        assert_eq!(all_c1.recall_mean, None);
+        let y = rows.iter().find(|r| r.group == "y" && r.class == "c1").unwrap();
+        assert_eq!(y.iou_mean, None);
+        assert_eq!(rows[0].group_by, "all");
+        let sums = summary_rows(&scores, &[Grouping::source()], 0.5);
+        assert_eq!(sums[0].n, 3);
+        assert_eq!(sums[0].miou_mean, Some((0.5 + 0.375 + 0.0) / 3.0));
+    }
+}

@@ -1,0 +1,47 @@
+//! Typed errors of the library. Each names the file (and line) or the setting it concerns;
+//! per-sample problems are not errors but [`crate::model::FailReason`]s.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}: {message}", path.display())]
+    Input {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub fn input(path: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Error {
+        Error::Input {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+    pub fn file(path: impl Into<PathBuf>, message: impl Into<String>) -> Error {
+        Error::File {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,256 @@
+//! `report.md`: the shape of the reports maskgate replaces — run header, overall delta table,
+//! per-class side-by-side table, ranked regressions and improvements, artifacts list.
+
+use super::Exporter;
+use crate::compare::{Comparison, RankedSample};
+use crate::fmt::{delta, md, short};
+use crate::report::Report;
+use std::io::Write;
+
+pub struct ReportMarkdown;
+
+fn code(s: &str) -> String {
+    // Inline code cannot hold a backtick; fall back to escaped text.
+    if s.contains('`') || s.contains('\n') || s.contains('|') {
+        md(s)
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn fail(f: Option<crate::model::FailReason>) -> &'static str {
+    f.map(|f| f.code()).unwrap_or("-")
+}
+
+fn table(out: &mut dyn Write, header: &[String], align_right_from: usize, rows: &[Vec<String>]) -> std::io::Result<()> {
+    writeln!(out, "| {} |", header.join(" | "))?;
+    let aligns: Vec<&str> = (0..header.len()).map(|i| if i >= align_right_from { "---:" } else { "---" }).collect();
+    writeln!(out, "|{}|", aligns.join("|"))?;
+    for r in rows {
+        writeln!(out, "| {} |", r.join(" | "))?;
+    }
+    writeln!(out)
+}
+
+fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()> {
+    let base = &r.settings.baseline;
+    let others: Vec<&String> = r.arms.iter().filter(|a| *a != base).collect();
+    let mut header = vec!["metric".to_string(), format!("{} (baseline)", md(base))];
+    for a in &others {
+        header.push(md(a));
+        header.push(format!("Δ {}", md(a)));
+    }
+    let get = |arm: &str| r.summary(arm, corpus, "all", "all");
+    let Some(b) = get(base) else { return Ok(()) };
+    type Stat = fn(&crate::aggregate::SummaryRow) -> Option<f64>;
+    let stats: [(&str, Stat); 9] = [
+        ("samples", |s| Some(s.n as f64)),
+        ("mIoU mean (per sample)", |s| s.miou_mean),
+        ("mIoU median", |s| s.miou_median),
+        ("mIoU p10", |s| s.miou_p10),
+        ("mIoU p90", |s| s.miou_p90),
+        ("pass rate (mIoU ≥ τ)", |s| s.pass_rate),
+        ("leakage mean", |s| s.leakage_mean),
+        ("coverage mean", |s| s.coverage_mean),
+        ("boundary IoU mean", |s| s.boundary_iou_mean),
+    ];
+    let mut rows = Vec::new();
+    for (name, f) in stats {
+        let mut row = vec![name.to_string(), short(f(b))];
+        for a in &others {
+            let v = get(a).and_then(f);
+            row.push(short(v));
+            row.push(if name == "samples" { String::new() } else { delta(v.zip(f(b)).map(|(x, y)| x - y)) });
+        }
+        rows.push(row);
+    }
+    for (code_name, &base_rate) in &b.fail_rates {
+        let any = base_rate > 0.0
+            || others.iter().any(|a| get(a).and_then(|s| s.fail_rates.get(code_name)).is_some_and(|&v| v > 0.0));
+        if !any {
+            continue;
+        }
+        let mut row = vec![format!("{code_name} rate"), short(Some(base_rate))];
+        for a in &others {
+            let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
+            row.push(short(v));
+            row.push(delta(v.map(|x| x - base_rate)));
+        }
+        rows.push(row);
+    }
+    writeln!(out, "### Overall ({} vs baseline)\n", if others.len() == 1 { "arm" } else { "arms" })?;
+    table(out, &header, 1, &rows)
+}
+
+fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result<()> {
+    let (base, arm) = (&c.baseline, &c.arm);
+    let stats = [("IoU", "iou_mean"), ("leakage", "leakage_mean"), ("coverage", "coverage_mean"), ("boundary IoU", "boundary_iou_mean")];
+    let mut header = vec!["class".to_string(), "n".to_string()];
+    for (label, _) in stats {
+        header.push(format!("{label} {}", md(base)));
+        header.push(format!("{label} {}", md(arm)));
+        header.push(format!("Δ {label}"));
+    }
+    let classes: Vec<&String> = r.corpora.iter().filter(|k| k.name == c.corpus).flat_map(|k| &k.classes).collect();
+    let mut rows = Vec::new();
+    for class in classes {
+        let (Some(b), Some(a)) = (
+            r.row(base, &c.corpus, "all", "all", class),
+            r.row(arm, &c.corpus, "all", "all", class),
+        ) else {
+            continue;
+        };
+        let mut row = vec![md(class), a.n.to_string()];
+        for (_, stat) in stats {
+            let (vb, va) = (b.stat(stat).flatten(), a.stat(stat).flatten());
+            row.push(short(vb));
+            row.push(short(va));
+            row.push(delta(va.zip(vb).map(|(x, y)| x - y)));
+        }
+        rows.push(row);
+    }
+    writeln!(out, "### Per class: {} vs {}\n", md(arm), md(base))?;
+    table(out, &header, 1, &rows)
+}
+
+fn by_group(out: &mut dyn Write, r: &Report, c: &Comparison, group_by: &str) -> std::io::Result<()> {
+    let groups: Vec<&String> = r
+        .summaries
+        .iter()
+        .filter(|s| s.arm == c.baseline && s.corpus == c.corpus && s.group_by == group_by)
+        .map(|s| &s.group)
+        .collect();
+    if groups.len() < 2 {
+        return Ok(());
+    }
+    let header: Vec<String> = [
+        group_by.to_string(),
+        "n".into(),
+        format!("mIoU {}", md(&c.baseline)),
+        format!("mIoU {}", md(&c.arm)),
+        "Δ mIoU".into(),
+        format!("pass rate {}", md(&c.baseline)),
+        format!("pass rate {}", md(&c.arm)),
+        "Δ pass rate".into(),
+    ]
+    .into();
+    let mut rows = Vec::new();
+    for g in groups {
+        let b = r.summary(&c.baseline, &c.corpus, group_by, g);
+        let a = r.summary(&c.arm, &c.corpus, group_by, g);
+        let (bm, am) = (b.and_then(|s| s.miou_mean), a.and_then(|s| s.miou_mean));
+        let (bp, ap) = (b.and_then(|s| s.pass_rate), a.and_then(|s| s.pass_rate));
+        rows.push(vec![
+            md(g),
+            a.map(|s| s.n.to_string()).unwrap_or_default(),
+            short(bm),
+            short(am),
+            delta(am.zip(bm).map(|(x, y)| x - y)),
+            short(bp),
+            short(ap),
+            delta(ap.zip(bp).map(|(x, y)| x - y)),
+        ]);
+    }
+    writeln!(out, "### By {}: {} vs {}\n", md(group_by), md(&c.arm), md(&c.baseline))?;
+    table(out, &header, 1, &rows)
+}
+
+fn ranked(out: &mut dyn Write, title: &str, c: &Comparison, list: &[RankedSample]) -> std::io::Result<()> {
+    writeln!(out, "### {title}: {} vs {} (top {})\n", md(&c.arm), md(&c.baseline), list.len())?;
+    if list.is_empty() {
+        return writeln!(out, "None.\n");
+    }
+    let header: Vec<String> = [
+        "rank", "source", "sample_hash", "id", "mIoU base", "mIoU arm", "Δ mIoU", "Δ leakage", "Δ coverage",
+        "Δ boundary IoU", "fail_reason_base", "fail_reason_arm", "gt_pixels", "pred_pixels_base", "pred_pixels_arm",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            let d = |k: &str| delta(s.deltas.get(k).copied().flatten());
+            vec![
+                s.rank.to_string(),
+                md(s.source.as_deref().unwrap_or("-")),
+                format!("`{}`", s.hash),
+                md(&s.id),
+                short(Some(s.miou_baseline)),
+                short(Some(s.miou_arm)),
+                delta(Some(s.miou_arm - s.miou_baseline)),
+                d("leakage"),
+                d("coverage"),
+                d("boundary_iou"),
+                fail(s.fail_reason_baseline).into(),
+                fail(s.fail_reason_arm).into(),
+                s.gt_pixels.to_string(),
+                s.pred_pixels_baseline.to_string(),
+                s.pred_pixels_arm.to_string(),
+            ]
+        })
+        .collect();
+    table(out, &header, 4, &rows)
+}
+
+impl Exporter for ReportMarkdown {
+    fn file_name(&self) -> &'static str {
+        "report.md"
+    }
+
+    fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let s = &r.settings;
+        writeln!(out, "# maskgate report\n")?;
+        writeln!(out, "- run_id: {}", code(&r.run.run_id))?;
+        writeln!(out, "- generated_at: {}", code(&r.run.generated_at))?;
+        writeln!(out, "- tool: {} {}", r.tool.name, r.tool.version)?;
+        writeln!(out, "- baseline: {}", code(&s.baseline))?;
+        writeln!(out, "- arms: {}", r.arms.iter().map(|a| code(a)).collect::<Vec<_>>().join(", "))?;
+        for f in &r.run.inputs {
+            writeln!(out, "- {}: {} (sha256 {})", md(&f.role), code(&f.path), code(&f.sha256[..16.min(f.sha256.len())]))?;
+        }
+        writeln!(out, "- pass_iou (τ): {}", crate::fmt::num(s.pass_iou))?;
+        writeln!(out, "- grid: {}", s.grid.map(|g| format!("{g}×{g} ({})", s.grid_resampling)).unwrap_or_else(|| "none (native size)".into()))?;
+        writeln!(out, "- primary metric: {}", s.primary_metric)?;
+        writeln!(out, "- boundary IoU width: {}% of the image diagonal (min 1 px)", crate::fmt::num(s.boundary_dilation_ratio * 100.0))?;
+        writeln!(out, "- empty-mask policy: {}", s.empty_policy)?;
+        writeln!(out, "- percentiles: {}\n", s.percentile_method)?;
+
+        for corpus in &r.corpora {
+            writeln!(out, "## Corpus {} ({} samples, format {})\n", code(&corpus.name), corpus.samples, md(&corpus.format))?;
+            overall(out, r, &corpus.name)?;
+            for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
+                per_class(out, r, c)?;
+                by_group(out, r, c, "source")?;
+                let p = &c.paired;
+                writeln!(
+                    out,
+                    "Paired per-sample mIoU, {} − {}: mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged.\n",
+                    md(&c.arm), md(&c.baseline), delta(p.mean_delta), p.n, p.n_improved, p.n_regressed, p.n_unchanged
+                )?;
+                ranked(out, "Top regressions", c, &c.regressions)?;
+                ranked(out, "Top improvements", c, &c.improvements)?;
+            }
+            if !corpus.problems.is_empty() {
+                writeln!(out, "### Input problems ({})\n", corpus.problems.len())?;
+                let rows: Vec<Vec<String>> = corpus.problems.iter().map(|p| vec![md(&p.sample), md(&p.kind), md(&p.message)]).collect();
+                table(out, &["sample".into(), "kind".into(), "message".into()], 3, &rows)?;
+            }
+        }
+        let unmatched: Vec<_> = r.unmatched_predictions.iter().filter(|(_, v)| !v.is_empty()).collect();
+        if !unmatched.is_empty() {
+            writeln!(out, "## Predictions without gold (not scored)\n")?;
+            for (arm, ids) in unmatched {
+                let shown: Vec<String> = ids.iter().take(20).map(|i| md(i)).collect();
+                let more = if ids.len() > 20 { format!(" … and {} more", ids.len() - 20) } else { String::new() };
+                writeln!(out, "- {}: {} ids: {}{more}", code(arm), ids.len(), shown.join(", "))?;
+            }
+            writeln!(out)?;
+        }
+        writeln!(out, "## Artifacts\n")?;
+        for e in super::exporters() {
+            writeln!(out, "- {}: `{}`", e.file_name().split('.').next_back().unwrap_or(""), e.file_name())?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,162 @@
+//! The types that cross stage seams: samples from readers, predictions from arms, fail reasons.
+
+use maskgate_core::polygon::{rasterize_polygons, PolygonError};
+use maskgate_core::{Mask, Rle};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One class's mask as stored: an RLE, polygons in pixel coordinates, or a decoded mask.
+#[derive(Clone, Debug)]
+pub enum MaskData {
+    Rle(Rle),
+    Polygons {
+        h: u32,
+        w: u32,
+        rings: Vec<Vec<f64>>,
+    },
+    Mask(Mask),
+}
+
+impl MaskData {
+    /// (height, width) of the canvas this mask lives on.
+    pub fn size(&self) -> (u32, u32) {
+        match self {
+            MaskData::Rle(r) => (r.h, r.w),
+            MaskData::Polygons { h, w, .. } => (*h, *w),
+            MaskData::Mask(m) => (m.height(), m.width()),
+        }
+    }
+
+    /// The mask on its own canvas, or on an `n × n` grid: raster masks are resampled with
+    /// nearest neighbour, polygons are scaled and rasterised on the grid directly.
+    pub fn rasterize(&self, grid: Option<u32>) -> Result<Mask, String> {
+        let (h, w) = self.size();
+        match (self, grid) {
+            (MaskData::Polygons { rings, .. }, Some(n)) => {
+                let (sx, sy) = (n as f64 / w as f64, n as f64 / h as f64);
+                let scaled: Vec<Vec<f64>> = rings
+                    .iter()
+                    .map(|r| {
+                        r.chunks(2)
+                            .flat_map(|p| [p[0] * sx, p.get(1).copied().unwrap_or(f64::NAN) * sy])
+                            .collect()
+                    })
+                    .collect();
+                polygons_to_mask(&scaled, n, n)
+            }
+            (MaskData::Polygons { rings, .. }, None) => polygons_to_mask(rings, h, w),
+            (MaskData::Rle(r), g) => {
+                let m = r.decode().map_err(|e| e.to_string())?;
+                Ok(resample(m, g))
+            }
+            (MaskData::Mask(m), g) => Ok(resample(m.clone(), g)),
+        }
+    }
+}
+
+fn resample(m: Mask, grid: Option<u32>) -> Mask {
+    match grid {
+        Some(n) => m.resize_nearest(n, n),
+        None => m,
+    }
+}
+
+fn polygons_to_mask(rings: &[Vec<f64>], h: u32, w: u32) -> Result<Mask, String> {
+    let rle = rasterize_polygons(rings, h, w).map_err(|e: PolygonError| e.to_string())?;
+    rle.decode().map_err(|e| e.to_string())
+}
+
+pub type ClassMasks = BTreeMap<String, MaskData>;
+
+/// A labelled sample as a reader delivers it.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub id: String,
+    /// Stable 20-hex hash of (corpus name, id), see [`sample_hash`].
+    pub hash: String,
+    pub source: Option<String>,
+    pub image: Option<PathBuf>,
+    /// (height, width)
+    pub size: (u32, u32),
+    pub gt: ClassMasks,
+    pub notes: Option<String>,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// First 20 hex digits of sha256(corpus name, NUL, dataset-relative id): the same on every
+/// machine, and different for the same id in two corpora.
+pub fn sample_hash(corpus: &str, id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(corpus.as_bytes());
+    h.update([0u8]);
+    h.update(id.as_bytes());
+    let digest = h.finalize();
+    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a sample's prediction could not be scored as given. The sample is still scored
+/// (missing parts count as empty predictions), so a failure lowers the metrics honestly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FailReason {
+    /// No prediction for this sample: every class is scored as an empty prediction.
+    PredMissing,
+    /// Prediction and ground truth sizes differ (and no grid was set): scored as empty.
+    SizeMismatch,
+    /// A predicted mask could not be decoded: that class is scored as empty.
+    PredMaskInvalid,
+    /// The prediction lacks some ground-truth classes: those are scored as empty.
+    PredClassesMissing,
+    /// A ground-truth mask could not be rasterised: that class is scored against an empty GT.
+    GtMaskInvalid,
+}
+
+impl FailReason {
+    pub const ALL: [FailReason; 5] = [
+        FailReason::PredMissing,
+        FailReason::SizeMismatch,
+        FailReason::PredMaskInvalid,
+        FailReason::PredClassesMissing,
+        FailReason::GtMaskInvalid,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            FailReason::PredMissing => "PRED_MISSING",
+            FailReason::SizeMismatch => "SIZE_MISMATCH",
+            FailReason::PredMaskInvalid => "PRED_MASK_INVALID",
+            FailReason::PredClassesMissing => "PRED_CLASSES_MISSING",
+            FailReason::GtMaskInvalid => "GT_MASK_INVALID",
+        }
+    }
+}
+
+/// An arm's output for one sample.
+#[derive(Clone, Debug, Default)]
+pub struct Prediction {
+    pub masks: ClassMasks,
+    /// (height, width) the prediction declares, if any.
+    pub size: Option<(u32, u32)>,
+    /// A failure the arm already knows of (nothing predicted, an undecodable mask).
+    pub fail: Option<FailReason>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_stable_and_corpus_scoped() {
+        let a = sample_hash("fasseg", "Test/1");
+        assert_eq!(a.len(), 20);
+        assert_eq!(a, sample_hash("fasseg", "Test/1"));
+        assert_ne!(a, sample_hash("lapa", "Test/1"));
+        // Pinned so a change of the hashing scheme is a deliberate, visible break.
+        assert_eq!(sample_hash("c", "x"), {
+            let d = Sha256::digest(b"c\0x");
+            d[..10].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        });
+    }
+}

@@ -1,0 +1,213 @@
+//! `fasseg`: FASSEG frontal01/02 (V1, V2) and multipose01 (V3) as in the GitHub repository:
+//! `<split>_RGB/[<pose>/]<name>.bmp` paired with `<split>_Labels/...` (V3: `_labels`), colour
+//! labels mapped to the nearest of the six palette colours (2–3% of pixels are near-colours).
+
+use super::{Corpus, CorpusReader, CorpusSpec, Problem};
+use crate::error::{Error, Result};
+use crate::model::{sample_hash, MaskData, Sample};
+use maskgate_core::LabelMap;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The FASSEG palette (RGB), in label-index order.
+pub const PALETTE: [(&str, [u8; 3]); 6] = [
+    ("background", [255, 0, 0]),
+    ("hair", [127, 0, 0]),
+    ("skin", [255, 255, 0]),
+    ("eyes", [0, 0, 255]),
+    ("nose", [0, 255, 255]),
+    ("mouth", [0, 255, 0]),
+];
+
+/// A pixel farther than this (squared RGB distance) from every palette colour is "unknown";
+/// it is still mapped to the nearest colour, and the share of such pixels is reported.
+pub const UNKNOWN_COLOUR_DIST2: u32 = 3 * 48 * 48;
+
+pub struct Fasseg;
+
+/// Index of the nearest palette colour (ties go to the earlier index) and its squared distance.
+pub fn nearest_palette(rgb: [u8; 3]) -> (u8, u32) {
+    let mut best = (0u8, u32::MAX);
+    for (i, (_, c)) in PALETTE.iter().enumerate() {
+        let d: u32 = (0..3).map(|k| (rgb[k] as i32 - c[k] as i32).pow(2) as u32).sum();
+        if d < best.1 {
+            best = (i as u8, d);
+        }
+    }
+    best
+}
+
+/// A decoded FASSEG label: indices into [`PALETTE`] and the share of unknown colours.
+pub struct DecodedLabel {
+    pub labels: LabelMap,
+    pub unknown_share: f64,
+}
+
+pub fn decode_label(path: &Path) -> std::result::Result<DecodedLabel, String> {
+    let img = image::open(path).map_err(|e| e.to_string())?.to_rgb8();
+    let (w, h) = img.dimensions();
+    let mut labels = LabelMap::new(h, w, 0);
+    let mut unknown = 0u64;
+    let mut cache: BTreeMap<[u8; 3], (u8, u32)> = BTreeMap::new();
+    for (i, px) in img.pixels().enumerate() {
+        let (idx, d) = *cache.entry(px.0).or_insert_with(|| nearest_palette(px.0));
+        labels.data[i] = idx;
+        unknown += (d > UNKNOWN_COLOUR_DIST2) as u64;
+    }
+    let total = (h as u64 * w as u64).max(1);
+    Ok(DecodedLabel {
+        labels,
+        unknown_share: unknown as f64 / total as f64,
+    })
+}
+
+fn image_dims(path: &Path) -> std::result::Result<(u32, u32), String> {
+    image::image_dimensions(path).map_err(|e| e.to_string())
+}
+
+/// (image path, label path, id) for every RGB file of the layout, sorted by id.
+fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
+    let mut out = Vec::new();
+    for split in ["Train", "Test"] {
+        let rgb = root.join(format!("{split}_RGB"));
+        if !rgb.is_dir() {
+            continue;
+        }
+        let labels = ["Labels", "labels"]
+            .iter()
+            .map(|s| root.join(format!("{split}_{s}")))
+            .find(|p| p.is_dir())
+            .unwrap_or_else(|| root.join(format!("{split}_Labels")));
+        let mut stack = vec![PathBuf::new()];
+        while let Some(rel) = stack.pop() {
+            let dir = rgb.join(&rel);
+            let entries = std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&dir, e))?;
+                let name = PathBuf::from(entry.file_name());
+                let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+                if ft.is_dir() {
+                    stack.push(rel.join(name));
+                } else if name.extension().is_some_and(|e| e.eq_ignore_ascii_case("bmp")) {
+                    let rel_file = rel.join(&name);
+                    let stem = rel.join(name.file_stem().unwrap_or_default());
+                    let id = format!("{split}/{}", stem.to_string_lossy().replace('\\', "/"));
+                    out.push((rgb.join(&rel_file), labels.join(&rel_file), id));
+                }
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::file(root, "no FASSEG layout here (expected Train_RGB/ or Test_RGB/ with .bmp files)"));
+    }
+    out.sort_by(|a, b| a.2.cmp(&b.2));
+    Ok(out)
+}
+
+/// The class map to apply: the spec's, or every native class but background.
+pub fn class_indices(spec: &CorpusSpec) -> Result<BTreeMap<String, Vec<u8>>> {
+    if spec.classes.is_empty() {
+        return Ok(PALETTE[1..]
+            .iter()
+            .enumerate()
+            .map(|(i, (n, _))| (n.to_string(), vec![i as u8 + 1]))
+            .collect());
+    }
+    spec.classes
+        .iter()
+        .map(|(class, natives)| {
+            let ids = natives
+                .iter()
+                .map(|n| {
+                    PALETTE.iter().position(|(p, _)| p == n).map(|i| i as u8).ok_or_else(|| {
+                        Error::Usage(format!(
+                            "corpus {:?}: class {class:?} maps unknown FASSEG label {n:?}",
+                            spec.name
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<u8>>>()?;
+            Ok((class.clone(), ids))
+        })
+        .collect()
+}
+
+impl CorpusReader for Fasseg {
+    fn format(&self) -> &'static str {
+        "fasseg"
+    }
+
+    fn read(&self, spec: &CorpusSpec) -> Result<Corpus> {
+        let classes = class_indices(spec)?;
+        let pairs = pairs(&spec.path)?;
+        let results: Vec<std::result::Result<Sample, Problem>> = pairs
+            .par_iter()
+            .map(|(img, lbl, id)| {
+                let problem = |kind: &str, message: String| Problem {
+                    sample: id.clone(),
+                    kind: kind.into(),
+                    message,
+                };
+                if !lbl.is_file() {
+                    return Err(problem("missing_label", format!("{} not found", lbl.display())));
+                }
+                let decoded = decode_label(lbl).map_err(|e| problem("unreadable_label", format!("{}: {e}", lbl.display())))?;
+                let (iw, ih) = image_dims(img).map_err(|e| problem("unreadable_image", format!("{}: {e}", img.display())))?;
+                let (h, w) = (decoded.labels.h, decoded.labels.w);
+                if (ih, iw) != (h, w) {
+                    return Err(problem("size_mismatch", format!("image {iw}x{ih} but label {w}x{h}")));
+                }
+                if decoded.unknown_share > 0.05 {
+                    return Err(problem(
+                        "unknown_colours",
+                        format!("{:.1}% of label pixels are far from every palette colour", decoded.unknown_share * 100.0),
+                    ));
+                }
+                let gt = classes
+                    .iter()
+                    .map(|(c, ids)| (c.clone(), MaskData::Mask(decoded.labels.mask_of(ids))))
+                    .collect();
+                Ok(Sample {
+                    hash: sample_hash(&spec.name, id),
+                    id: id.clone(),
+                    source: Some("fasseg".into()),
+                    image: Some(img.clone()),
+                    size: (h, w),
+                    gt,
+                    notes: None,
+                    meta: Default::default(),
+                })
+            })
+            .collect();
+        let mut samples = Vec::new();
+        let mut problems = Vec::new();
+        for r in results {
+            match r {
+                Ok(s) => samples.push(s),
+                Err(p) => problems.push(p),
+            }
+        }
+        Ok(Corpus {
+            name: spec.name.clone(),
+            format: self.format(),
+            classes: classes.keys().cloned().collect(),
+            samples,
+            problems,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_colours_map_to_nearest() {
+        assert_eq!(nearest_palette([255, 0, 0]).0, 0);
+        assert_eq!(nearest_palette([125, 1, 1]).0, 1);
+        assert_eq!(nearest_palette([255, 255, 1]).0, 2);
+        assert_eq!(nearest_palette([0, 0, 0]).0, 1); // (127,0,0) is nearest to black
+        assert!(nearest_palette([128, 128, 128]).1 > UNKNOWN_COLOUR_DIST2);
+    }
+}

@@ -1,0 +1,139 @@
+//! The NDJSON line shape shared by gold labels and prediction dumps:
+//! `{"id", "source"?, "image"?, "size"?: [H, W], "masks": {"<class>": <mask>}, "notes"?, "meta"?}`
+//! where `<mask>` is COCO RLE (`{"size", "counts"}`, counts compressed or a list) or
+//! `{"polygons": [[x1, y1, ...], ...]}`.
+
+use crate::error::{Error, Result};
+use crate::model::MaskData;
+use maskgate_core::Rle;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::Path;
+
+/// One parsed line. Masks that fail to parse are kept as errors so a caller can decide whether
+/// a bad mask is fatal (gold) or a per-sample fail reason (predictions).
+#[derive(Debug)]
+pub struct Line {
+    pub line_no: usize,
+    pub id: String,
+    pub source: Option<String>,
+    pub image: Option<String>,
+    pub size: Option<(u32, u32)>,
+    pub masks: BTreeMap<String, std::result::Result<MaskData, String>>,
+    pub notes: Option<String>,
+    pub meta: Map<String, Value>,
+}
+
+fn parse_size(v: &Value) -> std::result::Result<(u32, u32), String> {
+    let a = v.as_array().filter(|a| a.len() == 2);
+    let dims = a.and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)));
+    match dims {
+        Some((h, w)) if h > 0 && w > 0 && h <= 1 << 16 && w <= 1 << 16 => Ok((h as u32, w as u32)),
+        _ => Err(format!("\"size\" must be [H, W] with 1 ≤ H, W ≤ 65536, got {v}")),
+    }
+}
+
+/// Parses one mask object; `line_size` supplies the canvas of polygon masks.
+pub fn parse_mask(v: &Value, line_size: Option<(u32, u32)>) -> std::result::Result<MaskData, String> {
+    let obj = v.as_object().ok_or("a mask must be an object")?;
+    if let Some(polys) = obj.get("polygons") {
+        let (h, w) = line_size.ok_or("a polygon mask needs the line's \"size\"")?;
+        let rings = polys
+            .as_array()
+            .ok_or("\"polygons\" must be a list of lists")?
+            .iter()
+            .map(|r| {
+                r.as_array()
+                    .ok_or("each polygon must be a list of numbers")?
+                    .iter()
+                    .map(|x| x.as_f64().ok_or("polygon coordinates must be numbers"))
+                    .collect::<std::result::Result<Vec<f64>, _>>()
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for r in &rings {
+            if r.len() % 2 != 0 || r.len() < 6 {
+                return Err(format!("a polygon needs an even number ≥ 6 of coordinates, got {}", r.len()));
+            }
+        }
+        return Ok(MaskData::Polygons { h, w, rings });
+    }
+    let (h, w) = parse_size(obj.get("size").ok_or("an RLE mask needs \"size\" (or use \"polygons\")")?)?;
+    let rle = match obj.get("counts") {
+        Some(Value::String(s)) => Rle::from_compressed(h, w, s).map_err(|e| format!("bad RLE: {e}"))?,
+        Some(Value::Array(a)) => {
+            let counts = a
+                .iter()
+                .map(|c| c.as_u64().filter(|&c| c <= u32::MAX as u64).map(|c| c as u32))
+                .collect::<Option<Vec<u32>>>()
+                .ok_or("uncompressed RLE counts must be non-negative integers")?;
+            let rle = Rle { h, w, counts };
+            rle.check_total().map_err(|e| format!("bad RLE: {e}"))?;
+            rle
+        }
+        _ => return Err("an RLE mask needs \"counts\" (string or list)".into()),
+    };
+    Ok(MaskData::Rle(rle))
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &str) -> std::result::Result<Option<String>, String> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(format!("\"{key}\" must be a string, got {v}")),
+    }
+}
+
+fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
+    let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Value::Object(obj) = v else {
+        return Err("each line must be a JSON object".into());
+    };
+    let id = match obj.get("id") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return Err("missing or empty \"id\"".into()),
+    };
+    let size = obj.get("size").map(parse_size).transpose()?;
+    let masks_obj = match obj.get("masks") {
+        Some(Value::Object(m)) => m,
+        None | Some(Value::Null) => &Map::new(),
+        Some(_) => return Err("\"masks\" must be an object of class → mask".into()),
+    };
+    let masks = masks_obj
+        .iter()
+        .map(|(k, v)| (k.clone(), parse_mask(v, size).map_err(|e| format!("class {k:?}: {e}"))))
+        .collect();
+    let meta = match obj.get("meta") {
+        Some(Value::Object(m)) => m.clone(),
+        None | Some(Value::Null) => Map::new(),
+        Some(_) => return Err("\"meta\" must be an object".into()),
+    };
+    Ok(Line {
+        line_no,
+        id,
+        source: opt_string(&obj, "source")?,
+        image: opt_string(&obj, "image")?,
+        size,
+        masks,
+        notes: opt_string(&obj, "notes")?,
+        meta,
+    })
+}
+
+/// Streams the lines of an NDJSON file to `f`, skipping blank lines. A line that is not valid
+/// JSON of the expected shape is an error naming the file and line.
+pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = std::io::BufReader::with_capacity(1 << 20, file);
+    for (i, line) in reader.lines().enumerate() {
+        let line_no = i + 1;
+        let text = line.map_err(|e| Error::input(path, line_no, e.to_string()))?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        let parsed = parse_line(&text, line_no).map_err(|m| Error::input(path, line_no, m))?;
+        f(parsed)?;
+    }
+    Ok(())
+}

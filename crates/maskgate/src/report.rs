@@ -1,0 +1,91 @@
+//! The [`Report`]: everything the exporters need, schema-versioned. Exporters never compute.
+
+use crate::aggregate::{MetricsRow, SummaryRow};
+use crate::compare::Comparison;
+use crate::read::Problem;
+use crate::score::SampleScore;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Bumped whenever a field of `report.json` changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub const EMPTY_POLICY: &str = "both empty: every ratio null (excluded from means, counted in n_empty); \
+GT empty, prediction not: IoU 0, precision 0, leakage 1, recall/coverage null; \
+GT not empty, prediction empty: IoU 0, recall/coverage 0, precision/leakage null";
+
+pub const PERCENTILE_METHOD: &str = "linear interpolation between closest ranks (numpy default)";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct InputFile {
+    pub role: String,
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunMeta {
+    pub run_id: String,
+    pub generated_at: String,
+    pub inputs: Vec<InputFile>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Settings {
+    pub baseline: String,
+    pub pass_iou: f64,
+    pub grid: Option<u32>,
+    pub top_k: usize,
+    pub boundary_dilation_ratio: f64,
+    pub grid_resampling: &'static str,
+    pub empty_policy: &'static str,
+    pub percentile_method: &'static str,
+    pub primary_metric: &'static str,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CorpusInfo {
+    pub name: String,
+    pub format: String,
+    pub classes: Vec<String>,
+    pub samples: usize,
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub run: RunMeta,
+    pub settings: Settings,
+    pub arms: Vec<String>,
+    pub corpora: Vec<CorpusInfo>,
+    /// Per arm, prediction ids that no gold sample has (reported, not scored).
+    pub unmatched_predictions: BTreeMap<String, Vec<String>>,
+    pub summaries: Vec<SummaryRow>,
+    pub metrics: Vec<MetricsRow>,
+    pub comparisons: Vec<Comparison>,
+    /// One entry per (arm, sample); written to `samples.jsonl`, not to `report.json`.
+    #[serde(skip)]
+    pub samples: Vec<SampleScore>,
+}
+
+impl Report {
+    pub fn summary(&self, arm: &str, corpus: &str, group_by: &str, group: &str) -> Option<&SummaryRow> {
+        self.summaries
+            .iter()
+            .find(|s| s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group)
+    }
+
+    pub fn row(&self, arm: &str, corpus: &str, group_by: &str, group: &str, class: &str) -> Option<&MetricsRow> {
+        self.metrics.iter().find(|r| {
+            r.arm == arm && r.corpus == corpus && r.group_by == group_by && r.group == group && r.class == class
+        })
+    }
+}

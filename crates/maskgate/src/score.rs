@@ -1,0 +1,360 @@
+//! Stage 3, **score**: per sample × class counts and metrics for every arm. Pure given the
+//! decoded masks; the GT of a sample is decoded once and shared by all arms.
+
+use crate::model::{FailReason, Prediction, Sample};
+use maskgate_core::boundary::dilation_px;
+use maskgate_core::{Counts, Mask};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreSettings {
+    /// Rasterise/resample every mask to `grid × grid` before scoring.
+    pub grid: Option<u32>,
+    /// Boundary IoU width as a share of the image diagonal (0.02 in the paper).
+    pub boundary_ratio: f64,
+}
+
+impl Default for ScoreSettings {
+    fn default() -> Self {
+        ScoreSettings {
+            grid: None,
+            boundary_ratio: 0.02,
+        }
+    }
+}
+
+/// One class of one sample for one arm: counts and every metric (`None` = undefined under the
+/// empty-mask policy).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClassScore {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    pub iou: Option<f64>,
+    pub dice: Option<f64>,
+    pub precision: Option<f64>,
+    pub recall: Option<f64>,
+    pub leakage: Option<f64>,
+    pub coverage: Option<f64>,
+    /// Secondary: IoU of the two tight boxes.
+    pub bbox_iou: Option<f64>,
+    pub boundary_iou: Option<f64>,
+}
+
+/// The per-class metrics that are averaged, in report order.
+pub const METRICS: [&str; 8] = [
+    "iou",
+    "dice",
+    "precision",
+    "recall",
+    "leakage",
+    "coverage",
+    "bbox_iou",
+    "boundary_iou",
+];
+
+impl ClassScore {
+    pub fn counts(&self) -> Counts {
+        Counts {
+            tp: self.tp,
+            fp: self.fp,
+            fn_: self.fn_,
+        }
+    }
+
+    pub fn both_empty(&self) -> bool {
+        self.counts().both_empty()
+    }
+
+    /// The metric values in [`METRICS`] order.
+    pub fn metric_values(&self) -> [Option<f64>; 8] {
+        [
+            self.iou,
+            self.dice,
+            self.precision,
+            self.recall,
+            self.leakage,
+            self.coverage,
+            self.bbox_iou,
+            self.boundary_iou,
+        ]
+    }
+}
+
+/// One line of `samples.jsonl`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SampleScore {
+    pub arm: String,
+    pub corpus: String,
+    pub id: String,
+    pub hash: String,
+    pub source: Option<String>,
+    pub fail_reason: Option<FailReason>,
+    pub classes: BTreeMap<String, ClassScore>,
+}
+
+impl SampleScore {
+    /// Mean of the sample's defined class values of metric `i` (index into [`METRICS`]).
+    pub fn metric_mean(&self, i: usize) -> Option<f64> {
+        let vals: Vec<f64> = self.classes.values().filter_map(|c| c.metric_values()[i]).collect();
+        maskgate_core::quantile::mean(&vals)
+    }
+    /// Per-sample mIoU: the mean of the sample's defined class IoUs.
+    pub fn miou(&self) -> Option<f64> {
+        self.metric_mean(0)
+    }
+    pub fn gt_pixels(&self) -> u64 {
+        self.classes.values().map(|c| c.tp + c.fn_).sum()
+    }
+    pub fn pred_pixels(&self) -> u64 {
+        self.classes.values().map(|c| c.tp + c.fp).sum()
+    }
+}
+
+fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore {
+    let counts = gt.counts_against(pred);
+    let r = counts.ratios();
+    let bbox_iou = match (gt.bbox(), pred.bbox()) {
+        (None, None) => None,
+        (Some(a), Some(b)) => Some(a.iou(&b)),
+        _ => Some(0.0),
+    };
+    let boundary_iou = if counts.both_empty() {
+        None
+    } else {
+        let c = gt_boundary.counts_against(&pred.inner_boundary(d));
+        let union = c.tp + c.fp + c.fn_;
+        Some(if union == 0 { 0.0 } else { c.tp as f64 / union as f64 })
+    };
+    ClassScore {
+        tp: counts.tp,
+        fp: counts.fp,
+        fn_: counts.fn_,
+        iou: r.iou,
+        dice: r.dice,
+        precision: r.precision,
+        recall: r.recall,
+        leakage: r.leakage,
+        coverage: r.coverage,
+        bbox_iou,
+        boundary_iou,
+    }
+}
+
+/// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is
+/// an empty GT). Returns one [`SampleScore`] per arm, in the order of `preds`.
+pub fn score_sample(
+    corpus: &str,
+    sample: &Sample,
+    classes: &[String],
+    preds: &[(&str, Prediction)],
+    settings: &ScoreSettings,
+) -> Vec<SampleScore> {
+    let (h, w) = match settings.grid {
+        Some(n) => (n, n),
+        None => sample.size,
+    };
+    let d = dilation_px(h, w, settings.boundary_ratio);
+    let mut gt_fail = None;
+    let gts: Vec<(Mask, Mask)> = classes
+        .iter()
+        .map(|c| {
+            let m = match sample.gt.get(c).map(|m| m.rasterize(settings.grid)) {
+                Some(Ok(m)) => m,
+                Some(Err(_)) => {
+                    gt_fail = Some(FailReason::GtMaskInvalid);
+                    Mask::new(h, w)
+                }
+                None => Mask::new(h, w),
+            };
+            let b = m.inner_boundary(d);
+            (m, b)
+        })
+        .collect();
+
+    preds
+        .iter()
+        .map(|(arm, pred)| {
+            let mut fails: Vec<FailReason> = gt_fail.into_iter().chain(pred.fail).collect();
+            let size_ok = settings.grid.is_some()
+                || (pred.size.is_none_or(|s| s == sample.size)
+                    && pred.masks.values().all(|m| m.size() == sample.size));
+            if !size_ok {
+                fails.push(FailReason::SizeMismatch);
+            }
+            let usable = size_ok && pred.fail != Some(FailReason::PredMissing);
+            let mut class_scores = BTreeMap::new();
+            for (c, (gt, gt_b)) in classes.iter().zip(&gts) {
+                let pm = if usable {
+                    match pred.masks.get(c) {
+                        Some(m) => m.rasterize(settings.grid).unwrap_or_else(|_| {
+                            fails.push(FailReason::PredMaskInvalid);
+                            Mask::new(h, w)
+                        }),
+                        None => {
+                            fails.push(FailReason::PredClassesMissing);
+                            Mask::new(h, w)
+                        }
+                    }
+                } else {
+                    Mask::new(h, w)
+                };
+                class_scores.insert(c.clone(), score_pair(gt, gt_b, &pm, d));
+            }
+            SampleScore {
+                arm: arm.to_string(),
+                corpus: corpus.to_string(),
+                id: sample.id.clone(),
+                hash: sample.hash.clone(),
+                source: sample.source.clone(),
+                fail_reason: fails.into_iter().min(),
+                classes: class_scores,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MaskData;
+    use maskgate_core::boundary::boundary_iou;
+    use proptest::prelude::*;
+
+    fn sample(gt: Vec<(&str, Mask)>) -> Sample {
+        let size = (gt[0].1.height(), gt[0].1.width());
+        Sample {
+            id: "s".into(),
+            hash: "h".into(),
+            source: None,
+            image: None,
+            size,
+            gt: gt.into_iter().map(|(c, m)| (c.to_string(), MaskData::Mask(m))).collect(),
+            notes: None,
+            meta: Default::default(),
+        }
+    }
+
+    fn pred(masks: Vec<(&str, Mask)>) -> Prediction {
+        Prediction {
+            masks: masks.into_iter().map(|(c, m)| (c.to_string(), MaskData::Mask(m))).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Pixel-by-pixel reference of every metric.
+    fn naive(gt: &Mask, pr: &Mask, d: u32) -> ClassScore {
+        let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
+        let (mut gb, mut pb): (Option<[u32; 4]>, Option<[u32; 4]>) = (None, None);
+        let grow = |b: &mut Option<[u32; 4]>, x: u32, y: u32| {
+            *b = Some(match *b {
+                None => [x, y, x, y],
+                Some([a, bb, c, dd]) => [a.min(x), bb.min(y), c.max(x), dd.max(y)],
+            })
+        };
+        for y in 0..gt.height() {
+            for x in 0..gt.width() {
+                let (g, p) = (gt.get(y, x), pr.get(y, x));
+                tp += (g && p) as u64;
+                fp += (!g && p) as u64;
+                fn_ += (g && !p) as u64;
+                if g {
+                    grow(&mut gb, x, y)
+                }
+                if p {
+                    grow(&mut pb, x, y)
+                }
+            }
+        }
+        let div = |a: u64, b: u64| (b > 0).then(|| a as f64 / b as f64);
+        let bbox_iou = match (gb, pb) {
+            (None, None) => None,
+            (Some(a), Some(b)) => {
+                let iw = (a[2].min(b[2]) as i64 - a[0].max(b[0]) as i64 + 1).max(0);
+                let ih = (a[3].min(b[3]) as i64 - a[1].max(b[1]) as i64 + 1).max(0);
+                let area = |r: [u32; 4]| ((r[2] - r[0] + 1) * (r[3] - r[1] + 1)) as i64;
+                let i = iw * ih;
+                Some(i as f64 / (area(a) + area(b) - i) as f64)
+            }
+            _ => Some(0.0),
+        };
+        ClassScore {
+            tp,
+            fp,
+            fn_,
+            iou: div(tp, tp + fp + fn_),
+            dice: div(2 * tp, 2 * tp + fp + fn_),
+            precision: div(tp, tp + fp),
+            recall: div(tp, tp + fn_),
+            leakage: div(fp, tp + fp),
+            coverage: div(tp, tp + fn_),
+            bbox_iou,
+            boundary_iou: if tp + fp + fn_ == 0 { None } else { Some(boundary_iou(gt, pr, d).unwrap_or(0.0)) },
+        }
+    }
+
+    fn arb_pair() -> impl Strategy<Value = (Mask, Mask)> {
+        (1u32..70, 1u32..70, any::<u64>(), 0u64..5, 0u64..5).prop_map(|(h, w, seed, dg, dp)| {
+            let mut s = seed | 1;
+            let mut next = move || {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s
+            };
+            let g = Mask::from_fn(h, w, |_, _| next() % 5 < dg);
+            let p = Mask::from_fn(h, w, |_, _| next() % 5 < dp);
+            (g, p)
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn metrics_match_naive_reference((g, p) in arb_pair()) {
+            let d = dilation_px(g.height(), g.width(), 0.02);
+            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default());
+            prop_assert_eq!(&s[0].classes["a"], &naive(&g, &p, d));
+        }
+    }
+
+    #[test]
+    fn fail_reasons() {
+        let g = Mask::from_fn(4, 4, |y, _| y < 2);
+        let s = sample(vec![("a", g.clone()), ("b", g.clone())]);
+        let classes = ["a".to_string(), "b".to_string()];
+        let st = ScoreSettings::default();
+        let missing = Prediction { fail: Some(FailReason::PredMissing), ..Default::default() };
+        let partial = pred(vec![("a", g.clone())]);
+        let wrong = pred(vec![("a", Mask::new(5, 4)), ("b", g.clone())]);
+        let out = score_sample("c", &s, &classes, &[("m", missing), ("p", partial), ("w", wrong)], &st);
+        assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
+        assert_eq!(out[0].classes["a"].iou, Some(0.0));
+        assert_eq!(out[0].classes["a"].recall, Some(0.0));
+        assert_eq!(out[0].classes["a"].precision, None);
+        assert_eq!(out[1].fail_reason, Some(FailReason::PredClassesMissing));
+        assert_eq!(out[1].classes["a"].iou, Some(1.0));
+        assert_eq!(out[1].classes["b"].iou, Some(0.0));
+        assert_eq!(out[1].miou(), Some(0.5));
+        assert_eq!(out[2].fail_reason, Some(FailReason::SizeMismatch));
+        assert_eq!(out[2].classes["b"].iou, Some(0.0));
+        // With a grid the sizes no longer need to agree.
+        let grid = ScoreSettings { grid: Some(8), ..st };
+        let wrong = pred(vec![("a", Mask::from_fn(5, 4, |y, _| y < 2)), ("b", g.clone())]);
+        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid);
+        assert_eq!(out[0].fail_reason, None);
+        assert_eq!(out[0].classes["b"].iou, Some(1.0));
+        assert_eq!(out[0].classes["b"].tp, 32);
+    }
+
+    #[test]
+    fn both_empty_is_undefined_and_excluded_from_miou() {
+        let g = Mask::from_fn(4, 4, |y, _| y < 2);
+        let s = sample(vec![("a", g.clone()), ("b", Mask::new(4, 4))]);
+        let out = score_sample("c", &s, &["a".into(), "b".into()], &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))], &ScoreSettings::default());
+        let b = &out[0].classes["b"];
+        assert!(b.metric_values().iter().all(|v| v.is_none()));
+        assert_eq!(out[0].miou(), Some(1.0));
+    }
+}
