@@ -82,7 +82,11 @@ pub fn run(a: CompareArgs) -> Result<u8> {
     if !(0.0..=1.0).contains(&a.pass_iou) {
         bail!("--pass-iou must be within [0, 1], got {}", a.pass_iou);
     }
-    let arms_spec = a.preds.iter().map(|s| parse_pred(s)).collect::<Result<Vec<_>>>()?;
+    let arms_spec = a
+        .preds
+        .iter()
+        .map(|s| parse_pred(s))
+        .collect::<Result<Vec<_>>>()?;
     let mut names = BTreeSet::new();
     for (n, _) in &arms_spec {
         if !names.insert(n.clone()) {
@@ -90,11 +94,18 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         }
     }
     if !names.contains(&a.baseline) {
-        bail!("--baseline {:?} is not one of the arms ({})", a.baseline, names.into_iter().collect::<Vec<_>>().join(", "));
+        bail!(
+            "--baseline {:?} is not one of the arms ({})",
+            a.baseline,
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        );
     }
     let pool = thread_pool(a.threads)?;
     let corpus_name = a.corpus.clone().unwrap_or_else(|| {
-        a.gold.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "gold".into())
+        a.gold
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "gold".into())
     });
     pool.install(|| {
         let spec = CorpusSpec {
@@ -106,11 +117,16 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         let corpus = read_corpus(&spec).context("reading gold labels")?;
         let files = arms_spec
             .iter()
-            .map(|(n, p)| PredictionsFile::load(n, p).with_context(|| format!("reading predictions of arm {n:?}")))
+            .map(|(n, p)| {
+                PredictionsFile::load(n, p)
+                    .with_context(|| format!("reading predictions of arm {n:?}"))
+            })
             .collect::<Result<Vec<_>>>()?;
         let gold_ids: BTreeSet<&str> = corpus.samples.iter().map(|s| s.id.as_str()).collect();
-        let unmatched: BTreeMap<String, Vec<String>> =
-            files.iter().map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids))).collect();
+        let unmatched: BTreeMap<String, Vec<String>> = files
+            .iter()
+            .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
+            .collect();
         let mut inputs = vec![InputFile {
             role: "gold".into(),
             path: a.gold.display().to_string(),
@@ -124,7 +140,10 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             });
         }
         let generated_at = a.generated_at.clone().unwrap_or_else(clock::now_rfc3339);
-        let run_id = a.run_id.clone().unwrap_or_else(|| clock::run_id_from(&generated_at));
+        let run_id = a
+            .run_id
+            .clone()
+            .unwrap_or_else(|| clock::run_id_from(&generated_at));
         let arms: Vec<&dyn Arm> = files.iter().map(|f| f as &dyn Arm).collect();
         let corpora = [corpus];
         let report = evaluate(Plan {

@@ -47,7 +47,9 @@ pub fn run(a: ConvertArgs) -> Result<()> {
         eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
     }
     let tmp = a.out.with_extension("ndjson.tmp");
-    let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?);
+    let mut w = std::io::BufWriter::new(
+        std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?,
+    );
     for s in &corpus.samples {
         let mut masks = serde_json::Map::new();
         for (class, m) in &s.gt {
@@ -56,7 +58,10 @@ pub fn run(a: ConvertArgs) -> Result<()> {
                 mask = mask.erode_square(a.erode);
             }
             let rle = Rle::encode(&mask);
-            masks.insert(class.clone(), json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}));
+            masks.insert(
+                class.clone(),
+                json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
+            );
         }
         let image = s.image.as_ref().map(|p| match &a.relative_to {
             Some(base) => relative(p, base),
@@ -71,7 +76,11 @@ pub fn run(a: ConvertArgs) -> Result<()> {
     w.flush()?;
     drop(w);
     std::fs::rename(&tmp, &a.out)?;
-    eprintln!("wrote {} samples to {}", corpus.samples.len(), a.out.display());
+    eprintln!(
+        "wrote {} samples to {}",
+        corpus.samples.len(),
+        a.out.display()
+    );
     Ok(())
 }
 

@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "maskgate", version, about = "Decide, with numbers, whether a segmentation model may replace the one in production.")]
+#[command(
+    name = "maskgate",
+    version,
+    about = "Decide, with numbers, whether a segmentation model may replace the one in production."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

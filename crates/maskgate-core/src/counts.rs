@@ -76,13 +76,23 @@ mod tests {
     fn empty_policy() {
         let both = Counts::default().ratios();
         assert_eq!(both, Ratios::default());
-        let gt_empty = Counts { tp: 0, fp: 5, fn_: 0 }.ratios();
+        let gt_empty = Counts {
+            tp: 0,
+            fp: 5,
+            fn_: 0,
+        }
+        .ratios();
         assert_eq!(gt_empty.iou, Some(0.0));
         assert_eq!(gt_empty.precision, Some(0.0));
         assert_eq!(gt_empty.leakage, Some(1.0));
         assert_eq!(gt_empty.recall, None);
         assert_eq!(gt_empty.coverage, None);
-        let pred_empty = Counts { tp: 0, fp: 0, fn_: 7 }.ratios();
+        let pred_empty = Counts {
+            tp: 0,
+            fp: 0,
+            fn_: 7,
+        }
+        .ratios();
         assert_eq!(pred_empty.iou, Some(0.0));
         assert_eq!(pred_empty.recall, Some(0.0));
         assert_eq!(pred_empty.coverage, Some(0.0));
@@ -92,7 +102,12 @@ mod tests {
 
     #[test]
     fn ratios_of_known_counts() {
-        let r = Counts { tp: 6, fp: 2, fn_: 4 }.ratios();
+        let r = Counts {
+            tp: 6,
+            fp: 2,
+            fn_: 4,
+        }
+        .ratios();
         assert_eq!(r.iou, Some(0.5));
         assert_eq!(r.dice, Some(12.0 / 18.0));
         assert_eq!(r.precision, Some(0.75));

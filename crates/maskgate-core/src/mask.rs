@@ -265,7 +265,12 @@ impl Mask {
             let y0 = fi as u32 * 64 + col[fi].trailing_zeros();
             let y1 = li as u32 * 64 + 63 - col[li].leading_zeros();
             b = Some(match b {
-                None => PixelBox { x0: x, y0, x1: x, y1 },
+                None => PixelBox {
+                    x0: x,
+                    y0,
+                    x1: x,
+                    y1,
+                },
                 Some(p) => PixelBox {
                     x0: p.x0,
                     y0: p.y0.min(y0),
@@ -475,8 +480,14 @@ mod tests {
     #[test]
     fn nearest_resample_maps_centres() {
         // 2 → 4 duplicates each pixel, 4 → 2 takes pixels 1 and 3 (centre sampling).
-        assert_eq!((0..4).map(|d| nearest_source(d, 2, 4)).collect::<Vec<_>>(), [0, 0, 1, 1]);
-        assert_eq!((0..2).map(|d| nearest_source(d, 4, 2)).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(
+            (0..4).map(|d| nearest_source(d, 2, 4)).collect::<Vec<_>>(),
+            [0, 0, 1, 1]
+        );
+        assert_eq!(
+            (0..2).map(|d| nearest_source(d, 4, 2)).collect::<Vec<_>>(),
+            [1, 3]
+        );
         let m = Mask::from_rows(&[vec![1, 0], vec![0, 1]]);
         let r = m.resize_nearest(4, 4);
         assert_eq!(r.area(), 8);

@@ -17,7 +17,7 @@ pub enum PolygonError {
 
 /// Rasterises one ring `[x1, y1, x2, y2, ...]` (pixel coordinates, vertices at pixel centres).
 pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
-    if xy.len() % 2 != 0 {
+    if !xy.len().is_multiple_of(2) {
         return Err(PolygonError::OddLength(xy.len()));
     }
     let k = xy.len() / 2;
@@ -29,8 +29,12 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
     }
     let scale = 5.0f64;
     // C's `(int)(v + .5)` truncates toward zero; `as i32` does the same (and saturates).
-    let mut x: Vec<i64> = (0..k).map(|j| (scale * xy[2 * j] + 0.5) as i32 as i64).collect();
-    let mut y: Vec<i64> = (0..k).map(|j| (scale * xy[2 * j + 1] + 0.5) as i32 as i64).collect();
+    let mut x: Vec<i64> = (0..k)
+        .map(|j| (scale * xy[2 * j] + 0.5) as i32 as i64)
+        .collect();
+    let mut y: Vec<i64> = (0..k)
+        .map(|j| (scale * xy[2 * j + 1] + 0.5) as i32 as i64)
+        .collect();
     x.push(x[0]);
     y.push(y[0]);
     let mut u: Vec<i64> = Vec::new();
@@ -47,7 +51,11 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
         if dx >= dy {
             // A repeated vertex (dx = dy = 0) divides 0 by 0 in C; its one point sits between
             // points of the same column, so it never reaches the output. Use slope 0.
-            let s = if dx == 0 { 0.0 } else { (ye - ys) as f64 / dx as f64 };
+            let s = if dx == 0 {
+                0.0
+            } else {
+                (ye - ys) as f64 / dx as f64
+            };
             for d in 0..=dx {
                 let t = if flip { dx - d } else { d };
                 u.push(t + xs);

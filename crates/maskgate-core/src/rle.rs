@@ -21,7 +21,12 @@ pub enum RleError {
     #[error("RLE count {index} is negative or too large")]
     BadCount { index: usize },
     #[error("RLE counts sum to {sum} but size {h}x{w} has {expected} pixels")]
-    WrongTotal { sum: u64, h: u32, w: u32, expected: u64 },
+    WrongTotal {
+        sum: u64,
+        h: u32,
+        w: u32,
+        expected: u64,
+    },
     #[error("RLE sizes differ: {0}x{1} vs {2}x{3}")]
     SizeMismatch(u32, u32, u32, u32),
 }
@@ -77,7 +82,12 @@ impl Rle {
 
     /// Foreground pixel count (`rleArea`): the sum of the odd-indexed counts.
     pub fn area(&self) -> u64 {
-        self.counts.iter().skip(1).step_by(2).map(|&c| c as u64).sum()
+        self.counts
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&c| c as u64)
+            .sum()
     }
 
     /// COCO `toBbox`: `[x, y, w, h]`, ported line by line, quirks included (a run that spans
@@ -107,7 +117,12 @@ impl Rle {
             ys = ys.min(y);
             ye = ye.max(y);
         }
-        [xs as f64, ys as f64, (xe - xs + 1) as f64, (ye - ys + 1) as f64]
+        [
+            xs as f64,
+            ys as f64,
+            (xe - xs + 1) as f64,
+            (ye - ys + 1) as f64,
+        ]
     }
 
     /// The compressed string form (`rleToString`): LEB128-like, 6 bits a character,

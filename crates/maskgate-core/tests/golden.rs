@@ -26,25 +26,44 @@ fn size(v: &Value) -> (u32, u32) {
 }
 
 fn u32s(v: &Value) -> Vec<u32> {
-    v.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap() as u32)
+        .collect()
 }
 
 fn rows(v: &Value) -> Vec<Vec<u8>> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u8).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap() as u8)
+                .collect()
+        })
         .collect()
 }
 
-fn rect(h: u32, w: u32, rows: std::ops::RangeInclusive<u32>, cols: std::ops::RangeInclusive<u32>) -> Mask {
+fn rect(
+    h: u32,
+    w: u32,
+    rows: std::ops::RangeInclusive<u32>,
+    cols: std::ops::RangeInclusive<u32>,
+) -> Mask {
     Mask::from_fn(h, w, |y, x| rows.contains(&y) && cols.contains(&x))
 }
 
 fn check_string_roundtrip(v: &Value, counts: &[u32]) {
     let (h, w) = size(v);
     let s = v["rle"]["counts"].as_str().unwrap();
-    let rle = Rle { h, w, counts: counts.to_vec() };
+    let rle = Rle {
+        h,
+        w,
+        counts: counts.to_vec(),
+    };
     assert_eq!(rle.to_compressed(), s);
     assert_eq!(Rle::from_compressed(h, w, s).unwrap(), rle);
 }
@@ -57,7 +76,12 @@ fn encode_and_strings() {
     let rle = Rle::encode(&mask);
     assert_eq!(rle.counts, u32s(&m1["counts"]));
     assert_eq!(rle.area(), m1["area"].as_u64().unwrap());
-    let bbox: Vec<f64> = m1["bbox"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let bbox: Vec<f64> = m1["bbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     assert_eq!(rle.bbox().to_vec(), bbox);
     check_string_roundtrip(m1, &rle.counts);
 
@@ -67,12 +91,21 @@ fn encode_and_strings() {
     }
     let (h, w) = size(&g["formula_7x9"]);
     let formula = Mask::from_fn(h, w, |y, x| (7 * x + 13 * y) % 11 < 4);
-    assert_eq!(Rle::encode(&formula).counts, u32s(&g["formula_7x9"]["counts"]));
+    assert_eq!(
+        Rle::encode(&formula).counts,
+        u32s(&g["formula_7x9"]["counts"])
+    );
     assert_eq!(Rle::encode(&Mask::new(4, 5)).to_compressed(), "d0");
-    assert_eq!(Rle::encode(&Mask::from_fn(4, 5, |_, _| true)).to_compressed(), "0d0");
+    assert_eq!(
+        Rle::encode(&Mask::from_fn(4, 5, |_, _| true)).to_compressed(),
+        "0d0"
+    );
 
     let large = Mask::from_fn(1000, 1000, |y, x| x < 300 || (y == 500 && x == 300));
-    assert_eq!(Rle::encode(&large).to_compressed(), g["large_1000x1000"]["rle"]["counts"]);
+    assert_eq!(
+        Rle::encode(&large).to_compressed(),
+        g["large_1000x1000"]["rle"]["counts"]
+    );
 
     let r = &g["rect_100x120"];
     let rect_mask = rect(100, 120, 10..=59, 20..=89);
@@ -93,13 +126,30 @@ fn polygons_rasterise_like_pycocotools() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
+            .map(|r| {
+                r.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            })
             .collect();
-        let (h, w) = (v["h"].as_u64().unwrap() as u32, v["w"].as_u64().unwrap() as u32);
+        let (h, w) = (
+            v["h"].as_u64().unwrap() as u32,
+            v["w"].as_u64().unwrap() as u32,
+        );
         let rle = rasterize_polygons(&rings, h, w).unwrap();
-        assert_eq!(rle.to_compressed(), v["rle"]["counts"].as_str().unwrap(), "{key}");
+        assert_eq!(
+            rle.to_compressed(),
+            v["rle"]["counts"].as_str().unwrap(),
+            "{key}"
+        );
         assert_eq!(rle.area(), v["area"].as_u64().unwrap(), "{key}");
-        assert_eq!(rle.decode().unwrap().to_rows(), rows(&v["decoded_rows"]), "{key}");
+        assert_eq!(
+            rle.decode().unwrap().to_rows(),
+            rows(&v["decoded_rows"]),
+            "{key}"
+        );
     }
 }
 
@@ -110,11 +160,20 @@ fn iou_and_merge_like_pycocotools() {
     let b = Rle::encode(&rect(100, 120, 30..=79, 50..=109));
     let v = &g["iou_rects"];
     assert_eq!(Rle::iou(&a, &b, false).unwrap(), v["iou"].as_f64().unwrap());
-    assert_eq!(Rle::iou(&a, &b, true).unwrap(), v["iou_crowd_b"].as_f64().unwrap());
+    assert_eq!(
+        Rle::iou(&a, &b, true).unwrap(),
+        v["iou_crowd_b"].as_f64().unwrap()
+    );
     let am = a.decode().unwrap();
     let bm = b.decode().unwrap();
-    assert_eq!(Rle::merge(&[a.clone(), b.clone()], false).unwrap(), Rle::encode(&am.union(&bm)));
-    assert_eq!(Rle::merge(&[a, b], true).unwrap(), Rle::encode(&am.intersection(&bm)));
+    assert_eq!(
+        Rle::merge(&[a.clone(), b.clone()], false).unwrap(),
+        Rle::encode(&am.union(&bm))
+    );
+    assert_eq!(
+        Rle::merge(&[a, b], true).unwrap(),
+        Rle::encode(&am.intersection(&bm))
+    );
 }
 
 #[test]
@@ -141,7 +200,10 @@ fn boundary_like_reference() {
     let bp = pr.inner_boundary(d);
     assert_eq!(bg.intersection_count(&bp), v["inter"].as_u64().unwrap());
     assert_eq!(bg.union_count(&bp), v["union"].as_u64().unwrap());
-    assert_eq!(boundary_iou(&gt, &pr, d).unwrap(), v["biou"].as_f64().unwrap());
+    assert_eq!(
+        boundary_iou(&gt, &pr, d).unwrap(),
+        v["biou"].as_f64().unwrap()
+    );
     let iou = gt.intersection_count(&pr) as f64 / gt.union_count(&pr) as f64;
     assert_eq!(iou, v["mask_iou"].as_f64().unwrap());
 }

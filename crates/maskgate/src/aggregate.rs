@@ -94,7 +94,10 @@ impl MetricsRow {
     }
 
     pub fn stat(&self, name: &str) -> Option<Option<f64>> {
-        ROW_STATS.iter().position(|s| *s == name).map(|i| self.stats()[i])
+        ROW_STATS
+            .iter()
+            .position(|s| *s == name)
+            .map(|i| self.stats()[i])
     }
 }
 
@@ -130,15 +133,26 @@ struct ClassAcc {
 }
 
 fn pass_rate(values: &[f64], tau: f64) -> Option<f64> {
-    (!values.is_empty()).then(|| values.iter().filter(|&&v| v >= tau).count() as f64 / values.len() as f64)
+    (!values.is_empty())
+        .then(|| values.iter().filter(|&&v| v >= tau).count() as f64 / values.len() as f64)
 }
 
 type GroupKey = (String, String, String, String); // arm, corpus, group_by, group
 
 fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
-    let mut keys = vec![(s.arm.clone(), s.corpus.clone(), "all".to_string(), "all".to_string())];
+    let mut keys = vec![(
+        s.arm.clone(),
+        s.corpus.clone(),
+        "all".to_string(),
+        "all".to_string(),
+    )];
     for g in groupings {
-        keys.push((s.arm.clone(), s.corpus.clone(), g.name.to_string(), (g.key)(s)));
+        keys.push((
+            s.arm.clone(),
+            s.corpus.clone(),
+            g.name.to_string(),
+            (g.key)(s),
+        ));
     }
     keys
 }
@@ -196,7 +210,14 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
 }
 
 fn row_order(r: &MetricsRow) -> (&str, &str, bool, &str, &str, &str) {
-    (&r.arm, &r.corpus, r.group_by != "all", &r.group_by, &r.group, &r.class)
+    (
+        &r.arm,
+        &r.corpus,
+        r.group_by != "all",
+        &r.group_by,
+        &r.group,
+        &r.class,
+    )
 }
 
 #[derive(Default)]
@@ -212,7 +233,10 @@ struct SummaryAcc {
 pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<SummaryRow> {
     let leak = METRICS.iter().position(|m| *m == "leakage").unwrap_or(4);
     let cov = METRICS.iter().position(|m| *m == "coverage").unwrap_or(5);
-    let bnd = METRICS.iter().position(|m| *m == "boundary_iou").unwrap_or(7);
+    let bnd = METRICS
+        .iter()
+        .position(|m| *m == "boundary_iou")
+        .unwrap_or(7);
     let mut acc: BTreeMap<GroupKey, SummaryAcc> = BTreeMap::new();
     for s in scores {
         let miou = s.miou();
@@ -256,13 +280,20 @@ pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
         })
         .collect();
     rows.sort_by(|a, b| {
-        (&a.arm, &a.corpus, a.group_by != "all", &a.group_by, &a.group).cmp(&(
-            &b.arm,
-            &b.corpus,
-            b.group_by != "all",
-            &b.group_by,
-            &b.group,
-        ))
+        (
+            &a.arm,
+            &a.corpus,
+            a.group_by != "all",
+            &a.group_by,
+            &a.group,
+        )
+            .cmp(&(
+                &b.arm,
+                &b.corpus,
+                b.group_by != "all",
+                &b.group_by,
+                &b.group,
+            ))
     });
     rows
 }
@@ -315,17 +346,26 @@ mod tests {
             score("3", "y", &[(0, 0, 4), (0, 0, 0)]), // c0 0; c1 both empty
         ];
         let rows = metrics_rows(&scores, &[Grouping::source()], 0.5);
-        let all_c0 = rows.iter().find(|r| r.group == "all" && r.class == "c0").unwrap();
+        let all_c0 = rows
+            .iter()
+            .find(|r| r.group == "all" && r.class == "c0")
+            .unwrap();
         assert_eq!((all_c0.n, all_c0.n_empty), (3, 0));
         assert_eq!(all_c0.iou_mean, Some(1.25 / 3.0));
         assert_eq!(all_c0.iou_median, Some(0.5));
         assert_eq!(all_c0.pass_rate, Some(2.0 / 3.0));
         assert_eq!(all_c0.iou_micro, Some(4.0 / 10.0));
-        let all_c1 = rows.iter().find(|r| r.group == "all" && r.class == "c1").unwrap();
+        let all_c1 = rows
+            .iter()
+            .find(|r| r.group == "all" && r.class == "c1")
+            .unwrap();
         assert_eq!((all_c1.n, all_c1.n_empty), (3, 2));
         assert_eq!(all_c1.iou_mean, Some(0.0));
         assert_eq!(all_c1.recall_mean, None);
-        let y = rows.iter().find(|r| r.group == "y" && r.class == "c1").unwrap();
+        let y = rows
+            .iter()
+            .find(|r| r.group == "y" && r.class == "c1")
+            .unwrap();
         assert_eq!(y.iou_mean, None);
         assert_eq!(rows[0].group_by, "all");
         let sums = summary_rows(&scores, &[Grouping::source()], 0.5);

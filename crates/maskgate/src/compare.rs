@@ -97,7 +97,11 @@ pub fn compare(
                 group_by: r.group_by.clone(),
                 group: r.group.clone(),
                 class: r.class.clone(),
-                deltas: ROW_STATS.iter().zip(sa.iter().zip(sb.iter())).map(|(n, (a, b))| (*n, sub(*a, *b))).collect(),
+                deltas: ROW_STATS
+                    .iter()
+                    .zip(sa.iter().zip(sb.iter()))
+                    .map(|(n, (a, b))| (*n, sub(*a, *b)))
+                    .collect(),
             })
         })
         .collect();
@@ -139,7 +143,9 @@ pub fn compare(
     let mut pairs: Vec<(f64, RankedSample)> = Vec::new();
     for (id, a) in &this {
         let Some(b) = base.get(id) else { continue };
-        let (Some(ma), Some(mb)) = (a.miou(), b.miou()) else { continue };
+        let (Some(ma), Some(mb)) = (a.miou(), b.miou()) else {
+            continue;
+        };
         let deltas = METRICS
             .iter()
             .enumerate()

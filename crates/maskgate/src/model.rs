@@ -156,7 +156,10 @@ mod tests {
         // Pinned so a change of the hashing scheme is a deliberate, visible break.
         assert_eq!(sample_hash("c", "x"), {
             let d = Sha256::digest(b"c\0x");
-            d[..10].iter().map(|b| format!("{b:02x}")).collect::<String>()
+            d[..10]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
         });
     }
 }

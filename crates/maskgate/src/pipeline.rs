@@ -6,7 +6,9 @@ use crate::aggregate::{metrics_rows, summary_rows, Grouping};
 use crate::compare::compare;
 use crate::predict::Arm;
 use crate::read::Corpus;
-use crate::report::{CorpusInfo, Report, RunMeta, Settings, Tool, EMPTY_POLICY, PERCENTILE_METHOD, SCHEMA_VERSION};
+use crate::report::{
+    CorpusInfo, Report, RunMeta, Settings, Tool, EMPTY_POLICY, PERCENTILE_METHOD, SCHEMA_VERSION,
+};
 use crate::score::{score_sample, SampleScore, ScoreSettings};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -23,7 +25,11 @@ pub struct Plan<'a> {
 }
 
 /// Scores every sample of every corpus for every arm, sorted by (arm, corpus, id).
-pub fn score_all(corpora: &[Corpus], arms: &[&dyn Arm], settings: &ScoreSettings) -> Vec<SampleScore> {
+pub fn score_all(
+    corpora: &[Corpus],
+    arms: &[&dyn Arm],
+    settings: &ScoreSettings,
+) -> Vec<SampleScore> {
     let mut scores: Vec<SampleScore> = Vec::new();
     for corpus in corpora {
         let per_sample: Vec<Vec<SampleScore>> = corpus

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 /// Bumped whenever a field of `report.json` changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub const EMPTY_POLICY: &str = "both empty: every ratio null (excluded from means, counted in n_empty); \
+pub const EMPTY_POLICY: &str =
+    "both empty: every ratio null (excluded from means, counted in n_empty); \
 GT empty, prediction not: IoU 0, precision 0, leakage 1, recall/coverage null; \
 GT not empty, prediction empty: IoU 0, recall/coverage 0, precision/leakage null";
 
@@ -77,15 +78,32 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn summary(&self, arm: &str, corpus: &str, group_by: &str, group: &str) -> Option<&SummaryRow> {
-        self.summaries
-            .iter()
-            .find(|s| s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group)
+    pub fn summary(
+        &self,
+        arm: &str,
+        corpus: &str,
+        group_by: &str,
+        group: &str,
+    ) -> Option<&SummaryRow> {
+        self.summaries.iter().find(|s| {
+            s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group
+        })
     }
 
-    pub fn row(&self, arm: &str, corpus: &str, group_by: &str, group: &str, class: &str) -> Option<&MetricsRow> {
+    pub fn row(
+        &self,
+        arm: &str,
+        corpus: &str,
+        group_by: &str,
+        group: &str,
+        class: &str,
+    ) -> Option<&MetricsRow> {
         self.metrics.iter().find(|r| {
-            r.arm == arm && r.corpus == corpus && r.group_by == group_by && r.group == group && r.class == class
+            r.arm == arm
+                && r.corpus == corpus
+                && r.group_by == group_by
+                && r.group == group
+                && r.class == class
         })
     }
 }

@@ -98,7 +98,11 @@ pub struct SampleScore {
 impl SampleScore {
     /// Mean of the sample's defined class values of metric `i` (index into [`METRICS`]).
     pub fn metric_mean(&self, i: usize) -> Option<f64> {
-        let vals: Vec<f64> = self.classes.values().filter_map(|c| c.metric_values()[i]).collect();
+        let vals: Vec<f64> = self
+            .classes
+            .values()
+            .filter_map(|c| c.metric_values()[i])
+            .collect();
         maskgate_core::quantile::mean(&vals)
     }
     /// Per-sample mIoU: the mean of the sample's defined class IoUs.
@@ -126,7 +130,11 @@ fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore 
     } else {
         let c = gt_boundary.counts_against(&pred.inner_boundary(d));
         let union = c.tp + c.fp + c.fn_;
-        Some(if union == 0 { 0.0 } else { c.tp as f64 / union as f64 })
+        Some(if union == 0 {
+            0.0
+        } else {
+            c.tp as f64 / union as f64
+        })
     };
     ClassScore {
         tp: counts.tp,
@@ -231,7 +239,10 @@ mod tests {
             source: None,
             image: None,
             size,
-            gt: gt.into_iter().map(|(c, m)| (c.to_string(), MaskData::Mask(m))).collect(),
+            gt: gt
+                .into_iter()
+                .map(|(c, m)| (c.to_string(), MaskData::Mask(m)))
+                .collect(),
             notes: None,
             meta: Default::default(),
         }
@@ -239,7 +250,10 @@ mod tests {
 
     fn pred(masks: Vec<(&str, Mask)>) -> Prediction {
         Prediction {
-            masks: masks.into_iter().map(|(c, m)| (c.to_string(), MaskData::Mask(m))).collect(),
+            masks: masks
+                .into_iter()
+                .map(|(c, m)| (c.to_string(), MaskData::Mask(m)))
+                .collect(),
             ..Default::default()
         }
     }
@@ -291,7 +305,11 @@ mod tests {
             leakage: div(fp, tp + fp),
             coverage: div(tp, tp + fn_),
             bbox_iou,
-            boundary_iou: if tp + fp + fn_ == 0 { None } else { Some(boundary_iou(gt, pr, d).unwrap_or(0.0)) },
+            boundary_iou: if tp + fp + fn_ == 0 {
+                None
+            } else {
+                Some(boundary_iou(gt, pr, d).unwrap_or(0.0))
+            },
         }
     }
 
@@ -325,10 +343,19 @@ mod tests {
         let s = sample(vec![("a", g.clone()), ("b", g.clone())]);
         let classes = ["a".to_string(), "b".to_string()];
         let st = ScoreSettings::default();
-        let missing = Prediction { fail: Some(FailReason::PredMissing), ..Default::default() };
+        let missing = Prediction {
+            fail: Some(FailReason::PredMissing),
+            ..Default::default()
+        };
         let partial = pred(vec![("a", g.clone())]);
         let wrong = pred(vec![("a", Mask::new(5, 4)), ("b", g.clone())]);
-        let out = score_sample("c", &s, &classes, &[("m", missing), ("p", partial), ("w", wrong)], &st);
+        let out = score_sample(
+            "c",
+            &s,
+            &classes,
+            &[("m", missing), ("p", partial), ("w", wrong)],
+            &st,
+        );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
         assert_eq!(out[0].classes["a"].iou, Some(0.0));
         assert_eq!(out[0].classes["a"].recall, Some(0.0));
@@ -340,8 +367,14 @@ mod tests {
         assert_eq!(out[2].fail_reason, Some(FailReason::SizeMismatch));
         assert_eq!(out[2].classes["b"].iou, Some(0.0));
         // With a grid the sizes no longer need to agree.
-        let grid = ScoreSettings { grid: Some(8), ..st };
-        let wrong = pred(vec![("a", Mask::from_fn(5, 4, |y, _| y < 2)), ("b", g.clone())]);
+        let grid = ScoreSettings {
+            grid: Some(8),
+            ..st
+        };
+        let wrong = pred(vec![
+            ("a", Mask::from_fn(5, 4, |y, _| y < 2)),
+            ("b", g.clone()),
+        ]);
         let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid);
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes["b"].iou, Some(1.0));
@@ -352,7 +385,13 @@ mod tests {
     fn both_empty_is_undefined_and_excluded_from_miou() {
         let g = Mask::from_fn(4, 4, |y, _| y < 2);
         let s = sample(vec![("a", g.clone()), ("b", Mask::new(4, 4))]);
-        let out = score_sample("c", &s, &["a".into(), "b".into()], &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))], &ScoreSettings::default());
+        let out = score_sample(
+            "c",
+            &s,
+            &["a".into(), "b".into()],
+            &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))],
+            &ScoreSettings::default(),
+        );
         let b = &out[0].classes["b"];
         assert!(b.metric_values().iter().all(|v| v.is_none()));
         assert_eq!(out[0].miou(), Some(1.0));

@@ -21,8 +21,18 @@ impl Exporter for MetricsCsv {
             let text = [&r.arm, &r.corpus, &r.group_by, &r.group, &r.class].map(|s| csv_text(s));
             let stats = r.stats();
             // ROW_STATS ends with `n`, which is written as an integer up front.
-            let cells: Vec<String> = stats[..ROW_STATS.len() - 1].iter().map(|v| opt_num(*v)).collect();
-            writeln!(out, "{},{},{},{}", text.join(","), r.n, r.n_empty, cells.join(","))?;
+            let cells: Vec<String> = stats[..ROW_STATS.len() - 1]
+                .iter()
+                .map(|v| opt_num(*v))
+                .collect();
+            writeln!(
+                out,
+                "{},{},{},{}",
+                text.join(","),
+                r.n,
+                r.n_empty,
+                cells.join(",")
+            )?;
         }
         Ok(())
     }

@@ -22,9 +22,16 @@ fn fail(f: Option<crate::model::FailReason>) -> &'static str {
     f.map(|f| f.code()).unwrap_or("-")
 }
 
-fn table(out: &mut dyn Write, header: &[String], align_right_from: usize, rows: &[Vec<String>]) -> std::io::Result<()> {
+fn table(
+    out: &mut dyn Write,
+    header: &[String],
+    align_right_from: usize,
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
     writeln!(out, "| {} |", header.join(" | "))?;
-    let aligns: Vec<&str> = (0..header.len()).map(|i| if i >= align_right_from { "---:" } else { "---" }).collect();
+    let aligns: Vec<&str> = (0..header.len())
+        .map(|i| if i >= align_right_from { "---:" } else { "---" })
+        .collect();
     writeln!(out, "|{}|", aligns.join("|"))?;
     for r in rows {
         writeln!(out, "| {} |", r.join(" | "))?;
@@ -60,13 +67,21 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
         for a in &others {
             let v = get(a).and_then(f);
             row.push(short(v));
-            row.push(if name == "samples" { String::new() } else { delta(v.zip(f(b)).map(|(x, y)| x - y)) });
+            row.push(if name == "samples" {
+                String::new()
+            } else {
+                delta(v.zip(f(b)).map(|(x, y)| x - y))
+            });
         }
         rows.push(row);
     }
     for (code_name, &base_rate) in &b.fail_rates {
         let any = base_rate > 0.0
-            || others.iter().any(|a| get(a).and_then(|s| s.fail_rates.get(code_name)).is_some_and(|&v| v > 0.0));
+            || others.iter().any(|a| {
+                get(a)
+                    .and_then(|s| s.fail_rates.get(code_name))
+                    .is_some_and(|&v| v > 0.0)
+            });
         if !any {
             continue;
         }
@@ -78,20 +93,34 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
         }
         rows.push(row);
     }
-    writeln!(out, "### Overall ({} vs baseline)\n", if others.len() == 1 { "arm" } else { "arms" })?;
+    writeln!(
+        out,
+        "### Overall ({} vs baseline)\n",
+        if others.len() == 1 { "arm" } else { "arms" }
+    )?;
     table(out, &header, 1, &rows)
 }
 
 fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result<()> {
     let (base, arm) = (&c.baseline, &c.arm);
-    let stats = [("IoU", "iou_mean"), ("leakage", "leakage_mean"), ("coverage", "coverage_mean"), ("boundary IoU", "boundary_iou_mean")];
+    let stats = [
+        ("IoU", "iou_mean"),
+        ("leakage", "leakage_mean"),
+        ("coverage", "coverage_mean"),
+        ("boundary IoU", "boundary_iou_mean"),
+    ];
     let mut header = vec!["class".to_string(), "n".to_string()];
     for (label, _) in stats {
         header.push(format!("{label} {}", md(base)));
         header.push(format!("{label} {}", md(arm)));
         header.push(format!("Δ {label}"));
     }
-    let classes: Vec<&String> = r.corpora.iter().filter(|k| k.name == c.corpus).flat_map(|k| &k.classes).collect();
+    let classes: Vec<&String> = r
+        .corpora
+        .iter()
+        .filter(|k| k.name == c.corpus)
+        .flat_map(|k| &k.classes)
+        .collect();
     let mut rows = Vec::new();
     for class in classes {
         let (Some(b), Some(a)) = (
@@ -113,7 +142,12 @@ fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result
     table(out, &header, 1, &rows)
 }
 
-fn by_group(out: &mut dyn Write, r: &Report, c: &Comparison, group_by: &str) -> std::io::Result<()> {
+fn by_group(
+    out: &mut dyn Write,
+    r: &Report,
+    c: &Comparison,
+    group_by: &str,
+) -> std::io::Result<()> {
     let groups: Vec<&String> = r
         .summaries
         .iter()
@@ -151,18 +185,48 @@ fn by_group(out: &mut dyn Write, r: &Report, c: &Comparison, group_by: &str) -> 
             delta(ap.zip(bp).map(|(x, y)| x - y)),
         ]);
     }
-    writeln!(out, "### By {}: {} vs {}\n", md(group_by), md(&c.arm), md(&c.baseline))?;
+    writeln!(
+        out,
+        "### By {}: {} vs {}\n",
+        md(group_by),
+        md(&c.arm),
+        md(&c.baseline)
+    )?;
     table(out, &header, 1, &rows)
 }
 
-fn ranked(out: &mut dyn Write, title: &str, c: &Comparison, list: &[RankedSample]) -> std::io::Result<()> {
-    writeln!(out, "### {title}: {} vs {} (top {})\n", md(&c.arm), md(&c.baseline), list.len())?;
+fn ranked(
+    out: &mut dyn Write,
+    title: &str,
+    c: &Comparison,
+    list: &[RankedSample],
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "### {title}: {} vs {} (top {})\n",
+        md(&c.arm),
+        md(&c.baseline),
+        list.len()
+    )?;
     if list.is_empty() {
         return writeln!(out, "None.\n");
     }
     let header: Vec<String> = [
-        "rank", "source", "sample_hash", "id", "mIoU base", "mIoU arm", "Δ mIoU", "Δ leakage", "Δ coverage",
-        "Δ boundary IoU", "fail_reason_base", "fail_reason_arm", "gt_pixels", "pred_pixels_base", "pred_pixels_arm",
+        "rank",
+        "source",
+        "sample_hash",
+        "id",
+        "mIoU base",
+        "mIoU arm",
+        "Δ mIoU",
+        "Δ leakage",
+        "Δ coverage",
+        "Δ boundary IoU",
+        "fail_reason_base",
+        "fail_reason_arm",
+        "gt_pixels",
+        "pred_pixels_base",
+        "pred_pixels_arm",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -205,19 +269,49 @@ impl Exporter for ReportMarkdown {
         writeln!(out, "- generated_at: {}", code(&r.run.generated_at))?;
         writeln!(out, "- tool: {} {}", r.tool.name, r.tool.version)?;
         writeln!(out, "- baseline: {}", code(&s.baseline))?;
-        writeln!(out, "- arms: {}", r.arms.iter().map(|a| code(a)).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            out,
+            "- arms: {}",
+            r.arms
+                .iter()
+                .map(|a| code(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
         for f in &r.run.inputs {
-            writeln!(out, "- {}: {} (sha256 {})", md(&f.role), code(&f.path), code(&f.sha256[..16.min(f.sha256.len())]))?;
+            writeln!(
+                out,
+                "- {}: {} (sha256 {})",
+                md(&f.role),
+                code(&f.path),
+                code(&f.sha256[..16.min(f.sha256.len())])
+            )?;
         }
         writeln!(out, "- pass_iou (τ): {}", crate::fmt::num(s.pass_iou))?;
-        writeln!(out, "- grid: {}", s.grid.map(|g| format!("{g}×{g} ({})", s.grid_resampling)).unwrap_or_else(|| "none (native size)".into()))?;
+        writeln!(
+            out,
+            "- grid: {}",
+            s.grid
+                .map(|g| format!("{g}×{g} ({})", s.grid_resampling))
+                .unwrap_or_else(|| "none (native size)".into())
+        )?;
         writeln!(out, "- primary metric: {}", s.primary_metric)?;
-        writeln!(out, "- boundary IoU width: {}% of the image diagonal (min 1 px)", crate::fmt::num(s.boundary_dilation_ratio * 100.0))?;
+        writeln!(
+            out,
+            "- boundary IoU width: {}% of the image diagonal (min 1 px)",
+            crate::fmt::num(s.boundary_dilation_ratio * 100.0)
+        )?;
         writeln!(out, "- empty-mask policy: {}", s.empty_policy)?;
         writeln!(out, "- percentiles: {}\n", s.percentile_method)?;
 
         for corpus in &r.corpora {
-            writeln!(out, "## Corpus {} ({} samples, format {})\n", code(&corpus.name), corpus.samples, md(&corpus.format))?;
+            writeln!(
+                out,
+                "## Corpus {} ({} samples, format {})\n",
+                code(&corpus.name),
+                corpus.samples,
+                md(&corpus.format)
+            )?;
             overall(out, r, &corpus.name)?;
             for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
                 per_class(out, r, c)?;
@@ -233,23 +327,51 @@ impl Exporter for ReportMarkdown {
             }
             if !corpus.problems.is_empty() {
                 writeln!(out, "### Input problems ({})\n", corpus.problems.len())?;
-                let rows: Vec<Vec<String>> = corpus.problems.iter().map(|p| vec![md(&p.sample), md(&p.kind), md(&p.message)]).collect();
-                table(out, &["sample".into(), "kind".into(), "message".into()], 3, &rows)?;
+                let rows: Vec<Vec<String>> = corpus
+                    .problems
+                    .iter()
+                    .map(|p| vec![md(&p.sample), md(&p.kind), md(&p.message)])
+                    .collect();
+                table(
+                    out,
+                    &["sample".into(), "kind".into(), "message".into()],
+                    3,
+                    &rows,
+                )?;
             }
         }
-        let unmatched: Vec<_> = r.unmatched_predictions.iter().filter(|(_, v)| !v.is_empty()).collect();
+        let unmatched: Vec<_> = r
+            .unmatched_predictions
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
         if !unmatched.is_empty() {
             writeln!(out, "## Predictions without gold (not scored)\n")?;
             for (arm, ids) in unmatched {
                 let shown: Vec<String> = ids.iter().take(20).map(|i| md(i)).collect();
-                let more = if ids.len() > 20 { format!(" … and {} more", ids.len() - 20) } else { String::new() };
-                writeln!(out, "- {}: {} ids: {}{more}", code(arm), ids.len(), shown.join(", "))?;
+                let more = if ids.len() > 20 {
+                    format!(" … and {} more", ids.len() - 20)
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "- {}: {} ids: {}{more}",
+                    code(arm),
+                    ids.len(),
+                    shown.join(", ")
+                )?;
             }
             writeln!(out)?;
         }
         writeln!(out, "## Artifacts\n")?;
         for e in super::exporters() {
-            writeln!(out, "- {}: `{}`", e.file_name().split('.').next_back().unwrap_or(""), e.file_name())?;
+            writeln!(
+                out,
+                "- {}: `{}`",
+                e.file_name().split('.').next_back().unwrap_or(""),
+                e.file_name()
+            )?;
         }
         Ok(())
     }

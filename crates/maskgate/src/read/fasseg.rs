@@ -30,7 +30,9 @@ pub struct Fasseg;
 pub fn nearest_palette(rgb: [u8; 3]) -> (u8, u32) {
     let mut best = (0u8, u32::MAX);
     for (i, (_, c)) in PALETTE.iter().enumerate() {
-        let d: u32 = (0..3).map(|k| (rgb[k] as i32 - c[k] as i32).pow(2) as u32).sum();
+        let d: u32 = (0..3)
+            .map(|k| (rgb[k] as i32 - c[k] as i32).pow(2) as u32)
+            .sum();
         if d < best.1 {
             best = (i as u8, d);
         }
@@ -89,7 +91,10 @@ fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
                 let ft = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
                 if ft.is_dir() {
                     stack.push(rel.join(name));
-                } else if name.extension().is_some_and(|e| e.eq_ignore_ascii_case("bmp")) {
+                } else if name
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("bmp"))
+                {
                     let rel_file = rel.join(&name);
                     let stem = rel.join(name.file_stem().unwrap_or_default());
                     let id = format!("{split}/{}", stem.to_string_lossy().replace('\\', "/"));
@@ -99,7 +104,10 @@ fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
         }
     }
     if out.is_empty() {
-        return Err(Error::file(root, "no FASSEG layout here (expected Train_RGB/ or Test_RGB/ with .bmp files)"));
+        return Err(Error::file(
+            root,
+            "no FASSEG layout here (expected Train_RGB/ or Test_RGB/ with .bmp files)",
+        ));
     }
     out.sort_by(|a, b| a.2.cmp(&b.2));
     Ok(out)
@@ -120,12 +128,16 @@ pub fn class_indices(spec: &CorpusSpec) -> Result<BTreeMap<String, Vec<u8>>> {
             let ids = natives
                 .iter()
                 .map(|n| {
-                    PALETTE.iter().position(|(p, _)| p == n).map(|i| i as u8).ok_or_else(|| {
-                        Error::Usage(format!(
-                            "corpus {:?}: class {class:?} maps unknown FASSEG label {n:?}",
-                            spec.name
-                        ))
-                    })
+                    PALETTE
+                        .iter()
+                        .position(|(p, _)| p == n)
+                        .map(|i| i as u8)
+                        .ok_or_else(|| {
+                            Error::Usage(format!(
+                                "corpus {:?}: class {class:?} maps unknown FASSEG label {n:?}",
+                                spec.name
+                            ))
+                        })
                 })
                 .collect::<Result<Vec<u8>>>()?;
             Ok((class.clone(), ids))
@@ -150,18 +162,29 @@ impl CorpusReader for Fasseg {
                     message,
                 };
                 if !lbl.is_file() {
-                    return Err(problem("missing_label", format!("{} not found", lbl.display())));
+                    return Err(problem(
+                        "missing_label",
+                        format!("{} not found", lbl.display()),
+                    ));
                 }
-                let decoded = decode_label(lbl).map_err(|e| problem("unreadable_label", format!("{}: {e}", lbl.display())))?;
-                let (iw, ih) = image_dims(img).map_err(|e| problem("unreadable_image", format!("{}: {e}", img.display())))?;
+                let decoded = decode_label(lbl)
+                    .map_err(|e| problem("unreadable_label", format!("{}: {e}", lbl.display())))?;
+                let (iw, ih) = image_dims(img)
+                    .map_err(|e| problem("unreadable_image", format!("{}: {e}", img.display())))?;
                 let (h, w) = (decoded.labels.h, decoded.labels.w);
                 if (ih, iw) != (h, w) {
-                    return Err(problem("size_mismatch", format!("image {iw}x{ih} but label {w}x{h}")));
+                    return Err(problem(
+                        "size_mismatch",
+                        format!("image {iw}x{ih} but label {w}x{h}"),
+                    ));
                 }
                 if decoded.unknown_share > 0.05 {
                     return Err(problem(
                         "unknown_colours",
-                        format!("{:.1}% of label pixels are far from every palette colour", decoded.unknown_share * 100.0),
+                        format!(
+                            "{:.1}% of label pixels are far from every palette colour",
+                            decoded.unknown_share * 100.0
+                        ),
                     ));
                 }
                 let gt = classes

@@ -34,7 +34,11 @@ impl CorpusReader for GoldNdjson {
             let size = match line.size.or_else(|| gt.values().next().map(|m| m.size())) {
                 Some(s) => s,
                 None => {
-                    return Err(Error::input(path, line.line_no, "no \"size\" and no mask to take it from"))
+                    return Err(Error::input(
+                        path,
+                        line.line_no,
+                        "no \"size\" and no mask to take it from",
+                    ))
                 }
             };
             if let Some((class, m)) = gt.iter().find(|(_, m)| m.size() != size) {
@@ -42,7 +46,10 @@ impl CorpusReader for GoldNdjson {
                 return Err(Error::input(
                     path,
                     line.line_no,
-                    format!("class {class:?} is {h}x{w} but the sample is {}x{}", size.0, size.1),
+                    format!(
+                        "class {class:?} is {h}x{w} but the sample is {}x{}",
+                        size.0, size.1
+                    ),
                 ));
             }
             let image = line.image.map(|p| {

@@ -55,15 +55,18 @@ pub fn readers() -> Vec<Box<dyn CorpusReader>> {
 
 pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
     let all = readers();
-    let reader = all.iter().find(|r| r.format() == spec.format).ok_or_else(|| {
-        let known: Vec<_> = all.iter().map(|r| r.format()).collect();
-        Error::Usage(format!(
-            "corpus {:?}: unknown format {:?} (known: {})",
-            spec.name,
-            spec.format,
-            known.join(", ")
-        ))
-    })?;
+    let reader = all
+        .iter()
+        .find(|r| r.format() == spec.format)
+        .ok_or_else(|| {
+            let known: Vec<_> = all.iter().map(|r| r.format()).collect();
+            Error::Usage(format!(
+                "corpus {:?}: unknown format {:?} (known: {})",
+                spec.name,
+                spec.format,
+                known.join(", ")
+            ))
+        })?;
     let mut corpus = reader.read(spec)?;
     corpus.samples.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(corpus)

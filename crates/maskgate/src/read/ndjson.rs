@@ -30,12 +30,17 @@ fn parse_size(v: &Value) -> std::result::Result<(u32, u32), String> {
     let dims = a.and_then(|a| Some((a[0].as_u64()?, a[1].as_u64()?)));
     match dims {
         Some((h, w)) if h > 0 && w > 0 && h <= 1 << 16 && w <= 1 << 16 => Ok((h as u32, w as u32)),
-        _ => Err(format!("\"size\" must be [H, W] with 1 ≤ H, W ≤ 65536, got {v}")),
+        _ => Err(format!(
+            "\"size\" must be [H, W] with 1 ≤ H, W ≤ 65536, got {v}"
+        )),
     }
 }
 
 /// Parses one mask object; `line_size` supplies the canvas of polygon masks.
-pub fn parse_mask(v: &Value, line_size: Option<(u32, u32)>) -> std::result::Result<MaskData, String> {
+pub fn parse_mask(
+    v: &Value,
+    line_size: Option<(u32, u32)>,
+) -> std::result::Result<MaskData, String> {
     let obj = v.as_object().ok_or("a mask must be an object")?;
     if let Some(polys) = obj.get("polygons") {
         let (h, w) = line_size.ok_or("a polygon mask needs the line's \"size\"")?;
@@ -53,18 +58,30 @@ pub fn parse_mask(v: &Value, line_size: Option<(u32, u32)>) -> std::result::Resu
             .collect::<std::result::Result<Vec<_>, _>>()?;
         for r in &rings {
             if r.len() % 2 != 0 || r.len() < 6 {
-                return Err(format!("a polygon needs an even number ≥ 6 of coordinates, got {}", r.len()));
+                return Err(format!(
+                    "a polygon needs an even number ≥ 6 of coordinates, got {}",
+                    r.len()
+                ));
             }
         }
         return Ok(MaskData::Polygons { h, w, rings });
     }
-    let (h, w) = parse_size(obj.get("size").ok_or("an RLE mask needs \"size\" (or use \"polygons\")")?)?;
+    let (h, w) = parse_size(
+        obj.get("size")
+            .ok_or("an RLE mask needs \"size\" (or use \"polygons\")")?,
+    )?;
     let rle = match obj.get("counts") {
-        Some(Value::String(s)) => Rle::from_compressed(h, w, s).map_err(|e| format!("bad RLE: {e}"))?,
+        Some(Value::String(s)) => {
+            Rle::from_compressed(h, w, s).map_err(|e| format!("bad RLE: {e}"))?
+        }
         Some(Value::Array(a)) => {
             let counts = a
                 .iter()
-                .map(|c| c.as_u64().filter(|&c| c <= u32::MAX as u64).map(|c| c as u32))
+                .map(|c| {
+                    c.as_u64()
+                        .filter(|&c| c <= u32::MAX as u64)
+                        .map(|c| c as u32)
+                })
                 .collect::<Option<Vec<u32>>>()
                 .ok_or("uncompressed RLE counts must be non-negative integers")?;
             let rle = Rle { h, w, counts };
@@ -102,7 +119,12 @@ fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
     };
     let masks = masks_obj
         .iter()
-        .map(|(k, v)| (k.clone(), parse_mask(v, size).map_err(|e| format!("class {k:?}: {e}"))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                parse_mask(v, size).map_err(|e| format!("class {k:?}: {e}")),
+            )
+        })
         .collect();
     let meta = match obj.get("meta") {
         Some(Value::Object(m)) => m.clone(),

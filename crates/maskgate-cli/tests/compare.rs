@@ -1,0 +1,297 @@
+//! End-to-end tests of `maskgate compare` / `convert` through the binary.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_maskgate"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("binary runs")
+}
+
+fn ok(cmd: &mut Command) -> Output {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn fasseg() -> PathBuf {
+    maskgate::shared_dir().join("data/fasseg")
+}
+
+fn compare_cmd(gold: &Path, preds: &[(&str, &Path)], baseline: &str, out: &Path) -> Command {
+    let mut c = bin();
+    c.arg("compare")
+        .arg("--gold")
+        .arg(gold)
+        .arg("--baseline")
+        .arg(baseline)
+        .arg("--out")
+        .arg(out);
+    for (n, p) in preds {
+        c.arg("--pred").arg(format!("{n}={}", p.display()));
+    }
+    c.args(["--run-id", "test", "--generated-at", "2026-01-01T00:00:00Z"]);
+    c
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+fn samples(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn fasseg_reports_are_byte_identical_across_thread_counts() {
+    let d = tmp("determinism");
+    for (v, name, erode) in [
+        ("V2", "precise", "0"),
+        ("V1", "rough", "0"),
+        ("V1", "rough_eroded", "2"),
+    ] {
+        ok(bin()
+            .args([
+                "convert", "--format", "fasseg", "--corpus", "fasseg", "--erode", erode,
+            ])
+            .arg("--path")
+            .arg(fasseg().join(v))
+            .arg("--out")
+            .arg(d.join(format!("{name}.ndjson"))));
+    }
+    let gold = d.join("precise.ndjson");
+    let (r, e) = (d.join("rough.ndjson"), d.join("rough_eroded.ndjson"));
+    let preds = [("rough", r.as_path()), ("rough_eroded", e.as_path())];
+    ok(compare_cmd(&gold, &preds, "rough", &d.join("t1")).args(["--threads", "1"]));
+    ok(compare_cmd(&gold, &preds, "rough", &d.join("t2")).args(["--threads", "2"]));
+    for f in ["metrics.csv", "samples.jsonl", "report.json", "report.md"] {
+        let a = std::fs::read(d.join("t1").join(f)).unwrap();
+        let b = std::fs::read(d.join("t2").join(f)).unwrap();
+        assert!(!a.is_empty(), "{f} is empty");
+        assert!(a == b, "{f} differs between --threads 1 and 2");
+    }
+    let lines = samples(&d.join("t1"));
+    assert_eq!(lines.len(), 140);
+    let keys: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["arm"].as_str().unwrap().into(),
+                l["id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "samples.jsonl sorted by arm then id");
+    // Rough labels vs precise ones: real disagreement, neither perfect nor absent.
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("t1/report.json")).unwrap()).unwrap();
+    let skin = report["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["arm"] == "rough" && r["class"] == "skin" && r["group"] == "all")
+        .unwrap();
+    let iou = skin["iou_mean"].as_f64().unwrap();
+    assert!(iou > 0.7 && iou < 0.99, "rough skin IoU {iou}");
+    let csv = std::fs::read_to_string(d.join("t1/metrics.csv")).unwrap();
+    assert!(csv.starts_with("arm,corpus,group_by,group,class,n,n_empty,iou_mean,iou_median,iou_p10,iou_p90,pass_rate,iou_micro,dice_mean,precision_mean,recall_mean,leakage_mean,coverage_mean,bbox_iou_mean,boundary_iou_mean"));
+}
+
+const GOLD: &str = r#"{"id": "a", "source": "lapa", "size": [4, 4], "masks": {"skin": {"polygons": [[0, 0, 3, 0, 3, 3, 0, 3]]}}}
+{"id": "b", "source": "internal", "size": [4, 4], "masks": {"skin": {"size": [4, 4], "counts": [0, 8, 8]}, "hair": {"size": [4, 4], "counts": [12, 4]}}}
+{"id": "c", "size": [4, 4], "masks": {}}
+"#;
+
+#[test]
+fn fail_reasons_are_recorded_and_other_samples_survive() {
+    let d = tmp("fail_reasons");
+    write(&d.join("gold.ndjson"), GOLD);
+    // base: perfect on b, a missing; cand: bad RLE on a, wrong size on b, unknown id z.
+    write(
+        &d.join("base.jsonl"),
+        r#"{"id": "b", "masks": {"skin": {"size": [4, 4], "counts": [0, 8, 8]}, "hair": {"size": [4, 4], "counts": [12, 4]}}}
+{"id": "c", "masks": {"skin": {"size": [4, 4], "counts": [16]}}}
+"#,
+    );
+    write(
+        &d.join("cand.jsonl"),
+        r#"{"id": "a", "masks": {"skin": {"size": [4, 4], "counts": "zz"}}}
+{"id": "b", "masks": {"skin": {"size": [5, 4], "counts": [0, 20]}}}
+{"id": "c", "masks": {"skin": {"size": [4, 4], "counts": [0, 16]}}}
+{"id": "z", "masks": {}}
+"#,
+    );
+    let out = d.join("out");
+    ok(&mut compare_cmd(
+        &d.join("gold.ndjson"),
+        &[
+            ("base", &d.join("base.jsonl")),
+            ("cand", &d.join("cand.jsonl")),
+        ],
+        "base",
+        &out,
+    ));
+    let lines = samples(&out);
+    let get = |arm: &str, id: &str| {
+        lines
+            .iter()
+            .find(|l| l["arm"] == arm && l["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(get("base", "a")["fail_reason"], "PRED_MISSING");
+    assert_eq!(get("base", "b")["fail_reason"], Value::Null);
+    assert_eq!(get("base", "b")["classes"]["skin"]["iou"], 1.0);
+    assert_eq!(get("base", "c")["fail_reason"], "PRED_CLASSES_MISSING");
+    assert_eq!(get("cand", "a")["fail_reason"], "PRED_MASK_INVALID");
+    assert_eq!(get("cand", "b")["fail_reason"], "SIZE_MISMATCH");
+    assert_eq!(get("cand", "b")["classes"]["skin"]["iou"], 0.0);
+    // c has no GT: the candidate's full mask is pure leakage, IoU 0, recall undefined.
+    let c_skin = &get("cand", "c")["classes"]["skin"];
+    assert_eq!(
+        (
+            c_skin["iou"].as_f64(),
+            c_skin["leakage"].as_f64(),
+            c_skin["recall"].as_f64()
+        ),
+        (Some(0.0), Some(1.0), None)
+    );
+    assert_eq!(get("base", "c")["classes"]["hair"]["iou"], Value::Null);
+    // The polygon GT of a: pixels 0..=2 in both axes (right/bottom edges exclusive) = 9 pixels.
+    assert_eq!(get("base", "a")["classes"]["skin"]["fn"], 9);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["unmatched_predictions"]["cand"],
+        serde_json::json!(["z"])
+    );
+    assert_eq!(report["schema_version"], 1);
+    let groups: Vec<&str> = report["summaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["arm"] == "base")
+        .map(|s| s["group"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups, ["all", "internal", "lapa", "unspecified"]);
+    let cmp = &report["comparisons"][0];
+    assert_eq!(cmp["arm"], "cand");
+    assert_eq!(cmp["regressions"][0]["id"], "b");
+    assert_eq!(cmp["regressions"][0]["hash"].as_str().unwrap().len(), 20);
+}
+
+#[test]
+fn grid_rescales_before_scoring() {
+    let d = tmp("grid");
+    write(
+        &d.join("gold.ndjson"),
+        r#"{"id": "a", "size": [4, 4], "masks": {"fg": {"size": [4, 4], "counts": [0, 8, 8]}}}
+"#,
+    );
+    // The same left half, predicted at 8×8.
+    write(
+        &d.join("p.jsonl"),
+        r#"{"id": "a", "masks": {"fg": {"size": [8, 8], "counts": [0, 32, 32]}}}
+"#,
+    );
+    let out = d.join("out");
+    ok(compare_cmd(
+        &d.join("gold.ndjson"),
+        &[("p", &d.join("p.jsonl")), ("q", &d.join("p.jsonl"))],
+        "p",
+        &out,
+    )
+    .args(["--grid", "16"]));
+    let l = &samples(&out)[0];
+    assert_eq!(l["fail_reason"], Value::Null);
+    assert_eq!(l["classes"]["fg"]["iou"], 1.0);
+    assert_eq!(l["classes"]["fg"]["tp"], 128);
+    // Without the grid the same inputs are a size mismatch.
+    ok(&mut compare_cmd(
+        &d.join("gold.ndjson"),
+        &[("p", &d.join("p.jsonl")), ("q", &d.join("p.jsonl"))],
+        "p",
+        &out,
+    ));
+    assert_eq!(samples(&out)[0]["fail_reason"], "SIZE_MISMATCH");
+}
+
+fn fails_with(cmd: &mut Command, needle: &str) {
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(2), "expected exit 2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn malformed_inputs_are_clear_errors() {
+    let d = tmp("malformed");
+    let p = d.join("p.jsonl");
+    write(&p, "");
+    let cases = [
+        ("json", "{\"id\": \"a\", \"size\": [2, 2], \"masks\": {}}\n{not json}\n", "gold.ndjson:2: invalid JSON"),
+        ("rle", "{\"id\": \"a\", \"masks\": {\"x\": {\"size\": [2, 2], \"counts\": [1, 1]}}}\n", "gold.ndjson:1: class \"x\": bad RLE: RLE counts sum to 2"),
+        ("dup", "{\"id\": \"a\", \"size\": [2, 2]}\n\n{\"id\": \"a\", \"size\": [2, 2]}\n", "gold.ndjson:3: duplicate id \"a\" (first on line 1)"),
+        ("noid", "{\"size\": [2, 2]}\n", "gold.ndjson:1: missing or empty \"id\""),
+        ("polysize", "{\"id\": \"a\", \"masks\": {\"x\": {\"polygons\": [[0, 0, 1, 0, 1, 1]]}}}\n", "needs the line's \"size\""),
+        ("sizes", "{\"id\": \"a\", \"size\": [3, 2], \"masks\": {\"x\": {\"size\": [2, 2], \"counts\": [4]}}}\n", "class \"x\" is 2x2 but the sample is 3x2"),
+    ];
+    for (name, text, needle) in cases {
+        let dir = d.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        write(&dir.join("gold.ndjson"), text);
+        fails_with(
+            &mut compare_cmd(
+                &dir.join("gold.ndjson"),
+                &[("p", &p)],
+                "p",
+                &dir.join("out"),
+            ),
+            needle,
+        );
+        assert!(
+            !dir.join("out/report.json").exists(),
+            "{name}: no report on bad input"
+        );
+    }
+    write(&d.join("gold.ndjson"), GOLD);
+    write(&d.join("bad.jsonl"), "{\"id\": \"a\"}\n[1]\n");
+    fails_with(
+        &mut compare_cmd(
+            &d.join("gold.ndjson"),
+            &[("p", &d.join("bad.jsonl"))],
+            "p",
+            &d.join("o"),
+        ),
+        "bad.jsonl:2: each line must be a JSON object",
+    );
+    fails_with(
+        &mut compare_cmd(&d.join("gold.ndjson"), &[("p", &p)], "nope", &d.join("o")),
+        "--baseline \"nope\" is not one of the arms",
+    );
+    fails_with(
+        &mut compare_cmd(&d.join("missing.ndjson"), &[("p", &p)], "p", &d.join("o")),
+        "missing.ndjson",
+    );
+}
