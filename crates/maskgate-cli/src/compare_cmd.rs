@@ -3,9 +3,12 @@
 use crate::clock;
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use maskgate::compare::CompareSettings;
+use maskgate::decide::criteria::CriteriaFile;
 use maskgate::pipeline::{evaluate, Plan};
 use maskgate::predict::predictions::PredictionsFile;
 use maskgate::predict::Arm;
+use maskgate::read::Corpus;
 use maskgate::read::{read_corpus, CorpusSpec};
 use maskgate::report::{InputFile, RunMeta};
 use maskgate::score::ScoreSettings;
@@ -21,8 +24,12 @@ use std::path::PathBuf;
   maskgate compare --gold gold.ndjson --pred off=off.jsonl --pred on=on.jsonl --baseline off \\
       --grid 256 --pass-iou 0.8 --top 20 --run-id nightly --generated-at 2026-01-01T00:00:00Z --out r/
 
+  maskgate compare --gold gold.ndjson --pred rembg=rembg.jsonl --pred yolo=yolo.jsonl --baseline rembg \
+      --criteria examples/crop-gate/criteria.toml --notes notes.json --out r/
+
 Writes metrics.csv, samples.jsonl, report.json and report.md into --out.
-Exit status: 0 success, 2 bad input (the message names the file and line)."
+Exit status: 0 success (go, with --criteria), 1 no-go or inconclusive, 2 bad input
+(the message names the file and line)."
 )]
 pub struct CompareArgs {
     /// Gold labels, NDJSON (one sample a line).
@@ -43,9 +50,21 @@ pub struct CompareArgs {
     /// Rasterise / resample every mask to N×N (nearest) before scoring.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16384))]
     grid: Option<u32>,
-    /// IoU threshold τ for pass rates.
-    #[arg(long, default_value_t = 0.5)]
-    pass_iou: f64,
+    /// IoU threshold τ for pass rates (default 0.5, or the criteria file's pass_iou).
+    #[arg(long)]
+    pass_iou: Option<f64>,
+    /// Success criteria (TOML): τ, failure-class taxonomy, criteria → go / no-go verdict.
+    #[arg(long)]
+    criteria: Option<PathBuf>,
+    /// Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes).
+    #[arg(long)]
+    notes: Option<PathBuf>,
+    /// Seed of the paired bootstrap (default: the criteria file's, else 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Paired bootstrap resamples for the 95% CIs (default: the criteria file's, else 2000; 0 = off).
+    #[arg(long)]
+    bootstrap: Option<usize>,
     /// How many regressions and improvements to rank.
     #[arg(long = "top", default_value_t = 20)]
     top_k: usize,
@@ -79,8 +98,15 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 pub fn run(a: CompareArgs) -> Result<u8> {
-    if !(0.0..=1.0).contains(&a.pass_iou) {
-        bail!("--pass-iou must be within [0, 1], got {}", a.pass_iou);
+    let criteria = a.criteria.as_deref().map(CriteriaFile::load).transpose()?;
+    let pass_iou = match (a.pass_iou, criteria.as_ref().and_then(|c| c.pass_iou)) {
+        (Some(cli), Some(file)) if cli != file => {
+            bail!("--pass-iou {cli} contradicts pass_iou = {file} in the criteria file; τ is locked there")
+        }
+        (cli, file) => cli.or(file).unwrap_or(0.5),
+    };
+    if !(0.0..=1.0).contains(&pass_iou) {
+        bail!("--pass-iou must be within [0, 1], got {pass_iou}");
     }
     let arms_spec = a
         .preds
@@ -114,7 +140,15 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             path: a.gold.clone(),
             ..Default::default()
         };
-        let corpus = read_corpus(&spec).context("reading gold labels")?;
+        let mut corpus = read_corpus(&spec).context("reading gold labels")?;
+        if let Some(p) = &a.notes {
+            apply_notes(&mut corpus, p)?;
+        }
+        if let Some(c) = &criteria {
+            let arm_names: Vec<String> = arms_spec.iter().map(|(n, _)| n.clone()).collect();
+            let classes = BTreeMap::from([(corpus.name.clone(), corpus.classes.clone())]);
+            c.validate(&arm_names, &a.baseline, &classes)?;
+        }
         let files = arms_spec
             .iter()
             .map(|(n, p)| {
@@ -132,6 +166,15 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             path: a.gold.display().to_string(),
             sha256: maskgate::sha256_file(&a.gold)?,
         }];
+        for (role, p) in [("criteria", &a.criteria), ("notes", &a.notes)] {
+            if let Some(p) = p {
+                inputs.push(InputFile {
+                    role: role.into(),
+                    path: p.display().to_string(),
+                    sha256: maskgate::sha256_file(p)?,
+                });
+            }
+        }
         for f in &files {
             inputs.push(InputFile {
                 role: format!("predictions {}", f.name()),
@@ -154,8 +197,19 @@ pub fn run(a: CompareArgs) -> Result<u8> {
                 grid: a.grid,
                 ..Default::default()
             },
-            pass_iou: a.pass_iou,
-            top_k: a.top_k,
+            compare: CompareSettings {
+                top_k: a.top_k,
+                pass_iou,
+                resamples: a
+                    .bootstrap
+                    .or(criteria.as_ref().and_then(|c| c.resamples))
+                    .unwrap_or(2000),
+                seed: a
+                    .seed
+                    .or(criteria.as_ref().and_then(|c| c.seed))
+                    .unwrap_or(0),
+            },
+            criteria: criteria.as_ref(),
             run: RunMeta {
                 run_id,
                 generated_at,
@@ -167,6 +221,30 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         for p in written {
             eprintln!("wrote {}", p.display());
         }
-        Ok(0)
+        Ok(match report.recommendation {
+            Some(r) => {
+                eprintln!("recommendation: {}", r.as_str());
+                r.exit_code()
+            }
+            None => 0,
+        })
     })
+}
+
+/// Merges a notes sidecar (`{"<id>": "<notes>", ...}`) into the corpus; unknown ids are errors,
+/// since a typo there would silently drop a sample from its failure class.
+pub fn apply_notes(corpus: &mut Corpus, path: &std::path::Path) -> Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let map: BTreeMap<String, String> = serde_json::from_str(&text)
+        .with_context(|| format!("{}: expected a JSON object of id → notes", path.display()))?;
+    let known: BTreeSet<&str> = corpus.samples.iter().map(|s| s.id.as_str()).collect();
+    if let Some(id) = map.keys().find(|id| !known.contains(id.as_str())) {
+        bail!("{}: id {id:?} is not in the gold labels", path.display());
+    }
+    for s in &mut corpus.samples {
+        if let Some(n) = map.get(&s.id) {
+            s.notes = Some(n.clone());
+        }
+    }
+    Ok(())
 }

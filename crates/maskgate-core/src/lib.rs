@@ -9,6 +9,7 @@ pub mod mask;
 pub mod polygon;
 pub mod quantile;
 pub mod rle;
+pub mod stats;
 
 pub use counts::{Counts, Ratios};
 pub use labelmap::LabelMap;

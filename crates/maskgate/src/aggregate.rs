@@ -23,6 +23,18 @@ impl<'a> Grouping<'a> {
             key: Box::new(|s| s.source.clone().unwrap_or_else(|| "unspecified".into())),
         }
     }
+
+    /// By the failure class the taxonomy assigned (see `crate::decide::taxonomy`).
+    pub fn failure_class() -> Grouping<'a> {
+        Grouping {
+            name: "failure_class",
+            key: Box::new(|s| {
+                s.failure_class
+                    .clone()
+                    .unwrap_or_else(|| "unclassified".into())
+            }),
+        }
+    }
 }
 
 /// One row of `metrics.csv`.
@@ -139,22 +151,18 @@ fn pass_rate(values: &[f64], tau: f64) -> Option<f64> {
 
 type GroupKey = (String, String, String, String); // arm, corpus, group_by, group
 
-fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
-    let mut keys = vec![(
-        s.arm.clone(),
-        s.corpus.clone(),
-        "all".to_string(),
-        "all".to_string(),
-    )];
-    for g in groupings {
-        keys.push((
-            s.arm.clone(),
-            s.corpus.clone(),
-            g.name.to_string(),
-            (g.key)(s),
-        ));
-    }
+/// The (group_by, group) pairs a sample belongs to: `("all", "all")` first, then one per grouping.
+pub fn group_keys_of(s: &SampleScore, groupings: &[Grouping]) -> Vec<(String, String)> {
+    let mut keys = vec![("all".to_string(), "all".to_string())];
+    keys.extend(groupings.iter().map(|g| (g.name.to_string(), (g.key)(s))));
     keys
+}
+
+fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
+    group_keys_of(s, groupings)
+        .into_iter()
+        .map(|(gb, g)| (s.arm.clone(), s.corpus.clone(), gb, g))
+        .collect()
 }
 
 /// Aggregates `scores` (sorted by arm, corpus, id) into metrics rows sorted by
@@ -333,6 +341,7 @@ mod tests {
             id: id.into(),
             hash: String::new(),
             source: Some(source.into()),
+            failure_class: None,
             fail_reason: None,
             classes,
         }

@@ -1,11 +1,25 @@
-//! Stage 5, **compare**: each arm against the baseline — deltas of every aggregate, the paired
-//! per-sample mIoU delta, and ranked regressions / improvements (ties broken by id).
+//! Stage 5, **compare**: each arm against the baseline — deltas of every aggregate with a paired
+//! bootstrap 95% CI, the paired per-sample mIoU delta with a sign test and pass/fail flips, and
+//! ranked regressions / improvements (ties broken by id).
 
-use crate::aggregate::{MetricsRow, SummaryRow, ROW_STATS};
+use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
-use crate::score::{SampleScore, METRICS};
+use crate::score::{ClassScore, SampleScore, METRICS};
+use maskgate_core::quantile::percentile_sorted;
+use maskgate_core::stats::{paired_bootstrap, sign_test, Rng};
+use maskgate_core::Counts;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug)]
+pub struct CompareSettings {
+    pub top_k: usize,
+    pub pass_iou: f64,
+    /// Paired bootstrap resamples (0 disables the CIs).
+    pub resamples: usize,
+    pub seed: u64,
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RowDelta {
@@ -14,6 +28,8 @@ pub struct RowDelta {
     pub class: String,
     /// `arm − baseline` of each statistic, `None` where either side is undefined.
     pub deltas: BTreeMap<&'static str, Option<f64>>,
+    /// Paired bootstrap 95% interval of each delta.
+    pub ci95: BTreeMap<&'static str, Option<[f64; 2]>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -24,6 +40,12 @@ pub struct Paired {
     pub n_improved: usize,
     pub n_regressed: usize,
     pub n_unchanged: usize,
+    /// Exact two-sided sign test on the per-sample mIoU deltas (ties dropped).
+    pub sign_test_p: f64,
+    /// Samples whose mIoU is ≥ τ in the baseline and < τ in the arm.
+    pub pass_to_fail: usize,
+    /// Samples whose mIoU is < τ in the baseline and ≥ τ in the arm.
+    pub fail_to_pass: usize,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -55,23 +77,175 @@ pub struct Comparison {
     pub improvements: Vec<RankedSample>,
 }
 
+impl Comparison {
+    pub fn delta(&self, group_by: &str, group: &str, class: Option<&str>) -> Option<&RowDelta> {
+        let list = if class.is_some() {
+            &self.class_deltas
+        } else {
+            &self.summary_deltas
+        };
+        list.iter().find(|d| {
+            d.group_by == group_by && d.group == group && class.is_none_or(|c| c == d.class)
+        })
+    }
+}
+
 fn sub(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? - b?)
 }
 
-fn summary_stats(s: &SummaryRow) -> [(&'static str, Option<f64>); 7] {
+/// The summary statistics that get deltas, in report order.
+pub const SUMMARY_STATS: [&str; 8] = [
+    "miou_mean",
+    "miou_median",
+    "miou_p10",
+    "miou_p90",
+    "pass_rate",
+    "leakage_mean",
+    "coverage_mean",
+    "boundary_iou_mean",
+];
+
+pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; 8] {
     [
-        ("miou_mean", s.miou_mean),
-        ("miou_median", s.miou_median),
-        ("miou_p10", s.miou_p10),
-        ("miou_p90", s.miou_p90),
-        ("pass_rate", s.pass_rate),
-        ("leakage_mean", s.leakage_mean),
-        ("coverage_mean", s.coverage_mean),
+        s.miou_mean,
+        s.miou_median,
+        s.miou_p10,
+        s.miou_p90,
+        s.pass_rate,
+        s.leakage_mean,
+        s.coverage_mean,
+        s.boundary_iou_mean,
     ]
 }
 
+/// Mean, median, p10, p90 and pass rate (share ≥ τ) of the defined values drawn by `idx`.
+fn five(
+    values: &[Option<f64>],
+    idx: &[usize],
+    tau: f64,
+    scratch: &mut Vec<f64>,
+    with_quantiles: bool,
+) -> [Option<f64>; 5] {
+    scratch.clear();
+    scratch.extend(idx.iter().filter_map(|&i| values[i]));
+    if scratch.is_empty() {
+        return [None; 5];
+    }
+    let n = scratch.len() as f64;
+    let mean = scratch.iter().sum::<f64>() / n;
+    let pass = scratch.iter().filter(|&&v| v >= tau).count() as f64 / n;
+    if !with_quantiles {
+        return [Some(mean), None, None, None, Some(pass)];
+    }
+    scratch.sort_by(f64::total_cmp);
+    let q = |p| Some(percentile_sorted(scratch, p));
+    [Some(mean), q(0.5), q(0.1), q(0.9), Some(pass)]
+}
+
+fn mean_of(values: &[Option<f64>], idx: &[usize]) -> Option<f64> {
+    let (mut s, mut n) = (0.0, 0usize);
+    for &i in idx {
+        if let Some(v) = values[i] {
+            s += v;
+            n += 1;
+        }
+    }
+    (n > 0).then(|| s / n as f64)
+}
+
+/// Per-sample values of one arm in one scope, in the paired sample order.
+struct ArmColumns {
+    /// [metric][sample] for the class scope, or per-sample means for the summary scope.
+    metrics: Vec<Vec<Option<f64>>>,
+    counts: Vec<Counts>,
+}
+
+fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns {
+    let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
+    ArmColumns {
+        metrics: (0..METRICS.len())
+            .map(|m| {
+                cs.iter()
+                    .map(|c| c.and_then(|c| c.metric_values()[m]))
+                    .collect()
+            })
+            .collect(),
+        counts: cs
+            .iter()
+            .map(|c| c.map(|c| c.counts()).unwrap_or_default())
+            .collect(),
+    }
+}
+
+fn summary_columns(scores: &[&SampleScore]) -> ArmColumns {
+    ArmColumns {
+        metrics: (0..METRICS.len())
+            .map(|m| scores.iter().map(|s| s.metric_mean(m)).collect())
+            .collect(),
+        counts: Vec::new(),
+    }
+}
+
+const IOU: usize = 0;
+
+/// Statistics of a class scope in [`ROW_STATS`] order (without the trailing `n`).
+fn class_stats(
+    c: &ArmColumns,
+    idx: &[usize],
+    tau: f64,
+    scratch: &mut Vec<f64>,
+) -> [Option<f64>; 13] {
+    let f = five(&c.metrics[IOU], idx, tau, scratch, true);
+    let mut micro = Counts::default();
+    idx.iter().for_each(|&i| micro += c.counts[i]);
+    let m = |k: usize| mean_of(&c.metrics[k], idx);
+    [
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        micro.iou(),
+        m(1),
+        m(2),
+        m(3),
+        m(4),
+        m(5),
+        m(6),
+        m(7),
+    ]
+}
+
+/// Statistics of a summary scope in [`SUMMARY_STATS`] order.
+fn sum_stats(c: &ArmColumns, idx: &[usize], tau: f64, scratch: &mut Vec<f64>) -> [Option<f64>; 8] {
+    let f = five(&c.metrics[IOU], idx, tau, scratch, true);
+    let pos = |name| METRICS.iter().position(|m| *m == name).unwrap_or(0);
+    [
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        mean_of(&c.metrics[pos("leakage")], idx),
+        mean_of(&c.metrics[pos("coverage")], idx),
+        mean_of(&c.metrics[pos("boundary_iou")], idx),
+    ]
+}
+
+fn ci_map(
+    names: &[&'static str],
+    cis: Vec<Option<(f64, f64)>>,
+) -> BTreeMap<&'static str, Option<[f64; 2]>> {
+    names
+        .iter()
+        .zip(cis)
+        .map(|(n, c)| (*n, c.map(|(a, b)| [a, b])))
+        .collect()
+}
+
 /// Compares `arm` with `baseline` on `corpus`. `scores` are sorted by (arm, corpus, id).
+#[allow(clippy::too_many_arguments)]
 pub fn compare(
     arm: &str,
     baseline: &str,
@@ -79,59 +253,9 @@ pub fn compare(
     rows: &[MetricsRow],
     summaries: &[SummaryRow],
     scores: &[SampleScore],
-    top_k: usize,
+    groupings: &[Grouping],
+    settings: &CompareSettings,
 ) -> Comparison {
-    let key = |r: &MetricsRow| (r.group_by.clone(), r.group.clone(), r.class.clone());
-    let base_rows: BTreeMap<_, &MetricsRow> = rows
-        .iter()
-        .filter(|r| r.arm == baseline && r.corpus == corpus)
-        .map(|r| (key(r), r))
-        .collect();
-    let class_deltas = rows
-        .iter()
-        .filter(|r| r.arm == arm && r.corpus == corpus)
-        .filter_map(|r| {
-            let b = base_rows.get(&key(r))?;
-            let (sa, sb) = (r.stats(), b.stats());
-            Some(RowDelta {
-                group_by: r.group_by.clone(),
-                group: r.group.clone(),
-                class: r.class.clone(),
-                deltas: ROW_STATS
-                    .iter()
-                    .zip(sa.iter().zip(sb.iter()))
-                    .map(|(n, (a, b))| (*n, sub(*a, *b)))
-                    .collect(),
-            })
-        })
-        .collect();
-    let base_sums: BTreeMap<_, &SummaryRow> = summaries
-        .iter()
-        .filter(|s| s.arm == baseline && s.corpus == corpus)
-        .map(|s| ((s.group_by.clone(), s.group.clone()), s))
-        .collect();
-    let summary_deltas = summaries
-        .iter()
-        .filter(|s| s.arm == arm && s.corpus == corpus)
-        .filter_map(|s| {
-            let b = base_sums.get(&(s.group_by.clone(), s.group.clone()))?;
-            let mut deltas: BTreeMap<&'static str, Option<f64>> = summary_stats(s)
-                .iter()
-                .zip(summary_stats(b).iter())
-                .map(|((n, a), (_, b))| (*n, sub(*a, *b)))
-                .collect();
-            for (code, rate) in &s.fail_rates {
-                deltas.insert(code, sub(Some(*rate), b.fail_rates.get(code).copied()));
-            }
-            Some(RowDelta {
-                group_by: s.group_by.clone(),
-                group: s.group.clone(),
-                class: "*".into(),
-                deltas,
-            })
-        })
-        .collect();
-
     let of = |name: &str| -> BTreeMap<&str, &SampleScore> {
         scores
             .iter()
@@ -140,12 +264,142 @@ pub fn compare(
             .collect()
     };
     let (base, this) = (of(baseline), of(arm));
+    // Paired samples per (group_by, group), in id order.
+    let mut scopes: BTreeMap<(String, String), (Vec<&SampleScore>, Vec<&SampleScore>)> =
+        BTreeMap::new();
+    for (id, a) in &this {
+        let Some(b) = base.get(id) else { continue };
+        for (gb, g) in group_keys_of(a, groupings) {
+            let e = scopes.entry((gb, g)).or_default();
+            e.0.push(a);
+            e.1.push(b);
+        }
+    }
+    let tau = settings.pass_iou;
+    let purpose = |gb: &str, g: &str, class: &str| {
+        format!("bootstrap\0{arm}\0{baseline}\0{corpus}\0{gb}\0{g}\0{class}")
+    };
+
+    let base_sums: BTreeMap<_, &SummaryRow> = summaries
+        .iter()
+        .filter(|s| s.arm == baseline && s.corpus == corpus)
+        .map(|s| ((s.group_by.clone(), s.group.clone()), s))
+        .collect();
+    let summary_deltas: Vec<RowDelta> = summaries
+        .iter()
+        .filter(|s| s.arm == arm && s.corpus == corpus)
+        .collect::<Vec<_>>()
+        .par_iter()
+        .filter_map(|s| {
+            let b = base_sums.get(&(s.group_by.clone(), s.group.clone()))?;
+            let mut deltas: BTreeMap<&'static str, Option<f64>> = SUMMARY_STATS
+                .iter()
+                .zip(summary_stats(s).iter().zip(summary_stats(b).iter()))
+                .map(|(n, (a, b))| (*n, sub(*a, *b)))
+                .collect();
+            for (code, rate) in &s.fail_rates {
+                deltas.insert(code, sub(Some(*rate), b.fail_rates.get(code).copied()));
+            }
+            let ci95 = match scopes.get(&(s.group_by.clone(), s.group.clone())) {
+                Some((sa, sb)) => {
+                    let (ca, cb) = (summary_columns(sa), summary_columns(sb));
+                    let mut rng = Rng::keyed(settings.seed, &purpose(&s.group_by, &s.group, "*"));
+                    let mut scratch = Vec::new();
+                    let cis = paired_bootstrap(
+                        sa.len(),
+                        SUMMARY_STATS.len(),
+                        settings.resamples,
+                        &mut rng,
+                        0.95,
+                        |idx, out| {
+                            let (x, y) = (
+                                sum_stats(&ca, idx, tau, &mut scratch),
+                                sum_stats(&cb, idx, tau, &mut scratch),
+                            );
+                            for k in 0..out.len() {
+                                out[k] = sub(x[k], y[k]);
+                            }
+                        },
+                    );
+                    ci_map(&SUMMARY_STATS, cis)
+                }
+                None => BTreeMap::new(),
+            };
+            Some(RowDelta {
+                group_by: s.group_by.clone(),
+                group: s.group.clone(),
+                class: "*".into(),
+                deltas,
+                ci95,
+            })
+        })
+        .collect();
+
+    let key = |r: &MetricsRow| (r.group_by.clone(), r.group.clone(), r.class.clone());
+    let base_rows: BTreeMap<_, &MetricsRow> = rows
+        .iter()
+        .filter(|r| r.arm == baseline && r.corpus == corpus)
+        .map(|r| (key(r), r))
+        .collect();
+    let stat_names = &ROW_STATS[..ROW_STATS.len() - 1];
+    let class_deltas: Vec<RowDelta> = rows
+        .iter()
+        .filter(|r| r.arm == arm && r.corpus == corpus)
+        .collect::<Vec<_>>()
+        .par_iter()
+        .filter_map(|r| {
+            let b = base_rows.get(&key(r))?;
+            let (sa, sb) = (r.stats(), b.stats());
+            let deltas = ROW_STATS
+                .iter()
+                .zip(sa.iter().zip(sb.iter()))
+                .map(|(n, (a, b))| (*n, sub(*a, *b)))
+                .collect();
+            let ci95 = match scopes.get(&(r.group_by.clone(), r.group.clone())) {
+                Some((xa, xb)) => {
+                    let (ca, cb) = (class_columns(xa, &r.class), class_columns(xb, &r.class));
+                    let mut rng =
+                        Rng::keyed(settings.seed, &purpose(&r.group_by, &r.group, &r.class));
+                    let mut scratch = Vec::new();
+                    let cis = paired_bootstrap(
+                        xa.len(),
+                        stat_names.len(),
+                        settings.resamples,
+                        &mut rng,
+                        0.95,
+                        |idx, out| {
+                            let (x, y) = (
+                                class_stats(&ca, idx, tau, &mut scratch),
+                                class_stats(&cb, idx, tau, &mut scratch),
+                            );
+                            for k in 0..out.len() {
+                                out[k] = sub(x[k], y[k]);
+                            }
+                        },
+                    );
+                    ci_map(stat_names, cis)
+                }
+                None => BTreeMap::new(),
+            };
+            Some(RowDelta {
+                group_by: r.group_by.clone(),
+                group: r.group.clone(),
+                class: r.class.clone(),
+                deltas,
+                ci95,
+            })
+        })
+        .collect();
+
     let mut pairs: Vec<(f64, RankedSample)> = Vec::new();
+    let (mut pass_to_fail, mut fail_to_pass) = (0, 0);
     for (id, a) in &this {
         let Some(b) = base.get(id) else { continue };
         let (Some(ma), Some(mb)) = (a.miou(), b.miou()) else {
             continue;
         };
+        pass_to_fail += (mb >= tau && ma < tau) as usize;
+        fail_to_pass += (mb < tau && ma >= tau) as usize;
         let deltas = METRICS
             .iter()
             .enumerate()
@@ -170,13 +424,17 @@ pub fn compare(
         ));
     }
     let n = pairs.len();
-    let mean_delta = (n > 0).then(|| pairs.iter().map(|p| p.0).sum::<f64>() / n as f64);
+    let n_improved = pairs.iter().filter(|p| p.0 > 0.0).count();
+    let n_regressed = pairs.iter().filter(|p| p.0 < 0.0).count();
     let paired = Paired {
         n,
-        mean_delta,
-        n_improved: pairs.iter().filter(|p| p.0 > 0.0).count(),
-        n_regressed: pairs.iter().filter(|p| p.0 < 0.0).count(),
-        n_unchanged: pairs.iter().filter(|p| p.0 == 0.0).count(),
+        mean_delta: (n > 0).then(|| pairs.iter().map(|p| p.0).sum::<f64>() / n as f64),
+        n_improved,
+        n_regressed,
+        n_unchanged: n - n_improved - n_regressed,
+        sign_test_p: sign_test(n_improved, n_regressed),
+        pass_to_fail,
+        fail_to_pass,
     };
     let rank = |mut v: Vec<(f64, RankedSample)>, worst_first: bool| -> Vec<RankedSample> {
         v.sort_by(|x, y| {
@@ -184,7 +442,7 @@ pub fn compare(
             (if worst_first { o } else { o.reverse() }).then_with(|| x.1.id.cmp(&y.1.id))
         });
         v.into_iter()
-            .take(top_k)
+            .take(settings.top_k)
             .enumerate()
             .map(|(i, (_, mut r))| {
                 r.rank = i + 1;

@@ -31,6 +31,15 @@ pub fn short(v: Option<f64>) -> String {
     }
 }
 
+/// Three significant digits, for p-values that may be tiny.
+pub fn sig(v: f64) -> String {
+    if v == 0.0 || v >= 0.001 {
+        short(Some(v))
+    } else {
+        format!("{v:.2e}")
+    }
+}
+
 /// Signed form of [`short`] for deltas.
 pub fn delta(v: Option<f64>) -> String {
     match v {

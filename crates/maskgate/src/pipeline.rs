@@ -1,9 +1,13 @@
-//! The flow end to end: corpora and arms in, a [`Report`] out. Scoring runs in parallel over
-//! samples; every later stage runs over results sorted by (arm, corpus, id), so the numbers
-//! never depend on the thread count.
+//! The flow end to end: corpora and arms in, a [`Report`] (with its verdict) out. Scoring runs in
+//! parallel over samples; every later stage runs over results sorted by (arm, corpus, id), and
+//! every random draw comes from a generator keyed by (seed, purpose), so the numbers never depend
+//! on the thread count.
 
 use crate::aggregate::{metrics_rows, summary_rows, Grouping};
-use crate::compare::compare;
+use crate::compare::{compare, CompareSettings};
+use crate::decide::criteria::CriteriaFile;
+use crate::decide::decide;
+use crate::decide::taxonomy::{classify, FailureClass};
 use crate::predict::Arm;
 use crate::read::Corpus;
 use crate::report::{
@@ -18,8 +22,8 @@ pub struct Plan<'a> {
     pub arms: &'a [&'a dyn Arm],
     pub baseline: String,
     pub score: ScoreSettings,
-    pub pass_iou: f64,
-    pub top_k: usize,
+    pub compare: CompareSettings,
+    pub criteria: Option<&'a CriteriaFile>,
     pub run: RunMeta,
     pub unmatched_predictions: BTreeMap<String, Vec<String>>,
 }
@@ -29,6 +33,7 @@ pub fn score_all(
     corpora: &[Corpus],
     arms: &[&dyn Arm],
     settings: &ScoreSettings,
+    taxonomy: &[FailureClass],
 ) -> Vec<SampleScore> {
     let mut scores: Vec<SampleScore> = Vec::new();
     for corpus in corpora {
@@ -37,7 +42,13 @@ pub fn score_all(
             .par_iter()
             .map(|s| {
                 let preds: Vec<_> = arms.iter().map(|a| (a.name(), a.predict(s))).collect();
-                score_sample(&corpus.name, s, &corpus.classes, &preds, settings)
+                let mut out = score_sample(&corpus.name, s, &corpus.classes, &preds, settings);
+                if !taxonomy.is_empty() {
+                    let fc = classify(taxonomy, s);
+                    out.iter_mut()
+                        .for_each(|o| o.failure_class = Some(fc.clone()));
+                }
+                out
             })
             .collect();
         scores.extend(per_sample.into_iter().flatten());
@@ -47,10 +58,15 @@ pub fn score_all(
 }
 
 pub fn evaluate(plan: Plan) -> Report {
-    let samples = score_all(plan.corpora, plan.arms, &plan.score);
-    let groupings = [Grouping::source()];
-    let metrics = metrics_rows(&samples, &groupings, plan.pass_iou);
-    let summaries = summary_rows(&samples, &groupings, plan.pass_iou);
+    let taxonomy: &[FailureClass] = plan.criteria.map(|c| c.taxonomy.as_slice()).unwrap_or(&[]);
+    let samples = score_all(plan.corpora, plan.arms, &plan.score, taxonomy);
+    let mut groupings = vec![Grouping::source()];
+    if !taxonomy.is_empty() {
+        groupings.push(Grouping::failure_class());
+    }
+    let tau = plan.compare.pass_iou;
+    let metrics = metrics_rows(&samples, &groupings, tau);
+    let summaries = summary_rows(&samples, &groupings, tau);
     let mut arms: Vec<String> = plan.arms.iter().map(|a| a.name().to_string()).collect();
     arms.sort();
     let mut comparisons = Vec::new();
@@ -63,12 +79,16 @@ pub fn evaluate(plan: Plan) -> Report {
                 &metrics,
                 &summaries,
                 &samples,
-                plan.top_k,
+                &groupings,
+                &plan.compare,
             ));
         }
     }
-    Report {
+    let mut report = Report {
         schema_version: SCHEMA_VERSION,
+        recommendation: None,
+        deciding_criteria: None,
+        criteria: None,
         tool: Tool {
             name: "maskgate",
             version: env!("CARGO_PKG_VERSION"),
@@ -76,9 +96,15 @@ pub fn evaluate(plan: Plan) -> Report {
         run: plan.run,
         settings: Settings {
             baseline: plan.baseline,
-            pass_iou: plan.pass_iou,
+            pass_iou: tau,
             grid: plan.score.grid,
-            top_k: plan.top_k,
+            top_k: plan.compare.top_k,
+            bootstrap_resamples: plan.compare.resamples,
+            seed: plan.compare.seed,
+            criteria_file: plan.criteria.map(|c| c.path.display().to_string()),
+            failure_class_rule: (!taxonomy.is_empty()).then_some(
+                "first matching [[failure_class]] in file order; no match = unclassified",
+            ),
             boundary_dilation_ratio: plan.score.boundary_ratio,
             grid_resampling: "nearest (source pixel centre); polygons rasterised on the grid",
             empty_policy: EMPTY_POLICY,
@@ -102,5 +128,10 @@ pub fn evaluate(plan: Plan) -> Report {
         metrics,
         comparisons,
         samples,
+    };
+    if let Some(c) = plan.criteria {
+        let verdict = decide(&report, &c.criteria);
+        report.set_verdict(verdict);
     }
+    report
 }

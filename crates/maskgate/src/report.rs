@@ -43,6 +43,11 @@ pub struct Settings {
     pub pass_iou: f64,
     pub grid: Option<u32>,
     pub top_k: usize,
+    pub bootstrap_resamples: usize,
+    pub seed: u64,
+    /// Where the criteria (and τ) came from, if a criteria file was given.
+    pub criteria_file: Option<String>,
+    pub failure_class_rule: Option<&'static str>,
     pub boundary_dilation_ratio: f64,
     pub grid_resampling: &'static str,
     pub empty_policy: &'static str,
@@ -62,6 +67,15 @@ pub struct CorpusInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema_version: u32,
+    /// `go` / `no-go` / `inconclusive` when criteria were given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<crate::decide::Recommendation>,
+    /// Failed criteria (the first decides), or the undecided ones for an inconclusive run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deciding_criteria: Option<Vec<String>>,
+    /// Every criterion with its checks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria: Option<Vec<crate::decide::CriterionResult>>,
     pub tool: Tool,
     pub run: RunMeta,
     pub settings: Settings,
@@ -78,6 +92,13 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records the verdict in the report's top-level fields.
+    pub fn set_verdict(&mut self, v: crate::decide::Verdict) {
+        self.recommendation = Some(v.recommendation);
+        self.deciding_criteria = Some(v.deciding_criteria);
+        self.criteria = Some(v.criteria);
+    }
+
     pub fn summary(
         &self,
         arm: &str,

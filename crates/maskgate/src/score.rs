@@ -91,6 +91,9 @@ pub struct SampleScore {
     pub id: String,
     pub hash: String,
     pub source: Option<String>,
+    /// The failure class the taxonomy assigned, when one is configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_class: Option<String>,
     pub fail_reason: Option<FailReason>,
     pub classes: BTreeMap<String, ClassScore>,
 }
@@ -217,6 +220,7 @@ pub fn score_sample(
                 id: sample.id.clone(),
                 hash: sample.hash.clone(),
                 source: sample.source.clone(),
+                failure_class: None,
                 fail_reason: fails.into_iter().min(),
                 classes: class_scores,
             }

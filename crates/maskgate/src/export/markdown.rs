@@ -39,38 +39,54 @@ fn table(
     writeln!(out)
 }
 
+fn with_ci(d: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    match ci {
+        Some([lo, hi]) => format!("{} [{}, {}]", delta(d), short(Some(lo)), short(Some(hi))),
+        None => delta(d),
+    }
+}
+
 fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()> {
     let base = &r.settings.baseline;
     let others: Vec<&String> = r.arms.iter().filter(|a| *a != base).collect();
     let mut header = vec!["metric".to_string(), format!("{} (baseline)", md(base))];
     for a in &others {
         header.push(md(a));
-        header.push(format!("Δ {}", md(a)));
+        header.push(format!("Δ {} [95% CI]", md(a)));
     }
     let get = |arm: &str| r.summary(arm, corpus, "all", "all");
+    let ci = |arm: &str, stat: &str| {
+        r.comparisons
+            .iter()
+            .find(|c| c.arm == arm && c.corpus == corpus)
+            .and_then(|c| c.delta("all", "all", None))
+            .and_then(|d| d.ci95.get(stat).copied().flatten())
+    };
     let Some(b) = get(base) else { return Ok(()) };
     type Stat = fn(&crate::aggregate::SummaryRow) -> Option<f64>;
-    let stats: [(&str, Stat); 9] = [
-        ("samples", |s| Some(s.n as f64)),
-        ("mIoU mean (per sample)", |s| s.miou_mean),
-        ("mIoU median", |s| s.miou_median),
-        ("mIoU p10", |s| s.miou_p10),
-        ("mIoU p90", |s| s.miou_p90),
-        ("pass rate (mIoU ≥ τ)", |s| s.pass_rate),
-        ("leakage mean", |s| s.leakage_mean),
-        ("coverage mean", |s| s.coverage_mean),
-        ("boundary IoU mean", |s| s.boundary_iou_mean),
+    let stats: [(&str, &str, Stat); 9] = [
+        ("samples", "", |s| Some(s.n as f64)),
+        ("mIoU mean (per sample)", "miou_mean", |s| s.miou_mean),
+        ("mIoU median", "miou_median", |s| s.miou_median),
+        ("mIoU p10", "miou_p10", |s| s.miou_p10),
+        ("mIoU p90", "miou_p90", |s| s.miou_p90),
+        ("pass rate (mIoU ≥ τ)", "pass_rate", |s| s.pass_rate),
+        ("leakage mean", "leakage_mean", |s| s.leakage_mean),
+        ("coverage mean", "coverage_mean", |s| s.coverage_mean),
+        ("boundary IoU mean", "boundary_iou_mean", |s| {
+            s.boundary_iou_mean
+        }),
     ];
     let mut rows = Vec::new();
-    for (name, f) in stats {
+    for (name, key, f) in stats {
         let mut row = vec![name.to_string(), short(f(b))];
         for a in &others {
             let v = get(a).and_then(f);
             row.push(short(v));
-            row.push(if name == "samples" {
+            row.push(if key.is_empty() {
                 String::new()
             } else {
-                delta(v.zip(f(b)).map(|(x, y)| x - y))
+                with_ci(v.zip(f(b)).map(|(x, y)| x - y), ci(a, key))
             });
         }
         rows.push(row);
@@ -99,6 +115,54 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
         if others.len() == 1 { "arm" } else { "arms" }
     )?;
     table(out, &header, 1, &rows)
+}
+
+fn criteria(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    let Some(list) = &r.criteria else {
+        return Ok(());
+    };
+    writeln!(out, "## Criteria\n")?;
+    if let Some(f) = &r.settings.criteria_file {
+        writeln!(
+            out,
+            "From {} (τ = {}).\n",
+            code(f),
+            crate::fmt::num(r.settings.pass_iou)
+        )?;
+    }
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|c| {
+            vec![
+                md(&c.id),
+                md(&c.description),
+                md(&c.metric),
+                md(&c.arm),
+                md(&c.rule),
+                c.checks.len().to_string(),
+                match c.status {
+                    crate::decide::Status::Pass => "pass".into(),
+                    crate::decide::Status::Fail => "**FAIL**".into(),
+                    crate::decide::Status::Inconclusive => "inconclusive".into(),
+                },
+                md(&c.reason),
+            ]
+        })
+        .collect();
+    let header: Vec<String> = [
+        "criterion",
+        "description",
+        "metric",
+        "arm",
+        "rule",
+        "checks",
+        "status",
+        "reason",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    table(out, &header, 99, &rows)
 }
 
 fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result<()> {
@@ -316,11 +380,13 @@ impl Exporter for ReportMarkdown {
             for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
                 per_class(out, r, c)?;
                 by_group(out, r, c, "source")?;
+                by_group(out, r, c, "failure_class")?;
                 let p = &c.paired;
                 writeln!(
                     out,
-                    "Paired per-sample mIoU, {} − {}: mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged.\n",
-                    md(&c.arm), md(&c.baseline), delta(p.mean_delta), p.n, p.n_improved, p.n_regressed, p.n_unchanged
+                    "Paired per-sample mIoU, {} − {}: mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged (sign test p = {}); pass→fail {}, fail→pass {} at τ.\n",
+                    md(&c.arm), md(&c.baseline), delta(p.mean_delta), p.n, p.n_improved, p.n_regressed, p.n_unchanged,
+                    crate::fmt::sig(p.sign_test_p), p.pass_to_fail, p.fail_to_pass
                 )?;
                 ranked(out, "Top regressions", c, &c.regressions)?;
                 ranked(out, "Top improvements", c, &c.improvements)?;
@@ -364,6 +430,7 @@ impl Exporter for ReportMarkdown {
             }
             writeln!(out)?;
         }
+        criteria(out, r)?;
         writeln!(out, "## Artifacts\n")?;
         for e in super::exporters() {
             writeln!(
@@ -372,6 +439,14 @@ impl Exporter for ReportMarkdown {
                 e.file_name().split('.').next_back().unwrap_or(""),
                 e.file_name()
             )?;
+        }
+        if let (Some(rec), Some(list)) = (r.recommendation, &r.criteria) {
+            let verdict = crate::decide::Verdict {
+                recommendation: rec,
+                deciding_criteria: r.deciding_criteria.clone().unwrap_or_default(),
+                criteria: list.clone(),
+            };
+            writeln!(out, "\n{}", verdict.last_line())?;
         }
         Ok(())
     }

@@ -1,0 +1,444 @@
+//! The criteria file (TOML): τ, bootstrap settings, the failure-class taxonomy and the
+//! `[[criterion]]` list. Parsed and validated before any work; every error names the file and
+//! the line of the offending criterion.
+
+use super::taxonomy::FailureClass;
+use crate::error::{Error, Result};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// Which side of a metric is better: a `max_drop` on leakage limits its rise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    Higher,
+    Lower,
+}
+
+/// A resolved metric: the statistic column it reads and which way is better.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MetricRef {
+    /// As written, e.g. `iou.mean`.
+    pub name: String,
+    /// Column of a class row (`MetricsRow`) when scoped to a class, of a summary row otherwise;
+    /// `fail_rate.<CODE>` reads the summary's fail rates.
+    pub column: String,
+    pub per_class: bool,
+    pub better: Better,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Min(f64),
+    Max(f64),
+    MaxDrop(f64),
+    MinGain(f64),
+    NoninferiorityMargin(f64),
+}
+
+impl Rule {
+    pub fn needs_baseline(&self) -> bool {
+        !matches!(self, Rule::Min(_) | Rule::Max(_))
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            Rule::Min(v) => format!("min {v}"),
+            Rule::Max(v) => format!("max {v}"),
+            Rule::MaxDrop(v) => format!("max_drop {v}"),
+            Rule::MinGain(v) => format!("min_gain {v}"),
+            Rule::NoninferiorityMargin(v) => format!("noninferiority_margin {v}"),
+        }
+    }
+}
+
+/// Apply a criterion to every group of a grouping instead of one scope.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub enum Per {
+    Class,
+    Group(String),
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Criterion {
+    pub id: String,
+    pub description: String,
+    pub line: usize,
+    pub metric: MetricRef,
+    pub arm: String,
+    pub corpus: Option<String>,
+    pub class: Option<String>,
+    pub group_by: String,
+    pub group: String,
+    pub per: Option<Per>,
+    pub rule: Rule,
+    pub min_n: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CriteriaFile {
+    pub path: PathBuf,
+    pub pass_iou: Option<f64>,
+    pub resamples: Option<usize>,
+    pub seed: Option<u64>,
+    pub taxonomy: Vec<FailureClass>,
+    pub criteria: Vec<Criterion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    pass_iou: Option<f64>,
+    bootstrap: Option<RawBootstrap>,
+    #[serde(default)]
+    failure_class: Vec<RawFailureClass>,
+    #[serde(default)]
+    criterion: Vec<RawCriterion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBootstrap {
+    resamples: Option<usize>,
+    seed: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(toml::Value),
+    Many(Vec<toml::Value>),
+}
+
+impl OneOrMany {
+    fn strings(self) -> Vec<String> {
+        let list = match self {
+            OneOrMany::One(v) => vec![v],
+            OneOrMany::Many(v) => v,
+        };
+        list.into_iter()
+            .map(|v| match v {
+                toml::Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFailureClass {
+    name: toml::Spanned<String>,
+    notes: Option<String>,
+    source: Option<OneOrMany>,
+    #[serde(default)]
+    meta: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCriterion {
+    id: toml::Spanned<String>,
+    #[serde(default)]
+    description: String,
+    metric: String,
+    arm: String,
+    corpus: Option<String>,
+    class: Option<String>,
+    group_by: Option<String>,
+    group: Option<String>,
+    per: Option<String>,
+    min: Option<f64>,
+    max: Option<f64>,
+    max_drop: Option<f64>,
+    min_gain: Option<f64>,
+    noninferiority_margin: Option<f64>,
+    min_n: Option<usize>,
+}
+
+/// The groupings a criterion may name (besides `all`).
+pub const GROUPINGS: [&str; 2] = ["source", "failure_class"];
+
+/// Resolves `metric` (`<metric>.<stat>`, `pass_rate`, `fail_rate.<CODE>`) for a class scope or a
+/// whole-sample scope.
+pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<MetricRef, String> {
+    let lower = |m: &str| m == "leakage";
+    let (column, better) = match name.split_once('.') {
+        None if name == "pass_rate" => ("pass_rate".to_string(), Better::Higher),
+        None if name == "n" => ("n".to_string(), Better::Higher),
+        Some(("fail_rate", code)) if !per_class => {
+            if !crate::model::FailReason::ALL
+                .iter()
+                .any(|f| f.code() == code)
+            {
+                return Err(format!("unknown fail reason {code:?} in {name:?}"));
+            }
+            (name.to_string(), Better::Lower)
+        }
+        Some((m, stat)) if per_class => {
+            let ok_metric = crate::score::METRICS.contains(&m);
+            let ok_stat = match m {
+                "iou" => ["mean", "median", "p10", "p90", "micro"].contains(&stat),
+                _ => stat == "mean",
+            };
+            if !ok_metric || !ok_stat {
+                return Err(format!(
+                    "unknown metric {name:?} for a class scope (use iou.mean|median|p10|p90|micro, pass_rate, or <metric>.mean with metric one of {})",
+                    crate::score::METRICS.join(", ")
+                ));
+            }
+            (
+                format!("{m}_{stat}"),
+                if lower(m) {
+                    Better::Lower
+                } else {
+                    Better::Higher
+                },
+            )
+        }
+        Some((m, stat)) => {
+            let column = match (m, stat) {
+                ("iou" | "miou", "mean" | "median" | "p10" | "p90") => format!("miou_{stat}"),
+                ("leakage" | "coverage" | "boundary_iou", "mean") => format!("{m}_mean"),
+                _ => {
+                    return Err(format!(
+                        "unknown metric {name:?} without a class (use iou.mean|median|p10|p90 (per-sample mIoU), pass_rate, leakage.mean, coverage.mean, boundary_iou.mean, fail_rate.<CODE>, or give a class)"
+                    ))
+                }
+            };
+            (
+                column,
+                if lower(m) {
+                    Better::Lower
+                } else {
+                    Better::Higher
+                },
+            )
+        }
+        None => return Err(format!("unknown metric {name:?}")),
+    };
+    Ok(MetricRef {
+        name: name.to_string(),
+        column,
+        per_class,
+        better,
+    })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count()
+        + 1
+}
+
+impl CriteriaFile {
+    pub fn load(path: &Path) -> Result<CriteriaFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<CriteriaFile> {
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
+            Error::input(path, line, e.message().to_string())
+        })?;
+        if let Some(t) = raw.pass_iou {
+            if !(0.0..=1.0).contains(&t) {
+                return Err(Error::file(
+                    path,
+                    format!("pass_iou must be within [0, 1], got {t}"),
+                ));
+            }
+        }
+        let mut taxonomy = Vec::new();
+        let mut class_names = BTreeSet::new();
+        for fc in raw.failure_class {
+            let line = line_of(text, fc.name.span().start);
+            let name = fc.name.into_inner();
+            if !class_names.insert(name.clone()) {
+                return Err(Error::input(
+                    path,
+                    line,
+                    format!("failure class {name:?} is defined twice"),
+                ));
+            }
+            let meta = fc.meta.into_iter().map(|(k, v)| (k, v.strings())).collect();
+            let c = FailureClass::new(
+                &name,
+                fc.notes.as_deref(),
+                fc.source.map(OneOrMany::strings),
+                meta,
+            )
+            .map_err(|m| Error::input(path, line, m))?;
+            taxonomy.push(c);
+        }
+        let mut criteria = Vec::new();
+        let mut ids = BTreeSet::new();
+        for c in raw.criterion {
+            let line = line_of(text, c.id.span().start);
+            let id = c.id.into_inner();
+            let err = |m: String| Error::input(path, line, format!("criterion {id:?}: {m}"));
+            if !ids.insert(id.clone()) {
+                return Err(err("id is used twice".into()));
+            }
+            let rules: Vec<Rule> = [
+                c.min.map(Rule::Min),
+                c.max.map(Rule::Max),
+                c.max_drop.map(Rule::MaxDrop),
+                c.min_gain.map(Rule::MinGain),
+                c.noninferiority_margin.map(Rule::NoninferiorityMargin),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let rule =
+                match rules.as_slice() {
+                    [r] => *r,
+                    [] => return Err(err(
+                        "no rule: give one of min, max, max_drop, min_gain, noninferiority_margin"
+                            .into(),
+                    )),
+                    _ => return Err(err("more than one rule; give exactly one".into())),
+                };
+            let per = match c.per.as_deref() {
+                None => None,
+                Some("class") => Some(Per::Class),
+                Some(g) if GROUPINGS.contains(&g) => Some(Per::Group(g.to_string())),
+                Some(other) => {
+                    return Err(err(format!(
+                        "per = {other:?}: use \"class\", \"source\" or \"failure_class\""
+                    )))
+                }
+            };
+            if per == Some(Per::Class) && c.class.is_some() {
+                return Err(err("both per = \"class\" and class given".into()));
+            }
+            if matches!(per, Some(Per::Group(_))) && (c.group_by.is_some() || c.group.is_some()) {
+                return Err(err(
+                    "per = <grouping> replaces group_by/group; give one or the other".into(),
+                ));
+            }
+            let group_by = c.group_by.unwrap_or_else(|| "all".into());
+            if group_by != "all" && !GROUPINGS.contains(&group_by.as_str()) {
+                return Err(err(format!(
+                    "group_by = {group_by:?}: use \"all\", \"source\" or \"failure_class\""
+                )));
+            }
+            let group = match (group_by.as_str(), c.group) {
+                ("all", None) => "all".to_string(),
+                ("all", Some(g)) => return Err(err(format!("group = {g:?} needs a group_by"))),
+                (_, Some(g)) => g,
+                (gb, None) => {
+                    return Err(err(format!(
+                        "group_by = {gb:?} needs a group (or use per = {gb:?})"
+                    )))
+                }
+            };
+            let per_class = c.class.is_some() || per == Some(Per::Class);
+            let metric = resolve_metric(&c.metric, per_class).map_err(err)?;
+            if metric.column == "n" && rule.needs_baseline() {
+                return Err(err("metric \"n\" only takes min/max".into()));
+            }
+            criteria.push(Criterion {
+                id,
+                description: c.description,
+                line,
+                metric,
+                arm: c.arm,
+                corpus: c.corpus,
+                class: c.class,
+                group_by,
+                group,
+                per,
+                rule,
+                min_n: c.min_n,
+            });
+        }
+        let (resamples, seed) = raw
+            .bootstrap
+            .map(|b| (b.resamples, b.seed))
+            .unwrap_or_default();
+        Ok(CriteriaFile {
+            path: path.to_path_buf(),
+            pass_iou: raw.pass_iou,
+            resamples,
+            seed,
+            taxonomy,
+            criteria,
+        })
+    }
+
+    /// Checks names against what the run has, before any scoring: arms, corpora, classes and
+    /// failure classes. Every problem is reported at once.
+    pub fn validate(
+        &self,
+        arms: &[String],
+        baseline: &str,
+        corpora: &BTreeMap<String, Vec<String>>,
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        let fc_names: BTreeSet<&str> = self.taxonomy.iter().map(|c| c.name.as_str()).collect();
+        for c in &self.criteria {
+            let mut p = |m: String| {
+                problems.push(format!(
+                    "{}:{}: criterion {:?}: {m}",
+                    self.path.display(),
+                    c.line,
+                    c.id
+                ))
+            };
+            if !arms.contains(&c.arm) {
+                p(format!(
+                    "unknown arm {:?} (arms: {})",
+                    c.arm,
+                    arms.join(", ")
+                ));
+            } else if c.arm == baseline && c.rule.needs_baseline() {
+                p(format!(
+                    "{} compares the baseline {baseline:?} with itself",
+                    c.rule.describe()
+                ));
+            }
+            if let Some(k) = &c.corpus {
+                if !corpora.contains_key(k) {
+                    p(format!(
+                        "unknown corpus {k:?} (corpora: {})",
+                        corpora.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+            if let Some(class) = &c.class {
+                let in_scope: Vec<&Vec<String>> = match &c.corpus {
+                    Some(k) => corpora.get(k).into_iter().collect(),
+                    None => corpora.values().collect(),
+                };
+                if !in_scope.iter().any(|cls| cls.contains(class)) {
+                    let known: BTreeSet<&String> = in_scope.into_iter().flatten().collect();
+                    p(format!(
+                        "unknown class {class:?} (classes: {})",
+                        known.into_iter().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+            }
+            let uses_fc =
+                c.group_by == "failure_class" || c.per == Some(Per::Group("failure_class".into()));
+            if uses_fc && self.taxonomy.is_empty() {
+                p("uses failure classes but the file defines no [[failure_class]]".into());
+            }
+            if c.group_by == "failure_class"
+                && c.group != super::taxonomy::UNCLASSIFIED
+                && !fc_names.contains(c.group.as_str())
+            {
+                p(format!("unknown failure class {:?}", c.group));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Usage(problems.join("\n")))
+        }
+    }
+}

@@ -1,0 +1,453 @@
+//! Stage 6, **decide**: the verdict is a pure function of the report's aggregates and
+//! comparisons and the team's criteria. Each criterion expands into checks (one per corpus and,
+//! with `per`, per class or group); a criterion fails if any check fails, is inconclusive if none
+//! fails but one could not be decided (too few samples, an undefined value, an empty scope), and
+//! passes otherwise. The run is `go` only if every criterion passes; `no-go` if any fails (the
+//! first failed one in file order is the deciding one); `inconclusive` otherwise.
+
+pub mod criteria;
+pub mod taxonomy;
+
+use crate::compare::SUMMARY_STATS;
+use crate::report::Report;
+use criteria::{Better, Criterion, Per, Rule};
+use serde::Serialize;
+
+/// Slack for comparing a value with its bound: a delta of two rounded means may land 1 ulp past
+/// a bound it equals on paper, and "equal to the bound" passes.
+pub const BOUND_EPSILON: f64 = 1e-12;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    Inconclusive,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recommendation {
+    Go,
+    NoGo,
+    Inconclusive,
+}
+
+impl Recommendation {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Recommendation::Go => "go",
+            Recommendation::NoGo => "no-go",
+            Recommendation::Inconclusive => "inconclusive",
+        }
+    }
+    /// Process exit code: 0 go, 1 no-go or inconclusive.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Recommendation::Go => 0,
+            _ => 1,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub corpus: String,
+    pub group_by: String,
+    pub group: String,
+    pub class: Option<String>,
+    /// Samples with a defined value in scope (the arm's).
+    pub n: Option<usize>,
+    pub value: Option<f64>,
+    pub baseline: Option<f64>,
+    /// `arm − baseline`.
+    pub delta: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    pub bound: f64,
+    pub status: Status,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CriterionResult {
+    pub id: String,
+    pub description: String,
+    pub metric: String,
+    pub arm: String,
+    pub rule: String,
+    pub status: Status,
+    pub reason: String,
+    pub checks: Vec<Check>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Verdict {
+    pub recommendation: Recommendation,
+    /// Failed criteria in file order (the first decides); for an inconclusive run, the
+    /// inconclusive ones.
+    pub deciding_criteria: Vec<String>,
+    pub criteria: Vec<CriterionResult>,
+}
+
+struct Scope<'a> {
+    corpus: &'a str,
+    group_by: &'a str,
+    group: &'a str,
+    class: Option<&'a str>,
+}
+
+impl Scope<'_> {
+    fn describe(&self, arm: &str) -> String {
+        let mut s = format!("{arm} on {}", self.corpus);
+        if self.group_by != "all" {
+            s += &format!(", {}={}", self.group_by, self.group);
+        }
+        if let Some(c) = self.class {
+            s += &format!(", class {c}");
+        }
+        s
+    }
+}
+
+/// (value, n) of `c.metric` for `arm` in `scope`; `None` when the arm has no row there.
+fn measure(r: &Report, c: &Criterion, arm: &str, s: &Scope) -> Option<(Option<f64>, usize)> {
+    let col = c.metric.column.as_str();
+    if let Some(class) = s.class {
+        let row = r.row(arm, s.corpus, s.group_by, s.group, class)?;
+        let n = if col == "n" {
+            row.n
+        } else {
+            row.n - row.n_empty
+        };
+        return Some((row.stat(col).flatten(), n));
+    }
+    let sum = r.summary(arm, s.corpus, s.group_by, s.group)?;
+    if let Some(code) = col.strip_prefix("fail_rate.") {
+        return Some((sum.fail_rates.get(code).copied(), sum.n));
+    }
+    if col == "n" {
+        return Some((Some(sum.n as f64), sum.n));
+    }
+    let i = SUMMARY_STATS.iter().position(|n| *n == col)?;
+    Some((crate::compare::summary_stats(sum)[i], sum.n_scored))
+}
+
+fn fmt(v: f64) -> String {
+    crate::fmt::short(Some(v))
+}
+
+fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
+    let base_name = &r.settings.baseline;
+    let (bound, relative) = match c.rule {
+        Rule::Min(b) | Rule::Max(b) => (b, false),
+        Rule::MaxDrop(b) | Rule::MinGain(b) | Rule::NoninferiorityMargin(b) => (b, true),
+    };
+    let mut out = Check {
+        corpus: s.corpus.to_string(),
+        group_by: s.group_by.to_string(),
+        group: s.group.to_string(),
+        class: s.class.map(str::to_string),
+        n: None,
+        value: None,
+        baseline: None,
+        delta: None,
+        ci95: None,
+        bound,
+        status: Status::Inconclusive,
+        reason: String::new(),
+    };
+    let what = format!("{} of {}", c.metric.name, s.describe(&c.arm));
+    let Some((value, n)) = measure(r, c, &c.arm, &s) else {
+        out.reason = format!("{what}: no samples in scope");
+        return out;
+    };
+    out.n = Some(n);
+    out.value = value;
+    if let Some(min_n) = c.min_n {
+        if n < min_n {
+            out.reason = format!("{what}: n = {n} < min_n {min_n}");
+            return out;
+        }
+    }
+    let Some(v) = value else {
+        out.reason = format!("{what}: undefined (no defined values)");
+        return out;
+    };
+    let (ok, reason) = if !relative {
+        match c.rule {
+            Rule::Min(b) => (
+                v + BOUND_EPSILON >= b,
+                format!(
+                    "{what} = {} {} min {}",
+                    fmt(v),
+                    if v + BOUND_EPSILON >= b { "≥" } else { "<" },
+                    fmt(b)
+                ),
+            ),
+            _ => (
+                v - BOUND_EPSILON <= bound,
+                format!(
+                    "{what} = {} {} max {}",
+                    fmt(v),
+                    if v - BOUND_EPSILON <= bound {
+                        "≤"
+                    } else {
+                        ">"
+                    },
+                    fmt(bound)
+                ),
+            ),
+        }
+    } else {
+        let Some((bv, _)) = measure(r, c, base_name, &s) else {
+            out.reason = format!("{what}: baseline {base_name} has no samples in scope");
+            return out;
+        };
+        let Some(bv) = bv else {
+            out.reason = format!("{what}: baseline value undefined");
+            return out;
+        };
+        out.baseline = Some(bv);
+        let delta = v - bv;
+        out.delta = Some(delta);
+        // Positive `gain` is an improvement whichever way the metric points.
+        let gain = if c.metric.better == Better::Higher {
+            delta
+        } else {
+            -delta
+        };
+        let vs = format!("{what} = {} vs baseline {}", fmt(v), fmt(bv));
+        match c.rule {
+            Rule::MaxDrop(b) => {
+                let drop = -gain;
+                (
+                    drop - BOUND_EPSILON <= b,
+                    format!(
+                        "{vs}: worse by {} {} max_drop {}",
+                        fmt(drop),
+                        if drop - BOUND_EPSILON <= b {
+                            "≤"
+                        } else {
+                            ">"
+                        },
+                        fmt(b)
+                    ),
+                )
+            }
+            Rule::MinGain(b) => (
+                gain + BOUND_EPSILON >= b,
+                format!(
+                    "{vs}: gain {} {} min_gain {}",
+                    fmt(gain),
+                    if gain + BOUND_EPSILON >= b {
+                        "≥"
+                    } else {
+                        "<"
+                    },
+                    fmt(b)
+                ),
+            ),
+            _ => {
+                let ci = r
+                    .comparisons
+                    .iter()
+                    .find(|x| x.arm == c.arm && x.corpus == s.corpus)
+                    .and_then(|x| x.delta(s.group_by, s.group, s.class))
+                    .and_then(|d| d.ci95.get(c.metric.column.as_str()).copied().flatten());
+                let Some([lo, hi]) = ci else {
+                    out.reason = format!("{vs}: no bootstrap interval for this delta");
+                    return out;
+                };
+                out.ci95 = Some([lo, hi]);
+                // Lower bound of the improvement's 95% CI.
+                let worst = if c.metric.better == Better::Higher {
+                    lo
+                } else {
+                    -hi
+                };
+                (
+                    worst + BOUND_EPSILON >= -bound,
+                    format!(
+                        "{vs}: 95% CI of the gain [{}, {}], lower bound {} −margin {}",
+                        fmt(worst),
+                        fmt(if c.metric.better == Better::Higher {
+                            hi
+                        } else {
+                            -lo
+                        }),
+                        if worst + BOUND_EPSILON >= -bound {
+                            "≥"
+                        } else {
+                            "<"
+                        },
+                        fmt(-bound)
+                    ),
+                )
+            }
+        }
+    };
+    out.status = if ok { Status::Pass } else { Status::Fail };
+    out.reason = reason;
+    out
+}
+
+fn checks_of(r: &Report, c: &Criterion) -> Vec<Check> {
+    let corpora: Vec<&crate::report::CorpusInfo> = r
+        .corpora
+        .iter()
+        .filter(|k| c.corpus.as_ref().is_none_or(|n| *n == k.name))
+        .collect();
+    let mut out = Vec::new();
+    for k in corpora {
+        match &c.per {
+            Some(Per::Class) => {
+                for class in &k.classes {
+                    out.push(check(
+                        r,
+                        c,
+                        Scope {
+                            corpus: &k.name,
+                            group_by: &c.group_by,
+                            group: &c.group,
+                            class: Some(class),
+                        },
+                    ));
+                }
+            }
+            Some(Per::Group(gb)) => {
+                // Groups seen in either arm: a group only the baseline has is still checked.
+                let mut groups: Vec<&String> = r
+                    .summaries
+                    .iter()
+                    .filter(|s| {
+                        s.corpus == k.name
+                            && &s.group_by == gb
+                            && (s.arm == c.arm || s.arm == r.settings.baseline)
+                    })
+                    .map(|s| &s.group)
+                    .collect();
+                groups.sort();
+                groups.dedup();
+                for g in groups {
+                    out.push(check(
+                        r,
+                        c,
+                        Scope {
+                            corpus: &k.name,
+                            group_by: gb,
+                            group: g,
+                            class: c.class.as_deref(),
+                        },
+                    ));
+                }
+            }
+            None => out.push(check(
+                r,
+                c,
+                Scope {
+                    corpus: &k.name,
+                    group_by: &c.group_by,
+                    group: &c.group,
+                    class: c.class.as_deref(),
+                },
+            )),
+        }
+    }
+    out
+}
+
+/// The verdict: a pure function of the report (aggregates, comparisons) and the criteria.
+pub fn decide(report: &Report, criteria: &[Criterion]) -> Verdict {
+    let results: Vec<CriterionResult> = criteria
+        .iter()
+        .map(|c| {
+            let checks = checks_of(report, c);
+            let failed: Vec<&Check> = checks.iter().filter(|k| k.status == Status::Fail).collect();
+            let open: Vec<&Check> = checks
+                .iter()
+                .filter(|k| k.status == Status::Inconclusive)
+                .collect();
+            let (status, reason) = if let Some(first) = failed.first() {
+                let more = if failed.len() > 1 {
+                    format!(
+                        " (and {} more of {} checks)",
+                        failed.len() - 1,
+                        checks.len()
+                    )
+                } else {
+                    String::new()
+                };
+                (Status::Fail, format!("{}{more}", first.reason))
+            } else if checks.is_empty() {
+                (
+                    Status::Inconclusive,
+                    "empty scope: nothing to check".to_string(),
+                )
+            } else if let Some(first) = open.first() {
+                (Status::Inconclusive, first.reason.clone())
+            } else {
+                let reason = if checks.len() == 1 {
+                    checks[0].reason.clone()
+                } else {
+                    format!("all {} checks pass", checks.len())
+                };
+                (Status::Pass, reason)
+            };
+            CriterionResult {
+                id: c.id.clone(),
+                description: c.description.clone(),
+                metric: c.metric.name.clone(),
+                arm: c.arm.clone(),
+                rule: c.rule.describe(),
+                status,
+                reason,
+                checks,
+            }
+        })
+        .collect();
+    let ids = |s: Status| {
+        results
+            .iter()
+            .filter(|r| r.status == s)
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let (failed, open) = (ids(Status::Fail), ids(Status::Inconclusive));
+    let (recommendation, deciding_criteria) = if !failed.is_empty() {
+        (Recommendation::NoGo, failed)
+    } else if !open.is_empty() {
+        (Recommendation::Inconclusive, open)
+    } else {
+        (Recommendation::Go, Vec::new())
+    };
+    Verdict {
+        recommendation,
+        deciding_criteria,
+        criteria: results,
+    }
+}
+
+impl Verdict {
+    /// The report's last line: `recommendation: go` or
+    /// `recommendation: no-go — failed: <id>: <reason>[; <id>: <reason>]`.
+    pub fn last_line(&self) -> String {
+        let list = |status: Status| {
+            self.criteria
+                .iter()
+                .filter(|c| c.status == status)
+                .map(|c| format!("{}: {}", crate::fmt::md(&c.id), crate::fmt::md(&c.reason)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match self.recommendation {
+            Recommendation::Go => "recommendation: go".into(),
+            Recommendation::NoGo => {
+                format!("recommendation: no-go — failed: {}", list(Status::Fail))
+            }
+            Recommendation::Inconclusive => format!(
+                "recommendation: inconclusive — undecided: {}",
+                list(Status::Inconclusive)
+            ),
+        }
+    }
+}
