@@ -61,9 +61,8 @@ fn samples(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn fasseg_reports_are_byte_identical_across_thread_counts() {
-    let d = tmp("determinism");
+/// FASSEG precise labels as gold, rough labels and rough labels eroded by 2 px as arms.
+fn fasseg_inputs(d: &Path) {
     for (v, name, erode) in [
         ("V2", "precise", "0"),
         ("V1", "rough", "0"),
@@ -78,6 +77,89 @@ fn fasseg_reports_are_byte_identical_across_thread_counts() {
             .arg("--out")
             .arg(d.join(format!("{name}.ndjson"))));
     }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+#[test]
+fn fasseg_gate_exit_codes_follow_the_verdict() {
+    let d = tmp("gate");
+    fasseg_inputs(&d);
+    let (gold, r, e) = (
+        d.join("precise.ndjson"),
+        d.join("rough.ndjson"),
+        d.join("rough_eroded.ndjson"),
+    );
+    let preds = [("rough", r.as_path()), ("rough_eroded", e.as_path())];
+    let gate = |criteria: &str, out: &str| {
+        let mut c = compare_cmd(&gold, &preds, "rough", &d.join(out));
+        c.arg("--criteria")
+            .arg(examples().join("fasseg-gate").join(criteria));
+        c.arg("--notes")
+            .arg(examples().join("fasseg-gate/notes.json"));
+        run(&mut c)
+    };
+    let nogo = gate("criteria-nogo.toml", "nogo");
+    assert_eq!(
+        nogo.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&nogo.stderr)
+    );
+    let md = std::fs::read_to_string(d.join("nogo/report.md")).unwrap();
+    let last = md.lines().last().unwrap();
+    assert!(
+        last.starts_with("recommendation: no-go — failed: no-failure-class-regression: "),
+        "{last}"
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("nogo/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["recommendation"], "no-go");
+    assert_eq!(
+        report["deciding_criteria"],
+        serde_json::json!(["no-failure-class-regression"])
+    );
+    assert_eq!(report["criteria"].as_array().unwrap().len(), 4);
+    let fc_rows = report["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["group_by"] == "failure_class")
+        .count();
+    assert!(fc_rows > 0, "metrics keyed by failure class");
+
+    let go = gate("criteria-go.toml", "go");
+    assert_eq!(
+        go.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&go.stderr)
+    );
+    let md = std::fs::read_to_string(d.join("go/report.md")).unwrap();
+    assert_eq!(md.lines().last().unwrap(), "recommendation: go");
+
+    // A bad criteria file stops the run before any report is written.
+    std::fs::write(
+        d.join("bad.toml"),
+        "[[criterion]]\nid = \"x\"\narm = \"rough_eroded\"\nmetric = \"iou.mean\"\nclass = \"beard\"\nmin = 1\n",
+    )
+    .unwrap();
+    let mut c = compare_cmd(&gold, &preds, "rough", &d.join("bad"));
+    c.arg("--criteria").arg(d.join("bad.toml"));
+    fails_with(
+        &mut c,
+        "bad.toml:2: criterion \"x\": unknown class \"beard\"",
+    );
+    assert!(!d.join("bad/report.json").exists());
+}
+
+#[test]
+fn fasseg_reports_are_byte_identical_across_thread_counts() {
+    let d = tmp("determinism");
+    fasseg_inputs(&d);
     let gold = d.join("precise.ndjson");
     let (r, e) = (d.join("rough.ndjson"), d.join("rough_eroded.ndjson"));
     let preds = [("rough", r.as_path()), ("rough_eroded", e.as_path())];

@@ -244,6 +244,9 @@ fn ci_map(
         .collect()
 }
 
+/// The arm's and the baseline's scores of the same samples, in id order.
+type PairedScope<'a> = (Vec<&'a SampleScore>, Vec<&'a SampleScore>);
+
 /// Compares `arm` with `baseline` on `corpus`. `scores` are sorted by (arm, corpus, id).
 #[allow(clippy::too_many_arguments)]
 pub fn compare(
@@ -265,8 +268,7 @@ pub fn compare(
     };
     let (base, this) = (of(baseline), of(arm));
     // Paired samples per (group_by, group), in id order.
-    let mut scopes: BTreeMap<(String, String), (Vec<&SampleScore>, Vec<&SampleScore>)> =
-        BTreeMap::new();
+    let mut scopes: BTreeMap<(String, String), PairedScope> = BTreeMap::new();
     for (id, a) in &this {
         let Some(b) = base.get(id) else { continue };
         for (gb, g) in group_keys_of(a, groupings) {

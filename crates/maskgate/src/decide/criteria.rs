@@ -281,6 +281,13 @@ impl CriteriaFile {
             let line = line_of(text, c.id.span().start);
             let id = c.id.into_inner();
             let err = |m: String| Error::input(path, line, format!("criterion {id:?}: {m}"));
+            let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+            if !id_ok {
+                return Err(err("ids are letters, digits, '.', '_' and '-' (starting with a letter or digit), so the verdict line can quote them verbatim".into()));
+            }
             if !ids.insert(id.clone()) {
                 return Err(err("id is used twice".into()));
             }

@@ -435,7 +435,7 @@ impl Verdict {
             self.criteria
                 .iter()
                 .filter(|c| c.status == status)
-                .map(|c| format!("{}: {}", crate::fmt::md(&c.id), crate::fmt::md(&c.reason)))
+                .map(|c| format!("{}: {}", c.id, crate::fmt::md(&c.reason)))
                 .collect::<Vec<_>>()
                 .join("; ")
         };

@@ -1,0 +1,315 @@
+//! The verdict at every rule's boundary, on a corpus whose metrics are exact by construction.
+
+use maskgate::compare::CompareSettings;
+use maskgate::decide::criteria::CriteriaFile;
+use maskgate::decide::{decide, Recommendation, Status};
+use maskgate::model::{sample_hash, MaskData, Prediction, Sample};
+use maskgate::pipeline::{evaluate, Plan};
+use maskgate::predict::Arm;
+use maskgate::read::Corpus;
+use maskgate::report::{Report, RunMeta};
+use maskgate::score::ScoreSettings;
+use maskgate_core::Mask;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Predicts the top `rows` rows of a 10×10 canvas for every sample.
+struct TopRows {
+    name: &'static str,
+    rows: u32,
+}
+
+impl Arm for TopRows {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn predict(&self, _: &Sample) -> Prediction {
+        let m = Mask::from_fn(10, 10, |y, _| y < self.rows);
+        Prediction {
+            masks: BTreeMap::from([("fg".to_string(), MaskData::Mask(m))]),
+            ..Default::default()
+        }
+    }
+}
+
+/// Five samples whose GT is the top 5 rows; sources alternate; notes drive failure classes.
+fn corpus() -> Corpus {
+    let gt = Mask::from_fn(10, 10, |y, _| y < 5);
+    let samples = (0..5)
+        .map(|i| Sample {
+            id: format!("s{i}"),
+            hash: sample_hash("k", &format!("s{i}")),
+            source: Some(if i % 2 == 0 { "even" } else { "odd" }.into()),
+            image: None,
+            size: (10, 10),
+            gt: BTreeMap::from([("fg".to_string(), MaskData::Mask(gt.clone()))]),
+            notes: Some(if i < 2 { "Glare on the rim" } else { "fine" }.into()),
+            meta: Default::default(),
+        })
+        .collect();
+    Corpus {
+        name: "k".into(),
+        format: "test",
+        classes: vec!["fg".into()],
+        samples,
+        problems: vec![],
+    }
+}
+
+const TAXONOMY: &str = "[[failure_class]]\nname = \"glare\"\nnotes = \"glare\"\n";
+
+fn run(criteria: &str, threads: usize) -> Report {
+    let text = format!("pass_iou = 0.8\n{TAXONOMY}\n{criteria}");
+    let file = CriteriaFile::parse(Path::new("c.toml"), &text).expect("criteria parse");
+    let (base, cand) = (
+        TopRows {
+            name: "base",
+            rows: 5,
+        },
+        TopRows {
+            name: "cand",
+            rows: 4,
+        },
+    );
+    let arms: [&dyn Arm; 2] = [&base, &cand];
+    let corpora = [corpus()];
+    let classes = BTreeMap::from([("k".to_string(), vec!["fg".to_string()])]);
+    file.validate(&["base".into(), "cand".into()], "base", &classes)
+        .expect("valid");
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        evaluate(Plan {
+            corpora: &corpora,
+            arms: &arms,
+            baseline: "base".into(),
+            score: ScoreSettings::default(),
+            compare: CompareSettings {
+                top_k: 5,
+                pass_iou: 0.8,
+                resamples: 500,
+                seed: 3,
+            },
+            criteria: Some(&file),
+            run: RunMeta {
+                run_id: "t".into(),
+                generated_at: "t".into(),
+                inputs: vec![],
+            },
+            unmatched_predictions: BTreeMap::new(),
+        })
+    })
+}
+
+fn status(rule: &str) -> Status {
+    let r = run(
+        &format!("[[criterion]]\nid = \"c\"\narm = \"cand\"\n{rule}\n"),
+        1,
+    );
+    r.criteria.unwrap()[0].status
+}
+
+#[test]
+fn every_rule_at_and_past_its_bound() {
+    // cand IoU is 0.8 on every sample, base 1.0: mean 0.8, drop 0.2, CI [-0.2, -0.2].
+    let m = "metric = \"iou.mean\"\nclass = \"fg\"\n";
+    assert_eq!(status(&format!("{m}min = 0.8")), Status::Pass);
+    assert_eq!(status(&format!("{m}min = 0.80001")), Status::Fail);
+    assert_eq!(status(&format!("{m}max = 0.8")), Status::Pass);
+    assert_eq!(status(&format!("{m}max = 0.79999")), Status::Fail);
+    assert_eq!(status(&format!("{m}max_drop = 0.2")), Status::Pass);
+    assert_eq!(status(&format!("{m}max_drop = 0.19999")), Status::Fail);
+    assert_eq!(status(&format!("{m}min_gain = -0.2")), Status::Pass);
+    assert_eq!(status(&format!("{m}min_gain = -0.19999")), Status::Fail);
+    assert_eq!(
+        status(&format!("{m}noninferiority_margin = 0.2")),
+        Status::Pass
+    );
+    assert_eq!(
+        status(&format!("{m}noninferiority_margin = 0.19999")),
+        Status::Fail
+    );
+    // Leakage points the other way: cand has none, base none either → no drop.
+    assert_eq!(
+        status("metric = \"leakage.mean\"\nclass = \"fg\"\nmax_drop = 0.0"),
+        Status::Pass
+    );
+    // Pass rate at τ = 0.8 from the file: every cand sample sits exactly on τ.
+    assert_eq!(
+        status("metric = \"pass_rate\"\nclass = \"fg\"\nmin = 1.0"),
+        Status::Pass
+    );
+    // Whole-sample scope (no class): per-sample mIoU.
+    assert_eq!(status("metric = \"iou.mean\"\nmin = 0.8"), Status::Pass);
+}
+
+#[test]
+fn min_n_and_empty_scopes_are_inconclusive() {
+    let m = "metric = \"iou.mean\"\nclass = \"fg\"\nmin = 0.5\n";
+    assert_eq!(status(&format!("{m}min_n = 5")), Status::Pass);
+    assert_eq!(status(&format!("{m}min_n = 6")), Status::Inconclusive);
+    assert_eq!(
+        status(&format!("{m}group_by = \"source\"\ngroup = \"nope\"")),
+        Status::Inconclusive
+    );
+    assert_eq!(
+        status(&format!(
+            "{m}group_by = \"source\"\ngroup = \"odd\"\nmin_n = 3"
+        )),
+        Status::Inconclusive
+    );
+    assert_eq!(
+        status(&format!(
+            "{m}group_by = \"source\"\ngroup = \"even\"\nmin_n = 3"
+        )),
+        Status::Pass
+    );
+}
+
+#[test]
+fn per_failure_class_and_verdict() {
+    let r = run(
+        "[[criterion]]\nid = \"floor\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nmin = 0.5\n\
+         [[criterion]]\nid = \"fc\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"failure_class\"\nmax_drop = 0.1\n\
+         [[criterion]]\nid = \"later\"\narm = \"cand\"\nmetric = \"iou.mean\"\nmin = 0.9\n",
+        1,
+    );
+    let crit = r.criteria.as_ref().unwrap();
+    assert_eq!(
+        crit[1]
+            .checks
+            .iter()
+            .map(|c| c.group.as_str())
+            .collect::<Vec<_>>(),
+        ["glare", "unclassified"]
+    );
+    assert_eq!(crit[1].checks[0].n, Some(2));
+    assert_eq!(r.recommendation, Some(Recommendation::NoGo));
+    assert_eq!(
+        r.deciding_criteria.as_deref(),
+        Some(&["fc".to_string(), "later".to_string()][..])
+    );
+    let glare = r
+        .metrics
+        .iter()
+        .find(|m| m.arm == "cand" && m.group_by == "failure_class" && m.group == "glare")
+        .unwrap();
+    assert_eq!(glare.n, 2);
+
+    // A group the baseline has but the arm lacks is not silently passed.
+    let mut partial = r.clone();
+    partial
+        .summaries
+        .retain(|s| !(s.arm == "cand" && s.group == "glare"));
+    partial
+        .metrics
+        .retain(|m| !(m.arm == "cand" && m.group == "glare"));
+    let crits = CriteriaFile::parse(
+        Path::new("c.toml"),
+        &format!("{TAXONOMY}[[criterion]]\nid = \"fc\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"failure_class\"\nmax_drop = 0.5\n"),
+    )
+    .unwrap();
+    let v = decide(&partial, &crits.criteria);
+    assert_eq!(
+        v.criteria[0].status,
+        Status::Inconclusive,
+        "{}",
+        v.criteria[0].reason
+    );
+    assert_eq!(v.recommendation, Recommendation::Inconclusive);
+    let v = decide(&r, &crits.criteria);
+    assert_eq!(v.recommendation, Recommendation::Go);
+    assert_eq!(v.last_line(), "recommendation: go");
+}
+
+#[test]
+fn verdict_and_cis_do_not_depend_on_threads() {
+    let c = "[[criterion]]\nid = \"ni\"\narm = \"cand\"\nmetric = \"iou.mean\"\nnoninferiority_margin = 0.3\n";
+    let (a, b) = (run(c, 1), run(c, 2));
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+}
+
+fn parse_err(body: &str) -> String {
+    let text = format!("{TAXONOMY}{body}");
+    let classes = BTreeMap::from([("k".to_string(), vec!["fg".to_string()])]);
+    match CriteriaFile::parse(Path::new("c.toml"), &text) {
+        Err(e) => e.to_string(),
+        Ok(f) => f
+            .validate(&["base".into(), "cand".into()], "base", &classes)
+            .unwrap_err()
+            .to_string(),
+    }
+}
+
+#[test]
+fn bad_criteria_files_are_refused_with_file_and_line() {
+    let head = "\n[[criterion]]\nid = \"x\"\narm = \"cand\"\n";
+    let e = parse_err(&format!(
+        "{head}metric = \"iou.bogus\"\nclass = \"fg\"\nmin = 1"
+    ));
+    assert!(
+        e.starts_with("c.toml:6:") && e.contains("unknown metric"),
+        "{e}"
+    );
+    let e = parse_err(&format!("{head}metric = \"iou.mean\"\nclass = \"fg\""));
+    assert!(e.starts_with("c.toml:6:") && e.contains("no rule"), "{e}");
+    let e = parse_err(&format!(
+        "{head}metric = \"iou.mean\"\nclass = \"fg\"\nmin = 1\nmax = 2"
+    ));
+    assert!(e.contains("more than one rule"), "{e}");
+    let e =
+        parse_err("\n[[criterion]]\nid = \"x\"\narm = \"nope\"\nmetric = \"iou.mean\"\nmin = 1");
+    assert!(
+        e.starts_with("c.toml:6:") && e.contains("unknown arm \"nope\""),
+        "{e}"
+    );
+    let e = parse_err(&format!(
+        "{head}metric = \"iou.mean\"\nclass = \"hair\"\nmin = 1"
+    ));
+    assert!(e.contains("unknown class \"hair\""), "{e}");
+    let e = parse_err(&format!(
+        "{head}metric = \"iou.mean\"\nclass = \"fg\"\nmin = 1\ncolour = 3"
+    ));
+    assert!(
+        e.starts_with("c.toml:") && e.contains("unknown field `colour`"),
+        "{e}"
+    );
+    let e = parse_err(
+        "\n[[criterion]]\nid = \"x\"\narm = \"base\"\nmetric = \"iou.mean\"\nmax_drop = 1",
+    );
+    assert!(e.contains("with itself"), "{e}");
+    let e = parse_err(&format!(
+        "{head}metric = \"iou.mean\"\ngroup_by = \"failure_class\"\ngroup = \"smudge\"\nmin = 1"
+    ));
+    assert!(e.contains("unknown failure class \"smudge\""), "{e}");
+}
+
+#[test]
+fn crop_gate_example_criteria_are_valid() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/crop-gate/criteria.toml");
+    let f = CriteriaFile::load(&path).unwrap();
+    assert_eq!(f.pass_iou, Some(0.8));
+    assert_eq!(f.taxonomy.len(), 4);
+    let ids: Vec<&str> = f.criteria.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "flagged-pass-rate",
+            "test-mean-iou",
+            "no-failure-class-regression",
+            "test-noninferior"
+        ]
+    );
+    let fg = vec!["foreground".to_string()];
+    let corpora = BTreeMap::from([
+        ("test".to_string(), fg.clone()),
+        ("flagged".to_string(), fg),
+    ]);
+    f.validate(&["rembg".into(), "candidate".into()], "rembg", &corpora)
+        .unwrap();
+}
