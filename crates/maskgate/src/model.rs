@@ -103,6 +103,11 @@ pub fn sample_hash(corpus: &str, id: &str) -> String {
 pub enum FailReason {
     /// No prediction for this sample: every class is scored as an empty prediction.
     PredMissing,
+    /// The sample's image could not be read or decoded: scored as an empty prediction.
+    ImageUnreadable,
+    /// The model failed on this image (runtime error, NaN or wrongly shaped output): scored as
+    /// an empty prediction.
+    InferenceFailed,
     /// Prediction and ground truth sizes differ (and no grid was set): scored as empty.
     SizeMismatch,
     /// A predicted mask could not be decoded: that class is scored as empty.
@@ -114,8 +119,18 @@ pub enum FailReason {
 }
 
 impl FailReason {
-    pub const ALL: [FailReason; 5] = [
+    /// The prediction as a whole is unusable: every class is scored as empty.
+    pub fn voids_prediction(self) -> bool {
+        matches!(
+            self,
+            FailReason::PredMissing | FailReason::ImageUnreadable | FailReason::InferenceFailed
+        )
+    }
+
+    pub const ALL: [FailReason; 7] = [
         FailReason::PredMissing,
+        FailReason::ImageUnreadable,
+        FailReason::InferenceFailed,
         FailReason::SizeMismatch,
         FailReason::PredMaskInvalid,
         FailReason::PredClassesMissing,
@@ -129,6 +144,8 @@ impl FailReason {
             FailReason::PredMaskInvalid => "PRED_MASK_INVALID",
             FailReason::PredClassesMissing => "PRED_CLASSES_MISSING",
             FailReason::GtMaskInvalid => "GT_MASK_INVALID",
+            FailReason::ImageUnreadable => "IMAGE_UNREADABLE",
+            FailReason::InferenceFailed => "INFERENCE_FAILED",
         }
     }
 }
@@ -139,7 +156,8 @@ pub struct Prediction {
     pub masks: ClassMasks,
     /// (height, width) the prediction declares, if any.
     pub size: Option<(u32, u32)>,
-    /// A failure the arm already knows of (nothing predicted, an undecodable mask).
+    /// A failure the arm already knows of (nothing predicted, an unreadable image, a failed
+    /// inference, an undecodable mask).
     pub fail: Option<FailReason>,
 }
 

@@ -8,6 +8,7 @@ use crate::compare::{compare, CompareSettings};
 use crate::decide::criteria::CriteriaFile;
 use crate::decide::decide;
 use crate::decide::taxonomy::{classify, FailureClass};
+use crate::predict::image::SamplePhoto;
 use crate::predict::Arm;
 use crate::read::Corpus;
 use crate::report::{
@@ -41,7 +42,11 @@ pub fn score_all(
             .samples
             .par_iter()
             .map(|s| {
-                let preds: Vec<_> = arms.iter().map(|a| (a.name(), a.predict(s))).collect();
+                let photo = SamplePhoto::new(s.image.as_deref());
+                let preds: Vec<_> = arms
+                    .iter()
+                    .map(|a| (a.name(), a.predict(s, &photo)))
+                    .collect();
                 let mut out = score_sample(&corpus.name, s, &corpus.classes, &preds, settings);
                 if !taxonomy.is_empty() {
                     let fc = classify(taxonomy, s);

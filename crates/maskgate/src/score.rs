@@ -195,7 +195,7 @@ pub fn score_sample(
             if !size_ok {
                 fails.push(FailReason::SizeMismatch);
             }
-            let usable = size_ok && pred.fail != Some(FailReason::PredMissing);
+            let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
             let mut class_scores = BTreeMap::new();
             for (c, (gt, gt_b)) in classes.iter().zip(&gts) {
                 let pm = if usable {

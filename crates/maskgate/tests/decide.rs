@@ -23,7 +23,7 @@ impl Arm for TopRows {
     fn name(&self) -> &str {
         self.name
     }
-    fn predict(&self, _: &Sample) -> Prediction {
+    fn predict(&self, _: &Sample, _: &maskgate::predict::image::SamplePhoto) -> Prediction {
         let m = Mask::from_fn(10, 10, |y, _| y < self.rows);
         Prediction {
             masks: BTreeMap::from([("fg".to_string(), MaskData::Mask(m))]),

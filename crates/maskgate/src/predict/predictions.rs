@@ -63,7 +63,11 @@ impl Arm for PredictionsFile {
         &self.name
     }
 
-    fn predict(&self, sample: &Sample) -> Prediction {
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({"name": self.name, "kind": "predictions", "path": self.path.display().to_string()})
+    }
+
+    fn predict(&self, sample: &Sample, _photo: &super::image::SamplePhoto) -> Prediction {
         let Some(line) = self.lines.get(&sample.id) else {
             return Prediction {
                 fail: Some(FailReason::PredMissing),

@@ -1,0 +1,154 @@
+//! Model adapters: each model family's exact pre- and post-processing behind [`Segmenter`].
+//! Adding one is a new file here plus one line in [`build`].
+
+pub mod imgly_isnet;
+pub mod probability;
+pub mod rembg;
+pub mod semantic_argmax;
+pub mod yolov8_seg;
+
+use super::engine::{Model, Tensor};
+use super::image::RgbImage;
+use maskgate_core::Mask;
+use std::collections::BTreeMap;
+
+/// Settings of one model arm that adapters read (the `[[arm]]` table of the run config).
+#[derive(Clone, Debug, Default)]
+pub struct AdapterSettings {
+    /// The GT class a one-class model is scored against.
+    pub class: Option<String>,
+    /// Binarisation threshold on the probability (0..1).
+    pub threshold: Option<f64>,
+    /// Model output labels by index (semantic-argmax, yolov8-seg).
+    pub labels: Vec<String>,
+    /// Evaluation class → model labels that make it up; empty = each label is its own class.
+    pub classes: BTreeMap<String, Vec<String>>,
+    /// Adapter-specific variant, e.g. rembg's `session` (u2net, u2netp, isnet-general-use).
+    pub variant: Option<String>,
+    /// Per-channel normalisation for the generic adapters.
+    pub mean: Option<[f64; 3]>,
+    pub std: Option<[f64; 3]>,
+    /// The probability adapter's output is logits (apply a sigmoid).
+    pub logits: bool,
+    /// YOLO: confidence and NMS IoU thresholds.
+    pub conf: Option<f64>,
+    pub iou: Option<f64>,
+}
+
+pub trait Segmenter: Send + Sync {
+    /// Adapter name as written in configs.
+    fn kind(&self) -> &'static str;
+    /// Every parameter that changes the output, for the cache key and the report.
+    fn params(&self) -> String;
+    /// Refuses a model whose inputs/outputs do not fit this adapter.
+    fn check(&self, model: &Model) -> Result<(), String>;
+    fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String>;
+    /// The model outputs → one mask per evaluation class, at the image's size.
+    fn postprocess(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+    ) -> Result<BTreeMap<String, Mask>, String>;
+    /// One-class adapters: the probability map (0..1) at the image's size, before thresholding.
+    fn probability(
+        &self,
+        _outputs: &[Tensor],
+        _w: usize,
+        _h: usize,
+    ) -> Option<Result<Vec<f32>, String>> {
+        None
+    }
+}
+
+/// Every adapter name, in documentation order.
+pub const ADAPTERS: [&str; 6] = [
+    "rembg",
+    "imgly-isnet",
+    "mediapipe-selfie",
+    "yolov8-seg",
+    "semantic-argmax",
+    "sigmoid",
+];
+
+pub fn build(kind: &str, s: &AdapterSettings) -> Result<Box<dyn Segmenter>, String> {
+    Ok(match kind {
+        "rembg" => Box::new(rembg::Rembg::new(s)?),
+        "imgly-isnet" => Box::new(imgly_isnet::ImglyIsnet::new(s)?),
+        "mediapipe-selfie" => Box::new(probability::Probability::mediapipe(s)?),
+        "sigmoid" => Box::new(probability::Probability::sigmoid(s)?),
+        "semantic-argmax" => Box::new(semantic_argmax::SemanticArgmax::new(s)?),
+        "yolov8-seg" => Box::new(yolov8_seg::YoloSeg::new(s)?),
+        other => {
+            return Err(format!(
+                "unknown adapter {other:?} (known: {})",
+                ADAPTERS.join(", ")
+            ))
+        }
+    })
+}
+
+/// The one class a single-class adapter predicts.
+pub(crate) fn one_class(s: &AdapterSettings, kind: &str) -> Result<String, String> {
+    s.class
+        .clone()
+        .ok_or_else(|| format!("adapter {kind} needs `class` (the GT class it is scored against)"))
+}
+
+pub(crate) fn threshold(s: &AdapterSettings, default: f64) -> Result<f64, String> {
+    let t = s.threshold.unwrap_or(default);
+    if !(0.0..=1.0).contains(&t) {
+        return Err(format!("threshold must be within [0, 1], got {t}"));
+    }
+    Ok(t)
+}
+
+/// Interleaved RGB u8 → planar CHW f32 with `f(channel, value)`.
+pub(crate) fn to_chw(px: &[u8], w: usize, h: usize, f: impl Fn(usize, u8) -> f32) -> Vec<f32> {
+    let mut out = vec![0f32; 3 * w * h];
+    for i in 0..w * h {
+        for c in 0..3 {
+            out[c * w * h + i] = f(c, px[i * 3 + c]);
+        }
+    }
+    out
+}
+
+/// The (height, width) of a model's first input, which must be `[1, 3, H, W]` with fixed H, W.
+pub(crate) fn input_hw(model: &Model) -> Result<(usize, usize), String> {
+    let p = model.inputs.first().ok_or("the model has no input")?;
+    match p.shape.as_slice() {
+        [_, Some(3), Some(h), Some(w)] => Ok((*h, *w)),
+        other => Err(format!(
+            "input {:?} must be [1, 3, H, W] with fixed H and W, is {other:?}",
+            p.name
+        )),
+    }
+}
+
+/// Channel 0 of a `[1, 1, H, W]` / `[1, H, W]` output as (H, W, data), checked for NaN.
+pub(crate) fn single_map(t: &Tensor) -> Result<(usize, usize, &[f32]), String> {
+    let (h, w) = match t.shape.as_slice() {
+        [_, _, h, w] | [_, h, w] => (*h, *w),
+        other => return Err(format!("expected a [1, C, H, W] output, got {other:?}")),
+    };
+    let data = &t.data[..h * w];
+    if data.iter().any(|v| !v.is_finite()) {
+        return Err("the model output contains NaN or infinite values".into());
+    }
+    Ok((h, w, data))
+}
+
+pub(crate) fn threshold_mask(prob: &[f32], w: usize, h: usize, t: f64) -> Mask {
+    Mask::from_fn(h as u32, w as u32, |y, x| {
+        prob[y as usize * w + x as usize] as f64 >= t
+    })
+}
+
+/// For a u8 probability map: `v / 255 ≥ t`, decided in integers so it never depends on rounding.
+pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
+    let cut = (t * 255.0).ceil() as u16;
+    Mask::from_fn(h as u32, w as u32, |y, x| {
+        map[y as usize * w + x as usize] as u16 >= cut
+    })
+}

@@ -1,0 +1,144 @@
+//! `semantic-argmax`: an N-class logit map → label map → one mask per evaluation class. The
+//! reference layout is BiSeNet face parsing: Pillow BILINEAR resize to the model size ignoring
+//! aspect, `/255`, ImageNet mean/std, output 0 `[1, N, H, W]`, argmax over N, nearest neighbour
+//! (OpenCV `INTER_NEAREST`) back to the photo size.
+
+use super::{input_hw, AdapterSettings, Segmenter};
+use crate::predict::engine::{Model, Tensor};
+use crate::predict::image::RgbImage;
+use crate::predict::resample::{nearest_floor, pil_resize, PilFilter};
+use maskgate_core::LabelMap;
+use maskgate_core::Mask;
+use std::collections::BTreeMap;
+
+pub struct SemanticArgmax {
+    labels: Vec<String>,
+    /// Evaluation class → label indices.
+    classes: BTreeMap<String, Vec<u8>>,
+    mean: [f64; 3],
+    std: [f64; 3],
+}
+
+impl SemanticArgmax {
+    pub fn new(s: &AdapterSettings) -> Result<SemanticArgmax, String> {
+        if s.labels.is_empty() || s.labels.len() > 255 {
+            return Err("semantic-argmax needs `labels`: the model's class names by output channel (1..255)".into());
+        }
+        let index = |n: &String| {
+            s.labels
+                .iter()
+                .position(|l| l == n)
+                .map(|i| i as u8)
+                .ok_or_else(|| format!("class map names {n:?}, which is not in `labels`"))
+        };
+        let classes = if s.classes.is_empty() {
+            s.labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.clone(), vec![i as u8]))
+                .collect()
+        } else {
+            s.classes
+                .iter()
+                .map(|(c, ls)| {
+                    Ok((
+                        c.clone(),
+                        ls.iter().map(index).collect::<Result<Vec<u8>, String>>()?,
+                    ))
+                })
+                .collect::<Result<_, String>>()?
+        };
+        Ok(SemanticArgmax {
+            labels: s.labels.clone(),
+            classes,
+            mean: s.mean.unwrap_or([0.485, 0.456, 0.406]),
+            std: s.std.unwrap_or([0.229, 0.224, 0.225]),
+        })
+    }
+
+    /// The label map at the photo's size.
+    pub fn labels(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<LabelMap, String> {
+        let t = outputs.first().ok_or("the model returned no output")?;
+        let [_, n, mh, mw] = t.shape.as_slice() else {
+            return Err(format!("expected a [1, N, H, W] output, got {:?}", t.shape));
+        };
+        let (n, mh, mw) = (*n, *mh, *mw);
+        if n != self.labels.len() {
+            return Err(format!(
+                "the model outputs {n} channels but {} labels are configured",
+                self.labels.len()
+            ));
+        }
+        let plane = mh * mw;
+        let mut small = vec![0u8; plane];
+        for (i, out) in small.iter_mut().enumerate() {
+            let (mut best, mut arg) = (f32::NEG_INFINITY, 0usize);
+            for c in 0..n {
+                let v = t.data[c * plane + i];
+                if v.is_nan() {
+                    return Err("the model output contains NaN".into());
+                }
+                // First maximum wins, as numpy's argmax.
+                if v > best {
+                    best = v;
+                    arg = c;
+                }
+            }
+            *out = arg as u8;
+        }
+        Ok(LabelMap {
+            h: h as u32,
+            w: w as u32,
+            data: nearest_floor(&small, mw, mh, w, h),
+        })
+    }
+}
+
+impl Segmenter for SemanticArgmax {
+    fn kind(&self) -> &'static str {
+        "semantic-argmax"
+    }
+    fn params(&self) -> String {
+        format!(
+            "labels={:?};classes={:?};mean={:?};std={:?}",
+            self.labels, self.classes, self.mean, self.std
+        )
+    }
+    fn check(&self, model: &Model) -> Result<(), String> {
+        input_hw(model)?;
+        match model.outputs.first().map(|o| o.shape.as_slice()) {
+            Some([_, Some(n), _, _]) if *n != self.labels.len() => Err(format!(
+                "the model outputs {n} channels but {} labels are configured",
+                self.labels.len()
+            )),
+            Some([_, _, _, _]) => Ok(()),
+            other => Err(format!(
+                "semantic-argmax expects a [1, N, H, W] output, the model gives {other:?}"
+            )),
+        }
+    }
+    fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String> {
+        let (mh, mw) = input_hw(model)?;
+        let px = pil_resize(&img.data, img.w, img.h, 3, mw, mh, PilFilter::Bilinear);
+        let data = super::to_chw(&px, mw, mh, |c, v| {
+            ((v as f64 / 255.0 - self.mean[c]) / self.std[c]) as f32
+        });
+        Ok(Tensor {
+            shape: vec![1, 3, mh, mw],
+            data,
+        })
+    }
+    fn postprocess(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        let lm = self.labels(outputs, w, h)?;
+        Ok(self
+            .classes
+            .iter()
+            .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
+            .collect())
+    }
+}

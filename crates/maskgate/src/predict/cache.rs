@@ -1,0 +1,76 @@
+//! The prediction cache: content-addressed by (model sha256, adapter + parameters, image
+//! sha256), masks stored as COCO RLE. A re-run, a new variant or a new criteria file costs no
+//! inference, and an interrupted run keeps every prediction it finished.
+
+use maskgate_core::{Mask, Rle};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub struct PredictionCache {
+    dir: PathBuf,
+}
+
+impl PredictionCache {
+    pub fn new(dir: &Path) -> PredictionCache {
+        PredictionCache {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    pub fn key(model_sha: &str, adapter: &str, params: &str, image_sha: &str) -> String {
+        let mut h = Sha256::new();
+        for part in [model_sha, adapter, params, image_sha] {
+            h.update(part.as_bytes());
+            h.update([0u8]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(&key[..2]).join(format!("{key}.json"))
+    }
+
+    /// The cached masks, or `None` when absent or unreadable (a damaged entry is recomputed).
+    pub fn get(&self, key: &str) -> Option<BTreeMap<String, Mask>> {
+        let text = std::fs::read_to_string(self.path(key)).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        let masks = v.get("masks")?.as_object()?;
+        masks
+            .iter()
+            .map(|(class, m)| {
+                let size = m.get("size")?.as_array()?;
+                let (h, w) = (
+                    size.first()?.as_u64()? as u32,
+                    size.get(1)?.as_u64()? as u32,
+                );
+                let rle = Rle::from_compressed(h, w, m.get("counts")?.as_str()?).ok()?;
+                Some((class.clone(), rle.decode().ok()?))
+            })
+            .collect()
+    }
+
+    /// Stores masks atomically (temporary file, then rename); failures only cost a re-run.
+    pub fn put(&self, key: &str, masks: &BTreeMap<String, Mask>) {
+        let path = self.path(key);
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let body: serde_json::Map<String, Value> = masks
+            .iter()
+            .map(|(c, m)| {
+                let rle = Rle::encode(m);
+                (
+                    c.clone(),
+                    json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
+                )
+            })
+            .collect();
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, json!({"masks": body}).to_string()).is_ok() {
+            let _ = std::fs::rename(&tmp, &path);
+        }
+    }
+}

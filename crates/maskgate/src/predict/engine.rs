@@ -1,0 +1,177 @@
+//! The inference engine: ONNX Runtime through `ort`, loaded at run time from the shared library
+//! of the PyPI `onnxruntime` wheel that `scripts/setup.sh` installs under `vendor/onnxruntime/`.
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+/// The wheel version `scripts/setup.sh` installs (ort's `api-31` needs ≥ 1.31).
+pub const ORT_VERSION: &str = "1.31.1";
+pub const ORT_LIB_ENV: &str = "MASKGATE_ORT_LIB";
+
+type Runtime = std::result::Result<(PathBuf, ort::environment::Environment), String>;
+static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+fn candidates() -> Vec<PathBuf> {
+    let file = format!("libonnxruntime.so.{ORT_VERSION}");
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    // Beside the executable's checkout (target/release/maskgate → ../../vendor) ...
+    if let Ok(exe) = std::env::current_exe() {
+        dirs.extend(
+            exe.ancestors()
+                .skip(1)
+                .map(|d| d.join("vendor/onnxruntime")),
+        );
+    }
+    // ... and beside this source tree (tests, `cargo run`).
+    dirs.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/onnxruntime"));
+    dirs.into_iter().map(|d| d.join(&file)).collect()
+}
+
+/// Finds the runtime library: `explicit` (config key), then `$MASKGATE_ORT_LIB`, then the
+/// project's `vendor/onnxruntime/`.
+pub fn find_runtime(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os(ORT_LIB_ENV) {
+        return Ok(PathBuf::from(p));
+    }
+    candidates().into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        Error::Usage(format!(
+            "ONNX Runtime {ORT_VERSION} not found: run `bash scripts/setup.sh` (installs it into vendor/onnxruntime/), \
+             or point {ORT_LIB_ENV} / the config's `onnxruntime` key at libonnxruntime.so"
+        ))
+    })
+}
+
+/// Loads the runtime once per process; later calls return the first result.
+pub fn init_runtime(explicit: Option<&Path>) -> Result<(PathBuf, ort::environment::Environment)> {
+    let path = find_runtime(explicit)?;
+    let r = RUNTIME.get_or_init(|| {
+        if !path.is_file() {
+            return Err(format!("{}: no such file", path.display()));
+        }
+        let env = ort::init_from(&path)
+            .map_err(|e| format!("{}: cannot load ONNX Runtime: {e}", path.display()))?;
+        let env = env
+            .with_name("maskgate")
+            .build()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok((path.clone(), env))
+    });
+    r.clone().map_err(Error::Usage)
+}
+
+/// A tensor crossing the engine seam: shape and row-major `f32` data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// One declared input or output: its name and shape (`None` for a symbolic dimension).
+#[derive(Clone, Debug)]
+pub struct Port {
+    pub name: String,
+    pub shape: Vec<Option<usize>>,
+}
+
+pub struct Model {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub inputs: Vec<Port>,
+    pub outputs: Vec<Port>,
+    /// `ort::Session::run` needs `&mut`: one inference at a time per model, while decoding and
+    /// pre-processing of other images go on in the worker threads.
+    session: Mutex<ort::session::Session>,
+    pub metadata: std::collections::BTreeMap<String, String>,
+}
+
+fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
+    outlets
+        .iter()
+        .map(|o| Port {
+            name: o.name().to_string(),
+            shape: o
+                .dtype()
+                .tensor_shape()
+                .map(|s| s.iter().map(|&d| (d >= 0).then_some(d as usize)).collect())
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+impl Model {
+    /// Loads a model; `intra_threads` = ONNX Runtime's intra-op threads (0 = its default).
+    pub fn load(path: &Path, intra_threads: usize, runtime: Option<&Path>) -> Result<Model> {
+        let (_, env) = init_runtime(runtime)?;
+        let err = |e: String| Error::file(path, format!("cannot load model: {e}"));
+        if !path.is_file() {
+            return Err(err("no such file".into()));
+        }
+        let sha256 = crate::sha256_file(path)?;
+        let mut b = ort::session::Session::builder(&env).map_err(|e| err(e.to_string()))?;
+        b = b
+            .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+            .map_err(|e| err(e.to_string()))?;
+        if intra_threads > 0 {
+            b = b
+                .with_intra_threads(intra_threads)
+                .map_err(|e| err(e.to_string()))?;
+        }
+        #[cfg(feature = "cuda")]
+        {
+            // A requested GPU that is not there is an error, never a silent CPU fallback.
+            b = b
+                .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                .map_err(|e| err(format!("CUDA execution provider: {e}")))?;
+        }
+        let session = b.commit_from_file(path).map_err(|e| err(e.to_string()))?;
+        let metadata = session
+            .metadata()
+            .ok()
+            .and_then(|m| {
+                let keys = m.custom_keys().ok()?;
+                Some(
+                    keys.into_iter()
+                        .filter_map(|k| Some((k.clone(), m.custom(&k)?)))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default();
+        Ok(Model {
+            path: path.to_path_buf(),
+            sha256,
+            inputs: ports(session.inputs()),
+            outputs: ports(session.outputs()),
+            session: Mutex::new(session),
+            metadata,
+        })
+    }
+
+    /// Runs the model on one input (the first input port) and returns every output as `f32`.
+    pub fn run(&self, input: Tensor) -> std::result::Result<Vec<Tensor>, String> {
+        let value =
+            ort::value::Tensor::from_array((input.shape.clone(), input.data.into_boxed_slice()))
+                .map_err(|e| format!("input tensor: {e}"))?;
+        let mut session = self
+            .session
+            .lock()
+            .map_err(|_| "model session poisoned by an earlier panic".to_string())?;
+        let outputs = session
+            .run(ort::inputs![value])
+            .map_err(|e| format!("inference failed: {e}"))?;
+        let mut out = Vec::with_capacity(outputs.len());
+        for (name, v) in outputs.iter() {
+            let (shape, data) = v
+                .try_extract_tensor::<f32>()
+                .map_err(|e| format!("output {name:?} is not a float32 tensor: {e}"))?;
+            out.push(Tensor {
+                shape: shape.iter().map(|&d| d.max(0) as usize).collect(),
+                data: data.to_vec(),
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,137 @@
+//! An arm that runs a model: photo → adapter pre-processing → ONNX Runtime → adapter
+//! post-processing → masks, through the prediction cache.
+
+use super::adapters::Segmenter;
+use super::cache::PredictionCache;
+use super::engine::Model;
+use super::image::SamplePhoto;
+use super::Arm;
+use crate::model::{FailReason, MaskData, Prediction, Sample};
+use maskgate_core::Mask;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub struct ModelArm {
+    pub name: String,
+    pub model: Model,
+    pub adapter: Box<dyn Segmenter>,
+    pub cache: Option<PredictionCache>,
+    /// Inferences actually run (cache misses), for the run summary.
+    pub inferences: AtomicUsize,
+    /// Per-sample failures, reported on stderr (the first few) and counted.
+    pub failures: AtomicUsize,
+}
+
+impl ModelArm {
+    pub fn new(
+        name: &str,
+        model: Model,
+        adapter: Box<dyn Segmenter>,
+        cache: Option<PredictionCache>,
+    ) -> Result<ModelArm, String> {
+        adapter.check(&model).map_err(|e| {
+            format!(
+                "arm {name:?}: model {} does not fit adapter {}: {e}",
+                model.path.display(),
+                adapter.kind()
+            )
+        })?;
+        Ok(ModelArm {
+            name: name.to_string(),
+            model,
+            adapter,
+            cache,
+            inferences: AtomicUsize::new(0),
+            failures: AtomicUsize::new(0),
+        })
+    }
+
+    /// Runs the model on one decoded photo (no cache).
+    pub fn infer(
+        &self,
+        photo: &SamplePhoto,
+    ) -> Result<BTreeMap<String, Mask>, (FailReason, String)> {
+        let img = photo
+            .pixels()
+            .map_err(|e| (FailReason::ImageUnreadable, e))?;
+        let input = self
+            .adapter
+            .preprocess(img, &self.model)
+            .map_err(|e| (FailReason::InferenceFailed, e))?;
+        let outputs = self
+            .model
+            .run(input)
+            .map_err(|e| (FailReason::InferenceFailed, e))?;
+        self.inferences.fetch_add(1, Ordering::Relaxed);
+        self.adapter
+            .postprocess(&outputs, img.w, img.h)
+            .map_err(|e| (FailReason::InferenceFailed, e))
+    }
+
+    fn fail(&self, sample: &Sample, reason: FailReason, message: &str) -> Prediction {
+        if self.failures.fetch_add(1, Ordering::Relaxed) < 5 {
+            eprintln!(
+                "maskgate: arm {}: sample {}: {} ({message})",
+                self.name,
+                sample.id,
+                reason.code()
+            );
+        }
+        Prediction {
+            fail: Some(reason),
+            ..Default::default()
+        }
+    }
+}
+
+impl Arm for ModelArm {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn describe(&self) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "kind": "model",
+            "adapter": self.adapter.kind(),
+            "params": self.adapter.params(),
+            "model": self.model.path.display().to_string(),
+            "model_sha256": self.model.sha256,
+        })
+    }
+
+    fn predict(&self, sample: &Sample, photo: &SamplePhoto) -> Prediction {
+        let image_sha = match photo.sha256() {
+            Ok(s) => s.to_string(),
+            Err(e) => return self.fail(sample, FailReason::ImageUnreadable, &e),
+        };
+        let key = PredictionCache::key(
+            &self.model.sha256,
+            self.adapter.kind(),
+            &self.adapter.params(),
+            &image_sha,
+        );
+        let cached = self.cache.as_ref().and_then(|c| c.get(&key));
+        let masks = match cached {
+            Some(m) => m,
+            None => match self.infer(photo) {
+                Ok(m) => {
+                    if let Some(c) = &self.cache {
+                        c.put(&key, &m);
+                    }
+                    m
+                }
+                Err((reason, msg)) => return self.fail(sample, reason, &msg),
+            },
+        };
+        let size = masks.values().next().map(|m| (m.height(), m.width()));
+        Prediction {
+            masks: masks
+                .into_iter()
+                .map(|(c, m)| (c, MaskData::Mask(m)))
+                .collect(),
+            size,
+            fail: None,
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! Resamplers that match their reference implementations bit for bit, one per convention:
+//! Pillow's separable filters (rembg, BiSeNet), IMG.LY's top-left bilinear, the half-pixel
+//! bilinear of OpenCV/PyTorch (YOLO), and nearest neighbour. Pure functions over interleaved
+//! `u8`/`f32` buffers (`h × w × channels`, row-major).
+
+/// Pillow's 8-bit fixed-point precision (`PRECISION_BITS = 32 - 8 - 2`).
+const PRECISION_BITS: u32 = 22;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PilFilter {
+    Bilinear,
+    Lanczos,
+}
+
+impl PilFilter {
+    fn support(self) -> f64 {
+        match self {
+            PilFilter::Bilinear => 1.0,
+            PilFilter::Lanczos => 3.0,
+        }
+    }
+    fn weight(self, x: f64) -> f64 {
+        match self {
+            PilFilter::Bilinear => {
+                let x = x.abs();
+                if x < 1.0 {
+                    1.0 - x
+                } else {
+                    0.0
+                }
+            }
+            PilFilter::Lanczos => {
+                if (-3.0..3.0).contains(&x) {
+                    sinc(x) * sinc(x / 3.0)
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+fn sinc(x: f64) -> f64 {
+    if x == 0.0 {
+        1.0
+    } else {
+        let x = x * std::f64::consts::PI;
+        x.sin() / x
+    }
+}
+
+/// Pillow's `precompute_coeffs` + `normalize_coeffs_8bpc`: per output pixel, the first source
+/// index and the fixed-point weights.
+struct Coeffs {
+    ksize: usize,
+    bounds: Vec<(usize, usize)>,
+    k: Vec<i32>,
+}
+
+fn precompute(in_size: usize, out_size: usize, filter: PilFilter) -> Coeffs {
+    let scale = in_size as f64 / out_size as f64;
+    let filterscale = scale.max(1.0);
+    let support = filter.support() * filterscale;
+    let ksize = support.ceil() as usize * 2 + 1;
+    let mut bounds = Vec::with_capacity(out_size);
+    let mut k = vec![0i32; out_size * ksize];
+    let mut kk = vec![0f64; ksize];
+    for xx in 0..out_size {
+        let center = (xx as f64 + 0.5) * scale;
+        let ss = 1.0 / filterscale;
+        let xmin = ((center - support + 0.5) as i64).max(0) as usize;
+        let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
+        let n = xmax.saturating_sub(xmin);
+        let mut ww = 0.0;
+        for x in 0..n {
+            let w = filter.weight((x as f64 + xmin as f64 - center + 0.5) * ss);
+            kk[x] = w;
+            ww += w;
+        }
+        for x in 0..ksize {
+            let v = if x < n {
+                if ww != 0.0 {
+                    kk[x] / ww
+                } else {
+                    kk[x]
+                }
+            } else {
+                0.0
+            };
+            let fixed = v * (1u64 << PRECISION_BITS) as f64;
+            k[xx * ksize + x] = if v < 0.0 {
+                (-0.5 + fixed) as i32
+            } else {
+                (0.5 + fixed) as i32
+            };
+        }
+        bounds.push((xmin, n));
+    }
+    Coeffs { ksize, bounds, k }
+}
+
+fn clip8(v: i64) -> u8 {
+    (v >> PRECISION_BITS).clamp(0, 255) as u8
+}
+
+/// `Image.resize((out_w, out_h), filter)` of Pillow for 8-bit images with `c` channels:
+/// horizontal pass then vertical pass, each rounded to 8 bits as Pillow does.
+pub fn pil_resize(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+    filter: PilFilter,
+) -> Vec<u8> {
+    let mut cur = src.to_vec();
+    let mut cw = w;
+    if out_w != w {
+        let co = precompute(w, out_w, filter);
+        let mut out = vec![0u8; out_w * h * c];
+        for y in 0..h {
+            let row = &cur[y * w * c..(y + 1) * w * c];
+            for xx in 0..out_w {
+                let (xmin, n) = co.bounds[xx];
+                let k = &co.k[xx * co.ksize..xx * co.ksize + n];
+                for ch in 0..c {
+                    let mut ss: i64 = 1 << (PRECISION_BITS - 1);
+                    for (x, &kx) in k.iter().enumerate() {
+                        ss += row[(xmin + x) * c + ch] as i64 * kx as i64;
+                    }
+                    out[(y * out_w + xx) * c + ch] = clip8(ss);
+                }
+            }
+        }
+        cur = out;
+        cw = out_w;
+    }
+    if out_h != h {
+        let co = precompute(h, out_h, filter);
+        let mut out = vec![0u8; cw * out_h * c];
+        for yy in 0..out_h {
+            let (ymin, n) = co.bounds[yy];
+            let k = &co.k[yy * co.ksize..yy * co.ksize + n];
+            for i in 0..cw * c {
+                let mut ss: i64 = 1 << (PRECISION_BITS - 1);
+                for (y, &ky) in k.iter().enumerate() {
+                    ss += cur[(ymin + y) * cw * c + i] as i64 * ky as i64;
+                }
+                out[yy * cw * c + i] = clip8(ss);
+            }
+        }
+        cur = out;
+    }
+    cur
+}
+
+/// IMG.LY's `tensorResizeBilinear`: `src = dst · (in / out)` with no half-pixel offset,
+/// neighbours `floor` and `min(ceil, in − 1)`, result truncated into a `Uint8Array`.
+pub fn topleft_bilinear_u8(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    let (sx, sy) = (w as f64 / out_w as f64, h as f64 / out_h as f64);
+    let mut out = vec![0u8; out_w * out_h * c];
+    for y in 0..out_h {
+        let fy = y as f64 * sy;
+        let (y1, y2) = (fy.floor() as usize, (fy.ceil() as usize).min(h - 1));
+        let dy = fy - y1 as f64;
+        for x in 0..out_w {
+            let fx = x as f64 * sx;
+            let (x1, x2) = (fx.floor() as usize, (fx.ceil() as usize).min(w - 1));
+            let dx = fx - x1 as f64;
+            for ch in 0..c {
+                let p = |yy: usize, xx: usize| src[(yy * w + xx) * c + ch] as f64;
+                let v = (1.0 - dx) * (1.0 - dy) * p(y1, x1)
+                    + dx * (1.0 - dy) * p(y1, x2)
+                    + (1.0 - dx) * dy * p(y2, x1)
+                    + dx * dy * p(y2, x2);
+                out[(y * out_w + x) * c + ch] = v as u8;
+            }
+        }
+    }
+    out
+}
+
+/// The same top-left sampling on floats (MediaPipe's stretch without antialiasing).
+pub fn topleft_bilinear_f32(
+    src: &[f32],
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<f32> {
+    let (sx, sy) = (w as f64 / out_w as f64, h as f64 / out_h as f64);
+    let mut out = vec![0f32; out_w * out_h * c];
+    for y in 0..out_h {
+        let fy = y as f64 * sy;
+        let (y1, y2) = (fy.floor() as usize, (fy.ceil() as usize).min(h - 1));
+        let dy = fy - y1 as f64;
+        for x in 0..out_w {
+            let fx = x as f64 * sx;
+            let (x1, x2) = (fx.floor() as usize, (fx.ceil() as usize).min(w - 1));
+            let dx = fx - x1 as f64;
+            for ch in 0..c {
+                let p = |yy: usize, xx: usize| src[(yy * w + xx) * c + ch] as f64;
+                let v = (1.0 - dx) * (1.0 - dy) * p(y1, x1)
+                    + dx * (1.0 - dy) * p(y1, x2)
+                    + (1.0 - dx) * dy * p(y2, x1)
+                    + dx * dy * p(y2, x2);
+                out[(y * out_w + x) * c + ch] = v as f32;
+            }
+        }
+    }
+    out
+}
+
+/// Half-pixel bilinear (`align_corners=False`, OpenCV `INTER_LINEAR` / PyTorch `bilinear`) on
+/// floats: `src = (dst + 0.5) · in/out − 0.5`, clamped at 0, no antialiasing.
+pub fn halfpixel_bilinear_f32(
+    src: &[f32],
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<f32> {
+    let axis = |out: usize, inn: usize| -> Vec<(usize, usize, f32)> {
+        (0..out)
+            .map(|d| {
+                let s = ((d as f64 + 0.5) * inn as f64 / out as f64 - 0.5).max(0.0);
+                let i0 = (s.floor() as usize).min(inn - 1);
+                let i1 = (i0 + 1).min(inn - 1);
+                (i0, i1, (s - i0 as f64) as f32)
+            })
+            .collect()
+    };
+    let (xs, ys) = (axis(out_w, w), axis(out_h, h));
+    let mut out = vec![0f32; out_w * out_h * c];
+    for (y, &(y0, y1, fy)) in ys.iter().enumerate() {
+        for (x, &(x0, x1, fx)) in xs.iter().enumerate() {
+            for ch in 0..c {
+                let p = |yy: usize, xx: usize| src[(yy * w + xx) * c + ch];
+                let top = p(y0, x0) + (p(y0, x1) - p(y0, x0)) * fx;
+                let bot = p(y1, x0) + (p(y1, x1) - p(y1, x0)) * fx;
+                out[(y * out_w + x) * c + ch] = top + (bot - top) * fy;
+            }
+        }
+    }
+    out
+}
+
+/// Nearest neighbour as OpenCV's `INTER_NEAREST`: `src = floor(dst · in / out)`.
+pub fn nearest_floor<T: Copy>(src: &[T], w: usize, h: usize, out_w: usize, out_h: usize) -> Vec<T> {
+    let xs: Vec<usize> = (0..out_w)
+        .map(|x| ((x as u64 * w as u64) / out_w as u64) as usize)
+        .collect();
+    let mut out = Vec::with_capacity(out_w * out_h);
+    for y in 0..out_h {
+        let sy = ((y as u64 * h as u64) / out_h as u64) as usize;
+        out.extend(xs.iter().map(|&sx| src[sy * w + sx]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_sizes_are_untouched() {
+        let img: Vec<u8> = (0..60).map(|i| (i * 4) as u8).collect();
+        assert_eq!(pil_resize(&img, 5, 4, 3, 5, 4, PilFilter::Lanczos), img);
+        assert_eq!(topleft_bilinear_u8(&img, 5, 4, 3, 5, 4), img);
+    }
+
+    #[test]
+    fn constant_images_stay_constant() {
+        let img = vec![77u8; 37 * 23 * 3];
+        for f in [PilFilter::Lanczos, PilFilter::Bilinear] {
+            assert!(pil_resize(&img, 37, 23, 3, 320, 320, f)
+                .iter()
+                .all(|&v| v == 77));
+            assert!(pil_resize(&img, 37, 23, 3, 5, 7, f)
+                .iter()
+                .all(|&v| v == 77));
+        }
+        let f = vec![0.25f32; 10 * 10];
+        assert!(halfpixel_bilinear_f32(&f, 10, 10, 1, 33, 7)
+            .iter()
+            .all(|&v| (v - 0.25).abs() < 1e-7));
+    }
+
+    #[test]
+    fn halfpixel_upsample_by_two() {
+        // [0, 1] → [0, 0.25, 0.75, 1] with align_corners=False.
+        let out = halfpixel_bilinear_f32(&[0.0, 1.0], 2, 1, 1, 4, 1);
+        assert_eq!(out, vec![0.0, 0.25, 0.75, 1.0]);
+        assert_eq!(nearest_floor(&[1, 2, 3, 4], 4, 1, 2, 1), vec![1, 3]);
+    }
+}
