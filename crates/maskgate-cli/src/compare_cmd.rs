@@ -99,15 +99,7 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 
 pub fn run(a: CompareArgs) -> Result<u8> {
     let criteria = a.criteria.as_deref().map(CriteriaFile::load).transpose()?;
-    let pass_iou = match (a.pass_iou, criteria.as_ref().and_then(|c| c.pass_iou)) {
-        (Some(cli), Some(file)) if cli != file => {
-            bail!("--pass-iou {cli} contradicts pass_iou = {file} in the criteria file; τ is locked there")
-        }
-        (cli, file) => cli.or(file).unwrap_or(0.5),
-    };
-    if !(0.0..=1.0).contains(&pass_iou) {
-        bail!("--pass-iou must be within [0, 1], got {pass_iou}");
-    }
+    let pass_iou = pass_iou_of(a.pass_iou, criteria.as_ref())?;
     let arms_spec = a
         .preds
         .iter()
@@ -142,7 +134,7 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         };
         let mut corpus = read_corpus(&spec).context("reading gold labels")?;
         if let Some(p) = &a.notes {
-            apply_notes(&mut corpus, p)?;
+            apply_notes_all(std::slice::from_mut(&mut corpus), p)?;
         }
         if let Some(c) = &criteria {
             let arm_names: Vec<String> = arms_spec.iter().map(|(n, _)| n.clone()).collect();
@@ -217,33 +209,56 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             },
             unmatched_predictions: unmatched,
         });
-        let written = maskgate::export::write_all(&report, &a.out)?;
-        for p in written {
-            eprintln!("wrote {}", p.display());
-        }
-        Ok(match report.recommendation {
-            Some(r) => {
-                eprintln!("recommendation: {}", r.as_str());
-                r.exit_code()
-            }
-            None => 0,
-        })
+        finish(&report, &a.out)
     })
 }
 
-/// Merges a notes sidecar (`{"<id>": "<notes>", ...}`) into the corpus; unknown ids are errors,
-/// since a typo there would silently drop a sample from its failure class.
-pub fn apply_notes(corpus: &mut Corpus, path: &std::path::Path) -> Result<()> {
+/// τ from the command line or run config, or the criteria file — which locks it.
+pub fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
+    let t = match (given, criteria.and_then(|c| c.pass_iou)) {
+        (Some(g), Some(file)) if g != file => {
+            bail!("pass_iou {g} contradicts pass_iou = {file} in the criteria file; τ is locked there")
+        }
+        (g, file) => g.or(file).unwrap_or(0.5),
+    };
+    if !(0.0..=1.0).contains(&t) {
+        bail!("pass_iou must be within [0, 1], got {t}");
+    }
+    Ok(t)
+}
+
+/// Writes the reports and turns the verdict into the exit code.
+pub fn finish(report: &maskgate::report::Report, out: &std::path::Path) -> Result<u8> {
+    let written = maskgate::export::write_all(report, out)?;
+    for p in written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(match report.recommendation {
+        Some(r) => {
+            eprintln!("recommendation: {}", r.as_str());
+            r.exit_code()
+        }
+        None => 0,
+    })
+}
+
+/// Notes for several corpora: an id must exist in at least one of them.
+pub fn apply_notes_all(corpora: &mut [Corpus], path: &std::path::Path) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     let map: BTreeMap<String, String> = serde_json::from_str(&text)
         .with_context(|| format!("{}: expected a JSON object of id → notes", path.display()))?;
-    let known: BTreeSet<&str> = corpus.samples.iter().map(|s| s.id.as_str()).collect();
+    let known: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
+        .collect();
     if let Some(id) = map.keys().find(|id| !known.contains(id.as_str())) {
-        bail!("{}: id {id:?} is not in the gold labels", path.display());
+        bail!("{}: id {id:?} is not in any corpus", path.display());
     }
-    for s in &mut corpus.samples {
-        if let Some(n) = map.get(&s.id) {
-            s.notes = Some(n.clone());
+    for c in corpora.iter_mut() {
+        for s in &mut c.samples {
+            if let Some(n) = map.get(&s.id) {
+                s.notes = Some(n.clone());
+            }
         }
     }
     Ok(())

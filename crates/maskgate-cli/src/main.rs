@@ -4,6 +4,7 @@
 mod clock;
 mod compare_cmd;
 mod convert_cmd;
+mod run_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ struct Cli {
 enum Command {
     Compare(compare_cmd::CompareArgs),
     Convert(convert_cmd::ConvertArgs),
+    Run(run_cmd::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Compare(a) => compare_cmd::run(a),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
+        Command::Run(a) => run_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

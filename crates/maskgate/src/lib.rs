@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod compare;
+pub mod config;
 pub mod decide;
 pub mod error;
 pub mod export;

@@ -17,6 +17,10 @@ use crate::report::{
 use crate::score::{score_sample, SampleScore, ScoreSettings};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub struct Plan<'a> {
     pub corpora: &'a [Corpus],
@@ -29,7 +33,56 @@ pub struct Plan<'a> {
     pub unmatched_predictions: BTreeMap<String, Vec<String>>,
 }
 
-/// Scores every sample of every corpus for every arm, sorted by (arm, corpus, id).
+/// Set by the Ctrl-C handler: workers stop taking new samples; finished predictions are already
+/// in the prediction cache, so a re-run resumes where this one stopped.
+pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Progress on stderr (images/s, ETA), only when stderr is a terminal.
+struct Progress {
+    done: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(total: usize) -> Progress {
+        let done = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = (std::io::stderr().is_terminal() && total > 0).then(|| {
+            let (done, stop) = (done.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let t0 = Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(250));
+                    let n = done.load(Ordering::Relaxed);
+                    let rate = n as f64 / t0.elapsed().as_secs_f64().max(1e-9);
+                    let eta = if rate > 0.0 {
+                        (total - n) as f64 / rate
+                    } else {
+                        0.0
+                    };
+                    eprint!("\r{n}/{total} samples  {rate:.1} img/s  ETA {eta:.0}s   ");
+                }
+                eprint!("\r{:60}\r", "");
+            })
+        });
+        Progress { done, stop, handle }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// Scores every sample of every corpus for every arm, sorted by (arm, corpus, id). Workers
+/// decode a sample's photo once for all arms; a model arm's inference is serialised per model
+/// while other workers decode and pre-process the next photos (at most one in flight per
+/// worker thread, so memory stays flat).
 pub fn score_all(
     corpora: &[Corpus],
     arms: &[&dyn Arm],
@@ -37,11 +90,15 @@ pub fn score_all(
     taxonomy: &[FailureClass],
 ) -> Vec<SampleScore> {
     let mut scores: Vec<SampleScore> = Vec::new();
+    let progress = Progress::start(corpora.iter().map(|c| c.samples.len()).sum());
     for corpus in corpora {
         let per_sample: Vec<Vec<SampleScore>> = corpus
             .samples
             .par_iter()
             .map(|s| {
+                if INTERRUPTED.load(Ordering::Relaxed) {
+                    return Vec::new();
+                }
                 let photo = SamplePhoto::new(s.image.as_deref());
                 let preds: Vec<_> = arms
                     .iter()
@@ -53,6 +110,7 @@ pub fn score_all(
                     out.iter_mut()
                         .for_each(|o| o.failure_class = Some(fc.clone()));
                 }
+                progress.done.fetch_add(1, Ordering::Relaxed);
                 out
             })
             .collect();
@@ -89,8 +147,10 @@ pub fn evaluate(plan: Plan) -> Report {
             ));
         }
     }
+    let arm_details = plan.arms.iter().map(|a| a.describe()).collect();
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
+        arm_details,
         recommendation: None,
         deciding_criteria: None,
         criteria: None,

@@ -80,6 +80,9 @@ pub struct Report {
     pub run: RunMeta,
     pub settings: Settings,
     pub arms: Vec<String>,
+    /// How each arm produced its masks: adapter, parameters (threshold included), model sha256,
+    /// or the predictions file.
+    pub arm_details: Vec<serde_json::Value>,
     pub corpora: Vec<CorpusInfo>,
     /// Per arm, prediction ids that no gold sample has (reported, not scored).
     pub unmatched_predictions: BTreeMap<String, Vec<String>>,

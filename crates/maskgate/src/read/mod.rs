@@ -21,6 +21,9 @@ pub struct CorpusSpec {
     /// Evaluation class → the dataset's native labels that make it up. Empty: every native
     /// label except background is its own class.
     pub classes: BTreeMap<String, Vec<String>>,
+    /// With `limit`: which samples to keep, the same on every machine (see [`sample_subset`]).
+    pub sample_seed: Option<String>,
+    pub limit: Option<usize>,
 }
 
 /// A problem with one sample that kept it out of the corpus (the rest still loads).
@@ -69,5 +72,33 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         })?;
     let mut corpus = reader.read(spec)?;
     corpus.samples.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(limit) = spec.limit {
+        corpus.samples = sample_subset(
+            corpus.samples,
+            spec.sample_seed.as_deref().unwrap_or(""),
+            limit,
+        );
+    }
     Ok(corpus)
+}
+
+/// The `limit` samples with the smallest sha256(seed, sample hash), returned in id order: a
+/// choice that depends only on the seed and the ids, never on listing order or threads.
+pub fn sample_subset(samples: Vec<Sample>, seed: &str, limit: usize) -> Vec<Sample> {
+    use sha2::{Digest, Sha256};
+    let mut keyed: Vec<([u8; 32], Sample)> = samples
+        .into_iter()
+        .map(|s| {
+            let mut h = Sha256::new();
+            h.update(seed.as_bytes());
+            h.update([0u8]);
+            h.update(s.hash.as_bytes());
+            (h.finalize().into(), s)
+        })
+        .collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.truncate(limit);
+    let mut out: Vec<Sample> = keyed.into_iter().map(|(_, s)| s).collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
 }

