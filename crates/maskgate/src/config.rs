@@ -76,7 +76,7 @@ pub enum ArmSource {
     Model {
         adapter: String,
         model: PathBuf,
-        settings: AdapterSettings,
+        settings: Box<AdapterSettings>,
     },
     Predictions(PathBuf),
 }
@@ -240,7 +240,7 @@ impl RunConfig {
                     ArmSource::Model {
                         adapter: adapter.clone(),
                         model: m,
-                        settings,
+                        settings: Box::new(settings),
                     }
                 }
                 _ => {

@@ -72,9 +72,9 @@ fn precompute(in_size: usize, out_size: usize, filter: PilFilter) -> Coeffs {
         let xmax = ((center + support + 0.5) as i64).min(in_size as i64) as usize;
         let n = xmax.saturating_sub(xmin);
         let mut ww = 0.0;
-        for x in 0..n {
+        for (x, slot) in kk.iter_mut().enumerate().take(n) {
             let w = filter.weight((x as f64 + xmin as f64 - center + 0.5) * ss);
-            kk[x] = w;
+            *slot = w;
             ww += w;
         }
         for x in 0..ksize {

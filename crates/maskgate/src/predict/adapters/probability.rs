@@ -35,7 +35,7 @@ impl Probability {
 
     pub fn sigmoid(s: &AdapterSettings) -> Result<Probability, String> {
         let std = s.std.unwrap_or([1.0; 3]);
-        if std.iter().any(|&v| v == 0.0) {
+        if std.contains(&0.0) {
             return Err("std must not be 0".into());
         }
         Ok(Probability {
