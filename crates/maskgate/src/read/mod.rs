@@ -96,7 +96,7 @@ pub fn sample_subset(samples: Vec<Sample>, seed: &str, limit: usize) -> Vec<Samp
             (h.finalize().into(), s)
         })
         .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed.sort_by_key(|k| k.0);
     keyed.truncate(limit);
     let mut out: Vec<Sample> = keyed.into_iter().map(|(_, s)| s).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
