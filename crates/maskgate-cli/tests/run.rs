@@ -1,0 +1,224 @@
+//! `maskgate run` end to end on real models (the MediaPipe selfie pair) and real photos (FASSEG),
+//! plus its failure paths. Needs `bash scripts/setup.sh` (ONNX Runtime and test models).
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_maskgate"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn shared() -> PathBuf {
+    maskgate::shared_dir()
+        .canonicalize()
+        .expect("shared folder")
+}
+
+fn vendor(rel: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../vendor")
+        .join(rel);
+    assert!(
+        p.exists(),
+        "{} missing: run `bash scripts/setup.sh`",
+        p.display()
+    );
+    p.canonicalize().unwrap()
+}
+
+fn run(config: &Path, extra: &[&str]) -> Output {
+    bin()
+        .arg("run")
+        .arg(config)
+        .args(["--run-id", "t", "--generated-at", "2026-01-01T00:00:00Z"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn selfie_arm(name: &str, file: &str) -> String {
+    format!(
+        "[[arm]]\nname = \"{name}\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{}\"\nclass = \"foreground\"\nthreshold = 0.5\n",
+        shared().join("models").join(file).display()
+    )
+}
+
+fn report(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
+    let d = tmp("selfie");
+    let config = d.join("maskgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"selfie\"\npass_iou = 0.5\ncache = \"cache\"\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n{}\n{}",
+            shared().join("data/fasseg/V2").display(),
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        ),
+    )
+    .unwrap();
+    let first = run(
+        &config,
+        &["--out", d.join("a").to_str().unwrap(), "--threads", "2"],
+    );
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let err = String::from_utf8_lossy(&first.stderr);
+    // 70 photos, 6 of them byte-identical Train/Test duplicates in FASSEG: 64 inferences.
+    assert!(err.contains("arm selfie: 64 inferences"), "{err}");
+    let second = run(
+        &config,
+        &["--out", d.join("b").to_str().unwrap(), "--threads", "1"],
+    );
+    assert!(second.status.success());
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("arm selfie: 0 inferences"),
+        "the re-run is served from the cache"
+    );
+    let third = run(
+        &config,
+        &["--out", d.join("c").to_str().unwrap(), "--no-cache"],
+    );
+    assert!(third.status.success());
+    for f in ["metrics.csv", "samples.jsonl", "report.json", "report.md"] {
+        let a = std::fs::read(d.join("a").join(f)).unwrap();
+        assert_eq!(
+            a,
+            std::fs::read(d.join("b").join(f)).unwrap(),
+            "{f}: cached run differs"
+        );
+        assert_eq!(
+            a,
+            std::fs::read(d.join("c").join(f)).unwrap(),
+            "{f}: uncached run differs"
+        );
+    }
+    let r = report(&d.join("a"));
+    let row = |arm: &str| {
+        r["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["arm"] == arm && m["group"] == "all")
+            .unwrap()["iou_mean"]
+            .as_f64()
+            .unwrap()
+    };
+    // Person segmentation of frontal faces against every labelled class: high, not perfect.
+    for arm in ["selfie", "landscape"] {
+        let iou = row(arm);
+        assert!(iou > 0.9 && iou < 0.999, "{arm}: mean IoU {iou}");
+    }
+    let details = r["arm_details"].as_array().unwrap();
+    assert!(details
+        .iter()
+        .all(|a| a["params"].as_str().unwrap().contains("threshold=0.5")
+            && a["model_sha256"].as_str().unwrap().len() == 64));
+    assert_eq!(r["corpora"][0]["samples"], 70);
+}
+
+#[test]
+fn bad_images_and_nan_outputs_are_per_sample_failures() {
+    let d = tmp("failures");
+    let photo = shared().join("data/fasseg/V2/Test_RGB/1.bmp");
+    std::fs::copy(&photo, d.join("good.bmp")).unwrap();
+    std::fs::write(d.join("corrupt.bmp"), b"BM this is not a bitmap").unwrap();
+    let (h, w) = (512, 354);
+    let gold: String = ["good", "corrupt", "missing"]
+        .iter()
+        .map(|id| format!("{{\"id\": \"{id}\", \"image\": \"{id}.bmp\", \"size\": [{h}, {w}], \"masks\": {{\"foreground\": {{\"polygons\": [[60, 60, 300, 60, 300, 500, 60, 500]]}}}}}}\n"))
+        .collect();
+    std::fs::write(d.join("gold.ndjson"), gold).unwrap();
+    std::fs::write(
+        d.join("maskgate.toml"),
+        format!(
+            "[run]\nbaseline = \"selfie\"\ncache = \"cache\"\n[[corpus]]\nname = \"g\"\nformat = \"gold-ndjson\"\npath = \"gold.ndjson\"\n{}\n[[arm]]\nname = \"nan\"\nadapter = \"sigmoid\"\nmodel = \"{}\"\nclass = \"foreground\"\n",
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            vendor("test-models/nan-probability.onnx").display()
+        ),
+    )
+    .unwrap();
+    let out = run(
+        &d.join("maskgate.toml"),
+        &["--out", d.join("out").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(d.join("out/samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let get = |arm: &str, id: &str| {
+        lines
+            .iter()
+            .find(|l| l["arm"] == arm && l["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(get("selfie", "good")["fail_reason"], Value::Null);
+    assert!(
+        get("selfie", "good")["classes"]["foreground"]["iou"]
+            .as_f64()
+            .unwrap()
+            > 0.3
+    );
+    assert_eq!(get("selfie", "corrupt")["fail_reason"], "IMAGE_UNREADABLE");
+    assert_eq!(get("selfie", "missing")["fail_reason"], "IMAGE_UNREADABLE");
+    assert_eq!(get("nan", "good")["fail_reason"], "INFERENCE_FAILED");
+    assert_eq!(get("nan", "good")["classes"]["foreground"]["iou"], 0.0);
+}
+
+#[test]
+fn config_and_model_errors_are_clear() {
+    let d = tmp("errors");
+    std::fs::write(d.join("broken.onnx"), b"not a model").unwrap();
+    std::fs::write(
+        d.join("a.toml"),
+        "[run]\n[[corpus]]\nname = \"x\"\n[[arm]]\nname = \"a\"\nadapter = \"nope\"\nmodel = \"m.onnx\"\n",
+    )
+    .unwrap();
+    let out = run(&d.join("a.toml"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "baseline is missing",
+        "missing format, path",
+        "a comparison needs at least two",
+        "unknown adapter \"nope\"",
+        "m.onnx does not exist",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+    std::fs::write(d.join("gold.ndjson"), "{\"id\": \"a\", \"size\": [2, 2]}\n").unwrap();
+    std::fs::write(
+        d.join("b.toml"),
+        format!(
+            "[run]\nbaseline = \"a\"\n[[corpus]]\nname = \"x\"\nformat = \"gold-ndjson\"\npath = \"gold.ndjson\"\n[[arm]]\nname = \"a\"\nadapter = \"mediapipe-selfie\"\nmodel = \"broken.onnx\"\nclass = \"fg\"\n{}",
+            selfie_arm("b", "mediapipe_selfie_segmentation_256.onnx")
+        ),
+    )
+    .unwrap();
+    let out = run(&d.join("b.toml"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("broken.onnx: cannot load model"), "{err}");
+}

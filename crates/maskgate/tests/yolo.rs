@@ -1,0 +1,163 @@
+//! The yolov8-seg adapter on a model with the real export's I/O layout whose outputs are known
+//! (built by `tools/make_test_models.py` during setup): boxes, classes, NMS and masks must
+//! come out exactly as designed, through the exact un-letterbox arithmetic.
+
+use maskgate::predict::adapters::yolov8_seg::YoloSeg;
+use maskgate::predict::adapters::{build, AdapterSettings, Segmenter};
+use maskgate::predict::engine::Model;
+use maskgate::predict::image::RgbImage;
+use maskgate_core::Mask;
+use std::path::Path;
+
+fn model() -> Model {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../vendor/test-models/yolov8-seg-synthetic.onnx");
+    assert!(
+        p.is_file(),
+        "{} missing: run `bash scripts/setup.sh`",
+        p.display()
+    );
+    Model::load(&p, 1, None).unwrap()
+}
+
+fn settings() -> AdapterSettings {
+    AdapterSettings {
+        labels: vec!["person".into(), "pot".into()],
+        ..Default::default()
+    }
+}
+
+/// Compares masks by area, box and pixels without printing megabytes of bits on failure.
+fn same(a: &Mask, b: &Mask, what: &str) {
+    let c = a.counts_against(b);
+    assert!(
+        c.fp == 0 && c.fn_ == 0,
+        "{what}: got area {} box {:?}, want area {} box {:?}",
+        b.area(),
+        b.bbox(),
+        a.area(),
+        a.bbox()
+    );
+}
+
+fn rect(w: u32, h: u32, x0: u32, y0: u32, x1: u32, y1: u32) -> Mask {
+    Mask::from_fn(h, w, |y, x| x >= x0 && x < x1 && y >= y0 && y < y1)
+}
+
+#[test]
+fn recovers_designed_boxes_classes_and_masks() {
+    let m = model();
+    assert_eq!(
+        m.metadata.get("names").map(String::as_str),
+        Some("{0: 'person', 1: 'pot'}")
+    );
+    let yolo = YoloSeg::new(&settings()).unwrap();
+    yolo.check(&m).unwrap();
+    // 640×480: gain 1, 80 px of padding above and below.
+    let img = RgbImage {
+        w: 640,
+        h: 480,
+        data: vec![90; 640 * 480 * 3],
+    };
+    let input = yolo.preprocess(&img, &m).unwrap();
+    assert_eq!(input.shape, [1, 3, 640, 640]);
+    assert_eq!(input.data[0], 114.0 / 255.0, "letterbox padding is 114");
+    assert_eq!(
+        input.data[100 * 640],
+        90.0 / 255.0,
+        "the photo starts at row 80"
+    );
+    let out = m.run(input).unwrap();
+    let inst = yolo.instances(&out, 640, 480, 640).unwrap();
+    let summary: Vec<(usize, f32, [f64; 4])> = inst
+        .iter()
+        .map(|(d, _)| (d.class, d.score, d.bbox))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (0, 0.9, [100.0, 100.0, 300.0, 300.0]),
+            (1, 0.6, [100.0, 100.0, 300.0, 300.0]),
+            (0, 0.5, [250.0, 120.0, 450.0, 320.0]),
+        ]
+    );
+    same(
+        &rect(640, 480, 100, 100, 300, 300),
+        &inst[0].1,
+        "instance 0",
+    );
+    // Protos channel 1 is +1 left of proto x = 80 and −1 right of it: after the half-pixel
+    // upsample to 640 (src = (x + 0.5)/4 − 0.5) the logit crosses 0 at src 79.5, i.e. x = 319.5,
+    // so the mask keeps x ≤ 319.
+    same(
+        &rect(640, 480, 250, 120, 320, 320),
+        &inst[2].1,
+        "instance 2",
+    );
+    let masks = yolo.postprocess(&out, 640, 480).unwrap();
+    same(&inst[0].1.union(&inst[2].1), &masks["person"], "person");
+    same(&inst[0].1, &masks["pot"], "pot");
+}
+
+#[test]
+fn unletterboxes_a_portrait_image_exactly() {
+    let m = model();
+    let yolo = build(
+        "yolov8-seg",
+        &AdapterSettings {
+            classes: [(
+                "fg".to_string(),
+                vec!["person".to_string(), "pot".to_string()],
+            )]
+            .into(),
+            ..settings()
+        },
+    )
+    .unwrap();
+    // 333×500: gain 1.28, resized 426×640, 107 px of padding left and right.
+    let img = RgbImage {
+        w: 333,
+        h: 500,
+        data: vec![0; 333 * 500 * 3],
+    };
+    let out = m.run(yolo.preprocess(&img, &m).unwrap()).unwrap();
+    let masks = yolo.postprocess(&out, 333, 500).unwrap();
+    // Box (100,180)-(300,380) in input pixels → ((100−107)/1.28, 180/1.28, (300−107)/1.28, 380/1.28)
+    // = (0 after clipping, 140.625, 150.78, 296.875); box (250,200)-(450,400) is cut at x < 320.
+    let b = |v: f64| v;
+    let (x1, y1, x2, y2) = (b(0.0), 180.0 / 1.28, (300.0 - 107.0) / 1.28, 380.0 / 1.28);
+    let fg = &masks["fg"];
+    for (y, x) in [(141u32, 0u32), (296, 150), (141, 150)] {
+        assert!(fg.get(y, x), "({x}, {y}) inside box 0");
+    }
+    for (y, x) in [(140u32, 10u32), (297, 10), (200, 151)] {
+        let in_box4 = x as f64 >= (250.0 - 107.0) / 1.28
+            && (y as f64) >= 200.0 / 1.28
+            && (y as f64) < 400.0 / 1.28;
+        assert!(!fg.get(y, x) || in_box4, "({x}, {y}) outside box 0");
+    }
+    assert!(x1 < x2 && y1 < y2);
+    // The second instance stops where the logits turn negative: input x 319.5 → (319.5−107)/1.28.
+    let cut = (319.5 - 107.0) / 1.28;
+    assert!(fg.get(250, (cut - 2.0) as u32) && !fg.get(250, (cut + 2.0) as u32));
+}
+
+#[test]
+fn refuses_a_model_that_does_not_fit() {
+    let m = model();
+    let three = AdapterSettings {
+        labels: vec!["a".into(), "b".into(), "c".into()],
+        ..Default::default()
+    };
+    let err = YoloSeg::new(&three).unwrap().check(&m).unwrap_err();
+    assert!(err.contains("output0 has 38 channels"), "{err}");
+    let selfie = build(
+        "mediapipe-selfie",
+        &AdapterSettings {
+            class: Some("fg".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(selfie.check(&m).is_err());
+}

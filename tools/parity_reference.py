@@ -1,0 +1,105 @@
+"""Reference outputs for the adapter parity tests, computed the way each model's own tooling does
+it: rembg's u2netp session (Pillow LANCZOS, its normalisation and min-max), IMG.LY's ISNet
+(their top-left bilinear and (v-128)/256, ported from background-removal-js to numpy), and
+MediaPipe selfie (top-left bilinear without antialiasing), all run with Python's ONNX Runtime.
+
+Writes tests/fixtures/parity/<model>/<photo>.png: u8 alpha maps for rembg and IMG.LY (their
+native output), 16-bit probability maps for MediaPipe. Regenerate with:
+    python3 -m venv .venv-ref && .venv-ref/bin/pip install pillow==12.0.0 numpy==2.3.5 onnxruntime==1.31.1
+    .venv-ref/bin/python tools/parity_reference.py ../shared
+"""
+import json, os, sys
+import numpy as np
+import onnxruntime as ort
+from PIL import Image
+
+SHARED = sys.argv[1] if len(sys.argv) > 1 else "../shared"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "tests/fixtures/parity")
+PHOTOS = ["Test_RGB/1.bmp", "Train_RGB/2.bmp", "Test_RGB/9.bmp"]
+
+
+def session(path):
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+
+
+def rembg_u2netp(sess, img):
+    # rembg/sessions/base.py normalize + u2net.py predict, verbatim in substance.
+    im = img.convert("RGB").resize((320, 320), Image.LANCZOS)
+    a = np.array(im)
+    a = a / max(np.max(a), 1e-6)
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+    t = np.zeros((a.shape[0], a.shape[1], 3))
+    for c in range(3):
+        t[:, :, c] = (a[:, :, c] - mean[c]) / std[c]
+    t = np.expand_dims(t.transpose((2, 0, 1)), 0).astype(np.float32)
+    pred = sess.run(None, {sess.get_inputs()[0].name: t})[0][:, 0, :, :]
+    ma, mi = np.max(pred), np.min(pred)
+    pred = np.squeeze((pred - mi) / (ma - mi))
+    mask = Image.fromarray((pred * 255).astype("uint8"), mode="L")
+    return np.array(mask.resize(img.size, Image.LANCZOS))
+
+
+def topleft_bilinear(src, out_w, out_h):
+    # background-removal-js tensorResizeBilinear, vectorised; float64 like JS numbers.
+    h, w = src.shape[:2]
+    sx, sy = w / out_w, h / out_h
+    fx, fy = np.arange(out_w) * sx, np.arange(out_h) * sy
+    x1, y1 = np.floor(fx).astype(int), np.floor(fy).astype(int)
+    x2, y2 = np.minimum(np.ceil(fx).astype(int), w - 1), np.minimum(np.ceil(fy).astype(int), h - 1)
+    dx, dy = (fx - x1)[None, :, None], (fy - y1)[:, None, None]
+    s = src.astype(np.float64)
+    if s.ndim == 2:
+        s = s[:, :, None]
+    p1, p2 = s[y1][:, x1], s[y1][:, x2]
+    p3, p4 = s[y2][:, x1], s[y2][:, x2]
+    return (1 - dx) * (1 - dy) * p1 + dx * (1 - dy) * p2 + (1 - dx) * dy * p3 + dx * dy * p4
+
+
+def imgly_isnet(sess, img):
+    rgb = np.array(img.convert("RGB"))
+    small = np.trunc(topleft_bilinear(rgb, 1024, 1024)).astype(np.uint8)
+    t = ((small.astype(np.float64) - 128) / 256).astype(np.float32).transpose(2, 0, 1)[None]
+    out = sess.run(["output"], {"input": t})[0].reshape(1024, 1024)
+    alpha = np.trunc(out.astype(np.float64) * 255).astype(np.uint8)
+    return np.trunc(topleft_bilinear(alpha, img.size[0], img.size[1])[:, :, 0]).astype(np.uint8)
+
+
+def mediapipe(sess, img):
+    rgb = np.array(img.convert("RGB")).astype(np.float32) / 255
+    _, _, mh, mw = sess.get_inputs()[0].shape
+    t = topleft_bilinear(rgb, mw, mh).astype(np.float32).transpose(2, 0, 1)[None]
+    prob = sess.run(None, {sess.get_inputs()[0].name: t})[0].reshape(mh, mw)
+    return topleft_bilinear(prob.astype(np.float32), img.size[0], img.size[1])[:, :, 0].astype(np.float32)
+
+
+def main():
+    models = {
+        "u2netp": (os.path.join(ROOT, "vendor/models/u2netp.onnx"), rembg_u2netp),
+        "isnet_quint8": (os.path.join(ROOT, "vendor/models/isnet_quint8.onnx"), imgly_isnet),
+        "selfie256": (os.path.join(SHARED, "models/mediapipe_selfie_segmentation_256.onnx"), mediapipe),
+    }
+    manifest = {}
+    for name, (path, fn) in models.items():
+        sess = session(path)
+        os.makedirs(os.path.join(OUT, name), exist_ok=True)
+        for photo in PHOTOS:
+            img = Image.open(os.path.join(SHARED, "data/fasseg/V2", photo))
+            out = fn(sess, img)
+            stem = photo.replace("/", "_").replace(".bmp", "")
+            dest = os.path.join(OUT, name, stem + ".png")
+            if out.dtype == np.uint8:
+                Image.fromarray(out, mode="L").save(dest, optimize=True)
+                fg = int((out >= 128).sum())
+            else:
+                Image.fromarray(np.round(np.clip(out, 0, 1) * 65535).astype(np.uint16)).save(dest)
+                fg = int((out >= 0.5).sum())
+            manifest.setdefault(name, {})[photo] = {"png": os.path.relpath(dest, OUT), "foreground_pixels": fg}
+            print(name, photo, out.shape, fg, file=sys.stderr)
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=1, sort_keys=True)
+
+
+main()
