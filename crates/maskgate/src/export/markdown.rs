@@ -342,6 +342,27 @@ impl Exporter for ReportMarkdown {
                 .collect::<Vec<_>>()
                 .join(", ")
         )?;
+        for a in &r.arm_details {
+            let text = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or("");
+            match text("kind") {
+                "model" => writeln!(
+                    out,
+                    "- arm {}: adapter {} ({}), model {} (sha256 {})",
+                    code(text("name")),
+                    md(text("adapter")),
+                    md(text("params")),
+                    code(text("model")),
+                    code(&text("model_sha256")[..16.min(text("model_sha256").len())])
+                )?,
+                "predictions" => writeln!(
+                    out,
+                    "- arm {}: predictions {}",
+                    code(text("name")),
+                    code(text("path"))
+                )?,
+                _ => {}
+            }
+        }
         for f in &r.run.inputs {
             writeln!(
                 out,
