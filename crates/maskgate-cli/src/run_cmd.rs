@@ -160,9 +160,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         for m in &model_arms {
             eprintln!(
-                "arm {}: {} inferences, {} cached, {} failed",
+                "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
                 m.name,
                 m.inferences.load(Ordering::Relaxed),
+                m.model.inference_nanos.load(Ordering::Relaxed) as f64 / 1e9,
                 corpora.iter().map(|c| c.samples.len()).sum::<usize>().saturating_sub(m.inferences.load(Ordering::Relaxed) + m.failures.load(Ordering::Relaxed)),
                 m.failures.load(Ordering::Relaxed)
             );

@@ -4,7 +4,7 @@
 use super::adapters::Segmenter;
 use super::cache::PredictionCache;
 use super::engine::Model;
-use super::image::SamplePhoto;
+use super::image::{RgbImage, SamplePhoto};
 use super::Arm;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
 use maskgate_core::Mask;
@@ -29,13 +29,28 @@ impl ModelArm {
         adapter: Box<dyn Segmenter>,
         cache: Option<PredictionCache>,
     ) -> Result<ModelArm, String> {
-        adapter.check(&model).map_err(|e| {
+        let unfit = |e: String| {
             format!(
                 "arm {name:?}: model {} does not fit adapter {}: {e}",
                 model.path.display(),
                 adapter.kind()
             )
-        })?;
+        };
+        adapter.check(&model).map_err(unfit)?;
+        // One inference on a small grey photo before any work: a model whose outputs do not
+        // match its adapter fails here, with the arm's name, not on every sample; it also
+        // warms the runtime's memory arena, as any long run would.
+        let grey = RgbImage {
+            w: 64,
+            h: 48,
+            data: vec![128; 64 * 48 * 3],
+        };
+        let input = adapter.preprocess(&grey, &model).map_err(unfit)?;
+        let outputs = model.run(input).map_err(unfit)?;
+        adapter
+            .postprocess(&outputs, grey.w, grey.h)
+            .map_err(unfit)?;
+        model.inference_nanos.store(0, Ordering::Relaxed);
         Ok(ModelArm {
             name: name.to_string(),
             model,
@@ -101,23 +116,30 @@ impl Arm for ModelArm {
     }
 
     fn predict(&self, sample: &Sample, photo: &SamplePhoto) -> Prediction {
-        let image_sha = match photo.sha256() {
-            Ok(s) => s.to_string(),
-            Err(e) => return self.fail(sample, FailReason::ImageUnreadable, &e),
+        // The cache key needs the image's hash; without a cache, skip hashing altogether.
+        let key = match &self.cache {
+            None => None,
+            Some(_) => match photo.sha256() {
+                Ok(sha) => Some(PredictionCache::key(
+                    &self.model.sha256,
+                    self.adapter.kind(),
+                    &self.adapter.params(),
+                    sha,
+                )),
+                Err(e) => return self.fail(sample, FailReason::ImageUnreadable, &e),
+            },
         };
-        let key = PredictionCache::key(
-            &self.model.sha256,
-            self.adapter.kind(),
-            &self.adapter.params(),
-            &image_sha,
-        );
-        let cached = self.cache.as_ref().and_then(|c| c.get(&key));
+        let cached = self
+            .cache
+            .as_ref()
+            .zip(key.as_deref())
+            .and_then(|(c, k)| c.get(k));
         let masks = match cached {
             Some(m) => m,
             None => match self.infer(photo) {
                 Ok(m) => {
-                    if let Some(c) = &self.cache {
-                        c.put(&key, &m);
+                    if let Some((c, k)) = self.cache.as_ref().zip(key.as_deref()) {
+                        c.put(k, &m);
                     }
                     m
                 }

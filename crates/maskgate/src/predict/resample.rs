@@ -155,6 +155,46 @@ pub fn pil_resize(
     cur
 }
 
+/// Per output index along one axis of IMG.LY's sampling: (lower, upper, fraction), computed
+/// with the same f64 operations as their per-pixel code, once per axis instead of per pixel.
+fn topleft_axis(inn: usize, out: usize) -> Vec<(usize, usize, f64)> {
+    let scale = inn as f64 / out as f64;
+    (0..out)
+        .map(|d| {
+            let f = d as f64 * scale;
+            let lo = f.floor() as usize;
+            (lo, (f.ceil() as usize).min(inn - 1), f - lo as f64)
+        })
+        .collect()
+}
+
+/// The shared kernel of the top-left bilinear: `emit(out_index, value)` for every output sample,
+/// with IMG.LY's exact expression order.
+fn topleft_bilinear(
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+    px: impl Fn(usize) -> f64,
+    mut emit: impl FnMut(usize, f64),
+) {
+    let (xs, ys) = (topleft_axis(w, out_w), topleft_axis(h, out_h));
+    for (y, &(y1, y2, dy)) in ys.iter().enumerate() {
+        let (r1, r2) = (y1 * w * c, y2 * w * c);
+        for (x, &(x1, x2, dx)) in xs.iter().enumerate() {
+            let (c1, c2) = (x1 * c, x2 * c);
+            for ch in 0..c {
+                let v = (1.0 - dx) * (1.0 - dy) * px(r1 + c1 + ch)
+                    + dx * (1.0 - dy) * px(r1 + c2 + ch)
+                    + (1.0 - dx) * dy * px(r2 + c1 + ch)
+                    + dx * dy * px(r2 + c2 + ch);
+                emit((y * out_w + x) * c + ch, v);
+            }
+        }
+    }
+}
+
 /// IMG.LY's `tensorResizeBilinear`: `src = dst · (in / out)` with no half-pixel offset,
 /// neighbours `floor` and `min(ceil, in − 1)`, result truncated into a `Uint8Array`.
 pub fn topleft_bilinear_u8(
@@ -165,26 +205,16 @@ pub fn topleft_bilinear_u8(
     out_w: usize,
     out_h: usize,
 ) -> Vec<u8> {
-    let (sx, sy) = (w as f64 / out_w as f64, h as f64 / out_h as f64);
     let mut out = vec![0u8; out_w * out_h * c];
-    for y in 0..out_h {
-        let fy = y as f64 * sy;
-        let (y1, y2) = (fy.floor() as usize, (fy.ceil() as usize).min(h - 1));
-        let dy = fy - y1 as f64;
-        for x in 0..out_w {
-            let fx = x as f64 * sx;
-            let (x1, x2) = (fx.floor() as usize, (fx.ceil() as usize).min(w - 1));
-            let dx = fx - x1 as f64;
-            for ch in 0..c {
-                let p = |yy: usize, xx: usize| src[(yy * w + xx) * c + ch] as f64;
-                let v = (1.0 - dx) * (1.0 - dy) * p(y1, x1)
-                    + dx * (1.0 - dy) * p(y1, x2)
-                    + (1.0 - dx) * dy * p(y2, x1)
-                    + dx * dy * p(y2, x2);
-                out[(y * out_w + x) * c + ch] = v as u8;
-            }
-        }
-    }
+    topleft_bilinear(
+        w,
+        h,
+        c,
+        out_w,
+        out_h,
+        |i| src[i] as f64,
+        |i, v| out[i] = v as u8,
+    );
     out
 }
 
@@ -197,26 +227,16 @@ pub fn topleft_bilinear_f32(
     out_w: usize,
     out_h: usize,
 ) -> Vec<f32> {
-    let (sx, sy) = (w as f64 / out_w as f64, h as f64 / out_h as f64);
     let mut out = vec![0f32; out_w * out_h * c];
-    for y in 0..out_h {
-        let fy = y as f64 * sy;
-        let (y1, y2) = (fy.floor() as usize, (fy.ceil() as usize).min(h - 1));
-        let dy = fy - y1 as f64;
-        for x in 0..out_w {
-            let fx = x as f64 * sx;
-            let (x1, x2) = (fx.floor() as usize, (fx.ceil() as usize).min(w - 1));
-            let dx = fx - x1 as f64;
-            for ch in 0..c {
-                let p = |yy: usize, xx: usize| src[(yy * w + xx) * c + ch] as f64;
-                let v = (1.0 - dx) * (1.0 - dy) * p(y1, x1)
-                    + dx * (1.0 - dy) * p(y1, x2)
-                    + (1.0 - dx) * dy * p(y2, x1)
-                    + dx * dy * p(y2, x2);
-                out[(y * out_w + x) * c + ch] = v as f32;
-            }
-        }
-    }
+    topleft_bilinear(
+        w,
+        h,
+        c,
+        out_w,
+        out_h,
+        |i| src[i] as f64,
+        |i, v| out[i] = v as f32,
+    );
     out
 }
 

@@ -51,9 +51,8 @@ pub fn decode_label(path: &Path) -> std::result::Result<DecodedLabel, String> {
     let (w, h) = img.dimensions();
     let mut labels = LabelMap::new(h, w, 0);
     let mut unknown = 0u64;
-    let mut cache: BTreeMap<[u8; 3], (u8, u32)> = BTreeMap::new();
     for (i, px) in img.pixels().enumerate() {
-        let (idx, d) = *cache.entry(px.0).or_insert_with(|| nearest_palette(px.0));
+        let (idx, d) = nearest_palette(px.0);
         labels.data[i] = idx;
         unknown += (d > UNKNOWN_COLOUR_DIST2) as u64;
     }
