@@ -7,6 +7,7 @@ use maskgate::compare::CompareSettings;
 use maskgate::decide::criteria::CriteriaFile;
 use maskgate::pipeline::{evaluate, Plan};
 use maskgate::predict::predictions::PredictionsFile;
+use maskgate::predict::variants::{RawVariants, VariantSet};
 use maskgate::predict::Arm;
 use maskgate::read::Corpus;
 use maskgate::read::{read_corpus, CorpusSpec};
@@ -56,6 +57,10 @@ pub struct CompareArgs {
     /// Success criteria (TOML): τ, failure-class taxonomy, criteria → go / no-go verdict.
     #[arg(long)]
     criteria: Option<PathBuf>,
+    /// Post-processing variants, sweeps and the composite score (TOML: [[variant]], [[sweep]],
+    /// [score]); variants are scored as arms.
+    #[arg(long)]
+    variants: Option<PathBuf>,
     /// Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes).
     #[arg(long)]
     notes: Option<PathBuf>,
@@ -72,6 +77,10 @@ pub struct CompareArgs {
     #[arg(long)]
     threads: Option<usize>,
     /// Pin the run id (default: derived from the timestamp).
+    /// Overlay pictures for the top N regressions and N improvements of each comparison
+    /// (real arms and the recommended variant); 0 = none.
+    #[arg(long, default_value_t = 3)]
+    gallery: usize,
     #[arg(long)]
     run_id: Option<String>,
     /// Pin the timestamp written into the reports (default: now, UTC).
@@ -136,8 +145,23 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         if let Some(p) = &a.notes {
             apply_notes_all(std::slice::from_mut(&mut corpus), p)?;
         }
+        let mut arm_names: Vec<String> = arms_spec.iter().map(|(n, _)| n.clone()).collect();
+        let variant_set = match &a.variants {
+            Some(p) => {
+                let set = RawVariants::load(p)?
+                    .resolve(&arm_names)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                set.check_classes(&corpus.classes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                set
+            }
+            None => VariantSet {
+                variants: vec![],
+                score: None,
+            },
+        };
+        arm_names.extend(variant_set.variants.iter().map(|v| v.name.clone()));
         if let Some(c) = &criteria {
-            let arm_names: Vec<String> = arms_spec.iter().map(|(n, _)| n.clone()).collect();
             let classes = BTreeMap::from([(corpus.name.clone(), corpus.classes.clone())]);
             c.validate(&arm_names, &a.baseline, &classes)?;
         }
@@ -158,7 +182,11 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             path: a.gold.display().to_string(),
             sha256: maskgate::sha256_file(&a.gold)?,
         }];
-        for (role, p) in [("criteria", &a.criteria), ("notes", &a.notes)] {
+        for (role, p) in [
+            ("criteria", &a.criteria),
+            ("notes", &a.notes),
+            ("variants", &a.variants),
+        ] {
             if let Some(p) = p {
                 inputs.push(InputFile {
                     role: role.into(),
@@ -202,6 +230,8 @@ pub fn run(a: CompareArgs) -> Result<u8> {
                     .unwrap_or(0),
             },
             criteria: criteria.as_ref(),
+            variants: &variant_set.variants,
+            group_score: variant_set.score.as_ref(),
             run: RunMeta {
                 run_id,
                 generated_at,
@@ -209,6 +239,20 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             },
             unmatched_predictions: unmatched,
         });
+        let mut report = report;
+        let shown = gallery_arms(
+            &report,
+            &arms_spec.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        );
+        report.gallery = maskgate::gallery::render(
+            &report,
+            &corpora,
+            &arms,
+            &variant_set.variants,
+            &shown,
+            a.gallery,
+            &a.out,
+        )?;
         finish(&report, &a.out)
     })
 }
@@ -278,4 +322,17 @@ pub fn apply_notes_all(corpora: &mut [Corpus], path: &std::path::Path) -> Result
         }
     }
     Ok(())
+}
+
+/// The arms whose comparisons get a gallery: every real arm, plus the recommended variant.
+pub fn gallery_arms(report: &maskgate::report::Report, real_arms: &[String]) -> Vec<String> {
+    let mut shown = real_arms.to_vec();
+    if let Some(g) = report
+        .groups
+        .as_ref()
+        .and_then(|g| g.recommended_group.clone())
+    {
+        shown.push(g);
+    }
+    shown
 }

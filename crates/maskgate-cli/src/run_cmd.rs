@@ -51,6 +51,10 @@ pub struct RunArgs {
     /// Ignore and do not fill the prediction cache.
     #[arg(long)]
     no_cache: bool,
+    /// Overlay pictures for the top N regressions and N improvements of each comparison
+    /// (real arms and the recommended variant); 0 = none.
+    #[arg(long, default_value_t = 3)]
+    gallery: usize,
     #[arg(long)]
     run_id: Option<String>,
     #[arg(long)]
@@ -95,7 +99,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
         if let Some(p) = &cfg.notes {
             apply_notes_all(&mut corpora, p)?;
         }
-        let arm_names: Vec<String> = cfg.arms.iter().map(|x| x.name.clone()).collect();
+        let mut arm_names: Vec<String> = cfg.arms.iter().map(|x| x.name.clone()).collect();
+        arm_names.extend(cfg.variants.variants.iter().map(|v| v.name.clone()));
+        let all_classes: Vec<String> = corpora.iter().flat_map(|c| c.classes.iter().cloned()).collect();
+        cfg.variants.check_classes(&all_classes).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.path.display()))?;
         if let Some(c) = &criteria {
             let classes: BTreeMap<String, Vec<String>> = corpora.iter().map(|k| (k.name.clone(), k.classes.clone())).collect();
             c.validate(&arm_names, &cfg.baseline, &classes)?;
@@ -149,6 +156,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 seed: cfg.seed.or(criteria.as_ref().and_then(|c| c.seed)).unwrap_or(0),
             },
             criteria: criteria.as_ref(),
+            variants: &cfg.variants.variants,
+            group_score: cfg.variants.score.as_ref(),
             run: RunMeta { run_id, generated_at, inputs },
             unmatched_predictions: unmatched,
         });
@@ -170,6 +179,10 @@ pub fn run(a: RunArgs) -> Result<u8> {
         }
         eprintln!("scored in {:.2} s", started.elapsed().as_secs_f64());
         let out = a.out.clone().unwrap_or(cfg.out.clone());
+        let mut report = report;
+        let real: Vec<String> = cfg.arms.iter().map(|x| x.name.clone()).collect();
+        let shown = crate::compare_cmd::gallery_arms(&report, &real);
+        report.gallery = maskgate::gallery::render(&report, &corpora, &arms, &cfg.variants.variants, &shown, a.gallery, &out)?;
         crate::compare_cmd::finish(&report, &out)
     })
 }

@@ -377,3 +377,86 @@ fn malformed_inputs_are_clear_errors() {
         "missing.ndjson",
     );
 }
+
+#[test]
+fn fasseg_sweep_recommends_and_renders_identical_galleries() {
+    let d = tmp("sweep");
+    fasseg_inputs(&d);
+    let (gold, r) = (d.join("precise.ndjson"), d.join("rough.ndjson"));
+    let variants = examples().join("fasseg-sweep/variants.toml");
+    for t in ["1", "2"] {
+        let mut c = compare_cmd(
+            &gold,
+            &[("rough", r.as_path())],
+            "rough",
+            &d.join(format!("t{t}")),
+        );
+        c.arg("--variants")
+            .arg(&variants)
+            .args(["--gallery", "1", "--threads", t]);
+        ok(&mut c);
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("t1/report.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["arms"].as_array().unwrap().len(),
+        10,
+        "rough + 9 variants"
+    );
+    let groups = &report["groups"];
+    let rec = groups["recommended_group"].as_str().unwrap();
+    let best = groups["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            a["score"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["score"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(rec, best["group"].as_str().unwrap());
+    assert!(groups["rationale"].as_str().unwrap().starts_with(
+        "maximize strong_mIoU (+1) and small_mIoU (+1) while penalizing hair_leakage (−0.5)"
+    ));
+    let gallery = report["gallery"].as_array().unwrap();
+    assert!(!gallery.is_empty());
+    for e in gallery {
+        for k in ["baseline_png", "arm_png", "strip_png"] {
+            let rel = e[k].as_str().unwrap();
+            let a = std::fs::read(d.join("t1").join(rel)).unwrap();
+            assert!(a.starts_with(b"\x89PNG"), "{rel} is a PNG");
+            assert!(
+                a == std::fs::read(d.join("t2").join(rel)).unwrap(),
+                "{rel} differs between runs"
+            );
+        }
+    }
+    let md = std::fs::read_to_string(d.join("t1/report.md")).unwrap();
+    assert!(
+        md.contains("## Group metrics")
+            && md.contains("## Recommendation")
+            && md.contains(&format!("recommended_group: `{rec}`"))
+    );
+    for f in ["metrics.csv", "samples.jsonl", "report.json", "report.md"] {
+        assert!(
+            std::fs::read(d.join("t1").join(f)).unwrap()
+                == std::fs::read(d.join("t2").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A variant naming an unknown class, or a source that is not an arm, stops before any work.
+    std::fs::write(d.join("bad.toml"), "[[variant]]\nname = \"v\"\nfrom = \"rough\"\nops = [{op = \"dilate\", class = \"beard\", px = 1}]\n").unwrap();
+    let mut c = compare_cmd(&gold, &[("rough", r.as_path())], "rough", &d.join("bad"));
+    c.arg("--variants").arg(d.join("bad.toml"));
+    fails_with(&mut c, "unknown class \"beard\"");
+    std::fs::write(
+        d.join("bad2.toml"),
+        "[[variant]]\nname = \"v\"\nfrom = \"nope\"\nops = []\n",
+    )
+    .unwrap();
+    let mut c = compare_cmd(&gold, &[("rough", r.as_path())], "rough", &d.join("bad"));
+    c.arg("--variants").arg(d.join("bad2.toml"));
+    fails_with(&mut c, "neither an arm nor an earlier variant");
+}

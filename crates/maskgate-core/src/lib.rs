@@ -6,6 +6,7 @@ pub mod boundary;
 pub mod counts;
 pub mod labelmap;
 pub mod mask;
+pub mod morphology;
 pub mod polygon;
 pub mod quantile;
 pub mod rle;

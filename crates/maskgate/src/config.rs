@@ -69,6 +69,11 @@ struct RawConfig {
     corpus: Vec<RawCorpus>,
     #[serde(default)]
     arm: Vec<RawArm>,
+    #[serde(default)]
+    variant: Vec<crate::predict::variants::RawVariant>,
+    #[serde(default)]
+    sweep: Vec<crate::predict::variants::RawSweep>,
+    score: Option<crate::recommend::GroupScoreSpec>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +109,7 @@ pub struct RunConfig {
     pub intra_threads: usize,
     pub corpora: Vec<CorpusSpec>,
     pub arms: Vec<ArmSpec>,
+    pub variants: crate::predict::variants::VariantSet,
 }
 
 impl RunConfig {
@@ -263,6 +269,23 @@ impl RunConfig {
                 ));
             }
         }
+        let arm_list: Vec<String> = arm_names.iter().cloned().collect();
+        let variants = match (crate::predict::variants::RawVariants {
+            variant: raw.variant,
+            sweep: raw.sweep,
+            score: raw.score,
+        })
+        .resolve(&arm_list)
+        {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(e);
+                crate::predict::variants::VariantSet {
+                    variants: vec![],
+                    score: None,
+                }
+            }
+        };
         let criteria = r.criteria.as_deref().map(rel);
         let notes = r.notes.as_deref().map(rel);
         for (what, p) in [("[run] criteria", &criteria), ("[run] notes", &notes)] {
@@ -296,6 +319,7 @@ impl RunConfig {
             intra_threads: r.intra_threads.unwrap_or(0),
             corpora,
             arms,
+            variants,
         })
     }
 }

@@ -9,10 +9,12 @@ pub mod decide;
 pub mod error;
 pub mod export;
 pub mod fmt;
+pub mod gallery;
 pub mod model;
 pub mod pipeline;
 pub mod predict;
 pub mod read;
+pub mod recommend;
 pub mod report;
 pub mod score;
 

@@ -116,6 +116,8 @@ pub enum FailReason {
     PredClassesMissing,
     /// A ground-truth mask could not be rasterised: that class is scored against an empty GT.
     GtMaskInvalid,
+    /// A variant's post-processing could not run on this sample: scored as empty.
+    PostprocessFailed,
 }
 
 impl FailReason {
@@ -127,7 +129,7 @@ impl FailReason {
         )
     }
 
-    pub const ALL: [FailReason; 7] = [
+    pub const ALL: [FailReason; 8] = [
         FailReason::PredMissing,
         FailReason::ImageUnreadable,
         FailReason::InferenceFailed,
@@ -135,6 +137,7 @@ impl FailReason {
         FailReason::PredMaskInvalid,
         FailReason::PredClassesMissing,
         FailReason::GtMaskInvalid,
+        FailReason::PostprocessFailed,
     ];
 
     pub fn code(self) -> &'static str {
@@ -144,6 +147,7 @@ impl FailReason {
             FailReason::PredMaskInvalid => "PRED_MASK_INVALID",
             FailReason::PredClassesMissing => "PRED_CLASSES_MISSING",
             FailReason::GtMaskInvalid => "GT_MASK_INVALID",
+            FailReason::PostprocessFailed => "POSTPROCESS_FAILED",
             FailReason::ImageUnreadable => "IMAGE_UNREADABLE",
             FailReason::InferenceFailed => "INFERENCE_FAILED",
         }

@@ -9,8 +9,10 @@ use crate::decide::criteria::CriteriaFile;
 use crate::decide::decide;
 use crate::decide::taxonomy::{classify, FailureClass};
 use crate::predict::image::SamplePhoto;
+use crate::predict::variants::Variant;
 use crate::predict::Arm;
 use crate::read::Corpus;
+use crate::recommend::GroupScoreSpec;
 use crate::report::{
     CorpusInfo, Report, RunMeta, Settings, Tool, EMPTY_POLICY, PERCENTILE_METHOD, SCHEMA_VERSION,
 };
@@ -25,6 +27,10 @@ use std::time::{Duration, Instant};
 pub struct Plan<'a> {
     pub corpora: &'a [Corpus],
     pub arms: &'a [&'a dyn Arm],
+    /// Post-processing variants of the arms (or of earlier variants), scored as arms.
+    pub variants: &'a [Variant],
+    /// How to score and recommend a group (arm or variant), if configured.
+    pub group_score: Option<&'a GroupScoreSpec>,
     pub baseline: String,
     pub score: ScoreSettings,
     pub compare: CompareSettings,
@@ -79,6 +85,31 @@ impl Drop for Progress {
     }
 }
 
+/// Every arm's prediction of one sample, then every variant's, derived in order from its
+/// source's prediction (no second inference).
+pub fn predict_sample<'a>(
+    s: &crate::model::Sample,
+    photo: &SamplePhoto,
+    arms: &[&'a dyn Arm],
+    variants: &'a [Variant],
+) -> Vec<(&'a str, crate::model::Prediction)> {
+    let mut preds: Vec<(&str, crate::model::Prediction)> = arms
+        .iter()
+        .map(|a| (a.name(), a.predict(s, photo)))
+        .collect();
+    for v in variants {
+        let derived = match preds.iter().find(|(n, _)| *n == v.from) {
+            Some((_, src)) => v.derive(src),
+            None => crate::model::Prediction {
+                fail: Some(crate::model::FailReason::PostprocessFailed),
+                ..Default::default()
+            },
+        };
+        preds.push((v.name.as_str(), derived));
+    }
+    preds
+}
+
 /// Scores every sample of every corpus for every arm, sorted by (arm, corpus, id). Workers
 /// decode a sample's photo once for all arms; a model arm's inference is serialised per model
 /// while other workers decode and pre-process the next photos (at most one in flight per
@@ -86,6 +117,7 @@ impl Drop for Progress {
 pub fn score_all(
     corpora: &[Corpus],
     arms: &[&dyn Arm],
+    variants: &[Variant],
     settings: &ScoreSettings,
     taxonomy: &[FailureClass],
 ) -> Vec<SampleScore> {
@@ -100,10 +132,7 @@ pub fn score_all(
                     return Vec::new();
                 }
                 let photo = SamplePhoto::new(s.image.as_deref());
-                let preds: Vec<_> = arms
-                    .iter()
-                    .map(|a| (a.name(), a.predict(s, &photo)))
-                    .collect();
+                let preds = predict_sample(s, &photo, arms, variants);
                 let mut out = score_sample(&corpus.name, s, &corpus.classes, &preds, settings);
                 if !taxonomy.is_empty() {
                     let fc = classify(taxonomy, s);
@@ -122,7 +151,13 @@ pub fn score_all(
 
 pub fn evaluate(plan: Plan) -> Report {
     let taxonomy: &[FailureClass] = plan.criteria.map(|c| c.taxonomy.as_slice()).unwrap_or(&[]);
-    let samples = score_all(plan.corpora, plan.arms, &plan.score, taxonomy);
+    let samples = score_all(
+        plan.corpora,
+        plan.arms,
+        plan.variants,
+        &plan.score,
+        taxonomy,
+    );
     let mut groupings = vec![Grouping::source()];
     if !taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());
@@ -130,7 +165,12 @@ pub fn evaluate(plan: Plan) -> Report {
     let tau = plan.compare.pass_iou;
     let metrics = metrics_rows(&samples, &groupings, tau);
     let summaries = summary_rows(&samples, &groupings, tau);
-    let mut arms: Vec<String> = plan.arms.iter().map(|a| a.name().to_string()).collect();
+    let mut arms: Vec<String> = plan
+        .arms
+        .iter()
+        .map(|a| a.name().to_string())
+        .chain(plan.variants.iter().map(|v| v.name.clone()))
+        .collect();
     arms.sort();
     let mut comparisons = Vec::new();
     for corpus in plan.corpora {
@@ -147,13 +187,19 @@ pub fn evaluate(plan: Plan) -> Report {
             ));
         }
     }
-    let arm_details = plan.arms.iter().map(|a| a.describe()).collect();
+    let arm_details = plan
+        .arms
+        .iter()
+        .map(|a| a.describe())
+        .chain(plan.variants.iter().map(|v| v.describe()))
+        .collect();
     let mut report = Report {
         schema_version: SCHEMA_VERSION,
         arm_details,
         recommendation: None,
         deciding_criteria: None,
         criteria: None,
+        groups: None,
         tool: Tool {
             name: "maskgate",
             version: env!("CARGO_PKG_VERSION"),
@@ -192,8 +238,12 @@ pub fn evaluate(plan: Plan) -> Report {
         summaries,
         metrics,
         comparisons,
+        gallery: Vec::new(),
         samples,
     };
+    if let Some(spec) = plan.group_score {
+        report.groups = Some(crate::recommend::score_groups(&report, spec));
+    }
     if let Some(c) = plan.criteria {
         let verdict = decide(&report, &c.criteria);
         report.set_verdict(verdict);

@@ -76,6 +76,9 @@ pub struct Report {
     /// Every criterion with its checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria: Option<Vec<crate::decide::CriterionResult>>,
+    /// Composite scores per group (arm or variant) and the recommended group, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<crate::recommend::GroupScores>,
     pub tool: Tool,
     pub run: RunMeta,
     pub settings: Settings,
@@ -89,6 +92,9 @@ pub struct Report {
     pub summaries: Vec<SummaryRow>,
     pub metrics: Vec<MetricsRow>,
     pub comparisons: Vec<Comparison>,
+    /// Overlay pictures of the top regressions and improvements (files under `gallery/`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gallery: Vec<crate::gallery::GalleryEntry>,
     /// One entry per (arm, sample); written to `samples.jsonl`, not to `report.json`.
     #[serde(skip)]
     pub samples: Vec<SampleScore>,

@@ -93,6 +93,8 @@ fn run(criteria: &str, threads: usize) -> Report {
                 seed: 3,
             },
             criteria: Some(&file),
+            variants: &[],
+            group_score: None,
             run: RunMeta {
                 run_id: "t".into(),
                 generated_at: "t".into(),

@@ -117,6 +117,105 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
     table(out, &header, 1, &rows)
 }
 
+fn groups(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    let Some(g) = &r.groups else { return Ok(()) };
+    writeln!(out, "## Group metrics\n")?;
+    let weights: Vec<String> = g
+        .terms
+        .iter()
+        .map(|(n, w, m)| {
+            format!(
+                "{}{}·{} ({})",
+                if *w < 0.0 { "−" } else { "+" },
+                short(Some(w.abs())),
+                md(n),
+                md(m)
+            )
+        })
+        .collect();
+    writeln!(
+        out,
+        "score = {}, each term the mean over its classes of that class aggregate.\n",
+        weights.join(" ")
+    )?;
+    let multi = r.corpora.len() > 1;
+    let mut header: Vec<String> = vec!["group".into()];
+    if multi {
+        header.push("corpus".into());
+    }
+    header.extend(g.terms.iter().map(|(n, _, _)| md(n)));
+    header.push("score".into());
+    header.push("delta_vs_baseline".into());
+    let rows: Vec<Vec<String>> = g
+        .scores
+        .iter()
+        .map(|s| {
+            let mut row = vec![if Some(&s.group) == g.recommended_group.as_ref() {
+                format!("**{}**", md(&s.group))
+            } else {
+                md(&s.group)
+            }];
+            if multi {
+                row.push(md(&s.corpus));
+            }
+            row.extend(
+                g.terms
+                    .iter()
+                    .map(|(n, _, _)| short(s.terms.get(n).copied().flatten())),
+            );
+            row.push(short(s.score));
+            row.push(delta(s.delta_vs_baseline));
+            row
+        })
+        .collect();
+    table(out, &header, 1, &rows)?;
+    writeln!(out, "## Recommendation\n")?;
+    match &g.recommended_group {
+        Some(x) => writeln!(out, "- recommended_group: {}", code(x))?,
+        None => writeln!(
+            out,
+            "- recommended_group: none (no group has a defined score)"
+        )?,
+    }
+    writeln!(out, "- rationale: {}", md(&g.rationale))?;
+    if let Some(x) = g
+        .recommended_group
+        .as_ref()
+        .filter(|x| **x != r.settings.baseline)
+    {
+        writeln!(out, "- regressions of {} against the baseline: the \"Top regressions: {} vs {}\" table above", code(x), md(x), md(&r.settings.baseline))?;
+    }
+    writeln!(out)
+}
+
+fn gallery(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    if r.gallery.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "## Gallery\n")?;
+    writeln!(out, "Each strip: baseline | arm. Photo dimmed; ground truth outlined in white; true positives green, false positives red, false negatives blue.\n")?;
+    for e in &r.gallery {
+        writeln!(
+            out,
+            "- {} `{}` ({}), class {}: IoU {} → {} ({} vs {}) — [baseline]({}) · [arm]({})\n\n  ![{} {}]({})\n",
+            e.kind,
+            e.hash,
+            md(&e.id),
+            md(&e.class),
+            short(e.iou_baseline),
+            short(e.iou_arm),
+            md(&e.arm),
+            md(&e.baseline),
+            e.baseline_png,
+            e.arm_png,
+            e.kind,
+            e.hash,
+            e.strip_png
+        )?;
+    }
+    Ok(())
+}
+
 fn criteria(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     let Some(list) = &r.criteria else {
         return Ok(());
@@ -451,6 +550,8 @@ impl Exporter for ReportMarkdown {
             }
             writeln!(out)?;
         }
+        groups(out, r)?;
+        gallery(out, r)?;
         criteria(out, r)?;
         writeln!(out, "## Artifacts\n")?;
         for e in super::exporters() {

@@ -8,8 +8,10 @@ pub mod cache;
 pub mod engine;
 pub mod image;
 pub mod model_arm;
+pub mod postprocess;
 pub mod predictions;
 pub mod resample;
+pub mod variants;
 
 use crate::model::{Prediction, Sample};
 use image::SamplePhoto;

@@ -1,0 +1,219 @@
+//! Morphology on binary masks: dilation by a square (Chebyshev radius), opening, closing, hole
+//! filling and connected components. Everything outside the image counts as background, so a
+//! dilation never grows in from the border. Tested against pixel-by-pixel references.
+
+use crate::mask::Mask;
+
+/// Dilation by a `(2d+1)²` square: a pixel is set if any pixel within Chebyshev distance `d`
+/// is set (pixels outside the image are not).
+pub fn dilate_square(m: &Mask, d: u32) -> Mask {
+    if d == 0 {
+        return m.clone();
+    }
+    // Dilation is the complement of eroding the complement — with "outside" set, so pad by d
+    // on every side, erode, and crop back.
+    let (h, w) = (m.height(), m.width());
+    let padded = Mask::from_fn(h + 2 * d, w + 2 * d, |y, x| {
+        let inside = y >= d && x >= d && y < h + d && x < w + d;
+        !(inside && m.get(y - d, x - d))
+    });
+    let eroded = padded.erode_square(d);
+    Mask::from_fn(h, w, |y, x| !eroded.get(y + d, x + d))
+}
+
+pub fn open_square(m: &Mask, d: u32) -> Mask {
+    dilate_square(&m.erode_square(d), d)
+}
+
+pub fn close_square(m: &Mask, d: u32) -> Mask {
+    erode_inner(&dilate_square(m, d), d)
+}
+
+/// Erosion for closing: pixels outside the image count as set, so closing never eats into a
+/// shape from the border (the usual convention for closing).
+fn erode_inner(m: &Mask, d: u32) -> Mask {
+    let (h, w) = (m.height(), m.width());
+    let padded = Mask::from_fn(h + 2 * d, w + 2 * d, |y, x| {
+        let inside = y >= d && x >= d && y < h + d && x < w + d;
+        !inside || m.get(y - d, x - d)
+    });
+    let e = padded.erode_square(d);
+    Mask::from_fn(h, w, |y, x| e.get(y + d, x + d))
+}
+
+/// Sets every background pixel that is not 4-connected to the image border.
+pub fn fill_holes(m: &Mask) -> Mask {
+    let (h, w) = (m.height() as usize, m.width() as usize);
+    let mut outside = vec![false; h * w];
+    let mut stack: Vec<usize> = Vec::new();
+    let seed = |i: usize, stack: &mut Vec<usize>, outside: &mut Vec<bool>| {
+        if !outside[i] && !m.get((i / w) as u32, (i % w) as u32) {
+            outside[i] = true;
+            stack.push(i);
+        }
+    };
+    for x in 0..w {
+        seed(x, &mut stack, &mut outside);
+        seed((h - 1) * w + x, &mut stack, &mut outside);
+    }
+    for y in 0..h {
+        seed(y * w, &mut stack, &mut outside);
+        seed(y * w + w - 1, &mut stack, &mut outside);
+    }
+    while let Some(i) = stack.pop() {
+        let (y, x) = (i / w, i % w);
+        if y > 0 {
+            seed(i - w, &mut stack, &mut outside);
+        }
+        if y + 1 < h {
+            seed(i + w, &mut stack, &mut outside);
+        }
+        if x > 0 {
+            seed(i - 1, &mut stack, &mut outside);
+        }
+        if x + 1 < w {
+            seed(i + 1, &mut stack, &mut outside);
+        }
+    }
+    Mask::from_fn(h as u32, w as u32, |y, x| {
+        !outside[y as usize * w + x as usize]
+    })
+}
+
+/// 8-connected components: a label per pixel (0 = background, components numbered from 1 in
+/// row-major order of their first pixel) and each component's area (index = label − 1).
+pub fn components(m: &Mask) -> (Vec<u32>, Vec<u64>) {
+    let (h, w) = (m.height() as usize, m.width() as usize);
+    let mut labels = vec![0u32; h * w];
+    let mut areas = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..h * w {
+        if labels[start] != 0 || !m.get((start / w) as u32, (start % w) as u32) {
+            continue;
+        }
+        let label = areas.len() as u32 + 1;
+        let mut area = 0u64;
+        labels[start] = label;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            area += 1;
+            let (y, x) = ((i / w) as i64, (i % w) as i64);
+            for dy in -1..=1i64 {
+                for dx in -1..=1i64 {
+                    let (yy, xx) = (y + dy, x + dx);
+                    if yy < 0 || xx < 0 || yy >= h as i64 || xx >= w as i64 {
+                        continue;
+                    }
+                    let j = yy as usize * w + xx as usize;
+                    if labels[j] == 0 && m.get(yy as u32, xx as u32) {
+                        labels[j] = label;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        areas.push(area);
+    }
+    (labels, areas)
+}
+
+/// Keeps the largest component (ties: the first in row-major order), or with `min_area` every
+/// component of at least that many pixels.
+pub fn keep_components(m: &Mask, min_area: Option<u64>) -> Mask {
+    let (labels, areas) = components(m);
+    let keep: Vec<bool> = match min_area {
+        Some(a) => areas.iter().map(|&x| x >= a).collect(),
+        None => {
+            let best = areas
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)))
+                .map(|(i, _)| i);
+            (0..areas.len()).map(|i| Some(i) == best).collect()
+        }
+    };
+    let w = m.width() as usize;
+    Mask::from_fn(m.height(), m.width(), |y, x| {
+        let l = labels[y as usize * w + x as usize];
+        l > 0 && keep[l as usize - 1]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_dilate(m: &Mask, d: u32) -> Mask {
+        let d = d as i64;
+        Mask::from_fn(m.height(), m.width(), |y, x| {
+            (-d..=d).any(|dy| {
+                (-d..=d).any(|dx| {
+                    let (yy, xx) = (y as i64 + dy, x as i64 + dx);
+                    yy >= 0
+                        && xx >= 0
+                        && yy < m.height() as i64
+                        && xx < m.width() as i64
+                        && m.get(yy as u32, xx as u32)
+                })
+            })
+        })
+    }
+
+    fn arb_mask() -> impl Strategy<Value = Mask> {
+        (1u32..40, 1u32..40, any::<u64>()).prop_map(|(h, w, seed)| {
+            let mut s = seed | 1;
+            Mask::from_fn(h, w, |_, _| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s % 5 == 0
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn dilation_matches_naive(m in arb_mask(), d in 0u32..5) {
+            prop_assert_eq!(dilate_square(&m, d), naive_dilate(&m, d));
+        }
+
+        #[test]
+        fn opening_and_closing_are_monotone(m in arb_mask(), d in 1u32..3) {
+            let o = open_square(&m, d);
+            let c = close_square(&m, d);
+            prop_assert_eq!(o.difference(&m).area(), 0, "opening only removes");
+            prop_assert_eq!(m.difference(&c).area(), 0, "closing only adds");
+        }
+    }
+
+    #[test]
+    fn hand_built_cases() {
+        let ring = Mask::from_rows(&[
+            vec![0, 0, 0, 0, 0, 0],
+            vec![0, 1, 1, 1, 0, 0],
+            vec![0, 1, 0, 1, 0, 1],
+            vec![0, 1, 1, 1, 0, 0],
+            vec![0, 0, 0, 0, 0, 0],
+        ]);
+        let filled = fill_holes(&ring);
+        assert!(filled.get(2, 2) && filled.area() == ring.area() + 1);
+        // A notch open to the border is not a hole.
+        let cup = Mask::from_rows(&[vec![1, 0, 1], vec![1, 0, 1], vec![1, 1, 1]]);
+        assert_eq!(fill_holes(&cup), cup);
+        let (labels, areas) = components(&ring);
+        assert_eq!(areas, vec![8, 1]);
+        assert_eq!(labels[2 * 6 + 5], 2);
+        assert_eq!(keep_components(&ring, None).area(), 8);
+        assert_eq!(keep_components(&ring, Some(1)).area(), 9);
+        assert_eq!(keep_components(&ring, Some(9)).area(), 0);
+        // Diagonal neighbours are one component (8-connectivity).
+        let diag = Mask::from_rows(&[vec![1, 0], vec![0, 1]]);
+        assert_eq!(components(&diag).1, vec![2]);
+        let dot = Mask::from_fn(5, 5, |y, x| y == 2 && x == 2);
+        assert_eq!(dilate_square(&dot, 1).area(), 9);
+        assert_eq!(open_square(&dot, 1).area(), 0);
+        let gap = Mask::from_rows(&[vec![1, 1, 0, 1, 1]]);
+        assert_eq!(close_square(&gap, 1).area(), 5);
+    }
+}

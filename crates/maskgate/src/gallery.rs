@@ -1,0 +1,289 @@
+//! The gallery: for the top regressions and improvements of a comparison, an overlay PNG per
+//! sample and arm — the photo dimmed, the ground truth outlined in white, the prediction's true
+//! positives green, false positives red, false negatives blue, for the class whose IoU moved
+//! most (named in the file name and the report) — and a side-by-side strip baseline | arm.
+//! PNG bytes depend only on the inputs, so galleries are byte-identical across runs.
+
+use crate::model::Sample;
+use crate::pipeline::predict_sample;
+use crate::predict::image::SamplePhoto;
+use crate::predict::variants::Variant;
+use crate::predict::Arm;
+use crate::read::Corpus;
+use crate::report::Report;
+use crate::score::SampleScore;
+use crate::{Error, Result};
+use maskgate_core::Mask;
+use serde::Serialize;
+use std::path::Path;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct GalleryEntry {
+    pub corpus: String,
+    pub id: String,
+    pub hash: String,
+    pub kind: &'static str,
+    pub arm: String,
+    pub baseline: String,
+    pub class: String,
+    pub iou_baseline: Option<f64>,
+    pub iou_arm: Option<f64>,
+    /// Paths relative to the output directory.
+    pub baseline_png: String,
+    pub arm_png: String,
+    pub strip_png: String,
+}
+
+const TP: [u8; 3] = [40, 200, 60];
+const FP: [u8; 3] = [230, 40, 40];
+const FN: [u8; 3] = [40, 90, 240];
+
+/// One overlay (RGB, row-major) of `pred` against `gt` on the photo.
+pub fn overlay(photo: Option<&crate::predict::image::RgbImage>, gt: &Mask, pred: &Mask) -> Vec<u8> {
+    let (h, w) = (gt.height() as usize, gt.width() as usize);
+    let outline = gt.inner_boundary(1);
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let base: [u8; 3] = match photo {
+                Some(p) if p.w == w && p.h == h => {
+                    let i = (y * w + x) * 3;
+                    [p.data[i] / 2, p.data[i + 1] / 2, p.data[i + 2] / 2]
+                }
+                _ => [48, 48, 48],
+            };
+            let (g, q) = (gt.get(y as u32, x as u32), pred.get(y as u32, x as u32));
+            let tint = match (g, q) {
+                (true, true) => Some(TP),
+                (false, true) => Some(FP),
+                (true, false) => Some(FN),
+                _ => None,
+            };
+            let mut px = match tint {
+                Some(t) => [0, 1, 2].map(|c| ((base[c] as u16 + t[c] as u16) / 2) as u8),
+                None => base,
+            };
+            if outline.get(y as u32, x as u32) {
+                px = [255, 255, 255];
+            }
+            out[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&px);
+        }
+    }
+    out
+}
+
+fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
+    let img = image::RgbImage::from_raw(w as u32, h as u32, rgb)
+        .ok_or_else(|| Error::file(path, "bad image buffer"))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    img.save_with_format(path, image::ImageFormat::Png)
+        .map_err(|e| Error::file(path, e.to_string()))
+}
+
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The class whose IoU moved most between the two arms (most negative for regressions).
+fn moving_class(
+    a: &SampleScore,
+    b: &SampleScore,
+    worst: bool,
+) -> Option<(String, Option<f64>, Option<f64>)> {
+    let mut best: Option<(f64, &String)> = None;
+    for (class, ca) in &a.classes {
+        let Some(cb) = b.classes.get(class) else {
+            continue;
+        };
+        let (Some(x), Some(y)) = (ca.iou, cb.iou) else {
+            continue;
+        };
+        let d = if worst { x - y } else { y - x }; // smaller = more interesting
+        if best.is_none_or(|(bd, bc)| d < bd || (d == bd && class < bc)) {
+            best = Some((d, class));
+        }
+    }
+    best.map(|(_, c)| (c.clone(), b.classes[c].iou, a.classes[c].iou))
+}
+
+/// Renders the gallery for the comparisons of `arms_to_show`, `per_list` samples from each of
+/// the regression and improvement lists, into `out_dir/gallery/`.
+pub fn render(
+    report: &Report,
+    corpora: &[Corpus],
+    arms: &[&dyn Arm],
+    variants: &[Variant],
+    arms_to_show: &[String],
+    per_list: usize,
+    out_dir: &Path,
+) -> Result<Vec<GalleryEntry>> {
+    let mut entries = Vec::new();
+    if per_list == 0 {
+        return Ok(entries);
+    }
+    let score_of = |arm: &str, corpus: &str, id: &str| {
+        report
+            .samples
+            .iter()
+            .find(|s| s.arm == arm && s.corpus == corpus && s.id == id)
+    };
+    for c in report
+        .comparisons
+        .iter()
+        .filter(|c| arms_to_show.contains(&c.arm))
+    {
+        let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
+            continue;
+        };
+        let lists = [
+            ("regression", &c.regressions),
+            ("improvement", &c.improvements),
+        ];
+        for (kind, list) in lists {
+            for ranked in list.iter().take(per_list) {
+                let Some(sample) = corpus.samples.iter().find(|s| s.id == ranked.id) else {
+                    continue;
+                };
+                let (Some(sa), Some(sb)) = (
+                    score_of(&c.arm, &c.corpus, &ranked.id),
+                    score_of(&c.baseline, &c.corpus, &ranked.id),
+                ) else {
+                    continue;
+                };
+                let Some((class, iou_b, iou_a)) = moving_class(sa, sb, kind == "regression") else {
+                    continue;
+                };
+                entries.push(render_one(
+                    sample,
+                    corpus,
+                    arms,
+                    variants,
+                    &c.baseline,
+                    &c.arm,
+                    &class,
+                    kind,
+                    (iou_b, iou_a),
+                    out_dir,
+                )?);
+            }
+        }
+    }
+    Ok(entries)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_one(
+    sample: &Sample,
+    corpus: &Corpus,
+    arms: &[&dyn Arm],
+    variants: &[Variant],
+    baseline: &str,
+    arm: &str,
+    class: &str,
+    kind: &'static str,
+    (iou_baseline, iou_arm): (Option<f64>, Option<f64>),
+    out_dir: &Path,
+) -> Result<GalleryEntry> {
+    let photo = SamplePhoto::new(sample.image.as_deref());
+    let preds = predict_sample(sample, &photo, arms, variants);
+    let (h, w) = sample.size;
+    let gt = sample
+        .gt
+        .get(class)
+        .and_then(|m| m.rasterize(None).ok())
+        .unwrap_or_else(|| Mask::new(h, w));
+    let mask_of = |name: &str| {
+        preds
+            .iter()
+            .find(|(n, _)| *n == name)
+            .and_then(|(_, p)| p.masks.get(class))
+            .and_then(|m| m.rasterize(None).ok())
+            .map(|m| {
+                if (m.height(), m.width()) == (h, w) {
+                    m
+                } else {
+                    m.resize_nearest(h, w)
+                }
+            })
+            .unwrap_or_else(|| Mask::new(h, w))
+    };
+    let pixels = photo.pixels().ok();
+    let (ob, oa) = (
+        overlay(pixels, &gt, &mask_of(baseline)),
+        overlay(pixels, &gt, &mask_of(arm)),
+    );
+    let (w, h) = (w as usize, h as usize);
+    let gap = 4;
+    let mut strip = vec![255u8; (2 * w + gap) * h * 3];
+    for y in 0..h {
+        let row = y * (2 * w + gap) * 3;
+        strip[row..row + w * 3].copy_from_slice(&ob[y * w * 3..(y + 1) * w * 3]);
+        strip[row + (w + gap) * 3..row + (2 * w + gap) * 3]
+            .copy_from_slice(&oa[y * w * 3..(y + 1) * w * 3]);
+    }
+    let stem = format!(
+        "gallery/{}/{}_{}",
+        safe(&corpus.name),
+        sample.hash,
+        safe(class)
+    );
+    let files = [
+        format!("{stem}_{}.png", safe(baseline)),
+        format!("{stem}_{}.png", safe(arm)),
+        format!("{stem}_{}_vs_{}.png", safe(baseline), safe(arm)),
+    ];
+    save(&out_dir.join(&files[0]), w, h, ob)?;
+    save(&out_dir.join(&files[1]), w, h, oa)?;
+    save(&out_dir.join(&files[2]), 2 * w + gap, h, strip)?;
+    let [baseline_png, arm_png, strip_png] = files;
+    Ok(GalleryEntry {
+        corpus: corpus.name.clone(),
+        id: sample.id.clone(),
+        hash: sample.hash.clone(),
+        kind,
+        arm: arm.to_string(),
+        baseline: baseline.to_string(),
+        class: class.to_string(),
+        iou_baseline,
+        iou_arm,
+        baseline_png,
+        arm_png,
+        strip_png,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_colours() {
+        let gt = Mask::from_fn(4, 4, |y, _| y < 2);
+        let pred = Mask::from_fn(4, 4, |_, x| x < 2);
+        let o = overlay(None, &gt, &pred);
+        let px = |y: usize, x: usize| {
+            [
+                o[(y * 4 + x) * 3],
+                o[(y * 4 + x) * 3 + 1],
+                o[(y * 4 + x) * 3 + 2],
+            ]
+        };
+        assert_eq!(px(0, 0), [255, 255, 255], "GT outline on top");
+        assert_eq!(
+            px(3, 0),
+            [(48 + 230) / 2, (48 + 40) / 2, (48 + 40) / 2],
+            "FP red"
+        );
+        assert_eq!(px(3, 3), [48, 48, 48], "true negative untouched");
+    }
+}
