@@ -313,9 +313,10 @@ impl Mask {
         if window > self.h {
             out.words.iter_mut().for_each(|w| *w = 0);
         } else {
+            let mut scratch = vec![0u64; self.stride];
             for x in 0..self.w {
                 let col = out.column_mut(x);
-                window_and_bits(col, window);
+                window_bits(col, window, &mut scratch, |a, b| a & b);
                 shift_up(col, d); // re-centre: the window started at y, belongs to y+d
             }
         }
@@ -350,6 +351,95 @@ impl Mask {
         out
     }
 
+    /// Dilation by a `(2d+1)²` square with nothing set outside the image: a pixel is set if any
+    /// pixel within Chebyshev distance `d` is. Word-parallel, like [`Mask::erode_square`].
+    pub fn dilate_square(&self, d: u32) -> Mask {
+        if d == 0 {
+            return self.clone();
+        }
+        let mut out = self.clone();
+        let (mut down, mut up, mut scratch) = (
+            vec![0u64; self.stride],
+            vec![0u64; self.stride],
+            vec![0u64; self.stride],
+        );
+        for x in 0..self.w {
+            let col = out.column_mut(x);
+            // OR over y..=y+d (downwards) and y-d..=y (upwards); bits outside are 0.
+            down.copy_from_slice(col);
+            window_bits(&mut down, d + 1, &mut scratch, |a, b| a | b);
+            up.copy_from_slice(col);
+            let mut len = 1u32;
+            while len * 2 <= d + 1 {
+                shifted_up_into(&up, len, &mut scratch);
+                up.iter_mut().zip(&scratch).for_each(|(a, b)| *a |= b);
+                len *= 2;
+            }
+            if d + 1 > len {
+                shifted_up_into(&up, d + 1 - len, &mut scratch);
+                up.iter_mut().zip(&scratch).for_each(|(a, b)| *a |= b);
+            }
+            col.iter_mut()
+                .zip(down.iter().zip(&up))
+                .for_each(|(c, (a, b))| *c = a | b);
+        }
+        out.clear_padding();
+        // Across columns: OR of columns x-d..=x+d that exist, by doubling in both directions
+        // (columns outside the image contribute nothing).
+        let stride = self.stride;
+        let w = self.w as usize;
+        let spread = |src: &[u64], forward: bool| -> Vec<u64> {
+            let mut acc = src.to_vec();
+            let mut len = 1usize;
+            let step = |acc: &mut Vec<u64>, k: usize| {
+                let prev = acc.clone();
+                for x in 0..w {
+                    let from = if forward { x + k } else { x.wrapping_sub(k) };
+                    if from < w {
+                        for i in 0..stride {
+                            acc[x * stride + i] |= prev[from * stride + i];
+                        }
+                    }
+                }
+            };
+            let span = d as usize + 1;
+            while len * 2 <= span {
+                step(&mut acc, len);
+                len *= 2;
+            }
+            if span > len {
+                step(&mut acc, span - len);
+            }
+            acc
+        };
+        let ahead = spread(&out.words, true);
+        let behind = spread(&out.words, false);
+        out.words
+            .iter_mut()
+            .zip(ahead.iter().zip(&behind))
+            .for_each(|(o, (a, b))| *o = a | b);
+        out
+    }
+
+    /// Every pixel flipped (padding stays zero).
+    pub fn complement(&self) -> Mask {
+        let mut out = self.clone();
+        out.words.iter_mut().for_each(|w| *w = !*w);
+        out.clear_padding();
+        out
+    }
+
+    fn clear_padding(&mut self) {
+        let tail = self.h % 64;
+        if tail == 0 || self.stride == 0 {
+            return;
+        }
+        let keep = low_bits(tail);
+        for x in 0..self.w as usize {
+            self.words[x * self.stride + self.stride - 1] &= keep;
+        }
+    }
+
     /// Pixels of the mask within Chebyshev distance `d` of a zero pixel or the image border.
     pub fn inner_boundary(&self, d: u32) -> Mask {
         self.difference(&self.erode_square(d))
@@ -374,36 +464,45 @@ pub fn nearest_source(dst: u32, src_size: u32, dst_size: u32) -> u32 {
     (s as u32).min(src_size.saturating_sub(1))
 }
 
-/// In place: bit y becomes the AND of bits y..y+window (bits past the column count as 0).
-fn window_and_bits(col: &mut [u64], window: u32) {
+/// In place: bit y becomes `op` over bits y..y+window (bits past the column count as 0),
+/// by doubling: O(log window) shifted combinations of the column.
+fn window_bits(col: &mut [u64], window: u32, scratch: &mut [u64], op: impl Fn(u64, u64) -> u64) {
     let mut len = 1u32;
     while len * 2 <= window {
-        let shifted = shifted_down(col, len);
-        col.iter_mut().zip(&shifted).for_each(|(a, b)| *a &= b);
+        shifted_down_into(col, len, scratch);
+        col.iter_mut()
+            .zip(scratch.iter())
+            .for_each(|(a, b)| *a = op(*a, *b));
         len *= 2;
     }
     let rest = window - len;
     if rest > 0 {
-        let shifted = shifted_down(col, rest);
-        col.iter_mut().zip(&shifted).for_each(|(a, b)| *a &= b);
+        shifted_down_into(col, rest, scratch);
+        col.iter_mut()
+            .zip(scratch.iter())
+            .for_each(|(a, b)| *a = op(*a, *b));
     }
 }
 
-/// Returns the column with bit y taking the value of bit y+k (zeros shifted in at the end).
-fn shifted_down(col: &[u64], k: u32) -> Vec<u64> {
+/// `out` = the column with bit y taking the value of bit y+k (zeros shifted in at the end).
+fn shifted_down_into(col: &[u64], k: u32, out: &mut [u64]) {
     let n = col.len();
     let (ws, bs) = ((k / 64) as usize, k % 64);
-    (0..n)
-        .map(|i| {
-            let lo = col.get(i + ws).copied().unwrap_or(0);
-            let hi = col.get(i + ws + 1).copied().unwrap_or(0);
-            if bs == 0 {
-                lo
-            } else {
-                (lo >> bs) | (hi << (64 - bs))
-            }
-        })
-        .collect()
+    for (i, o) in out.iter_mut().enumerate().take(n) {
+        let lo = col.get(i + ws).copied().unwrap_or(0);
+        let hi = col.get(i + ws + 1).copied().unwrap_or(0);
+        *o = if bs == 0 {
+            lo
+        } else {
+            (lo >> bs) | (hi << (64 - bs))
+        };
+    }
+}
+
+/// `out` = the column with bit y taking the value of bit y-k (zeros shifted in at the top).
+fn shifted_up_into(col: &[u64], k: u32, out: &mut [u64]) {
+    out.copy_from_slice(col);
+    shift_up(out, k);
 }
 
 /// In place: bit y takes the value of bit y-k (zeros shifted in at the top).

@@ -7,18 +7,7 @@ use crate::mask::Mask;
 /// Dilation by a `(2d+1)²` square: a pixel is set if any pixel within Chebyshev distance `d`
 /// is set (pixels outside the image are not).
 pub fn dilate_square(m: &Mask, d: u32) -> Mask {
-    if d == 0 {
-        return m.clone();
-    }
-    // Dilation is the complement of eroding the complement — with "outside" set, so pad by d
-    // on every side, erode, and crop back.
-    let (h, w) = (m.height(), m.width());
-    let padded = Mask::from_fn(h + 2 * d, w + 2 * d, |y, x| {
-        let inside = y >= d && x >= d && y < h + d && x < w + d;
-        !(inside && m.get(y - d, x - d))
-    });
-    let eroded = padded.erode_square(d);
-    Mask::from_fn(h, w, |y, x| !eroded.get(y + d, x + d))
+    m.dilate_square(d)
 }
 
 pub fn open_square(m: &Mask, d: u32) -> Mask {
@@ -32,13 +21,7 @@ pub fn close_square(m: &Mask, d: u32) -> Mask {
 /// Erosion for closing: pixels outside the image count as set, so closing never eats into a
 /// shape from the border (the usual convention for closing).
 fn erode_inner(m: &Mask, d: u32) -> Mask {
-    let (h, w) = (m.height(), m.width());
-    let padded = Mask::from_fn(h + 2 * d, w + 2 * d, |y, x| {
-        let inside = y >= d && x >= d && y < h + d && x < w + d;
-        !inside || m.get(y - d, x - d)
-    });
-    let e = padded.erode_square(d);
-    Mask::from_fn(h, w, |y, x| e.get(y + d, x + d))
+    m.complement().dilate_square(d).complement()
 }
 
 /// Sets every background pixel that is not 4-connected to the image border.

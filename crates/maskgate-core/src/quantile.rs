@@ -17,6 +17,28 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     }
 }
 
+/// The same percentile as [`percentile_sorted`] on unsorted values, by selection (O(n)); the
+/// slice is reordered. Bit-identical to sorting first: it picks the same two order statistics.
+pub fn percentile_select(values: &mut [f64], q: f64) -> f64 {
+    debug_assert!(!values.is_empty());
+    let n = values.len();
+    let pos = q * (n - 1) as f64;
+    let lo = pos.floor() as usize;
+    let frac = pos - lo as f64;
+    let (_, a, right) = values.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    let b = if lo + 1 < n {
+        right.iter().copied().fold(f64::INFINITY, f64::min)
+    } else {
+        a
+    };
+    if frac >= 0.5 {
+        b - (b - a) * (1.0 - frac)
+    } else {
+        a + (b - a) * frac
+    }
+}
+
 /// Arithmetic mean summed in the given order (callers fix the order for determinism).
 pub fn mean(values: &[f64]) -> Option<f64> {
     if values.is_empty() {
@@ -62,5 +84,11 @@ mod tests {
         let s = summarize(&[0.0, 1.0, 0.5]).unwrap();
         assert_eq!((s.mean, s.median), (0.5, 0.5));
         assert!(summarize(&[]).is_none());
+        let mut v = vec![0.3, 0.9, 0.1, 0.5, 0.7, 0.2, 0.2];
+        let mut sorted = v.clone();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.0, 0.1, 0.5, 0.9, 1.0] {
+            assert_eq!(percentile_select(&mut v, q), percentile_sorted(&sorted, q));
+        }
     }
 }

@@ -5,7 +5,7 @@
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
 use crate::score::{ClassScore, SampleScore, METRICS};
-use maskgate_core::quantile::percentile_sorted;
+use maskgate_core::quantile::percentile_select;
 use maskgate_core::stats::{paired_bootstrap, sign_test, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
@@ -138,9 +138,13 @@ fn five(
     if !with_quantiles {
         return [Some(mean), None, None, None, Some(pass)];
     }
-    scratch.sort_by(f64::total_cmp);
-    let q = |p| Some(percentile_sorted(scratch, p));
-    [Some(mean), q(0.5), q(0.1), q(0.9), Some(pass)]
+    // Selection, not a full sort: this runs for every bootstrap draw.
+    let (median, p10, p90) = (
+        percentile_select(scratch, 0.5),
+        percentile_select(scratch, 0.1),
+        percentile_select(scratch, 0.9),
+    );
+    [Some(mean), Some(median), Some(p10), Some(p90), Some(pass)]
 }
 
 fn mean_of(values: &[Option<f64>], idx: &[usize]) -> Option<f64> {
@@ -277,6 +281,33 @@ pub fn compare(
             e.1.push(b);
         }
     }
+    // A group holding exactly the samples of `all` (e.g. a corpus with one source) gets the
+    // same intervals as `all` instead of a second, differently seeded bootstrap.
+    let all_key = ("all".to_string(), "all".to_string());
+    let ids = |k: &(String, String)| {
+        scopes
+            .get(k)
+            .map(|(a, _)| a.iter().map(|s| s.id.as_str()).collect::<Vec<_>>())
+    };
+    let all_ids = ids(&all_key);
+    let canonical: BTreeMap<(String, String), (String, String)> = scopes
+        .keys()
+        .map(|k| {
+            (
+                k.clone(),
+                if ids(k) == all_ids {
+                    all_key.clone()
+                } else {
+                    k.clone()
+                },
+            )
+        })
+        .collect();
+    let is_alias = |gb: &String, g: &String| {
+        canonical
+            .get(&(gb.clone(), g.clone()))
+            .is_some_and(|c| *c != (gb.clone(), g.clone()))
+    };
     let tau = settings.pass_iou;
     let purpose = |gb: &str, g: &str, class: &str| {
         format!("bootstrap\0{arm}\0{baseline}\0{corpus}\0{gb}\0{g}\0{class}")
@@ -302,7 +333,10 @@ pub fn compare(
             for (code, rate) in &s.fail_rates {
                 deltas.insert(code, sub(Some(*rate), b.fail_rates.get(code).copied()));
             }
-            let ci95 = match scopes.get(&(s.group_by.clone(), s.group.clone())) {
+            let ci95 = match scopes
+                .get(&(s.group_by.clone(), s.group.clone()))
+                .filter(|_| !is_alias(&s.group_by, &s.group))
+            {
                 Some((sa, sb)) => {
                     let (ca, cb) = (summary_columns(sa), summary_columns(sb));
                     let mut rng = Rng::keyed(settings.seed, &purpose(&s.group_by, &s.group, "*"));
@@ -357,7 +391,10 @@ pub fn compare(
                 .zip(sa.iter().zip(sb.iter()))
                 .map(|(n, (a, b))| (*n, sub(*a, *b)))
                 .collect();
-            let ci95 = match scopes.get(&(r.group_by.clone(), r.group.clone())) {
+            let ci95 = match scopes
+                .get(&(r.group_by.clone(), r.group.clone()))
+                .filter(|_| !is_alias(&r.group_by, &r.group))
+            {
                 Some((xa, xb)) => {
                     let (ca, cb) = (class_columns(xa, &r.class), class_columns(xb, &r.class));
                     let mut rng =
@@ -392,6 +429,20 @@ pub fn compare(
             })
         })
         .collect();
+
+    let fill_aliases = |list: &mut Vec<RowDelta>| {
+        let source: BTreeMap<String, BTreeMap<&'static str, Option<[f64; 2]>>> = list
+            .iter()
+            .filter(|d| d.group_by == "all")
+            .map(|d| (d.class.clone(), d.ci95.clone()))
+            .collect();
+        for d in list.iter_mut().filter(|d| is_alias(&d.group_by, &d.group)) {
+            d.ci95 = source.get(&d.class).cloned().unwrap_or_default();
+        }
+    };
+    let (mut summary_deltas, mut class_deltas) = (summary_deltas, class_deltas);
+    fill_aliases(&mut summary_deltas);
+    fill_aliases(&mut class_deltas);
 
     let mut pairs: Vec<(f64, RankedSample)> = Vec::new();
     let (mut pass_to_fail, mut fail_to_pass) = (0, 0);

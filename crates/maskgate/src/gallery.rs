@@ -281,7 +281,11 @@ mod tests {
         assert_eq!(px(0, 0), [255, 255, 255], "GT outline on top");
         assert_eq!(
             px(3, 0),
-            [(48 + 230) / 2, (48 + 40) / 2, (48 + 40) / 2],
+            [
+                ((48u16 + 230) / 2) as u8,
+                ((48u16 + 40) / 2) as u8,
+                ((48u16 + 40) / 2) as u8
+            ],
             "FP red"
         );
         assert_eq!(px(3, 3), [48, 48, 48], "true negative untouched");

@@ -97,6 +97,18 @@ pub fn predict_sample<'a>(
         .iter()
         .map(|a| (a.name(), a.predict(s, photo)))
         .collect();
+    if !variants.is_empty() {
+        // Decode each source mask once here, not once per variant that reads it.
+        for (_, p) in preds.iter_mut() {
+            for m in p.masks.values_mut() {
+                if !matches!(m, crate::model::MaskData::Mask(_)) {
+                    if let Ok(decoded) = m.rasterize(None) {
+                        *m = crate::model::MaskData::Mask(decoded);
+                    }
+                }
+            }
+        }
+    }
     for v in variants {
         let derived = match preds.iter().find(|(n, _)| *n == v.from) {
             Some((_, src)) => v.derive(src),

@@ -185,6 +185,7 @@ pub fn score_sample(
         })
         .collect();
 
+    let mut scored: Vec<Vec<(Mask, ClassScore)>> = vec![Vec::new(); classes.len()];
     preds
         .iter()
         .map(|(arm, pred)| {
@@ -212,7 +213,18 @@ pub fn score_sample(
                 } else {
                     Mask::new(h, w)
                 };
-                class_scores.insert(c.clone(), score_pair(gt, gt_b, &pm, d));
+                // Variants often leave most classes untouched: an identical mask was already
+                // scored for this sample, so reuse that score instead of computing it again.
+                let ci = classes.iter().position(|k| k == c).unwrap_or(0);
+                let score = match scored[ci].iter().find(|(m, _)| *m == pm) {
+                    Some((_, s)) => s.clone(),
+                    None => {
+                        let s = score_pair(gt, gt_b, &pm, d);
+                        scored[ci].push((pm, s.clone()));
+                        s
+                    }
+                };
+                class_scores.insert(c.clone(), score);
             }
             SampleScore {
                 arm: arm.to_string(),

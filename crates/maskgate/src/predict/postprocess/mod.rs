@@ -132,16 +132,11 @@ pub fn apply(ops: &[Op], original: &Masks, prob: Option<&Probability>) -> Result
             vec![op.class().to_string()]
         };
         for class in targets {
-            let Some(current) = masks.get(&class).cloned().or_else(|| empty(size)) else {
+            let Some(blank) = empty(size) else {
                 continue; // nothing predicted at all: nothing to post-process
             };
-            let other = |name: &str| {
-                masks
-                    .get(name)
-                    .cloned()
-                    .or_else(|| empty(size))
-                    .unwrap_or_else(|| current.clone())
-            };
+            let current = masks.get(&class).unwrap_or(&blank);
+            let other = |name: &str| masks.get(name).unwrap_or(&blank);
             let out = match op {
                 Op::Threshold { value, .. } => {
                     let p = prob.filter(|p| p.class == class).ok_or_else(|| {
@@ -149,29 +144,25 @@ pub fn apply(ops: &[Op], original: &Masks, prob: Option<&Probability>) -> Result
                     })?;
                     threshold(p.values, p.w, p.h, *value)
                 }
-                Op::Dilate { px, .. } => dilate(&current, *px),
-                Op::Erode { px, .. } => erode(&current, *px),
-                Op::Open { px, .. } => open(&current, *px),
-                Op::Close { px, .. } => close(&current, *px),
-                Op::FillHoles { .. } => fill_holes(&current),
-                Op::KeepComponents { min_area, .. } => keep_components(&current, *min_area),
+                Op::Dilate { px, .. } => dilate(current, *px),
+                Op::Erode { px, .. } => erode(current, *px),
+                Op::Open { px, .. } => open(current, *px),
+                Op::Close { px, .. } => close(current, *px),
+                Op::FillHoles { .. } => fill_holes(current),
+                Op::KeepComponents { min_area, .. } => keep_components(current, *min_area),
                 Op::RemoveOverlap {
                     other: o,
                     px,
                     min_kept_share,
                     ..
-                } => remove_overlap(&current, &other(o), *px, *min_kept_share),
+                } => remove_overlap(current, other(o), *px, *min_kept_share),
                 Op::MinCoverage {
                     of, min, action, ..
                 } => {
-                    let reference = of.as_deref().map(other);
-                    let fallback = original
-                        .get(&class)
-                        .cloned()
-                        .unwrap_or_else(|| current.clone());
-                    min_coverage(&current, reference.as_ref(), *min, *action, &fallback)
+                    let fallback = original.get(&class).unwrap_or(current);
+                    min_coverage(current, of.as_deref().map(other), *min, *action, fallback)
                 }
-                Op::Clip { to, px, .. } => clip_to_region(&current, &other(to), *px),
+                Op::Clip { to, px, .. } => clip_to_region(current, other(to), *px),
             };
             masks.insert(class, out);
         }

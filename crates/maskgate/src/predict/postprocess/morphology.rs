@@ -10,9 +10,7 @@ pub fn dilate(m: &Mask, px: u32) -> Mask {
 /// Boundary-IoU erosion, so a post-processing step never trims a mask just for touching the edge.
 pub fn erode(m: &Mask, px: u32) -> Mask {
     // Erosion = complement of dilating the complement, with the outside counted as set.
-    let inv = Mask::from_fn(m.height(), m.width(), |y, x| !m.get(y, x));
-    let grown = dilate_square(&inv, px);
-    Mask::from_fn(m.height(), m.width(), |y, x| !grown.get(y, x))
+    m.complement().dilate_square(px).complement()
 }
 
 pub fn open(m: &Mask, px: u32) -> Mask {
