@@ -2,9 +2,7 @@
 //! bilinear resize to 1024 (truncated to u8), `(v − 128) / 256`, the `output` tensor ×255
 //! truncated to u8 with no min–max, the same bilinear back to the photo size.
 
-use super::{
-    input_hw, one_class, single_map, threshold, threshold_u8, to_chw, AdapterSettings, Segmenter,
-};
+use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use crate::predict::resample::topleft_bilinear_u8;
@@ -57,10 +55,13 @@ impl Segmenter for ImglyIsnet {
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
         let alpha = self.alpha(outputs, w, h)?;
-        Ok(BTreeMap::from([(
-            self.class.clone(),
-            threshold_u8(&alpha, w, h, self.threshold),
-        )]))
+        Ok(super::alpha_masks(
+            &self.class,
+            &alpha,
+            w,
+            h,
+            self.threshold,
+        ))
     }
     fn probability(
         &self,
@@ -68,9 +69,6 @@ impl Segmenter for ImglyIsnet {
         w: usize,
         h: usize,
     ) -> Option<Result<Vec<f32>, String>> {
-        Some(
-            self.alpha(outputs, w, h)
-                .map(|a| a.iter().map(|&v| v as f32 / 255.0).collect()),
-        )
+        Some(self.alpha(outputs, w, h).map(super::alpha_probability))
     }
 }

@@ -152,3 +152,19 @@ pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
         map[y as usize * w + x as usize] as u16 >= cut
     })
 }
+
+/// The masks of a one-class adapter whose output is an 8-bit alpha map (rembg, IMG.LY).
+pub(crate) fn alpha_masks(
+    class: &str,
+    alpha: &[u8],
+    w: usize,
+    h: usize,
+    t: f64,
+) -> BTreeMap<String, Mask> {
+    BTreeMap::from([(class.to_string(), threshold_u8(alpha, w, h, t))])
+}
+
+/// An 8-bit alpha map as probabilities (v / 255).
+pub(crate) fn alpha_probability(alpha: Vec<u8>) -> Vec<f32> {
+    alpha.iter().map(|&v| v as f32 / 255.0).collect()
+}

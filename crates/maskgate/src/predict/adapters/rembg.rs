@@ -2,9 +2,7 @@
 //! Pillow LANCZOS resize ignoring aspect, divide by the image's own max, mean/std, output 0
 //! channel 0, per-image min–max, ×255 truncated to u8, Pillow LANCZOS back to the photo size.
 
-use super::{
-    input_hw, one_class, single_map, threshold, threshold_u8, to_chw, AdapterSettings, Segmenter,
-};
+use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use crate::predict::resample::{pil_resize, PilFilter};
@@ -96,10 +94,13 @@ impl Segmenter for Rembg {
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
         let alpha = self.alpha(outputs, w, h)?;
-        Ok(BTreeMap::from([(
-            self.class.clone(),
-            threshold_u8(&alpha, w, h, self.threshold),
-        )]))
+        Ok(super::alpha_masks(
+            &self.class,
+            &alpha,
+            w,
+            h,
+            self.threshold,
+        ))
     }
     fn probability(
         &self,
@@ -107,9 +108,6 @@ impl Segmenter for Rembg {
         w: usize,
         h: usize,
     ) -> Option<Result<Vec<f32>, String>> {
-        Some(
-            self.alpha(outputs, w, h)
-                .map(|a| a.iter().map(|&v| v as f32 / 255.0).collect()),
-        )
+        Some(self.alpha(outputs, w, h).map(super::alpha_probability))
     }
 }
