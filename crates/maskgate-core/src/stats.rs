@@ -52,24 +52,22 @@ pub fn paired_bootstrap(
     resamples: usize,
     rng: &mut Rng,
     level: f64,
-    mut deltas: impl FnMut(&[usize], &mut [Option<f64>]),
+    mut deltas: impl FnMut(usize, &[usize], &mut [Option<f64>]),
 ) -> Vec<Option<(f64, f64)>> {
     if n == 0 || resamples == 0 {
         return vec![None; k];
     }
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); k];
-    let mut idx = vec![0usize; n];
     let mut out = vec![None; k];
-    for _ in 0..resamples {
-        idx.iter_mut().for_each(|i| *i = rng.below(n));
+    for_each_draw(n, resamples, rng, |r, idx| {
         out.iter_mut().for_each(|o| *o = None);
-        deltas(&idx, &mut out);
+        deltas(r, idx, &mut out);
         for (d, o) in draws.iter_mut().zip(&out) {
             if let Some(v) = o {
                 d.push(*v);
             }
         }
-    }
+    });
     let tail = (1.0 - level) / 2.0;
     draws
         .into_iter()
@@ -84,6 +82,25 @@ pub fn paired_bootstrap(
             ))
         })
         .collect()
+}
+
+/// The draws of [`paired_bootstrap`] on their own: `f(draw number, indices)` for each of
+/// `resamples` draws of `n` indices with replacement. The same generator state gives the same
+/// draws, so statistics of one arm can be computed once and paired with many others.
+pub fn for_each_draw(
+    n: usize,
+    resamples: usize,
+    rng: &mut Rng,
+    mut f: impl FnMut(usize, &[usize]),
+) {
+    if n == 0 {
+        return;
+    }
+    let mut idx = vec![0usize; n];
+    for r in 0..resamples {
+        idx.iter_mut().for_each(|i| *i = rng.below(n));
+        f(r, &idx);
+    }
 }
 
 /// Exact two-sided sign test: the probability, under "no difference", of a split at least as
@@ -146,7 +163,7 @@ mod tests {
             .map(|(i, x)| x - 0.05 + ((i * 13 % 7) as f64 - 3.0) / 100.0)
             .collect();
         let n = a.len();
-        let ci = paired_bootstrap(n, 1, 2000, &mut Rng::keyed(42, "t"), 0.95, |idx, out| {
+        let ci = paired_bootstrap(n, 1, 2000, &mut Rng::keyed(42, "t"), 0.95, |_, idx, out| {
             let da: f64 = idx.iter().map(|&i| a[i]).sum::<f64>() / n as f64;
             let db: f64 = idx.iter().map(|&i| b[i]).sum::<f64>() / n as f64;
             out[0] = Some(da - db);

@@ -6,7 +6,7 @@ use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STAT
 use crate::model::FailReason;
 use crate::score::{ClassScore, SampleScore, METRICS};
 use maskgate_core::quantile::percentile_select;
-use maskgate_core::stats::{paired_bootstrap, sign_test, Rng};
+use maskgate_core::stats::{for_each_draw, paired_bootstrap, sign_test, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -237,6 +237,28 @@ fn sum_stats(c: &ArmColumns, idx: &[usize], tau: f64, scratch: &mut Vec<f64>) ->
     ]
 }
 
+/// The cache key of a baseline's draws: the scope's purpose and its exact samples.
+fn draws_key(purpose: &str, scope: &[&SampleScore]) -> String {
+    let mut k = purpose.to_string();
+    for s in scope {
+        k.push('\0');
+        k.push_str(&s.id);
+    }
+    k
+}
+
+/// The intervals a bootstrap of identical scores would give, without drawing: `[0, 0]` where the
+/// delta is defined (it is then defined in some draw, and 0 in every draw), `None` elsewhere.
+fn zero_intervals(
+    names: &[&'static str],
+    deltas: &BTreeMap<&'static str, Option<f64>>,
+) -> BTreeMap<&'static str, Option<[f64; 2]>> {
+    names
+        .iter()
+        .map(|n| (*n, deltas.get(n).copied().flatten().map(|_| [0.0, 0.0])))
+        .collect()
+}
+
 fn ci_map(
     names: &[&'static str],
     cis: Vec<Option<(f64, f64)>>,
@@ -246,6 +268,32 @@ fn ci_map(
         .zip(cis)
         .map(|(n, c)| (*n, c.map(|(a, b)| [a, b])))
         .collect()
+}
+
+/// Per draw, the statistics of one arm on one scope.
+type SharedDraws = std::sync::Arc<Vec<Vec<Option<f64>>>>;
+
+/// The baseline's statistics on every bootstrap draw of a scope, computed once per run and
+/// paired with every arm: the draws depend only on (seed, corpus, group, class), never on the
+/// arm, so every comparison of a scope sees the same resamples.
+#[derive(Default)]
+pub struct BaselineDraws(std::sync::Mutex<std::collections::HashMap<String, SharedDraws>>);
+
+impl BaselineDraws {
+    fn get_or(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> Vec<Vec<Option<f64>>>,
+    ) -> std::sync::Arc<Vec<Vec<Option<f64>>>> {
+        if let Some(v) = self.0.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return v;
+        }
+        let v = std::sync::Arc::new(compute());
+        if let Ok(mut m) = self.0.lock() {
+            m.entry(key).or_insert_with(|| v.clone());
+        }
+        v
+    }
 }
 
 /// The arm's and the baseline's scores of the same samples, in id order.
@@ -262,6 +310,7 @@ pub fn compare(
     scores: &[SampleScore],
     groupings: &[Grouping],
     settings: &CompareSettings,
+    baseline_draws: &BaselineDraws,
 ) -> Comparison {
     let of = |name: &str| -> BTreeMap<&str, &SampleScore> {
         scores
@@ -310,7 +359,7 @@ pub fn compare(
     };
     let tau = settings.pass_iou;
     let purpose = |gb: &str, g: &str, class: &str| {
-        format!("bootstrap\0{arm}\0{baseline}\0{corpus}\0{gb}\0{g}\0{class}")
+        format!("bootstrap\0{baseline}\0{corpus}\0{gb}\0{g}\0{class}")
     };
 
     let base_sums: BTreeMap<_, &SummaryRow> = summaries
@@ -333,13 +382,31 @@ pub fn compare(
             for (code, rate) in &s.fail_rates {
                 deltas.insert(code, sub(Some(*rate), b.fail_rates.get(code).copied()));
             }
-            let ci95 = match scopes
+            let scope = scopes
                 .get(&(s.group_by.clone(), s.group.clone()))
-                .filter(|_| !is_alias(&s.group_by, &s.group))
-            {
+                .filter(|_| !is_alias(&s.group_by, &s.group));
+            let unchanged = scope
+                .is_some_and(|(sa, sb)| sa.iter().zip(sb).all(|(a, b)| a.classes == b.classes));
+            let ci95 = match scope {
+                // Identical scores on every sample: every resampled delta is exactly 0.
+                Some(_) if unchanged => zero_intervals(&SUMMARY_STATS, &deltas),
                 Some((sa, sb)) => {
                     let (ca, cb) = (summary_columns(sa), summary_columns(sb));
-                    let mut rng = Rng::keyed(settings.seed, &purpose(&s.group_by, &s.group, "*"));
+                    let key = purpose(&s.group_by, &s.group, "*");
+                    let ys = baseline_draws.get_or(draws_key(&key, sb), || {
+                        let mut scratch = Vec::new();
+                        let mut ys = Vec::with_capacity(settings.resamples);
+                        for_each_draw(
+                            sb.len(),
+                            settings.resamples,
+                            &mut Rng::keyed(settings.seed, &key),
+                            |_, idx| {
+                                ys.push(sum_stats(&cb, idx, tau, &mut scratch).to_vec());
+                            },
+                        );
+                        ys
+                    });
+                    let mut rng = Rng::keyed(settings.seed, &key);
                     let mut scratch = Vec::new();
                     let cis = paired_bootstrap(
                         sa.len(),
@@ -347,13 +414,10 @@ pub fn compare(
                         settings.resamples,
                         &mut rng,
                         0.95,
-                        |idx, out| {
-                            let (x, y) = (
-                                sum_stats(&ca, idx, tau, &mut scratch),
-                                sum_stats(&cb, idx, tau, &mut scratch),
-                            );
+                        |r, idx, out| {
+                            let x = sum_stats(&ca, idx, tau, &mut scratch);
                             for k in 0..out.len() {
-                                out[k] = sub(x[k], y[k]);
+                                out[k] = sub(x[k], ys[r][k]);
                             }
                         },
                     );
@@ -391,14 +455,34 @@ pub fn compare(
                 .zip(sa.iter().zip(sb.iter()))
                 .map(|(n, (a, b))| (*n, sub(*a, *b)))
                 .collect();
-            let ci95 = match scopes
+            let scope = scopes
                 .get(&(r.group_by.clone(), r.group.clone()))
-                .filter(|_| !is_alias(&r.group_by, &r.group))
-            {
+                .filter(|_| !is_alias(&r.group_by, &r.group));
+            let unchanged = scope.is_some_and(|(xa, xb)| {
+                xa.iter()
+                    .zip(xb)
+                    .all(|(a, b)| a.classes.get(&r.class) == b.classes.get(&r.class))
+            });
+            let ci95 = match scope {
+                // A variant that leaves this class alone: every resampled delta is exactly 0.
+                Some(_) if unchanged => zero_intervals(stat_names, &deltas),
                 Some((xa, xb)) => {
                     let (ca, cb) = (class_columns(xa, &r.class), class_columns(xb, &r.class));
-                    let mut rng =
-                        Rng::keyed(settings.seed, &purpose(&r.group_by, &r.group, &r.class));
+                    let key = purpose(&r.group_by, &r.group, &r.class);
+                    let ys = baseline_draws.get_or(draws_key(&key, xb), || {
+                        let mut scratch = Vec::new();
+                        let mut ys = Vec::with_capacity(settings.resamples);
+                        for_each_draw(
+                            xb.len(),
+                            settings.resamples,
+                            &mut Rng::keyed(settings.seed, &key),
+                            |_, idx| {
+                                ys.push(class_stats(&cb, idx, tau, &mut scratch).to_vec());
+                            },
+                        );
+                        ys
+                    });
+                    let mut rng = Rng::keyed(settings.seed, &key);
                     let mut scratch = Vec::new();
                     let cis = paired_bootstrap(
                         xa.len(),
@@ -406,13 +490,10 @@ pub fn compare(
                         settings.resamples,
                         &mut rng,
                         0.95,
-                        |idx, out| {
-                            let (x, y) = (
-                                class_stats(&ca, idx, tau, &mut scratch),
-                                class_stats(&cb, idx, tau, &mut scratch),
-                            );
+                        |r, idx, out| {
+                            let x = class_stats(&ca, idx, tau, &mut scratch);
                             for k in 0..out.len() {
-                                out[k] = sub(x[k], y[k]);
+                                out[k] = sub(x[k], ys[r][k]);
                             }
                         },
                     );

@@ -185,6 +185,7 @@ pub fn evaluate(plan: Plan) -> Report {
         .collect();
     arms.sort();
     let mut comparisons = Vec::new();
+    let baseline_draws = crate::compare::BaselineDraws::default();
     for corpus in plan.corpora {
         for arm in arms.iter().filter(|a| **a != plan.baseline) {
             comparisons.push(compare(
@@ -196,6 +197,7 @@ pub fn evaluate(plan: Plan) -> Report {
                 &samples,
                 &groupings,
                 &plan.compare,
+                &baseline_draws,
             ));
         }
     }
