@@ -10,18 +10,19 @@ pub fn dilate_square(m: &Mask, d: u32) -> Mask {
     m.dilate_square(d)
 }
 
+/// Erosion by a square with pixels outside the image counted as set, so a shape is never
+/// trimmed just for touching the border (the convention for post-processing; Boundary IoU's
+/// erosion, [`Mask::erode_square`], counts the outside as unset).
+pub fn erode_square_inside(m: &Mask, d: u32) -> Mask {
+    m.complement().dilate_square(d).complement()
+}
+
 pub fn open_square(m: &Mask, d: u32) -> Mask {
-    dilate_square(&m.erode_square(d), d)
+    dilate_square(&erode_square_inside(m, d), d)
 }
 
 pub fn close_square(m: &Mask, d: u32) -> Mask {
-    erode_inner(&dilate_square(m, d), d)
-}
-
-/// Erosion for closing: pixels outside the image count as set, so closing never eats into a
-/// shape from the border (the usual convention for closing).
-fn erode_inner(m: &Mask, d: u32) -> Mask {
-    m.complement().dilate_square(d).complement()
+    erode_square_inside(&dilate_square(m, d), d)
 }
 
 /// Sets every background pixel that is not 4-connected to the image border.

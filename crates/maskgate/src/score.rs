@@ -198,7 +198,7 @@ pub fn score_sample(
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
             let mut class_scores = BTreeMap::new();
-            for (c, (gt, gt_b)) in classes.iter().zip(&gts) {
+            for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
                         Some(m) => m.rasterize(settings.grid).unwrap_or_else(|_| {
@@ -215,7 +215,6 @@ pub fn score_sample(
                 };
                 // Variants often leave most classes untouched: an identical mask was already
                 // scored for this sample, so reuse that score instead of computing it again.
-                let ci = classes.iter().position(|k| k == c).unwrap_or(0);
                 let score = match scored[ci].iter().find(|(m, _)| *m == pm) {
                     Some((_, s)) => s.clone(),
                     None => {

@@ -1,5 +1,5 @@
 //! Dilate / erode / open / close by `px` with a square (Chebyshev) structuring element.
-use maskgate_core::morphology::{close_square, dilate_square};
+use maskgate_core::morphology::{close_square, dilate_square, erode_square_inside, open_square};
 use maskgate_core::Mask;
 
 pub fn dilate(m: &Mask, px: u32) -> Mask {
@@ -9,12 +9,11 @@ pub fn dilate(m: &Mask, px: u32) -> Mask {
 /// Erosion keeps shapes that touch the border (outside counts as set here), unlike the
 /// Boundary-IoU erosion, so a post-processing step never trims a mask just for touching the edge.
 pub fn erode(m: &Mask, px: u32) -> Mask {
-    // Erosion = complement of dilating the complement, with the outside counted as set.
-    m.complement().dilate_square(px).complement()
+    erode_square_inside(m, px)
 }
 
 pub fn open(m: &Mask, px: u32) -> Mask {
-    dilate_square(&erode(m, px), px)
+    open_square(m, px)
 }
 
 pub fn close(m: &Mask, px: u32) -> Mask {
