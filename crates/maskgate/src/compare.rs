@@ -597,3 +597,78 @@ pub fn compare(
         improvements,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::ClassScore;
+
+    fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
+        let r = Counts { tp, fp, fn_ }.ratios();
+        let c = ClassScore {
+            tp,
+            fp,
+            fn_,
+            iou: r.iou,
+            dice: r.dice,
+            precision: r.precision,
+            recall: r.recall,
+            leakage: r.leakage,
+            coverage: r.coverage,
+            bbox_iou: None,
+            boundary_iou: None,
+        };
+        SampleScore {
+            arm: "a".into(),
+            corpus: "k".into(),
+            id: id.into(),
+            hash: String::new(),
+            source: None,
+            failure_class: None,
+            fail_reason: None,
+            classes: BTreeMap::from([("c".to_string(), c)]),
+        }
+    }
+
+    /// The shortcut for untouched classes gives exactly what resampling identical scores gives.
+    #[test]
+    fn zero_intervals_equal_the_bootstrap_of_identical_scores() {
+        let scores = [
+            score("1", 5, 1, 0),
+            score("2", 0, 0, 0),
+            score("3", 2, 0, 3),
+            score("4", 0, 4, 0),
+        ];
+        let refs: Vec<&SampleScore> = scores.iter().collect();
+        let (ca, cb) = (class_columns(&refs, "c"), class_columns(&refs, "c"));
+        let names = &ROW_STATS[..ROW_STATS.len() - 1];
+        let mut scratch = Vec::new();
+        let boot = paired_bootstrap(
+            refs.len(),
+            names.len(),
+            500,
+            &mut Rng::keyed(1, "t"),
+            0.95,
+            |_, idx, out| {
+                let (x, y) = (
+                    class_stats(&ca, idx, 0.5, &mut scratch),
+                    class_stats(&cb, idx, 0.5, &mut scratch),
+                );
+                for k in 0..out.len() {
+                    out[k] = sub(x[k], y[k]);
+                }
+            },
+        );
+        let full: Vec<usize> = (0..refs.len()).collect();
+        let stats = class_stats(&ca, &full, 0.5, &mut scratch);
+        let deltas: BTreeMap<&'static str, Option<f64>> = names
+            .iter()
+            .zip(stats)
+            .map(|(n, v)| (*n, sub(v, v)))
+            .collect();
+        assert_eq!(zero_intervals(names, &deltas), ci_map(names, boot));
+        // bbox IoU is undefined everywhere here: no interval either way.
+        assert_eq!(zero_intervals(names, &deltas)["bbox_iou_mean"], None);
+        assert_eq!(zero_intervals(names, &deltas)["iou_mean"], Some([0.0, 0.0]));
+    }
+}
