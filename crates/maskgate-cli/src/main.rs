@@ -4,6 +4,7 @@
 mod clock;
 mod compare_cmd;
 mod convert_cmd;
+mod inspect_cmd;
 mod run_cmd;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,7 @@ enum Command {
     Compare(compare_cmd::CompareArgs),
     Convert(convert_cmd::ConvertArgs),
     Run(run_cmd::RunArgs),
+    Inspect(inspect_cmd::InspectArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Compare(a) => compare_cmd::run(a),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
         Command::Run(a) => run_cmd::run(a),
+        Command::Inspect(a) => inspect_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -460,3 +460,48 @@ fn fasseg_sweep_recommends_and_renders_identical_galleries() {
     c.arg("--variants").arg(d.join("bad2.toml"));
     fails_with(&mut c, "neither an arm nor an earlier variant");
 }
+
+#[test]
+fn inspect_counts_class_pixels_and_reports_problems() {
+    let d = tmp("inspect");
+    write(&d.join("gold.ndjson"), GOLD);
+    write(
+        &d.join("c.toml"),
+        "[[corpus]]\nname = \"g\"\nformat = \"gold-ndjson\"\npath = \"gold.ndjson\"\n",
+    );
+    let out = ok(bin().arg("inspect").arg(d.join("c.toml")).arg("--json"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = &v["corpora"][0];
+    assert_eq!(c["samples"], 3);
+    // skin: 9 px (polygon 0..=2 squared) + 8 px (RLE) = 17 of 3 × 16 pixels; hair: 4.
+    assert_eq!(c["classes"]["skin"]["pixels"], 17);
+    assert_eq!(c["classes"]["skin"]["share"].as_f64().unwrap(), 17.0 / 48.0);
+    assert_eq!(c["classes"]["hair"]["pixels"], 4);
+    assert_eq!(c["sizes"]["4x4"], 3);
+    // A FASSEG folder with a label missing: recorded as a problem, the rest still loads.
+    let root = d.join("fasseg");
+    for sub in ["Test_RGB", "Test_Labels"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    for f in ["1.bmp", "2.bmp"] {
+        std::fs::copy(
+            fasseg().join("V2/Test_RGB").join(f),
+            root.join("Test_RGB").join(f),
+        )
+        .unwrap();
+    }
+    std::fs::copy(
+        fasseg().join("V2/Test_Labels/1.bmp"),
+        root.join("Test_Labels/1.bmp"),
+    )
+    .unwrap();
+    write(
+        &d.join("f.toml"),
+        "[[corpus]]\nname = \"f\"\nformat = \"fasseg\"\npath = \"fasseg\"\n",
+    );
+    let out = ok(bin().arg("inspect").arg(d.join("f.toml")).arg("--json"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["corpora"][0]["samples"], 1);
+    assert_eq!(v["corpora"][0]["problems"][0]["sample"], "Test/2");
+    assert_eq!(v["corpora"][0]["problems"][0]["kind"], "missing_label");
+}

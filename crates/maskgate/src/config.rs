@@ -157,44 +157,7 @@ impl RunConfig {
                 problems.push(format!("{what}: {} does not exist", p.display()));
             }
         };
-        let mut corpora = Vec::new();
-        let mut names = BTreeSet::new();
-        for (i, c) in raw.corpus.iter().enumerate() {
-            let label = format!("[[corpus]] #{}", i + 1);
-            let (Some(name), Some(format), Some(p)) = (&c.name, &c.format, &c.path) else {
-                let missing: Vec<&str> = [
-                    ("name", c.name.is_none()),
-                    ("format", c.format.is_none()),
-                    ("path", c.path.is_none()),
-                ]
-                .iter()
-                .filter(|x| x.1)
-                .map(|x| x.0)
-                .collect();
-                problems.push(format!("{label}: missing {}", missing.join(", ")));
-                continue;
-            };
-            if !names.insert(name.clone()) {
-                problems.push(format!("{label}: corpus name {name:?} is used twice"));
-            }
-            let known: Vec<&str> = crate::read::readers().iter().map(|r| r.format()).collect();
-            if !known.contains(&format.as_str()) {
-                problems.push(format!(
-                    "{label}: unknown format {format:?} (known: {})",
-                    known.join(", ")
-                ));
-            }
-            let path = rel(p);
-            check_file(&mut problems, format!("{label} path"), &path);
-            corpora.push(CorpusSpec {
-                name: name.clone(),
-                format: format.clone(),
-                path,
-                classes: c.classes.clone(),
-                sample_seed: c.sample_seed.clone(),
-                limit: c.limit,
-            });
-        }
+        let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
         let mut arms = Vec::new();
         let mut arm_names = BTreeSet::new();
         for (i, a) in raw.arm.iter().enumerate() {
@@ -322,4 +285,90 @@ impl RunConfig {
             variants,
         })
     }
+}
+
+/// The `[[corpus]]` tables as specs, with every problem appended to `problems`.
+fn corpus_specs(
+    raw: &[RawCorpus],
+    rel: &dyn Fn(&str) -> PathBuf,
+    problems: &mut Vec<String>,
+) -> Vec<CorpusSpec> {
+    let mut corpora = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, c) in raw.iter().enumerate() {
+        let label = format!("[[corpus]] #{}", i + 1);
+        let (Some(name), Some(format), Some(p)) = (&c.name, &c.format, &c.path) else {
+            let missing: Vec<&str> = [
+                ("name", c.name.is_none()),
+                ("format", c.format.is_none()),
+                ("path", c.path.is_none()),
+            ]
+            .iter()
+            .filter(|x| x.1)
+            .map(|x| x.0)
+            .collect();
+            problems.push(format!("{label}: missing {}", missing.join(", ")));
+            continue;
+        };
+        if !names.insert(name.clone()) {
+            problems.push(format!("{label}: corpus name {name:?} is used twice"));
+        }
+        let known: Vec<&str> = crate::read::readers().iter().map(|r| r.format()).collect();
+        if !known.contains(&format.as_str()) {
+            problems.push(format!(
+                "{label}: unknown format {format:?} (known: {})",
+                known.join(", ")
+            ));
+        }
+        let path = rel(p);
+        if !path.exists() {
+            problems.push(format!("{label} path: {} does not exist", path.display()));
+        }
+        corpora.push(CorpusSpec {
+            name: name.clone(),
+            format: format.clone(),
+            path,
+            classes: c.classes.clone(),
+            sample_seed: c.sample_seed.clone(),
+            limit: c.limit,
+        });
+    }
+    corpora
+}
+
+/// Only the corpora of a config (for `maskgate inspect`): arms and the baseline may be absent.
+pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let raw: RawConfig = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        Error::input(path, line, e.message().to_string())
+    })?;
+    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let rel = move |p: &str| {
+        let p = PathBuf::from(p);
+        if p.is_absolute() {
+            p
+        } else {
+            base.join(p)
+        }
+    };
+    let mut problems = Vec::new();
+    if raw.corpus.is_empty() {
+        problems.push("no [[corpus]]".to_string());
+    }
+    let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
+    if !problems.is_empty() {
+        return Err(Error::file(
+            path,
+            format!(
+                "{} problem(s):\n  - {}",
+                problems.len(),
+                problems.join("\n  - ")
+            ),
+        ));
+    }
+    Ok(corpora)
 }
