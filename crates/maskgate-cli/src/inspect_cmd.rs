@@ -26,6 +26,9 @@ pub struct InspectArgs {
     json: bool,
 }
 
+/// Per sample: pixels per class, (height, width), and (sample, message) for masks that failed.
+type SampleCounts = (Vec<u64>, (u32, u32), Vec<(String, String)>);
+
 pub fn run(a: InspectArgs) -> Result<u8> {
     let specs = maskgate::config::load_corpora(&a.config)?;
     let specs: Vec<_> = specs
@@ -44,7 +47,7 @@ pub fn run(a: InspectArgs) -> Result<u8> {
         let corpus =
             read_corpus(spec).with_context(|| format!("reading corpus {:?}", spec.name))?;
         // Pixel counts per class, summed in id order after a parallel per-sample pass.
-        let per_sample: Vec<(Vec<u64>, (u32, u32), Vec<(String, String)>)> = corpus
+        let per_sample: Vec<SampleCounts> = corpus
             .samples
             .par_iter()
             .map(|s| {
