@@ -3,7 +3,8 @@
 # runs the promotion gate of examples/model-gate/: rembg's u2netp (baseline) vs IMG.LY's ISNet
 # (candidate) on a seeded sample of 16 real FASSEG face photos, scored, compared and decided
 # against examples/model-gate/criteria.toml. Reports in reports/demo/; the verdict is the last
-# line of reports/demo/report.md. About 1–2 minutes on 2 cores (ISNet takes ~2 s a photo).
+# line of reports/demo/report.md. The gate takes about a minute on 2 cores (ISNet ~3 s a photo);
+# a re-run is served from the prediction cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
