@@ -185,7 +185,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
                 m.name,
                 m.inferences.load(Ordering::Relaxed),
                 m.model.inference_nanos.load(Ordering::Relaxed) as f64 / 1e9,
-                corpora.iter().map(|c| c.samples.len()).sum::<usize>().saturating_sub(m.inferences.load(Ordering::Relaxed) + m.failures.load(Ordering::Relaxed)),
+                m.cache_hits.load(Ordering::Relaxed),
                 m.failures.load(Ordering::Relaxed)
             );
         }

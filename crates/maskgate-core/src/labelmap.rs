@@ -29,11 +29,4 @@ impl LabelMap {
         ids.iter().for_each(|&i| lookup[i as usize] = true);
         Mask::from_fn(self.h, self.w, |y, x| lookup[self.get(y, x) as usize])
     }
-
-    /// Pixel count per class index.
-    pub fn histogram(&self) -> [u64; 256] {
-        let mut hist = [0u64; 256];
-        self.data.iter().for_each(|&v| hist[v as usize] += 1);
-        hist
-    }
 }

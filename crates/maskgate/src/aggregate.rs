@@ -316,22 +316,9 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &(tp, fp, fn_))| {
-                let r = Counts { tp, fp, fn_ }.ratios();
                 (
                     format!("c{i}"),
-                    ClassScore {
-                        tp,
-                        fp,
-                        fn_,
-                        iou: r.iou,
-                        dice: r.dice,
-                        precision: r.precision,
-                        recall: r.recall,
-                        leakage: r.leakage,
-                        coverage: r.coverage,
-                        bbox_iou: None,
-                        boundary_iou: None,
-                    },
+                    ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None),
                 )
             })
             .collect();

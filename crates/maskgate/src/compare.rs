@@ -604,20 +604,7 @@ mod tests {
     use crate::score::ClassScore;
 
     fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
-        let r = Counts { tp, fp, fn_ }.ratios();
-        let c = ClassScore {
-            tp,
-            fp,
-            fn_,
-            iou: r.iou,
-            dice: r.dice,
-            precision: r.precision,
-            recall: r.recall,
-            leakage: r.leakage,
-            coverage: r.coverage,
-            bbox_iou: None,
-            boundary_iou: None,
-        };
+        let c = ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None);
         SampleScore {
             arm: "a".into(),
             corpus: "k".into(),

@@ -114,23 +114,8 @@ pub struct RunConfig {
 
 impl RunConfig {
     pub fn load(path: &Path) -> Result<RunConfig> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            Error::input(path, line, e.message().to_string())
-        })?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let rel = |p: &str| {
-            let p = PathBuf::from(p);
-            if p.is_absolute() {
-                p
-            } else {
-                base.join(p)
-            }
-        };
+        let (raw, _): (RawConfig, _) = crate::tomlfile::load(path)?;
+        let rel = |p: &str| crate::tomlfile::resolve(path, p);
         let mut problems: Vec<String> = Vec::new();
         let r = &raw.run;
         if r.baseline.is_none() {
@@ -338,23 +323,8 @@ fn corpus_specs(
 
 /// Only the corpora of a config (for `maskgate inspect`): arms and the baseline may be absent.
 pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let raw: RawConfig = toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-            .unwrap_or(0);
-        Error::input(path, line, e.message().to_string())
-    })?;
-    let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let rel = move |p: &str| {
-        let p = PathBuf::from(p);
-        if p.is_absolute() {
-            p
-        } else {
-            base.join(p)
-        }
-    };
+    let (raw, _): (RawConfig, _) = crate::tomlfile::load(path)?;
+    let rel = |p: &str| crate::tomlfile::resolve(path, p);
     let mut problems = Vec::new();
     if raw.corpus.is_empty() {
         problems.push("no [[corpus]]".to_string());

@@ -17,6 +17,7 @@ pub mod read;
 pub mod recommend;
 pub mod report;
 pub mod score;
+pub mod tomlfile;
 
 pub use error::{Error, Result};
 

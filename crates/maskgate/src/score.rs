@@ -56,6 +56,28 @@ pub const METRICS: [&str; 8] = [
 ];
 
 impl ClassScore {
+    /// Every count-derived metric from `counts`; the two geometric ones are given.
+    pub fn from_counts(
+        counts: Counts,
+        bbox_iou: Option<f64>,
+        boundary_iou: Option<f64>,
+    ) -> ClassScore {
+        let r = counts.ratios();
+        ClassScore {
+            tp: counts.tp,
+            fp: counts.fp,
+            fn_: counts.fn_,
+            iou: r.iou,
+            dice: r.dice,
+            precision: r.precision,
+            recall: r.recall,
+            leakage: r.leakage,
+            coverage: r.coverage,
+            bbox_iou,
+            boundary_iou,
+        }
+    }
+
     pub fn counts(&self) -> Counts {
         Counts {
             tp: self.tp,
@@ -122,7 +144,6 @@ impl SampleScore {
 
 fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore {
     let counts = gt.counts_against(pred);
-    let r = counts.ratios();
     let bbox_iou = match (gt.bbox(), pred.bbox()) {
         (None, None) => None,
         (Some(a), Some(b)) => Some(a.iou(&b)),
@@ -139,19 +160,7 @@ fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore 
             c.tp as f64 / union as f64
         })
     };
-    ClassScore {
-        tp: counts.tp,
-        fp: counts.fp,
-        fn_: counts.fn_,
-        iou: r.iou,
-        dice: r.dice,
-        precision: r.precision,
-        recall: r.recall,
-        leakage: r.leakage,
-        coverage: r.coverage,
-        bbox_iou,
-        boundary_iou,
-    }
+    ClassScore::from_counts(counts, bbox_iou, boundary_iou)
 }
 
 /// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is

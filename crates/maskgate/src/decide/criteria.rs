@@ -226,14 +226,6 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
     })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count()
-        + 1
-}
-
 impl CriteriaFile {
     pub fn load(path: &Path) -> Result<CriteriaFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -241,10 +233,7 @@ impl CriteriaFile {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<CriteriaFile> {
-        let raw: RawFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
-            Error::input(path, line, e.message().to_string())
-        })?;
+        let raw: RawFile = crate::tomlfile::parse(path, text)?;
         if let Some(t) = raw.pass_iou {
             if !(0.0..=1.0).contains(&t) {
                 return Err(Error::file(
@@ -256,7 +245,7 @@ impl CriteriaFile {
         let mut taxonomy = Vec::new();
         let mut class_names = BTreeSet::new();
         for fc in raw.failure_class {
-            let line = line_of(text, fc.name.span().start);
+            let line = crate::tomlfile::line_of(text, fc.name.span().start);
             let name = fc.name.into_inner();
             if !class_names.insert(name.clone()) {
                 return Err(Error::input(
@@ -278,7 +267,7 @@ impl CriteriaFile {
         let mut criteria = Vec::new();
         let mut ids = BTreeSet::new();
         for c in raw.criterion {
-            let line = line_of(text, c.id.span().start);
+            let line = crate::tomlfile::line_of(text, c.id.span().start);
             let id = c.id.into_inner();
             let err = |m: String| Error::input(path, line, format!("criterion {id:?}: {m}"));
             let id_ok = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())

@@ -16,8 +16,9 @@ pub struct ModelArm {
     pub model: Model,
     pub adapter: Box<dyn Segmenter>,
     pub cache: Option<PredictionCache>,
-    /// Inferences actually run (cache misses), for the run summary.
+    /// Inferences actually run (cache misses), and predictions served from the cache.
     pub inferences: AtomicUsize,
+    pub cache_hits: AtomicUsize,
     /// Per-sample failures, reported on stderr (the first few) and counted.
     pub failures: AtomicUsize,
 }
@@ -63,6 +64,7 @@ impl ModelArm {
             adapter,
             cache,
             inferences: AtomicUsize::new(0),
+            cache_hits: AtomicUsize::new(0),
             failures: AtomicUsize::new(0),
         })
     }
@@ -141,7 +143,10 @@ impl Arm for ModelArm {
             .zip(key.as_deref())
             .and_then(|(c, k)| c.get(k));
         let masks = match cached {
-            Some(m) => m,
+            Some(m) => {
+                self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                m
+            }
             None => match self.infer(photo) {
                 Ok(m) => {
                     if let Some((c, k)) = self.cache.as_ref().zip(key.as_deref()) {

@@ -321,14 +321,7 @@ impl RawVariants {
     }
 
     pub fn load(path: &std::path::Path) -> crate::Result<RawVariants> {
-        let text = std::fs::read_to_string(path).map_err(|e| crate::Error::io(path, e))?;
-        toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
-                .unwrap_or(0);
-            crate::Error::input(path, line, e.message().to_string())
-        })
+        crate::tomlfile::load(path).map(|(v, _)| v)
     }
 }
 
