@@ -50,7 +50,16 @@ pub fn run(a: ConvertArgs) -> Result<()> {
     let mut w = std::io::BufWriter::new(
         std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?,
     );
-    for s in &corpus.samples {
+    let mut written = 0usize;
+    for e in &corpus.samples {
+        let s = match corpus.load(e) {
+            Ok(s) => s,
+            Err(p) => {
+                eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
+                continue;
+            }
+        };
+        written += 1;
         let mut masks = serde_json::Map::new();
         for (class, m) in &s.gt {
             let mut mask = m.rasterize(None).map_err(anyhow::Error::msg)?;
@@ -76,11 +85,7 @@ pub fn run(a: ConvertArgs) -> Result<()> {
     w.flush()?;
     drop(w);
     std::fs::rename(&tmp, &a.out)?;
-    eprintln!(
-        "wrote {} samples to {}",
-        corpus.samples.len(),
-        a.out.display()
-    );
+    eprintln!("wrote {} samples to {}", written, a.out.display());
     Ok(())
 }
 

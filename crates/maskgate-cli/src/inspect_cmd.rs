@@ -26,8 +26,9 @@ pub struct InspectArgs {
     json: bool,
 }
 
-/// Per sample: pixels per class, (height, width), and (sample, message) for masks that failed.
-type SampleCounts = (Vec<u64>, (u32, u32), Vec<(String, String)>);
+/// Per sample: pixels per class, (height, width), non-void pixels, and (sample, message) for
+/// masks that failed.
+type SampleCounts = (Vec<u64>, (u32, u32), u64, Vec<(String, String)>);
 
 pub fn run(a: InspectArgs) -> Result<u8> {
     let specs = maskgate::config::load_corpora(&a.config)?;
@@ -46,47 +47,72 @@ pub fn run(a: InspectArgs) -> Result<u8> {
     for spec in &specs {
         let corpus =
             read_corpus(spec).with_context(|| format!("reading corpus {:?}", spec.name))?;
-        // Pixel counts per class, summed in id order after a parallel per-sample pass.
-        let per_sample: Vec<SampleCounts> = corpus
+        // Pixel counts per class (void excluded), summed in id order after a parallel pass
+        // that loads one sample at a time per worker.
+        let per_sample: Vec<Result<SampleCounts, maskgate::read::Problem>> = corpus
             .samples
             .par_iter()
-            .map(|s| {
+            .map(|e| {
+                let s = corpus.load(e)?;
                 let mut bad = Vec::new();
+                let keep = match s.void.as_ref().map(|v| v.rasterize(None)) {
+                    Some(Ok(v)) => Some(v.complement()),
+                    Some(Err(err)) => {
+                        bad.push((s.id.clone(), format!("void: {err}")));
+                        None
+                    }
+                    None => None,
+                };
                 let counts = corpus
                     .classes
                     .iter()
                     .map(|c| match s.gt.get(c).map(|m| m.rasterize(None)) {
-                        Some(Ok(m)) => m.area(),
-                        Some(Err(e)) => {
-                            bad.push((s.id.clone(), format!("class {c:?}: {e}")));
+                        Some(Ok(m)) => match &keep {
+                            Some(k) => m.intersection_count(k),
+                            None => m.area(),
+                        },
+                        Some(Err(err)) => {
+                            bad.push((s.id.clone(), format!("class {c:?}: {err}")));
                             0
                         }
                         None => 0,
                     })
                     .collect();
-                (counts, s.size, bad)
+                let valid = keep
+                    .as_ref()
+                    .map_or(s.size.0 as u64 * s.size.1 as u64, |k| k.area());
+                Ok((counts, s.size, valid, bad))
             })
             .collect();
-        let total: u64 = corpus
-            .samples
-            .iter()
-            .map(|s| s.size.0 as u64 * s.size.1 as u64)
-            .sum();
+        let mut total = 0u64;
+        let mut loaded = 0usize;
         let mut pixels = vec![0u64; corpus.classes.len()];
         let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
-        let mut problems: Vec<Value> = corpus
-            .problems
-            .iter()
-            .map(|p| json!({"sample": p.sample, "kind": p.kind, "message": p.message}))
-            .collect();
-        for (counts, (h, w), bad) in &per_sample {
+        let mut problems: Vec<maskgate::read::Problem> = corpus.problems.clone();
+        let mut bad_masks: Vec<Value> = Vec::new();
+        for r in &per_sample {
+            let (counts, (h, w), valid, bad) = match r {
+                Ok(c) => c,
+                Err(p) => {
+                    problems.push(p.clone());
+                    continue;
+                }
+            };
+            loaded += 1;
+            total += valid;
             pixels.iter_mut().zip(counts).for_each(|(p, c)| *p += c);
             *sizes.entry(format!("{w}x{h}")).or_default() += 1;
-            problems.extend(
+            bad_masks.extend(
                 bad.iter()
                     .map(|(id, m)| json!({"sample": id, "kind": "bad_mask", "message": m})),
             );
         }
+        problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+        let mut problems: Vec<Value> = problems
+            .iter()
+            .map(|p| json!({"sample": p.sample, "kind": p.kind, "message": p.message}))
+            .collect();
+        problems.extend(bad_masks);
         let classes: Map<String, Value> = corpus
             .classes
             .iter()
@@ -94,7 +120,7 @@ pub fn run(a: InspectArgs) -> Result<u8> {
             .map(|(c, &p)| (c.clone(), json!({"pixels": p, "share": if total > 0 { p as f64 / total as f64 } else { 0.0 }})))
             .collect();
         out.push(json!({
-            "name": corpus.name, "format": corpus.format, "samples": corpus.samples.len(),
+            "name": corpus.name, "format": corpus.format, "samples": loaded,
             "classes": classes, "sizes": sizes, "problems": problems,
         }));
     }

@@ -36,6 +36,12 @@ struct RawCorpus {
     classes: BTreeMap<String, Vec<String>>,
     sample_seed: Option<String>,
     limit: Option<usize>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    split: Option<String>,
+    modules: Option<crate::read::modules::ModulesSpec>,
+    #[serde(default)]
+    options: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -316,6 +322,10 @@ fn corpus_specs(
             classes: c.classes.clone(),
             sample_seed: c.sample_seed.clone(),
             limit: c.limit,
+            ignore: c.ignore.clone(),
+            split: c.split.clone(),
+            modules: c.modules.clone(),
+            options: c.options.clone(),
         });
     }
     corpora

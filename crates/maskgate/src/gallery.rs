@@ -151,7 +151,7 @@ pub fn render(
         ];
         for (kind, list) in lists {
             for ranked in list.iter().take(per_list) {
-                let Some(sample) = corpus.samples.iter().find(|s| s.id == ranked.id) else {
+                let Some(Ok(sample)) = corpus.load_id(&ranked.id) else {
                     continue;
                 };
                 let (Some(sa), Some(sb)) = (
@@ -164,7 +164,7 @@ pub fn render(
                     continue;
                 };
                 entries.push(render_one(
-                    sample,
+                    &sample,
                     corpus,
                     arms,
                     variants,

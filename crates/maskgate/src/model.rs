@@ -81,6 +81,8 @@ pub struct Sample {
     /// (height, width)
     pub size: (u32, u32),
     pub gt: ClassMasks,
+    /// Void pixels (`ignore` labels, VOC 255): left out of both GT and prediction.
+    pub void: Option<MaskData>,
     pub notes: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
 }

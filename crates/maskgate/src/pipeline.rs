@@ -11,7 +11,7 @@ use crate::decide::taxonomy::{classify, FailureClass};
 use crate::predict::image::SamplePhoto;
 use crate::predict::variants::Variant;
 use crate::predict::Arm;
-use crate::read::Corpus;
+use crate::read::{Corpus, Problem};
 use crate::recommend::GroupScoreSpec;
 use crate::report::{
     CorpusInfo, Report, RunMeta, Settings, Tool, EMPTY_POLICY, PERCENTILE_METHOD, SCHEMA_VERSION,
@@ -122,48 +122,71 @@ pub fn predict_sample<'a>(
     preds
 }
 
-/// Scores every sample of every corpus for every arm, sorted by (arm, corpus, id). Workers
-/// decode a sample's photo once for all arms; a model arm's inference is serialised per model
-/// while other workers decode and pre-process the next photos (at most one in flight per
-/// worker thread, so memory stays flat).
+/// What scoring produced: scores sorted by (arm, corpus, id), and per corpus the samples whose
+/// ground truth could not be loaded (sorted by id; the rest of the corpus is scored).
+pub struct Scored {
+    pub scores: Vec<SampleScore>,
+    pub load_problems: Vec<Vec<Problem>>,
+}
+
+/// Scores every sample of every corpus for every arm. Workers load a sample's ground truth and
+/// decode its photo once for all arms, then drop both: memory holds the samples in flight, not
+/// the corpus. A model arm's inference is serialised per model while other workers decode and
+/// pre-process the next photos.
 pub fn score_all(
     corpora: &[Corpus],
     arms: &[&dyn Arm],
     variants: &[Variant],
     settings: &ScoreSettings,
     taxonomy: &[FailureClass],
-) -> Vec<SampleScore> {
+) -> Scored {
     let mut scores: Vec<SampleScore> = Vec::new();
+    let mut load_problems = Vec::new();
     let progress = Progress::start(corpora.iter().map(|c| c.samples.len()).sum());
     for corpus in corpora {
-        let per_sample: Vec<Vec<SampleScore>> = corpus
+        let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = corpus
             .samples
             .par_iter()
-            .map(|s| {
+            .map(|entry| {
                 if INTERRUPTED.load(Ordering::Relaxed) {
-                    return Vec::new();
+                    return Ok(Vec::new());
                 }
+                let s = corpus.load(entry);
+                progress.done.fetch_add(1, Ordering::Relaxed);
+                let s = s?;
                 let photo = SamplePhoto::new(s.image.as_deref());
-                let preds = predict_sample(s, &photo, arms, variants);
-                let mut out = score_sample(&corpus.name, s, &corpus.classes, &preds, settings);
+                let preds = predict_sample(&s, &photo, arms, variants);
+                let mut out = score_sample(&corpus.name, &s, &corpus.classes, &preds, settings);
                 if !taxonomy.is_empty() {
-                    let fc = classify(taxonomy, s);
+                    let fc = classify(taxonomy, &s);
                     out.iter_mut()
                         .for_each(|o| o.failure_class = Some(fc.clone()));
                 }
-                progress.done.fetch_add(1, Ordering::Relaxed);
-                out
+                Ok(out)
             })
             .collect();
-        scores.extend(per_sample.into_iter().flatten());
+        let mut problems = Vec::new();
+        for r in per_sample {
+            match r {
+                Ok(v) => scores.extend(v),
+                Err(p) => problems.push(p),
+            }
+        }
+        load_problems.push(problems);
     }
     scores.sort_by(|a, b| (&a.arm, &a.corpus, &a.id).cmp(&(&b.arm, &b.corpus, &b.id)));
-    scores
+    Scored {
+        scores,
+        load_problems,
+    }
 }
 
 pub fn evaluate(plan: Plan) -> Report {
     let taxonomy: &[FailureClass] = plan.criteria.map(|c| c.taxonomy.as_slice()).unwrap_or(&[]);
-    let samples = score_all(
+    let Scored {
+        scores: samples,
+        load_problems,
+    } = score_all(
         plan.corpora,
         plan.arms,
         plan.variants,
@@ -240,12 +263,17 @@ pub fn evaluate(plan: Plan) -> Report {
         corpora: plan
             .corpora
             .iter()
-            .map(|c| CorpusInfo {
-                name: c.name.clone(),
-                format: c.format.to_string(),
-                classes: c.classes.clone(),
-                samples: c.samples.len(),
-                problems: c.problems.clone(),
+            .zip(&load_problems)
+            .map(|(c, failed)| {
+                let mut problems: Vec<Problem> = c.problems.iter().chain(failed).cloned().collect();
+                problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+                CorpusInfo {
+                    name: c.name.clone(),
+                    format: c.format.to_string(),
+                    classes: c.classes.clone(),
+                    samples: c.samples.len() - failed.len(),
+                    problems,
+                }
             })
             .collect(),
         unmatched_predictions: plan.unmatched_predictions,

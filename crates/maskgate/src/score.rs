@@ -178,11 +178,24 @@ pub fn score_sample(
     };
     let d = dilation_px(h, w, settings.boundary_ratio);
     let mut gt_fail = None;
+    // Void pixels count for neither side: GT and predictions are both cut to the rest.
+    let keep = match sample.void.as_ref().map(|v| v.rasterize(settings.grid)) {
+        Some(Ok(v)) if !v.is_empty() => Some(v.complement()),
+        Some(Err(_)) => {
+            gt_fail = Some(FailReason::GtMaskInvalid);
+            None
+        }
+        _ => None,
+    };
+    let cut = |m: Mask| match &keep {
+        Some(k) if k.same_size(&m) => m.intersection(k),
+        _ => m,
+    };
     let gts: Vec<(Mask, Mask)> = classes
         .iter()
         .map(|c| {
             let m = match sample.gt.get(c).map(|m| m.rasterize(settings.grid)) {
-                Some(Ok(m)) => m,
+                Some(Ok(m)) => cut(m),
                 Some(Err(_)) => {
                     gt_fail = Some(FailReason::GtMaskInvalid);
                     Mask::new(h, w)
@@ -210,7 +223,7 @@ pub fn score_sample(
             for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
-                        Some(m) => m.rasterize(settings.grid).unwrap_or_else(|_| {
+                        Some(m) => m.rasterize(settings.grid).map(cut).unwrap_or_else(|_| {
                             fails.push(FailReason::PredMaskInvalid);
                             Mask::new(h, w)
                         }),
@@ -267,6 +280,7 @@ mod tests {
                 .into_iter()
                 .map(|(c, m)| (c.to_string(), MaskData::Mask(m)))
                 .collect(),
+            void: None,
             notes: None,
             meta: Default::default(),
         }

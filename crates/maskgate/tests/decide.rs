@@ -43,17 +43,12 @@ fn corpus() -> Corpus {
             image: None,
             size: (10, 10),
             gt: BTreeMap::from([("fg".to_string(), MaskData::Mask(gt.clone()))]),
+            void: None,
             notes: Some(if i < 2 { "Glare on the rim" } else { "fine" }.into()),
             meta: Default::default(),
         })
         .collect();
-    Corpus {
-        name: "k".into(),
-        format: "test",
-        classes: vec!["fg".into()],
-        samples,
-        problems: vec![],
-    }
+    Corpus::in_memory("k", samples)
 }
 
 const TAXONOMY: &str = "[[failure_class]]\nname = \"glare\"\nnotes = \"glare\"\n";

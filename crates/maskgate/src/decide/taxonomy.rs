@@ -110,6 +110,7 @@ mod tests {
             image: None,
             size: (1, 1),
             gt: Default::default(),
+            void: None,
             notes: notes.map(Into::into),
             meta: meta.as_object().cloned().unwrap_or_default(),
         }

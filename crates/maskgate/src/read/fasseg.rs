@@ -2,12 +2,10 @@
 //! `<split>_RGB/[<pose>/]<name>.bmp` paired with `<split>_Labels/...` (V3: `_labels`), colour
 //! labels mapped to the nearest of the six palette colours (2–3% of pixels are near-colours).
 
-use super::{Corpus, CorpusReader, CorpusSpec, Problem};
+use super::classmap::ClassMap;
+use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
-use crate::model::{sample_hash, MaskData, Sample};
 use maskgate_core::LabelMap;
-use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The FASSEG palette (RGB), in label-index order.
@@ -112,110 +110,75 @@ fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
     Ok(out)
 }
 
-/// The class map to apply: the spec's, or every native class but background.
-pub fn class_indices(spec: &CorpusSpec) -> Result<BTreeMap<String, Vec<u8>>> {
-    if spec.classes.is_empty() {
-        return Ok(PALETTE[1..]
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (n.to_string(), vec![i as u8 + 1]))
-            .collect());
-    }
-    spec.classes
-        .iter()
-        .map(|(class, natives)| {
-            let ids = natives
-                .iter()
-                .map(|n| {
-                    PALETTE
-                        .iter()
-                        .position(|(p, _)| p == n)
-                        .map(|i| i as u8)
-                        .ok_or_else(|| {
-                            Error::Usage(format!(
-                                "corpus {:?}: class {class:?} maps unknown FASSEG label {n:?}",
-                                spec.name
-                            ))
-                        })
-                })
-                .collect::<Result<Vec<u8>>>()?;
-            Ok((class.clone(), ids))
-        })
-        .collect()
-}
-
 impl CorpusReader for Fasseg {
     fn format(&self) -> &'static str {
         "fasseg"
     }
 
-    fn read(&self, spec: &CorpusSpec) -> Result<Corpus> {
-        let classes = class_indices(spec)?;
-        let pairs = pairs(&spec.path)?;
-        let results: Vec<std::result::Result<Sample, Problem>> = pairs
-            .par_iter()
-            .map(|(img, lbl, id)| {
-                let problem = |kind: &str, message: String| Problem {
-                    sample: id.clone(),
-                    kind: kind.into(),
-                    message,
-                };
-                if !lbl.is_file() {
-                    return Err(problem(
-                        "missing_label",
-                        format!("{} not found", lbl.display()),
-                    ));
-                }
-                let decoded = decode_label(lbl)
-                    .map_err(|e| problem("unreadable_label", format!("{}: {e}", lbl.display())))?;
-                let (iw, ih) = image_dims(img)
-                    .map_err(|e| problem("unreadable_image", format!("{}: {e}", img.display())))?;
-                let (h, w) = (decoded.labels.h, decoded.labels.w);
-                if (ih, iw) != (h, w) {
-                    return Err(problem(
-                        "size_mismatch",
-                        format!("image {iw}x{ih} but label {w}x{h}"),
-                    ));
-                }
-                if decoded.unknown_share > 0.05 {
-                    return Err(problem(
-                        "unknown_colours",
-                        format!(
-                            "{:.1}% of label pixels are far from every palette colour",
-                            decoded.unknown_share * 100.0
-                        ),
-                    ));
-                }
-                let gt = classes
-                    .iter()
-                    .map(|(c, ids)| (c.clone(), MaskData::Mask(decoded.labels.mask_of(ids))))
-                    .collect();
-                Ok(Sample {
-                    hash: sample_hash(&spec.name, id),
-                    id: id.clone(),
-                    source: Some("fasseg".into()),
-                    image: Some(img.clone()),
-                    size: (h, w),
-                    gt,
-                    notes: None,
-                    meta: Default::default(),
-                })
-            })
-            .collect();
-        let mut samples = Vec::new();
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
+        spec.check_options(&[])?;
+        let natives: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
+        let map = ClassMap::resolve(spec, &natives, &["background"])?;
+        let mut entries = Vec::new();
         let mut problems = Vec::new();
-        for r in results {
-            match r {
-                Ok(s) => samples.push(s),
-                Err(p) => problems.push(p),
+        for (img, lbl, id) in pairs(&spec.path)? {
+            if !lbl.is_file() {
+                problems.push(Problem {
+                    sample: id,
+                    kind: "missing_label".into(),
+                    message: format!("{} not found", lbl.display()),
+                });
+                continue;
             }
+            let mut e = Entry::new(&spec.name, id);
+            e.source = Some("fasseg".into());
+            e.image = Some(img);
+            e.files = vec![lbl];
+            entries.push(e);
         }
-        Ok(Corpus {
-            name: spec.name.clone(),
-            format: self.format(),
-            classes: classes.keys().cloned().collect(),
-            samples,
+        Ok(Listing {
+            classes: map.names(),
+            entries,
             problems,
+            loader: Box::new(Loader { map }),
+            root: Some(spec.path.clone()),
+        })
+    }
+}
+
+struct Loader {
+    map: ClassMap,
+}
+
+impl LoadTruth for Loader {
+    fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
+        let (img, lbl) = (e.image.as_deref().unwrap_or(Path::new("")), &e.files[0]);
+        let decoded = decode_label(lbl)
+            .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", lbl.display())))?;
+        let (iw, ih) = image_dims(img)
+            .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", img.display())))?;
+        let (h, w) = (decoded.labels.h, decoded.labels.w);
+        if (ih, iw) != (h, w) {
+            return Err(LoadError::new(
+                "size_mismatch",
+                format!("image {iw}x{ih} but label {w}x{h}"),
+            ));
+        }
+        if decoded.unknown_share > 0.05 {
+            return Err(LoadError::new(
+                "unknown_colours",
+                format!(
+                    "{:.1}% of label pixels are far from every palette colour",
+                    decoded.unknown_share * 100.0
+                ),
+            ));
+        }
+        let (gt, void) = self.map.from_labels(&decoded.labels, None);
+        Ok(Truth {
+            size: (h, w),
+            gt,
+            void,
+            landmarks: Vec::new(),
         })
     }
 }

@@ -1,9 +1,12 @@
-//! `gold-ndjson`: human gold labels, one sample a line (see [`super::ndjson`]).
+//! `gold-ndjson`: human gold labels, one sample a line (see [`super::ndjson`]). Listing reads
+//! each line once for its id and byte offset; loading reads that line again, so the masks of a
+//! large gold file are never all in memory.
 
-use super::{Corpus, CorpusReader, CorpusSpec};
+use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Truth};
 use crate::error::{Error, Result};
-use crate::model::{sample_hash, Sample};
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, Seek};
+use std::path::PathBuf;
 
 pub struct GoldNdjson;
 
@@ -12,9 +15,16 @@ impl CorpusReader for GoldNdjson {
         "gold-ndjson"
     }
 
-    fn read(&self, spec: &CorpusSpec) -> Result<Corpus> {
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
+        spec.check_options(&[])?;
+        if !spec.ignore.is_empty() || !spec.classes.is_empty() {
+            return Err(Error::Usage(format!(
+                "corpus {:?}: gold-ndjson masks are already in evaluation classes; `classes` and `ignore` do not apply",
+                spec.name
+            )));
+        }
         let path = &spec.path;
-        let mut samples = Vec::new();
+        let mut entries = Vec::new();
         let mut classes = BTreeSet::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         super::ndjson::for_each_line(path, |line| {
@@ -25,58 +35,88 @@ impl CorpusReader for GoldNdjson {
                     format!("duplicate id {:?} (first on line {first})", line.id),
                 ));
             }
-            let mut gt = BTreeMap::new();
-            for (class, mask) in line.masks {
-                let mask = mask.map_err(|m| Error::input(path, line.line_no, m))?;
-                classes.insert(class.clone());
-                gt.insert(class, mask);
-            }
-            let size = match line.size.or_else(|| gt.values().next().map(|m| m.size())) {
-                Some(s) => s,
-                None => {
-                    return Err(Error::input(
-                        path,
-                        line.line_no,
-                        "no \"size\" and no mask to take it from",
-                    ))
-                }
-            };
-            if let Some((class, m)) = gt.iter().find(|(_, m)| m.size() != size) {
-                let (h, w) = m.size();
-                return Err(Error::input(
-                    path,
-                    line.line_no,
-                    format!(
-                        "class {class:?} is {h}x{w} but the sample is {}x{}",
-                        size.0, size.1
-                    ),
-                ));
-            }
-            let image = line.image.map(|p| {
-                let p = std::path::PathBuf::from(p);
+            let checked = check_line(&line).map_err(|m| Error::input(path, line.line_no, m))?;
+            classes.extend(checked.gt.into_keys());
+            let mut e = Entry::new(&spec.name, line.id);
+            e.source = line.source;
+            e.image = line.image.map(|p| {
+                let p = PathBuf::from(p);
                 match (p.is_relative(), path.parent()) {
                     (true, Some(dir)) => dir.join(p),
                     _ => p,
                 }
             });
-            samples.push(Sample {
-                hash: sample_hash(&spec.name, &line.id),
-                id: line.id,
-                source: line.source,
-                image,
-                size,
-                gt,
-                notes: line.notes,
-                meta: line.meta,
-            });
+            e.notes = line.notes;
+            e.meta = line.meta;
+            e.at = line.offset;
+            entries.push(e);
             Ok(())
         })?;
-        Ok(Corpus {
-            name: spec.name.clone(),
-            format: self.format(),
+        Ok(Listing {
             classes: classes.into_iter().collect(),
-            samples,
+            entries,
             problems: Vec::new(),
+            loader: Box::new(Loader { path: path.clone() }),
+            root: None,
         })
+    }
+}
+
+/// A line's masks with the sample size they agree on.
+fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> {
+    let mut gt = BTreeMap::new();
+    for (class, mask) in &line.masks {
+        gt.insert(class.clone(), mask.clone()?);
+    }
+    let size = line
+        .size
+        .or_else(|| {
+            gt.values()
+                .next()
+                .map(|m: &crate::model::MaskData| m.size())
+        })
+        .ok_or("no \"size\" and no mask to take it from")?;
+    if let Some((class, m)) = gt.iter().find(|(_, m)| m.size() != size) {
+        let (h, w) = m.size();
+        return Err(format!(
+            "class {class:?} is {h}x{w} but the sample is {}x{}",
+            size.0, size.1
+        ));
+    }
+    Ok(Truth {
+        size,
+        gt,
+        ..Default::default()
+    })
+}
+
+struct Loader {
+    path: PathBuf,
+}
+
+impl LoadTruth for Loader {
+    fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
+        let io =
+            |m: String| LoadError::new("unreadable_label", format!("{}: {m}", self.path.display()));
+        let mut f = std::fs::File::open(&self.path).map_err(|x| io(x.to_string()))?;
+        f.seek(std::io::SeekFrom::Start(e.at))
+            .map_err(|x| io(x.to_string()))?;
+        let mut text = String::new();
+        std::io::BufReader::new(f)
+            .read_line(&mut text)
+            .map_err(|x| io(x.to_string()))?;
+        let line = super::ndjson::parse_line(&text, 0).map_err(|m| {
+            io(format!(
+                "byte {}: {m} (was the file changed during the run?)",
+                e.at
+            ))
+        })?;
+        if line.id != e.id {
+            return Err(io(format!(
+                "byte {} holds id {:?}, not {:?} (was the file changed during the run?)",
+                e.at, line.id, e.id
+            )));
+        }
+        check_line(&line).map_err(|m| LoadError::new("bad_mask", m))
     }
 }

@@ -2,12 +2,15 @@
 //! is in the evaluation's own classes. One file per format behind [`CorpusReader`]; adding a
 //! format is one new file plus one line in [`readers`].
 
+pub mod classmap;
 pub mod fasseg;
 pub mod gold_ndjson;
+pub mod modules;
 pub mod ndjson;
+pub mod paths;
 
 use crate::error::{Error, Result};
-use crate::model::Sample;
+use crate::model::{sample_hash, ClassMasks, MaskData, Sample};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,6 +27,34 @@ pub struct CorpusSpec {
     /// With `limit`: which samples to keep, the same on every machine (see [`sample_subset`]).
     pub sample_seed: Option<String>,
     pub limit: Option<usize>,
+    /// Native labels treated as void: excluded from both ground truth and prediction.
+    pub ignore: Vec<String>,
+    /// A split of the dataset (`train`, `val`, `test`; each format says what it accepts).
+    pub split: Option<String>,
+    /// Face modules derived from the ground truth (see [`modules`]).
+    pub modules: Option<modules::ModulesSpec>,
+    /// Settings only one format understands (`order` for CelebAMask-HQ, `images` for COCO…);
+    /// each reader refuses keys it does not know.
+    pub options: BTreeMap<String, String>,
+}
+
+impl CorpusSpec {
+    /// Refuses options this format does not know, and returns the value of `key` if given.
+    pub fn check_options(&self, known: &[&str]) -> Result<()> {
+        match self.options.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(k) => Err(Error::Usage(format!(
+                "corpus {:?}: format {} has no option {k:?} (known: {})",
+                self.name,
+                self.format,
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            ))),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A problem with one sample that kept it out of the corpus (the rest still loads).
@@ -34,21 +65,198 @@ pub struct Problem {
     pub message: String,
 }
 
-#[derive(Debug)]
+/// Why one sample's ground truth could not be loaded: a [`Problem`] without the sample id,
+/// which the corpus adds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadError {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl LoadError {
+    pub fn new(kind: &'static str, message: impl Into<String>) -> LoadError {
+        LoadError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A sample as listed: enough to choose, match and find it. Pixels are read only when the
+/// sample is [`Corpus::load`]ed, so a corpus costs memory per sample in flight, not per sample.
+#[derive(Clone, Debug, Default)]
+pub struct Entry {
+    pub id: String,
+    /// Stable 20-hex hash of (corpus name, id), see [`sample_hash`].
+    pub hash: String,
+    pub source: Option<String>,
+    pub image: Option<PathBuf>,
+    pub notes: Option<String>,
+    pub meta: serde_json::Map<String, serde_json::Value>,
+    /// The reader's own files for this sample (label map, per-part masks, landmarks, …).
+    pub files: Vec<PathBuf>,
+    /// The reader's own position for this sample (a byte offset, an index).
+    pub at: u64,
+}
+
+impl Entry {
+    pub fn new(corpus: &str, id: String) -> Entry {
+        Entry {
+            hash: sample_hash(corpus, &id),
+            id,
+            ..Default::default()
+        }
+    }
+}
+
+/// One sample's ground truth as a reader decodes it.
+#[derive(Debug, Default)]
+pub struct Truth {
+    /// (height, width) of the canvas.
+    pub size: (u32, u32),
+    pub gt: ClassMasks,
+    /// Pixels excluded from both GT and prediction (`ignore` labels, VOC's 255).
+    pub void: Option<MaskData>,
+    /// Landmark points (x, y) in pixels, for formats that have them.
+    pub landmarks: Vec<[f64; 2]>,
+}
+
+/// Decodes one listed sample's ground truth.
+pub trait LoadTruth: Send + Sync {
+    fn load(&self, entry: &Entry) -> std::result::Result<Truth, LoadError>;
+}
+
+/// What [`CorpusReader::open`] returns: the classes, the listed samples, the problems found while
+/// listing, and the loader for the pixels.
+pub struct Listing {
+    pub classes: Vec<String>,
+    pub entries: Vec<Entry>,
+    pub problems: Vec<Problem>,
+    pub loader: Box<dyn LoadTruth>,
+    /// A dataset folder every file of an entry must stay inside (`..` or a symlink leading out
+    /// is a per-sample problem); `None` for formats that name files freely (gold NDJSON).
+    pub root: Option<PathBuf>,
+}
+
 pub struct Corpus {
     pub name: String,
     pub format: &'static str,
     /// Every class of the corpus, sorted; a class absent from a sample's masks is empty there.
     pub classes: Vec<String>,
-    /// Sorted by id.
-    pub samples: Vec<Sample>,
+    /// The chosen samples (after `sample_seed` / `limit`), sorted by id.
+    pub samples: Vec<Entry>,
+    /// Problems found while listing; [`Corpus::load`] reports the rest per sample.
     pub problems: Vec<Problem>,
+    loader: Box<dyn LoadTruth>,
+    root: Option<PathBuf>,
+    modules: Option<crate::read::modules::ModuleSet>,
+}
+
+impl std::fmt::Debug for Corpus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Corpus")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("classes", &self.classes)
+            .field("samples", &self.samples.len())
+            .field("problems", &self.problems)
+            .finish()
+    }
+}
+
+impl Corpus {
+    /// Reads one sample's pixels: ground truth in the corpus classes (face modules derived),
+    /// void applied later by the scorer. A failure is that sample's [`Problem`] only.
+    pub fn load(&self, entry: &Entry) -> std::result::Result<Sample, Problem> {
+        let problem = |e: LoadError| Problem {
+            sample: entry.id.clone(),
+            kind: e.kind.into(),
+            message: e.message,
+        };
+        if let Some(root) = &self.root {
+            for f in entry.image.iter().chain(&entry.files) {
+                paths::check_inside(root, f).map_err(problem)?;
+            }
+        }
+        let mut truth = self.loader.load(entry).map_err(problem)?;
+        if let Some(modules) = &self.modules {
+            modules.derive(&mut truth).map_err(problem)?;
+        }
+        Ok(Sample {
+            id: entry.id.clone(),
+            hash: entry.hash.clone(),
+            source: entry.source.clone(),
+            image: entry.image.clone(),
+            size: truth.size,
+            gt: truth.gt,
+            void: truth.void,
+            notes: entry.notes.clone(),
+            meta: entry.meta.clone(),
+        })
+    }
+
+    /// A corpus of samples already in memory (tests, and library users who build samples
+    /// themselves); classes are the union of the samples' classes.
+    pub fn in_memory(name: &str, samples: Vec<Sample>) -> Corpus {
+        let mut classes: Vec<String> = samples.iter().flat_map(|s| s.gt.keys().cloned()).collect();
+        classes.sort();
+        classes.dedup();
+        let mut entries: Vec<Entry> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Entry {
+                id: s.id.clone(),
+                hash: s.hash.clone(),
+                source: s.source.clone(),
+                image: s.image.clone(),
+                notes: s.notes.clone(),
+                meta: s.meta.clone(),
+                files: Vec::new(),
+                at: i as u64,
+            })
+            .collect();
+        entries.sort_by(|a, b| a.id.cmp(&b.id));
+        Corpus {
+            name: name.into(),
+            format: "memory",
+            classes,
+            samples: entries,
+            problems: Vec::new(),
+            loader: Box::new(InMemory(samples)),
+            root: None,
+            modules: None,
+        }
+    }
+
+    /// Loads the sample with this id (for galleries and tools that need one sample again).
+    pub fn load_id(&self, id: &str) -> Option<std::result::Result<Sample, Problem>> {
+        let i = self
+            .samples
+            .binary_search_by(|e| e.id.as_str().cmp(id))
+            .ok()?;
+        Some(self.load(&self.samples[i]))
+    }
+}
+
+struct InMemory(Vec<Sample>);
+
+impl LoadTruth for InMemory {
+    fn load(&self, entry: &Entry) -> std::result::Result<Truth, LoadError> {
+        let s = &self.0[entry.at as usize];
+        Ok(Truth {
+            size: s.size,
+            gt: s.gt.clone(),
+            void: s.void.clone(),
+            landmarks: Vec::new(),
+        })
+    }
 }
 
 pub trait CorpusReader: Sync {
     /// The `format` name used in configs and on the command line.
     fn format(&self) -> &'static str;
-    fn read(&self, spec: &CorpusSpec) -> Result<Corpus>;
+    /// Lists the corpus (names and paths, no pixels) and checks its class map.
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing>;
 }
 
 /// Every reader maskgate knows.
@@ -70,23 +278,49 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
                 known.join(", ")
             ))
         })?;
-    let mut corpus = reader.read(spec)?;
-    corpus.samples.sort_by(|a, b| a.id.cmp(&b.id));
-    if let Some(limit) = spec.limit {
-        corpus.samples = sample_subset(
-            corpus.samples,
-            spec.sample_seed.as_deref().unwrap_or(""),
-            limit,
-        );
+    let listing = reader.open(spec)?;
+    let mut entries = listing.entries;
+    entries.sort_by(|a, b| a.id.cmp(&b.id));
+    if let Some(w) = entries.windows(2).find(|w| w[0].id == w[1].id) {
+        return Err(Error::file(
+            &spec.path,
+            format!("two samples have the id {:?}", w[0].id),
+        ));
     }
-    Ok(corpus)
+    if let Some(limit) = spec.limit {
+        entries = sample_subset(entries, spec.sample_seed.as_deref().unwrap_or(""), limit);
+    }
+    let mut classes = listing.classes;
+    let modules = match &spec.modules {
+        Some(m) => {
+            let set = modules::ModuleSet::new(m, &classes)
+                .map_err(|e| Error::Usage(format!("corpus {:?}: {e}", spec.name)))?;
+            classes.extend(set.names());
+            classes.sort();
+            classes.dedup();
+            Some(set)
+        }
+        None => None,
+    };
+    let mut problems = listing.problems;
+    problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+    Ok(Corpus {
+        name: spec.name.clone(),
+        format: reader.format(),
+        classes,
+        samples: entries,
+        problems,
+        loader: listing.loader,
+        root: listing.root,
+        modules,
+    })
 }
 
 /// The `limit` samples with the smallest sha256(seed, sample hash), returned in id order: a
 /// choice that depends only on the seed and the ids, never on listing order or threads.
-pub fn sample_subset(samples: Vec<Sample>, seed: &str, limit: usize) -> Vec<Sample> {
+pub fn sample_subset(samples: Vec<Entry>, seed: &str, limit: usize) -> Vec<Entry> {
     use sha2::{Digest, Sha256};
-    let mut keyed: Vec<([u8; 32], Sample)> = samples
+    let mut keyed: Vec<([u8; 32], Entry)> = samples
         .into_iter()
         .map(|s| {
             let mut h = Sha256::new();
@@ -98,7 +332,7 @@ pub fn sample_subset(samples: Vec<Sample>, seed: &str, limit: usize) -> Vec<Samp
         .collect();
     keyed.sort_by_key(|k| k.0);
     keyed.truncate(limit);
-    let mut out: Vec<Sample> = keyed.into_iter().map(|(_, s)| s).collect();
+    let mut out: Vec<Entry> = keyed.into_iter().map(|(_, s)| s).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
 }

@@ -16,6 +16,8 @@ use std::path::Path;
 #[derive(Debug)]
 pub struct Line {
     pub line_no: usize,
+    /// Byte offset of the line's start in its file.
+    pub offset: u64,
     pub id: String,
     pub source: Option<String>,
     pub image: Option<String>,
@@ -101,7 +103,7 @@ fn opt_string(obj: &Map<String, Value>, key: &str) -> std::result::Result<Option
     }
 }
 
-fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
+pub fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let Value::Object(obj) = v else {
         return Err("each line must be a JSON object".into());
@@ -133,6 +135,7 @@ fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
     };
     Ok(Line {
         line_no,
+        offset: 0,
         id,
         source: opt_string(&obj, "source")?,
         image: opt_string(&obj, "image")?,
@@ -147,15 +150,25 @@ fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, String> {
 /// JSON of the expected shape is an error naming the file and line.
 pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = std::io::BufReader::with_capacity(1 << 20, file);
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let text = line.map_err(|e| Error::input(path, line_no, e.to_string()))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut text = String::new();
+    let (mut offset, mut line_no) = (0u64, 0usize);
+    loop {
+        text.clear();
+        line_no += 1;
+        let n = reader
+            .read_line(&mut text)
+            .map_err(|e| Error::input(path, line_no, e.to_string()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        let start = offset;
+        offset += n as u64;
         if text.trim().is_empty() {
             continue;
         }
-        let parsed = parse_line(&text, line_no).map_err(|m| Error::input(path, line_no, m))?;
+        let mut parsed = parse_line(&text, line_no).map_err(|m| Error::input(path, line_no, m))?;
+        parsed.offset = start;
         f(parsed)?;
     }
-    Ok(())
 }
