@@ -334,7 +334,7 @@ mod tests {
         let mut eyes = Mask::new(h, w);
         eyes.set(5, 8, true);
         eyes.set(5, 12, true);
-        let skin = Mask::from_fn(h, w, |y, x| !eyes.get(y, x) && !(y >= 12 && x >= 10));
+        let skin = Mask::from_fn(h, w, |y, x| !(eyes.get(y, x) || (y >= 12 && x >= 10)));
         let mut truth = Truth {
             size: (h, w),
             gt: BTreeMap::from([
