@@ -83,6 +83,8 @@ pub struct Sample {
     pub gt: ClassMasks,
     /// Void pixels (`ignore` labels, VOC 255): left out of both GT and prediction.
     pub void: Option<MaskData>,
+    /// Predictions of another size but the same aspect ratio are resampled (nearest) to `size`.
+    pub fit_predictions: bool,
     pub notes: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
 }

@@ -212,9 +212,13 @@ pub fn score_sample(
         .iter()
         .map(|(arm, pred)| {
             let mut fails: Vec<FailReason> = gt_fail.into_iter().chain(pred.fail).collect();
+            let fits = |s: (u32, u32)| {
+                s == sample.size
+                    || (sample.fit_predictions
+                        && s.0 as u64 * sample.size.1 as u64 == s.1 as u64 * sample.size.0 as u64)
+            };
             let size_ok = settings.grid.is_some()
-                || (pred.size.is_none_or(|s| s == sample.size)
-                    && pred.masks.values().all(|m| m.size() == sample.size));
+                || (pred.size.is_none_or(fits) && pred.masks.values().all(|m| fits(m.size())));
             if !size_ok {
                 fails.push(FailReason::SizeMismatch);
             }
@@ -223,10 +227,16 @@ pub fn score_sample(
             for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
-                        Some(m) => m.rasterize(settings.grid).map(cut).unwrap_or_else(|_| {
-                            fails.push(FailReason::PredMaskInvalid);
-                            Mask::new(h, w)
-                        }),
+                        Some(m) => m
+                            .rasterize(settings.grid)
+                            .map(|m| match (m.height(), m.width()) == (h, w) {
+                                true => cut(m),
+                                false => cut(m.resize_nearest(h, w)),
+                            })
+                            .unwrap_or_else(|_| {
+                                fails.push(FailReason::PredMaskInvalid);
+                                Mask::new(h, w)
+                            }),
                         None => {
                             fails.push(FailReason::PredClassesMissing);
                             Mask::new(h, w)
@@ -281,6 +291,7 @@ mod tests {
                 .map(|(c, m)| (c.to_string(), MaskData::Mask(m)))
                 .collect(),
             void: None,
+            fit_predictions: false,
             notes: None,
             meta: Default::default(),
         }

@@ -44,6 +44,7 @@ fn corpus() -> Corpus {
             size: (10, 10),
             gt: BTreeMap::from([("fg".to_string(), MaskData::Mask(gt.clone()))]),
             void: None,
+            fit_predictions: false,
             notes: Some(if i < 2 { "Glare on the rim" } else { "fine" }.into()),
             meta: Default::default(),
         })

@@ -111,6 +111,7 @@ mod tests {
             size: (1, 1),
             gt: Default::default(),
             void: None,
+            fit_predictions: false,
             notes: notes.map(Into::into),
             meta: meta.as_object().cloned().unwrap_or_default(),
         }

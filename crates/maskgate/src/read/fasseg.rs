@@ -178,7 +178,7 @@ impl LoadTruth for Loader {
             size: (h, w),
             gt,
             void,
-            landmarks: Vec::new(),
+            ..Default::default()
         })
     }
 }

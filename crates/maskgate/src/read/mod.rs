@@ -2,12 +2,19 @@
 //! is in the evaluation's own classes. One file per format behind [`CorpusReader`]; adding a
 //! format is one new file plus one line in [`readers`].
 
+pub mod celebamask;
 pub mod classmap;
+pub mod coco;
 pub mod fasseg;
+pub mod files;
 pub mod gold_ndjson;
+pub mod labelme;
+pub mod lapa;
 pub mod modules;
 pub mod ndjson;
 pub mod paths;
+pub mod voc;
+pub mod yolo;
 
 use crate::error::{Error, Result};
 use crate::model::{sample_hash, ClassMasks, MaskData, Sample};
@@ -119,6 +126,9 @@ pub struct Truth {
     pub void: Option<MaskData>,
     /// Landmark points (x, y) in pixels, for formats that have them.
     pub landmarks: Vec<[f64; 2]>,
+    /// Predictions of another size with the same aspect ratio are resampled (nearest) to this
+    /// canvas (CelebAMask-HQ: 1024² photos, 512² masks).
+    pub fit_predictions: bool,
 }
 
 /// Decodes one listed sample's ground truth.
@@ -190,6 +200,7 @@ impl Corpus {
             size: truth.size,
             gt: truth.gt,
             void: truth.void,
+            fit_predictions: truth.fit_predictions,
             notes: entry.notes.clone(),
             meta: entry.meta.clone(),
         })
@@ -247,7 +258,8 @@ impl LoadTruth for InMemory {
             size: s.size,
             gt: s.gt.clone(),
             void: s.void.clone(),
-            landmarks: Vec::new(),
+            fit_predictions: s.fit_predictions,
+            ..Default::default()
         })
     }
 }

@@ -1,0 +1,224 @@
+//! `coco`: a COCO instances file (`path` = the annotations JSON). Each image is a sample; each
+//! annotation's `segmentation` is rasterised as pycocotools' `annToRLE` does — polygons through
+//! `rleFrPoly` and unioned, uncompressed RLE (`counts` a list, usual for `iscrowd: 1`) and
+//! compressed RLE (`counts` a string) decoded — and a class is the union of its categories'
+//! instances. Crowd regions count as their category's pixels (a semantic GT); `ignore` can void
+//! a category. `file_name` is taken from the `images` option (a folder) or the JSON's folder.
+//!
+//! The file is parsed once; annotations are kept as their compact JSON forms (polygons, RLE
+//! counts), never as pixels.
+
+use super::classmap::ClassMap;
+use super::ndjson::parse_mask;
+use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub struct Coco;
+
+struct Annotation {
+    native: usize,
+    segmentation: Value,
+}
+
+struct Image {
+    h: u32,
+    w: u32,
+    annotations: Vec<Annotation>,
+}
+
+fn u32_field(v: &Value, key: &str) -> Option<u32> {
+    v.get(key)?
+        .as_u64()
+        .filter(|&x| x > 0 && x <= 1 << 16)
+        .map(|x| x as u32)
+}
+
+impl CorpusReader for Coco {
+    fn format(&self) -> &'static str {
+        "coco"
+    }
+
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
+        spec.check_options(&["images"])?;
+        let path = &spec.path;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let doc: Value = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| Error::input(path, e.line(), format!("invalid JSON: {e}")))?;
+        let list = |key: &str| -> Result<&Vec<Value>> {
+            doc.get(key).and_then(Value::as_array).ok_or_else(|| {
+                Error::file(
+                    path,
+                    format!("no \"{key}\" list: not a COCO instances file"),
+                )
+            })
+        };
+        // Natives: category names in id order; a category id maps to its position.
+        let mut cats: Vec<(u64, String)> = list("categories")?
+            .iter()
+            .map(|c| {
+                let id = c.get("id").and_then(Value::as_u64);
+                let name = c.get("name").and_then(Value::as_str);
+                id.zip(name.map(String::from))
+                    .ok_or_else(|| Error::file(path, format!("category without id/name: {c}")))
+            })
+            .collect::<Result<_>>()?;
+        cats.sort();
+        let natives: Vec<&str> = cats.iter().map(|(_, n)| n.as_str()).collect();
+        let map = ClassMap::resolve(
+            spec,
+            &natives,
+            &["_background_", "background", "__ignore__"],
+        )?;
+        let native_of: BTreeMap<u64, usize> = cats
+            .iter()
+            .enumerate()
+            .map(|(i, (id, _))| (*id, i))
+            .collect();
+
+        let base = match spec.options.get("images") {
+            Some(d) => crate::tomlfile::resolve(path, d),
+            None => path.parent().map(|p| p.to_path_buf()).unwrap_or_default(),
+        };
+        let mut images: BTreeMap<u64, (Entry, Image)> = BTreeMap::new();
+        let mut problems = Vec::new();
+        for im in list("images")? {
+            let (Some(id), Some(name)) = (
+                im.get("id").and_then(Value::as_u64),
+                im.get("file_name").and_then(Value::as_str),
+            ) else {
+                return Err(Error::file(
+                    path,
+                    format!("image without id/file_name: {im}"),
+                ));
+            };
+            let sample = name.rsplit_once('.').map_or(name, |x| x.0).to_string();
+            let (Some(h), Some(w)) = (u32_field(im, "height"), u32_field(im, "width")) else {
+                problems.push(Problem {
+                    sample,
+                    kind: "bad_annotation".into(),
+                    message: "image without a positive height/width".into(),
+                });
+                continue;
+            };
+            let mut e = Entry::new(&spec.name, sample);
+            e.source = Some("coco".into());
+            e.image = Some(base.join(name));
+            e.at = id;
+            images.insert(
+                id,
+                (
+                    e,
+                    Image {
+                        h,
+                        w,
+                        annotations: Vec::new(),
+                    },
+                ),
+            );
+        }
+        for (i, a) in list("annotations")?.iter().enumerate() {
+            let image_id = a.get("image_id").and_then(Value::as_u64);
+            let cat = a.get("category_id").and_then(Value::as_u64);
+            let seg = a.get("segmentation");
+            let what = format!(
+                "annotation #{i} (id {})",
+                a.get("id").unwrap_or(&Value::Null)
+            );
+            let (Some(image_id), Some(cat), Some(seg)) = (image_id, cat, seg) else {
+                problems.push(Problem {
+                    sample: what,
+                    kind: "bad_annotation".into(),
+                    message: "needs image_id, category_id and segmentation".into(),
+                });
+                continue;
+            };
+            let (Some((_, img)), Some(&native)) = (images.get_mut(&image_id), native_of.get(&cat))
+            else {
+                problems.push(Problem {
+                    sample: what,
+                    kind: "bad_annotation".into(),
+                    message: format!("image {image_id} or category {cat} is not in the file"),
+                });
+                continue;
+            };
+            img.annotations.push(Annotation {
+                native,
+                segmentation: seg.clone(),
+            });
+        }
+        let (entries, per_image): (Vec<Entry>, BTreeMap<u64, Image>) = {
+            let mut es = Vec::new();
+            let mut imgs = BTreeMap::new();
+            for (id, (e, img)) in images {
+                es.push(e);
+                imgs.insert(id, img);
+            }
+            (es, imgs)
+        };
+        Ok(Listing {
+            classes: map.names(),
+            entries,
+            problems,
+            loader: Box::new(Loader {
+                map,
+                images: per_image,
+            }),
+            root: Some(base),
+        })
+    }
+}
+
+/// One `segmentation` value as a mask on an `h × w` image, as pycocotools' `annToRLE`.
+pub fn segmentation_mask(
+    seg: &Value,
+    h: u32,
+    w: u32,
+) -> std::result::Result<maskgate_core::Mask, String> {
+    let data = match seg {
+        Value::Array(rings) => {
+            let obj = serde_json::json!({ "polygons": rings });
+            parse_mask(&obj, Some((h, w)))?
+        }
+        Value::Object(_) => {
+            let m = parse_mask(seg, None)?;
+            if m.size() != (h, w) {
+                return Err(format!(
+                    "RLE size {:?} but the image is {h}x{w}",
+                    [m.size().0, m.size().1]
+                ));
+            }
+            m
+        }
+        _ => return Err("segmentation must be a polygon list or an RLE object".into()),
+    };
+    data.rasterize(None)
+}
+
+struct Loader {
+    map: ClassMap,
+    images: BTreeMap<u64, Image>,
+}
+
+impl LoadTruth for Loader {
+    fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
+        let img = &self.images[&e.at];
+        let instances = img
+            .annotations
+            .iter()
+            .map(|a| {
+                segmentation_mask(&a.segmentation, img.h, img.w)
+                    .map(|m| (a.native, m))
+                    .map_err(|m| LoadError::new("bad_annotation", m))
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let (gt, void) = self.map.from_instances(img.h, img.w, &instances);
+        Ok(Truth {
+            size: (img.h, img.w),
+            gt,
+            void,
+            ..Default::default()
+        })
+    }
+}

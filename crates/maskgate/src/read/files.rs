@@ -1,0 +1,122 @@
+//! File helpers the readers share: index PNGs read as raw indices (never through a palette),
+//! image sizes from headers, sorted folder listings, polygon rasterisation.
+
+use maskgate_core::polygon::rasterize_polygons;
+use maskgate_core::{LabelMap, Mask};
+use std::path::{Path, PathBuf};
+
+/// A single-channel 8-bit or palette PNG as its stored indices (a palette PNG's colours are
+/// for viewing only: VOC and LaPa store class ids). 1/2/4-bit palettes are unpacked.
+pub fn read_index_png(path: &Path) -> Result<LabelMap, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut dec = png::Decoder::new(std::io::BufReader::new(file));
+    dec.set_transformations(png::Transformations::IDENTITY);
+    let mut reader = dec.read_info().map_err(|e| e.to_string())?;
+    let (ct, depth) = reader.output_color_type();
+    if !matches!(ct, png::ColorType::Indexed | png::ColorType::Grayscale) {
+        return Err(format!(
+            "a label PNG must hold class indices (palette or 8-bit grey), this one is {ct:?}"
+        ));
+    }
+    let bits = match depth {
+        png::BitDepth::One => 1,
+        png::BitDepth::Two => 2,
+        png::BitDepth::Four => 4,
+        png::BitDepth::Eight => 8,
+        png::BitDepth::Sixteen => {
+            return Err("a 16-bit label PNG is not a class-index map".into());
+        }
+    };
+    let size = reader
+        .output_buffer_size()
+        .ok_or("PNG too large for this platform")?;
+    let mut buf = vec![0u8; size];
+    let info = reader.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    let (w, h) = (info.width, info.height);
+    let mut labels = LabelMap::new(h, w, 0);
+    for y in 0..h as usize {
+        let row = &buf[y * info.line_size..(y + 1) * info.line_size];
+        for x in 0..w as usize {
+            let v = if bits == 8 {
+                row[x]
+            } else {
+                let per_byte = 8 / bits;
+                let byte = row[x / per_byte];
+                let shift = 8 - bits * (x % per_byte + 1);
+                (byte >> shift) & ((1u8 << bits) - 1)
+            };
+            labels.data[y * w as usize + x] = v;
+        }
+    }
+    Ok(labels)
+}
+
+/// (width, height) from the image header, without decoding pixels.
+pub fn image_dims(path: &Path) -> Result<(u32, u32), String> {
+    image::image_dimensions(path).map_err(|e| e.to_string())
+}
+
+/// Files directly in `dir` whose extension is one of `exts` (case-insensitive), sorted.
+pub fn list_files(dir: &Path, exts: &[&str]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        let ok = p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)));
+        if ok && p.is_file() {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The file in `dir` named `stem` with one of `exts`, if any (first extension wins).
+pub fn find_with_stem(dir: &Path, stem: &str, exts: &[&str]) -> Option<PathBuf> {
+    exts.iter()
+        .map(|e| dir.join(format!("{stem}.{e}")))
+        .find(|p| p.is_file())
+}
+
+/// A polygon `[[x, y], …]` in pixel coordinates as a mask, by COCO's rule (pixel centres).
+pub fn polygon_mask(points: &[[f64; 2]], h: u32, w: u32) -> Result<Mask, String> {
+    if points.len() < 3 {
+        return Err(format!("a polygon needs ≥ 3 points, got {}", points.len()));
+    }
+    if points.iter().flatten().any(|v| !v.is_finite()) {
+        return Err("polygon coordinates must be finite numbers".into());
+    }
+    let ring: Vec<f64> = points.iter().flat_map(|p| [p[0], p[1]]).collect();
+    rasterize_polygons(&[ring], h, w)
+        .map_err(|e| e.to_string())?
+        .decode()
+        .map_err(|e| e.to_string())
+}
+
+pub const IMAGE_EXTS: &[&str] = &[
+    "jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp", "JPG", "PNG",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_palette_png_reads_as_indices() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.png");
+        let mut enc = png::Encoder::new(std::fs::File::create(&path).unwrap(), 5, 2);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Two);
+        enc.set_palette(vec![0u8; 12]);
+        let mut w = enc.write_header().unwrap();
+        // Row 0: 0 1 2 3 | 1 ; row 1: 3 3 0 0 | 2  (4 pixels per byte, MSB first)
+        w.write_image_data(&[0b00_01_10_11, 0b01_000000, 0b11_11_00_00, 0b10_000000])
+            .unwrap();
+        drop(w);
+        let l = read_index_png(&path).unwrap();
+        assert_eq!(l.data, vec![0, 1, 2, 3, 1, 3, 3, 0, 0, 2]);
+    }
+}

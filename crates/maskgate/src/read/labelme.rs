@@ -1,0 +1,187 @@
+//! `labelme`: a folder of labelme JSON files (`shapes` with `label`, `points`, `shape_type`;
+//! `imagePath` relative to the JSON; `imageHeight`, `imageWidth`). Shapes are painted in file
+//! order, a later shape over an earlier one, as labelme's own `labelme2voc` does; `__ignore__`
+//! shapes are void by default. Polygons (and rectangles, and circles as 64-gons) are rasterised by
+//! COCO's pixel-centre rule, not PIL's outline-inclusive fill: a decision shared with the COCO
+//! and YOLO readers, so the same polygon gives the same mask in every format (labelme's PNG
+//! export differs by about one boundary pixel; the tests measure it).
+
+use super::classmap::ClassMap;
+use super::files::{image_dims, list_files, polygon_mask};
+use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
+use crate::error::{Error, Result};
+use maskgate_core::LabelMap;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+pub struct Labelme;
+
+#[derive(Deserialize)]
+struct Shape {
+    label: String,
+    points: Vec<[f64; 2]>,
+    #[serde(default)]
+    shape_type: Option<String>,
+}
+
+/// The parts of a labelme file maskgate reads (`imageData` is skipped, not decoded).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct File {
+    shapes: Vec<Shape>,
+    image_path: String,
+    image_height: u32,
+    image_width: u32,
+}
+
+fn read_file(path: &Path) -> std::result::Result<File, String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    serde_json::from_reader(std::io::BufReader::new(f))
+        .map_err(|e| format!("not a labelme file: {e}"))
+}
+
+const UNLABELLED: u8 = 255;
+const CIRCLE_VERTICES: usize = 64;
+
+/// A shape's outline as a polygon in pixels.
+fn outline(s: &Shape) -> std::result::Result<Vec<[f64; 2]>, String> {
+    match s.shape_type.as_deref().unwrap_or("polygon") {
+        "polygon" => Ok(s.points.clone()),
+        "rectangle" => match s.points[..] {
+            [[x0, y0], [x1, y1]] => Ok(vec![[x0, y0], [x1, y0], [x1, y1], [x0, y1]]),
+            _ => Err("a rectangle needs 2 points".into()),
+        },
+        "circle" => match s.points[..] {
+            [[cx, cy], [px, py]] => {
+                let r = (px - cx).hypot(py - cy);
+                Ok((0..CIRCLE_VERTICES)
+                    .map(|i| {
+                        let t = i as f64 * std::f64::consts::TAU / CIRCLE_VERTICES as f64;
+                        [cx + r * t.cos(), cy + r * t.sin()]
+                    })
+                    .collect())
+            }
+            _ => Err("a circle needs 2 points (centre, rim)".into()),
+        },
+        other => Err(format!(
+            "shape_type {other:?} has no area to score (polygon, rectangle and circle do)"
+        )),
+    }
+}
+
+impl CorpusReader for Labelme {
+    fn format(&self) -> &'static str {
+        "labelme"
+    }
+
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
+        spec.check_options(&[])?;
+        let files = list_files(&spec.path, &["json"]).map_err(|e| Error::io(&spec.path, e))?;
+        // The native labels are whatever the files use: one streamed pass collects them.
+        let mut labels = BTreeSet::new();
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        for path in files {
+            let id = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            match read_file(&path) {
+                Ok(f) => {
+                    labels.extend(f.shapes.into_iter().map(|s| s.label));
+                    let mut e = Entry::new(&spec.name, id);
+                    e.source = Some("labelme".into());
+                    e.image = Some(path.parent().unwrap_or(Path::new("")).join(&f.image_path));
+                    e.files = vec![path];
+                    entries.push(e);
+                }
+                Err(m) => problems.push(Problem {
+                    sample: id,
+                    kind: "malformed_json".into(),
+                    message: format!("{}: {m}", path.display()),
+                }),
+            }
+        }
+        let natives: Vec<&str> = labels.iter().map(String::as_str).collect();
+        if natives.len() >= UNLABELLED as usize {
+            return Err(Error::file(&spec.path, "more than 254 distinct labels"));
+        }
+        let mut spec = spec.clone();
+        if spec.ignore.is_empty() && natives.contains(&"__ignore__") {
+            spec.ignore.push("__ignore__".into());
+        }
+        let map = ClassMap::resolve(&spec, &natives, &["_background_", "background"])?;
+        Ok(Listing {
+            classes: map.names(),
+            entries,
+            problems,
+            loader: Box::new(Loader {
+                map,
+                natives: labels.into_iter().collect(),
+            }),
+            root: Some(spec.path.clone()),
+        })
+    }
+}
+
+struct Loader {
+    map: ClassMap,
+    natives: Vec<String>,
+}
+
+impl LoadTruth for Loader {
+    fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
+        let path = &e.files[0];
+        let f = read_file(path)
+            .map_err(|m| LoadError::new("malformed_json", format!("{}: {m}", path.display())))?;
+        let (h, w) = (f.image_height, f.image_width);
+        if h == 0 || w == 0 {
+            return Err(LoadError::new(
+                "malformed_json",
+                format!("{}: image size {w}x{h}", path.display()),
+            ));
+        }
+        if let Some(img) = &e.image {
+            if let Ok((iw, ih)) = image_dims(img) {
+                if (iw, ih) != (w, h) {
+                    return Err(LoadError::new(
+                        "size_mismatch",
+                        format!("{} is {iw}x{ih} but the JSON says {w}x{h}", img.display()),
+                    ));
+                }
+            }
+        }
+        let mut labels = LabelMap::new(h, w, UNLABELLED);
+        for (i, s) in f.shapes.iter().enumerate() {
+            let bad = |m: String| {
+                LoadError::new(
+                    "malformed_json",
+                    format!("{}: shape {i} ({:?}): {m}", path.display(), s.label),
+                )
+            };
+            let idx = self
+                .natives
+                .iter()
+                .position(|n| *n == s.label)
+                .ok_or_else(|| {
+                    bad("label not seen when the corpus was listed (file changed?)".into())
+                })? as u8;
+            let m = polygon_mask(&outline(s).map_err(bad)?, h, w).map_err(bad)?;
+            m.for_each_run(|start, len| {
+                for j in start..start + len {
+                    let (x, y) = (j / h as u64, j % h as u64);
+                    labels.data[(y * w as u64 + x) as usize] = idx;
+                }
+            });
+        }
+        let (gt, void) = self.map.from_labels(&labels, None);
+        Ok(Truth {
+            size: (h, w),
+            gt,
+            void,
+            ..Default::default()
+        })
+    }
+}

@@ -1,0 +1,174 @@
+//! `lapa`: LaPa (JDAI-CV) — `<split>/images/<id>.jpg`, `<split>/labels/<id>.png` (one channel,
+//! class index 0..10), `<split>/landmarks/<id>.txt` (first line the point count, 106, then one
+//! `x y` per line, float pixels). `split` picks one of `train`, `val`, `test`; without it every
+//! split present is read and ids are `<split>/<id>`.
+
+use super::classmap::ClassMap;
+use super::files::{find_with_stem, image_dims, list_files, read_index_png};
+use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// `labelmap.txt` of the dataset, in index order (spaces as underscores).
+pub const LABELS: [&str; 11] = [
+    "background",
+    "skin",
+    "left_eyebrow",
+    "right_eyebrow",
+    "left_eye",
+    "right_eye",
+    "nose",
+    "upper_lip",
+    "inner_mouth",
+    "lower_lip",
+    "hair",
+];
+
+const SPLITS: [&str; 3] = ["train", "val", "test"];
+
+pub struct Lapa;
+
+/// The 106 landmark points of a LaPa `.txt` file.
+pub fn read_landmarks(path: &Path) -> std::result::Result<Vec<[f64; 2]>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let n: usize = lines
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .ok_or("line 1 must be the point count")?;
+    let pts = lines
+        .enumerate()
+        .map(|(i, l)| {
+            let v: Vec<f64> = l
+                .split_whitespace()
+                .map(|t| t.parse::<f64>())
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|_| format!("line {}: expected \"x y\", got {l:?}", i + 2))?;
+            match v[..] {
+                [x, y] if x.is_finite() && y.is_finite() => Ok([x, y]),
+                _ => Err(format!("line {}: expected \"x y\", got {l:?}", i + 2)),
+            }
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if pts.len() != n {
+        return Err(format!(
+            "line 1 says {n} points, the file has {}",
+            pts.len()
+        ));
+    }
+    Ok(pts)
+}
+
+impl CorpusReader for Lapa {
+    fn format(&self) -> &'static str {
+        "lapa"
+    }
+
+    fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
+        spec.check_options(&[])?;
+        let map = ClassMap::resolve(spec, &LABELS, &["background"])?;
+        let splits: Vec<&str> = match spec.split.as_deref() {
+            Some(s) if SPLITS.contains(&s) => vec![s],
+            Some(s) => {
+                return Err(Error::Usage(format!(
+                    "corpus {:?}: LaPa has no split {s:?} (train, val, test)",
+                    spec.name
+                )))
+            }
+            None => SPLITS
+                .iter()
+                .copied()
+                .filter(|s| spec.path.join(s).is_dir())
+                .collect(),
+        };
+        let mut entries = Vec::new();
+        let mut problems = Vec::new();
+        for split in &splits {
+            let dir = spec.path.join(split);
+            let images = dir.join("images");
+            let labels = list_files(&dir.join("labels"), &["png"])
+                .map_err(|e| Error::io(dir.join("labels"), e))?;
+            for label in labels {
+                let stem = label
+                    .file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                let id = if spec.split.is_some() {
+                    stem.clone()
+                } else {
+                    format!("{split}/{stem}")
+                };
+                let Some(image) = find_with_stem(&images, &stem, &["jpg", "jpeg", "png"]) else {
+                    problems.push(Problem {
+                        sample: id,
+                        kind: "missing_image".into(),
+                        message: format!("no image {stem}.jpg in {}", images.display()),
+                    });
+                    continue;
+                };
+                let mut e = Entry::new(&spec.name, id);
+                e.source = Some("lapa".into());
+                e.image = Some(image);
+                e.files = vec![label, dir.join("landmarks").join(format!("{stem}.txt"))];
+                entries.push(e);
+            }
+        }
+        if entries.is_empty() && problems.is_empty() {
+            return Err(Error::file(
+                &spec.path,
+                "no LaPa layout here (expected <split>/labels/*.png with <split>/images/)",
+            ));
+        }
+        Ok(Listing {
+            classes: map.names(),
+            entries,
+            problems,
+            loader: Box::new(Loader { map }),
+            root: Some(spec.path.clone()),
+        })
+    }
+}
+
+struct Loader {
+    map: ClassMap,
+}
+
+impl LoadTruth for Loader {
+    fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
+        let (label, landmarks) = (&e.files[0], &e.files[1]);
+        let image = e.image.as_deref().unwrap_or(Path::new(""));
+        let labels = read_index_png(label)
+            .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", label.display())))?;
+        let (iw, ih) = image_dims(image)
+            .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
+        if (ih, iw) != (labels.h, labels.w) {
+            return Err(LoadError::new(
+                "size_mismatch",
+                format!("image {iw}x{ih} but label {}x{}", labels.w, labels.h),
+            ));
+        }
+        if let Some(v) = labels.data.iter().find(|&&v| v as usize >= LABELS.len()) {
+            return Err(LoadError::new(
+                "unknown_label",
+                format!("{}: value {v} is not a LaPa class (0..10)", label.display()),
+            ));
+        }
+        // Landmarks are optional (only landmark-based face modules need them).
+        let points = if landmarks.is_file() {
+            read_landmarks(landmarks).map_err(|m| {
+                LoadError::new("bad_landmarks", format!("{}: {m}", landmarks.display()))
+            })?
+        } else {
+            Vec::new()
+        };
+        let (gt, void) = self.map.from_labels(&labels, None);
+        Ok(Truth {
+            size: (labels.h, labels.w),
+            gt,
+            void,
+            landmarks: points,
+            ..Default::default()
+        })
+    }
+}
