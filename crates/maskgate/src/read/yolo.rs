@@ -220,7 +220,7 @@ pub fn parse_label(
             .map(|t| t.parse::<f64>())
             .collect::<std::result::Result<_, _>>()
             .map_err(|_| at("coordinates must be numbers".into()))?;
-        if vals.len() < 6 || vals.len() % 2 != 0 {
+        if vals.len() < 6 || !vals.len().is_multiple_of(2) {
             return Err(at(format!(
                 "a segment needs an even number ≥ 6 of coordinates, got {} (a 4-number row is a detection box)",
                 vals.len()
