@@ -192,11 +192,11 @@ impl CorpusReader for Yolo {
     }
 }
 
-/// The instances of one label file: `(class id, polygon in normalised coordinates)`.
-pub fn parse_label(
-    text: &str,
-    nc: usize,
-) -> std::result::Result<Vec<(usize, Vec<[f64; 2]>)>, String> {
+/// One label row: class id and polygon in normalised coordinates.
+pub type Segment = (usize, Vec<[f64; 2]>);
+
+/// The instances of one label file.
+pub fn parse_label(text: &str, nc: usize) -> std::result::Result<Vec<Segment>, String> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let toks: Vec<&str> = line.split_whitespace().collect();
