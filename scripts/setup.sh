@@ -19,7 +19,7 @@ for tool in python3 npm; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is needed to fetch packages" >&2; exit 2; }
 done
 
-python3 scripts/fetch_assets.py runtime models
+python3 scripts/fetch_assets.py runtime models data
 
 # A private venv for the test-model generator (onnx + numpy), kept under vendor/.
 py=vendor/py/bin/python

@@ -273,7 +273,16 @@ pub trait CorpusReader: Sync {
 
 /// Every reader maskgate knows.
 pub fn readers() -> Vec<Box<dyn CorpusReader>> {
-    vec![Box::new(gold_ndjson::GoldNdjson), Box::new(fasseg::Fasseg)]
+    vec![
+        Box::new(gold_ndjson::GoldNdjson),
+        Box::new(fasseg::Fasseg),
+        Box::new(lapa::Lapa),
+        Box::new(celebamask::CelebaMaskHq),
+        Box::new(coco::Coco),
+        Box::new(yolo::Yolo),
+        Box::new(voc::Voc),
+        Box::new(labelme::Labelme),
+    ]
 }
 
 pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
