@@ -41,12 +41,11 @@ fn counts(c: &Corpus) -> BTreeMap<String, BTreeMap<String, u64>> {
         .iter()
         .map(|e| {
             let s = c.load(e).unwrap();
-            let mut m: BTreeMap<String, u64> = s
-                .gt
-                .iter()
-                .map(|(k, v)| (k.clone(), v.rasterize(None).unwrap().area()))
-                .filter(|(_, n)| *n > 0)
-                .collect();
+            let mut m: BTreeMap<String, u64> =
+                s.gt.iter()
+                    .map(|(k, v)| (k.clone(), v.rasterize(None).unwrap().area()))
+                    .filter(|(_, n)| *n > 0)
+                    .collect();
             if let Some(v) = &s.void {
                 m.insert("void".into(), v.rasterize(None).unwrap().area());
             }
@@ -90,7 +89,11 @@ fn read_npy(path: &std::path::Path) -> (u32, u32, Vec<i32>) {
 fn voc_palette_indices_and_void_match_labelmes_arrays() {
     let root = data("voc");
     let c = open("voc", root.clone(), &[]);
-    assert_eq!(c.classes.len(), 20, "every class of class_names.txt but _background_");
+    assert_eq!(
+        c.classes.len(),
+        20,
+        "every class of class_names.txt but _background_"
+    );
     for e in &c.samples {
         let s = c.load(e).unwrap();
         let (h, w, npy) = read_npy(&root.join(format!("SegmentationClassNpy/{}.npy", s.id)));
@@ -108,16 +111,29 @@ fn voc_palette_indices_and_void_match_labelmes_arrays() {
         }
         let void = s.void.as_ref().map(|v| v.rasterize(None).unwrap());
         let want_void = Mask::from_fn(h, w, |y, x| at(y, x) == -1);
-        assert_eq!(void.unwrap_or_else(|| Mask::new(h, w)), want_void, "{}", s.id);
+        assert_eq!(
+            void.unwrap_or_else(|| Mask::new(h, w)),
+            want_void,
+            "{}",
+            s.id
+        );
     }
     // The same numbers as PIL reads them from the PNGs (palette indices, 255 = void).
     assert_eq!(
         counts(&c),
         expect(&[
-            ("2011_000003", &[("bottle", 873), ("person", 32900), ("void", 9460)]),
+            (
+                "2011_000003",
+                &[("bottle", 873), ("person", 32900), ("void", 9460)]
+            ),
             (
                 "2011_000006",
-                &[("chair", 44306), ("person", 34791), ("sofa", 14002), ("void", 909)]
+                &[
+                    ("chair", 44306),
+                    ("person", 34791),
+                    ("sofa", 14002),
+                    ("void", 909)
+                ]
             ),
             ("2011_000025", &[("bus", 118222), ("car", 7256)]),
         ])
@@ -130,7 +146,10 @@ fn coco_polygons_match_pycocotools() {
     assert_eq!(
         counts(&c),
         expect(&[
-            ("JPEGImages/2011_000003", &[("bottle", 815), ("person", 32414)]),
+            (
+                "JPEGImages/2011_000003",
+                &[("bottle", 815), ("person", 32414)]
+            ),
             (
                 "JPEGImages/2011_000006",
                 &[("chair", 44276), ("person", 34760), ("sofa", 13701)]
@@ -139,7 +158,10 @@ fn coco_polygons_match_pycocotools() {
         ])
     );
     // The photos are found through file_name, relative to the annotations file.
-    assert!(c.samples.iter().all(|e| e.image.as_ref().unwrap().is_file()));
+    assert!(c
+        .samples
+        .iter()
+        .all(|e| e.image.as_ref().unwrap().is_file()));
 }
 
 #[test]
@@ -148,10 +170,18 @@ fn labelme_shapes_paint_in_order_with_ignore_as_void() {
     assert_eq!(
         counts(&c),
         expect(&[
-            ("2011_000003", &[("bottle", 815), ("person", 32404), ("void", 9258)]),
+            (
+                "2011_000003",
+                &[("bottle", 815), ("person", 32404), ("void", 9258)]
+            ),
             (
                 "2011_000006",
-                &[("chair", 44137), ("person", 34407), ("sofa", 13701), ("void", 878)]
+                &[
+                    ("chair", 44137),
+                    ("person", 34407),
+                    ("sofa", 13701),
+                    ("void", 878)
+                ]
             ),
             ("2011_000025", &[("bus", 117884), ("car", 7087)]),
         ])
@@ -184,5 +214,8 @@ fn quokka_polygon_matches_pycocotools() {
     assert_eq!(m.area(), 186375);
     let b = m.bbox().unwrap();
     // pycocotools toBbox: [143, 50, 405, 591] as x, y, w, h.
-    assert_eq!((b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1), (143, 50, 405, 591));
+    assert_eq!(
+        (b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1),
+        (143, 50, 405, 591)
+    );
 }
