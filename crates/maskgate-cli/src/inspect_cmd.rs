@@ -24,6 +24,10 @@ pub struct InspectArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// Write one overlay PNG per sample into this folder: the photo with each face module
+    /// (or, without modules, each class) tinted and outlined, the skin outlined in white.
+    #[arg(long, value_name = "DIR")]
+    overlays: Option<PathBuf>,
 }
 
 /// Per sample: pixels per class, (height, width), non-void pixels, and (sample, message) for
@@ -108,6 +112,9 @@ pub fn run(a: InspectArgs) -> Result<u8> {
             );
         }
         problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+        if let Some(dir) = &a.overlays {
+            write_overlays(&corpus, &dir.join(&corpus.name))?;
+        }
         let mut problems: Vec<Value> = problems
             .iter()
             .map(|p| json!({"sample": p.sample, "kind": p.kind, "message": p.message}))
@@ -166,4 +173,31 @@ pub fn run(a: InspectArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// One region overlay per loadable sample of `corpus`, into `dir`.
+fn write_overlays(corpus: &maskgate::read::Corpus, dir: &std::path::Path) -> Result<()> {
+    let modules = corpus.module_names();
+    let shown = if modules.is_empty() {
+        corpus.classes.clone()
+    } else {
+        modules
+    };
+    corpus.samples.par_iter().try_for_each(|e| -> Result<()> {
+        let Ok(s) = corpus.load(e) else {
+            return Ok(()); // already listed among the problems
+        };
+        let photo = maskgate::predict::image::SamplePhoto::new(s.image.as_deref());
+        let file = dir.join(format!("{}.png", maskgate::gallery::safe_file_name(&s.id)));
+        maskgate::gallery::save_region_overlay(
+            &file,
+            photo.pixels().ok(),
+            &s,
+            &shown,
+            corpus.module_skin(),
+        )?;
+        Ok(())
+    })?;
+    eprintln!("overlays: {} ({} classes: {})", dir.display(), shown.len(), shown.join(", "));
+    Ok(())
 }

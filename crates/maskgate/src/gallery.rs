@@ -291,3 +291,83 @@ mod tests {
         assert_eq!(px(3, 3), [48, 48, 48], "true negative untouched");
     }
 }
+
+/// Distinct colours for region overlays, in class order.
+const REGION_COLOURS: [[u8; 3]; 8] = [
+    [230, 25, 75],
+    [60, 180, 75],
+    [255, 225, 25],
+    [0, 130, 200],
+    [245, 130, 48],
+    [145, 30, 180],
+    [70, 240, 240],
+    [240, 50, 230],
+];
+
+/// The photo dimmed with each of `classes` tinted in its own colour and outlined, and `outline`
+/// (e.g. the skin) drawn in white: how face modules sit on a face (docs, `inspect --overlays`).
+pub fn region_overlay(
+    photo: Option<&crate::predict::image::RgbImage>,
+    sample: &Sample,
+    classes: &[String],
+    outline: Option<&str>,
+) -> Result<(usize, usize, Vec<u8>)> {
+    let (h, w) = (sample.size.0 as usize, sample.size.1 as usize);
+    let raster = |c: &str| -> Result<Mask> {
+        match sample.gt.get(c) {
+            Some(m) => m
+                .rasterize(None)
+                .map_err(|e| Error::Usage(format!("{}: class {c:?}: {e}", sample.id))),
+            None => Ok(Mask::new(h as u32, w as u32)),
+        }
+    };
+    let masks = classes
+        .iter()
+        .map(|c| raster(c))
+        .collect::<Result<Vec<_>>>()?;
+    let edges: Vec<Mask> = masks.iter().map(|m| m.inner_boundary(1)).collect();
+    let skin_edge = outline.map(raster).transpose()?.map(|m| m.inner_boundary(1));
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            let (yy, xx) = (y as u32, x as u32);
+            let mut px: [u8; 3] = match photo {
+                Some(p) if p.w == w && p.h == h => {
+                    let i = (y * w + x) * 3;
+                    [p.data[i] / 2, p.data[i + 1] / 2, p.data[i + 2] / 2]
+                }
+                _ => [48, 48, 48],
+            };
+            if skin_edge.as_ref().is_some_and(|e| e.get(yy, xx)) {
+                px = [255, 255, 255];
+            }
+            for (i, m) in masks.iter().enumerate() {
+                let c = REGION_COLOURS[i % REGION_COLOURS.len()];
+                if edges[i].get(yy, xx) {
+                    px = c;
+                } else if m.get(yy, xx) {
+                    px = [0, 1, 2].map(|k| ((px[k] as u16 + c[k] as u16) / 2) as u8);
+                }
+            }
+            out[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&px);
+        }
+    }
+    Ok((w, h, out))
+}
+
+/// Writes [`region_overlay`] as a PNG.
+pub fn save_region_overlay(
+    path: &Path,
+    photo: Option<&crate::predict::image::RgbImage>,
+    sample: &Sample,
+    classes: &[String],
+    outline: Option<&str>,
+) -> Result<()> {
+    let (w, h, rgb) = region_overlay(photo, sample, classes, outline)?;
+    save(path, w, h, rgb)
+}
+
+/// A file name made of safe characters only.
+pub fn safe_file_name(name: &str) -> String {
+    safe(name)
+}

@@ -206,6 +206,16 @@ impl Corpus {
         })
     }
 
+    /// The face-module classes this corpus derives (empty without `[corpus.modules]`).
+    pub fn module_names(&self) -> Vec<String> {
+        self.modules.as_ref().map(|m| m.names()).unwrap_or_default()
+    }
+
+    /// The class the face modules are cut from, if the corpus derives modules.
+    pub fn module_skin(&self) -> Option<&str> {
+        self.modules.as_ref().map(|m| m.skin())
+    }
+
     /// A corpus of samples already in memory (tests, and library users who build samples
     /// themselves); classes are the union of the samples' classes.
     pub fn in_memory(name: &str, samples: Vec<Sample>) -> Corpus {

@@ -46,9 +46,9 @@ pub struct ModulesSpec {
     pub region: BTreeMap<String, Region>,
 }
 
-/// The built-in geometric templates, in inter-ocular units from the eye midpoint (measured on
-/// the 70 FASSEG frontal faces: eyebrows sit about 0.35 above the eye line, the nose tip about
-/// 0.8 below it, the mouth about 1.2 below, the chin's lower edge about 2.0 below).
+/// The built-in geometric templates, in inter-ocular units from the eye midpoint, fitted by eye
+/// on the 70 FASSEG frontal faces (eyebrows about 0.35 above the eye line, nose tip about 0.8
+/// and mouth about 1.05 below it); pictures in docs/face-modules.md.
 pub fn default_regions() -> BTreeMap<String, Region> {
     let r = |a: [f64; 4]| Region::Rect(a);
     BTreeMap::from([
@@ -59,9 +59,9 @@ pub fn default_regions() -> BTreeMap<String, Region> {
             "nose".to_string(),
             Region::Polygon(vec![[-0.2, -0.1], [0.2, -0.1], [0.38, 0.95], [-0.38, 0.95]]),
         ),
-        ("left_cheek".to_string(), r([0.3, 0.5, 1.3, 1.3])),
-        ("right_cheek".to_string(), r([-1.3, 0.5, -0.3, 1.3])),
-        ("chin".to_string(), r([-0.65, 1.55, 0.65, 2.3])),
+        ("left_cheek".to_string(), r([0.3, 0.5, 1.3, 1.15])),
+        ("right_cheek".to_string(), r([-1.3, 0.5, -0.3, 1.15])),
+        ("chin".to_string(), r([-0.55, 1.2, 0.55, 1.75])),
     ])
 }
 
@@ -178,6 +178,10 @@ impl ModuleSet {
 
     pub fn names(&self) -> Vec<String> {
         self.regions.keys().cloned().collect()
+    }
+
+    pub fn skin(&self) -> &str {
+        &self.skin
     }
 
     /// The face frame of one sample.
