@@ -28,14 +28,21 @@ use std::path::PathBuf;
   maskgate compare --gold gold.ndjson --pred rembg=rembg.jsonl --pred yolo=yolo.jsonl --baseline rembg \
       --criteria examples/crop-gate/criteria.toml --notes notes.json --out r/
 
+  maskgate compare --config maskgate.toml --corpus fasseg-v2 --pred off=off.jsonl --pred on=on.jsonl \
+      --baseline off --out r/     (ground truth from a [[corpus]] of the config, any format)
+
 Writes metrics.csv, samples.jsonl, report.json and report.md into --out.
 Exit status: 0 success (go, with --criteria), 1 no-go or inconclusive, 2 bad input
 (the message names the file and line)."
 )]
 pub struct CompareArgs {
     /// Gold labels, NDJSON (one sample a line).
+    #[arg(long, required_unless_present = "config", conflicts_with = "config")]
+    gold: Option<PathBuf>,
+    /// Take the ground truth from a [[corpus]] of this config instead (any format; pick it with
+    /// --corpus when the config has several).
     #[arg(long)]
-    gold: PathBuf,
+    config: Option<PathBuf>,
     /// An arm's predictions, NAME=FILE (JSONL); give it once per arm.
     #[arg(long = "pred", value_name = "NAME=FILE", required = true)]
     preds: Vec<String>,
@@ -45,7 +52,8 @@ pub struct CompareArgs {
     /// Output directory.
     #[arg(long)]
     out: PathBuf,
-    /// Corpus name (used in tables and sample hashes); default: the gold file's stem.
+    /// With --gold: the corpus name (used in tables and sample hashes; default: the gold file's
+    /// stem). With --config: which [[corpus]] to read.
     #[arg(long)]
     corpus: Option<String>,
     /// Rasterise / resample every mask to N×N (nearest) before scoring.
@@ -88,6 +96,58 @@ pub struct CompareArgs {
     generated_at: Option<String>,
 }
 
+/// The ground-truth corpus of a compare (gold NDJSON or a config's [[corpus]]) and the input
+/// files to fingerprint in the report.
+fn corpus_spec(a: &CompareArgs) -> Result<(CorpusSpec, Vec<InputFile>)> {
+    if let Some(config) = &a.config {
+        let specs = maskgate::config::load_corpora(config)?;
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let spec = match &a.corpus {
+            Some(n) => specs
+                .iter()
+                .find(|s| s.name == *n)
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: no corpus named {n:?} (corpora: {})",
+                        config.display(),
+                        names.join(", ")
+                    )
+                })?,
+            None if specs.len() == 1 => specs[0].clone(),
+            None => bail!(
+                "{} has {} corpora ({}); pick one with --corpus",
+                config.display(),
+                specs.len(),
+                names.join(", ")
+            ),
+        };
+        let inputs = vec![
+            crate::run_cmd::input("config", config)?,
+            crate::run_cmd::input(&format!("corpus {}", spec.name), &spec.path)?,
+        ];
+        return Ok((spec, inputs));
+    }
+    let gold = a.gold.clone().context("give --gold or --config")?;
+    let name = a.corpus.clone().unwrap_or_else(|| {
+        gold.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "gold".into())
+    });
+    let input = InputFile {
+        role: "gold".into(),
+        path: gold.display().to_string(),
+        sha256: maskgate::sha256_file(&gold)?,
+    };
+    let spec = CorpusSpec {
+        name,
+        format: "gold-ndjson".into(),
+        path: gold,
+        ..Default::default()
+    };
+    Ok((spec, vec![input]))
+}
+
 pub fn parse_pred(s: &str) -> Result<(String, PathBuf)> {
     match s.split_once('=') {
         Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_string(), PathBuf::from(p))),
@@ -128,20 +188,9 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         );
     }
     let pool = thread_pool(a.threads)?;
-    let corpus_name = a.corpus.clone().unwrap_or_else(|| {
-        a.gold
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "gold".into())
-    });
     pool.install(|| {
-        let spec = CorpusSpec {
-            name: corpus_name,
-            format: "gold-ndjson".into(),
-            path: a.gold.clone(),
-            ..Default::default()
-        };
-        let mut corpus = read_corpus(&spec).context("reading gold labels")?;
+        let (spec, gt_input) = corpus_spec(&a)?;
+        let mut corpus = read_corpus(&spec).context("reading the ground truth")?;
         if let Some(p) = &a.notes {
             apply_notes_all(std::slice::from_mut(&mut corpus), p)?;
         }
@@ -177,11 +226,7 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             .iter()
             .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
             .collect();
-        let mut inputs = vec![InputFile {
-            role: "gold".into(),
-            path: a.gold.display().to_string(),
-            sha256: maskgate::sha256_file(&a.gold)?,
-        }];
+        let mut inputs = gt_input;
         for (role, p) in [
             ("criteria", &a.criteria),
             ("notes", &a.notes),

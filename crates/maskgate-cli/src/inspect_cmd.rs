@@ -198,6 +198,11 @@ fn write_overlays(corpus: &maskgate::read::Corpus, dir: &std::path::Path) -> Res
         )?;
         Ok(())
     })?;
-    eprintln!("overlays: {} ({} classes: {})", dir.display(), shown.len(), shown.join(", "));
+    eprintln!(
+        "overlays: {} ({} classes: {})",
+        dir.display(),
+        shown.len(),
+        shown.join(", ")
+    );
     Ok(())
 }

@@ -61,7 +61,7 @@ pub struct RunArgs {
     generated_at: Option<String>,
 }
 
-fn input(role: &str, p: &std::path::Path) -> Result<InputFile> {
+pub fn input(role: &str, p: &std::path::Path) -> Result<InputFile> {
     Ok(InputFile {
         role: role.into(),
         path: p.display().to_string(),

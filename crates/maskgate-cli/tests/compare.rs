@@ -505,3 +505,86 @@ fn inspect_counts_class_pixels_and_reports_problems() {
     assert_eq!(v["corpora"][0]["problems"][0]["sample"], "Test/2");
     assert_eq!(v["corpora"][0]["problems"][0]["kind"], "missing_label");
 }
+
+/// Ground truth from a config's [[corpus]] (here the real VOC examples, void 255 included)
+/// instead of gold NDJSON: predictions that add exactly the void pixels score as perfect.
+#[test]
+fn compare_reads_ground_truth_from_a_config_corpus() {
+    let voc = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../vendor/data/voc");
+    assert!(voc.is_dir(), "run scripts/setup.sh first (vendor/data)");
+    let d = tmp("config-corpus");
+    let cfg = d.join("maskgate.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[corpus]]\nname = \"voc\"\nformat = \"voc\"\npath = {:?}\nclasses = {{ person = [\"person\"] }}\n\n\
+             [[corpus]]\nname = \"other\"\nformat = \"voc\"\npath = {:?}\n",
+            voc.display().to_string(),
+            voc.display().to_string()
+        ),
+    )
+    .unwrap();
+    // "exact": the person masks as VOC has them; "plus_void": person ∪ void (255) pixels.
+    let corpus =
+        maskgate::read::read_corpus(&maskgate::config::load_corpora(&cfg).unwrap()[1]).unwrap();
+    let (mut exact, mut plus_void) = (String::new(), String::new());
+    for e in &corpus.samples {
+        let s = corpus.load(e).unwrap();
+        let person = s.gt["person"].rasterize(None).unwrap();
+        let mut with_void = person.clone();
+        if let Some(v) = &s.void {
+            with_void.union_in_place(&v.rasterize(None).unwrap());
+        }
+        for (text, m) in [(&mut exact, &person), (&mut plus_void, &with_void)] {
+            let rle = maskgate_core::Rle::encode(m);
+            text.push_str(&format!(
+                "{{\"id\": {:?}, \"masks\": {{\"person\": {{\"size\": [{}, {}], \"counts\": {:?}}}}}}}\n",
+                s.id, rle.h, rle.w, rle.to_compressed()
+            ));
+        }
+    }
+    std::fs::write(d.join("exact.jsonl"), exact).unwrap();
+    std::fs::write(d.join("plus_void.jsonl"), plus_void).unwrap();
+    let out = d.join("out");
+    let mut c = bin();
+    c.args(["compare", "--config"])
+        .arg(&cfg)
+        .args(["--corpus", "voc"]);
+    c.arg("--pred")
+        .arg(format!("exact={}", d.join("exact.jsonl").display()));
+    c.arg("--pred")
+        .arg(format!("plus_void={}", d.join("plus_void.jsonl").display()));
+    c.args(["--baseline", "exact", "--bootstrap", "0", "--out"])
+        .arg(&out);
+    ok(&mut c);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["corpora"][0]["format"], "voc");
+    assert_eq!(report["corpora"][0]["samples"], 3);
+    let lines = std::fs::read_to_string(out.join("samples.jsonl")).unwrap();
+    let mut plus_void_fp = 0;
+    for line in lines.lines() {
+        let s: Value = serde_json::from_str(line).unwrap();
+        let iou = &s["classes"]["person"]["iou"];
+        // 2011_000025 has no person: an empty GT matched by an empty prediction.
+        assert!(iou.is_null() || iou.as_f64() == Some(1.0), "{s}");
+        if s["arm"] == "plus_void" {
+            plus_void_fp += s["classes"]["person"]["fp"].as_u64().unwrap();
+        }
+    }
+    assert_eq!(
+        plus_void_fp, 0,
+        "void pixels must not count as false positives"
+    );
+    // A config with several corpora needs --corpus; an unknown name lists the known ones.
+    let mut c = bin();
+    c.args(["compare", "--config"]).arg(&cfg);
+    c.arg("--pred")
+        .arg(format!("exact={}", d.join("exact.jsonl").display()));
+    c.arg("--pred")
+        .arg(format!("b={}", d.join("exact.jsonl").display()));
+    c.args(["--baseline", "exact", "--out"]).arg(d.join("x"));
+    let o = run(&mut c);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pick one with --corpus"));
+}

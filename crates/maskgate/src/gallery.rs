@@ -326,7 +326,10 @@ pub fn region_overlay(
         .map(|c| raster(c))
         .collect::<Result<Vec<_>>>()?;
     let edges: Vec<Mask> = masks.iter().map(|m| m.inner_boundary(1)).collect();
-    let skin_edge = outline.map(raster).transpose()?.map(|m| m.inner_boundary(1));
+    let skin_edge = outline
+        .map(raster)
+        .transpose()?
+        .map(|m| m.inner_boundary(1));
     let mut out = vec![0u8; w * h * 3];
     for y in 0..h {
         for x in 0..w {

@@ -43,7 +43,9 @@ fn check(version: &str) -> Vec<(String, &'static str)> {
     assert_eq!(c.samples.len(), 70);
     let mut empty = Vec::new();
     for e in &c.samples {
-        let s = c.load(e).unwrap_or_else(|p| panic!("{version} {}: {p:?}", e.id));
+        let s = c
+            .load(e)
+            .unwrap_or_else(|p| panic!("{version} {}: {p:?}", e.id));
         let skin = s.gt["skin"].rasterize(None).unwrap();
         let centre_x = |m: &maskgate_core::Mask| {
             let b = m.bbox().unwrap();
@@ -65,10 +67,22 @@ fn check(version: &str) -> Vec<(String, &'static str)> {
         }
         // Subject's left is the image's right in a frontal photo.
         assert!(centre["left_cheek"].0 > centre["right_cheek"].0, "{}", s.id);
-        assert!(centre["under_eye_left"].0 > centre["under_eye_right"].0, "{}", s.id);
+        assert!(
+            centre["under_eye_left"].0 > centre["under_eye_right"].0,
+            "{}",
+            s.id
+        );
         // Top to bottom: forehead, under-eyes, nose, cheeks, chin.
-        assert!(centre["forehead"].1 < centre["under_eye_left"].1, "{}", s.id);
-        assert!(centre["under_eye_left"].1 < centre["left_cheek"].1, "{}", s.id);
+        assert!(
+            centre["forehead"].1 < centre["under_eye_left"].1,
+            "{}",
+            s.id
+        );
+        assert!(
+            centre["under_eye_left"].1 < centre["left_cheek"].1,
+            "{}",
+            s.id
+        );
         assert!(centre["nose"].1 < centre["chin"].1, "{}", s.id);
         assert!(centre["left_cheek"].1 < centre["chin"].1, "{}", s.id);
     }
@@ -85,5 +99,9 @@ fn every_module_on_every_rough_face() {
     // The rough labels paint Train/9's fringe as hair over the whole forehead (the precise V2
     // label shows skin between the strands): an empty forehead GT is the truth there.
     let empty = check("V1");
-    assert_eq!(empty, vec![("Train/9".to_string(), "forehead")], "{empty:?}");
+    assert_eq!(
+        empty,
+        vec![("Train/9".to_string(), "forehead")],
+        "{empty:?}"
+    );
 }
