@@ -323,6 +323,7 @@ mod tests {
             })
             .collect();
         SampleScore {
+            overlaps: Default::default(),
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

@@ -606,6 +606,7 @@ mod tests {
     fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
         let c = ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None);
         SampleScore {
+            overlaps: Default::default(),
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

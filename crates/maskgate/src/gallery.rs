@@ -262,36 +262,6 @@ fn render_one(
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overlay_colours() {
-        let gt = Mask::from_fn(4, 4, |y, _| y < 2);
-        let pred = Mask::from_fn(4, 4, |_, x| x < 2);
-        let o = overlay(None, &gt, &pred);
-        let px = |y: usize, x: usize| {
-            [
-                o[(y * 4 + x) * 3],
-                o[(y * 4 + x) * 3 + 1],
-                o[(y * 4 + x) * 3 + 2],
-            ]
-        };
-        assert_eq!(px(0, 0), [255, 255, 255], "GT outline on top");
-        assert_eq!(
-            px(3, 0),
-            [
-                ((48u16 + 230) / 2) as u8,
-                ((48u16 + 40) / 2) as u8,
-                ((48u16 + 40) / 2) as u8
-            ],
-            "FP red"
-        );
-        assert_eq!(px(3, 3), [48, 48, 48], "true negative untouched");
-    }
-}
-
 /// Distinct colours for region overlays, in class order.
 const REGION_COLOURS: [[u8; 3]; 8] = [
     [230, 25, 75],
@@ -373,4 +343,34 @@ pub fn save_region_overlay(
 /// A file name made of safe characters only.
 pub fn safe_file_name(name: &str) -> String {
     safe(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlay_colours() {
+        let gt = Mask::from_fn(4, 4, |y, _| y < 2);
+        let pred = Mask::from_fn(4, 4, |_, x| x < 2);
+        let o = overlay(None, &gt, &pred);
+        let px = |y: usize, x: usize| {
+            [
+                o[(y * 4 + x) * 3],
+                o[(y * 4 + x) * 3 + 1],
+                o[(y * 4 + x) * 3 + 2],
+            ]
+        };
+        assert_eq!(px(0, 0), [255, 255, 255], "GT outline on top");
+        assert_eq!(
+            px(3, 0),
+            [
+                ((48u16 + 230) / 2) as u8,
+                ((48u16 + 40) / 2) as u8,
+                ((48u16 + 40) / 2) as u8
+            ],
+            "FP red"
+        );
+        assert_eq!(px(3, 3), [48, 48, 48], "true negative untouched");
+    }
 }

@@ -156,7 +156,14 @@ pub fn score_all(
                 let s = s?;
                 let photo = SamplePhoto::new(s.image.as_deref());
                 let preds = predict_sample(&s, &photo, arms, variants);
-                let mut out = score_sample(&corpus.name, &s, &corpus.classes, &preds, settings);
+                let mut out = score_sample(
+                    &corpus.name,
+                    &s,
+                    &corpus.classes,
+                    &preds,
+                    settings,
+                    corpus.overlaps(),
+                );
                 if !taxonomy.is_empty() {
                     let fc = classify(taxonomy, &s);
                     out.iter_mut()
@@ -277,6 +284,7 @@ pub fn evaluate(plan: Plan) -> Report {
             })
             .collect(),
         unmatched_predictions: plan.unmatched_predictions,
+        overlaps: crate::report::overlap_rows(&samples),
         summaries,
         metrics,
         comparisons,

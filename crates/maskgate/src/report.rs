@@ -55,6 +55,40 @@ pub struct Settings {
     pub primary_metric: &'static str,
 }
 
+/// The mean of one region × class overlap measure (face modules) for one arm on one corpus,
+/// over the samples where the arm predicted the region.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct OverlapRow {
+    pub arm: String,
+    pub corpus: String,
+    pub measure: String,
+    pub n: usize,
+    pub mean: Option<f64>,
+}
+
+/// Means of every overlap measure per (arm, corpus, measure), sorted by those keys.
+pub fn overlap_rows(samples: &[crate::score::SampleScore]) -> Vec<OverlapRow> {
+    let mut acc: BTreeMap<(&str, &str, &str), (usize, f64)> = BTreeMap::new();
+    for s in samples {
+        for (m, v) in &s.overlaps {
+            let e = acc.entry((&s.arm, &s.corpus, m)).or_default();
+            if let Some(v) = v {
+                e.0 += 1;
+                e.1 += v;
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|((arm, corpus, measure), (n, sum))| OverlapRow {
+            arm: arm.into(),
+            corpus: corpus.into(),
+            measure: measure.into(),
+            n,
+            mean: (n > 0).then(|| sum / n as f64),
+        })
+        .collect()
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct CorpusInfo {
     pub name: String,
@@ -92,6 +126,9 @@ pub struct Report {
     pub summaries: Vec<SummaryRow>,
     pub metrics: Vec<MetricsRow>,
     pub comparisons: Vec<Comparison>,
+    /// Region × class overlap means (face modules: forehead on hair, under-eye leaks).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overlaps: Vec<OverlapRow>,
     /// Overlay pictures of the top regressions and improvements (files under `gallery/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gallery: Vec<crate::gallery::GalleryEntry>,

@@ -118,6 +118,9 @@ pub struct SampleScore {
     pub failure_class: Option<String>,
     pub fail_reason: Option<FailReason>,
     pub classes: BTreeMap<String, ClassScore>,
+    /// Region × class overlap measures (face modules), when the corpus defines them.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub overlaps: BTreeMap<String, Option<f64>>,
 }
 
 impl SampleScore {
@@ -171,6 +174,7 @@ pub fn score_sample(
     classes: &[String],
     preds: &[(&str, Prediction)],
     settings: &ScoreSettings,
+    overlaps: &[crate::read::modules::Overlap],
 ) -> Vec<SampleScore> {
     let (h, w) = match settings.grid {
         Some(n) => (n, n),
@@ -207,6 +211,16 @@ pub fn score_sample(
         })
         .collect();
 
+    // "background" for overlap measures: on no GT class, and not void.
+    let background = (!overlaps.is_empty()).then(|| {
+        let mut any = Mask::new(h, w);
+        gts.iter().for_each(|(m, _)| any.union_in_place(m));
+        cut(any.complement())
+    });
+    let in_overlap: Vec<bool> = classes
+        .iter()
+        .map(|c| overlaps.iter().any(|o| o.pred.contains(c)))
+        .collect();
     let mut scored: Vec<Vec<(Mask, ClassScore)>> = vec![Vec::new(); classes.len()];
     preds
         .iter()
@@ -224,6 +238,7 @@ pub fn score_sample(
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
             let mut class_scores = BTreeMap::new();
+            let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
             for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
@@ -245,6 +260,9 @@ pub fn score_sample(
                 } else {
                     Mask::new(h, w)
                 };
+                if in_overlap[ci] {
+                    overlap_preds.insert(c.as_str(), pm.clone());
+                }
                 // Variants often leave most classes untouched: an identical mask was already
                 // scored for this sample, so reuse that score instead of computing it again.
                 let score = match scored[ci].iter().find(|(m, _)| *m == pm) {
@@ -266,6 +284,27 @@ pub fn score_sample(
                 failure_class: None,
                 fail_reason: fails.into_iter().min(),
                 classes: class_scores,
+                overlaps: overlaps
+                    .iter()
+                    .map(|o| {
+                        let mut pred = Mask::new(h, w);
+                        for c in &o.pred {
+                            if let Some(m) = overlap_preds.get(c.as_str()) {
+                                pred.union_in_place(m);
+                            }
+                        }
+                        let on = match o.gt.as_str() {
+                            "background" => background.as_ref(),
+                            g => classes.iter().position(|c| c == g).map(|i| &gts[i].0),
+                        };
+                        let share = match (pred.area(), on) {
+                            (0, _) => None,
+                            (n, Some(g)) => Some(pred.intersection_count(g) as f64 / n as f64),
+                            (_, None) => Some(0.0),
+                        };
+                        (o.name.clone(), share)
+                    })
+                    .collect(),
             }
         })
         .collect()
@@ -381,7 +420,7 @@ mod tests {
         #[test]
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
-            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default());
+            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[]);
             prop_assert_eq!(&s[0].classes["a"], &naive(&g, &p, d));
         }
     }
@@ -404,6 +443,7 @@ mod tests {
             &classes,
             &[("m", missing), ("p", partial), ("w", wrong)],
             &st,
+            &[],
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
         assert_eq!(out[0].classes["a"].iou, Some(0.0));
@@ -424,7 +464,7 @@ mod tests {
             ("a", Mask::from_fn(5, 4, |y, _| y < 2)),
             ("b", g.clone()),
         ]);
-        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid);
+        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid, &[]);
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes["b"].iou, Some(1.0));
         assert_eq!(out[0].classes["b"].tp, 32);
@@ -440,9 +480,46 @@ mod tests {
             &["a".into(), "b".into()],
             &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))],
             &ScoreSettings::default(),
+            &[],
         );
         let b = &out[0].classes["b"];
         assert!(b.metric_values().iter().all(|v| v.is_none()));
         assert_eq!(out[0].miou(), Some(1.0));
+    }
+
+    #[test]
+    fn overlap_shares_of_predicted_regions() {
+        use crate::read::modules::Overlap;
+        // 1×10 canvas: GT hair x 0..4, GT skin x 4..8, void x 9; background x 8 only.
+        let row = |r: std::ops::Range<u32>| Mask::from_fn(1, 10, |_, x| r.contains(&x));
+        let mut s = sample(vec![("hair", row(0..4)), ("skin", row(4..8))]);
+        s.void = Some(MaskData::Mask(row(9..10)));
+        let o = |name: &str, pred: &[&str], gt: &str| Overlap {
+            name: name.into(),
+            pred: pred.iter().map(|c| c.to_string()).collect(),
+            gt: gt.into(),
+        };
+        let overlaps = [
+            o("on_hair", &["skin"], "hair"),
+            o("on_bg", &["skin"], "background"),
+            o("of_nothing", &["hair"], "hair"),
+        ];
+        // Predicted skin x 2..10: 8 pixels minus the void one = 7; 2 on hair, 1 on background.
+        let p = pred(vec![("skin", row(2..10))]);
+        let out = score_sample(
+            "c",
+            &s,
+            &["hair".into(), "skin".into()],
+            &[("x", p)],
+            &ScoreSettings::default(),
+            &overlaps,
+        );
+        let got = &out[0].overlaps;
+        assert_eq!(got["on_hair"], Some(2.0 / 7.0));
+        assert_eq!(got["on_bg"], Some(1.0 / 7.0));
+        assert_eq!(
+            got["of_nothing"], None,
+            "no predicted hair: undefined, not 0"
+        );
     }
 }

@@ -117,6 +117,37 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
     table(out, &header, 1, &rows)
 }
 
+/// Region × class overlap means, one column per arm (lower is better for every built-in one).
+fn overlaps(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()> {
+    let rows: Vec<_> = r.overlaps.iter().filter(|o| o.corpus == corpus).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut measures: Vec<&str> = rows.iter().map(|o| o.measure.as_str()).collect();
+    measures.sort_unstable();
+    measures.dedup();
+    let mut header = vec!["overlap (mean share)".to_string()];
+    header.extend(r.arms.iter().map(|a| md(a)));
+    let body: Vec<Vec<String>> = measures
+        .iter()
+        .map(|m| {
+            let mut row = vec![code(m)];
+            row.extend(r.arms.iter().map(|a| {
+                rows.iter()
+                    .find(|o| o.arm == *a && o.measure == *m)
+                    .and_then(|o| {
+                        o.mean
+                            .map(|v| format!("{} (n={})", crate::fmt::num(v), o.n))
+                    })
+                    .unwrap_or_else(|| "–".into())
+            }));
+            row
+        })
+        .collect();
+    writeln!(out, "### Region overlaps\n")?;
+    table(out, &header, 1, &body)
+}
+
 fn groups(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     let Some(g) = &r.groups else { return Ok(()) };
     writeln!(out, "## Group metrics\n")?;
@@ -497,6 +528,7 @@ impl Exporter for ReportMarkdown {
                 md(&corpus.format)
             )?;
             overall(out, r, &corpus.name)?;
+            overlaps(out, r, &corpus.name)?;
             for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
                 per_class(out, r, c)?;
                 by_group(out, r, c, "source")?;

@@ -211,6 +211,11 @@ impl Corpus {
         self.modules.as_ref().map(|m| m.names()).unwrap_or_default()
     }
 
+    /// The region × class overlap measures scored on this corpus.
+    pub fn overlaps(&self) -> &[modules::Overlap] {
+        self.modules.as_ref().map_or(&[], |m| m.overlaps.as_slice())
+    }
+
     /// The class the face modules are cut from, if the corpus derives modules.
     pub fn module_skin(&self) -> Option<&str> {
         self.modules.as_ref().map(|m| m.skin())

@@ -44,6 +44,39 @@ pub struct ModulesSpec {
     /// Module name → region. Empty: the seven built-in geometric templates ([`default_regions`]).
     #[serde(default)]
     pub region: BTreeMap<String, Region>,
+    /// Region × class overlap measures. Empty with the built-in templates: the gold reports'
+    /// `forehead_hair_overlap`, `under_eye_leak_hair` (when the corpus has `hair`) and
+    /// `under_eye_leak_bg`.
+    #[serde(default)]
+    pub overlap: Vec<Overlap>,
+}
+
+/// The share of an arm's predicted `pred` pixels (union of the classes) that fall on the GT
+/// class `gt` (`"background"`: on no GT class of the corpus's own), e.g. the share of the
+/// predicted forehead on GT hair. Undefined when the prediction is empty.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Overlap {
+    pub name: String,
+    pub pred: Vec<String>,
+    pub gt: String,
+}
+
+/// The overlap measures of the gold reports, for the classes a corpus has.
+pub fn default_overlaps(classes: &[String]) -> Vec<Overlap> {
+    let o = |name: &str, pred: &[&str], gt: &str| Overlap {
+        name: name.into(),
+        pred: pred.iter().map(|s| s.to_string()).collect(),
+        gt: gt.into(),
+    };
+    let eyes = ["under_eye_left", "under_eye_right"];
+    let mut out = Vec::new();
+    if classes.iter().any(|c| c == "hair") {
+        out.push(o("forehead_hair_overlap", &["forehead"], "hair"));
+        out.push(o("under_eye_leak_hair", &eyes, "hair"));
+    }
+    out.push(o("under_eye_leak_bg", &eyes, "background"));
+    out
 }
 
 /// The built-in geometric templates, in inter-ocular units from the eye midpoint, fitted by eye
@@ -68,6 +101,8 @@ pub fn default_regions() -> BTreeMap<String, Region> {
 /// The resolved module set of one corpus.
 #[derive(Clone, Debug)]
 pub struct ModuleSet {
+    /// The overlap measures scored on this corpus.
+    pub overlaps: Vec<Overlap>,
     skin: String,
     eyes: Vec<String>,
     eye_landmarks: Option<[Vec<usize>; 2]>,
@@ -168,7 +203,22 @@ impl ModuleSet {
                 ));
             }
         }
+        let overlaps = if spec.overlap.is_empty() && spec.region.is_empty() {
+            default_overlaps(classes)
+        } else {
+            spec.overlap.clone()
+        };
+        for o in &overlaps {
+            let known = |c: &String| classes.contains(c) || regions.contains_key(c);
+            if let Some(c) = o.pred.iter().find(|c| !known(c)) {
+                return Err(format!("overlap {:?}: unknown class {c:?}", o.name));
+            }
+            if o.gt != "background" && !classes.contains(&o.gt) {
+                return Err(format!("overlap {:?}: unknown GT class {:?}", o.name, o.gt));
+            }
+        }
         Ok(ModuleSet {
+            overlaps,
             skin,
             eyes,
             eye_landmarks: spec.eye_landmarks.clone(),
