@@ -23,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Compare(compare_cmd::CompareArgs),
+    Compare(Box<compare_cmd::CompareArgs>),
     Convert(convert_cmd::ConvertArgs),
     Run(run_cmd::RunArgs),
     Inspect(inspect_cmd::InspectArgs),
@@ -32,7 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Compare(a) => compare_cmd::run(a),
+        Command::Compare(a) => compare_cmd::run(*a),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
         Command::Run(a) => run_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
