@@ -200,7 +200,9 @@ pub fn run(a: CompareArgs) -> Result<u8> {
                 let set = RawVariants::load(p)?
                     .resolve(&arm_names)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
-                set.check_classes(&corpus.classes)
+                let overlaps: Vec<String> =
+                    corpus.overlaps().iter().map(|o| o.name.clone()).collect();
+                set.check_classes(&corpus.classes, &overlaps)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
                 set
             }

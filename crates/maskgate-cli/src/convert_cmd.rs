@@ -12,19 +12,24 @@ use std::path::PathBuf;
 #[command(
     about = "Convert a dataset into gold NDJSON (COCO RLE masks), e.g. to use as a prediction arm",
     after_help = "Example:
-  maskgate convert --format fasseg --path ../shared/data/fasseg/V1 --out rough.ndjson"
+  maskgate convert --format fasseg --path ../shared/data/fasseg/V1 --out rough.ndjson
+  maskgate convert --config maskgate.toml --corpus fasseg-v1 --out rough-modules.ndjson
+      (a config's [[corpus]]: its class map, void and face modules apply)"
 )]
 pub struct ConvertArgs {
-    /// Dataset format (fasseg, gold-ndjson).
-    #[arg(long)]
-    format: String,
-    /// Dataset root.
-    #[arg(long)]
-    path: PathBuf,
+    /// Dataset format (fasseg, lapa, celebamask-hq, coco, yolo, voc, labelme, gold-ndjson).
+    #[arg(long, required_unless_present = "config", requires = "path")]
+    format: Option<String>,
+    /// Dataset root (or file, for coco / yolo / gold-ndjson).
+    #[arg(long, requires = "format")]
+    path: Option<PathBuf>,
+    /// Read the [[corpus]] named by --corpus from this run config instead.
+    #[arg(long, conflicts_with_all = ["format", "path"])]
+    config: Option<PathBuf>,
     /// Output NDJSON file.
     #[arg(long)]
     out: PathBuf,
-    /// Corpus name (for sample hashes).
+    /// Corpus name (for sample hashes); with --config, the [[corpus]] to read.
     #[arg(long, default_value = "corpus")]
     corpus: String,
     /// Erode every class mask by N px (square): makes a "conservative annotator" arm from real labels.
@@ -36,11 +41,28 @@ pub struct ConvertArgs {
 }
 
 pub fn run(a: ConvertArgs) -> Result<()> {
-    let spec = CorpusSpec {
-        name: a.corpus.clone(),
-        format: a.format.clone(),
-        path: a.path.clone(),
-        ..Default::default()
+    let spec = match &a.config {
+        Some(cfg) => {
+            let specs = maskgate::config::load_corpora(cfg)?;
+            let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+            specs
+                .into_iter()
+                .find(|s| s.name == a.corpus)
+                .with_context(|| {
+                    format!(
+                        "{}: no corpus named {:?} (corpora: {})",
+                        cfg.display(),
+                        a.corpus,
+                        names.join(", ")
+                    )
+                })?
+        }
+        None => CorpusSpec {
+            name: a.corpus.clone(),
+            format: a.format.clone().unwrap_or_default(),
+            path: a.path.clone().unwrap_or_default(),
+            ..Default::default()
+        },
     };
     let corpus = read_corpus(&spec)?;
     for p in &corpus.problems {

@@ -102,7 +102,8 @@ pub fn run(a: RunArgs) -> Result<u8> {
         let mut arm_names: Vec<String> = cfg.arms.iter().map(|x| x.name.clone()).collect();
         arm_names.extend(cfg.variants.variants.iter().map(|v| v.name.clone()));
         let all_classes: Vec<String> = corpora.iter().flat_map(|c| c.classes.iter().cloned()).collect();
-        cfg.variants.check_classes(&all_classes).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.path.display()))?;
+        let overlaps: Vec<String> = corpora.iter().flat_map(|c| c.overlaps().iter().map(|o| o.name.clone())).collect();
+        cfg.variants.check_classes(&all_classes, &overlaps).map_err(|e| anyhow::anyhow!("{}: {e}", cfg.path.display()))?;
         if let Some(c) = &criteria {
             let classes: BTreeMap<String, Vec<String>> = corpora.iter().map(|k| (k.name.clone(), k.classes.clone())).collect();
             c.validate(&arm_names, &cfg.baseline, &classes)?;

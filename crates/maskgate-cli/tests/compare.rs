@@ -588,3 +588,89 @@ fn compare_reads_ground_truth_from_a_config_corpus() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("pick one with --corpus"));
 }
+
+/// The skin-module A/B of examples/skin-modules on the real FASSEG faces: module classes,
+/// region overlaps per sample and as means, an overlap term in the composite score, and the
+/// same bytes at any thread count.
+#[test]
+fn skin_modules_overlaps_and_variants_on_fasseg() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let variants = root.join("examples/skin-modules/variants.toml");
+    let d = tmp("skin-modules");
+    // The example's config, with its data paths pointed at $MASKGATE_SHARED.
+    let text = std::fs::read_to_string(root.join("examples/skin-modules/maskgate.toml")).unwrap();
+    let shared = maskgate::shared_dir().display().to_string();
+    let cfg = d.join("maskgate.toml");
+    std::fs::write(&cfg, text.replace("../../../shared", &shared)).unwrap();
+    let rough = d.join("rough.ndjson");
+    ok(bin()
+        .args(["convert", "--config"])
+        .arg(&cfg)
+        .args(["--corpus", "fasseg-rough", "--out"])
+        .arg(&rough));
+    let run_with = |threads: &str| {
+        let out = d.join(format!("out{threads}"));
+        ok(bin()
+            .args(["compare", "--config"])
+            .arg(&cfg)
+            .args(["--corpus", "fasseg"])
+            .arg("--pred")
+            .arg(format!("rough={}", rough.display()))
+            .args(["--baseline", "rough", "--variants"])
+            .arg(&variants)
+            .args(["--gallery", "0", "--bootstrap", "200", "--threads", threads])
+            .args([
+                "--run-id",
+                "t",
+                "--generated-at",
+                "2026-01-01T00:00:00Z",
+                "--out",
+            ])
+            .arg(&out));
+        out
+    };
+    let (a, b) = (run_with("1"), run_with("2"));
+    for f in ["samples.jsonl", "report.json", "metrics.csv", "report.md"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between 1 and 2 threads"
+        );
+    }
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("report.json")).unwrap()).unwrap();
+    let classes = report["corpora"][0]["classes"].as_array().unwrap();
+    for m in ["forehead", "chin", "under_eye_left", "left_cheek"] {
+        assert!(classes.iter().any(|c| c == m), "{m} missing");
+    }
+    let overlap = |arm: &str, m: &str| {
+        report["overlaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["arm"] == arm && o["measure"] == m)
+            .and_then(|o| o["mean"].as_f64())
+            .unwrap()
+    };
+    // Clipping the forehead by the arm's own hair takes most of it off the GT hair.
+    let (base, clip) = (
+        overlap("rough", "forehead_hair_overlap"),
+        overlap("variant1_forehead_hair_clip", "forehead_hair_overlap"),
+    );
+    assert!(base > 0.01 && clip < base / 2.0, "{base} {clip}");
+    let groups = &report["groups"];
+    assert!(groups["recommended_group"].is_string(), "{groups}");
+    // Every sample line carries its overlaps.
+    let first: Value = serde_json::from_str(
+        std::fs::read_to_string(a.join("samples.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        first["overlaps"]["under_eye_leak_bg"].is_number(),
+        "{first}"
+    );
+}

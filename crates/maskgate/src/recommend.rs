@@ -16,10 +16,18 @@ pub struct Term {
     /// Label in tables and the rationale, e.g. `strong_module_mIoU`.
     pub name: String,
     pub weight: f64,
-    /// A class-level aggregate: `iou.mean`, `leakage.mean`, `pass_rate`, ...
+    /// A class-level aggregate (`iou.mean`, `leakage.mean`, `pass_rate`, ...) averaged over
+    /// `classes`, or `overlap.<measure>`: the mean of a face-module overlap measure
+    /// (e.g. `overlap.forehead_hair_overlap`), which takes no classes.
     pub metric: String,
     /// A class set name (`[score.class_sets]`), a class, or a list of classes.
-    pub classes: ClassSel,
+    #[serde(default)]
+    pub classes: Option<ClassSel>,
+}
+
+/// The overlap measure a term reads, if it is an `overlap.<measure>` term.
+pub fn overlap_of(t: &Term) -> Option<&str> {
+    t.metric.strip_prefix("overlap.")
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -40,11 +48,35 @@ pub struct GroupScoreSpec {
 
 impl GroupScoreSpec {
     /// Resolves every term's metric and classes now, so a typo fails before any work.
-    pub fn validate(&self, classes: &[String]) -> Result<(), String> {
+    /// `overlaps` are the overlap measures the corpora define.
+    pub fn validate(&self, classes: &[String], overlaps: &[String]) -> Result<(), String> {
         if self.terms.is_empty() {
             return Err("[score] needs at least one [[score.term]]".into());
         }
         for t in &self.terms {
+            if let Some(m) = overlap_of(t) {
+                if !overlaps.iter().any(|o| o == m) {
+                    return Err(format!(
+                        "score term {:?}: no overlap measure {m:?} (the corpora define: {})",
+                        t.name,
+                        if overlaps.is_empty() {
+                            "none".to_string()
+                        } else {
+                            overlaps.join(", ")
+                        }
+                    ));
+                }
+                if t.classes.is_some() {
+                    return Err(format!(
+                        "score term {:?}: an overlap term takes no classes",
+                        t.name
+                    ));
+                }
+                continue;
+            }
+            if t.classes.is_none() {
+                return Err(format!("score term {:?}: `classes` is missing", t.name));
+            }
             resolve_metric(&t.metric, true).map_err(|e| format!("score term {:?}: {e}", t.name))?;
             for c in self.classes_of(t) {
                 if !classes.contains(&c) {
@@ -60,12 +92,13 @@ impl GroupScoreSpec {
 
     pub fn classes_of(&self, t: &Term) -> Vec<String> {
         match &t.classes {
-            ClassSel::One(s) => self
+            None => Vec::new(),
+            Some(ClassSel::One(s)) => self
                 .class_sets
                 .get(s)
                 .cloned()
                 .unwrap_or_else(|| vec![s.clone()]),
-            ClassSel::Many(v) => v.clone(),
+            Some(ClassSel::Many(v)) => v.clone(),
         }
     }
 
@@ -153,6 +186,16 @@ pub fn score_groups(report: &Report, spec: &GroupScoreSpec) -> GroupScores {
             let mut terms = BTreeMap::new();
             let mut total = Some(0.0);
             for t in &spec.terms {
+                if let Some(m) = overlap_of(t) {
+                    let v = report
+                        .overlaps
+                        .iter()
+                        .find(|o| o.arm == *arm && o.corpus == corpus.name && o.measure == m)
+                        .and_then(|o| o.mean);
+                    terms.insert(t.name.clone(), v);
+                    total = total.zip(v).map(|(s, v)| s + t.weight * v);
+                    continue;
+                }
                 let column = resolve_metric(&t.metric, true)
                     .map(|m| m.column)
                     .unwrap_or_default();
@@ -292,10 +335,10 @@ mod tests {
             "maximize strong_module_mIoU (+1) while penalizing hair_leak (−1) and eye_leak (−0.5)"
         );
         assert!(spec
-            .validate(&["skin".into(), "hair".into(), "eyes".into()])
+            .validate(&["skin".into(), "hair".into(), "eyes".into()], &[])
             .is_ok());
         assert!(spec
-            .validate(&["skin".into()])
+            .validate(&["skin".into()], &[])
             .unwrap_err()
             .contains("hair"));
     }

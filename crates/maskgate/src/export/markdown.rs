@@ -135,10 +135,7 @@ fn overlaps(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()
             row.extend(r.arms.iter().map(|a| {
                 rows.iter()
                     .find(|o| o.arm == *a && o.measure == *m)
-                    .and_then(|o| {
-                        o.mean
-                            .map(|v| format!("{} (n={})", crate::fmt::num(v), o.n))
-                    })
+                    .and_then(|o| o.mean.map(|v| format!("{} (n={})", short(Some(v)), o.n)))
                     .unwrap_or_else(|| "–".into())
             }));
             row

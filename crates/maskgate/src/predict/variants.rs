@@ -327,7 +327,7 @@ impl RawVariants {
 
 impl VariantSet {
     /// Op classes must be corpus classes (or `*`), so a typo is not a silently empty class.
-    pub fn check_classes(&self, classes: &[String]) -> Result<(), String> {
+    pub fn check_classes(&self, classes: &[String], overlaps: &[String]) -> Result<(), String> {
         for v in &self.variants {
             for op in &v.ops {
                 for c in std::iter::once(op.class()).chain(op.reads()) {
@@ -343,7 +343,7 @@ impl VariantSet {
         if let Some(s) = &self.score {
             let mut names = classes.to_vec();
             names.extend(s.class_sets.keys().cloned());
-            s.validate(&names)?;
+            s.validate(&names, overlaps)?;
         }
         Ok(())
     }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Skin-module A/B on FASSEG: per-module IoU / leakage / coverage, region overlaps (forehead on
+# hair, under-eye leaks), post-processing variants and a recommended one. No model involved.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/setup.sh
+out="${1:-reports/skin-modules}"
+mkdir -p "$out/inputs"
+cargo build --release -q -p maskgate-cli
+mg=./target/release/maskgate
+cfg=examples/skin-modules/maskgate.toml
+# The rough labels, modules derived, as a prediction arm (ids match the precise corpus).
+$mg convert --config "$cfg" --corpus fasseg-rough --out "$out/inputs/rough.ndjson"
+$mg compare --config "$cfg" --corpus fasseg --pred rough="$out/inputs/rough.ndjson" \
+  --baseline rough --variants examples/skin-modules/variants.toml --gallery "${GALLERY:-3}" --out "$out" \
+  ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z}
+echo "report: $out/report.md"
