@@ -161,11 +161,13 @@ impl CorpusReader for CelebaMaskHq {
                 });
                 continue;
             }
-            let mut e = Entry::new(&spec.name, stem);
-            e.source = Some("celebamask-hq".into());
-            e.image = Some(image);
-            e.files = parts;
-            entries.push(e);
+            entries.push(Entry::for_files(
+                &spec.name,
+                stem,
+                "celebamask-hq",
+                image,
+                parts,
+            ));
         }
         Ok(Listing {
             classes: map.names(),

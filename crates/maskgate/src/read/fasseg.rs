@@ -61,10 +61,6 @@ pub fn decode_label(path: &Path) -> std::result::Result<DecodedLabel, String> {
     })
 }
 
-fn image_dims(path: &Path) -> std::result::Result<(u32, u32), String> {
-    image::image_dimensions(path).map_err(|e| e.to_string())
-}
-
 /// (image path, label path, id) for every RGB file of the layout, sorted by id.
 fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
     let mut out = Vec::new();
@@ -130,11 +126,7 @@ impl CorpusReader for Fasseg {
                 });
                 continue;
             }
-            let mut e = Entry::new(&spec.name, id);
-            e.source = Some("fasseg".into());
-            e.image = Some(img);
-            e.files = vec![lbl];
-            entries.push(e);
+            entries.push(Entry::for_files(&spec.name, id, "fasseg", img, vec![lbl]));
         }
         Ok(Listing {
             classes: map.names(),
@@ -155,15 +147,8 @@ impl LoadTruth for Loader {
         let (img, lbl) = (e.image.as_deref().unwrap_or(Path::new("")), &e.files[0]);
         let decoded = decode_label(lbl)
             .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", lbl.display())))?;
-        let (iw, ih) = image_dims(img)
-            .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", img.display())))?;
         let (h, w) = (decoded.labels.h, decoded.labels.w);
-        if (ih, iw) != (h, w) {
-            return Err(LoadError::new(
-                "size_mismatch",
-                format!("image {iw}x{ih} but label {w}x{h}"),
-            ));
-        }
+        super::files::check_image_size(img, (h, w))?;
         if decoded.unknown_share > 0.05 {
             return Err(LoadError::new(
                 "unknown_colours",

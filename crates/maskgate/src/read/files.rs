@@ -1,6 +1,7 @@
 //! File helpers the readers share: index PNGs read as raw indices (never through a palette),
 //! image sizes from headers, sorted folder listings, polygon rasterisation.
 
+use super::LoadError;
 use maskgate_core::polygon::rasterize_polygons;
 use maskgate_core::{LabelMap, Mask};
 use std::path::{Path, PathBuf};
@@ -48,6 +49,28 @@ pub fn read_index_png(path: &Path) -> Result<LabelMap, String> {
             labels.data[y * w as usize + x] = v;
         }
     }
+    Ok(labels)
+}
+
+/// Ok when the photo at `image` is `h × w` (read from its header): a label of another size is
+/// the sample's `size_mismatch`, an unreadable photo its `unreadable_image`.
+pub fn check_image_size(image: &Path, (h, w): (u32, u32)) -> Result<(), LoadError> {
+    let (iw, ih) = image_dims(image)
+        .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
+    if (ih, iw) != (h, w) {
+        return Err(LoadError::new(
+            "size_mismatch",
+            format!("image {iw}x{ih} but label {w}x{h}"),
+        ));
+    }
+    Ok(())
+}
+
+/// An index-PNG label map of a photo, checked to be the photo's size.
+pub fn index_label_for(label: &Path, image: &Path) -> Result<LabelMap, LoadError> {
+    let labels = read_index_png(label)
+        .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", label.display())))?;
+    check_image_size(image, (labels.h, labels.w))?;
     Ok(labels)
 }
 

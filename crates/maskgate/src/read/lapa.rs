@@ -4,7 +4,7 @@
 //! split present is read and ids are `<split>/<id>`.
 
 use super::classmap::ClassMap;
-use super::files::{find_with_stem, image_dims, list_files, read_index_png};
+use super::files::{find_with_stem, index_label_for, list_files};
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -107,11 +107,14 @@ impl CorpusReader for Lapa {
                     });
                     continue;
                 };
-                let mut e = Entry::new(&spec.name, id);
-                e.source = Some("lapa".into());
-                e.image = Some(image);
-                e.files = vec![label, dir.join("landmarks").join(format!("{stem}.txt"))];
-                entries.push(e);
+                let landmarks = dir.join("landmarks").join(format!("{stem}.txt"));
+                entries.push(Entry::for_files(
+                    &spec.name,
+                    id,
+                    "lapa",
+                    image,
+                    vec![label, landmarks],
+                ));
             }
         }
         if entries.is_empty() && problems.is_empty() {
@@ -138,16 +141,7 @@ impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let (label, landmarks) = (&e.files[0], &e.files[1]);
         let image = e.image.as_deref().unwrap_or(Path::new(""));
-        let labels = read_index_png(label)
-            .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", label.display())))?;
-        let (iw, ih) = image_dims(image)
-            .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
-        if (ih, iw) != (labels.h, labels.w) {
-            return Err(LoadError::new(
-                "size_mismatch",
-                format!("image {iw}x{ih} but label {}x{}", labels.w, labels.h),
-            ));
-        }
+        let labels = index_label_for(label, image)?;
         if let Some(v) = labels.data.iter().find(|&&v| v as usize >= LABELS.len()) {
             return Err(LoadError::new(
                 "unknown_label",

@@ -114,6 +114,22 @@ impl Entry {
             ..Default::default()
         }
     }
+
+    /// A sample made of a photo and the reader's own files, tagged with its source.
+    pub fn for_files(
+        corpus: &str,
+        id: String,
+        source: &str,
+        image: PathBuf,
+        files: Vec<PathBuf>,
+    ) -> Entry {
+        Entry {
+            source: Some(source.into()),
+            image: Some(image),
+            files,
+            ..Entry::new(corpus, id)
+        }
+    }
 }
 
 /// One sample's ground truth as a reader decodes it.

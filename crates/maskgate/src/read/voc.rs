@@ -4,7 +4,7 @@
 //! names. `split` reads `ImageSets/Segmentation/<split>.txt`.
 
 use super::classmap::ClassMap;
-use super::files::{find_with_stem, image_dims, list_files, read_index_png};
+use super::files::{find_with_stem, index_label_for, list_files};
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -105,11 +105,7 @@ impl CorpusReader for Voc {
                 problems.push(missing("image", &images.join(format!("{id}.jpg"))));
                 continue;
             };
-            let mut e = Entry::new(&spec.name, id);
-            e.source = Some("voc".into());
-            e.image = Some(image);
-            e.files = vec![label];
-            entries.push(e);
+            entries.push(Entry::for_files(&spec.name, id, "voc", image, vec![label]));
         }
         Ok(Listing {
             classes: map.names(),
@@ -133,16 +129,7 @@ impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let label = &e.files[0];
         let image = e.image.as_deref().unwrap_or(Path::new(""));
-        let labels = read_index_png(label)
-            .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", label.display())))?;
-        let (iw, ih) = image_dims(image)
-            .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
-        if (ih, iw) != (labels.h, labels.w) {
-            return Err(LoadError::new(
-                "size_mismatch",
-                format!("image {iw}x{ih} but label {}x{}", labels.w, labels.h),
-            ));
-        }
+        let labels = index_label_for(label, image)?;
         if let Some(v) = labels
             .data
             .iter()

@@ -173,11 +173,7 @@ impl CorpusReader for Yolo {
                 });
                 continue;
             };
-            let mut e = Entry::new(&spec.name, id);
-            e.source = Some("yolo".into());
-            e.image = Some(image);
-            e.files = vec![label];
-            entries.push(e);
+            entries.push(Entry::for_files(&spec.name, id, "yolo", image, vec![label]));
         }
         Ok(Listing {
             classes: map.names(),
