@@ -419,3 +419,47 @@ fn malformed_labelme_json_is_a_problem_not_a_stop() {
     assert_eq!(ok["a"]["cat"], 28);
     assert_eq!(bad["b"], "malformed_json");
 }
+
+/// A FASSEG V3 layout (pose folders, lower-case `labels`) with one good face and one of each
+/// problem FASSEG has in the wild: a label of another width (four real V3 test pairs), a
+/// label far from the palette, an unreadable label, a missing label.
+#[test]
+fn fasseg_v3_layout_and_its_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("V3");
+    let bmp = |p: &Path, w: u32, f: &dyn Fn(u32, u32) -> [u8; 3]| {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        image::RgbImage::from_fn(w, 8, |x, y| image::Rgb(f(x, y)))
+            .save_with_format(p, image::ImageFormat::Bmp)
+            .unwrap();
+    };
+    let photo = |_: u32, _: u32| [120, 100, 90];
+    // Left half background (red), right half skin (yellow) with near-colours (255, 255, 1).
+    let label = |x: u32, _: u32| if x < 5 { [255, 0, 0] } else { [255, 255, 1] };
+    for name in ["good", "wide", "grey", "garbage", "nolabel"] {
+        bmp(&root.join(format!("Test_RGB/+30/{name}.bmp")), 10, &photo);
+    }
+    bmp(&root.join("Test_labels/+30/good.bmp"), 10, &label);
+    bmp(&root.join("Test_labels/+30/wide.bmp"), 12, &label);
+    bmp(&root.join("Test_labels/+30/grey.bmp"), 10, &|x, _| {
+        if x < 2 {
+            [255, 0, 0]
+        } else {
+            [128, 128, 128]
+        }
+    });
+    write(&root.join("Test_labels/+30/garbage.bmp"), b"BM not really");
+    let c = read_corpus(&spec("fasseg", root)).unwrap();
+    let (ok, bad) = load_all(&c);
+    assert_eq!(ok["Test/+30/good"]["skin"], 5 * 8);
+    let kinds: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("Test/+30/garbage", "unreadable_label"),
+            ("Test/+30/grey", "unknown_colours"),
+            ("Test/+30/nolabel", "missing_label"),
+            ("Test/+30/wide", "size_mismatch"),
+        ]
+    );
+}
