@@ -3,7 +3,7 @@
 //! as a COCO export and as labelme JSON, and imgaug 0.4.0's quokka polygon. Every expected value
 //! was computed by other tools: labelme's own label arrays (the `.npy` files beside the PNGs),
 //! and pycocotools 2.0.11 (`annToMask`, `frPyObjects` + `merge` + `area`, shapes painted in file
-//! order) — never by maskgate.
+//! order, FASSEG palette mapping) — never by maskgate. FASSEG comes from `$MASKGATE_SHARED`.
 
 use maskgate::read::{read_corpus, Corpus, CorpusSpec};
 use maskgate_core::Mask;
@@ -218,4 +218,32 @@ fn quokka_polygon_matches_pycocotools() {
         (b.x0, b.y0, b.x1 - b.x0 + 1, b.y1 - b.y0 + 1),
         (143, 50, 405, 591)
     );
+}
+
+/// FASSEG V1 and V2 labels on named files: pixels per class as PIL + numpy count them (RGB,
+/// squared distance to the six palette colours, first minimum).
+#[test]
+fn fasseg_class_pixels_match_numpy() {
+    let want: [(&str, &str, [u64; 5]); 4] = [
+        // hair, skin, eyes, nose, mouth
+        ("V1", "Test/1", [37539, 106372, 4158, 1520, 1972]),
+        ("V2", "Test/1", [34281, 103718, 2466, 6373, 2768]),
+        ("V2", "Train/19", [67369, 81931, 2382, 4330, 2639]),
+        ("V1", "Train/9", [101036, 65743, 4266, 1767, 3304]),
+    ];
+    for (version, id, counts) in want {
+        let spec = CorpusSpec {
+            name: "fasseg".into(),
+            format: "fasseg".into(),
+            path: maskgate::shared_dir().join("data/fasseg").join(version),
+            ..Default::default()
+        };
+        let c = read_corpus(&spec).unwrap();
+        let s = c.load_id(id).unwrap().unwrap();
+        let got: Vec<u64> = ["hair", "skin", "eyes", "nose", "mouth"]
+            .iter()
+            .map(|k| s.gt[*k].rasterize(None).unwrap().area())
+            .collect();
+        assert_eq!(got, counts, "{version} {id}");
+    }
 }
