@@ -321,6 +321,13 @@ fn coco_rle_forms_and_polygons_match_the_golden_vectors() {
     )));
     assert_eq!(pets, union);
     let (_, bad) = load_all(&c);
+    // With crowd = "void" the crowd RLE of image b is void instead of "fg".
+    let mut voided = s.clone();
+    voided.options.insert("crowd".into(), "void".into());
+    let v = read_corpus(&voided).unwrap();
+    let b = v.load_id("b").unwrap().unwrap();
+    assert_eq!(b.gt["fg"].rasterize(None).unwrap().area(), 0);
+    assert_eq!(b.void.unwrap().rasterize(None).unwrap(), f);
     assert_eq!(bad["../outside"], "path_escape");
     assert_eq!(bad["e"], "bad_annotation");
     assert_eq!(c.samples.len(), 5);

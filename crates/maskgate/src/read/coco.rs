@@ -2,8 +2,9 @@
 //! annotation's `segmentation` is rasterised as pycocotools' `annToRLE` does — polygons through
 //! `rleFrPoly` and unioned, uncompressed RLE (`counts` a list, usual for `iscrowd: 1`) and
 //! compressed RLE (`counts` a string) decoded — and a class is the union of its categories'
-//! instances. Crowd regions count as their category's pixels (a semantic GT); `ignore` can void
-//! a category. `file_name` is taken from the `images` option (a folder) or the JSON's folder.
+//! instances. Crowd regions count as their category's pixels (a semantic GT) unless the option
+//! `crowd = "void"` makes them void; `ignore` can void a category. `file_name` is taken from the
+//! `images` option (a folder) or the JSON's folder.
 //!
 //! The file is parsed once; annotations are kept as their compact JSON forms (polygons, RLE
 //! counts), never as pixels.
@@ -19,6 +20,7 @@ pub struct Coco;
 
 struct Annotation {
     native: usize,
+    crowd: bool,
     segmentation: Value,
 }
 
@@ -41,7 +43,17 @@ impl CorpusReader for Coco {
     }
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
-        spec.check_options(&["images"])?;
+        spec.check_options(&["images", "crowd"])?;
+        let crowd_void = match spec.options.get("crowd").map(String::as_str) {
+            None | Some("class") => false,
+            Some("void") => true,
+            Some(o) => {
+                return Err(Error::Usage(format!(
+                    "corpus {:?}: crowd = {o:?} is neither \"class\" nor \"void\"",
+                    spec.name
+                )))
+            }
+        };
         let path = &spec.path;
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let doc: Value = serde_json::from_reader(std::io::BufReader::new(file))
@@ -145,6 +157,7 @@ impl CorpusReader for Coco {
             };
             img.annotations.push(Annotation {
                 native,
+                crowd: a.get("iscrowd").and_then(Value::as_u64) == Some(1),
                 segmentation: seg.clone(),
             });
         }
@@ -163,6 +176,7 @@ impl CorpusReader for Coco {
             problems,
             loader: Box::new(Loader {
                 map,
+                crowd_void,
                 images: per_image,
             }),
             root: Some(base),
@@ -198,22 +212,36 @@ pub fn segmentation_mask(
 
 struct Loader {
     map: ClassMap,
+    /// `crowd = "void"`: `iscrowd` regions are void instead of their category's pixels.
+    crowd_void: bool,
     images: BTreeMap<u64, Image>,
 }
 
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let img = &self.images[&e.at];
-        let instances = img
-            .annotations
-            .iter()
-            .map(|a| {
-                segmentation_mask(&a.segmentation, img.h, img.w)
-                    .map(|m| (a.native, m))
-                    .map_err(|m| LoadError::new("bad_annotation", m))
-            })
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        let (gt, void) = self.map.from_instances(img.h, img.w, &instances);
+        let mut instances = Vec::new();
+        let mut crowd = maskgate_core::Mask::new(img.h, img.w);
+        for a in &img.annotations {
+            let m = segmentation_mask(&a.segmentation, img.h, img.w)
+                .map_err(|m| LoadError::new("bad_annotation", m))?;
+            if a.crowd && self.crowd_void {
+                crowd.union_in_place(&m);
+            } else {
+                instances.push((a.native, m));
+            }
+        }
+        let (gt, mut void) = self.map.from_instances(img.h, img.w, &instances);
+        if !crowd.is_empty() {
+            let mut all = match void {
+                Some(v) => v
+                    .rasterize(None)
+                    .map_err(|m| LoadError::new("bad_annotation", m))?,
+                None => maskgate_core::Mask::new(img.h, img.w),
+            };
+            all.union_in_place(&crowd);
+            void = Some(crate::model::MaskData::Mask(all));
+        }
         Ok(Truth {
             size: (img.h, img.w),
             gt,
