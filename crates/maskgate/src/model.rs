@@ -85,6 +85,9 @@ pub struct Sample {
     pub void: Option<MaskData>,
     /// Predictions of another size but the same aspect ratio are resampled (nearest) to `size`.
     pub fit_predictions: bool,
+    /// With `derive_predicted` face modules: the regions that turn a predicted skin into
+    /// predicted modules.
+    pub predicted_modules: Option<crate::read::modules::PredictedModules>,
     pub notes: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
 }

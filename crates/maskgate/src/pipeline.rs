@@ -97,6 +97,10 @@ pub fn predict_sample<'a>(
         .iter()
         .map(|a| (a.name(), a.predict(s, photo)))
         .collect();
+    if let Some(pm) = &s.predicted_modules {
+        // Before the variants, so a variant can post-process the derived modules.
+        preds.iter_mut().for_each(|(_, p)| pm.apply(p));
+    }
     if !variants.is_empty() {
         // Decode each source mask once here, not once per variant that reads it.
         for (_, p) in preds.iter_mut() {

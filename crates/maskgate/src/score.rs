@@ -331,6 +331,7 @@ mod tests {
                 .collect(),
             void: None,
             fit_predictions: false,
+            predicted_modules: None,
             notes: None,
             meta: Default::default(),
         }

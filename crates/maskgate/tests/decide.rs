@@ -45,6 +45,7 @@ fn corpus() -> Corpus {
             gt: BTreeMap::from([("fg".to_string(), MaskData::Mask(gt.clone()))]),
             void: None,
             fit_predictions: false,
+            predicted_modules: None,
             notes: Some(if i < 2 { "Glare on the rim" } else { "fine" }.into()),
             meta: Default::default(),
         })

@@ -105,3 +105,73 @@ fn every_module_on_every_rough_face() {
         "{empty:?}"
     );
 }
+
+/// Predicts only a skin mask: the sample's GT skin, or its lower half (rows below the middle).
+struct SkinOnly {
+    lower_half: bool,
+}
+
+impl maskgate::predict::Arm for SkinOnly {
+    fn name(&self) -> &str {
+        if self.lower_half {
+            "lower_half"
+        } else {
+            "skin_only"
+        }
+    }
+    fn predict(
+        &self,
+        s: &maskgate::model::Sample,
+        _: &maskgate::predict::image::SamplePhoto,
+    ) -> maskgate::model::Prediction {
+        let mut skin = s.gt["skin"].rasterize(None).unwrap();
+        if self.lower_half {
+            let h = skin.height();
+            skin = skin.intersection(&maskgate_core::Mask::from_fn(h, skin.width(), |y, _| {
+                y >= h / 2
+            }));
+        }
+        maskgate::model::Prediction {
+            masks: [("skin".to_string(), maskgate::model::MaskData::Mask(skin))].into(),
+            ..Default::default()
+        }
+    }
+}
+
+#[test]
+fn predicted_modules_come_from_the_predicted_skin() {
+    let mut spec = CorpusSpec {
+        name: "fasseg".into(),
+        format: "fasseg".into(),
+        path: fasseg("V2"),
+        classes: [("skin", vec!["skin", "nose"]), ("eyes", vec!["eyes"])]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.into_iter().map(String::from).collect()))
+            .collect(),
+        limit: Some(5),
+        ..Default::default()
+    };
+    spec.modules = Some(toml::from_str("derive_predicted = true").unwrap());
+    let c = read_corpus(&spec).unwrap();
+    for e in &c.samples {
+        let s = c.load(e).unwrap();
+        let photo = maskgate::predict::image::SamplePhoto::new(None);
+        let (full, half) = (
+            SkinOnly { lower_half: false },
+            SkinOnly { lower_half: true },
+        );
+        let preds = maskgate::pipeline::predict_sample(&s, &photo, &[&full, &half], &[]);
+        // The predicted skin is the GT skin, so every derived module equals the GT module.
+        for m in c.module_names() {
+            let got = preds[0].1.masks[&m].rasterize(None).unwrap();
+            assert_eq!(got, s.gt[&m].rasterize(None).unwrap(), "{} {m}", s.id);
+        }
+        // Without the upper half of the predicted skin, the predicted forehead is gone while
+        // the GT forehead is not: modules follow the prediction, only the frame is the GT's.
+        let forehead = preds[1].1.masks["forehead"].rasterize(None).unwrap();
+        assert_eq!(forehead.area(), 0, "{}", s.id);
+        assert!(s.gt["forehead"].rasterize(None).unwrap().area() > 0);
+        let chin = preds[1].1.masks["chin"].rasterize(None).unwrap();
+        assert_eq!(chin, s.gt["chin"].rasterize(None).unwrap(), "{}", s.id);
+    }
+}

@@ -112,6 +112,7 @@ mod tests {
             gt: Default::default(),
             void: None,
             fit_predictions: false,
+            predicted_modules: None,
             notes: notes.map(Into::into),
             meta: meta.as_object().cloned().unwrap_or_default(),
         }

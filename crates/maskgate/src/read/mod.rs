@@ -145,6 +145,8 @@ pub struct Truth {
     /// Predictions of another size with the same aspect ratio are resampled (nearest) to this
     /// canvas (CelebAMask-HQ: 1024² photos, 512² masks).
     pub fit_predictions: bool,
+    /// Module regions to derive predicted modules from (`derive_predicted`).
+    pub predicted_modules: Option<modules::PredictedModules>,
 }
 
 /// Decodes one listed sample's ground truth.
@@ -217,6 +219,7 @@ impl Corpus {
             gt: truth.gt,
             void: truth.void,
             fit_predictions: truth.fit_predictions,
+            predicted_modules: truth.predicted_modules,
             notes: entry.notes.clone(),
             meta: entry.meta.clone(),
         })

@@ -44,6 +44,11 @@ pub struct ModulesSpec {
     /// Module name → region. Empty: the seven built-in geometric templates ([`default_regions`]).
     #[serde(default)]
     pub region: BTreeMap<String, Region>,
+    /// Also derive the modules of every prediction that has the skin class but no module
+    /// classes: the same regions (placed by the **GT** face frame) ∩ the predicted skin. This
+    /// scores a skin model per module without a landmark model in the loop.
+    #[serde(default)]
+    pub derive_predicted: bool,
     /// Region × class overlap measures. Empty with the built-in templates: the gold reports'
     /// `forehead_hair_overlap`, `under_eye_leak_hair` (when the corpus has `hair`) and
     /// `under_eye_leak_bg`.
@@ -103,6 +108,7 @@ pub fn default_regions() -> BTreeMap<String, Region> {
 pub struct ModuleSet {
     /// The overlap measures scored on this corpus.
     pub overlaps: Vec<Overlap>,
+    derive_predicted: bool,
     skin: String,
     eyes: Vec<String>,
     eye_landmarks: Option<[Vec<usize>; 2]>,
@@ -219,6 +225,7 @@ impl ModuleSet {
         }
         Ok(ModuleSet {
             overlaps,
+            derive_predicted: spec.derive_predicted,
             skin,
             eyes,
             eye_landmarks: spec.eye_landmarks.clone(),
@@ -338,11 +345,51 @@ impl ModuleSet {
             None => Mask::new(h, w),
         };
         let frame = self.frame(truth)?;
+        let mut regions = BTreeMap::new();
         for (name, region) in &self.regions {
-            let m = self.region_mask(region, &frame, truth)?.intersection(&skin);
-            truth.gt.insert(name.clone(), MaskData::Mask(m));
+            let r = self.region_mask(region, &frame, truth)?;
+            truth
+                .gt
+                .insert(name.clone(), MaskData::Mask(r.intersection(&skin)));
+            if self.derive_predicted {
+                regions.insert(name.clone(), r);
+            }
+        }
+        if self.derive_predicted {
+            truth.predicted_modules = Some(PredictedModules {
+                skin: self.skin.clone(),
+                regions,
+            });
         }
         Ok(())
+    }
+}
+
+/// The module regions of one sample, kept to derive the modules of its predictions.
+#[derive(Clone, Debug)]
+pub struct PredictedModules {
+    pub skin: String,
+    pub regions: BTreeMap<String, Mask>,
+}
+
+impl PredictedModules {
+    /// Adds `region ∩ predicted skin` for every module a prediction lacks; a prediction without
+    /// the skin class (or of another size) is left as it is, so its missing modules count as
+    /// missing.
+    pub fn apply(&self, pred: &mut crate::model::Prediction) {
+        let Some(skin) = pred
+            .masks
+            .get(&self.skin)
+            .and_then(|m| m.rasterize(None).ok())
+        else {
+            return;
+        };
+        for (name, region) in &self.regions {
+            if !pred.masks.contains_key(name) && region.same_size(&skin) {
+                pred.masks
+                    .insert(name.clone(), MaskData::Mask(region.intersection(&skin)));
+            }
+        }
     }
 }
 
