@@ -11,7 +11,12 @@ mg=./target/release/maskgate
 cfg=examples/skin-modules/maskgate.toml
 # The rough labels, modules derived, as a prediction arm (ids match the precise corpus).
 $mg convert --config "$cfg" --corpus fasseg-rough --out "$out/inputs/rough.ndjson"
+status=0
 $mg compare --config "$cfg" --corpus fasseg --pred rough="$out/inputs/rough.ndjson" \
-  --baseline rough --variants examples/skin-modules/variants.toml --gallery "${GALLERY:-3}" --out "$out" \
-  ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z}
+  --baseline rough --variants examples/skin-modules/variants.toml --gallery "${GALLERY:-3}" \
+  --criteria examples/skin-modules/criteria.toml --out "$out" \
+  ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?
 echo "report: $out/report.md"
+tail -n 1 "$out/report.md"
+# 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
+[ "$status" -le 1 ]

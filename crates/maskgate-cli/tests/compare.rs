@@ -660,6 +660,41 @@ fn skin_modules_overlaps_and_variants_on_fasseg() {
     assert!(base > 0.01 && clip < base / 2.0, "{base} {clip}");
     let groups = &report["groups"];
     assert!(groups["recommended_group"].is_string(), "{groups}");
+    // The locked criteria: the clip takes the forehead off the hair (two overlap criteria
+    // pass) but costs the forehead's own IoU, which decides a no-go (exit 1).
+    let out = d.join("gate");
+    let status = run(bin()
+        .args(["compare", "--config"])
+        .arg(&cfg)
+        .args(["--corpus", "fasseg"])
+        .arg("--pred")
+        .arg(format!("rough={}", rough.display()))
+        .args(["--baseline", "rough", "--variants"])
+        .arg(&variants)
+        .arg("--criteria")
+        .arg(root.join("examples/skin-modules/criteria.toml"))
+        .args(["--gallery", "0", "--bootstrap", "200", "--out"])
+        .arg(&out))
+    .status;
+    assert_eq!(status.code(), Some(1));
+    let gate: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(gate["recommendation"], "no-go");
+    assert_eq!(
+        gate["deciding_criteria"],
+        serde_json::json!(["no-module-regression"])
+    );
+    let status_of = |id: &str| {
+        gate["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .map(|c| c["status"].clone())
+            .unwrap()
+    };
+    assert_eq!(status_of("forehead-off-the-hair"), "pass");
+    assert_eq!(status_of("hair-overlap-not-worse"), "pass");
     // Every sample line carries its overlaps.
     let first: Value = serde_json::from_str(
         std::fs::read_to_string(a.join("samples.jsonl"))

@@ -258,6 +258,14 @@ fn bad_criteria_files_are_refused_with_file_and_line() {
     let e = parse_err(&format!("{head}metric = \"iou.mean\"\nclass = \"fg\""));
     assert!(e.starts_with("c.toml:6:") && e.contains("no rule"), "{e}");
     let e = parse_err(&format!(
+        "{head}metric = \"overlap.forehead_hair_overlap\"\nper = \"failure_class\"\nmax = 0.1"
+    ));
+    assert!(e.contains("no group_by or per"), "{e}");
+    let e = parse_err(&format!(
+        "{head}metric = \"overlap.x\"\nclass = \"fg\"\nmax = 0.1"
+    ));
+    assert!(e.contains("unknown metric"), "{e}");
+    let e = parse_err(&format!(
         "{head}metric = \"iou.mean\"\nclass = \"fg\"\nmin = 1\nmax = 2"
     ));
     assert!(e.contains("more than one rule"), "{e}");

@@ -167,6 +167,8 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
     let (column, better) = match name.split_once('.') {
         None if name == "pass_rate" => ("pass_rate".to_string(), Better::Higher),
         None if name == "n" => ("n".to_string(), Better::Higher),
+        // A face-module overlap measure's mean (lower is better: every built-in one is a leak).
+        Some(("overlap", m)) if !per_class && !m.is_empty() => (name.to_string(), Better::Lower),
         Some(("fail_rate", code)) if !per_class => {
             if !crate::model::FailReason::ALL
                 .iter()
@@ -335,6 +337,11 @@ impl CriteriaFile {
             };
             let per_class = c.class.is_some() || per == Some(Per::Class);
             let metric = resolve_metric(&c.metric, per_class).map_err(err)?;
+            if metric.column.starts_with("overlap.") && (group_by != "all" || per.is_some()) {
+                return Err(err(
+                    "overlap measures are means per arm and corpus: no group_by or per".into(),
+                ));
+            }
             if metric.column == "n" && rule.needs_baseline() {
                 return Err(err("metric \"n\" only takes min/max".into()));
             }

@@ -121,6 +121,13 @@ fn measure(r: &Report, c: &Criterion, arm: &str, s: &Scope) -> Option<(Option<f6
         };
         return Some((row.stat(col).flatten(), n));
     }
+    if let Some(m) = col.strip_prefix("overlap.") {
+        let row = r
+            .overlaps
+            .iter()
+            .find(|o| o.arm == arm && o.corpus == s.corpus && o.measure == m)?;
+        return Some((row.mean, row.n));
+    }
     let sum = r.summary(arm, s.corpus, s.group_by, s.group)?;
     if let Some(code) = col.strip_prefix("fail_rate.") {
         return Some((sum.fail_rates.get(code).copied(), sum.n));
