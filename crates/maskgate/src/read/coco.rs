@@ -161,15 +161,10 @@ impl CorpusReader for Coco {
                 segmentation: seg.clone(),
             });
         }
-        let (entries, per_image): (Vec<Entry>, BTreeMap<u64, Image>) = {
-            let mut es = Vec::new();
-            let mut imgs = BTreeMap::new();
-            for (id, (e, img)) in images {
-                es.push(e);
-                imgs.insert(id, img);
-            }
-            (es, imgs)
-        };
+        let (entries, per_image): (Vec<Entry>, BTreeMap<u64, Image>) = images
+            .into_iter()
+            .map(|(id, (e, img))| (e, (id, img)))
+            .unzip();
         Ok(Listing {
             classes: map.names(),
             entries,
