@@ -7,6 +7,7 @@ pub mod counts;
 pub mod labelmap;
 pub mod mask;
 pub mod morphology;
+pub mod pil_draw;
 pub mod polygon;
 pub mod quantile;
 pub mod rle;

@@ -422,8 +422,9 @@ fn malformed_labelme_json_is_a_problem_not_a_stop() {
     write(&dir.path().join("b.json"), b"{\"shapes\": [");
     let c = read_corpus(&spec("labelme", dir.path().to_path_buf())).unwrap();
     let (ok, bad) = load_all(&c);
-    // 5×5 square plus the rectangle's pixels 0..1 × 0..1 not already inside it (3).
-    assert_eq!(ok["a"]["cat"], 28);
+    // Pillow's fill, as labelme: the square 1..=6 × 1..=6 (36) and the rectangle 0..=2 × 0..=2
+    // (9), overlapping in 1..=2 × 1..=2 (4).
+    assert_eq!(ok["a"]["cat"], 41);
     assert_eq!(bad["b"], "malformed_json");
 }
 

@@ -2,8 +2,9 @@
 //! scripts/setup.sh): the PASCAL VOC 2011 examples of the labelme 6.3.1 sdist as a VOC export,
 //! as a COCO export and as labelme JSON, and imgaug 0.4.0's quokka polygon. Every expected value
 //! was computed by other tools: labelme's own label arrays (the `.npy` files beside the PNGs),
-//! and pycocotools 2.0.11 (`annToMask`, `frPyObjects` + `merge` + `area`, shapes painted in file
-//! order, FASSEG palette mapping) — never by maskgate. FASSEG comes from `$MASKGATE_SHARED`.
+//! Pillow 13.0.0 (`ImageDraw.polygon`, shapes painted in file order), pycocotools 2.0.11
+//! (`annToMask`, `frPyObjects` + `merge` + `area`) and numpy (FASSEG palette mapping) — never by
+//! maskgate. FASSEG comes from `$MASKGATE_SHARED`.
 
 use maskgate::read::{read_corpus, Corpus, CorpusSpec};
 use maskgate_core::Mask;
@@ -164,9 +165,86 @@ fn coco_polygons_match_pycocotools() {
         .all(|e| e.image.as_ref().unwrap().is_file()));
 }
 
+fn with_option(format: &str, path: PathBuf, key: &str, value: &str) -> Corpus {
+    let mut spec = CorpusSpec {
+        name: format.into(),
+        format: format.into(),
+        path,
+        ..Default::default()
+    };
+    spec.options.insert(key.into(), value.into());
+    read_corpus(&spec).unwrap()
+}
+
 #[test]
-fn labelme_shapes_paint_in_order_with_ignore_as_void() {
+fn labelme_json_gives_labelmes_own_masks() {
+    // Shapes painted in file order with Pillow's fill, as labelme2voc does: the counts Pillow
+    // 13.0.0 gives, and labelme's own label arrays (.npy) to the pixel, except one pixel of
+    // 2011_000006 that the Pillow labelme used drew differently.
     let c = open("labelme", data("labelme"), &[]);
+    assert_eq!(
+        counts(&c),
+        expect(&[
+            (
+                "2011_000003",
+                &[("bottle", 873), ("person", 32900), ("void", 9460)]
+            ),
+            (
+                "2011_000006",
+                &[
+                    ("chair", 44306),
+                    ("person", 34792),
+                    ("sofa", 14001),
+                    ("void", 909)
+                ]
+            ),
+            ("2011_000025", &[("bus", 118222), ("car", 7256)]),
+        ])
+    );
+    let voc_root = data("voc");
+    let names: Vec<String> = std::fs::read_to_string(voc_root.join("class_names.txt"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut differing = BTreeMap::new();
+    for e in &c.samples {
+        let s = c.load(e).unwrap();
+        let (h, w, npy) = read_npy(&voc_root.join(format!("SegmentationClassNpy/{}.npy", s.id)));
+        let mut ours = vec![0i32; (h * w) as usize];
+        for (class, m) in &s.gt {
+            let id = names.iter().position(|n| n == class).unwrap() as i32;
+            let m = m.rasterize(None).unwrap();
+            (0..h).for_each(|y| {
+                (0..w)
+                    .filter(|&x| m.get(y, x))
+                    .for_each(|x| ours[(y * w + x) as usize] = id)
+            });
+        }
+        if let Some(v) = &s.void {
+            let v = v.rasterize(None).unwrap();
+            (0..h).for_each(|y| {
+                (0..w)
+                    .filter(|&x| v.get(y, x))
+                    .for_each(|x| ours[(y * w + x) as usize] = -1)
+            });
+        }
+        let n = ours.iter().zip(&npy).filter(|(a, b)| a != b).count();
+        differing.insert(s.id, n);
+    }
+    assert_eq!(
+        differing,
+        BTreeMap::from([
+            ("2011_000003".to_string(), 0),
+            ("2011_000006".to_string(), 1),
+            ("2011_000025".to_string(), 0)
+        ])
+    );
+}
+
+#[test]
+fn labelme_with_the_coco_rule_matches_pycocotools() {
+    let c = with_option("labelme", data("labelme"), "rasterizer", "coco");
     assert_eq!(
         counts(&c),
         expect(&[
@@ -186,8 +264,7 @@ fn labelme_shapes_paint_in_order_with_ignore_as_void() {
             ("2011_000025", &[("bus", 117884), ("car", 7087)]),
         ])
     );
-    // labelme's own PNG export fills polygons with PIL (outline included): the same shapes give
-    // a slightly larger mask there. The pixel-centre rule keeps ≥ 97% IoU with it.
+    // Pillow's fill includes the outline: the pixel-centre rule keeps ≥ 97% IoU with it.
     let voc = open("voc", data("voc"), &[]);
     for e in &c.samples {
         let (a, b) = (c.load(e).unwrap(), voc.load_id(&e.id).unwrap().unwrap());
@@ -206,11 +283,16 @@ fn labelme_shapes_paint_in_order_with_ignore_as_void() {
 }
 
 #[test]
-fn quokka_polygon_matches_pycocotools() {
+fn quokka_polygon_matches_pillow_and_pycocotools() {
     let c = open("labelme", data("quokka"), &[]);
     let s = c.load(&c.samples[0]).unwrap();
     assert_eq!(s.size, (643, 960));
-    let m = s.gt["quokka"].rasterize(None).unwrap();
+    // Pillow 13.0.0's ImageDraw.polygon(fill=1), as labelme would draw it.
+    assert_eq!(s.gt["quokka"].rasterize(None).unwrap().area(), 187113);
+    let c = with_option("labelme", data("quokka"), "rasterizer", "coco");
+    let m = c.load(&c.samples[0]).unwrap().gt["quokka"]
+        .rasterize(None)
+        .unwrap();
     assert_eq!(m.area(), 186375);
     let b = m.bbox().unwrap();
     // pycocotools toBbox: [143, 50, 405, 591] as x, y, w, h.

@@ -1,16 +1,18 @@
 //! `labelme`: a folder of labelme JSON files (`shapes` with `label`, `points`, `shape_type`;
 //! `imagePath` relative to the JSON; `imageHeight`, `imageWidth`). Shapes are painted in file
 //! order, a later shape over an earlier one, as labelme's own `labelme2voc` does; `__ignore__`
-//! shapes are void by default. Polygons (and rectangles, and circles as 64-gons) are rasterised by
-//! COCO's pixel-centre rule, not PIL's outline-inclusive fill: a decision shared with the COCO
-//! and YOLO readers, so the same polygon gives the same mask in every format (labelme's PNG
-//! export differs by about one boundary pixel; the tests measure it).
+//! shapes are void by default.
+//!
+//! Rasteriser (`rasterizer` option): `labelme` (default) fills polygons and rectangles exactly as
+//! labelme does, through Pillow's ImageDraw (ported in `maskgate_core::pil_draw`), so the masks
+//! are those of labelme's own exports; `coco` uses COCO's pixel-centre rule instead, like the
+//! COCO and YOLO readers (about one boundary pixel less). Circles are filled as 64-gons.
 
 use super::classmap::ClassMap;
 use super::files::{image_dims, list_files, polygon_mask};
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
-use maskgate_core::LabelMap;
+use maskgate_core::{pil_draw, LabelMap};
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -76,7 +78,17 @@ impl CorpusReader for Labelme {
     }
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
-        spec.check_options(&[])?;
+        spec.check_options(&["rasterizer"])?;
+        let pil = match spec.options.get("rasterizer").map(String::as_str) {
+            None | Some("labelme") => true,
+            Some("coco") => false,
+            Some(o) => {
+                return Err(Error::Usage(format!(
+                    "corpus {:?}: rasterizer {o:?} is neither \"labelme\" nor \"coco\"",
+                    spec.name
+                )))
+            }
+        };
         let files = list_files(&spec.path, &["json"]).map_err(|e| Error::io(&spec.path, e))?;
         // The native labels are whatever the files use: one streamed pass collects them.
         let mut labels = BTreeSet::new();
@@ -119,6 +131,7 @@ impl CorpusReader for Labelme {
             problems,
             loader: Box::new(Loader {
                 map,
+                pil,
                 natives: labels.into_iter().collect(),
             }),
             root: Some(spec.path.clone()),
@@ -128,6 +141,8 @@ impl CorpusReader for Labelme {
 
 struct Loader {
     map: ClassMap,
+    /// Pillow's fill (labelme's own) rather than COCO's pixel-centre rule.
+    pil: bool,
     natives: Vec<String>,
 }
 
@@ -168,7 +183,23 @@ impl LoadTruth for Loader {
                 .ok_or_else(|| {
                     bad("label not seen when the corpus was listed (file changed?)".into())
                 })? as u8;
-            let m = polygon_mask(&outline(s).map_err(bad)?, h, w).map_err(bad)?;
+            let m = match (self.pil, s.shape_type.as_deref(), &s.points[..]) {
+                // labelme: draw.rectangle(((min x, min y), (max x, max y)), fill=1)
+                (true, Some("rectangle"), [a, b]) => pil_draw::fill_rectangle(
+                    [a[0].min(b[0]), a[1].min(b[1])],
+                    [a[0].max(b[0]), a[1].max(b[1])],
+                    h,
+                    w,
+                ),
+                (true, ..) => {
+                    let pts = outline(s).map_err(bad)?;
+                    if pts.len() < 3 || pts.iter().flatten().any(|v| !v.is_finite()) {
+                        return Err(bad("a polygon needs ≥ 3 finite points".into()));
+                    }
+                    pil_draw::fill_polygon(&pts, h, w)
+                }
+                (false, ..) => polygon_mask(&outline(s).map_err(bad)?, h, w).map_err(bad)?,
+            };
             m.for_each_run(|start, len| {
                 for j in start..start + len {
                     let (x, y) = (j / h as u64, j % h as u64);
