@@ -504,6 +504,28 @@ fn inspect_counts_class_pixels_and_reports_problems() {
     assert_eq!(v["corpora"][0]["samples"], 1);
     assert_eq!(v["corpora"][0]["problems"][0]["sample"], "Test/2");
     assert_eq!(v["corpora"][0]["problems"][0]["kind"], "missing_label");
+    // Face modules drawn on the photo: one PNG per loaded sample, photo-sized, same bytes twice.
+    write(
+        &d.join("m.toml"),
+        "[[corpus]]\nname = \"m\"\nformat = \"fasseg\"\npath = \"fasseg\"\n\
+         classes = { skin = [\"skin\", \"nose\"], eyes = [\"eyes\"] }\n[corpus.modules]\n",
+    );
+    let png = |dir: &str| {
+        ok(bin()
+            .arg("inspect")
+            .arg(d.join("m.toml"))
+            .arg("--overlays")
+            .arg(d.join(dir)));
+        std::fs::read(d.join(dir).join("m/Test_1.png")).unwrap()
+    };
+    let (a, b) = (png("ov1"), png("ov2"));
+    assert_eq!(a, b);
+    let img = image::load_from_memory(&a).unwrap();
+    assert_eq!((img.width(), img.height()), (354, 512));
+    assert!(
+        !d.join("ov1/m/Test_2.png").exists(),
+        "a sample with a problem has no overlay"
+    );
 }
 
 /// Ground truth from a config's [[corpus]] (here the real VOC examples, void 255 included)
