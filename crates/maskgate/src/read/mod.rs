@@ -366,7 +366,8 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         samples: entries,
         problems,
         loader: listing.loader,
-        root: listing.root,
+        // Resolved once: every sample's files are checked against it.
+        root: listing.root.as_deref().map(paths::resolved),
         modules,
     })
 }

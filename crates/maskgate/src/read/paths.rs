@@ -26,14 +26,13 @@ fn normalise(path: &Path) -> PathBuf {
 
 /// Where `path` really leads: symlinks resolved when it exists, else lexically (a missing file
 /// is the loader's to report, but `../x` is still an escape).
-fn resolved(path: &Path) -> PathBuf {
+pub fn resolved(path: &Path) -> PathBuf {
     path.canonicalize().unwrap_or_else(|_| normalise(path))
 }
 
-/// Ok when `file` (symlinks followed) lies inside `root`.
-pub fn check_inside(root: &Path, file: &Path) -> Result<(), LoadError> {
-    let root_real = resolved(root);
-    if resolved(file).starts_with(&root_real) {
+/// Ok when `file` (symlinks followed) lies inside `root_real`, a root already [`resolved`].
+pub fn check_inside(root_real: &Path, file: &Path) -> Result<(), LoadError> {
+    if resolved(file).starts_with(root_real) {
         Ok(())
     } else {
         Err(LoadError::new(
@@ -41,7 +40,7 @@ pub fn check_inside(root: &Path, file: &Path) -> Result<(), LoadError> {
             format!(
                 "{} leads outside the dataset root {}",
                 file.display(),
-                root.display()
+                root_real.display()
             ),
         ))
     }
@@ -54,9 +53,10 @@ mod tests {
     #[test]
     fn dotdot_and_symlinks_out_of_the_root_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let root = dir.path().join("data");
-        std::fs::create_dir_all(root.join("images")).unwrap();
-        std::fs::write(root.join("images/a.png"), b"x").unwrap();
+        let root_dir = dir.path().join("data");
+        std::fs::create_dir_all(root_dir.join("images")).unwrap();
+        std::fs::write(root_dir.join("images/a.png"), b"x").unwrap();
+        let root = resolved(&root_dir);
         std::fs::write(dir.path().join("secret.png"), b"x").unwrap();
         assert!(check_inside(&root, &root.join("images/a.png")).is_ok());
         assert!(check_inside(&root, &root.join("images/../images/a.png")).is_ok());
