@@ -329,3 +329,27 @@ fn fasseg_class_pixels_match_numpy() {
         assert_eq!(got, counts, "{version} {id}");
     }
 }
+
+/// FASSEG's own split (Train_* / Test_* folders: 20 / 50 faces); formats without splits refuse one.
+#[test]
+fn fasseg_split_and_formats_without_splits() {
+    let spec = |split: Option<&str>| CorpusSpec {
+        name: "fasseg".into(),
+        format: "fasseg".into(),
+        path: maskgate::shared_dir().join("data/fasseg/V2"),
+        split: split.map(String::from),
+        ..Default::default()
+    };
+    let n = |split| read_corpus(&spec(split)).unwrap().samples.len();
+    assert_eq!((n(Some("train")), n(Some("test")), n(None)), (20, 50, 70));
+    assert!(read_corpus(&spec(Some("val"))).is_err());
+    let coco = CorpusSpec {
+        name: "c".into(),
+        format: "coco".into(),
+        path: data("coco/annotations.json"),
+        split: Some("val".into()),
+        ..Default::default()
+    };
+    let e = read_corpus(&coco).unwrap_err().to_string();
+    assert!(e.contains("has no splits"), "{e}");
+}

@@ -44,6 +44,7 @@ impl CorpusReader for Coco {
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&["images", "crowd"])?;
+        spec.refuse_split()?;
         let crowd_void = match spec.options.get("crowd").map(String::as_str) {
             None | Some("class") => false,
             Some("void") => true,

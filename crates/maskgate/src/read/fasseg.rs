@@ -62,9 +62,9 @@ pub fn decode_label(path: &Path) -> std::result::Result<DecodedLabel, String> {
 }
 
 /// (image path, label path, id) for every RGB file of the layout, sorted by id.
-fn pairs(root: &Path) -> Result<Vec<(PathBuf, PathBuf, String)>> {
+fn pairs(root: &Path, splits: &[&str]) -> Result<Vec<(PathBuf, PathBuf, String)>> {
     let mut out = Vec::new();
-    for split in ["Train", "Test"] {
+    for split in splits {
         let rgb = root.join(format!("{split}_RGB"));
         if !rgb.is_dir() {
             continue;
@@ -117,7 +117,18 @@ impl CorpusReader for Fasseg {
         let map = ClassMap::resolve(spec, &natives, &["background"])?;
         let mut entries = Vec::new();
         let mut problems = Vec::new();
-        for (img, lbl, id) in pairs(&spec.path)? {
+        let splits: &[&str] = match spec.split.as_deref() {
+            None => &["Train", "Test"],
+            Some("train") => &["Train"],
+            Some("test") => &["Test"],
+            Some(s) => {
+                return Err(Error::Usage(format!(
+                    "corpus {:?}: FASSEG has no split {s:?} (train, test)",
+                    spec.name
+                )))
+            }
+        };
+        for (img, lbl, id) in pairs(&spec.path, splits)? {
             if !lbl.is_file() {
                 problems.push(Problem {
                     sample: id,

@@ -17,6 +17,7 @@ impl CorpusReader for GoldNdjson {
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&[])?;
+        spec.refuse_split()?;
         if !spec.ignore.is_empty() || !spec.classes.is_empty() {
             return Err(Error::Usage(format!(
                 "corpus {:?}: gold-ndjson masks are already in evaluation classes; `classes` and `ignore` do not apply",

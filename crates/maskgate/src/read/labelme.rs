@@ -79,6 +79,7 @@ impl CorpusReader for Labelme {
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&["rasterizer"])?;
+        spec.refuse_split()?;
         let pil = match spec.options.get("rasterizer").map(String::as_str) {
             None | Some("labelme") => true,
             Some("coco") => false,

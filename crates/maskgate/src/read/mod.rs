@@ -46,7 +46,19 @@ pub struct CorpusSpec {
 }
 
 impl CorpusSpec {
-    /// Refuses options this format does not know, and returns the value of `key` if given.
+    /// Refuses a `split` for a format that has none (COCO, labelme and gold NDJSON name one
+    /// file or folder: point `path` at the split instead).
+    pub fn refuse_split(&self) -> Result<()> {
+        match &self.split {
+            Some(s) => Err(Error::Usage(format!(
+                "corpus {:?}: format {} has no splits (split = {s:?}); point `path` at the split's file or folder",
+                self.name, self.format
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses options this format does not know.
     pub fn check_options(&self, known: &[&str]) -> Result<()> {
         match self.options.keys().find(|k| !known.contains(&k.as_str())) {
             Some(k) => Err(Error::Usage(format!(
