@@ -121,6 +121,9 @@ pub enum FailReason {
     PredMaskInvalid,
     /// The prediction lacks some ground-truth classes: those are scored as empty.
     PredClassesMissing,
+    /// The prediction lacks some face-module classes (and has no skin to derive them from, or
+    /// the corpus does not derive them): those are scored as empty.
+    PredModulesMissing,
     /// A ground-truth mask could not be rasterised: that class is scored against an empty GT.
     GtMaskInvalid,
     /// A variant's post-processing could not run on this sample: scored as empty.
@@ -136,13 +139,14 @@ impl FailReason {
         )
     }
 
-    pub const ALL: [FailReason; 8] = [
+    pub const ALL: [FailReason; 9] = [
         FailReason::PredMissing,
         FailReason::ImageUnreadable,
         FailReason::InferenceFailed,
         FailReason::SizeMismatch,
         FailReason::PredMaskInvalid,
         FailReason::PredClassesMissing,
+        FailReason::PredModulesMissing,
         FailReason::GtMaskInvalid,
         FailReason::PostprocessFailed,
     ];
@@ -153,6 +157,7 @@ impl FailReason {
             FailReason::SizeMismatch => "SIZE_MISMATCH",
             FailReason::PredMaskInvalid => "PRED_MASK_INVALID",
             FailReason::PredClassesMissing => "PRED_CLASSES_MISSING",
+            FailReason::PredModulesMissing => "PRED_MODULES_MISSING",
             FailReason::GtMaskInvalid => "GT_MASK_INVALID",
             FailReason::PostprocessFailed => "POSTPROCESS_FAILED",
             FailReason::ImageUnreadable => "IMAGE_UNREADABLE",

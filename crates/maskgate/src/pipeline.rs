@@ -148,6 +148,7 @@ pub fn score_all(
     let mut load_problems = Vec::new();
     let progress = Progress::start(corpora.iter().map(|c| c.samples.len()).sum());
     for corpus in corpora {
+        let modules = corpus.module_names();
         let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = corpus
             .samples
             .par_iter()
@@ -167,6 +168,7 @@ pub fn score_all(
                     &preds,
                     settings,
                     corpus.overlaps(),
+                    &modules,
                 );
                 if !taxonomy.is_empty() {
                     let fc = classify(taxonomy, &s);

@@ -175,6 +175,7 @@ pub fn score_sample(
     preds: &[(&str, Prediction)],
     settings: &ScoreSettings,
     overlaps: &[crate::read::modules::Overlap],
+    modules: &[String],
 ) -> Vec<SampleScore> {
     let (h, w) = match settings.grid {
         Some(n) => (n, n),
@@ -253,7 +254,11 @@ pub fn score_sample(
                                 Mask::new(h, w)
                             }),
                         None => {
-                            fails.push(FailReason::PredClassesMissing);
+                            fails.push(if modules.contains(c) {
+                                FailReason::PredModulesMissing
+                            } else {
+                                FailReason::PredClassesMissing
+                            });
                             Mask::new(h, w)
                         }
                     }
@@ -421,7 +426,7 @@ mod tests {
         #[test]
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
-            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[]);
+            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
             prop_assert_eq!(&s[0].classes["a"], &naive(&g, &p, d));
         }
     }
@@ -445,6 +450,7 @@ mod tests {
             &[("m", missing), ("p", partial), ("w", wrong)],
             &st,
             &[],
+            &[],
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
         assert_eq!(out[0].classes["a"].iou, Some(0.0));
@@ -465,7 +471,7 @@ mod tests {
             ("a", Mask::from_fn(5, 4, |y, _| y < 2)),
             ("b", g.clone()),
         ]);
-        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid, &[]);
+        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid, &[], &[]);
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes["b"].iou, Some(1.0));
         assert_eq!(out[0].classes["b"].tp, 32);
@@ -481,6 +487,7 @@ mod tests {
             &["a".into(), "b".into()],
             &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))],
             &ScoreSettings::default(),
+            &[],
             &[],
         );
         let b = &out[0].classes["b"];
@@ -514,6 +521,7 @@ mod tests {
             &[("x", p)],
             &ScoreSettings::default(),
             &overlaps,
+            &[],
         );
         let got = &out[0].overlaps;
         assert_eq!(got["on_hair"], Some(2.0 / 7.0));
@@ -522,5 +530,27 @@ mod tests {
             got["of_nothing"], None,
             "no predicted hair: undefined, not 0"
         );
+    }
+
+    #[test]
+    fn missing_modules_have_their_own_fail_reason() {
+        let g = Mask::from_fn(4, 4, |y, _| y < 2);
+        let s = sample(vec![("a", g.clone()), ("forehead", g.clone())]);
+        let classes = ["a".to_string(), "forehead".to_string()];
+        let modules = ["forehead".to_string()];
+        let only_a = pred(vec![("a", g.clone())]);
+        let nothing = pred(vec![]);
+        let out = score_sample(
+            "c",
+            &s,
+            &classes,
+            &[("m", only_a), ("n", nothing)],
+            &ScoreSettings::default(),
+            &[],
+            &modules,
+        );
+        assert_eq!(out[0].fail_reason, Some(FailReason::PredModulesMissing));
+        // A missing ordinary class comes first in the fail-reason order.
+        assert_eq!(out[1].fail_reason, Some(FailReason::PredClassesMissing));
     }
 }
