@@ -59,14 +59,10 @@ pub fn run(a: InspectArgs) -> Result<u8> {
             .map(|e| {
                 let s = corpus.load(e)?;
                 let mut bad = Vec::new();
-                let keep = match s.void.as_ref().map(|v| v.rasterize(None)) {
-                    Some(Ok(v)) => Some(v.complement()),
-                    Some(Err(err)) => {
-                        bad.push((s.id.clone(), format!("void: {err}")));
-                        None
-                    }
-                    None => None,
-                };
+                let keep = s.kept_region(None).unwrap_or_else(|err| {
+                    bad.push((s.id.clone(), format!("void: {err}")));
+                    None
+                });
                 let counts = corpus
                     .classes
                     .iter()

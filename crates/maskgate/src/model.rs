@@ -92,6 +92,20 @@ pub struct Sample {
     pub meta: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Sample {
+    /// The pixels that count, on the scoring canvas (`grid` or native): everything but the
+    /// void. `Ok(None)` when the sample has no void pixels.
+    pub fn kept_region(&self, grid: Option<u32>) -> Result<Option<Mask>, String> {
+        match &self.void {
+            None => Ok(None),
+            Some(v) => {
+                let v = v.rasterize(grid)?;
+                Ok((!v.is_empty()).then(|| v.complement()))
+            }
+        }
+    }
+}
+
 /// First 20 hex digits of sha256(corpus name, NUL, dataset-relative id): the same on every
 /// machine, and different for the same id in two corpora.
 pub fn sample_hash(corpus: &str, id: &str) -> String {

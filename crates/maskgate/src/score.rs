@@ -184,14 +184,10 @@ pub fn score_sample(
     let d = dilation_px(h, w, settings.boundary_ratio);
     let mut gt_fail = None;
     // Void pixels count for neither side: GT and predictions are both cut to the rest.
-    let keep = match sample.void.as_ref().map(|v| v.rasterize(settings.grid)) {
-        Some(Ok(v)) if !v.is_empty() => Some(v.complement()),
-        Some(Err(_)) => {
-            gt_fail = Some(FailReason::GtMaskInvalid);
-            None
-        }
-        _ => None,
-    };
+    let keep = sample.kept_region(settings.grid).unwrap_or_else(|_| {
+        gt_fail = Some(FailReason::GtMaskInvalid);
+        None
+    });
     let cut = |m: Mask| match &keep {
         Some(k) if k.same_size(&m) => m.intersection(k),
         _ => m,

@@ -234,6 +234,14 @@ fn celebamask_parts_compose_in_each_order_and_split() {
         ids("test").is_empty(),
         "image 5 has no masks: a problem, not a sample"
     );
+    // An option value the format does not know is an error naming the choices.
+    let mut bad = spec("celebamask-hq", root.clone());
+    bad.options.insert("order".into(), "lapa".into());
+    let e = read_corpus(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains(r#"order = "lapa" is not one of "celebamask", "bisenet""#),
+        "{e}"
+    );
     // Masks are 512² for 1024² photos: the sample asks the scorer to fit predictions.
     let c = read("celebamask", None);
     let s = c.load_id("0").unwrap().unwrap();

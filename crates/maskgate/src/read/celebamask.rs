@@ -72,16 +72,8 @@ impl CorpusReader for CelebaMaskHq {
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&["order"])?;
-        let order: &[&str; 18] = match spec.options.get("order").map(String::as_str) {
-            None | Some("celebamask") => &ORDER_CELEBAMASK,
-            Some("bisenet") => &ORDER_BISENET,
-            Some(o) => {
-                return Err(Error::Usage(format!(
-                    "corpus {:?}: order {o:?} is neither \"celebamask\" nor \"bisenet\"",
-                    spec.name
-                )))
-            }
-        };
+        let order = [&ORDER_CELEBAMASK, &ORDER_BISENET]
+            [spec.option_choice("order", &["celebamask", "bisenet"])?];
         let natives: Vec<&str> = std::iter::once("background")
             .chain(order.iter().copied())
             .collect();
@@ -122,11 +114,7 @@ impl CorpusReader for CelebaMaskHq {
         let mut entries = Vec::new();
         let mut problems = Vec::new();
         for image in images {
-            let stem = image
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+            let stem = super::files::stem(&image);
             let Ok(k) = stem.parse::<u64>() else {
                 continue;
             };

@@ -45,16 +45,7 @@ impl CorpusReader for Coco {
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&["images", "crowd"])?;
         spec.refuse_split()?;
-        let crowd_void = match spec.options.get("crowd").map(String::as_str) {
-            None | Some("class") => false,
-            Some("void") => true,
-            Some(o) => {
-                return Err(Error::Usage(format!(
-                    "corpus {:?}: crowd = {o:?} is neither \"class\" nor \"void\"",
-                    spec.name
-                )))
-            }
-        };
+        let crowd_void = spec.option_choice("crowd", &["class", "void"])? == 1;
         let path = &spec.path;
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let doc: Value = serde_json::from_reader(std::io::BufReader::new(file))

@@ -96,6 +96,14 @@ pub fn list_files(dir: &Path, exts: &[&str]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A file's name without its extension, as a string (the sample id most formats use).
+pub fn stem(path: &Path) -> String {
+    path.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// The file in `dir` named `stem` with one of `exts`, if any (first extension wins).
 pub fn find_with_stem(dir: &Path, stem: &str, exts: &[&str]) -> Option<PathBuf> {
     exts.iter()

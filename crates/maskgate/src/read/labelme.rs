@@ -80,27 +80,14 @@ impl CorpusReader for Labelme {
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&["rasterizer"])?;
         spec.refuse_split()?;
-        let pil = match spec.options.get("rasterizer").map(String::as_str) {
-            None | Some("labelme") => true,
-            Some("coco") => false,
-            Some(o) => {
-                return Err(Error::Usage(format!(
-                    "corpus {:?}: rasterizer {o:?} is neither \"labelme\" nor \"coco\"",
-                    spec.name
-                )))
-            }
-        };
+        let pil = spec.option_choice("rasterizer", &["labelme", "coco"])? == 0;
         let files = list_files(&spec.path, &["json"]).map_err(|e| Error::io(&spec.path, e))?;
         // The native labels are whatever the files use: one streamed pass collects them.
         let mut labels = BTreeSet::new();
         let mut entries = Vec::new();
         let mut problems = Vec::new();
         for path in files {
-            let id = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+            let id = super::files::stem(&path);
             match read_file(&path) {
                 Ok(f) => {
                     labels.extend(f.shapes.into_iter().map(|s| s.label));

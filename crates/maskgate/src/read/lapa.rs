@@ -89,11 +89,7 @@ impl CorpusReader for Lapa {
             let labels = list_files(&dir.join("labels"), &["png"])
                 .map_err(|e| Error::io(dir.join("labels"), e))?;
             for label in labels {
-                let stem = label
-                    .file_stem()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
+                let stem = super::files::stem(&label);
                 let id = if spec.split.is_some() {
                     stem.clone()
                 } else {

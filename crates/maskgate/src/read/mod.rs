@@ -58,6 +58,24 @@ impl CorpusSpec {
         }
     }
 
+    /// Which of `choices` the option `key` names (absent: the first), as its index.
+    pub fn option_choice(&self, key: &str, choices: &[&str]) -> Result<usize> {
+        match self.options.get(key) {
+            None => Ok(0),
+            Some(v) => choices.iter().position(|c| c == v).ok_or_else(|| {
+                Error::Usage(format!(
+                    "corpus {:?}: {key} = {v:?} is not one of {}",
+                    self.name,
+                    choices
+                        .iter()
+                        .map(|c| format!("{c:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            }),
+        }
+    }
+
     /// Refuses options this format does not know.
     pub fn check_options(&self, known: &[&str]) -> Result<()> {
         match self.options.keys().find(|k| !known.contains(&k.as_str())) {

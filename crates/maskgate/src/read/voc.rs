@@ -79,12 +79,7 @@ impl CorpusReader for Voc {
             None => list_files(&labels_dir, &["png"])
                 .map_err(|e| Error::io(&labels_dir, e))?
                 .iter()
-                .map(|p| {
-                    p.file_stem()
-                        .unwrap_or_default()
-                        .to_string_lossy()
-                        .into_owned()
-                })
+                .map(|p| super::files::stem(p))
                 .collect(),
         };
         let mut entries = Vec::new();
