@@ -5,7 +5,6 @@ use clap::Args;
 use maskgate::read::{read_corpus, CorpusSpec};
 use maskgate_core::Rle;
 use serde_json::json;
-use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -68,45 +67,41 @@ pub fn run(a: ConvertArgs) -> Result<()> {
     for p in &corpus.problems {
         eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
     }
-    let tmp = a.out.with_extension("ndjson.tmp");
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(&tmp).with_context(|| tmp.display().to_string())?,
-    );
     let mut written = 0usize;
-    for e in &corpus.samples {
-        let s = match corpus.load(e) {
-            Ok(s) => s,
-            Err(p) => {
-                eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
-                continue;
+    maskgate::persist::write_atomically(&a.out, |w| {
+        for e in &corpus.samples {
+            let s = match corpus.load(e) {
+                Ok(s) => s,
+                Err(p) => {
+                    eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
+                    continue;
+                }
+            };
+            written += 1;
+            let mut masks = serde_json::Map::new();
+            for (class, m) in &s.gt {
+                let mut mask = m.rasterize(None).map_err(std::io::Error::other)?;
+                if a.erode > 0 {
+                    mask = mask.erode_square(a.erode);
+                }
+                let rle = Rle::encode(&mask);
+                masks.insert(
+                    class.clone(),
+                    json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
+                );
             }
-        };
-        written += 1;
-        let mut masks = serde_json::Map::new();
-        for (class, m) in &s.gt {
-            let mut mask = m.rasterize(None).map_err(anyhow::Error::msg)?;
-            if a.erode > 0 {
-                mask = mask.erode_square(a.erode);
-            }
-            let rle = Rle::encode(&mask);
-            masks.insert(
-                class.clone(),
-                json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
-            );
+            let image = s.image.as_ref().map(|p| match &a.relative_to {
+                Some(base) => relative(p, base),
+                None => p.display().to_string(),
+            });
+            let line = json!({
+                "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
+            });
+            serde_json::to_writer(&mut *w, &line)?;
+            w.write_all(b"\n")?;
         }
-        let image = s.image.as_ref().map(|p| match &a.relative_to {
-            Some(base) => relative(p, base),
-            None => p.display().to_string(),
-        });
-        let line = json!({
-            "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
-        });
-        serde_json::to_writer(&mut w, &line)?;
-        w.write_all(b"\n")?;
-    }
-    w.flush()?;
-    drop(w);
-    std::fs::rename(&tmp, &a.out)?;
+        Ok(())
+    })?;
     eprintln!("wrote {} samples to {}", written, a.out.display());
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! The `maskgate` binary: arguments → a resolved plan → the library. Exit codes: 0 go (or a
-//! successful run without criteria), 1 no-go or inconclusive, 2 error.
+//! The `maskgate` binary: it parses arguments, calls the library and maps the outcome to the
+//! exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error.
 
-mod clock;
+mod common;
 mod compare_cmd;
 mod convert_cmd;
 mod inspect_cmd;
@@ -14,7 +14,8 @@ use std::process::ExitCode;
 #[command(
     name = "maskgate",
     version,
-    about = "Decide, with numbers, whether a segmentation model may replace the one in production."
+    about = "Decide, with numbers, whether a segmentation model may replace the one in production.",
+    after_help = "Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,10 +24,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Compare(Box<compare_cmd::CompareArgs>),
-    Convert(convert_cmd::ConvertArgs),
     Run(run_cmd::RunArgs),
+    Compare(Box<compare_cmd::CompareArgs>),
     Inspect(inspect_cmd::InspectArgs),
+    Convert(convert_cmd::ConvertArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +44,45 @@ fn main() -> ExitCode {
             eprintln!("maskgate: error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every option, argument and subcommand of every subcommand, with the ones lacking help.
+    fn missing_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if help.trim().is_empty() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() {
+                out.push(format!("{path} {} (no about)", sub.get_name()));
+            }
+            missing_help(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_of_every_subcommand_has_help() {
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        missing_help(&cmd, "maskgate", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
+        // The check itself finds an undocumented option.
+        let bare = clap::Command::new("x").arg(clap::Arg::new("undocumented").long("u"));
+        let mut found = Vec::new();
+        missing_help(&bare, "x", &mut found);
+        assert_eq!(found, ["x undocumented"]);
     }
 }

@@ -378,6 +378,40 @@ fn malformed_inputs_are_clear_errors() {
     );
 }
 
+/// (group, score) of a single-corpus report's `groups.scores`.
+fn group_scores(report: &Value) -> Vec<(String, f64)> {
+    let scores = report["groups"]["scores"].as_array().unwrap();
+    assert!(scores.iter().all(|s| s["corpus"] == scores[0]["corpus"]));
+    scores
+        .iter()
+        .map(|s| {
+            (
+                s["group"].as_str().unwrap().to_string(),
+                s["score"].as_f64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The recommendation rule as the README states it, restated here instead of read from
+/// maskgate: the highest score wins; scores within 1e-12 of it tie, and a tie goes to the
+/// baseline, else to the name that sorts first.
+fn expected_group(report: &Value, baseline: &str) -> String {
+    let scores = group_scores(report);
+    let best = scores.iter().map(|(_, s)| *s).fold(f64::MIN, f64::max);
+    let mut tied: Vec<&str> = scores
+        .iter()
+        .filter(|(_, s)| best - s <= 1e-12)
+        .map(|(g, _)| g.as_str())
+        .collect();
+    tied.sort();
+    if tied.contains(&baseline) {
+        baseline.to_string()
+    } else {
+        tied[0].to_string()
+    }
+}
+
 #[test]
 fn fasseg_sweep_recommends_and_renders_identical_galleries() {
     let d = tmp("sweep");
@@ -405,18 +439,8 @@ fn fasseg_sweep_recommends_and_renders_identical_galleries() {
     );
     let groups = &report["groups"];
     let rec = groups["recommended_group"].as_str().unwrap();
-    let best = groups["scores"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .max_by(|a, b| {
-            a["score"]
-                .as_f64()
-                .unwrap()
-                .total_cmp(&b["score"].as_f64().unwrap())
-        })
-        .unwrap();
-    assert_eq!(rec, best["group"].as_str().unwrap());
+    assert_eq!(group_scores(&report).len(), 10, "one score per group");
+    assert_eq!(rec, expected_group(&report, "rough"));
     assert!(groups["rationale"].as_str().unwrap().starts_with(
         "maximize strong_mIoU (+1) and small_mIoU (+1) while penalizing hair_leakage (−0.5)"
     ));
@@ -446,6 +470,44 @@ fn fasseg_sweep_recommends_and_renders_identical_galleries() {
             "{f}"
         );
     }
+    // Ties. The sweep's [score] with two unchanged copies of the baseline: all three tie, and
+    // the baseline wins over the names that sort before and after it.
+    let sweep = std::fs::read_to_string(&variants).unwrap();
+    let score = &sweep[sweep.find("[score.class_sets]").unwrap()..];
+    let copies = "[[variant]]\nname = \"a_copy\"\nfrom = \"rough\"\nops = []\n\n\
+                  [[variant]]\nname = \"z_copy\"\nfrom = \"rough\"\nops = []\n\n";
+    write(&d.join("tie.toml"), &format!("{copies}{score}"));
+    let mut c = compare_cmd(&gold, &[("rough", r.as_path())], "rough", &d.join("tie"));
+    c.arg("--variants").arg(d.join("tie.toml"));
+    ok(&mut c);
+    let tie: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("tie/report.json")).unwrap()).unwrap();
+    let scores = group_scores(&tie);
+    assert_eq!(scores.len(), 3);
+    assert!(scores.iter().all(|(_, s)| *s == scores[0].1), "{scores:?}");
+    assert_eq!(expected_group(&tie, "rough"), "rough");
+    assert_eq!(tie["groups"]["recommended_group"], "rough");
+    // Two arms equal to the gold (IoU 1, leakage 0: score 2) tie above the baseline: the name
+    // that sorts first wins, whatever the order the arms were given in.
+    write(&d.join("score.toml"), score);
+    let preds = [
+        ("rough", r.as_path()),
+        ("zeta", gold.as_path()),
+        ("alpha", gold.as_path()),
+    ];
+    let mut c = compare_cmd(&gold, &preds, "rough", &d.join("tie2"));
+    c.arg("--variants").arg(d.join("score.toml"));
+    ok(&mut c);
+    let tie: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("tie2/report.json")).unwrap())
+            .unwrap();
+    let scores = group_scores(&tie);
+    let of = |g: &str| scores.iter().find(|(n, _)| n == g).unwrap().1;
+    assert_eq!((of("alpha"), of("zeta")), (2.0, 2.0), "{scores:?}");
+    assert!(of("rough") < 2.0);
+    assert_eq!(expected_group(&tie, "rough"), "alpha");
+    assert_eq!(tie["groups"]["recommended_group"], "alpha");
+
     // A variant naming an unknown class, or a source that is not an arm, stops before any work.
     std::fs::write(d.join("bad.toml"), "[[variant]]\nname = \"v\"\nfrom = \"rough\"\nops = [{op = \"dilate\", class = \"beard\", px = 1}]\n").unwrap();
     let mut c = compare_cmd(&gold, &[("rough", r.as_path())], "rough", &d.join("bad"));

@@ -83,7 +83,7 @@ fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         let line = err
             .lines()
-            .find(|l| l.starts_with("arm selfie: "))
+            .find(|l| l.starts_with("maskgate: arm selfie: "))
             .unwrap_or_else(|| panic!("{err}"))
             .to_string();
         let num = |after: &str| -> usize {
@@ -227,7 +227,7 @@ fn config_and_model_errors_are_clear() {
         "missing format, path",
         "a comparison needs at least two",
         "unknown adapter \"nope\"",
-        "m.onnx does not exist",
+        "m.onnx: No such file",
     ] {
         assert!(err.contains(needle), "{needle:?} not in {err}");
     }
@@ -240,8 +240,38 @@ fn config_and_model_errors_are_clear() {
         ),
     )
     .unwrap();
+    // An arm's class the corpus lacks is refused before any model is loaded.
+    let out = run(&d.join("b.toml"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("arm \"a\": class \"fg\" is not a class of corpus \"x\""),
+        "{err}"
+    );
+    assert!(!err.contains("cannot load model"), "{err}");
+    std::fs::write(
+        d.join("gold.ndjson"),
+        "{\"id\": \"a\", \"size\": [2, 2], \"masks\": {\"fg\": {\"size\": [2, 2], \"counts\": [4]}, \"foreground\": {\"size\": [2, 2], \"counts\": [4]}}}\n",
+    )
+    .unwrap();
     let out = run(&d.join("b.toml"), &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("broken.onnx: cannot load model"), "{err}");
+    // A key the adapter does not read is an error that lists the keys it does read.
+    std::fs::write(
+        d.join("c.toml"),
+        format!(
+            "[run]\nbaseline = \"a\"\n[[corpus]]\nname = \"x\"\nformat = \"gold-ndjson\"\npath = \"gold.ndjson\"\n[[arm]]\nname = \"a\"\nadapter = \"semantic-argmax\"\nmodel = \"broken.onnx\"\nlabels = [\"bg\", \"fg\"]\nthreshold = 0.3\n{}",
+            selfie_arm("b", "mediapipe_selfie_segmentation_256.onnx")
+        ),
+    )
+    .unwrap();
+    let out = run(&d.join("c.toml"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("adapter semantic-argmax does not use `threshold` (it uses: labels, classes, mean, std)"),
+        "{err}"
+    );
 }

@@ -24,7 +24,7 @@ impl<'a> Grouping<'a> {
         }
     }
 
-    /// By the failure class the taxonomy assigned (see `crate::decide::taxonomy`).
+    /// By the failure class the taxonomy assigned (see `crate::taxonomy`).
     pub fn failure_class() -> Grouping<'a> {
         Grouping {
             name: "failure_class",
@@ -66,23 +66,84 @@ pub struct MetricsRow {
     pub boundary_iou_mean: Option<f64>,
 }
 
-/// The statistic columns of [`MetricsRow`], in CSV order (after `n`, `n_empty`).
-pub const ROW_STATS: [&str; 14] = [
-    "iou_mean",
-    "iou_median",
-    "iou_p10",
-    "iou_p90",
-    "pass_rate",
-    "iou_micro",
-    "dice_mean",
-    "precision_mean",
-    "recall_mean",
-    "leakage_mean",
-    "coverage_mean",
-    "bbox_iou_mean",
-    "boundary_iou_mean",
-    "n",
+/// One statistic column, declared once: aggregate and compare compute it under `name`, decide
+/// orients it by `lower_is_better`, CSV writes `name`, Markdown writes `label` with `decimals`.
+#[derive(Clone, Copy, Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub lower_is_better: bool,
+    pub decimals: usize,
+}
+
+const fn col(name: &'static str, label: &'static str) -> Column {
+    Column {
+        name,
+        label,
+        lower_is_better: false,
+        decimals: 3,
+    }
+}
+
+const fn lower(name: &'static str, label: &'static str) -> Column {
+    Column {
+        lower_is_better: true,
+        ..col(name, label)
+    }
+}
+
+const fn names<const N: usize>(cols: &[Column; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = cols[i].name;
+        i += 1;
+    }
+    out
+}
+
+/// The statistic columns of [`MetricsRow`], in CSV order (after `n`, `n_empty`); `n` last.
+pub const ROW_COLUMNS: [Column; 14] = [
+    col("iou_mean", "IoU"),
+    col("iou_median", "IoU median"),
+    col("iou_p10", "IoU p10"),
+    col("iou_p90", "IoU p90"),
+    col("pass_rate", "pass rate (IoU ≥ τ)"),
+    col("iou_micro", "pooled IoU"),
+    col("dice_mean", "Dice"),
+    col("precision_mean", "precision"),
+    col("recall_mean", "recall"),
+    lower("leakage_mean", "leakage"),
+    col("coverage_mean", "coverage"),
+    col("bbox_iou_mean", "bbox IoU"),
+    col("boundary_iou_mean", "boundary IoU"),
+    Column {
+        decimals: 0,
+        ..col("n", "samples")
+    },
 ];
+pub const ROW_STATS: [&str; 14] = names(&ROW_COLUMNS);
+
+/// The statistic columns of [`SummaryRow`] that get deltas, in report order.
+pub const SUMMARY_COLUMNS: [Column; 8] = [
+    col("miou_mean", "mIoU mean (per sample)"),
+    col("miou_median", "mIoU median"),
+    col("miou_p10", "mIoU p10"),
+    col("miou_p90", "mIoU p90"),
+    col("pass_rate", "pass rate (mIoU ≥ τ)"),
+    lower("leakage_mean", "leakage mean"),
+    col("coverage_mean", "coverage mean"),
+    col("boundary_iou_mean", "boundary IoU mean"),
+];
+pub const SUMMARY_STATS: [&str; 8] = names(&SUMMARY_COLUMNS);
+
+/// The declared column called `name` (row columns first).
+pub fn column(name: &str) -> Option<&'static Column> {
+    ROW_COLUMNS
+        .iter()
+        .chain(SUMMARY_COLUMNS.iter())
+        .find(|c| c.name == name)
+}
 
 impl MetricsRow {
     /// The statistics in [`ROW_STATS`] order (`n` last, as a number).
@@ -304,6 +365,70 @@ pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
             ))
     });
     rows
+}
+
+/// The mean of one region × class overlap measure (face modules) for one arm on one corpus,
+/// over the samples where the arm predicted the region.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct OverlapRow {
+    pub arm: String,
+    pub corpus: String,
+    pub measure: String,
+    pub n: usize,
+    pub mean: Option<f64>,
+}
+
+/// Means of every overlap measure per (arm, corpus, measure), sorted by those keys.
+pub fn overlap_rows(samples: &[SampleScore]) -> Vec<OverlapRow> {
+    let mut acc: BTreeMap<(&str, &str, &str), (usize, f64)> = BTreeMap::new();
+    for s in samples {
+        for (m, v) in &s.overlaps {
+            let e = acc.entry((&s.arm, &s.corpus, m)).or_default();
+            if let Some(v) = v {
+                e.0 += 1;
+                e.1 += v;
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|((arm, corpus, measure), (n, sum))| OverlapRow {
+            arm: arm.into(),
+            corpus: corpus.into(),
+            measure: measure.into(),
+            n,
+            mean: (n > 0).then(|| sum / n as f64),
+        })
+        .collect()
+}
+
+/// The summary row of (arm, corpus, group_by, group).
+pub fn find_summary<'a>(
+    rows: &'a [SummaryRow],
+    arm: &str,
+    corpus: &str,
+    group_by: &str,
+    group: &str,
+) -> Option<&'a SummaryRow> {
+    rows.iter()
+        .find(|s| s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group)
+}
+
+/// The metrics row of (arm, corpus, group_by, group, class).
+pub fn find_row<'a>(
+    rows: &'a [MetricsRow],
+    arm: &str,
+    corpus: &str,
+    group_by: &str,
+    group: &str,
+    class: &str,
+) -> Option<&'a MetricsRow> {
+    rows.iter().find(|r| {
+        r.arm == arm
+            && r.corpus == corpus
+            && r.group_by == group_by
+            && r.group == group
+            && r.class == class
+    })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! bootstrap 95% CI, the paired per-sample mIoU delta with a sign test and pass/fail flips, and
 //! ranked regressions / improvements (ties broken by id).
 
+pub use crate::aggregate::SUMMARY_STATS;
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
 use crate::score::{ClassScore, SampleScore, METRICS};
@@ -93,18 +94,6 @@ impl Comparison {
 fn sub(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? - b?)
 }
-
-/// The summary statistics that get deltas, in report order.
-pub const SUMMARY_STATS: [&str; 8] = [
-    "miou_mean",
-    "miou_median",
-    "miou_p10",
-    "miou_p90",
-    "pass_rate",
-    "leakage_mean",
-    "coverage_mean",
-    "boundary_iou_mean",
-];
 
 pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; 8] {
     [

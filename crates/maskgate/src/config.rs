@@ -1,10 +1,13 @@
 //! The run config (`maskgate run CONFIG`, TOML): `[run]`, `[[corpus]]`, `[[arm]]`. Relative
 //! paths are taken from the config file's folder. Every missing or inconsistent piece is
-//! reported at once, before any work starts.
+//! reported at once, before any work starts. Whether the files it names exist is the plan's
+//! question (`crate::plan`), asked of the source that serves each of them.
 
 use crate::error::{Error, Result};
-use crate::predict::adapters::{AdapterSettings, ADAPTERS};
+use crate::predict::adapters::{check_keys, AdapterSettings};
+use crate::predict::variants::{RawSweep, RawVariant, Variant};
 use crate::read::CorpusSpec;
+use crate::recommend::GroupScoreSpec;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -24,6 +27,8 @@ struct RawRun {
     cache: Option<String>,
     onnxruntime: Option<String>,
     intra_threads: Option<usize>,
+    gallery: Option<usize>,
+    formats: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -60,10 +65,31 @@ struct RawArm {
     session: Option<String>,
     mean: Option<[f64; 3]>,
     std: Option<[f64; 3]>,
-    #[serde(default)]
-    logits: bool,
+    logits: Option<bool>,
     conf: Option<f64>,
     iou: Option<f64>,
+}
+
+impl RawArm {
+    /// The adapter keys this table sets (to refuse the ones its adapter does not read).
+    fn adapter_keys_given(&self) -> Vec<&'static str> {
+        [
+            ("class", self.class.is_some()),
+            ("threshold", self.threshold.is_some()),
+            ("labels", !self.labels.is_empty()),
+            ("classes", !self.classes.is_empty()),
+            ("session", self.session.is_some()),
+            ("mean", self.mean.is_some()),
+            ("std", self.std.is_some()),
+            ("logits", self.logits.is_some()),
+            ("conf", self.conf.is_some()),
+            ("iou", self.iou.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| k)
+        .collect()
+    }
 }
 
 #[derive(Deserialize)]
@@ -76,10 +102,10 @@ struct RawConfig {
     #[serde(default)]
     arm: Vec<RawArm>,
     #[serde(default)]
-    variant: Vec<crate::predict::variants::RawVariant>,
+    variant: Vec<RawVariant>,
     #[serde(default)]
-    sweep: Vec<crate::predict::variants::RawSweep>,
-    score: Option<crate::recommend::GroupScoreSpec>,
+    sweep: Vec<RawSweep>,
+    score: Option<GroupScoreSpec>,
 }
 
 #[derive(Clone, Debug)]
@@ -101,25 +127,38 @@ pub struct ArmSpec {
 #[derive(Clone, Debug)]
 pub struct RunConfig {
     pub path: PathBuf,
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     pub baseline: String,
     pub pass_iou: Option<f64>,
     pub grid: Option<u32>,
-    pub top_k: usize,
+    pub top_k: Option<usize>,
     pub seed: Option<u64>,
     pub bootstrap: Option<usize>,
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub cache: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
-    pub intra_threads: usize,
+    pub intra_threads: Option<usize>,
+    pub gallery: Option<usize>,
+    pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
     pub arms: Vec<ArmSpec>,
-    pub variants: crate::predict::variants::VariantSet,
+    pub variants: VariantSet,
 }
 
 impl RunConfig {
+    /// Loads a config; every problem in it is one error listing them all.
     pub fn load(path: &Path) -> Result<RunConfig> {
+        let (cfg, problems) = RunConfig::load_with_problems(path)?;
+        if !problems.is_empty() {
+            return Err(problems_error(path, problems));
+        }
+        Ok(cfg)
+    }
+
+    /// Loads a config and lists its problems without failing on them, so a caller can add its
+    /// own (missing files) and report all at once. Only unreadable or malformed TOML fails.
+    pub fn load_with_problems(path: &Path) -> Result<(RunConfig, Vec<String>)> {
         let (raw, _): (RawConfig, _) = crate::tomlfile::load(path)?;
         let rel = |p: &str| crate::tomlfile::resolve(path, p);
         let mut problems: Vec<String> = Vec::new();
@@ -143,11 +182,6 @@ impl RunConfig {
                 problems.push(format!("[run] pass_iou must be within [0, 1], got {t}"));
             }
         }
-        let check_file = |problems: &mut Vec<String>, what: String, p: &Path| {
-            if !p.exists() {
-                problems.push(format!("{what}: {} does not exist", p.display()));
-            }
-        };
         let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
         let mut arms = Vec::new();
         let mut arm_names = BTreeSet::new();
@@ -169,19 +203,18 @@ impl RunConfig {
             }
             let source = match (&a.adapter, &a.model, &a.predictions) {
                 (_, _, Some(p)) if a.model.is_none() && a.adapter.is_none() => {
-                    let p = rel(p);
-                    check_file(&mut problems, format!("{label} predictions"), &p);
-                    ArmSource::Predictions(p)
-                }
-                (Some(adapter), Some(m), None) => {
-                    if !ADAPTERS.contains(&adapter.as_str()) {
+                    if let Some(k) = a.adapter_keys_given().first() {
                         problems.push(format!(
-                            "{label}: unknown adapter {adapter:?} (known: {})",
-                            ADAPTERS.join(", ")
+                            "{label}: `{k}` means nothing for a predictions file (it is an adapter setting)"
                         ));
                     }
+                    ArmSource::Predictions(rel(p))
+                }
+                (Some(adapter), Some(m), None) => {
+                    if let Err(e) = check_keys(adapter, &a.adapter_keys_given()) {
+                        problems.push(format!("{label}: {e}"));
+                    }
                     let m = rel(m);
-                    check_file(&mut problems, format!("{label} model"), &m);
                     let settings = AdapterSettings {
                         class: a.class.clone(),
                         threshold: a.threshold,
@@ -190,12 +223,15 @@ impl RunConfig {
                         variant: a.session.clone(),
                         mean: a.mean,
                         std: a.std,
-                        logits: a.logits,
+                        logits: a.logits.unwrap_or(false),
                         conf: a.conf,
                         iou: a.iou,
                     };
-                    if let Err(e) = crate::predict::adapters::build(adapter, &settings) {
-                        problems.push(format!("{label}: {e}"));
+                    // Only when the keys fit: otherwise the same cause would be reported twice.
+                    if check_keys(adapter, &a.adapter_keys_given()).is_ok() {
+                        if let Err(e) = crate::predict::adapters::build(adapter, &settings) {
+                            problems.push(format!("{label}: {e}"));
+                        }
                     }
                     ArmSource::Model {
                         adapter: adapter.clone(),
@@ -224,7 +260,7 @@ impl RunConfig {
             }
         }
         let arm_list: Vec<String> = arm_names.iter().cloned().collect();
-        let variants = match (crate::predict::variants::RawVariants {
+        let variants = match (RawVariants {
             variant: raw.variant,
             sweep: raw.sweep,
             score: raw.score,
@@ -234,48 +270,50 @@ impl RunConfig {
             Ok(v) => v,
             Err(e) => {
                 problems.push(e);
-                crate::predict::variants::VariantSet {
-                    variants: vec![],
-                    score: None,
-                }
+                VariantSet::default()
             }
         };
         let criteria = r.criteria.as_deref().map(rel);
         let notes = r.notes.as_deref().map(rel);
-        for (what, p) in [("[run] criteria", &criteria), ("[run] notes", &notes)] {
-            if let Some(p) = p {
-                check_file(&mut problems, what.to_string(), p);
-            }
+        if r.grid == Some(0) {
+            problems.push("[run] grid must be at least 1".into());
         }
-        if !problems.is_empty() {
-            return Err(Error::file(
-                path,
-                format!(
-                    "{} problem(s):\n  - {}",
-                    problems.len(),
-                    problems.join("\n  - ")
-                ),
-            ));
-        }
-        Ok(RunConfig {
+        let cfg = RunConfig {
             path: path.to_path_buf(),
-            out: rel(r.out.as_deref().unwrap_or("reports/run")),
+            out: r.out.as_deref().map(rel),
             baseline: r.baseline.clone().unwrap_or_default(),
             pass_iou: r.pass_iou,
             grid: r.grid,
-            top_k: r.top.unwrap_or(20),
+            top_k: r.top,
             seed: r.seed,
             bootstrap: r.bootstrap,
             criteria,
             notes,
-            cache: Some(rel(r.cache.as_deref().unwrap_or(".maskgate-cache"))),
+            cache: r.cache.as_deref().map(rel),
             onnxruntime: r.onnxruntime.as_deref().map(rel),
-            intra_threads: r.intra_threads.unwrap_or(0),
+            intra_threads: r.intra_threads,
+            gallery: r.gallery,
+            formats: r.formats.clone(),
             corpora,
             arms,
             variants,
-        })
+        };
+        Ok((cfg, problems))
     }
+}
+
+/// One error listing every problem found in `path`.
+pub fn problems_error(path: &Path, problems: Vec<String>) -> Error {
+    let text = if problems.len() == 1 {
+        problems[0].clone()
+    } else {
+        format!(
+            "{} problems:\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        )
+    };
+    Error::file(path, text)
 }
 
 /// The `[[corpus]]` tables as specs, with every problem appended to `problems`.
@@ -312,9 +350,6 @@ fn corpus_specs(
             ));
         }
         let path = rel(p);
-        if !path.exists() {
-            problems.push(format!("{label} path: {} does not exist", path.display()));
-        }
         corpora.push(CorpusSpec {
             name: name.clone(),
             format: format.clone(),
@@ -341,14 +376,51 @@ pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
     }
     let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
     if !problems.is_empty() {
-        return Err(Error::file(
-            path,
-            format!(
-                "{} problem(s):\n  - {}",
-                problems.len(),
-                problems.join("\n  - ")
-            ),
-        ));
+        return Err(problems_error(path, problems));
     }
     Ok(corpora)
+}
+
+/// The `[[variant]]`, `[[sweep]]` and `[score]` tables of a run config or a variants file.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariants {
+    #[serde(default)]
+    pub variant: Vec<RawVariant>,
+    #[serde(default)]
+    pub sweep: Vec<RawSweep>,
+    pub score: Option<GroupScoreSpec>,
+}
+
+/// Post-processing variants and how to score and recommend a group (arm or variant).
+#[derive(Clone, Debug, Default)]
+pub struct VariantSet {
+    pub variants: Vec<Variant>,
+    pub score: Option<GroupScoreSpec>,
+}
+
+impl RawVariants {
+    pub fn resolve(self, arms: &[String]) -> Result<VariantSet, String> {
+        Ok(VariantSet {
+            variants: crate::predict::variants::resolve(self.variant, self.sweep, arms)?,
+            score: self.score,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<RawVariants> {
+        crate::tomlfile::load(path).map(|(v, _)| v)
+    }
+}
+
+impl VariantSet {
+    /// Op and score-term classes must be corpus classes (or class sets, or `*`).
+    pub fn check_classes(&self, classes: &[String], overlaps: &[String]) -> Result<(), String> {
+        crate::predict::variants::check_classes(&self.variants, classes)?;
+        if let Some(s) = &self.score {
+            let mut names = classes.to_vec();
+            names.extend(s.class_sets.keys().cloned());
+            s.validate(&names, overlaps)?;
+        }
+        Ok(())
+    }
 }

@@ -15,20 +15,20 @@ pub fn opt_num(v: Option<f64>) -> String {
     v.map(num).unwrap_or_default()
 }
 
-/// Human-readable: 3 decimals, trailing zeros trimmed, `-` when undefined.
-pub fn short(v: Option<f64>) -> String {
+/// Human-readable with a fixed number of decimals (tables line up), `-` when undefined; a
+/// value that rounds to zero is written without a sign.
+pub fn fixed(v: Option<f64>, decimals: usize) -> String {
     let Some(v) = v else { return "-".into() };
-    let s = format!("{v:.3}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    if s == "-0" {
-        "0".into()
-    } else {
-        s
+    let s = format!("{v:.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => s,
     }
+}
+
+/// [`fixed`] with 3 decimals: every ratio in the reports.
+pub fn short(v: Option<f64>) -> String {
+    fixed(v, 3)
 }
 
 /// Three significant digits, for p-values that may be tiny.
@@ -40,11 +40,12 @@ pub fn sig(v: f64) -> String {
     }
 }
 
-/// Signed form of [`short`] for deltas.
+/// Signed form of [`short`] for deltas: `+` before a positive one that does not round to 0.
 pub fn delta(v: Option<f64>) -> String {
+    let s = short(v);
     match v {
-        Some(x) if short(Some(x)) != "0" && x > 0.0 => format!("+{}", short(Some(x))),
-        _ => short(v),
+        Some(x) if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') => format!("+{s}"),
+        _ => s,
     }
 }
 
@@ -58,7 +59,7 @@ pub fn md(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' | '!' | '~' | '(' | ')' => {
                 out.push('\\');
                 out.push(ch);
@@ -67,15 +68,6 @@ pub fn md(text: &str) -> String {
         }
     }
     out
-}
-
-/// CSV field quoting (RFC 4180) for text fields.
-pub fn csv_text(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }
 
 #[cfg(test)]
@@ -88,16 +80,20 @@ mod tests {
             assert_eq!(num(v), serde_json::to_string(&v).unwrap());
         }
         assert_eq!(short(Some(0.12345)), "0.123");
-        assert_eq!(short(Some(1.0)), "1");
-        assert_eq!(short(Some(-0.0001)), "0");
-        assert_eq!(delta(Some(0.01)), "+0.01");
-        assert_eq!(delta(Some(-0.01)), "-0.01");
+        assert_eq!(short(Some(1.0)), "1.000");
+        assert_eq!(short(Some(0.89)), "0.890");
+        assert_eq!(short(Some(-0.0001)), "0.000");
+        assert_eq!(short(None), "-");
+        assert_eq!(fixed(Some(12.0), 0), "12");
+        assert_eq!(delta(Some(0.01)), "+0.010");
+        assert_eq!(delta(Some(0.0001)), "0.000");
+        assert_eq!(delta(Some(-0.01)), "-0.010");
     }
 
     #[test]
     fn markdown_escape() {
         assert_eq!(md("a|b <script>*x*\n"), "a\\|b &lt;script&gt;\\*x\\* ");
+        assert_eq!(md("x\r<h2>\u{7}"), "x &lt;h2&gt; ");
         assert_eq!(md("[link](http://x)"), "\\[link\\]\\(http://x\\)");
-        assert_eq!(csv_text("a,\"b\""), "\"a,\"\"b\"\"\"");
     }
 }

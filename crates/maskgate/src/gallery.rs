@@ -4,13 +4,12 @@
 //! most (named in the file name and the report) — and a side-by-side strip baseline | arm.
 //! PNG bytes depend only on the inputs, so galleries are byte-identical across runs.
 
+use crate::evaluation::Evaluation;
 use crate::model::Sample;
-use crate::pipeline::predict_sample;
 use crate::predict::image::SamplePhoto;
 use crate::predict::variants::Variant;
-use crate::predict::Arm;
+use crate::predict::{predict_sample, Arm};
 use crate::read::Corpus;
-use crate::report::Report;
 use crate::score::SampleScore;
 use crate::{Error, Result};
 use maskgate_core::Mask;
@@ -119,7 +118,7 @@ fn moving_class(
 /// Renders the gallery for the comparisons of `arms_to_show`, `per_list` samples from each of
 /// the regression and improvement lists, into `out_dir/gallery/`.
 pub fn render(
-    report: &Report,
+    evaluation: &Evaluation,
     corpora: &[Corpus],
     arms: &[&dyn Arm],
     variants: &[Variant],
@@ -131,13 +130,8 @@ pub fn render(
     if per_list == 0 {
         return Ok(entries);
     }
-    let score_of = |arm: &str, corpus: &str, id: &str| {
-        report
-            .samples
-            .iter()
-            .find(|s| s.arm == arm && s.corpus == corpus && s.id == id)
-    };
-    for c in report
+    let score_of = |arm: &str, corpus: &str, id: &str| evaluation.sample(arm, corpus, id);
+    for c in evaluation
         .comparisons
         .iter()
         .filter(|c| arms_to_show.contains(&c.arm))

@@ -1,22 +1,30 @@
 //! maskgate: decides, with numbers, whether a segmentation model may replace the one in
-//! production. The modules follow the data flow:
-//! read → predict → score → aggregate → compare → (decide) → export.
+//! production. The modules follow the data flow, and imports only point backwards along it
+//! (`tests/architecture.rs` checks):
+//! plan → source → read → predict → score → aggregate → compare (`evaluation`) → decide /
+//! recommend → gallery → report → export.
 
 pub mod aggregate;
 pub mod compare;
 pub mod config;
 pub mod decide;
 pub mod error;
+pub mod evaluation;
 pub mod export;
 pub mod fmt;
 pub mod gallery;
 pub mod model;
-pub mod pipeline;
+pub mod observe;
+pub mod pathnames;
+pub mod persist;
+pub mod plan;
 pub mod predict;
 pub mod read;
 pub mod recommend;
 pub mod report;
 pub mod score;
+pub mod source;
+pub mod taxonomy;
 pub mod tomlfile;
 
 pub use error::{Error, Result};
@@ -37,7 +45,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(h.finalize()))
 }
 
 /// The shared reference folder: `$MASKGATE_SHARED`, default `../shared` beside the repository.
@@ -46,36 +54,4 @@ pub fn shared_dir() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let v = std::env::var("MASKGATE_SHARED").unwrap_or_else(|_| "../shared".into());
     root.join(v)
-}
-
-/// sha256 over a folder: every file's relative path and sha256, in sorted order, so a corpus
-/// folder has one fingerprint in the report's inputs.
-pub fn sha256_tree(dir: &Path) -> Result<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-            let entry = entry.map_err(|e| Error::io(&d, e))?;
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    let mut h = Sha256::new();
-    for f in files {
-        let rel = f
-            .strip_prefix(dir)
-            .unwrap_or(&f)
-            .to_string_lossy()
-            .replace('\\', "/");
-        h.update(rel.as_bytes());
-        h.update([0u8]);
-        h.update(sha256_file(&f)?.as_bytes());
-        h.update([b'\n']);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }

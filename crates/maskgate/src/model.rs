@@ -87,7 +87,7 @@ pub struct Sample {
     pub fit_predictions: bool,
     /// With `derive_predicted` face modules: the regions that turn a predicted skin into
     /// predicted modules.
-    pub predicted_modules: Option<crate::read::modules::PredictedModules>,
+    pub predicted_modules: Option<PredictedModules>,
     pub notes: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
 }
@@ -106,6 +106,34 @@ impl Sample {
     }
 }
 
+/// The module regions of one sample, kept to derive the modules of its predictions.
+#[derive(Clone, Debug)]
+pub struct PredictedModules {
+    pub skin: String,
+    pub regions: BTreeMap<String, Mask>,
+}
+
+impl PredictedModules {
+    /// Adds `region ∩ predicted skin` for every module a prediction lacks; a prediction without
+    /// the skin class (or of another size) is left as it is, so its missing modules count as
+    /// missing.
+    pub fn apply(&self, pred: &mut Prediction) {
+        let Some(skin) = pred
+            .masks
+            .get(&self.skin)
+            .and_then(|m| m.rasterize(None).ok())
+        else {
+            return;
+        };
+        for (name, region) in &self.regions {
+            if !pred.masks.contains_key(name) && region.same_size(&skin) {
+                pred.masks
+                    .insert(name.clone(), MaskData::Mask(region.intersection(&skin)));
+            }
+        }
+    }
+}
+
 /// First 20 hex digits of sha256(corpus name, NUL, dataset-relative id): the same on every
 /// machine, and different for the same id in two corpora.
 pub fn sample_hash(corpus: &str, id: &str) -> String {
@@ -114,7 +142,7 @@ pub fn sample_hash(corpus: &str, id: &str) -> String {
     h.update([0u8]);
     h.update(id.as_bytes());
     let digest = h.finalize();
-    digest[..10].iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(&digest[..10])
 }
 
 /// Why a sample's prediction could not be scored as given. The sample is still scored

@@ -3,7 +3,7 @@
 //! the recommended group: the highest score; ties go to the baseline, then to the name.
 
 use crate::decide::criteria::resolve_metric;
-use crate::report::Report;
+use crate::evaluation::Evaluation;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -109,7 +109,7 @@ impl GroupScoreSpec {
                 "{} ({}{})",
                 t.name,
                 if t.weight >= 0.0 { "+" } else { "−" },
-                crate::fmt::short(Some(t.weight.abs()))
+                t.weight.abs()
             )
         };
         let up: Vec<String> = self
@@ -178,16 +178,16 @@ pub fn recommend(scores: &[(String, Option<f64>)], baseline: &str) -> Option<Str
     tied.first().map(|g| g.to_string())
 }
 
-pub fn score_groups(report: &Report, spec: &GroupScoreSpec) -> GroupScores {
-    let baseline = &report.settings.baseline;
+pub fn score_groups(evaluation: &Evaluation, spec: &GroupScoreSpec) -> GroupScores {
+    let baseline = &evaluation.baseline;
     let mut scores = Vec::new();
-    for corpus in &report.corpora {
-        for arm in &report.arms {
+    for corpus in &evaluation.corpora {
+        for arm in &evaluation.arms {
             let mut terms = BTreeMap::new();
             let mut total = Some(0.0);
             for t in &spec.terms {
                 if let Some(m) = overlap_of(t) {
-                    let v = report
+                    let v = evaluation
                         .overlaps
                         .iter()
                         .find(|o| o.arm == *arm && o.corpus == corpus.name && o.measure == m)
@@ -203,7 +203,7 @@ pub fn score_groups(report: &Report, spec: &GroupScoreSpec) -> GroupScores {
                     .classes_of(t)
                     .iter()
                     .filter_map(|c| {
-                        report
+                        evaluation
                             .row(arm, &corpus.name, "all", "all", c)
                             .and_then(|r| r.stat(&column))
                             .flatten()

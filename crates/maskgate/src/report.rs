@@ -1,9 +1,12 @@
 //! The [`Report`]: everything the exporters need, schema-versioned. Exporters never compute.
 
-use crate::aggregate::{MetricsRow, SummaryRow};
-use crate::compare::Comparison;
-use crate::read::Problem;
-use crate::score::SampleScore;
+use crate::aggregate::{find_row, find_summary, MetricsRow, OverlapRow, SummaryRow};
+use crate::compare::{CompareSettings, Comparison};
+use crate::decide::{CriterionResult, Recommendation, Verdict};
+use crate::evaluation::{CorpusInfo, Evaluation};
+use crate::gallery::GalleryEntry;
+use crate::recommend::GroupScores;
+use crate::score::{SampleScore, ScoreSettings};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -55,47 +58,33 @@ pub struct Settings {
     pub primary_metric: &'static str,
 }
 
-/// The mean of one region × class overlap measure (face modules) for one arm on one corpus,
-/// over the samples where the arm predicted the region.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct OverlapRow {
-    pub arm: String,
-    pub corpus: String,
-    pub measure: String,
-    pub n: usize,
-    pub mean: Option<f64>,
-}
-
-/// Means of every overlap measure per (arm, corpus, measure), sorted by those keys.
-pub fn overlap_rows(samples: &[crate::score::SampleScore]) -> Vec<OverlapRow> {
-    let mut acc: BTreeMap<(&str, &str, &str), (usize, f64)> = BTreeMap::new();
-    for s in samples {
-        for (m, v) in &s.overlaps {
-            let e = acc.entry((&s.arm, &s.corpus, m)).or_default();
-            if let Some(v) = v {
-                e.0 += 1;
-                e.1 += v;
-            }
+impl Settings {
+    /// The settings a report records, from the plan's score and compare settings.
+    pub fn new(
+        baseline: &str,
+        score: &ScoreSettings,
+        compare: &CompareSettings,
+        criteria_file: Option<String>,
+        failure_classes: bool,
+    ) -> Settings {
+        Settings {
+            baseline: baseline.to_string(),
+            pass_iou: compare.pass_iou,
+            grid: score.grid,
+            top_k: compare.top_k,
+            bootstrap_resamples: compare.resamples,
+            seed: compare.seed,
+            criteria_file,
+            failure_class_rule: failure_classes.then_some(
+                "first matching [[failure_class]] in file order; no match = unclassified",
+            ),
+            boundary_dilation_ratio: score.boundary_ratio,
+            grid_resampling: "nearest (source pixel centre); polygons rasterised on the grid",
+            empty_policy: EMPTY_POLICY,
+            percentile_method: PERCENTILE_METHOD,
+            primary_metric: "mask IoU (bbox IoU is secondary, from the tight boxes)",
         }
     }
-    acc.into_iter()
-        .map(|((arm, corpus, measure), (n, sum))| OverlapRow {
-            arm: arm.into(),
-            corpus: corpus.into(),
-            measure: measure.into(),
-            n,
-            mean: (n > 0).then(|| sum / n as f64),
-        })
-        .collect()
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct CorpusInfo {
-    pub name: String,
-    pub format: String,
-    pub classes: Vec<String>,
-    pub samples: usize,
-    pub problems: Vec<Problem>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -103,16 +92,16 @@ pub struct Report {
     pub schema_version: u32,
     /// `go` / `no-go` / `inconclusive` when criteria were given.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub recommendation: Option<crate::decide::Recommendation>,
+    pub recommendation: Option<Recommendation>,
     /// Failed criteria (the first decides), or the undecided ones for an inconclusive run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deciding_criteria: Option<Vec<String>>,
     /// Every criterion with its checks.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub criteria: Option<Vec<crate::decide::CriterionResult>>,
+    pub criteria: Option<Vec<CriterionResult>>,
     /// Composite scores per group (arm or variant) and the recommended group, when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub groups: Option<crate::recommend::GroupScores>,
+    pub groups: Option<GroupScores>,
     pub tool: Tool,
     pub run: RunMeta,
     pub settings: Settings,
@@ -131,18 +120,62 @@ pub struct Report {
     pub overlaps: Vec<OverlapRow>,
     /// Overlay pictures of the top regressions and improvements (files under `gallery/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub gallery: Vec<crate::gallery::GalleryEntry>,
+    pub gallery: Vec<GalleryEntry>,
     /// One entry per (arm, sample); written to `samples.jsonl`, not to `report.json`.
     #[serde(skip)]
     pub samples: Vec<SampleScore>,
 }
 
 impl Report {
-    /// Records the verdict in the report's top-level fields.
-    pub fn set_verdict(&mut self, v: crate::decide::Verdict) {
-        self.recommendation = Some(v.recommendation);
-        self.deciding_criteria = Some(v.deciding_criteria);
-        self.criteria = Some(v.criteria);
+    /// The report of an evaluation, with what the later stages decided about it. Nothing is
+    /// computed here: every number comes from the evaluation, the verdict or the gallery.
+    pub fn assemble(evaluation: Evaluation, parts: ReportParts) -> Report {
+        let (recommendation, deciding_criteria, criteria) = match parts.verdict {
+            Some(v) => (
+                Some(v.recommendation),
+                Some(v.deciding_criteria),
+                Some(v.criteria),
+            ),
+            None => (None, None, None),
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            recommendation,
+            deciding_criteria,
+            criteria,
+            groups: parts.groups,
+            tool: Tool {
+                name: "maskgate",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            run: parts.run,
+            settings: parts.settings,
+            arms: evaluation.arms,
+            arm_details: parts.arm_details,
+            corpora: evaluation.corpora,
+            unmatched_predictions: parts.unmatched_predictions,
+            summaries: evaluation.summaries,
+            metrics: evaluation.metrics,
+            comparisons: evaluation.comparisons,
+            overlaps: evaluation.overlaps,
+            gallery: parts.gallery,
+            samples: evaluation.samples,
+        }
+    }
+
+    /// The evaluation this report holds (to decide it again under other criteria).
+    pub fn evaluation(&self) -> Evaluation {
+        Evaluation {
+            baseline: self.settings.baseline.clone(),
+            pass_iou: self.settings.pass_iou,
+            arms: self.arms.clone(),
+            corpora: self.corpora.clone(),
+            summaries: self.summaries.clone(),
+            metrics: self.metrics.clone(),
+            comparisons: self.comparisons.clone(),
+            overlaps: self.overlaps.clone(),
+            samples: self.samples.clone(),
+        }
     }
 
     pub fn summary(
@@ -152,9 +185,7 @@ impl Report {
         group_by: &str,
         group: &str,
     ) -> Option<&SummaryRow> {
-        self.summaries.iter().find(|s| {
-            s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group
-        })
+        find_summary(&self.summaries, arm, corpus, group_by, group)
     }
 
     pub fn row(
@@ -165,12 +196,18 @@ impl Report {
         group: &str,
         class: &str,
     ) -> Option<&MetricsRow> {
-        self.metrics.iter().find(|r| {
-            r.arm == arm
-                && r.corpus == corpus
-                && r.group_by == group_by
-                && r.group == group
-                && r.class == class
-        })
+        find_row(&self.metrics, arm, corpus, group_by, group, class)
     }
+}
+
+/// What the stages after the evaluation add to the report.
+pub struct ReportParts {
+    pub run: RunMeta,
+    pub settings: Settings,
+    /// How each arm produced its masks (adapter, parameters, model hash, or the file).
+    pub arm_details: Vec<serde_json::Value>,
+    pub unmatched_predictions: BTreeMap<String, Vec<String>>,
+    pub verdict: Option<Verdict>,
+    pub groups: Option<GroupScores>,
+    pub gallery: Vec<GalleryEntry>,
 }

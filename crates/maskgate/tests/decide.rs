@@ -3,11 +3,12 @@
 use maskgate::compare::CompareSettings;
 use maskgate::decide::criteria::CriteriaFile;
 use maskgate::decide::{decide, Recommendation, Status};
+use maskgate::evaluation::{evaluate, EvalInput};
 use maskgate::model::{sample_hash, MaskData, Prediction, Sample};
-use maskgate::pipeline::{evaluate, Plan};
+use maskgate::observe::Silent;
 use maskgate::predict::Arm;
 use maskgate::read::Corpus;
-use maskgate::report::{Report, RunMeta};
+use maskgate::report::{Report, ReportParts, RunMeta, Settings};
 use maskgate::score::ScoreSettings;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
@@ -56,16 +57,22 @@ fn corpus() -> Corpus {
 const TAXONOMY: &str = "[[failure_class]]\nname = \"glare\"\nnotes = \"glare\"\n";
 
 fn run(criteria: &str, threads: usize) -> Report {
+    run_rows(criteria, threads, 5, 4)
+}
+
+/// `run` with the arms' predicted row counts chosen: `base` predicts the top `base_rows` rows,
+/// `cand` the top `cand_rows`.
+fn run_rows(criteria: &str, threads: usize, base_rows: u32, cand_rows: u32) -> Report {
     let text = format!("pass_iou = 0.8\n{TAXONOMY}\n{criteria}");
     let file = CriteriaFile::parse(Path::new("c.toml"), &text).expect("criteria parse");
     let (base, cand) = (
         TopRows {
             name: "base",
-            rows: 5,
+            rows: base_rows,
         },
         TopRows {
             name: "cand",
-            rows: 4,
+            rows: cand_rows,
         },
     );
     let arms: [&dyn Arm; 2] = [&base, &cand];
@@ -78,34 +85,65 @@ fn run(criteria: &str, threads: usize) -> Report {
         .build()
         .unwrap();
     pool.install(|| {
-        evaluate(Plan {
-            corpora: &corpora,
-            arms: &arms,
-            baseline: "base".into(),
-            score: ScoreSettings::default(),
-            compare: CompareSettings {
+        let evaluation = evaluate(
+            &EvalInput {
+                corpora: &corpora,
+                arms: &arms,
+                variants: &[],
+                baseline: "base",
+                score: ScoreSettings::default(),
+                compare: CompareSettings {
+                    top_k: 5,
+                    pass_iou: 0.8,
+                    resamples: 500,
+                    seed: 3,
+                },
+                taxonomy: &file.taxonomy,
+            },
+            &Silent,
+        );
+        let verdict = decide(&evaluation, &file.criteria);
+        let settings = Settings::new(
+            "base",
+            &ScoreSettings::default(),
+            &CompareSettings {
                 top_k: 5,
                 pass_iou: 0.8,
                 resamples: 500,
                 seed: 3,
             },
-            criteria: Some(&file),
-            variants: &[],
-            group_score: None,
-            run: RunMeta {
-                run_id: "t".into(),
-                generated_at: "t".into(),
-                inputs: vec![],
+            None,
+            true,
+        );
+        Report::assemble(
+            evaluation,
+            ReportParts {
+                run: RunMeta {
+                    run_id: "t".into(),
+                    generated_at: "t".into(),
+                    inputs: vec![],
+                },
+                settings,
+                arm_details: vec![],
+                unmatched_predictions: BTreeMap::new(),
+                verdict: Some(verdict),
+                groups: None,
+                gallery: vec![],
             },
-            unmatched_predictions: BTreeMap::new(),
-        })
+        )
     })
 }
 
 fn status(rule: &str) -> Status {
-    let r = run(
+    status_rows(rule, 5, 4)
+}
+
+fn status_rows(rule: &str, base_rows: u32, cand_rows: u32) -> Status {
+    let r = run_rows(
         &format!("[[criterion]]\nid = \"c\"\narm = \"cand\"\n{rule}\n"),
         1,
+        base_rows,
+        cand_rows,
     );
     r.criteria.unwrap()[0].status
 }
@@ -130,11 +168,6 @@ fn every_rule_at_and_past_its_bound() {
         status(&format!("{m}noninferiority_margin = 0.19999")),
         Status::Fail
     );
-    // Leakage points the other way: cand has none, base none either → no drop.
-    assert_eq!(
-        status("metric = \"leakage.mean\"\nclass = \"fg\"\nmax_drop = 0.0"),
-        Status::Pass
-    );
     // Pass rate at τ = 0.8 from the file: every cand sample sits exactly on τ.
     assert_eq!(
         status("metric = \"pass_rate\"\nclass = \"fg\"\nmin = 1.0"),
@@ -142,6 +175,47 @@ fn every_rule_at_and_past_its_bound() {
     );
     // Whole-sample scope (no class): per-sample mIoU.
     assert_eq!(status("metric = \"iou.mean\"\nmin = 0.8"), Status::Pass);
+}
+
+#[test]
+fn leakage_rules_treat_lower_as_better() {
+    // GT is the top 5 rows of 10×10; an arm predicting the top r ≥ 5 rows has leakage
+    // FP / (TP + FP) = 10(r − 5) / 10r on every sample: 6 rows → 1/6, 8 rows → 3/8.
+    // Leakage rising from 1/6 to 3/8 is a drop of 3/8 − 1/6 = 5/24 ≈ 0.208333.
+    let m = "metric = \"leakage.mean\"\nclass = \"fg\"\n";
+    // cand (8 rows) leaks more than base (6 rows): worse by 5/24.
+    assert_eq!(
+        status_rows(&format!("{m}max_drop = 0.2084"), 6, 8),
+        Status::Pass
+    );
+    assert_eq!(
+        status_rows(&format!("{m}max_drop = 0.2083"), 6, 8),
+        Status::Fail
+    );
+    assert_eq!(
+        status_rows(&format!("{m}min_gain = 0.0"), 6, 8),
+        Status::Fail
+    );
+    assert_eq!(
+        status_rows(&format!("{m}min_gain = -0.2084"), 6, 8),
+        Status::Pass
+    );
+    // The same pair swapped: cand (6 rows) leaks less, a gain of 5/24 and no drop.
+    assert_eq!(
+        status_rows(&format!("{m}max_drop = 0.0"), 8, 6),
+        Status::Pass
+    );
+    assert_eq!(
+        status_rows(&format!("{m}min_gain = 0.2083"), 8, 6),
+        Status::Pass
+    );
+    assert_eq!(
+        status_rows(&format!("{m}min_gain = 0.2084"), 8, 6),
+        Status::Fail
+    );
+    // Absolute bounds read the arm's own leakage, 3/8 = 0.375 for 8 rows.
+    assert_eq!(status_rows(&format!("{m}max = 0.375"), 6, 8), Status::Pass);
+    assert_eq!(status_rows(&format!("{m}max = 0.3749"), 6, 8), Status::Fail);
 }
 
 #[test]
@@ -210,7 +284,7 @@ fn per_failure_class_and_verdict() {
         &format!("{TAXONOMY}[[criterion]]\nid = \"fc\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"failure_class\"\nmax_drop = 0.5\n"),
     )
     .unwrap();
-    let v = decide(&partial, &crits.criteria);
+    let v = decide(&partial.evaluation(), &crits.criteria);
     assert_eq!(
         v.criteria[0].status,
         Status::Inconclusive,
@@ -218,7 +292,7 @@ fn per_failure_class_and_verdict() {
         v.criteria[0].reason
     );
     assert_eq!(v.recommendation, Recommendation::Inconclusive);
-    let v = decide(&r, &crits.criteria);
+    let v = decide(&r.evaluation(), &crits.criteria);
     assert_eq!(v.recommendation, Recommendation::Go);
     assert_eq!(v.last_line(), "recommendation: go");
 }

@@ -81,9 +81,10 @@ fn check(name: &str, adapter: &str, variant: Option<&str>) {
             inter += (x && y) as u64;
             union += (x || y) as u64;
         }
+        // An empty union would make the IoU NaN: fail on that first, with its own message.
+        assert!(union > 0, "{name} {photo}: empty masks prove nothing");
         let iou = inter as f64 / union as f64;
         assert!(iou >= 0.999, "{name} {photo}: mask IoU {iou}");
-        assert!(union > 0, "{name} {photo}: empty masks prove nothing");
         eprintln!("{name} {photo}: max |Δp| {max_diff:.6}, mask IoU {iou:.6}");
     }
 }

@@ -5,6 +5,10 @@
 //! Pillow 13.0.0 (`ImageDraw.polygon`, shapes painted in file order), pycocotools 2.0.11
 //! (`annToMask`, `frPyObjects` + `merge` + `area`) and numpy (FASSEG palette mapping) — never by
 //! maskgate. FASSEG comes from `$MASKGATE_SHARED`.
+//!
+//! Every literal below is printed, and checked against this file, by
+//! `vendor/py/bin/python tools/real_data_counts.py --check crates/maskgate/tests/real_data.rs`
+//! (Pillow 12.0.0 or 13.0.0 — they draw these polygons alike —, pycocotools 2.0.11, numpy 2.3.5).
 
 use maskgate::read::{read_corpus, Corpus, CorpusSpec};
 use maskgate_core::Mask;
@@ -266,6 +270,7 @@ fn labelme_with_the_coco_rule_matches_pycocotools() {
     );
     // Pillow's fill includes the outline: the pixel-centre rule keeps ≥ 97% IoU with it.
     let voc = open("voc", data("voc"), &[]);
+    let (mut compared, mut union_pixels) = (0usize, 0u64);
     for e in &c.samples {
         let (a, b) = (c.load(e).unwrap(), voc.load_id(&e.id).unwrap().unwrap());
         for class in ["person", "bus", "car", "sofa", "chair"] {
@@ -278,8 +283,14 @@ fn labelme_with_the_coco_rule_matches_pycocotools() {
             }
             let iou = x.intersection_count(&y) as f64 / x.union_count(&y) as f64;
             assert!(iou > 0.97 && iou < 1.0, "{} {class}: {iou}", e.id);
+            compared += 1;
+            union_pixels += x.union_count(&y);
         }
     }
+    // The loop skips absent classes: it must still have compared every (sample, class) pair
+    // present on both sides — person; chair, person, sofa; bus, car (the counts above).
+    assert_eq!(compared, 6, "sample/class pairs compared");
+    assert!(union_pixels > 0);
 }
 
 #[test]

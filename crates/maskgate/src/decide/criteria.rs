@@ -2,8 +2,8 @@
 //! `[[criterion]]` list. Parsed and validated before any work; every error names the file and
 //! the line of the offending criterion.
 
-use super::taxonomy::FailureClass;
 use crate::error::{Error, Result};
+use crate::taxonomy::FailureClass;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -432,7 +432,7 @@ impl CriteriaFile {
                 p("uses failure classes but the file defines no [[failure_class]]".into());
             }
             if c.group_by == "failure_class"
-                && c.group != super::taxonomy::UNCLASSIFIED
+                && c.group != crate::taxonomy::UNCLASSIFIED
                 && !fc_names.contains(c.group.as_str())
             {
                 p(format!("unknown failure class {:?}", c.group));

@@ -6,10 +6,9 @@
 //! first failed one in file order is the deciding one); `inconclusive` otherwise.
 
 pub mod criteria;
-pub mod taxonomy;
 
 use crate::compare::SUMMARY_STATS;
-use crate::report::Report;
+use crate::evaluation::{CorpusInfo, Evaluation};
 use criteria::{Better, Criterion, Per, Rule};
 use serde::Serialize;
 
@@ -110,7 +109,7 @@ impl Scope<'_> {
 }
 
 /// (value, n) of `c.metric` for `arm` in `scope`; `None` when the arm has no row there.
-fn measure(r: &Report, c: &Criterion, arm: &str, s: &Scope) -> Option<(Option<f64>, usize)> {
+fn measure(r: &Evaluation, c: &Criterion, arm: &str, s: &Scope) -> Option<(Option<f64>, usize)> {
     let col = c.metric.column.as_str();
     if let Some(class) = s.class {
         let row = r.row(arm, s.corpus, s.group_by, s.group, class)?;
@@ -143,8 +142,13 @@ fn fmt(v: f64) -> String {
     crate::fmt::short(Some(v))
 }
 
-fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
-    let base_name = &r.settings.baseline;
+/// A bound as the criteria file wrote it (not rounded: it is the team's number).
+fn bound_text(b: f64) -> String {
+    crate::fmt::num(b)
+}
+
+fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
+    let base_name = &r.baseline;
     let (bound, relative) = match c.rule {
         Rule::Min(b) | Rule::Max(b) => (b, false),
         Rule::MaxDrop(b) | Rule::MinGain(b) | Rule::NoninferiorityMargin(b) => (b, true),
@@ -188,7 +192,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                     "{what} = {} {} min {}",
                     fmt(v),
                     if v + BOUND_EPSILON >= b { "≥" } else { "<" },
-                    fmt(b)
+                    bound_text(b)
                 ),
             ),
             _ => (
@@ -201,7 +205,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                     } else {
                         ">"
                     },
-                    fmt(bound)
+                    bound_text(bound)
                 ),
             ),
         }
@@ -237,7 +241,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                         } else {
                             ">"
                         },
-                        fmt(b)
+                        bound_text(b)
                     ),
                 )
             }
@@ -251,7 +255,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                     } else {
                         "<"
                     },
-                    fmt(b)
+                    bound_text(b)
                 ),
             ),
             _ => {
@@ -275,7 +279,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                 (
                     worst + BOUND_EPSILON >= -bound,
                     format!(
-                        "{vs}: 95% CI of the gain [{}, {}], lower bound {} −margin {}",
+                        "{vs}: 95% CI of the gain [{}, {}], lower bound {} -{} (the margin)",
                         fmt(worst),
                         fmt(if c.metric.better == Better::Higher {
                             hi
@@ -287,7 +291,7 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
                         } else {
                             "<"
                         },
-                        fmt(-bound)
+                        bound_text(bound)
                     ),
                 )
             }
@@ -298,8 +302,8 @@ fn check(r: &Report, c: &Criterion, s: Scope) -> Check {
     out
 }
 
-fn checks_of(r: &Report, c: &Criterion) -> Vec<Check> {
-    let corpora: Vec<&crate::report::CorpusInfo> = r
+fn checks_of(r: &Evaluation, c: &Criterion) -> Vec<Check> {
+    let corpora: Vec<&CorpusInfo> = r
         .corpora
         .iter()
         .filter(|k| c.corpus.as_ref().is_none_or(|n| *n == k.name))
@@ -329,7 +333,7 @@ fn checks_of(r: &Report, c: &Criterion) -> Vec<Check> {
                     .filter(|s| {
                         s.corpus == k.name
                             && &s.group_by == gb
-                            && (s.arm == c.arm || s.arm == r.settings.baseline)
+                            && (s.arm == c.arm || s.arm == r.baseline)
                     })
                     .map(|s| &s.group)
                     .collect();
@@ -364,11 +368,11 @@ fn checks_of(r: &Report, c: &Criterion) -> Vec<Check> {
 }
 
 /// The verdict: a pure function of the report (aggregates, comparisons) and the criteria.
-pub fn decide(report: &Report, criteria: &[Criterion]) -> Verdict {
+pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
     let results: Vec<CriterionResult> = criteria
         .iter()
         .map(|c| {
-            let checks = checks_of(report, c);
+            let checks = checks_of(evaluation, c);
             let failed: Vec<&Check> = checks.iter().filter(|k| k.status == Status::Fail).collect();
             let open: Vec<&Check> = checks
                 .iter()

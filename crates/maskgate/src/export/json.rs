@@ -7,6 +7,10 @@ use std::io::Write;
 pub struct ReportJson;
 
 impl Exporter for ReportJson {
+    fn name(&self) -> &'static str {
+        "json"
+    }
+
     fn file_name(&self) -> &'static str {
         "report.json"
     }

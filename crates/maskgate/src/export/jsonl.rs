@@ -7,6 +7,10 @@ use std::io::Write;
 pub struct SamplesJsonl;
 
 impl Exporter for SamplesJsonl {
+    fn name(&self) -> &'static str {
+        "jsonl"
+    }
+
     fn file_name(&self) -> &'static str {
         "samples.jsonl"
     }

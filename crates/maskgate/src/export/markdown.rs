@@ -449,6 +449,10 @@ fn ranked(
 }
 
 impl Exporter for ReportMarkdown {
+    fn name(&self) -> &'static str {
+        "md"
+    }
+
     fn file_name(&self) -> &'static str {
         "report.md"
     }

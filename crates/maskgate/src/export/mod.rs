@@ -12,11 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub trait Exporter {
+    /// The name users choose it by (`--format`, `[run] formats`).
+    fn name(&self) -> &'static str;
     /// File name inside the output directory.
     fn file_name(&self) -> &'static str;
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()>;
 }
 
+/// Every exporter, in the order reports list them.
 pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(csv::MetricsCsv),
@@ -26,21 +29,39 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
     ]
 }
 
-/// Writes every export into `dir`, each through a temporary file renamed into place, so an
-/// interrupted run never leaves a half-written report behind.
-pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
+/// Refuses format names no exporter has.
+pub fn check_formats(formats: &[String]) -> std::result::Result<(), String> {
+    let known: Vec<&str> = exporters().iter().map(|e| e.name()).collect();
+    match formats.iter().find(|f| !known.contains(&f.as_str())) {
+        Some(f) => Err(format!(
+            "unknown format {f:?} (known: {})",
+            known.join(", ")
+        )),
+        None if formats.is_empty() => Err("no report format chosen".into()),
+        None => Ok(()),
+    }
+}
+
+/// Checks before any work that `dir` is, or can become, a writable folder.
+pub fn check_out_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    tempfile::Builder::new()
+        .prefix(".maskgate-probe-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| Error::file(dir, format!("the output folder is not writable: {e}")))
+}
+
+/// Writes the chosen exports into `dir`, each atomically (see [`crate::persist`]).
+pub fn write_all(report: &Report, dir: &Path, formats: &[String]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut written = Vec::new();
-    for e in exporters() {
+    for e in exporters()
+        .into_iter()
+        .filter(|e| formats.iter().any(|f| f == e.name()))
+    {
         let path = dir.join(e.file_name());
-        let tmp = dir.join(format!(".{}.tmp", e.file_name()));
-        let file = std::fs::File::create(&tmp).map_err(|err| Error::io(&tmp, err))?;
-        let mut w = std::io::BufWriter::new(file);
-        e.write(report, &mut w)
-            .and_then(|_| w.flush())
-            .map_err(|err| Error::io(&tmp, err))?;
-        drop(w);
-        std::fs::rename(&tmp, &path).map_err(|err| Error::io(&path, err))?;
+        crate::persist::write_atomically(&path, |w| e.write(report, w))?;
         written.push(path);
     }
     Ok(written)

@@ -25,7 +25,7 @@ impl PredictionCache {
             h.update(part.as_bytes());
             h.update([0u8]);
         }
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(h.finalize())
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -68,9 +68,7 @@ impl PredictionCache {
                 )
             })
             .collect();
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, json!({"masks": body}).to_string()).is_ok() {
-            let _ = std::fs::rename(&tmp, &path);
-        }
+        let text = json!({"masks": body}).to_string();
+        let _ = crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()));
     }
 }

@@ -3,19 +3,21 @@
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The wheel version `scripts/setup.sh` installs (ort's `api-31` needs ≥ 1.31).
 pub const ORT_VERSION: &str = "1.31.1";
 pub const ORT_LIB_ENV: &str = "MASKGATE_ORT_LIB";
 
 type Runtime = std::result::Result<(PathBuf, ort::environment::Environment), String>;
+/// ONNX Runtime's environment is process-wide by its own design (`ort::init_from` can take
+/// effect once per process), so the one loaded library is remembered here, not per run.
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
-/// One heavy inference at a time in the whole process: a heavy model's inference already uses
-/// every core, so two at once only oversubscribe them. Worker threads meanwhile decode, pre- and
-/// post-process other photos.
-static INFERENCE: Mutex<()> = Mutex::new(());
+/// One heavy inference at a time among the models that share it: a heavy model's inference
+/// already uses every core, so two at once only oversubscribe them. Worker threads meanwhile
+/// decode, pre- and post-process other photos. A run creates one and lends it to its models.
+pub type InferenceTurn = Arc<Mutex<()>>;
 
 fn candidates() -> Vec<PathBuf> {
     let file = format!("libonnxruntime.so.{ORT_VERSION}");
@@ -93,8 +95,9 @@ pub struct Model {
     pub metadata: std::collections::BTreeMap<String, String>,
     /// Time spent inside `Session::run`, for the run summary and the benchmark.
     pub inference_nanos: std::sync::atomic::AtomicU64,
-    /// Heavy models run alone on every core (see [`threading`]).
+    /// Heavy models run alone on every core (see [`threading`]), taking this turn.
     exclusive: bool,
+    turn: InferenceTurn,
 }
 
 /// Models whose input has at least this many pixels count as heavy.
@@ -136,8 +139,19 @@ fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
 }
 
 impl Model {
-    /// Loads a model; `intra_threads` = ONNX Runtime's intra-op threads (0 = its default).
+    /// Loads a model with a turn of its own; `intra_threads` = ONNX Runtime's intra-op threads
+    /// (0 = automatic, see [`threading`]).
     pub fn load(path: &Path, intra_threads: usize, runtime: Option<&Path>) -> Result<Model> {
+        Model::load_sharing(path, intra_threads, runtime, InferenceTurn::default())
+    }
+
+    /// Loads a model whose heavy inferences take `turn`, shared with the run's other models.
+    pub fn load_sharing(
+        path: &Path,
+        intra_threads: usize,
+        runtime: Option<&Path>,
+        turn: InferenceTurn,
+    ) -> Result<Model> {
         let (_, env) = init_runtime(runtime)?;
         let err = |e: String| Error::file(path, format!("cannot load model: {e}"));
         if !path.is_file() {
@@ -211,6 +225,7 @@ impl Model {
             metadata,
             inference_nanos: Default::default(),
             exclusive,
+            turn,
         })
     }
 
@@ -226,7 +241,7 @@ impl Model {
                 .map_err(|e| format!("input tensor: {e}"))?;
         const POISONED: &str = "model session poisoned by an earlier panic";
         let _turn = if self.exclusive {
-            Some(INFERENCE.lock().map_err(|_| POISONED.to_string())?)
+            Some(self.turn.lock().map_err(|_| POISONED.to_string())?)
         } else {
             None
         };

@@ -53,10 +53,7 @@ impl SamplePhoto {
         self.bytes.get_or_init(|| {
             let p = self.path.as_ref().ok_or("the sample has no image path")?;
             let b = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
-            let sha: String = Sha256::digest(&b)
-                .iter()
-                .map(|x| format!("{x:02x}"))
-                .collect();
+            let sha = hex::encode(Sha256::digest(&b));
             Ok((b, sha))
         })
     }

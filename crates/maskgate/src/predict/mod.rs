@@ -27,3 +27,44 @@ pub trait Arm: Send + Sync {
         serde_json::json!({"name": self.name()})
     }
 }
+
+/// Every arm's prediction of one sample, then every variant's, derived in order from its
+/// source's prediction (no second inference).
+pub fn predict_sample<'a>(
+    s: &Sample,
+    photo: &SamplePhoto,
+    arms: &[&'a dyn Arm],
+    variants: &'a [variants::Variant],
+) -> Vec<(&'a str, crate::model::Prediction)> {
+    let mut preds: Vec<(&str, crate::model::Prediction)> = arms
+        .iter()
+        .map(|a| (a.name(), a.predict(s, photo)))
+        .collect();
+    if let Some(pm) = &s.predicted_modules {
+        // Before the variants, so a variant can post-process the derived modules.
+        preds.iter_mut().for_each(|(_, p)| pm.apply(p));
+    }
+    if !variants.is_empty() {
+        // Decode each source mask once here, not once per variant that reads it.
+        for (_, p) in preds.iter_mut() {
+            for m in p.masks.values_mut() {
+                if !matches!(m, crate::model::MaskData::Mask(_)) {
+                    if let Ok(decoded) = m.rasterize(None) {
+                        *m = crate::model::MaskData::Mask(decoded);
+                    }
+                }
+            }
+        }
+    }
+    for v in variants {
+        let derived = match preds.iter().find(|(n, _)| *n == v.from) {
+            Some((_, src)) => v.derive(src),
+            None => crate::model::Prediction {
+                fail: Some(crate::model::FailReason::PostprocessFailed),
+                ..Default::default()
+            },
+        };
+        preds.push((v.name.as_str(), derived));
+    }
+    preds
+}

@@ -10,6 +10,7 @@ use crate::model::{FailReason, MaskData, Prediction, Sample};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 pub struct ModelArm {
     pub name: String,
@@ -19,9 +20,14 @@ pub struct ModelArm {
     /// Inferences actually run (cache misses), and predictions served from the cache.
     pub inferences: AtomicUsize,
     pub cache_hits: AtomicUsize,
-    /// Per-sample failures, reported on stderr (the first few) and counted.
+    /// Per-sample failures: counted, and the first few kept with their messages for the run's
+    /// notices.
     pub failures: AtomicUsize,
+    pub first_failures: Mutex<Vec<String>>,
 }
+
+/// How many failure messages an arm keeps for the notices (the rest are counted).
+const FAILURES_KEPT: usize = 5;
 
 impl ModelArm {
     pub fn new(
@@ -66,6 +72,7 @@ impl ModelArm {
             inferences: AtomicUsize::new(0),
             cache_hits: AtomicUsize::new(0),
             failures: AtomicUsize::new(0),
+            first_failures: Mutex::new(Vec::new()),
         })
     }
 
@@ -92,13 +99,15 @@ impl ModelArm {
     }
 
     fn fail(&self, sample: &Sample, reason: FailReason, message: &str) -> Prediction {
-        if self.failures.fetch_add(1, Ordering::Relaxed) < 5 {
-            eprintln!(
-                "maskgate: arm {}: sample {}: {} ({message})",
-                self.name,
-                sample.id,
-                reason.code()
-            );
+        if self.failures.fetch_add(1, Ordering::Relaxed) < FAILURES_KEPT {
+            if let Ok(mut kept) = self.first_failures.lock() {
+                kept.push(format!(
+                    "arm {}: sample {}: {} ({message})",
+                    self.name,
+                    sample.id,
+                    reason.code()
+                ));
+            }
         }
         Prediction {
             fail: Some(reason),

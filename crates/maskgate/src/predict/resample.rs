@@ -292,11 +292,73 @@ pub fn nearest_floor<T: Copy>(src: &[T], w: usize, h: usize, out_w: usize, out_h
 mod tests {
     use super::*;
 
+    /// Equal sizes run no filter pass at all (as Pillow, which returns a copy): the input comes
+    /// back unchanged. This does not exercise the kernels; `pil_resize_matches_pillow` does.
     #[test]
-    fn identity_sizes_are_untouched() {
+    fn equal_sizes_copy_the_input() {
         let img: Vec<u8> = (0..60).map(|i| (i * 4) as u8).collect();
         assert_eq!(pil_resize(&img, 5, 4, 3, 5, 4, PilFilter::Lanczos), img);
         assert_eq!(topleft_bilinear_u8(&img, 5, 4, 3, 5, 4), img);
+    }
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Byte for byte against Pillow 12.0.0's `Image.resize` (LANCZOS and BILINEAR, "RGB" and
+    /// "L") on seeded noise and gradient images: both axes shrunk, both grown, mixed, one axis,
+    /// identity. Regenerate with
+    /// `vendor/py/bin/python tools/pil_resize_vectors.py tests/fixtures/pil_resize_vectors.json`.
+    /// Pillow 13 differs (it runs the vertical pass first) on the 24×24→18×3 and 9×33→27×8
+    /// cases; rembg's reference in tools/parity_reference.py pins Pillow 12.0.0.
+    #[test]
+    fn pil_resize_matches_pillow() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/pil_resize_vectors.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["pillow"], "12.0.0");
+        let cases = v["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), 56);
+        let (mut compared, mut lanczos_bytes, mut failures) = (0usize, 0usize, Vec::new());
+        for case in cases {
+            let n = |k: &str| case[k].as_u64().unwrap() as usize;
+            let (w, h, ow, oh) = (n("w"), n("h"), n("out_w"), n("out_h"));
+            let c = match case["mode"].as_str().unwrap() {
+                "RGB" => 3,
+                "L" => 1,
+                m => panic!("mode {m}"),
+            };
+            let src = unhex(case["src"].as_str().unwrap());
+            assert_eq!(src.len(), w * h * c);
+            for (key, filter) in [
+                ("lanczos", PilFilter::Lanczos),
+                ("bilinear", PilFilter::Bilinear),
+            ] {
+                let want = unhex(case[key].as_str().unwrap());
+                assert_eq!(want.len(), ow * oh * c);
+                let got = pil_resize(&src, w, h, c, ow, oh, filter);
+                if got != want {
+                    let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+                    failures.push(format!(
+                        "{} {} {key} {w}x{h}->{ow}x{oh}: {diff} of {} bytes differ",
+                        case["mode"],
+                        case["image"],
+                        want.len()
+                    ));
+                }
+                compared += 1;
+                if filter == PilFilter::Lanczos {
+                    lanczos_bytes += want.len();
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        assert_eq!(compared, 112);
+        assert!(lanczos_bytes > 0);
     }
 
     #[test]

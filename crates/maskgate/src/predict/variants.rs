@@ -189,6 +189,62 @@ pub fn expand_sweep(s: RawSweep) -> Result<Vec<Variant>, String> {
         .collect()
 }
 
+/// Expands sweeps (after the plain variants, in file order) and checks names and sources:
+/// `from` must be an arm or an earlier variant, and names must be new.
+pub fn resolve(
+    variant: Vec<RawVariant>,
+    sweep: Vec<RawSweep>,
+    arms: &[String],
+) -> Result<Vec<Variant>, String> {
+    let mut variants = Vec::new();
+    for v in variant {
+        variants.push(from_raw(v)?);
+    }
+    for s in sweep {
+        variants.extend(expand_sweep(s)?);
+    }
+    let mut known: Vec<&str> = arms.iter().map(String::as_str).collect();
+    for v in &variants {
+        if known.contains(&v.name.as_str()) {
+            return Err(format!(
+                "variant {:?}: the name is already an arm or a variant",
+                v.name
+            ));
+        }
+        if !known.contains(&v.from.as_str()) {
+            return Err(format!(
+                "variant {:?}: `from = {:?}` is neither an arm nor an earlier variant",
+                v.name, v.from
+            ));
+        }
+        if v.ops.iter().any(|o| matches!(o, Op::Threshold { .. })) {
+            return Err(format!(
+                "variant {:?}: `threshold` needs the arm's probability map, which arms do not keep; set the model arm's `threshold` instead",
+                v.name
+            ));
+        }
+        known.push(&v.name);
+    }
+    Ok(variants)
+}
+
+/// Op classes must be corpus classes (or `*`), so a typo is not a silently empty class.
+pub fn check_classes(variants: &[Variant], classes: &[String]) -> Result<(), String> {
+    for v in variants {
+        for op in &v.ops {
+            for c in std::iter::once(op.class()).chain(op.reads()) {
+                if c != "*" && !classes.iter().any(|k| k == c) {
+                    return Err(format!(
+                        "variant {:?}: op names unknown class {c:?}",
+                        v.name
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,90 +317,5 @@ mod tests {
             _ => panic!("expected a mask"),
         }
         assert_eq!(out.fail, None);
-    }
-}
-
-/// The `[[variant]]`, `[[sweep]]` and `[score]` tables of a run config or a variants file.
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct RawVariants {
-    #[serde(default)]
-    pub variant: Vec<RawVariant>,
-    #[serde(default)]
-    pub sweep: Vec<RawSweep>,
-    pub score: Option<crate::recommend::GroupScoreSpec>,
-}
-
-#[derive(Clone, Debug)]
-pub struct VariantSet {
-    pub variants: Vec<Variant>,
-    pub score: Option<crate::recommend::GroupScoreSpec>,
-}
-
-impl RawVariants {
-    /// Expands sweeps (after the plain variants, in file order) and checks names and sources:
-    /// `from` must be an arm or an earlier variant, and names must be new.
-    pub fn resolve(self, arms: &[String]) -> Result<VariantSet, String> {
-        let mut variants = Vec::new();
-        for v in self.variant {
-            variants.push(from_raw(v)?);
-        }
-        for s in self.sweep {
-            variants.extend(expand_sweep(s)?);
-        }
-        let mut known: Vec<&str> = arms.iter().map(String::as_str).collect();
-        for v in &variants {
-            if known.contains(&v.name.as_str()) {
-                return Err(format!(
-                    "variant {:?}: the name is already an arm or a variant",
-                    v.name
-                ));
-            }
-            if !known.contains(&v.from.as_str()) {
-                return Err(format!(
-                    "variant {:?}: `from = {:?}` is neither an arm nor an earlier variant",
-                    v.name, v.from
-                ));
-            }
-            if v.ops.iter().any(|o| matches!(o, Op::Threshold { .. })) {
-                return Err(format!(
-                    "variant {:?}: `threshold` needs the arm's probability map, which arms do not keep; set the model arm's `threshold` instead",
-                    v.name
-                ));
-            }
-            known.push(&v.name);
-        }
-        Ok(VariantSet {
-            variants,
-            score: self.score,
-        })
-    }
-
-    pub fn load(path: &std::path::Path) -> crate::Result<RawVariants> {
-        crate::tomlfile::load(path).map(|(v, _)| v)
-    }
-}
-
-impl VariantSet {
-    /// Op classes must be corpus classes (or `*`), so a typo is not a silently empty class.
-    pub fn check_classes(&self, classes: &[String], overlaps: &[String]) -> Result<(), String> {
-        for v in &self.variants {
-            for op in &v.ops {
-                for c in std::iter::once(op.class()).chain(op.reads()) {
-                    if c != "*" && !classes.iter().any(|k| k == c) {
-                        return Err(format!(
-                            "variant {:?}: op names unknown class {c:?}",
-                            v.name
-                        ));
-                    }
-                }
-            }
-        }
-        if let Some(s) = &self.score {
-            let mut names = classes.to_vec();
-            names.extend(s.class_sets.keys().cloned());
-            s.validate(&names, overlaps)?;
-        }
-        Ok(())
     }
 }

@@ -166,6 +166,11 @@ impl CorpusReader for CelebaMaskHq {
                 order: order.to_vec(),
             }),
             root: Some(spec.path.clone()),
+            index_files: split_of_idx
+                .is_some()
+                .then(|| spec.path.join("CelebA-HQ-to-CelebA-mapping.txt"))
+                .into_iter()
+                .collect(),
         })
     }
 }

@@ -167,6 +167,7 @@ impl CorpusReader for Coco {
                 images: per_image,
             }),
             root: Some(base),
+            index_files: Vec::new(),
         })
     }
 }

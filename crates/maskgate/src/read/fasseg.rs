@@ -145,6 +145,7 @@ impl CorpusReader for Fasseg {
             problems,
             loader: Box::new(Loader { map }),
             root: Some(spec.path.clone()),
+            index_files: Vec::new(),
         })
     }
 }

@@ -59,6 +59,7 @@ impl CorpusReader for GoldNdjson {
             problems: Vec::new(),
             loader: Box::new(Loader { path: path.clone() }),
             root: None,
+            index_files: Vec::new(),
         })
     }
 }

@@ -123,6 +123,7 @@ impl CorpusReader for Labelme {
                 natives: labels.into_iter().collect(),
             }),
             root: Some(spec.path.clone()),
+            index_files: Vec::new(),
         })
     }
 }

@@ -125,6 +125,7 @@ impl CorpusReader for Lapa {
             problems,
             loader: Box::new(Loader { map }),
             root: Some(spec.path.clone()),
+            index_files: Vec::new(),
         })
     }
 }

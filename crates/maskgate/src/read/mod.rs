@@ -176,7 +176,7 @@ pub struct Truth {
     /// canvas (CelebAMask-HQ: 1024² photos, 512² masks).
     pub fit_predictions: bool,
     /// Module regions to derive predicted modules from (`derive_predicted`).
-    pub predicted_modules: Option<modules::PredictedModules>,
+    pub predicted_modules: Option<crate::model::PredictedModules>,
 }
 
 /// Decodes one listed sample's ground truth.
@@ -194,6 +194,9 @@ pub struct Listing {
     /// A dataset folder every file of an entry must stay inside (`..` or a symlink leading out
     /// is a per-sample problem); `None` for formats that name files freely (gold NDJSON).
     pub root: Option<PathBuf>,
+    /// Files read to list the corpus besides `path` itself (a YAML, a split list, a class-name
+    /// file): part of the corpus fingerprint.
+    pub index_files: Vec<PathBuf>,
 }
 
 pub struct Corpus {
@@ -207,6 +210,7 @@ pub struct Corpus {
     pub problems: Vec<Problem>,
     loader: Box<dyn LoadTruth>,
     root: Option<PathBuf>,
+    index_files: Vec<PathBuf>,
     modules: Option<crate::read::modules::ModuleSet>,
 }
 
@@ -255,6 +259,24 @@ impl Corpus {
         })
     }
 
+    /// Every file the run reads of this corpus at `location` (its `path`): the file itself
+    /// when it is one, the listing's index files, and the chosen samples' photos and label
+    /// files. The corpus fingerprint hashes these and nothing else.
+    pub fn files_read(&self, location: &std::path::Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        if location.is_file() {
+            files.push(location.to_path_buf());
+        }
+        files.extend(self.index_files.iter().cloned());
+        for e in &self.samples {
+            files.extend(e.image.iter().cloned());
+            files.extend(e.files.iter().cloned());
+        }
+        files.sort();
+        files.dedup();
+        files
+    }
+
     /// The face-module classes this corpus derives (empty without `[corpus.modules]`).
     pub fn module_names(&self) -> Vec<String> {
         self.modules.as_ref().map(|m| m.names()).unwrap_or_default()
@@ -299,6 +321,7 @@ impl Corpus {
             problems: Vec::new(),
             loader: Box::new(InMemory(samples)),
             root: None,
+            index_files: Vec::new(),
             modules: None,
         }
     }
@@ -398,6 +421,7 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         loader: listing.loader,
         // Resolved once: every sample's files are checked against it.
         root: listing.root.as_deref().map(paths::resolved),
+        index_files: listing.index_files,
         modules,
     })
 }

@@ -12,7 +12,7 @@
 //! "left"/"right" are the subject's: `left_cheek` lies on the image's right in a frontal photo.
 
 use super::{LoadError, Truth};
-use crate::model::MaskData;
+use crate::model::{MaskData, PredictedModules};
 use maskgate_core::polygon::rasterize_polygons;
 use maskgate_core::Mask;
 use serde::Deserialize;
@@ -362,34 +362,6 @@ impl ModuleSet {
             });
         }
         Ok(())
-    }
-}
-
-/// The module regions of one sample, kept to derive the modules of its predictions.
-#[derive(Clone, Debug)]
-pub struct PredictedModules {
-    pub skin: String,
-    pub regions: BTreeMap<String, Mask>,
-}
-
-impl PredictedModules {
-    /// Adds `region ∩ predicted skin` for every module a prediction lacks; a prediction without
-    /// the skin class (or of another size) is left as it is, so its missing modules count as
-    /// missing.
-    pub fn apply(&self, pred: &mut crate::model::Prediction) {
-        let Some(skin) = pred
-            .masks
-            .get(&self.skin)
-            .and_then(|m| m.rasterize(None).ok())
-        else {
-            return;
-        };
-        for (name, region) in &self.regions {
-            if !pred.masks.contains_key(name) && region.same_size(&skin) {
-                pred.masks
-                    .insert(name.clone(), MaskData::Mask(region.intersection(&skin)));
-            }
-        }
     }
 }
 

@@ -111,6 +111,14 @@ impl CorpusReader for Voc {
                 n: natives.len(),
             }),
             root: Some(spec.path.clone()),
+            index_files: std::iter::once(names_file)
+                .chain(spec.split.as_ref().map(|s| {
+                    spec.path
+                        .join("ImageSets/Segmentation")
+                        .join(format!("{s}.txt"))
+                }))
+                .filter(|p| p.is_file())
+                .collect(),
         })
     }
 }

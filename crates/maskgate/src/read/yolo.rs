@@ -14,7 +14,7 @@ use super::classmap::ClassMap;
 use super::files::{image_dims, polygon_mask};
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
-use serde_yaml::Value;
+use serde_norway::Value;
 use std::path::{Path, PathBuf};
 
 pub struct Yolo;
@@ -104,7 +104,7 @@ impl CorpusReader for Yolo {
         spec.check_options(&[])?;
         let path = &spec.path;
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let yaml: Value = serde_yaml::from_str(&text).map_err(|e| {
+        let yaml: Value = serde_norway::from_str(&text).map_err(|e| {
             let line = e.location().map_or(0, |l| l.line());
             Error::input(path, line, format!("invalid YAML: {e}"))
         })?;
@@ -183,6 +183,11 @@ impl CorpusReader for Yolo {
                 map,
                 nc: names.len(),
             }),
+            index_files: targets
+                .iter()
+                .map(|t| root.join(t))
+                .filter(|p| p.is_file())
+                .collect(),
             root: Some(root),
         })
     }

@@ -61,31 +61,87 @@ pub trait Segmenter: Send + Sync {
     }
 }
 
-/// Every adapter name, in documentation order.
-pub const ADAPTERS: [&str; 6] = [
-    "rembg",
-    "imgly-isnet",
-    "mediapipe-selfie",
-    "yolov8-seg",
-    "semantic-argmax",
-    "sigmoid",
+/// One model family: its config name, the `[[arm]]` keys it reads, and its constructor.
+pub struct Adapter {
+    pub name: &'static str,
+    /// The `[[arm]]` keys this adapter reads besides `name`, `adapter` and `model`; any other
+    /// key given is an error, so a setting that would be silently ignored never is.
+    pub keys: &'static [&'static str],
+    pub build: fn(&AdapterSettings) -> Result<Box<dyn Segmenter>, String>,
+}
+
+/// Every adapter, in documentation order: adding one is a file plus one line here.
+pub const ADAPTERS: &[Adapter] = &[
+    Adapter {
+        name: "rembg",
+        keys: &["class", "threshold", "session"],
+        build: |s| Ok(Box::new(rembg::Rembg::new(s)?)),
+    },
+    Adapter {
+        name: "imgly-isnet",
+        keys: &["class", "threshold"],
+        build: |s| Ok(Box::new(imgly_isnet::ImglyIsnet::new(s)?)),
+    },
+    Adapter {
+        name: "mediapipe-selfie",
+        keys: &["class", "threshold"],
+        build: |s| Ok(Box::new(probability::Probability::mediapipe(s)?)),
+    },
+    Adapter {
+        name: "yolov8-seg",
+        keys: &["labels", "classes", "conf", "iou"],
+        build: |s| Ok(Box::new(yolov8_seg::YoloSeg::new(s)?)),
+    },
+    Adapter {
+        name: "semantic-argmax",
+        keys: &["labels", "classes", "mean", "std"],
+        build: |s| Ok(Box::new(semantic_argmax::SemanticArgmax::new(s)?)),
+    },
+    Adapter {
+        name: "sigmoid",
+        keys: &["class", "threshold", "mean", "std", "logits"],
+        build: |s| Ok(Box::new(probability::Probability::sigmoid(s)?)),
+    },
 ];
 
-pub fn build(kind: &str, s: &AdapterSettings) -> Result<Box<dyn Segmenter>, String> {
-    Ok(match kind {
-        "rembg" => Box::new(rembg::Rembg::new(s)?),
-        "imgly-isnet" => Box::new(imgly_isnet::ImglyIsnet::new(s)?),
-        "mediapipe-selfie" => Box::new(probability::Probability::mediapipe(s)?),
-        "sigmoid" => Box::new(probability::Probability::sigmoid(s)?),
-        "semantic-argmax" => Box::new(semantic_argmax::SemanticArgmax::new(s)?),
-        "yolov8-seg" => Box::new(yolov8_seg::YoloSeg::new(s)?),
-        other => {
-            return Err(format!(
-                "unknown adapter {other:?} (known: {})",
-                ADAPTERS.join(", ")
-            ))
-        }
+/// The adapter called `kind`.
+pub fn adapter(kind: &str) -> Result<&'static Adapter, String> {
+    ADAPTERS.iter().find(|a| a.name == kind).ok_or_else(|| {
+        format!(
+            "unknown adapter {kind:?} (known: {})",
+            ADAPTERS
+                .iter()
+                .map(|a| a.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     })
+}
+
+pub fn build(kind: &str, s: &AdapterSettings) -> Result<Box<dyn Segmenter>, String> {
+    (adapter(kind)?.build)(s)
+}
+
+/// Refuses keys the adapter does not read, listing the ones it does.
+pub fn check_keys(kind: &str, given: &[&str]) -> Result<(), String> {
+    let a = adapter(kind)?;
+    let unused: Vec<&str> = given
+        .iter()
+        .copied()
+        .filter(|k| !a.keys.contains(k))
+        .collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "adapter {kind} does not use {} (it uses: {})",
+        unused
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        a.keys.join(", ")
+    ))
 }
 
 /// The one class a single-class adapter predicts.

@@ -1,0 +1,139 @@
+//! What `run` and `compare` share: the options that override a plan, the terminal observer
+//! (progress bar, Ctrl-C), and turning an outcome into messages and an exit status.
+
+use anyhow::Result;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use maskgate::observe::{CancelToken, Observer};
+use maskgate::plan::{execute, Env, Overrides, Plan, Request};
+use std::path::PathBuf;
+
+/// Options both `run` and `compare` take; each overrides the environment and the config.
+#[derive(Args)]
+pub struct CommonArgs {
+    /// Output folder for the reports (default: [run] out, else reports/run beside the config).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Report formats to write, comma-separated: csv, jsonl, json, md (default: all).
+    #[arg(long = "format", value_name = "LIST", value_delimiter = ',')]
+    formats: Option<Vec<String>>,
+    /// Success criteria (TOML): τ, failure-class taxonomy, criteria → go / no-go verdict.
+    #[arg(long, value_name = "FILE")]
+    criteria: Option<PathBuf>,
+    /// Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes).
+    #[arg(long, value_name = "FILE")]
+    notes: Option<PathBuf>,
+    /// Rasterise / resample every mask to N×N (nearest) before scoring.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16384))]
+    grid: Option<u32>,
+    /// IoU threshold τ for pass rates (default 0.5, or the criteria file's pass_iou, which locks it).
+    #[arg(long, value_name = "TAU")]
+    pass_iou: Option<f64>,
+    /// How many regressions and improvements to rank (default 20).
+    #[arg(long = "top", value_name = "K")]
+    top_k: Option<usize>,
+    /// Seed of the paired bootstrap (default: the config's, else the criteria file's, else 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Paired bootstrap resamples for the 95% CIs (default: the config's, else the criteria
+    /// file's, else 2000; 0 = no intervals).
+    #[arg(long, value_name = "N")]
+    bootstrap: Option<usize>,
+    /// Overlay pictures for the top N regressions and N improvements of each comparison (real
+    /// arms and the recommended variant); 0 = none (default 3).
+    #[arg(long, value_name = "N")]
+    gallery: Option<usize>,
+    /// Worker threads (default: all cores; one with heavy models on up to 4 cores). Results do
+    /// not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+    /// Pin the run id written into the reports (default: derived from the timestamp).
+    #[arg(long, value_name = "ID")]
+    run_id: Option<String>,
+    /// Pin the timestamp written into the reports (default: now, UTC, RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    generated_at: Option<String>,
+}
+
+impl CommonArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            out: self.out.clone(),
+            formats: self.formats.clone(),
+            criteria: self.criteria.clone(),
+            notes: self.notes.clone(),
+            grid: self.grid,
+            pass_iou: self.pass_iou,
+            top_k: self.top_k,
+            seed: self.seed,
+            bootstrap: self.bootstrap,
+            gallery: self.gallery,
+            threads: self.threads.map(|n| n as usize),
+            run_id: self.run_id.clone(),
+            generated_at: self.generated_at.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// A progress bar on stderr (drawn only on a terminal) and Ctrl-C as cancellation.
+struct Terminal {
+    bar: ProgressBar,
+    cancel: CancelToken,
+}
+
+impl Observer for Terminal {
+    fn started(&self, total: u64) {
+        self.bar.set_length(total);
+    }
+    fn advanced(&self) {
+        self.bar.inc(1);
+    }
+    fn finished(&self) {
+        self.bar.finish_and_clear();
+    }
+    fn cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// Resolves the request into a plan, runs it, prints what the user should know on stderr and
+/// returns the exit status.
+pub fn execute_request(request: Request, overrides: Overrides) -> Result<u8> {
+    let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
+    let cancel = CancelToken::new();
+    let on_signal = cancel.clone();
+    // The handler can be installed once per process; a second install is not an error to report.
+    let _ = ctrlc::set_handler(move || {
+        if on_signal.cancel() {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "\nmaskgate: interrupted, finishing the samples in flight (Ctrl-C again to quit now)"
+        );
+    });
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{pos}/{len} samples  {per_sec}  ETA {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let outcome = execute(&plan, &Terminal { bar, cancel })?;
+    for n in &outcome.notices {
+        eprintln!("maskgate: {n}");
+    }
+    eprintln!(
+        "maskgate: finished in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    for p in &outcome.written {
+        eprintln!("wrote {}", p.display());
+    }
+    Ok(match outcome.report.recommendation {
+        Some(r) => {
+            eprintln!("recommendation: {}", r.as_str());
+            r.exit_code()
+        }
+        None => 0,
+    })
+}

@@ -1,0 +1,221 @@
+//! Stages 3–5 together: score every sample for every arm, aggregate, compare with the baseline.
+//! The result, an [`Evaluation`], is what `decide`, `recommend` and the gallery read; the
+//! report is assembled after them. Scoring runs in parallel over samples; every later stage runs
+//! over results sorted by (arm, corpus, id), and every random draw comes from a generator keyed
+//! by (seed, purpose), so the numbers never depend on the thread count.
+
+use crate::aggregate::{
+    find_row, find_summary, metrics_rows, overlap_rows, summary_rows, Grouping, MetricsRow,
+    OverlapRow, SummaryRow,
+};
+use crate::compare::{compare, CompareSettings, Comparison};
+use crate::model::Prediction;
+use crate::observe::Observer;
+use crate::predict::image::SamplePhoto;
+use crate::predict::variants::Variant;
+use crate::predict::{predict_sample, Arm};
+use crate::read::{Corpus, Problem};
+use crate::score::{score_sample, SampleScore, ScoreSettings};
+use crate::taxonomy::{classify, FailureClass};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// What to evaluate and how.
+pub struct EvalInput<'a> {
+    pub corpora: &'a [Corpus],
+    pub arms: &'a [&'a dyn Arm],
+    /// Post-processing variants of the arms (or of earlier variants), scored as arms.
+    pub variants: &'a [Variant],
+    pub baseline: &'a str,
+    pub score: ScoreSettings,
+    pub compare: CompareSettings,
+    /// Failure classes (from the criteria file); empty: no failure-class grouping.
+    pub taxonomy: &'a [FailureClass],
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CorpusInfo {
+    pub name: String,
+    pub format: String,
+    pub classes: Vec<String>,
+    pub samples: usize,
+    pub problems: Vec<Problem>,
+}
+
+/// Per-sample scores, aggregates and comparisons of one run: read-only once built.
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub baseline: String,
+    pub pass_iou: f64,
+    /// Every arm and variant, sorted.
+    pub arms: Vec<String>,
+    pub corpora: Vec<CorpusInfo>,
+    pub summaries: Vec<SummaryRow>,
+    pub metrics: Vec<MetricsRow>,
+    pub comparisons: Vec<Comparison>,
+    pub overlaps: Vec<OverlapRow>,
+    /// One entry per (arm, sample), sorted by (arm, corpus, id).
+    pub samples: Vec<SampleScore>,
+}
+
+impl Evaluation {
+    pub fn summary(
+        &self,
+        arm: &str,
+        corpus: &str,
+        group_by: &str,
+        group: &str,
+    ) -> Option<&SummaryRow> {
+        find_summary(&self.summaries, arm, corpus, group_by, group)
+    }
+
+    pub fn row(
+        &self,
+        arm: &str,
+        corpus: &str,
+        group_by: &str,
+        group: &str,
+        class: &str,
+    ) -> Option<&MetricsRow> {
+        find_row(&self.metrics, arm, corpus, group_by, group, class)
+    }
+
+    /// The score of `arm` on sample `id` of `corpus`.
+    pub fn sample(&self, arm: &str, corpus: &str, id: &str) -> Option<&SampleScore> {
+        let key = (arm, corpus, id);
+        self.samples
+            .binary_search_by(|s| (s.arm.as_str(), s.corpus.as_str(), s.id.as_str()).cmp(&key))
+            .ok()
+            .map(|i| &self.samples[i])
+    }
+}
+
+/// What scoring produced: scores sorted by (arm, corpus, id), and per corpus the samples whose
+/// ground truth could not be loaded (sorted by id; the rest of the corpus is scored).
+pub struct Scored {
+    pub scores: Vec<SampleScore>,
+    pub load_problems: Vec<Vec<Problem>>,
+}
+
+/// Scores every sample of every corpus for every arm. Workers load a sample's ground truth and
+/// decode its photo once for all arms, then drop both: memory holds the samples in flight, not
+/// the corpus. A model arm's inference is serialised per model while other workers decode and
+/// pre-process the next photos.
+pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
+    let mut scores: Vec<SampleScore> = Vec::new();
+    let mut load_problems = Vec::new();
+    observer.started(input.corpora.iter().map(|c| c.samples.len() as u64).sum());
+    for corpus in input.corpora {
+        let modules = corpus.module_names();
+        let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = corpus
+            .samples
+            .par_iter()
+            .map(|entry| {
+                if observer.cancelled() {
+                    return Ok(Vec::new());
+                }
+                let s = corpus.load(entry);
+                observer.advanced();
+                let s = s?;
+                let photo = SamplePhoto::new(s.image.as_deref());
+                let preds: Vec<(&str, Prediction)> =
+                    predict_sample(&s, &photo, input.arms, input.variants);
+                let mut out = score_sample(
+                    &corpus.name,
+                    &s,
+                    &corpus.classes,
+                    &preds,
+                    &input.score,
+                    corpus.overlaps(),
+                    &modules,
+                );
+                if !input.taxonomy.is_empty() {
+                    let fc = classify(input.taxonomy, &s);
+                    out.iter_mut()
+                        .for_each(|o| o.failure_class = Some(fc.clone()));
+                }
+                Ok(out)
+            })
+            .collect();
+        let mut problems = Vec::new();
+        for r in per_sample {
+            match r {
+                Ok(v) => scores.extend(v),
+                Err(p) => problems.push(p),
+            }
+        }
+        load_problems.push(problems);
+    }
+    observer.finished();
+    scores.sort_by(|a, b| (&a.arm, &a.corpus, &a.id).cmp(&(&b.arm, &b.corpus, &b.id)));
+    Scored {
+        scores,
+        load_problems,
+    }
+}
+
+/// Scores, aggregates and compares: the evaluation every later stage reads.
+pub fn evaluate(input: &EvalInput, observer: &dyn Observer) -> Evaluation {
+    let Scored {
+        scores: samples,
+        load_problems,
+    } = score_all(input, observer);
+    let mut groupings = vec![Grouping::source()];
+    if !input.taxonomy.is_empty() {
+        groupings.push(Grouping::failure_class());
+    }
+    let tau = input.compare.pass_iou;
+    let metrics = metrics_rows(&samples, &groupings, tau);
+    let summaries = summary_rows(&samples, &groupings, tau);
+    let mut arms: Vec<String> = input
+        .arms
+        .iter()
+        .map(|a| a.name().to_string())
+        .chain(input.variants.iter().map(|v| v.name.clone()))
+        .collect();
+    arms.sort();
+    let mut comparisons = Vec::new();
+    let baseline_draws = crate::compare::BaselineDraws::default();
+    for corpus in input.corpora {
+        for arm in arms.iter().filter(|a| *a != input.baseline) {
+            comparisons.push(compare(
+                arm,
+                input.baseline,
+                &corpus.name,
+                &metrics,
+                &summaries,
+                &samples,
+                &groupings,
+                &input.compare,
+                &baseline_draws,
+            ));
+        }
+    }
+    let corpora = input
+        .corpora
+        .iter()
+        .zip(&load_problems)
+        .map(|(c, failed)| {
+            let mut problems: Vec<Problem> = c.problems.iter().chain(failed).cloned().collect();
+            problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+            CorpusInfo {
+                name: c.name.clone(),
+                format: c.format.to_string(),
+                classes: c.classes.clone(),
+                samples: c.samples.len() - failed.len(),
+                problems,
+            }
+        })
+        .collect();
+    Evaluation {
+        baseline: input.baseline.to_string(),
+        pass_iou: tau,
+        arms,
+        corpora,
+        overlaps: overlap_rows(&samples),
+        summaries,
+        metrics,
+        comparisons,
+        samples,
+    }
+}

@@ -1,0 +1,51 @@
+//! Paths as reports show them: lexically normalised (`a/b/../c` → `a/c`), and relative to the
+//! config's folder or the working directory where that is shorter to read.
+
+use std::path::{Component, Path, PathBuf};
+
+/// `path` without `.` components and with `x/..` pairs folded (lexically: no file system access,
+/// so a path that does not exist yet normalises too).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir) | Some(Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
+}
+
+/// A normalised path as text, with `/` separators.
+pub fn display(path: &Path) -> String {
+    normalize(path).to_string_lossy().replace('\\', "/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_dots() {
+        assert_eq!(
+            display(Path::new(
+                "examples/model-gate/../../vendor/models/u2netp.onnx"
+            )),
+            "vendor/models/u2netp.onnx"
+        );
+        assert_eq!(display(Path::new("./a/./b/")), "a/b");
+        assert_eq!(display(Path::new("../shared/x/../y")), "../shared/y");
+        assert_eq!(display(Path::new("/a/../../b")), "/b");
+        assert_eq!(display(Path::new("a/..")), ".");
+    }
+}

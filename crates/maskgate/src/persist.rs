@@ -1,0 +1,56 @@
+//! Writing a file so no reader ever sees half of it: a uniquely named temporary file in the
+//! same folder, flushed, then renamed over the target (`tempfile`'s persist). Two processes
+//! writing the same target never share a temporary name; the last rename wins whole.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `path` through `write`, atomically; on any error the target is left as it was and the
+/// temporary file is removed.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".maskgate-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    let mut w = std::io::BufWriter::new(tmp);
+    write(&mut w)
+        .and_then(|_| w.flush())
+        .map_err(|e| Error::io(path, e))?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("r.json");
+        write_atomically(&target, |w| w.write_all(b"old")).unwrap();
+        let err = write_atomically(&target, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("boom"))
+        });
+        assert!(err.is_err());
+        assert_eq!(std::fs::read(&target).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["r.json"]);
+    }
+}

@@ -1,0 +1,918 @@
+//! One plan for every command. [`Plan::resolve`] turns a request (`run CONFIG` or `compare`),
+//! the command line's [`Overrides`], the environment ([`Env`]) and the config file into one
+//! validated plan, before any work; [`execute`] runs it through the whole flow and returns the
+//! [`Outcome`]. Precedence, highest first: command line, environment, config file, criteria file
+//! (for τ, seed and resamples), built-in default. The library neither prints nor reads the
+//! process environment itself: the caller passes [`Env`] and an [`Observer`].
+
+use crate::compare::CompareSettings;
+use crate::config::{ArmSource, ArmSpec, RawVariants, RunConfig, VariantSet};
+use crate::decide::criteria::CriteriaFile;
+use crate::error::{Error, Result};
+use crate::evaluation::{evaluate, EvalInput};
+use crate::observe::Observer;
+use crate::pathnames;
+use crate::predict::adapters;
+use crate::predict::cache::PredictionCache;
+use crate::predict::engine::{InferenceTurn, Model};
+use crate::predict::model_arm::ModelArm;
+use crate::predict::predictions::PredictionsFile;
+use crate::predict::Arm;
+use crate::read::{read_corpus, Corpus, CorpusSpec};
+use crate::report::{InputFile, Report, ReportParts, RunMeta, Settings};
+use crate::score::ScoreSettings;
+use crate::source::source_for;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+
+/// Built-in defaults, documented in the README.
+pub const DEFAULT_RESAMPLES: usize = 2000;
+pub const DEFAULT_TOP_K: usize = 20;
+pub const DEFAULT_PASS_IOU: f64 = 0.5;
+pub const DEFAULT_GALLERY: usize = 3;
+pub const DEFAULT_OUT: &str = "reports/run";
+pub const DEFAULT_CACHE: &str = ".maskgate-cache";
+
+/// The environment variables a plan reads, in the order the README lists them.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    ("MASKGATE_OUT", "output folder (--out)"),
+    ("MASKGATE_THREADS", "worker threads (--threads)"),
+    ("MASKGATE_CACHE", "prediction cache folder ([run] cache)"),
+    (
+        "MASKGATE_NO_CACHE",
+        "set to 1: no prediction cache (--no-cache)",
+    ),
+    (
+        "MASKGATE_FORMATS",
+        "comma-separated report formats (--format)",
+    ),
+    ("MASKGATE_RUN_ID", "pinned run id (--run-id)"),
+    ("MASKGATE_GENERATED_AT", "pinned timestamp (--generated-at)"),
+    (
+        "MASKGATE_ORT_LIB",
+        "ONNX Runtime library, before the config's `onnxruntime`",
+    ),
+    (
+        "ORT_DYLIB_PATH",
+        "ONNX Runtime library (ort's own variable), after the config's",
+    ),
+];
+
+/// The environment as the plan sees it: only the variables in [`ENV_VARS`].
+#[derive(Clone, Debug, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// This process's environment.
+    pub fn from_process() -> Env {
+        Env::from_pairs(ENV_VARS.iter().filter_map(|(k, _)| {
+            std::env::var(k)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(|v| (k.to_string(), v))
+        }))
+    }
+
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Env {
+        Env(pairs.into_iter().collect())
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str)
+    }
+
+    fn parse<T: std::str::FromStr>(&self, key: &str) -> Result<Option<T>> {
+        self.get(key)
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    Error::Usage(format!("environment variable {key}={v:?} is not valid"))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// What the command line sets; `None` = not given (the environment, config or default decides).
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub out: Option<PathBuf>,
+    pub threads: Option<usize>,
+    pub intra_threads: Option<usize>,
+    pub no_cache: bool,
+    pub gallery: Option<usize>,
+    pub formats: Option<Vec<String>>,
+    pub run_id: Option<String>,
+    pub generated_at: Option<String>,
+    pub grid: Option<u32>,
+    pub pass_iou: Option<f64>,
+    pub top_k: Option<usize>,
+    pub seed: Option<u64>,
+    pub bootstrap: Option<usize>,
+    pub criteria: Option<PathBuf>,
+    pub notes: Option<PathBuf>,
+    pub variants: Option<PathBuf>,
+}
+
+/// Where the ground truth of a `compare` comes from.
+#[derive(Clone, Debug)]
+pub enum GroundTruth {
+    /// A gold NDJSON file; the corpus is named `name` (default: the file's stem).
+    Gold { path: PathBuf, name: Option<String> },
+    /// A `[[corpus]]` of a config (`corpus` picks one when it has several).
+    Config {
+        path: PathBuf,
+        corpus: Option<String>,
+    },
+}
+
+/// What the user asked for.
+#[derive(Clone, Debug)]
+pub enum Request {
+    /// `maskgate run CONFIG`: corpora, arms and settings from the config.
+    Run { config: PathBuf },
+    /// `maskgate compare`: ground truth against prediction files.
+    Compare {
+        truth: GroundTruth,
+        preds: Vec<(String, PathBuf)>,
+        baseline: String,
+    },
+}
+
+/// Everything a run needs, resolved and checked.
+pub struct Plan {
+    /// The config file, when there is one (reported as an input).
+    pub config: Option<PathBuf>,
+    /// True when the ground truth is a gold file given on the command line.
+    pub gold_file: bool,
+    pub corpora: Vec<CorpusSpec>,
+    pub arms: Vec<ArmSpec>,
+    pub variants: VariantSet,
+    pub variants_file: Option<PathBuf>,
+    pub baseline: String,
+    pub criteria: Option<CriteriaFile>,
+    pub notes: Option<PathBuf>,
+    pub out: PathBuf,
+    pub cache: Option<PathBuf>,
+    pub onnxruntime: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads per model (0 = automatic, see `engine::threading`).
+    pub intra_threads: usize,
+    /// Worker threads; `None` = every core (one worker with heavy models on ≤ 4 cores).
+    pub threads: Option<usize>,
+    pub score: ScoreSettings,
+    pub compare: CompareSettings,
+    pub gallery: usize,
+    /// Exporter names to write (every one by default).
+    pub formats: Vec<String>,
+    pub run_id: String,
+    pub generated_at: String,
+}
+
+/// What a finished run returns: the report, the files written, and notices for the user
+/// (the caller decides whether and where to show them).
+pub struct Outcome {
+    pub report: Report,
+    pub written: Vec<PathBuf>,
+    pub notices: Vec<String>,
+}
+
+fn problems_error(path: Option<&Path>, problems: Vec<String>) -> Error {
+    match path {
+        Some(p) => crate::config::problems_error(p, problems),
+        None if problems.len() == 1 => Error::Usage(problems[0].clone()),
+        None => Error::Usage(format!(
+            "{} problems:\n  - {}",
+            problems.len(),
+            problems.join("\n  - ")
+        )),
+    }
+}
+
+/// τ from the command line or run config, or the criteria file, which locks it.
+fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
+    let t = match (given, criteria.and_then(|c| c.pass_iou)) {
+        (Some(g), Some(file)) if g != file => {
+            return Err(Error::Usage(format!(
+                "pass_iou {g} contradicts pass_iou = {file} in the criteria file; τ is locked there"
+            )))
+        }
+        (g, file) => g.or(file).unwrap_or(DEFAULT_PASS_IOU),
+    };
+    if !(0.0..=1.0).contains(&t) {
+        return Err(Error::Usage(format!(
+            "pass_iou must be within [0, 1], got {t}"
+        )));
+    }
+    Ok(t)
+}
+
+/// The corpus of a `compare`'s ground truth.
+fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
+    match truth {
+        GroundTruth::Gold { path, name } => Ok(CorpusSpec {
+            name: name.clone().unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "gold".into())
+            }),
+            format: "gold-ndjson".into(),
+            path: path.clone(),
+            ..Default::default()
+        }),
+        GroundTruth::Config { path, corpus } => {
+            let specs = crate::config::load_corpora(path)?;
+            let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+            match corpus {
+                Some(n) => specs.iter().find(|s| s.name == *n).cloned().ok_or_else(|| {
+                    Error::file(
+                        path,
+                        format!("no corpus named {n:?} (corpora: {})", names.join(", ")),
+                    )
+                }),
+                None if specs.len() == 1 => Ok(specs[0].clone()),
+                None => Err(Error::file(
+                    path,
+                    format!(
+                        "{} corpora ({}); pick one with --corpus",
+                        specs.len(),
+                        names.join(", ")
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// The current time, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
+
+/// `20260212_020627706` from `2026-02-12T02:06:27.706Z`: the digits, date and time apart.
+pub fn run_id_from(ts: &str) -> String {
+    let digits: String = ts.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() >= 8 {
+        format!("{}_{}", &digits[..8], &digits[8..])
+    } else {
+        digits
+    }
+}
+
+impl Plan {
+    /// Resolves a request into a plan; every problem found is reported at once.
+    pub fn resolve(request: &Request, o: &Overrides, env: &Env) -> Result<Plan> {
+        let mut problems = Vec::new();
+        let (cfg, gold_file, corpora, arms, baseline) = match request {
+            Request::Run { config } => {
+                let (cfg, found) = RunConfig::load_with_problems(config)?;
+                problems = found;
+                let (corpora, arms, baseline) =
+                    (cfg.corpora.clone(), cfg.arms.clone(), cfg.baseline.clone());
+                (Some(cfg), false, corpora, arms, baseline)
+            }
+            Request::Compare {
+                truth,
+                preds,
+                baseline,
+            } => {
+                let mut names = BTreeSet::new();
+                for (n, _) in preds {
+                    if !names.insert(n.clone()) {
+                        return Err(Error::Usage(format!("arm {n:?} is given twice")));
+                    }
+                }
+                if !names.contains(baseline) {
+                    return Err(Error::Usage(format!(
+                        "--baseline {baseline:?} is not one of the arms ({})",
+                        names.into_iter().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                let arms = preds
+                    .iter()
+                    .map(|(n, p)| ArmSpec {
+                        name: n.clone(),
+                        source: ArmSource::Predictions(p.clone()),
+                    })
+                    .collect();
+                let gold = matches!(truth, GroundTruth::Gold { .. });
+                (
+                    None,
+                    gold,
+                    vec![truth_corpus(truth)?],
+                    arms,
+                    baseline.clone(),
+                )
+            }
+        };
+        let config_path = match request {
+            Request::Run { config } => Some(config.clone()),
+            Request::Compare {
+                truth: GroundTruth::Config { path, .. },
+                ..
+            } => Some(path.clone()),
+            _ => None,
+        };
+        let base_dir = |p: &str| match &config_path {
+            Some(c) if matches!(request, Request::Run { .. }) => crate::tomlfile::resolve(c, p),
+            _ => PathBuf::from(p),
+        };
+        let criteria_path = o
+            .criteria
+            .clone()
+            .or(cfg.as_ref().and_then(|c| c.criteria.clone()));
+        let notes = o
+            .notes
+            .clone()
+            .or(cfg.as_ref().and_then(|c| c.notes.clone()));
+
+        // Every file the plan names must be there: all missing ones are reported together with
+        // the config's own problems.
+        let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
+            if let Err(e) = std::fs::metadata(p) {
+                problems.push(format!("{what}: {}: {e}", pathnames::display(p)));
+            }
+        };
+        for c in &corpora {
+            if let Err(e) = source_for(&c.path).and_then(|s| s.locate(&c.path)) {
+                problems.push(format!("corpus {:?}: {e}", c.name));
+            }
+        }
+        for a in &arms {
+            match &a.source {
+                ArmSource::Predictions(p) => {
+                    missing(&mut problems, format!("arm {:?} predictions", a.name), p)
+                }
+                ArmSource::Model { model, .. } => {
+                    missing(&mut problems, format!("arm {:?} model", a.name), model)
+                }
+            }
+        }
+        for (what, p) in [
+            ("criteria", &criteria_path),
+            ("notes", &notes),
+            ("variants", &o.variants),
+        ] {
+            if let Some(p) = p {
+                missing(&mut problems, what.into(), p);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems_error(config_path.as_deref(), problems));
+        }
+
+        let criteria = criteria_path
+            .as_deref()
+            .map(CriteriaFile::load)
+            .transpose()?;
+        let pass_iou = pass_iou_of(
+            o.pass_iou.or(cfg.as_ref().and_then(|c| c.pass_iou)),
+            criteria.as_ref(),
+        )?;
+        let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+        let variants = match (&o.variants, &cfg) {
+            (Some(p), _) => RawVariants::load(p)?
+                .resolve(&arm_names)
+                .map_err(|e| Error::file(p, e))?,
+            (None, Some(c)) => c.variants.clone(),
+            (None, None) => VariantSet::default(),
+        };
+        let grid = o.grid.or(cfg.as_ref().and_then(|c| c.grid));
+        if grid == Some(0) {
+            return Err(Error::Usage("grid must be at least 1".into()));
+        }
+        let formats = match o
+            .formats
+            .clone()
+            .or(env
+                .get("MASKGATE_FORMATS")
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()))
+            .or(cfg.as_ref().and_then(|c| c.formats.clone()))
+        {
+            Some(f) => {
+                crate::export::check_formats(&f).map_err(Error::Usage)?;
+                f
+            }
+            None => crate::export::exporters()
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect(),
+        };
+        let threads = o.threads.or(env.parse("MASKGATE_THREADS")?);
+        if threads == Some(0) {
+            return Err(Error::Usage("threads must be at least 1".into()));
+        }
+        let no_cache = o.no_cache || env.get("MASKGATE_NO_CACHE").is_some_and(|v| v != "0");
+        let cache = (!no_cache)
+            .then(|| {
+                env.get("MASKGATE_CACHE")
+                    .map(PathBuf::from)
+                    .or(cfg.as_ref().and_then(|c| c.cache.clone()))
+                    .or(cfg.as_ref().map(|_| base_dir(DEFAULT_CACHE)))
+            })
+            .flatten();
+        let out = o
+            .out
+            .clone()
+            .or(env.get("MASKGATE_OUT").map(PathBuf::from))
+            .or(cfg.as_ref().and_then(|c| c.out.clone()))
+            .unwrap_or_else(|| base_dir(DEFAULT_OUT));
+        let onnxruntime = env
+            .get("MASKGATE_ORT_LIB")
+            .map(PathBuf::from)
+            .or(cfg.as_ref().and_then(|c| c.onnxruntime.clone()))
+            .or(env.get("ORT_DYLIB_PATH").map(PathBuf::from));
+        let generated_at = o
+            .generated_at
+            .clone()
+            .or(env.get("MASKGATE_GENERATED_AT").map(str::to_string))
+            .unwrap_or_else(now_rfc3339);
+        let run_id = o
+            .run_id
+            .clone()
+            .or(env.get("MASKGATE_RUN_ID").map(str::to_string))
+            .unwrap_or_else(|| run_id_from(&generated_at));
+        Ok(Plan {
+            config: cfg.as_ref().map(|c| c.path.clone()).or(config_path),
+            gold_file,
+            corpora,
+            arms,
+            variants,
+            variants_file: o.variants.clone(),
+            baseline,
+            notes,
+            out,
+            cache,
+            onnxruntime,
+            intra_threads: o
+                .intra_threads
+                .or(cfg.as_ref().and_then(|c| c.intra_threads))
+                .unwrap_or(0),
+            threads,
+            score: ScoreSettings {
+                grid,
+                ..Default::default()
+            },
+            compare: CompareSettings {
+                top_k: o
+                    .top_k
+                    .or(cfg.as_ref().and_then(|c| c.top_k))
+                    .unwrap_or(DEFAULT_TOP_K),
+                pass_iou,
+                resamples: o
+                    .bootstrap
+                    .or(cfg.as_ref().and_then(|c| c.bootstrap))
+                    .or(criteria.as_ref().and_then(|c| c.resamples))
+                    .unwrap_or(DEFAULT_RESAMPLES),
+                seed: o
+                    .seed
+                    .or(cfg.as_ref().and_then(|c| c.seed))
+                    .or(criteria.as_ref().and_then(|c| c.seed))
+                    .unwrap_or(0),
+            },
+            gallery: o
+                .gallery
+                .or(cfg.as_ref().and_then(|c| c.gallery))
+                .unwrap_or(DEFAULT_GALLERY),
+            formats,
+            run_id,
+            generated_at,
+            criteria,
+        })
+    }
+
+    /// Names of the arms that are not variants.
+    fn real_arms(&self) -> Vec<String> {
+        self.arms.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// A path as the report shows it: normalised.
+    fn shown(&self, p: &Path) -> String {
+        pathnames::display(p)
+    }
+
+    fn input(&self, role: String, p: &Path) -> Result<InputFile> {
+        Ok(InputFile {
+            role,
+            path: self.shown(p),
+            sha256: crate::sha256_file(p)?,
+        })
+    }
+}
+
+/// Merges a notes sidecar (`{"<id>": "<notes>"}`) into the corpora; returns a notice naming the
+/// ids no corpus has (a sampled corpus legitimately lacks some; a typo should still be seen).
+fn apply_notes(corpora: &mut [Corpus], path: &Path) -> Result<Option<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let map: BTreeMap<String, String> = serde_json::from_str(&text)
+        .map_err(|e| Error::file(path, format!("expected a JSON object of id → notes: {e}")))?;
+    let known: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
+        .collect();
+    let unknown: Vec<&String> = map
+        .keys()
+        .filter(|id| !known.contains(id.as_str()))
+        .collect();
+    let notice = (!unknown.is_empty()).then(|| {
+        const SHOWN: usize = 5;
+        let more = if unknown.len() > SHOWN { ", …" } else { "" };
+        format!(
+            "{}: {} of {} ids are in no corpus (sampled out or misspelt): {}{more}",
+            pathnames::display(path),
+            unknown.len(),
+            map.len(),
+            unknown
+                .iter()
+                .take(SHOWN)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    for c in corpora.iter_mut() {
+        for s in &mut c.samples {
+            if let Some(n) = map.get(&s.id) {
+                s.notes = Some(n.clone());
+            }
+        }
+    }
+    Ok(notice)
+}
+
+/// The arms whose comparisons get a gallery: every real arm, plus the recommended variant.
+fn gallery_arms(real_arms: &[String], recommended: Option<&String>) -> Vec<String> {
+    real_arms
+        .iter()
+        .cloned()
+        .chain(recommended.cloned())
+        .collect()
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = threads {
+        b = b.num_threads(n);
+    }
+    b.build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))
+}
+
+/// Runs a plan: read → predict → score → aggregate → compare → decide → recommend → gallery →
+/// report → export. A cancelled run (see [`Observer::cancelled`]) writes no report.
+pub fn execute(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
+    pool(plan.threads)?.install(|| execute_in_pool(plan, observer))
+}
+
+fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
+    let mut notices = Vec::new();
+    let mut corpora = plan
+        .corpora
+        .iter()
+        .map(read_corpus)
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(p) = &plan.notes {
+        notices.extend(apply_notes(&mut corpora, p)?);
+    }
+    let corpus_classes: BTreeMap<String, Vec<String>> = corpora
+        .iter()
+        .map(|k| (k.name.clone(), k.classes.clone()))
+        .collect();
+    let all_classes: Vec<String> = corpora.iter().flat_map(|c| c.classes.clone()).collect();
+    let overlaps: Vec<String> = corpora
+        .iter()
+        .flat_map(|c| c.overlaps().iter().map(|o| o.name.clone()))
+        .collect();
+    let variants_origin = plan
+        .variants_file
+        .as_deref()
+        .or(plan.config.as_deref())
+        .unwrap_or(Path::new("variants"));
+    plan.variants
+        .check_classes(&all_classes, &overlaps)
+        .map_err(|e| Error::file(variants_origin, e))?;
+    let mut arm_names = plan.real_arms();
+    arm_names.extend(plan.variants.variants.iter().map(|v| v.name.clone()));
+    if let Some(c) = &plan.criteria {
+        c.validate(&arm_names, &plan.baseline, &corpus_classes)?;
+    }
+    // An arm's class must be a class of every corpus it is scored on.
+    let mut problems = Vec::new();
+    for a in &plan.arms {
+        if let ArmSource::Model { settings, .. } = &a.source {
+            if let Some(class) = &settings.class {
+                for (corpus, classes) in &corpus_classes {
+                    if !classes.contains(class) {
+                        problems.push(format!(
+                            "arm {:?}: class {class:?} is not a class of corpus {corpus:?} ({})",
+                            a.name,
+                            classes.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems_error(plan.config.as_deref(), problems));
+    }
+    crate::export::check_out_dir(&plan.out)?;
+
+    // The arms: prediction files and models.
+    let turn = InferenceTurn::default();
+    let mut model_arms: Vec<ModelArm> = Vec::new();
+    let mut file_arms: Vec<PredictionsFile> = Vec::new();
+    let mut inputs = Vec::new();
+    if let Some(c) = &plan.config {
+        inputs.push(plan.input("config".into(), c)?);
+    }
+    for spec in &plan.corpora {
+        let source = source_for(&spec.path)?;
+        let corpus = corpora
+            .iter()
+            .find(|c| c.name == spec.name)
+            .expect("every spec was read");
+        let role = if plan.gold_file {
+            "gold".to_string()
+        } else {
+            format!("corpus {}", spec.name)
+        };
+        inputs.push(InputFile {
+            role,
+            path: plan.shown(&spec.path),
+            sha256: source.fingerprint(&spec.path, &corpus.files_read(&spec.path))?,
+        });
+    }
+    for spec in &plan.arms {
+        match &spec.source {
+            ArmSource::Predictions(p) => {
+                file_arms.push(PredictionsFile::load(&spec.name, p).map_err(|e| {
+                    Error::Usage(format!("reading predictions of arm {:?}: {e}", spec.name))
+                })?);
+                inputs.push(plan.input(format!("predictions {}", spec.name), p)?);
+            }
+            ArmSource::Model {
+                adapter,
+                model,
+                settings,
+            } => {
+                let m = Model::load_sharing(
+                    model,
+                    plan.intra_threads,
+                    plan.onnxruntime.as_deref(),
+                    turn.clone(),
+                )
+                .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                let seg = adapters::build(adapter, settings).map_err(Error::Usage)?;
+                inputs.push(InputFile {
+                    role: format!("model {}", spec.name),
+                    path: plan.shown(model),
+                    sha256: m.sha256.clone(),
+                });
+                let cache = plan.cache.as_deref().map(PredictionCache::new);
+                model_arms.push(ModelArm::new(&spec.name, m, seg, cache).map_err(Error::Usage)?);
+            }
+        }
+    }
+    for (role, p) in [
+        ("criteria", plan.criteria.as_ref().map(|c| &c.path)),
+        ("notes", plan.notes.as_ref()),
+        ("variants", plan.variants_file.as_ref()),
+    ] {
+        if let Some(p) = p {
+            inputs.push(plan.input(role.into(), p)?);
+        }
+    }
+    let gold_ids: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
+        .collect();
+    let unmatched_predictions = file_arms
+        .iter()
+        .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
+        .collect();
+    let arms: Vec<&dyn Arm> = model_arms
+        .iter()
+        .map(|m| m as &dyn Arm)
+        .chain(file_arms.iter().map(|f| f as &dyn Arm))
+        .collect();
+
+    // A heavy model already keeps every core busy during its inference; on a small machine a
+    // second worker decoding the next photo only slows that inference down (measured on 2
+    // cores: u2netp + ISNet wall 57.6 s with two workers, 52.3 s with one). So without an
+    // explicit thread count, heavy models on up to 4 cores run with one worker.
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let heavy = model_arms.iter().any(|m| m.model.is_heavy());
+    let workers = match plan.threads {
+        Some(n) => n,
+        None if heavy && cores <= 4 => 1,
+        None => cores,
+    };
+    let taxonomy = plan
+        .criteria
+        .as_ref()
+        .map(|c| c.taxonomy.as_slice())
+        .unwrap_or(&[]);
+    let input = EvalInput {
+        corpora: &corpora,
+        arms: &arms,
+        variants: &plan.variants.variants,
+        baseline: &plan.baseline,
+        score: plan.score,
+        compare: plan.compare,
+        taxonomy,
+    };
+    let evaluation = pool(Some(workers))?.install(|| evaluate(&input, observer));
+    if observer.cancelled() {
+        return Err(Error::Usage(format!(
+            "interrupted: no report written; finished predictions are kept in {} — run again to resume",
+            plan.cache
+                .as_deref()
+                .map(pathnames::display)
+                .unwrap_or_else(|| "(no cache)".into())
+        )));
+    }
+    for m in &model_arms {
+        notices.extend(
+            m.first_failures
+                .lock()
+                .map(|v| v.clone())
+                .unwrap_or_default(),
+        );
+        notices.push(format!(
+            "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
+            m.name,
+            m.inferences.load(Ordering::Relaxed),
+            m.model.inference_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            m.cache_hits.load(Ordering::Relaxed),
+            m.failures.load(Ordering::Relaxed)
+        ));
+    }
+
+    let verdict = plan
+        .criteria
+        .as_ref()
+        .map(|c| crate::decide::decide(&evaluation, &c.criteria));
+    let groups = plan
+        .variants
+        .score
+        .as_ref()
+        .map(|spec| crate::recommend::score_groups(&evaluation, spec));
+    let shown = gallery_arms(
+        &plan.real_arms(),
+        groups.as_ref().and_then(|g| g.recommended_group.as_ref()),
+    );
+    let gallery = crate::gallery::render(
+        &evaluation,
+        &corpora,
+        &arms,
+        &plan.variants.variants,
+        &shown,
+        plan.gallery,
+        &plan.out,
+    )?;
+    let arm_details = arms
+        .iter()
+        .map(|a| a.describe())
+        .chain(plan.variants.variants.iter().map(|v| v.describe()))
+        .collect();
+    let settings = Settings::new(
+        &plan.baseline,
+        &plan.score,
+        &plan.compare,
+        plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
+        !taxonomy.is_empty(),
+    );
+    let report = Report::assemble(
+        evaluation,
+        ReportParts {
+            run: RunMeta {
+                run_id: plan.run_id.clone(),
+                generated_at: plan.generated_at.clone(),
+                inputs,
+            },
+            settings,
+            arm_details,
+            unmatched_predictions,
+            verdict,
+            groups,
+            gallery,
+        },
+    );
+    let written = crate::export::write_all(&report, &plan.out, &plan.formats)?;
+    Ok(Outcome {
+        report,
+        written,
+        notices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gold(dir: &Path) -> PathBuf {
+        let p = dir.join("g.ndjson");
+        std::fs::write(
+            &p,
+            "{\"id\":\"a\",\"size\":[2,2],\"masks\":{\"fg\":{\"size\":[2,2],\"counts\":[0,4]}}}\n",
+        )
+        .unwrap();
+        p
+    }
+
+    fn compare_request(dir: &Path) -> Request {
+        let g = gold(dir);
+        Request::Compare {
+            truth: GroundTruth::Gold {
+                path: g.clone(),
+                name: None,
+            },
+            preds: vec![("b".into(), g.clone()), ("c".into(), g)],
+            baseline: "b".into(),
+        }
+    }
+
+    #[test]
+    fn command_line_beats_environment_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = compare_request(dir.path());
+        let env = Env::from_pairs([
+            ("MASKGATE_THREADS".to_string(), "3".to_string()),
+            ("MASKGATE_RUN_ID".to_string(), "from-env".to_string()),
+            ("MASKGATE_FORMATS".to_string(), "json, csv".to_string()),
+        ]);
+        let plan = Plan::resolve(&req, &Overrides::default(), &env).unwrap();
+        assert_eq!(plan.threads, Some(3));
+        assert_eq!(plan.run_id, "from-env");
+        assert_eq!(plan.formats, ["json", "csv"]);
+        assert_eq!(plan.compare.resamples, DEFAULT_RESAMPLES);
+        assert_eq!(plan.compare.top_k, DEFAULT_TOP_K);
+        let o = Overrides {
+            threads: Some(1),
+            run_id: Some("from-cli".into()),
+            bootstrap: Some(7),
+            ..Default::default()
+        };
+        let plan = Plan::resolve(&req, &o, &env).unwrap();
+        assert_eq!(plan.threads, Some(1));
+        assert_eq!(plan.run_id, "from-cli");
+        assert_eq!(plan.compare.resamples, 7);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = compare_request(dir.path());
+        let env = Env::default();
+        for (o, needle) in [
+            (
+                Overrides {
+                    grid: Some(0),
+                    ..Default::default()
+                },
+                "grid must be at least 1",
+            ),
+            (
+                Overrides {
+                    formats: Some(vec!["pdf".into()]),
+                    ..Default::default()
+                },
+                "unknown format \"pdf\"",
+            ),
+            (
+                Overrides {
+                    pass_iou: Some(1.5),
+                    ..Default::default()
+                },
+                "pass_iou must be within [0, 1]",
+            ),
+        ] {
+            let err = Plan::resolve(&req, &o, &env)
+                .err()
+                .expect(needle)
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        let env = Env::from_pairs([("MASKGATE_THREADS".to_string(), "many".to_string())]);
+        let err = Plan::resolve(&req, &Overrides::default(), &env)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("MASKGATE_THREADS"), "{err}");
+    }
+
+    #[test]
+    fn run_ids_come_from_the_timestamp() {
+        assert_eq!(
+            run_id_from("2026-02-12T02:06:27.706Z"),
+            "20260212_020627706"
+        );
+        let now = now_rfc3339();
+        assert_eq!(now.len(), "2026-02-12T02:06:27.706Z".len(), "{now}");
+        assert!(now.ends_with('Z') && now.as_bytes()[10] == b'T', "{now}");
+    }
+}
