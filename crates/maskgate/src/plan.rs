@@ -800,6 +800,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
             verdict,
             groups,
             gallery,
+            artifacts: crate::export::file_names(&plan.formats),
         },
     );
     let written = crate::export::write_all(&report, &plan.out, &plan.formats)?;

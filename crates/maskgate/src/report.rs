@@ -124,6 +124,9 @@ pub struct Report {
     /// One entry per (arm, sample); written to `samples.jsonl`, not to `report.json`.
     #[serde(skip)]
     pub samples: Vec<SampleScore>,
+    /// The report files of this run (for the Markdown's artifact list).
+    #[serde(skip)]
+    pub artifacts: Vec<String>,
 }
 
 impl Report {
@@ -160,6 +163,7 @@ impl Report {
             overlaps: evaluation.overlaps,
             gallery: parts.gallery,
             samples: evaluation.samples,
+            artifacts: parts.artifacts,
         }
     }
 
@@ -210,4 +214,6 @@ pub struct ReportParts {
     pub verdict: Option<Verdict>,
     pub groups: Option<GroupScores>,
     pub gallery: Vec<GalleryEntry>,
+    /// The report files this run writes.
+    pub artifacts: Vec<String>,
 }

@@ -129,6 +129,7 @@ fn run_rows(criteria: &str, threads: usize, base_rows: u32, cand_rows: u32) -> R
                 verdict: Some(verdict),
                 groups: None,
                 gallery: vec![],
+                artifacts: vec![],
             },
         )
     })

@@ -2,8 +2,9 @@
 //! per-class side-by-side table, ranked regressions and improvements, artifacts list.
 
 use super::Exporter;
+use crate::aggregate::{column, Column, SUMMARY_COLUMNS};
 use crate::compare::{Comparison, RankedSample};
-use crate::fmt::{delta, md, short};
+use crate::fmt::{delta, fixed, md, short};
 use crate::report::Report;
 use std::io::Write;
 
@@ -11,7 +12,7 @@ pub struct ReportMarkdown;
 
 fn code(s: &str) -> String {
     // Inline code cannot hold a backtick; fall back to escaped text.
-    if s.contains('`') || s.contains('\n') || s.contains('|') {
+    if s.chars().any(|c| c == '`' || c == '|' || c.is_control()) {
         md(s)
     } else {
         format!("`{s}`")
@@ -63,31 +64,28 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
             .and_then(|d| d.ci95.get(stat).copied().flatten())
     };
     let Some(b) = get(base) else { return Ok(()) };
-    type Stat = fn(&crate::aggregate::SummaryRow) -> Option<f64>;
-    let stats: [(&str, &str, Stat); 9] = [
-        ("samples", "", |s| Some(s.n as f64)),
-        ("mIoU mean (per sample)", "miou_mean", |s| s.miou_mean),
-        ("mIoU median", "miou_median", |s| s.miou_median),
-        ("mIoU p10", "miou_p10", |s| s.miou_p10),
-        ("mIoU p90", "miou_p90", |s| s.miou_p90),
-        ("pass rate (mIoU ≥ τ)", "pass_rate", |s| s.pass_rate),
-        ("leakage mean", "leakage_mean", |s| s.leakage_mean),
-        ("coverage mean", "coverage_mean", |s| s.coverage_mean),
-        ("boundary IoU mean", "boundary_iou_mean", |s| {
-            s.boundary_iou_mean
-        }),
-    ];
-    let mut rows = Vec::new();
-    for (name, key, f) in stats {
-        let mut row = vec![name.to_string(), short(f(b))];
+    let mut rows = vec![{
+        let mut row = vec!["samples".to_string(), b.n.to_string()];
         for a in &others {
-            let v = get(a).and_then(f);
-            row.push(short(v));
-            row.push(if key.is_empty() {
-                String::new()
-            } else {
-                with_ci(v.zip(f(b)).map(|(x, y)| x - y), ci(a, key))
-            });
+            row.push(
+                get(a)
+                    .map(|s| s.n.to_string())
+                    .unwrap_or_else(|| "-".into()),
+            );
+            row.push(String::new());
+        }
+        row
+    }];
+    let base_stats = crate::compare::summary_stats(b);
+    for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
+        let mut row = vec![col.label.to_string(), fixed(base_stats[i], col.decimals)];
+        for a in &others {
+            let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
+            row.push(fixed(v, col.decimals));
+            row.push(with_ci(
+                v.zip(base_stats[i]).map(|(x, y)| x - y),
+                ci(a, col.name),
+            ));
         }
         rows.push(row);
     }
@@ -294,14 +292,17 @@ fn criteria(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
 
 fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result<()> {
     let (base, arm) = (&c.baseline, &c.arm);
-    let stats = [
-        ("IoU", "iou_mean"),
-        ("leakage", "leakage_mean"),
-        ("coverage", "coverage_mean"),
-        ("boundary IoU", "boundary_iou_mean"),
-    ];
+    let stats: Vec<&Column> = [
+        "iou_mean",
+        "leakage_mean",
+        "coverage_mean",
+        "boundary_iou_mean",
+    ]
+    .iter()
+    .filter_map(|name| column(name))
+    .collect();
     let mut header = vec!["class".to_string(), "n".to_string()];
-    for (label, _) in stats {
+    for label in stats.iter().map(|c| c.label) {
         header.push(format!("{label} {}", md(base)));
         header.push(format!("{label} {}", md(arm)));
         header.push(format!("Δ {label}"));
@@ -321,10 +322,10 @@ fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result
             continue;
         };
         let mut row = vec![md(class), a.n.to_string()];
-        for (_, stat) in stats {
-            let (vb, va) = (b.stat(stat).flatten(), a.stat(stat).flatten());
-            row.push(short(vb));
-            row.push(short(va));
+        for col in &stats {
+            let (vb, va) = (b.stat(col.name).flatten(), a.stat(col.name).flatten());
+            row.push(fixed(vb, col.decimals));
+            row.push(fixed(va, col.decimals));
             row.push(delta(va.zip(vb).map(|(x, y)| x - y)));
         }
         rows.push(row);
@@ -473,10 +474,11 @@ impl Exporter for ReportMarkdown {
                 .collect::<Vec<_>>()
                 .join(", ")
         )?;
+        // A predictions file is listed once, with its hash, among the inputs below.
         for a in &r.arm_details {
             let text = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or("");
-            match text("kind") {
-                "model" => writeln!(
+            if text("kind") == "model" {
+                writeln!(
                     out,
                     "- arm {}: adapter {} ({}), model {} (sha256 {})",
                     code(text("name")),
@@ -484,17 +486,16 @@ impl Exporter for ReportMarkdown {
                     md(text("params")),
                     code(text("model")),
                     code(&text("model_sha256")[..16.min(text("model_sha256").len())])
-                )?,
-                "predictions" => writeln!(
-                    out,
-                    "- arm {}: predictions {}",
-                    code(text("name")),
-                    code(text("path"))
-                )?,
-                _ => {}
+                )?;
             }
         }
-        for f in &r.run.inputs {
+        // A model is listed once, with its arm above.
+        for f in r
+            .run
+            .inputs
+            .iter()
+            .filter(|f| !f.role.starts_with("model "))
+        {
             writeln!(
                 out,
                 "- {}: {} (sha256 {})",
@@ -587,7 +588,10 @@ impl Exporter for ReportMarkdown {
         gallery(out, r)?;
         criteria(out, r)?;
         writeln!(out, "## Artifacts\n")?;
-        for e in super::exporters() {
+        for e in super::exporters()
+            .into_iter()
+            .filter(|e| r.artifacts.iter().any(|a| a == e.file_name()))
+        {
             writeln!(
                 out,
                 "- {}: `{}`",

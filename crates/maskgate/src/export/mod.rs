@@ -42,6 +42,15 @@ pub fn check_formats(formats: &[String]) -> std::result::Result<(), String> {
     }
 }
 
+/// The files the chosen formats write, in report order.
+pub fn file_names(formats: &[String]) -> Vec<String> {
+    exporters()
+        .iter()
+        .filter(|e| formats.iter().any(|f| f == e.name()))
+        .map(|e| e.file_name().to_string())
+        .collect()
+}
+
 /// Checks before any work that `dir` is, or can become, a writable folder.
 pub fn check_out_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

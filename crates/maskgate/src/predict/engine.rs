@@ -35,19 +35,17 @@ fn candidates() -> Vec<PathBuf> {
     dirs.into_iter().map(|d| d.join(&file)).collect()
 }
 
-/// Finds the runtime library: `explicit` (config key), then `$MASKGATE_ORT_LIB`, then the
-/// project's `vendor/onnxruntime/`.
+/// Finds the runtime library: `explicit` (what the plan resolved from `$MASKGATE_ORT_LIB`, the
+/// config's `onnxruntime` key and `$ORT_DYLIB_PATH`, in that order), else the project's
+/// `vendor/onnxruntime/`.
 pub fn find_runtime(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    if let Some(p) = std::env::var_os(ORT_LIB_ENV) {
-        return Ok(PathBuf::from(p));
-    }
     candidates().into_iter().find(|p| p.is_file()).ok_or_else(|| {
         Error::Usage(format!(
             "ONNX Runtime {ORT_VERSION} not found: run `bash scripts/setup.sh` (installs it into vendor/onnxruntime/), \
-             or point {ORT_LIB_ENV} / the config's `onnxruntime` key at libonnxruntime.so"
+             or point {ORT_LIB_ENV}, the config's `onnxruntime` key or ORT_DYLIB_PATH at libonnxruntime.so"
         ))
     })
 }

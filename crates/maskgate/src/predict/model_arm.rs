@@ -127,7 +127,7 @@ impl Arm for ModelArm {
             "kind": "model",
             "adapter": self.adapter.kind(),
             "params": self.adapter.params(),
-            "model": self.model.path.display().to_string(),
+            "model": crate::pathnames::display(&self.model.path),
             "model_sha256": self.model.sha256,
         })
     }

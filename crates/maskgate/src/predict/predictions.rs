@@ -64,7 +64,7 @@ impl Arm for PredictionsFile {
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({"name": self.name, "kind": "predictions", "path": self.path.display().to_string()})
+        serde_json::json!({"name": self.name, "kind": "predictions", "path": crate::pathnames::display(&self.path)})
     }
 
     fn predict(&self, sample: &Sample, _photo: &super::image::SamplePhoto) -> Prediction {
