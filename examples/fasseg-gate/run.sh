@@ -21,6 +21,5 @@ $mg compare --corpus fasseg --gold "$work/precise.ndjson" \
   --baseline rough --criteria "$criteria" --notes examples/fasseg-gate/notes.json --out "$out" \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?
 echo "report: $out/report.md"
-tail -n 1 "$out/report.md"
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
 [ "$status" -le 1 ]

@@ -17,6 +17,5 @@ $mg compare --config "$cfg" --corpus fasseg --pred rough="$out/inputs/rough.ndjs
   --criteria examples/skin-modules/criteria.toml --out "$out" \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?
 echo "report: $out/report.md"
-tail -n 1 "$out/report.md"
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
 [ "$status" -le 1 ]

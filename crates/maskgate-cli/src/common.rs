@@ -129,10 +129,10 @@ pub fn execute_request(request: Request, overrides: Overrides) -> Result<u8> {
     for p in &outcome.written {
         eprintln!("wrote {}", p.display());
     }
-    Ok(match outcome.report.recommendation {
-        Some(r) => {
-            eprintln!("recommendation: {}", r.as_str());
-            r.exit_code()
+    Ok(match outcome.report.verdict() {
+        Some(v) => {
+            eprintln!("{}", v.plain_line());
+            v.recommendation.exit_code()
         }
         None => 0,
     })

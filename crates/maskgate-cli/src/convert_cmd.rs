@@ -2,9 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use maskgate::read::{read_corpus, CorpusSpec};
-use maskgate_core::Rle;
-use serde_json::json;
+use maskgate::read::CorpusSpec;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -63,60 +61,10 @@ pub fn run(a: ConvertArgs) -> Result<()> {
             ..Default::default()
         },
     };
-    let corpus = read_corpus(&spec)?;
-    for p in &corpus.problems {
+    let done = maskgate::convert::convert(&spec, &a.out, a.erode, a.relative_to.as_deref())?;
+    for p in &done.problems {
         eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
     }
-    let mut written = 0usize;
-    maskgate::persist::write_atomically(&a.out, |w| {
-        for e in &corpus.samples {
-            let s = match corpus.load(e) {
-                Ok(s) => s,
-                Err(p) => {
-                    eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
-                    continue;
-                }
-            };
-            written += 1;
-            let mut masks = serde_json::Map::new();
-            for (class, m) in &s.gt {
-                let mut mask = m.rasterize(None).map_err(std::io::Error::other)?;
-                if a.erode > 0 {
-                    mask = mask.erode_square(a.erode);
-                }
-                let rle = Rle::encode(&mask);
-                masks.insert(
-                    class.clone(),
-                    json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
-                );
-            }
-            let image = s.image.as_ref().map(|p| match &a.relative_to {
-                Some(base) => relative(p, base),
-                None => p.display().to_string(),
-            });
-            let line = json!({
-                "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
-            });
-            serde_json::to_writer(&mut *w, &line)?;
-            w.write_all(b"\n")?;
-        }
-        Ok(())
-    })?;
-    eprintln!("wrote {} samples to {}", written, a.out.display());
+    eprintln!("wrote {} samples to {}", done.written, a.out.display());
     Ok(())
-}
-
-/// `path` relative to `base` when both are absolute or both relative (by components).
-fn relative(path: &std::path::Path, base: &std::path::Path) -> String {
-    let p: Vec<_> = path.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c);
-    }
-    out.display().to_string()
 }

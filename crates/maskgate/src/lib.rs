@@ -7,12 +7,14 @@
 pub mod aggregate;
 pub mod compare;
 pub mod config;
+pub mod convert;
 pub mod decide;
 pub mod error;
 pub mod evaluation;
 pub mod export;
 pub mod fmt;
 pub mod gallery;
+pub mod inspect;
 pub mod model;
 pub mod observe;
 pub mod pathnames;

@@ -167,6 +167,15 @@ impl Report {
         }
     }
 
+    /// The verdict recorded in the report, when criteria were given.
+    pub fn verdict(&self) -> Option<Verdict> {
+        Some(Verdict {
+            recommendation: self.recommendation?,
+            deciding_criteria: self.deciding_criteria.clone().unwrap_or_default(),
+            criteria: self.criteria.clone()?,
+        })
+    }
+
     /// The evaluation this report holds (to decide it again under other criteria).
     pub fn evaluation(&self) -> Evaluation {
         Evaluation {

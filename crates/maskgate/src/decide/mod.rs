@@ -439,14 +439,27 @@ pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
 }
 
 impl Verdict {
-    /// The report's last line: `recommendation: go` or
+    /// The report's last line, with user text escaped for Markdown: `recommendation: go` or
     /// `recommendation: no-go — failed: <id>: <reason>[; <id>: <reason>]`.
     pub fn last_line(&self) -> String {
+        self.line_with(crate::fmt::md)
+    }
+
+    /// The same line as plain text, for a terminal (control characters become spaces).
+    pub fn plain_line(&self) -> String {
+        self.line_with(|t| {
+            t.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        })
+    }
+
+    fn line_with(&self, escape: impl Fn(&str) -> String) -> String {
         let list = |status: Status| {
             self.criteria
                 .iter()
                 .filter(|c| c.status == status)
-                .map(|c| format!("{}: {}", c.id, crate::fmt::md(&c.reason)))
+                .map(|c| format!("{}: {}", c.id, escape(&c.reason)))
                 .collect::<Vec<_>>()
                 .join("; ")
         };

@@ -599,12 +599,7 @@ impl Exporter for ReportMarkdown {
                 e.file_name()
             )?;
         }
-        if let (Some(rec), Some(list)) = (r.recommendation, &r.criteria) {
-            let verdict = crate::decide::Verdict {
-                recommendation: rec,
-                deciding_criteria: r.deciding_criteria.clone().unwrap_or_default(),
-                criteria: list.clone(),
-            };
+        if let Some(verdict) = r.verdict() {
             writeln!(out, "\n{}", verdict.last_line())?;
         }
         Ok(())
