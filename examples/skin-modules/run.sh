@@ -13,7 +13,7 @@ cfg=examples/skin-modules/maskgate.toml
 $mg convert --config "$cfg" --corpus fasseg-rough --out "$out/inputs/rough.ndjson"
 status=0
 $mg compare --config "$cfg" --corpus fasseg --pred rough="$out/inputs/rough.ndjson" \
-  --baseline rough --variants examples/skin-modules/variants.toml --gallery "${GALLERY:-3}" \
+  --baseline rough --variants examples/skin-modules/variants.toml \
   --criteria examples/skin-modules/criteria.toml --out "$out" \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?
 echo "report: $out/report.md"

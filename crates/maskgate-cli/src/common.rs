@@ -127,7 +127,7 @@ pub fn execute_request(request: Request, overrides: Overrides) -> Result<u8> {
         started.elapsed().as_secs_f64()
     );
     for p in &outcome.written {
-        eprintln!("wrote {}", p.display());
+        eprintln!("wrote {}", maskgate::pathnames::display(p));
     }
     Ok(match outcome.report.verdict() {
         Some(v) => {

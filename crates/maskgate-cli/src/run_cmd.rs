@@ -27,7 +27,7 @@ Config (relative paths are taken from the config's folder; docs/formats.md has e
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
 Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASKGATE_CACHE,
-MASKGATE_NO_CACHE, MASKGATE_FORMATS, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
+MASKGATE_NO_CACHE, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
 then the criteria file, then built-in defaults.
 
 Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."

@@ -47,6 +47,7 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "MASKGATE_FORMATS",
         "comma-separated report formats (--format)",
     ),
+    ("MASKGATE_GALLERY", "gallery pictures per list (--gallery)"),
     ("MASKGATE_RUN_ID", "pinned run id (--run-id)"),
     ("MASKGATE_GENERATED_AT", "pinned timestamp (--generated-at)"),
     (
@@ -473,6 +474,7 @@ impl Plan {
             },
             gallery: o
                 .gallery
+                .or(env.parse("MASKGATE_GALLERY")?)
                 .or(cfg.as_ref().and_then(|c| c.gallery))
                 .unwrap_or(DEFAULT_GALLERY),
             formats,
@@ -765,6 +767,11 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         &plan.real_arms(),
         groups.as_ref().and_then(|g| g.recommended_group.as_ref()),
     );
+    // The gallery shows this run's picks only: pictures of an earlier run do not survive.
+    let gallery_dir = plan.out.join("gallery");
+    if gallery_dir.is_dir() {
+        std::fs::remove_dir_all(&gallery_dir).map_err(|e| Error::io(&gallery_dir, e))?;
+    }
     let gallery = crate::gallery::render(
         &evaluation,
         &corpora,
@@ -904,6 +911,26 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("MASKGATE_THREADS"), "{err}");
+    }
+
+    #[test]
+    fn every_variable_the_plan_reads_is_listed() {
+        let source = include_str!("plan.rs");
+        let code = &source[..source.find("#[cfg(test)]").unwrap()];
+        // What follows the list: the code that reads the variables.
+        let code = &code[code.find("pub struct Env").unwrap()..];
+        let listed: Vec<&str> = ENV_VARS.iter().map(|(k, _)| *k).collect();
+        let mut seen = 0;
+        for (i, _) in code
+            .match_indices("(\"MASKGATE_")
+            .chain(code.match_indices("(\"ORT_"))
+        {
+            let name = code[i..].split('"').nth(1).unwrap();
+            assert!(listed.contains(&name), "{name} is read but not in ENV_VARS");
+            seen += 1;
+        }
+        // Every listed variable is read somewhere.
+        assert!(seen >= listed.len(), "{seen}");
     }
 
     #[test]

@@ -34,7 +34,7 @@ impl Segmenter for ImglyIsnet {
         "imgly-isnet"
     }
     fn params(&self) -> String {
-        format!("threshold={}", self.threshold)
+        format!("class={};threshold={}", self.class, self.threshold)
     }
     fn check(&self, model: &Model) -> Result<(), String> {
         input_hw(model).map(|_| ())

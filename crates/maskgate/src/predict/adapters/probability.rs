@@ -65,8 +65,8 @@ impl Segmenter for Probability {
     }
     fn params(&self) -> String {
         format!(
-            "threshold={};mean={:?};std={:?};logits={}",
-            self.threshold, self.mean, self.std, self.logits
+            "class={};threshold={};mean={:?};std={:?};logits={}",
+            self.class, self.threshold, self.mean, self.std, self.logits
         )
     }
     fn check(&self, model: &Model) -> Result<(), String> {

@@ -62,7 +62,11 @@ impl Segmenter for Rembg {
         "rembg"
     }
     fn params(&self) -> String {
-        format!("session={};threshold={}", self.session, self.threshold)
+        // The class is part of the key: the cached masks are stored under it.
+        format!(
+            "class={};session={};threshold={}",
+            self.class, self.session, self.threshold
+        )
     }
     fn check(&self, model: &Model) -> Result<(), String> {
         let (h, w) = input_hw(model)?;
