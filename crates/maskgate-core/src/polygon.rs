@@ -11,6 +11,8 @@ pub enum PolygonError {
     TooFewPoints(usize),
     #[error("polygon has a non-finite coordinate")]
     NotFinite,
+    #[error("canvas {h}x{w} has more than 2^32 - 1 pixels")]
+    CanvasTooLarge { h: u32, w: u32 },
     #[error(transparent)]
     Rle(#[from] RleError),
 }
@@ -27,6 +29,10 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
     if xy.iter().any(|v| !v.is_finite()) {
         return Err(PolygonError::NotFinite);
     }
+    if h as u64 * w as u64 > u32::MAX as u64 {
+        return Err(PolygonError::CanvasTooLarge { h, w });
+    }
+    let k = xy.len() / 2;
     let scale = 5.0f64;
     // C's `(int)(v + .5)` truncates toward zero; `as i32` does the same (and saturates).
     let mut x: Vec<i64> = (0..k)
@@ -37,6 +43,12 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
         .collect();
     x.push(x[0]);
     y.push(y[0]);
+    // Only outline points whose upsampled column lies in [lo, hi] can yield a crossing inside the
+    // canvas (a pair touching a point outside lands outside it), and within a run of equal
+    // columns only the run's first and last points are ever paired. Emitting just those gives
+    // cocoapi's crossings exactly, at a cost bounded by the canvas width, however far out a
+    // vertex lies.
+    let (lo, hi) = (-5i64, 5 * w as i64 + 5);
     let mut u: Vec<i64> = Vec::new();
     let mut v: Vec<i64> = Vec::new();
     for j in 0..k {
@@ -48,6 +60,7 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
             std::mem::swap(&mut xs, &mut xe);
             std::mem::swap(&mut ys, &mut ye);
         }
+        let mut pts: Vec<(i64, i64)> = Vec::new();
         if dx >= dy {
             // A repeated vertex (dx = dy = 0) divides 0 by 0 in C; its one point sits between
             // points of the same column, so it never reaches the output. Use slope 0.
@@ -56,18 +69,24 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
             } else {
                 (ye - ys) as f64 / dx as f64
             };
-            for d in 0..=dx {
-                let t = if flip { dx - d } else { d };
-                u.push(t + xs);
-                v.push((ys as f64 + s * t as f64 + 0.5) as i32 as i64);
+            // u = t + xs rises with t: keep the t whose column is in [lo, hi].
+            let (t0, t1) = ((lo - xs).max(0), (hi - xs).min(dx));
+            for t in t0..=t1 {
+                pts.push((t + xs, (ys as f64 + s * t as f64 + 0.5) as i32 as i64));
             }
         } else {
             let s = (xe - xs) as f64 / dy as f64;
-            for d in 0..=dy {
-                let t = if flip { dy - d } else { d };
-                v.push(t + ys);
-                u.push((xs as f64 + s * t as f64 + 0.5) as i32 as i64);
+            let col = |t: i64| (xs as f64 + s * t as f64 + 0.5) as i32 as i64;
+            for t in column_run_ends(col, dy, lo, hi) {
+                pts.push((col(t), t + ys));
             }
+        }
+        if flip {
+            pts.reverse();
+        }
+        for (pu, pv) in pts {
+            u.push(pu);
+            v.push(pv);
         }
     }
     let mut a: Vec<u32> = Vec::new();
@@ -116,8 +135,56 @@ pub fn rasterize_ring(xy: &[f64], h: u32, w: u32) -> Result<Rle, PolygonError> {
     Ok(Rle { h, w, counts: b })
 }
 
+/// The points `t` in `0..=dy` worth emitting for a steep edge whose column at `t` is `col(t)`
+/// (monotone in `t`): the first and last `t` of every run of equal columns within [lo, hi], in
+/// ascending order.
+fn column_run_ends(col: impl Fn(i64) -> i64, dy: i64, lo: i64, hi: i64) -> Vec<i64> {
+    let (c0, c1) = (col(0), col(dy));
+    let rising = c1 >= c0;
+    // The first t whose column has reached `c` (moving from c0 towards c1).
+    let first_reaching = |c: i64| -> i64 {
+        let (mut a, mut b) = (0i64, dy + 1);
+        while a < b {
+            let m = a + (b - a) / 2;
+            let reached = if rising { col(m) >= c } else { col(m) <= c };
+            if reached {
+                b = m;
+            } else {
+                a = m + 1;
+            }
+        }
+        a
+    };
+    let (from, to) = if rising { (c0, c1) } else { (c1, c0) };
+    let (from, to) = (from.max(lo), to.min(hi));
+    let mut out = Vec::new();
+    if from > to {
+        return out;
+    }
+    let values: Vec<i64> = if rising {
+        (from..=to).collect()
+    } else {
+        (from..=to).rev().collect()
+    };
+    for c in values {
+        let start = first_reaching(c);
+        let next = if rising { c + 1 } else { c - 1 };
+        let end = first_reaching(next) - 1;
+        if start <= end && start <= dy {
+            out.push(start);
+            if end > start {
+                out.push(end.min(dy));
+            }
+        }
+    }
+    out
+}
+
 /// Rasterises every ring and unions them, as `annToRLE` does for a polygon segmentation.
 pub fn rasterize_polygons(rings: &[Vec<f64>], h: u32, w: u32) -> Result<Rle, PolygonError> {
+    if h as u64 * w as u64 > u32::MAX as u64 {
+        return Err(PolygonError::CanvasTooLarge { h, w });
+    }
     let parts = rings
         .iter()
         .map(|r| rasterize_ring(r, h, w))

@@ -217,3 +217,56 @@ fn malformed_strings_are_errors() {
     assert!(Rle::from_compressed(4, 5, "0d0o").is_err()); // ends mid-count
     assert!(Rle::from_compressed(4, 5, "").is_err());
 }
+
+/// Polygons with vertices up to 5,000 px outside small canvases: the rasteriser clips them to a
+/// box around the canvas first (so a vertex at 1e12 costs nothing), and still equals pycocotools
+/// on every one. Vectors: `tools/far_polygon_vectors.py`.
+#[test]
+fn far_out_vertices_are_clipped_and_still_match_pycocotools() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/far_polygon_vectors.json");
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(cases.len(), 40);
+    let mut differing = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let (h, w) = (
+            c["h"].as_u64().unwrap() as u32,
+            c["w"].as_u64().unwrap() as u32,
+        );
+        let poly: Vec<f64> = c["poly"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let got = maskgate_core::polygon::rasterize_polygons(&[poly], h, w).unwrap();
+        if got.to_compressed() != c["counts"].as_str().unwrap() {
+            differing.push(i);
+        }
+    }
+    assert!(
+        differing.is_empty(),
+        "cases differing from pycocotools: {differing:?}"
+    );
+}
+
+#[test]
+fn a_vertex_at_1e12_is_cheap_and_fills_what_it_covers() {
+    // A triangle whose far vertices enclose the whole 64×64 canvas.
+    let ring = vec![-1e12, -1e12, 1e12, -1e12, 0.0, 1e12];
+    let t0 = std::time::Instant::now();
+    let rle = maskgate_core::polygon::rasterize_polygons(&[ring], 64, 64).unwrap();
+    assert!(t0.elapsed().as_secs() < 5);
+    assert_eq!(rle.decode().unwrap().area(), 64 * 64);
+    let err = maskgate_core::polygon::rasterize_polygons(
+        &[vec![0.0, 0.0, 1.0, 0.0, 0.0, 1.0]],
+        65536,
+        65536,
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("more than 2^32 - 1 pixels"),
+        "{err}"
+    );
+}
