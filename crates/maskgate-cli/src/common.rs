@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// Options both `run` and `compare` take; each overrides the environment and the config.
 #[derive(Args)]
 pub struct CommonArgs {
-    /// Output folder for the reports (default: [run] out, else reports/run beside the config).
+    /// Output folder for the reports (run: default [run] out, else reports/run beside the
+    /// config; compare: default reports/run).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Report formats to write, comma-separated: csv, jsonl, json, md (default: all).
@@ -23,10 +24,12 @@ pub struct CommonArgs {
     /// Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes).
     #[arg(long, value_name = "FILE")]
     notes: Option<PathBuf>,
-    /// Rasterise / resample every mask to N×N (nearest) before scoring.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16384))]
+    /// Rasterise / resample every mask to N×N (nearest) before scoring (1 to [limits] max_grid,
+    /// default 16384).
+    #[arg(long, value_name = "N")]
     grid: Option<u32>,
-    /// IoU threshold τ for pass rates (default 0.5, or the criteria file's pass_iou, which locks it).
+    /// IoU threshold τ for pass rates (default: [run] pass_iou, else 0.5; a criteria file's
+    /// pass_iou locks it, and a different value anywhere else is an error).
     #[arg(long, value_name = "TAU")]
     pass_iou: Option<f64>,
     /// How many regressions and improvements to rank (default 20).
@@ -45,8 +48,8 @@ pub struct CommonArgs {
     gallery: Option<usize>,
     /// Worker threads (default: all cores; one with heavy models on up to 4 cores). Results do
     /// not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    threads: Option<u64>,
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
     /// Pin the run id written into the reports (default: derived from the timestamp).
     #[arg(long, value_name = "ID")]
     run_id: Option<String>,
@@ -68,7 +71,7 @@ impl CommonArgs {
             seed: self.seed,
             bootstrap: self.bootstrap,
             gallery: self.gallery,
-            threads: self.threads.map(|n| n as usize),
+            threads: self.threads,
             run_id: self.run_id.clone(),
             generated_at: self.generated_at.clone(),
             ..Default::default()

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(
-    about = "Score gold labels against the predictions of two or more arms and write the reports",
+    about = "Score gold labels against the predictions of one or more arms, compare each with the baseline, and write the reports",
     after_help = "Examples:
   maskgate compare --gold gold.ndjson --pred baseline=base.jsonl --pred candidate=cand.jsonl \\
       --baseline baseline --out reports/ab
@@ -32,7 +32,8 @@ pub struct CompareArgs {
     /// format; pick it with --corpus when the config has several).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// An arm's predictions, NAME=FILE (JSONL); give it once per arm.
+    /// An arm's predictions, NAME=FILE (JSONL); give it once per arm (one arm alone is scored
+    /// without a comparison).
     #[arg(long = "pred", value_name = "NAME=FILE", required = true)]
     preds: Vec<String>,
     /// The arm every other arm is compared with.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Convert a dataset into gold NDJSON (COCO RLE masks), e.g. to use as a prediction arm",
-    after_help = "Example:
+    after_help = "Examples:
   maskgate convert --format fasseg --path ../shared/data/fasseg/V1 --out rough.ndjson
   maskgate convert --config maskgate.toml --corpus fasseg-v1 --out rough-modules.ndjson
       (a config's [[corpus]]: its class map, void and face modules apply)"
@@ -23,17 +23,19 @@ pub struct ConvertArgs {
     /// Read the [[corpus]] named by --corpus from this run config instead.
     #[arg(long, conflicts_with_all = ["format", "path"])]
     config: Option<PathBuf>,
-    /// Output NDJSON file.
-    #[arg(long)]
+    /// Output NDJSON file (its folder is created if needed).
+    #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// Corpus name (for sample hashes); with --config, the [[corpus]] to read.
-    #[arg(long, default_value = "corpus")]
-    corpus: String,
+    /// Corpus name, used in sample hashes (default: "corpus"); with --config, the [[corpus]] to
+    /// read (needed when the config has several).
+    #[arg(long, value_name = "NAME")]
+    corpus: Option<String>,
     /// Erode every class mask by N px (square): makes a "conservative annotator" arm from real labels.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "PX", default_value_t = 0)]
     erode: u32,
-    /// Write image paths relative to this directory (default: as read).
-    #[arg(long)]
+    /// Write image paths relative to this folder (default: the output file's folder, which is
+    /// where a gold file's relative image paths are resolved from).
+    #[arg(long, value_name = "DIR")]
     relative_to: Option<PathBuf>,
 }
 
@@ -42,20 +44,25 @@ pub fn run(a: ConvertArgs) -> Result<()> {
         Some(cfg) => {
             let specs = maskgate::config::load_corpora(cfg)?;
             let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-            specs
-                .into_iter()
-                .find(|s| s.name == a.corpus)
-                .with_context(|| {
+            match &a.corpus {
+                Some(n) => specs.into_iter().find(|s| s.name == *n).with_context(|| {
                     format!(
-                        "{}: no corpus named {:?} (corpora: {})",
+                        "{}: no corpus named {n:?} (corpora: {})",
                         cfg.display(),
-                        a.corpus,
                         names.join(", ")
                     )
-                })?
+                })?,
+                None if specs.len() == 1 => specs.into_iter().next().unwrap_or_default(),
+                None => anyhow::bail!(
+                    "{}: {} corpora ({}); pick one with --corpus",
+                    cfg.display(),
+                    names.len(),
+                    names.join(", ")
+                ),
+            }
         }
         None => CorpusSpec {
-            name: a.corpus.clone(),
+            name: a.corpus.clone().unwrap_or_else(|| "corpus".into()),
             format: a.format.clone().unwrap_or_default(),
             path: a.path.clone().unwrap_or_default(),
             ..Default::default()

@@ -46,10 +46,11 @@ pub fn run(a: InspectArgs) -> Result<u8> {
 /// One corpus as an aligned table: the class column as wide as its longest name.
 fn print_table(c: &Value) {
     println!(
-        "corpus {} ({}): {} samples",
+        "corpus {} ({}): {} sample{}",
         c["name"].as_str().unwrap_or(""),
         c["format"].as_str().unwrap_or(""),
-        c["samples"]
+        c["samples"],
+        if c["samples"] == 1 { "" } else { "s" }
     );
     let classes: Vec<(&String, &Value)> = c["classes"].as_object().into_iter().flatten().collect();
     let width = classes
@@ -71,9 +72,9 @@ fn print_table(c: &Value) {
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(k, v)| format!("{k} ×{v}"))
+        .map(|(k, v)| format!("{}: {v}", k.replace('x', "×")))
         .collect();
-    println!("  image sizes: {}", sizes.join(", "));
+    println!("  image sizes (W×H: samples): {}", sizes.join(", "));
     let problems = c["problems"].as_array().map(Vec::len).unwrap_or(0);
     println!("  problems: {problems}");
     for p in c["problems"].as_array().into_iter().flatten() {

@@ -346,7 +346,7 @@ fn malformed_inputs_are_clear_errors() {
         fails_with(
             &mut compare_cmd(
                 &dir.join("gold.ndjson"),
-                &[("p", &p)],
+                &[("p", &p), ("q", &p)],
                 "p",
                 &dir.join("out"),
             ),
@@ -362,18 +362,28 @@ fn malformed_inputs_are_clear_errors() {
     fails_with(
         &mut compare_cmd(
             &d.join("gold.ndjson"),
-            &[("p", &d.join("bad.jsonl"))],
+            &[("p", &d.join("bad.jsonl")), ("q", &p)],
             "p",
             &d.join("o"),
         ),
         "bad.jsonl:2: each line must be a JSON object",
     );
     fails_with(
-        &mut compare_cmd(&d.join("gold.ndjson"), &[("p", &p)], "nope", &d.join("o")),
+        &mut compare_cmd(
+            &d.join("gold.ndjson"),
+            &[("p", &p), ("q", &p)],
+            "nope",
+            &d.join("o"),
+        ),
         "--baseline \"nope\" is not one of the arms",
     );
     fails_with(
-        &mut compare_cmd(&d.join("missing.ndjson"), &[("p", &p)], "p", &d.join("o")),
+        &mut compare_cmd(
+            &d.join("missing.ndjson"),
+            &[("p", &p), ("q", &p)],
+            "p",
+            &d.join("o"),
+        ),
         "missing.ndjson",
     );
 }

@@ -4,6 +4,7 @@
 //! question (`crate::plan`), asked of the source that serves each of them.
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::predict::adapters::{check_keys, AdapterSettings};
 use crate::predict::variants::{RawSweep, RawVariant, Variant};
 use crate::read::CorpusSpec;
@@ -106,6 +107,8 @@ struct RawConfig {
     #[serde(default)]
     sweep: Vec<RawSweep>,
     score: Option<GroupScoreSpec>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 #[derive(Clone, Debug)]
@@ -143,6 +146,8 @@ pub struct RunConfig {
     pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
     pub arms: Vec<ArmSpec>,
+    /// `[limits]`: what one input may cost.
+    pub limits: Limits,
     pub variants: VariantSet,
 }
 
@@ -182,7 +187,10 @@ impl RunConfig {
                 problems.push(format!("[run] pass_iou must be within [0, 1], got {t}"));
             }
         }
-        let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
+        if let Err(e) = raw.limits.validate() {
+            problems.push(e);
+        }
+        let corpora = corpus_specs(&raw.corpus, &rel, &raw.limits, &mut problems);
         let mut arms = Vec::new();
         let mut arm_names = BTreeSet::new();
         for (i, a) in raw.arm.iter().enumerate() {
@@ -297,6 +305,7 @@ impl RunConfig {
             corpora,
             arms,
             variants,
+            limits: raw.limits,
         };
         Ok((cfg, problems))
     }
@@ -320,6 +329,7 @@ pub fn problems_error(path: &Path, problems: Vec<String>) -> Error {
 fn corpus_specs(
     raw: &[RawCorpus],
     rel: &dyn Fn(&str) -> PathBuf,
+    limits: &Limits,
     problems: &mut Vec<String>,
 ) -> Vec<CorpusSpec> {
     let mut corpora = Vec::new();
@@ -361,6 +371,7 @@ fn corpus_specs(
             split: c.split.clone(),
             modules: c.modules.clone(),
             options: c.options.clone(),
+            limits: *limits,
         });
     }
     corpora
@@ -374,7 +385,10 @@ pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
     if raw.corpus.is_empty() {
         problems.push("no [[corpus]]".to_string());
     }
-    let corpora = corpus_specs(&raw.corpus, &rel, &mut problems);
+    if let Err(e) = raw.limits.validate() {
+        problems.push(e);
+    }
+    let corpora = corpus_specs(&raw.corpus, &rel, &raw.limits, &mut problems);
     if !problems.is_empty() {
         return Err(problems_error(path, problems));
     }

@@ -13,7 +13,8 @@ pub struct Converted {
 }
 
 /// Writes `spec`'s samples to `out` as gold NDJSON, atomically; `erode` px (square) shrinks every
-/// class mask, `relative_to` rewrites image paths relative to that folder.
+/// class mask. Image paths are written relative to `relative_to`, by default the output file's
+/// folder, which is where a gold file's relative paths are resolved from.
 pub fn convert(
     spec: &CorpusSpec,
     out: &Path,
@@ -22,6 +23,8 @@ pub fn convert(
 ) -> Result<Converted> {
     let corpus = read_corpus(spec)?;
     let mut problems = corpus.problems.clone();
+    let out_dir = out.parent().unwrap_or(Path::new(""));
+    let base = relative_to.unwrap_or(out_dir);
     let mut written = 0usize;
     crate::persist::write_atomically(out, |w| {
         for e in &corpus.samples {
@@ -45,10 +48,7 @@ pub fn convert(
                     json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
                 );
             }
-            let image = s.image.as_ref().map(|p| match relative_to {
-                Some(base) => relative(p, base),
-                None => p.display().to_string(),
-            });
+            let image = s.image.as_ref().map(|p| relative(p, base));
             let line = json!({
                 "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
             });
@@ -60,8 +60,11 @@ pub fn convert(
     Ok(Converted { written, problems })
 }
 
-/// `path` relative to `base` when both are absolute or both relative (by components).
+/// `path` relative to the folder `base` (both made absolute and normalised first).
 fn relative(path: &Path, base: &Path) -> String {
+    let abs =
+        |p: &Path| crate::pathnames::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()));
+    let (path, base) = (abs(path), abs(base));
     let p: Vec<_> = path.components().collect();
     let b: Vec<_> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();

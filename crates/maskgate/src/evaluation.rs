@@ -117,7 +117,7 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                 let s = corpus.load(entry);
                 observer.advanced();
                 let s = s?;
-                let photo = SamplePhoto::new(s.image.as_deref());
+                let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits());
                 let preds: Vec<(&str, Prediction)> =
                     predict_sample(&s, &photo, input.arms, input.variants);
                 let mut out = score_sample(

@@ -188,7 +188,7 @@ fn render_one(
     (iou_baseline, iou_arm): (Option<f64>, Option<f64>),
     out_dir: &Path,
 ) -> Result<GalleryEntry> {
-    let photo = SamplePhoto::new(sample.image.as_deref());
+    let photo = SamplePhoto::new(sample.image.as_deref(), corpus.limits());
     let preds = predict_sample(sample, &photo, arms, variants);
     let (h, w) = sample.size;
     let gt = sample

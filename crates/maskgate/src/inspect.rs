@@ -17,6 +17,7 @@ type SampleCounts = (Vec<u64>, (u32, u32), u64, Vec<(String, String)>);
 /// `{"corpora": [...]}`; with `overlays`, one overlay PNG per loadable sample under it.
 pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> Result<Value> {
     let specs = crate::config::load_corpora(config)?;
+    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let specs: Vec<_> = specs
         .into_iter()
         .filter(|s| corpus.is_none_or(|c| c == s.name))
@@ -24,7 +25,11 @@ pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> 
     if specs.is_empty() {
         return Err(Error::file(
             config,
-            format!("no corpus named {:?}", corpus.unwrap_or_default()),
+            format!(
+                "no corpus named {:?} (corpora: {})",
+                corpus.unwrap_or_default(),
+                names.join(", ")
+            ),
         ));
     }
     let mut out = Vec::new();
@@ -121,7 +126,7 @@ fn write_overlays(corpus: &Corpus, dir: &Path) -> Result<()> {
         let Ok(s) = corpus.load(e) else {
             return Ok(()); // already listed among the problems
         };
-        let photo = crate::predict::image::SamplePhoto::new(s.image.as_deref());
+        let photo = crate::predict::image::SamplePhoto::new(s.image.as_deref(), corpus.limits());
         let file = dir.join(format!("{}.png", crate::gallery::safe_file_name(&s.id)));
         crate::gallery::save_region_overlay(
             &file,

@@ -15,6 +15,7 @@ pub mod export;
 pub mod fmt;
 pub mod gallery;
 pub mod inspect;
+pub mod limits;
 pub mod model;
 pub mod observe;
 pub mod pathnames;

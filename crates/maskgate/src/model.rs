@@ -29,6 +29,14 @@ impl MaskData {
         }
     }
 
+    /// Polygon vertices (0 for a raster mask).
+    pub fn vertex_count(&self) -> u64 {
+        match self {
+            MaskData::Polygons { rings, .. } => rings.iter().map(|r| r.len() as u64 / 2).sum(),
+            _ => 0,
+        }
+    }
+
     /// The mask on its own canvas, or on an `n × n` grid: raster masks are resampled with
     /// nearest neighbour, polygons are scaled and rasterised on the grid directly.
     pub fn rasterize(&self, grid: Option<u32>) -> Result<Mask, String> {
@@ -170,6 +178,15 @@ pub enum FailReason {
     GtMaskInvalid,
     /// A variant's post-processing could not run on this sample: scored as empty.
     PostprocessFailed,
+    /// The photo's header claims more pixels than `[limits] max_image_pixels`, or the file is
+    /// larger than `max_file_bytes`: not decoded, scored as an empty prediction.
+    ImageTooLarge,
+    /// The photo ends before its image data does (Pillow: "image file is truncated"): never
+    /// scored as if it were whole; an empty prediction.
+    ImageTruncated,
+    /// A predicted mask's canvas or polygon exceeds `[limits]`: not decoded, that class is
+    /// scored as empty.
+    MaskTooLarge,
 }
 
 impl FailReason {
@@ -177,11 +194,15 @@ impl FailReason {
     pub fn voids_prediction(self) -> bool {
         matches!(
             self,
-            FailReason::PredMissing | FailReason::ImageUnreadable | FailReason::InferenceFailed
+            FailReason::PredMissing
+                | FailReason::ImageUnreadable
+                | FailReason::InferenceFailed
+                | FailReason::ImageTooLarge
+                | FailReason::ImageTruncated
         )
     }
 
-    pub const ALL: [FailReason; 9] = [
+    pub const ALL: [FailReason; 12] = [
         FailReason::PredMissing,
         FailReason::ImageUnreadable,
         FailReason::InferenceFailed,
@@ -191,6 +212,9 @@ impl FailReason {
         FailReason::PredModulesMissing,
         FailReason::GtMaskInvalid,
         FailReason::PostprocessFailed,
+        FailReason::ImageTooLarge,
+        FailReason::ImageTruncated,
+        FailReason::MaskTooLarge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -204,6 +228,9 @@ impl FailReason {
             FailReason::PostprocessFailed => "POSTPROCESS_FAILED",
             FailReason::ImageUnreadable => "IMAGE_UNREADABLE",
             FailReason::InferenceFailed => "INFERENCE_FAILED",
+            FailReason::ImageTooLarge => "IMAGE_TOO_LARGE",
+            FailReason::ImageTruncated => "IMAGE_TRUNCATED",
+            FailReason::MaskTooLarge => "MASK_TOO_LARGE",
         }
     }
 }

@@ -16,11 +16,18 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let tmp = tempfile::Builder::new()
-        .prefix(".maskgate-")
-        .suffix(".tmp")
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".maskgate-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        // A report is for others to read: not a temporary file's private 0600.
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
+        .map_err(|e| Error::file(dir, format!("cannot create a temporary file: {e}")))?;
     let mut w = std::io::BufWriter::new(tmp);
     write(&mut w)
         .and_then(|_| w.flush())
@@ -52,5 +59,14 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["r.json"]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644);
+        }
+        // A missing folder is created.
+        write_atomically(&dir.path().join("a/b/c.txt"), |w| w.write_all(b"x")).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a/b/c.txt")).unwrap(), b"x");
     }
 }

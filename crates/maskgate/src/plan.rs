@@ -87,7 +87,10 @@ impl Env {
         self.get(key)
             .map(|v| {
                 v.parse().map_err(|_| {
-                    Error::Usage(format!("environment variable {key}={v:?} is not valid"))
+                    Error::Usage(format!(
+                        "environment variable {key}={v:?} is not a valid {}",
+                        std::any::type_name::<T>()
+                    ))
                 })
             })
             .transpose()
@@ -379,9 +382,21 @@ impl Plan {
             (None, Some(c)) => c.variants.clone(),
             (None, None) => VariantSet::default(),
         };
+        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
+        let corpora: Vec<CorpusSpec> = corpora
+            .into_iter()
+            .map(|c| CorpusSpec { limits, ..c })
+            .collect();
         let grid = o.grid.or(cfg.as_ref().and_then(|c| c.grid));
-        if grid == Some(0) {
-            return Err(Error::Usage("grid must be at least 1".into()));
+        match grid {
+            Some(0) => return Err(Error::Usage("grid must be at least 1".into())),
+            Some(g) if g > limits.max_grid => {
+                return Err(Error::Usage(format!(
+                    "grid {g} exceeds the limit of {} ([limits] max_grid)",
+                    limits.max_grid
+                )))
+            }
+            _ => {}
         }
         let formats = match o
             .formats
@@ -434,6 +449,17 @@ impl Plan {
             .clone()
             .or(env.get("MASKGATE_RUN_ID").map(str::to_string))
             .unwrap_or_else(|| run_id_from(&generated_at));
+        let resamples = o
+            .bootstrap
+            .or(cfg.as_ref().and_then(|c| c.bootstrap))
+            .or(criteria.as_ref().and_then(|c| c.resamples))
+            .unwrap_or(DEFAULT_RESAMPLES);
+        if resamples > limits.max_bootstrap_resamples {
+            return Err(Error::Usage(format!(
+                "{resamples} bootstrap resamples exceed the limit of {} ([limits] max_bootstrap_resamples)",
+                limits.max_bootstrap_resamples
+            )));
+        }
         Ok(Plan {
             config: cfg.as_ref().map(|c| c.path.clone()).or(config_path),
             gold_file,
@@ -461,11 +487,7 @@ impl Plan {
                     .or(cfg.as_ref().and_then(|c| c.top_k))
                     .unwrap_or(DEFAULT_TOP_K),
                 pass_iou,
-                resamples: o
-                    .bootstrap
-                    .or(cfg.as_ref().and_then(|c| c.bootstrap))
-                    .or(criteria.as_ref().and_then(|c| c.resamples))
-                    .unwrap_or(DEFAULT_RESAMPLES),
+                resamples,
                 seed: o
                     .seed
                     .or(cfg.as_ref().and_then(|c| c.seed))

@@ -155,7 +155,7 @@ fn predicted_modules_come_from_the_predicted_skin() {
     let c = read_corpus(&spec).unwrap();
     for e in &c.samples {
         let s = c.load(e).unwrap();
-        let photo = maskgate::predict::image::SamplePhoto::new(None);
+        let photo = maskgate::predict::image::SamplePhoto::new(None, &Default::default());
         let (full, half) = (
             SkinOnly { lower_half: false },
             SkinOnly { lower_half: true },

@@ -1,7 +1,10 @@
 //! Photo loading for model arms: the file's bytes (hashed for the prediction cache) and its RGB
 //! pixels, each read at most once per sample however many arms use them.
 
+use crate::limits::Limits;
+use crate::model::FailReason;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -13,17 +16,84 @@ pub struct RgbImage {
     pub data: Vec<u8>,
 }
 
-/// Decodes RGB pixels, applying the EXIF orientation as rembg's `exif_transpose` does.
+/// Why a photo could not be used: the sample's fail reason and a message naming the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhotoError {
+    pub reason: FailReason,
+    pub message: String,
+}
+
+impl PhotoError {
+    fn new(reason: FailReason, message: impl Into<String>) -> PhotoError {
+        PhotoError {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Decodes RGB pixels within the default [`Limits`] (see [`decode_rgb_within`]).
 pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
+    decode_rgb_within(bytes, &Limits::default()).map_err(|e| e.message)
+}
+
+/// A JPEG whose entropy-coded data after its last start-of-scan has no end-of-image marker was
+/// cut short (inside that data a 0xFF byte is always stuffed, so FF D9 can only be the marker).
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return false;
+    }
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => true,
+    }
+}
+
+/// Decodes RGB pixels, applying the EXIF orientation as rembg's `exif_transpose` does. The
+/// header's size is checked against `limits` before any pixel is allocated; a truncated file is
+/// `IMAGE_TRUNCATED`, never decoded as if it were whole.
+pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, PhotoError> {
     use image::ImageDecoder;
-    let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let unreadable = |e: String| PhotoError::new(FailReason::ImageUnreadable, e);
+    let reader = || {
+        image::ImageReader::new(std::io::Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| unreadable(e.to_string()))
+    };
+    let (w, h) = reader()?
+        .into_dimensions()
+        .map_err(|e| unreadable(e.to_string()))?;
+    limits
+        .check_image(w, h)
+        .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))?;
+    if jpeg_is_truncated(bytes) {
+        return Err(PhotoError::new(
+            FailReason::ImageTruncated,
+            "image file is truncated (no end-of-image marker after the last scan)",
+        ));
+    }
+    let mut decoder = reader()?
+        .into_decoder()
+        .map_err(|e| unreadable(e.to_string()))?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| {
+        let text = e.to_string();
+        let lower = text.to_lowercase();
+        if lower.contains("eof")
+            || lower.contains("end of file")
+            || lower.contains("unexpected end")
+        {
+            PhotoError::new(
+                FailReason::ImageTruncated,
+                format!("image file is truncated: {text}"),
+            )
+        } else {
+            unreadable(text)
+        }
+    })?;
     img.apply_orientation(orientation);
     let rgb = img.to_rgb8();
     Ok(RgbImage {
@@ -33,40 +103,79 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
     })
 }
 
+/// Reads a regular file of at most `max` bytes (a device, a FIFO or a huge file is refused
+/// before it is read).
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, PhotoError> {
+    let name = path.display();
+    let meta = std::fs::metadata(path)
+        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
+    if !meta.is_file() {
+        return Err(PhotoError::new(
+            FailReason::ImageUnreadable,
+            format!("{name}: not a regular file"),
+        ));
+    }
+    if meta.len() > max {
+        return Err(PhotoError::new(
+            FailReason::ImageTooLarge,
+            format!(
+                "{name}: {} bytes exceeds the limit of {max} ([limits] max_file_bytes)",
+                meta.len()
+            ),
+        ));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // The file may grow after the size check: never read more than the limit.
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(PhotoError::new(
+            FailReason::ImageTooLarge,
+            format!("{name}: larger than {max} bytes ([limits] max_file_bytes)"),
+        ));
+    }
+    Ok(bytes)
+}
+
 /// The photo of one sample, loaded lazily and shared by every arm.
 pub struct SamplePhoto {
     path: Option<PathBuf>,
-    bytes: OnceLock<Result<(Vec<u8>, String), String>>,
-    pixels: OnceLock<Result<RgbImage, String>>,
+    limits: Limits,
+    bytes: OnceLock<Result<(Vec<u8>, String), PhotoError>>,
+    pixels: OnceLock<Result<RgbImage, PhotoError>>,
 }
 
 impl SamplePhoto {
-    pub fn new(path: Option<&Path>) -> SamplePhoto {
+    pub fn new(path: Option<&Path>, limits: &Limits) -> SamplePhoto {
         SamplePhoto {
             path: path.map(Path::to_path_buf),
+            limits: *limits,
             bytes: OnceLock::new(),
             pixels: OnceLock::new(),
         }
     }
 
-    fn bytes(&self) -> &Result<(Vec<u8>, String), String> {
+    fn bytes(&self) -> &Result<(Vec<u8>, String), PhotoError> {
         self.bytes.get_or_init(|| {
-            let p = self.path.as_ref().ok_or("the sample has no image path")?;
-            let b = std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let p = self.path.as_ref().ok_or_else(|| {
+                PhotoError::new(FailReason::ImageUnreadable, "the sample has no image path")
+            })?;
+            let b = read_bounded(p, self.limits.max_file_bytes)?;
             let sha = hex::encode(Sha256::digest(&b));
             Ok((b, sha))
         })
     }
 
     /// sha256 of the image file.
-    pub fn sha256(&self) -> Result<&str, String> {
-        self.bytes()
-            .as_ref()
-            .map(|(_, s)| s.as_str())
-            .map_err(Clone::clone)
+    pub fn sha256(&self) -> Result<&str, &PhotoError> {
+        self.bytes().as_ref().map(|(_, s)| s.as_str())
     }
 
-    pub fn pixels(&self) -> Result<&RgbImage, String> {
+    /// The decoded pixels.
+    pub fn pixels(&self) -> Result<&RgbImage, &PhotoError> {
         self.pixels
             .get_or_init(|| {
                 let (b, _) = self.bytes().as_ref().map_err(Clone::clone)?;
@@ -75,9 +184,11 @@ impl SamplePhoto {
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                decode_rgb(b).map_err(|e| format!("{name}: {e}"))
+                decode_rgb_within(b, &self.limits).map_err(|e| PhotoError {
+                    message: format!("{name}: {}", e.message),
+                    ..e
+                })
             })
             .as_ref()
-            .map_err(Clone::clone)
     }
 }

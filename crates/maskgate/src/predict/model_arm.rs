@@ -81,9 +81,7 @@ impl ModelArm {
         &self,
         photo: &SamplePhoto,
     ) -> Result<BTreeMap<String, Mask>, (FailReason, String)> {
-        let img = photo
-            .pixels()
-            .map_err(|e| (FailReason::ImageUnreadable, e))?;
+        let img = photo.pixels().map_err(|e| (e.reason, e.message.clone()))?;
         let input = self
             .adapter
             .preprocess(img, &self.model)
@@ -143,7 +141,7 @@ impl Arm for ModelArm {
                     &self.adapter.params(),
                     sha,
                 )),
-                Err(e) => return self.fail(sample, FailReason::ImageUnreadable, &e),
+                Err(e) => return self.fail(sample, e.reason, &e.message),
             },
         };
         let cached = self

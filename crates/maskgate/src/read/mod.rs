@@ -43,6 +43,8 @@ pub struct CorpusSpec {
     /// Settings only one format understands (`order` for CelebAMask-HQ, `images` for COCO…);
     /// each reader refuses keys it does not know.
     pub options: BTreeMap<String, String>,
+    /// What one sample may cost (`[limits]` of the config).
+    pub limits: crate::limits::Limits,
 }
 
 impl CorpusSpec {
@@ -212,6 +214,7 @@ pub struct Corpus {
     root: Option<PathBuf>,
     index_files: Vec<PathBuf>,
     modules: Option<crate::read::modules::ModuleSet>,
+    limits: crate::limits::Limits,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -241,6 +244,25 @@ impl Corpus {
             }
         }
         let mut truth = self.loader.load(entry).map_err(problem)?;
+        // Before anything is rasterised: a canvas past the limit is this sample's problem.
+        let sizes = std::iter::once(truth.size).chain(truth.gt.values().map(|m| m.size()));
+        for (h, w) in sizes {
+            self.limits
+                .check_mask(h, w)
+                .map_err(|m| problem(LoadError::new("mask_too_large", m)))?;
+        }
+        for (class, m) in &truth.gt {
+            if m.vertex_count() > self.limits.max_polygon_vertices {
+                return Err(problem(LoadError::new(
+                    "mask_too_large",
+                    format!(
+                        "class {class:?}: {} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
+                        m.vertex_count(),
+                        self.limits.max_polygon_vertices
+                    ),
+                )));
+            }
+        }
         if let Some(modules) = &self.modules {
             modules.derive(&mut truth).map_err(problem)?;
         }
@@ -257,6 +279,11 @@ impl Corpus {
             notes: entry.notes.clone(),
             meta: entry.meta.clone(),
         })
+    }
+
+    /// What one sample of this corpus may cost.
+    pub fn limits(&self) -> &crate::limits::Limits {
+        &self.limits
     }
 
     /// Every file the run reads of this corpus at `location` (its `path`): the file itself
@@ -323,6 +350,7 @@ impl Corpus {
             root: None,
             index_files: Vec::new(),
             modules: None,
+            limits: Default::default(),
         }
     }
 
@@ -423,6 +451,7 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         root: listing.root.as_deref().map(paths::resolved),
         index_files: listing.index_files,
         modules,
+        limits: spec.limits,
     })
 }
 

@@ -32,6 +32,14 @@ impl Source for LocalFiles {
     }
 
     fn fingerprint(&self, root: &Path, files: &[PathBuf]) -> Result<String> {
+        // Names are taken relative to the corpus folder after resolving both, so the same
+        // files give the same fingerprint however the path to them was typed.
+        let root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+        let root_dir = if root.is_file() {
+            root.parent().map(Path::to_path_buf).unwrap_or_default()
+        } else {
+            root
+        };
         let mut named = Vec::with_capacity(files.len());
         for f in files {
             if !f.is_file() {
@@ -39,13 +47,58 @@ impl Source for LocalFiles {
                 // own; the fingerprint covers what could be read.
                 continue;
             }
-            let name = f
-                .strip_prefix(root)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .replace('\\', "/");
-            named.push((name, crate::sha256_file(f)?));
+            let real = std::fs::canonicalize(f).map_err(|e| Error::io(f, e))?;
+            named.push((relative_name(&real, &root_dir), crate::sha256_file(f)?));
         }
         Ok(fingerprint_of(named))
+    }
+}
+
+/// `path` relative to `dir` (`../` where it lies outside), `/`-separated; both are canonical.
+fn relative_name(path: &Path, dir: &Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let d: Vec<_> = dir.components().collect();
+    let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_string(); d.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_files_typed_differently_give_one_fingerprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir_all(data.join("sub")).unwrap();
+        std::fs::write(data.join("gold.ndjson"), "{}").unwrap();
+        std::fs::write(dir.path().join("photo.png"), "p").unwrap();
+        let gold = data.join("gold.ndjson");
+        let photo = dir.path().join("photo.png");
+        let a = LocalFiles
+            .fingerprint(&gold, &[gold.clone(), photo.clone()])
+            .unwrap();
+        let b = LocalFiles
+            .fingerprint(
+                &data.join("sub/../gold.ndjson"),
+                &[data.join("./gold.ndjson"), data.join("sub/../../photo.png")],
+            )
+            .unwrap();
+        assert_eq!(a, b);
+        std::fs::write(dir.path().join("photo.png"), "changed").unwrap();
+        let c = LocalFiles
+            .fingerprint(&gold, &[gold.clone(), photo])
+            .unwrap();
+        assert_ne!(a, c);
+        assert_eq!(
+            relative_name(Path::new("/a/b/c"), Path::new("/a/d")),
+            "../b/c"
+        );
     }
 }

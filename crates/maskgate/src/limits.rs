@@ -1,0 +1,100 @@
+//! Limits on what one input may cost, checked before anything is allocated: a config or
+//! command line that exceeds one is an error before any work; a sample that exceeds one is that
+//! sample's fail reason (`IMAGE_TOO_LARGE`, `MASK_TOO_LARGE`) and the run goes on.
+
+use serde::{Deserialize, Serialize};
+
+/// Pillow's decompression-bomb threshold (`Image.MAX_IMAGE_PIXELS`, 89,478,485 px, about
+/// 9,459²): the line Python pipelines already live with. A 4K frame is 8.3 Mpx, so this leaves
+/// ten times the headroom; one such mask costs 11 MB bit-packed and its decoded RGB photo 268 MB.
+pub const DEFAULT_MAX_PIXELS: u64 = 89_478_485;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Pixels of one photo or label image, read from its header before decoding.
+    pub max_image_pixels: u64,
+    /// Pixels of one mask's canvas (ground truth or prediction).
+    pub max_mask_pixels: u64,
+    /// Polygon vertices in one mask (all its rings together).
+    pub max_polygon_vertices: u64,
+    /// Paired bootstrap resamples.
+    pub max_bootstrap_resamples: usize,
+    /// Side of the `--grid` / `[run] grid` canvas (one rule for both).
+    pub max_grid: u32,
+    /// Bytes read from one photo file.
+    pub max_file_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_image_pixels: DEFAULT_MAX_PIXELS,
+            max_mask_pixels: DEFAULT_MAX_PIXELS,
+            max_polygon_vertices: 1_000_000,
+            max_bootstrap_resamples: 100_000,
+            max_grid: 16_384,
+            max_file_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Limits {
+    /// Whether an `h × w` mask canvas is within the limit (an error message when not).
+    pub fn check_mask(&self, h: u32, w: u32) -> Result<(), String> {
+        let px = h as u64 * w as u64;
+        if px > self.max_mask_pixels {
+            return Err(format!(
+                "mask canvas {h}x{w} = {px} px exceeds the limit of {} px ([limits] max_mask_pixels)",
+                self.max_mask_pixels
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether a `w × h` image is within the limit.
+    pub fn check_image(&self, w: u32, h: u32) -> Result<(), String> {
+        let px = h as u64 * w as u64;
+        if px > self.max_image_pixels {
+            return Err(format!(
+                "image {w}x{h} = {px} px exceeds the limit of {} px ([limits] max_image_pixels)",
+                self.max_image_pixels
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses limits that make no sense (a zero limit would refuse every input).
+    pub fn validate(&self) -> Result<(), String> {
+        if self.max_image_pixels == 0 || self.max_mask_pixels == 0 || self.max_grid == 0 {
+            return Err("[limits]: pixel limits and max_grid must be at least 1".into());
+        }
+        // Masks and polygons are indexed with 32 bits (COCO RLE counts are 32-bit).
+        if self.max_mask_pixels > u32::MAX as u64 {
+            return Err(format!(
+                "[limits] max_mask_pixels must be at most {} (COCO RLE counts are 32-bit)",
+                u32::MAX
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_refuse_a_65536_square_and_accept_a_4k_frame() {
+        let l = Limits::default();
+        assert!(l.check_mask(65536, 65536).is_err());
+        assert!(l.check_mask(2160, 3840).is_ok());
+        assert!(l.check_image(60000, 60000).is_err());
+        assert!(l.validate().is_ok());
+        let bad = Limits {
+            max_mask_pixels: 1 << 33,
+            ..Limits::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}
