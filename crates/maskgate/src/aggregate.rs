@@ -456,6 +456,7 @@ mod tests {
             source: Some(source.into()),
             failure_class: None,
             fail_reason: None,
+            fail_detail: None,
             classes,
         }
     }

@@ -603,6 +603,7 @@ mod tests {
             source: None,
             failure_class: None,
             fail_reason: None,
+            fail_detail: None,
             classes: BTreeMap::from([("c".to_string(), c)]),
         }
     }

@@ -202,8 +202,8 @@ impl RunConfig {
                     .map(|n| format!("{n:?}"))
                     .unwrap_or_default()
             );
-            let Some(name) = &a.name else {
-                problems.push(format!("{label}: missing name"));
+            let Some(name) = a.name.as_ref().filter(|n| !n.trim().is_empty()) else {
+                problems.push(format!("{label}: missing or empty name"));
                 continue;
             };
             if !arm_names.insert(name.clone()) {

@@ -81,8 +81,12 @@ fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
         .map_err(|e| Error::file(path, e.to_string()))
 }
 
+/// A file-name part for `name`: itself when it is made only of ASCII letters, digits, `-` and
+/// `_`; otherwise those characters with `_` for the rest and a hash of the name appended, so two
+/// names (`v1.0`, `v1_0`) never share a file.
 fn safe(name: &str) -> String {
-    name.chars()
+    let cleaned: String = name
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
@@ -90,7 +94,15 @@ fn safe(name: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if cleaned == name && !name.is_empty() {
+        return cleaned;
+    }
+    use sha2::{Digest, Sha256};
+    format!(
+        "{cleaned}-{}",
+        &hex::encode(Sha256::digest(name.as_bytes()))[..8]
+    )
 }
 
 /// The class whose IoU moved most between the two arms (most negative for regressions).

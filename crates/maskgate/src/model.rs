@@ -244,6 +244,8 @@ pub struct Prediction {
     /// A failure the arm already knows of (nothing predicted, an unreadable image, a failed
     /// inference, an undecodable mask).
     pub fail: Option<FailReason>,
+    /// What exactly failed (the class and why), for `samples.jsonl`.
+    pub fail_detail: Option<String>,
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::config::{ArmSource, ArmSpec, RawVariants, RunConfig, VariantSet};
 use crate::decide::criteria::CriteriaFile;
 use crate::error::{Error, Result};
 use crate::evaluation::{evaluate, EvalInput};
+use crate::limits::Limits;
 use crate::observe::Observer;
 use crate::pathnames;
 use crate::predict::adapters;
@@ -170,6 +171,8 @@ pub struct Plan {
     pub formats: Vec<String>,
     pub run_id: String,
     pub generated_at: String,
+    /// What one input may cost (`[limits]`).
+    pub limits: Limits,
 }
 
 /// What a finished run returns: the report, the files written, and notices for the user
@@ -283,6 +286,11 @@ impl Plan {
             } => {
                 let mut names = BTreeSet::new();
                 for (n, _) in preds {
+                    if n.trim().is_empty() {
+                        return Err(Error::Usage(
+                            "an arm name is empty (--pred NAME=FILE)".into(),
+                        ));
+                    }
                     if !names.insert(n.clone()) {
                         return Err(Error::Usage(format!("arm {n:?} is given twice")));
                     }
@@ -503,6 +511,7 @@ impl Plan {
             run_id,
             generated_at,
             criteria,
+            limits,
         })
     }
 
@@ -671,9 +680,10 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     for spec in &plan.arms {
         match &spec.source {
             ArmSource::Predictions(p) => {
-                file_arms.push(PredictionsFile::load(&spec.name, p).map_err(|e| {
+                let file = PredictionsFile::load(&spec.name, p).map_err(|e| {
                     Error::Usage(format!("reading predictions of arm {:?}: {e}", spec.name))
-                })?);
+                })?;
+                file_arms.push(file.with_limits(plan.limits));
                 inputs.push(plan.input(format!("predictions {}", spec.name), p)?);
             }
             ArmSource::Model {

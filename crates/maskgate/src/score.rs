@@ -117,6 +117,9 @@ pub struct SampleScore {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_class: Option<String>,
     pub fail_reason: Option<FailReason>,
+    /// What failed, when the arm or the scorer knows (the class and why).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail_detail: Option<String>,
     pub classes: BTreeMap<String, ClassScore>,
     /// Region × class overlap measures (face modules), when the corpus defines them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -223,6 +226,7 @@ pub fn score_sample(
         .iter()
         .map(|(arm, pred)| {
             let mut fails: Vec<FailReason> = gt_fail.into_iter().chain(pred.fail).collect();
+            let mut details: Vec<String> = pred.fail_detail.iter().cloned().collect();
             let fits = |s: (u32, u32)| {
                 s == sample.size
                     || (sample.fit_predictions
@@ -245,8 +249,9 @@ pub fn score_sample(
                                 true => cut(m),
                                 false => cut(m.resize_nearest(h, w)),
                             })
-                            .unwrap_or_else(|_| {
+                            .unwrap_or_else(|e| {
                                 fails.push(FailReason::PredMaskInvalid);
+                                details.push(format!("class {c:?}: {e}"));
                                 Mask::new(h, w)
                             }),
                         None => {
@@ -284,6 +289,7 @@ pub fn score_sample(
                 source: sample.source.clone(),
                 failure_class: None,
                 fail_reason: fails.into_iter().min(),
+                fail_detail: (!details.is_empty()).then(|| details.join("; ")),
                 classes: class_scores,
                 overlaps: overlaps
                     .iter()

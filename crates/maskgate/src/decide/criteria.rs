@@ -42,6 +42,17 @@ impl Rule {
     pub fn needs_baseline(&self) -> bool {
         !matches!(self, Rule::Min(_) | Rule::Max(_))
     }
+    /// The rule's number.
+    pub fn bound(&self) -> f64 {
+        match *self {
+            Rule::Min(v)
+            | Rule::Max(v)
+            | Rule::MaxDrop(v)
+            | Rule::MinGain(v)
+            | Rule::NoninferiorityMargin(v) => v,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Rule::Min(v) => format!("min {v}"),
@@ -301,6 +312,12 @@ impl CriteriaFile {
                     )),
                     _ => return Err(err("more than one rule; give exactly one".into())),
                 };
+            if !rule.bound().is_finite() {
+                return Err(err(format!(
+                    "{}: the bound must be a finite number",
+                    rule.describe()
+                )));
+            }
             let per = match c.per.as_deref() {
                 None => None,
                 Some("class") => Some(Per::Class),

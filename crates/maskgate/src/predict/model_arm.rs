@@ -109,6 +109,7 @@ impl ModelArm {
         }
         Prediction {
             fail: Some(reason),
+            fail_detail: Some(message.to_string()),
             ..Default::default()
         }
     }
@@ -172,6 +173,7 @@ impl Arm for ModelArm {
                 .collect(),
             size,
             fail: None,
+            fail_detail: None,
         }
     }
 }

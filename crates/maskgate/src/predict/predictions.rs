@@ -2,6 +2,7 @@
 
 use super::Arm;
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
 use crate::read::ndjson;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,6 +12,7 @@ pub struct PredictionsFile {
     name: String,
     pub path: PathBuf,
     lines: BTreeMap<String, PredLine>,
+    limits: Limits,
 }
 
 struct PredLine {
@@ -45,7 +47,13 @@ impl PredictionsFile {
             name: name.to_string(),
             path: path.to_path_buf(),
             lines,
+            limits: Limits::default(),
         })
+    }
+
+    /// The same file checked against other limits.
+    pub fn with_limits(self, limits: Limits) -> PredictionsFile {
+        PredictionsFile { limits, ..self }
     }
 
     /// Prediction ids that no gold sample has: reported, not scored.
@@ -74,20 +82,66 @@ impl Arm for PredictionsFile {
                 ..Default::default()
             };
         };
+        let failed = |reason: FailReason, detail: String| Prediction {
+            size: line.size,
+            fail: Some(reason),
+            fail_detail: Some(detail),
+            ..Default::default()
+        };
+        // Limits first: nothing of an oversized mask is decoded.
+        for (class, m) in line
+            .masks
+            .iter()
+            .filter_map(|(c, m)| Some((c, m.as_ref().ok()?)))
+        {
+            let (h, w) = m.size();
+            if let Err(e) = self.limits.check_mask(h, w) {
+                return failed(FailReason::MaskTooLarge, format!("class {class:?}: {e}"));
+            }
+            if m.vertex_count() > self.limits.max_polygon_vertices {
+                return failed(
+                    FailReason::MaskTooLarge,
+                    format!(
+                        "class {class:?}: {} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
+                        m.vertex_count(),
+                        self.limits.max_polygon_vertices
+                    ),
+                );
+            }
+        }
+        // One prediction is one canvas: masks of different sizes cannot be post-processed or
+        // scored together.
+        let sizes: BTreeSet<(u32, u32)> = line
+            .masks
+            .values()
+            .filter_map(|m| m.as_ref().ok().map(MaskData::size))
+            .chain(line.size)
+            .collect();
+        if sizes.len() > 1 {
+            let list: Vec<String> = sizes.iter().map(|(h, w)| format!("{h}x{w}")).collect();
+            return failed(
+                FailReason::SizeMismatch,
+                format!(
+                    "masks of different sizes in one prediction: {}",
+                    list.join(", ")
+                ),
+            );
+        }
         let mut masks = BTreeMap::new();
-        let mut invalid = false;
+        let mut invalid = Vec::new();
         for (class, m) in &line.masks {
             match m {
                 Ok(m) => {
                     masks.insert(class.clone(), m.clone());
                 }
-                Err(_) => invalid = true,
+                Err(e) => invalid.push(format!("class {class:?}: {e}")),
             }
         }
         Prediction {
             masks,
             size: line.size,
-            fail: invalid.then_some(FailReason::PredMaskInvalid),
+            fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
+            fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
         }
     }
 }

@@ -23,6 +23,19 @@ impl Variant {
         if source.fail.is_some_and(FailReason::voids_prediction) {
             return source.clone();
         }
+        let sizes: std::collections::BTreeSet<(u32, u32)> =
+            source.masks.values().map(MaskData::size).collect();
+        if sizes.len() > 1 {
+            // The ops combine classes pixel by pixel: they need one canvas.
+            return Prediction {
+                fail: Some(FailReason::SizeMismatch),
+                fail_detail: Some(format!(
+                    "variant {}: the source's masks differ in size",
+                    self.name
+                )),
+                ..Default::default()
+            };
+        }
         let mut masks = BTreeMap::new();
         for (class, m) in &source.masks {
             match m.rasterize(None) {
@@ -47,9 +60,11 @@ impl Variant {
                     .map(|(c, m)| (c, MaskData::Mask(m)))
                     .collect(),
                 fail: source.fail,
+                fail_detail: source.fail_detail.clone(),
             },
-            Err(_) => Prediction {
+            Err(e) => Prediction {
                 fail: Some(FailReason::PostprocessFailed),
+                fail_detail: Some(format!("variant {}: {e}", self.name)),
                 ..Default::default()
             },
         }

@@ -40,14 +40,15 @@ fn is_image(p: &Path) -> bool {
         .is_some_and(|e| IMAGE_SUFFIXES.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Images under a folder (recursively), sorted.
+/// Images under a folder (recursively), sorted. A symlink to a folder is not followed, so a
+/// link loop cannot recurse forever.
 fn images_under(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
+    let mut entries: Vec<(PathBuf, bool)> = std::fs::read_dir(dir)?
+        .map(|e| e.and_then(|e| Ok((e.path(), e.file_type()?.is_dir()))))
         .collect::<std::io::Result<_>>()?;
     entries.sort();
-    for p in entries {
-        if p.is_dir() {
+    for (p, is_dir) in entries {
+        if is_dir {
             images_under(&p, out)?;
         } else if is_image(&p) {
             out.push(p);
