@@ -61,18 +61,18 @@ pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Phot
             .with_guessed_format()
             .map_err(|e| unreadable(e.to_string()))
     };
-    let (w, h) = reader()?
-        .into_dimensions()
-        .map_err(|e| unreadable(e.to_string()))?;
-    limits
-        .check_image(w, h)
-        .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))?;
     if jpeg_is_truncated(bytes) {
         return Err(PhotoError::new(
             FailReason::ImageTruncated,
             "image file is truncated (no end-of-image marker after the last scan)",
         ));
     }
+    let (w, h) = reader()?
+        .into_dimensions()
+        .map_err(|e| unreadable(e.to_string()))?;
+    limits
+        .check_image(w, h)
+        .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))?;
     let mut decoder = reader()?
         .into_decoder()
         .map_err(|e| unreadable(e.to_string()))?;

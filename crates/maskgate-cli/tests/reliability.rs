@@ -1,0 +1,699 @@
+//! The reliability suite: each hostile input found by the trust probe, replayed under a memory
+//! cap (`ulimit -v`), one test per row of the table. Every case asserts the exit status, the
+//! fail reason or error text, no panic (101) or abort (134), and, where one sample is bad, that
+//! every other sample's line in `samples.jsonl` is byte-identical to a clean run's.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Virtual memory cap for every run (KiB): far below what the bad inputs used to request
+/// (4–48 GB), above what ONNX Runtime maps for the selfie model.
+const MEMORY_CAP_KIB: u64 = 3_000_000;
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("reliability-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `maskgate ARGS` under the memory cap, with pinned run metadata.
+fn capped(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {MEMORY_CAP_KIB}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_maskgate"))
+        .args(args)
+        .env("MASKGATE_RUN_ID", "r")
+        .env("MASKGATE_GENERATED_AT", "2026-01-01T00:00:00Z")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Exit status `code`, never a panic or an abort.
+fn expect_status(o: &Output, code: i32) {
+    let status = o.status.code();
+    assert_ne!(status, Some(101), "panic: {}", stderr(o));
+    assert_ne!(status, Some(134), "abort: {}", stderr(o));
+    assert!(status.is_some(), "killed by a signal: {}", stderr(o));
+    assert_eq!(status, Some(code), "{}", stderr(o));
+}
+
+fn write(p: &Path, text: &str) {
+    std::fs::write(p, text).unwrap();
+}
+
+fn p(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// Lines of `samples.jsonl` by (arm, id).
+fn samples(dir: &Path) -> Vec<(String, String, String)> {
+    std::fs::read_to_string(dir.join("samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["arm"].as_str().unwrap().to_string(),
+                v["id"].as_str().unwrap().to_string(),
+                l.to_string(),
+            )
+        })
+        .collect()
+}
+
+fn sample<'a>(rows: &'a [(String, String, String)], arm: &str, id: &str) -> Value {
+    let line = &rows
+        .iter()
+        .find(|(a, i, _)| a == arm && i == id)
+        .unwrap_or_else(|| panic!("no line for {arm}/{id}"))
+        .2;
+    serde_json::from_str(line).unwrap()
+}
+
+/// Every line not about `bad_id` is the same in both runs.
+fn others_identical(clean: &Path, dirty: &Path, bad_id: &str) {
+    let keep = |rows: Vec<(String, String, String)>| -> Vec<String> {
+        rows.into_iter()
+            .filter(|(_, id, _)| id != bad_id)
+            .map(|(_, _, l)| l)
+            .collect()
+    };
+    let (a, b) = (keep(samples(clean)), keep(samples(dirty)));
+    assert!(!a.is_empty());
+    assert_eq!(a, b);
+}
+
+const RLE_2X2_FULL: &str = r#"{"size": [2, 2], "counts": [0, 4]}"#;
+
+/// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
+fn gold(d: &Path) -> PathBuf {
+    let g = d.join("gold.ndjson");
+    let lines: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|id| format!(r#"{{"id": "{id}", "size": [2, 2], "masks": {{"fg": {RLE_2X2_FULL}}}}}"#))
+        .collect();
+    write(&g, &(lines.join("\n") + "\n"));
+    g
+}
+
+/// Predictions for `a`, `b`, `c`; `b`'s mask is `b_mask`.
+fn preds(d: &Path, name: &str, b_mask: &str) -> PathBuf {
+    let f = d.join(name);
+    write(
+        &f,
+        &format!(
+            "{{\"id\": \"a\", \"masks\": {{\"fg\": {RLE_2X2_FULL}}}}}\n\
+             {{\"id\": \"b\", \"size\": [2, 2], \"masks\": {{\"fg\": {b_mask}}}}}\n\
+             {{\"id\": \"c\", \"masks\": {{\"fg\": {{\"size\": [2, 2], \"counts\": [2, 2]}}}}}}\n"
+        ),
+    );
+    f
+}
+
+fn compare(gold: &Path, base: &Path, cand: &Path, out: &Path, extra: &[&str]) -> Output {
+    let base_arg = format!("base={}", p(base));
+    let cand_arg = format!("cand={}", p(cand));
+    let mut args = vec![
+        "compare",
+        "--gold",
+        p(gold),
+        "--pred",
+        &base_arg,
+        "--pred",
+        &cand_arg,
+        "--baseline",
+        "base",
+        "--out",
+        p(out),
+        "--bootstrap",
+        "50",
+    ];
+    args.extend_from_slice(extra);
+    capped(&args)
+}
+
+#[test]
+fn row01_polygon_vertex_at_1e12_is_cheap_and_the_rest_identical() {
+    let d = tmp("row01");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let clean = preds(&d, "clean.jsonl", r#"{"polygons": [[0, 0, 1, 0, 1, 1]]}"#);
+    let far = preds(
+        &d,
+        "far.jsonl",
+        r#"{"polygons": [[0, 0, 1e12, 0, 1, 1e12], [0, 0, 1e7, 1, 1, 1e7]]}"#,
+    );
+    let t0 = std::time::Instant::now();
+    let o = compare(&g, &base, &far, &d.join("far"), &[]);
+    expect_status(&o, 0);
+    assert!(t0.elapsed().as_secs() < 60);
+    expect_status(&compare(&g, &base, &clean, &d.join("clean"), &[]), 0);
+    others_identical(&d.join("clean"), &d.join("far"), "b");
+    // The far triangle covers the whole 2×2 canvas: its IoU with the full GT is 1.
+    let rows = samples(&d.join("far"));
+    assert_eq!(sample(&rows, "cand", "b")["classes"]["fg"]["iou"], 1.0);
+}
+
+#[test]
+fn row02_gold_size_65536_square_is_a_sample_problem() {
+    let d = tmp("row02");
+    let g = gold(&d);
+    let mut text = std::fs::read_to_string(&g).unwrap();
+    text += r#"{"id": "huge", "size": [65536, 65536], "masks": {"fg": {"polygons": [[0, 0, 65535, 0, 0, 65535]]}}}"#;
+    text += "\n";
+    let huge = d.join("huge.ndjson");
+    write(&huge, &text);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let o = compare(&huge, &base, &base, &d.join("out"), &["--corpus", "gold"]);
+    expect_status(&o, 0);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let problems = report["corpora"][0]["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0]["sample"], "huge");
+    assert_eq!(problems[0]["kind"], "mask_too_large");
+    assert_eq!(report["corpora"][0]["samples"], 3);
+    expect_status(&compare(&g, &base, &base, &d.join("clean"), &[]), 0);
+    others_identical(&d.join("clean"), &d.join("out"), "huge");
+}
+
+/// A run config scoring the MediaPipe selfie model on the photos of `gold`.
+fn selfie_config(d: &Path, gold: &Path, extra_arm: &str) -> PathBuf {
+    let model = maskgate::shared_dir()
+        .join("models/mediapipe_selfie_segmentation_256.onnx")
+        .canonicalize()
+        .expect("shared models");
+    let cfg = d.join("run.toml");
+    write(
+        &cfg,
+        &format!(
+            "[run]\nbaseline = \"selfie\"\nbootstrap = 50\ngallery = 0\ncache = \"cache\"\n\
+             [[corpus]]\nname = \"k\"\nformat = \"gold-ndjson\"\npath = \"{}\"\n\
+             [[arm]]\nname = \"selfie\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{m}\"\nclass = \"fg\"\n\
+             [[arm]]\nname = \"other\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{m}\"\nclass = \"fg\"\nthreshold = 0.3\n{extra_arm}",
+            p(gold),
+            m = p(&model)
+        ),
+    );
+    cfg
+}
+
+/// A gold file of 32×32 samples with the given image paths.
+fn photo_gold(d: &Path, images: &[(&str, &str)]) -> PathBuf {
+    let full = r#"{"size": [32, 32], "counts": [0, 1024]}"#;
+    let lines: Vec<String> = images
+        .iter()
+        .map(|(id, img)| {
+            format!(
+                r#"{{"id": "{id}", "image": "{img}", "size": [32, 32], "masks": {{"fg": {full}}}}}"#
+            )
+        })
+        .collect();
+    let g = d.join("gold.ndjson");
+    write(&g, &(lines.join("\n") + "\n"));
+    g
+}
+
+fn png_32(path: &Path) {
+    let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 90]));
+    img.save(path).unwrap();
+}
+
+/// A PNG whose header claims `w × h` with one tiny, invalid IDAT: 100 bytes that would ask a
+/// naive decoder for gigabytes.
+fn png_bomb(path: &Path, w: u32, h: u32) {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend_from_slice(data);
+        out.extend(&c);
+        out.extend(crc32(&c).to_be_bytes());
+    }
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(w.to_be_bytes());
+    ihdr.extend(h.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    std::fs::write(path, out).unwrap();
+}
+
+fn run_config(cfg: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", p(cfg), "--out", p(out)];
+    args.extend_from_slice(extra);
+    capped(&args)
+}
+
+#[test]
+fn row03_png_claiming_60000_square_is_image_too_large() {
+    let d = tmp("row03");
+    png_32(&d.join("ok1.png"));
+    png_32(&d.join("ok2.png"));
+    png_bomb(&d.join("bomb.png"), 60_000, 60_000);
+    let g = photo_gold(&d, &[("a", "ok1.png"), ("b", "bomb.png"), ("c", "ok2.png")]);
+    let cfg = selfie_config(&d, &g, "");
+    let o = run_config(&cfg, &d.join("out"), &["--no-cache"]);
+    expect_status(&o, 0);
+    let rows = samples(&d.join("out"));
+    assert_eq!(
+        sample(&rows, "selfie", "b")["fail_reason"],
+        "IMAGE_TOO_LARGE"
+    );
+    assert!(sample(&rows, "selfie", "b")["fail_detail"]
+        .as_str()
+        .unwrap()
+        .contains("60000x60000"));
+    // The clean run: the bomb replaced by a normal photo.
+    let g2 = d.join("clean.ndjson");
+    write(
+        &g2,
+        &std::fs::read_to_string(&g)
+            .unwrap()
+            .replace("bomb.png", "ok1.png"),
+    );
+    let cfg2 = selfie_config(&d, &g2, "");
+    expect_status(&run_config(&cfg2, &d.join("clean"), &["--no-cache"]), 0);
+    others_identical(&d.join("clean"), &d.join("out"), "b");
+}
+
+#[test]
+fn row04_dev_zero_image_is_refused_not_read() {
+    let d = tmp("row04");
+    png_32(&d.join("ok.png"));
+    let g = photo_gold(&d, &[("a", "ok.png"), ("b", "/dev/zero")]);
+    let cfg = selfie_config(&d, &g, "");
+    let t0 = std::time::Instant::now();
+    let o = run_config(&cfg, &d.join("out"), &["--no-cache"]);
+    expect_status(&o, 0);
+    assert!(t0.elapsed().as_secs() < 60);
+    let rows = samples(&d.join("out"));
+    assert_eq!(
+        sample(&rows, "selfie", "b")["fail_reason"],
+        "IMAGE_UNREADABLE"
+    );
+    assert!(sample(&rows, "selfie", "b")["fail_detail"]
+        .as_str()
+        .unwrap()
+        .contains("not a regular file"));
+}
+
+#[test]
+fn row05_symlinks_to_dev_zero_and_folder_loops_do_not_hang_the_fingerprint() {
+    let d = tmp("row05");
+    png_32(&d.join("ok.png"));
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.png")).unwrap();
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&d, d.join("sub/loop")).unwrap();
+    let g = photo_gold(&d, &[("a", "ok.png"), ("b", "zero.png")]);
+    let cfg = selfie_config(&d, &g, "");
+    let t0 = std::time::Instant::now();
+    let o = run_config(&cfg, &d.join("out"), &["--no-cache"]);
+    expect_status(&o, 0);
+    assert!(t0.elapsed().as_secs() < 60);
+    let rows = samples(&d.join("out"));
+    assert_eq!(
+        sample(&rows, "selfie", "b")["fail_reason"],
+        "IMAGE_UNREADABLE"
+    );
+    assert_eq!(sample(&rows, "selfie", "a")["fail_reason"], Value::Null);
+}
+
+#[test]
+fn row06_truncated_jpeg_is_never_scored() {
+    let d = tmp("row06");
+    let img = image::RgbImage::from_fn(64, 64, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 4) as u8, 120])
+    });
+    img.save(d.join("whole.jpg")).unwrap();
+    let bytes = std::fs::read(d.join("whole.jpg")).unwrap();
+    std::fs::write(d.join("cut.jpg"), &bytes[..bytes.len() * 2 / 5]).unwrap();
+    let full = r#"{"size": [64, 64], "counts": [0, 4096]}"#;
+    let g = d.join("gold.ndjson");
+    write(
+        &g,
+        &format!(
+            "{{\"id\": \"a\", \"image\": \"whole.jpg\", \"size\": [64, 64], \"masks\": {{\"fg\": {full}}}}}\n\
+             {{\"id\": \"b\", \"image\": \"cut.jpg\", \"size\": [64, 64], \"masks\": {{\"fg\": {full}}}}}\n"
+        ),
+    );
+    let cfg = selfie_config(&d, &g, "");
+    expect_status(&run_config(&cfg, &d.join("out"), &["--no-cache"]), 0);
+    let rows = samples(&d.join("out"));
+    assert_eq!(
+        sample(&rows, "selfie", "b")["fail_reason"],
+        "IMAGE_TRUNCATED"
+    );
+    assert_eq!(sample(&rows, "selfie", "a")["fail_reason"], Value::Null);
+}
+
+#[test]
+fn row07_arm_class_outside_the_corpus_and_the_cache_key_names_the_class() {
+    let d = tmp("row07");
+    png_32(&d.join("ok.png"));
+    let g = photo_gold(&d, &[("a", "ok.png")]);
+    let cfg = selfie_config(&d, &g, "");
+    // Warm the cache for class fg.
+    expect_status(&run_config(&cfg, &d.join("warm"), &[]), 0);
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(
+        &cfg,
+        &text.replacen("class = \"fg\"", "class = \"nope\"", 1),
+    );
+    let o = run_config(&cfg, &d.join("out"), &[]);
+    expect_status(&o, 2);
+    assert!(
+        stderr(&o).contains("arm \"selfie\": class \"nope\" is not a class of corpus \"k\""),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("out/report.json").exists());
+    // Another class of the corpus must not be served the fg entry: it is a cache miss.
+    let g2 = d.join("gold.ndjson");
+    let two = std::fs::read_to_string(&g2).unwrap().replace(
+        r#""masks": {"fg": "#,
+        r#""masks": {"fg2": {"size": [32, 32], "counts": [1024]}, "fg": "#,
+    );
+    write(&g2, &two);
+    write(&cfg, &text.replacen("class = \"fg\"", "class = \"fg2\"", 1));
+    let o = run_config(&cfg, &d.join("out2"), &[]);
+    expect_status(&o, 0);
+    assert!(
+        stderr(&o).contains("arm selfie: 1 inferences"),
+        "the fg2 arm was served from fg's cache entry: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn row08_cr_and_markup_in_run_id_and_names_are_escaped() {
+    let d = tmp("row08");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let o = compare(
+        &g,
+        &base,
+        &base,
+        &d.join("out"),
+        &[
+            "--run-id",
+            "x\r<img src=x onerror=alert(1)>",
+            "--generated-at",
+            "t\r\n## <h2>x</h2>",
+            "--corpus",
+            "k\r<b>",
+        ],
+    );
+    expect_status(&o, 0);
+    let md = std::fs::read_to_string(d.join("out/report.md")).unwrap();
+    assert!(!md.contains('\r'));
+    assert!(!md.contains("<img") && !md.contains("<h2>") && !md.contains("<b>"));
+    assert!(!md.lines().any(|l| l.starts_with("## &lt;h2")));
+}
+
+#[test]
+fn row10_two_runs_sharing_out_both_finish_with_whole_files() {
+    let d = tmp("row10");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let bin = env!("CARGO_BIN_EXE_maskgate");
+    let spawn = || {
+        Command::new(bin)
+            .args(["compare", "--gold", p(&g)])
+            .arg(format!("--pred=base={}", p(&base)))
+            .arg(format!("--pred=cand={}", p(&base)))
+            .args([
+                "--baseline",
+                "base",
+                "--bootstrap",
+                "2000",
+                "--out",
+                p(&d.join("out")),
+            ])
+            .output()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(spawn);
+        let b = s.spawn(spawn);
+        (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+    });
+    expect_status(&a, 0);
+    expect_status(&b, 0);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let leftovers: Vec<String> = std::fs::read_dir(d.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn row11_huge_bootstrap_counts_are_refused_before_work() {
+    let d = tmp("row11");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let arm = format!("base={}", p(&base));
+    let out = d.join("out");
+    for n in ["18446744073709551615", "2000000000"] {
+        let o = capped(&[
+            "compare",
+            "--gold",
+            p(&g),
+            "--pred",
+            &arm,
+            "--baseline",
+            "base",
+            "--out",
+            p(&out),
+            "--bootstrap",
+            n,
+        ]);
+        expect_status(&o, 2);
+        assert!(
+            stderr(&o).contains("exceed the limit of 100000"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let criteria = d.join("c.toml");
+    write(&criteria, "[bootstrap]\nresamples = 2000000000\n");
+    let args = [
+        "compare",
+        "--gold",
+        p(&g),
+        "--pred",
+        &format!("base={}", p(&base)),
+        "--baseline",
+        "base",
+        "--criteria",
+        p(&criteria),
+        "--out",
+        p(&out),
+    ];
+    let o = capped(&args);
+    expect_status(&o, 2);
+    assert!(stderr(&o).contains("exceed the limit"), "{}", stderr(&o));
+    assert!(!d.join("out/report.json").exists());
+}
+
+#[test]
+fn row12_grid_zero_and_60000_are_refused_by_one_rule() {
+    let d = tmp("row12");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    for (grid, needle) in [
+        ("0", "grid must be at least 1"),
+        ("60000", "exceeds the limit of 16384"),
+    ] {
+        let o = compare(&g, &base, &base, &d.join("cli"), &["--grid", grid]);
+        expect_status(&o, 2);
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+        let cfg = d.join(format!("g{grid}.toml"));
+        write(
+            &cfg,
+            &format!(
+                "[run]\nbaseline = \"base\"\ngrid = {grid}\n[[corpus]]\nname = \"k\"\nformat = \"gold-ndjson\"\npath = \"{}\"\n\
+                 [[arm]]\nname = \"base\"\npredictions = \"{b}\"\n[[arm]]\nname = \"cand\"\npredictions = \"{b}\"\n",
+                p(&g),
+                b = p(&base)
+            ),
+        );
+        let o = run_config(&cfg, &d.join("cfg"), &[]);
+        expect_status(&o, 2);
+        assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn row13_non_finite_criterion_bounds_are_refused() {
+    let d = tmp("row13");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    for rule in ["min = nan", "min = -inf", "max_drop = inf"] {
+        let criteria = d.join("c.toml");
+        write(
+            &criteria,
+            &format!("[[criterion]]\nid = \"c\"\narm = \"cand\"\nmetric = \"iou.mean\"\n{rule}\n"),
+        );
+        let o = compare(
+            &g,
+            &base,
+            &base,
+            &d.join("out"),
+            &["--criteria", p(&criteria)],
+        );
+        expect_status(&o, 2);
+        assert!(
+            stderr(&o).contains("the bound must be a finite number"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn row14_empty_and_colliding_arm_names_and_a_bad_out() {
+    let d = tmp("row14");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let half = preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    let empty = format!("={}", p(&base));
+    let o = capped(&[
+        "compare",
+        "--gold",
+        p(&g),
+        "--pred",
+        &empty,
+        "--baseline",
+        "",
+        "--out",
+        p(&d.join("o")),
+    ]);
+    expect_status(&o, 2);
+    // v1.0 and v1_0 get distinct gallery files.
+    let (a1, a2) = (format!("v1.0={}", p(&base)), format!("v1_0={}", p(&half)));
+    let o = capped(&[
+        "compare",
+        "--gold",
+        p(&g),
+        "--pred",
+        &a1,
+        "--pred",
+        &a2,
+        "--baseline",
+        "v1.0",
+        "--out",
+        p(&d.join("gal")),
+        "--gallery",
+        "1",
+    ]);
+    expect_status(&o, 0);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("gal/report.json")).unwrap()).unwrap();
+    for e in v["gallery"].as_array().unwrap() {
+        assert_ne!(e["baseline_png"], e["arm_png"]);
+    }
+    // An --out that is a file is refused before any work.
+    write(&d.join("a-file"), "x");
+    let o = compare(&g, &base, &half, &d.join("a-file"), &[]);
+    expect_status(&o, 2);
+    assert!(stderr(&o).contains("a-file"), "{}", stderr(&o));
+}
+
+#[test]
+fn row15_masks_of_different_sizes_in_one_prediction_with_a_variant() {
+    let d = tmp("row15");
+    let g = d.join("gold.ndjson");
+    let two = r#""masks": {"skin": {"size": [2, 2], "counts": [0, 4]}, "hair": {"size": [2, 2], "counts": [4]}}"#;
+    write(
+        &g,
+        &format!("{{\"id\": \"a\", \"size\": [2, 2], {two}}}\n{{\"id\": \"b\", \"size\": [2, 2], {two}}}\n"),
+    );
+    let base = d.join("base.jsonl");
+    write(
+        &base,
+        &format!(
+            "{{\"id\": \"a\", {two}}}\n{{\"id\": \"b\", \"masks\": {{\"skin\": {{\"size\": [2, 2], \"counts\": [0, 4]}}, \"hair\": {{\"size\": [3, 3], \"counts\": [9]}}}}}}\n"
+        ),
+    );
+    let variants = d.join("v.toml");
+    write(
+        &variants,
+        "[[variant]]\nname = \"clip\"\nfrom = \"base\"\nops = [{ op = \"remove_overlap\", class = \"skin\", other = \"hair\", px = 1, min_kept_share = 0.0 }]\n",
+    );
+    let arg = format!("base={}", p(&base));
+    let o = capped(&[
+        "compare",
+        "--gold",
+        p(&g),
+        "--pred",
+        &arg,
+        "--baseline",
+        "base",
+        "--variants",
+        p(&variants),
+        "--out",
+        p(&d.join("out")),
+        "--bootstrap",
+        "20",
+    ]);
+    expect_status(&o, 0);
+    let rows = samples(&d.join("out"));
+    assert_eq!(sample(&rows, "base", "b")["fail_reason"], "SIZE_MISMATCH");
+    assert_eq!(sample(&rows, "clip", "b")["fail_reason"], "SIZE_MISMATCH");
+    assert_eq!(sample(&rows, "base", "a")["fail_reason"], Value::Null);
+}
+
+#[test]
+fn row16_invalid_masks_say_which_class_and_why_and_old_gallery_pictures_go() {
+    let d = tmp("row16");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let bad = preds(&d, "bad.jsonl", r#"{"size": [2, 2], "counts": "!!"}"#);
+    std::fs::create_dir_all(d.join("out/gallery/old")).unwrap();
+    write(&d.join("out/gallery/old/stale.png"), "old");
+    let o = compare(&g, &base, &bad, &d.join("out"), &["--gallery", "1"]);
+    expect_status(&o, 0);
+    let rows = samples(&d.join("out"));
+    let b = sample(&rows, "cand", "b");
+    assert_eq!(b["fail_reason"], "PRED_MASK_INVALID");
+    let detail = b["fail_detail"].as_str().unwrap();
+    assert!(detail.contains("class \"fg\""), "{detail}");
+    assert!(!d.join("out/gallery/old/stale.png").exists());
+    // No temporary files are left beside the reports.
+    let tmp_files: Vec<String> = std::fs::read_dir(d.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".maskgate-"))
+        .collect();
+    assert!(tmp_files.is_empty(), "{tmp_files:?}");
+}
