@@ -68,7 +68,7 @@ fn samples(dir: &Path) -> Vec<(String, String, String)> {
         .collect()
 }
 
-fn sample<'a>(rows: &'a [(String, String, String)], arm: &str, id: &str) -> Value {
+fn sample(rows: &[(String, String, String)], arm: &str, id: &str) -> Value {
     let line = &rows
         .iter()
         .find(|(a, i, _)| a == arm && i == id)
@@ -696,4 +696,90 @@ fn row16_invalid_masks_say_which_class_and_why_and_old_gallery_pictures_go() {
         .filter(|n| n.starts_with(".maskgate-"))
         .collect();
     assert!(tmp_files.is_empty(), "{tmp_files:?}");
+}
+
+#[test]
+fn row09_sigkill_at_any_moment_leaves_one_whole_set() {
+    let d = tmp("row09");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let half = preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    let out = d.join("out");
+    let run = |cand: &Path, id: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_maskgate"));
+        c.args(["compare", "--gold", p(&g)])
+            .arg(format!("--pred=base={}", p(&base)))
+            .arg(format!("--pred=cand={}", p(cand)))
+            .args([
+                "--baseline",
+                "base",
+                "--bootstrap",
+                "20000",
+                "--out",
+                p(&out),
+            ])
+            .args(["--run-id", id, "--generated-at", "t"]);
+        c
+    };
+    // The two sets, each complete: metrics differ between them.
+    assert!(run(&base, "old").status().unwrap().success());
+    let old_metrics = std::fs::read(out.join("metrics.csv")).unwrap();
+    let fresh = d.join("fresh");
+    let c = run(&half, "new");
+    let args: Vec<String> = c
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let fresh_args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a == p(&out) {
+                p(&fresh).to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    assert!(Command::new(env!("CARGO_BIN_EXE_maskgate"))
+        .args(&fresh_args)
+        .status()
+        .unwrap()
+        .success());
+    let new_metrics = std::fs::read(fresh.join("metrics.csv")).unwrap();
+    assert_ne!(old_metrics, new_metrics);
+    for delay_ms in [5u64, 20, 40, 80, 120, 200, 400] {
+        // Back to the old set, then a new run killed after `delay_ms`.
+        assert!(run(&base, "old").status().unwrap().success());
+        let mut child = run(&half, "new").spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        let json: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
+                .unwrap();
+        let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+        let metrics = std::fs::read(out.join("metrics.csv")).unwrap();
+        let id = json["run"]["run_id"].as_str().unwrap().to_string();
+        assert!(
+            md.contains(&format!("- run_id: `{id}`")),
+            "{delay_ms} ms: mixed set"
+        );
+        let expected = if id == "old" {
+            &old_metrics
+        } else {
+            &new_metrics
+        };
+        assert_eq!(
+            &metrics, expected,
+            "{delay_ms} ms: metrics.csv from another set than {id}"
+        );
+    }
+    // A killed run may leave its staging folder; the next run removes it.
+    assert!(run(&base, "old").status().unwrap().success());
+    let strays: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".out.maskgate-"))
+        .collect();
+    assert!(strays.is_empty(), "{strays:?}");
 }

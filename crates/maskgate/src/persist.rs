@@ -18,7 +18,8 @@ pub fn write_atomically(
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".maskgate-").suffix(".tmp");
+    let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
+    builder.prefix(&prefix).suffix(".tmp");
     #[cfg(unix)]
     {
         // A report is for others to read: not a temporary file's private 0600.
@@ -37,6 +38,39 @@ pub fn write_atomically(
         .map_err(|e| Error::io(path, e.into_error()))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Temporary files are `.maskgate-<pid>-….tmp`: the pid tells a live writer from a killed one.
+const TEMP_PREFIX: &str = ".maskgate-";
+
+/// Removes the temporary files in `dir` left by killed processes (a live writer's are kept).
+pub fn remove_abandoned_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix(TEMP_PREFIX)
+            .filter(|_| name.ends_with(".tmp"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !process_alive(pid) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// Whether process `pid` still runs (Linux: `/proc/<pid>`); elsewhere assumed alive, so
+/// nothing of another run is ever removed.
+pub fn process_alive(pid: u32) -> bool {
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 #[cfg(test)]
@@ -65,6 +99,15 @@ mod tests {
             let mode = std::fs::metadata(&target).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o644);
         }
+        // A killed writer's temporary file is removed; a live one's is kept.
+        let dead = dir.path().join(".maskgate-4000000000-x.tmp");
+        let live = dir
+            .path()
+            .join(format!(".maskgate-{}-y.tmp", std::process::id()));
+        std::fs::write(&dead, "").unwrap();
+        std::fs::write(&live, "").unwrap();
+        remove_abandoned_temps(dir.path());
+        assert!(!dead.exists() && live.exists());
         // A missing folder is created.
         write_atomically(&dir.path().join("a/b/c.txt"), |w| w.write_all(b"x")).unwrap();
         assert_eq!(std::fs::read(dir.path().join("a/b/c.txt")).unwrap(), b"x");

@@ -799,11 +799,8 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         &plan.real_arms(),
         groups.as_ref().and_then(|g| g.recommended_group.as_ref()),
     );
-    // The gallery shows this run's picks only: pictures of an earlier run do not survive.
-    let gallery_dir = plan.out.join("gallery");
-    if gallery_dir.is_dir() {
-        std::fs::remove_dir_all(&gallery_dir).map_err(|e| Error::io(&gallery_dir, e))?;
-    }
+    // Everything is written into a staging folder and swapped in as one set at the end.
+    let staging = crate::export::Staging::new(&plan.out)?;
     let gallery = crate::gallery::render(
         &evaluation,
         &corpora,
@@ -811,7 +808,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         &plan.variants.variants,
         &shown,
         plan.gallery,
-        &plan.out,
+        staging.path(),
     )?;
     let arm_details = arms
         .iter()
@@ -842,7 +839,13 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
             artifacts: crate::export::file_names(&plan.formats),
         },
     );
-    let written = crate::export::write_all(&report, &plan.out, &plan.formats)?;
+    let staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
+    staging.commit()?;
+    let written = staged
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|name| plan.out.join(name))
+        .collect();
     Ok(Outcome {
         report,
         written,

@@ -13,7 +13,13 @@ pub struct PredictionCache {
 }
 
 impl PredictionCache {
+    /// Opens the cache at `dir`, removing temporary files that killed runs left in it.
     pub fn new(dir: &Path) -> PredictionCache {
+        if let Ok(subdirs) = std::fs::read_dir(dir) {
+            for sub in subdirs.flatten() {
+                crate::persist::remove_abandoned_temps(&sub.path());
+            }
+        }
         PredictionCache {
             dir: dir.to_path_buf(),
         }

@@ -9,6 +9,13 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub const ORT_VERSION: &str = "1.31.1";
 pub const ORT_LIB_ENV: &str = "MASKGATE_ORT_LIB";
 
+/// The execution provider models run on in this build.
+pub const EXECUTION_PROVIDER: &str = if cfg!(feature = "cuda") {
+    "cuda"
+} else {
+    "cpu"
+};
+
 type Runtime = std::result::Result<(PathBuf, ort::environment::Environment), String>;
 /// ONNX Runtime's environment is process-wide by its own design (`ort::init_from` can take
 /// effect once per process), so the one loaded library is remembered here, not per run.

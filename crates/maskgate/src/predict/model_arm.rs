@@ -136,10 +136,17 @@ impl Arm for ModelArm {
         let key = match &self.cache {
             None => None,
             Some(_) => match photo.sha256() {
+                // The runtime and its execution provider are part of the key: another ONNX
+                // Runtime or a GPU may give other probabilities.
                 Ok(sha) => Some(PredictionCache::key(
                     &self.model.sha256,
                     self.adapter.kind(),
-                    &self.adapter.params(),
+                    &format!(
+                        "{};runtime={};provider={}",
+                        self.adapter.params(),
+                        super::engine::ORT_VERSION,
+                        super::engine::EXECUTION_PROVIDER
+                    ),
                     sha,
                 )),
                 Err(e) => return self.fail(sample, e.reason, &e.message),
