@@ -783,3 +783,52 @@ fn row09_sigkill_at_any_moment_leaves_one_whole_set() {
         .collect();
     assert!(strays.is_empty(), "{strays:?}");
 }
+
+#[test]
+fn row03_label_images_claiming_60000_square_are_refused_before_decoding() {
+    let d = tmp("row03-labels");
+    // VOC: an index PNG whose header claims 60000×60000.
+    let voc = d.join("voc");
+    std::fs::create_dir_all(voc.join("SegmentationClass")).unwrap();
+    std::fs::create_dir_all(voc.join("JPEGImages")).unwrap();
+    png_bomb(&voc.join("SegmentationClass/a.png"), 60_000, 60_000);
+    png_32(&voc.join("JPEGImages/a.jpg"));
+    // YOLO: a photo whose header claims 60000×60000, with a polygon label.
+    let yolo = d.join("yolo");
+    std::fs::create_dir_all(yolo.join("images/val")).unwrap();
+    std::fs::create_dir_all(yolo.join("labels/val")).unwrap();
+    png_bomb(&yolo.join("images/val/a.png"), 60_000, 60_000);
+    write(
+        &yolo.join("labels/val/a.txt"),
+        "0 0.1 0.1 0.9 0.1 0.5 0.9\n",
+    );
+    write(
+        &yolo.join("data.yaml"),
+        "path: .\nval: images/val\nnames: [thing]\n",
+    );
+    let cfg = d.join("c.toml");
+    write(
+        &cfg,
+        &format!(
+            "[[corpus]]\nname = \"v\"\nformat = \"voc\"\npath = \"{}\"\n\
+             [[corpus]]\nname = \"y\"\nformat = \"yolo\"\npath = \"{}\"\n",
+            p(&voc),
+            p(&yolo.join("data.yaml"))
+        ),
+    );
+    let o = capped(&["inspect", p(&cfg), "--json"]);
+    expect_status(&o, 0);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for (i, kind) in [(0, "unreadable_label"), (1, "mask_too_large")] {
+        let problems = v["corpora"][i]["problems"].as_array().unwrap();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0]["kind"], kind, "{problems:?}");
+        assert!(
+            problems[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("exceeds the limit"),
+            "{problems:?}"
+        );
+    }
+}

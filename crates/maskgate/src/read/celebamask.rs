@@ -188,6 +188,15 @@ impl LoadTruth for Loader {
             let name = path.file_stem().unwrap_or_default().to_string_lossy();
             let part = name.split_once('_').map(|x| x.1).unwrap_or("");
             let idx = self.order.iter().position(|p| *p == part).unwrap_or(0) as u8 + 1;
+            // The header first: a part mask of another size is refused before it is decoded.
+            if let Ok((w, h)) = super::files::image_dims(path) {
+                if (w, h) != (MASK_SIZE, MASK_SIZE) {
+                    return Err(LoadError::new(
+                        "size_mismatch",
+                        format!("{}: {w}x{h}, part masks are 512x512", path.display()),
+                    ));
+                }
+            }
             let img = image::open(path)
                 .map_err(|m| {
                     LoadError::new("unreadable_label", format!("{}: {m}", path.display()))

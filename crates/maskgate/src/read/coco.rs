@@ -165,6 +165,7 @@ impl CorpusReader for Coco {
                 map,
                 crowd_void,
                 images: per_image,
+                limits: spec.limits,
             }),
             root: Some(base),
             index_files: Vec::new(),
@@ -203,11 +204,14 @@ struct Loader {
     /// `crowd = "void"`: `iscrowd` regions are void instead of their category's pixels.
     crowd_void: bool,
     images: BTreeMap<u64, Image>,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let img = &self.images[&e.at];
+        super::files::check_canvas(&self.limits, img.w, img.h)?;
         let mut instances = Vec::new();
         let mut crowd = maskgate_core::Mask::new(img.h, img.w);
         for a in &img.annotations {

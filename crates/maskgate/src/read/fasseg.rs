@@ -44,7 +44,12 @@ pub struct DecodedLabel {
     pub unknown_share: f64,
 }
 
-pub fn decode_label(path: &Path) -> std::result::Result<DecodedLabel, String> {
+pub fn decode_label(
+    path: &Path,
+    limits: &crate::limits::Limits,
+) -> std::result::Result<DecodedLabel, String> {
+    let (w, h) = super::files::image_dims(path)?;
+    limits.check_image(w, h)?;
     let img = image::open(path).map_err(|e| e.to_string())?.to_rgb8();
     let (w, h) = img.dimensions();
     let mut labels = LabelMap::new(h, w, 0);
@@ -143,7 +148,10 @@ impl CorpusReader for Fasseg {
             classes: map.names(),
             entries,
             problems,
-            loader: Box::new(Loader { map }),
+            loader: Box::new(Loader {
+                map,
+                limits: spec.limits,
+            }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
         })
@@ -152,12 +160,14 @@ impl CorpusReader for Fasseg {
 
 struct Loader {
     map: ClassMap,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let (img, lbl) = (e.image.as_deref().unwrap_or(Path::new("")), &e.files[0]);
-        let decoded = decode_label(lbl)
+        let decoded = decode_label(lbl, &self.limits)
             .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", lbl.display())))?;
         let (h, w) = (decoded.labels.h, decoded.labels.w);
         super::files::check_image_size(img, (h, w))?;

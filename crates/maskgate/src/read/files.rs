@@ -2,17 +2,29 @@
 //! image sizes from headers, sorted folder listings, polygon rasterisation.
 
 use super::LoadError;
+use crate::limits::Limits;
 use maskgate_core::polygon::rasterize_polygons;
 use maskgate_core::{LabelMap, Mask};
 use std::path::{Path, PathBuf};
 
+/// A canvas of `w × h` past `limits` is the sample's `mask_too_large`, found before anything of
+/// that size is allocated.
+pub fn check_canvas(limits: &Limits, w: u32, h: u32) -> Result<(), LoadError> {
+    limits
+        .check_mask(h, w)
+        .map_err(|m| LoadError::new("mask_too_large", m))
+}
+
 /// A single-channel 8-bit or palette PNG as its stored indices (a palette PNG's colours are
-/// for viewing only: VOC and LaPa store class ids). 1/2/4-bit palettes are unpacked.
-pub fn read_index_png(path: &Path) -> Result<LabelMap, String> {
+/// for viewing only: VOC and LaPa store class ids). 1/2/4-bit palettes are unpacked. A header
+/// past `limits` is refused before the pixels are allocated.
+pub fn read_index_png(path: &Path, limits: &Limits) -> Result<LabelMap, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut dec = png::Decoder::new(std::io::BufReader::new(file));
     dec.set_transformations(png::Transformations::IDENTITY);
     let mut reader = dec.read_info().map_err(|e| e.to_string())?;
+    let (iw, ih) = (reader.info().width, reader.info().height);
+    limits.check_image(iw, ih)?;
     let (ct, depth) = reader.output_color_type();
     if !matches!(ct, png::ColorType::Indexed | png::ColorType::Grayscale) {
         return Err(format!(
@@ -67,8 +79,8 @@ pub fn check_image_size(image: &Path, (h, w): (u32, u32)) -> Result<(), LoadErro
 }
 
 /// An index-PNG label map of a photo, checked to be the photo's size.
-pub fn index_label_for(label: &Path, image: &Path) -> Result<LabelMap, LoadError> {
-    let labels = read_index_png(label)
+pub fn index_label_for(label: &Path, image: &Path, limits: &Limits) -> Result<LabelMap, LoadError> {
+    let labels = read_index_png(label, limits)
         .map_err(|m| LoadError::new("unreadable_label", format!("{}: {m}", label.display())))?;
     check_image_size(image, (labels.h, labels.w))?;
     Ok(labels)
@@ -147,7 +159,7 @@ mod tests {
         w.write_image_data(&[0b00_01_10_11, 0b01_000000, 0b11_11_00_00, 0b10_000000])
             .unwrap();
         drop(w);
-        let l = read_index_png(&path).unwrap();
+        let l = read_index_png(&path, &Limits::default()).unwrap();
         assert_eq!(l.data, vec![0, 1, 2, 3, 1, 3, 3, 0, 0, 2]);
     }
 }

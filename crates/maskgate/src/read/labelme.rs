@@ -121,6 +121,7 @@ impl CorpusReader for Labelme {
                 map,
                 pil,
                 natives: labels.into_iter().collect(),
+                limits: spec.limits,
             }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
@@ -133,6 +134,8 @@ struct Loader {
     /// Pillow's fill (labelme's own) rather than COCO's pixel-centre rule.
     pil: bool,
     natives: Vec<String>,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
@@ -147,6 +150,7 @@ impl LoadTruth for Loader {
                 format!("{}: image size {w}x{h}", path.display()),
             ));
         }
+        super::files::check_canvas(&self.limits, w, h)?;
         if let Some(img) = &e.image {
             if let Ok((iw, ih)) = image_dims(img) {
                 if (iw, ih) != (w, h) {

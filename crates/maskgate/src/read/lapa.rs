@@ -123,7 +123,10 @@ impl CorpusReader for Lapa {
             classes: map.names(),
             entries,
             problems,
-            loader: Box::new(Loader { map }),
+            loader: Box::new(Loader {
+                map,
+                limits: spec.limits,
+            }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
         })
@@ -132,13 +135,15 @@ impl CorpusReader for Lapa {
 
 struct Loader {
     map: ClassMap,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let (label, landmarks) = (&e.files[0], &e.files[1]);
         let image = e.image.as_deref().unwrap_or(Path::new(""));
-        let labels = index_label_for(label, image)?;
+        let labels = index_label_for(label, image, &self.limits)?;
         if let Some(v) = labels.data.iter().find(|&&v| v as usize >= LABELS.len()) {
             return Err(LoadError::new(
                 "unknown_label",

@@ -109,6 +109,7 @@ impl CorpusReader for Voc {
             loader: Box::new(Loader {
                 map,
                 n: natives.len(),
+                limits: spec.limits,
             }),
             root: Some(spec.path.clone()),
             index_files: std::iter::once(names_file)
@@ -126,13 +127,15 @@ impl CorpusReader for Voc {
 struct Loader {
     map: ClassMap,
     n: usize,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let label = &e.files[0];
         let image = e.image.as_deref().unwrap_or(Path::new(""));
-        let labels = index_label_for(label, image)?;
+        let labels = index_label_for(label, image, &self.limits)?;
         if let Some(v) = labels
             .data
             .iter()

@@ -183,6 +183,7 @@ impl CorpusReader for Yolo {
             loader: Box::new(Loader {
                 map,
                 nc: names.len(),
+                limits: spec.limits,
             }),
             index_files: targets
                 .iter()
@@ -239,6 +240,8 @@ pub fn parse_label(text: &str, nc: usize) -> std::result::Result<Vec<Segment>, S
 struct Loader {
     map: ClassMap,
     nc: usize,
+    /// What one sample may cost (`[limits]`), checked before its canvas is allocated.
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
@@ -246,6 +249,7 @@ impl LoadTruth for Loader {
         let image = e.image.as_deref().unwrap_or(Path::new(""));
         let (w, h) = image_dims(image)
             .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
+        super::files::check_canvas(&self.limits, w, h)?;
         let label = &e.files[0];
         let text = match std::fs::read_to_string(label) {
             Ok(t) => t,
