@@ -73,6 +73,7 @@ baseline = "selfie"
 name = "fasseg"
 format = "gold-ndjson"
 path = "gold$n.ndjson"
+options = { image_root = "$shared" }
 [[arm]]
 name = "selfie"
 adapter = "mediapipe-selfie"

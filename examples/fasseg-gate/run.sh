@@ -16,7 +16,8 @@ $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --ou
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough_eroded.ndjson" --relative-to "$work" --erode 2
 status=0
-$mg compare --corpus fasseg --gold "$work/precise.ndjson" \
+# The gold file's photos are the shared FASSEG ones: allow that folder as the image root.
+$mg compare --corpus fasseg --gold "$work/precise.ndjson" --image-root "$shared" \
   --pred rough="$work/rough.ndjson" --pred rough_eroded="$work/rough_eroded.ndjson" \
   --baseline rough --criteria "$criteria" --notes examples/fasseg-gate/notes.json --out "$out" \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} || status=$?

@@ -12,6 +12,6 @@ cargo build --release -q -p maskgate-cli
 mg=./target/release/maskgate
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --out "$work/precise.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"
-$mg compare --corpus fasseg --gold "$work/precise.ndjson" --pred rough="$work/rough.ndjson" --baseline rough \
+$mg compare --corpus fasseg --gold "$work/precise.ndjson" --image-root "$shared" --pred rough="$work/rough.ndjson" --baseline rough \
   --variants examples/fasseg-sweep/variants.toml --out "$out" --run-id sweep --generated-at 2026-01-01T00:00:00Z
 echo "report: $out/report.md"

@@ -43,6 +43,10 @@ pub struct CompareArgs {
     /// stem). With --config: which [[corpus]] to read.
     #[arg(long, value_name = "NAME")]
     corpus: Option<String>,
+    /// With --gold: the folder the gold file's photos must lie in (default: the gold file's
+    /// folder); a photo outside it is never read.
+    #[arg(long, value_name = "DIR", requires = "gold")]
+    image_root: Option<PathBuf>,
     /// Post-processing variants, sweeps and the composite score (TOML: [[variant]], [[sweep]],
     /// [score]); variants are scored as arms.
     #[arg(long, value_name = "FILE")]
@@ -68,6 +72,7 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         (Some(path), _) => GroundTruth::Gold {
             path,
             name: a.corpus,
+            image_root: a.image_root,
         },
         (None, Some(path)) => GroundTruth::Config {
             path,

@@ -307,21 +307,58 @@ fn row03_png_claiming_60000_square_is_image_too_large() {
 fn row04_dev_zero_image_is_refused_not_read() {
     let d = tmp("row04");
     png_32(&d.join("ok.png"));
-    let g = photo_gold(&d, &[("a", "ok.png"), ("b", "/dev/zero")]);
+    png_32(&d.parent().unwrap().join("row04-escape.png"));
+    let g = photo_gold(
+        &d,
+        &[
+            ("a", "ok.png"),
+            ("b", "/dev/zero"),
+            ("c", "../row04-escape.png"),
+        ],
+    );
     let cfg = selfie_config(&d, &g, "");
     let t0 = std::time::Instant::now();
     let o = run_config(&cfg, &d.join("out"), &["--no-cache"]);
     expect_status(&o, 0);
     assert!(t0.elapsed().as_secs() < 60);
-    let rows = samples(&d.join("out"));
+    // By default photos must lie beside the gold file: neither outside one is read.
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let problems = report["corpora"][0]["problems"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p["sample"].as_str().unwrap(), p["kind"].as_str().unwrap()))
+        .collect();
     assert_eq!(
-        sample(&rows, "selfie", "b")["fail_reason"],
-        "IMAGE_UNREADABLE"
+        kinds,
+        [("b", "image_outside_root"), ("c", "image_outside_root")]
     );
-    assert!(sample(&rows, "selfie", "b")["fail_detail"]
-        .as_str()
-        .unwrap()
-        .contains("not a regular file"));
+    let rows = samples(&d.join("out"));
+    for id in ["b", "c"] {
+        assert_eq!(
+            sample(&rows, "selfie", id)["fail_reason"],
+            "IMAGE_UNREADABLE"
+        );
+    }
+    assert_eq!(sample(&rows, "selfie", "a")["fail_reason"], Value::Null);
+    // With the whole file system allowed, /dev/zero is still not read: not a regular file.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    write(
+        &cfg,
+        &format!("{text}[corpus.options]\nimage_root = \"/\"\n"),
+    );
+    let o = run_config(&cfg, &d.join("out2"), &["--no-cache"]);
+    expect_status(&o, 0);
+    let rows = samples(&d.join("out2"));
+    let b = sample(&rows, "selfie", "b");
+    assert!(
+        b["fail_detail"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{b}"
+    );
+    assert_eq!(sample(&rows, "selfie", "c")["fail_reason"], Value::Null);
 }
 
 #[test]

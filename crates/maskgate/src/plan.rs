@@ -122,8 +122,13 @@ pub struct Overrides {
 /// Where the ground truth of a `compare` comes from.
 #[derive(Clone, Debug)]
 pub enum GroundTruth {
-    /// A gold NDJSON file; the corpus is named `name` (default: the file's stem).
-    Gold { path: PathBuf, name: Option<String> },
+    /// A gold NDJSON file; the corpus is named `name` (default: the file's stem); photos must
+    /// lie under `image_root` (default: the gold file's folder).
+    Gold {
+        path: PathBuf,
+        name: Option<String>,
+        image_root: Option<PathBuf>,
+    },
     /// A `[[corpus]]` of a config (`corpus` picks one when it has several).
     Config {
         path: PathBuf,
@@ -216,7 +221,11 @@ fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f6
 /// The corpus of a `compare`'s ground truth.
 fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
     match truth {
-        GroundTruth::Gold { path, name } => Ok(CorpusSpec {
+        GroundTruth::Gold {
+            path,
+            name,
+            image_root,
+        } => Ok(CorpusSpec {
             name: name.clone().unwrap_or_else(|| {
                 path.file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
@@ -224,6 +233,13 @@ fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
             }),
             format: "gold-ndjson".into(),
             path: path.clone(),
+            options: image_root
+                .iter()
+                .map(|r| {
+                    let abs = std::path::absolute(r).unwrap_or_else(|_| r.clone());
+                    ("image_root".to_string(), abs.to_string_lossy().into_owned())
+                })
+                .collect(),
             ..Default::default()
         }),
         GroundTruth::Config { path, corpus } => {
@@ -873,6 +889,7 @@ mod tests {
             truth: GroundTruth::Gold {
                 path: g.clone(),
                 name: None,
+                image_root: None,
             },
             preds: vec![("b".into(), g.clone()), ("c".into(), g)],
             baseline: "b".into(),

@@ -1,6 +1,12 @@
 //! `gold-ndjson`: human gold labels, one sample a line (see [`super::ndjson`]). Listing reads
 //! each line once for its id and byte offset; loading reads that line again, so the masks of a
 //! large gold file are never all in memory.
+//!
+//! A line's `image` is resolved relative to the gold file and must lie inside the image root:
+//! the gold file's folder, or `[corpus.options] image_root` (relative to the gold file's folder;
+//! `compare --image-root`). A photo outside it is never read: the sample is scored without its
+//! photo (a model arm records `IMAGE_UNREADABLE`) and the corpus lists an `image_outside_root`
+//! problem for it.
 
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Truth};
 use crate::error::{Error, Result};
@@ -16,7 +22,7 @@ impl CorpusReader for GoldNdjson {
     }
 
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
-        spec.check_options(&[])?;
+        spec.check_options(&["image_root"])?;
         spec.refuse_split()?;
         if !spec.ignore.is_empty() || !spec.classes.is_empty() {
             return Err(Error::Usage(format!(
@@ -25,6 +31,12 @@ impl CorpusReader for GoldNdjson {
             )));
         }
         let path = &spec.path;
+        let gold_dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let image_root = super::paths::resolved(&match spec.options.get("image_root") {
+            Some(r) => gold_dir.join(r),
+            None => gold_dir.to_path_buf(),
+        });
+        let mut outside = Vec::new();
         let mut entries = Vec::new();
         let mut classes = BTreeSet::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -47,6 +59,19 @@ impl CorpusReader for GoldNdjson {
                     _ => p,
                 }
             });
+            if let Some(img) = &e.image {
+                if let Err(err) = super::paths::check_inside(&image_root, img) {
+                    outside.push(super::Problem {
+                        sample: e.id.clone(),
+                        kind: "image_outside_root".into(),
+                        message: format!(
+                            "{}; scored without its photo (set image_root to allow)",
+                            err.message
+                        ),
+                    });
+                    e.image = None;
+                }
+            }
             e.notes = line.notes;
             e.meta = line.meta;
             e.at = line.offset;
@@ -56,7 +81,7 @@ impl CorpusReader for GoldNdjson {
         Ok(Listing {
             classes: classes.into_iter().collect(),
             entries,
-            problems: Vec::new(),
+            problems: outside,
             loader: Box::new(Loader { path: path.clone() }),
             root: None,
             index_files: Vec::new(),
