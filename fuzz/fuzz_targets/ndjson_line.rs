@@ -3,8 +3,12 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(line) = maskgate::read::ndjson::parse_line(text, 1) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(line) = maskgate::read::ndjson::parse_line(text, 1) else {
+        return;
+    };
     let limits = maskgate::limits::Limits {
         max_mask_pixels: 1 << 16,
         max_polygon_vertices: 1 << 12,

@@ -5,8 +5,12 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&which, rest)) = data.split_first() else { return };
-    let Ok(text) = std::str::from_utf8(rest) else { return };
+    let Some((&which, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(rest) else {
+        return;
+    };
     let path = std::path::Path::new("fuzz.toml");
     if which % 2 == 0 {
         if let Ok(c) = maskgate::decide::criteria::CriteriaFile::parse(path, text) {
