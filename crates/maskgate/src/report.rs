@@ -1,6 +1,6 @@
 //! The [`Report`]: everything the exporters need, schema-versioned. Exporters never compute.
 
-use crate::aggregate::{find_row, find_summary, MetricsRow, OverlapRow, SummaryRow};
+use crate::aggregate::{MetricsRow, OverlapRow, SummaryRow};
 use crate::compare::{CompareSettings, Comparison};
 use crate::decide::{CriterionResult, Recommendation, Verdict};
 use crate::evaluation::{CorpusInfo, Evaluation};
@@ -189,27 +189,6 @@ impl Report {
             overlaps: self.overlaps.clone(),
             samples: self.samples.clone(),
         }
-    }
-
-    pub fn summary(
-        &self,
-        arm: &str,
-        corpus: &str,
-        group_by: &str,
-        group: &str,
-    ) -> Option<&SummaryRow> {
-        find_summary(&self.summaries, arm, corpus, group_by, group)
-    }
-
-    pub fn row(
-        &self,
-        arm: &str,
-        corpus: &str,
-        group_by: &str,
-        group: &str,
-        class: &str,
-    ) -> Option<&MetricsRow> {
-        find_row(&self.metrics, arm, corpus, group_by, group, class)
     }
 }
 

@@ -2,7 +2,7 @@
 //! per-class side-by-side table, ranked regressions and improvements, artifacts list.
 
 use super::Exporter;
-use crate::aggregate::{column, Column, SUMMARY_COLUMNS};
+use crate::aggregate::{column, find_row, find_summary, Column, SUMMARY_COLUMNS};
 use crate::compare::{Comparison, RankedSample};
 use crate::fmt::{delta, fixed, md, short};
 use crate::report::Report;
@@ -55,7 +55,7 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
         header.push(md(a));
         header.push(format!("Δ {} [95% CI]", md(a)));
     }
-    let get = |arm: &str| r.summary(arm, corpus, "all", "all");
+    let get = |arm: &str| find_summary(&r.summaries, arm, corpus, "all", "all");
     let ci = |arm: &str, stat: &str| {
         r.comparisons
             .iter()
@@ -316,8 +316,8 @@ fn per_class(out: &mut dyn Write, r: &Report, c: &Comparison) -> std::io::Result
     let mut rows = Vec::new();
     for class in classes {
         let (Some(b), Some(a)) = (
-            r.row(base, &c.corpus, "all", "all", class),
-            r.row(arm, &c.corpus, "all", "all", class),
+            find_row(&r.metrics, base, &c.corpus, "all", "all", class),
+            find_row(&r.metrics, arm, &c.corpus, "all", "all", class),
         ) else {
             continue;
         };
@@ -362,8 +362,8 @@ fn by_group(
     .into();
     let mut rows = Vec::new();
     for g in groups {
-        let b = r.summary(&c.baseline, &c.corpus, group_by, g);
-        let a = r.summary(&c.arm, &c.corpus, group_by, g);
+        let b = find_summary(&r.summaries, &c.baseline, &c.corpus, group_by, g);
+        let a = find_summary(&r.summaries, &c.arm, &c.corpus, group_by, g);
         let (bm, am) = (b.and_then(|s| s.miou_mean), a.and_then(|s| s.miou_mean));
         let (bp, ap) = (b.and_then(|s| s.pass_rate), a.and_then(|s| s.pass_rate));
         rows.push(vec![
