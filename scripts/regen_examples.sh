@@ -16,6 +16,8 @@ copy() { # copy SRC DEST FILE... : the files and the gallery, replacing the old 
   if [ -d "$src/gallery" ]; then cp -r "$src/gallery" "$dst/gallery"; fi
 }
 bash scripts/demo.sh >/dev/null
+copy reports/crop-gate docs/examples/crop-gate report.md report.json metrics.csv
+$mg run examples/model-gate/maskgate.toml >/dev/null 2>&1 || true
 copy reports/demo docs/examples/model-gate report.md report.json metrics.csv
 CRITERIA=examples/fasseg-gate/criteria-go.toml bash examples/fasseg-gate/run.sh reports/fasseg-gate-go >/dev/null
 bash examples/fasseg-gate/run.sh reports/fasseg-gate >/dev/null

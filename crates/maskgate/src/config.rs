@@ -48,6 +48,28 @@ struct RawCorpus {
     modules: Option<crate::read::modules::ModulesSpec>,
     #[serde(default)]
     options: BTreeMap<String, String>,
+    /// A database corpus (`format = "sql"`): where, what to ask, and where its files are.
+    url: Option<String>,
+    query: Option<String>,
+    query_file: Option<String>,
+    images: Option<String>,
+    mask_class: Option<String>,
+}
+
+impl RawCorpus {
+    /// The database keys given, as the `sql` reader's options (other formats refuse them by
+    /// name, as they refuse any option they do not know).
+    fn database_options(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        [
+            ("url", &self.url),
+            ("query", &self.query),
+            ("query_file", &self.query_file),
+            ("images", &self.images),
+            ("mask_class", &self.mask_class),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k.to_string(), v.clone())))
+    }
 }
 
 #[derive(Deserialize)]
@@ -336,11 +358,14 @@ fn corpus_specs(
     let mut names = BTreeSet::new();
     for (i, c) in raw.iter().enumerate() {
         let label = format!("[[corpus]] #{}", i + 1);
-        let (Some(name), Some(format), Some(p)) = (&c.name, &c.format, &c.path) else {
+        // A database corpus has a `url` instead of a `path`; its relative files (images, query
+        // file, an SQLite database) are taken from the config's folder.
+        let path = c.path.as_deref().or(c.url.as_ref().map(|_| "."));
+        let (Some(name), Some(format), Some(p)) = (&c.name, &c.format, path) else {
             let missing: Vec<&str> = [
                 ("name", c.name.is_none()),
                 ("format", c.format.is_none()),
-                ("path", c.path.is_none()),
+                ("path (or url)", path.is_none()),
             ]
             .iter()
             .filter(|x| x.1)
@@ -370,7 +395,12 @@ fn corpus_specs(
             ignore: c.ignore.clone(),
             split: c.split.clone(),
             modules: c.modules.clone(),
-            options: c.options.clone(),
+            options: c
+                .options
+                .clone()
+                .into_iter()
+                .chain(c.database_options())
+                .collect(),
             limits: *limits,
         });
     }

@@ -40,6 +40,9 @@ pub struct CorpusInfo {
     pub classes: Vec<String>,
     pub samples: usize,
     pub problems: Vec<Problem>,
+    /// A database corpus's version: URL without password, query, row count and fingerprint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<crate::read::DatasetVersion>,
 }
 
 /// Per-sample scores, aggregates and comparisons of one run: read-only once built.
@@ -204,6 +207,7 @@ pub fn evaluate(input: &EvalInput, observer: &dyn Observer) -> Evaluation {
                 classes: c.classes.clone(),
                 samples: c.samples.len() - failed.len(),
                 problems,
+                dataset: c.version.clone(),
             }
         })
         .collect();

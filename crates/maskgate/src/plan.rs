@@ -648,6 +648,22 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     }
     // An arm's class must be a class of every corpus it is scored on.
     let mut problems = Vec::new();
+    // Model arms need photos: a corpus that names none (a query without an `image` column)
+    // would score every sample as unreadable.
+    if plan
+        .arms
+        .iter()
+        .any(|a| matches!(a.source, ArmSource::Model { .. }))
+    {
+        for c in &corpora {
+            if !c.samples.is_empty() && c.samples.iter().all(|s| s.image.is_none()) {
+                problems.push(format!(
+                    "corpus {:?} names no photo for any sample, and model arms need them (a sql corpus: select the photo's path as `image`)",
+                    c.name
+                ));
+            }
+        }
+    }
     for a in &plan.arms {
         if let ArmSource::Model { settings, .. } = &a.source {
             if let Some(class) = &settings.class {
@@ -687,10 +703,23 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         } else {
             format!("corpus {}", spec.name)
         };
-        inputs.push(InputFile {
-            role,
-            path: plan.shown(&spec.path),
-            sha256: source.fingerprint(&spec.path, &corpus.files_read(&spec.path))?,
+        let files_sha256 = source.fingerprint(&spec.path, &corpus.files_read(&spec.path))?;
+        inputs.push(match &corpus.version {
+            // A database corpus: its rows, its query and the files they name.
+            Some(v) => InputFile {
+                role,
+                path: v.source.clone(),
+                sha256: crate::source::fingerprint_of(vec![
+                    ("files".into(), files_sha256),
+                    ("query".into(), v.query_sha256.clone()),
+                    ("rows".into(), v.rows_sha256.clone()),
+                ]),
+            },
+            None => InputFile {
+                role,
+                path: plan.shown(&spec.path),
+                sha256: files_sha256,
+            },
         });
     }
     for spec in &plan.arms {

@@ -529,6 +529,16 @@ impl Exporter for ReportMarkdown {
                 corpus.samples,
                 md(&corpus.format)
             )?;
+            if let Some(d) = &corpus.dataset {
+                writeln!(
+                    out,
+                    "Read from the database {}: {} rows; query sha256 {}; rows sha256 {}.\n",
+                    code(&d.source),
+                    d.rows,
+                    code(&d.query_sha256),
+                    code(&d.rows_sha256)
+                )?;
+            }
             overall(out, r, &corpus.name)?;
             overlaps(out, r, &corpus.name)?;
             for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {

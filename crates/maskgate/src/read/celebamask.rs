@@ -158,6 +158,7 @@ impl CorpusReader for CelebaMaskHq {
             ));
         }
         Ok(Listing {
+            version: None,
             classes: map.names(),
             entries,
             problems,

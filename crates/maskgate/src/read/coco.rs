@@ -169,6 +169,7 @@ impl CorpusReader for Coco {
             }),
             root: Some(base),
             index_files: Vec::new(),
+            version: None,
         })
     }
 }

@@ -154,6 +154,7 @@ impl CorpusReader for Fasseg {
             }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
+            version: None,
         })
     }
 }

@@ -85,6 +85,7 @@ impl CorpusReader for GoldNdjson {
             loader: Box::new(Loader { path: path.clone() }),
             root: None,
             index_files: Vec::new(),
+            version: None,
         })
     }
 }

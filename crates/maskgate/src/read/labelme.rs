@@ -125,6 +125,7 @@ impl CorpusReader for Labelme {
             }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
+            version: None,
         })
     }
 }

@@ -129,6 +129,7 @@ impl CorpusReader for Lapa {
             }),
             root: Some(spec.path.clone()),
             index_files: Vec::new(),
+            version: None,
         })
     }
 }

@@ -13,6 +13,8 @@ pub mod lapa;
 pub mod modules;
 pub mod ndjson;
 pub mod paths;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub mod sql;
 pub mod voc;
 pub mod yolo;
 
@@ -199,7 +201,16 @@ pub struct Listing {
     /// Files read to list the corpus besides `path` itself (a YAML, a split list, a class-name
     /// file): part of the corpus fingerprint.
     pub index_files: Vec<PathBuf>,
+    /// For a corpus read from a database: its URL (no password), query and rows read.
+    pub version: Option<DatasetVersion>,
 }
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use sql::DatasetVersion;
+/// Without a database feature no corpus has a dataset version.
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub enum DatasetVersion {}
 
 pub struct Corpus {
     pub name: String,
@@ -215,6 +226,8 @@ pub struct Corpus {
     index_files: Vec<PathBuf>,
     modules: Option<crate::read::modules::ModuleSet>,
     limits: crate::limits::Limits,
+    /// The database rows this corpus was read from, if it was.
+    pub version: Option<DatasetVersion>,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -351,6 +364,7 @@ impl Corpus {
             index_files: Vec::new(),
             modules: None,
             limits: Default::default(),
+            version: None,
         }
     }
 
@@ -397,6 +411,8 @@ pub fn readers() -> Vec<Box<dyn CorpusReader>> {
         Box::new(yolo::Yolo),
         Box::new(voc::Voc),
         Box::new(labelme::Labelme),
+        #[cfg(any(feature = "sqlite", feature = "postgres"))]
+        Box::new(sql::Sql),
     ]
 }
 
@@ -452,6 +468,7 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         index_files: listing.index_files,
         modules,
         limits: spec.limits,
+        version: listing.version,
     })
 }
 

@@ -103,6 +103,7 @@ impl CorpusReader for Voc {
             entries.push(Entry::for_files(&spec.name, id, "voc", image, vec![label]));
         }
         Ok(Listing {
+            version: None,
             classes: map.names(),
             entries,
             problems,

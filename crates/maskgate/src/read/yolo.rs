@@ -177,6 +177,7 @@ impl CorpusReader for Yolo {
             entries.push(Entry::for_files(&spec.name, id, "yolo", image, vec![label]));
         }
         Ok(Listing {
+            version: None,
             classes: map.names(),
             entries,
             problems,

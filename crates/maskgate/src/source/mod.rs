@@ -3,6 +3,7 @@
 //! so a report names the dataset version it saw. Adding a source (a database, an object store)
 //! is one new file plus one line in [`sources`].
 
+pub mod database;
 pub mod local;
 
 use crate::error::{Error, Result};

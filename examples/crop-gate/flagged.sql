@@ -1,0 +1,12 @@
+-- CropRun.objects.filter(source__type="human").select_related("image"), joined to the
+-- ground-truth annotations: the human-flagged corpus. Runs unchanged on SQLite and PostgreSQL.
+SELECT r.id AS id,
+       i.path AS image,
+       a.mask AS mask,
+       r.notes AS notes,
+       r.source ->> 'backend' AS source,
+       r.source AS meta
+FROM crop_run r
+JOIN image i ON i.id = r.image_id
+JOIN crop_annotation a ON a.run_id = r.id
+WHERE r.source ->> 'type' = 'human'
