@@ -16,18 +16,22 @@ copy() { # copy SRC DEST FILE... : the files and the gallery, replacing the old 
   if [ -d "$src/gallery" ]; then cp -r "$src/gallery" "$dst/gallery"; fi
 }
 bash scripts/demo.sh >/dev/null
-copy reports/crop-gate docs/examples/crop-gate report.md report.json metrics.csv
+copy reports/crop-gate docs/examples/crop-gate report.md report.html report.json metrics.csv
 $mg run examples/model-gate/maskgate.toml >/dev/null 2>&1 || true
-copy reports/demo docs/examples/model-gate report.md report.json metrics.csv
+copy reports/demo docs/examples/model-gate report.md report.html report.json metrics.csv
 CRITERIA=examples/fasseg-gate/criteria-go.toml bash examples/fasseg-gate/run.sh reports/fasseg-gate-go >/dev/null
 bash examples/fasseg-gate/run.sh reports/fasseg-gate >/dev/null
-copy reports/fasseg-gate docs/examples/fasseg-gate report.md metrics.csv
+copy reports/fasseg-gate docs/examples/fasseg-gate report.md report.html metrics.csv
 cp reports/fasseg-gate-go/report.md docs/examples/fasseg-gate/report-go.md
 bash examples/fasseg-sweep/run.sh reports/fasseg-sweep >/dev/null
-copy reports/fasseg-sweep docs/examples/fasseg-sweep report.md metrics.csv
+copy reports/fasseg-sweep docs/examples/fasseg-sweep report.md report.html metrics.csv
 bash examples/skin-modules/run.sh reports/skin-modules >/dev/null
-copy reports/skin-modules docs/examples/skin-modules report.md metrics.csv
+copy reports/skin-modules docs/examples/skin-modules report.md report.html metrics.csv
 $mg run examples/voc-labelme/maskgate.toml --gallery 0 >/dev/null 2>&1 || true
-copy reports/voc-labelme docs/examples/voc-labelme report.md metrics.csv
+copy reports/voc-labelme docs/examples/voc-labelme report.md report.html metrics.csv
 rm -rf docs/examples/voc-labelme/gallery
-git status --short docs/examples | head -40
+# Trends across the archived example runs, and the demo's report as a browser shows it.
+$mg trend docs/examples --out docs/examples/trend >/dev/null
+vendor/py/bin/python tools/browser_check.py docs/examples/crop-gate/report.html \
+  --screenshot docs/crop-gate-report.png >/dev/null
+git status --short docs | head -40

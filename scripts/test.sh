@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: formatting, lints, unit, property, golden-vector and end-to-end
 # tests on the real FASSEG photos in $MASKGATE_SHARED (default ../shared), with the database
-# tests against a throwaway PostgreSQL cluster (Debian's postgresql, installed here when missing
-# and run as root; pg_virtualenv starts the cluster and removes it afterwards).
+# tests against a throwaway PostgreSQL cluster (pg_virtualenv starts it and removes it after),
+# and the HTML report checked in headless Chromium; Debian's postgresql, chromium and
+# chromium-driver are installed here when missing and the script runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
-if ! command -v pg_virtualenv >/dev/null; then
+# Debian packages the tests drive: PostgreSQL (pg_virtualenv) and headless Chromium with
+# ChromeDriver (the HTML report's browser test).
+missing=()
+command -v pg_virtualenv >/dev/null || missing+=(postgresql)
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends postgresql >&2
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   else
-    echo "test: PostgreSQL is needed (Debian: apt-get install postgresql)" >&2
+    echo "test: needs Debian's ${missing[*]} (apt-get install ${missing[*]})" >&2
     exit 2
   fi
 fi

@@ -15,7 +15,7 @@ pub struct CommonArgs {
     /// config; compare: default reports/run).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Report formats to write, comma-separated: csv, jsonl, json, md (default: all).
+    /// Report formats to write, comma-separated: csv, jsonl, json, md, html (default: all).
     #[arg(long = "format", value_name = "LIST", value_delimiter = ',')]
     formats: Option<Vec<String>>,
     /// Success criteria (TOML): τ, failure-class taxonomy, criteria → go / no-go verdict.
@@ -56,6 +56,9 @@ pub struct CommonArgs {
     /// Pin the timestamp written into the reports (default: now, UTC, RFC 3339).
     #[arg(long, value_name = "TIME")]
     generated_at: Option<String>,
+    /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 impl CommonArgs {
@@ -102,7 +105,26 @@ impl Observer for Terminal {
 
 /// Resolves the request into a plan, runs it, prints what the user should know on stderr and
 /// returns the exit status.
-pub fn execute_request(request: Request, overrides: Overrides) -> Result<u8> {
+/// Where CI wants the verdict besides the report folder.
+#[derive(Default)]
+pub struct CiOutputs {
+    pub junit: Option<PathBuf>,
+    /// `GITHUB_STEP_SUMMARY`: a Markdown summary is appended to it.
+    pub step_summary: Option<PathBuf>,
+}
+
+impl CiOutputs {
+    pub fn new(junit: Option<PathBuf>) -> CiOutputs {
+        CiOutputs {
+            junit,
+            step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }
+    }
+}
+
+pub fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
     let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
     let cancel = CancelToken::new();
     let on_signal = cancel.clone();
@@ -131,6 +153,22 @@ pub fn execute_request(request: Request, overrides: Overrides) -> Result<u8> {
     );
     for p in &outcome.written {
         eprintln!("wrote {}", maskgate::pathnames::display(p));
+    }
+    if let Some(path) = &ci.junit {
+        maskgate::persist::write_atomically(path, |w| {
+            maskgate::export::junit::write(&outcome.report, w)
+        })?;
+        eprintln!("wrote {}", maskgate::pathnames::display(path));
+    }
+    if let Some(path) = &ci.step_summary {
+        use std::io::Write;
+        let text = maskgate::export::junit::step_summary(&outcome.report);
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(text.as_bytes()))
+            .map_err(|e| anyhow::anyhow!("GITHUB_STEP_SUMMARY {}: {e}", path.display()))?;
     }
     Ok(match outcome.report.verdict() {
         Some(v) => {

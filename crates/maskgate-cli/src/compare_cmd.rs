@@ -1,7 +1,7 @@
 //! `maskgate compare`: gold labels (or a config's corpus) vs precomputed predictions of two or
 //! more arms.
 
-use crate::common::{execute_request, CommonArgs};
+use crate::common::{execute_request, CiOutputs, CommonArgs};
 use anyhow::{bail, Result};
 use clap::Args;
 use maskgate::plan::{GroundTruth, Request};
@@ -91,5 +91,6 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             baseline: a.baseline,
         },
         overrides,
+        CiOutputs::new(a.common.junit.clone()),
     )
 }

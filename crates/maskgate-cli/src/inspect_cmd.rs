@@ -76,6 +76,28 @@ fn print_table(c: &Value) {
         .collect();
     println!("  image sizes (W×H: samples): {}", sizes.join(", "));
     let problems = c["problems"].as_array().map(Vec::len).unwrap_or(0);
+    let dups = c["duplicate_photos"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    if !dups.is_empty() {
+        let groups: Vec<String> = dups
+            .iter()
+            .map(|g| {
+                g.as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" = ")
+            })
+            .collect();
+        println!(
+            "  duplicate photos (byte-identical): {} ({}; dedupe = \"keep-first\" keeps the first)",
+            groups.len(),
+            groups.join("; ")
+        );
+    }
     println!("  problems: {problems}");
     for p in c["problems"].as_array().into_iter().flatten() {
         println!(

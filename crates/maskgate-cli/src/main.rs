@@ -6,6 +6,7 @@ mod compare_cmd;
 mod convert_cmd;
 mod inspect_cmd;
 mod run_cmd;
+mod trend_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -28,15 +29,24 @@ enum Command {
     Compare(Box<compare_cmd::CompareArgs>),
     Inspect(inspect_cmd::InspectArgs),
     Convert(convert_cmd::ConvertArgs),
+    Trend(trend_cmd::TrendArgs),
 }
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would panic; a command-line
+    // tool should just stop, as other Unix tools do.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to the default before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Compare(a) => compare_cmd::run(*a),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
         Command::Run(a) => run_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Trend(a) => trend_cmd::run(a),
     };
     match result {
         Ok(code) => ExitCode::from(code),

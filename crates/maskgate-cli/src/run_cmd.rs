@@ -1,7 +1,7 @@
 //! `maskgate run CONFIG`: the main job — corpora and arms (models and/or prediction files) from
 //! a config, through the whole flow to reports and verdict.
 
-use crate::common::{execute_request, CommonArgs};
+use crate::common::{execute_request, CiOutputs, CommonArgs};
 use anyhow::Result;
 use clap::Args;
 use maskgate::plan::Request;
@@ -50,5 +50,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     let mut overrides = a.common.overrides();
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
-    execute_request(Request::Run { config: a.config }, overrides)
+    execute_request(
+        Request::Run { config: a.config },
+        overrides,
+        CiOutputs::new(a.common.junit.clone()),
+    )
 }

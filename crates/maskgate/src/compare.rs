@@ -347,9 +347,10 @@ pub fn compare(
             .is_some_and(|c| *c != (gb.clone(), g.clone()))
     };
     let tau = settings.pass_iou;
-    let purpose = |gb: &str, g: &str, class: &str| {
-        format!("bootstrap\0{baseline}\0{corpus}\0{gb}\0{g}\0{class}")
-    };
+    // The draws depend on the scope (corpus, group), not on the class: every statistic of a
+    // scope is read off the same resampled samples, so a quantity shown twice (a one-class
+    // corpus's mIoU and its class IoU) has one interval.
+    let purpose = |gb: &str, g: &str| format!("bootstrap\0{baseline}\0{corpus}\0{gb}\0{g}");
 
     let base_sums: BTreeMap<_, &SummaryRow> = summaries
         .iter()
@@ -381,8 +382,8 @@ pub fn compare(
                 Some(_) if unchanged => zero_intervals(&SUMMARY_STATS, &deltas),
                 Some((sa, sb)) => {
                     let (ca, cb) = (summary_columns(sa), summary_columns(sb));
-                    let key = purpose(&s.group_by, &s.group, "*");
-                    let ys = baseline_draws.get_or(draws_key(&key, sb), || {
+                    let key = purpose(&s.group_by, &s.group);
+                    let ys = baseline_draws.get_or(draws_key(&format!("{key}\0*"), sb), || {
                         let mut scratch = Vec::new();
                         let mut ys = Vec::with_capacity(settings.resamples);
                         for_each_draw(
@@ -457,8 +458,9 @@ pub fn compare(
                 Some(_) if unchanged => zero_intervals(stat_names, &deltas),
                 Some((xa, xb)) => {
                     let (ca, cb) = (class_columns(xa, &r.class), class_columns(xb, &r.class));
-                    let key = purpose(&r.group_by, &r.group, &r.class);
-                    let ys = baseline_draws.get_or(draws_key(&key, xb), || {
+                    let key = purpose(&r.group_by, &r.group);
+                    let cache_key = format!("{key}\0{}", r.class);
+                    let ys = baseline_draws.get_or(draws_key(&cache_key, xb), || {
                         let mut scratch = Vec::new();
                         let mut ys = Vec::with_capacity(settings.resamples);
                         for_each_draw(
@@ -604,7 +606,7 @@ mod tests {
             failure_class: None,
             fail_reason: None,
             fail_detail: None,
-            classes: BTreeMap::from([("c".to_string(), c)]),
+            classes: [("c".to_string(), c)].into_iter().collect(),
         }
     }
 

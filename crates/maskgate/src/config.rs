@@ -54,6 +54,8 @@ struct RawCorpus {
     query_file: Option<String>,
     images: Option<String>,
     mask_class: Option<String>,
+    /// `"keep-first"`: count each photo once (byte-identical photos: the first id stays).
+    dedupe: Option<String>,
 }
 
 impl RawCorpus {
@@ -385,6 +387,16 @@ fn corpus_specs(
             ));
         }
         let path = rel(p);
+        let dedupe = match c.dedupe.as_deref() {
+            None | Some("none") => false,
+            Some("keep-first") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "{label}: dedupe = {other:?} is not one of \"keep-first\", \"none\""
+                ));
+                false
+            }
+        };
         corpora.push(CorpusSpec {
             name: name.clone(),
             format: format.clone(),
@@ -402,6 +414,7 @@ fn corpus_specs(
                 .chain(c.database_options())
                 .collect(),
             limits: *limits,
+            dedupe,
         });
     }
     corpora

@@ -43,6 +43,9 @@ pub struct CorpusInfo {
     /// A database corpus's version: URL without password, query, row count and fingerprint.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dataset: Option<crate::read::DatasetVersion>,
+    /// Groups of sample ids whose photos are byte-identical (each photo counted once per id).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicate_photos: Vec<Vec<String>>,
 }
 
 /// Per-sample scores, aggregates and comparisons of one run: read-only once built.
@@ -208,6 +211,7 @@ pub fn evaluate(input: &EvalInput, observer: &dyn Observer) -> Evaluation {
                 samples: c.samples.len() - failed.len(),
                 problems,
                 dataset: c.version.clone(),
+                duplicate_photos: c.duplicates.clone(),
             }
         })
         .collect();

@@ -41,11 +41,16 @@ pub fn sig(v: f64) -> String {
 }
 
 /// Signed form of [`short`] for deltas: `+` before a positive one that does not round to 0.
+/// A change too small for 3 decimals keeps one significant digit (`+0.0002`), so a listed
+/// improvement never reads as Δ 0.
 pub fn delta(v: Option<f64>) -> String {
-    let s = short(v);
     match v {
-        Some(x) if x > 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') => format!("+{s}"),
-        _ => s,
+        Some(x) if x != 0.0 && x.is_finite() && x.abs() < 0.0005 => {
+            let decimals = ((-x.abs().log10()).ceil() as usize).clamp(4, 15);
+            format!("{x:+.decimals$}")
+        }
+        Some(x) if x > 0.0 => format!("+{}", short(v)),
+        _ => short(v),
     }
 }
 
@@ -75,6 +80,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_nonzero_delta_never_prints_as_zero() {
+        assert_eq!(delta(Some(0.0002)), "+0.0002");
+        assert_eq!(delta(Some(-0.00004)), "-0.00004");
+        assert_eq!(delta(Some(0.0)), "0.000");
+        assert_eq!(delta(Some(0.1234)), "+0.123");
+        assert_eq!(delta(Some(-0.1234)), "-0.123");
+        assert_eq!(delta(None), "-");
+    }
+
+    #[test]
     fn numbers_match_serde_json() {
         for v in [0.0, 1.0, 0.1, 1.0 / 3.0, 1e-7, 123456.789, -0.25] {
             assert_eq!(num(v), serde_json::to_string(&v).unwrap());
@@ -86,7 +101,7 @@ mod tests {
         assert_eq!(short(None), "-");
         assert_eq!(fixed(Some(12.0), 0), "12");
         assert_eq!(delta(Some(0.01)), "+0.010");
-        assert_eq!(delta(Some(0.0001)), "0.000");
+        assert_eq!(delta(Some(0.0001)), "+0.0001");
         assert_eq!(delta(Some(-0.01)), "-0.010");
     }
 

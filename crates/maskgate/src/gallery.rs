@@ -33,9 +33,10 @@ pub struct GalleryEntry {
     pub strip_png: String,
 }
 
-const TP: [u8; 3] = [40, 200, 60];
-const FP: [u8; 3] = [230, 40, 40];
-const FN: [u8; 3] = [40, 90, 240];
+/// Overlay colours (the reports' legend names them).
+pub const TP: [u8; 3] = [40, 200, 60];
+pub const FP: [u8; 3] = [230, 40, 40];
+pub const FN: [u8; 3] = [40, 90, 240];
 
 /// One overlay (RGB, row-major) of `pred` against `gt` on the photo.
 pub fn overlay(photo: Option<&crate::predict::image::RgbImage>, gt: &Mask, pred: &Mask) -> Vec<u8> {
@@ -45,9 +46,15 @@ pub fn overlay(photo: Option<&crate::predict::image::RgbImage>, gt: &Mask, pred:
     for y in 0..h {
         for x in 0..w {
             let base: [u8; 3] = match photo {
+                // Grey, so the overlay's colours mean only TP / FP / FN (a red sweater must
+                // not read as a false positive). Rec. 601 luma, integer, dimmed by half.
                 Some(p) if p.w == w && p.h == h => {
                     let i = (y * w + x) * 3;
-                    [p.data[i] / 2, p.data[i + 1] / 2, p.data[i + 2] / 2]
+                    let luma = (299 * p.data[i] as u32
+                        + 587 * p.data[i + 1] as u32
+                        + 114 * p.data[i + 2] as u32)
+                        / 1000;
+                    [(luma / 2) as u8; 3]
                 }
                 _ => [48, 48, 48],
             };
@@ -124,7 +131,10 @@ fn moving_class(
             best = Some((d, class));
         }
     }
-    best.map(|(_, c)| (c.clone(), b.classes[c].iou, a.classes[c].iou))
+    best.map(|(_, c)| {
+        let iou = |s: &SampleScore| s.classes.get(c).and_then(|k| k.iou);
+        (c.clone(), iou(b), iou(a))
+    })
 }
 
 /// Renders the gallery for the comparisons of `arms_to_show`, `per_list` samples from each of
@@ -224,11 +234,35 @@ fn render_one(
             .unwrap_or_else(|| Mask::new(h, w))
     };
     let pixels = photo.pixels().ok();
-    let (ob, oa) = (
+    let (mut ob, mut oa) = (
         overlay(pixels, &gt, &mask_of(baseline)),
         overlay(pixels, &gt, &mask_of(arm)),
     );
     let (w, h) = (w as usize, h as usize);
+    // Each panel says what it is: arm, IoU, and on the arm's panel the change.
+    let scale = if w >= 320 { 2 } else { 1 };
+    let iou = crate::fmt::short;
+    let change = match (iou_baseline, iou_arm) {
+        (Some(b), Some(a)) => format!(" Δ {}", crate::fmt::delta(Some(a - b))),
+        _ => String::new(),
+    };
+    let (ink, band) = ([255, 255, 255], [0, 0, 0]);
+    crate::label::stamp(
+        &mut ob,
+        w,
+        &format!("{baseline} IoU {}", iou(iou_baseline)),
+        scale,
+        ink,
+        band,
+    );
+    crate::label::stamp(
+        &mut oa,
+        w,
+        &format!("{arm} IoU {}{change}", iou(iou_arm)),
+        scale,
+        ink,
+        band,
+    );
     let gap = 4;
     let mut strip = vec![255u8; (2 * w + gap) * h * 3];
     for y in 0..h {
@@ -354,6 +388,20 @@ pub fn safe_file_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_photo_under_an_overlay_is_grey() {
+        // A red sweater must not read as a false positive: off the masks, every pixel is grey.
+        let photo = crate::predict::image::RgbImage {
+            w: 4,
+            h: 4,
+            data: [220u8, 30, 30].repeat(16),
+        };
+        let none = Mask::new(4, 4);
+        let o = overlay(Some(&photo), &none, &none);
+        assert!(o.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]), "{o:?}");
+        assert!(o[0] > 0, "the photo is still visible");
+    }
 
     #[test]
     fn overlay_colours() {

@@ -109,6 +109,7 @@ pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> 
         out.push(json!({
             "name": corpus.name, "format": corpus.format, "samples": loaded,
             "classes": classes, "sizes": sizes, "problems": problems,
+            "duplicate_photos": corpus.duplicates,
         }));
     }
     Ok(json!({ "corpora": out }))

@@ -15,6 +15,7 @@ pub mod export;
 pub mod fmt;
 pub mod gallery;
 pub mod inspect;
+pub mod label;
 pub mod limits;
 pub mod model;
 pub mod observe;
@@ -29,6 +30,7 @@ pub mod score;
 pub mod source;
 pub mod taxonomy;
 pub mod tomlfile;
+pub mod trend;
 
 pub use error::{Error, Result};
 

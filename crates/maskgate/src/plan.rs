@@ -648,15 +648,18 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     }
     // An arm's class must be a class of every corpus it is scored on.
     let mut problems = Vec::new();
-    // Model arms need photos: a corpus that names none (a query without an `image` column)
-    // would score every sample as unreadable.
+    // Model arms need photos: a database query without an `image` column would score every
+    // sample as unreadable.
     if plan
         .arms
         .iter()
         .any(|a| matches!(a.source, ArmSource::Model { .. }))
     {
         for c in &corpora {
-            if !c.samples.is_empty() && c.samples.iter().all(|s| s.image.is_none()) {
+            if c.format == "sql"
+                && !c.samples.is_empty()
+                && c.samples.iter().all(|s| s.image.is_none())
+            {
                 problems.push(format!(
                     "corpus {:?} names no photo for any sample, and model arms need them (a sql corpus: select the photo's path as `image`)",
                     c.name

@@ -96,6 +96,12 @@ pub struct Report {
     /// Failed criteria (the first decides), or the undecided ones for an inconclusive run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deciding_criteria: Option<Vec<String>>,
+    /// On a go, the passing check nearest its bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closest_criterion: Option<crate::decide::Closest>,
+    /// The verdict in one sentence, with the criteria that decided it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict_summary: Option<String>,
     /// Every criterion with its checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria: Option<Vec<CriterionResult>>,
@@ -133,18 +139,22 @@ impl Report {
     /// The report of an evaluation, with what the later stages decided about it. Nothing is
     /// computed here: every number comes from the evaluation, the verdict or the gallery.
     pub fn assemble(evaluation: Evaluation, parts: ReportParts) -> Report {
-        let (recommendation, deciding_criteria, criteria) = match parts.verdict {
+        let summary = parts.verdict.as_ref().map(Verdict::summary);
+        let (recommendation, deciding_criteria, closest_criterion, criteria) = match parts.verdict {
             Some(v) => (
                 Some(v.recommendation),
                 Some(v.deciding_criteria),
+                v.closest,
                 Some(v.criteria),
             ),
-            None => (None, None, None),
+            None => (None, None, None, None),
         };
         Report {
             schema_version: SCHEMA_VERSION,
             recommendation,
             deciding_criteria,
+            closest_criterion,
+            verdict_summary: summary,
             criteria,
             groups: parts.groups,
             tool: Tool {
@@ -167,11 +177,28 @@ impl Report {
         }
     }
 
+    /// The other samples of `corpus` whose photo is byte-identical to `id`'s, if any.
+    pub fn same_photo(&self, corpus: &str, id: &str) -> Option<Vec<&str>> {
+        let c = self.corpora.iter().find(|c| c.name == corpus)?;
+        let group = c
+            .duplicate_photos
+            .iter()
+            .find(|g| g.iter().any(|x| x == id))?;
+        Some(
+            group
+                .iter()
+                .filter(|x| *x != id)
+                .map(String::as_str)
+                .collect(),
+        )
+    }
+
     /// The verdict recorded in the report, when criteria were given.
     pub fn verdict(&self) -> Option<Verdict> {
         Some(Verdict {
             recommendation: self.recommendation?,
             deciding_criteria: self.deciding_criteria.clone().unwrap_or_default(),
+            closest: self.closest_criterion.clone(),
             criteria: self.criteria.clone()?,
         })
     }

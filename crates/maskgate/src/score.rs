@@ -105,6 +105,81 @@ impl ClassScore {
     }
 }
 
+/// Class → score of one sample, sorted by class, serialised as a map. A sorted vector rather
+/// than a `BTreeMap`: a map's first node reserves room for 11 entries (about 1.9 KB with these
+/// scores), and a run keeps one of these per (arm, sample).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ClassScores(Vec<(String, ClassScore)>);
+
+impl ClassScores {
+    pub fn get(&self, class: &str) -> Option<&ClassScore> {
+        self.0
+            .binary_search_by(|(c, _)| c.as_str().cmp(class))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+    /// Inserts or replaces `class`'s score, keeping the order.
+    pub fn insert(&mut self, class: String, score: ClassScore) -> Option<ClassScore> {
+        match self.0.binary_search_by(|(c, _)| c.cmp(&class)) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, score)),
+            Err(i) => {
+                self.0.insert(i, (class, score));
+                None
+            }
+        }
+    }
+    pub fn contains_key(&self, class: &str) -> bool {
+        self.get(class).is_some()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &ClassScore)> {
+        self.0.iter().map(|(c, s)| (c, s))
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.0.iter().map(|(c, _)| c)
+    }
+    pub fn values(&self) -> impl Iterator<Item = &ClassScore> {
+        self.0.iter().map(|(_, s)| s)
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a ClassScores {
+    type Item = (&'a String, &'a ClassScore);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, ClassScore)>,
+        fn(&'a (String, ClassScore)) -> (&'a String, &'a ClassScore),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(c, s)| (c, s))
+    }
+}
+
+impl FromIterator<(String, ClassScore)> for ClassScores {
+    fn from_iter<I: IntoIterator<Item = (String, ClassScore)>>(iter: I) -> Self {
+        let mut out = ClassScores::default();
+        for (c, s) in iter {
+            out.insert(c, s);
+        }
+        out
+    }
+}
+
+impl Serialize for ClassScores {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(self.0.len()))?;
+        for (c, s) in &self.0 {
+            m.serialize_entry(c, s)?;
+        }
+        m.end()
+    }
+}
+
 /// One line of `samples.jsonl`.
 #[derive(Clone, Debug, Serialize)]
 pub struct SampleScore {
@@ -120,7 +195,7 @@ pub struct SampleScore {
     /// What failed, when the arm or the scorer knows (the class and why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_detail: Option<String>,
-    pub classes: BTreeMap<String, ClassScore>,
+    pub classes: ClassScores,
     /// Region × class overlap measures (face modules), when the corpus defines them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub overlaps: BTreeMap<String, Option<f64>>,
@@ -238,7 +313,7 @@ pub fn score_sample(
                 fails.push(FailReason::SizeMismatch);
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
-            let mut class_scores = BTreeMap::new();
+            let mut class_scores = ClassScores::default();
             let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
             for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
@@ -454,7 +529,7 @@ mod tests {
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
             let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
-            prop_assert_eq!(&s[0].classes["a"], &naive(&g, &p, d));
+            prop_assert_eq!(s[0].classes.get("a").unwrap(), &naive(&g, &p, d));
         }
     }
 
@@ -480,15 +555,15 @@ mod tests {
             &[],
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
-        assert_eq!(out[0].classes["a"].iou, Some(0.0));
-        assert_eq!(out[0].classes["a"].recall, Some(0.0));
-        assert_eq!(out[0].classes["a"].precision, None);
+        assert_eq!(out[0].classes.get("a").unwrap().iou, Some(0.0));
+        assert_eq!(out[0].classes.get("a").unwrap().recall, Some(0.0));
+        assert_eq!(out[0].classes.get("a").unwrap().precision, None);
         assert_eq!(out[1].fail_reason, Some(FailReason::PredClassesMissing));
-        assert_eq!(out[1].classes["a"].iou, Some(1.0));
-        assert_eq!(out[1].classes["b"].iou, Some(0.0));
+        assert_eq!(out[1].classes.get("a").unwrap().iou, Some(1.0));
+        assert_eq!(out[1].classes.get("b").unwrap().iou, Some(0.0));
         assert_eq!(out[1].miou(), Some(0.5));
         assert_eq!(out[2].fail_reason, Some(FailReason::SizeMismatch));
-        assert_eq!(out[2].classes["b"].iou, Some(0.0));
+        assert_eq!(out[2].classes.get("b").unwrap().iou, Some(0.0));
         // With a grid the sizes no longer need to agree.
         let grid = ScoreSettings {
             grid: Some(8),
@@ -500,8 +575,8 @@ mod tests {
         ]);
         let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid, &[], &[]);
         assert_eq!(out[0].fail_reason, None);
-        assert_eq!(out[0].classes["b"].iou, Some(1.0));
-        assert_eq!(out[0].classes["b"].tp, 32);
+        assert_eq!(out[0].classes.get("b").unwrap().iou, Some(1.0));
+        assert_eq!(out[0].classes.get("b").unwrap().tp, 32);
     }
 
     #[test]
@@ -517,7 +592,7 @@ mod tests {
             &[],
             &[],
         );
-        let b = &out[0].classes["b"];
+        let b = &out[0].classes.get("b").unwrap();
         assert!(b.metric_values().iter().all(|v| v.is_none()));
         assert_eq!(out[0].miou(), Some(1.0));
     }

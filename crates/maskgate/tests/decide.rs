@@ -295,7 +295,32 @@ fn per_failure_class_and_verdict() {
     assert_eq!(v.recommendation, Recommendation::Inconclusive);
     let v = decide(&r.evaluation(), &crits.criteria);
     assert_eq!(v.recommendation, Recommendation::Go);
-    assert_eq!(v.last_line(), "recommendation: go");
+    // A go names what it came closest to failing on, and a group-wise criterion without min_n
+    // says how small a group it passed on.
+    assert!(
+        v.last_line()
+            .starts_with("recommendation: go; closest: fc, Δ "),
+        "{}",
+        v.last_line()
+    );
+    let closest = v.closest.as_ref().unwrap();
+    let margins: Vec<f64> = v.criteria[0]
+        .checks
+        .iter()
+        .filter_map(|k| k.margin)
+        .collect();
+    assert_eq!(
+        closest.margin,
+        margins.iter().copied().fold(f64::INFINITY, f64::min)
+    );
+    assert!(
+        v.criteria[0].reason.contains("smallest group n = "),
+        "{}",
+        v.criteria[0].reason
+    );
+    assert!(v
+        .summary()
+        .starts_with("Go: all 1 criteria pass; the closest to failing is fc"));
 }
 
 #[test]

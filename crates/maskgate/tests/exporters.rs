@@ -192,3 +192,40 @@ fn json_snapshots_parse_back() {
     assert!(jsonl.contains(&serde_json::to_string(HOSTILE).unwrap()));
     insta::assert_snapshot!("samples.jsonl", jsonl);
 }
+
+#[test]
+fn html_snapshot_escapes_every_user_string_and_loads_nothing() {
+    let html = written("html");
+    // The hostile id, class, corpus and arm names appear only as text.
+    assert!(!html.contains("<img src=x"));
+    for tag in html.split('<').skip(1) {
+        let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+        assert!(
+            !tag.contains("onerror"),
+            "an element carries onerror: <{tag}>"
+        );
+    }
+    assert!(!html.contains("<script") && !html.contains("<b>|x"));
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // No script, no remote resource: every src and href is a relative file of the run.
+    assert!(!html.contains("http://") && !html.contains("https://"));
+    assert!(html.contains(&format!(
+        "content=\"{}\"",
+        maskgate::export::html::content_security_policy()
+    )));
+    assert!(html.contains("id=\"verdict\""));
+    assert!(html.trim_end().ends_with("</html>"));
+    insta::assert_snapshot!("report.html", html);
+}
+
+#[test]
+fn one_quantity_shown_twice_has_one_interval() {
+    // The fixture has one class, so a sample's mIoU is its class IoU: the overall table's
+    // interval, the per-class one and the one a criterion reads must be the same numbers.
+    let r = report();
+    let c = &r.comparisons[0];
+    let overall = c.delta("all", "all", None).unwrap().ci95["miou_mean"];
+    let class = c.delta("all", "all", Some(CLASS)).unwrap().ci95["iou_mean"];
+    assert!(overall.is_some());
+    assert_eq!(overall, class);
+}

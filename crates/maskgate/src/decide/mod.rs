@@ -63,6 +63,13 @@ pub struct Check {
     pub delta: Option<f64>,
     pub ci95: Option<[f64; 2]>,
     pub bound: f64,
+    /// How far the compared quantity is from the bound, positive on the passing side (the
+    /// same units as the metric): what "closest to failing" is measured by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
+    /// The compared quantity against its bound, e.g. `lower bound 0.043 vs -0.01`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub against: Option<String>,
     pub status: Status,
     pub reason: String,
 }
@@ -85,7 +92,18 @@ pub struct Verdict {
     /// Failed criteria in file order (the first decides); for an inconclusive run, the
     /// inconclusive ones.
     pub deciding_criteria: Vec<String>,
+    /// The passing check with the smallest margin: what a go came closest to failing on.
+    pub closest: Option<Closest>,
     pub criteria: Vec<CriterionResult>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Closest {
+    pub criterion: String,
+    /// Corpus (and group) of the check.
+    pub scope: String,
+    pub against: String,
+    pub margin: f64,
 }
 
 struct Scope<'a> {
@@ -164,6 +182,8 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         delta: None,
         ci95: None,
         bound,
+        margin: None,
+        against: None,
         status: Status::Inconclusive,
         reason: String::new(),
     };
@@ -184,7 +204,18 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         out.reason = format!("{what}: undefined (no defined values)");
         return out;
     };
+    let metric = &c.metric.name;
     let (ok, reason) = if !relative {
+        (out.margin, out.against) = match c.rule {
+            Rule::Min(b) => (
+                Some(v - b),
+                Some(format!("{metric} {} vs min {}", fmt(v), bound_text(b))),
+            ),
+            _ => (
+                Some(bound - v),
+                Some(format!("{metric} {} vs max {}", fmt(v), bound_text(bound))),
+            ),
+        };
         match c.rule {
             Rule::Min(b) => (
                 v + BOUND_EPSILON >= b,
@@ -231,6 +262,12 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         match c.rule {
             Rule::MaxDrop(b) => {
                 let drop = -gain;
+                out.margin = Some(b - drop);
+                out.against = Some(format!(
+                    "Δ {} vs max_drop {}",
+                    crate::fmt::delta(Some(gain)),
+                    bound_text(b)
+                ));
                 (
                     drop - BOUND_EPSILON <= b,
                     format!(
@@ -245,19 +282,23 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                     ),
                 )
             }
-            Rule::MinGain(b) => (
-                gain + BOUND_EPSILON >= b,
-                format!(
-                    "{vs}: gain {} {} min_gain {}",
-                    fmt(gain),
-                    if gain + BOUND_EPSILON >= b {
-                        "≥"
-                    } else {
-                        "<"
-                    },
-                    bound_text(b)
-                ),
-            ),
+            Rule::MinGain(b) => {
+                out.margin = Some(gain - b);
+                out.against = Some(format!("gain {} vs min_gain {}", fmt(gain), bound_text(b)));
+                (
+                    gain + BOUND_EPSILON >= b,
+                    format!(
+                        "{vs}: gain {} {} min_gain {}",
+                        fmt(gain),
+                        if gain + BOUND_EPSILON >= b {
+                            "≥"
+                        } else {
+                            "<"
+                        },
+                        bound_text(b)
+                    ),
+                )
+            }
             _ => {
                 let ci = r
                     .comparisons
@@ -276,6 +317,12 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                 } else {
                     -hi
                 };
+                out.margin = Some(worst + bound);
+                out.against = Some(format!(
+                    "lower bound {} vs -{}",
+                    fmt(worst),
+                    bound_text(bound)
+                ));
                 (
                     worst + BOUND_EPSILON >= -bound,
                     format!(
@@ -397,11 +444,17 @@ pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
             } else if let Some(first) = open.first() {
                 (Status::Inconclusive, first.reason.clone())
             } else {
-                let reason = if checks.len() == 1 {
+                let mut reason = if checks.len() == 1 {
                     checks[0].reason.clone()
                 } else {
                     format!("all {} checks pass", checks.len())
                 };
+                // A group-wise criterion without min_n says how small a group it passed on.
+                if c.per.is_some() && c.min_n.is_none() {
+                    if let Some(n) = checks.iter().filter_map(|k| k.n).min() {
+                        reason += &format!(" (smallest group n = {n}; no min_n set)");
+                    }
+                }
                 (Status::Pass, reason)
             };
             CriterionResult {
@@ -431,11 +484,39 @@ pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
     } else {
         (Recommendation::Go, Vec::new())
     };
+    let closest = closest_check(&results);
     Verdict {
         recommendation,
         deciding_criteria,
+        closest,
         criteria: results,
     }
+}
+
+/// The passing check nearest its bound (smallest margin; ties: file order), named by its
+/// criterion: what a go was closest to failing on.
+fn closest_check(results: &[CriterionResult]) -> Option<Closest> {
+    let mut best: Option<Closest> = None;
+    for r in results.iter().filter(|r| r.status == Status::Pass) {
+        for k in &r.checks {
+            let (Some(margin), Some(against)) = (k.margin, &k.against) else {
+                continue;
+            };
+            if best.as_ref().is_none_or(|b| margin < b.margin) {
+                let mut scope = k.corpus.clone();
+                if k.group_by != "all" {
+                    scope += &format!(", {}={}", k.group_by, k.group);
+                }
+                best = Some(Closest {
+                    criterion: r.id.clone(),
+                    scope,
+                    against: against.clone(),
+                    margin,
+                });
+            }
+        }
+    }
+    best
 }
 
 impl Verdict {
@@ -443,6 +524,48 @@ impl Verdict {
     /// `recommendation: no-go — failed: <id>: <reason>[; <id>: <reason>]`.
     pub fn last_line(&self) -> String {
         self.line_with(crate::fmt::md)
+    }
+
+    /// One sentence for the top of a report: the verdict and why.
+    pub fn summary(&self) -> String {
+        let total = self.criteria.len();
+        let named = |status: Status| {
+            self.criteria
+                .iter()
+                .filter(|c| c.status == status)
+                .map(|c| format!("{} ({})", c.id, c.reason))
+                .collect::<Vec<_>>()
+        };
+        match self.recommendation {
+            Recommendation::Go => {
+                let closest = self.closest.as_ref().map_or(String::new(), |c| {
+                    format!(
+                        "; the closest to failing is {} on {}: {} (margin {})",
+                        c.criterion,
+                        c.scope,
+                        c.against,
+                        fmt(c.margin)
+                    )
+                });
+                format!("Go: all {total} criteria pass{closest}.")
+            }
+            Recommendation::NoGo => {
+                let failed = named(Status::Fail);
+                format!(
+                    "No-go: {} of {total} criteria fail; deciding: {}.",
+                    failed.len(),
+                    failed.join("; ")
+                )
+            }
+            Recommendation::Inconclusive => {
+                let open = named(Status::Inconclusive);
+                format!(
+                    "Inconclusive: no criterion fails, but {} of {total} could not be decided: {}.",
+                    open.len(),
+                    open.join("; ")
+                )
+            }
+        }
     }
 
     /// The same line as plain text, for a terminal (control characters become spaces).
@@ -464,7 +587,15 @@ impl Verdict {
                 .join("; ")
         };
         match self.recommendation {
-            Recommendation::Go => "recommendation: go".into(),
+            Recommendation::Go => match &self.closest {
+                Some(c) => format!(
+                    "recommendation: go; closest: {}, {} ({})",
+                    escape(&c.criterion),
+                    escape(&c.against),
+                    escape(&c.scope)
+                ),
+                None => "recommendation: go".into(),
+            },
             Recommendation::NoGo => {
                 format!("recommendation: no-go — failed: {}", list(Status::Fail))
             }

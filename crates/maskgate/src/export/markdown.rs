@@ -219,7 +219,7 @@ fn gallery(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         return Ok(());
     }
     writeln!(out, "## Gallery\n")?;
-    writeln!(out, "Each strip: baseline | arm. Photo dimmed; ground truth outlined in white; true positives green, false positives red, false negatives blue.\n")?;
+    writeln!(out, "Each strip: baseline | arm, each panel labelled with its arm, IoU and (on the arm) Δ. Legend: photo in dimmed grey; ground truth outlined in white; green = true positive (both), red = false positive (predicted, not in the ground truth), blue = false negative (ground truth missed).\n")?;
     for e in &r.gallery {
         writeln!(
             out,
@@ -389,6 +389,7 @@ fn by_group(
 
 fn ranked(
     out: &mut dyn Write,
+    r: &Report,
     title: &str,
     c: &Comparison,
     list: &[RankedSample],
@@ -431,7 +432,12 @@ fn ranked(
                 s.rank.to_string(),
                 md(s.source.as_deref().unwrap_or("-")),
                 format!("`{}`", s.hash),
-                md(&s.id),
+                match r.same_photo(&c.corpus, &s.id) {
+                    Some(others) => {
+                        format!("{} (same photo as {})", md(&s.id), md(&others.join(", ")))
+                    }
+                    None => md(&s.id),
+                },
                 short(Some(s.miou_baseline)),
                 short(Some(s.miou_arm)),
                 delta(Some(s.miou_arm - s.miou_baseline)),
@@ -461,6 +467,9 @@ impl Exporter for ReportMarkdown {
     fn write(&self, r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let s = &r.settings;
         writeln!(out, "# maskgate report\n")?;
+        if let Some(summary) = &r.verdict_summary {
+            writeln!(out, "**Verdict.** {}\n", md(summary))?;
+        }
         writeln!(out, "- run_id: {}", code(&r.run.run_id))?;
         writeln!(out, "- generated_at: {}", code(&r.run.generated_at))?;
         writeln!(out, "- tool: {} {}", r.tool.name, r.tool.version)?;
@@ -539,6 +548,20 @@ impl Exporter for ReportMarkdown {
                     code(&d.rows_sha256)
                 )?;
             }
+            if !corpus.duplicate_photos.is_empty() {
+                let shared: usize = corpus.duplicate_photos.iter().map(Vec::len).sum();
+                let groups: Vec<String> = corpus
+                    .duplicate_photos
+                    .iter()
+                    .map(|g| md(&g.join(" = ")))
+                    .collect();
+                writeln!(
+                    out,
+                    "Note: {shared} samples share their photo with another sample ({} byte-identical photos: {}). Each is scored as its own sample; `dedupe = \"keep-first\"` counts each photo once.\n",
+                    groups.len(),
+                    groups.join("; ")
+                )?;
+            }
             overall(out, r, &corpus.name)?;
             overlaps(out, r, &corpus.name)?;
             for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
@@ -552,8 +575,8 @@ impl Exporter for ReportMarkdown {
                     md(&c.arm), md(&c.baseline), delta(p.mean_delta), p.n, p.n_improved, p.n_regressed, p.n_unchanged,
                     crate::fmt::sig(p.sign_test_p), p.pass_to_fail, p.fail_to_pass
                 )?;
-                ranked(out, "Top regressions", c, &c.regressions)?;
-                ranked(out, "Top improvements", c, &c.improvements)?;
+                ranked(out, r, "Top regressions", c, &c.regressions)?;
+                ranked(out, r, "Top improvements", c, &c.improvements)?;
             }
             if !corpus.problems.is_empty() {
                 writeln!(out, "### Input problems ({})\n", corpus.problems.len())?;

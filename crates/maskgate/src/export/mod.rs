@@ -2,8 +2,10 @@
 //! [`Report`] holds; adding a format is one new file plus one line in [`exporters`].
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod jsonl;
+pub mod junit;
 pub mod markdown;
 
 use crate::error::{Error, Result};
@@ -26,6 +28,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
         Box::new(jsonl::SamplesJsonl),
         Box::new(json::ReportJson),
         Box::new(markdown::ReportMarkdown),
+        Box::new(html::ReportHtml),
     ]
 }
 

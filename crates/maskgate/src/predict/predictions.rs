@@ -17,7 +17,9 @@ pub struct PredictionsFile {
 
 struct PredLine {
     size: Option<(u32, u32)>,
-    masks: BTreeMap<String, std::result::Result<MaskData, String>>,
+    /// Class → mask, sorted by class. A vector, not a map: a map's first node reserves room for
+    /// 11 entries, and a file holds one of these per sample for the whole run.
+    masks: Box<[(String, std::result::Result<MaskData, String>)]>,
 }
 
 impl PredictionsFile {
@@ -38,7 +40,7 @@ impl PredictionsFile {
                 line.id,
                 PredLine {
                     size: line.size,
-                    masks: line.masks,
+                    masks: line.masks.into_iter().collect(),
                 },
             );
             Ok(())
@@ -113,7 +115,8 @@ impl Arm for PredictionsFile {
         // scored together.
         let sizes: BTreeSet<(u32, u32)> = line
             .masks
-            .values()
+            .iter()
+            .map(|(_, m)| m)
             .filter_map(|m| m.as_ref().ok().map(MaskData::size))
             .chain(line.size)
             .collect();
@@ -129,7 +132,7 @@ impl Arm for PredictionsFile {
         }
         let mut masks = BTreeMap::new();
         let mut invalid = Vec::new();
-        for (class, m) in &line.masks {
+        for (class, m) in line.masks.iter() {
             match m {
                 Ok(m) => {
                     masks.insert(class.clone(), m.clone());

@@ -47,6 +47,8 @@ pub struct CorpusSpec {
     pub options: BTreeMap<String, String>,
     /// What one sample may cost (`[limits]` of the config).
     pub limits: crate::limits::Limits,
+    /// `dedupe = "keep-first"`: of samples whose photos are byte-identical, keep the first id.
+    pub dedupe: bool,
 }
 
 impl CorpusSpec {
@@ -228,6 +230,8 @@ pub struct Corpus {
     limits: crate::limits::Limits,
     /// The database rows this corpus was read from, if it was.
     pub version: Option<DatasetVersion>,
+    /// Groups (two or more, ids sorted) of chosen samples whose photos are byte-identical.
+    pub duplicates: Vec<Vec<String>>,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -365,6 +369,7 @@ impl Corpus {
             modules: None,
             limits: Default::default(),
             version: None,
+            duplicates: Vec::new(),
         }
     }
 
@@ -439,9 +444,32 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
             format!("two samples have the id {:?}", w[0].id),
         ));
     }
+    let mut dropped = Vec::new();
+    if spec.dedupe {
+        for group in duplicate_photos(&entries, spec.limits.max_file_bytes) {
+            for id in &group[1..] {
+                dropped.push(Problem {
+                    sample: id.clone(),
+                    kind: "duplicate_photo".into(),
+                    message: format!(
+                        "photo byte-identical to sample {:?}'s; left out (dedupe = \"keep-first\")",
+                        group[0]
+                    ),
+                });
+            }
+        }
+        let gone: std::collections::BTreeSet<&str> =
+            dropped.iter().map(|p| p.sample.as_str()).collect();
+        entries.retain(|e| !gone.contains(e.id.as_str()));
+    }
     if let Some(limit) = spec.limit {
         entries = sample_subset(entries, spec.sample_seed.as_deref().unwrap_or(""), limit);
     }
+    let duplicates = if spec.dedupe {
+        Vec::new()
+    } else {
+        duplicate_photos(&entries, spec.limits.max_file_bytes)
+    };
     let mut classes = listing.classes;
     let modules = match &spec.modules {
         Some(m) => {
@@ -455,6 +483,7 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         None => None,
     };
     let mut problems = listing.problems;
+    problems.extend(dropped);
     problems.sort_by(|a, b| a.sample.cmp(&b.sample));
     Ok(Corpus {
         name: spec.name.clone(),
@@ -469,7 +498,41 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         modules,
         limits: spec.limits,
         version: listing.version,
+        duplicates,
     })
+}
+
+/// Groups of samples whose photos are byte-identical (by sha256), each sorted by id, the groups
+/// in order of their first id. Photos that cannot be read are left to the sample's own problem.
+pub fn duplicate_photos(entries: &[Entry], max_bytes: u64) -> Vec<Vec<String>> {
+    use rayon::prelude::*;
+    let hashes: Vec<(String, &str)> = entries
+        .par_iter()
+        .filter_map(|e| {
+            let path = e.image.as_deref()?;
+            // Only regular files within the size limit: a device or a FIFO named as a photo
+            // is never read here (the sample reports it when its photo is used).
+            let meta = std::fs::metadata(path).ok()?;
+            if !meta.is_file() || meta.len() > max_bytes {
+                return None;
+            }
+            Some((crate::sha256_file(path).ok()?, e.id.as_str()))
+        })
+        .collect();
+    let mut by_hash: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (h, id) in hashes {
+        by_hash.entry(h).or_default().push(id.to_string());
+    }
+    let mut groups: Vec<Vec<String>> = by_hash
+        .into_values()
+        .filter(|g| g.len() > 1)
+        .map(|mut g| {
+            g.sort();
+            g
+        })
+        .collect();
+    groups.sort();
+    groups
 }
 
 /// The `limit` samples with the smallest sha256(seed, sample hash), returned in id order: a

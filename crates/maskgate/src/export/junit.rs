@@ -1,0 +1,101 @@
+//! JUnit XML for CI systems: one test case per criterion (a failing criterion is a `<failure>`
+//! carrying its reason, an inconclusive one `<skipped>`), so a gate shows up in the CI's test
+//! view. Written to the file `--junit` names, not into the report folder.
+
+use crate::decide::Status;
+use crate::report::Report;
+use std::io::Write;
+
+/// Escapes text for XML content and double-quoted attributes; characters XML 1.0 cannot carry
+/// (most control characters) become spaces.
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let criteria = r.criteria.as_deref().unwrap_or_default();
+    let count = |s: Status| criteria.iter().filter(|c| c.status == s).count();
+    writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        out,
+        "<testsuites name=\"maskgate\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">",
+        criteria.len(),
+        count(Status::Fail),
+        count(Status::Inconclusive)
+    )?;
+    writeln!(
+        out,
+        "  <testsuite name=\"maskgate gate {}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\" timestamp=\"{}\">",
+        xml(&r.run.run_id),
+        criteria.len(),
+        count(Status::Fail),
+        count(Status::Inconclusive),
+        xml(&r.run.generated_at)
+    )?;
+    if let Some(summary) = &r.verdict_summary {
+        writeln!(
+            out,
+            "    <properties><property name=\"recommendation\" value=\"{}\"/><property name=\"summary\" value=\"{}\"/></properties>",
+            r.recommendation.map_or("", |v| v.as_str()),
+            xml(summary)
+        )?;
+    }
+    for c in criteria {
+        write!(
+            out,
+            "    <testcase classname=\"maskgate.criteria\" name=\"{}\">",
+            xml(&c.id)
+        )?;
+        match c.status {
+            Status::Pass => {}
+            Status::Fail => write!(
+                out,
+                "<failure message=\"{}\" type=\"criterion\">{}</failure>",
+                xml(&c.reason),
+                xml(&format!("{}: {}", c.description, c.reason))
+            )?,
+            Status::Inconclusive => write!(out, "<skipped message=\"{}\"/>", xml(&c.reason))?,
+        }
+        writeln!(out, "</testcase>")?;
+    }
+    writeln!(out, "  </testsuite>\n</testsuites>")
+}
+
+/// The Markdown a CI job summary shows (GitHub's `GITHUB_STEP_SUMMARY`): the verdict in one
+/// sentence, each criterion's status, and the report's last line.
+pub fn step_summary(r: &Report) -> String {
+    use crate::fmt::md;
+    let mut s = String::from("## maskgate\n\n");
+    match (&r.verdict_summary, r.verdict()) {
+        (Some(summary), Some(v)) => {
+            s += &format!(
+                "{}\n\n| criterion | status | reason |\n|---|---|---|\n",
+                md(summary)
+            );
+            for c in &v.criteria {
+                let status = match c.status {
+                    Status::Pass => "pass",
+                    Status::Fail => "**fail**",
+                    Status::Inconclusive => "inconclusive",
+                };
+                s += &format!("| {} | {status} | {} |\n", md(&c.id), md(&c.reason));
+            }
+            s += &format!("\n{}\n", v.last_line());
+        }
+        _ => s += "No criteria were given: nothing was decided.\n",
+    }
+    s
+}

@@ -1,0 +1,453 @@
+//! Trends across checkpoints: archived `report.json` files, in order of `generated_at`, as one
+//! table per headline metric (mean mIoU and pass rate per corpus and arm), every criterion's
+//! status per run, and the model hashes that identify each checkpoint by content. Writes
+//! `trend.csv`, `trend.md` and `trend.html` (with a line plot per headline metric).
+
+use crate::error::{Error, Result};
+use crate::export::html::{content_security_policy_for, esc};
+use crate::fmt::{md, short};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The report schema versions this build reads.
+pub const READABLE_SCHEMAS: &[u64] = &[crate::report::SCHEMA_VERSION as u64];
+
+/// The headline metrics, as (summary field, label).
+const HEADLINES: [(&str, &str); 2] = [("miou_mean", "mean mIoU"), ("pass_rate", "pass rate")];
+
+/// One archived run.
+#[derive(Debug)]
+pub struct Run {
+    pub file: String,
+    pub run_id: String,
+    pub generated_at: String,
+    pub recommendation: String,
+    /// (arm, sha256) of every model the run loaded.
+    pub models: Vec<(String, String)>,
+    /// (corpus, arm, metric) → value.
+    pub metrics: BTreeMap<(String, String, String), Option<f64>>,
+    /// criterion id → status.
+    pub criteria: BTreeMap<String, String>,
+}
+
+/// `report.json` files named directly, or found under a folder (any depth), sorted.
+pub fn find_reports(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in inputs {
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        if meta.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+                    let path = e.map_err(|e| Error::io(&d, e))?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.file_name().is_some_and(|n| n == "report.json") {
+                        out.push(path);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err(Error::Usage(
+            "no report.json found in the given paths".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads one archived report; a report of another schema version is refused by name.
+pub fn read_run(path: &Path) -> Result<Run> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| Error::file(path, format!("not a maskgate report.json: {e}")))?;
+    let version = v["schema_version"]
+        .as_u64()
+        .ok_or_else(|| Error::file(path, "no schema_version: not a maskgate report.json"))?;
+    if !READABLE_SCHEMAS.contains(&version) {
+        return Err(Error::file(
+            path,
+            format!(
+                "report schema_version {version}; this maskgate reads {:?} (use the maskgate that wrote it)",
+                READABLE_SCHEMAS
+            ),
+        ));
+    }
+    let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+    let mut metrics = BTreeMap::new();
+    for row in v["summaries"].as_array().into_iter().flatten() {
+        if row["group_by"] != "all" {
+            continue;
+        }
+        for (field, _) in HEADLINES {
+            metrics.insert(
+                (s(&row["corpus"]), s(&row["arm"]), field.to_string()),
+                row[field].as_f64(),
+            );
+        }
+    }
+    let models = v["run"]["inputs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            let role = i["role"].as_str()?;
+            Some((role.strip_prefix("model ")?.to_string(), s(&i["sha256"])))
+        })
+        .collect();
+    let criteria = v["criteria"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| (s(&c["id"]), s(&c["status"])))
+        .collect();
+    Ok(Run {
+        file: crate::pathnames::display(path),
+        run_id: s(&v["run"]["run_id"]),
+        generated_at: s(&v["run"]["generated_at"]),
+        recommendation: v["recommendation"].as_str().unwrap_or("-").to_string(),
+        models,
+        metrics,
+        criteria,
+    })
+}
+
+/// Every series (corpus, arm) any run has, sorted.
+fn series(runs: &[Run]) -> Vec<(String, String)> {
+    let mut s: Vec<(String, String)> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys().map(|(c, a, _)| (c.clone(), a.clone())))
+        .collect();
+    s.sort();
+    s.dedup();
+    s
+}
+
+fn criterion_ids(runs: &[Run]) -> Vec<String> {
+    let mut ids: Vec<String> = runs
+        .iter()
+        .flat_map(|r| r.criteria.keys().cloned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn models_text(r: &Run) -> String {
+    r.models
+        .iter()
+        .map(|(arm, sha)| format!("{arm}={}", &sha[..sha.len().min(16)]))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub fn csv(runs: &[Run]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "generated_at",
+        "run_id",
+        "recommendation",
+        "corpus",
+        "arm",
+        "model_sha256",
+        "metric",
+        "value",
+    ]);
+    for r in runs {
+        for ((corpus, arm, metric), value) in &r.metrics {
+            let sha = r
+                .models
+                .iter()
+                .find(|(a, _)| a == arm)
+                .map_or("", |(_, s)| s.as_str());
+            let _ = w.write_record([
+                r.generated_at.as_str(),
+                &r.run_id,
+                &r.recommendation,
+                corpus,
+                arm,
+                sha,
+                metric,
+                &crate::fmt::opt_num(*value),
+            ]);
+        }
+        for (id, status) in &r.criteria {
+            let _ = w.write_record([
+                r.generated_at.as_str(),
+                &r.run_id,
+                &r.recommendation,
+                "",
+                "",
+                "",
+                &format!("criterion:{id}"),
+                status,
+            ]);
+        }
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+pub fn markdown(runs: &[Run]) -> String {
+    let series = series(runs);
+    let mut out = String::from("# maskgate trend\n\n");
+    out += &format!(
+        "{} runs in order of generated_at. Checkpoints are named by the sha256 of their model files.\n\n",
+        runs.len()
+    );
+    out += "| generated_at | run | recommendation | models (sha256 prefix) |\n|---|---|---|---|\n";
+    for r in runs {
+        out += &format!(
+            "| {} | {} | {} | {} |\n",
+            md(&r.generated_at),
+            md(&r.run_id),
+            md(&r.recommendation),
+            md(&models_text(r))
+        );
+    }
+    for (field, label) in HEADLINES {
+        out += &format!("\n## {label}\n\n| run |");
+        for (c, a) in &series {
+            out += &format!(" {} / {} |", md(c), md(a));
+        }
+        out += "\n|---|";
+        out += &"---:|".repeat(series.len());
+        out += "\n";
+        for r in runs {
+            out += &format!("| {} |", md(&r.run_id));
+            for (c, a) in &series {
+                let v = r
+                    .metrics
+                    .get(&(c.clone(), a.clone(), field.to_string()))
+                    .copied()
+                    .flatten();
+                out += &format!(" {} |", short(v));
+            }
+            out += "\n";
+        }
+    }
+    let ids = criterion_ids(runs);
+    if !ids.is_empty() {
+        out += "\n## Criteria\n\n| run |";
+        for id in &ids {
+            out += &format!(" {} |", md(id));
+        }
+        out += "\n|---|";
+        out += &"---|".repeat(ids.len());
+        out += "\n";
+        for r in runs {
+            out += &format!("| {} |", md(&r.run_id));
+            for id in &ids {
+                out += &format!(" {} |", md(r.criteria.get(id).map_or("-", String::as_str)));
+            }
+            out += "\n";
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem}svg text{font:11px system-ui,sans-serif}";
+
+fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> String {
+    let (w, h, l, t) = (640.0, 260.0, 44.0, 10.0);
+    let (pw, ph) = (w - l - 180.0, h - t - 40.0);
+    let n = runs.len().max(2) - 1;
+    let x = |i: usize| l + pw * i as f64 / n as f64;
+    let y = |v: f64| t + ph - v.clamp(0.0, 1.0) * ph;
+    let mut svg = format!(
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\"><rect x=\"{l}\" y=\"{t}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#999\"/>",
+        esc(field)
+    );
+    for k in 0..=4 {
+        let v = k as f64 / 4.0;
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\">{v}</text>",
+            l - 30.0,
+            y(v) + 4.0
+        );
+    }
+    const COLOURS: [&str; 7] = [
+        "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
+    ];
+    for (k, (c, a)) in series.iter().enumerate() {
+        let colour = COLOURS[k % COLOURS.len()];
+        let pts: Vec<String> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let v = r
+                    .metrics
+                    .get(&(c.clone(), a.clone(), field.to_string()))
+                    .copied()
+                    .flatten()?;
+                Some(format!("{:.1},{:.1}", x(i), y(v)))
+            })
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        svg += &format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            pts.join(" ")
+        );
+        for p in &pts {
+            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
+            svg += &format!("<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>");
+        }
+        svg += &format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{} / {}</text>",
+            l + pw + 12.0,
+            t + 14.0 * k as f64,
+            l + pw + 26.0,
+            t + 9.0 + 14.0 * k as f64,
+            esc(c),
+            esc(a)
+        );
+    }
+    for (i, r) in runs.iter().enumerate() {
+        svg += &format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+            x(i) - 10.0,
+            t + ph + 16.0,
+            esc(&r.run_id.chars().take(12).collect::<String>())
+        );
+    }
+    svg + "</svg>"
+}
+
+pub fn html(runs: &[Run]) -> String {
+    let series = series(runs);
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{}\"><title>maskgate trend</title><style>{STYLE}</style></head><body><h1>maskgate trend</h1>",
+        content_security_policy_for(STYLE)
+    );
+    out += "<table><tr><th>generated_at</th><th>run</th><th>recommendation</th><th>models (sha256 prefix)</th><th>report</th></tr>";
+    for r in runs {
+        out += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+            esc(&r.generated_at),
+            esc(&r.run_id),
+            esc(&r.recommendation),
+            esc(&models_text(r)),
+            esc(&r.file)
+        );
+    }
+    out += "</table>";
+    for (field, label) in HEADLINES {
+        out += &format!("<h2>{}</h2>{}", esc(label), line_plot(runs, &series, field));
+    }
+    let ids = criterion_ids(runs);
+    if !ids.is_empty() {
+        out += "<h2>Criteria</h2><table><tr><th>run</th>";
+        for id in &ids {
+            out += &format!("<th>{}</th>", esc(id));
+        }
+        out += "</tr>";
+        for r in runs {
+            out += &format!("<tr><td>{}</td>", esc(&r.run_id));
+            for id in &ids {
+                out += &format!(
+                    "<td>{}</td>",
+                    esc(r.criteria.get(id).map_or("-", String::as_str))
+                );
+            }
+            out += "</tr>";
+        }
+        out += "</table>";
+    }
+    out + "</body></html>\n"
+}
+
+/// Reads the reports under `inputs`, orders them by `generated_at` (then run id, then file) and
+/// writes `trend.csv`, `trend.md` and `trend.html` into `out`. Returns the files written.
+pub fn write_trend(inputs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
+    let mut runs = find_reports(inputs)?
+        .iter()
+        .map(|p| read_run(p))
+        .collect::<Result<Vec<_>>>()?;
+    runs.sort_by(|a, b| {
+        (&a.generated_at, &a.run_id, &a.file).cmp(&(&b.generated_at, &b.run_id, &b.file))
+    });
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let mut written = Vec::new();
+    for (name, text) in [
+        ("trend.csv", csv(&runs)),
+        ("trend.md", markdown(&runs)),
+        ("trend.html", html(&runs)),
+    ] {
+        let path = out.join(name);
+        crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(at: &str, run: &str, miou: f64, status: &str, sha: &str) -> String {
+        serde_json::json!({
+            "schema_version": 1,
+            "recommendation": if status == "pass" { "go" } else { "no-go" },
+            "run": {"run_id": run, "generated_at": at, "inputs": [
+                {"role": "model candidate", "path": "m.onnx", "sha256": sha}]},
+            "summaries": [{"arm": "candidate", "corpus": "test", "group_by": "all", "group": "all",
+                           "miou_mean": miou, "pass_rate": 0.5}],
+            "criteria": [{"id": "mean<iou>", "status": status}]
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn runs_are_ordered_by_time_and_named_by_model_hash() {
+        let d = tempfile::tempdir().unwrap();
+        for (dir, at, run, miou, status, sha) in [
+            ("b", "2026-02-01T00:00:00Z", "second", 0.9, "pass", "bbbb"),
+            ("a", "2026-03-01T00:00:00Z", "third", 0.7, "fail", "cccc"),
+            ("c", "2026-01-01T00:00:00Z", "first", 0.8, "pass", "aaaa"),
+        ] {
+            std::fs::create_dir_all(d.path().join(dir)).unwrap();
+            std::fs::write(
+                d.path().join(dir).join("report.json"),
+                report(at, run, miou, status, sha),
+            )
+            .unwrap();
+        }
+        let out = d.path().join("out");
+        let written = write_trend(&[d.path().to_path_buf()], &out).unwrap();
+        assert_eq!(written.len(), 3);
+        let csv = std::fs::read_to_string(out.join("trend.csv")).unwrap();
+        let runs: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .filter(|l| l.contains(",miou_mean,"))
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
+        assert_eq!(runs, ["first", "second", "third"]);
+        assert!(csv.contains("first,go,test,candidate,aaaa,miou_mean,0.8"));
+        let md = std::fs::read_to_string(out.join("trend.md")).unwrap();
+        assert!(md.contains("candidate=cccc") && md.contains("mean&lt;iou&gt;"));
+        let html = std::fs::read_to_string(out.join("trend.html")).unwrap();
+        assert!(html.contains("<polyline") && !html.contains("mean<iou>"));
+    }
+
+    #[test]
+    fn another_schema_version_is_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("report.json");
+        std::fs::write(&p, r#"{"schema_version": 99}"#).unwrap();
+        let e = read_run(&p).unwrap_err().to_string();
+        assert!(e.contains("schema_version 99") && e.contains("[1]"), "{e}");
+        std::fs::write(&p, "[1, 2]").unwrap();
+        assert!(read_run(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("no schema_version"));
+    }
+}
