@@ -270,16 +270,20 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                 ));
                 (
                     drop - BOUND_EPSILON <= b,
-                    format!(
-                        "{vs}: worse by {} {} max_drop {}",
-                        fmt(drop),
-                        if drop - BOUND_EPSILON <= b {
-                            "≤"
-                        } else {
-                            ">"
-                        },
-                        bound_text(b)
-                    ),
+                    if drop < 0.0 {
+                        format!("{vs}: better by {} (max_drop {})", fmt(-drop), bound_text(b))
+                    } else {
+                        format!(
+                            "{vs}: worse by {} {} max_drop {}",
+                            fmt(drop),
+                            if drop - BOUND_EPSILON <= b {
+                                "≤"
+                            } else {
+                                ">"
+                            },
+                            bound_text(b)
+                        )
+                    },
                 )
             }
             Rule::MinGain(b) => {
