@@ -271,7 +271,11 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                 (
                     drop - BOUND_EPSILON <= b,
                     if drop < 0.0 {
-                        format!("{vs}: better by {} (max_drop {})", fmt(-drop), bound_text(b))
+                        format!(
+                            "{vs}: better by {} (max_drop {})",
+                            fmt(-drop),
+                            bound_text(b)
+                        )
                     } else {
                         format!(
                             "{vs}: worse by {} {} max_drop {}",
