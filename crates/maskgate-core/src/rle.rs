@@ -191,6 +191,8 @@ impl Rle {
             }
             counts.push(x as u32);
         }
+        // Decoded masks may be kept for a whole run (prediction files): no spare capacity.
+        counts.shrink_to_fit();
         let rle = Rle { h, w, counts };
         rle.check_total()?;
         Ok(rle)

@@ -108,7 +108,10 @@ pub struct Scored {
 /// the corpus. A model arm's inference is serialised per model while other workers decode and
 /// pre-process the next photos.
 pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
-    let mut scores: Vec<SampleScore> = Vec::new();
+    // One score per (arm, sample), kept for the whole run: reserved once, no spare capacity.
+    let arms = input.arms.len() + input.variants.len();
+    let mut scores: Vec<SampleScore> =
+        Vec::with_capacity(input.corpora.iter().map(|c| c.samples.len() * arms).sum());
     let mut load_problems = Vec::new();
     observer.started(input.corpora.iter().map(|c| c.samples.len() as u64).sum());
     for corpus in input.corpora {

@@ -112,6 +112,10 @@ impl ClassScore {
 pub struct ClassScores(Vec<(String, ClassScore)>);
 
 impl ClassScores {
+    /// Room for `n` classes: a run keeps one of these per (arm, sample), so no spare capacity.
+    pub fn with_capacity(n: usize) -> ClassScores {
+        ClassScores(Vec::with_capacity(n))
+    }
     pub fn get(&self, class: &str) -> Option<&ClassScore> {
         self.0
             .binary_search_by(|(c, _)| c.as_str().cmp(class))
@@ -313,7 +317,7 @@ pub fn score_sample(
                 fails.push(FailReason::SizeMismatch);
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
-            let mut class_scores = ClassScores::default();
+            let mut class_scores = ClassScores::with_capacity(classes.len());
             let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
             for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {

@@ -465,6 +465,8 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
     if let Some(limit) = spec.limit {
         entries = sample_subset(entries, spec.sample_seed.as_deref().unwrap_or(""), limit);
     }
+    // The listing stays for the whole run.
+    entries.shrink_to_fit();
     let duplicates = if spec.dedupe {
         Vec::new()
     } else {
