@@ -426,19 +426,11 @@ fn corpus_section(
             esc(&d.rows_sha256)
         )?;
     }
-    if !corpus.duplicate_photos.is_empty() {
-        let shared: usize = corpus.duplicate_photos.iter().map(Vec::len).sum();
-        let groups: Vec<String> = corpus
-            .duplicate_photos
-            .iter()
-            .map(|g| esc(&g.join(" = ")))
-            .collect();
+    if let Some((shared, photos, groups)) = corpus.duplicate_note(esc) {
         writeln!(
             out,
-            "<p class=\"note\" id=\"duplicates-{}\">Note: {shared} samples share their photo with another sample ({} byte-identical photos: {}). Each is scored as its own sample; <code>dedupe = \"keep-first\"</code> counts each photo once.</p>",
+            "<p class=\"note\" id=\"duplicates-{}\">Note: {shared} samples share their photo with another sample ({photos} byte-identical photos: {groups}). Each is scored as its own sample; <code>dedupe = \"keep-first\"</code> counts each photo once.</p>",
             esc(name),
-            groups.len(),
-            groups.join("; ")
         )?;
     }
     if !corpus.problems.is_empty() {

@@ -6,24 +6,8 @@ use crate::decide::Status;
 use crate::report::Report;
 use std::io::Write;
 
-/// Escapes text for XML content and double-quoted attributes; characters XML 1.0 cannot carry
-/// (most control characters) become spaces.
-fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// XML needs the same five entities as HTML, and has no place for control characters either.
+use super::html::esc as xml;
 
 pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let criteria = r.criteria.as_deref().unwrap_or_default();

@@ -548,18 +548,10 @@ impl Exporter for ReportMarkdown {
                     code(&d.rows_sha256)
                 )?;
             }
-            if !corpus.duplicate_photos.is_empty() {
-                let shared: usize = corpus.duplicate_photos.iter().map(Vec::len).sum();
-                let groups: Vec<String> = corpus
-                    .duplicate_photos
-                    .iter()
-                    .map(|g| md(&g.join(" = ")))
-                    .collect();
+            if let Some((shared, photos, groups)) = corpus.duplicate_note(md) {
                 writeln!(
                     out,
-                    "Note: {shared} samples share their photo with another sample ({} byte-identical photos: {}). Each is scored as its own sample; `dedupe = \"keep-first\"` counts each photo once.\n",
-                    groups.len(),
-                    groups.join("; ")
+                    "Note: {shared} samples share their photo with another sample ({photos} byte-identical photos: {groups}). Each is scored as its own sample; `dedupe = \"keep-first\"` counts each photo once.\n",
                 )?;
             }
             overall(out, r, &corpus.name)?;
