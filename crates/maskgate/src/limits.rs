@@ -98,3 +98,62 @@ mod tests {
         assert!(bad.validate().is_err());
     }
 }
+
+/// Why [`read_within`] refused a file.
+#[derive(Debug)]
+pub enum Refused {
+    /// Missing, not a regular file (a device, a FIFO), or an I/O error.
+    Unreadable(String),
+    /// Larger than the limit.
+    TooLarge(String),
+}
+
+/// Reads a regular file of at most `max` bytes: a device, a FIFO or a huge file is refused
+/// before it is read, and a file growing after the size check is never read past the limit.
+pub fn read_within(path: &std::path::Path, max: u64) -> Result<Vec<u8>, Refused> {
+    use std::io::Read;
+    let name = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| Refused::Unreadable(format!("{name}: {e}")))?;
+    if !meta.is_file() {
+        return Err(Refused::Unreadable(format!("{name}: not a regular file")));
+    }
+    if meta.len() > max {
+        return Err(Refused::TooLarge(format!(
+            "{name}: {} bytes exceeds the limit of {max} ([limits] max_file_bytes)",
+            meta.len()
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+        .map_err(|e| Refused::Unreadable(format!("{name}: {e}")))?;
+    if bytes.len() as u64 > max {
+        return Err(Refused::TooLarge(format!(
+            "{name}: larger than {max} bytes ([limits] max_file_bytes)"
+        )));
+    }
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn bounded_reads_refuse_devices_and_oversized_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.bin");
+        std::fs::write(&f, [7u8; 10]).unwrap();
+        assert_eq!(read_within(&f, 10).unwrap(), [7u8; 10]);
+        assert!(matches!(read_within(&f, 9), Err(Refused::TooLarge(_))));
+        assert!(matches!(
+            read_within(dir.path(), 100),
+            Err(Refused::Unreadable(_))
+        ));
+        #[cfg(unix)]
+        assert!(matches!(
+            read_within(std::path::Path::new("/dev/zero"), 100),
+            Err(Refused::Unreadable(_))
+        ));
+    }
+}

@@ -706,7 +706,11 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         } else {
             format!("corpus {}", spec.name)
         };
-        let files_sha256 = source.fingerprint(&spec.path, &corpus.files_read(&spec.path))?;
+        let files_sha256 = source.fingerprint(
+            &spec.path,
+            &corpus.files_read(&spec.path),
+            &corpus.photo_sha256,
+        )?;
         inputs.push(match &corpus.version {
             // A database corpus: its rows, its query and the files they name.
             Some(v) => InputFile {

@@ -4,7 +4,7 @@
 //! `trend.csv`, `trend.md` and `trend.html` (with a line plot per headline metric).
 
 use crate::error::{Error, Result};
-use crate::export::html::{content_security_policy_for, esc};
+use crate::export::html::{content_security_policy_for, esc, ARM_COLOURS};
 use crate::fmt::{md, short};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -271,11 +271,8 @@ fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> String {
             y(v) + 4.0
         );
     }
-    const COLOURS: [&str; 7] = [
-        "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
-    ];
     for (k, (c, a)) in series.iter().enumerate() {
-        let colour = COLOURS[k % COLOURS.len()];
+        let colour = ARM_COLOURS[k % ARM_COLOURS.len()];
         let pts: Vec<String> = runs
             .iter()
             .enumerate()

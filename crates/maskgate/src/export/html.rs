@@ -37,7 +37,7 @@ code{font-size:.85rem;word-break:break-all}.last{font-weight:600;margin-top:2rem
 ";
 
 /// Distinct arm colours for the charts (colour-blind-safe Okabe–Ito order).
-const ARM_COLOURS: [&str; 7] = [
+pub const ARM_COLOURS: [&str; 7] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
 ];
 

@@ -4,7 +4,6 @@
 use crate::limits::Limits;
 use crate::model::FailReason;
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -103,41 +102,12 @@ pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Phot
     })
 }
 
-/// Reads a regular file of at most `max` bytes (a device, a FIFO or a huge file is refused
-/// before it is read).
+/// A photo's bytes within `max` (see [`crate::limits::read_within`]), refusals as fail reasons.
 pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, PhotoError> {
-    let name = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
-    if !meta.is_file() {
-        return Err(PhotoError::new(
-            FailReason::ImageUnreadable,
-            format!("{name}: not a regular file"),
-        ));
-    }
-    if meta.len() > max {
-        return Err(PhotoError::new(
-            FailReason::ImageTooLarge,
-            format!(
-                "{name}: {} bytes exceeds the limit of {max} ([limits] max_file_bytes)",
-                meta.len()
-            ),
-        ));
-    }
-    let file = std::fs::File::open(path)
-        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // The file may grow after the size check: never read more than the limit.
-    file.take(max + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| PhotoError::new(FailReason::ImageUnreadable, format!("{name}: {e}")))?;
-    if bytes.len() as u64 > max {
-        return Err(PhotoError::new(
-            FailReason::ImageTooLarge,
-            format!("{name}: larger than {max} bytes ([limits] max_file_bytes)"),
-        ));
-    }
-    Ok(bytes)
+    crate::limits::read_within(path, max).map_err(|r| match r {
+        crate::limits::Refused::Unreadable(m) => PhotoError::new(FailReason::ImageUnreadable, m),
+        crate::limits::Refused::TooLarge(m) => PhotoError::new(FailReason::ImageTooLarge, m),
+    })
 }
 
 /// The photo of one sample, loaded lazily and shared by every arm.

@@ -232,6 +232,8 @@ pub struct Corpus {
     pub version: Option<DatasetVersion>,
     /// Groups (two or more, ids sorted) of chosen samples whose photos are byte-identical.
     pub duplicates: Vec<Vec<String>>,
+    /// The photos' sha256 by path, hashed once while reading (the fingerprint reuses them).
+    pub photo_sha256: BTreeMap<PathBuf, String>,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -370,6 +372,7 @@ impl Corpus {
             limits: Default::default(),
             version: None,
             duplicates: Vec::new(),
+            photo_sha256: BTreeMap::new(),
         }
     }
 
@@ -445,8 +448,11 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         ));
     }
     let mut dropped = Vec::new();
+    // Photos are hashed once here and the hashes kept for the corpus fingerprint.
+    let mut photo_sha256 = BTreeMap::new();
     if spec.dedupe {
-        for group in duplicate_photos(&entries, spec.limits.max_file_bytes) {
+        photo_sha256 = photo_hashes(&entries, spec.limits.max_file_bytes);
+        for group in duplicate_photos(&entries, &photo_sha256) {
             for id in &group[1..] {
                 dropped.push(Problem {
                     sample: id.clone(),
@@ -470,7 +476,8 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
     let duplicates = if spec.dedupe {
         Vec::new()
     } else {
-        duplicate_photos(&entries, spec.limits.max_file_bytes)
+        photo_sha256 = photo_hashes(&entries, spec.limits.max_file_bytes);
+        duplicate_photos(&entries, &photo_sha256)
     };
     let mut classes = listing.classes;
     let modules = match &spec.modules {
@@ -501,29 +508,33 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         limits: spec.limits,
         version: listing.version,
         duplicates,
+        photo_sha256,
     })
 }
 
-/// Groups of samples whose photos are byte-identical (by sha256), each sorted by id, the groups
-/// in order of their first id. Photos that cannot be read are left to the sample's own problem.
-pub fn duplicate_photos(entries: &[Entry], max_bytes: u64) -> Vec<Vec<String>> {
+/// The sha256 of every entry's photo that can be read within `max_bytes`, by path. A photo
+/// that cannot (a device, a FIFO, too large) is left out; its sample reports it when used.
+pub fn photo_hashes(entries: &[Entry], max_bytes: u64) -> BTreeMap<PathBuf, String> {
     use rayon::prelude::*;
-    let hashes: Vec<(String, &str)> = entries
+    use sha2::{Digest, Sha256};
+    entries
         .par_iter()
         .filter_map(|e| {
-            let path = e.image.as_deref()?;
-            // Only regular files within the size limit: a device or a FIFO named as a photo
-            // is never read here (the sample reports it when its photo is used).
-            let meta = std::fs::metadata(path).ok()?;
-            if !meta.is_file() || meta.len() > max_bytes {
-                return None;
-            }
-            Some((crate::sha256_file(path).ok()?, e.id.as_str()))
+            let path = e.image.as_ref()?;
+            let bytes = crate::limits::read_within(path, max_bytes).ok()?;
+            Some((path.clone(), hex::encode(Sha256::digest(&bytes))))
         })
-        .collect();
-    let mut by_hash: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (h, id) in hashes {
-        by_hash.entry(h).or_default().push(id.to_string());
+        .collect()
+}
+
+/// Groups of samples whose photos are byte-identical (by their `hashes`), each sorted by id,
+/// the groups in order of their first id.
+pub fn duplicate_photos(entries: &[Entry], hashes: &BTreeMap<PathBuf, String>) -> Vec<Vec<String>> {
+    let mut by_hash: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for e in entries {
+        if let Some(h) = e.image.as_ref().and_then(|p| hashes.get(p)) {
+            by_hash.entry(h).or_default().push(e.id.clone());
+        }
     }
     let mut groups: Vec<Vec<String>> = by_hash
         .into_values()

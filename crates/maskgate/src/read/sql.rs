@@ -594,9 +594,17 @@ impl LoadTruth for Loader {
                 let path = e.files.first().ok_or_else(|| {
                     LoadError::new("unreadable_label", "mask path missing from the listing")
                 })?;
-                let data = read_within(path, self.limits.max_file_bytes).map_err(|x| {
-                    LoadError::new("unreadable_label", format!("{}: {x}", path.display()))
-                })?;
+                let data =
+                    crate::limits::read_within(path, self.limits.max_file_bytes).map_err(|r| {
+                        match r {
+                            crate::limits::Refused::Unreadable(m) => {
+                                LoadError::new("unreadable_label", m)
+                            }
+                            crate::limits::Refused::TooLarge(m) => {
+                                LoadError::new("mask_too_large", m)
+                            }
+                        }
+                    })?;
                 gt.insert(self.mask_class.clone(), self.image_mask(&data)?);
             }
         }
@@ -623,26 +631,4 @@ impl LoadTruth for Loader {
             ..Default::default()
         })
     }
-}
-
-/// A regular file's bytes, refused before reading when it is larger than `max`.
-fn read_within(path: &Path, max: u64) -> std::result::Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("not a regular file".into());
-    }
-    if meta.len() > max {
-        return Err(format!(
-            "{} bytes exceeds the limit of {max} ([limits] max_file_bytes)",
-            meta.len()
-        ));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > max {
-        return Err(format!("larger than {max} bytes ([limits] max_file_bytes)"));
-    }
-    Ok(bytes)
 }

@@ -31,7 +31,12 @@ impl Source for LocalFiles {
         }
     }
 
-    fn fingerprint(&self, root: &Path, files: &[PathBuf]) -> Result<String> {
+    fn fingerprint(
+        &self,
+        root: &Path,
+        files: &[PathBuf],
+        known: &std::collections::BTreeMap<PathBuf, String>,
+    ) -> Result<String> {
         // Names are taken relative to the corpus folder after resolving both, so the same
         // files give the same fingerprint however the path to them was typed.
         let root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
@@ -48,7 +53,11 @@ impl Source for LocalFiles {
                 continue;
             }
             let real = std::fs::canonicalize(f).map_err(|e| Error::io(f, e))?;
-            named.push((relative_name(&real, &root_dir), crate::sha256_file(f)?));
+            let sha = match known.get(f) {
+                Some(h) => h.clone(),
+                None => crate::sha256_file(f)?,
+            };
+            named.push((relative_name(&real, &root_dir), sha));
         }
         Ok(fingerprint_of(named))
     }
@@ -82,18 +91,19 @@ mod tests {
         let gold = data.join("gold.ndjson");
         let photo = dir.path().join("photo.png");
         let a = LocalFiles
-            .fingerprint(&gold, &[gold.clone(), photo.clone()])
+            .fingerprint(&gold, &[gold.clone(), photo.clone()], &Default::default())
             .unwrap();
         let b = LocalFiles
             .fingerprint(
                 &data.join("sub/../gold.ndjson"),
                 &[data.join("./gold.ndjson"), data.join("sub/../../photo.png")],
+                &Default::default(),
             )
             .unwrap();
         assert_eq!(a, b);
         std::fs::write(dir.path().join("photo.png"), "changed").unwrap();
         let c = LocalFiles
-            .fingerprint(&gold, &[gold.clone(), photo])
+            .fingerprint(&gold, &[gold.clone(), photo], &Default::default())
             .unwrap();
         assert_ne!(a, c);
         assert_eq!(

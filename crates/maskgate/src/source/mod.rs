@@ -26,8 +26,14 @@ pub trait Source: Send + Sync {
     /// Makes `location` (already resolved against the config's folder) readable.
     fn locate(&self, location: &Path) -> Result<Located>;
     /// The sha256 of what the run reads: `files` (relative to `root` where they are inside it)
-    /// with their contents' hashes, in sorted order.
-    fn fingerprint(&self, root: &Path, files: &[PathBuf]) -> Result<String>;
+    /// with their contents' hashes, in sorted order. `known` holds hashes already computed
+    /// (the photos), so no file is read twice.
+    fn fingerprint(
+        &self,
+        root: &Path,
+        files: &[PathBuf],
+        known: &std::collections::BTreeMap<PathBuf, String>,
+    ) -> Result<String>;
 }
 
 /// Every source maskgate knows, most specific first: the local file system takes the rest.
