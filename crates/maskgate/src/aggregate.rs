@@ -30,8 +30,9 @@ impl<'a> Grouping<'a> {
             name: "failure_class",
             key: Box::new(|s| {
                 s.failure_class
-                    .clone()
-                    .unwrap_or_else(|| "unclassified".into())
+                    .as_deref()
+                    .unwrap_or("unclassified")
+                    .to_string()
             }),
         }
     }
@@ -222,7 +223,7 @@ pub fn group_keys_of(s: &SampleScore, groupings: &[Grouping]) -> Vec<(String, St
 fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
     group_keys_of(s, groupings)
         .into_iter()
-        .map(|(gb, g)| (s.arm.clone(), s.corpus.clone(), gb, g))
+        .map(|(gb, g)| (s.arm.to_string(), s.corpus.to_string(), gb, g))
         .collect()
 }
 

@@ -304,7 +304,7 @@ pub fn compare(
     let of = |name: &str| -> BTreeMap<&str, &SampleScore> {
         scores
             .iter()
-            .filter(|s| s.arm == name && s.corpus == corpus)
+            .filter(|s| *s.arm == *name && *s.corpus == *corpus)
             .map(|s| (s.id.as_str(), s))
             .collect()
     };
@@ -516,7 +516,8 @@ pub fn compare(
     fill_aliases(&mut summary_deltas);
     fill_aliases(&mut class_deltas);
 
-    let mut pairs: Vec<(f64, RankedSample)> = Vec::new();
+    // (Δ mIoU, arm, baseline) per paired sample; only the top k become report rows.
+    let mut pairs: Vec<(f64, &SampleScore, &SampleScore)> = Vec::new();
     let (mut pass_to_fail, mut fail_to_pass) = (0, 0);
     for (id, a) in &this {
         let Some(b) = base.get(id) else { continue };
@@ -525,28 +526,7 @@ pub fn compare(
         };
         pass_to_fail += (mb >= tau && ma < tau) as usize;
         fail_to_pass += (mb < tau && ma >= tau) as usize;
-        let deltas = METRICS
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (*m, sub(a.metric_mean(i), b.metric_mean(i))))
-            .collect();
-        pairs.push((
-            ma - mb,
-            RankedSample {
-                rank: 0,
-                id: id.to_string(),
-                hash: a.hash.clone(),
-                source: a.source.clone(),
-                fail_reason_baseline: b.fail_reason,
-                fail_reason_arm: a.fail_reason,
-                gt_pixels: a.gt_pixels(),
-                pred_pixels_baseline: b.pred_pixels(),
-                pred_pixels_arm: a.pred_pixels(),
-                miou_baseline: mb,
-                miou_arm: ma,
-                deltas,
-            },
-        ));
+        pairs.push((ma - mb, a, b));
     }
     let n = pairs.len();
     let n_improved = pairs.iter().filter(|p| p.0 > 0.0).count();
@@ -561,7 +541,25 @@ pub fn compare(
         pass_to_fail,
         fail_to_pass,
     };
-    let rank = |mut v: Vec<(f64, RankedSample)>, worst_first: bool| -> Vec<RankedSample> {
+    let row = |rank: usize, a: &SampleScore, b: &SampleScore| RankedSample {
+        rank,
+        id: a.id.clone(),
+        hash: a.hash.clone(),
+        source: a.source.clone(),
+        fail_reason_baseline: b.fail_reason,
+        fail_reason_arm: a.fail_reason,
+        gt_pixels: a.gt_pixels(),
+        pred_pixels_baseline: b.pred_pixels(),
+        pred_pixels_arm: a.pred_pixels(),
+        miou_baseline: b.miou().unwrap_or(f64::NAN),
+        miou_arm: a.miou().unwrap_or(f64::NAN),
+        deltas: METRICS
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (*m, sub(a.metric_mean(i), b.metric_mean(i))))
+            .collect(),
+    };
+    let rank = |mut v: Vec<&(f64, &SampleScore, &SampleScore)>, worst_first: bool| {
         v.sort_by(|x, y| {
             let o = x.0.total_cmp(&y.0);
             (if worst_first { o } else { o.reverse() }).then_with(|| x.1.id.cmp(&y.1.id))
@@ -569,14 +567,11 @@ pub fn compare(
         v.into_iter()
             .take(settings.top_k)
             .enumerate()
-            .map(|(i, (_, mut r))| {
-                r.rank = i + 1;
-                r
-            })
-            .collect()
+            .map(|(i, &(_, a, b))| row(i + 1, a, b))
+            .collect::<Vec<_>>()
     };
-    let regressions = rank(pairs.iter().filter(|p| p.0 < 0.0).cloned().collect(), true);
-    let improvements = rank(pairs.into_iter().filter(|p| p.0 > 0.0).collect(), false);
+    let regressions = rank(pairs.iter().filter(|p| p.0 < 0.0).collect(), true);
+    let improvements = rank(pairs.iter().filter(|p| p.0 > 0.0).collect(), false);
     Comparison {
         arm: arm.into(),
         baseline: baseline.into(),

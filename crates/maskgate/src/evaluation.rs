@@ -19,6 +19,7 @@ use crate::score::{score_sample, SampleScore, ScoreSettings};
 use crate::taxonomy::{classify, FailureClass};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// What to evaluate and how.
 pub struct EvalInput<'a> {
@@ -110,7 +111,7 @@ impl Evaluation {
     pub fn sample(&self, arm: &str, corpus: &str, id: &str) -> Option<&SampleScore> {
         let key = (arm, corpus, id);
         self.samples
-            .binary_search_by(|s| (s.arm.as_str(), s.corpus.as_str(), s.id.as_str()).cmp(&key))
+            .binary_search_by(|s| (&*s.arm, &*s.corpus, s.id.as_str()).cmp(&key))
             .ok()
             .map(|i| &self.samples[i])
     }
@@ -127,6 +128,9 @@ pub struct Scored {
 /// decode its photo once for all arms, then drop both: memory holds the samples in flight, not
 /// the corpus. A model arm's inference is serialised per model while other workers decode and
 /// pre-process the next photos.
+/// Samples scored between two merges into the run's score list.
+const SCORING_WINDOW: usize = 1024;
+
 pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
     // One score per (arm, sample), kept for the whole run: reserved once, no spare capacity.
     let arms = input.arms.len() + input.variants.len();
@@ -134,43 +138,65 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
         Vec::with_capacity(input.corpora.iter().map(|c| c.samples.len() * arms).sum());
     let mut load_problems = Vec::new();
     observer.started(input.corpora.iter().map(|c| c.samples.len() as u64).sum());
+    // Names every score repeats, allocated once and shared.
+    let names: Vec<Arc<str>> = (input.arms.iter().map(|a| a.name()))
+        .chain(input.variants.iter().map(|v| v.name.as_str()))
+        .chain(input.taxonomy.iter().map(|c| c.name.as_str()))
+        .chain([crate::taxonomy::UNCLASSIFIED])
+        .chain(input.corpora.iter().map(|c| c.name.as_str()))
+        .map(Arc::from)
+        .collect();
+    let shared = |name: &str| -> Arc<str> {
+        names
+            .iter()
+            .find(|n| ***n == *name)
+            .cloned()
+            .unwrap_or_else(|| name.into())
+    };
     for corpus in input.corpora {
         let modules = corpus.module_names();
-        let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = corpus
-            .samples
-            .par_iter()
-            .map(|entry| {
-                if observer.cancelled() {
-                    return Ok(Vec::new());
-                }
-                let s = corpus.load(entry);
-                observer.advanced();
-                let s = s?;
-                let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits());
-                let preds: Vec<(&str, Prediction)> =
-                    predict_sample(&s, &photo, input.arms, input.variants);
-                let mut out = score_sample(
-                    &corpus.name,
-                    &s,
-                    &corpus.classes,
-                    &preds,
-                    &input.score,
-                    corpus.overlaps(),
-                    &modules,
-                );
-                if !input.taxonomy.is_empty() {
-                    let fc = classify(input.taxonomy, &s);
-                    out.iter_mut()
-                        .for_each(|o| o.failure_class = Some(fc.clone()));
-                }
-                Ok(out)
-            })
-            .collect();
+        let corpus_name = shared(&corpus.name);
         let mut problems = Vec::new();
-        for r in per_sample {
-            match r {
-                Ok(v) => scores.extend(v),
-                Err(p) => problems.push(p),
+        // A window at a time, so the per-sample results in flight stay bounded while `scores`
+        // holds the kept ones; results keep the listing order.
+        for window in corpus.samples.chunks(SCORING_WINDOW) {
+            let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = window
+                .par_iter()
+                .map(|entry| {
+                    if observer.cancelled() {
+                        return Ok(Vec::new());
+                    }
+                    let s = corpus.load(entry);
+                    observer.advanced();
+                    let s = s?;
+                    let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits());
+                    let preds: Vec<(Arc<str>, Prediction)> =
+                        predict_sample(&s, &photo, input.arms, input.variants)
+                            .into_iter()
+                            .map(|(arm, p)| (shared(arm), p))
+                            .collect();
+                    let mut out = score_sample(
+                        &corpus_name,
+                        &s,
+                        &corpus.classes,
+                        &preds,
+                        &input.score,
+                        corpus.overlaps(),
+                        &modules,
+                    );
+                    if !input.taxonomy.is_empty() {
+                        let fc = shared(&classify(input.taxonomy, &s));
+                        out.iter_mut()
+                            .for_each(|o| o.failure_class = Some(fc.clone()));
+                    }
+                    Ok(out)
+                })
+                .collect();
+            for r in per_sample {
+                match r {
+                    Ok(v) => scores.extend(v),
+                    Err(p) => problems.push(p),
+                }
             }
         }
         load_problems.push(problems);

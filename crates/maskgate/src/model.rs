@@ -78,6 +78,27 @@ fn polygons_to_mask(rings: &[Vec<f64>], h: u32, w: u32) -> Result<Mask, String> 
 
 pub type ClassMasks = BTreeMap<String, MaskData>;
 
+/// A listed sample's `meta` object, kept as its compact JSON text until a sample is loaded: a run
+/// keeps one per listed sample, and a parsed map of two short strings costs ten times its text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Meta(Option<Box<str>>);
+
+impl Meta {
+    pub fn new(map: serde_json::Map<String, serde_json::Value>) -> Meta {
+        if map.is_empty() {
+            return Meta(None);
+        }
+        Meta(Some(serde_json::Value::Object(map).to_string().into()))
+    }
+    /// The object again. Numbers round-trip exactly (serde_json prints the shortest exact form).
+    pub fn to_map(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.0
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .unwrap_or_default()
+    }
+}
+
 /// A labelled sample as a reader delivers it.
 #[derive(Clone, Debug)]
 pub struct Sample {

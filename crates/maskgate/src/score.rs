@@ -6,6 +6,7 @@ use maskgate_core::boundary::dilation_px;
 use maskgate_core::{Counts, Mask};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug)]
 pub struct ScoreSettings {
@@ -187,14 +188,15 @@ impl Serialize for ClassScores {
 /// One line of `samples.jsonl`.
 #[derive(Clone, Debug, Serialize)]
 pub struct SampleScore {
-    pub arm: String,
-    pub corpus: String,
+    /// Shared, not copied: a run keeps one score per (arm, sample).
+    pub arm: Arc<str>,
+    pub corpus: Arc<str>,
     pub id: String,
     pub hash: String,
     pub source: Option<String>,
     /// The failure class the taxonomy assigned, when one is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_class: Option<String>,
+    pub failure_class: Option<Arc<str>>,
     pub fail_reason: Option<FailReason>,
     /// What failed, when the arm or the scorer knows (the class and why).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -251,10 +253,10 @@ fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore 
 /// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is
 /// an empty GT). Returns one [`SampleScore`] per arm, in the order of `preds`.
 pub fn score_sample(
-    corpus: &str,
+    corpus: &Arc<str>,
     sample: &Sample,
     classes: &[String],
-    preds: &[(&str, Prediction)],
+    preds: &[(Arc<str>, Prediction)],
     settings: &ScoreSettings,
     overlaps: &[crate::read::modules::Overlap],
     modules: &[String],
@@ -361,8 +363,8 @@ pub fn score_sample(
                 class_scores.insert(c.clone(), score);
             }
             SampleScore {
-                arm: arm.to_string(),
-                corpus: corpus.to_string(),
+                arm: arm.clone(),
+                corpus: corpus.clone(),
                 id: sample.id.clone(),
                 hash: sample.hash.clone(),
                 source: sample.source.clone(),
@@ -532,7 +534,7 @@ mod tests {
         #[test]
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
-            let s = score_sample("c", &sample(vec![("a", g.clone())]), &["a".into()], &[("x", pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
+            let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
             prop_assert_eq!(s[0].classes.get("a").unwrap(), &naive(&g, &p, d));
         }
     }
@@ -550,10 +552,14 @@ mod tests {
         let partial = pred(vec![("a", g.clone())]);
         let wrong = pred(vec![("a", Mask::new(5, 4)), ("b", g.clone())]);
         let out = score_sample(
-            "c",
+            &"c".into(),
             &s,
             &classes,
-            &[("m", missing), ("p", partial), ("w", wrong)],
+            &[
+                ("m".into(), missing),
+                ("p".into(), partial),
+                ("w".into(), wrong),
+            ],
             &st,
             &[],
             &[],
@@ -577,7 +583,15 @@ mod tests {
             ("a", Mask::from_fn(5, 4, |y, _| y < 2)),
             ("b", g.clone()),
         ]);
-        let out = score_sample("c", &s, &classes, &[("w", wrong)], &grid, &[], &[]);
+        let out = score_sample(
+            &"c".into(),
+            &s,
+            &classes,
+            &[("w".into(), wrong)],
+            &grid,
+            &[],
+            &[],
+        );
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes.get("b").unwrap().iou, Some(1.0));
         assert_eq!(out[0].classes.get("b").unwrap().tp, 32);
@@ -588,10 +602,10 @@ mod tests {
         let g = Mask::from_fn(4, 4, |y, _| y < 2);
         let s = sample(vec![("a", g.clone()), ("b", Mask::new(4, 4))]);
         let out = score_sample(
-            "c",
+            &"c".into(),
             &s,
             &["a".into(), "b".into()],
-            &[("x", pred(vec![("a", g), ("b", Mask::new(4, 4))]))],
+            &[("x".into(), pred(vec![("a", g), ("b", Mask::new(4, 4))]))],
             &ScoreSettings::default(),
             &[],
             &[],
@@ -621,10 +635,10 @@ mod tests {
         // Predicted skin x 2..10: 8 pixels minus the void one = 7; 2 on hair, 1 on background.
         let p = pred(vec![("skin", row(2..10))]);
         let out = score_sample(
-            "c",
+            &"c".into(),
             &s,
             &["hair".into(), "skin".into()],
-            &[("x", p)],
+            &[("x".into(), p)],
             &ScoreSettings::default(),
             &overlaps,
             &[],
@@ -647,10 +661,10 @@ mod tests {
         let only_a = pred(vec![("a", g.clone())]);
         let nothing = pred(vec![]);
         let out = score_sample(
-            "c",
+            &"c".into(),
             &s,
             &classes,
-            &[("m", only_a), ("n", nothing)],
+            &[("m".into(), only_a), ("n".into(), nothing)],
             &ScoreSettings::default(),
             &[],
             &modules,

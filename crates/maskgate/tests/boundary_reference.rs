@@ -99,10 +99,10 @@ fn score(g: &Mask, p: &Mask, ratio: f64) -> Option<f64> {
         ..Default::default()
     };
     let s = score_sample(
-        "c",
+        &"c".into(),
         &sample,
         &["a".into()],
-        &[("x", pred)],
+        &[("x".into(), pred)],
         &settings,
         &[],
         &[],

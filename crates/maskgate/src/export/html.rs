@@ -122,7 +122,7 @@ fn arm_colour(r: &Report, arm: &str) -> &'static str {
 fn mious<'a>(r: &'a Report, arm: &str, corpus: &str) -> Vec<(&'a str, f64)> {
     r.samples
         .iter()
-        .filter(|s| s.arm == arm && s.corpus == corpus)
+        .filter(|s| *s.arm == *arm && *s.corpus == *corpus)
         .filter_map(|s| Some((s.id.as_str(), s.miou()?)))
         .collect()
 }

@@ -11,38 +11,33 @@ use std::path::{Path, PathBuf};
 pub struct PredictionsFile {
     name: String,
     pub path: PathBuf,
-    lines: BTreeMap<String, PredLine>,
+    /// Id → (byte offset, line number) of its line. Lines are parsed again when predicted, so
+    /// a file's masks are never all in memory (the same as gold NDJSON).
+    lines: BTreeMap<Box<str>, (u64, usize)>,
     limits: Limits,
 }
 
+/// One line's masks, read back at its offset.
 struct PredLine {
     size: Option<(u32, u32)>,
-    /// Class → mask, sorted by class. A vector, not a map: a map's first node reserves room for
-    /// 11 entries, and a file holds one of these per sample for the whole run.
-    masks: Box<[(String, std::result::Result<MaskData, String>)]>,
+    masks: BTreeMap<String, std::result::Result<MaskData, String>>,
 }
 
 impl PredictionsFile {
-    /// Loads the file; a line that is not valid JSON, or a repeated id, is an error naming the
-    /// file and line. A mask that does not decode is kept as a per-sample fail reason instead.
+    /// Indexes the file; a line that is not valid JSON, or a repeated id, is an error naming the
+    /// file and line. A mask that does not decode is a per-sample fail reason when predicted.
     pub fn load(name: &str, path: &Path) -> Result<PredictionsFile> {
         let mut lines = BTreeMap::new();
-        let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
         ndjson::for_each_line(path, |line| {
-            if let Some(first) = first_line.insert(line.id.clone(), line.line_no) {
+            let id: Box<str> = line.id.into();
+            if let Some(&(_, first)) = lines.get(&id) {
                 return Err(Error::input(
                     path,
                     line.line_no,
-                    format!("duplicate id {:?} (first on line {first})", line.id),
+                    format!("duplicate id {id:?} (first on line {first})"),
                 ));
             }
-            lines.insert(
-                line.id,
-                PredLine {
-                    size: line.size,
-                    masks: line.masks.into_iter().collect(),
-                },
-            );
+            lines.insert(id, (line.offset, line.line_no));
             Ok(())
         })?;
         Ok(PredictionsFile {
@@ -50,6 +45,36 @@ impl PredictionsFile {
             path: path.to_path_buf(),
             lines,
             limits: Limits::default(),
+        })
+    }
+
+    /// The line of `id` at `offset`, parsed again; an error when the file changed since
+    /// [`load`](Self::load).
+    fn read_line(&self, id: &str, offset: u64) -> std::result::Result<PredLine, String> {
+        use std::io::{BufRead, Seek};
+        let changed = |m: String| {
+            format!(
+                "{} byte {offset}: {m} (was the file changed during the run?)",
+                self.path.display()
+            )
+        };
+        let mut f = std::fs::File::open(&self.path).map_err(|e| changed(e.to_string()))?;
+        f.seek(std::io::SeekFrom::Start(offset))
+            .map_err(|e| changed(e.to_string()))?;
+        let mut text = String::new();
+        std::io::BufReader::new(f)
+            .read_line(&mut text)
+            .map_err(|e| changed(e.to_string()))?;
+        let line = ndjson::parse_line(&text, 0).map_err(changed)?;
+        if line.id != id {
+            return Err(changed(format!(
+                "the line holds id {:?}, not {id:?}",
+                line.id
+            )));
+        }
+        Ok(PredLine {
+            size: line.size,
+            masks: line.masks,
         })
     }
 
@@ -62,8 +87,8 @@ impl PredictionsFile {
     pub fn unmatched_ids(&self, gold_ids: &BTreeSet<&str>) -> Vec<String> {
         self.lines
             .keys()
-            .filter(|id| !gold_ids.contains(id.as_str()))
-            .cloned()
+            .filter(|id| !gold_ids.contains(&id[..]))
+            .map(|id| id.to_string())
             .collect()
     }
 }
@@ -78,11 +103,21 @@ impl Arm for PredictionsFile {
     }
 
     fn predict(&self, sample: &Sample, _photo: &super::image::SamplePhoto) -> Prediction {
-        let Some(line) = self.lines.get(&sample.id) else {
+        let Some(&(offset, _)) = self.lines.get(sample.id.as_str()) else {
             return Prediction {
                 fail: Some(FailReason::PredMissing),
                 ..Default::default()
             };
+        };
+        let line = match self.read_line(&sample.id, offset) {
+            Ok(line) => line,
+            Err(detail) => {
+                return Prediction {
+                    fail: Some(FailReason::PredMissing),
+                    fail_detail: Some(detail),
+                    ..Default::default()
+                }
+            }
         };
         let failed = |reason: FailReason, detail: String| Prediction {
             size: line.size,
@@ -132,10 +167,10 @@ impl Arm for PredictionsFile {
         }
         let mut masks = BTreeMap::new();
         let mut invalid = Vec::new();
-        for (class, m) in line.masks.iter() {
+        for (class, m) in line.masks {
             match m {
                 Ok(m) => {
-                    masks.insert(class.clone(), m.clone());
+                    masks.insert(class, m);
                 }
                 Err(e) => invalid.push(format!("class {class:?}: {e}")),
             }
@@ -146,5 +181,62 @@ impl Arm for PredictionsFile {
             fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
             fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::predict::image::SamplePhoto;
+
+    fn sample(id: &str) -> Sample {
+        Sample {
+            id: id.into(),
+            hash: String::new(),
+            source: None,
+            image: None,
+            size: (2, 2),
+            gt: Default::default(),
+            void: None,
+            fit_predictions: false,
+            predicted_modules: None,
+            notes: None,
+            meta: Default::default(),
+        }
+    }
+
+    /// Lines are read back when predicted: a file rewritten during the run is a per-sample
+    /// failure that says so, never another sample's masks.
+    #[test]
+    fn a_line_is_read_back_at_its_offset_and_a_changed_file_is_caught() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.jsonl");
+        let line = |id: &str, counts: &str| {
+            format!(
+                "{{\"id\": \"{id}\", \"masks\": {{\"fg\": {{\"size\": [2, 2], \"counts\": {counts}}}}}}}\n"
+            )
+        };
+        std::fs::write(&path, line("a", "[0, 4]") + &line("b", "[4]") + "\n").unwrap();
+        let file = PredictionsFile::load("p", &path).unwrap();
+        let photo = SamplePhoto::new(None, &Limits::default());
+        let a = file.predict(&sample("a"), &photo);
+        assert_eq!(a.fail, None);
+        assert_eq!(a.masks["fg"].rasterize(None).unwrap().area(), 4);
+        let b = file.predict(&sample("b"), &photo);
+        assert_eq!(b.masks["fg"].rasterize(None).unwrap().area(), 0);
+        assert_eq!(
+            file.predict(&sample("c"), &photo).fail,
+            Some(FailReason::PredMissing)
+        );
+
+        std::fs::write(&path, line("b", "[4]") + &line("a", "[0, 4]")).unwrap();
+        let changed = file.predict(&sample("a"), &photo);
+        assert_eq!(changed.fail, Some(FailReason::PredMissing));
+        assert!(changed.masks.is_empty());
+        let detail = changed.fail_detail.unwrap();
+        assert!(
+            detail.contains("holds id \"b\"") && detail.contains("changed"),
+            "{detail}"
+        );
     }
 }

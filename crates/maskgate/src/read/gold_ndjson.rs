@@ -73,7 +73,7 @@ impl CorpusReader for GoldNdjson {
                 }
             }
             e.notes = line.notes;
-            e.meta = line.meta;
+            e.meta = crate::model::Meta::new(line.meta);
             e.at = line.offset;
             entries.push(e);
             Ok(())

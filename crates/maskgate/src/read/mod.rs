@@ -135,7 +135,7 @@ pub struct Entry {
     pub source: Option<String>,
     pub image: Option<PathBuf>,
     pub notes: Option<String>,
-    pub meta: serde_json::Map<String, serde_json::Value>,
+    pub meta: crate::model::Meta,
     /// The reader's own files for this sample (label map, per-part masks, landmarks, …).
     pub files: Vec<PathBuf>,
     /// The reader's own position for this sample (a byte offset, an index).
@@ -296,7 +296,7 @@ impl Corpus {
             fit_predictions: truth.fit_predictions,
             predicted_modules: truth.predicted_modules,
             notes: entry.notes.clone(),
-            meta: entry.meta.clone(),
+            meta: entry.meta.to_map(),
         })
     }
 
@@ -353,7 +353,7 @@ impl Corpus {
                 source: s.source.clone(),
                 image: s.image.clone(),
                 notes: s.notes.clone(),
-                meta: s.meta.clone(),
+                meta: crate::model::Meta::new(s.meta.clone()),
                 files: Vec::new(),
                 at: i as u64,
             })

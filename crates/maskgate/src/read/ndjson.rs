@@ -86,9 +86,6 @@ pub fn parse_mask(
                 })
                 .collect::<Option<Vec<u32>>>()
                 .ok_or("uncompressed RLE counts must be non-negative integers")?;
-            // Prediction files keep every line's masks for the run: no spare capacity.
-            let mut counts = counts;
-            counts.shrink_to_fit();
             let rle = Rle { h, w, counts };
             rle.check_total().map_err(|e| format!("bad RLE: {e}"))?;
             rle

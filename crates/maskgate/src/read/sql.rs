@@ -424,10 +424,11 @@ fn read_row(
     if let Some(i) = cols.source {
         entry.source = text_of(&row[i]);
     }
+    let mut meta = serde_json::Map::new();
     if let Some(i) = cols.meta {
         match json_of(&row[i]) {
             Ok(None) => {}
-            Ok(Some(serde_json::Value::Object(m))) => entry.meta = m,
+            Ok(Some(serde_json::Value::Object(m))) => meta = m,
             Ok(Some(_)) => return problem("bad_row", "`meta` must be a JSON object".into()),
             Err(m) => return problem("bad_row", format!("`meta`: {m}")),
         }
@@ -442,8 +443,9 @@ fn read_row(
                 cols.names[i]
             )));
         }
-        entry.meta.insert(cols.names[i].clone(), meta_value(v));
+        meta.insert(cols.names[i].clone(), meta_value(v));
     }
+    entry.meta = crate::model::Meta::new(meta);
     let mut classes = Vec::new();
     let (payload, bytes) = if let Some(i) = cols.masks {
         match json_of(&row[i]) {
@@ -513,7 +515,7 @@ fn row_hash(e: &Entry, image: Option<&str>, payload: Payload, bytes: &[u8]) -> [
     field("source", e.source.as_deref().unwrap_or("\0").as_bytes());
     field(
         "meta",
-        canonical_json(&serde_json::Value::Object(e.meta.clone())).as_bytes(),
+        canonical_json(&serde_json::Value::Object(e.meta.to_map())).as_bytes(),
     );
     field("truth", &[payload as u8]);
     field("bytes", bytes);
