@@ -150,8 +150,7 @@ impl Arm for PredictionsFile {
         // scored together.
         let sizes: BTreeSet<(u32, u32)> = line
             .masks
-            .iter()
-            .map(|(_, m)| m)
+            .values()
             .filter_map(|m| m.as_ref().ok().map(MaskData::size))
             .chain(line.size)
             .collect();
