@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release -q -p maskgate-cli
+cargo build --release --locked -q -p maskgate-cli
 status=0
 ./target/release/maskgate run examples/crop-gate/maskgate.toml \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?

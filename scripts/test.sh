@@ -2,14 +2,19 @@
 # Sets up and runs every test: formatting, lints, unit, property, golden-vector and end-to-end
 # tests on the real FASSEG photos in $MASKGATE_SHARED (default ../shared), with the database
 # tests against a throwaway PostgreSQL cluster (pg_virtualenv starts it and removes it after),
-# and the HTML report checked in headless Chromium; Debian's postgresql, chromium and
-# chromium-driver are installed here when missing and the script runs as root.
+# the HTML report checked in headless Chromium, and the Python wheel built once and tested in a
+# fresh venv; Debian's postgresql, chromium and chromium-driver are installed here when missing
+# and the script runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The Python bindings are their own cargo workspace (their release build stays out of the
+# main one); linted against the main target folder so shared dependencies are checked once.
+cargo fmt --manifest-path crates/maskgate-py/Cargo.toml --check
+CARGO_TARGET_DIR="$PWD/target" cargo clippy --manifest-path crates/maskgate-py/Cargo.toml --all-targets -- -D warnings
 # Debian packages the tests drive: PostgreSQL (pg_virtualenv) and headless Chromium with
 # ChromeDriver (the HTML report's browser test).
 missing=()
@@ -27,3 +32,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
+# The wheel, built once by pip from the checkout (maturin from PyPI), installed in a fresh venv
+# with pinned numpy and pycocotools, and tested against the CLI it ships, numpy and pycocotools.
+rm -rf vendor/wheel-test
+python3 -m venv vendor/wheel-test
+vendor/wheel-test/bin/pip install -q ./crates/maskgate-py numpy==2.3.5 pycocotools==2.0.11
+vendor/wheel-test/bin/python -m unittest discover -s crates/maskgate-py/tests -v

@@ -1,36 +1,6 @@
-//! The `maskgate` binary: it parses arguments, calls the library and maps the outcome to the
-//! exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error.
+//! The `maskgate` binary (see the library half, `maskgate_cli`).
 
-mod common;
-mod compare_cmd;
-mod convert_cmd;
-mod inspect_cmd;
-mod run_cmd;
-mod trend_cmd;
-
-use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-
-#[derive(Parser)]
-#[command(
-    name = "maskgate",
-    version,
-    about = "Decide, with numbers, whether a segmentation model may replace the one in production.",
-    after_help = "Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    Run(run_cmd::RunArgs),
-    Compare(Box<compare_cmd::CompareArgs>),
-    Inspect(inspect_cmd::InspectArgs),
-    Convert(convert_cmd::ConvertArgs),
-    Trend(trend_cmd::TrendArgs),
-}
 
 fn main() -> ExitCode {
     // Rust ignores SIGPIPE, so printing into a closed pipe (`| head`) would panic; a command-line
@@ -40,59 +10,5 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Compare(a) => compare_cmd::run(*a),
-        Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
-        Command::Run(a) => run_cmd::run(a),
-        Command::Inspect(a) => inspect_cmd::run(a),
-        Command::Trend(a) => trend_cmd::run(a),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("maskgate: error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    /// Every option, argument and subcommand of every subcommand, with the ones lacking help.
-    fn missing_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
-        for arg in cmd.get_arguments() {
-            let id = arg.get_id().as_str();
-            if id == "help" || id == "version" {
-                continue;
-            }
-            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
-            if help.trim().is_empty() {
-                out.push(format!("{path} {id}"));
-            }
-        }
-        for sub in cmd.get_subcommands() {
-            if sub.get_about().is_none() {
-                out.push(format!("{path} {} (no about)", sub.get_name()));
-            }
-            missing_help(sub, &format!("{path} {}", sub.get_name()), out);
-        }
-    }
-
-    #[test]
-    fn every_option_of_every_subcommand_has_help() {
-        let cmd = Cli::command();
-        cmd.clone().debug_assert();
-        let mut missing = Vec::new();
-        missing_help(&cmd, "maskgate", &mut missing);
-        assert!(missing.is_empty(), "options without help: {missing:?}");
-        // The check itself finds an undocumented option.
-        let bare = clap::Command::new("x").arg(clap::Arg::new("undocumented").long("u"));
-        let mut found = Vec::new();
-        missing_help(&bare, "x", &mut found);
-        assert_eq!(found, ["x undocumented"]);
-    }
+    ExitCode::from(maskgate_cli::main_from(std::env::args_os()))
 }

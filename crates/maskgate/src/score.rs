@@ -250,6 +250,49 @@ fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore 
     ClassScore::from_counts(counts, bbox_iou, boundary_iou)
 }
 
+/// Scores one prediction against one ground truth of `size` (height, width), class by class,
+/// with the command line's metrics and empty-mask policy: `classes` are scored (a class missing
+/// on a side is empty there) and `void` pixels count for neither side. What the Python
+/// `maskgate.score` returns.
+pub fn score_masks(
+    size: (u32, u32),
+    classes: &[String],
+    gt: crate::model::ClassMasks,
+    pred: crate::model::ClassMasks,
+    void: Option<Mask>,
+    settings: &ScoreSettings,
+) -> SampleScore {
+    let sample = Sample {
+        id: String::new(),
+        hash: String::new(),
+        source: None,
+        image: None,
+        size,
+        gt,
+        void: void.map(crate::model::MaskData::Mask),
+        fit_predictions: false,
+        predicted_modules: None,
+        notes: None,
+        meta: Default::default(),
+    };
+    let prediction = Prediction {
+        masks: pred,
+        size: Some(size),
+        ..Default::default()
+    };
+    let name: Arc<str> = Arc::from("pred");
+    let mut scores = score_sample(
+        &Arc::from(""),
+        &sample,
+        classes,
+        &[(name, prediction)],
+        settings,
+        &[],
+        &[],
+    );
+    scores.swap_remove(0)
+}
+
 /// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is
 /// an empty GT). Returns one [`SampleScore`] per arm, in the order of `preds`.
 pub fn score_sample(

@@ -1,0 +1,100 @@
+//! The `maskgate` command line as a library: the binary and the Python wheel's `maskgate`
+//! command run the same code. It parses arguments, calls the library and maps the outcome to
+//! the exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error.
+
+mod common;
+mod compare_cmd;
+mod convert_cmd;
+mod inspect_cmd;
+mod run_cmd;
+mod trend_cmd;
+
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+
+#[derive(Parser)]
+#[command(
+    name = "maskgate",
+    version,
+    about = "Decide, with numbers, whether a segmentation model may replace the one in production.",
+    after_help = "Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Run(run_cmd::RunArgs),
+    Compare(Box<compare_cmd::CompareArgs>),
+    Inspect(inspect_cmd::InspectArgs),
+    Convert(convert_cmd::ConvertArgs),
+    Trend(trend_cmd::TrendArgs),
+}
+
+/// Runs the command line `args` (the program name first) and returns the exit status.
+pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with status 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return u8::try_from(e.exit_code()).unwrap_or(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Compare(a) => compare_cmd::run(*a),
+        Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
+        Command::Run(a) => run_cmd::run(a),
+        Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Trend(a) => trend_cmd::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("maskgate: error: {e:#}");
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every option, argument and subcommand of every subcommand, with the ones lacking help.
+    fn missing_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            if help.trim().is_empty() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            if sub.get_about().is_none() {
+                out.push(format!("{path} {} (no about)", sub.get_name()));
+            }
+            missing_help(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_option_of_every_subcommand_has_help() {
+        let cmd = Cli::command();
+        cmd.clone().debug_assert();
+        let mut missing = Vec::new();
+        missing_help(&cmd, "maskgate", &mut missing);
+        assert!(missing.is_empty(), "options without help: {missing:?}");
+        // The check itself finds an undocumented option.
+        let bare = clap::Command::new("x").arg(clap::Arg::new("undocumented").long("u"));
+        let mut found = Vec::new();
+        missing_help(&bare, "x", &mut found);
+        assert_eq!(found, ["x undocumented"]);
+    }
+}
