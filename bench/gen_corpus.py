@@ -9,6 +9,8 @@ import numpy as np
 from pycocotools import mask as mu
 
 n, h, w, k, unique, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+# Optional 7th argument "2": also a second arm, pred2.jsonl, shifted the other way.
+arms = int(sys.argv[7]) if len(sys.argv) > 7 else 1
 rng = np.random.default_rng(7)
 yy, xx = np.mgrid[0:h, 0:w]
 
@@ -36,9 +38,16 @@ for u in range(unique):
     gt = label_map(0)
     rng.bit_generator.state = state  # same shapes, shifted: a realistic imperfect prediction
     pred = label_map(5)
-    pairs.append((gt, pred))
+    rng.bit_generator.state = state
+    pred2 = label_map(-3)
+    pairs.append((gt, pred, pred2))
 with open(f"{out}/gold.ndjson", "w") as g, open(f"{out}/pred.jsonl", "w") as p:
+    p2 = open(f"{out}/pred2.jsonl", "w") if arms > 1 else None
     for i in range(n):
-        gt, pred = pairs[i % unique]
+        gt, pred, pred2 = pairs[i % unique]
         g.write(line(i, gt) + "\n")
         p.write(line(i, pred) + "\n")
+        if p2:
+            p2.write(line(i, pred2) + "\n")
+    if p2:
+        p2.close()

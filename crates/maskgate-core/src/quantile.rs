@@ -21,10 +21,20 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// slice is reordered. Bit-identical to sorting first: it picks the same two order statistics.
 pub fn percentile_select(values: &mut [f64], q: f64) -> f64 {
     debug_assert!(!values.is_empty());
-    let n = values.len();
+    let (lo, frac) = position(values.len(), q);
+    select_lerp(values, lo, frac)
+}
+
+/// The floor of position `q · (n − 1)` and its fraction.
+pub fn position(n: usize, q: f64) -> (usize, f64) {
     let pos = q * (n - 1) as f64;
     let lo = pos.floor() as usize;
-    let frac = pos - lo as f64;
+    (lo, pos - lo as f64)
+}
+
+/// Interpolates between the `lo`-th and next order statistics of `values` (reordered).
+fn select_lerp(values: &mut [f64], lo: usize, frac: f64) -> f64 {
+    let n = values.len();
     let (_, a, right) = values.select_nth_unstable_by(lo, f64::total_cmp);
     let a = *a;
     let b = if lo + 1 < n {
@@ -32,6 +42,11 @@ pub fn percentile_select(values: &mut [f64], q: f64) -> f64 {
     } else {
         a
     };
+    lerp(a, b, frac)
+}
+
+/// numpy's interpolation between two neighbouring order statistics `a ≤ b` at `frac`.
+pub fn lerp(a: f64, b: f64, frac: f64) -> f64 {
     if frac >= 0.5 {
         b - (b - a) * (1.0 - frac)
     } else {

@@ -6,7 +6,6 @@ pub use crate::aggregate::SUMMARY_STATS;
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
 use crate::score::{ClassScore, SampleScore, METRICS};
-use maskgate_core::quantile::percentile_select;
 use maskgate_core::stats::{for_each_draw, paired_bootstrap, sign_test, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
@@ -108,91 +107,156 @@ pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; 8] {
     ]
 }
 
-/// Mean, median, p10, p90 and pass rate (share ≥ τ) of the defined values drawn by `idx`.
-fn five(
-    values: &[Option<f64>],
-    idx: &[usize],
-    tau: f64,
-    scratch: &mut Vec<f64>,
-    with_quantiles: bool,
-) -> [Option<f64>; 5] {
-    scratch.clear();
-    scratch.extend(idx.iter().filter_map(|&i| values[i]));
-    if scratch.is_empty() {
-        return [None; 5];
-    }
-    let n = scratch.len() as f64;
-    let mean = scratch.iter().sum::<f64>() / n;
-    let pass = scratch.iter().filter(|&&v| v >= tau).count() as f64 / n;
-    if !with_quantiles {
-        return [Some(mean), None, None, None, Some(pass)];
-    }
-    // Selection, not a full sort: this runs for every bootstrap draw.
-    let (median, p10, p90) = (
-        percentile_select(scratch, 0.5),
-        percentile_select(scratch, 0.1),
-        percentile_select(scratch, 0.9),
-    );
-    [Some(mean), Some(median), Some(p10), Some(p90), Some(pass)]
-}
-
-fn mean_of(values: &[Option<f64>], idx: &[usize]) -> Option<f64> {
-    let (mut s, mut n) = (0.0, 0usize);
-    for &i in idx {
-        if let Some(v) = values[i] {
-            s += v;
-            n += 1;
-        }
-    }
-    (n > 0).then(|| s / n as f64)
-}
-
 /// Per-sample values of one arm in one scope, in the paired sample order.
 struct ArmColumns {
-    /// [metric][sample] for the class scope, or per-sample means for the summary scope.
-    metrics: Vec<Vec<Option<f64>>>,
+    /// [sample][metric], NaN where undefined: for the class scope the class's values, for the
+    /// summary scope the per-sample means. One row per sample, so a bootstrap draw reads each
+    /// drawn sample once for every statistic.
+    rows: Vec<[f64; 8]>,
     counts: Vec<Counts>,
+    /// The defined IoUs sorted, and each sample's position among them (`u32::MAX`: undefined):
+    /// a draw's quantiles are then read off its rank counts instead of selected.
+    iou_sorted: Vec<f64>,
+    iou_rank: Vec<u32>,
+}
+
+impl ArmColumns {
+    fn new(rows: Vec<[f64; 8]>, counts: Vec<Counts>) -> ArmColumns {
+        let mut order: Vec<usize> = (0..rows.len())
+            .filter(|&i| !rows[i][IOU].is_nan())
+            .collect();
+        order.sort_by(|&a, &b| rows[a][IOU].total_cmp(&rows[b][IOU]));
+        let mut iou_rank = vec![u32::MAX; rows.len()];
+        for (r, &i) in order.iter().enumerate() {
+            iou_rank[i] = r as u32;
+        }
+        ArmColumns {
+            iou_sorted: order.iter().map(|&i| rows[i][IOU]).collect(),
+            iou_rank,
+            rows,
+            counts,
+        }
+    }
+}
+
+fn row_of(values: [Option<f64>; 8]) -> [f64; 8] {
+    values.map(|v| v.unwrap_or(f64::NAN))
 }
 
 fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns {
     let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
-    ArmColumns {
-        metrics: (0..METRICS.len())
-            .map(|m| {
-                cs.iter()
-                    .map(|c| c.and_then(|c| c.metric_values()[m]))
-                    .collect()
-            })
+    ArmColumns::new(
+        cs.iter()
+            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; 8])))
             .collect(),
-        counts: cs
-            .iter()
+        cs.iter()
             .map(|c| c.map(|c| c.counts()).unwrap_or_default())
             .collect(),
-    }
+    )
 }
 
 fn summary_columns(scores: &[&SampleScore]) -> ArmColumns {
-    ArmColumns {
-        metrics: (0..METRICS.len())
-            .map(|m| scores.iter().map(|s| s.metric_mean(m)).collect())
+    ArmColumns::new(
+        scores
+            .iter()
+            .map(|s| row_of(std::array::from_fn(|m| s.metric_mean(m))))
             .collect(),
-        counts: Vec::new(),
-    }
+        Vec::new(),
+    )
 }
 
 const IOU: usize = 0;
+
+/// The order statistics at positions `at` (any order) of a draw whose rank counts are `counts`
+/// over `sorted`, in one walk.
+fn order_stats<const K: usize>(counts: &[u32], sorted: &[f64], at: [usize; K]) -> [f64; K] {
+    let mut slots: [usize; K] = std::array::from_fn(|k| k);
+    slots.sort_by_key(|&k| at[k]);
+    let mut out = [0.0; K];
+    let (mut next, mut seen) = (0usize, 0usize);
+    for (r, &c) in counts.iter().enumerate() {
+        seen += c as usize;
+        while next < K && at[slots[next]] < seen {
+            out[slots[next]] = sorted[r];
+            next += 1;
+        }
+        if next == K {
+            break;
+        }
+    }
+    out
+}
+
+/// One pass over the drawn samples: every metric's mean (summed in draw order, as
+/// `quantile::mean`), the micro counts, the pass rate and the IoU quantiles (from rank counts
+/// in `scratch`; the same order statistics and interpolation as `quantile::percentile_sorted`).
+/// Returns ([mean, median, p10, p90, pass], metric means, micro).
+fn scope_stats(
+    c: &ArmColumns,
+    idx: &[usize],
+    tau: f64,
+    scratch: &mut Vec<u32>,
+) -> ([Option<f64>; 5], [Option<f64>; 8], Counts) {
+    scratch.clear();
+    scratch.resize(c.iou_sorted.len(), 0);
+    let (mut sums, mut ns) = ([0.0f64; 8], [0usize; 8]);
+    let mut micro = Counts::default();
+    let mut passed = 0usize;
+    let with_counts = !c.counts.is_empty();
+    for &i in idx {
+        let row = &c.rows[i];
+        for m in 0..8 {
+            // Adding +0.0 leaves a sum of non-negative values unchanged to the bit, so the
+            // undefined values need no branch.
+            let defined = !row[m].is_nan();
+            sums[m] += if defined { row[m] } else { 0.0 };
+            ns[m] += defined as usize;
+        }
+        passed += (row[IOU] >= tau) as usize;
+        if let Some(r) = scratch.get_mut(c.iou_rank[i] as usize) {
+            *r += 1;
+        }
+        if with_counts {
+            micro += c.counts[i];
+        }
+    }
+    let means: [Option<f64>; 8] =
+        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
+    let n = ns[IOU];
+    if n == 0 {
+        return ([None; 5], means, micro);
+    }
+    use maskgate_core::quantile::{lerp, position};
+    let (l10, f10) = position(n, 0.1);
+    let (lm, fm) = position(n, 0.5);
+    let (l90, f90) = position(n, 0.9);
+    let next = |l: usize| (l + 1).min(n - 1);
+    let v = order_stats(
+        scratch,
+        &c.iou_sorted,
+        [l10, next(l10), lm, next(lm), l90, next(l90)],
+    );
+    (
+        [
+            means[IOU],
+            Some(lerp(v[2], v[3], fm)),
+            Some(lerp(v[0], v[1], f10)),
+            Some(lerp(v[4], v[5], f90)),
+            Some(passed as f64 / n as f64),
+        ],
+        means,
+        micro,
+    )
+}
 
 /// Statistics of a class scope in [`ROW_STATS`] order (without the trailing `n`).
 fn class_stats(
     c: &ArmColumns,
     idx: &[usize],
     tau: f64,
-    scratch: &mut Vec<f64>,
+    scratch: &mut Vec<u32>,
 ) -> [Option<f64>; 13] {
-    let f = five(&c.metrics[IOU], idx, tau, scratch, true);
-    let mut micro = Counts::default();
-    idx.iter().for_each(|&i| micro += c.counts[i]);
-    let m = |k: usize| mean_of(&c.metrics[k], idx);
+    let (f, m, micro) = scope_stats(c, idx, tau, scratch);
     [
         f[0],
         f[1],
@@ -200,19 +264,19 @@ fn class_stats(
         f[3],
         f[4],
         micro.iou(),
-        m(1),
-        m(2),
-        m(3),
-        m(4),
-        m(5),
-        m(6),
-        m(7),
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        m[6],
+        m[7],
     ]
 }
 
 /// Statistics of a summary scope in [`SUMMARY_STATS`] order.
-fn sum_stats(c: &ArmColumns, idx: &[usize], tau: f64, scratch: &mut Vec<f64>) -> [Option<f64>; 8] {
-    let f = five(&c.metrics[IOU], idx, tau, scratch, true);
+fn sum_stats(c: &ArmColumns, idx: &[usize], tau: f64, scratch: &mut Vec<u32>) -> [Option<f64>; 8] {
+    let (f, m, _) = scope_stats(c, idx, tau, scratch);
     let pos = |name| METRICS.iter().position(|m| *m == name).unwrap_or(0);
     [
         f[0],
@@ -220,9 +284,9 @@ fn sum_stats(c: &ArmColumns, idx: &[usize], tau: f64, scratch: &mut Vec<f64>) ->
         f[2],
         f[3],
         f[4],
-        mean_of(&c.metrics[pos("leakage")], idx),
-        mean_of(&c.metrics[pos("coverage")], idx),
-        mean_of(&c.metrics[pos("boundary_iou")], idx),
+        m[pos("leakage")],
+        m[pos("coverage")],
+        m[pos("boundary_iou")],
     ]
 }
 
@@ -602,6 +666,62 @@ mod tests {
             fail_reason: None,
             fail_detail: None,
             classes: [("c".to_string(), c)].into_iter().collect(),
+        }
+    }
+
+    /// A draw's statistics from rank counts equal the plain computation on the drawn values:
+    /// quantiles of the sorted defined IoUs, means summed in draw order, the pass rate.
+    #[test]
+    fn draw_statistics_equal_the_plain_computation() {
+        use maskgate_core::quantile::{mean, percentile_sorted};
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for n in [1usize, 2, 3, 7, 40, 301] {
+            let rows: Vec<[f64; 8]> = (0..n)
+                .map(|_| {
+                    std::array::from_fn(|_| match rand() % 5 {
+                        0 => f64::NAN,
+                        1 => 0.5, // ties
+                        _ => (rand() % 1000) as f64 / 999.0,
+                    })
+                })
+                .collect();
+            let cols = ArmColumns::new(rows.clone(), Vec::new());
+            let mut scratch = Vec::new();
+            for _ in 0..20 {
+                let idx: Vec<usize> = (0..n).map(|_| (rand() % n as u64) as usize).collect();
+                let (five, means, _) = scope_stats(&cols, &idx, 0.5, &mut scratch);
+                let drawn: Vec<f64> = idx
+                    .iter()
+                    .map(|&i| rows[i][IOU])
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let mut sorted = drawn.clone();
+                sorted.sort_by(f64::total_cmp);
+                let bits = |v: Option<f64>| v.map(f64::to_bits);
+                let q = |p| (!sorted.is_empty()).then(|| percentile_sorted(&sorted, p));
+                assert_eq!(bits(five[0]), bits(mean(&drawn)));
+                assert_eq!(bits(five[1]), bits(q(0.5)));
+                assert_eq!(bits(five[2]), bits(q(0.1)));
+                assert_eq!(bits(five[3]), bits(q(0.9)));
+                let pass = (!drawn.is_empty()).then(|| {
+                    drawn.iter().filter(|&&v| v >= 0.5).count() as f64 / drawn.len() as f64
+                });
+                assert_eq!(bits(five[4]), bits(pass));
+                for m in 0..8 {
+                    let vals: Vec<f64> = idx
+                        .iter()
+                        .map(|&i| rows[i][m])
+                        .filter(|v| !v.is_nan())
+                        .collect();
+                    assert_eq!(bits(means[m]), bits(mean(&vals)), "metric {m}");
+                }
+            }
         }
     }
 

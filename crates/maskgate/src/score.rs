@@ -229,9 +229,28 @@ impl SampleScore {
     }
 }
 
-fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore {
-    let counts = gt.counts_against(pred);
-    let bbox_iou = match (gt.bbox(), pred.bbox()) {
+/// A ground-truth mask with what every arm's score of it needs, computed once per sample.
+struct GtClass {
+    mask: Mask,
+    boundary: Mask,
+    bbox: Option<maskgate_core::PixelBox>,
+}
+
+impl GtClass {
+    fn new(mask: Mask, d: u32) -> GtClass {
+        let bbox = mask.bbox();
+        GtClass {
+            boundary: mask.inner_boundary_in(d, bbox),
+            mask,
+            bbox,
+        }
+    }
+}
+
+fn score_pair(gt: &GtClass, pred: &Mask, d: u32) -> ClassScore {
+    let counts = gt.mask.counts_against(pred);
+    let pred_box = pred.bbox();
+    let bbox_iou = match (gt.bbox, pred_box) {
         (None, None) => None,
         (Some(a), Some(b)) => Some(a.iou(&b)),
         _ => Some(0.0),
@@ -239,7 +258,9 @@ fn score_pair(gt: &Mask, gt_boundary: &Mask, pred: &Mask, d: u32) -> ClassScore 
     let boundary_iou = if counts.both_empty() {
         None
     } else {
-        let c = gt_boundary.counts_against(&pred.inner_boundary(d));
+        let c = gt
+            .boundary
+            .counts_against(&pred.inner_boundary_in(d, pred_box));
         let union = c.tp + c.fp + c.fn_;
         Some(if union == 0 {
             0.0
@@ -319,7 +340,7 @@ pub fn score_sample(
         Some(k) if k.same_size(&m) => m.intersection(k),
         _ => m,
     };
-    let gts: Vec<(Mask, Mask)> = classes
+    let gts: Vec<GtClass> = classes
         .iter()
         .map(|c| {
             let m = match sample.gt.get(c).map(|m| m.rasterize(settings.grid)) {
@@ -330,15 +351,14 @@ pub fn score_sample(
                 }
                 None => Mask::new(h, w),
             };
-            let b = m.inner_boundary(d);
-            (m, b)
+            GtClass::new(m, d)
         })
         .collect();
 
     // "background" for overlap measures: on no GT class, and not void.
     let background = (!overlaps.is_empty()).then(|| {
         let mut any = Mask::new(h, w);
-        gts.iter().for_each(|(m, _)| any.union_in_place(m));
+        gts.iter().for_each(|g| any.union_in_place(&g.mask));
         cut(any.complement())
     });
     let in_overlap: Vec<bool> = classes
@@ -364,7 +384,7 @@ pub fn score_sample(
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
             let mut class_scores = ClassScores::with_capacity(classes.len());
             let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
-            for (ci, (c, (gt, gt_b))) in classes.iter().zip(&gts).enumerate() {
+            for (ci, (c, gt)) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
                         Some(m) => m
@@ -398,7 +418,7 @@ pub fn score_sample(
                 let score = match scored[ci].iter().find(|(m, _)| *m == pm) {
                     Some((_, s)) => s.clone(),
                     None => {
-                        let s = score_pair(gt, gt_b, &pm, d);
+                        let s = score_pair(gt, &pm, d);
                         scored[ci].push((pm, s.clone()));
                         s
                     }
@@ -426,7 +446,7 @@ pub fn score_sample(
                         }
                         let on = match o.gt.as_str() {
                             "background" => background.as_ref(),
-                            g => classes.iter().position(|c| c == g).map(|i| &gts[i].0),
+                            g => classes.iter().position(|c| c == g).map(|i| &gts[i].mask),
                         };
                         let share = match (pred.area(), on) {
                             (0, _) => None,
