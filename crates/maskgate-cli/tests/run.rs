@@ -118,6 +118,29 @@ fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
         &["--out", d.join("c").to_str().unwrap(), "--no-cache"],
     );
     assert!(third.status.success());
+    // Without the cache, the gallery reuses the run's own predictions: no inference twice.
+    let (inferred, hits) = counts(&third);
+    assert_eq!(inferred + hits, 70, "the gallery inferred again");
+    // Served entirely from the cache, the run never loads a model, nor ONNX Runtime itself: a
+    // runtime that is not there goes unnoticed.
+    let fourth = bin()
+        .arg("run")
+        .arg(&config)
+        .args(["--run-id", "t", "--generated-at", "2026-01-01T00:00:00Z"])
+        .args(["--out", d.join("e").to_str().unwrap()])
+        .env("MASKGATE_ORT_LIB", d.join("no-such-libonnxruntime.so"))
+        .output()
+        .unwrap();
+    assert!(
+        fourth.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fourth.stderr)
+    );
+    assert_eq!(counts(&fourth), (0, 70));
+    assert_eq!(
+        std::fs::read(d.join("a/report.json")).unwrap(),
+        std::fs::read(d.join("e/report.json")).unwrap()
+    );
     for f in ["metrics.csv", "samples.jsonl", "report.json", "report.md"] {
         let a = std::fs::read(d.join("a").join(f)).unwrap();
         assert_eq!(

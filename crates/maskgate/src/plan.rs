@@ -15,8 +15,8 @@ use crate::observe::Observer;
 use crate::pathnames;
 use crate::predict::adapters;
 use crate::predict::cache::PredictionCache;
-use crate::predict::engine::{InferenceTurn, Model};
-use crate::predict::model_arm::ModelArm;
+use crate::predict::engine::InferenceTurn;
+use crate::predict::model_arm::{ModelArm, ModelSource};
 use crate::predict::predictions::PredictionsFile;
 use crate::predict::Arm;
 use crate::read::{read_corpus, Corpus, CorpusSpec};
@@ -689,6 +689,22 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
 
     // The arms: prediction files and models.
     let turn = InferenceTurn::default();
+    // Without the user's cache, the run still keeps its own predictions in a private folder
+    // (removed when the run ends), so the gallery reuses them instead of inferring again.
+    let has_models = plan
+        .arms
+        .iter()
+        .any(|a| matches!(a.source, ArmSource::Model { .. }));
+    let private_cache = match plan.cache {
+        None if has_models => Some(tempfile::tempdir().map_err(|e| {
+            Error::Usage(format!("cannot create a temporary prediction folder: {e}"))
+        })?),
+        _ => None,
+    };
+    let cache_dir = plan
+        .cache
+        .as_deref()
+        .or(private_cache.as_ref().map(|d| d.path()));
     let mut model_arms: Vec<ModelArm> = Vec::new();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
@@ -743,21 +759,31 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
                 model,
                 settings,
             } => {
-                let m = Model::load_sharing(
-                    model,
-                    plan.intra_threads,
-                    plan.onnxruntime.as_deref(),
-                    turn.clone(),
-                )
-                .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                if !model.is_file() {
+                    return Err(Error::Usage(format!(
+                        "arm {:?}: {}: cannot load model: no such file",
+                        spec.name,
+                        model.display()
+                    )));
+                }
+                let sha256 = crate::sha256_file(model)
+                    .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
                 let seg = adapters::build(adapter, settings).map_err(Error::Usage)?;
                 inputs.push(InputFile {
                     role: format!("model {}", spec.name),
                     path: plan.shown(model),
-                    sha256: m.sha256.clone(),
+                    sha256: sha256.clone(),
                 });
-                let cache = plan.cache.as_deref().map(PredictionCache::new);
-                model_arms.push(ModelArm::new(&spec.name, m, seg, cache).map_err(Error::Usage)?);
+                let source = ModelSource {
+                    path: model.clone(),
+                    sha256,
+                    intra_threads: plan.intra_threads,
+                    runtime: plan.onnxruntime.clone(),
+                    turn: turn.clone(),
+                };
+                let cache = cache_dir.map(PredictionCache::new);
+                model_arms
+                    .push(ModelArm::new(&spec.name, source, seg, cache).map_err(Error::Usage)?);
             }
         }
     }
@@ -791,7 +817,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let heavy = model_arms.iter().any(|m| m.model.is_heavy());
+    let heavy = model_arms.iter().any(ModelArm::is_heavy);
     let workers = match plan.threads {
         Some(n) => n,
         None if heavy && cores <= 4 => 1,
@@ -821,6 +847,11 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
                 .unwrap_or_else(|| "(no cache)".into())
         )));
     }
+    // A model first needed mid-run that would not load is the run's error, as it would have
+    // been before any work had the cache not served the earlier samples.
+    if let Some(e) = model_arms.iter().find_map(ModelArm::load_error) {
+        return Err(Error::Usage(e.to_string()));
+    }
     for m in &model_arms {
         notices.extend(
             m.first_failures
@@ -832,7 +863,10 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
             "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
             m.name,
             m.inferences.load(Ordering::Relaxed),
-            m.model.inference_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+            m.loaded()
+                .map_or(0, |model| model.inference_nanos.load(Ordering::Relaxed))
+                as f64
+                / 1e9,
             m.cache_hits.load(Ordering::Relaxed),
             m.failures.load(Ordering::Relaxed)
         ));

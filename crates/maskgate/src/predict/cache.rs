@@ -57,6 +57,30 @@ impl PredictionCache {
             .collect()
     }
 
+    fn facts_path(&self, model_sha: &str) -> PathBuf {
+        self.dir.join("models").join(format!("{model_sha}.json"))
+    }
+
+    /// The input size (pixels) recorded when the model with this sha256 was last loaded: enough
+    /// to plan a run without loading a model whose predictions are all cached.
+    pub fn model_input_pixels(&self, model_sha: &str) -> Option<usize> {
+        let text = std::fs::read_to_string(self.facts_path(model_sha)).ok()?;
+        let v: Value = serde_json::from_str(&text).ok()?;
+        v.get("input_pixels")?.as_u64().map(|n| n as usize)
+    }
+
+    /// Records a loaded model's input size (see [`Self::model_input_pixels`]).
+    pub fn put_model_input_pixels(&self, model_sha: &str, input_pixels: usize) {
+        let path = self.facts_path(model_sha);
+        if path
+            .parent()
+            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
+        {
+            let text = json!({"input_pixels": input_pixels}).to_string();
+            let _ = crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()));
+        }
+    }
+
     /// Stores masks atomically (temporary file, then rename); failures only cost a re-run.
     pub fn put(&self, key: &str, masks: &BTreeMap<String, Mask>) {
         let path = self.path(key);

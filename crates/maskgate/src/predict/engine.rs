@@ -98,6 +98,8 @@ pub struct Model {
     /// pre-processing of other images go on in the worker threads.
     session: Mutex<ort::session::Session>,
     pub metadata: std::collections::BTreeMap<String, String>,
+    /// Pixels of one input image (height × width of the first input), which decides heaviness.
+    pub input_pixels: usize,
     /// Time spent inside `Session::run`, for the run summary and the benchmark.
     pub inference_nanos: std::sync::atomic::AtomicU64,
     /// Heavy models run alone on every core (see [`threading`]), taking this turn.
@@ -147,12 +149,20 @@ impl Model {
     /// Loads a model with a turn of its own; `intra_threads` = ONNX Runtime's intra-op threads
     /// (0 = automatic, see [`threading`]).
     pub fn load(path: &Path, intra_threads: usize, runtime: Option<&Path>) -> Result<Model> {
-        Model::load_sharing(path, intra_threads, runtime, InferenceTurn::default())
+        let sha256 = crate::sha256_file(path)?;
+        Model::load_sharing(
+            path,
+            &sha256,
+            intra_threads,
+            runtime,
+            InferenceTurn::default(),
+        )
     }
 
     /// Loads a model whose heavy inferences take `turn`, shared with the run's other models.
     pub fn load_sharing(
         path: &Path,
+        sha256: &str,
         intra_threads: usize,
         runtime: Option<&Path>,
         turn: InferenceTurn,
@@ -162,7 +172,6 @@ impl Model {
         if !path.is_file() {
             return Err(err("no such file".into()));
         }
-        let sha256 = crate::sha256_file(path)?;
         let open = |intra: usize, spin: bool| -> Result<ort::session::Session> {
             let mut b = ort::session::Session::builder(&env).map_err(|e| err(e.to_string()))?;
             b = b
@@ -223,7 +232,8 @@ impl Model {
             .unwrap_or_default();
         Ok(Model {
             path: path.to_path_buf(),
-            sha256,
+            sha256: sha256.to_string(),
+            input_pixels,
             inputs: ports(session.inputs()),
             outputs: ports(session.outputs()),
             session: Mutex::new(session),

@@ -3,18 +3,31 @@
 
 use super::adapters::Segmenter;
 use super::cache::PredictionCache;
-use super::engine::Model;
+use super::engine::{InferenceTurn, Model};
 use super::image::{RgbImage, SamplePhoto};
 use super::Arm;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+
+/// Where an arm's model comes from, and how to load it when it is first needed.
+pub struct ModelSource {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub intra_threads: usize,
+    pub runtime: Option<PathBuf>,
+    pub turn: InferenceTurn,
+}
 
 pub struct ModelArm {
     pub name: String,
-    pub model: Model,
+    pub source: ModelSource,
+    /// Loaded at the first cache miss (or at construction without a cache): a re-run served
+    /// from the cache never loads ONNX Runtime's session, nor its memory.
+    model: OnceLock<Result<Model, String>>,
     pub adapter: Box<dyn Segmenter>,
     pub cache: Option<PredictionCache>,
     /// Inferences actually run (cache misses), and predictions served from the cache.
@@ -30,23 +43,92 @@ pub struct ModelArm {
 const FAILURES_KEPT: usize = 5;
 
 impl ModelArm {
+    /// An arm over `source`. The model is loaded and checked here when there is no cache, or
+    /// when the cache has never seen it (its input size, which plans the run's threads, is then
+    /// recorded); otherwise at the first cache miss.
     pub fn new(
         name: &str,
-        model: Model,
+        source: ModelSource,
         adapter: Box<dyn Segmenter>,
         cache: Option<PredictionCache>,
     ) -> Result<ModelArm, String> {
+        let load_now = cache
+            .as_ref()
+            .is_none_or(|c| c.model_input_pixels(&source.sha256).is_none());
+        let arm = ModelArm {
+            name: name.to_string(),
+            source,
+            model: OnceLock::new(),
+            adapter,
+            cache,
+            inferences: AtomicUsize::new(0),
+            cache_hits: AtomicUsize::new(0),
+            failures: AtomicUsize::new(0),
+            first_failures: Mutex::new(Vec::new()),
+        };
+        if load_now {
+            arm.model()?;
+        }
+        Ok(arm)
+    }
+
+    /// The model, loaded on first use.
+    pub fn model(&self) -> Result<&Model, String> {
+        self.model
+            .get_or_init(|| self.load())
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The model if it was loaded (a fully cached run loads none).
+    pub fn loaded(&self) -> Option<&Model> {
+        self.model.get().and_then(|m| m.as_ref().ok())
+    }
+
+    /// Why the model could not be loaded, if loading was tried and failed.
+    pub fn load_error(&self) -> Option<&str> {
+        self.model
+            .get()
+            .and_then(|m| m.as_ref().err())
+            .map(String::as_str)
+    }
+
+    /// Whether the model is heavy (runs alone on every core): from the loaded model, else from
+    /// the input size the cache recorded.
+    pub fn is_heavy(&self) -> bool {
+        match self.loaded() {
+            Some(m) => m.is_heavy(),
+            None => self
+                .cache
+                .as_ref()
+                .and_then(|c| c.model_input_pixels(&self.source.sha256))
+                .is_some_and(|px| super::engine::threading(self.source.intra_threads, px).1),
+        }
+    }
+
+    fn load(&self) -> Result<Model, String> {
+        let s = &self.source;
+        let model = Model::load_sharing(
+            &s.path,
+            &s.sha256,
+            s.intra_threads,
+            s.runtime.as_deref(),
+            s.turn.clone(),
+        )
+        .map_err(|e| format!("arm {:?}: {e}", self.name))?;
+        let adapter = &self.adapter;
         let unfit = |e: String| {
             format!(
-                "arm {name:?}: model {} does not fit adapter {}: {e}",
+                "arm {:?}: model {} does not fit adapter {}: {e}",
+                self.name,
                 model.path.display(),
                 adapter.kind()
             )
         };
         adapter.check(&model).map_err(unfit)?;
-        // One inference on a small grey photo before any work: a model whose outputs do not
-        // match its adapter fails here, with the arm's name, not on every sample; it also
-        // warms the runtime's memory arena, as any long run would.
+        // One inference on a small grey photo before any of this model's work: a model whose
+        // outputs do not match its adapter fails here, with the arm's name, not on every
+        // sample; it also warms the runtime's memory arena, as any long run would.
         let grey = RgbImage {
             w: 64,
             h: 48,
@@ -64,16 +146,10 @@ impl ModelArm {
                 .map_err(unfit)?;
         }
         model.inference_nanos.store(0, Ordering::Relaxed);
-        Ok(ModelArm {
-            name: name.to_string(),
-            model,
-            adapter,
-            cache,
-            inferences: AtomicUsize::new(0),
-            cache_hits: AtomicUsize::new(0),
-            failures: AtomicUsize::new(0),
-            first_failures: Mutex::new(Vec::new()),
-        })
+        if let Some(c) = &self.cache {
+            c.put_model_input_pixels(&s.sha256, model.input_pixels);
+        }
+        Ok(model)
     }
 
     /// Runs the model on one decoded photo (no cache).
@@ -82,12 +158,12 @@ impl ModelArm {
         photo: &SamplePhoto,
     ) -> Result<BTreeMap<String, Mask>, (FailReason, String)> {
         let img = photo.pixels().map_err(|e| (e.reason, e.message.clone()))?;
+        let model = self.model().map_err(|e| (FailReason::InferenceFailed, e))?;
         let input = self
             .adapter
-            .preprocess(img, &self.model)
+            .preprocess(img, model)
             .map_err(|e| (FailReason::InferenceFailed, e))?;
-        let outputs = self
-            .model
+        let outputs = model
             .run(input)
             .map_err(|e| (FailReason::InferenceFailed, e))?;
         self.inferences.fetch_add(1, Ordering::Relaxed);
@@ -126,8 +202,8 @@ impl Arm for ModelArm {
             "kind": "model",
             "adapter": self.adapter.kind(),
             "params": self.adapter.params(),
-            "model": crate::pathnames::display(&self.model.path),
-            "model_sha256": self.model.sha256,
+            "model": crate::pathnames::display(&self.source.path),
+            "model_sha256": self.source.sha256,
         })
     }
 
@@ -139,7 +215,7 @@ impl Arm for ModelArm {
                 // The runtime and its execution provider are part of the key: another ONNX
                 // Runtime or a GPU may give other probabilities.
                 Ok(sha) => Some(PredictionCache::key(
-                    &self.model.sha256,
+                    &self.source.sha256,
                     self.adapter.kind(),
                     &format!(
                         "{};runtime={};provider={}",
