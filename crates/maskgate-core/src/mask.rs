@@ -329,12 +329,16 @@ impl Mask {
         let span = w1 - w0;
         let cols = (b.x1 - b.x0 + 1) as usize;
         let mut acc = vec![0u64; cols * span];
-        let mut scratch = vec![0u64; span];
         for (i, col) in acc.chunks_exact_mut(span).enumerate() {
-            col.copy_from_slice(&self.column(b.x0 + i as u32)[w0..w1]);
-            // Along y: the window AND of bits y..y+window, re-centred on y+d.
-            window_bits(col, window, &mut scratch, |a, b| a & b);
-            shift_up(col, d);
+            // Along y: a pixel survives where its run of set pixels reaches d beyond it both
+            // ways, so each run [s, e) long enough keeps [s + d, e − d). Masks have few runs a
+            // column, so this walks runs instead of shifting whole columns.
+            let src = &self.column(b.x0 + i as u32)[w0..w1];
+            for_each_bit_run(src, |s, e| {
+                if e - s >= window {
+                    set_bit_range(col, s + d, e - d);
+                }
+            });
         }
         // Along x: acc[i] = AND of box columns i..i+len; doubling keeps this O(log d) passes.
         let mut len = 1usize;
@@ -477,6 +481,52 @@ impl Mask {
 pub fn nearest_source(dst: u32, src_size: u32, dst_size: u32) -> u32 {
     let s = ((2 * dst as u64 + 1) * src_size as u64) / (2 * dst_size as u64);
     (s as u32).min(src_size.saturating_sub(1))
+}
+
+/// Calls `f(start, end)` for every run of set bits in `words` (bit `i` of word `k` is position
+/// `64k + i`), in order.
+fn for_each_bit_run(words: &[u64], mut f: impl FnMut(u32, u32)) {
+    let total = words.len() as u32 * 64;
+    // The first position at or after `from` whose bit equals `set`, else `total`.
+    let next = |from: u32, set: bool| -> u32 {
+        let mut k = (from / 64) as usize;
+        if k >= words.len() {
+            return total;
+        }
+        let flip = |w: u64| if set { w } else { !w };
+        let mut w = flip(words[k]) & (u64::MAX << (from % 64));
+        loop {
+            if w != 0 {
+                return k as u32 * 64 + w.trailing_zeros();
+            }
+            k += 1;
+            if k == words.len() {
+                return total;
+            }
+            w = flip(words[k]);
+        }
+    };
+    let mut pos = 0;
+    while pos < total {
+        let start = next(pos, true);
+        if start >= total {
+            break;
+        }
+        let end = next(start, false);
+        f(start, end);
+        pos = end;
+    }
+}
+
+/// Sets bits `from..to` of `words`.
+fn set_bit_range(words: &mut [u64], from: u32, to: u32) {
+    let mut y = from;
+    while y < to {
+        let (k, b) = ((y / 64) as usize, y % 64);
+        let n = (64 - b).min(to - y);
+        words[k] |= low_bits(n) << b;
+        y += n;
+    }
 }
 
 /// TP/FP/FN of word-aligned ground truth `g` and prediction `p`.
