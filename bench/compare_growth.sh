@@ -7,11 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
-if [ ! -x bench/.work/venv/bin/python ]; then
-  python3 -m venv bench/.work/venv
-  bench/.work/venv/bin/pip install -q numpy==2.3.5 pycocotools==2.0.10
-fi
-py=bench/.work/venv/bin/python
+. bench/numpy_venv.sh
 cargo build --release -q -p maskgate-cli
 prev_n=""; prev_kb=""
 for n in "${sizes[@]}"; do

@@ -7,9 +7,6 @@ cd "$(dirname "$0")/.."
 N=${1:-1000}
 work=bench/.work/rle
 mkdir -p "$work"
-if [ ! -x bench/.work/venv/bin/python ]; then
-  python3 -m venv bench/.work/venv
-  bench/.work/venv/bin/pip install -q numpy==2.3.5 pycocotools==2.0.10
-fi
+. bench/numpy_venv.sh
 cargo build --release -q -p maskgate-core --example rle_bench
-bench/.work/venv/bin/python bench/rle_codec.py "$work" target/release/examples/rle_bench "$N"
+$py bench/rle_codec.py "$work" target/release/examples/rle_bench "$N"

@@ -11,11 +11,7 @@ N=${1:-600}
 RUNS=${2:-3}
 work=bench/.work/fair
 mkdir -p "$work"
-if [ ! -x bench/.work/venv/bin/python ]; then
-  python3 -m venv bench/.work/venv
-  bench/.work/venv/bin/pip install -q numpy==2.3.5 pycocotools==2.0.10
-fi
-py=bench/.work/venv/bin/python
+. bench/numpy_venv.sh
 cargo build --release -q -p maskgate-cli
 if [ ! -s "$work/pred2.jsonl" ] || [ "$(wc -l < "$work/gold.ndjson")" != "$N" ]; then
   echo "generating $N samples..." >&2

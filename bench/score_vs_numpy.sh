@@ -7,11 +7,7 @@ cd "$(dirname "$0")/.."
 N=${1:-2000}
 work=bench/.work/score
 mkdir -p "$work"
-if [ ! -x bench/.work/venv/bin/python ]; then
-  python3 -m venv bench/.work/venv
-  bench/.work/venv/bin/pip install -q numpy==2.3.5 pycocotools==2.0.10
-fi
-py=bench/.work/venv/bin/python
+. bench/numpy_venv.sh
 cargo build --release -q -p maskgate-cli
 if [ ! -s "$work/gold.ndjson" ] || [ "$(wc -l < "$work/gold.ndjson")" != "$N" ]; then
   echo "generating $N samples..." >&2

@@ -8,13 +8,10 @@ cd "$(dirname "$0")/.."
 N=${1:-500}
 work=bench/.work/sweep
 mkdir -p "$work"
-if [ ! -x bench/.work/venv/bin/python ]; then
-  python3 -m venv bench/.work/venv
-  bench/.work/venv/bin/pip install -q numpy==2.3.5 pycocotools==2.0.10
-fi
+. bench/numpy_venv.sh
 cargo build --release -q -p maskgate-cli
 if [ ! -s "$work/gold.ndjson" ] || [ "$(wc -l < "$work/gold.ndjson")" != "$N" ]; then
-  bench/.work/venv/bin/python bench/gen_corpus.py "$N" 512 512 8 50 "$work"
+  $py bench/gen_corpus.py "$N" 512 512 8 50 "$work"
 fi
 # The sweep the issue describes: clip one class by another, dilated by px, guarded by a kept
 # share; and a heavier one that also opens every class (every class changes in every variant).

@@ -8,13 +8,7 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     let lo = pos.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
     let frac = pos - lo as f64;
-    // numpy's lerp form, so results match it to the last bit on typical data.
-    let (a, b) = (sorted[lo], sorted[hi]);
-    if frac >= 0.5 {
-        b - (b - a) * (1.0 - frac)
-    } else {
-        a + (b - a) * frac
-    }
+    lerp(sorted[lo], sorted[hi], frac)
 }
 
 /// The same percentile as [`percentile_sorted`] on unsorted values, by selection (O(n)); the
@@ -45,7 +39,8 @@ fn select_lerp(values: &mut [f64], lo: usize, frac: f64) -> f64 {
     lerp(a, b, frac)
 }
 
-/// numpy's interpolation between two neighbouring order statistics `a ≤ b` at `frac`.
+/// numpy's interpolation between two neighbouring order statistics `a ≤ b` at `frac` (its lerp
+/// form, so results match numpy to the last bit on typical data).
 pub fn lerp(a: f64, b: f64, frac: f64) -> f64 {
     if frac >= 0.5 {
         b - (b - a) * (1.0 - frac)

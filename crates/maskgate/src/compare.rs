@@ -580,8 +580,9 @@ pub fn compare(
     fill_aliases(&mut summary_deltas);
     fill_aliases(&mut class_deltas);
 
-    // (Δ mIoU, arm, baseline) per paired sample; only the top k become report rows.
-    let mut pairs: Vec<(f64, &SampleScore, &SampleScore)> = Vec::new();
+    // (arm's mIoU, baseline's mIoU, arm, baseline) per paired sample; only the top k become
+    // report rows.
+    let mut pairs: Vec<(f64, f64, &SampleScore, &SampleScore)> = Vec::new();
     let (mut pass_to_fail, mut fail_to_pass) = (0, 0);
     for (id, a) in &this {
         let Some(b) = base.get(id) else { continue };
@@ -590,14 +591,15 @@ pub fn compare(
         };
         pass_to_fail += (mb >= tau && ma < tau) as usize;
         fail_to_pass += (mb < tau && ma >= tau) as usize;
-        pairs.push((ma - mb, a, b));
+        pairs.push((ma, mb, a, b));
     }
     let n = pairs.len();
-    let n_improved = pairs.iter().filter(|p| p.0 > 0.0).count();
-    let n_regressed = pairs.iter().filter(|p| p.0 < 0.0).count();
+    let delta = |p: &(f64, f64, &SampleScore, &SampleScore)| p.0 - p.1;
+    let n_improved = pairs.iter().filter(|p| delta(p) > 0.0).count();
+    let n_regressed = pairs.iter().filter(|p| delta(p) < 0.0).count();
     let paired = Paired {
         n,
-        mean_delta: (n > 0).then(|| pairs.iter().map(|p| p.0).sum::<f64>() / n as f64),
+        mean_delta: (n > 0).then(|| pairs.iter().map(delta).sum::<f64>() / n as f64),
         n_improved,
         n_regressed,
         n_unchanged: n - n_improved - n_regressed,
@@ -605,37 +607,38 @@ pub fn compare(
         pass_to_fail,
         fail_to_pass,
     };
-    let row = |rank: usize, a: &SampleScore, b: &SampleScore| RankedSample {
-        rank,
-        id: a.id.clone(),
-        hash: a.hash.clone(),
-        source: a.source.clone(),
-        fail_reason_baseline: b.fail_reason,
-        fail_reason_arm: a.fail_reason,
-        gt_pixels: a.gt_pixels(),
-        pred_pixels_baseline: b.pred_pixels(),
-        pred_pixels_arm: a.pred_pixels(),
-        miou_baseline: b.miou().unwrap_or(f64::NAN),
-        miou_arm: a.miou().unwrap_or(f64::NAN),
-        deltas: METRICS
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (*m, sub(a.metric_mean(i), b.metric_mean(i))))
-            .collect(),
-    };
-    let rank = |mut v: Vec<&(f64, &SampleScore, &SampleScore)>, worst_first: bool| {
+    let row =
+        |rank: usize, &(ma, mb, a, b): &(f64, f64, &SampleScore, &SampleScore)| RankedSample {
+            rank,
+            id: a.id.clone(),
+            hash: a.hash.clone(),
+            source: a.source.clone(),
+            fail_reason_baseline: b.fail_reason,
+            fail_reason_arm: a.fail_reason,
+            gt_pixels: a.gt_pixels(),
+            pred_pixels_baseline: b.pred_pixels(),
+            pred_pixels_arm: a.pred_pixels(),
+            miou_baseline: mb,
+            miou_arm: ma,
+            deltas: METRICS
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (*m, sub(a.metric_mean(i), b.metric_mean(i))))
+                .collect(),
+        };
+    let rank = |mut v: Vec<&(f64, f64, &SampleScore, &SampleScore)>, worst_first: bool| {
         v.sort_by(|x, y| {
-            let o = x.0.total_cmp(&y.0);
-            (if worst_first { o } else { o.reverse() }).then_with(|| x.1.id.cmp(&y.1.id))
+            let o = delta(x).total_cmp(&delta(y));
+            (if worst_first { o } else { o.reverse() }).then_with(|| x.2.id.cmp(&y.2.id))
         });
         v.into_iter()
             .take(settings.top_k)
             .enumerate()
-            .map(|(i, &(_, a, b))| row(i + 1, a, b))
+            .map(|(i, p)| row(i + 1, p))
             .collect::<Vec<_>>()
     };
-    let regressions = rank(pairs.iter().filter(|p| p.0 < 0.0).collect(), true);
-    let improvements = rank(pairs.iter().filter(|p| p.0 > 0.0).collect(), false);
+    let regressions = rank(pairs.iter().filter(|p| delta(p) < 0.0).collect(), true);
+    let improvements = rank(pairs.iter().filter(|p| delta(p) > 0.0).collect(), false);
     Comparison {
         arm: arm.into(),
         baseline: baseline.into(),
