@@ -64,11 +64,15 @@ impl Mask {
 
     pub fn from_fn(h: u32, w: u32, mut f: impl FnMut(u32, u32) -> bool) -> Mask {
         let mut m = Mask::new(h, w);
+        // Column-major, one 64-row word at a time: the same order as the bit layout.
         for x in 0..w {
-            for y in 0..h {
-                if f(y, x) {
-                    m.set(y, x, true);
+            for (wi, word) in m.column_mut(x).iter_mut().enumerate() {
+                let y0 = wi as u32 * 64;
+                let mut bits = 0u64;
+                for b in 0..(h - y0).min(64) {
+                    bits |= (f(y0 + b, x) as u64) << b;
                 }
+                *word = bits;
             }
         }
         m

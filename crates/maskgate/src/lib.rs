@@ -5,6 +5,7 @@
 //! recommend → gallery → report → export.
 
 pub mod aggregate;
+pub mod bmp;
 pub mod compare;
 pub mod config;
 pub mod convert;

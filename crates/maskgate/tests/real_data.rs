@@ -364,3 +364,24 @@ fn fasseg_split_and_formats_without_splits() {
     let e = read_corpus(&coco).unwrap_err().to_string();
     assert!(e.contains("has no splits"), "{e}");
 }
+
+/// FASSEG's photos (24-bit) and labels (32-bit) take the direct BMP path; it must give the
+/// general decoder's pixels exactly.
+#[test]
+fn fasseg_bitmaps_decode_as_the_general_decoder_does() {
+    let mut seen = 0;
+    for split in ["Train_RGB", "Test_RGB", "Train_Labels", "Test_Labels"] {
+        let dir = maskgate::shared_dir().join("data/fasseg/V2").join(split);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let general = image::load_from_memory(&bytes).unwrap().to_rgb8();
+            let (w, h, direct) = maskgate::bmp::decode_rgb(&bytes, |_, _| Ok::<(), ()>(()))
+                .expect("a BI_RGB bitmap")
+                .unwrap();
+            assert_eq!((w, h), general.dimensions());
+            assert_eq!(direct, general.into_raw());
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 140);
+}

@@ -66,12 +66,23 @@ pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Phot
             "image file is truncated (no end-of-image marker after the last scan)",
         ));
     }
+    let check = |w, h| {
+        limits
+            .check_image(w, h)
+            .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))
+    };
+    if let Some(decoded) = crate::bmp::decode_rgb(bytes, check) {
+        let (w, h, data) = decoded?;
+        return Ok(RgbImage {
+            w: w as usize,
+            h: h as usize,
+            data,
+        });
+    }
     let (w, h) = reader()?
         .into_dimensions()
         .map_err(|e| unreadable(e.to_string()))?;
-    limits
-        .check_image(w, h)
-        .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))?;
+    check(w, h)?;
     let mut decoder = reader()?
         .into_decoder()
         .map_err(|e| unreadable(e.to_string()))?;
@@ -114,7 +125,11 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, PhotoError> {
 pub struct SamplePhoto {
     path: Option<PathBuf>,
     limits: Limits,
-    bytes: OnceLock<Result<(Vec<u8>, String), PhotoError>>,
+    /// The hash taken when the corpus was listed (the run's input fingerprint names it), so the
+    /// photo is hashed once per run and a cache hit never reads it.
+    listed_sha256: Option<String>,
+    bytes: OnceLock<Result<Vec<u8>, PhotoError>>,
+    sha256: OnceLock<String>,
     pixels: OnceLock<Result<RgbImage, PhotoError>>,
 }
 
@@ -123,32 +138,45 @@ impl SamplePhoto {
         SamplePhoto {
             path: path.map(Path::to_path_buf),
             limits: *limits,
+            listed_sha256: None,
             bytes: OnceLock::new(),
+            sha256: OnceLock::new(),
             pixels: OnceLock::new(),
         }
     }
 
-    fn bytes(&self) -> &Result<(Vec<u8>, String), PhotoError> {
+    /// The same photo, whose content hash is already known from the listing.
+    pub fn with_listed_sha256(mut self, sha256: Option<&String>) -> SamplePhoto {
+        self.listed_sha256 = sha256.cloned();
+        self
+    }
+
+    fn bytes(&self) -> &Result<Vec<u8>, PhotoError> {
         self.bytes.get_or_init(|| {
             let p = self.path.as_ref().ok_or_else(|| {
                 PhotoError::new(FailReason::ImageUnreadable, "the sample has no image path")
             })?;
-            let b = read_bounded(p, self.limits.max_file_bytes)?;
-            let sha = hex::encode(Sha256::digest(&b));
-            Ok((b, sha))
+            read_bounded(p, self.limits.max_file_bytes)
         })
     }
 
     /// sha256 of the image file.
     pub fn sha256(&self) -> Result<&str, &PhotoError> {
-        self.bytes().as_ref().map(|(_, s)| s.as_str())
+        if let Some(s) = &self.listed_sha256 {
+            return Ok(s);
+        }
+        let b = self.bytes().as_ref()?;
+        Ok(self
+            .sha256
+            .get_or_init(|| hex::encode(Sha256::digest(b)))
+            .as_str())
     }
 
     /// The decoded pixels.
     pub fn pixels(&self) -> Result<&RgbImage, &PhotoError> {
         self.pixels
             .get_or_init(|| {
-                let (b, _) = self.bytes().as_ref().map_err(Clone::clone)?;
+                let b = self.bytes().as_ref().map_err(Clone::clone)?;
                 let name = self
                     .path
                     .as_ref()

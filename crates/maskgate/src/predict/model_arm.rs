@@ -126,9 +126,17 @@ impl ModelArm {
             )
         };
         adapter.check(&model).map_err(unfit)?;
+        if model.is_heavy() {
+            // A heavy model's trial inference costs as much as a sample's (seconds for ISNet):
+            // its declared shapes were checked above, and its first sample runs the rest.
+            if let Some(c) = &self.cache {
+                c.put_model_input_pixels(&s.sha256, model.input_pixels);
+            }
+            return Ok(model);
+        }
         // One inference on a small grey photo before any of this model's work: a model whose
         // outputs do not match its adapter fails here, with the arm's name, not on every
-        // sample; it also warms the runtime's memory arena, as any long run would.
+        // sample.
         let grey = RgbImage {
             w: 64,
             h: 48,

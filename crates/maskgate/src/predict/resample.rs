@@ -168,8 +168,42 @@ fn topleft_axis(inn: usize, out: usize) -> Vec<(usize, usize, f64)> {
         .collect()
 }
 
+/// The top-left bilinear sampling grid from `w × h` to `out_w × out_h`, precomputed per axis so
+/// a caller can sample any output pixel in any order (e.g. column by column into a bit mask).
+pub struct TopLeftGrid {
+    xs: Vec<(usize, usize, f64)>,
+    ys: Vec<(usize, usize, f64)>,
+    w: usize,
+    c: usize,
+}
+
+impl TopLeftGrid {
+    pub fn new(w: usize, h: usize, c: usize, out_w: usize, out_h: usize) -> TopLeftGrid {
+        TopLeftGrid {
+            xs: topleft_axis(w, out_w),
+            ys: topleft_axis(h, out_h),
+            w,
+            c,
+        }
+    }
+
+    /// Output sample `(y, x, ch)` with IMG.LY's exact expression order; `px` reads a source
+    /// sample by its interleaved index.
+    #[inline]
+    pub fn at(&self, y: usize, x: usize, ch: usize, px: impl Fn(usize) -> f64) -> f64 {
+        let (y1, y2, dy) = self.ys[y];
+        let (x1, x2, dx) = self.xs[x];
+        let (r1, r2) = (y1 * self.w * self.c, y2 * self.w * self.c);
+        let (c1, c2) = (x1 * self.c + ch, x2 * self.c + ch);
+        (1.0 - dx) * (1.0 - dy) * px(r1 + c1)
+            + dx * (1.0 - dy) * px(r1 + c2)
+            + (1.0 - dx) * dy * px(r2 + c1)
+            + dx * dy * px(r2 + c2)
+    }
+}
+
 /// The shared kernel of the top-left bilinear: `emit(out_index, value)` for every output sample,
-/// with IMG.LY's exact expression order.
+/// in row-major order.
 fn topleft_bilinear(
     w: usize,
     h: usize,
@@ -179,17 +213,11 @@ fn topleft_bilinear(
     px: impl Fn(usize) -> f64,
     mut emit: impl FnMut(usize, f64),
 ) {
-    let (xs, ys) = (topleft_axis(w, out_w), topleft_axis(h, out_h));
-    for (y, &(y1, y2, dy)) in ys.iter().enumerate() {
-        let (r1, r2) = (y1 * w * c, y2 * w * c);
-        for (x, &(x1, x2, dx)) in xs.iter().enumerate() {
-            let (c1, c2) = (x1 * c, x2 * c);
+    let grid = TopLeftGrid::new(w, h, c, out_w, out_h);
+    for y in 0..out_h {
+        for x in 0..out_w {
             for ch in 0..c {
-                let v = (1.0 - dx) * (1.0 - dy) * px(r1 + c1 + ch)
-                    + dx * (1.0 - dy) * px(r1 + c2 + ch)
-                    + (1.0 - dx) * dy * px(r2 + c1 + ch)
-                    + dx * dy * px(r2 + c2 + ch);
-                emit((y * out_w + x) * c + ch, v);
+                emit((y * out_w + x) * c + ch, grid.at(y, x, ch, &px));
             }
         }
     }

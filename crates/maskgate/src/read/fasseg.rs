@@ -48,15 +48,39 @@ pub fn decode_label(
     path: &Path,
     limits: &crate::limits::Limits,
 ) -> std::result::Result<DecodedLabel, String> {
-    let (w, h) = super::files::image_dims(path)?;
-    limits.check_image(w, h)?;
-    let img = image::open(path).map_err(|e| e.to_string())?.to_rgb8();
-    let (w, h) = img.dimensions();
+    let bytes = crate::limits::read_within(path, limits.max_file_bytes).map_err(|r| match r {
+        crate::limits::Refused::Unreadable(m) | crate::limits::Refused::TooLarge(m) => m,
+    })?;
+    let (w, h, rgb) = match crate::bmp::decode_rgb(&bytes, |w, h| limits.check_image(w, h)) {
+        Some(decoded) => decoded?,
+        None => {
+            let (w, h) = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .map_err(|e| e.to_string())?
+                .into_dimensions()
+                .map_err(|e| e.to_string())?;
+            limits.check_image(w, h)?;
+            let img = image::load_from_memory(&bytes)
+                .map_err(|e| e.to_string())?
+                .to_rgb8();
+            (img.width(), img.height(), img.into_raw())
+        }
+    };
     let mut labels = LabelMap::new(h, w, 0);
     let mut unknown = 0u64;
-    for (i, px) in img.pixels().enumerate() {
-        let (idx, d) = nearest_palette(px.0);
-        labels.data[i] = idx;
+    // Labels are runs of a few exact colours: look a colour up once per run.
+    let mut last: Option<([u8; 3], (u8, u32))> = None;
+    for (slot, px) in labels.data.iter_mut().zip(rgb.chunks_exact(3)) {
+        let px = [px[0], px[1], px[2]];
+        let (idx, d) = match last {
+            Some((c, hit)) if c == px => hit,
+            _ => {
+                let hit = nearest_palette(px);
+                last = Some((px, hit));
+                hit
+            }
+        };
+        *slot = idx;
         unknown += (d > UNKNOWN_COLOUR_DIST2) as u64;
     }
     let total = (h as u64 * w as u64).max(1);

@@ -195,12 +195,6 @@ pub(crate) fn single_map(t: &Tensor) -> Result<(usize, usize, &[f32]), String> {
     Ok((h, w, data))
 }
 
-pub(crate) fn threshold_mask(prob: &[f32], w: usize, h: usize, t: f64) -> Mask {
-    Mask::from_fn(h as u32, w as u32, |y, x| {
-        prob[y as usize * w + x as usize] as f64 >= t
-    })
-}
-
 /// For a u8 probability map: `v / 255 ≥ t`, decided in integers so it never depends on rounding.
 pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
     let cut = (t * 255.0).ceil() as u16;

@@ -3,13 +3,12 @@
 //! output already a probability, resized back with the same sampling. `sigmoid`: the same with
 //! configurable mean/std and, with `logits = true`, a sigmoid on the output (skin masks).
 
-use super::{
-    input_hw, one_class, single_map, threshold, threshold_mask, AdapterSettings, Segmenter,
-};
+use super::{input_hw, one_class, single_map, threshold, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::topleft_bilinear_f32;
+use crate::predict::resample::{topleft_bilinear_f32, TopLeftGrid};
 use maskgate_core::Mask;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub struct Probability {
@@ -48,13 +47,22 @@ impl Probability {
         })
     }
 
-    fn prob(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
+    /// The model's map as probabilities at model resolution.
+    fn model_map<'a>(
+        &self,
+        outputs: &'a [Tensor],
+    ) -> Result<(usize, usize, Cow<'a, [f32]>), String> {
         let (mh, mw, pred) = single_map(outputs.first().ok_or("the model returned no output")?)?;
-        let p: Vec<f32> = if self.logits {
-            pred.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect()
+        let p = if self.logits {
+            Cow::Owned(pred.iter().map(|&v| 1.0 / (1.0 + (-v).exp())).collect())
         } else {
-            pred.to_vec()
+            Cow::Borrowed(pred)
         };
+        Ok((mh, mw, p))
+    }
+
+    fn prob(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
+        let (mh, mw, p) = self.model_map(outputs)?;
         Ok(topleft_bilinear_f32(&p, mw, mh, 1, w, h))
     }
 }
@@ -82,13 +90,18 @@ impl Segmenter for Probability {
     }
     fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String> {
         let (mh, mw) = input_hw(model)?;
-        let unit: Vec<f32> = img.data.iter().map(|&v| v as f32 / 255.0).collect();
-        let small = topleft_bilinear_f32(&unit, img.w, img.h, 3, mw, mh);
-        let mut data = vec![0f32; 3 * mw * mh];
-        for i in 0..mw * mh {
-            for c in 0..3 {
-                data[c * mw * mh + i] =
-                    ((small[i * 3 + c] as f64 - self.mean[c]) / self.std[c]) as f32;
+        // Each source byte as the f32 `v / 255` it was scaled to, widened for the sampler.
+        let unit: [f64; 256] = std::array::from_fn(|v| (v as f32 / 255.0) as f64);
+        let grid = TopLeftGrid::new(img.w, img.h, 3, mw, mh);
+        let plane = mw * mh;
+        let mut data = vec![0f32; 3 * plane];
+        for y in 0..mh {
+            for x in 0..mw {
+                for c in 0..3 {
+                    let small = grid.at(y, x, c, |i| unit[img.data[i] as usize]) as f32;
+                    data[c * plane + y * mw + x] =
+                        ((small as f64 - self.mean[c]) / self.std[c]) as f32;
+                }
             }
         }
         Ok(Tensor {
@@ -102,11 +115,13 @@ impl Segmenter for Probability {
         w: usize,
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
-        let p = self.prob(outputs, w, h)?;
-        Ok(BTreeMap::from([(
-            self.class.clone(),
-            threshold_mask(&p, w, h, self.threshold),
-        )]))
+        // Resampled and thresholded in one pass, in the mask's own column order.
+        let (mh, mw, p) = self.model_map(outputs)?;
+        let grid = TopLeftGrid::new(mw, mh, 1, w, h);
+        let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
+            grid.at(y as usize, x as usize, 0, |i| p[i] as f64) as f32 as f64 >= self.threshold
+        });
+        Ok(BTreeMap::from([(self.class.clone(), mask)]))
     }
     fn probability(
         &self,

@@ -1,0 +1,159 @@
+//! A direct decoder for the BMP layouts segmentation datasets ship (FASSEG's photos and labels):
+//! uncompressed 24- or 32-bit `BI_RGB`, bottom-up or top-down. The general decoder reads such
+//! a file three bytes at a time; this copies each row once. Any other layout, and any file whose
+//! header does not add up, returns `None` so the caller falls back to the general decoder and
+//! its errors.
+
+/// `(width, height, interleaved RGB)` of an uncompressed 24- or 32-bit BMP (the 32-bit padding
+/// byte ignored, as the general decoder's RGB conversion does), or `None` when the file is not
+/// one (or is cut short). `check(w, h)` vets the size before any pixel is allocated.
+pub fn decode_rgb<E>(
+    bytes: &[u8],
+    check: impl FnOnce(u32, u32) -> Result<(), E>,
+) -> Option<Result<(u32, u32, Vec<u8>), E>> {
+    let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
+    let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
+    if bytes.get(..2)? != b"BM" {
+        return None;
+    }
+    let pixel_offset = u32_at(10)? as usize;
+    let header_size = u32_at(14)?;
+    // BITMAPINFOHEADER and its V4/V5 extensions; the older core header has 16-bit sizes.
+    if !matches!(header_size, 40 | 108 | 124) {
+        return None;
+    }
+    let width = u32_at(18)? as i32;
+    let height = u32_at(22)? as i32;
+    let bytes_per_pixel = match (u16_at(26)?, u16_at(28)?, u32_at(30)?) {
+        (1, 24, 0) => 3,
+        (1, 32, 0) => 4,
+        _ => return None,
+    };
+    if width <= 0 || height == 0 || height == i32::MIN {
+        return None;
+    }
+    let (w, h) = (width as u32, height.unsigned_abs());
+    let row_bytes = w as usize * bytes_per_pixel;
+    let stride = row_bytes.div_ceil(4) * 4;
+    let end = (h as usize)
+        .checked_mul(stride)?
+        .checked_add(pixel_offset)?;
+    // The last row needs only its pixels, not its padding.
+    if pixel_offset < 14 + header_size as usize || end - (stride - row_bytes) > bytes.len() {
+        return None;
+    }
+    if let Err(e) = check(w, h) {
+        return Some(Err(e));
+    }
+    let out_row = w as usize * 3;
+    let mut out = vec![0u8; out_row * h as usize];
+    for (y, dst) in out.chunks_exact_mut(out_row).enumerate() {
+        let file_row = if height > 0 { h as usize - 1 - y } else { y };
+        let start = pixel_offset + file_row * stride;
+        let src = &bytes[start..start + row_bytes];
+        for (d, s) in dst
+            .chunks_exact_mut(3)
+            .zip(src.chunks_exact(bytes_per_pixel))
+        {
+            d.copy_from_slice(&[s[2], s[1], s[0]]);
+        }
+    }
+    Some(Ok((w, h, out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn general(bytes: &[u8]) -> (u32, u32, Vec<u8>) {
+        let img = image::load_from_memory(bytes).unwrap().to_rgb8();
+        (img.width(), img.height(), img.into_raw())
+    }
+
+    fn encode(w: u32, h: u32, px: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::bmp::BmpEncoder::new(&mut out)
+            .encode(px, w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn equals_the_general_decoder(w in 1u32..19, h in 1u32..13, seed in any::<u64>()) {
+            let mut state = seed;
+            let px: Vec<u8> = (0..w * h * 3)
+                .map(|_| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (state >> 56) as u8
+                })
+                .collect();
+            let bytes = encode(w, h, &px);
+            let fast = decode_rgb(&bytes, |_, _| Ok::<(), ()>(())).unwrap().unwrap();
+            prop_assert_eq!(&fast, &general(&bytes));
+            prop_assert_eq!(fast.2, px);
+        }
+
+        #[test]
+        fn never_panics_on_garbage(mut bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            if bytes.len() >= 2 {
+                bytes[0] = b'B';
+                bytes[1] = b'M';
+            }
+            let _ = decode_rgb(&bytes, |_, _| Ok::<(), ()>(()));
+        }
+    }
+
+    #[test]
+    fn thirty_two_bit_files_equal_the_general_decoder() {
+        // BITMAPINFOHEADER, 32 bpp, BI_RGB, as FASSEG's label files are stored.
+        let (w, h) = (3u32, 2u32);
+        let mut bytes = b"BM".to_vec();
+        bytes.extend((54 + w * h * 4).to_le_bytes());
+        bytes.extend([0u8; 4]);
+        bytes.extend(54u32.to_le_bytes());
+        bytes.extend(40u32.to_le_bytes());
+        bytes.extend((w as i32).to_le_bytes());
+        bytes.extend((h as i32).to_le_bytes());
+        bytes.extend(1u16.to_le_bytes());
+        bytes.extend(32u16.to_le_bytes());
+        bytes.extend([0u8; 24]);
+        bytes.extend((0..w * h * 4).map(|v| (v * 37 % 251) as u8));
+        let fast = decode_rgb(&bytes, |_, _| Ok::<(), ()>(()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(fast, general(&bytes));
+    }
+
+    #[test]
+    fn top_down_rows_and_cut_files() {
+        let px: Vec<u8> = (0..5 * 3 * 3).map(|v| v as u8).collect();
+        let mut bytes = encode(5, 3, &px);
+        // The same pixels stored top-down: negate the height and flip the rows.
+        let stride = 16;
+        let offset = u32::from_le_bytes(bytes[10..14].try_into().unwrap()) as usize;
+        let rows: Vec<Vec<u8>> = bytes[offset..offset + 3 * stride]
+            .chunks(stride)
+            .map(<[u8]>::to_vec)
+            .collect();
+        let mut flipped = bytes.clone();
+        for (i, r) in rows.iter().rev().enumerate() {
+            flipped[offset + i * stride..offset + (i + 1) * stride].copy_from_slice(r);
+        }
+        flipped[22..26].copy_from_slice(&(-3i32).to_le_bytes());
+        let fast = decode_rgb(&flipped, |_, _| Ok::<(), ()>(()))
+            .unwrap()
+            .unwrap();
+        assert_eq!(fast.2, px);
+        // A file cut short is left to the general decoder's error.
+        bytes.truncate(bytes.len() - 3);
+        assert!(decode_rgb(&bytes, |_, _| Ok::<(), ()>(())).is_none());
+        // The size check runs before allocation and its error is returned.
+        let big = encode(5, 3, &px);
+        assert_eq!(
+            decode_rgb(&big, |w, h| Err(format!("{w}x{h}"))).unwrap(),
+            Err("5x3".to_string())
+        );
+    }
+}
