@@ -4,13 +4,16 @@
 //! header does not add up, returns `None` so the caller falls back to the general decoder and
 //! its errors.
 
+/// Width, height and interleaved RGB pixels.
+pub type Decoded = (u32, u32, Vec<u8>);
+
 /// `(width, height, interleaved RGB)` of an uncompressed 24- or 32-bit BMP (the 32-bit padding
 /// byte ignored, as the general decoder's RGB conversion does), or `None` when the file is not
 /// one (or is cut short). `check(w, h)` vets the size before any pixel is allocated.
 pub fn decode_rgb<E>(
     bytes: &[u8],
     check: impl FnOnce(u32, u32) -> Result<(), E>,
-) -> Option<Result<(u32, u32, Vec<u8>), E>> {
+) -> Option<Result<Decoded, E>> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
     if bytes.get(..2)? != b"BM" {
