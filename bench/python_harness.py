@@ -6,7 +6,8 @@ writes per-sample IoU / precision / recall to CSV. Pillow's resizing is not Medi
 IoUs agree with maskgate's closely, not exactly; the benchmark prints how closely.
 
 With --pure-inference it instead times only `session.run` for the given models on the given
-photos (pre-processing done beforehand), the floor no pipeline can go under.
+photos (pre-processing done beforehand, session creation untimed), the floor no pipeline can go
+under.
 Usage: python_harness.py SHARED OUT.csv | python_harness.py --pure-inference MODEL... -- PHOTO...
 """
 import csv, glob, os, sys, time
@@ -59,7 +60,8 @@ def selfie_job(shared, out_csv):
 
 
 def pure_inference(models, photos):
-    """Seconds inside `session.run` per (model, photo), after one untimed warm-up per model."""
+    """Seconds inside `session.run` per (model, photo). The first run of each model is counted:
+    every job pays it (the runtime sizes its memory arena then), maskgate included."""
     times = {}
     for m in models:
         sess = session(m)
@@ -69,7 +71,6 @@ def pure_inference(models, photos):
         for p in photos:
             rgb = np.array(Image.open(p).convert("RGB").resize((mw, mh))).astype(np.float32) / 255
             tensors.append(rgb.transpose(2, 0, 1)[None].copy())
-        sess.run(None, {inp.name: tensors[0]})  # warm-up, as a long run amortises it
         for p, t in zip(photos, tensors):
             t0 = time.perf_counter()
             sess.run(None, {inp.name: t})

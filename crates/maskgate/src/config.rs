@@ -28,6 +28,8 @@ struct RawRun {
     cache: Option<String>,
     onnxruntime: Option<String>,
     intra_threads: Option<usize>,
+    memory_arena: Option<bool>,
+    memory_pattern: Option<bool>,
     gallery: Option<usize>,
     formats: Option<Vec<String>>,
 }
@@ -166,6 +168,10 @@ pub struct RunConfig {
     pub cache: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
     pub intra_threads: Option<usize>,
+    /// ONNX Runtime's CPU memory arena (default on).
+    pub memory_arena: Option<bool>,
+    /// ONNX Runtime's memory pattern (default off).
+    pub memory_pattern: Option<bool>,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
@@ -324,6 +330,8 @@ impl RunConfig {
             cache: r.cache.as_deref().map(rel),
             onnxruntime: r.onnxruntime.as_deref().map(rel),
             intra_threads: r.intra_threads,
+            memory_arena: r.memory_arena,
+            memory_pattern: r.memory_pattern,
             gallery: r.gallery,
             formats: r.formats.clone(),
             corpora,

@@ -157,44 +157,50 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
         let modules = corpus.module_names();
         let corpus_name = shared(&corpus.name);
         let mut problems = Vec::new();
+        let score_one = |entry: &crate::read::Entry| -> Result<Vec<SampleScore>, Problem> {
+            if observer.cancelled() {
+                return Ok(Vec::new());
+            }
+            let s = corpus.load(entry);
+            observer.advanced();
+            let s = s?;
+            let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits())
+                .with_listed_sha256(s.image.as_ref().and_then(|p| corpus.photo_sha256.get(p)));
+            let preds: Vec<(Arc<str>, Prediction)> =
+                predict_sample(&s, &photo, input.arms, input.variants)
+                    .into_iter()
+                    .map(|(arm, p)| (shared(arm), p))
+                    .collect();
+            let mut out = score_sample(
+                &corpus_name,
+                &s,
+                &corpus.classes,
+                &preds,
+                &input.score,
+                corpus.overlaps(),
+                &modules,
+            );
+            if !input.taxonomy.is_empty() {
+                let fc = shared(&classify(input.taxonomy, &s));
+                out.iter_mut()
+                    .for_each(|o| o.failure_class = Some(fc.clone()));
+            }
+            Ok(out)
+        };
+        // The run's first sample goes alone: it loads the models a cache miss needs, which
+        // tells whether one of them occupies every core.
+        let (first, rest) = corpus.samples.split_at(corpus.samples.len().min(1));
+        let mut pending: Vec<&[crate::read::Entry]> = vec![first];
+        pending.extend(rest.chunks(SCORING_WINDOW));
         // A window at a time, so the per-sample results in flight stay bounded while `scores`
         // holds the kept ones; results keep the listing order.
-        for window in corpus.samples.chunks(SCORING_WINDOW) {
-            let per_sample: Vec<Result<Vec<SampleScore>, Problem>> = window
-                .par_iter()
-                .map(|entry| {
-                    if observer.cancelled() {
-                        return Ok(Vec::new());
-                    }
-                    let s = corpus.load(entry);
-                    observer.advanced();
-                    let s = s?;
-                    let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits())
-                        .with_listed_sha256(
-                            s.image.as_ref().and_then(|p| corpus.photo_sha256.get(p)),
-                        );
-                    let preds: Vec<(Arc<str>, Prediction)> =
-                        predict_sample(&s, &photo, input.arms, input.variants)
-                            .into_iter()
-                            .map(|(arm, p)| (shared(arm), p))
-                            .collect();
-                    let mut out = score_sample(
-                        &corpus_name,
-                        &s,
-                        &corpus.classes,
-                        &preds,
-                        &input.score,
-                        corpus.overlaps(),
-                        &modules,
-                    );
-                    if !input.taxonomy.is_empty() {
-                        let fc = shared(&classify(input.taxonomy, &s));
-                        out.iter_mut()
-                            .for_each(|o| o.failure_class = Some(fc.clone()));
-                    }
-                    Ok(out)
-                })
-                .collect();
+        for window in pending {
+            let per_sample: Vec<Result<Vec<SampleScore>, Problem>> =
+                if input.arms.iter().any(|a| a.occupies_every_core()) {
+                    window.iter().map(score_one).collect()
+                } else {
+                    window.par_iter().map(score_one).collect()
+                };
             for r in per_sample {
                 match r {
                     Ok(v) => scores.extend(v),

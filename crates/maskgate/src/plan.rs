@@ -15,7 +15,7 @@ use crate::observe::Observer;
 use crate::pathnames;
 use crate::predict::adapters;
 use crate::predict::cache::PredictionCache;
-use crate::predict::engine::InferenceTurn;
+use crate::predict::engine::{InferenceTurn, OrtMemory};
 use crate::predict::model_arm::{ModelArm, ModelSource};
 use crate::predict::predictions::PredictionsFile;
 use crate::predict::Arm;
@@ -167,7 +167,9 @@ pub struct Plan {
     pub onnxruntime: Option<PathBuf>,
     /// ONNX Runtime intra-op threads per model (0 = automatic, see `engine::threading`).
     pub intra_threads: usize,
-    /// Worker threads; `None` = every core (one worker with heavy models on ≤ 4 cores).
+    /// ONNX Runtime's CPU memory arena and memory pattern (see [`OrtMemory`]).
+    pub ort_memory: OrtMemory,
+    /// Worker threads; `None` = every core (samples one at a time while a heavy model infers).
     pub threads: Option<usize>,
     pub score: ScoreSettings,
     pub compare: CompareSettings,
@@ -500,6 +502,16 @@ impl Plan {
                 .intra_threads
                 .or(cfg.as_ref().and_then(|c| c.intra_threads))
                 .unwrap_or(0),
+            ort_memory: OrtMemory {
+                arena: cfg
+                    .as_ref()
+                    .and_then(|c| c.memory_arena)
+                    .unwrap_or(OrtMemory::default().arena),
+                pattern: cfg
+                    .as_ref()
+                    .and_then(|c| c.memory_pattern)
+                    .unwrap_or(OrtMemory::default().pattern),
+            },
             threads,
             score: ScoreSettings {
                 grid,
@@ -778,6 +790,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
                     path: model.clone(),
                     sha256,
                     intra_threads: plan.intra_threads,
+                    memory: plan.ort_memory,
                     runtime: plan.onnxruntime.clone(),
                     turn: turn.clone(),
                 };
@@ -810,19 +823,6 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         .chain(file_arms.iter().map(|f| f as &dyn Arm))
         .collect();
 
-    // A heavy model already keeps every core busy during its inference; on a small machine a
-    // second worker decoding the next photo only slows that inference down (measured on 2
-    // cores: u2netp + ISNet wall 57.6 s with two workers, 52.3 s with one). So without an
-    // explicit thread count, heavy models on up to 4 cores run with one worker.
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    let heavy = model_arms.iter().any(ModelArm::is_heavy);
-    let workers = match plan.threads {
-        Some(n) => n,
-        None if heavy && cores <= 4 => 1,
-        None => cores,
-    };
     let taxonomy = plan
         .criteria
         .as_ref()
@@ -837,7 +837,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         compare: plan.compare,
         taxonomy,
     };
-    let evaluation = pool(Some(workers))?.install(|| evaluate(&input, observer));
+    let evaluation = evaluate(&input, observer);
     if observer.cancelled() {
         return Err(Error::Usage(format!(
             "interrupted: no report written; finished predictions are kept in {} — run again to resume",
@@ -927,6 +927,10 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     );
     let staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
     staging.commit()?;
+    // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
+    // arena) and nothing waits on it once the reports are written.
+    drop(arms);
+    std::thread::spawn(move || drop(model_arms));
     let written = staged
         .iter()
         .filter_map(|p| p.file_name())

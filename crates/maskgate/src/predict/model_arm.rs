@@ -3,7 +3,7 @@
 
 use super::adapters::Segmenter;
 use super::cache::PredictionCache;
-use super::engine::{InferenceTurn, Model};
+use super::engine::{InferenceTurn, Model, OrtMemory};
 use super::image::{RgbImage, SamplePhoto};
 use super::Arm;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
@@ -18,6 +18,7 @@ pub struct ModelSource {
     pub path: PathBuf,
     pub sha256: String,
     pub intra_threads: usize,
+    pub memory: OrtMemory,
     pub runtime: Option<PathBuf>,
     pub turn: InferenceTurn,
 }
@@ -112,6 +113,7 @@ impl ModelArm {
             &s.path,
             &s.sha256,
             s.intra_threads,
+            s.memory,
             s.runtime.as_deref(),
             s.turn.clone(),
         )
@@ -202,6 +204,10 @@ impl ModelArm {
 impl Arm for ModelArm {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn occupies_every_core(&self) -> bool {
+        self.loaded().is_some_and(Model::is_heavy)
     }
 
     fn describe(&self) -> serde_json::Value {
