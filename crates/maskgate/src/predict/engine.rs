@@ -104,6 +104,9 @@ pub struct Model {
     pub inference_nanos: std::sync::atomic::AtomicU64,
     /// Heavy models run alone on every core (see [`threading`]), taking this turn.
     exclusive: bool,
+    /// When only some outputs are read: the run options that ask for just those.
+    /// (Behind a lock: the runtime does not promise they may be shared between threads.)
+    selected: Mutex<Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>>,
     turn: InferenceTurn,
 }
 
@@ -269,7 +272,30 @@ impl Model {
             inference_nanos: Default::default(),
             exclusive,
             turn,
+            selected: Mutex::new(None),
         })
+    }
+
+    /// Later runs compute and return only the first `n` outputs (all of them when `n` covers
+    /// them): the runtime then skips the nodes only the others need.
+    pub fn read_outputs(&self, n: usize) -> std::result::Result<(), String> {
+        let mut selected = None;
+        if n < self.outputs.len() {
+            let chosen = self.outputs[..n]
+                .iter()
+                .fold(ort::session::OutputSelector::no_default(), |s, o| {
+                    s.with(o.name.clone())
+                });
+            let options = ort::session::RunOptions::new()
+                .map_err(|e| format!("run options: {e}"))?
+                .with_outputs(chosen);
+            selected = Some(options);
+        }
+        *self
+            .selected
+            .lock()
+            .map_err(|_| "model session poisoned by an earlier panic".to_string())? = selected;
+        Ok(())
     }
 
     /// Whether the model counts as heavy: it runs alone on every core.
@@ -290,9 +316,12 @@ impl Model {
         };
         let mut session = self.session.lock().map_err(|_| POISONED.to_string())?;
         let t0 = std::time::Instant::now();
-        let outputs = session
-            .run(ort::inputs![value])
-            .map_err(|e| format!("inference failed: {e}"))?;
+        let selected = self.selected.lock().map_err(|_| POISONED.to_string())?;
+        let outputs = match &*selected {
+            Some(options) => session.run_with_options(ort::inputs![value], options),
+            None => session.run(ort::inputs![value]),
+        }
+        .map_err(|e| format!("inference failed: {e}"))?;
         self.inference_nanos.fetch_add(
             t0.elapsed().as_nanos() as u64,
             std::sync::atomic::Ordering::Relaxed,

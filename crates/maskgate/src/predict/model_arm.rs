@@ -128,6 +128,9 @@ impl ModelArm {
             )
         };
         adapter.check(&model).map_err(unfit)?;
+        model
+            .read_outputs(adapter.outputs_read())
+            .map_err(|e| format!("arm {:?}: {e}", self.name))?;
         if model.is_heavy() {
             // A heavy model's trial inference costs as much as a sample's (seconds for ISNet):
             // its declared shapes were checked above, and its first sample runs the rest.

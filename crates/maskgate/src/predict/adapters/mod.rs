@@ -42,6 +42,11 @@ pub trait Segmenter: Send + Sync {
     fn params(&self) -> String;
     /// Refuses a model whose inputs/outputs do not fit this adapter.
     fn check(&self, model: &Model) -> Result<(), String>;
+    /// How many of the model's outputs, from the first, the adapter reads: the runtime then
+    /// computes and copies only those (ISNet's and u2net's side outputs cost 4–5%).
+    fn outputs_read(&self) -> usize {
+        1
+    }
     fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String>;
     /// The model outputs → one mask per evaluation class, at the image's size.
     fn postprocess(

@@ -255,6 +255,10 @@ impl Segmenter for YoloSeg {
     fn kind(&self) -> &'static str {
         "yolov8-seg"
     }
+    fn outputs_read(&self) -> usize {
+        // Detections and prototypes, found by rank among every output.
+        usize::MAX
+    }
     fn params(&self) -> String {
         format!(
             "labels={:?};classes={:?};conf={};iou={}",
