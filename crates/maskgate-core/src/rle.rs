@@ -128,7 +128,8 @@ impl Rle {
     /// The compressed string form (`rleToString`): LEB128-like, 6 bits a character,
     /// deltas against the count two back from index 3 on.
     pub fn to_compressed(&self) -> String {
-        let mut s = String::with_capacity(self.counts.len() * 2);
+        // Bytes first: every character is ASCII, so a String's per-char UTF-8 step is waste.
+        let mut s: Vec<u8> = Vec::with_capacity(self.counts.len() * 2);
         for i in 0..self.counts.len() {
             let mut x = self.counts[i] as i64;
             if i > 2 {
@@ -141,58 +142,58 @@ impl Rle {
                 if more {
                     c |= 0x20;
                 }
-                s.push((c as u8 + 48) as char);
+                s.push(c as u8 + 48);
                 if !more {
                     break;
                 }
             }
         }
-        s
+        String::from_utf8(s).expect("the alphabet is ASCII")
     }
 
     /// Parses the compressed string form (`rleFrString`) and checks the total.
     pub fn from_compressed(h: u32, w: u32, s: &str) -> Result<Rle, RleError> {
         let bytes = s.as_bytes();
-        let mut counts: Vec<u32> = Vec::with_capacity(bytes.len());
-        let mut p = 0usize;
-        while p < bytes.len() {
-            let mut x: i64 = 0;
-            let mut k = 0u32;
-            loop {
-                let Some(&byte) = bytes.get(p) else {
+        // One count ends at each character without the continuation bit ('0'..'O'): exact
+        // capacity, since decoded masks may be kept for a whole run (prediction files).
+        let mut counts: Vec<u32> = Vec::with_capacity(bytes.iter().filter(|&&b| b < 80).count());
+        // Validated up front in one pass, so the parsing loop has a single branch per char.
+        if let Some(p) = bytes.iter().position(|b| !(48..=111).contains(b)) {
+            return Err(RleError::BadChar(p));
+        }
+        // counts[m - 2] and counts[m - 1], kept at hand for the delta.
+        let (mut before_last, mut last) = (0u32, 0u32);
+        let mut chars = bytes.iter();
+        while let Some(&first) = chars.next() {
+            let mut c = (first - 48) as i64;
+            let mut x = c & 0x1f;
+            let mut k = 1u32;
+            while c & 0x20 != 0 {
+                let Some(&byte) = chars.next() else {
                     return Err(RleError::Truncated);
                 };
-                if !(48..=111).contains(&byte) {
-                    return Err(RleError::BadChar(p));
-                }
                 if k >= 12 {
                     return Err(RleError::BadCount {
                         index: counts.len(),
                     });
                 }
-                let c = (byte - 48) as i64;
+                c = (byte - 48) as i64;
                 x |= (c & 0x1f) << (5 * k);
-                let more = c & 0x20 != 0;
-                p += 1;
                 k += 1;
-                if !more && (c & 0x10) != 0 {
-                    x |= -1i64 << (5 * k);
-                }
-                if !more {
-                    break;
-                }
+            }
+            if c & 0x10 != 0 {
+                x |= -1i64 << (5 * k);
             }
             let m = counts.len();
             if m > 2 {
-                x += counts[m - 2] as i64;
+                x += before_last as i64;
             }
             if !(0..=u32::MAX as i64).contains(&x) {
                 return Err(RleError::BadCount { index: m });
             }
             counts.push(x as u32);
+            (before_last, last) = (last, x as u32);
         }
-        // Decoded masks may be kept for a whole run (prediction files): no spare capacity.
-        counts.shrink_to_fit();
         let rle = Rle { h, w, counts };
         rle.check_total()?;
         Ok(rle)
@@ -261,12 +262,103 @@ impl Rle {
         if dt.h != gt.h || dt.w != gt.w {
             return Err(RleError::SizeMismatch(dt.h, dt.w, gt.h, gt.w));
         }
-        let i = Rle::merge(&[dt.clone(), gt.clone()], true)?.area();
-        let u = if crowd_gt {
-            dt.area()
-        } else {
-            Rle::merge(&[dt.clone(), gt.clone()], false)?.area()
-        };
+        let (i, either) = Rle::overlap(dt, gt);
+        let u = if crowd_gt { dt.area() } else { either };
         Ok(if i == 0 { 0.0 } else { i as f64 / u as f64 })
+    }
+
+    /// (pixels set in both, pixels set in either), walking both run lists once: the areas of
+    /// `merge(.., true)` and `merge(.., false)` without building either.
+    pub fn overlap(a: &Rle, b: &Rle) -> (u64, u64) {
+        let (mut ia, mut ib) = (0usize, 0usize);
+        // Pixels left in the current run of each, and whether that run is foreground.
+        let (mut left_a, mut left_b) = (0u64, 0u64);
+        let (mut on_a, mut on_b) = (true, true);
+        let (mut both, mut either) = (0u64, 0u64);
+        loop {
+            while left_a == 0 {
+                let Some(&c) = a.counts.get(ia) else {
+                    return (both, either + Rle::rest_area(b, ib, left_b, on_b));
+                };
+                (left_a, on_a, ia) = (c as u64, !on_a, ia + 1);
+            }
+            while left_b == 0 {
+                let Some(&c) = b.counts.get(ib) else {
+                    return (both, either + Rle::rest_area(a, ia, left_a, on_a));
+                };
+                (left_b, on_b, ib) = (c as u64, !on_b, ib + 1);
+            }
+            let step = left_a.min(left_b);
+            both += step * (on_a && on_b) as u64;
+            either += step * (on_a || on_b) as u64;
+            left_a -= step;
+            left_b -= step;
+        }
+    }
+
+    /// Foreground pixels from the current run (`left` pixels of it remain, `on` = foreground)
+    /// to the end of `r`'s runs, the next at index `next`.
+    fn rest_area(r: &Rle, next: usize, left: u64, on: bool) -> u64 {
+        let rest: u64 = r.counts[next.min(r.counts.len())..]
+            .iter()
+            .enumerate()
+            // The run at `next` has the opposite kind of the current one.
+            .filter(|(k, _)| (k % 2 == 0) != on)
+            .map(|(_, &c)| c as u64)
+            .sum();
+        left * on as u64 + rest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rle_of(h: u32, w: u32, bits: &[bool]) -> Rle {
+        Rle::encode(&Mask::from_fn(h, w, |y, x| bits[(y * w + x) as usize]))
+    }
+
+    proptest! {
+        /// The one-pass overlap against the reference: the areas of the two merged RLEs.
+        #[test]
+        fn overlap_equals_the_merged_areas(
+            (h, w, a, b) in (1u32..12, 1u32..12).prop_flat_map(|(h, w)| {
+                let n = (h * w) as usize;
+                (Just(h), Just(w), proptest::collection::vec(any::<bool>(), n), proptest::collection::vec(any::<bool>(), n))
+            })
+        ) {
+            let (ra, rb) = (rle_of(h, w, &a), rle_of(h, w, &b));
+            let both = Rle::merge(&[ra.clone(), rb.clone()], true).unwrap().area();
+            let either = Rle::merge(&[ra.clone(), rb.clone()], false).unwrap().area();
+            prop_assert_eq!(Rle::overlap(&ra, &rb), (both, either));
+            let naive_both = a.iter().zip(&b).filter(|(x, y)| **x && **y).count() as u64;
+            prop_assert_eq!(both, naive_both);
+        }
+
+        #[test]
+        fn compressed_strings_round_trip(bits in proptest::collection::vec(any::<bool>(), 35)) {
+            let r = rle_of(5, 7, &bits);
+            let back = Rle::from_compressed(5, 7, &r.to_compressed()).unwrap();
+            prop_assert_eq!(back.counts.capacity(), back.counts.len());
+            prop_assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn overlap_with_leading_and_trailing_zero_runs() {
+        let a = Rle {
+            h: 1,
+            w: 6,
+            counts: vec![0, 3, 3],
+        };
+        let b = Rle {
+            h: 1,
+            w: 6,
+            counts: vec![2, 4, 0, 0],
+        };
+        assert_eq!(Rle::overlap(&a, &b), (1, 6));
+        assert_eq!(Rle::iou(&a, &b, false).unwrap(), 1.0 / 6.0);
+        assert_eq!(Rle::iou(&a, &b, true).unwrap(), 1.0 / 3.0);
     }
 }
