@@ -930,7 +930,10 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
     // arena) and nothing waits on it once the reports are written.
     drop(arms);
-    std::thread::spawn(move || drop(model_arms));
+    // Should no thread be available, the refused closure drops the models right here.
+    let _ = std::thread::Builder::new()
+        .name("maskgate-release".into())
+        .spawn(move || drop(model_arms));
     let written = staged
         .iter()
         .filter_map(|p| p.file_name())
