@@ -164,8 +164,7 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
             let s = corpus.load(entry);
             observer.advanced();
             let s = s?;
-            let photo = SamplePhoto::new(s.image.as_deref(), corpus.limits())
-                .with_listed_sha256(s.image.as_ref().and_then(|p| corpus.photo_sha256.get(p)));
+            let photo = SamplePhoto::of(s.image.as_deref(), corpus);
             let preds: Vec<(Arc<str>, Prediction)> =
                 predict_sample(&s, &photo, input.arms, input.variants)
                     .into_iter()

@@ -210,12 +210,7 @@ fn render_one(
     (iou_baseline, iou_arm): (Option<f64>, Option<f64>),
     out_dir: &Path,
 ) -> Result<GalleryEntry> {
-    let photo = SamplePhoto::new(sample.image.as_deref(), corpus.limits()).with_listed_sha256(
-        sample
-            .image
-            .as_ref()
-            .and_then(|p| corpus.photo_sha256.get(p)),
-    );
+    let photo = SamplePhoto::of(sample.image.as_deref(), corpus);
     let preds = predict_sample(sample, &photo, arms, variants);
     let (h, w) = sample.size;
     let gt = sample

@@ -145,6 +145,12 @@ impl SamplePhoto {
         }
     }
 
+    /// The photo of a sample of `corpus`, with the hash its listing took.
+    pub fn of(image: Option<&Path>, corpus: &crate::read::Corpus) -> SamplePhoto {
+        SamplePhoto::new(image, corpus.limits())
+            .with_listed_sha256(image.and_then(|p| corpus.photo_sha256.get(p)))
+    }
+
     /// The same photo, whose content hash is already known from the listing.
     pub fn with_listed_sha256(mut self, sha256: Option<&String>) -> SamplePhoto {
         self.listed_sha256 = sha256.cloned();

@@ -131,12 +131,12 @@ impl ModelArm {
         model
             .read_outputs(adapter.outputs_read())
             .map_err(|e| format!("arm {:?}: {e}", self.name))?;
+        if let Some(c) = &self.cache {
+            c.put_model_input_pixels(&s.sha256, model.input_pixels);
+        }
         if model.is_heavy() {
             // A heavy model's trial inference costs as much as a sample's (seconds for ISNet):
             // its declared shapes were checked above, and its first sample runs the rest.
-            if let Some(c) = &self.cache {
-                c.put_model_input_pixels(&s.sha256, model.input_pixels);
-            }
             return Ok(model);
         }
         // One inference on a small grey photo before any of this model's work: a model whose
@@ -159,9 +159,6 @@ impl ModelArm {
                 .map_err(unfit)?;
         }
         model.inference_nanos.store(0, Ordering::Relaxed);
-        if let Some(c) = &self.cache {
-            c.put_model_input_pixels(&s.sha256, model.input_pixels);
-        }
         Ok(model)
     }
 
