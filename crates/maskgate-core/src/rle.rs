@@ -128,25 +128,20 @@ impl Rle {
     /// The compressed string form (`rleToString`): LEB128-like, 6 bits a character,
     /// deltas against the count two back from index 3 on.
     pub fn to_compressed(&self) -> String {
-        // Bytes first: every character is ASCII, so a String's per-char UTF-8 step is waste.
-        let mut s: Vec<u8> = Vec::with_capacity(self.counts.len() * 2);
-        for i in 0..self.counts.len() {
-            let mut x = self.counts[i] as i64;
-            if i > 2 {
-                x -= self.counts[i - 2] as i64;
+        let counts = &self.counts;
+        // Most deltas take one or two characters: two per count, the rest grown on demand.
+        let mut s: Vec<u8> = Vec::with_capacity(counts.len() * 2 + 16);
+        let mut next = 0;
+        #[cfg(target_arch = "x86_64")]
+        if counts.len() > 3 && std::arch::is_x86_feature_detected!("ssse3") {
+            for &count in &counts[..3] {
+                push_compressed(&mut s, count as i64);
             }
-            loop {
-                let mut c = x & 0x1f;
-                x >>= 5;
-                let more = if c & 0x10 != 0 { x != -1 } else { x != 0 };
-                if more {
-                    c |= 0x20;
-                }
-                s.push(c as u8 + 48);
-                if !more {
-                    break;
-                }
-            }
+            // SAFETY: the CPU supports SSSE3, checked just above.
+            next = unsafe { crate::rle_ssse3::push_compressed_blocks(counts, 3, &mut s) };
+        }
+        for i in next..counts.len() {
+            push_compressed(&mut s, delta_at(counts, i));
         }
         String::from_utf8(s).expect("the alphabet is ASCII")
     }
@@ -154,46 +149,11 @@ impl Rle {
     /// Parses the compressed string form (`rleFrString`) and checks the total.
     pub fn from_compressed(h: u32, w: u32, s: &str) -> Result<Rle, RleError> {
         let bytes = s.as_bytes();
-        // One count ends at each character without the continuation bit ('0'..'O'): exact
-        // capacity, since decoded masks may be kept for a whole run (prediction files).
-        let mut counts: Vec<u32> = Vec::with_capacity(bytes.iter().filter(|&&b| b < 80).count());
-        // Validated up front in one pass, so the parsing loop has a single branch per char.
-        if let Some(p) = bytes.iter().position(|b| !(48..=111).contains(b)) {
-            return Err(RleError::BadChar(p));
-        }
-        // counts[m - 2] and counts[m - 1], kept at hand for the delta.
-        let (mut before_last, mut last) = (0u32, 0u32);
-        let mut chars = bytes.iter();
-        while let Some(&first) = chars.next() {
-            let mut c = (first - 48) as i64;
-            let mut x = c & 0x1f;
-            let mut k = 1u32;
-            while c & 0x20 != 0 {
-                let Some(&byte) = chars.next() else {
-                    return Err(RleError::Truncated);
-                };
-                if k >= 12 {
-                    return Err(RleError::BadCount {
-                        index: counts.len(),
-                    });
-                }
-                c = (byte - 48) as i64;
-                x |= (c & 0x1f) << (5 * k);
-                k += 1;
-            }
-            if c & 0x10 != 0 {
-                x |= -1i64 << (5 * k);
-            }
-            let m = counts.len();
-            if m > 2 {
-                x += before_last as i64;
-            }
-            if !(0..=u32::MAX as i64).contains(&x) {
-                return Err(RleError::BadCount { index: m });
-            }
-            counts.push(x as u32);
-            (before_last, last) = (last, x as u32);
-        }
+        let counts = match parse_well_formed(bytes) {
+            Some(counts) => counts,
+            // Malformed: the character-by-character parser finds and names the fault.
+            None => parse_checked(bytes)?,
+        };
         let rle = Rle { h, w, counts };
         rle.check_total()?;
         Ok(rle)
@@ -310,6 +270,143 @@ impl Rle {
     }
 }
 
+/// What `rleToString` encodes for count `i`: the count itself for the first three, else its
+/// difference from the count two back.
+fn delta_at(counts: &[u32], i: usize) -> i64 {
+    counts[i] as i64 - if i > 2 { counts[i - 2] as i64 } else { 0 }
+}
+
+/// Appends one count's characters: sign-extended 5-bit groups, low first, each but the last
+/// flagged 0x20, offset by '0'.
+pub(crate) fn push_compressed(s: &mut Vec<u8>, mut x: i64) {
+    loop {
+        let mut c = x & 0x1f;
+        x >>= 5;
+        let more = if c & 0x10 != 0 { x != -1 } else { x != 0 };
+        if more {
+            c |= 0x20;
+        }
+        s.push(c as u8 + 48);
+        if !more {
+            break;
+        }
+    }
+}
+
+/// (a byte outside '0'..'o', how many bytes end a count) in one pass that vectorises: per
+/// chunk of 64 the tally fits a byte.
+fn survey(bytes: &[u8]) -> (bool, usize) {
+    let (mut outside, mut ends) = (0u8, 0usize);
+    let mut chunks = bytes.chunks_exact(64);
+    for chunk in &mut chunks {
+        let mut chunk_ends = 0u8;
+        for &b in chunk {
+            outside |= (b.wrapping_sub(48) > 63) as u8;
+            chunk_ends += (b < 80) as u8;
+        }
+        ends += chunk_ends as usize;
+    }
+    for &b in chunks.remainder() {
+        outside |= (b.wrapping_sub(48) > 63) as u8;
+        ends += (b < 80) as usize;
+    }
+    (outside != 0, ends)
+}
+
+/// One count's value (before the delta) starting at `bytes[at]`, and the bytes it used.
+/// `None` if the string ends inside it or it runs past 12 characters.
+pub(crate) fn parse_one(bytes: &[u8], at: usize) -> Option<(i64, usize)> {
+    let mut used = 0;
+    let mut x = 0i64;
+    loop {
+        if used == 12 {
+            return None;
+        }
+        let c = (*bytes.get(at + used)? - 48) as i64;
+        x |= (c & 0x1f) << (5 * used);
+        used += 1;
+        if c & 0x20 == 0 {
+            if c & 0x10 != 0 {
+                x |= -1i64 << (5 * used);
+            }
+            return Some((x, used));
+        }
+    }
+}
+
+/// The counts of a string, fast; `None` if it is malformed in any way (the checked parser then
+/// says how). Its results are property-tested against `parse_checked`.
+fn parse_well_formed(bytes: &[u8]) -> Option<Vec<u32>> {
+    let (outside, ends) = survey(bytes);
+    if outside {
+        return None;
+    }
+    // Exact: decoded masks may be kept for a whole run (prediction files).
+    let mut counts: Vec<u32> = Vec::with_capacity(ends);
+    let mut at = 0;
+    while at < bytes.len() {
+        let m = counts.len();
+        #[cfg(target_arch = "x86_64")]
+        if m == 3 && std::arch::is_x86_feature_detected!("ssse3") {
+            // SAFETY: the CPU supports SSSE3, checked just above.
+            at = unsafe { crate::rle_ssse3::parse_blocks(bytes, at, &mut counts)? };
+            if at == bytes.len() {
+                break;
+            }
+        }
+        let (x, used) = parse_one(bytes, at)?;
+        let value = x + if counts.len() > 2 {
+            counts[counts.len() - 2] as i64
+        } else {
+            0
+        };
+        counts.push(u32::try_from(value).ok()?);
+        at += used;
+    }
+    Some(counts)
+}
+
+/// The character-by-character parser (`rleFrString` as written), naming what is wrong.
+fn parse_checked(bytes: &[u8]) -> Result<Vec<u32>, RleError> {
+    if let Some(p) = bytes.iter().position(|b| !(48..=111).contains(b)) {
+        return Err(RleError::BadChar(p));
+    }
+    let mut counts: Vec<u32> = Vec::new();
+    let (mut before_last, mut last) = (0u32, 0u32);
+    let mut chars = bytes.iter();
+    while let Some(&first) = chars.next() {
+        let mut c = (first - 48) as i64;
+        let mut x = c & 0x1f;
+        let mut k = 1u32;
+        while c & 0x20 != 0 {
+            let Some(&byte) = chars.next() else {
+                return Err(RleError::Truncated);
+            };
+            if k >= 12 {
+                return Err(RleError::BadCount {
+                    index: counts.len(),
+                });
+            }
+            c = (byte - 48) as i64;
+            x |= (c & 0x1f) << (5 * k);
+            k += 1;
+        }
+        if c & 0x10 != 0 {
+            x |= -1i64 << (5 * k);
+        }
+        let m = counts.len();
+        if m > 2 {
+            x += before_last as i64;
+        }
+        if !(0..=u32::MAX as i64).contains(&x) {
+            return Err(RleError::BadCount { index: m });
+        }
+        counts.push(x as u32);
+        (before_last, last) = (last, x as u32);
+    }
+    Ok(counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +439,65 @@ mod tests {
             let back = Rle::from_compressed(5, 7, &r.to_compressed()).unwrap();
             prop_assert_eq!(back.counts.capacity(), back.counts.len());
             prop_assert_eq!(back, r);
+        }
+    }
+
+    /// Counts shaped like real masks' (deltas of one and two characters, some longer, some
+    /// near the 2^31 and 2^32 edges), so the block kernels and their fallbacks are all taken.
+    fn counts_strategy() -> impl Strategy<Value = Vec<u32>> {
+        let count = prop_oneof![
+            8 => 0u32..40,
+            4 => 0u32..1200,
+            1 => any::<u32>(),
+            1 => (1u32 << 31) - 5000..(1u32 << 31) + 5000,
+            1 => u32::MAX - 600..=u32::MAX,
+        ];
+        proptest::collection::vec(count, 0..120).prop_map(|mut counts| {
+            // Mostly small steps from two back, as neighbouring columns of a shape give.
+            for i in 3..counts.len() {
+                if counts[i] < 40 {
+                    counts[i] = (counts[i - 2] as i64 + counts[i] as i64 - 20)
+                        .clamp(0, u32::MAX as i64) as u32;
+                }
+            }
+            counts
+        })
+    }
+
+    /// The scalar writer alone: the reference for the block kernel.
+    fn compressed_by_scalar(counts: &[u32]) -> String {
+        let mut s = Vec::new();
+        for i in 0..counts.len() {
+            push_compressed(&mut s, delta_at(counts, i));
+        }
+        String::from_utf8(s).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn codec_matches_the_scalar_reference(counts in counts_strategy()) {
+            let s = Rle { h: 1, w: 0, counts: counts.clone() }.to_compressed();
+            prop_assert_eq!(&s, &compressed_by_scalar(&counts));
+            prop_assert_eq!(parse_checked(s.as_bytes()).unwrap(), counts.clone());
+            let parsed = parse_well_formed(s.as_bytes()).unwrap();
+            prop_assert_eq!(parsed.capacity(), parsed.len());
+            prop_assert_eq!(parsed, counts);
+        }
+
+        /// Any string of the alphabet (and a few bytes outside it): the fast parser agrees with
+        /// the character-by-character one, counts or error.
+        #[test]
+        fn fast_parse_agrees_with_the_checked_parser(
+            s in proptest::collection::vec(prop_oneof![
+                20 => 48u8..80, 6 => 80u8..112, 1 => 0u8..48, 1 => 112u8..=255,
+            ], 0..200)
+        ) {
+            match parse_checked(&s) {
+                Ok(counts) => prop_assert_eq!(parse_well_formed(&s), Some(counts)),
+                Err(_) => prop_assert_eq!(parse_well_formed(&s), None),
+            }
         }
     }
 
