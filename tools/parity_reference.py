@@ -1,10 +1,12 @@
-"""Reference outputs for the adapter parity tests, computed the way each model's own tooling does
-it: rembg's u2netp session (Pillow LANCZOS, its normalisation and min-max), IMG.LY's ISNet
-(their top-left bilinear and (v-128)/256, ported from background-removal-js to numpy), and
-MediaPipe selfie (top-left bilinear without antialiasing), all run with Python's ONNX Runtime.
+"""Reference outputs for the adapter parity tests, from this project's own port of each model's
+processing: IMG.LY's ISNet (their top-left bilinear and (v-128)/256, ported from
+background-removal-js to numpy) and MediaPipe selfie (top-left bilinear without antialiasing),
+run with Python's ONNX Runtime. A port is not the reference where the real package runs here:
+rembg is checked against rembg itself (tools/real_reference.py, tests/real_parity.rs), and the
+ports below are to be replaced the same way.
 
-Writes tests/fixtures/parity/<model>/<photo>.png: u8 alpha maps for rembg and IMG.LY (their
-native output), 16-bit probability maps for MediaPipe. Regenerate with:
+Writes tests/fixtures/parity/<model>/<photo>.png: u8 alpha maps for IMG.LY (its native output),
+16-bit probability maps for MediaPipe. Regenerate with:
     python3 -m venv .venv-ref && .venv-ref/bin/pip install pillow==12.0.0 numpy==2.3.5 onnxruntime==1.31.1
     .venv-ref/bin/python tools/parity_reference.py ../shared
 """
@@ -23,23 +25,6 @@ def session(path):
     so = ort.SessionOptions()
     so.intra_op_num_threads = 2
     return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-
-
-def rembg_u2netp(sess, img):
-    # rembg/sessions/base.py normalize + u2net.py predict, verbatim in substance.
-    im = img.convert("RGB").resize((320, 320), Image.LANCZOS)
-    a = np.array(im)
-    a = a / max(np.max(a), 1e-6)
-    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-    t = np.zeros((a.shape[0], a.shape[1], 3))
-    for c in range(3):
-        t[:, :, c] = (a[:, :, c] - mean[c]) / std[c]
-    t = np.expand_dims(t.transpose((2, 0, 1)), 0).astype(np.float32)
-    pred = sess.run(None, {sess.get_inputs()[0].name: t})[0][:, 0, :, :]
-    ma, mi = np.max(pred), np.min(pred)
-    pred = np.squeeze((pred - mi) / (ma - mi))
-    mask = Image.fromarray((pred * 255).astype("uint8"), mode="L")
-    return np.array(mask.resize(img.size, Image.LANCZOS))
 
 
 def topleft_bilinear(src, out_w, out_h):
@@ -77,7 +62,6 @@ def mediapipe(sess, img):
 
 def main():
     models = {
-        "u2netp": (os.path.join(ROOT, "vendor/models/u2netp.onnx"), rembg_u2netp),
         "isnet_quint8": (os.path.join(ROOT, "vendor/models/isnet_quint8.onnx"), imgly_isnet),
         "selfie256": (os.path.join(SHARED, "models/mediapipe_selfie_segmentation_256.onnx"), mediapipe),
     }

@@ -4,9 +4,10 @@ gradients with a little noise) resized by Pillow's `Image.resize(size, filter)` 
 BILINEAR: both axes shrunk, both grown, one shrunk and one grown, one axis only, and identity.
 Each source is stored once with its two resized outputs, as hex strings of the row-major interleaved bytes.
 
-Usage: vendor/py/bin/python tools/pil_resize_vectors.py tests/fixtures/pil_resize_vectors.json
-(needs pillow==12.0.0, the version tools/parity_reference.py pins for rembg:
-`vendor/py/bin/python -m pip install pillow==12.0.0`). The output is deterministic."""
+Usage, once per Pillow release (the passes' order changed in 13.0):
+  vendor/py/bin/python tools/pil_resize_vectors.py tests/fixtures/pil_resize_vectors.json    (pillow==12.0.0)
+  vendor/parity/bin/python tools/pil_resize_vectors.py tests/fixtures/pil13_resize_vectors.json  (pillow==13.0.0)
+The output records the Pillow version that made it and is deterministic."""
 import json, random, sys
 
 import PIL

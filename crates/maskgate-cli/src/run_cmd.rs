@@ -27,7 +27,7 @@ Config (relative paths are taken from the config's folder; docs/formats.md has e
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
 Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASKGATE_CACHE,
-MASKGATE_NO_CACHE, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
+MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
 then the criteria file, then built-in defaults.
 
 Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
@@ -44,12 +44,17 @@ pub struct RunArgs {
     /// Neither read nor fill the prediction cache.
     #[arg(long)]
     no_cache: bool,
+    /// Also write each model arm's masks as prediction JSONL under OUT/predictions/<corpus>/
+    /// (default: [run] save_predictions, or MASKGATE_SAVE_PREDICTIONS).
+    #[arg(long)]
+    save_predictions: bool,
 }
 
 pub fn run(a: RunArgs) -> Result<u8> {
     let mut overrides = a.common.overrides();
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
+    overrides.save_predictions = a.save_predictions;
     execute_request(
         Request::Run { config: a.config },
         overrides,

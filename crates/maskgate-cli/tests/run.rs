@@ -298,3 +298,101 @@ fn config_and_model_errors_are_clear() {
         "{err}"
     );
 }
+
+/// `--save-predictions` writes each model arm's masks as prediction JSONL; a run that reads
+/// them back as `predictions = "…"` arms, with no inference, gives byte-identical metrics. A
+/// later run without the flag replaces the set, saved predictions included.
+#[test]
+fn saved_predictions_score_again_byte_identically() {
+    let d = tmp("saved-predictions");
+    let corpus = format!(
+        "[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n",
+        shared().join("data/fasseg/V2").display()
+    );
+    let models = d.join("models.toml");
+    std::fs::write(
+        &models,
+        format!(
+            "[run]\nbaseline = \"selfie\"\nbootstrap = 200\n\n{corpus}\n{}\n{}",
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            selfie_arm(
+                "landscape",
+                "mediapipe_selfie_segmentation_landscape_144x256.onnx"
+            ),
+        ),
+    )
+    .unwrap();
+    let a = d.join("a");
+    let out = run(
+        &models,
+        &[
+            "--out",
+            a.to_str().unwrap(),
+            "--no-cache",
+            "--save-predictions",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let saved = a.join("predictions/fasseg");
+    for arm in ["selfie", "landscape"] {
+        let text = std::fs::read_to_string(saved.join(format!("{arm}.jsonl"))).unwrap();
+        let ids: Vec<String> = text
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(ids.len(), 70, "{arm}: one line per photo");
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{arm}: lines sorted by id"
+        );
+    }
+
+    let files = d.join("files.toml");
+    std::fs::write(
+        &files,
+        format!(
+            "[run]\nbaseline = \"selfie\"\nbootstrap = 200\n\n{corpus}\n[[arm]]\nname = \"selfie\"\npredictions = \"{}\"\n\n[[arm]]\nname = \"landscape\"\npredictions = \"{}\"\n",
+            saved.join("selfie.jsonl").display(),
+            saved.join("landscape.jsonl").display(),
+        ),
+    )
+    .unwrap();
+    let b = d.join("b");
+    let out = run(&files, &["--out", b.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for file in ["metrics.csv", "samples.jsonl"] {
+        let (x, y) = (
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+        );
+        assert!(!x.is_empty());
+        assert!(
+            x == y,
+            "{file} differs once scored from the saved predictions"
+        );
+    }
+
+    let out = run(&models, &["--out", a.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !a.join("predictions").exists(),
+        "the new set has no saved predictions"
+    );
+}

@@ -30,6 +30,7 @@ struct RawRun {
     intra_threads: Option<usize>,
     memory_arena: Option<bool>,
     memory_pattern: Option<bool>,
+    save_predictions: Option<bool>,
     gallery: Option<usize>,
     formats: Option<Vec<String>>,
 }
@@ -90,6 +91,7 @@ struct RawArm {
     #[serde(default)]
     classes: BTreeMap<String, Vec<String>>,
     session: Option<String>,
+    pillow: Option<String>,
     mean: Option<[f64; 3]>,
     std: Option<[f64; 3]>,
     logits: Option<bool>,
@@ -106,6 +108,7 @@ impl RawArm {
             ("labels", !self.labels.is_empty()),
             ("classes", !self.classes.is_empty()),
             ("session", self.session.is_some()),
+            ("pillow", self.pillow.is_some()),
             ("mean", self.mean.is_some()),
             ("std", self.std.is_some()),
             ("logits", self.logits.is_some()),
@@ -172,6 +175,8 @@ pub struct RunConfig {
     pub memory_arena: Option<bool>,
     /// ONNX Runtime's memory pattern (default off).
     pub memory_pattern: Option<bool>,
+    /// Write each model arm's masks as prediction JSONL beside the reports.
+    pub save_predictions: Option<bool>,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
@@ -259,6 +264,7 @@ impl RunConfig {
                         labels: a.labels.clone(),
                         classes: a.classes.clone(),
                         variant: a.session.clone(),
+                        pillow: a.pillow.clone(),
                         mean: a.mean,
                         std: a.std,
                         logits: a.logits.unwrap_or(false),
@@ -332,6 +338,7 @@ impl RunConfig {
             intra_threads: r.intra_threads,
             memory_arena: r.memory_arena,
             memory_pattern: r.memory_pattern,
+            save_predictions: r.save_predictions,
             gallery: r.gallery,
             formats: r.formats.clone(),
             corpora,

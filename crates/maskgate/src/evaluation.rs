@@ -12,6 +12,7 @@ use crate::compare::{compare, CompareSettings, Comparison};
 use crate::model::Prediction;
 use crate::observe::Observer;
 use crate::predict::image::SamplePhoto;
+use crate::predict::saved::SavedPredictions;
 use crate::predict::variants::Variant;
 use crate::predict::{predict_sample, Arm};
 use crate::read::{Corpus, Problem};
@@ -32,6 +33,8 @@ pub struct EvalInput<'a> {
     pub compare: CompareSettings,
     /// Failure classes (from the criteria file); empty: no failure-class grouping.
     pub taxonomy: &'a [FailureClass],
+    /// Where model arms' predictions are kept for `save_predictions` (none: not kept).
+    pub saved: Option<&'a SavedPredictions>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -170,6 +173,11 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                     .into_iter()
                     .map(|(arm, p)| (shared(arm), p))
                     .collect();
+            if let Some(saved) = input.saved {
+                for (arm, p) in &preds {
+                    saved.record(&corpus.name, arm, &s.id, p);
+                }
+            }
             let mut out = score_sample(
                 &corpus_name,
                 &s,

@@ -6,6 +6,7 @@
 
 use crate::evaluation::Evaluation;
 use crate::model::Sample;
+use crate::pathnames::safe_component as safe;
 use crate::predict::image::SamplePhoto;
 use crate::predict::variants::Variant;
 use crate::predict::{predict_sample, Arm};
@@ -86,30 +87,6 @@ fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
     }
     img.save_with_format(path, image::ImageFormat::Png)
         .map_err(|e| Error::file(path, e.to_string()))
-}
-
-/// A file-name part for `name`: itself when it is made only of ASCII letters, digits, `-` and
-/// `_`; otherwise those characters with `_` for the rest and a hash of the name appended, so two
-/// names (`v1.0`, `v1_0`) never share a file.
-fn safe(name: &str) -> String {
-    let cleaned: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if cleaned == name && !name.is_empty() {
-        return cleaned;
-    }
-    use sha2::{Digest, Sha256};
-    format!(
-        "{cleaned}-{}",
-        &hex::encode(Sha256::digest(name.as_bytes()))[..8]
-    )
 }
 
 /// The class whose IoU moved most between the two arms (most negative for regressions).
@@ -378,11 +355,6 @@ pub fn save_region_overlay(
 ) -> Result<()> {
     let (w, h, rgb) = region_overlay(photo, sample, classes, outline)?;
     save(path, w, h, rgb)
-}
-
-/// A file name made of safe characters only.
-pub fn safe_file_name(name: &str) -> String {
-    safe(name)
 }
 
 #[cfg(test)]

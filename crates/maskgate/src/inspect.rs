@@ -128,7 +128,7 @@ fn write_overlays(corpus: &Corpus, dir: &Path) -> Result<()> {
             return Ok(()); // already listed among the problems
         };
         let photo = crate::predict::image::SamplePhoto::new(s.image.as_deref(), corpus.limits());
-        let file = dir.join(format!("{}.png", crate::gallery::safe_file_name(&s.id)));
+        let file = dir.join(format!("{}.png", crate::pathnames::safe_component(&s.id)));
         crate::gallery::save_region_overlay(
             &file,
             photo.pixels().ok(),

@@ -31,6 +31,30 @@ pub fn display(path: &Path) -> String {
     normalize(path).to_string_lossy().replace('\\', "/")
 }
 
+/// A file-name part for `name`: itself when it is made only of ASCII letters, digits, `-` and
+/// `_`; otherwise those characters with `_` for the rest and a hash of the name appended, so two
+/// names (`v1.0`, `v1_0`) never share a file.
+pub fn safe_component(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned == name && !name.is_empty() {
+        return cleaned;
+    }
+    use sha2::{Digest, Sha256};
+    format!(
+        "{cleaned}-{}",
+        &hex::encode(Sha256::digest(name.as_bytes()))[..8]
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ use crate::predict::cache::PredictionCache;
 use crate::predict::engine::{InferenceTurn, OrtMemory};
 use crate::predict::model_arm::{ModelArm, ModelSource};
 use crate::predict::predictions::PredictionsFile;
+use crate::predict::saved::SavedPredictions;
 use crate::predict::Arm;
 use crate::read::{read_corpus, Corpus, CorpusSpec};
 use crate::report::{InputFile, Report, ReportParts, RunMeta, Settings};
@@ -105,6 +106,7 @@ pub struct Overrides {
     pub threads: Option<usize>,
     pub intra_threads: Option<usize>,
     pub no_cache: bool,
+    pub save_predictions: bool,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub run_id: Option<String>,
@@ -169,6 +171,8 @@ pub struct Plan {
     pub intra_threads: usize,
     /// ONNX Runtime's CPU memory arena and memory pattern (see [`OrtMemory`]).
     pub ort_memory: OrtMemory,
+    /// Write each model arm's masks as prediction JSONL under `<out>/predictions/`.
+    pub save_predictions: bool,
     /// Worker threads; `None` = every core (samples one at a time while a heavy model infers).
     pub threads: Option<usize>,
     pub score: ScoreSettings,
@@ -512,6 +516,12 @@ impl Plan {
                     .and_then(|c| c.memory_pattern)
                     .unwrap_or(OrtMemory::default().pattern),
             },
+            save_predictions: o.save_predictions
+                || env
+                    .get("MASKGATE_SAVE_PREDICTIONS")
+                    .map(|v| v != "0")
+                    .or(cfg.as_ref().and_then(|c| c.save_predictions))
+                    .unwrap_or(false),
             threads,
             score: ScoreSettings {
                 grid,
@@ -828,6 +838,9 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         .as_ref()
         .map(|c| c.taxonomy.as_slice())
         .unwrap_or(&[]);
+    let saved = plan
+        .save_predictions
+        .then(|| SavedPredictions::new(model_arms.iter().map(|m| m.name.clone())));
     let input = EvalInput {
         corpora: &corpora,
         arms: &arms,
@@ -836,6 +849,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         score: plan.score,
         compare: plan.compare,
         taxonomy,
+        saved: saved.as_ref(),
     };
     let evaluation = evaluate(&input, observer);
     if observer.cancelled() {
@@ -925,7 +939,11 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
             artifacts: crate::export::file_names(&plan.formats),
         },
     );
-    let staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
+    let mut staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
+    if let Some(saved) = &saved {
+        staged.extend(saved.write(staging.path())?);
+    }
+    let staging_path = staging.path().to_path_buf();
     staging.commit()?;
     // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
     // arena) and nothing waits on it once the reports are written.
@@ -936,8 +954,8 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         .spawn(move || drop(model_arms));
     let written = staged
         .iter()
-        .filter_map(|p| p.file_name())
-        .map(|name| plan.out.join(name))
+        .filter_map(|p| p.strip_prefix(staging_path.as_path()).ok())
+        .map(|relative| plan.out.join(relative))
         .collect();
     Ok(Outcome {
         report,

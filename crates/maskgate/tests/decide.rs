@@ -99,6 +99,7 @@ fn run_rows(criteria: &str, threads: usize, base_rows: u32, cand_rows: u32) -> R
                     seed: 3,
                 },
                 taxonomy: &file.taxonomy,
+                saved: None,
             },
             &Silent,
         );

@@ -99,6 +99,7 @@ fn report() -> Report {
             score: ScoreSettings::default(),
             compare,
             taxonomy: &criteria.taxonomy,
+            saved: None,
         },
         &Silent,
     );

@@ -91,6 +91,7 @@ pub struct Staging {
 /// carried over (files of another kind in the folder are kept).
 fn is_report_entry(name: &str) -> bool {
     name == "gallery"
+        || name == crate::predict::saved::FOLDER
         || name.starts_with(".maskgate-")
         || exporters().iter().any(|e| e.file_name() == name)
 }

@@ -11,6 +11,7 @@ pub mod model_arm;
 pub mod postprocess;
 pub mod predictions;
 pub mod resample;
+pub mod saved;
 pub mod variants;
 
 use crate::model::{Prediction, Sample};

@@ -30,6 +30,8 @@ pub struct AdapterSettings {
     pub std: Option<[f64; 3]>,
     /// The probability adapter's output is logits (apply a sigmoid).
     pub logits: bool,
+    /// rembg: the Pillow release whose resize is reproduced ("12" or "13").
+    pub pillow: Option<String>,
     /// YOLO: confidence and NMS IoU thresholds.
     pub conf: Option<f64>,
     pub iou: Option<f64>,
@@ -79,7 +81,7 @@ pub struct Adapter {
 pub const ADAPTERS: &[Adapter] = &[
     Adapter {
         name: "rembg",
-        keys: &["class", "threshold", "session"],
+        keys: &["class", "threshold", "session", "pillow"],
         build: |s| Ok(Box::new(rembg::Rembg::new(s)?)),
     },
     Adapter {

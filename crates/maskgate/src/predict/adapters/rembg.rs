@@ -1,11 +1,13 @@
 //! `rembg`: u2net / u2netp / isnet-general-use sessions exactly as rembg 2.x runs them —
 //! Pillow LANCZOS resize ignoring aspect, divide by the image's own max, mean/std, output 0
 //! channel 0, per-image min–max, ×255 truncated to u8, Pillow LANCZOS back to the photo size.
+//! Both resizes follow the Pillow release set by `pillow` ("13" by default, as a fresh install
+//! resolves; "12"), since 13.0 changed the order of LANCZOS's two passes.
 
 use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::{pil_resize, PilFilter};
+use crate::predict::resample::{pil_resize, PilFilter, Pillow};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 
@@ -16,6 +18,8 @@ pub struct Rembg {
     std: [f64; 3],
     class: String,
     threshold: f64,
+    /// The Pillow release rembg runs on: its LANCZOS pass order changed in 13.0.
+    pillow: Pillow,
 }
 
 impl Rembg {
@@ -37,6 +41,8 @@ impl Rembg {
             std,
             class: one_class(s, "rembg")?,
             threshold: threshold(s, 0.5)?,
+            // What `pip install rembg` resolves to today; production pinned to 12 says so.
+            pillow: Pillow::parse(s.pillow.as_deref().unwrap_or("13"))?,
         })
     }
 
@@ -53,7 +59,16 @@ impl Rembg {
             .iter()
             .map(|&v| (((v - mi) / (ma - mi)) * 255.0) as u8)
             .collect();
-        Ok(pil_resize(&small, mw, mh, 1, w, h, PilFilter::Lanczos))
+        Ok(pil_resize(
+            &small,
+            mw,
+            mh,
+            1,
+            w,
+            h,
+            PilFilter::Lanczos,
+            self.pillow,
+        ))
     }
 }
 
@@ -64,8 +79,11 @@ impl Segmenter for Rembg {
     fn params(&self) -> String {
         // The class is part of the key: the cached masks are stored under it.
         format!(
-            "class={};session={};threshold={}",
-            self.class, self.session, self.threshold
+            "class={};session={};threshold={};pillow={}",
+            self.class,
+            self.session,
+            self.threshold,
+            self.pillow.name()
         )
     }
     fn check(&self, model: &Model) -> Result<(), String> {
@@ -81,7 +99,16 @@ impl Segmenter for Rembg {
     }
     fn preprocess(&self, img: &RgbImage, _: &Model) -> Result<Tensor, String> {
         let s = self.size;
-        let px = pil_resize(&img.data, img.w, img.h, 3, s, s, PilFilter::Lanczos);
+        let px = pil_resize(
+            &img.data,
+            img.w,
+            img.h,
+            3,
+            s,
+            s,
+            PilFilter::Lanczos,
+            self.pillow,
+        );
         let max = (*px.iter().max().unwrap_or(&0) as f64).max(1e-6);
         let data = to_chw(&px, s, s, |c, v| {
             ((v as f64 / max - self.mean[c]) / self.std[c]) as f32

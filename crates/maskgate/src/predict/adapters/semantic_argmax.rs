@@ -6,7 +6,7 @@
 use super::{input_hw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::{nearest_floor, pil_resize, PilFilter};
+use crate::predict::resample::{nearest_floor, pil_resize, PilFilter, Pillow};
 use maskgate_core::LabelMap;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
@@ -119,7 +119,17 @@ impl Segmenter for SemanticArgmax {
     }
     fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String> {
         let (mh, mw) = input_hw(model)?;
-        let px = pil_resize(&img.data, img.w, img.h, 3, mw, mh, PilFilter::Bilinear);
+        // The face-parsing references this adapter was checked against ran Pillow 12.
+        let px = pil_resize(
+            &img.data,
+            img.w,
+            img.h,
+            3,
+            mw,
+            mh,
+            PilFilter::Bilinear,
+            Pillow::V12,
+        );
         let data = super::to_chw(&px, mw, mh, |c, v| {
             ((v as f64 / 255.0 - self.mean[c]) / self.std[c]) as f32
         });

@@ -1,0 +1,192 @@
+//! Parity with the real packages that define each model family, installed from the registries
+//! by `scripts/setup_parity.sh` and run through their own public APIs by
+//! `tools/real_reference.py` (never a port of ours): maskgate's adapter on the same photos must
+//! give the same mask. Photos: 8 FASSEG V2 test photos (BMP) and the three VOC examples, given
+//! to both sides as lossless PNG: this checks the model pipelines, and JPEG decoding is a
+//! separate question (the image crate's decoder and Pillow's libjpeg-turbo differ by up to 4
+//! levels on 15–16% of the VOC examples' bytes).
+//! Needs `bash scripts/setup.sh` and `bash scripts/setup_parity.sh`.
+
+use maskgate::predict::adapters::{build, AdapterSettings};
+use maskgate::predict::engine::Model;
+use maskgate::predict::image::decode_rgb;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn photos() -> Vec<PathBuf> {
+    let fasseg = maskgate::shared_dir().join("data/fasseg/V2/Test_RGB");
+    let mut photos: Vec<PathBuf> = (1..=8).map(|i| fasseg.join(format!("{i}.bmp"))).collect();
+    let voc = root().join("vendor/data/voc/JPEGImages");
+    let mut jpegs: Vec<PathBuf> = std::fs::read_dir(&voc)
+        .unwrap_or_else(|e| panic!("{}: {e}: run `bash scripts/setup.sh`", voc.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    jpegs.sort();
+    assert_eq!(jpegs.len(), 3, "the three VOC examples");
+    let pngs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-parity-voc-png");
+    std::fs::create_dir_all(&pngs).unwrap();
+    for jpeg in jpegs {
+        let png = pngs.join(jpeg.file_stem().unwrap()).with_extension("png");
+        if !png.is_file() {
+            // Written aside, then renamed: the tests run in parallel.
+            let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
+            image::open(&jpeg).unwrap().to_rgb8().save(&part).unwrap();
+            std::fs::rename(&part, &png).unwrap();
+        }
+        photos.push(png);
+    }
+    photos
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("real-parity-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the real tool; returns the folder of its masks and the versions it reported.
+fn reference(
+    tool_args: &[&str],
+    name: &str,
+    env: &[(&str, PathBuf)],
+) -> (PathBuf, serde_json::Value) {
+    let python = root().join("vendor/parity/bin/python");
+    assert!(
+        python.is_file(),
+        "{} missing: run `bash scripts/setup_parity.sh`",
+        python.display()
+    );
+    let out = scratch(name);
+    let mut cmd = Command::new(&python);
+    cmd.arg(root().join("tools/real_reference.py"))
+        .args(&tool_args[..2])
+        .arg(&out)
+        .args(&tool_args[2..])
+        .args(photos());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().unwrap();
+    assert!(
+        status.success(),
+        "tools/real_reference.py {tool_args:?} failed"
+    );
+    let versions =
+        serde_json::from_str(&std::fs::read_to_string(out.join("versions.json")).unwrap()).unwrap();
+    (out, versions)
+}
+
+/// maskgate's u8 map for one photo through `adapter`, as the adapter's probability × 255.
+fn maskgate_map(
+    adapter: &str,
+    settings: &AdapterSettings,
+    model: &Model,
+    photo: &Path,
+) -> (Vec<u8>, usize, usize) {
+    let seg = build(adapter, settings).unwrap();
+    seg.check(model).unwrap();
+    let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
+    let outputs = model.run(seg.preprocess(&img, model).unwrap()).unwrap();
+    let prob = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
+    let map = prob.iter().map(|&p| (p * 255.0).round() as u8).collect();
+    (map, img.w, img.h)
+}
+
+/// rembg (u2netp) under one Pillow release: every photo's mask at 128/255 equal pixel for pixel;
+/// returns the number of u8 map values that differ over all photos, and how many differ when
+/// maskgate reproduces the other release instead (which must be some, or the test shows nothing).
+fn rembg_parity(pillow: &str) -> (usize, usize) {
+    let models = scratch(&format!("u2net-home-{pillow}"));
+    std::fs::copy(
+        root().join("vendor/models/u2netp.onnx"),
+        models.join("u2netp.onnx"),
+    )
+    .unwrap();
+    let mut env = vec![("U2NET_HOME", models)];
+    if pillow == "12" {
+        env.push(("PYTHONPATH", root().join("vendor/pil12")));
+    }
+    let (out, versions) = reference(&["rembg", "u2netp"], &format!("rembg-pillow{pillow}"), &env);
+    assert_eq!(versions["rembg"], "2.0.86");
+    assert_eq!(
+        versions["pillow"],
+        format!("{pillow}.{}", if pillow == "12" { "3.0" } else { "0.0" })
+    );
+    let model = Model::load(&root().join("vendor/models/u2netp.onnx"), 2, None).unwrap();
+    let settings = AdapterSettings {
+        class: Some("fg".into()),
+        variant: Some("u2netp".into()),
+        pillow: Some(pillow.into()),
+        ..Default::default()
+    };
+    let other = AdapterSettings {
+        pillow: Some(if pillow == "12" { "13" } else { "12" }.into()),
+        ..settings.clone()
+    };
+    let (mut values_differ, mut other_differ) = (0, 0);
+    for photo in photos() {
+        let stem = photo.file_stem().unwrap().to_str().unwrap();
+        let want = image::open(out.join(format!("{stem}.png")))
+            .unwrap()
+            .to_luma8();
+        let (got, w, h) = maskgate_map("rembg", &settings, &model, &photo);
+        assert_eq!(
+            (want.width() as usize, want.height() as usize),
+            (w, h),
+            "{stem}: size"
+        );
+        let mask_differ = want
+            .as_raw()
+            .iter()
+            .zip(&got)
+            .filter(|(a, b)| (**a >= 128) != (**b >= 128))
+            .count();
+        assert_eq!(
+            mask_differ, 0,
+            "Pillow {pillow}, {stem}: {mask_differ} mask pixels differ from rembg's"
+        );
+        values_differ += want
+            .as_raw()
+            .iter()
+            .zip(&got)
+            .filter(|(a, b)| a != b)
+            .count();
+        let (got_other, _, _) = maskgate_map("rembg", &other, &model, &photo);
+        other_differ += want
+            .as_raw()
+            .iter()
+            .zip(&got_other)
+            .filter(|(a, b)| a != b)
+            .count();
+    }
+    eprintln!(
+        "rembg on Pillow {pillow}: {values_differ} u8 values differ; with the other release's \
+         pass order, {other_differ}"
+    );
+    (values_differ, other_differ)
+}
+
+#[test]
+fn rembg_on_pillow_13_is_rembg() {
+    let (values_differ, other_differ) = rembg_parity("13");
+    assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
+    assert!(
+        other_differ > 1000,
+        "Pillow 12's order differs in only {other_differ} values"
+    );
+}
+
+#[test]
+fn rembg_on_pillow_12_is_rembg() {
+    let (values_differ, other_differ) = rembg_parity("12");
+    assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
+    assert!(
+        other_differ > 1000,
+        "Pillow 13's order differs in only {other_differ} values"
+    );
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs, from the registries, the real packages the parity tests run as references
+# (crates/maskgate/tests/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity, and
+# Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12).
+# ONNX Runtime is pinned to the version whose library maskgate loads (scripts/fetch_assets.py),
+# so that both sides run the same kernels. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ort=$(sed -n 's/^ORT_VERSION = "\(.*\)"/\1/p' scripts/fetch_assets.py)
+py=vendor/parity/bin/python
+want="rembg==2.0.86 pillow==13.0.0 onnxruntime==$ort"
+if [ ! -x "$py" ] || ! "$py" -c "
+from importlib.metadata import version as v
+assert (v('rembg'), v('pillow'), v('onnxruntime')) == ('2.0.86', '13.0.0', '$ort')" 2>/dev/null; then
+  rm -rf vendor/parity
+  python3 -m venv vendor/parity
+  "$py" -m pip install -q --disable-pip-version-check $want
+fi
+if ! PYTHONPATH=vendor/pil12 "$py" -c "import PIL; assert PIL.__version__ == '12.3.0'" 2>/dev/null; then
+  rm -rf vendor/pil12
+  "$py" -m pip install -q --disable-pip-version-check --no-deps --target vendor/pil12 pillow==12.3.0
+fi
+echo "setup_parity: ready (rembg 2.0.86, Pillow 13.0.0 and 12.3.0, onnxruntime $ort)" >&2

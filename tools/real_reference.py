@@ -1,0 +1,38 @@
+"""Reference masks from the real packages that define each model family, through their own
+public APIs (never a port): run by crates/maskgate/tests/real_parity.rs in the environment that
+scripts/setup_parity.sh installs from the registries.
+
+  real_reference.py rembg SESSION OUT PHOTO...   rembg.remove(bytes, session=new_session(SESSION),
+                                                 only_mask=True) -> OUT/<stem>.png, the u8 mask
+
+The model files come from U2NET_HOME, which rembg reads without downloading when the file there
+has the md5 it expects. Writes OUT/versions.json: the versions of the packages that ran."""
+import json, os, sys
+from importlib.metadata import version
+
+
+def run_rembg(session_name, out, photos):
+    from rembg import new_session, remove
+
+    session = new_session(session_name)
+    for photo in photos:
+        with open(photo, "rb") as f:
+            png = remove(f.read(), session=session, only_mask=True)
+        stem = os.path.splitext(os.path.basename(photo))[0]
+        with open(os.path.join(out, stem + ".png"), "wb") as f:
+            f.write(png)
+    return {p: version(p) for p in ("rembg", "pillow", "onnxruntime", "numpy")}
+
+
+def main():
+    tool, *args = sys.argv[1:]
+    if tool == "rembg":
+        session, out, *photos = args
+        versions = run_rembg(session, out, photos)
+    else:
+        sys.exit(f"unknown tool {tool!r}")
+    with open(os.path.join(out, "versions.json"), "w") as f:
+        json.dump(versions, f, sort_keys=True)
+
+
+main()
