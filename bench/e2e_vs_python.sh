@@ -2,7 +2,7 @@
 # Benchmark (issue: predict): end-to-end `maskgate run` against a sequential Python harness doing
 # the same job with the same ONNX Runtime, plus maskgate's wall time against the pure inference
 # time of heavy models, plus peak RSS at 1x and 10x the corpus. Prints every number and ratio.
-# Usage: bash bench/e2e_vs_python.sh   (after bash scripts/setup.sh)
+# Usage: bash bench/e2e_vs_python.sh [--light-only | --heavy-only]   (after bash scripts/setup.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared="$(cd "${MASKGATE_SHARED:-../shared}" && pwd)"
@@ -53,6 +53,7 @@ print(f"per-sample IoU, python vs maskgate: mean |diff| {sum(diffs) / len(diffs)
 assert sum(diffs) / len(diffs) < 0.005, "the two jobs disagree"
 PY
 fi
+[ "${1:-}" = "--light-only" ] && exit 0
 
 echo "== heavy models: u2netp + ISNet on the demo's 16 photos, 3 rounds"
 # The demo's seeded sample: its ids from a (cached) run.

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs, from the registries, the real packages the parity tests run as references
-# (crates/maskgate/tests/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity, and
-# Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12).
+# (crates/maskgate/tests/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity;
+# Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12);
+# MediaPipe 0.10.14, the last release with the legacy selfie segmentation, in vendor/parity-mp
+# (its own venv: it needs numpy < 2). MediaPipe's declared dependencies include jax, which the
+# legacy solutions never import, so it is installed without them plus the ones they do import.
 # ONNX Runtime is pinned to the version whose library maskgate loads (scripts/fetch_assets.py),
 # so that both sides run the same kernels. Idempotent.
 set -euo pipefail
@@ -20,4 +23,15 @@ if ! PYTHONPATH=vendor/pil12 "$py" -c "import PIL; assert PIL.__version__ == '12
   rm -rf vendor/pil12
   "$py" -m pip install -q --disable-pip-version-check --no-deps --target vendor/pil12 pillow==12.3.0
 fi
-echo "setup_parity: ready (rembg 2.0.86, Pillow 13.0.0 and 12.3.0, onnxruntime $ort)" >&2
+mp=vendor/parity-mp/bin/python
+if [ ! -x "$mp" ] || ! "$mp" -c "
+from importlib.metadata import version as v
+import mediapipe.python.solutions.selfie_segmentation
+assert v('mediapipe') == '0.10.14'" 2>/dev/null; then
+  rm -rf vendor/parity-mp
+  python3 -m venv vendor/parity-mp
+  "$mp" -m pip install -q --disable-pip-version-check --no-deps mediapipe==0.10.14
+  "$mp" -m pip install -q --disable-pip-version-check absl-py attrs flatbuffers "numpy<2" \
+    "protobuf>=4.25.3,<5" "opencv-contrib-python<4.12" matplotlib sounddevice
+fi
+echo "setup_parity: ready (rembg 2.0.86, Pillow 13.0.0 and 12.3.0, onnxruntime $ort; mediapipe 0.10.14)" >&2

@@ -8,7 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# The real rembg (PyPI) under Pillow 13 and 12, which tests/real_parity.rs runs as the reference.
+# The real rembg (PyPI) under Pillow 13 and 12 and the real MediaPipe, which tests/real_parity.rs
+# runs as the references.
 bash scripts/setup_parity.sh
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
 cargo fmt --all --check

@@ -1,12 +1,10 @@
-"""Reference outputs for the adapter parity tests, from this project's own port of each model's
-processing: IMG.LY's ISNet (their top-left bilinear and (v-128)/256, ported from
-background-removal-js to numpy) and MediaPipe selfie (top-left bilinear without antialiasing),
+"""Reference outputs for the IMG.LY parity test, from this project's own port of its processing:
+ISNet with their top-left bilinear and (v-128)/256, ported from background-removal-js to numpy,
 run with Python's ONNX Runtime. A port is not the reference where the real package runs here:
-rembg is checked against rembg itself (tools/real_reference.py, tests/real_parity.rs), and the
-ports below are to be replaced the same way.
+rembg and MediaPipe are checked against themselves (tools/real_reference.py,
+tests/real_parity.rs); this port stays only until IMG.LY's npm package is run the same way.
 
-Writes tests/fixtures/parity/<model>/<photo>.png: u8 alpha maps for IMG.LY (its native output),
-16-bit probability maps for MediaPipe. Regenerate with:
+Writes tests/fixtures/parity/<model>/<photo>.png: u8 alpha maps (IMG.LY's native output). Regenerate with:
     python3 -m venv .venv-ref && .venv-ref/bin/pip install pillow==12.0.0 numpy==2.3.5 onnxruntime==1.31.1
     .venv-ref/bin/python tools/parity_reference.py ../shared
 """
@@ -52,18 +50,9 @@ def imgly_isnet(sess, img):
     return np.trunc(topleft_bilinear(alpha, img.size[0], img.size[1])[:, :, 0]).astype(np.uint8)
 
 
-def mediapipe(sess, img):
-    rgb = np.array(img.convert("RGB")).astype(np.float32) / 255
-    _, _, mh, mw = sess.get_inputs()[0].shape
-    t = topleft_bilinear(rgb, mw, mh).astype(np.float32).transpose(2, 0, 1)[None]
-    prob = sess.run(None, {sess.get_inputs()[0].name: t})[0].reshape(mh, mw)
-    return topleft_bilinear(prob.astype(np.float32), img.size[0], img.size[1])[:, :, 0].astype(np.float32)
-
-
 def main():
     models = {
         "isnet_quint8": (os.path.join(ROOT, "vendor/models/isnet_quint8.onnx"), imgly_isnet),
-        "selfie256": (os.path.join(SHARED, "models/mediapipe_selfie_segmentation_256.onnx"), mediapipe),
     }
     manifest = {}
     for name, (path, fn) in models.items():

@@ -1,6 +1,6 @@
-//! Parity with this project's Python port of IMG.LY's (ISNet) and MediaPipe's (selfie)
-//! processing on real photos (`tools/parity_reference.py`, outputs in `tests/fixtures/parity/`).
-//! rembg is checked against the real rembg instead (`tests/real_parity.rs`).
+//! Parity with this project's Python port of IMG.LY's (ISNet) processing on real photos
+//! (`tools/parity_reference.py`, outputs in `tests/fixtures/parity/`). rembg and MediaPipe are
+//! checked against the real packages instead (`tests/real_parity.rs`).
 //! Needs `bash scripts/setup.sh` (runtime and models in vendor/).
 
 use maskgate::predict::adapters::{build, AdapterSettings};
@@ -16,7 +16,7 @@ fn root() -> PathBuf {
 fn model_path(name: &str) -> PathBuf {
     match name {
         "isnet_quint8" => root().join("vendor/models/isnet_quint8.onnx"),
-        _ => maskgate::shared_dir().join("models/mediapipe_selfie_segmentation_256.onnx"),
+        other => panic!("no parity model {other}"),
     }
 }
 
@@ -91,9 +91,4 @@ fn check(name: &str, adapter: &str, variant: Option<&str>) {
 #[test]
 fn imgly_isnet_matches_background_removal_js() {
     check("isnet_quint8", "imgly-isnet", None);
-}
-
-#[test]
-fn mediapipe_selfie_matches_reference() {
-    check("selfie256", "mediapipe-selfie", None);
 }

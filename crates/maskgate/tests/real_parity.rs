@@ -49,13 +49,15 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Runs the real tool; returns the folder of its masks and the versions it reported.
+/// Runs the real tool with the Python of `venv`; returns the folder of its masks and the
+/// versions it reported.
 fn reference(
+    venv: &str,
     tool_args: &[&str],
     name: &str,
     env: &[(&str, PathBuf)],
 ) -> (PathBuf, serde_json::Value) {
-    let python = root().join("vendor/parity/bin/python");
+    let python = root().join("vendor").join(venv).join("bin/python");
     assert!(
         python.is_file(),
         "{} missing: run `bash scripts/setup_parity.sh`",
@@ -111,7 +113,12 @@ fn rembg_parity(pillow: &str) -> (usize, usize) {
     if pillow == "12" {
         env.push(("PYTHONPATH", root().join("vendor/pil12")));
     }
-    let (out, versions) = reference(&["rembg", "u2netp"], &format!("rembg-pillow{pillow}"), &env);
+    let (out, versions) = reference(
+        "parity",
+        &["rembg", "u2netp"],
+        &format!("rembg-pillow{pillow}"),
+        &env,
+    );
     assert_eq!(versions["rembg"], "2.0.86");
     assert_eq!(
         versions["pillow"],
@@ -189,4 +196,79 @@ fn rembg_on_pillow_12_is_rembg() {
         other_differ > 1000,
         "Pillow 13's order differs in only {other_differ} values"
     );
+}
+
+/// MediaPipe 0.10.14's legacy `SelfieSegmentation` (its TFLite models and its own resizing)
+/// against maskgate's `mediapipe-selfie` on the ONNX conversions of the same models: the masks
+/// at 0.5 have an IoU of at least 0.999 on every photo. Returns the lowest IoU.
+fn mediapipe_parity(model_selection: &str, model: &str) -> f64 {
+    let (out, versions) = reference(
+        "parity-mp",
+        &["mediapipe", model_selection],
+        &format!("mediapipe-{model_selection}"),
+        &[],
+    );
+    assert_eq!(versions["mediapipe"], "0.10.14");
+    let model = Model::load(&maskgate::shared_dir().join("models").join(model), 2, None).unwrap();
+    let settings = AdapterSettings {
+        class: Some("fg".into()),
+        ..Default::default()
+    };
+    let seg = build("mediapipe-selfie", &settings).unwrap();
+    seg.check(&model).unwrap();
+    let (mut lowest, mut empty_on_both) = (1.0f64, 0);
+    let photos = photos();
+    for photo in &photos {
+        let stem = photo.file_stem().unwrap().to_str().unwrap();
+        let bytes = std::fs::read(out.join(format!("{stem}.f32"))).unwrap();
+        let want: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
+        let outputs = model.run(seg.preprocess(&img, &model).unwrap()).unwrap();
+        let got = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
+        assert_eq!(want.len(), got.len(), "{stem}: size");
+        let (mut both, mut either) = (0u64, 0u64);
+        for (a, b) in want.iter().zip(&got) {
+            let (x, y) = (*a >= 0.5, *b >= 0.5);
+            both += (x && y) as u64;
+            either += (x || y) as u64;
+        }
+        // No person on either side (a VOC photo of a bird) is agreement too.
+        empty_on_both += (either == 0) as usize;
+        let iou = if either == 0 {
+            1.0
+        } else {
+            both as f64 / either as f64
+        };
+        let max_diff = want
+            .iter()
+            .zip(&got)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        eprintln!("mediapipe {model_selection} {stem}: IoU {iou:.6}, max |dp| {max_diff:.6}");
+        assert!(
+            iou >= 0.999,
+            "model_selection {model_selection}, {stem}: IoU {iou}"
+        );
+        lowest = lowest.min(iou);
+    }
+    assert!(
+        empty_on_both <= 1,
+        "{empty_on_both} photos with no mask on either side"
+    );
+    lowest
+}
+
+#[test]
+fn mediapipe_selfie_general_is_mediapipe() {
+    let lowest = mediapipe_parity("0", "mediapipe_selfie_segmentation_256.onnx");
+    eprintln!("mediapipe general: lowest IoU {lowest:.6}");
+}
+
+#[test]
+fn mediapipe_selfie_landscape_is_mediapipe() {
+    let lowest = mediapipe_parity("1", "mediapipe_selfie_segmentation_landscape_144x256.onnx");
+    eprintln!("mediapipe landscape: lowest IoU {lowest:.6}");
 }

@@ -1,11 +1,15 @@
-//! One-channel probability models. `mediapipe-selfie`: MediaPipe's graph — stretch to the model
-//! size with top-left bilinear sampling and no antialiasing (`x_src = x · W / w_model`), `/255`,
-//! output already a probability, resized back with the same sampling. `sigmoid`: the same with
-//! configurable mean/std and, with `logits = true`, a sigmoid on the output (skin masks).
+//! One-channel probability models. `mediapipe-selfie`: MediaPipe's legacy selfie-segmentation
+//! CPU graph — `ImageToTensorCalculator` stretches the photo to the model size with OpenCV's
+//! fixed-point `warpPerspective` (corners to corners), `× 1/255`; the output is already a
+//! probability, and `TensorsToSegmentationCalculator` brings it back with `cv::resize`'s
+//! half-pixel bilinear (`opencv_linear.rs`). `sigmoid`: a stretch with top-left bilinear sampling
+//! and no antialiasing (`x_src = x · W / w_model`), configurable mean/std, the same sampling back,
+//! and with `logits = true` a sigmoid on the output (skin masks).
 
 use super::{input_hw, one_class, single_map, threshold, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
+use crate::predict::opencv_linear;
 use crate::predict::resample::{topleft_bilinear_f32, TopLeftGrid};
 use maskgate_core::Mask;
 use std::borrow::Cow;
@@ -18,6 +22,8 @@ pub struct Probability {
     mean: [f64; 3],
     std: [f64; 3],
     logits: bool,
+    /// MediaPipe's OpenCV resampling in and out (else top-left bilinear both ways).
+    opencv: bool,
 }
 
 impl Probability {
@@ -29,6 +35,7 @@ impl Probability {
             mean: [0.0; 3],
             std: [1.0; 3],
             logits: false,
+            opencv: true,
         })
     }
 
@@ -44,6 +51,7 @@ impl Probability {
             mean: s.mean.unwrap_or([0.0; 3]),
             std,
             logits: s.logits,
+            opencv: false,
         })
     }
 
@@ -63,7 +71,11 @@ impl Probability {
 
     fn prob(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
         let (mh, mw, p) = self.model_map(outputs)?;
-        Ok(topleft_bilinear_f32(&p, mw, mh, 1, w, h))
+        Ok(if self.opencv {
+            opencv_linear::resize_linear_f32(&p, mw, mh, w, h)
+        } else {
+            topleft_bilinear_f32(&p, mw, mh, 1, w, h)
+        })
     }
 }
 
@@ -73,8 +85,13 @@ impl Segmenter for Probability {
     }
     fn params(&self) -> String {
         format!(
-            "class={};threshold={};mean={:?};std={:?};logits={}",
-            self.class, self.threshold, self.mean, self.std, self.logits
+            "class={};threshold={};mean={:?};std={:?};logits={}{}",
+            self.class,
+            self.threshold,
+            self.mean,
+            self.std,
+            self.logits,
+            if self.opencv { ";resize=opencv" } else { "" }
         )
     }
     fn check(&self, model: &Model) -> Result<(), String> {
@@ -90,6 +107,21 @@ impl Segmenter for Probability {
     }
     fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String> {
         let (mh, mw) = input_hw(model)?;
+        if self.opencv {
+            let small = opencv_linear::warp_scale_u8(&img.data, img.w, img.h, 3, mw, mh);
+            let plane = mw * mh;
+            let mut data = vec![0f32; 3 * plane];
+            for (i, px) in small.chunks_exact(3).enumerate() {
+                for (c, &v) in px.iter().enumerate() {
+                    // convertTo(CV_32F, 1/255): a multiplication by the float reciprocal.
+                    data[c * plane + i] = v as f32 * (1.0f32 / 255.0);
+                }
+            }
+            return Ok(Tensor {
+                shape: vec![1, 3, mh, mw],
+                data,
+            });
+        }
         // Each source byte as the f32 `v / 255` it was scaled to, widened for the sampler.
         let unit: [f64; 256] = std::array::from_fn(|v| (v as f32 / 255.0) as f64);
         let grid = TopLeftGrid::new(img.w, img.h, 3, mw, mh);
@@ -115,6 +147,13 @@ impl Segmenter for Probability {
         w: usize,
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
+        if self.opencv {
+            let p = self.prob(outputs, w, h)?;
+            let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
+                p[y as usize * w + x as usize] as f64 >= self.threshold
+            });
+            return Ok(BTreeMap::from([(self.class.clone(), mask)]));
+        }
         // Resampled and thresholded in one pass, in the mask's own column order.
         let (mh, mw, p) = self.model_map(outputs)?;
         let grid = TopLeftGrid::new(mw, mh, 1, w, h);
