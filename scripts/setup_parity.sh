@@ -4,7 +4,8 @@
 # Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12);
 # MediaPipe 0.10.14, the last release with the legacy selfie segmentation, in vendor/parity-mp
 # (its own venv: it needs numpy < 2). MediaPipe's declared dependencies include jax, which the
-# legacy solutions never import, so it is installed without them plus the ones they do import.
+# legacy solutions never import, so it is installed without them plus the ones they do import;
+# and @imgly/background-removal-node 1.4.5 from npm in vendor/imgly.
 # ONNX Runtime is pinned to the version whose library maskgate loads (scripts/fetch_assets.py),
 # so that both sides run the same kernels. Idempotent.
 set -euo pipefail
@@ -34,4 +35,14 @@ assert v('mediapipe') == '0.10.14'" 2>/dev/null; then
   "$mp" -m pip install -q --disable-pip-version-check absl-py attrs flatbuffers "numpy<2" \
     "protobuf>=4.25.3,<5" "opencv-contrib-python<4.12" matplotlib sounddevice
 fi
-echo "setup_parity: ready (rembg 2.0.86, Pillow 13.0.0 and 12.3.0, onnxruntime $ort; mediapipe 0.10.14)" >&2
+# IMG.LY's Node package, from the lock file in tools/imgly. onnxruntime-node's CPU library ships
+# in the package; its install script would only fetch the CUDA one, from GitHub.
+if ! cmp -s tools/imgly/package-lock.json vendor/imgly/package-lock.json \
+   || [ ! -d vendor/imgly/node_modules/@imgly/background-removal-node ]; then
+  rm -rf vendor/imgly
+  mkdir -p vendor/imgly
+  cp tools/imgly/package.json tools/imgly/package-lock.json vendor/imgly/
+  (cd vendor/imgly && npm ci --silent --no-audit --no-fund --onnxruntime-node-install-cuda=skip)
+fi
+echo "setup_parity: ready (rembg 2.0.86, Pillow 13.0.0 and 12.3.0, onnxruntime $ort; mediapipe 0.10.14;
+  @imgly/background-removal-node 1.4.5)" >&2

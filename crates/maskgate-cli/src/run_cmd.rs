@@ -15,14 +15,16 @@ use std::path::PathBuf;
 
 Config (relative paths are taken from the config's folder; docs/formats.md has every key):
   [run]      out, baseline, criteria, notes, cache, formats, gallery, pass_iou, grid, top, seed,
-             bootstrap, onnxruntime, intra_threads
+             bootstrap, onnxruntime, intra_threads, memory_arena, memory_pattern,
+             save_predictions
   [[corpus]] name, format, path, classes = { fg = [\"skin\", ...] }, ignore, split, sample_seed,
              limit, [corpus.options], [corpus.modules]
              formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson
   [[arm]]    name, adapter, model, and the adapter's keys:
-               rembg: class, threshold, session      imgly-isnet: class, threshold
+               rembg: class, threshold, session, pillow   imgly-isnet: class, threshold
                mediapipe-selfie: class, threshold    sigmoid: class, threshold, mean, std, logits
-               yolov8-seg: labels, classes, conf, iou  semantic-argmax: labels, classes, mean, std
+               yolov8-seg: labels, classes, conf, iou, mask_mode
+               semantic-argmax: labels, classes, mean, std
              or name, predictions = \"file.jsonl\"
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 

@@ -97,6 +97,7 @@ struct RawArm {
     logits: Option<bool>,
     conf: Option<f64>,
     iou: Option<f64>,
+    mask_mode: Option<String>,
 }
 
 impl RawArm {
@@ -114,6 +115,7 @@ impl RawArm {
             ("logits", self.logits.is_some()),
             ("conf", self.conf.is_some()),
             ("iou", self.iou.is_some()),
+            ("mask_mode", self.mask_mode.is_some()),
         ]
         .into_iter()
         .filter(|(_, set)| *set)
@@ -270,6 +272,7 @@ impl RunConfig {
                         logits: a.logits.unwrap_or(false),
                         conf: a.conf,
                         iou: a.iou,
+                        mask_mode: a.mask_mode.clone(),
                     };
                     // Only when the keys fit: otherwise the same cause would be reported twice.
                     if check_keys(adapter, &a.adapter_keys_given()).is_ok() {

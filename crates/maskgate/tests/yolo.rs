@@ -110,6 +110,7 @@ fn unletterboxes_a_portrait_image_exactly() {
                 vec!["person".to_string(), "pot".to_string()],
             )]
             .into(),
+            mask_mode: Some("exact".into()),
             ..settings()
         },
     )
@@ -157,4 +158,61 @@ fn refuses_a_model_that_does_not_fit() {
     )
     .unwrap();
     assert!(selfie.check(&m).is_err());
+}
+
+/// `mask_mode = "ultralytics"` (the default) crops to the box at the input's resolution and
+/// resizes the 0/1 mask (`ops.scale_masks`, `> 0.5`); `"exact"` resizes the logits first. On the
+/// portrait both keep the designed regions and differ only along edges.
+#[test]
+fn ultralytics_and_exact_mask_modes_agree_but_for_edges() {
+    let m = model();
+    let fg_of = |mode: Option<&str>| {
+        let yolo = build(
+            "yolov8-seg",
+            &AdapterSettings {
+                classes: [(
+                    "fg".to_string(),
+                    vec!["person".to_string(), "pot".to_string()],
+                )]
+                .into(),
+                mask_mode: mode.map(Into::into),
+                ..settings()
+            },
+        )
+        .unwrap();
+        let img = RgbImage {
+            w: 333,
+            h: 500,
+            data: vec![0; 333 * 500 * 3],
+        };
+        let out = m.run(yolo.preprocess(&img, &m).unwrap()).unwrap();
+        yolo.postprocess(&out, 333, 500)
+            .unwrap()
+            .remove("fg")
+            .unwrap()
+    };
+    let (default, ultralytics, exact) = (
+        fg_of(None),
+        fg_of(Some("ultralytics")),
+        fg_of(Some("exact")),
+    );
+    same(&ultralytics, &default, "the default is ultralytics");
+    for (y, x) in [(141u32, 0u32), (296, 150), (141, 150)] {
+        assert!(ultralytics.get(y, x), "({x}, {y}) inside box 0");
+    }
+    let c = exact.counts_against(&ultralytics);
+    let iou = c.tp as f64 / (c.tp + c.fp + c.fn_) as f64;
+    assert!(iou > 0.99, "modes disagree beyond edges: IoU {iou}");
+    assert!(
+        c.fp + c.fn_ > 0,
+        "the modes are different paths, yet gave identical masks"
+    );
+    assert!(build(
+        "yolov8-seg",
+        &AdapterSettings {
+            mask_mode: Some("retina".into()),
+            ..settings()
+        }
+    )
+    .is_err());
 }

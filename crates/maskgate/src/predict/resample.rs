@@ -289,8 +289,9 @@ fn topleft_bilinear(
     }
 }
 
-/// IMG.LY's `tensorResizeBilinear`: `src = dst · (in / out)` with no half-pixel offset,
-/// neighbours `floor` and `min(ceil, in − 1)`, result truncated into a `Uint8Array`.
+/// IMG.LY's `tensorResizeBilinear` (`@imgly/background-removal-node` 1.4.5): `src = dst · (in /
+/// out)` with no half-pixel offset, neighbours `floor` and `min(ceil, in − 1)`, the result
+/// stored as `Math.round(v)`, that is `floor(v + 0.5)`.
 pub fn topleft_bilinear_u8(
     src: &[u8],
     w: usize,
@@ -307,7 +308,7 @@ pub fn topleft_bilinear_u8(
         out_w,
         out_h,
         |i| src[i] as f64,
-        |i, v| out[i] = v as u8,
+        |i, v| out[i] = (v + 0.5).floor() as u8,
     );
     out
 }
@@ -365,6 +366,36 @@ pub fn halfpixel_bilinear_f32(
                 out[(y * out_w + x) * c + ch] = top + (bot - top) * fy;
             }
         }
+    }
+    out
+}
+
+/// PyTorch's `F.interpolate(x, size, mode="bilinear")` (align_corners=False) of one float
+/// channel, as its CPU kernel computes it: in f32, scale `in / out`, source `max(scale·(d +
+/// 0.5) − 0.5, 0)`, the upper neighbour only inside the image, and `row0·h0 + row1·h1` over
+/// rows of `x0·w0 + x1·w1` (Ultralytics' masks, `ops.process_mask` and `ops.scale_masks`).
+pub fn torch_bilinear_f32(src: &[f32], w: usize, h: usize, out_w: usize, out_h: usize) -> Vec<f32> {
+    let axis = |inn: usize, out: usize| -> Vec<(usize, usize, f32, f32)> {
+        let scale = inn as f32 / out as f32;
+        (0..out)
+            .map(|d| {
+                let real = (scale * (d as f32 + 0.5) - 0.5).max(0.0);
+                let i0 = (real.floor() as usize).min(inn - 1);
+                let i1 = if i0 < inn - 1 { i0 + 1 } else { i0 };
+                let l1 = (real - i0 as f32).clamp(0.0, 1.0);
+                (i0, i1, 1.0 - l1, l1)
+            })
+            .collect()
+    };
+    let (xs, ys) = (axis(w, out_w), axis(h, out_h));
+    let mut out = Vec::with_capacity(out_w * out_h);
+    for &(y0, y1, h0, h1) in &ys {
+        let (r0, r1) = (&src[y0 * w..(y0 + 1) * w], &src[y1 * w..(y1 + 1) * w]);
+        out.extend(xs.iter().map(|&(x0, x1, w0, w1)| {
+            let t0 = r0[x0] * w0 + r0[x1] * w1;
+            let t1 = r1[x0] * w0 + r1[x1] * w1;
+            t0 * h0 + t1 * h1
+        }));
     }
     out
 }

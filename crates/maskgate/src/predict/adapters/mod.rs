@@ -32,6 +32,8 @@ pub struct AdapterSettings {
     pub logits: bool,
     /// rembg: the Pillow release whose resize is reproduced ("12" or "13").
     pub pillow: Option<String>,
+    /// YOLO: how masks reach the photo ("ultralytics" or "exact").
+    pub mask_mode: Option<String>,
     /// YOLO: confidence and NMS IoU thresholds.
     pub conf: Option<f64>,
     pub iou: Option<f64>,
@@ -96,7 +98,7 @@ pub const ADAPTERS: &[Adapter] = &[
     },
     Adapter {
         name: "yolov8-seg",
-        keys: &["labels", "classes", "conf", "iou"],
+        keys: &["labels", "classes", "conf", "iou", "mask_mode"],
         build: |s| Ok(Box::new(yolov8_seg::YoloSeg::new(s)?)),
     },
     Adapter {

@@ -1,13 +1,22 @@
-//! `yolov8-seg`: Ultralytics YOLOv8/YOLO11-seg ONNX exports. Letterbox (114 padding, Python
-//! half-to-even rounding), decode `output0 [1, 4+nc+32, N]` and protos `[1, 32, mh, mw]`,
-//! class-aware NMS (conf strictly above 0.25, IoU 0.7, at most 300), mask logits = coeffs·protos,
-//! exact un-letterbox (the true padding, not Ultralytics' 1-px-off crop), crop to the box,
-//! threshold at 0. Instance masks are unioned per class name.
+//! `yolov8-seg`: Ultralytics YOLOv8/YOLO11-seg ONNX exports (`yolo export model=best.pt
+//! format=onnx`, defaults: a fixed square `imgsz`, `nms=False`, so the model gives `output0
+//! [1, 4+nc+32, N]` and protos `[1, 32, imgsz/4, imgsz/4]`). Letterbox (114 padding, Python
+//! half-to-even rounding), class-aware NMS (conf strictly above 0.25, IoU 0.7, at most 300),
+//! mask logits = coeffs·protos. Then, by `mask_mode`:
+//! - `"ultralytics"` (default): what production reads from `results.masks` with
+//!   `retina_masks=False` (ultralytics 8.4.190, `ops.process_mask(.., upsample=True)`): logits
+//!   upsampled to the input size (`F.interpolate`, bilinear), `> 0`, cropped to the box there
+//!   (`crop_mask`); brought to the photo as Ultralytics' own plotting does (`ops.scale_masks`:
+//!   the letterbox's content rows and columns, the 0/1 mask resized bilinear, `> 0.5`).
+//! - `"exact"`: the logits resized to the photo first (the content region, exactly), cropped to
+//!   the box in photo pixels and thresholded at 0 there: no 0/1 resize.
+//!
+//! Instance masks are unioned per class name.
 
 use super::{input_hw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::halfpixel_bilinear_f32;
+use crate::predict::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 
@@ -149,11 +158,19 @@ pub fn decode(
     Ok(kept)
 }
 
+/// How instance masks are brought from the prototypes to the photo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MaskMode {
+    Ultralytics,
+    Exact,
+}
+
 pub struct YoloSeg {
     labels: Vec<String>,
     classes: BTreeMap<String, Vec<usize>>,
     conf: f64,
     iou: f64,
+    mask_mode: MaskMode,
 }
 
 impl YoloSeg {
@@ -191,6 +208,15 @@ impl YoloSeg {
             classes,
             conf: s.conf.unwrap_or(0.25),
             iou: s.iou.unwrap_or(0.7),
+            mask_mode: match s.mask_mode.as_deref().unwrap_or("ultralytics") {
+                "ultralytics" => MaskMode::Ultralytics,
+                "exact" => MaskMode::Exact,
+                other => {
+                    return Err(format!(
+                        "mask_mode {other:?} unknown (\"ultralytics\" or \"exact\")"
+                    ))
+                }
+            },
         })
     }
 
@@ -228,6 +254,12 @@ impl YoloSeg {
                 let plane = &protos.data[k * ph * pw..(k + 1) * ph * pw];
                 logits.iter_mut().zip(plane).for_each(|(l, &p)| *l += c * p);
             }
+            let b = lb.unmap_box(d.bbox, w0, h0);
+            if self.mask_mode == MaskMode::Ultralytics {
+                let m = ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0);
+                out.push((Detection { bbox: b, ..d }, m));
+                continue;
+            }
             // Protos → input size, then the exact letterboxed region → the original size.
             let full = halfpixel_bilinear_f32(&logits, pw, ph, 1, size, size);
             let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
@@ -235,7 +267,6 @@ impl YoloSeg {
                 region.extend_from_slice(&full[y * size + lb.left..y * size + lb.left + lb.new_w]);
             }
             let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
-            let b = lb.unmap_box(d.bbox, w0, h0);
             // crop_mask: keep pixel (r, c) with x1 ≤ c < x2 and y1 ≤ r < y2.
             let m = Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
                 let (xf, yf) = (x as f64, y as f64);
@@ -251,6 +282,39 @@ impl YoloSeg {
     }
 }
 
+/// One instance's mask as Ultralytics gives it (see the module notes): `logits` at prototype
+/// size `pw × ph`, `bbox` in input pixels, the result at the photo's `w0 × h0`.
+#[allow(clippy::too_many_arguments)]
+fn ultralytics_mask(
+    logits: &[f32],
+    pw: usize,
+    ph: usize,
+    size: usize,
+    lb: &Letterbox,
+    bbox: [f64; 4],
+    w0: usize,
+    h0: usize,
+) -> Mask {
+    // process_mask: upsample to the input, `gt_(0)`, then crop_mask keeps column c and row r
+    // with x1 <= c < x2 and y1 <= r < y2 (float box, integer pixel index).
+    let full = torch_bilinear_f32(logits, pw, ph, size, size);
+    let [x1, y1, x2, y2] = bbox.map(|v| v as f32);
+    // scale_masks: rows top..top+new_h and columns left..left+new_w of the 0/1 mask.
+    let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
+    for y in lb.top..lb.top + lb.new_h {
+        let yf = y as f32;
+        region.extend((lb.left..lb.left + lb.new_w).map(|x| {
+            let xf = x as f32;
+            let inside = xf >= x1 && xf < x2 && yf >= y1 && yf < y2;
+            (inside && full[y * size + x] > 0.0) as u8 as f32
+        }));
+    }
+    let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
+    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+        orig[y as usize * w0 + x as usize] > 0.5
+    })
+}
+
 impl Segmenter for YoloSeg {
     fn kind(&self) -> &'static str {
         "yolov8-seg"
@@ -261,8 +325,8 @@ impl Segmenter for YoloSeg {
     }
     fn params(&self) -> String {
         format!(
-            "labels={:?};classes={:?};conf={};iou={}",
-            self.labels, self.classes, self.conf, self.iou
+            "labels={:?};classes={:?};conf={};iou={};mask_mode={:?}",
+            self.labels, self.classes, self.conf, self.iou, self.mask_mode
         )
     }
     fn check(&self, model: &Model) -> Result<(), String> {
