@@ -99,8 +99,8 @@ fn recovers_designed_boxes_classes_and_masks() {
     same(&inst[0].1, &masks["pot"], "pot");
 }
 
-#[test]
-fn unletterboxes_a_portrait_image_exactly() {
+/// The "fg" mask (both classes) of a black 333×500 portrait, under `mask_mode`.
+fn portrait_fg(mode: Option<&str>) -> Mask {
     let m = model();
     let yolo = build(
         "yolov8-seg",
@@ -110,7 +110,7 @@ fn unletterboxes_a_portrait_image_exactly() {
                 vec!["person".to_string(), "pot".to_string()],
             )]
             .into(),
-            mask_mode: Some("exact".into()),
+            mask_mode: mode.map(Into::into),
             ..settings()
         },
     )
@@ -122,10 +122,17 @@ fn unletterboxes_a_portrait_image_exactly() {
         data: vec![0; 333 * 500 * 3],
     };
     let out = m.run(yolo.preprocess(&img, &m).unwrap()).unwrap();
-    let masks = yolo.postprocess(&out, 333, 500).unwrap();
+    yolo.postprocess(&out, 333, 500)
+        .unwrap()
+        .remove("fg")
+        .unwrap()
+}
+
+#[test]
+fn unletterboxes_a_portrait_image_exactly() {
+    let fg = &portrait_fg(Some("exact"));
     // Box (100,180)-(300,380) in input pixels → ((100−107)/1.28, 180/1.28, (300−107)/1.28, 380/1.28)
     // = (0 after clipping, 140.625, 150.78, 296.875); box (250,200)-(450,400) is cut at x < 320.
-    let fg = &masks["fg"];
     for (y, x) in [(141u32, 0u32), (296, 150), (141, 150)] {
         assert!(fg.get(y, x), "({x}, {y}) inside box 0");
     }
@@ -165,36 +172,10 @@ fn refuses_a_model_that_does_not_fit() {
 /// portrait both keep the designed regions and differ only along edges.
 #[test]
 fn ultralytics_and_exact_mask_modes_agree_but_for_edges() {
-    let m = model();
-    let fg_of = |mode: Option<&str>| {
-        let yolo = build(
-            "yolov8-seg",
-            &AdapterSettings {
-                classes: [(
-                    "fg".to_string(),
-                    vec!["person".to_string(), "pot".to_string()],
-                )]
-                .into(),
-                mask_mode: mode.map(Into::into),
-                ..settings()
-            },
-        )
-        .unwrap();
-        let img = RgbImage {
-            w: 333,
-            h: 500,
-            data: vec![0; 333 * 500 * 3],
-        };
-        let out = m.run(yolo.preprocess(&img, &m).unwrap()).unwrap();
-        yolo.postprocess(&out, 333, 500)
-            .unwrap()
-            .remove("fg")
-            .unwrap()
-    };
     let (default, ultralytics, exact) = (
-        fg_of(None),
-        fg_of(Some("ultralytics")),
-        fg_of(Some("exact")),
+        portrait_fg(None),
+        portrait_fg(Some("ultralytics")),
+        portrait_fg(Some("exact")),
     );
     same(&ultralytics, &default, "the default is ultralytics");
     for (y, x) in [(141u32, 0u32), (296, 150), (141, 150)] {
