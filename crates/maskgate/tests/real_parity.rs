@@ -63,6 +63,20 @@ fn as_png(photo: &Path) -> PathBuf {
     png
 }
 
+/// IoU of the two maps' masks at `cut` (1 when both are empty), and whether both are.
+fn mask_iou<T: PartialOrd + Copy>(want: &[T], got: &[T], cut: T) -> (f64, bool) {
+    let (mut both, mut either) = (0u64, 0u64);
+    for (a, b) in want.iter().zip(got) {
+        let (x, y) = (*a >= cut, *b >= cut);
+        both += (x && y) as u64;
+        either += (x || y) as u64;
+    }
+    match either {
+        0 => (1.0, true),
+        _ => (both as f64 / either as f64, false),
+    }
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("real-parity-{name}"));
     let _ = std::fs::remove_dir_all(&d);
@@ -250,19 +264,9 @@ fn mediapipe_parity(model_selection: &str, model: &str) -> f64 {
         let outputs = model.run(seg.preprocess(&img, &model).unwrap()).unwrap();
         let got = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
         assert_eq!(want.len(), got.len(), "{stem}: size");
-        let (mut both, mut either) = (0u64, 0u64);
-        for (a, b) in want.iter().zip(&got) {
-            let (x, y) = (*a >= 0.5, *b >= 0.5);
-            both += (x && y) as u64;
-            either += (x || y) as u64;
-        }
+        let (iou, empty) = mask_iou(&want, &got, 0.5);
         // No person on either side (a VOC photo of a bird) is agreement too.
-        empty_on_both += (either == 0) as usize;
-        let iou = if either == 0 {
-            1.0
-        } else {
-            both as f64 / either as f64
-        };
+        empty_on_both += empty as usize;
         let max_diff = want
             .iter()
             .zip(&got)
@@ -330,17 +334,7 @@ fn imgly_isnet_is_imgly() {
         let want = std::fs::read(out.join(format!("{stem}.alpha"))).unwrap();
         let (got, _, _) = maskgate_map("imgly-isnet", &settings, &model, photo);
         assert_eq!(want.len(), got.len(), "{stem}: size");
-        let (mut both, mut either) = (0u64, 0u64);
-        for (a, b) in want.iter().zip(&got) {
-            let (x, y) = (*a >= 128, *b >= 128);
-            both += (x && y) as u64;
-            either += (x || y) as u64;
-        }
-        let iou = if either == 0 {
-            1.0
-        } else {
-            both as f64 / either as f64
-        };
+        let (iou, _) = mask_iou(&want, &got, 128);
         let differ = want.iter().zip(&got).filter(|(a, b)| a != b).count();
         eprintln!(
             "imgly {stem}: IoU {iou:.6}, {differ} of {} u8 values differ",
