@@ -5,7 +5,10 @@ use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use maskgate::observe::{CancelToken, Observer};
-use maskgate::plan::{execute, Env, Overrides, Plan, Request};
+use maskgate::plan::{
+    execute, execute_shard, Env, Outcome, Overrides, Plan, Request, ShardOutcome,
+};
+use maskgate::shard::ShardArg;
 use std::path::PathBuf;
 
 /// Options both `run` and `compare` take; each overrides the environment and the config.
@@ -59,6 +62,11 @@ pub struct CommonArgs {
     /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Score only shard I of N (the slice [⌊I·n/N⌋, ⌊(I+1)·n/N⌋) of the id-sorted samples) and
+    /// commit its rows under OUT/shards/ for `maskgate merge OUT`; auto/N takes I from
+    /// MASKGATE_SHARD_INDEX, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<ShardArg>,
 }
 
 impl CommonArgs {
@@ -77,13 +85,14 @@ impl CommonArgs {
             threads: self.threads,
             run_id: self.run_id.clone(),
             generated_at: self.generated_at.clone(),
+            shard: self.shard,
             ..Default::default()
         }
     }
 }
 
 /// A progress bar on stderr (drawn only on a terminal) and Ctrl-C as cancellation.
-struct Terminal {
+pub struct Terminal {
     bar: ProgressBar,
     cancel: CancelToken,
 }
@@ -126,24 +135,66 @@ impl CiOutputs {
 
 pub fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
     let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
-    let cancel = CancelToken::new();
-    let on_signal = cancel.clone();
-    // The handler can be installed once per process; a second install is not an error to report.
-    let _ = ctrlc::set_handler(move || {
-        if on_signal.cancel() {
-            std::process::exit(130);
+    let terminal = Terminal::new();
+    let started = std::time::Instant::now();
+    if let Some(spec) = plan.shard {
+        let what = format!("shard {}/{}", spec.index, spec.count);
+        match execute_shard(&plan, &terminal)? {
+            ShardOutcome::Committed { marker, notices } => {
+                for n in &notices {
+                    eprintln!("maskgate: {n}");
+                }
+                eprintln!(
+                    "maskgate: {what} committed in {:.2} s: samples [{}, {}) of {}, {} rows, data sha256 {}",
+                    started.elapsed().as_secs_f64(),
+                    marker.range[0],
+                    marker.range[1],
+                    marker.samples_total,
+                    marker.rows,
+                    marker.content_sha256
+                );
+            }
+            ShardOutcome::AlreadyCommitted(m) => eprintln!(
+                "maskgate: {what} was already committed (data sha256 {}); nothing to do",
+                m.content_sha256
+            ),
+            ShardOutcome::LostRace(m) => eprintln!(
+                "maskgate: {what} was committed by another attempt while this one ran (data sha256 {}); its rows stand",
+                m.content_sha256
+            ),
         }
-        eprintln!(
+        return Ok(0);
+    }
+    let outcome = execute(&plan, &terminal)?;
+    report_outcome(outcome, started, &ci)
+}
+
+impl Terminal {
+    /// The progress bar, and Ctrl-C: the first finishes the samples in flight, the second quits.
+    pub fn new() -> Terminal {
+        let cancel = CancelToken::new();
+        let on_signal = cancel.clone();
+        // The handler can be installed once per process; a second install is not an error to report.
+        let _ = ctrlc::set_handler(move || {
+            if on_signal.cancel() {
+                std::process::exit(130);
+            }
+            eprintln!(
             "\nmaskgate: interrupted, finishing the samples in flight (Ctrl-C again to quit now)"
         );
-    });
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{pos}/{len} samples  {per_sec}  ETA {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let started = std::time::Instant::now();
-    let outcome = execute(&plan, &Terminal { bar, cancel })?;
+        });
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{pos}/{len} samples  {per_sec}  ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Terminal { bar, cancel }
+    }
+}
+
+/// Prints the notices and files of a finished run, writes the CI views, and returns the exit
+/// status of its verdict.
+pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutputs) -> Result<u8> {
     for n in &outcome.notices {
         eprintln!("maskgate: {n}");
     }

@@ -1,11 +1,13 @@
 //! The `maskgate` command line as a library: the binary and the Python wheel's `maskgate`
 //! command run the same code. It parses arguments, calls the library and maps the outcome to
-//! the exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error.
+//! the exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error, 3 an
+//! error that may pass on a retry (an engine's retry policy keys on 2 against 3).
 
 mod common;
 mod compare_cmd;
 mod convert_cmd;
 mod inspect_cmd;
+mod merge_cmd;
 mod run_cmd;
 mod trend_cmd;
 
@@ -17,7 +19,8 @@ use std::ffi::OsString;
     name = "maskgate",
     version,
     about = "Decide, with numbers, whether a segmentation model may replace the one in production.",
-    after_help = "Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
+    after_help = "Exit status: 0 go (or no criteria; a shard committed), 1 no-go or inconclusive, 2 error,
+3 error worth retrying (I/O, storage unreachable, shards still missing)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -30,6 +33,7 @@ enum Command {
     Compare(Box<compare_cmd::CompareArgs>),
     Inspect(inspect_cmd::InspectArgs),
     Convert(convert_cmd::ConvertArgs),
+    Merge(merge_cmd::MergeArgs),
     Trend(trend_cmd::TrendArgs),
 }
 
@@ -48,14 +52,31 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
         Command::Run(a) => run_cmd::run(a),
         Command::Inspect(a) => inspect_cmd::run(a),
+        Command::Merge(a) => merge_cmd::run(a),
         Command::Trend(a) => trend_cmd::run(a),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("maskgate: error: {e:#}");
-            2
+            exit_code_of(&e)
         }
+    }
+}
+
+/// Exit status 3 for an error a retry may cure, 2 for the rest (a bad plan, input or model).
+pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_RETRYABLE: u8 = 3;
+
+fn exit_code_of(e: &anyhow::Error) -> u8 {
+    let retryable = e.chain().any(|c| {
+        c.downcast_ref::<maskgate::Error>()
+            .is_some_and(maskgate::Error::is_retryable)
+    });
+    if retryable {
+        EXIT_RETRYABLE
+    } else {
+        EXIT_ERROR
     }
 }
 

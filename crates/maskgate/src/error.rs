@@ -22,9 +22,35 @@ pub enum Error {
     File { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),
+    /// A failure that may pass on a retry (missing shards, an unreachable store).
+    #[error("{0}")]
+    Retryable(String),
 }
 
 impl Error {
+    /// Whether running the same command again may succeed: an interrupted or failed transfer,
+    /// storage that is full or unreachable, shards still to come. A bad plan, input or model
+    /// is permanent.
+    pub fn is_retryable(&self) -> bool {
+        use std::io::ErrorKind as K;
+        match self {
+            Error::Retryable(_) => true,
+            Error::Io { error, .. } => !matches!(
+                error.kind(),
+                K::NotFound
+                    | K::PermissionDenied
+                    | K::InvalidInput
+                    | K::InvalidData
+                    | K::IsADirectory
+                    | K::NotADirectory
+                    | K::AlreadyExists
+                    | K::Unsupported
+                    | K::UnexpectedEof
+            ),
+            _ => false,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

@@ -227,10 +227,16 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
 
 /// Scores, aggregates and compares: the evaluation every later stage reads.
 pub fn evaluate(input: &EvalInput, observer: &dyn Observer) -> Evaluation {
+    evaluate_scored(input, score_all(input, observer))
+}
+
+/// Aggregates and compares scores already made: by [`score_all`] here, or gathered from the
+/// shards of a run (`crate::shard`), which must be the same table in the same order.
+pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
     let Scored {
         scores: samples,
         load_problems,
-    } = score_all(input, observer);
+    } = scored;
     let mut groupings = vec![Grouping::source()];
     if !input.taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());

@@ -2,7 +2,8 @@
 //! production. The modules follow the data flow, and imports only point backwards along it
 //! (`tests/architecture.rs` checks):
 //! plan → source → read → predict → score → aggregate → compare (`evaluation`) → decide /
-//! recommend → gallery → report → export.
+//! recommend → gallery → report → export. `shard` stores one slice's exact scores and `storage`
+//! the places they and the reports are kept.
 
 pub mod aggregate;
 pub mod bmp;
@@ -28,7 +29,9 @@ pub mod read;
 pub mod recommend;
 pub mod report;
 pub mod score;
+pub mod shard;
 pub mod source;
+pub mod storage;
 pub mod taxonomy;
 pub mod tomlfile;
 pub mod trend;

@@ -238,6 +238,11 @@ impl FailReason {
         FailReason::MaskTooLarge,
     ];
 
+    /// The reason whose [`code`](FailReason::code) is `code`.
+    pub fn from_code(code: &str) -> Option<FailReason> {
+        FailReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             FailReason::PredMissing => "PRED_MISSING",

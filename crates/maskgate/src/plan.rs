@@ -9,7 +9,7 @@ use crate::compare::CompareSettings;
 use crate::config::{ArmSource, ArmSpec, RawVariants, RunConfig, VariantSet};
 use crate::decide::criteria::CriteriaFile;
 use crate::error::{Error, Result};
-use crate::evaluation::{evaluate, EvalInput};
+use crate::evaluation::{evaluate_scored, score_all, EvalInput, Scored};
 use crate::limits::Limits;
 use crate::observe::Observer;
 use crate::pathnames;
@@ -23,7 +23,10 @@ use crate::predict::Arm;
 use crate::read::{read_corpus, Corpus, CorpusSpec};
 use crate::report::{InputFile, Report, ReportParts, RunMeta, Settings};
 use crate::score::ScoreSettings;
+use crate::shard::{ShardArg, ShardSpec};
 use crate::source::source_for;
+use crate::storage::{LocalStore, Store};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -64,6 +67,26 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "ORT_DYLIB_PATH",
         "ONNX Runtime library (ort's own variable), after the config's",
     ),
+    (
+        "MASKGATE_SHARD_INDEX",
+        "the shard index for --shard auto/N (first of the three)",
+    ),
+    (
+        "JOB_COMPLETION_INDEX",
+        "the shard index for --shard auto/N (Kubernetes Indexed Jobs)",
+    ),
+    (
+        "SLURM_ARRAY_TASK_ID",
+        "the shard index for --shard auto/N (Slurm job arrays)",
+    ),
+];
+
+/// The variables a shard records for `merge`: they shape the reports. The others are where
+/// and when this process runs (output, threads, cache, run id, the shard index).
+const RECORDED_ENV: [&str; 3] = [
+    "MASKGATE_FORMATS",
+    "MASKGATE_GALLERY",
+    "MASKGATE_SAVE_PREDICTIONS",
 ];
 
 /// The environment as the plan sees it: only the variables in [`ENV_VARS`].
@@ -104,7 +127,8 @@ impl Env {
 }
 
 /// What the command line sets; `None` = not given (the environment, config or default decides).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Overrides {
     pub out: Option<PathBuf>,
     pub threads: Option<usize>,
@@ -123,10 +147,13 @@ pub struct Overrides {
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub variants: Option<PathBuf>,
+    /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
+    #[serde(skip)]
+    pub shard: Option<ShardArg>,
 }
 
 /// Where the ground truth of a `compare` comes from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum GroundTruth {
     /// A gold NDJSON file; the corpus is named `name` (default: the file's stem); photos must
     /// lie under `image_root` (default: the gold file's folder).
@@ -143,7 +170,7 @@ pub enum GroundTruth {
 }
 
 /// What the user asked for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Request {
     /// `maskgate run CONFIG`: corpora, arms and settings from the config.
     Run { config: PathBuf },
@@ -188,6 +215,83 @@ pub struct Plan {
     pub generated_at: String,
     /// What one input may cost (`[limits]`).
     pub limits: Limits,
+    /// The one slice this process scores, when sharded.
+    pub shard: Option<ShardSpec>,
+    /// The request as `merge` re-resolves it (see [`PlanRecord`]).
+    pub record: PlanRecord,
+}
+
+/// What a shard keeps beside its rows so that `merge OUT` can resolve the same plan: the
+/// request and the settings that shape the reports, paths made absolute. Where and when a
+/// process runs (output, threads, cache, run id, timestamp, shard index) is not part of it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PlanRecord {
+    pub request: Request,
+    pub overrides: Overrides,
+    pub env: BTreeMap<String, String>,
+}
+
+impl PlanRecord {
+    fn of(request: &Request, o: &Overrides, env: &Env) -> Result<PlanRecord> {
+        let abs = |p: &PathBuf| -> Result<PathBuf> {
+            std::path::absolute(p)
+                .map(|a| pathnames::normalize(&a))
+                .map_err(|e| Error::io(p, e))
+        };
+        let opt = |p: &Option<PathBuf>| p.as_ref().map(abs).transpose();
+        let request = match request {
+            Request::Run { config } => Request::Run {
+                config: abs(config)?,
+            },
+            Request::Compare {
+                truth,
+                preds,
+                baseline,
+            } => Request::Compare {
+                truth: match truth {
+                    GroundTruth::Gold {
+                        path,
+                        name,
+                        image_root,
+                    } => GroundTruth::Gold {
+                        path: abs(path)?,
+                        name: name.clone(),
+                        image_root: opt(image_root)?,
+                    },
+                    GroundTruth::Config { path, corpus } => GroundTruth::Config {
+                        path: abs(path)?,
+                        corpus: corpus.clone(),
+                    },
+                },
+                preds: preds
+                    .iter()
+                    .map(|(n, p)| Ok((n.clone(), abs(p)?)))
+                    .collect::<Result<_>>()?,
+                baseline: baseline.clone(),
+            },
+        };
+        let overrides = Overrides {
+            out: None,
+            threads: None,
+            no_cache: false,
+            run_id: None,
+            generated_at: None,
+            shard: None,
+            criteria: opt(&o.criteria)?,
+            notes: opt(&o.notes)?,
+            variants: opt(&o.variants)?,
+            ..o.clone()
+        };
+        let env = RECORDED_ENV
+            .iter()
+            .filter_map(|k| env.get(k).map(|v| (k.to_string(), v.to_string())))
+            .collect();
+        Ok(PlanRecord {
+            request,
+            overrides,
+            env,
+        })
+    }
 }
 
 /// What a finished run returns: the report, the files written, and notices for the user
@@ -554,6 +658,11 @@ impl Plan {
             generated_at,
             criteria,
             limits,
+            shard: o
+                .shard
+                .map(|a| a.resolve(|k| env.get(k).map(str::to_string)))
+                .transpose()?,
+            record: PlanRecord::of(request, o, env)?,
         })
     }
 
@@ -635,12 +744,374 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 }
 
 /// Runs a plan: read → predict → score → aggregate → compare → decide → recommend → gallery →
-/// report → export. A cancelled run (see [`Observer::cancelled`]) writes no report.
+/// report → export. A cancelled run (see [`Observer::cancelled`]) writes no report. A sharded
+/// plan goes to [`execute_shard`].
 pub fn execute(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
-    pool(plan.threads)?.install(|| execute_in_pool(plan, observer))
+    if let Some(spec) = plan.shard {
+        return Err(Error::Usage(format!(
+            "shard {}/{} of a plan: run it with execute_shard",
+            spec.index, spec.count
+        )));
+    }
+    pool(plan.threads)?.install(|| {
+        let prepared = prepare(plan)?;
+        let saved = prepared.saved(plan);
+        let scored = {
+            let arms = prepared.arms();
+            score_all(&prepared.input(plan, &arms, saved.as_ref()), observer)
+        };
+        let mut prepared = prepared;
+        prepared.after_scoring(plan, observer)?;
+        finish(plan, prepared, scored, saved)
+    })
 }
 
-fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
+/// What a shard process did.
+#[derive(Debug)]
+pub enum ShardOutcome {
+    /// This process scored its slice and its marker is the committed one.
+    Committed {
+        marker: crate::shard::Marker,
+        notices: Vec<String>,
+    },
+    /// The shard was committed before (a retry or a duplicate): nothing was scored or written.
+    AlreadyCommitted(crate::shard::Marker),
+    /// This process scored its slice, but another attempt committed first; its rows stand.
+    LostRace(crate::shard::Marker),
+}
+
+/// Scores this plan's shard and commits its rows under `<out>/shards/`. A shard already
+/// committed exits without scoring.
+pub fn execute_shard(plan: &Plan, observer: &dyn Observer) -> Result<ShardOutcome> {
+    let spec = plan
+        .shard
+        .ok_or_else(|| Error::Usage("the plan has no --shard".into()))?;
+    pool(plan.threads)?.install(|| {
+        let mut prepared = prepare(plan)?;
+        let hash = plan_hash(plan, &prepared.inputs);
+        let store = LocalStore::new(&plan.out);
+        if let Some(m) = crate::shard::committed(&store, &hash, spec)? {
+            return Ok(ShardOutcome::AlreadyCommitted(m));
+        }
+        let record = serde_json::to_vec_pretty(&plan.record)
+            .map_err(|e| Error::Usage(format!("cannot record the plan: {e}")))?;
+        crate::shard::record_plan(&store, &hash, &record)?;
+        let total = prepared.slice(spec);
+        let saved = prepared.saved(plan);
+        let scored = {
+            let arms = prepared.arms();
+            score_all(&prepared.input(plan, &arms, saved.as_ref()), observer)
+        };
+        if observer.cancelled() {
+            return Err(Error::Retryable(format!(
+                "interrupted: shard {}/{} not committed; run it again",
+                spec.index, spec.count
+            )));
+        }
+        prepared.after_scoring(plan, observer)?;
+        let rows = crate::shard::ShardRows {
+            scores: scored.scores,
+            problems: prepared
+                .corpora
+                .iter()
+                .zip(scored.load_problems)
+                .flat_map(|(c, problems)| problems.into_iter().map(|p| (c.name.clone(), p)))
+                .collect(),
+            predictions: saved
+                .map(|s| {
+                    s.lines()
+                        .into_iter()
+                        .map(|(corpus, arm, id, line)| crate::shard::SavedLine {
+                            corpus,
+                            arm,
+                            id,
+                            line,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        let hardware =
+            crate::shard::Hardware::of_this_host(crate::predict::engine::EXECUTION_PROVIDER);
+        Ok(
+            match crate::shard::commit(&store, &hash, spec, total, &rows, hardware)? {
+                crate::shard::Committed::Now(marker) => ShardOutcome::Committed {
+                    marker,
+                    notices: prepared.notices,
+                },
+                crate::shard::Committed::Earlier(m) => ShardOutcome::LostRace(m),
+            },
+        )
+    })
+}
+
+/// What `maskgate merge OUT` takes besides the folder.
+#[derive(Clone, Debug, Default)]
+pub struct MergeRequest {
+    pub out: PathBuf,
+    /// The plan to merge when shards of several plans share the folder (a hash prefix).
+    pub plan: Option<String>,
+    pub run_id: Option<String>,
+    pub generated_at: Option<String>,
+    /// Refuse shards that ran on different execution providers or CPUs.
+    pub strict_hardware: bool,
+}
+
+/// Merges the committed shards under `<out>/shards/` into the reports a single machine would
+/// have written: the plan is resolved again from the shards' record, its inputs must hash as
+/// they did, and the gathered rows go through the unchanged aggregation.
+pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
+    let store = LocalStore::new(&request.out);
+    let folders = crate::shard::plan_folders(&store)?;
+    let chosen: Vec<&String> = folders
+        .iter()
+        .filter(|f| {
+            request
+                .plan
+                .as_ref()
+                .is_none_or(|p| f.starts_with(p.as_str()) || p.starts_with(f.as_str()))
+        })
+        .collect();
+    let folder = match chosen.as_slice() {
+        [one] => *one,
+        [] if folders.is_empty() => {
+            return Err(Error::Retryable(format!(
+                "{}: no shards to merge (run `maskgate run CONFIG --shard I/N --out {}` first)",
+                store.describe(),
+                store.describe()
+            )))
+        }
+        [] => {
+            return Err(Error::Usage(format!(
+                "no shards of plan {:?} under {} (plans: {})",
+                request.plan.as_deref().unwrap_or(""),
+                store.describe(),
+                folders.join(", ")
+            )))
+        }
+        _ => {
+            return Err(Error::Usage(format!(
+                "shards of {} plans under {} ({}): choose one with --plan",
+                chosen.len(),
+                store.describe(),
+                chosen
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )))
+        }
+    };
+    let key = crate::shard::plan_record_key(folder);
+    let bytes = store.get(&key)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}/{key}: missing; the shards cannot be merged",
+            store.describe()
+        ))
+    })?;
+    let record: PlanRecord = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{}/{key}: not a plan record: {e}",
+            store.describe()
+        ))
+    })?;
+    let overrides = Overrides {
+        out: Some(request.out.clone()),
+        run_id: request.run_id.clone(),
+        generated_at: request.generated_at.clone(),
+        ..record.overrides.clone()
+    };
+    // The shards' report settings, and this process's own run metadata and runtime.
+    let mut pairs: BTreeMap<String, String> = env
+        .0
+        .iter()
+        .filter(|(k, _)| !RECORDED_ENV.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    pairs.extend(record.env.clone());
+    let plan = Plan::resolve(&record.request, &overrides, &Env::from_pairs(pairs))?;
+    pool(plan.threads)?.install(|| {
+        let mut prepared = prepare(&plan)?;
+        let hash = plan_hash(&plan, &prepared.inputs);
+        if !hash.starts_with(folder.as_str()) {
+            return Err(Error::Usage(format!(
+                "the plan's inputs changed since the shards ran: it hashes to {} now, the shards are of {folder} (inputs: {})",
+                &hash[..16],
+                prepared
+                    .inputs
+                    .iter()
+                    .map(|i| format!("{} {}", i.role, i.path))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let total = prepared.corpora.iter().map(|c| c.samples.len()).sum();
+        observer.started(0);
+        let gathered = crate::shard::gather(&store, &hash, total, request.strict_hardware)?;
+        observer.finished();
+        prepared.notices.extend(gathered.notices);
+        let rows = gathered.rows;
+        let load_problems = prepared
+            .corpora
+            .iter()
+            .map(|c| {
+                rows.problems
+                    .iter()
+                    .filter(|(corpus, _)| *corpus == c.name)
+                    .map(|(_, p)| p.clone())
+                    .collect()
+            })
+            .collect();
+        let mut scores = rows.scores;
+        scores.sort_by(|a, b| (&a.arm, &a.corpus, &a.id).cmp(&(&b.arm, &b.corpus, &b.id)));
+        let saved = prepared.saved(&plan);
+        if let Some(saved) = &saved {
+            for l in rows.predictions {
+                saved.insert_line(&l.corpus, &l.arm, &l.id, l.line);
+            }
+        }
+        prepared.notices.push(format!(
+            "merged {} shards: {} scores over {total} samples",
+            gathered.count,
+            scores.len()
+        ));
+        finish(
+            &plan,
+            prepared,
+            Scored {
+                scores,
+                load_problems,
+            },
+            saved,
+        )
+    })
+}
+
+/// sha256 of what determines a shard's rows: the recorded request and every input's content.
+/// Display paths are left out: the same files reached by another path are the same plan.
+fn plan_hash(plan: &Plan, inputs: &[InputFile]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(serde_json::to_vec(&plan.record).unwrap_or_default());
+    for i in inputs {
+        h.update([b'\n']);
+        h.update(i.role.as_bytes());
+        h.update([0]);
+        h.update(i.sha256.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// A plan's corpora read and checked, its arms built and its inputs hashed: everything before
+/// scoring that a whole run, a shard and a merge share.
+struct Prepared {
+    corpora: Vec<Corpus>,
+    model_arms: Vec<ModelArm>,
+    file_arms: Vec<PredictionsFile>,
+    inputs: Vec<InputFile>,
+    notices: Vec<String>,
+    unmatched_predictions: BTreeMap<String, Vec<String>>,
+    /// Removed when the run ends.
+    _private_cache: Option<tempfile::TempDir>,
+}
+
+impl Prepared {
+    fn arms(&self) -> Vec<&dyn Arm> {
+        self.model_arms
+            .iter()
+            .map(|m| m as &dyn Arm)
+            .chain(self.file_arms.iter().map(|f| f as &dyn Arm))
+            .collect()
+    }
+
+    fn saved(&self, plan: &Plan) -> Option<SavedPredictions> {
+        plan.save_predictions
+            .then(|| SavedPredictions::new(self.model_arms.iter().map(|m| m.name.clone())))
+    }
+
+    fn input<'a>(
+        &'a self,
+        plan: &'a Plan,
+        arms: &'a [&'a dyn Arm],
+        saved: Option<&'a SavedPredictions>,
+    ) -> EvalInput<'a> {
+        EvalInput {
+            corpora: &self.corpora,
+            arms,
+            variants: &plan.variants.variants,
+            baseline: &plan.baseline,
+            score: plan.score,
+            compare: plan.compare,
+            taxonomy: taxonomy_of(plan),
+            saved,
+        }
+    }
+
+    /// Keeps only shard `spec`'s slice of the canonical list (corpora in plan order, each
+    /// sorted by id); returns the whole list's length.
+    fn slice(&mut self, spec: ShardSpec) -> usize {
+        let total = self.corpora.iter().map(|c| c.samples.len()).sum();
+        let range = spec.range(total);
+        let mut first = 0;
+        for c in &mut self.corpora {
+            let n = c.samples.len();
+            let lo = range.start.clamp(first, first + n) - first;
+            let hi = range.end.clamp(first, first + n) - first;
+            c.samples.truncate(hi);
+            c.samples.drain(..lo);
+            first += n;
+        }
+        total
+    }
+
+    /// After scoring: a cancelled run is an error, as is a model that would not load; the
+    /// arms' counts become notices.
+    fn after_scoring(&mut self, plan: &Plan, observer: &dyn Observer) -> Result<()> {
+        if observer.cancelled() {
+            return Err(Error::Usage(format!(
+                "interrupted: no report written; finished predictions are kept in {} — run again to resume",
+                plan.cache
+                    .as_deref()
+                    .map(pathnames::display)
+                    .unwrap_or_else(|| "(no cache)".into())
+            )));
+        }
+        // A model first needed mid-run that would not load is the run's error, as it would
+        // have been before any work had the cache not served the earlier samples.
+        if let Some(e) = self.model_arms.iter().find_map(ModelArm::load_error) {
+            return Err(Error::Usage(e.to_string()));
+        }
+        for m in &self.model_arms {
+            self.notices.extend(
+                m.first_failures
+                    .lock()
+                    .map(|v| v.clone())
+                    .unwrap_or_default(),
+            );
+            self.notices.push(format!(
+                "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
+                m.name,
+                m.inferences.load(Ordering::Relaxed),
+                m.loaded()
+                    .map_or(0, |model| model.inference_nanos.load(Ordering::Relaxed))
+                    as f64
+                    / 1e9,
+                m.cache_hits.load(Ordering::Relaxed),
+                m.failures.load(Ordering::Relaxed)
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn taxonomy_of(plan: &Plan) -> &[crate::taxonomy::FailureClass] {
+    plan.criteria
+        .as_ref()
+        .map(|c| c.taxonomy.as_slice())
+        .unwrap_or(&[])
+}
+
+fn prepare(plan: &Plan) -> Result<Prepared> {
     let mut notices = Vec::new();
     let mut corpora = plan
         .corpora
@@ -831,65 +1302,33 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         .iter()
         .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
         .collect();
-    let arms: Vec<&dyn Arm> = model_arms
-        .iter()
-        .map(|m| m as &dyn Arm)
-        .chain(file_arms.iter().map(|f| f as &dyn Arm))
-        .collect();
+    Ok(Prepared {
+        corpora,
+        model_arms,
+        file_arms,
+        inputs,
+        notices,
+        unmatched_predictions,
+        _private_cache: private_cache,
+    })
+}
 
-    let taxonomy = plan
-        .criteria
-        .as_ref()
-        .map(|c| c.taxonomy.as_slice())
-        .unwrap_or(&[]);
-    let saved = plan
-        .save_predictions
-        .then(|| SavedPredictions::new(model_arms.iter().map(|m| m.name.clone())));
-    let input = EvalInput {
-        corpora: &corpora,
-        arms: &arms,
-        variants: &plan.variants.variants,
-        baseline: &plan.baseline,
-        score: plan.score,
-        compare: plan.compare,
-        taxonomy,
-        saved: saved.as_ref(),
-    };
-    let evaluation = evaluate(&input, observer);
-    if observer.cancelled() {
-        return Err(Error::Usage(format!(
-            "interrupted: no report written; finished predictions are kept in {} — run again to resume",
-            plan.cache
-                .as_deref()
-                .map(pathnames::display)
-                .unwrap_or_else(|| "(no cache)".into())
-        )));
-    }
-    // A model first needed mid-run that would not load is the run's error, as it would have
-    // been before any work had the cache not served the earlier samples.
-    if let Some(e) = model_arms.iter().find_map(ModelArm::load_error) {
-        return Err(Error::Usage(e.to_string()));
-    }
-    for m in &model_arms {
-        notices.extend(
-            m.first_failures
-                .lock()
-                .map(|v| v.clone())
-                .unwrap_or_default(),
-        );
-        notices.push(format!(
-            "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
-            m.name,
-            m.inferences.load(Ordering::Relaxed),
-            m.loaded()
-                .map_or(0, |model| model.inference_nanos.load(Ordering::Relaxed))
-                as f64
-                / 1e9,
-            m.cache_hits.load(Ordering::Relaxed),
-            m.failures.load(Ordering::Relaxed)
-        ));
-    }
-
+/// From scores to the written report set: aggregate, compare, decide, recommend, gallery,
+/// report, export; the set replaces the previous one at once.
+fn finish(
+    plan: &Plan,
+    prepared: Prepared,
+    scored: Scored,
+    saved: Option<SavedPredictions>,
+) -> Result<Outcome> {
+    let arms = prepared.arms();
+    let taxonomy = taxonomy_of(plan);
+    let input = prepared.input(plan, &arms, saved.as_ref());
+    let evaluation = evaluate_scored(&input, scored);
+    let corpora = &prepared.corpora;
+    let inputs = prepared.inputs.clone();
+    let unmatched_predictions = prepared.unmatched_predictions.clone();
+    let notices = prepared.notices.clone();
     let verdict = plan
         .criteria
         .as_ref()
@@ -907,7 +1346,7 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     let staging = crate::export::Staging::new(&plan.out)?;
     let gallery = crate::gallery::render(
         &evaluation,
-        &corpora,
+        corpora,
         &arms,
         &plan.variants.variants,
         &shown,
@@ -952,10 +1391,16 @@ fn execute_in_pool(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
     // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
     // arena) and nothing waits on it once the reports are written.
     drop(arms);
+    let Prepared {
+        model_arms,
+        _private_cache: private_cache,
+        ..
+    } = prepared;
     // Should no thread be available, the refused closure drops the models right here.
     let _ = std::thread::Builder::new()
         .name("maskgate-release".into())
         .spawn(move || drop(model_arms));
+    drop(private_cache);
     let written = staged
         .iter()
         .filter_map(|p| p.strip_prefix(staging_path.as_path()).ok())
@@ -1077,6 +1522,11 @@ mod tests {
             .chain(code.match_indices("(\"ORT_"))
         {
             let name = code[i..].split('"').nth(1).unwrap();
+            assert!(listed.contains(&name), "{name} is read but not in ENV_VARS");
+            seen += 1;
+        }
+        // The shard index is read through `shard::INDEX_VARS`, each of them listed.
+        for name in crate::shard::INDEX_VARS {
             assert!(listed.contains(&name), "{name} is read but not in ENV_VARS");
             seen += 1;
         }

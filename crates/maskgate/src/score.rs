@@ -91,6 +91,23 @@ impl ClassScore {
         self.counts().both_empty()
     }
 
+    /// A score from its counts and metric values in [`METRICS`] order (a shard's stored row).
+    pub fn from_metric_values(counts: Counts, v: [Option<f64>; 8]) -> ClassScore {
+        ClassScore {
+            tp: counts.tp,
+            fp: counts.fp,
+            fn_: counts.fn_,
+            iou: v[0],
+            dice: v[1],
+            precision: v[2],
+            recall: v[3],
+            leakage: v[4],
+            coverage: v[5],
+            bbox_iou: v[6],
+            boundary_iou: v[7],
+        }
+    }
+
     /// The metric values in [`METRICS`] order.
     pub fn metric_values(&self) -> [Option<f64>; 8] {
         [
@@ -186,7 +203,7 @@ impl Serialize for ClassScores {
 }
 
 /// One line of `samples.jsonl`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct SampleScore {
     /// Shared, not copied: a run keeps one score per (arm, sample).
     pub arm: Arc<str>,

@@ -49,6 +49,28 @@ impl SavedPredictions {
     }
 
     /// Writes every file under `dir/predictions/`; returns their paths.
+    /// Every kept line as (corpus, arm, id, line), sorted: what a shard stores.
+    pub fn lines(&self) -> Vec<(String, String, String, String)> {
+        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        lines
+            .iter()
+            .flat_map(|((corpus, arm), by_id)| {
+                by_id
+                    .iter()
+                    .map(move |(id, line)| (corpus.clone(), arm.clone(), id.clone(), line.clone()))
+            })
+            .collect()
+    }
+
+    /// Keeps a line made by another process (a shard's), as [`record`](Self::record) would.
+    pub fn insert_line(&self, corpus: &str, arm: &str, id: &str, line: String) {
+        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        lines
+            .entry((corpus.to_string(), arm.to_string()))
+            .or_default()
+            .insert(id.to_string(), line);
+    }
+
     pub fn write(&self, dir: &Path) -> Result<Vec<PathBuf>> {
         let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         let mut written = Vec::new();

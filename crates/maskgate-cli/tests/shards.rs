@@ -1,0 +1,434 @@
+//! Shards and merge: a run split into N shards, committed in any order, with duplicates and
+//! late commits, merges into reports byte-identical to the unsharded run. Real photos and labels
+//! (FASSEG) and real models (MediaPipe selfie, rembg's u2netp); needs `bash scripts/setup.sh`.
+
+use maskgate::observe::Silent;
+use maskgate::plan::{
+    execute, execute_shard, merge, Env, MergeRequest, Overrides, Plan, Request, ShardOutcome,
+};
+use maskgate::shard::{ShardArg, ShardSpec};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const RUN_ID: &str = "t";
+const AT: &str = "2026-01-01T00:00:00Z";
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_maskgate"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shards-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn shared() -> PathBuf {
+    maskgate::shared_dir()
+        .canonicalize()
+        .expect("shared folder")
+}
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(rel)
+        .canonicalize()
+        .unwrap_or_else(|_| panic!("{rel} missing: run `bash scripts/setup.sh`"))
+}
+
+/// Every file of a report set (the shards excluded) and its bytes.
+fn report_files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().to_path_buf();
+            if rel.starts_with("shards") {
+                continue;
+            }
+            if p.is_dir() {
+                pending.push(p);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_reports(merged: &Path, single: &Path) {
+    let (a, b) = (report_files(merged), report_files(single));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    assert!(a.len() >= 5, "{:?}", a.keys());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{} differs", name.display());
+    }
+}
+
+fn pinned(out: &Path) -> Overrides {
+    Overrides {
+        out: Some(out.to_path_buf()),
+        run_id: Some(RUN_ID.into()),
+        generated_at: Some(AT.into()),
+        ..Default::default()
+    }
+}
+
+fn merge_request(out: &Path) -> MergeRequest {
+    MergeRequest {
+        out: out.to_path_buf(),
+        run_id: Some(RUN_ID.into()),
+        generated_at: Some(AT.into()),
+        ..Default::default()
+    }
+}
+
+/// Two corpora (the precise FASSEG labels, and the rough ones as a second corpus), two
+/// prediction-file arms made from the rough labels, criteria with failure classes from
+/// reporter notes: every path of the report that reads the per-sample table.
+fn annotation_gate(d: &Path) -> PathBuf {
+    let fasseg = shared().join("data/fasseg");
+    for (name, erode) in [("rough", None), ("eroded", Some("2"))] {
+        let mut cmd = bin();
+        cmd.args([
+            "convert", "--format", "fasseg", "--corpus", "fasseg", "--path",
+        ])
+        .arg(fasseg.join("V1"))
+        .arg("--out")
+        .arg(d.join(format!("{name}.ndjson")));
+        if let Some(px) = erode {
+            cmd.args(["--erode", px]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let classes = "classes = { skin = [\"skin\"], hair = [\"hair\"], face = [\"eyes\", \"nose\", \"mouth\"] }";
+    let config = d.join("gate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"rough\"\nbootstrap = 300\ngallery = 2\ncriteria = \"{criteria}\"\nnotes = \"{notes}\"\n\n\
+             [[corpus]]\nname = \"precise\"\nformat = \"fasseg\"\npath = \"{v2}\"\n{classes}\nlimit = 12\nsample_seed = \"s\"\n\n\
+             [[corpus]]\nname = \"rough_labels\"\nformat = \"fasseg\"\npath = \"{v1}\"\n{classes}\nlimit = 9\nsample_seed = \"s\"\n\n\
+             [[arm]]\nname = \"rough\"\npredictions = \"{rough}\"\n\n[[arm]]\nname = \"rough_eroded\"\npredictions = \"{eroded}\"\n",
+            criteria = repo("examples/fasseg-gate/criteria-nogo.toml").display(),
+            notes = repo("examples/fasseg-gate/notes.json").display(),
+            v2 = fasseg.join("V2").display(),
+            v1 = fasseg.join("V1").display(),
+            rough = d.join("rough.ndjson").display(),
+            eroded = d.join("eroded.ndjson").display(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn shard(request: &Request, out: &Path, spec: ShardSpec) -> ShardOutcome {
+    let o = Overrides {
+        shard: Some(ShardArg::Fixed(spec)),
+        ..pinned(out)
+    };
+    let plan = Plan::resolve(request, &o, &Env::default()).unwrap();
+    execute_shard(&plan, &Silent).unwrap()
+}
+
+/// N ∈ {1, 2, 3, 7, n}: shards committed out of order, one duplicated before the merge and one
+/// late after it; the merged set equals the unsharded one file for file, byte for byte.
+#[test]
+fn merged_reports_equal_the_unsharded_run_for_every_shard_count() {
+    let d = tmp("counts");
+    let config = annotation_gate(&d);
+    let request = Request::Run {
+        config: config.clone(),
+    };
+    let single = d.join("single");
+    let plan = Plan::resolve(&request, &pinned(&single), &Env::default()).unwrap();
+    let outcome = execute(&plan, &Silent).unwrap();
+    let n: usize = outcome.report.corpora.iter().map(|c| c.samples).sum();
+    assert_eq!(n, 21, "12 + 9 samples");
+    assert!(outcome.report.verdict().is_some(), "criteria decide");
+    for count in [1, 2, 3, 7, n] {
+        let out = d.join(format!("of-{count}"));
+        // Out of order: every third index first, then the rest backwards.
+        let mut order: Vec<usize> = (0..count).filter(|i| i % 3 == 2).collect();
+        order.extend((0..count).rev().filter(|i| i % 3 != 2));
+        for index in order {
+            let outcome = shard(&request, &out, ShardSpec { index, count });
+            assert!(
+                matches!(outcome, ShardOutcome::Committed { .. }),
+                "{outcome:?}"
+            );
+        }
+        // A duplicate attempt finds its marker and scores nothing.
+        let again = shard(&request, &out, ShardSpec { index: 0, count });
+        assert!(
+            matches!(again, ShardOutcome::AlreadyCommitted(_)),
+            "{again:?}"
+        );
+        let merged = merge(&merge_request(&out), &Env::default(), &Silent).unwrap();
+        assert!(
+            merged
+                .notices
+                .iter()
+                .any(|m| m.contains(&format!("merged {count} shards: 42 scores over 21 samples"))),
+            "{:?}",
+            merged.notices
+        );
+        assert_same_reports(&out, &single);
+        // A late attempt after the merge changes nothing; a second merge writes the same set.
+        let late = shard(
+            &request,
+            &out,
+            ShardSpec {
+                index: count - 1,
+                count,
+            },
+        );
+        assert!(
+            matches!(late, ShardOutcome::AlreadyCommitted(_)),
+            "{late:?}"
+        );
+        merge(&merge_request(&out), &Env::default(), &Silent).unwrap();
+        assert_same_reports(&out, &single);
+    }
+}
+
+/// A merge refuses shards whose inputs have changed since, and says which shards are missing.
+#[test]
+fn merge_refuses_changed_inputs_and_lists_missing_shards() {
+    let d = tmp("refusals");
+    let config = annotation_gate(&d);
+    let request = Request::Run { config };
+    let out = d.join("out");
+    let err = merge(&merge_request(&out), &Env::default(), &Silent)
+        .err()
+        .expect("an error");
+    assert!(err.is_retryable(), "{err}");
+    for index in [0, 3, 4] {
+        shard(&request, &out, ShardSpec { index, count: 7 });
+    }
+    let err = merge(&merge_request(&out), &Env::default(), &Silent)
+        .err()
+        .expect("an error");
+    assert!(err.is_retryable(), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("4 of 7 shards missing; rerun them with --array=1-2,5-6"),
+        "{text}"
+    );
+    // The prediction file changes after the shards ran: a merge would mix two runs.
+    let rough = d.join("rough.ndjson");
+    let mut bytes = std::fs::read(&rough).unwrap();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&rough, bytes).unwrap();
+    let err = merge(&merge_request(&out), &Env::default(), &Silent)
+        .err()
+        .expect("an error");
+    assert!(!err.is_retryable(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("inputs changed since the shards ran"),
+        "{err}"
+    );
+}
+
+fn model_gate(d: &Path) -> PathBuf {
+    let config = d.join("models.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"selfie\"\nbootstrap = 200\n\n\
+             [[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n\
+             [[arm]]\nname = \"selfie\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{}\"\nclass = \"foreground\"\n\n\
+             [[arm]]\nname = \"u2netp\"\nadapter = \"rembg\"\nmodel = \"{}\"\nclass = \"foreground\"\n",
+            shared().join("data/fasseg/V2").display(),
+            shared()
+                .join("models/mediapipe_selfie_segmentation_256.onnx")
+                .display(),
+            repo("vendor/models/u2netp.onnx").display(),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn shard_process(config: &Path, out: &Path, cache: &Path, var: &str, index: usize) -> Command {
+    let mut cmd = bin();
+    cmd.arg("run")
+        .arg(config)
+        .args(["--shard", "auto/3", "--threads", "1", "--out"])
+        .arg(out)
+        .env("MASKGATE_CACHE", cache)
+        .env_remove("MASKGATE_SHARD_INDEX")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .env(var, index.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn stderr_of(child: std::process::Child) -> (i32, String) {
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Shard processes as an engine starts them: the index from `JOB_COMPLETION_INDEX` (Kubernetes)
+/// or `SLURM_ARRAY_TASK_ID` (Slurm). One is killed mid-run and rerun (its finished predictions
+/// are kept in the cache), one runs twice at once; the merge equals the unsharded run.
+#[test]
+fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
+    let d = tmp("processes");
+    let config = model_gate(&d);
+    let cache = d.join("cache");
+    let out = d.join("sharded");
+
+    // Shard 1 is killed while it scores.
+    let mut killed = shard_process(&config, &out, &cache, "SLURM_ARRAY_TASK_ID", 1)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(
+        killed.try_wait().unwrap().is_none(),
+        "shard 1 finished before it could be killed"
+    );
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+
+    // Shard 0 twice at once; shard 2 once.
+    let twins: Vec<_> = (0..2)
+        .map(|_| {
+            shard_process(&config, &out, &cache, "JOB_COMPLETION_INDEX", 0)
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let third = shard_process(&config, &out, &cache, "MASKGATE_SHARD_INDEX", 2)
+        .spawn()
+        .unwrap();
+    let twins: Vec<(i32, String)> = twins.into_iter().map(stderr_of).collect();
+    let (code, text) = stderr_of(third);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("shard 2/3 committed"), "{text}");
+    for (code, text) in &twins {
+        assert_eq!(*code, 0, "{text}");
+    }
+    let committed = twins
+        .iter()
+        .filter(|(_, t)| t.contains("shard 0/3 committed in"))
+        .count();
+    assert_eq!(committed, 1, "exactly one twin commits: {twins:?}");
+
+    // The merge names the killed shard, with the exit status for a retry.
+    let out_merge = bin()
+        .arg("merge")
+        .arg(&out)
+        .args(["--run-id", RUN_ID, "--generated-at", AT])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out_merge.stderr);
+    assert_eq!(out_merge.status.code(), Some(3), "{text}");
+    assert!(text.contains("--array=1"), "{text}");
+
+    // The rerun resumes from the predictions the killed attempt finished.
+    let (code, text) = stderr_of(
+        shard_process(&config, &out, &cache, "SLURM_ARRAY_TASK_ID", 1)
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(code, 0, "{text}");
+    let cached: u64 = text
+        .lines()
+        .filter(|l| l.contains(" cached, "))
+        .filter_map(|l| l.split(", ").nth(1)?.split(' ').next()?.parse::<u64>().ok())
+        .sum();
+    assert!(
+        cached > 0,
+        "the killed attempt's predictions are reused: {text}"
+    );
+
+    let merged = bin()
+        .arg("merge")
+        .arg(&out)
+        .args(["--run-id", RUN_ID, "--generated-at", AT])
+        .output()
+        .unwrap();
+    assert_eq!(
+        merged.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let single = d.join("single");
+    let run = bin()
+        .arg("run")
+        .arg(&config)
+        .args([
+            "--no-cache",
+            "--run-id",
+            RUN_ID,
+            "--generated-at",
+            AT,
+            "--out",
+        ])
+        .arg(&single)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_same_reports(&out, &single);
+}
+
+/// Exit statuses an engine's retry policy can key on: 2 for a permanent error, 3 for one a
+/// retry may cure.
+#[test]
+fn permanent_and_retryable_errors_exit_differently() {
+    let d = tmp("exit-codes");
+    let missing = bin()
+        .args(["run", "no-such-config.toml", "--shard", "0/2"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    let bad_shard = bin()
+        .args(["run", "x.toml", "--shard", "2/2"])
+        .output()
+        .unwrap();
+    assert_eq!(bad_shard.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_shard.stderr).contains("not below the shard count"));
+    let no_index = bin()
+        .arg("run")
+        .arg(model_gate(&d))
+        .args(["--shard", "auto/2"])
+        .env_remove("MASKGATE_SHARD_INDEX")
+        .env_remove("JOB_COMPLETION_INDEX")
+        .env_remove("SLURM_ARRAY_TASK_ID")
+        .output()
+        .unwrap();
+    assert_eq!(no_index.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&no_index.stderr).contains("SLURM_ARRAY_TASK_ID"));
+    let nothing = bin().arg("merge").arg(d.join("empty")).output().unwrap();
+    assert_eq!(
+        nothing.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&nothing.stderr)
+    );
+}

@@ -1,0 +1,855 @@
+//! Shards: one run split over machines by an engine that already schedules (a Kubernetes
+//! Indexed Job, a Slurm array, Modal's `map`). Shard `I` of `N` scores the contiguous slice
+//! `[⌊I·n/N⌋, ⌊(I+1)·n/N⌋)` of the canonical sample list (corpora in plan order, each sorted by
+//! id) and stores its exact per-sample rows: f64 bit patterns and integer counts, never sums.
+//! A write-once commit marker names the rows; the first committer wins, so retries and
+//! speculative duplicates are harmless. [`gather`] rebuilds the single-machine table from the
+//! committed rows; the unchanged aggregation then runs on it, so a merged report is the
+//! unsharded one byte for byte.
+//!
+//! Layout under the output folder (or bucket prefix):
+//! `shards/<plan16>/plan.json` (the request the shards ran, for `merge`),
+//! `shards/<plan16>/of-<N>/<I>.commit.json` (the marker) and
+//! `shards/<plan16>/of-<N>/data/<I>.<sha16>.jsonl` (the rows, named by their content).
+
+use crate::error::{Error, Result};
+use crate::model::FailReason;
+use crate::read::Problem;
+use crate::score::{ClassScore, ClassScores, SampleScore};
+use crate::storage::Store;
+use maskgate_core::Counts;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Where `--shard auto/N` finds the index, first set wins: ours, Kubernetes', Slurm's.
+pub const INDEX_VARS: [&str; 3] = [
+    "MASKGATE_SHARD_INDEX",
+    "JOB_COMPLETION_INDEX",
+    "SLURM_ARRAY_TASK_ID",
+];
+/// The folder under the output that holds every shard.
+pub const FOLDER: &str = "shards";
+const FORMAT: &str = "maskgate-shard/1";
+
+/// Shard `index` of `count`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardSpec {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl ShardSpec {
+    /// This shard's slice of `n` samples: contiguous, and the slices of `0..count` tile `0..n`.
+    pub fn range(&self, n: usize) -> Range<usize> {
+        let at = |i: usize| (i as u128 * n as u128 / self.count as u128) as usize;
+        at(self.index)..at(self.index + 1)
+    }
+}
+
+/// `--shard I/N` or `--shard auto/N` as given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShardArg {
+    Fixed(ShardSpec),
+    /// The index comes from the engine's environment ([`INDEX_VARS`]).
+    Auto(usize),
+}
+
+impl std::str::FromStr for ShardArg {
+    type Err = String;
+    fn from_str(text: &str) -> std::result::Result<ShardArg, String> {
+        let bad = || format!("--shard {text:?}: expected I/N (0 ≤ I < N) or auto/N");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 {
+            return Err(format!("--shard {text:?}: N must be at least 1"));
+        }
+        if i.trim() == "auto" {
+            return Ok(ShardArg::Auto(count));
+        }
+        let index: usize = i.trim().parse().map_err(|_| bad())?;
+        if index >= count {
+            return Err(format!(
+                "--shard {text:?}: index {index} is not below the shard count {count}"
+            ));
+        }
+        Ok(ShardArg::Fixed(ShardSpec { index, count }))
+    }
+}
+
+impl ShardArg {
+    /// The shard this process is; `lookup` reads an environment variable.
+    pub fn resolve(self, lookup: impl Fn(&str) -> Option<String>) -> Result<ShardSpec> {
+        let count = match self {
+            ShardArg::Fixed(s) => return Ok(s),
+            ShardArg::Auto(n) => n,
+        };
+        let (var, value) = INDEX_VARS
+            .iter()
+            .find_map(|v| lookup(v).map(|x| (*v, x)))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "--shard auto/{count}: none of {} is set",
+                    INDEX_VARS.join(", ")
+                ))
+            })?;
+        let index: usize = value
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("{var}={value:?} is not a shard index")))?;
+        if index >= count {
+            return Err(Error::Usage(format!(
+                "{var}={index} is not below the shard count {count} (--shard auto/{count})"
+            )));
+        }
+        Ok(ShardSpec { index, count })
+    }
+}
+
+/// A prediction line `save_predictions` keeps, with where it belongs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedLine {
+    pub corpus: String,
+    pub arm: String,
+    pub id: String,
+    pub line: String,
+}
+
+/// What one shard produced, exactly: every score, the samples whose ground truth failed to load
+/// (with their corpus, in listing order) and the saved prediction lines.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ShardRows {
+    pub scores: Vec<SampleScore>,
+    pub problems: Vec<(String, Problem)>,
+    pub predictions: Vec<SavedLine>,
+}
+
+/// One line of a shard's data file.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+enum Record {
+    Score(ScoreRow),
+    Problem(ProblemRow),
+    Prediction(SavedLine),
+}
+
+/// A [`SampleScore`] with every float as its bit pattern: JSON text would round-trip only
+/// through a correctly rounding parser, and a merge must reproduce the bits.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScoreRow {
+    arm: String,
+    corpus: String,
+    id: String,
+    hash: String,
+    source: Option<String>,
+    failure_class: Option<String>,
+    fail_reason: Option<String>,
+    fail_detail: Option<String>,
+    /// (class, [tp, fp, fn], metric bits in `score::METRICS` order).
+    classes: Vec<(String, [u64; 3], [Option<u64>; 8])>,
+    overlaps: Vec<(String, Option<u64>)>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProblemRow {
+    corpus: String,
+    sample: String,
+    kind: String,
+    message: String,
+}
+
+fn bits(v: Option<f64>) -> Option<u64> {
+    v.map(f64::to_bits)
+}
+
+fn float(b: Option<u64>) -> Option<f64> {
+    b.map(f64::from_bits)
+}
+
+impl ShardRows {
+    /// The data file: one JSON record a line, scores first.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut push = |r: Record| {
+            // Serialising these plain structs to a Vec cannot fail.
+            serde_json::to_writer(&mut out, &r).unwrap_or_default();
+            out.push(b'\n');
+        };
+        for s in &self.scores {
+            push(Record::Score(ScoreRow {
+                arm: s.arm.to_string(),
+                corpus: s.corpus.to_string(),
+                id: s.id.clone(),
+                hash: s.hash.clone(),
+                source: s.source.clone(),
+                failure_class: s.failure_class.as_deref().map(str::to_string),
+                fail_reason: s.fail_reason.map(|r| r.code().to_string()),
+                fail_detail: s.fail_detail.clone(),
+                classes: s
+                    .classes
+                    .iter()
+                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], v.metric_values().map(bits)))
+                    .collect(),
+                overlaps: s
+                    .overlaps
+                    .iter()
+                    .map(|(k, v)| (k.clone(), bits(*v)))
+                    .collect(),
+            }));
+        }
+        for (corpus, p) in &self.problems {
+            push(Record::Problem(ProblemRow {
+                corpus: corpus.clone(),
+                sample: p.sample.clone(),
+                kind: p.kind.clone(),
+                message: p.message.clone(),
+            }));
+        }
+        for l in &self.predictions {
+            push(Record::Prediction(l.clone()));
+        }
+        out
+    }
+
+    /// Parses a data file; `names` shares the repeated names (arms, corpora, classes of
+    /// failure) across every shard of a merge.
+    pub fn from_bytes(bytes: &[u8], names: &mut Names, what: &str) -> Result<ShardRows> {
+        let mut rows = ShardRows::default();
+        for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_slice(line).map_err(|e| {
+                Error::Usage(format!("{what}: line {}: not a shard record: {e}", n + 1))
+            })?;
+            match record {
+                Record::Score(r) => {
+                    let fail_reason = match &r.fail_reason {
+                        Some(code) => Some(FailReason::from_code(code).ok_or_else(|| {
+                            Error::Usage(format!(
+                                "{what}: line {}: unknown fail reason {code:?}",
+                                n + 1
+                            ))
+                        })?),
+                        None => None,
+                    };
+                    rows.scores.push(SampleScore {
+                        arm: names.get(&r.arm),
+                        corpus: names.get(&r.corpus),
+                        id: r.id,
+                        hash: r.hash,
+                        source: r.source,
+                        failure_class: r.failure_class.map(|c| names.get(&c)),
+                        fail_reason,
+                        fail_detail: r.fail_detail,
+                        classes: r
+                            .classes
+                            .into_iter()
+                            .map(|(c, [tp, fp, fn_], v)| {
+                                let counts = Counts { tp, fp, fn_ };
+                                (c, ClassScore::from_metric_values(counts, v.map(float)))
+                            })
+                            .collect::<ClassScores>(),
+                        overlaps: r.overlaps.into_iter().map(|(k, v)| (k, float(v))).collect(),
+                    });
+                }
+                Record::Problem(p) => rows.problems.push((
+                    p.corpus,
+                    Problem {
+                        sample: p.sample,
+                        kind: p.kind,
+                        message: p.message,
+                    },
+                )),
+                Record::Prediction(l) => rows.predictions.push(l),
+            }
+        }
+        Ok(rows)
+    }
+}
+
+/// Shared copies of the names every row repeats.
+#[derive(Default)]
+pub struct Names(BTreeMap<String, Arc<str>>);
+
+impl Names {
+    fn get(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.0.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.0.insert(name.to_string(), n.clone());
+        n
+    }
+}
+
+/// What a shard ran on: ONNX Runtime's outputs can differ across execution providers and CPU
+/// instruction sets, so a merge of shards from mixed hardware is flagged.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Hardware {
+    pub execution_provider: String,
+    pub arch: String,
+    pub cpu: String,
+    /// The vector extensions ONNX Runtime's CPU kernels choose between.
+    pub cpu_features: Vec<String>,
+}
+
+impl Hardware {
+    pub fn of_this_host(execution_provider: &str) -> Hardware {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|t| {
+                t.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .and_then(|l| l.split_once(':'))
+                    .map(|(_, v)| v.trim().to_string())
+            })
+            .unwrap_or_else(|| "unknown".into());
+        #[allow(unused_mut)]
+        let mut cpu_features: Vec<String> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            for (name, on) in [
+                ("avx", is_x86_feature_detected!("avx")),
+                ("avx2", is_x86_feature_detected!("avx2")),
+                ("fma", is_x86_feature_detected!("fma")),
+                ("avx512f", is_x86_feature_detected!("avx512f")),
+                ("avx512vnni", is_x86_feature_detected!("avx512vnni")),
+            ] {
+                if on {
+                    cpu_features.push(name.to_string());
+                }
+            }
+        }
+        Hardware {
+            execution_provider: execution_provider.to_string(),
+            arch: std::env::consts::ARCH.to_string(),
+            cpu,
+            cpu_features,
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} on {} ({}; {})",
+            self.execution_provider,
+            self.cpu,
+            self.arch,
+            if self.cpu_features.is_empty() {
+                "no vector extensions".to_string()
+            } else {
+                self.cpu_features.join(" ")
+            }
+        )
+    }
+}
+
+/// A shard's commit marker: written once, never replaced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marker {
+    pub format: String,
+    /// sha256 of the plan (request, settings, every input's sha256).
+    pub plan: String,
+    pub index: usize,
+    pub count: usize,
+    /// The slice of the canonical sample list this shard scored.
+    pub range: [usize; 2],
+    /// The canonical list's length when the shard ran.
+    pub samples_total: usize,
+    /// Records in the data file.
+    pub rows: usize,
+    /// The data file, relative to the plan's folder.
+    pub data: String,
+    pub content_sha256: String,
+    pub hardware: Hardware,
+}
+
+fn plan_folder(plan: &str) -> String {
+    format!("{FOLDER}/{}", &plan[..plan.len().min(16)])
+}
+
+fn marker_key(plan: &str, spec: ShardSpec) -> String {
+    format!(
+        "{}/of-{}/{}.commit.json",
+        plan_folder(plan),
+        spec.count,
+        spec.index
+    )
+}
+
+/// The key of the plan record `merge` re-resolves from.
+pub fn plan_record_key(plan: &str) -> String {
+    format!("{}/plan.json", plan_folder(plan))
+}
+
+/// Keeps the plan record beside the shards (every shard writes the same bytes; the first stays).
+pub fn record_plan(store: &dyn Store, plan: &str, record: &[u8]) -> Result<()> {
+    store.create(&plan_record_key(plan), record).map(drop)
+}
+
+/// The marker of `spec` under `plan`, if committed.
+pub fn committed(store: &dyn Store, plan: &str, spec: ShardSpec) -> Result<Option<Marker>> {
+    let key = marker_key(plan, spec);
+    store
+        .get(&key)?
+        .map(|b| {
+            serde_json::from_slice::<Marker>(&b)
+                .map_err(|e| Error::Usage(format!("{key}: not a shard marker: {e}")))
+        })
+        .transpose()
+}
+
+/// What a commit did.
+#[derive(Debug, PartialEq)]
+pub enum Committed {
+    /// This process's marker is the one that counts.
+    Now(Marker),
+    /// Another attempt committed first; this one's rows were discarded.
+    Earlier(Marker),
+}
+
+/// Stores `rows` and commits the marker; the first committer wins.
+pub fn commit(
+    store: &dyn Store,
+    plan: &str,
+    spec: ShardSpec,
+    samples_total: usize,
+    rows: &ShardRows,
+    hardware: Hardware,
+) -> Result<Committed> {
+    let bytes = rows.to_bytes();
+    let sha = hex::encode(Sha256::digest(&bytes));
+    let data = format!("of-{}/data/{}.{}.jsonl", spec.count, spec.index, &sha[..16]);
+    let data_key = format!("{}/{data}", plan_folder(plan));
+    store.put(&data_key, &bytes)?;
+    let range = spec.range(samples_total);
+    let marker = Marker {
+        format: FORMAT.into(),
+        plan: plan.to_string(),
+        index: spec.index,
+        count: spec.count,
+        range: [range.start, range.end],
+        samples_total,
+        rows: rows.scores.len() + rows.problems.len() + rows.predictions.len(),
+        data,
+        content_sha256: sha,
+        hardware,
+    };
+    let text = serde_json::to_vec_pretty(&marker).unwrap_or_default();
+    if store.create(&marker_key(plan, spec), &text)? {
+        return Ok(Committed::Now(marker));
+    }
+    let winner = committed(store, plan, spec)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "{}: the marker was there a moment ago and is gone",
+            marker_key(plan, spec)
+        ))
+    })?;
+    if winner.data != marker.data {
+        store.delete(&data_key)?;
+    }
+    Ok(Committed::Earlier(winner))
+}
+
+/// The plans that have shards under the store, as their full hashes from the markers' folders'
+/// plan records (16-hex folder names when no marker is readable).
+pub fn plan_folders(store: &dyn Store) -> Result<Vec<String>> {
+    let folders: BTreeSet<String> = store
+        .list(&format!("{FOLDER}/"))?
+        .iter()
+        .filter_map(|k| k.split('/').nth(1).map(str::to_string))
+        .collect();
+    Ok(folders.into_iter().collect())
+}
+
+/// `1,4-6`: indices as Slurm's `--array=` takes them.
+pub fn array_list(indices: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < indices.len() {
+        let start = indices[i];
+        let mut end = start;
+        while i + 1 < indices.len() && indices[i + 1] == end + 1 {
+            i += 1;
+            end = indices[i];
+        }
+        parts.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+/// Every committed shard's rows, concatenated in index order.
+#[derive(Debug)]
+pub struct Gathered {
+    pub rows: ShardRows,
+    pub count: usize,
+    /// Messages for the user (mixed hardware when not strict).
+    pub notices: Vec<String>,
+}
+
+/// Reads the shards of `plan` over `samples_total` samples: one complete set of markers (the
+/// smallest complete N when shards were run at several N), each for this plan, tiling the
+/// list, with intact data. Missing shards are an error that lists them as `--array=…`.
+pub fn gather(
+    store: &dyn Store,
+    plan: &str,
+    samples_total: usize,
+    strict_hardware: bool,
+) -> Result<Gathered> {
+    let folder = format!("{}/", plan_folder(plan));
+    let mut by_count: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+    for key in store.list(&folder)? {
+        let rest = &key[folder.len()..];
+        let Some((of, file)) = rest.split_once('/') else {
+            continue;
+        };
+        let (Some(n), Some(i)) = (
+            of.strip_prefix("of-").and_then(|n| n.parse::<usize>().ok()),
+            file.strip_suffix(".commit.json")
+                .and_then(|i| i.parse::<usize>().ok()),
+        ) else {
+            continue;
+        };
+        if i < n {
+            by_count.entry(n).or_default().insert(i);
+        }
+    }
+    if by_count.is_empty() {
+        return Err(Error::Retryable(format!(
+            "no shard of plan {} has committed under {}",
+            &plan[..plan.len().min(16)],
+            store.describe()
+        )));
+    }
+    let Some((&count, _)) = by_count.iter().find(|(n, have)| have.len() == **n) else {
+        let lines: Vec<String> = by_count
+            .iter()
+            .map(|(n, have)| {
+                let missing: Vec<usize> = (0..*n).filter(|i| !have.contains(i)).collect();
+                format!(
+                    "{} of {n} shards missing; rerun them with --array={}",
+                    missing.len(),
+                    array_list(&missing)
+                )
+            })
+            .collect();
+        return Err(Error::Retryable(format!(
+            "the shards are incomplete: {}",
+            lines.join("; ")
+        )));
+    };
+    let mut rows = ShardRows::default();
+    let mut names = Names::default();
+    let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
+    let mut next = 0;
+    for index in 0..count {
+        let spec = ShardSpec { index, count };
+        let key = marker_key(plan, spec);
+        let m = committed(store, plan, spec)?
+            .ok_or_else(|| Error::Retryable(format!("{key}: missing")))?;
+        let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
+        if m.format != FORMAT {
+            return Err(wrong(format!("format {:?}, expected {FORMAT:?}", m.format)));
+        }
+        if m.plan != plan {
+            return Err(wrong(format!("belongs to plan {}, not {plan}", m.plan)));
+        }
+        if (m.index, m.count) != (index, count) {
+            return Err(wrong(format!("says it is shard {}/{}", m.index, m.count)));
+        }
+        if m.samples_total != samples_total {
+            return Err(wrong(format!(
+                "was cut from {} samples; the corpora now list {samples_total}",
+                m.samples_total
+            )));
+        }
+        let range = spec.range(samples_total);
+        if m.range != [range.start, range.end] || range.start != next {
+            return Err(wrong(format!(
+                "covers [{}, {}), expected [{}, {})",
+                m.range[0], m.range[1], range.start, range.end
+            )));
+        }
+        next = range.end;
+        let data_key = format!("{}{}", folder, m.data);
+        let bytes = store
+            .get(&data_key)?
+            .ok_or_else(|| wrong(format!("its data {data_key} is missing")))?;
+        let sha = hex::encode(Sha256::digest(&bytes));
+        if sha != m.content_sha256 {
+            return Err(wrong(format!(
+                "its data {data_key} has sha256 {sha}, the marker says {}",
+                m.content_sha256
+            )));
+        }
+        let part = ShardRows::from_bytes(&bytes, &mut names, &data_key)?;
+        let found = part.scores.len() + part.problems.len() + part.predictions.len();
+        if found != m.rows {
+            return Err(wrong(format!(
+                "{found} rows in its data, the marker says {}",
+                m.rows
+            )));
+        }
+        rows.scores.extend(part.scores);
+        rows.problems.extend(part.problems);
+        rows.predictions.extend(part.predictions);
+        hardware.entry(m.hardware).or_default().push(index);
+    }
+    let mut notices = Vec::new();
+    if hardware.len() > 1 {
+        let kinds: Vec<String> = hardware
+            .iter()
+            .map(|(h, shards)| format!("shards {}: {}", array_list(shards), h.describe()))
+            .collect();
+        let message = format!(
+            "the shards ran on different hardware, and ONNX Runtime's outputs can differ across it: {}",
+            kinds.join("; ")
+        );
+        if strict_hardware {
+            return Err(Error::Usage(format!("{message} (--strict-hardware)")));
+        }
+        notices.push(message);
+    }
+    Ok(Gathered {
+        rows,
+        count,
+        notices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::LocalStore;
+    use proptest::prelude::*;
+
+    #[test]
+    fn shard_arguments_parse_and_resolve() {
+        let fixed: ShardArg = "2/7".parse().unwrap();
+        assert_eq!(fixed, ShardArg::Fixed(ShardSpec { index: 2, count: 7 }));
+        assert_eq!("auto/4".parse::<ShardArg>().unwrap(), ShardArg::Auto(4));
+        for bad in ["7/7", "1/0", "x/2", "3", "-1/2", "auto/0"] {
+            assert!(bad.parse::<ShardArg>().is_err(), "{bad}");
+        }
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let auto = ShardArg::Auto(4);
+        let spec = auto
+            .resolve(env(&[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("JOB_COMPLETION_INDEX", "1"),
+            ]))
+            .unwrap();
+        assert_eq!(spec, ShardSpec { index: 1, count: 4 });
+        let spec = auto.resolve(env(&[("SLURM_ARRAY_TASK_ID", "3")])).unwrap();
+        assert_eq!(spec.index, 3);
+        let err = auto.resolve(env(&[])).unwrap_err().to_string();
+        assert!(err.contains("JOB_COMPLETION_INDEX"), "{err}");
+        let err = auto
+            .resolve(env(&[("MASKGATE_SHARD_INDEX", "4")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not below"), "{err}");
+    }
+
+    proptest! {
+        #[test]
+        fn ranges_tile_the_list(n in 0usize..5000, count in 1usize..64) {
+            let mut next = 0;
+            for index in 0..count {
+                let r = ShardSpec { index, count }.range(n);
+                prop_assert_eq!(r.start, next);
+                prop_assert!(r.end >= r.start);
+                // Balanced: no two shards differ by more than one sample.
+                prop_assert!(r.len() <= n / count + 1);
+                next = r.end;
+            }
+            prop_assert_eq!(next, n);
+        }
+    }
+
+    #[test]
+    fn array_lists_compress_runs() {
+        assert_eq!(array_list(&[1, 4, 5, 6, 9]), "1,4-6,9");
+        assert_eq!(array_list(&[0]), "0");
+        assert_eq!(array_list(&[]), "");
+    }
+
+    fn score(arm: &str, id: &str, iou_bits: u64) -> SampleScore {
+        let v = f64::from_bits(iou_bits);
+        SampleScore {
+            arm: arm.into(),
+            corpus: "c".into(),
+            id: id.into(),
+            hash: format!("h{id}"),
+            source: Some("s".into()),
+            failure_class: Some("cut".into()),
+            fail_reason: Some(FailReason::PredClassesMissing),
+            fail_detail: Some("fg \"quoted\"\n".into()),
+            classes: [(
+                "fg".to_string(),
+                ClassScore::from_metric_values(
+                    Counts {
+                        tp: 3,
+                        fp: u64::MAX,
+                        fn_: 0,
+                    },
+                    [
+                        Some(v),
+                        None,
+                        Some(0.1 + 0.2),
+                        None,
+                        None,
+                        None,
+                        None,
+                        Some(-0.0),
+                    ],
+                ),
+            )]
+            .into_iter()
+            .collect(),
+            overlaps: [("nose/skin".to_string(), Some(1.0 / 3.0))].into(),
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_bit_for_bit() {
+        let rows = ShardRows {
+            scores: vec![
+                score("a", "1", 0x3FD5_5555_5555_5555),
+                score("b", "2", f64::NAN.to_bits()),
+            ],
+            problems: vec![(
+                "c".into(),
+                Problem {
+                    sample: "x".into(),
+                    kind: "unreadable".into(),
+                    message: "bad".into(),
+                },
+            )],
+            predictions: vec![SavedLine {
+                corpus: "c".into(),
+                arm: "a".into(),
+                id: "1".into(),
+                line: "{\"id\":\"1\"}".into(),
+            }],
+        };
+        let bytes = rows.to_bytes();
+        let back = ShardRows::from_bytes(&bytes, &mut Names::default(), "t").unwrap();
+        assert_eq!(back.to_bytes(), bytes);
+        let iou = back.scores[1].classes.get("fg").unwrap().iou.unwrap();
+        assert_eq!(iou.to_bits(), f64::NAN.to_bits());
+        assert_eq!(back.problems, rows.problems);
+        assert_eq!(back.predictions, rows.predictions);
+        let err = ShardRows::from_bytes(b"{\"score\":1}\n", &mut Names::default(), "t")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    fn hw(cpu: &str) -> Hardware {
+        Hardware {
+            execution_provider: "cpu".into(),
+            arch: "x86_64".into(),
+            cpu: cpu.into(),
+            cpu_features: vec!["avx2".into()],
+        }
+    }
+
+    fn shard_rows(ids: Range<usize>) -> ShardRows {
+        ShardRows {
+            scores: ids
+                .map(|i| score("a", &format!("{i:03}"), i as u64))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn first_commit_wins_and_gather_checks_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let plan = "ab".repeat(32);
+        let n = 10;
+        let spec = |index| ShardSpec { index, count: 3 };
+        let err = gather(&store, &plan, n, false).unwrap_err();
+        assert!(matches!(err, Error::Retryable(_)), "{err}");
+        let first = commit(
+            &store,
+            &plan,
+            spec(1),
+            n,
+            &shard_rows(spec(1).range(n)),
+            hw("A"),
+        );
+        assert!(matches!(first, Ok(Committed::Now(_))));
+        // A duplicate with other rows loses, and its data file is removed.
+        let dup = commit(&store, &plan, spec(1), n, &shard_rows(0..1), hw("A")).unwrap();
+        assert!(matches!(dup, Committed::Earlier(_)));
+        assert_eq!(store.list("").unwrap().len(), 2);
+        let err = gather(&store, &plan, n, false).unwrap_err().to_string();
+        assert!(
+            err.contains("2 of 3 shards missing; rerun them with --array=0,2"),
+            "{err}"
+        );
+        for i in [2, 0] {
+            commit(
+                &store,
+                &plan,
+                spec(i),
+                n,
+                &shard_rows(spec(i).range(n)),
+                hw("A"),
+            )
+            .unwrap();
+        }
+        let g = gather(&store, &plan, n, false).unwrap();
+        assert_eq!(g.count, 3);
+        assert_eq!(g.rows, shard_rows(0..n));
+        assert!(g.notices.is_empty());
+        // Another sample count than the shards were cut from.
+        let err = gather(&store, &plan, n + 1, false).unwrap_err().to_string();
+        assert!(err.contains("was cut from 10 samples"), "{err}");
+        // Shards on another CPU: a notice, or an error when strict.
+        let key = marker_key(&plan, spec(2));
+        let text = String::from_utf8(store.get(&key).unwrap().unwrap()).unwrap();
+        std::fs::write(dir.path().join(&key), text.replace("\"A\"", "\"B\"")).unwrap();
+        let g = gather(&store, &plan, n, false).unwrap();
+        assert!(
+            g.notices[0].contains("shards 0-1: cpu on A"),
+            "{:?}",
+            g.notices
+        );
+        assert!(
+            g.notices[0].contains("shards 2: cpu on B"),
+            "{:?}",
+            g.notices
+        );
+        let err = gather(&store, &plan, n, true).unwrap_err().to_string();
+        assert!(err.contains("--strict-hardware"), "{err}");
+        // Tampered data is refused.
+        let m = committed(&store, &plan, spec(0)).unwrap().unwrap();
+        let data = dir
+            .path()
+            .join(format!("{}/{}", plan_folder(&plan), m.data));
+        std::fs::write(&data, b"\n").unwrap();
+        let err = gather(&store, &plan, n, false).unwrap_err().to_string();
+        assert!(err.contains("has sha256"), "{err}");
+    }
+}

@@ -1,0 +1,165 @@
+//! Where a run keeps what outlives one process: shard rows and commit markers, and a report set
+//! that leaves the machine. A [`Store`] is a flat key space (`/`-separated keys) with the one
+//! primitive shards need besides reads and writes: a write-once create, where the first writer
+//! wins. A local folder is one store; a bucket (feature `object-store`) is another.
+
+use crate::error::{Error, Result};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub trait Store: Send + Sync {
+    /// The store's root as reports and errors show it (never with credentials).
+    fn describe(&self) -> String;
+    /// The bytes at `key`, or `None` when nothing is there.
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Writes `key` whole (readers see the old bytes or the new, never a part).
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
+    /// Writes `key` only if nothing is there yet: `false` when another writer was first.
+    fn create(&self, key: &str, bytes: &[u8]) -> Result<bool>;
+    /// Every key under `prefix` (a folder, ending in `/`, or empty for all), sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>>;
+    fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// A local folder as a store. A create is a hard link of a fully written temporary file, so a
+/// marker is never seen half written and a second writer's link fails.
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+impl LocalStore {
+    pub fn new(root: impl Into<PathBuf>) -> LocalStore {
+        LocalStore { root: root.into() }
+    }
+
+    fn path(&self, key: &str) -> Result<PathBuf> {
+        let rel = Path::new(key);
+        if key.is_empty()
+            || rel.is_absolute()
+            || rel
+                .components()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            return Err(Error::Usage(format!("not a store key: {key:?}")));
+        }
+        Ok(self.root.join(rel))
+    }
+
+    /// A fully written, flushed temporary file beside `path`.
+    fn temp_with(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".maskgate-{}-", std::process::id()))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir, e))?;
+        tmp.write_all(bytes)
+            .and_then(|_| tmp.as_file().sync_all())
+            .map_err(|e| Error::io(path, e))?;
+        Ok(tmp)
+    }
+}
+
+impl Store for LocalStore {
+    fn describe(&self) -> String {
+        crate::pathnames::display(&self.root)
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let path = self.path(key)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path(key)?;
+        Self::temp_with(&path, bytes)?
+            .persist(&path)
+            .map_err(|e| Error::io(&path, e.error))?;
+        Ok(())
+    }
+
+    fn create(&self, key: &str, bytes: &[u8]) -> Result<bool> {
+        let path = self.path(key)?;
+        let tmp = Self::temp_with(&path, bytes)?;
+        match std::fs::hard_link(tmp.path(), &path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(Error::io(path, e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let start = if prefix.is_empty() {
+            self.root.clone()
+        } else {
+            self.path(prefix.trim_end_matches('/'))?
+        };
+        let mut pending = vec![start];
+        while let Some(dir) = pending.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&dir, e)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&dir, e))?;
+                let path = entry.path();
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with(".maskgate-") {
+                    continue;
+                }
+                if entry.file_type().map_err(|e| Error::io(&path, e))?.is_dir() {
+                    pending.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&self.root) {
+                    let parts: Vec<String> = rel
+                        .components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect();
+                    out.push(parts.join("/"));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        let path = self.path(key)?;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io(path, e)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_is_write_once_and_list_is_sorted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        assert!(store.create("a/b/marker.json", b"first").unwrap());
+        assert!(!store.create("a/b/marker.json", b"second").unwrap());
+        assert_eq!(store.get("a/b/marker.json").unwrap().unwrap(), b"first");
+        store.put("a/z.txt", b"1").unwrap();
+        store.put("a/z.txt", b"2").unwrap();
+        assert_eq!(store.get("a/z.txt").unwrap().unwrap(), b"2");
+        assert_eq!(store.get("nothing").unwrap(), None);
+        assert_eq!(store.list("a/").unwrap(), ["a/b/marker.json", "a/z.txt"]);
+        assert_eq!(store.list("missing/").unwrap(), Vec::<String>::new());
+        store.delete("a/z.txt").unwrap();
+        store.delete("a/z.txt").unwrap();
+        assert_eq!(store.list("").unwrap(), ["a/b/marker.json"]);
+        for bad in ["../x", "/etc/passwd", "a/../../x", ""] {
+            assert!(store.get(bad).is_err(), "{bad}");
+        }
+    }
+}
