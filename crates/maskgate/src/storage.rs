@@ -89,7 +89,22 @@ impl Store for LocalStore {
         match std::fs::hard_link(tmp.path(), &path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(Error::io(path, e)),
+            // A file system without hard links (some network and FUSE mounts): an exclusive
+            // create still lets only the first writer in.
+            Err(_) => match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(bytes)
+                        .and_then(|_| f.sync_all())
+                        .map_err(|e| Error::io(&path, e))?;
+                    Ok(true)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+                Err(e) => Err(Error::io(path, e)),
+            },
         }
     }
 
