@@ -11,6 +11,8 @@ bash scripts/setup.sh
 # The real rembg (PyPI) under Pillow 13 and 12 and the real MediaPipe, which tests/real_parity.rs
 # runs as the references.
 bash scripts/setup_parity.sh
+# moto's S3 server (PyPI), the real S3 API the object-storage tests start on loopback.
+bash scripts/setup_storage.sh
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -28,7 +28,21 @@ pub fn normalize(path: &Path) -> PathBuf {
 
 /// A normalised path as text, with `/` separators.
 pub fn display(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if is_url(&text) {
+        return text.into_owned();
+    }
     normalize(path).to_string_lossy().replace('\\', "/")
+}
+
+/// URL schemes that name object storage rather than a local path.
+const SCHEMES: [&str; 8] = [
+    "s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://", "http://", "https://",
+];
+
+/// Whether `location` names object storage (`s3://…`) rather than a local path.
+pub fn is_url(location: &str) -> bool {
+    SCHEMES.iter().any(|s| location.starts_with(s))
 }
 
 /// A file-name part for `name`: itself when it is made only of ASCII letters, digits, `-` and

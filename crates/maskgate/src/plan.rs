@@ -27,6 +27,7 @@ use crate::shard::{ShardArg, ShardSpec};
 use crate::source::source_for;
 use crate::storage::{LocalStore, Store};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -195,7 +196,13 @@ pub struct Plan {
     pub baseline: String,
     pub criteria: Option<CriteriaFile>,
     pub notes: Option<PathBuf>,
+    /// The local folder reports are written to (for a bucket `--out`, the copy uploaded).
     pub out: PathBuf,
+    /// A bucket `--out` (`s3://…`): the reports and shards go there.
+    pub remote_out: Option<String>,
+    /// Local copies of object-store inputs → the URL reports show.
+    pub remote_names: BTreeMap<PathBuf, String>,
+    /// The prediction cache: a folder, or a bucket prefix URL.
     pub cache: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
     /// ONNX Runtime intra-op threads per model (0 = automatic, see `engine::threading`).
@@ -234,6 +241,9 @@ pub struct PlanRecord {
 impl PlanRecord {
     fn of(request: &Request, o: &Overrides, env: &Env) -> Result<PlanRecord> {
         let abs = |p: &PathBuf| -> Result<PathBuf> {
+            if crate::storage::is_url(&p.to_string_lossy()) {
+                return Ok(p.clone());
+            }
             std::path::absolute(p)
                 .map(|a| pathnames::normalize(&a))
                 .map_err(|e| Error::io(p, e))
@@ -312,6 +322,22 @@ fn problems_error(path: Option<&Path>, problems: Vec<String>) -> Error {
             problems.join("\n  - ")
         )),
     }
+}
+
+/// Where object-store inputs are kept: `objects/` of a local prediction cache, else of the
+/// system's temporary folder.
+fn downloads_dir(
+    env: &Env,
+    cfg: Option<&RunConfig>,
+    base_dir: &dyn Fn(&str) -> PathBuf,
+) -> PathBuf {
+    env.get("MASKGATE_CACHE")
+        .map(PathBuf::from)
+        .or(cfg.and_then(|c| c.cache.clone()))
+        .or(cfg.map(|_| base_dir(DEFAULT_CACHE)))
+        .filter(|c| !crate::storage::is_url(&c.to_string_lossy()))
+        .unwrap_or_else(|| std::env::temp_dir().join("maskgate-cache"))
+        .join("objects")
 }
 
 /// τ from the command line or run config, or the criteria file, which locks it.
@@ -469,6 +495,38 @@ impl Plan {
             .clone()
             .or(cfg.as_ref().and_then(|c| c.notes.clone()));
 
+        // Object-store locations are fetched into a local folder kept by content hash (the
+        // cache's `objects/`); reports name them by their URL.
+        let downloads = downloads_dir(env, cfg.as_ref(), &base_dir);
+        let mut remote_names: BTreeMap<PathBuf, String> = BTreeMap::new();
+        let (mut corpora, mut arms) = (corpora, arms);
+        {
+            let mut fetch = |p: &mut PathBuf, what: String| {
+                let url = p.to_string_lossy().into_owned();
+                if !crate::storage::is_url(&url) {
+                    return;
+                }
+                match crate::storage::fetch(&url, &downloads) {
+                    Ok(local) => {
+                        remote_names.insert(local.clone(), crate::storage::shown_url(&url));
+                        *p = local;
+                    }
+                    Err(e) => problems.push(format!("{what}: {e}")),
+                }
+            };
+            for c in &mut corpora {
+                fetch(&mut c.path, format!("corpus {:?}", c.name));
+            }
+            for a in &mut arms {
+                match &mut a.source {
+                    ArmSource::Predictions(p) => fetch(p, format!("arm {:?} predictions", a.name)),
+                    ArmSource::Model { model, .. } => {
+                        fetch(model, format!("arm {:?} model", a.name))
+                    }
+                }
+            }
+        }
+
         // Every file the plan names must be there: all missing ones are reported together with
         // the config's own problems.
         let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
@@ -572,6 +630,18 @@ impl Plan {
             .or(env.get("MASKGATE_OUT").map(PathBuf::from))
             .or(cfg.as_ref().and_then(|c| c.out.clone()))
             .unwrap_or_else(|| base_dir(DEFAULT_OUT));
+        // Reports for a bucket are written into a local folder first, then uploaded as a set.
+        let (out, remote_out) = match out.to_string_lossy() {
+            url if crate::storage::is_url(&url) => {
+                crate::storage::open(&out)?;
+                let digest = hex::encode(sha2::Sha256::digest(url.as_bytes()));
+                (
+                    downloads.join("out").join(&digest[..16]),
+                    Some(url.into_owned()),
+                )
+            }
+            _ => (out, None),
+        };
         let onnxruntime = env
             .get("MASKGATE_ORT_LIB")
             .map(PathBuf::from)
@@ -608,6 +678,8 @@ impl Plan {
             baseline,
             notes,
             out,
+            remote_out,
+            remote_names,
             cache,
             onnxruntime,
             intra_threads: o
@@ -671,9 +743,20 @@ impl Plan {
         self.arms.iter().map(|a| a.name.clone()).collect()
     }
 
-    /// A path as the report shows it: normalised.
+    /// A path as the report shows it: normalised, or the URL it was fetched from.
     fn shown(&self, p: &Path) -> String {
-        pathnames::display(p)
+        self.remote_names
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| pathnames::display(p))
+    }
+
+    /// Where shards and the uploaded reports live: the bucket, or the output folder.
+    fn out_store(&self) -> Result<Box<dyn Store>> {
+        match &self.remote_out {
+            Some(url) => crate::storage::open(Path::new(url)),
+            None => Ok(Box::new(LocalStore::new(&self.out))),
+        }
     }
 
     fn input(&self, role: String, p: &Path) -> Result<InputFile> {
@@ -789,13 +872,14 @@ pub fn execute_shard(plan: &Plan, observer: &dyn Observer) -> Result<ShardOutcom
     pool(plan.threads)?.install(|| {
         let mut prepared = prepare(plan)?;
         let hash = plan_hash(plan, &prepared.inputs);
-        let store = LocalStore::new(&plan.out);
-        if let Some(m) = crate::shard::committed(&store, &hash, spec)? {
+        let store = plan.out_store()?;
+        let store = store.as_ref();
+        if let Some(m) = crate::shard::committed(store, &hash, spec)? {
             return Ok(ShardOutcome::AlreadyCommitted(m));
         }
         let record = serde_json::to_vec_pretty(&plan.record)
             .map_err(|e| Error::Usage(format!("cannot record the plan: {e}")))?;
-        crate::shard::record_plan(&store, &hash, &record)?;
+        crate::shard::record_plan(store, &hash, &record)?;
         let total = prepared.slice(spec);
         let saved = prepared.saved(plan);
         let scored = {
@@ -834,7 +918,7 @@ pub fn execute_shard(plan: &Plan, observer: &dyn Observer) -> Result<ShardOutcom
         let hardware =
             crate::shard::Hardware::of_this_host(crate::predict::engine::EXECUTION_PROVIDER);
         Ok(
-            match crate::shard::commit(&store, &hash, spec, total, &rows, hardware)? {
+            match crate::shard::commit(store, &hash, spec, total, &rows, hardware)? {
                 crate::shard::Committed::Now(marker) => ShardOutcome::Committed {
                     marker,
                     notices: prepared.notices,
@@ -861,8 +945,9 @@ pub struct MergeRequest {
 /// have written: the plan is resolved again from the shards' record, its inputs must hash as
 /// they did, and the gathered rows go through the unchanged aggregation.
 pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
-    let store = LocalStore::new(&request.out);
-    let folders = crate::shard::plan_folders(&store)?;
+    let store = crate::storage::open(&request.out)?;
+    let store = store.as_ref();
+    let folders = crate::shard::plan_folders(store)?;
     let chosen: Vec<&String> = folders
         .iter()
         .filter(|f| {
@@ -947,7 +1032,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         }
         let total = prepared.corpora.iter().map(|c| c.samples.len()).sum();
         observer.started(0);
-        let gathered = crate::shard::gather(&store, &hash, total, request.strict_hardware)?;
+        let gathered = crate::shard::gather(store, &hash, total, request.strict_hardware)?;
         observer.finished();
         prepared.notices.extend(gathered.notices);
         let rows = gathered.rows;
@@ -1202,6 +1287,14 @@ fn prepare(plan: &Plan) -> Result<Prepared> {
         .cache
         .as_deref()
         .or(private_cache.as_ref().map(|d| d.path()));
+    // One cache for every model arm: a folder, or a bucket prefix the shards share.
+    let cache = match cache_dir {
+        Some(c) if crate::storage::is_url(&c.to_string_lossy()) => Some(PredictionCache::on(
+            std::sync::Arc::from(crate::storage::open(c)?),
+        )),
+        Some(c) => Some(PredictionCache::new(c)),
+        None => None,
+    };
     let mut model_arms: Vec<ModelArm> = Vec::new();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
@@ -1279,7 +1372,7 @@ fn prepare(plan: &Plan) -> Result<Prepared> {
                     runtime: plan.onnxruntime.clone(),
                     turn: turn.clone(),
                 };
-                let cache = cache_dir.map(PredictionCache::new);
+                let cache = cache.clone();
                 model_arms
                     .push(ModelArm::new(&spec.name, source, seg, cache).map_err(Error::Usage)?);
             }
@@ -1388,6 +1481,9 @@ fn finish(
     }
     let staging_path = staging.path().to_path_buf();
     staging.commit()?;
+    if plan.remote_out.is_some() {
+        crate::storage::publish(plan.out_store()?.as_ref(), &plan.out)?;
+    }
     // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
     // arena) and nothing waits on it once the reports are written.
     drop(arms);
@@ -1404,7 +1500,14 @@ fn finish(
     let written = staged
         .iter()
         .filter_map(|p| p.strip_prefix(staging_path.as_path()).ok())
-        .map(|relative| plan.out.join(relative))
+        .map(|relative| match &plan.remote_out {
+            Some(url) => PathBuf::from(format!(
+                "{}/{}",
+                crate::storage::shown_url(url).trim_end_matches('/'),
+                relative.to_string_lossy()
+            )),
+            None => plan.out.join(relative),
+        })
         .collect();
     Ok(Outcome {
         report,

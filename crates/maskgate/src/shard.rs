@@ -31,7 +31,7 @@ pub const INDEX_VARS: [&str; 3] = [
     "SLURM_ARRAY_TASK_ID",
 ];
 /// The folder under the output that holds every shard.
-pub const FOLDER: &str = "shards";
+pub const FOLDER: &str = crate::storage::SHARDS;
 const FORMAT: &str = "maskgate-shard/1";
 
 /// Shard `index` of `count`.

@@ -28,11 +28,12 @@ pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
     Ok((parse(path, &text)?, text))
 }
 
-/// `p` as written in the file at `file`: absolute paths stay, relative ones are taken from the
-/// file's folder.
+/// `p` as written in the file at `file`: absolute paths and URLs stay, relative ones are taken
+/// from the file's folder.
 pub fn resolve(file: &Path, p: &str) -> PathBuf {
     let p = PathBuf::from(p);
-    if p.is_absolute() {
+    // An object-store URL names its own place.
+    if p.is_absolute() || crate::storage::is_url(&p.to_string_lossy()) {
         p
     } else {
         file.parent().unwrap_or(Path::new(".")).join(p)

@@ -1,15 +1,19 @@
 //! The prediction cache: content-addressed by (model sha256, adapter + parameters, image
 //! sha256), masks stored as COCO RLE. A re-run, a new variant or a new criteria file costs no
-//! inference, and an interrupted run keeps every prediction it finished.
+//! inference, and an interrupted run keeps every prediction it finished. The cache is a
+//! [`Store`]: a local folder, or a bucket prefix shared by a run's shards.
 
+use crate::storage::{LocalStore, Store};
 use maskgate_core::{Mask, Rle};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
+#[derive(Clone)]
 pub struct PredictionCache {
-    dir: PathBuf,
+    store: Arc<dyn Store>,
 }
 
 impl PredictionCache {
@@ -21,8 +25,13 @@ impl PredictionCache {
             }
         }
         PredictionCache {
-            dir: dir.to_path_buf(),
+            store: Arc::new(LocalStore::new(dir)),
         }
+    }
+
+    /// A cache kept in `store` (a bucket prefix).
+    pub fn on(store: Arc<dyn Store>) -> PredictionCache {
+        PredictionCache { store }
     }
 
     pub fn key(model_sha: &str, adapter: &str, params: &str, image_sha: &str) -> String {
@@ -34,14 +43,18 @@ impl PredictionCache {
         hex::encode(h.finalize())
     }
 
-    fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(&key[..2]).join(format!("{key}.json"))
+    fn entry(key: &str) -> String {
+        format!("{}/{key}.json", &key[..2])
+    }
+
+    fn read(&self, entry: &str) -> Option<Value> {
+        let bytes = self.store.get(entry).ok()??;
+        serde_json::from_slice(&bytes).ok()
     }
 
     /// The cached masks, or `None` when absent or unreadable (a damaged entry is recomputed).
     pub fn get(&self, key: &str) -> Option<BTreeMap<String, Mask>> {
-        let text = std::fs::read_to_string(self.path(key)).ok()?;
-        let v: Value = serde_json::from_str(&text).ok()?;
+        let v = self.read(&Self::entry(key))?;
         let masks = v.get("masks")?.as_object()?;
         masks
             .iter()
@@ -57,37 +70,27 @@ impl PredictionCache {
             .collect()
     }
 
-    fn facts_path(&self, model_sha: &str) -> PathBuf {
-        self.dir.join("models").join(format!("{model_sha}.json"))
+    fn facts_entry(model_sha: &str) -> String {
+        format!("models/{model_sha}.json")
     }
 
     /// The input size (pixels) recorded when the model with this sha256 was last loaded: enough
     /// to plan a run without loading a model whose predictions are all cached.
     pub fn model_input_pixels(&self, model_sha: &str) -> Option<usize> {
-        let text = std::fs::read_to_string(self.facts_path(model_sha)).ok()?;
-        let v: Value = serde_json::from_str(&text).ok()?;
+        let v = self.read(&Self::facts_entry(model_sha))?;
         v.get("input_pixels")?.as_u64().map(|n| n as usize)
     }
 
     /// Records a loaded model's input size (see [`Self::model_input_pixels`]).
     pub fn put_model_input_pixels(&self, model_sha: &str, input_pixels: usize) {
-        let path = self.facts_path(model_sha);
-        if path
-            .parent()
-            .is_some_and(|d| std::fs::create_dir_all(d).is_ok())
-        {
-            let text = json!({"input_pixels": input_pixels}).to_string();
-            let _ = crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()));
-        }
+        let text = json!({"input_pixels": input_pixels}).to_string();
+        let _ = self
+            .store
+            .put(&Self::facts_entry(model_sha), text.as_bytes());
     }
 
-    /// Stores masks atomically (temporary file, then rename); failures only cost a re-run.
+    /// Stores masks whole (a store's put is atomic); failures only cost a re-run.
     pub fn put(&self, key: &str, masks: &BTreeMap<String, Mask>) {
-        let path = self.path(key);
-        let Some(dir) = path.parent() else { return };
-        if std::fs::create_dir_all(dir).is_err() {
-            return;
-        }
         let body: serde_json::Map<String, Value> = masks
             .iter()
             .map(|(c, m)| {
@@ -99,6 +102,6 @@ impl PredictionCache {
             })
             .collect();
         let text = json!({"masks": body}).to_string();
-        let _ = crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()));
+        let _ = self.store.put(&Self::entry(key), text.as_bytes());
     }
 }

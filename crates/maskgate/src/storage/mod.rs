@@ -3,9 +3,62 @@
 //! primitive shards need besides reads and writes: a write-once create, where the first writer
 //! wins. A local folder is one store; a bucket (feature `object-store`) is another.
 
+#[cfg(feature = "object-store")]
+pub mod remote;
+
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+pub use crate::pathnames::is_url;
+
+/// The store at `location`: a bucket prefix for a URL, else a local folder.
+pub fn open(location: &Path) -> Result<Box<dyn Store>> {
+    let text = location.to_string_lossy();
+    if !is_url(&text) {
+        return Ok(Box::new(LocalStore::new(location)));
+    }
+    #[cfg(feature = "object-store")]
+    {
+        Ok(Box::new(remote::RemoteStore::open(&text)?))
+    }
+    #[cfg(not(feature = "object-store"))]
+    Err(without_object_store(&text))
+}
+
+/// A local copy of the object (or every object under the folder) at `url`, kept under
+/// `downloads` by content hash.
+pub fn fetch(url: &str, downloads: &Path) -> Result<PathBuf> {
+    #[cfg(feature = "object-store")]
+    {
+        remote::Downloads::new(downloads).fetch(url)
+    }
+    #[cfg(not(feature = "object-store"))]
+    {
+        let _ = downloads;
+        Err(without_object_store(url))
+    }
+}
+
+/// A URL as reports and messages may show it (no user name or password).
+pub fn shown_url(url: &str) -> String {
+    #[cfg(feature = "object-store")]
+    {
+        remote::redact(url)
+    }
+    #[cfg(not(feature = "object-store"))]
+    {
+        url.to_string()
+    }
+}
+
+#[cfg(not(feature = "object-store"))]
+fn without_object_store(url: &str) -> Error {
+    Error::Usage(format!(
+        "{}: object storage needs maskgate built with the `object-store` feature",
+        url.split('@').next_back().unwrap_or(url)
+    ))
+}
 
 pub trait Store: Send + Sync {
     /// The store's root as reports and errors show it (never with credentials).
@@ -19,6 +72,45 @@ pub trait Store: Send + Sync {
     /// Every key under `prefix` (a folder, ending in `/`, or empty for all), sorted.
     fn list(&self, prefix: &str) -> Result<Vec<String>>;
     fn delete(&self, key: &str) -> Result<()>;
+}
+
+/// The folder of a run's shards, which a published report set leaves alone.
+pub const SHARDS: &str = "shards";
+
+/// The manifest a published report set ends with: its files and their sha256.
+pub const MANIFEST: &str = "report-set.json";
+
+/// Uploads the report set in `dir` (every file but shards) to `store` as one set: every file
+/// first, then [`MANIFEST`] naming them, then the files of an earlier set that this one lacks
+/// are removed. A reader that reads the manifest first never mixes two sets.
+pub fn publish(store: &dyn Store, dir: &Path) -> Result<Vec<String>> {
+    let local = LocalStore::new(dir);
+    let files: Vec<String> = local
+        .list("")?
+        .into_iter()
+        .filter(|k| !k.starts_with(&format!("{SHARDS}/")) && k != MANIFEST)
+        .collect();
+    let mut manifest = Vec::new();
+    for key in &files {
+        let bytes = local
+            .get(key)?
+            .ok_or_else(|| Error::Usage(format!("{key}: vanished before upload")))?;
+        store.put(key, &bytes)?;
+        manifest.push(serde_json::json!({
+            "path": key,
+            "sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        }));
+    }
+    let text = serde_json::to_vec_pretty(&serde_json::json!({ "files": manifest }))
+        .map_err(|e| Error::Usage(format!("cannot write the manifest: {e}")))?;
+    store.put(MANIFEST, &text)?;
+    for key in store.list("")? {
+        let shard = key.starts_with(&format!("{SHARDS}/"));
+        if !shard && key != MANIFEST && !files.contains(&key) {
+            store.delete(&key)?;
+        }
+    }
+    Ok(files)
 }
 
 /// A local folder as a store. A create is a hard link of a fully written temporary file, so a
@@ -77,10 +169,7 @@ impl Store for LocalStore {
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
         let path = self.path(key)?;
-        Self::temp_with(&path, bytes)?
-            .persist(&path)
-            .map_err(|e| Error::io(&path, e.error))?;
-        Ok(())
+        crate::persist::write_atomically(&path, |w| w.write_all(bytes))
     }
 
     fn create(&self, key: &str, bytes: &[u8]) -> Result<bool> {
