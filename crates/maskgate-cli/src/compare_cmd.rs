@@ -21,8 +21,8 @@ use std::path::PathBuf;
       --baseline off --out r/     (ground truth from a [[corpus]] of the config, any format)
 
 Writes metrics.csv, samples.jsonl, report.json and report.md into --out.
-Exit status: 0 success (go, with --criteria), 1 no-go or inconclusive, 2 bad input
-(the message names the file and line)."
+Exit status: 0 success (go, with --criteria; a shard committed), 1 no-go or inconclusive, 2 bad
+input (the message names the file and line), 3 error worth retrying (I/O, storage unreachable)."
 )]
 pub struct CompareArgs {
     /// Gold labels, NDJSON (one sample a line). Or give --config for a [[corpus]] in any format.

@@ -32,7 +32,11 @@ Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASK
 MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
 then the criteria file, then built-in defaults.
 
-Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error."
+Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:
+  maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate
+
+Exit status: 0 go (or no criteria; a shard committed), 1 no-go or inconclusive, 2 error, 3 error
+worth retrying (I/O, storage unreachable)."
 )]
 pub struct RunArgs {
     /// The run config (TOML).

@@ -1031,9 +1031,12 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             )));
         }
         let total = prepared.corpora.iter().map(|c| c.samples.len()).sum();
-        observer.started(0);
+        let reading = std::time::Instant::now();
         let gathered = crate::shard::gather(store, &hash, total, request.strict_hardware)?;
-        observer.finished();
+        let read_seconds = reading.elapsed().as_secs_f64();
+        if observer.cancelled() {
+            return Err(Error::Usage("interrupted: no report written".into()));
+        }
         prepared.notices.extend(gathered.notices);
         let rows = gathered.rows;
         let load_problems = prepared
@@ -1056,7 +1059,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             }
         }
         prepared.notices.push(format!(
-            "merged {} shards: {} scores over {total} samples",
+            "merged {} shards: {} scores over {total} samples (rows read and checked in {read_seconds:.2} s)",
             gathered.count,
             scores.len()
         ));
