@@ -14,23 +14,17 @@ use std::time::{Duration, Instant};
 const SECRET: &str = "moto-secret-never-shown-7f3a";
 const RUN: [&str; 4] = ["--run-id", "s3", "--generated-at", "2026-01-01T00:00:00Z"];
 
+mod common;
+use common::shared;
+
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .join(rel)
 }
 
-fn shared() -> PathBuf {
-    maskgate::shared_dir()
-        .canonicalize()
-        .expect("shared folder")
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("s3-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::fresh_dir("s3", name)
 }
 
 /// moto's server on a free loopback port, stopped when dropped.
@@ -114,7 +108,7 @@ impl Drop for Moto {
 }
 
 fn maskgate(moto: &Moto, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maskgate"));
+    let mut cmd = common::bin();
     cmd.args(args).envs(moto.env()).env_remove("MASKGATE_CACHE");
     for (k, v) in env {
         cmd.env(k, v);

@@ -3,35 +3,17 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_maskgate"))
-}
+mod common;
+use common::{bin, shared};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn shared() -> PathBuf {
-    maskgate::shared_dir()
-        .canonicalize()
-        .expect("shared folder")
+    common::fresh_dir("run", name)
 }
 
 fn vendor(rel: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../vendor")
-        .join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: run `bash scripts/setup.sh`",
-        p.display()
-    );
-    p.canonicalize().unwrap()
+    common::repo(&format!("vendor/{rel}"))
 }
 
 fn run(config: &Path, extra: &[&str]) -> Output {

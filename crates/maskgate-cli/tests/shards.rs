@@ -14,29 +14,11 @@ use std::process::{Command, Stdio};
 const RUN_ID: &str = "t";
 const AT: &str = "2026-01-01T00:00:00Z";
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_maskgate"))
-}
+mod common;
+use common::{bin, repo, shared};
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("shards-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn shared() -> PathBuf {
-    maskgate::shared_dir()
-        .canonicalize()
-        .expect("shared folder")
-}
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(rel)
-        .canonicalize()
-        .unwrap_or_else(|_| panic!("{rel} missing: run `bash scripts/setup.sh`"))
+    common::fresh_dir("shards", name)
 }
 
 /// Every file of a report set (the shards excluded) and its bytes.
@@ -203,6 +185,69 @@ fn merged_reports_equal_the_unsharded_run_for_every_shard_count() {
         merge(&merge_request(&out), &Env::default(), &Silent).unwrap();
         assert_same_reports(&out, &single);
     }
+}
+
+/// `compare --shard` on the command line: gold and prediction files, three shards, the merge
+/// equal to the unsharded compare.
+#[test]
+fn compare_shards_merge_to_the_unsharded_compare() {
+    let d = tmp("compare");
+    annotation_gate(&d);
+    let compare = |extra: &[&str]| {
+        let out = bin()
+            .arg("compare")
+            .arg("--gold")
+            .arg(d.join("rough.ndjson"))
+            .arg("--image-root")
+            .arg(shared())
+            .arg(format!("--pred=rough={}", d.join("rough.ndjson").display()))
+            .arg(format!(
+                "--pred=rough_eroded={}",
+                d.join("eroded.ndjson").display()
+            ))
+            .args([
+                "--baseline",
+                "rough",
+                "--bootstrap",
+                "200",
+                "--run-id",
+                RUN_ID,
+            ])
+            .args(["--generated-at", AT])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let single = d.join("single");
+    compare(&["--out", single.to_str().unwrap()]);
+    let sharded = d.join("sharded");
+    for i in [2, 0, 1] {
+        let text = compare(&[
+            "--shard",
+            &format!("{i}/3"),
+            "--out",
+            sharded.to_str().unwrap(),
+        ]);
+        assert!(text.contains(&format!("shard {i}/3 committed")), "{text}");
+    }
+    let out = bin()
+        .arg("merge")
+        .arg(&sharded)
+        .args(["--run-id", RUN_ID, "--generated-at", AT])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_reports(&sharded, &single);
 }
 
 /// A merge refuses shards whose inputs have changed since, and says which shards are missing.

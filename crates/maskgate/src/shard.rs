@@ -246,14 +246,18 @@ impl ShardRows {
                         failure_class: r.failure_class.map(|c| names.get(&c)),
                         fail_reason,
                         fail_detail: r.fail_detail,
-                        classes: r
-                            .classes
-                            .into_iter()
-                            .map(|(c, [tp, fp, fn_], v)| {
+                        classes: {
+                            // Exactly as many as the row has: a run keeps one per (arm, sample).
+                            let mut classes = ClassScores::with_capacity(r.classes.len());
+                            for (c, [tp, fp, fn_], v) in r.classes {
                                 let counts = Counts { tp, fp, fn_ };
-                                (c, ClassScore::from_metric_values(counts, v.map(float)))
-                            })
-                            .collect::<ClassScores>(),
+                                classes.insert(
+                                    c,
+                                    ClassScore::from_metric_values(counts, v.map(float)),
+                                );
+                            }
+                            classes
+                        },
                         overlaps: r.overlaps.into_iter().map(|(k, v)| (k, float(v))).collect(),
                     });
                 }
@@ -548,9 +552,7 @@ pub fn gather(
             lines.join("; ")
         )));
     };
-    let mut rows = ShardRows::default();
-    let mut names = Names::default();
-    let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
+    let mut markers = Vec::with_capacity(count);
     let mut next = 0;
     for index in 0..count {
         let spec = ShardSpec { index, count };
@@ -581,6 +583,27 @@ pub fn gather(
             )));
         }
         next = range.end;
+        markers.push(m);
+    }
+    // The table is kept for the whole merge: reserved once, as a run reserves its scores.
+    let mut rows = ShardRows {
+        scores: Vec::with_capacity(markers.iter().map(|m| m.rows).sum()),
+        ..Default::default()
+    };
+    let mut names = Names::default();
+    let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
+    for m in markers {
+        let (index, key) = (
+            m.index,
+            marker_key(
+                plan,
+                ShardSpec {
+                    index: m.index,
+                    count,
+                },
+            ),
+        );
+        let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
         let data_key = format!("{}{}", folder, m.data);
         let bytes = store
             .get(&data_key)?
