@@ -313,7 +313,14 @@ fn shard_process(config: &Path, out: &Path, cache: &Path, var: &str, index: usiz
     let mut cmd = bin();
     cmd.arg("run")
         .arg(config)
-        .args(["--shard", "auto/3", "--threads", "1", "--out"])
+        .args([
+            "--shard",
+            "auto/3",
+            "--threads",
+            "1",
+            "--save-predictions",
+            "--out",
+        ])
         .arg(out)
         .env("MASKGATE_CACHE", cache)
         .env_remove("MASKGATE_SHARD_INDEX")
@@ -335,7 +342,8 @@ fn stderr_of(child: std::process::Child) -> (i32, String) {
 
 /// Shard processes as an engine starts them: the index from `JOB_COMPLETION_INDEX` (Kubernetes)
 /// or `SLURM_ARRAY_TASK_ID` (Slurm). One is killed mid-run and rerun (its finished predictions
-/// are kept in the cache), one runs twice at once; the merge equals the unsharded run.
+/// are kept in the cache), one runs twice at once; the merge equals the unsharded run, the
+/// saved prediction files (`--save-predictions`) included.
 #[test]
 fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
     let d = tmp("processes");
@@ -425,6 +433,7 @@ fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
         .arg(&config)
         .args([
             "--no-cache",
+            "--save-predictions",
             "--run-id",
             RUN_ID,
             "--generated-at",
@@ -440,6 +449,7 @@ fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
         String::from_utf8_lossy(&run.stderr)
     );
     assert_same_reports(&out, &single);
+    assert!(out.join("predictions/fasseg/u2netp.jsonl").is_file());
 }
 
 /// Exit statuses an engine's retry policy can key on: 2 for a permanent error, 3 for one a
