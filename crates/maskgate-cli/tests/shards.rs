@@ -117,6 +117,16 @@ fn annotation_gate(d: &Path) -> PathBuf {
     config
 }
 
+/// `maskgate merge OUT` with the pinned run metadata, as an engine's fan-in step runs it.
+fn merge_process(out: &Path) -> std::process::Output {
+    bin()
+        .arg("merge")
+        .arg(out)
+        .args(["--run-id", RUN_ID, "--generated-at", AT])
+        .output()
+        .unwrap()
+}
+
 fn shard(request: &Request, out: &Path, spec: ShardSpec) -> ShardOutcome {
     let o = Overrides {
         shard: Some(ShardArg::Fixed(spec)),
@@ -236,12 +246,7 @@ fn compare_shards_merge_to_the_unsharded_compare() {
         ]);
         assert!(text.contains(&format!("shard {i}/3 committed")), "{text}");
     }
-    let out = bin()
-        .arg("merge")
-        .arg(&sharded)
-        .args(["--run-id", RUN_ID, "--generated-at", AT])
-        .output()
-        .unwrap();
+    let out = merge_process(&sharded);
     assert!(
         out.status.success(),
         "{}",
@@ -388,12 +393,7 @@ fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
     assert_eq!(committed, 1, "exactly one twin commits: {twins:?}");
 
     // The merge names the killed shard, with the exit status for a retry.
-    let out_merge = bin()
-        .arg("merge")
-        .arg(&out)
-        .args(["--run-id", RUN_ID, "--generated-at", AT])
-        .output()
-        .unwrap();
+    let out_merge = merge_process(&out);
     let text = String::from_utf8_lossy(&out_merge.stderr);
     assert_eq!(out_merge.status.code(), Some(3), "{text}");
     assert!(text.contains("--array=1"), "{text}");
@@ -415,12 +415,7 @@ fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
         "the killed attempt's predictions are reused: {text}"
     );
 
-    let merged = bin()
-        .arg("merge")
-        .arg(&out)
-        .args(["--run-id", RUN_ID, "--generated-at", AT])
-        .output()
-        .unwrap();
+    let merged = merge_process(&out);
     assert_eq!(
         merged.status.code(),
         Some(0),
