@@ -7,6 +7,8 @@
 # and the script runs as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# A clean clone builds everything once, so incremental caches would only take disk (gigabytes).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 bash scripts/setup.sh
 # The real rembg (PyPI) under Pillow 13 and 12 and the real MediaPipe, which tests/real_parity.rs
 # runs as the references.
