@@ -16,27 +16,7 @@ rm -rf "$work"
 mkdir -p "$work"
 cargo build --release -q -p maskgate-cli
 mg=$PWD/target/release/maskgate
-python3 - "$work" "$n" <<'PY'
-import json, random, sys
-work, n = sys.argv[1], int(sys.argv[2])
-rng = random.Random(7)
-classes = [f"c{k:02d}" for k in range(19)]
-files = {name: open(f"{work}/{name}.ndjson", "w") for name in ("gold", "a", "b")}
-for i in range(n):
-    sid = f"s{i:06d}"
-    for name, f in files.items():
-        masks = {}
-        for c in classes:
-            # One run of pixels in column-major order: a valid 32×32 mask; arms jitter the gold.
-            start, length = rng.randrange(0, 600), rng.randrange(0, 400)
-            if name != "gold":
-                start, length = max(0, start + rng.randrange(-20, 21)), max(0, length + rng.randrange(-30, 31))
-            masks[c] = {"size": [32, 32], "counts": [start, length, 1024 - start - length]}
-        line = {"id": sid, "masks": masks}
-        if name == "gold":
-            line["size"] = [32, 32]
-        f.write(json.dumps(line, separators=(",", ":")) + "\n")
-PY
+python3 bench/gen_classes.py "$work" "$n"
 common=(compare --gold "$work/gold.ndjson" --pred "a=$work/a.ndjson" --pred "b=$work/b.ndjson"
   --baseline a --gallery 0 --run-id bench --generated-at 2026-01-01T00:00:00Z)
 measure() { # label, command...: prints "seconds rss_kb" of the command

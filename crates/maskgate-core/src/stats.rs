@@ -23,10 +23,13 @@ impl Rng {
 
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e3779b97f4a7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
-        z ^ (z >> 31)
+        mix(self.0)
+    }
+
+    /// The `index`-th independent stream of this generator: its start is hashed, so streams
+    /// land at unrelated points of SplitMix64's cycle instead of overlapping shifted copies.
+    pub fn stream(&self, index: u64) -> Rng {
+        Rng(mix(self.0 ^ mix(index.wrapping_add(0x9e3779b97f4a7c15))))
     }
 
     /// Uniform integer in `0..n` (Lemire's multiply-shift with rejection, so no modulo bias).
@@ -42,65 +45,80 @@ impl Rng {
     }
 }
 
-/// Paired percentile bootstrap. Each of `resamples` rounds draws `n` indices with replacement
-/// (whole samples, the same draw for both arms) and calls `deltas(indices, out)`, which writes
-/// `k` statistics (`None` when undefined on that draw). Returns, per statistic, the central
-/// `level` interval of its defined draws, or `None` if it was never defined.
+/// SplitMix64's output function, a bijection with good avalanche.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+    z ^ (z >> 31)
+}
+
+/// Paired percentile bootstrap. Each of `resamples` draws takes `n` samples with replacement
+/// (whole samples, the same draw for both arms) and calls `deltas(draw, counts, out)` with the
+/// draw's multiplicities (`counts[i]`: how often sample `i` was drawn), which writes `k`
+/// statistics (`None` when undefined on that draw). Returns, per statistic, the central `level`
+/// interval of its defined draws, or `None` if it was never defined.
 pub fn paired_bootstrap(
     n: usize,
     k: usize,
     resamples: usize,
-    rng: &mut Rng,
+    rng: &Rng,
     level: f64,
-    mut deltas: impl FnMut(usize, &[usize], &mut [Option<f64>]),
+    mut deltas: impl FnMut(usize, &[u32], &mut [Option<f64>]),
 ) -> Vec<Option<(f64, f64)>> {
     if n == 0 || resamples == 0 {
         return vec![None; k];
     }
     let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); k];
     let mut out = vec![None; k];
-    for_each_draw(n, resamples, rng, |r, idx| {
+    let mut counts = Vec::new();
+    for r in 0..resamples {
+        resample_counts(rng, r, n, &mut counts);
         out.iter_mut().for_each(|o| *o = None);
-        deltas(r, idx, &mut out);
+        deltas(r, &counts, &mut out);
         for (d, o) in draws.iter_mut().zip(&out) {
             if let Some(v) = o {
                 d.push(*v);
             }
         }
-    });
-    let tail = (1.0 - level) / 2.0;
+    }
     draws
         .into_iter()
-        .map(|mut d| {
-            if d.is_empty() {
-                return None;
-            }
-            d.sort_by(f64::total_cmp);
-            Some((
-                percentile_sorted(&d, tail),
-                percentile_sorted(&d, 1.0 - tail),
-            ))
-        })
+        .map(|d| percentile_interval(d, level))
         .collect()
 }
 
-/// The draws of [`paired_bootstrap`] on their own: `f(draw number, indices)` for each of
-/// `resamples` draws of `n` indices with replacement. The same generator state gives the same
-/// draws, so statistics of one arm can be computed once and paired with many others.
-pub fn for_each_draw(
-    n: usize,
-    resamples: usize,
-    rng: &mut Rng,
-    mut f: impl FnMut(usize, &[usize]),
-) {
+/// Draw `draw` of a bootstrap keyed by `rng`: `n` indices drawn with replacement from the draw's
+/// own stream, written as multiplicities into `counts` (resized to `n`). Each draw has its own
+/// stream, so draws can be computed in any order, on any number of threads, with the same result.
+pub fn resample_counts(rng: &Rng, draw: usize, n: usize, counts: &mut Vec<u32>) {
+    counts.clear();
+    counts.resize(n, 0);
+    for_each_drawn(rng, draw, n, |i| counts[i] += 1);
+}
+
+/// The `n` indices of draw `draw` of a bootstrap keyed by `rng`, in the order drawn: what
+/// [`resample_counts`] counts, for callers that lay the counts out their own way.
+pub fn for_each_drawn(rng: &Rng, draw: usize, n: usize, mut hit: impl FnMut(usize)) {
     if n == 0 {
         return;
     }
-    let mut idx = vec![0usize; n];
-    for r in 0..resamples {
-        idx.iter_mut().for_each(|i| *i = rng.below(n));
-        f(r, &idx);
+    let mut stream = rng.stream(draw as u64);
+    for _ in 0..n {
+        hit(stream.below(n));
     }
+}
+
+/// The central `level` interval of `values` (numpy-linear percentiles), `None` when empty.
+pub fn percentile_interval(mut values: Vec<f64>, level: f64) -> Option<(f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let tail = (1.0 - level) / 2.0;
+    Some((
+        percentile_sorted(&values, tail),
+        percentile_sorted(&values, 1.0 - tail),
+    ))
 }
 
 /// Exact two-sided sign test: the probability, under "no difference", of a split at least as
@@ -143,6 +161,32 @@ mod tests {
         assert_ne!(Rng::keyed(1, "a").next_u64(), Rng::keyed(2, "a").next_u64());
     }
 
+    /// A draw depends only on (generator, draw number): computing draws out of order gives the
+    /// same multiplicities, which always add up to `n`, and different draws differ.
+    #[test]
+    fn resample_counts_are_per_draw_streams() {
+        let rng = Rng::keyed(7, "scope");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        let n = 1000;
+        let forward: Vec<Vec<u32>> = (0..50)
+            .map(|r| {
+                resample_counts(&rng, r, n, &mut a);
+                a.clone()
+            })
+            .collect();
+        for r in (0..50).rev() {
+            resample_counts(&rng, r, n, &mut b);
+            assert_eq!(b, forward[r], "draw {r}");
+            assert_eq!(b.iter().map(|&c| c as usize).sum::<usize>(), n);
+        }
+        assert_ne!(forward[0], forward[1]);
+        // About 1 − 1/e of the samples appear in a draw.
+        let distinct = forward[0].iter().filter(|&&c| c > 0).count();
+        assert!((580..680).contains(&distinct), "{distinct}");
+        resample_counts(&rng, 3, 0, &mut a);
+        assert!(a.is_empty());
+    }
+
     #[test]
     fn sign_test_matches_binomial() {
         // 9 of 10 positive: P = 2 * (1 + 10) / 1024.
@@ -163,16 +207,22 @@ mod tests {
             .map(|(i, x)| x - 0.05 + ((i * 13 % 7) as f64 - 3.0) / 100.0)
             .collect();
         let n = a.len();
-        let ci = paired_bootstrap(n, 1, 2000, &mut Rng::keyed(42, "t"), 0.95, |_, idx, out| {
-            let da: f64 = idx.iter().map(|&i| a[i]).sum::<f64>() / n as f64;
-            let db: f64 = idx.iter().map(|&i| b[i]).sum::<f64>() / n as f64;
-            out[0] = Some(da - db);
+        let weighted = |x: &[f64], counts: &[u32]| -> f64 {
+            x.iter()
+                .zip(counts)
+                .map(|(v, &c)| v * c as f64)
+                .sum::<f64>()
+                / n as f64
+        };
+        let ci = paired_bootstrap(n, 1, 2000, &Rng::keyed(42, "t"), 0.95, |_, counts, out| {
+            out[0] = Some(weighted(&a, counts) - weighted(&b, counts));
         })[0]
             .unwrap();
-        let mut rng = Rng::keyed(42, "t");
+        let rng = Rng::keyed(42, "t");
         let mut means = Vec::new();
-        for _ in 0..2000 {
-            let draw: Vec<usize> = (0..n).map(|_| rng.below(n)).collect();
+        for r in 0..2000 {
+            let mut stream = rng.stream(r);
+            let draw: Vec<usize> = (0..n).map(|_| stream.below(n)).collect();
             let diffs: Vec<f64> = draw.iter().map(|&i| a[i] - b[i]).collect();
             means.push(diffs.iter().sum::<f64>() / n as f64);
         }
@@ -180,6 +230,7 @@ mod tests {
         let lo = means[(0.025 * 1999.0) as usize]
             + (means[(0.025 * 1999.0) as usize + 1] - means[(0.025 * 1999.0) as usize])
                 * (0.025 * 1999.0 - (0.025f64 * 1999.0).floor());
+        // The textbook sums in draw order, the bootstrap by multiplicity: equal up to rounding.
         assert!((ci.0 - lo).abs() < 1e-12, "{} vs {lo}", ci.0);
         // Normal theory: mean ± 1.96 sd/√n of the paired differences.
         let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();

@@ -1,0 +1,689 @@
+//! The paired bootstrap of a comparison's scopes. A scope's draws are shared by all of its rows
+//! (the summary and each class) and by every arm compared with the same baseline; each draw has
+//! its own random stream, so draws are evaluated in chunks, in parallel, in any order.
+//!
+//! The kernel evaluates [`CHUNK_DRAWS`] draws in one pass over a row's per-sample columns: the
+//! draws' multiplicities of a sample sit side by side, so one read of a sample serves them all
+//! and the columns stream from memory once per chunk instead of once per draw. Columns are kept
+//! in IoU rank order, so the same pass also reads off each draw's IoU quantiles.
+
+use super::{sub, SUMMARY_STATS};
+use crate::aggregate::ROW_STATS;
+use crate::score::{ClassScore, SampleScore, METRICS};
+use maskgate_core::quantile::{lerp, position};
+use maskgate_core::stats::{for_each_drawn, percentile_interval, Rng};
+use maskgate_core::Counts;
+use rayon::prelude::*;
+use std::sync::Arc;
+
+pub(super) const IOU: usize = 0;
+
+/// Draws evaluated in one pass over the columns.
+const CHUNK_DRAWS: usize = 32;
+
+/// How much memory a scope's bootstrap spends on per-sample columns at once (arm and baseline).
+const COLUMN_BYTES: usize = 96 << 20;
+
+/// Per-sample values of one arm on one row of a scope, in IoU rank order: the defined IoUs
+/// ascending (ties in sample order), then the samples with no IoU in sample order.
+pub(super) struct ArmColumns {
+    /// The sample behind each position.
+    order: Vec<u32>,
+    /// [position][metric], NaN where undefined: for a class row the class's values, for the
+    /// summary row the per-sample means.
+    rows: Vec<[f64; 8]>,
+    /// The class's pixel counts by position (empty for the summary row).
+    counts: Vec<Counts>,
+    /// How many positions have a defined IoU (a prefix).
+    defined: usize,
+    /// Metrics defined on every sample: their defined count in a draw is the draw's size.
+    complete: [bool; 8],
+    /// Every pixel count fits in 32 bits, so the micro sums can multiply narrow.
+    narrow_counts: bool,
+}
+
+impl ArmColumns {
+    pub(super) fn new(rows: Vec<[f64; 8]>, counts: Vec<Counts>) -> ArmColumns {
+        let (mut order, undefined): (Vec<u32>, Vec<u32>) =
+            (0..rows.len() as u32).partition(|&i| !rows[i as usize][IOU].is_nan());
+        // Stable: ties keep sample order.
+        order.sort_by(|&a, &b| rows[a as usize][IOU].total_cmp(&rows[b as usize][IOU]));
+        let defined = order.len();
+        order.extend(undefined);
+        let narrow = |v: u64| v <= u32::MAX as u64;
+        ArmColumns {
+            complete: std::array::from_fn(|m| rows.iter().all(|r| !r[m].is_nan())),
+            narrow_counts: counts
+                .iter()
+                .all(|k| narrow(k.tp) && narrow(k.fp) && narrow(k.fn_)),
+            rows: order.iter().map(|&i| rows[i as usize]).collect(),
+            counts: if counts.is_empty() {
+                counts
+            } else {
+                order.iter().map(|&i| counts[i as usize]).collect()
+            },
+            order,
+            defined,
+        }
+    }
+}
+
+fn row_of(values: [Option<f64>; 8]) -> [f64; 8] {
+    values.map(|v| v.unwrap_or(f64::NAN))
+}
+
+pub(super) fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns {
+    let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
+    ArmColumns::new(
+        cs.iter()
+            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; 8])))
+            .collect(),
+        cs.iter()
+            .map(|c| c.map(|c| c.counts()).unwrap_or_default())
+            .collect(),
+    )
+}
+
+pub(super) fn summary_columns(scores: &[&SampleScore]) -> ArmColumns {
+    ArmColumns::new(
+        scores
+            .iter()
+            .map(|s| row_of(std::array::from_fn(|m| s.metric_mean(m))))
+            .collect(),
+        Vec::new(),
+    )
+}
+
+/// One draw's raw statistics of a row: [mean IoU, median, p10, p90, pass rate], the mean of
+/// every metric, and the micro counts.
+pub(super) type DrawStats = ([Option<f64>; 5], [Option<f64>; 8], Counts);
+
+/// Statistics of a class row in [`ROW_STATS`] order (without the trailing `n`).
+pub(super) fn class_row((f, m, micro): DrawStats) -> Vec<Option<f64>> {
+    vec![
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        micro.iou(),
+        m[1],
+        m[2],
+        m[3],
+        m[4],
+        m[5],
+        m[6],
+        m[7],
+    ]
+}
+
+/// Statistics of a summary row in [`SUMMARY_STATS`] order.
+pub(super) fn summary_row((f, m, _): DrawStats) -> Vec<Option<f64>> {
+    let pos = |name| METRICS.iter().position(|m| *m == name).unwrap_or(0);
+    vec![
+        f[0],
+        f[1],
+        f[2],
+        f[3],
+        f[4],
+        m[pos("leakage")],
+        m[pos("coverage")],
+        m[pos("boundary_iou")],
+    ]
+}
+
+/// Builds one draw's statistics from its sums: `sums[m]` and `ns[m]` over the defined values of
+/// metric `m`, `quantile_at(k)` the `k`-th order statistic of the drawn IoUs.
+fn finish_draw(
+    sums: [f64; 8],
+    ns: [u64; 8],
+    passed: u64,
+    micro: Counts,
+    quantile_at: [f64; 6],
+) -> DrawStats {
+    let means: [Option<f64>; 8] =
+        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
+    let n = ns[IOU] as usize;
+    if n == 0 {
+        return ([None; 5], means, micro);
+    }
+    let v = quantile_at;
+    let ((_, f10), (_, fm), (_, f90)) = (position(n, 0.1), position(n, 0.5), position(n, 0.9));
+    (
+        [
+            means[IOU],
+            Some(lerp(v[2], v[3], fm)),
+            Some(lerp(v[0], v[1], f10)),
+            Some(lerp(v[4], v[5], f90)),
+            Some(passed as f64 / n as f64),
+        ],
+        means,
+        micro,
+    )
+}
+
+/// The order-statistic positions a draw of `n` defined IoUs needs, as [`finish_draw`] reads
+/// them: p10 and the next, the median and the next, p90 and the next.
+fn quantile_positions(n: u64) -> [u64; 6] {
+    if n == 0 {
+        return [u64::MAX; 6];
+    }
+    let n = n as usize;
+    let next = |l: usize| (l + 1).min(n - 1) as u64;
+    let ((l10, _), (lm, _), (l90, _)) = (position(n, 0.1), position(n, 0.5), position(n, 0.9));
+    [
+        l10 as u64,
+        next(l10),
+        lm as u64,
+        next(lm),
+        l90 as u64,
+        next(l90),
+    ]
+}
+
+/// The statistics of `c` on the draws of a chunk: `weights[i * CHUNK_DRAWS + d]` is how often
+/// sample `i` is in draw `d` (every draw has `n` samples); returns the first `draws` draws'.
+/// Each draw's sums run over the rows in rank order, whatever the chunk it is evaluated in.
+fn chunk_stats(
+    c: &ArmColumns,
+    weights: &[u32],
+    draws: usize,
+    n: usize,
+    tau: f64,
+) -> Vec<DrawStats> {
+    const D: usize = CHUNK_DRAWS;
+    let weights_of = |j: usize| -> [u32; D] {
+        let i = c.order[j] as usize;
+        weights[i * D..(i + 1) * D].try_into().unwrap_or([0; D])
+    };
+    // Each draw's number of defined IoUs, known before the walk that reads its quantiles.
+    let mut undefined = [0u64; D];
+    for j in c.defined..c.order.len() {
+        let w = weights_of(j);
+        (0..D).for_each(|d| undefined[d] += w[d] as u64);
+    }
+    let positions: [[u64; 6]; D] =
+        std::array::from_fn(|d| quantile_positions((n as u64).saturating_sub(undefined[d])));
+    // Positions in ascending order, with the slot each fills.
+    let slots: [[usize; 6]; D] = std::array::from_fn(|d| {
+        let mut s: [usize; 6] = std::array::from_fn(|k| k);
+        s.sort_by_key(|&k| positions[d][k]);
+        s
+    });
+    let next_position = |d: usize, next: usize| match slots[d].get(next) {
+        Some(&k) => positions[d][k],
+        None => u64::MAX,
+    };
+    let (mut sums, mut ns) = ([[0.0f64; D]; 8], [[0u64; D]; 8]);
+    let (mut passed, mut seen, mut next) = ([0u64; D], [0u64; D], [0usize; D]);
+    let mut next_at: [u64; D] = std::array::from_fn(|d| next_position(d, 0));
+    let mut micro = [[0u64; D]; 3];
+    let mut quantile_at = [[f64::NAN; 6]; D];
+    // Counted per row only where some sample lacks the metric (and never for the IoU, whose
+    // count is known): the counts are a third of the kernel's work otherwise.
+    let counted: Vec<usize> = (0..8).filter(|&m| m != IOU && !c.complete[m]).collect();
+    for (j, row) in c.rows.iter().enumerate() {
+        let w = weights_of(j);
+        let wf: [f64; D] = w.map(|k| k as f64);
+        for m in 0..8 {
+            let x = row[m];
+            if !x.is_nan() {
+                (0..D).for_each(|d| sums[m][d] += wf[d] * x);
+            }
+        }
+        for &m in &counted {
+            if !row[m].is_nan() {
+                (0..D).for_each(|d| ns[m][d] += w[d] as u64);
+            }
+        }
+        if row[IOU] >= tau {
+            (0..D).for_each(|d| passed[d] += w[d] as u64);
+        }
+        if let Some(k) = c.counts.get(j) {
+            if c.narrow_counts {
+                // 32 × 32 → 64-bit products, which vector units do in one instruction.
+                let (tp, fp, fn_) = (k.tp as u32 as u64, k.fp as u32 as u64, k.fn_ as u32 as u64);
+                (0..D).for_each(|d| {
+                    micro[0][d] += tp * w[d] as u64;
+                    micro[1][d] += fp * w[d] as u64;
+                    micro[2][d] += fn_ * w[d] as u64;
+                });
+            } else {
+                (0..D).for_each(|d| {
+                    micro[0][d] += k.tp * w[d] as u64;
+                    micro[1][d] += k.fp * w[d] as u64;
+                    micro[2][d] += k.fn_ * w[d] as u64;
+                });
+            }
+        }
+        if j < c.defined {
+            let mut crossed = false;
+            for d in 0..D {
+                seen[d] += w[d] as u64;
+                crossed |= seen[d] > next_at[d];
+            }
+            // Six crossings per draw in the whole walk: the common row takes no branch per draw.
+            if crossed {
+                for d in 0..D {
+                    while seen[d] > next_at[d] {
+                        quantile_at[d][slots[d][next[d]]] = row[IOU];
+                        next[d] += 1;
+                        next_at[d] = next_position(d, next[d]);
+                    }
+                }
+            }
+        }
+    }
+    // A complete metric is defined on every drawn sample; the IoU on the defined prefix.
+    for m in (0..8).filter(|&m| m != IOU && c.complete[m]) {
+        ns[m] = [n as u64; D];
+    }
+    ns[IOU] = std::array::from_fn(|d| (n as u64).saturating_sub(undefined[d]));
+    (0..draws.min(D))
+        .map(|d| {
+            finish_draw(
+                std::array::from_fn(|m| sums[m][d]),
+                std::array::from_fn(|m| ns[m][d]),
+                passed[d],
+                Counts {
+                    tp: micro[0][d],
+                    fp: micro[1][d],
+                    fn_: micro[2][d],
+                },
+                quantile_at[d],
+            )
+        })
+        .collect()
+}
+
+/// Per draw, the statistics of one arm on one row of a scope.
+pub(super) type SharedDraws = Arc<Vec<Vec<Option<f64>>>>;
+
+/// The baseline's statistics on every bootstrap draw of a scope, computed once per run and
+/// paired with every arm: the draws depend only on (seed, corpus, group) and the scope's samples,
+/// never on the arm, so every comparison of a scope sees the same resamples.
+#[derive(Default)]
+pub struct BaselineDraws(std::sync::Mutex<std::collections::HashMap<String, SharedDraws>>);
+
+impl BaselineDraws {
+    fn get(&self, key: &str) -> Option<SharedDraws> {
+        self.0.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+
+    fn insert(&self, key: String, draws: SharedDraws) {
+        if let Ok(mut m) = self.0.lock() {
+            m.entry(key).or_insert(draws);
+        }
+    }
+}
+
+/// Which delta row a bootstrap target's intervals belong to.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Slot {
+    Summary(usize),
+    Class(usize),
+}
+
+/// One row of a scope whose intervals the scope's bootstrap computes: the arm's and the
+/// baseline's columns on the scope's paired samples.
+pub(super) struct BootTarget {
+    pub slot: Slot,
+    pub arm: ArmColumns,
+    pub base: ArmColumns,
+    /// The baseline draws' cache key: the scope, its exact samples and the row.
+    pub cache_key: String,
+}
+
+impl BootTarget {
+    fn width(&self) -> usize {
+        match self.slot {
+            Slot::Summary(_) => SUMMARY_STATS.len(),
+            Slot::Class(_) => ROW_STATS.len() - 1,
+        }
+    }
+
+    fn row(&self, stats: DrawStats) -> Vec<Option<f64>> {
+        match self.slot {
+            Slot::Summary(_) => summary_row(stats),
+            Slot::Class(_) => class_row(stats),
+        }
+    }
+}
+
+/// How many rows of a scope of `n` samples get their columns built at once.
+pub(super) fn rows_per_batch(n: usize) -> usize {
+    let per_row = 2 * n * std::mem::size_of::<([f64; 8], Counts, u32)>();
+    (COLUMN_BYTES / per_row.max(1)).max(1)
+}
+
+/// The paired bootstrap of one scope (`n` paired samples) for `targets`: `resamples` draws from
+/// `rng`'s streams, the arm's statistics minus the baseline's on each, and the central 95%
+/// interval of each statistic's defined deltas. The result depends on neither the thread count
+/// nor how the targets are batched.
+pub(super) fn bootstrap_scope(
+    targets: &[BootTarget],
+    n: usize,
+    rng: &Rng,
+    resamples: usize,
+    tau: f64,
+    baseline_draws: &BaselineDraws,
+) -> Vec<Vec<Option<(f64, f64)>>> {
+    if n == 0 || resamples == 0 {
+        return targets.iter().map(|t| vec![None; t.width()]).collect();
+    }
+    let cached: Vec<Option<SharedDraws>> = targets
+        .iter()
+        .map(|t| baseline_draws.get(&t.cache_key))
+        .collect();
+    let missing: Vec<usize> = (0..targets.len())
+        .filter(|&j| cached[j].is_none())
+        .collect();
+    // The arm's columns of every target, then the baseline's of the uncached ones.
+    let columns: Vec<(&BootTarget, &ArmColumns)> = targets
+        .iter()
+        .map(|t| (t, &t.arm))
+        .chain(missing.iter().map(|&j| (&targets[j], &targets[j].base)))
+        .collect();
+    let chunks: Vec<std::ops::Range<usize>> = (0..resamples)
+        .step_by(CHUNK_DRAWS)
+        .map(|start| start..(start + CHUNK_DRAWS).min(resamples))
+        .collect();
+    // [chunk][column][draw in chunk]
+    let per_chunk: Vec<Vec<Vec<Vec<Option<f64>>>>> = chunks
+        .into_par_iter()
+        .map_init(Vec::new, |weights: &mut Vec<u32>, draws| {
+            weights.clear();
+            weights.resize(n * CHUNK_DRAWS, 0);
+            for (d, draw) in draws.clone().enumerate() {
+                for_each_drawn(rng, draw, n, |i| weights[i * CHUNK_DRAWS + d] += 1);
+            }
+            columns
+                .iter()
+                .map(|(t, cols)| {
+                    chunk_stats(cols, weights, draws.len(), n, tau)
+                        .into_iter()
+                        .map(|s| t.row(s))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let column_draws = |column: usize| -> Vec<Vec<Option<f64>>> {
+        per_chunk
+            .iter()
+            .flat_map(|chunk| chunk[column].iter().cloned())
+            .collect()
+    };
+    let baseline: Vec<SharedDraws> = targets
+        .iter()
+        .enumerate()
+        .map(|(j, t)| match &cached[j] {
+            Some(d) => d.clone(),
+            None => {
+                let column = targets.len() + missing.iter().position(|&m| m == j).unwrap_or(0);
+                let d: SharedDraws = Arc::new(column_draws(column));
+                baseline_draws.insert(t.cache_key.clone(), d.clone());
+                d
+            }
+        })
+        .collect();
+    targets
+        .iter()
+        .enumerate()
+        .map(|(j, t)| {
+            let arm = column_draws(j);
+            (0..t.width())
+                .map(|k| {
+                    let deltas: Vec<f64> = arm
+                        .iter()
+                        .zip(baseline[j].iter())
+                        .filter_map(|(x, y)| sub(x[k], y[k]))
+                        .collect();
+                    percentile_interval(deltas, 0.95)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::CompareSettings;
+    use maskgate_core::quantile::{mean, percentile_sorted};
+    use maskgate_core::stats::resample_counts;
+
+    fn rand_state(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
+    /// The chunk kernel against the plain computation on each draw's materialised samples:
+    /// quantiles of the sorted defined IoUs, the pass rate and the micro counts to the bit, means
+    /// up to rounding (the kernel sums in rank order, the reference in draw order). Draws are
+    /// evaluated with a chunk's worth of other draws beside them and alone, with equal bits.
+    #[test]
+    fn chunk_statistics_equal_the_plain_computation() {
+        let mut rand = rand_state(0x2545_f491_4f6c_dd1d);
+        for n in [1usize, 2, 3, 7, 40, 301] {
+            let rows: Vec<[f64; 8]> = (0..n)
+                .map(|_| {
+                    std::array::from_fn(|_| match rand() % 5 {
+                        0 => f64::NAN,
+                        1 => 0.5, // ties
+                        _ => (rand() % 1000) as f64 / 999.0,
+                    })
+                })
+                .collect();
+            let counts: Vec<Counts> = (0..n)
+                .map(|_| Counts {
+                    // n = 7 takes the wide multiply: counts past 32 bits.
+                    tp: rand() % 50 + if n == 7 { 1 << 40 } else { 0 },
+                    fp: rand() % 9,
+                    fn_: rand() % 9,
+                })
+                .collect();
+            let cols = ArmColumns::new(rows.clone(), counts.clone());
+            let draws: Vec<Vec<usize>> = (0..CHUNK_DRAWS - 3)
+                .map(|_| (0..n).map(|_| (rand() % n as u64) as usize).collect())
+                .collect();
+            let mut weights = vec![0u32; n * CHUNK_DRAWS];
+            for (d, idx) in draws.iter().enumerate() {
+                idx.iter().for_each(|&i| weights[i * CHUNK_DRAWS + d] += 1);
+            }
+            let together = chunk_stats(&cols, &weights, draws.len(), n, 0.5);
+            assert_eq!(together.len(), draws.len());
+            for (d, idx) in draws.iter().enumerate() {
+                let mut alone = vec![0u32; n * CHUNK_DRAWS];
+                idx.iter().for_each(|&i| alone[i * CHUNK_DRAWS] += 1);
+                let (five, means, micro) = together[d];
+                let bits =
+                    |v: &[Option<f64>]| v.iter().map(|x| x.map(f64::to_bits)).collect::<Vec<_>>();
+                let single = chunk_stats(&cols, &alone, 1, n, 0.5)[0];
+                assert_eq!(bits(&five), bits(&single.0));
+                assert_eq!(bits(&means), bits(&single.1));
+
+                let drawn: Vec<f64> = idx
+                    .iter()
+                    .map(|&i| rows[i][IOU])
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let mut sorted = drawn.clone();
+                sorted.sort_by(f64::total_cmp);
+                let q = |p| (!sorted.is_empty()).then(|| percentile_sorted(&sorted, p));
+                assert_eq!(bits(&five[1..4]), bits(&[q(0.5), q(0.1), q(0.9)]));
+                let pass = (!drawn.is_empty()).then(|| {
+                    drawn.iter().filter(|&&v| v >= 0.5).count() as f64 / drawn.len() as f64
+                });
+                assert_eq!(bits(&five[4..]), bits(&[pass]));
+                let close = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) => (a - b).abs() <= 1e-12,
+                    (a, b) => a.is_none() && b.is_none(),
+                };
+                assert!(close(five[0], mean(&drawn)));
+                for m in 0..8 {
+                    let vals: Vec<f64> = idx
+                        .iter()
+                        .map(|&i| rows[i][m])
+                        .filter(|v| !v.is_nan())
+                        .collect();
+                    assert!(close(means[m], mean(&vals)), "metric {m}");
+                }
+                let mut expected = Counts::default();
+                idx.iter().for_each(|&i| expected += counts[i]);
+                assert_eq!(micro, expected);
+            }
+        }
+    }
+
+    fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
+        let c = ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None);
+        SampleScore {
+            overlaps: Default::default(),
+            arm: "a".into(),
+            corpus: "k".into(),
+            id: id.into(),
+            hash: String::new(),
+            source: None,
+            failure_class: None,
+            fail_reason: None,
+            fail_detail: None,
+            classes: [("c".to_string(), c)].into_iter().collect(),
+        }
+    }
+
+    fn targets(sa: &[&SampleScore], sb: &[&SampleScore]) -> Vec<BootTarget> {
+        vec![
+            BootTarget {
+                slot: Slot::Summary(0),
+                arm: summary_columns(sa),
+                base: summary_columns(sb),
+                cache_key: "*".into(),
+            },
+            BootTarget {
+                slot: Slot::Class(0),
+                arm: class_columns(sa, "c"),
+                base: class_columns(sb, "c"),
+                cache_key: "c".into(),
+            },
+        ]
+    }
+
+    /// A scope's intervals do not depend on how its rows are batched, on whether the baseline's
+    /// draws came from the cache, or on the thread count; and they equal the textbook paired
+    /// bootstrap: the same draws, each statistic computed on the materialised resample.
+    #[test]
+    fn scope_intervals_ignore_batching_cache_and_threads() {
+        let n = 60u64;
+        let arm: Vec<SampleScore> = (0..n)
+            .map(|i| score(&format!("{i}"), 10 + i % 7, i % 5, (i * 3) % 4))
+            .collect();
+        let base: Vec<SampleScore> = (0..n)
+            .map(|i| score(&format!("{i}"), 10 + i % 6, (i * 7) % 5, i % 3))
+            .collect();
+        let (sa, sb): (Vec<&SampleScore>, Vec<&SampleScore>) =
+            (arm.iter().collect(), base.iter().collect());
+        let settings = CompareSettings {
+            top_k: 0,
+            pass_iou: 0.7,
+            resamples: 300,
+            seed: 9,
+        };
+        let (resamples, tau) = (settings.resamples, settings.pass_iou);
+        let rng = Rng::keyed(settings.seed, "scope");
+        let with_threads =
+            |threads: usize, f: &(dyn Fn() -> Vec<Vec<Option<(f64, f64)>>> + Sync)| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .expect("pool")
+                    .install(f)
+            };
+        let cache = BaselineDraws::default();
+        let scope = |ts: &[BootTarget], cache: &BaselineDraws| {
+            bootstrap_scope(ts, n as usize, &rng, resamples, tau, cache)
+        };
+        let together = with_threads(1, &|| scope(&targets(&sa, &sb), &cache));
+        let cached = with_threads(4, &|| scope(&targets(&sa, &sb), &cache));
+        let one_by_one: Vec<_> = with_threads(3, &|| {
+            let fresh = BaselineDraws::default();
+            targets(&sa, &sb)
+                .into_iter()
+                .flat_map(|t| scope(&[t], &fresh))
+                .collect()
+        });
+        assert_eq!(together, cached);
+        assert_eq!(together, one_by_one);
+
+        // The textbook: materialise each draw, compute the class IoU's mean and median on it.
+        let iou = |s: &SampleScore| s.classes.get("c").and_then(|c| c.metric_values()[IOU]);
+        let mut mean_deltas = Vec::new();
+        let mut median_deltas = Vec::new();
+        let mut counts = Vec::new();
+        for r in 0..resamples {
+            resample_counts(&rng, r, n as usize, &mut counts);
+            let drawn: Vec<usize> = (0..n as usize)
+                .flat_map(|i| std::iter::repeat_n(i, counts[i] as usize))
+                .collect();
+            let stat = |s: &[SampleScore]| {
+                let mut v: Vec<f64> = drawn.iter().filter_map(|&i| iou(&s[i])).collect();
+                let m = mean(&v).expect("defined");
+                v.sort_by(f64::total_cmp);
+                (m, percentile_sorted(&v, 0.5))
+            };
+            let ((ma, qa), (mb, qb)) = (stat(&arm), stat(&base));
+            mean_deltas.push(ma - mb);
+            median_deltas.push(qa - qb);
+        }
+        let (lo, hi) = together[1][0].expect("iou_mean interval");
+        let (tlo, thi) = percentile_interval(mean_deltas, 0.95).expect("textbook");
+        assert!(
+            (lo - tlo).abs() < 1e-12 && (hi - thi).abs() < 1e-12,
+            "{lo} {hi} vs {tlo} {thi}"
+        );
+        assert!(
+            lo < hi,
+            "the mean IoU moved, so its interval has width: {lo} {hi}"
+        );
+        assert_eq!(together[1][1], percentile_interval(median_deltas, 0.95));
+    }
+
+    /// The shortcut `compare` takes for untouched rows gives exactly what resampling identical
+    /// scores gives: `[0, 0]` where a statistic is defined, nothing elsewhere.
+    #[test]
+    fn zero_intervals_equal_the_bootstrap_of_identical_scores() {
+        use crate::compare::{ci_map, zero_intervals};
+        let scores = [
+            score("1", 5, 1, 0),
+            score("2", 0, 0, 0),
+            score("3", 2, 0, 3),
+            score("4", 0, 4, 0),
+        ];
+        let refs: Vec<&SampleScore> = scores.iter().collect();
+        let mut cis = bootstrap_scope(
+            &targets(&refs, &refs),
+            refs.len(),
+            &Rng::keyed(1, "t"),
+            500,
+            0.5,
+            &BaselineDraws::default(),
+        );
+        let names = &ROW_STATS[..ROW_STATS.len() - 1];
+        let all = vec![1u32; refs.len() * CHUNK_DRAWS];
+        let stats = class_row(chunk_stats(&class_columns(&refs, "c"), &all, 1, refs.len(), 0.5)[0]);
+        let deltas: std::collections::BTreeMap<&'static str, Option<f64>> = names
+            .iter()
+            .zip(stats)
+            .map(|(n, v)| (*n, sub(v, v)))
+            .collect();
+        let class = ci_map(names, cis.remove(1));
+        assert_eq!(zero_intervals(names, &deltas), class);
+        // bbox IoU is undefined everywhere here: no interval either way.
+        assert_eq!(class["bbox_iou_mean"], None);
+        assert_eq!(class["iou_mean"], Some([0.0, 0.0]));
+    }
+}
