@@ -100,36 +100,18 @@ pub(super) type DrawStats = ([Option<f64>; 5], [Option<f64>; 8], Counts);
 
 /// Statistics of a class row in [`ROW_STATS`] order (without the trailing `n`).
 pub(super) fn class_row((f, m, micro): DrawStats) -> Vec<Option<f64>> {
-    vec![
-        f[0],
-        f[1],
-        f[2],
-        f[3],
-        f[4],
-        micro.iou(),
-        m[1],
-        m[2],
-        m[3],
-        m[4],
-        m[5],
-        m[6],
-        m[7],
-    ]
+    f.into_iter()
+        .chain([micro.iou()])
+        .chain(m[1..].iter().copied())
+        .collect()
 }
 
 /// Statistics of a summary row in [`SUMMARY_STATS`] order.
 pub(super) fn summary_row((f, m, _): DrawStats) -> Vec<Option<f64>> {
     let pos = |name| METRICS.iter().position(|m| *m == name).unwrap_or(0);
-    vec![
-        f[0],
-        f[1],
-        f[2],
-        f[3],
-        f[4],
-        m[pos("leakage")],
-        m[pos("coverage")],
-        m[pos("boundary_iou")],
-    ]
+    f.into_iter()
+        .chain(["leakage", "coverage", "boundary_iou"].map(|name| m[pos(name)]))
+        .collect()
 }
 
 /// Builds one draw's statistics from its sums: `sums[m]` and `ns[m]` over the defined values of
