@@ -144,6 +144,19 @@ fn ci_map(
         .collect()
 }
 
+/// Writes a bootstrap target's intervals into its delta row.
+fn set_intervals(
+    summary_deltas: &mut [RowDelta],
+    class_deltas: &mut [RowDelta],
+    slot: Slot,
+    cis: Vec<Option<(f64, f64)>>,
+) {
+    match slot {
+        Slot::Summary(i) => summary_deltas[i].ci95 = ci_map(&SUMMARY_STATS, cis),
+        Slot::Class(i) => class_deltas[i].ci95 = ci_map(&ROW_STATS[..ROW_STATS.len() - 1], cis),
+    }
+}
+
 /// The arm's and the baseline's scores of the same samples, in id order.
 type PairedScope<'a> = (Vec<&'a SampleScore>, Vec<&'a SampleScore>);
 
@@ -302,6 +315,22 @@ pub fn compare(
                 targets.push((Slot::Class(i), format!("{scope_key}\0{class}")));
             }
         }
+        if settings.resamples == 0 {
+            // No intervals asked for: no columns to build.
+            for (slot, _) in &targets {
+                let width = match slot {
+                    Slot::Summary(_) => SUMMARY_STATS.len(),
+                    Slot::Class(_) => stat_names.len(),
+                };
+                set_intervals(
+                    &mut summary_deltas,
+                    &mut class_deltas,
+                    *slot,
+                    vec![None; width],
+                );
+            }
+            continue;
+        }
         let rng = Rng::keyed(settings.seed, &key);
         // Columns are built a batch of rows at a time, so a scope of many classes never holds
         // them all; the draws are the same in every batch.
@@ -333,10 +362,7 @@ pub fn compare(
                 baseline_draws,
             );
             for (t, ci) in built.iter().zip(cis) {
-                match t.slot {
-                    Slot::Summary(i) => summary_deltas[i].ci95 = ci_map(&SUMMARY_STATS, ci),
-                    Slot::Class(i) => class_deltas[i].ci95 = ci_map(stat_names, ci),
-                }
+                set_intervals(&mut summary_deltas, &mut class_deltas, t.slot, ci);
             }
         }
     }
