@@ -24,18 +24,16 @@ const CHUNK_DRAWS: usize = 32;
 /// How much memory a scope's bootstrap spends on per-sample columns at once (arm and baseline).
 const COLUMN_BYTES: usize = 96 << 20;
 
-/// Per-sample values of one arm on one row of a scope, in IoU rank order: the defined IoUs
-/// ascending (ties in sample order), then the samples with no IoU in sample order.
+/// Per-sample values of one arm on one row of a scope, in the scope's sample order, with the
+/// samples that have an IoU listed again in IoU rank order.
 pub(super) struct ArmColumns {
-    /// The sample behind each position.
-    order: Vec<u32>,
-    /// [position][metric], NaN where undefined: for a class row the class's values, for the
+    /// [sample][metric], NaN where undefined: for a class row the class's values, for the
     /// summary row the per-sample means.
     rows: Vec<[f64; 8]>,
-    /// The class's pixel counts by position (empty for the summary row).
+    /// The class's pixel counts by sample (empty for the summary row).
     counts: Vec<Counts>,
-    /// How many positions have a defined IoU (a prefix).
-    defined: usize,
+    /// The samples with a defined IoU, by ascending IoU (ties in sample order).
+    by_iou: Vec<u32>,
     /// Metrics defined on every sample: their defined count in a draw is the draw's size.
     complete: [bool; 8],
     /// Every pixel count fits in 32 bits, so the micro sums can multiply narrow.
@@ -44,26 +42,20 @@ pub(super) struct ArmColumns {
 
 impl ArmColumns {
     pub(super) fn new(rows: Vec<[f64; 8]>, counts: Vec<Counts>) -> ArmColumns {
-        let (mut order, undefined): (Vec<u32>, Vec<u32>) =
-            (0..rows.len() as u32).partition(|&i| !rows[i as usize][IOU].is_nan());
+        let mut by_iou: Vec<u32> = (0..rows.len() as u32)
+            .filter(|&i| !rows[i as usize][IOU].is_nan())
+            .collect();
         // Stable: ties keep sample order.
-        order.sort_by(|&a, &b| rows[a as usize][IOU].total_cmp(&rows[b as usize][IOU]));
-        let defined = order.len();
-        order.extend(undefined);
+        by_iou.sort_by(|&a, &b| rows[a as usize][IOU].total_cmp(&rows[b as usize][IOU]));
         let narrow = |v: u64| v <= u32::MAX as u64;
         ArmColumns {
             complete: std::array::from_fn(|m| rows.iter().all(|r| !r[m].is_nan())),
             narrow_counts: counts
                 .iter()
                 .all(|k| narrow(k.tp) && narrow(k.fp) && narrow(k.fn_)),
-            rows: order.iter().map(|&i| rows[i as usize]).collect(),
-            counts: if counts.is_empty() {
-                counts
-            } else {
-                order.iter().map(|&i| counts[i as usize]).collect()
-            },
-            order,
-            defined,
+            rows,
+            counts,
+            by_iou,
         }
     }
 }
@@ -165,7 +157,9 @@ fn quantile_positions(n: u64) -> [u64; 6] {
 
 /// The statistics of `c` on the draws of a chunk: `weights[i * CHUNK_DRAWS + d]` is how often
 /// sample `i` is in draw `d` (every draw has `n` samples); returns the first `draws` draws'.
-/// Each draw's sums run over the rows in rank order, whatever the chunk it is evaluated in.
+/// One pass in sample order gives the sums (so a value the arm and the baseline share adds up
+/// to the same bits on both sides, and its delta is exactly 0), a second walk in IoU rank order
+/// the quantiles. Neither depends on the other draws of the chunk.
 fn chunk_stats(
     c: &ArmColumns,
     weights: &[u32],
@@ -174,38 +168,16 @@ fn chunk_stats(
     tau: f64,
 ) -> Vec<DrawStats> {
     const D: usize = CHUNK_DRAWS;
-    let weights_of = |j: usize| -> [u32; D] {
-        let i = c.order[j] as usize;
-        weights[i * D..(i + 1) * D].try_into().unwrap_or([0; D])
-    };
-    // Each draw's number of defined IoUs, known before the walk that reads its quantiles.
-    let mut undefined = [0u64; D];
-    for j in c.defined..c.order.len() {
-        let w = weights_of(j);
-        (0..D).for_each(|d| undefined[d] += w[d] as u64);
-    }
-    let positions: [[u64; 6]; D] =
-        std::array::from_fn(|d| quantile_positions((n as u64).saturating_sub(undefined[d])));
-    // Positions in ascending order, with the slot each fills.
-    let slots: [[usize; 6]; D] = std::array::from_fn(|d| {
-        let mut s: [usize; 6] = std::array::from_fn(|k| k);
-        s.sort_by_key(|&k| positions[d][k]);
-        s
-    });
-    let next_position = |d: usize, next: usize| match slots[d].get(next) {
-        Some(&k) => positions[d][k],
-        None => u64::MAX,
-    };
+    let weights_of =
+        |i: usize| -> [u32; D] { weights[i * D..(i + 1) * D].try_into().unwrap_or([0; D]) };
     let (mut sums, mut ns) = ([[0.0f64; D]; 8], [[0u64; D]; 8]);
-    let (mut passed, mut seen, mut next) = ([0u64; D], [0u64; D], [0usize; D]);
-    let mut next_at: [u64; D] = std::array::from_fn(|d| next_position(d, 0));
+    let mut passed = [0u64; D];
     let mut micro = [[0u64; D]; 3];
-    let mut quantile_at = [[f64::NAN; 6]; D];
-    // Counted per row only where some sample lacks the metric (and never for the IoU, whose
-    // count is known): the counts are a third of the kernel's work otherwise.
-    let counted: Vec<usize> = (0..8).filter(|&m| m != IOU && !c.complete[m]).collect();
-    for (j, row) in c.rows.iter().enumerate() {
-        let w = weights_of(j);
+    // Counted per sample only where some sample lacks the metric: otherwise its count in a
+    // draw is the draw's size, and the counts are a third of the pass's work.
+    let counted: Vec<usize> = (0..8).filter(|&m| !c.complete[m]).collect();
+    for (i, row) in c.rows.iter().enumerate() {
+        let w = weights_of(i);
         let wf: [f64; D] = w.map(|k| k as f64);
         for m in 0..8 {
             let x = row[m];
@@ -221,7 +193,7 @@ fn chunk_stats(
         if row[IOU] >= tau {
             (0..D).for_each(|d| passed[d] += w[d] as u64);
         }
-        if let Some(k) = c.counts.get(j) {
+        if let Some(k) = c.counts.get(i) {
             if c.narrow_counts {
                 // 32 × 32 → 64-bit products, which vector units do in one instruction.
                 let (tp, fp, fn_) = (k.tp as u32 as u64, k.fp as u32 as u64, k.fn_ as u32 as u64);
@@ -238,29 +210,11 @@ fn chunk_stats(
                 });
             }
         }
-        if j < c.defined {
-            let mut crossed = false;
-            for d in 0..D {
-                seen[d] += w[d] as u64;
-                crossed |= seen[d] > next_at[d];
-            }
-            // Six crossings per draw in the whole walk: the common row takes no branch per draw.
-            if crossed {
-                for d in 0..D {
-                    while seen[d] > next_at[d] {
-                        quantile_at[d][slots[d][next[d]]] = row[IOU];
-                        next[d] += 1;
-                        next_at[d] = next_position(d, next[d]);
-                    }
-                }
-            }
-        }
     }
-    // A complete metric is defined on every drawn sample; the IoU on the defined prefix.
-    for m in (0..8).filter(|&m| m != IOU && c.complete[m]) {
+    for m in (0..8).filter(|&m| c.complete[m]) {
         ns[m] = [n as u64; D];
     }
-    ns[IOU] = std::array::from_fn(|d| (n as u64).saturating_sub(undefined[d]));
+    let quantile_at = draw_quantiles(c, weights, draws, &ns[IOU]);
     (0..draws.min(D))
         .map(|d| {
             finish_draw(
@@ -276,6 +230,60 @@ fn chunk_stats(
             )
         })
         .collect()
+}
+
+/// Each draw's order statistics of its IoUs at [`quantile_positions`], from one walk over the
+/// samples in IoU rank order that stops once every draw has all six; `defined[d]` is how many
+/// drawn samples of draw `d` have an IoU.
+fn draw_quantiles(
+    c: &ArmColumns,
+    weights: &[u32],
+    draws: usize,
+    defined: &[u64; CHUNK_DRAWS],
+) -> [[f64; 6]; CHUNK_DRAWS] {
+    const D: usize = CHUNK_DRAWS;
+    let positions: [[u64; 6]; D] = std::array::from_fn(|d| quantile_positions(defined[d]));
+    // Positions in ascending order, with the slot each fills.
+    let slots: [[usize; 6]; D] = std::array::from_fn(|d| {
+        let mut s: [usize; 6] = std::array::from_fn(|k| k);
+        s.sort_by_key(|&k| positions[d][k]);
+        s
+    });
+    let next_position = |d: usize, next: usize| match slots[d].get(next) {
+        Some(&k) => positions[d][k],
+        None => u64::MAX,
+    };
+    let (mut seen, mut next) = ([0u64; D], [0usize; D]);
+    let mut next_at: [u64; D] = std::array::from_fn(|d| next_position(d, 0));
+    // The walk may stop once the chunk's real draws (the first `draws`) have all six.
+    let mut unfinished = (0..draws.min(D))
+        .filter(|&d| next_at[d] != u64::MAX)
+        .count();
+    let mut quantile_at = [[f64::NAN; 6]; D];
+    for &i in &c.by_iou {
+        if unfinished == 0 {
+            break;
+        }
+        let i = i as usize;
+        let w: &[u32] = weights.get(i * D..(i + 1) * D).unwrap_or(&[]);
+        let mut crossed = false;
+        for (d, &k) in w.iter().enumerate() {
+            seen[d] += k as u64;
+            crossed |= seen[d] > next_at[d];
+        }
+        // Six crossings per draw in the whole walk: the common sample takes no branch per draw.
+        if crossed {
+            for d in 0..D {
+                while seen[d] > next_at[d] {
+                    quantile_at[d][slots[d][next[d]]] = c.rows[i][IOU];
+                    next[d] += 1;
+                    next_at[d] = next_position(d, next[d]);
+                    unfinished -= (d < draws && next_at[d] == u64::MAX) as usize;
+                }
+            }
+        }
+    }
+    quantile_at
 }
 
 /// Per draw, the statistics of one arm on one row of a scope.
@@ -520,6 +528,49 @@ mod tests {
                 assert_eq!(micro, expected);
             }
         }
+    }
+
+    /// A metric whose per-sample values the arm and the baseline share sums to the same bits on
+    /// both sides in every draw, however their IoUs order the samples: its delta is exactly 0.
+    #[test]
+    fn shared_values_give_exactly_equal_means() {
+        let mut rand = rand_state(0x9e37_79b9_7f4a_7c15);
+        let n = 200;
+        let base: Vec<[f64; 8]> = (0..n)
+            .map(|_| std::array::from_fn(|_| (rand() % 1000) as f64 / 997.0))
+            .collect();
+        // Only the IoU differs, in an order unrelated to the baseline's.
+        let arm: Vec<[f64; 8]> = base
+            .iter()
+            .map(|r| {
+                let mut r = *r;
+                r[IOU] = (rand() % 1000) as f64 / 991.0;
+                r
+            })
+            .collect();
+        let (ca, cb) = (
+            ArmColumns::new(arm, Vec::new()),
+            ArmColumns::new(base, Vec::new()),
+        );
+        let rng = Rng::keyed(3, "shared");
+        let mut weights = vec![0u32; n * CHUNK_DRAWS];
+        for d in 0..CHUNK_DRAWS {
+            for_each_drawn(&rng, d, n, |i| weights[i * CHUNK_DRAWS + d] += 1);
+        }
+        let (sa, sb) = (
+            chunk_stats(&ca, &weights, CHUNK_DRAWS, n, 0.5),
+            chunk_stats(&cb, &weights, CHUNK_DRAWS, n, 0.5),
+        );
+        for (a, b) in sa.iter().zip(&sb) {
+            for m in 1..8 {
+                assert_eq!(
+                    a.1[m].map(f64::to_bits),
+                    b.1[m].map(f64::to_bits),
+                    "metric {m}"
+                );
+            }
+        }
+        assert_ne!(sa[0].1[IOU], sb[0].1[IOU]);
     }
 
     fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
