@@ -1,4 +1,5 @@
-//! Paired statistics: a seeded generator, the paired percentile bootstrap, the exact sign test.
+//! Paired statistics: a seeded generator with per-draw streams, the bootstrap's draws and
+//! percentile interval, the exact sign test.
 
 use crate::quantile::percentile_sorted;
 
@@ -50,41 +51,6 @@ fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
     z ^ (z >> 31)
-}
-
-/// Paired percentile bootstrap. Each of `resamples` draws takes `n` samples with replacement
-/// (whole samples, the same draw for both arms) and calls `deltas(draw, counts, out)` with the
-/// draw's multiplicities (`counts[i]`: how often sample `i` was drawn), which writes `k`
-/// statistics (`None` when undefined on that draw). Returns, per statistic, the central `level`
-/// interval of its defined draws, or `None` if it was never defined.
-pub fn paired_bootstrap(
-    n: usize,
-    k: usize,
-    resamples: usize,
-    rng: &Rng,
-    level: f64,
-    mut deltas: impl FnMut(usize, &[u32], &mut [Option<f64>]),
-) -> Vec<Option<(f64, f64)>> {
-    if n == 0 || resamples == 0 {
-        return vec![None; k];
-    }
-    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); k];
-    let mut out = vec![None; k];
-    let mut counts = Vec::new();
-    for r in 0..resamples {
-        resample_counts(rng, r, n, &mut counts);
-        out.iter_mut().for_each(|o| *o = None);
-        deltas(r, &counts, &mut out);
-        for (d, o) in draws.iter_mut().zip(&out) {
-            if let Some(v) = o {
-                d.push(*v);
-            }
-        }
-    }
-    draws
-        .into_iter()
-        .map(|d| percentile_interval(d, level))
-        .collect()
 }
 
 /// Draw `draw` of a bootstrap keyed by `rng`: `n` indices drawn with replacement from the draw's
@@ -214,11 +180,15 @@ mod tests {
                 .sum::<f64>()
                 / n as f64
         };
-        let ci = paired_bootstrap(n, 1, 2000, &Rng::keyed(42, "t"), 0.95, |_, counts, out| {
-            out[0] = Some(weighted(&a, counts) - weighted(&b, counts));
-        })[0]
-            .unwrap();
         let rng = Rng::keyed(42, "t");
+        let mut counts = Vec::new();
+        let draws: Vec<f64> = (0..2000)
+            .map(|r| {
+                resample_counts(&rng, r, n, &mut counts);
+                weighted(&a, &counts) - weighted(&b, &counts)
+            })
+            .collect();
+        let ci = percentile_interval(draws, 0.95).unwrap();
         let mut means = Vec::new();
         for r in 0..2000 {
             let mut stream = rng.stream(r);

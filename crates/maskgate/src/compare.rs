@@ -317,17 +317,9 @@ pub fn compare(
         }
         if settings.resamples == 0 {
             // No intervals asked for: no columns to build.
-            for (slot, _) in &targets {
-                let width = match slot {
-                    Slot::Summary(_) => SUMMARY_STATS.len(),
-                    Slot::Class(_) => stat_names.len(),
-                };
-                set_intervals(
-                    &mut summary_deltas,
-                    &mut class_deltas,
-                    *slot,
-                    vec![None; width],
-                );
+            for &(slot, _) in &targets {
+                let none = vec![None; slot.width()];
+                set_intervals(&mut summary_deltas, &mut class_deltas, slot, none);
             }
             continue;
         }

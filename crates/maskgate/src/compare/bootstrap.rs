@@ -324,12 +324,19 @@ pub(super) struct BootTarget {
     pub cache_key: String,
 }
 
-impl BootTarget {
-    fn width(&self) -> usize {
-        match self.slot {
+impl Slot {
+    /// How many statistics the row has intervals for.
+    pub(super) fn width(self) -> usize {
+        match self {
             Slot::Summary(_) => SUMMARY_STATS.len(),
             Slot::Class(_) => ROW_STATS.len() - 1,
         }
+    }
+}
+
+impl BootTarget {
+    fn width(&self) -> usize {
+        self.slot.width()
     }
 
     fn row(&self, stats: DrawStats) -> Vec<Option<f64>> {
