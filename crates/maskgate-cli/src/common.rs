@@ -123,13 +123,18 @@ pub struct CiOutputs {
 }
 
 impl CiOutputs {
-    pub fn new(junit: Option<PathBuf>) -> CiOutputs {
-        CiOutputs {
+    /// Refuses, before any work, a `--junit` path that is not a regular file (a device node,
+    /// a FIFO, a symlink): the run must not end by replacing it.
+    pub fn new(junit: Option<PathBuf>) -> Result<CiOutputs> {
+        if let Some(path) = &junit {
+            maskgate::persist::check_replaceable(path)?;
+        }
+        Ok(CiOutputs {
             junit,
             step_summary: std::env::var_os("GITHUB_STEP_SUMMARY")
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
-        }
+        })
     }
 }
 

@@ -91,6 +91,6 @@ pub fn run(a: CompareArgs) -> Result<u8> {
             baseline: a.baseline,
         },
         overrides,
-        CiOutputs::new(a.common.junit.clone()),
+        CiOutputs::new(a.common.junit.clone())?,
     )
 }

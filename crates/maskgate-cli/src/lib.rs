@@ -18,9 +18,7 @@ use std::ffi::OsString;
 #[command(
     name = "maskgate",
     version,
-    about = "Decide, with numbers, whether a segmentation model may replace the one in production.",
-    after_help = "Exit status: 0 go (or no criteria; a shard committed), 1 no-go or inconclusive, 2 error,
-3 error worth retrying (I/O, storage unreachable, shards still missing)."
+    about = "Decide, with numbers, whether a segmentation model may replace the one in production."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -39,7 +37,12 @@ enum Command {
 
 /// Runs the command line `args` (the program name first) and returns the exit status.
 pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
-    let cli = match Cli::try_parse_from(args) {
+    use clap::{CommandFactory, FromArgMatches};
+    let command = Cli::command().after_help(exit_help());
+    let cli = match command
+        .try_get_matches_from(args)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with status 0; usage errors to stderr with 2.
@@ -65,13 +68,23 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
 }
 
 /// Exit status 3 for an error a retry may cure, 2 for the rest (a bad plan, input or model).
-pub const EXIT_ERROR: u8 = 2;
-pub const EXIT_RETRYABLE: u8 = 3;
+pub use maskgate::error::{EXIT_ERROR, EXIT_RETRYABLE};
+
+/// `--help`'s exit-status lines, from the library's one table.
+fn exit_help() -> String {
+    let lines: Vec<String> = maskgate::error::EXIT_STATUSES
+        .iter()
+        .map(|(status, meaning)| format!("  {status}  {meaning}"))
+        .collect();
+    format!("Exit status:\n{}", lines.join("\n"))
+}
 
 fn exit_code_of(e: &anyhow::Error) -> u8 {
     let retryable = e.chain().any(|c| {
         c.downcast_ref::<maskgate::Error>()
             .is_some_and(maskgate::Error::is_retryable)
+            || c.downcast_ref::<std::io::Error>()
+                .is_some_and(maskgate::error::io_is_transient)
     });
     if retryable {
         EXIT_RETRYABLE

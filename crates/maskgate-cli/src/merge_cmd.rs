@@ -42,6 +42,7 @@ pub struct MergeArgs {
 
 pub fn run(a: MergeArgs) -> Result<u8> {
     let started = std::time::Instant::now();
+    let ci = CiOutputs::new(a.junit)?;
     let request = MergeRequest {
         out: a.out,
         plan: a.plan,
@@ -50,5 +51,5 @@ pub fn run(a: MergeArgs) -> Result<u8> {
         strict_hardware: a.strict_hardware,
     };
     let outcome = merge(&request, &Env::from_process(), &Terminal::new())?;
-    report_outcome(outcome, started, &CiOutputs::new(a.junit))
+    report_outcome(outcome, started, &ci)
 }

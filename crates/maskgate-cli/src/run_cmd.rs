@@ -64,6 +64,6 @@ pub fn run(a: RunArgs) -> Result<u8> {
     execute_request(
         Request::Run { config: a.config },
         overrides,
-        CiOutputs::new(a.common.junit.clone()),
+        CiOutputs::new(a.common.junit.clone())?,
     )
 }

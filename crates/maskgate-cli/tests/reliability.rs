@@ -791,6 +791,12 @@ fn row09_sigkill_at_any_moment_leaves_one_whole_set() {
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill();
         let _ = child.wait();
+        // The manifest is the commit point: a kill between a set's renames leaves files the
+        // manifest does not name, which a reader detects; anything else is one whole set.
+        if !manifest_matches(&out) {
+            eprintln!("{delay_ms} ms: killed inside a commit; the manifest tells");
+            continue;
+        }
         let json: Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap())
                 .unwrap();
@@ -813,12 +819,12 @@ fn row09_sigkill_at_any_moment_leaves_one_whole_set() {
     }
     // A killed run may leave its staging folder; the next run removes it.
     assert!(run(&base, "old").status().unwrap().success());
-    let strays: Vec<String> = std::fs::read_dir(&d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".out.maskgate-"))
+    let strays: Vec<String> = names_in(&out)
+        .into_iter()
+        .filter(|n| n.starts_with(".maskgate-"))
         .collect();
     assert!(strays.is_empty(), "{strays:?}");
+    assert!(manifest_matches(&out));
 }
 
 #[test]
@@ -868,4 +874,441 @@ fn row03_label_images_claiming_60000_square_are_refused_before_decoding() {
             "{problems:?}"
         );
     }
+}
+
+/// Whether this process may mount and unshare (root in CI); a test that needs it says why it
+/// skipped when not.
+fn can_unshare_mounts() -> bool {
+    let ok = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: this kernel or user may not unshare a mount namespace (needs root)");
+    }
+    ok
+}
+
+/// `script` in a private mount namespace, with `$0` the maskgate binary and `$1` `dir`.
+fn in_mount_namespace(dir: &Path, script: &str) -> Output {
+    Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(format!("ulimit -v {MEMORY_CAP_KIB}; set -u\n{script}"))
+        .arg(env!("CARGO_BIN_EXE_maskgate"))
+        .arg(dir)
+        .env("MASKGATE_RUN_ID", "r")
+        .env("MASKGATE_GENERATED_AT", "2026-01-01T00:00:00Z")
+        .output()
+        .unwrap()
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The files `report-set.json` names, each with the sha256 it records, all present and equal.
+fn manifest_matches(out: &Path) -> bool {
+    use sha2::Digest;
+    let Ok(text) = std::fs::read(out.join("report-set.json")) else {
+        return false;
+    };
+    let v: Value = serde_json::from_slice(&text).unwrap();
+    v["files"].as_array().unwrap().iter().all(|f| {
+        std::fs::read(out.join(f["path"].as_str().unwrap()))
+            .is_ok_and(|b| hex::encode(sha2::Sha256::digest(&b)) == f["sha256"].as_str().unwrap())
+    })
+}
+
+#[test]
+fn row17_a_mount_point_out_gets_the_new_set_and_keeps_the_old_one_on_failure() {
+    if !can_unshare_mounts() {
+        return;
+    }
+    let d = tmp("row17");
+    let g = gold(&d);
+    preds(&d, "base.jsonl", RLE_2X2_FULL);
+    preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    // A tmpfs at --out is another file system than its parent: Kubernetes', Modal's and NFS
+    // volumes are mounted this way. Each step copies the folder out of the namespace.
+    let script = format!(
+        r#"d="$1"; out="$d/out"
+mount -t tmpfs tmpfs "$out" || exit 90
+run() {{ "$0" compare --gold {g} --pred "base=$d/base.jsonl" --pred "cand=$d/$1" --baseline base --bootstrap 50 --out "$out"; }}
+run base.jsonl; echo $? > "$d/rc-old"; cp -r "$out" "$d/snap-old"
+run half.jsonl; echo $? > "$d/rc-new"; cp -r "$out" "$d/snap-new"
+run missing.jsonl; echo $? > "$d/rc-bad"; cp -r "$out" "$d/snap-bad"
+"#,
+        g = p(&g)
+    );
+    let o = in_mount_namespace(&d, &script);
+    assert_ne!(o.status.code(), Some(90), "mount failed: {}", stderr(&o));
+    let rc = |name: &str| {
+        std::fs::read_to_string(d.join(name))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    assert_eq!(
+        (rc("rc-old"), rc("rc-new"), rc("rc-bad")),
+        ("0".into(), "0".into(), "2".into()),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("cross-device"), "{}", stderr(&o));
+    let new = std::fs::read(d.join("snap-new/metrics.csv")).unwrap();
+    assert_ne!(new, std::fs::read(d.join("snap-old/metrics.csv")).unwrap());
+    assert!(manifest_matches(&d.join("snap-new")));
+    // The failed run left the set before it whole, and nothing of its own.
+    assert_eq!(new, std::fs::read(d.join("snap-bad/metrics.csv")).unwrap());
+    assert_eq!(names_in(&d.join("snap-new")), names_in(&d.join("snap-bad")));
+    assert!(manifest_matches(&d.join("snap-bad")));
+}
+
+#[test]
+fn row18_a_staging_folder_locked_from_another_pid_namespace_is_left_alone() {
+    if !can_unshare_mounts() {
+        return;
+    }
+    let d = tmp("row18");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let out = d.join("out");
+    std::fs::create_dir_all(out.join(".maskgate-staging-other")).unwrap();
+    write(&out.join(".maskgate-staging-other/report.json"), "theirs");
+    let lock = out.join(".maskgate-staging-other.lock");
+    write(&lock, "");
+    // Another container's run: its own PID namespace (its pid means nothing here), holding the
+    // staging folder's lock.
+    let mut holder = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child", "flock"])
+        .arg(&lock)
+        .args(["sleep", "120"])
+        .spawn()
+        .unwrap();
+    let held = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        !Command::new("flock")
+            .args(["-n"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+    });
+    assert!(held, "the holder never took the lock");
+    let o = compare(&g, &base, &base, &out, &[]);
+    expect_status(&o, 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join(".maskgate-staging-other/report.json")).unwrap(),
+        "theirs",
+        "a live run's staging folder was removed"
+    );
+    assert!(out.join("report.json").exists());
+    // Once its owner is gone, the folder is abandoned and the next run removes it.
+    let _ = holder.kill();
+    let _ = holder.wait();
+    expect_status(&compare(&g, &base, &base, &out, &[]), 0);
+    let left: Vec<String> = names_in(&out)
+        .into_iter()
+        .filter(|n| n.starts_with(".maskgate-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn row19_junit_and_convert_outputs_that_are_not_regular_files_are_refused() {
+    use std::os::unix::fs::FileTypeExt;
+    let d = tmp("row19");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let fifo = d.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let target = d.join("target.xml");
+    write(&target, "keep");
+    let link = d.join("link.xml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let mut specials = vec![(fifo.clone(), "a FIFO"), (link.clone(), "a symlink")];
+    // A device node of our own (as root): `--junit /dev/null` must not replace /dev/null.
+    let device = d.join("null");
+    if Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        specials.push((device.clone(), "a device"));
+    } else {
+        eprintln!("device case skipped: mknod needs root");
+    }
+    for (path, kind) in &specials {
+        let out = d.join(format!(
+            "out-{}",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        let t0 = std::time::Instant::now();
+        let o = compare(&g, &base, &base, &out, &["--junit", p(path)]);
+        expect_status(&o, 2);
+        assert!(t0.elapsed().as_secs() < 20);
+        let err = stderr(&o);
+        assert!(err.contains(kind) && err.contains(p(path)), "{err}");
+        assert!(!out.exists(), "refused before any work");
+        let o = capped(&[
+            "convert",
+            "--format",
+            "gold-ndjson",
+            "--path",
+            p(&g),
+            "--out",
+            p(path),
+        ]);
+        expect_status(&o, 2);
+        assert!(stderr(&o).contains(kind), "{}", stderr(&o));
+    }
+    assert!(std::fs::symlink_metadata(&fifo)
+        .unwrap()
+        .file_type()
+        .is_fifo());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    if device.exists() {
+        assert!(std::fs::symlink_metadata(&device)
+            .unwrap()
+            .file_type()
+            .is_char_device());
+    }
+    // A regular file is replaced as before.
+    let junit = d.join("junit.xml");
+    write(&junit, "old");
+    expect_status(
+        &compare(&g, &base, &base, &d.join("ok"), &["--junit", p(&junit)]),
+        0,
+    );
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuite"));
+}
+
+#[test]
+fn row20_the_out_folder_keeps_its_inode_mode_group_symlink_and_other_files() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let d = tmp("row20");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let half = preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    let out = d.join("shared-out");
+    std::fs::create_dir_all(&out).unwrap();
+    let root = nix_is_root();
+    if root {
+        // nogroup, as a shared volume's group would be.
+        std::os::unix::fs::chown(&out, None, Some(65534)).unwrap();
+    }
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    write(&out.join("notes.txt"), "a teammate's notes\n");
+    let before = std::fs::metadata(&out).unwrap();
+    let notes_inode = std::fs::metadata(out.join("notes.txt")).unwrap().ino();
+    expect_status(&compare(&g, &base, &base, &out, &[]), 0);
+    // Another process appends to its own file in --out between runs; the next run keeps it.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(out.join("notes.txt"))
+        .and_then(|mut f| std::io::Write::write_all(&mut f, b"more\n"))
+        .unwrap();
+    expect_status(&compare(&g, &base, &half, &out, &[]), 0);
+    let after = std::fs::metadata(&out).unwrap();
+    assert_eq!(after.ino(), before.ino(), "the folder itself was replaced");
+    assert_eq!(after.mode() & 0o7777, 0o2775);
+    assert_eq!(after.gid(), before.gid());
+    if root {
+        assert_eq!(after.gid(), 65534);
+        // setgid: the reports take the folder's group.
+        assert_eq!(
+            std::fs::metadata(out.join("report.json")).unwrap().gid(),
+            65534
+        );
+    }
+    assert_eq!(
+        std::fs::metadata(out.join("notes.txt")).unwrap().ino(),
+        notes_inode
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "a teammate's notes\nmore\n"
+    );
+    assert!(manifest_matches(&out));
+    // A symlinked --out: the link stays a link and its target holds the reports.
+    let link = d.join("link-out");
+    std::os::unix::fs::symlink(&out, &link).unwrap();
+    expect_status(&compare(&g, &base, &base, &link, &[]), 0);
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(manifest_matches(&out));
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(v["comparisons"][0]["arm"], "cand");
+    assert_eq!(
+        names_in(&d)
+            .iter()
+            .filter(|n| n.contains("maskgate"))
+            .count(),
+        0
+    );
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn row21_a_writable_out_under_a_read_only_parent_works_and_a_read_only_out_fails_first() {
+    if !can_unshare_mounts() {
+        return;
+    }
+    let d = tmp("row21");
+    let g = gold(&d);
+    preds(&d, "base.jsonl", RLE_2X2_FULL);
+    std::fs::create_dir_all(d.join("p")).unwrap();
+    let script = format!(
+        r#"d="$1"; p="$d/p"; out="$p/out"
+mount -t tmpfs tmpfs "$p" && mkdir "$out" && mount --bind "$out" "$out" && mount -o remount,bind,ro "$p" || exit 90
+run() {{ "$0" compare --gold {g} --pred "base=$d/base.jsonl" --pred "cand=$d/base.jsonl" --baseline base --bootstrap 50 --out "$1"; }}
+run "$out"; echo $? > "$d/rc-ok"; ls "$out" > "$d/ls-ok"
+mount -o remount,bind,ro "$out" || exit 91
+run "$out" 2> "$d/err-ro"; echo $? > "$d/rc-ro"
+"#,
+        g = p(&g)
+    );
+    let o = in_mount_namespace(&d, &script);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let read = |name: &str| std::fs::read_to_string(d.join(name)).unwrap();
+    assert_eq!(read("rc-ok").trim(), "0");
+    assert!(read("ls-ok").contains("report.json"), "{}", read("ls-ok"));
+    assert_eq!(read("rc-ro").trim(), "2", "{}", read("err-ro"));
+    assert!(
+        read("err-ro").contains("not writable"),
+        "{}",
+        read("err-ro")
+    );
+}
+
+#[test]
+fn row22_names_of_any_length_get_gallery_files() {
+    let d = tmp("row22");
+    let class = "c".repeat(250);
+    let gold_file = d.join("gold.ndjson");
+    let line = |id: &str, counts: &str| {
+        format!(
+            r#"{{"id": "{id}", "size": [2, 2], "masks": {{"{class}": {{"size": [2, 2], "counts": {counts}}}}}}}"#
+        )
+    };
+    write(
+        &gold_file,
+        &format!("{}\n{}\n", line("a", "[0, 4]"), line("b", "[0, 4]")),
+    );
+    let base = d.join("base.jsonl");
+    write(
+        &base,
+        &format!("{}\n{}\n", line("a", "[0, 4]"), line("b", "[0, 4]")),
+    );
+    let cand = d.join("cand.jsonl");
+    write(
+        &cand,
+        &format!("{}\n{}\n", line("a", "[2, 2]"), line("b", "[0, 4]")),
+    );
+    let (long_base, long_cand) = ("b".repeat(300), "a".repeat(300));
+    let o = capped(&[
+        "compare",
+        "--gold",
+        p(&gold_file),
+        "--pred",
+        &format!("{long_base}={}", p(&base)),
+        "--pred",
+        &format!("{long_cand}={}", p(&cand)),
+        "--baseline",
+        &long_base,
+        "--corpus",
+        &"k".repeat(300),
+        "--gallery",
+        "1",
+        "--bootstrap",
+        "50",
+        "--out",
+        p(&d.join("out")),
+    ]);
+    expect_status(&o, 0);
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let gallery = v["gallery"].as_array().unwrap();
+    assert!(!gallery.is_empty(), "the regression on `a` is pictured");
+    for e in gallery {
+        for key in ["baseline_png", "arm_png", "strip_png"] {
+            let rel = e[key].as_str().unwrap();
+            let name = Path::new(rel).file_name().unwrap().to_string_lossy().len();
+            assert!(name <= 255, "{rel}");
+            assert!(d.join("out").join(rel).is_file(), "{rel}");
+        }
+    }
+}
+
+#[test]
+fn row23_mask_too_large_is_the_reason_reported_over_its_consequences() {
+    let d = tmp("row23");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    // `b`'s only class claims a 9500² canvas (over the 89.5 Mpx limit): not decoded, so the class is also missing and
+    // its size unknown; the cause is what the sample reports.
+    let big = preds(
+        &d,
+        "big.jsonl",
+        r#"{"size": [9500, 9500], "counts": [0, 90250000]}"#,
+    );
+    let o = compare(&g, &base, &big, &d.join("out"), &[]);
+    expect_status(&o, 0);
+    let rows = samples(&d.join("out"));
+    assert_eq!(sample(&rows, "cand", "a")["fail_reason"], Value::Null);
+    let b = sample(&rows, "cand", "b");
+    assert_eq!(b["fail_reason"], "MASK_TOO_LARGE", "{b}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let cand = report["summaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["arm"] == "cand" && s["group_by"] == "all")
+        .unwrap();
+    assert_eq!(cand["fail_rates"]["MASK_TOO_LARGE"], 1.0 / 3.0, "{cand}");
+    assert_eq!(cand["fail_rates"]["PRED_CLASSES_MISSING"], 0.0);
+}
+
+#[test]
+fn row24_an_out_that_is_a_file_says_so() {
+    let d = tmp("row24");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    write(&d.join("a-file"), "x");
+    let o = compare(&g, &base, &base, &d.join("a-file"), &[]);
+    expect_status(&o, 2);
+    let err = stderr(&o);
+    assert!(
+        err.contains("is not a folder") && !err.contains("os error 17"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(d.join("a-file")).unwrap(), "x");
 }

@@ -21,6 +21,8 @@ pub fn convert(
     erode: u32,
     relative_to: Option<&Path>,
 ) -> Result<Converted> {
+    // Before any reading: the output must be a regular file or absent.
+    crate::persist::check_replaceable(out)?;
     let corpus = read_corpus(spec)?;
     let mut problems = corpus.problems.clone();
     let out_dir = out.parent().unwrap_or(Path::new(""));

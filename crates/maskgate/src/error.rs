@@ -27,27 +27,52 @@ pub enum Error {
     Retryable(String),
 }
 
+/// The exit statuses of the command line, declared once: `maskgate --help`, the README's table
+/// (checked by a test) and [`Error::exit_status`] read this.
+pub const EXIT_STATUSES: [(u8, &str); 4] = [
+    (0, "go, or a run without criteria, or a shard committed"),
+    (1, "no-go or inconclusive"),
+    (
+        2,
+        "an error a retry cannot cure: a bad setting, input, model or plan; a missing or forbidden file; a store answering 4xx; out of memory on an input",
+    ),
+    (
+        3,
+        "an error a retry may cure: a server or store unreachable, timed out or throttling; storage full; an interrupted transfer; shards still missing at a merge",
+    ),
+];
+
+/// [`EXIT_STATUSES`] as the README's Markdown table.
+pub fn exit_status_table() -> String {
+    let mut t = String::from("| exit | meaning |\n|---|---|\n");
+    for (status, meaning) in EXIT_STATUSES {
+        t.push_str(&format!("| {status} | {meaning} |\n"));
+    }
+    t
+}
+
+pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_RETRYABLE: u8 = 3;
+
 impl Error {
-    /// Whether running the same command again may succeed: an interrupted or failed transfer,
-    /// storage that is full or unreachable, shards still to come. A bad plan, input or model
-    /// is permanent.
+    /// Whether running the same command again may succeed: a transfer cut short, a server or
+    /// storage that is unreachable, slow or full, shards still to come. Everything else (a bad
+    /// plan, input or model, and any I/O failure not known to be transient) is permanent, so
+    /// an engine's retry policy never repeats a run that must fail the same way.
     pub fn is_retryable(&self) -> bool {
-        use std::io::ErrorKind as K;
         match self {
             Error::Retryable(_) => true,
-            Error::Io { error, .. } => !matches!(
-                error.kind(),
-                K::NotFound
-                    | K::PermissionDenied
-                    | K::InvalidInput
-                    | K::InvalidData
-                    | K::IsADirectory
-                    | K::NotADirectory
-                    | K::AlreadyExists
-                    | K::Unsupported
-                    | K::UnexpectedEof
-            ),
+            Error::Io { error, .. } => io_is_transient(error),
             _ => false,
+        }
+    }
+
+    /// The exit status this error maps to (see [`EXIT_STATUSES`]).
+    pub fn exit_status(&self) -> u8 {
+        if self.is_retryable() {
+            EXIT_RETRYABLE
+        } else {
+            EXIT_ERROR
         }
     }
 
@@ -73,3 +98,82 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The I/O failures a retry may cure: the network and the storage's capacity, never the input.
+pub fn io_is_transient(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        error.kind(),
+        K::Interrupted
+            | K::TimedOut
+            | K::WouldBlock
+            | K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::NotConnected
+            | K::BrokenPipe
+            | K::AddrNotAvailable
+            | K::NetworkDown
+            | K::NetworkUnreachable
+            | K::HostUnreachable
+            | K::StorageFull
+            | K::QuotaExceeded
+            | K::ResourceBusy
+            | K::StaleNetworkFileHandle
+    ) || error.raw_os_error() == Some(EIO)
+}
+
+/// A device or network file system's I/O error (`EIO`, 5 on Linux and the BSDs).
+const EIO: i32 = 5;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::ErrorKind as K;
+
+    /// The README's table is this table, so it cannot drift from the code.
+    #[test]
+    fn the_readme_states_the_exit_statuses() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
+        let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
+        let from = readme.find(start).expect("the README's exit-status marker") + start.len();
+        let to = from + readme[from..].find("<!-- /exit-statuses -->").unwrap();
+        assert_eq!(readme[from..to], exit_status_table());
+    }
+
+    /// Every kind of error the library returns maps to the status the table gives it.
+    #[test]
+    fn every_error_kind_maps_to_its_documented_status() {
+        let io = |k: K| Error::io("x", std::io::Error::from(k));
+        let cases: Vec<(Error, u8)> = vec![
+            (Error::Usage("bad setting".into()), 2),
+            (Error::input("x", 1, "bad line"), 2),
+            (Error::file("x", "bad file"), 2),
+            (Error::Retryable("store unreachable".into()), 3),
+            (io(K::NotFound), 2),
+            (io(K::PermissionDenied), 2),
+            (io(K::InvalidData), 2),
+            (io(K::OutOfMemory), 2),
+            (io(K::InvalidFilename), 2),
+            (io(K::CrossesDevices), 2),
+            (io(K::AlreadyExists), 2),
+            (io(K::ReadOnlyFilesystem), 2),
+            (io(K::UnexpectedEof), 2),
+            (io(K::Other), 2),
+            (io(K::TimedOut), 3),
+            (io(K::ConnectionRefused), 3),
+            (io(K::ConnectionReset), 3),
+            (io(K::HostUnreachable), 3),
+            (io(K::NetworkUnreachable), 3),
+            (io(K::StorageFull), 3),
+            (io(K::Interrupted), 3),
+            (Error::io("x", std::io::Error::from_raw_os_error(EIO)), 3),
+        ];
+        for (e, status) in cases {
+            assert_eq!(e.exit_status(), status, "{e:?}");
+            assert!(EXIT_STATUSES.iter().any(|(s, _)| *s == status));
+        }
+    }
+}

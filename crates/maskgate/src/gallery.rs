@@ -7,6 +7,9 @@
 use crate::evaluation::Evaluation;
 use crate::model::Sample;
 use crate::pathnames::safe_component as safe;
+
+/// The gallery's folder in the report set.
+pub const FOLDER: &str = "gallery";
 use crate::predict::image::SamplePhoto;
 use crate::predict::variants::Variant;
 use crate::predict::{predict_sample, Arm};
@@ -249,7 +252,7 @@ fn render_one(
             .copy_from_slice(&oa[y * w * 3..(y + 1) * w * 3]);
     }
     let stem = format!(
-        "gallery/{}/{}_{}",
+        "{FOLDER}/{}/{}_{}",
         safe(&corpus.name),
         sample.hash,
         safe(class)

@@ -223,6 +223,31 @@ impl FailReason {
         )
     }
 
+    /// Which reason a sample reports when several apply: a cause ranks above the
+    /// consequences it brings (a mask over the limit is not decoded, so its class is then
+    /// also "missing" and its size unknown). Lower ranks first.
+    pub fn priority(self) -> u8 {
+        match self {
+            FailReason::ImageTooLarge => 0,
+            FailReason::ImageTruncated => 1,
+            FailReason::ImageUnreadable => 2,
+            FailReason::InferenceFailed => 3,
+            FailReason::PredMissing => 4,
+            FailReason::MaskTooLarge => 5,
+            FailReason::PredMaskInvalid => 6,
+            FailReason::SizeMismatch => 7,
+            FailReason::GtMaskInvalid => 8,
+            FailReason::PostprocessFailed => 9,
+            FailReason::PredClassesMissing => 10,
+            FailReason::PredModulesMissing => 11,
+        }
+    }
+
+    /// The reason to report of those that apply (see [`priority`](FailReason::priority)).
+    pub fn first(reasons: impl IntoIterator<Item = FailReason>) -> Option<FailReason> {
+        reasons.into_iter().min_by_key(|r| r.priority())
+    }
+
     pub const ALL: [FailReason; 12] = [
         FailReason::PredMissing,
         FailReason::ImageUnreadable,
@@ -277,6 +302,27 @@ pub struct Prediction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_reason_has_its_own_rank_and_causes_rank_first() {
+        let mut ranks: Vec<u8> = FailReason::ALL.iter().map(|r| r.priority()).collect();
+        ranks.sort();
+        ranks.dedup();
+        assert_eq!(ranks.len(), FailReason::ALL.len());
+        use FailReason::*;
+        assert_eq!(
+            FailReason::first([SizeMismatch, PredClassesMissing, MaskTooLarge]),
+            Some(MaskTooLarge)
+        );
+        assert_eq!(
+            FailReason::first([PredMaskInvalid, MaskTooLarge]),
+            Some(MaskTooLarge)
+        );
+        assert_eq!(FailReason::first([]), None);
+        for r in FailReason::ALL {
+            assert_eq!(FailReason::from_code(r.code()), Some(r));
+        }
+    }
 
     #[test]
     fn hash_is_stable_and_corpus_scoped() {

@@ -45,9 +45,14 @@ pub fn is_url(location: &str) -> bool {
     SCHEMES.iter().any(|s| location.starts_with(s))
 }
 
+/// The longest part [`safe_component`] makes: three of them and a sample hash still fit a
+/// file system's 255-byte name limit (a gallery strip is `hash_class_base_vs_arm.png`).
+pub const MAX_COMPONENT: usize = 56;
+
 /// A file-name part for `name`: itself when it is made only of ASCII letters, digits, `-` and
-/// `_`; otherwise those characters with `_` for the rest and a hash of the name appended, so two
-/// names (`v1.0`, `v1_0`) never share a file.
+/// `_` and is at most [`MAX_COMPONENT`] long; otherwise those characters with `_` for the rest,
+/// cut short where needed, and a hash of the name appended, so two names (`v1.0`, `v1_0`, two
+/// long names sharing a prefix) never share a file.
 pub fn safe_component(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -59,19 +64,32 @@ pub fn safe_component(name: &str) -> String {
             }
         })
         .collect();
-    if cleaned == name && !name.is_empty() {
+    if cleaned == name && !name.is_empty() && name.len() <= MAX_COMPONENT {
         return cleaned;
     }
     use sha2::{Digest, Sha256};
-    format!(
-        "{cleaned}-{}",
-        &hex::encode(Sha256::digest(name.as_bytes()))[..8]
-    )
+    let hash = &hex::encode(Sha256::digest(name.as_bytes()))[..8];
+    // `cleaned` is ASCII, so any byte length is a char boundary.
+    let keep = cleaned.len().min(MAX_COMPONENT - 1 - hash.len());
+    format!("{}-{hash}", &cleaned[..keep])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn components_are_bounded_and_distinct() {
+        assert_eq!(safe_component("baseline"), "baseline");
+        let long_a = "a".repeat(300);
+        let long_b = format!("{}b", "a".repeat(299));
+        let (x, y) = (safe_component(&long_a), safe_component(&long_b));
+        assert_eq!(x.len(), MAX_COMPONENT);
+        assert_ne!(x, y);
+        let unicode = "é".repeat(200);
+        assert!(safe_component(&unicode).len() <= MAX_COMPONENT);
+        assert_ne!(safe_component("v1.0"), safe_component("v1_0"));
+    }
 
     #[test]
     fn folds_dots() {

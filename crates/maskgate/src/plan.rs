@@ -1439,7 +1439,7 @@ fn finish(
         groups.as_ref().and_then(|g| g.recommended_group.as_ref()),
     );
     // Everything is written into a staging folder and swapped in as one set at the end.
-    let staging = crate::export::Staging::new(&plan.out)?;
+    let staging = crate::persist::report_set::Staging::new(&plan.out)?;
     let gallery = crate::gallery::render(
         &evaluation,
         corpora,
@@ -1483,7 +1483,7 @@ fn finish(
         staged.extend(saved.write(staging.path())?);
     }
     let staging_path = staging.path().to_path_buf();
-    staging.commit()?;
+    staging.commit(&report_set_names())?;
     if plan.remote_out.is_some() {
         crate::storage::publish(plan.out_store()?.as_ref(), &plan.out)?;
     }
@@ -1517,6 +1517,20 @@ fn finish(
         written,
         notices,
     })
+}
+
+/// Every name a report set may hold in the output folder: what a commit replaces, or removes
+/// when this run did not write it (files of other kinds there are never touched).
+fn report_set_names() -> Vec<&'static str> {
+    crate::export::exporters()
+        .iter()
+        .map(|e| e.file_name())
+        .chain([
+            crate::gallery::FOLDER,
+            crate::predict::saved::FOLDER,
+            crate::persist::report_set::MANIFEST,
+        ])
+        .collect()
 }
 
 #[cfg(test)]

@@ -449,7 +449,7 @@ pub fn score_sample(
                 hash: sample.hash.clone(),
                 source: sample.source.clone(),
                 failure_class: None,
-                fail_reason: fails.into_iter().min(),
+                fail_reason: FailReason::first(fails),
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),
                 classes: class_scores,
                 overlaps: overlaps

@@ -2,9 +2,51 @@
 //! same folder, flushed, then renamed over the target (`tempfile`'s persist). Two processes
 //! writing the same target never share a temporary name; the last rename wins whole.
 
+pub mod lock;
+pub mod report_set;
+
 use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
+
+/// Refuses to replace anything at `path` but a regular file: a device node, a FIFO, a socket, a
+/// folder or a symlink is named and left alone (as root, `--junit /dev/null` must not replace
+/// `/dev/null`). A missing path is fine.
+pub fn check_replaceable(path: &Path) -> Result<()> {
+    let kind = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(m) if m.is_file() => return Ok(()),
+        Ok(m) => kind_of(&m.file_type()),
+    };
+    Err(Error::file(
+        path,
+        format!("is {kind}, not a regular file; maskgate only replaces regular files: choose another path"),
+    ))
+}
+
+fn kind_of(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if t.is_symlink() {
+        "a symlink"
+    } else if t.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
 
 /// Writes `path` through `write`, atomically; on any error the target is left as it was and the
 /// temporary file is removed.
@@ -16,6 +58,7 @@ pub fn write_atomically(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    check_replaceable(path)?;
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut builder = tempfile::Builder::new();
     let prefix = format!("{TEMP_PREFIX}{}-", std::process::id());
@@ -36,12 +79,19 @@ pub fn write_atomically(
     let tmp = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
+    // Checked again: something may have been put there while the file was written.
+    check_replaceable(path)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
 }
 
 /// Temporary files are `.maskgate-<pid>-….tmp`: the pid tells a live writer from a killed one.
 const TEMP_PREFIX: &str = ".maskgate-";
+
+/// A temporary file is written in well under this; one older whose pid is not visible here is
+/// abandoned. The age matters because a pid of another PID namespace (a container sharing the
+/// volume) is never visible.
+const TEMP_GRACE: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Removes the temporary files in `dir` left by killed processes (a live writer's are kept).
 pub fn remove_abandoned_temps(dir: &Path) {
@@ -56,7 +106,13 @@ pub fn remove_abandoned_temps(dir: &Path) {
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok());
         if let Some(pid) = pid {
-            if pid != std::process::id() && !process_alive(pid) {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > TEMP_GRACE);
+            if old && pid != std::process::id() && !process_alive(pid) {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
@@ -107,7 +163,32 @@ mod tests {
         std::fs::write(&dead, "").unwrap();
         std::fs::write(&live, "").unwrap();
         remove_abandoned_temps(dir.path());
+        assert!(
+            dead.exists(),
+            "a fresh file may be a writer's in another PID namespace"
+        );
+        let old = std::time::SystemTime::now() - 2 * TEMP_GRACE;
+        for f in [&dead, &live] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        remove_abandoned_temps(dir.path());
         assert!(!dead.exists() && live.exists());
+        // Only a regular file is ever replaced.
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            let err = write_atomically(&link, |w| w.write_all(b"x")).unwrap_err();
+            assert!(err.to_string().contains("is a symlink"), "{err}");
+            let err = write_atomically(Path::new("/dev/null"), |w| w.write_all(b"x")).unwrap_err();
+            assert!(err.to_string().contains("is a device"), "{err}");
+            assert!(Path::new("/dev/null").exists());
+        }
         // A missing folder is created.
         write_atomically(&dir.path().join("a/b/c.txt"), |w| w.write_all(b"x")).unwrap();
         assert_eq!(std::fs::read(dir.path().join("a/b/c.txt")).unwrap(), b"x");
