@@ -11,8 +11,6 @@ pub mod pil_draw;
 pub mod polygon;
 pub mod quantile;
 pub mod rle;
-#[cfg(target_arch = "x86_64")]
-mod rle_ssse3;
 pub mod stats;
 
 pub use counts::{Counts, Ratios};

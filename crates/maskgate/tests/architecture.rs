@@ -1,13 +1,29 @@
-//! The data flow is the architecture: no import cycle among the library's top-level modules
-//! (the stages and the seam types). Every `crate::<module>` path in a file of
-//! `crates/maskgate/src` is an edge from the file's top-level module to `<module>`; a cycle in
-//! that graph fails this test with the modules on it.
+//! The data flow is the architecture: no import cycle at any module level of any crate.
+//!
+//! Every `.rs` file of every workspace crate is parsed with `syn`, a real Rust parser, so
+//! rustfmt's multi-line `use crate::{…}` groups, nested groups, renames, globs, `super::` and
+//! `self::` paths and paths in expressions and types are all edges. A path is resolved to the
+//! deepest module it names; an edge from module `a::x::…` to `a::y::…` is an edge between the
+//! siblings `x` and `y` at level `a`. A cycle among siblings at any level fails the test with
+//! the modules on it. A parent's own items and its children may use each other (a `mod.rs`
+//! declares a seam and registers the files that implement it).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use syn::visit::Visit;
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+type ModPath = Vec<String>;
+
+/// The workspace crates' source folders.
+fn crate_sources() -> Vec<PathBuf> {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&crates)
+        .unwrap()
+        .map(|e| e.unwrap().path().join("src"))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -21,74 +37,160 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a file belongs to (`read/coco.rs` → `read`, `score.rs` → `score`).
-fn module_of(file: &Path) -> String {
-    let rel = file.strip_prefix(src()).unwrap();
-    let first = rel
+/// The module a file defines: `lib.rs`/`main.rs` → [], `read/mod.rs` → [read],
+/// `read/coco.rs` → [read, coco].
+fn module_of(src: &Path, file: &Path) -> ModPath {
+    let rel = file.strip_prefix(src).unwrap();
+    let mut parts: ModPath = rel
         .components()
-        .next()
-        .unwrap()
-        .as_os_str()
-        .to_string_lossy();
-    first.trim_end_matches(".rs").to_string()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let last = parts.pop().unwrap();
+    let stem = last.trim_end_matches(".rs");
+    if !matches!(stem, "mod" | "lib" | "main") {
+        parts.push(stem.to_string());
+    }
+    parts
 }
 
-/// `crate::x` references, outside comments; `use crate::{a, b}` groups included.
-fn references(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for line in text.lines() {
-        let code = line.split("//").next().unwrap_or("");
-        let mut rest = code;
-        while let Some(i) = rest.find("crate::") {
-            let after = &rest[i + "crate::".len()..];
-            if let Some(group) = after.strip_prefix('{') {
-                let end = group.find('}').unwrap_or(group.len());
-                for item in group[..end].split(',') {
-                    let name: String = item
-                        .trim()
-                        .chars()
-                        .take_while(|c| c.is_alphanumeric() || *c == '_')
-                        .collect();
-                    if !name.is_empty() {
-                        out.insert(name);
-                    }
+/// Collects the paths a file refers to, each made absolute within its crate.
+struct Refs<'a> {
+    module: ModPath,
+    crate_names: &'a [String],
+    found: Vec<(ModPath, ModPath)>,
+}
+
+impl Refs<'_> {
+    /// `segments` as written in module `self.module`, made absolute (`None`: another crate or a
+    /// local name).
+    fn resolve(&self, segments: &[String]) -> Option<ModPath> {
+        let first = segments.first()?;
+        if first == "crate" || self.crate_names.contains(first) {
+            return Some(segments[1..].to_vec());
+        }
+        if first != "self" && first != "super" {
+            return None;
+        }
+        let mut base = self.module.clone();
+        let mut rest = segments;
+        while let Some(head) = rest.first() {
+            match head.as_str() {
+                "self" => {}
+                "super" => {
+                    base.pop()?;
                 }
-            } else {
-                let name: String = after
-                    .chars()
-                    .take_while(|c| c.is_alphanumeric() || *c == '_')
-                    .collect();
-                out.insert(name);
+                _ => break,
             }
-            rest = after;
+            rest = &rest[1..];
+        }
+        base.extend(rest.iter().cloned());
+        Some(base)
+    }
+
+    fn add(&mut self, segments: &[String]) {
+        if let Some(to) = self.resolve(segments) {
+            self.found.push((self.module.clone(), to));
         }
     }
-    out
+
+    fn use_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.use_tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                let mut full = prefix.clone();
+                if n.ident != "self" {
+                    full.push(n.ident.to_string());
+                }
+                self.add(&full);
+            }
+            syn::UseTree::Rename(r) => {
+                let mut full = prefix.clone();
+                if r.ident != "self" {
+                    full.push(r.ident.to_string());
+                }
+                self.add(&full);
+            }
+            syn::UseTree::Glob(_) => self.add(prefix),
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.use_tree(prefix, t);
+                }
+            }
+        }
+    }
 }
 
-fn graph() -> BTreeMap<String, BTreeSet<String>> {
-    let mut files = Vec::new();
-    rust_files(&src(), &mut files);
-    let modules: BTreeSet<String> = files
-        .iter()
-        .map(|f| module_of(f))
-        .filter(|m| m != "lib")
-        .collect();
-    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for f in &files {
-        let from = module_of(f);
-        if from == "lib" {
+impl<'ast> Visit<'ast> for Refs<'_> {
+    fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+        let mut prefix = Vec::new();
+        self.use_tree(&mut prefix, &u.tree);
+    }
+
+    fn visit_path(&mut self, p: &'ast syn::Path) {
+        let segments: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.add(&segments);
+        syn::visit::visit_path(self, p);
+    }
+
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        // An inline `mod name { … }` is a module of its own.
+        if m.content.is_some() {
+            self.module.push(m.ident.to_string());
+            syn::visit::visit_item_mod(self, m);
+            self.module.pop();
+        }
+    }
+}
+
+/// Every (from, to) module edge of the crate whose files are `files` (path, text).
+fn edges_of(files: &[(ModPath, String)], crate_names: &[String]) -> Vec<(ModPath, ModPath)> {
+    let mut edges = Vec::new();
+    for (module, text) in files {
+        let ast = syn::parse_file(text).unwrap_or_else(|e| panic!("{module:?}: {e}"));
+        let mut refs = Refs {
+            module: module.clone(),
+            crate_names,
+            found: Vec::new(),
+        };
+        refs.visit_file(&ast);
+        edges.extend(refs.found);
+    }
+    edges
+}
+
+/// Sibling graphs, one per level: at level `L`, an edge `x → y` between two children of `L`.
+fn sibling_graphs(
+    modules: &BTreeSet<ModPath>,
+    edges: &[(ModPath, ModPath)],
+) -> BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> {
+    // The deepest known module a path names (the rest are items).
+    let owner = |p: &ModPath| -> ModPath {
+        (0..=p.len())
+            .rev()
+            .map(|n| p[..n].to_vec())
+            .find(|m| modules.contains(m))
+            .unwrap_or_default()
+    };
+    let mut levels: BTreeMap<ModPath, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (from, to) in edges {
+        let to = owner(to);
+        let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+        // A module and its own ancestors or descendants are not siblings.
+        if common == from.len() || common == to.len() {
             continue;
         }
-        let text = std::fs::read_to_string(f).unwrap();
-        let edges = g.entry(from.clone()).or_default();
-        for to in references(&text) {
-            if to != from && modules.contains(&to) {
-                edges.insert(to);
-            }
-        }
+        levels
+            .entry(from[..common].to_vec())
+            .or_default()
+            .entry(from[common].clone())
+            .or_default()
+            .insert(to[common].clone());
     }
-    g
+    levels
 }
 
 /// A cycle through `start`, if any (depth-first search over the graph).
@@ -122,31 +224,115 @@ fn cycle_from(g: &BTreeMap<String, BTreeSet<String>>, start: &str) -> Option<Vec
     })
 }
 
-#[test]
-fn the_library_modules_form_no_import_cycle() {
-    let g = graph();
-    assert!(g.len() > 10, "found only {} modules under src/", g.len());
-    let cycles: Vec<String> = g
-        .keys()
-        .filter_map(|m| cycle_from(&g, m))
-        .map(|c| c.join(" → "))
-        .collect();
-    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+/// Every cycle at every level, as `crate::level: a → b → a` (`crate: …` at the root).
+fn cycles(crate_name: &str, files: &[(ModPath, String)]) -> (usize, Vec<String>) {
+    let names = [crate_name.replace('-', "_")];
+    let mut modules: BTreeSet<ModPath> = files.iter().map(|(m, _)| m.clone()).collect();
+    // Inline modules are modules too.
+    for (m, text) in files {
+        let ast = syn::parse_file(text).unwrap();
+        for item in &ast.items {
+            if let syn::Item::Mod(im) = item {
+                if im.content.is_some() {
+                    let mut p = m.clone();
+                    p.push(im.ident.to_string());
+                    modules.insert(p);
+                }
+            }
+        }
+    }
+    let edges = edges_of(files, &names);
+    let mut found = Vec::new();
+    for (level, g) in sibling_graphs(&modules, &edges) {
+        for m in g.keys() {
+            if let Some(c) = cycle_from(&g, m) {
+                found.push(format!(
+                    "{crate_name}::{}: {}",
+                    level.join("::"),
+                    c.join(" → ")
+                ));
+            }
+        }
+    }
+    (edges.len(), found)
+}
+
+fn crate_files(src: &Path) -> Vec<(ModPath, String)> {
+    let mut files = Vec::new();
+    rust_files(src, &mut files);
+    files.sort();
+    files
+        .iter()
+        // A binary's entry point is its own crate root beside lib.rs.
+        .filter(|f| !f.ends_with("main.rs") || !src.join("lib.rs").exists())
+        .map(|f| (module_of(src, f), std::fs::read_to_string(f).unwrap()))
+        .collect()
 }
 
 #[test]
-fn the_cycle_finder_finds_a_planted_cycle() {
-    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    g.entry("a".into()).or_default().insert("b".into());
-    g.entry("b".into()).or_default().insert("c".into());
-    g.entry("c".into()).or_default().insert("a".into());
-    g.entry("d".into()).or_default().insert("a".into());
-    assert_eq!(cycle_from(&g, "a").unwrap(), ["a", "b", "c", "a"]);
-    assert_eq!(cycle_from(&g, "d"), None);
-    assert_eq!(
-        references(
-            "use crate::{report::Report, score};\nlet x = crate::fmt::num(1.0); // crate::gallery"
+fn no_crate_has_an_import_cycle_at_any_module_level() {
+    let mut all = Vec::new();
+    let mut crates = 0;
+    for src in crate_sources() {
+        let name = src
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let files = crate_files(&src);
+        let (edges, found) = cycles(&name, &files);
+        if name == "maskgate" {
+            assert!(files.len() > 50, "found only {} files", files.len());
+            assert!(
+                edges > 500,
+                "found only {edges} edges: the parser saw nothing"
+            );
+        }
+        crates += 1;
+        all.extend(found);
+    }
+    assert!(crates >= 3, "found only {crates} crates");
+    assert!(all.is_empty(), "import cycles:\n{}", all.join("\n"));
+}
+
+#[test]
+fn planted_edges_are_found_whatever_their_form() {
+    // rustfmt's multi-line group, a nested group and a `super::` path, each closing a cycle.
+    let files = vec![
+        (vec![], "pub mod stage;".to_string()),
+        (
+            vec!["stage".into()],
+            "pub mod a; pub mod b; pub mod c;".into(),
         ),
-        BTreeSet::from(["report".to_string(), "score".into(), "fmt".into()])
+        (
+            vec!["stage".into(), "a".into()],
+            "use crate::{\n    stage::{\n        b::Thing,\n    },\n    other,\n};".into(),
+        ),
+        (
+            vec!["stage".into(), "b".into()],
+            "pub struct Thing;\nfn f() { let _ = super::c::g(); }".into(),
+        ),
+        (
+            vec!["stage".into(), "c".into()],
+            "pub fn g() -> Option<self::super::a::X> { None }".into(),
+        ),
+    ];
+    let (_, found) = cycles("planted", &files);
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found[0].starts_with("planted::stage: a → b → c → a"),
+        "{found:?}"
     );
+    // One edge less (no `super::c` in b), no cycle.
+    let mut acyclic = files.clone();
+    acyclic[3].1 = "pub struct Thing;".into();
+    assert!(cycles("planted", &acyclic).1.is_empty());
+    // Top-level edges through `crate::` in an inline module count too.
+    let inline = vec![(
+        vec![],
+        "mod x { use crate::y::Y; } mod y { pub struct Y; fn f() { crate::x::g(); } }".to_string(),
+    )];
+    assert_eq!(cycles("inline", &inline).1.len(), 2);
 }

@@ -5,6 +5,11 @@
 
 use crate::mask::Mask;
 
+/// The SSSE3 block kernels of the compressed-string codec (the scalar code here is their
+/// fallback and their reference).
+#[cfg(target_arch = "x86_64")]
+mod ssse3;
+
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Rle {
     pub h: u32,
@@ -138,7 +143,7 @@ impl Rle {
                 push_compressed(&mut s, count as i64);
             }
             // SAFETY: the CPU supports SSSE3, checked just above.
-            next = unsafe { crate::rle_ssse3::push_compressed_blocks(counts, 3, &mut s) };
+            next = unsafe { ssse3::push_compressed_blocks(counts, 3, &mut s) };
         }
         for i in next..counts.len() {
             push_compressed(&mut s, delta_at(counts, i));
@@ -349,7 +354,7 @@ fn parse_well_formed(bytes: &[u8]) -> Option<Vec<u32>> {
         #[cfg(target_arch = "x86_64")]
         if m == 3 && std::arch::is_x86_feature_detected!("ssse3") {
             // SAFETY: the CPU supports SSSE3, checked just above.
-            at = unsafe { crate::rle_ssse3::parse_blocks(bytes, at, &mut counts)? };
+            at = unsafe { ssse3::parse_blocks(bytes, at, &mut counts)? };
             if at == bytes.len() {
                 break;
             }

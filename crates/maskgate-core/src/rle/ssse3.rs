@@ -4,7 +4,7 @@
 //! the eight lengths' pattern moves the characters instead. Blocks with a longer delta fall
 //! back to the scalar code in `rle.rs`, which is also what the tests compare these against.
 
-use crate::rle::{parse_one, push_compressed};
+use super::{parse_one, push_compressed};
 use std::arch::x86_64::*;
 
 /// For each pattern of "count k takes two characters" over eight counts, the `pshufb` control
