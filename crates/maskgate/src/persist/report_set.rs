@@ -225,7 +225,14 @@ fn manifest_of(out: &Path, entries: &[String]) -> Result<Vec<u8>> {
     for (rel, path) in files {
         let mut hasher = sha2::Sha256::new();
         let mut f = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        std::io::copy(&mut f, &mut hasher).map_err(|e| Error::io(&path, e))?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = std::io::Read::read(&mut f, &mut buf).map_err(|e| Error::io(&path, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
         listed.push(serde_json::json!({
             "path": rel,
             "sha256": hex::encode(hasher.finalize()),
