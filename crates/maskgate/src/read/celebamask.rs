@@ -46,7 +46,7 @@ pub fn split_of(orig_idx: u64) -> &'static str {
 
 /// CelebA-HQ index → split, from the mapping file (`idx orig_idx orig_file`, header first).
 fn read_mapping(path: &Path) -> Result<BTreeMap<u64, &'static str>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path)?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let mut cols = line.split_whitespace();
