@@ -43,6 +43,7 @@ impl Error {
                     | K::InvalidData
                     | K::IsADirectory
                     | K::NotADirectory
+                    | K::InvalidFilename
                     | K::AlreadyExists
                     | K::Unsupported
                     | K::UnexpectedEof
