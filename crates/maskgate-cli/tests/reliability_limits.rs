@@ -459,6 +459,18 @@ fn limits02_fifo_in_sql_images_and_fifo_or_folder_as_the_sqlite_database() {
         &run_config(&config("media"), &d.join("out3"), &["--no-cache"]),
         "is a folder, not a SQLite database file",
     );
+    // A FIFO as the `query_file`: refused, not read.
+    mkfifo(&d.join("fifo.sql"));
+    let cfg = config("app.db");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &format!("query = '''{query}'''"),
+        "query_file = \"fifo.sql\"",
+    );
+    write(&cfg, &text);
+    expect_error(
+        &run_config(&cfg, &d.join("out4"), &["--no-cache"]),
+        "not a regular file (a FIFO)",
+    );
     assert!(
         t0.elapsed() < Duration::from_secs(100),
         "{:?}",
@@ -496,6 +508,11 @@ fn limits03_trend_does_not_follow_folder_links() {
     assert_eq!(csv(&walked), csv(&named));
     let md = std::fs::read_to_string(walked.join("trend.md")).unwrap();
     assert!(!md.contains("loop"), "{md}");
+    // A report named that is a FIFO is refused, not read.
+    let fifo = d.join("report.json");
+    mkfifo(&fifo);
+    let o = capped(&["trend", p(&fifo), "--out", p(&d.join("fifo"))]);
+    expect_error(&o, "not a regular file (a FIFO)");
 }
 
 /// A YOLO dataset of three 32×32 photos (`a`, `b`, `c`); `b`'s label is `b_label`.
