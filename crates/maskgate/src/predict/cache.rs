@@ -11,8 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Bytes of one cache entry: a mask of 2^32 px with a run per pixel pair compresses to less.
-/// An entry past it, or one that is not a regular file (a link to `/dev/zero`), is a miss.
+/// Bytes of one cache entry: far above a real one (a 4K frame's masks are kilobytes to a few
+/// megabytes of compressed RLE). An entry past it, or one that is not a regular file (a link to
+/// `/dev/zero`), is a miss and is computed again.
 const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 
 #[derive(Clone)]
