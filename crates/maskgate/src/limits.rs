@@ -290,6 +290,12 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
 /// open never blocks (a FIFO without a writer would block a plain open forever) and the type
 /// is checked on the open file, so a FIFO or device swapped in after a check is still refused.
 pub fn open_regular(path: &Path) -> Result<(std::fs::File, u64), ReadError> {
+    // A device is not even opened when it already is one (opening some has side effects);
+    // the check on the open file below is the one that holds against a swap.
+    let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+    if !meta.is_file() {
+        return Err(ReadError::NotRegular(kind_of(meta.file_type())));
+    }
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
