@@ -49,8 +49,8 @@ pub struct CommonArgs {
     /// arms and the recommended variant); 0 = none (default 3).
     #[arg(long, value_name = "N")]
     gallery: Option<usize>,
-    /// Worker threads (default: all cores; one with heavy models on up to 4 cores). Results do
-    /// not depend on it.
+    /// Worker threads (default: all cores; one with heavy models on up to 4 cores; at most 64
+    /// per core and 1,024 in all). Results do not depend on it.
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Pin the run id written into the reports (default: derived from the timestamp).

@@ -6,19 +6,19 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The OS error is part of the message, not a `source`: a caller printing the chain
-    /// would otherwise say it twice.
-    #[error("{}: {error}", path.display())]
+    /// would otherwise say it twice. Paths are clipped ([`crate::fmt::clip`]).
+    #[error("{}: {error}", crate::fmt::clip_path(path))]
     Io {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}: {message}", crate::fmt::clip_path(path))]
     Input {
         path: PathBuf,
         line: usize,
         message: String,
     },
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {message}", crate::fmt::clip_path(path))]
     File { path: PathBuf, message: String },
     #[error("{0}")]
     Usage(String),

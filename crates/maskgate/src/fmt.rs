@@ -54,6 +54,47 @@ pub fn delta(v: Option<f64>) -> String {
     }
 }
 
+/// Characters of a path or name echoed in a message: enough for any real path, while a
+/// 100 KB name a user or a file supplied cannot fill a log line.
+pub const SHOWN_CHARS: usize = 256;
+
+/// `text` for a message: itself when at most [`SHOWN_CHARS`] characters long, else its start
+/// and end (where a path keeps its file name) around an ellipsis that says how much was cut.
+pub fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    let n = text.chars().count();
+    if n <= SHOWN_CHARS {
+        return text.into();
+    }
+    let half = SHOWN_CHARS / 2;
+    let head: String = text.chars().take(half).collect();
+    let tail: String = text.chars().skip(n - half).collect();
+    format!("{head}…({} characters)…{tail}", n - 2 * half).into()
+}
+
+/// A path for a message, clipped as [`clip`] does.
+pub fn clip_path(path: &std::path::Path) -> String {
+    clip(&path.to_string_lossy()).into_owned()
+}
+
+/// A whole message with every overlong word (a path, a name) clipped as [`clip`] does: what a
+/// command line prints last, so no echoed value can make a line of 100 KB.
+pub fn clip_words(message: &str) -> std::borrow::Cow<'_, str> {
+    if message.len() <= SHOWN_CHARS {
+        return message.into();
+    }
+    let mut out = String::with_capacity(message.len().min(4 * SHOWN_CHARS));
+    let mut rest = message;
+    while let Some(start) = rest.find(|c: char| !c.is_whitespace()) {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        out.push_str(&clip(&rest[..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 /// Escapes user text (ids, file names, notes, class names) for a Markdown table cell:
 /// characters with Markdown or HTML meaning are backslash-escaped or entity-encoded, and
 /// line breaks become spaces.
@@ -78,6 +119,20 @@ pub fn md(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_paths_and_words_are_clipped_with_their_ends_kept() {
+        let long = format!("/a/{}/photo.png", "x".repeat(100_000));
+        let c = clip(&long);
+        assert!(c.chars().count() < SHOWN_CHARS + 40, "{}", c.len());
+        assert!(c.starts_with("/a/xx") && c.ends_with("/photo.png") && c.contains('…'));
+        assert_eq!(clip("short"), "short");
+        let m = format!("cannot open {long}: File name too long");
+        let w = clip_words(&m);
+        assert!(
+            w.len() < 1000 && w.starts_with("cannot open /a/") && w.ends_with("File name too long")
+        );
+    }
 
     #[test]
     fn a_nonzero_delta_never_prints_as_zero() {

@@ -42,9 +42,10 @@ use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// sha256 of a file, hex, streamed.
+/// sha256 of a regular file, hex, streamed (a FIFO or a device is refused, never read).
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let (mut f, _) =
+        limits::open_regular(path).map_err(|e| e.into_error(path, "a regular file"))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {

@@ -531,7 +531,8 @@ impl Plan {
         // the config's own problems.
         let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
             if let Err(e) = std::fs::metadata(p) {
-                problems.push(format!("{what}: {}: {e}", pathnames::display(p)));
+                let shown = pathnames::display(p);
+                problems.push(format!("{what}: {}: {e}", crate::fmt::clip(&shown)));
             }
         };
         for c in &corpora {
@@ -614,6 +615,21 @@ impl Plan {
         let threads = o.threads.or(env.parse("MASKGATE_THREADS")?);
         if threads == Some(0) {
             return Err(Error::Usage("threads must be at least 1".into()));
+        }
+        let ceiling = max_threads();
+        for (what, n) in [
+            ("--threads / MASKGATE_THREADS", threads),
+            (
+                "intra_threads",
+                o.intra_threads
+                    .or(cfg.as_ref().and_then(|c| c.intra_threads)),
+            ),
+        ] {
+            if let Some(n) = n.filter(|&n| n > ceiling) {
+                return Err(Error::Usage(format!(
+                    "{what} = {n} is above the ceiling of {ceiling} threads on this machine (64 per core, at most {THREADS_CEILING}); use at most {ceiling}"
+                )));
+            }
         }
         let no_cache = o.no_cache || env.get("MASKGATE_NO_CACHE").is_some_and(|v| v != "0");
         let cache = (!no_cache)
@@ -771,7 +787,7 @@ impl Plan {
 /// Merges a notes sidecar (`{"<id>": "<notes>"}`) into the corpora; returns a notice naming the
 /// ids no corpus has (a sampled corpus legitimately lacks some; a typo should still be seen).
 fn apply_notes(corpora: &mut [Corpus], path: &Path) -> Result<Option<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path)?;
     let map: BTreeMap<String, String> = serde_json::from_str(&text)
         .map_err(|e| Error::file(path, format!("expected a JSON object of id → notes: {e}")))?;
     let known: BTreeSet<&str> = corpora
@@ -815,6 +831,16 @@ fn gallery_arms(real_arms: &[String], recommended: Option<&String>) -> Vec<Strin
         .cloned()
         .chain(recommended.cloned())
         .collect()
+}
+
+/// The most threads any setting may ask for, whatever the machine.
+pub const THREADS_CEILING: usize = 1024;
+
+/// The most threads a run may start here: 64 per core, at most [`THREADS_CEILING`]. More
+/// only costs time creating threads (100,000 took 25 s before failing).
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_mul(64).min(THREADS_CEILING)
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
@@ -877,8 +903,13 @@ pub fn execute_shard(plan: &Plan, observer: &dyn Observer) -> Result<ShardOutcom
         if let Some(m) = crate::shard::committed(store, &hash, spec)? {
             return Ok(ShardOutcome::AlreadyCommitted(m));
         }
-        let record = serde_json::to_vec_pretty(&plan.record)
-            .map_err(|e| Error::Usage(format!("cannot record the plan: {e}")))?;
+        // The inputs' hashes ride along (outside the hashed record) so a merge can name the
+        // inputs that changed since.
+        let record = serde_json::to_vec_pretty(&RecordWithInputs {
+            record: &plan.record,
+            inputs: &prepared.inputs,
+        })
+        .map_err(|e| Error::Usage(format!("cannot record the plan: {e}")))?;
         crate::shard::record_plan(store, &hash, &record)?;
         let total = prepared.slice(spec);
         let saved = prepared.saved(plan);
@@ -994,6 +1025,9 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             store.describe()
         ))
     })?;
+    let recorded_inputs = serde_json::from_slice::<RecordedInputs>(&bytes)
+        .map(|r| r.inputs)
+        .unwrap_or_default();
     let record: PlanRecord = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
             "{}/{key}: not a plan record: {e}",
@@ -1020,14 +1054,9 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         let hash = plan_hash(&plan, &prepared.inputs);
         if !hash.starts_with(folder.as_str()) {
             return Err(Error::Usage(format!(
-                "the plan's inputs changed since the shards ran: it hashes to {} now, the shards are of {folder} (inputs: {})",
+                "the plan's inputs changed since the shards ran: it hashes to {} now, the shards are of {folder} ({}); rerun the shards on the current inputs, or restore them",
                 &hash[..16],
-                prepared
-                    .inputs
-                    .iter()
-                    .map(|i| format!("{} {}", i.role, i.path))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                changed_inputs(&recorded_inputs, &prepared.inputs)
             )));
         }
         let total = prepared.corpora.iter().map(|c| c.samples.len()).sum();
@@ -1073,6 +1102,62 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             saved,
         )
     })
+}
+
+/// The plan record as a shard stores it: the record, then the inputs' hashes beside it.
+#[derive(Serialize)]
+struct RecordWithInputs<'a> {
+    #[serde(flatten)]
+    record: &'a PlanRecord,
+    inputs: &'a [InputFile],
+}
+
+/// The inputs a stored plan record names (none in a record written before they were kept).
+#[derive(Deserialize)]
+struct RecordedInputs {
+    #[serde(default)]
+    inputs: Vec<RecordedInput>,
+}
+
+#[derive(Deserialize)]
+struct RecordedInput {
+    role: String,
+    sha256: String,
+}
+
+/// Which inputs differ between the shards' run (`then`) and now, by role: only those are
+/// named, each path clipped, so a plan of many inputs gives a short message.
+fn changed_inputs(then: &[RecordedInput], now: &[InputFile]) -> String {
+    if then.is_empty() {
+        return "the shards' plan record does not list its inputs' hashes".into();
+    }
+    let before: BTreeMap<&str, &str> = then
+        .iter()
+        .map(|i| (i.role.as_str(), i.sha256.as_str()))
+        .collect();
+    let mut changed: Vec<String> = now
+        .iter()
+        .filter_map(|i| match before.get(i.role.as_str()) {
+            Some(&sha) if sha == i.sha256 => None,
+            Some(_) => Some(format!("{} {} changed", i.role, crate::fmt::clip(&i.path))),
+            None => Some(format!("{} {} is new", i.role, crate::fmt::clip(&i.path))),
+        })
+        .collect();
+    changed.extend(
+        then.iter()
+            .filter(|t| !now.iter().any(|i| i.role == t.role))
+            .map(|t| format!("{} is gone", t.role)),
+    );
+    if changed.is_empty() {
+        return "no input file changed, so this maskgate's version or settings did".into();
+    }
+    const SHOWN: usize = 5;
+    let more = changed.len().saturating_sub(SHOWN);
+    changed.truncate(SHOWN);
+    if more > 0 {
+        changed.push(format!("and {more} more"));
+    }
+    changed.join(", ")
 }
 
 /// sha256 of what determines a shard's rows: the recorded request and every input's content.

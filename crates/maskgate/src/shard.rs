@@ -34,6 +34,11 @@ pub const INDEX_VARS: [&str; 3] = [
 pub const FOLDER: &str = crate::storage::SHARDS;
 const FORMAT: &str = "maskgate-shard/1";
 
+/// The most shards one run may be split into: far more machines than any array job runs at
+/// once, while `merge` lists, checks and reports missing shards by index without a list of
+/// billions. (More shards than samples is allowed: the extra shards score nothing.)
+pub const MAX_SHARDS: usize = 100_000;
+
 /// Shard `index` of `count`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardSpec {
@@ -65,6 +70,11 @@ impl std::str::FromStr for ShardArg {
         let count: usize = n.trim().parse().map_err(|_| bad())?;
         if count == 0 {
             return Err(format!("--shard {text:?}: N must be at least 1"));
+        }
+        if count > MAX_SHARDS {
+            return Err(format!(
+                "--shard {text:?}: N = {count} is above the ceiling of {MAX_SHARDS} shards; split the run into at most {MAX_SHARDS}"
+            ));
         }
         if i.trim() == "auto" {
             return Ok(ShardArg::Auto(count));
@@ -524,7 +534,8 @@ pub fn gather(
         ) else {
             continue;
         };
-        if i < n {
+        // A count past the ceiling was never written by `--shard`: not a shard set to check.
+        if i < n && n <= MAX_SHARDS {
             by_count.entry(n).or_default().insert(i);
         }
     }
@@ -585,11 +596,9 @@ pub fn gather(
         next = range.end;
         markers.push(m);
     }
-    // The table is kept for the whole merge: reserved once, as a run reserves its scores.
-    let mut rows = ShardRows {
-        scores: Vec::with_capacity(markers.iter().map(|m| m.rows).sum()),
-        ..Default::default()
-    };
+    // Nothing is reserved from the markers' word: a marker claiming 10^12 rows must not
+    // allocate. Each shard's count is checked against its data before its rows are kept.
+    let mut rows = ShardRows::default();
     let mut names = Names::default();
     let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
     for m in markers {
@@ -613,6 +622,15 @@ pub fn gather(
             return Err(wrong(format!(
                 "its data {data_key} has sha256 {sha}, the marker says {}",
                 m.content_sha256
+            )));
+        }
+        // One record a line: the count is checked on the bytes, before anything is parsed.
+        let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+        if lines != m.rows {
+            return Err(wrong(format!(
+                "{lines} rows in its data ({} bytes), the marker says {}",
+                bytes.len(),
+                m.rows
             )));
         }
         let part = ShardRows::from_bytes(&bytes, &mut names, &data_key)?;

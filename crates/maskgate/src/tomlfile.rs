@@ -24,7 +24,7 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
 
 /// Reads and parses a TOML file, returning the text too (for line numbers of later checks).
 pub fn load<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path)?;
     Ok((parse(path, &text)?, text))
 }
 

@@ -31,18 +31,36 @@ pub struct Run {
     pub criteria: BTreeMap<String, String>,
 }
 
-/// `report.json` files named directly, or found under a folder (any depth), sorted.
+/// Folder levels [`find_reports`] descends below a folder it is given: archives are a few
+/// levels deep, and a bound keeps a pathological tree from walking for ever.
+pub const MAX_DEPTH: usize = 64;
+
+/// `report.json` files named directly, or found under a folder (up to [`MAX_DEPTH`] levels),
+/// sorted. Symlinked folders are not followed, so a link loop cannot list a report twice or
+/// walk without end.
 pub fn find_reports(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in inputs {
         let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
         if meta.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
+            let mut stack = vec![(p.clone(), 0usize)];
+            while let Some((d, depth)) = stack.pop() {
                 for e in std::fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
-                    let path = e.map_err(|e| Error::io(&d, e))?.path();
-                    if path.is_dir() {
-                        stack.push(path);
+                    let e = e.map_err(|e| Error::io(&d, e))?;
+                    let path = e.path();
+                    // The entry's own type: a symlink to a folder is a symlink, not a folder.
+                    let ft = e.file_type().map_err(|e| Error::io(&path, e))?;
+                    if ft.is_dir() {
+                        if depth + 1 > MAX_DEPTH {
+                            return Err(Error::file(
+                                &path,
+                                format!(
+                                    "more than {MAX_DEPTH} folder levels below {}; name a folder nearer the reports",
+                                    crate::fmt::clip_path(p)
+                                ),
+                            ));
+                        }
+                        stack.push((path, depth + 1));
                     } else if path.file_name().is_some_and(|n| n == "report.json") {
                         out.push(path);
                     }
@@ -64,7 +82,7 @@ pub fn find_reports(inputs: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Reads one archived report; a report of another schema version is refused by name.
 pub fn read_run(path: &Path) -> Result<Run> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path)?;
     let v: Value = serde_json::from_str(&text)
         .map_err(|e| Error::file(path, format!("not a maskgate report.json: {e}")))?;
     let version = v["schema_version"]

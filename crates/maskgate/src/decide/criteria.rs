@@ -241,7 +241,7 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
 
 impl CriteriaFile {
     pub fn load(path: &Path) -> Result<CriteriaFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::limits::read_text(path)?;
         Self::parse(path, &text)
     }
 

@@ -8,12 +8,20 @@ use maskgate_core::{Mask, Rle};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Bytes of one cache entry: far above a real one (a 4K frame's masks are kilobytes to a few
+/// megabytes of compressed RLE). An entry past it, or one that is not a regular file (a link to
+/// `/dev/zero`), is a miss and is computed again.
+const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 
 #[derive(Clone)]
 pub struct PredictionCache {
     store: Arc<dyn Store>,
+    /// The folder of a local cache: its entries are read with the bounded, regular-file-only
+    /// read rather than the store's plain one.
+    local: Option<PathBuf>,
 }
 
 impl PredictionCache {
@@ -26,12 +34,13 @@ impl PredictionCache {
         }
         PredictionCache {
             store: Arc::new(LocalStore::new(dir)),
+            local: Some(dir.to_path_buf()),
         }
     }
 
     /// A cache kept in `store` (a bucket prefix).
     pub fn on(store: Arc<dyn Store>) -> PredictionCache {
-        PredictionCache { store }
+        PredictionCache { store, local: None }
     }
 
     pub fn key(model_sha: &str, adapter: &str, params: &str, image_sha: &str) -> String {
@@ -48,7 +57,10 @@ impl PredictionCache {
     }
 
     fn read(&self, entry: &str) -> Option<Value> {
-        let bytes = self.store.get(entry).ok()??;
+        let bytes = match &self.local {
+            Some(dir) => crate::limits::read_regular(&dir.join(entry), MAX_ENTRY_BYTES).ok()?,
+            None => self.store.get(entry).ok()??,
+        };
         serde_json::from_slice(&bytes).ok()
     }
 
@@ -61,9 +73,13 @@ impl PredictionCache {
             .map(|(class, m)| {
                 let size = m.get("size")?.as_array()?;
                 let (h, w) = (
-                    size.first()?.as_u64()? as u32,
-                    size.get(1)?.as_u64()? as u32,
+                    u32::try_from(size.first()?.as_u64()?).ok()?,
+                    u32::try_from(size.get(1)?.as_u64()?).ok()?,
                 );
+                // A damaged size is a miss, not a canvas past what any limit allows.
+                if h as u64 * w as u64 > crate::limits::CEILINGS.max_mask_pixels {
+                    return None;
+                }
                 let rle = Rle::from_compressed(h, w, m.get("counts")?.as_str()?).ok()?;
                 Some((class.clone(), rle.decode().ok()?))
             })

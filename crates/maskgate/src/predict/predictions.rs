@@ -51,20 +51,13 @@ impl PredictionsFile {
     /// The line of `id` at `offset`, parsed again; an error when the file changed since
     /// [`load`](Self::load).
     fn read_line(&self, id: &str, offset: u64) -> std::result::Result<PredLine, String> {
-        use std::io::{BufRead, Seek};
         let changed = |m: String| {
             format!(
                 "{} byte {offset}: {m} (was the file changed during the run?)",
                 self.path.display()
             )
         };
-        let mut f = std::fs::File::open(&self.path).map_err(|e| changed(e.to_string()))?;
-        f.seek(std::io::SeekFrom::Start(offset))
-            .map_err(|e| changed(e.to_string()))?;
-        let mut text = String::new();
-        std::io::BufReader::new(f)
-            .read_line(&mut text)
-            .map_err(|e| changed(e.to_string()))?;
+        let text = ndjson::line_at(&self.path, offset).map_err(changed)?;
         let line = ndjson::parse_line(&text, 0).map_err(changed)?;
         if line.id != id {
             return Err(changed(format!(

@@ -46,7 +46,7 @@ pub fn split_of(orig_idx: u64) -> &'static str {
 
 /// CelebA-HQ index → split, from the mapping file (`idx orig_idx orig_file`, header first).
 fn read_mapping(path: &Path) -> Result<BTreeMap<u64, &'static str>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::limits::read_text(path)?;
     let mut out = BTreeMap::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let mut cols = line.split_whitespace();
@@ -165,6 +165,7 @@ impl CorpusReader for CelebaMaskHq {
             loader: Box::new(Loader {
                 map,
                 order: order.to_vec(),
+                limits: spec.limits,
             }),
             root: Some(spec.path.clone()),
             index_files: split_of_idx
@@ -179,6 +180,8 @@ impl CorpusReader for CelebaMaskHq {
 struct Loader {
     map: ClassMap,
     order: Vec<&'static str>,
+    /// What one part mask may cost (`[limits] max_file_bytes`).
+    limits: crate::limits::Limits,
 }
 
 impl LoadTruth for Loader {
@@ -190,7 +193,18 @@ impl LoadTruth for Loader {
             let part = name.split_once('_').map(|x| x.1).unwrap_or("");
             let idx = self.order.iter().position(|p| *p == part).unwrap_or(0) as u8 + 1;
             // The header first: a part mask of another size is refused before it is decoded.
-            if let Ok((w, h)) = super::files::image_dims(path) {
+            let unreadable = |m: String| LoadError::new("unreadable_label", m);
+            let bytes = crate::limits::read_within(path, self.limits.max_file_bytes).map_err(
+                |r| match r {
+                    crate::limits::Refused::Unreadable(m) | crate::limits::Refused::TooLarge(m) => {
+                        unreadable(m)
+                    }
+                },
+            )?;
+            let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
+                .with_guessed_format()
+                .map_err(|m| unreadable(format!("{}: {m}", path.display())))?;
+            if let Ok((w, h)) = reader.into_dimensions() {
                 if (w, h) != (MASK_SIZE, MASK_SIZE) {
                     return Err(LoadError::new(
                         "size_mismatch",
@@ -198,10 +212,8 @@ impl LoadTruth for Loader {
                     ));
                 }
             }
-            let img = image::open(path)
-                .map_err(|m| {
-                    LoadError::new("unreadable_label", format!("{}: {m}", path.display()))
-                })?
+            let img = image::load_from_memory(&bytes)
+                .map_err(|m| unreadable(format!("{}: {m}", path.display())))?
                 .to_rgb8();
             if img.dimensions() != (MASK_SIZE, MASK_SIZE) {
                 let (w, h) = img.dimensions();

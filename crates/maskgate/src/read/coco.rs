@@ -27,7 +27,9 @@ struct Annotation {
 struct Image {
     h: u32,
     w: u32,
+    /// At most `max_annotations_per_image` of them: past it only `count` grows.
     annotations: Vec<Annotation>,
+    count: usize,
 }
 
 fn u32_field(v: &Value, key: &str) -> Option<u32> {
@@ -47,7 +49,8 @@ impl CorpusReader for Coco {
         spec.refuse_split()?;
         let crowd_void = spec.option_choice("crowd", &["class", "void"])? == 1;
         let path = &spec.path;
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = crate::limits::open_within(path, spec.limits.max_file_bytes)
+            .map_err(|e| e.into_error(path, "[limits] max_file_bytes"))?;
         let doc: Value = serde_json::from_reader(std::io::BufReader::new(file))
             .map_err(|e| Error::input(path, e.line(), format!("invalid JSON: {e}")))?;
         let list = |key: &str| -> Result<&Vec<Value>> {
@@ -118,6 +121,7 @@ impl CorpusReader for Coco {
                         h,
                         w,
                         annotations: Vec::new(),
+                        count: 0,
                     },
                 ),
             );
@@ -147,11 +151,15 @@ impl CorpusReader for Coco {
                 });
                 continue;
             };
-            img.annotations.push(Annotation {
-                native,
-                crowd: a.get("iscrowd").and_then(Value::as_u64) == Some(1),
-                segmentation: seg.clone(),
-            });
+            img.count += 1;
+            // An image past the limit is refused when loaded; its annotations are not kept.
+            if img.count as u64 <= spec.limits.max_annotations_per_image {
+                img.annotations.push(Annotation {
+                    native,
+                    crowd: a.get("iscrowd").and_then(Value::as_u64) == Some(1),
+                    segmentation: seg.clone(),
+                });
+            }
         }
         let (entries, per_image): (Vec<Entry>, BTreeMap<u64, Image>) = images
             .into_iter()
@@ -213,6 +221,16 @@ impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let img = &self.images[&e.at];
         super::files::check_canvas(&self.limits, img.w, img.h)?;
+        super::files::check_annotations(&self.limits, img.count)?;
+        let vertices: usize = img
+            .annotations
+            .iter()
+            .filter_map(|a| a.segmentation.as_array())
+            .flatten()
+            .filter_map(Value::as_array)
+            .map(|ring| ring.len() / 2)
+            .sum();
+        super::files::check_vertices(&self.limits, vertices as u64)?;
         let mut instances = Vec::new();
         let mut crowd = maskgate_core::Mask::new(img.h, img.w);
         for a in &img.annotations {

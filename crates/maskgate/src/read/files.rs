@@ -15,11 +15,42 @@ pub fn check_canvas(limits: &Limits, w: u32, h: u32) -> Result<(), LoadError> {
         .map_err(|m| LoadError::new("mask_too_large", m))
 }
 
+/// More than `max_annotations_per_image` annotations on one image is the sample's
+/// `too_many_annotations`, found before any of them is rasterised.
+pub fn check_annotations(limits: &Limits, count: usize) -> Result<(), LoadError> {
+    if count as u64 > limits.max_annotations_per_image {
+        return Err(LoadError::new(
+            "too_many_annotations",
+            format!(
+                "{count} annotations on one image exceed the limit of {} ([limits] max_annotations_per_image)",
+                limits.max_annotations_per_image
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// More than `max_polygon_vertices` vertices in one sample's polygons is its `mask_too_large`,
+/// found before any of them is rasterised.
+pub fn check_vertices(limits: &Limits, count: u64) -> Result<(), LoadError> {
+    if count > limits.max_polygon_vertices {
+        return Err(LoadError::new(
+            "mask_too_large",
+            format!(
+                "{count} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
+                limits.max_polygon_vertices
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A single-channel 8-bit or palette PNG as its stored indices (a palette PNG's colours are
 /// for viewing only: VOC and LaPa store class ids). 1/2/4-bit palettes are unpacked. A header
 /// past `limits` is refused before the pixels are allocated.
 pub fn read_index_png(path: &Path, limits: &Limits) -> Result<LabelMap, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let file = crate::limits::open_within(path, limits.max_file_bytes)
+        .map_err(|e| e.describe("[limits] max_file_bytes"))?;
     let mut dec = png::Decoder::new(std::io::BufReader::new(file));
     dec.set_transformations(png::Transformations::IDENTITY);
     let mut reader = dec.read_info().map_err(|e| e.to_string())?;
@@ -65,10 +96,20 @@ pub fn read_index_png(path: &Path, limits: &Limits) -> Result<LabelMap, String> 
 }
 
 /// Ok when the photo at `image` is `h × w` (read from its header): a label of another size is
-/// the sample's `size_mismatch`, an unreadable photo its `unreadable_image`.
+/// the sample's `size_mismatch`, an unreadable photo its `unreadable_image`. A photo that is
+/// there but not a regular file (a FIFO, a device) is not looked into: the labels still load,
+/// and the photo's own bounded read makes it the sample's `IMAGE_UNREADABLE` when it is used.
 pub fn check_image_size(image: &Path, (h, w): (u32, u32)) -> Result<(), LoadError> {
-    let (iw, ih) = image_dims(image)
-        .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
+    let (iw, ih) = match image_dims(image) {
+        Ok(dims) => dims,
+        Err(_) if std::fs::metadata(image).is_ok_and(|m| !m.is_file()) => return Ok(()),
+        Err(m) => {
+            return Err(LoadError::new(
+                "unreadable_image",
+                format!("{}: {m}", image.display()),
+            ))
+        }
+    };
     if (ih, iw) != (h, w) {
         return Err(LoadError::new(
             "size_mismatch",
@@ -86,9 +127,20 @@ pub fn index_label_for(label: &Path, image: &Path, limits: &Limits) -> Result<La
     Ok(labels)
 }
 
-/// (width, height) from the image header, without decoding pixels.
+/// (width, height) from the image header, without decoding pixels. Only a regular file is
+/// opened, without blocking (a FIFO would block the open), so a FIFO or a device is refused.
 pub fn image_dims(path: &Path) -> Result<(u32, u32), String> {
-    image::image_dimensions(path).map_err(|e| e.to_string())
+    let (file, _) = crate::limits::open_regular(path).map_err(|e| e.describe(""))?;
+    let mut reader = image::ImageReader::new(std::io::BufReader::new(file));
+    // The extension first, as `image::image_dimensions` does; the content decides if it can.
+    if let Ok(format) = image::ImageFormat::from_path(path) {
+        reader.set_format(format);
+    }
+    reader
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?
+        .into_dimensions()
+        .map_err(|e| e.to_string())
 }
 
 /// Files directly in `dir` whose extension is one of `exts` (case-insensitive), sorted.

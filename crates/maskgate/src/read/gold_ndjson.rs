@@ -11,7 +11,6 @@
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Truth};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, Seek};
 use std::path::PathBuf;
 
 pub struct GoldNdjson;
@@ -126,13 +125,7 @@ impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let io =
             |m: String| LoadError::new("unreadable_label", format!("{}: {m}", self.path.display()));
-        let mut f = std::fs::File::open(&self.path).map_err(|x| io(x.to_string()))?;
-        f.seek(std::io::SeekFrom::Start(e.at))
-            .map_err(|x| io(x.to_string()))?;
-        let mut text = String::new();
-        std::io::BufReader::new(f)
-            .read_line(&mut text)
-            .map_err(|x| io(x.to_string()))?;
+        let text = super::ndjson::line_at(&self.path, e.at).map_err(io)?;
         let line = super::ndjson::parse_line(&text, 0).map_err(|m| {
             io(format!(
                 "byte {}: {m} (was the file changed during the run?)",

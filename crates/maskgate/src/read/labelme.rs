@@ -37,8 +37,9 @@ struct File {
     image_width: u32,
 }
 
-fn read_file(path: &Path) -> std::result::Result<File, String> {
-    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+fn read_file(path: &Path, limits: &crate::limits::Limits) -> std::result::Result<File, String> {
+    let f = crate::limits::open_within(path, limits.max_file_bytes)
+        .map_err(|e| e.describe("[limits] max_file_bytes"))?;
     serde_json::from_reader(std::io::BufReader::new(f))
         .map_err(|e| format!("not a labelme file: {e}"))
 }
@@ -88,7 +89,7 @@ impl CorpusReader for Labelme {
         let mut problems = Vec::new();
         for path in files {
             let id = super::files::stem(&path);
-            match read_file(&path) {
+            match read_file(&path, &spec.limits) {
                 Ok(f) => {
                     labels.extend(f.shapes.into_iter().map(|s| s.label));
                     let mut e = Entry::new(&spec.name, id);
@@ -142,7 +143,7 @@ struct Loader {
 impl LoadTruth for Loader {
     fn load(&self, e: &Entry) -> std::result::Result<Truth, LoadError> {
         let path = &e.files[0];
-        let f = read_file(path)
+        let f = read_file(path, &self.limits)
             .map_err(|m| LoadError::new("malformed_json", format!("{}: {m}", path.display())))?;
         let (h, w) = (f.image_height, f.image_width);
         if h == 0 || w == 0 {
@@ -152,6 +153,9 @@ impl LoadTruth for Loader {
             ));
         }
         super::files::check_canvas(&self.limits, w, h)?;
+        super::files::check_annotations(&self.limits, f.shapes.len())?;
+        let points: usize = f.shapes.iter().map(|s| s.points.len()).sum();
+        super::files::check_vertices(&self.limits, points as u64)?;
         if let Some(img) = &e.image {
             if let Ok((iw, ih)) = image_dims(img) {
                 if (iw, ih) != (w, h) {

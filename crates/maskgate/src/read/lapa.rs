@@ -30,7 +30,9 @@ pub struct Lapa;
 
 /// The 106 landmark points of a LaPa `.txt` file.
 pub fn read_landmarks(path: &Path) -> std::result::Result<Vec<[f64; 2]>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let bytes = crate::limits::read_regular(path, crate::limits::MAX_TEXT_BYTES)
+        .map_err(|e| e.describe("a text input's ceiling"))?;
+    let text = String::from_utf8_lossy(&bytes);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let n: usize = lines
         .next()

@@ -8,7 +8,6 @@ use crate::model::MaskData;
 use maskgate_core::Rle;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::Path;
 
 /// One parsed line. Masks that fail to parse are kept as errors so a caller can decide whether
@@ -147,28 +146,50 @@ pub fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, Strin
 }
 
 /// Streams the lines of an NDJSON file to `f`, skipping blank lines. A line that is not valid
-/// JSON of the expected shape is an error naming the file and line.
+/// JSON of the expected shape is an error naming the file and line. Only a regular file is
+/// read, a line at most [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES) long.
 pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let (file, _) =
+        crate::limits::open_regular(path).map_err(|e| e.into_error(path, "an NDJSON file"))?;
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     let (mut offset, mut line_no) = (0u64, 0usize);
     loop {
-        text.clear();
+        bytes.clear();
         line_no += 1;
-        let n = reader
-            .read_line(&mut text)
-            .map_err(|e| Error::input(path, line_no, e.to_string()))?;
+        let n =
+            crate::limits::read_line_within(&mut reader, &mut bytes, crate::limits::MAX_LINE_BYTES)
+                .map_err(|e| Error::input(path, line_no, e.to_string()))?;
         if n == 0 {
             return Ok(());
         }
         let start = offset;
         offset += n as u64;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|e| Error::input(path, line_no, format!("not UTF-8 text: {e}")))?;
         if text.trim().is_empty() {
             continue;
         }
-        let mut parsed = parse_line(&text, line_no).map_err(|m| Error::input(path, line_no, m))?;
+        let mut parsed = parse_line(text, line_no).map_err(|m| Error::input(path, line_no, m))?;
         parsed.offset = start;
         f(parsed)?;
     }
+}
+
+/// The line of the NDJSON file at `path` that starts at byte `offset` (as
+/// [`for_each_line`] found it), read again with the same rules: a regular file only, a line of
+/// at most [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES).
+pub fn line_at(path: &Path, offset: u64) -> std::result::Result<String, String> {
+    use std::io::Seek;
+    let (mut f, _) = crate::limits::open_regular(path).map_err(|e| e.describe("a regular file"))?;
+    f.seek(std::io::SeekFrom::Start(offset))
+        .map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    crate::limits::read_line_within(
+        &mut std::io::BufReader::new(f),
+        &mut bytes,
+        crate::limits::MAX_LINE_BYTES,
+    )
+    .map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
 }

@@ -251,7 +251,7 @@ impl CorpusReader for Sql {
             (Some(q), None) => q.clone(),
             (None, Some(f)) => {
                 let p = base.join(f);
-                let q = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+                let q = crate::limits::read_text(&p)?;
                 index_files.push(p);
                 q
             }

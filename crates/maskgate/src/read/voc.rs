@@ -46,8 +46,7 @@ impl CorpusReader for Voc {
         spec.check_options(&[])?;
         let names_file = spec.path.join("class_names.txt");
         let natives: Vec<String> = if names_file.is_file() {
-            std::fs::read_to_string(&names_file)
-                .map_err(|e| Error::io(&names_file, e))?
+            crate::limits::read_text(&names_file)?
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
@@ -68,8 +67,7 @@ impl CorpusReader for Voc {
                     .path
                     .join("ImageSets/Segmentation")
                     .join(format!("{split}.txt"));
-                std::fs::read_to_string(&p)
-                    .map_err(|e| Error::io(&p, e))?
+                crate::limits::read_text(&p)?
                     .lines()
                     .map(str::trim)
                     .filter(|l| !l.is_empty())

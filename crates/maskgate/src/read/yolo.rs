@@ -104,7 +104,7 @@ impl CorpusReader for Yolo {
     fn open(&self, spec: &CorpusSpec) -> Result<Listing> {
         spec.check_options(&[])?;
         let path = &spec.path;
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::limits::read_text(path)?;
         let yaml: Value = serde_norway::from_str(&text).map_err(|e| {
             let line = e.location().map_or(0, |l| l.line());
             Error::input(path, line, format!("invalid YAML: {e}"))
@@ -137,7 +137,10 @@ impl CorpusReader for Yolo {
             if p.is_dir() {
                 images_under(&p, &mut images).map_err(|e| Error::io(&p, e))?;
             } else if p.extension().is_some_and(|e| e == "txt") {
-                let list = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
+                // A list can name millions of images: bounded by the data limit, not the text one.
+                let bytes = crate::limits::read_regular(&p, spec.limits.max_file_bytes)
+                    .map_err(|e| e.into_error(&p, "[limits] max_file_bytes"))?;
+                let list = String::from_utf8_lossy(&bytes);
                 // Lines starting with ./ are relative to the list's parent (Ultralytics' rule).
                 let parent = p.parent().map(Path::to_path_buf).unwrap_or_default();
                 images.extend(
@@ -199,15 +202,30 @@ impl CorpusReader for Yolo {
 /// One label row: class id and polygon in normalised coordinates.
 pub type Segment = (usize, Vec<[f64; 2]>);
 
-/// The instances of one label file.
+/// The instances of one label file, within the default limits.
 pub fn parse_label(text: &str, nc: usize) -> std::result::Result<Vec<Segment>, String> {
+    parse_label_within(text, nc, &crate::limits::Limits::default()).map_err(|e| e.message)
+}
+
+/// The instances of one label file (`malformed_label` when one is not a segment): more rows
+/// than `max_annotations_per_image` or more points than `max_polygon_vertices` is the sample's
+/// `too_many_annotations` / `mask_too_large` before the rows past the limit are parsed.
+pub fn parse_label_within(
+    text: &str,
+    nc: usize,
+    limits: &crate::limits::Limits,
+) -> std::result::Result<Vec<Segment>, LoadError> {
     let mut out = Vec::new();
+    let mut points = 0u64;
     for (i, line) in text.lines().enumerate() {
         let toks: Vec<&str> = line.split_whitespace().collect();
         if toks.is_empty() {
             continue;
         }
-        let at = |m: String| format!("line {}: {m}", i + 1);
+        super::files::check_annotations(limits, out.len() + 1)?;
+        points += (toks.len() as u64 - 1) / 2;
+        super::files::check_vertices(limits, points)?;
+        let at = |m: String| LoadError::new("malformed_label", format!("line {}: {m}", i + 1));
         let class: usize = toks[0].parse().map_err(|_| {
             at(format!(
                 "class id {:?} is not a non-negative integer",
@@ -252,18 +270,33 @@ impl LoadTruth for Loader {
             .map_err(|m| LoadError::new("unreadable_image", format!("{}: {m}", image.display())))?;
         super::files::check_canvas(&self.limits, w, h)?;
         let label = &e.files[0];
-        let text = match std::fs::read_to_string(label) {
-            Ok(t) => t,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
+        let text = match crate::limits::read_regular(label, self.limits.max_file_bytes) {
+            Ok(bytes) => String::from_utf8(bytes).map_err(|_| {
+                LoadError::new(
+                    "malformed_label",
+                    format!("{}: not UTF-8 text", label.display()),
+                )
+            })?,
+            Err(crate::limits::ReadError::Io(err))
+                if err.kind() == std::io::ErrorKind::NotFound =>
+            {
+                String::new()
+            }
             Err(err) => {
                 return Err(LoadError::new(
                     "unreadable_label",
-                    format!("{}: {err}", label.display()),
+                    format!(
+                        "{}: {}",
+                        label.display(),
+                        err.describe("[limits] max_file_bytes")
+                    ),
                 ))
             }
         };
-        let rows = parse_label(&text, self.nc)
-            .map_err(|m| LoadError::new("malformed_label", format!("{}: {m}", label.display())))?;
+        let rows = parse_label_within(&text, self.nc, &self.limits).map_err(|e| LoadError {
+            message: format!("{}: {}", label.display(), e.message),
+            ..e
+        })?;
         let instances = rows
             .iter()
             .map(|(c, pts)| {

@@ -16,13 +16,17 @@ pub struct Sqlite {
 pub fn connect(url: &str, base: &Path) -> Result<Box<dyn Database>> {
     let file = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = base.join(file);
-    // Without this check SQLite reports only "unable to open database file".
-    if let Err(e) = std::fs::metadata(&path) {
-        return Err(db_error(
-            url,
-            "cannot open",
-            format!("{}: {e}", path.display()),
-        ));
+    // Without this check SQLite reports only "unable to open database file" for a missing
+    // file and "disk I/O error" for a folder, and blocks forever opening a FIFO: the path is
+    // opened without blocking and its type checked on the open file first.
+    let shown = crate::fmt::clip_path(&path);
+    if let Err(e) = crate::limits::open_regular(&path) {
+        let why = if e.is_folder() {
+            "is a folder, not a SQLite database file; name the database file in it".to_string()
+        } else {
+            e.describe("a SQLite database file")
+        };
+        return Err(db_error(url, "cannot open", format!("{shown}: {why}")));
     }
     let conn = Connection::open_with_flags(
         &path,
