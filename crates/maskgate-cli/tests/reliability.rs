@@ -1013,6 +1013,18 @@ fn row18_a_staging_folder_locked_from_another_pid_namespace_is_left_alone() {
     // Once its owner is gone, the folder is abandoned and the next run removes it.
     let _ = holder.kill();
     let _ = holder.wait();
+    // The namespace's own processes die just after `unshare` itself: wait for the lock to free.
+    let freed = (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        Command::new("flock")
+            .args(["-n"])
+            .arg(&lock)
+            .arg("true")
+            .status()
+            .unwrap()
+            .success()
+    });
+    assert!(freed, "the holder's lock outlived it");
     expect_status(&compare(&g, &base, &base, &out, &[]), 0);
     let left: Vec<String> = names_in(&out)
         .into_iter()
