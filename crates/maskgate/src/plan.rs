@@ -1061,7 +1061,13 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         }
         let total = prepared.corpora.iter().map(|c| c.samples.len()).sum();
         let reading = std::time::Instant::now();
-        let gathered = crate::shard::gather(store, &hash, total, request.strict_hardware)?;
+        let gathered = crate::shard::gather(
+            store,
+            &hash,
+            total,
+            total.saturating_mul(prepared.arms().len() + plan.variants.variants.len()),
+            request.strict_hardware,
+        )?;
         let read_seconds = reading.elapsed().as_secs_f64();
         if observer.cancelled() {
             return Err(Error::Usage("interrupted: no report written".into()));

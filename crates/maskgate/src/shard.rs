@@ -518,6 +518,7 @@ pub fn gather(
     store: &dyn Store,
     plan: &str,
     samples_total: usize,
+    scores_most: usize,
     strict_hardware: bool,
 ) -> Result<Gathered> {
     let folder = format!("{}/", plan_folder(plan));
@@ -596,9 +597,14 @@ pub fn gather(
         next = range.end;
         markers.push(m);
     }
-    // Nothing is reserved from the markers' word: a marker claiming 10^12 rows must not
-    // allocate. Each shard's count is checked against its data before its rows are kept.
-    let mut rows = ShardRows::default();
+    // The table is kept for the whole merge: reserved once, as a run reserves its scores, but
+    // never past what the plan can produce (a sample a score per arm): a marker claiming
+    // 10^12 rows must not allocate. Each shard's count is checked against its data below.
+    let claimed: usize = markers.iter().fold(0, |n, m| n.saturating_add(m.rows));
+    let mut rows = ShardRows {
+        scores: Vec::with_capacity(claimed.min(scores_most)),
+        ..Default::default()
+    };
     let mut names = Names::default();
     let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
     for m in markers {
@@ -829,7 +835,7 @@ mod tests {
         let plan = "ab".repeat(32);
         let n = 10;
         let spec = |index| ShardSpec { index, count: 3 };
-        let err = gather(&store, &plan, n, false).unwrap_err();
+        let err = gather(&store, &plan, n, 1 << 20, false).unwrap_err();
         assert!(matches!(err, Error::Retryable(_)), "{err}");
         let first = commit(
             &store,
@@ -844,7 +850,9 @@ mod tests {
         let dup = commit(&store, &plan, spec(1), n, &shard_rows(0..1), hw("A")).unwrap();
         assert!(matches!(dup, Committed::Earlier(_)));
         assert_eq!(store.list("").unwrap().len(), 2);
-        let err = gather(&store, &plan, n, false).unwrap_err().to_string();
+        let err = gather(&store, &plan, n, 1 << 20, false)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("2 of 3 shards missing; rerun them with --array=0,2"),
             "{err}"
@@ -860,18 +868,20 @@ mod tests {
             )
             .unwrap();
         }
-        let g = gather(&store, &plan, n, false).unwrap();
+        let g = gather(&store, &plan, n, 1 << 20, false).unwrap();
         assert_eq!(g.count, 3);
         assert_eq!(g.rows, shard_rows(0..n));
         assert!(g.notices.is_empty());
         // Another sample count than the shards were cut from.
-        let err = gather(&store, &plan, n + 1, false).unwrap_err().to_string();
+        let err = gather(&store, &plan, n + 1, 1 << 20, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("was cut from 10 samples"), "{err}");
         // Shards on another CPU: a notice, or an error when strict.
         let key = marker_key(&plan, spec(2));
         let text = String::from_utf8(store.get(&key).unwrap().unwrap()).unwrap();
         std::fs::write(dir.path().join(&key), text.replace("\"A\"", "\"B\"")).unwrap();
-        let g = gather(&store, &plan, n, false).unwrap();
+        let g = gather(&store, &plan, n, 1 << 20, false).unwrap();
         assert!(
             g.notices[0].contains("shards 0-1: cpu on A"),
             "{:?}",
@@ -882,7 +892,9 @@ mod tests {
             "{:?}",
             g.notices
         );
-        let err = gather(&store, &plan, n, true).unwrap_err().to_string();
+        let err = gather(&store, &plan, n, 1 << 20, true)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--strict-hardware"), "{err}");
         // Tampered data is refused.
         let m = committed(&store, &plan, spec(0)).unwrap().unwrap();
@@ -890,7 +902,9 @@ mod tests {
             .path()
             .join(format!("{}/{}", plan_folder(&plan), m.data));
         std::fs::write(&data, b"\n").unwrap();
-        let err = gather(&store, &plan, n, false).unwrap_err().to_string();
+        let err = gather(&store, &plan, n, 1 << 20, false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("has sha256"), "{err}");
     }
 }
