@@ -948,8 +948,12 @@ pub fn execute_shard(plan: &Plan, observer: &dyn Observer) -> Result<ShardOutcom
         };
         let hardware =
             crate::shard::Hardware::of_this_host(crate::predict::engine::EXECUTION_PROVIDER);
+        let run = crate::shard::RunStamp {
+            run_id: plan.run_id.clone(),
+            generated_at: plan.generated_at.clone(),
+        };
         Ok(
-            match crate::shard::commit(store, &hash, spec, total, &rows, hardware)? {
+            match crate::shard::commit(store, &hash, spec, total, &rows, hardware, run)? {
                 crate::shard::Committed::Now(marker) => ShardOutcome::Committed {
                     marker,
                     notices: prepared.notices,
@@ -1048,7 +1052,13 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     pairs.extend(record.env.clone());
-    let plan = Plan::resolve(&record.request, &overrides, &Env::from_pairs(pairs))?;
+    // The run id and time: the command line's or the environment's, else the ones every shard
+    // was given (so a merge stamps what the unsharded run would have), else now.
+    let stamp_given = request.run_id.is_some()
+        || request.generated_at.is_some()
+        || env.get("MASKGATE_RUN_ID").is_some()
+        || env.get("MASKGATE_GENERATED_AT").is_some();
+    let mut plan = Plan::resolve(&record.request, &overrides, &Env::from_pairs(pairs))?;
     pool(plan.threads)?.install(|| {
         let mut prepared = prepare(&plan)?;
         let hash = plan_hash(&plan, &prepared.inputs);
@@ -1073,6 +1083,16 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             return Err(Error::Usage("interrupted: no report written".into()));
         }
         prepared.notices.extend(gathered.notices);
+        match gathered.run {
+            Some(run) if !stamp_given => {
+                plan.run_id = run.run_id;
+                plan.generated_at = run.generated_at;
+            }
+            None if !stamp_given => prepared.notices.push(
+                "the shards were given different run ids or times (or none): the merge stamps its own; pass --run-id and --generated-at to choose".into(),
+            ),
+            _ => {}
+        }
         let rows = gathered.rows;
         let load_problems = prepared
             .corpora

@@ -381,6 +381,18 @@ pub struct Marker {
     pub data: String,
     pub content_sha256: String,
     pub hardware: Hardware,
+    /// The run id and time the shard was given: a merge stamps its reports with them when
+    /// every shard agrees (absent in markers written before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunStamp>,
+}
+
+/// A run's identity as its reports show it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunStamp {
+    pub run_id: String,
+    pub generated_at: String,
 }
 
 fn plan_folder(plan: &str) -> String {
@@ -435,6 +447,7 @@ pub fn commit(
     samples_total: usize,
     rows: &ShardRows,
     hardware: Hardware,
+    run: RunStamp,
 ) -> Result<Committed> {
     let bytes = rows.to_bytes();
     let sha = hex::encode(Sha256::digest(&bytes));
@@ -453,6 +466,7 @@ pub fn commit(
         data,
         content_sha256: sha,
         hardware,
+        run: Some(run),
     };
     let text = serde_json::to_vec_pretty(&marker).unwrap_or_default();
     if store.create(&marker_key(plan, spec), &text)? {
@@ -507,6 +521,8 @@ pub fn array_list(indices: &[usize]) -> String {
 pub struct Gathered {
     pub rows: ShardRows,
     pub count: usize,
+    /// The run id and time every shard was given, when they all agree.
+    pub run: Option<RunStamp>,
     /// Messages for the user (mixed hardware when not strict).
     pub notices: Vec<String>,
 }
@@ -607,6 +623,11 @@ pub fn gather(
     };
     let mut names = Names::default();
     let mut hardware: BTreeMap<Hardware, Vec<usize>> = BTreeMap::new();
+    let stamps: BTreeSet<Option<RunStamp>> = markers.iter().map(|m| m.run.clone()).collect();
+    let run = match stamps.len() {
+        1 => stamps.into_iter().next().flatten(),
+        _ => None,
+    };
     for m in markers {
         let (index, key) = (
             m.index,
@@ -670,6 +691,7 @@ pub fn gather(
     Ok(Gathered {
         rows,
         count,
+        run,
         notices,
     })
 }
@@ -828,6 +850,28 @@ mod tests {
         }
     }
 
+    fn stamp(id: &str) -> RunStamp {
+        RunStamp {
+            run_id: id.into(),
+            generated_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn a_merge_inherits_the_run_stamp_the_shards_agree_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let plan = "cd".repeat(32);
+        let n = 4;
+        let spec = |index| ShardSpec { index, count: 2 };
+        for i in 0..2 {
+            let rows = shard_rows(spec(i).range(n));
+            commit(&store, &plan, spec(i), n, &rows, hw("A"), stamp("nightly")).unwrap();
+        }
+        let g = gather(&store, &plan, n, 1 << 20, false).unwrap();
+        assert_eq!(g.run, Some(stamp("nightly")));
+    }
+
     #[test]
     fn first_commit_wins_and_gather_checks_everything() {
         let dir = tempfile::tempdir().unwrap();
@@ -844,10 +888,20 @@ mod tests {
             n,
             &shard_rows(spec(1).range(n)),
             hw("A"),
+            stamp("r1"),
         );
         assert!(matches!(first, Ok(Committed::Now(_))));
         // A duplicate with other rows loses, and its data file is removed.
-        let dup = commit(&store, &plan, spec(1), n, &shard_rows(0..1), hw("A")).unwrap();
+        let dup = commit(
+            &store,
+            &plan,
+            spec(1),
+            n,
+            &shard_rows(0..1),
+            hw("A"),
+            stamp("r1"),
+        )
+        .unwrap();
         assert!(matches!(dup, Committed::Earlier(_)));
         assert_eq!(store.list("").unwrap().len(), 2);
         let err = gather(&store, &plan, n, 1 << 20, false)
@@ -865,10 +919,12 @@ mod tests {
                 n,
                 &shard_rows(spec(i).range(n)),
                 hw("A"),
+                stamp(if i == 2 { "r1" } else { "r0" }),
             )
             .unwrap();
         }
         let g = gather(&store, &plan, n, 1 << 20, false).unwrap();
+        assert_eq!(g.run, None, "the shards disagree on their run id");
         assert_eq!(g.count, 3);
         assert_eq!(g.rows, shard_rows(0..n));
         assert!(g.notices.is_empty());
