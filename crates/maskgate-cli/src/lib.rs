@@ -58,7 +58,11 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("maskgate: error: {e:#}");
+            // The library shows URLs redacted; this also covers what a dependency put in.
+            eprintln!(
+                "maskgate: error: {}",
+                maskgate::redact::in_text(&format!("{e:#}"))
+            );
             exit_code_of(&e)
         }
     }

@@ -27,6 +27,7 @@ pub mod plan;
 pub mod predict;
 pub mod read;
 pub mod recommend;
+pub mod redact;
 pub mod report;
 pub mod score;
 pub mod shard;

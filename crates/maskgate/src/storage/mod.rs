@@ -40,23 +40,16 @@ pub fn fetch(url: &str, downloads: &Path) -> Result<PathBuf> {
     }
 }
 
-/// A URL as reports and messages may show it (no user name or password).
+/// A URL as reports and messages may show it (no user information, no credential parameters).
 pub fn shown_url(url: &str) -> String {
-    #[cfg(feature = "object-store")]
-    {
-        remote::redact(url)
-    }
-    #[cfg(not(feature = "object-store"))]
-    {
-        url.to_string()
-    }
+    crate::redact::url(url)
 }
 
 #[cfg(not(feature = "object-store"))]
 fn without_object_store(url: &str) -> Error {
     Error::Usage(format!(
         "{}: object storage needs maskgate built with the `object-store` feature",
-        url.split('@').next_back().unwrap_or(url)
+        crate::redact::url(url)
     ))
 }
 

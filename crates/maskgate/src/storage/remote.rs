@@ -214,16 +214,9 @@ impl Store for RemoteStore {
     }
 }
 
-/// A URL without its user name and password (an HTTP URL may carry them).
+/// A URL as messages and reports show it (see [`crate::redact::url`]).
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
-        }
-        _ => url.to_string(),
-    }
+    crate::redact::url(url)
 }
 
 /// What [`Downloads`] remembers of a fetched object.
