@@ -20,6 +20,7 @@ pub mod inspect;
 pub mod label;
 pub mod limits;
 pub mod model;
+pub mod net;
 pub mod observe;
 pub mod pathnames;
 pub mod persist;

@@ -58,6 +58,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "comma-separated report formats (--format)",
     ),
     ("MASKGATE_GALLERY", "gallery pictures per list (--gallery)"),
+    (
+        "MASKGATE_NETWORK_TIMEOUT",
+        "seconds one network connect, request or reply may take ([run] network_timeout_s)",
+    ),
     ("MASKGATE_RUN_ID", "pinned run id (--run-id)"),
     ("MASKGATE_GENERATED_AT", "pinned timestamp (--generated-at)"),
     (
@@ -494,6 +498,13 @@ impl Plan {
             .notes
             .clone()
             .or(cfg.as_ref().and_then(|c| c.notes.clone()));
+
+        // Every network client of this run (object stores, databases) waits at most this long.
+        crate::net::set_timeout_s(
+            env.parse("MASKGATE_NETWORK_TIMEOUT")?
+                .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
+                .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
+        );
 
         // Object-store locations are fetched into a local folder kept by content hash (the
         // cache's `objects/`); reports name them by their URL.
@@ -945,6 +956,10 @@ pub struct MergeRequest {
 /// have written: the plan is resolved again from the shards' record, its inputs must hash as
 /// they did, and the gathered rows go through the unchanged aggregation.
 pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
+    // The bucket is read before the recorded plan (and its config's setting) is known.
+    if let Some(seconds) = env.parse("MASKGATE_NETWORK_TIMEOUT")? {
+        crate::net::set_timeout_s(seconds);
+    }
     let store = crate::storage::open(&request.out)?;
     let store = store.as_ref();
     let folders = crate::shard::plan_folders(store)?;
