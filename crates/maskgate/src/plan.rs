@@ -505,24 +505,31 @@ impl Plan {
                 .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
                 .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
         );
+        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
 
         // Object-store locations are fetched into a local folder kept by content hash (the
         // cache's `objects/`); reports name them by their URL.
         let downloads = downloads_dir(env, cfg.as_ref(), &base_dir);
         let mut remote_names: BTreeMap<PathBuf, String> = BTreeMap::new();
         let (mut corpora, mut arms) = (corpora, arms);
+        // Fetches that failed, and whether a retry may cure each: their locations are still
+        // URLs, which the existence checks below must not look for on the local disk.
+        let mut failed_fetches: Vec<(PathBuf, bool)> = Vec::new();
         {
             let mut fetch = |p: &mut PathBuf, what: String| {
                 let url = p.to_string_lossy().into_owned();
                 if !crate::storage::is_url(&url) {
                     return;
                 }
-                match crate::storage::fetch(&url, &downloads) {
+                match crate::storage::fetch(&url, &downloads, limits.max_file_bytes) {
                     Ok(local) => {
                         remote_names.insert(local.clone(), crate::storage::shown_url(&url));
                         *p = local;
                     }
-                    Err(e) => problems.push(format!("{what}: {e}")),
+                    Err(e) => {
+                        failed_fetches.push((p.clone(), e.is_retryable()));
+                        problems.push(format!("{what}: {e}"));
+                    }
                 }
             };
             for c in &mut corpora {
@@ -540,12 +547,16 @@ impl Plan {
 
         // Every file the plan names must be there: all missing ones are reported together with
         // the config's own problems.
+        let not_fetched = |p: &Path| failed_fetches.iter().any(|(f, _)| f == p);
         let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
+            if not_fetched(p) {
+                return;
+            }
             if let Err(e) = std::fs::metadata(p) {
                 problems.push(format!("{what}: {}: {e}", pathnames::display(p)));
             }
         };
-        for c in &corpora {
+        for c in corpora.iter().filter(|c| !not_fetched(&c.path)) {
             if let Err(e) = source_for(&c.path).and_then(|s| s.locate(&c.path)) {
                 problems.push(format!("corpus {:?}: {e}", c.name));
             }
@@ -570,7 +581,15 @@ impl Plan {
             }
         }
         if !problems.is_empty() {
-            return Err(problems_error(config_path.as_deref(), problems));
+            // Only fetches that a retry may cure (a server down or slow): running again may pass.
+            let only_retryable = problems.len() == failed_fetches.len()
+                && failed_fetches.iter().all(|(_, retryable)| *retryable);
+            let error = problems_error(config_path.as_deref(), problems);
+            return Err(if only_retryable {
+                Error::Retryable(error.to_string())
+            } else {
+                error
+            });
         }
 
         let criteria = criteria_path
@@ -589,7 +608,6 @@ impl Plan {
             (None, Some(c)) => c.variants.clone(),
             (None, None) => VariantSet::default(),
         };
-        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
         let corpora: Vec<CorpusSpec> = corpora
             .into_iter()
             .map(|c| CorpusSpec { limits, ..c })
@@ -1466,7 +1484,22 @@ fn finish(
     )?;
     let arm_details = arms
         .iter()
-        .map(|a| a.describe())
+        .map(|a| {
+            // An arm names its file by the local copy; one fetched from a URL is shown by it.
+            let mut d = a.describe();
+            for key in ["model", "path"] {
+                let url = d.get(key).and_then(|v| v.as_str()).and_then(|shown| {
+                    plan.remote_names
+                        .iter()
+                        .find(|(local, _)| pathnames::display(local) == shown)
+                        .map(|(_, url)| url.clone())
+                });
+                if let Some(url) = url {
+                    d[key] = url.into();
+                }
+            }
+            d
+        })
         .chain(plan.variants.variants.iter().map(|v| v.describe()))
         .collect();
     let settings = Settings::new(

@@ -27,15 +27,15 @@ pub fn open(location: &Path) -> Result<Box<dyn Store>> {
 }
 
 /// A local copy of the object (or every object under the folder) at `url`, kept under
-/// `downloads` by content hash.
-pub fn fetch(url: &str, downloads: &Path) -> Result<PathBuf> {
+/// `downloads` by content hash; an object larger than `max_bytes` is refused.
+pub fn fetch(url: &str, downloads: &Path, max_bytes: u64) -> Result<PathBuf> {
     #[cfg(feature = "object-store")]
     {
-        remote::Downloads::new(downloads).fetch(url)
+        remote::Downloads::new(downloads, max_bytes).fetch(url)
     }
     #[cfg(not(feature = "object-store"))]
     {
-        let _ = downloads;
+        let _ = (downloads, max_bytes);
         Err(without_object_store(url))
     }
 }
