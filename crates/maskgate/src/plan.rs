@@ -344,6 +344,16 @@ fn downloads_dir(
         .join("objects")
 }
 
+/// `MASKGATE_NETWORK_TIMEOUT`, which must be at least a second (0 would fail every request).
+fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
+    match env.parse("MASKGATE_NETWORK_TIMEOUT")? {
+        Some(0) => Err(Error::Usage(
+            "MASKGATE_NETWORK_TIMEOUT must be at least 1 (seconds)".into(),
+        )),
+        t => Ok(t),
+    }
+}
+
 /// τ from the command line or run config, or the criteria file, which locks it.
 fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
     let t = match (given, criteria.and_then(|c| c.pass_iou)) {
@@ -501,7 +511,7 @@ impl Plan {
 
         // Every network client of this run (object stores, databases) waits at most this long.
         crate::net::set_timeout_s(
-            env.parse("MASKGATE_NETWORK_TIMEOUT")?
+            network_timeout_of(env)?
                 .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
                 .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
         );
@@ -975,7 +985,7 @@ pub struct MergeRequest {
 /// they did, and the gathered rows go through the unchanged aggregation.
 pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
     // The bucket is read before the recorded plan (and its config's setting) is known.
-    if let Some(seconds) = env.parse("MASKGATE_NETWORK_TIMEOUT")? {
+    if let Some(seconds) = network_timeout_of(env)? {
         crate::net::set_timeout_s(seconds);
     }
     let store = crate::storage::open(&request.out)?;
@@ -1661,6 +1671,22 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("MASKGATE_THREADS"), "{err}");
+    }
+
+    #[test]
+    fn the_network_timeout_is_at_least_a_second() {
+        let of = |v: &str| {
+            network_timeout_of(&Env::from_pairs([(
+                "MASKGATE_NETWORK_TIMEOUT".to_string(),
+                v.to_string(),
+            )]))
+        };
+        assert_eq!(of("5").unwrap(), Some(5));
+        for bad in ["0", "soon", "-1"] {
+            let e = of(bad).unwrap_err().to_string();
+            assert!(e.contains("MASKGATE_NETWORK_TIMEOUT"), "{e}");
+        }
+        assert_eq!(network_timeout_of(&Env::default()).unwrap(), None);
     }
 
     #[test]
