@@ -173,6 +173,33 @@ impl Server {
         Server { port }
     }
 
+    /// A PostgreSQL server that lets a client in (trust authentication, ready for queries) and
+    /// then never answers a query.
+    fn postgres_mute_after_hello() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    // The startup message: its length, then the rest of it.
+                    let mut len = [0u8; 4];
+                    if stream.read_exact(&mut len).is_err() {
+                        return;
+                    }
+                    let mut rest = vec![0u8; (u32::from_be_bytes(len) as usize).saturating_sub(4)];
+                    if stream.read_exact(&mut rest).is_err() {
+                        return;
+                    }
+                    // AuthenticationOk, ReadyForQuery (idle).
+                    let _ = stream.write_all(b"R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I");
+                    let mut sink = [0u8; 4096];
+                    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+                });
+            }
+        });
+        Server { port }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
@@ -678,7 +705,8 @@ fn http_failures_are_clear_errors() {
 }
 
 /// Defect 3: a server that accepts and never answers costs the timeout, not forever: a
-/// PostgreSQL corpus (timeout from the config) and an HTTP input (from the environment).
+/// PostgreSQL corpus silent from the start and one silent after letting the client in (the
+/// timeout from the config), and an HTTP input (from the environment).
 #[test]
 fn silent_servers_fail_within_the_network_timeout() {
     let silent = Server::silent();
@@ -699,6 +727,20 @@ fn silent_servers_fail_within_the_network_timeout() {
         "{err}"
     );
     assert!(err.contains("no answer within 2 s"), "{err}");
+
+    // Connected, then silent: the query's wait is bounded too.
+    let mute = Server::postgres_mute_after_hello();
+    let d = tmp("mute-pg");
+    let cfg = sql_config(
+        &d,
+        &format!("postgres://gate@127.0.0.1:{}/app", mute.port),
+        "network_timeout_s = 2",
+    );
+    let (o, took) = run(&d, &cfg, &[]);
+    expect_status(&o, 3);
+    assert!(took < FAILS_WITHIN, "{took:?}");
+    let err = stderr(&o);
+    assert!(err.contains("query failed: no answer within 2 s"), "{err}");
 
     let d = tmp("silent-http");
     let (o, took) = compare_with_candidate(&d, &silent.url("/x"));
