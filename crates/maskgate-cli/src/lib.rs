@@ -61,8 +61,9 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
     match result {
         Ok(code) => code,
         Err(e) => {
-            // Echoed paths and names are clipped: a 100 KB argument must not make a 100 KB line.
-            let text = format!("{e:#}");
+            // The library shows URLs redacted; this also covers what a dependency put in. Echoed
+            // paths and names are clipped: a 100 KB argument must not make a 100 KB line.
+            let text = maskgate::redact::in_text(&format!("{e:#}"));
             eprintln!("maskgate: error: {}", maskgate::fmt::clip_words(&text));
             exit_code_of(&e)
         }

@@ -33,6 +33,7 @@ struct RawRun {
     save_predictions: Option<bool>,
     gallery: Option<usize>,
     formats: Option<Vec<String>>,
+    network_timeout_s: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -179,6 +180,8 @@ pub struct RunConfig {
     pub memory_pattern: Option<bool>,
     /// Write each model arm's masks as prediction JSONL beside the reports.
     pub save_predictions: Option<bool>,
+    /// Seconds one network connect, request or reply may take (see [`crate::net`]).
+    pub network_timeout_s: Option<u64>,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
@@ -325,6 +328,9 @@ impl RunConfig {
         if r.grid == Some(0) {
             problems.push("[run] grid must be at least 1".into());
         }
+        if r.network_timeout_s == Some(0) {
+            problems.push("[run] network_timeout_s must be at least 1".into());
+        }
         let cfg = RunConfig {
             path: path.to_path_buf(),
             out: r.out.as_deref().map(rel),
@@ -342,6 +348,7 @@ impl RunConfig {
             memory_arena: r.memory_arena,
             memory_pattern: r.memory_pattern,
             save_predictions: r.save_predictions,
+            network_timeout_s: r.network_timeout_s,
             gallery: r.gallery,
             formats: r.formats.clone(),
             corpora,

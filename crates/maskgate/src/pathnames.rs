@@ -30,7 +30,7 @@ pub fn normalize(path: &Path) -> PathBuf {
 pub fn display(path: &Path) -> String {
     let text = path.to_string_lossy();
     if is_url(&text) {
-        return text.into_owned();
+        return crate::redact::url(&text);
     }
     normalize(path).to_string_lossy().replace('\\', "/")
 }

@@ -58,6 +58,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "comma-separated report formats (--format)",
     ),
     ("MASKGATE_GALLERY", "gallery pictures per list (--gallery)"),
+    (
+        "MASKGATE_NETWORK_TIMEOUT",
+        "seconds one network connect, request or reply may take ([run] network_timeout_s)",
+    ),
     ("MASKGATE_RUN_ID", "pinned run id (--run-id)"),
     ("MASKGATE_GENERATED_AT", "pinned timestamp (--generated-at)"),
     (
@@ -340,6 +344,16 @@ fn downloads_dir(
         .join("objects")
 }
 
+/// `MASKGATE_NETWORK_TIMEOUT`, which must be at least a second (0 would fail every request).
+fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
+    match env.parse("MASKGATE_NETWORK_TIMEOUT")? {
+        Some(0) => Err(Error::Usage(
+            "MASKGATE_NETWORK_TIMEOUT must be at least 1 (seconds)".into(),
+        )),
+        t => Ok(t),
+    }
+}
+
 /// τ from the command line or run config, or the criteria file, which locks it.
 fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
     let t = match (given, criteria.and_then(|c| c.pass_iou)) {
@@ -495,23 +509,37 @@ impl Plan {
             .clone()
             .or(cfg.as_ref().and_then(|c| c.notes.clone()));
 
+        // Every network client of this run (object stores, databases) waits at most this long.
+        crate::net::set_timeout_s(
+            network_timeout_of(env)?
+                .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
+                .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
+        );
+        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
+
         // Object-store locations are fetched into a local folder kept by content hash (the
         // cache's `objects/`); reports name them by their URL.
         let downloads = downloads_dir(env, cfg.as_ref(), &base_dir);
         let mut remote_names: BTreeMap<PathBuf, String> = BTreeMap::new();
         let (mut corpora, mut arms) = (corpora, arms);
+        // Fetches that failed, and whether a retry may cure each: their locations are still
+        // URLs, which the existence checks below must not look for on the local disk.
+        let mut failed_fetches: Vec<(PathBuf, bool)> = Vec::new();
         {
             let mut fetch = |p: &mut PathBuf, what: String| {
                 let url = p.to_string_lossy().into_owned();
                 if !crate::storage::is_url(&url) {
                     return;
                 }
-                match crate::storage::fetch(&url, &downloads) {
+                match crate::storage::fetch(&url, &downloads, limits.max_file_bytes) {
                     Ok(local) => {
                         remote_names.insert(local.clone(), crate::storage::shown_url(&url));
                         *p = local;
                     }
-                    Err(e) => problems.push(format!("{what}: {e}")),
+                    Err(e) => {
+                        failed_fetches.push((p.clone(), e.is_retryable()));
+                        problems.push(format!("{what}: {e}"));
+                    }
                 }
             };
             for c in &mut corpora {
@@ -529,13 +557,17 @@ impl Plan {
 
         // Every file the plan names must be there: all missing ones are reported together with
         // the config's own problems.
+        let not_fetched = |p: &Path| failed_fetches.iter().any(|(f, _)| f == p);
         let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
+            if not_fetched(p) {
+                return;
+            }
             if let Err(e) = std::fs::metadata(p) {
                 let shown = pathnames::display(p);
                 problems.push(format!("{what}: {}: {e}", crate::fmt::clip(&shown)));
             }
         };
-        for c in &corpora {
+        for c in corpora.iter().filter(|c| !not_fetched(&c.path)) {
             if let Err(e) = source_for(&c.path).and_then(|s| s.locate(&c.path)) {
                 problems.push(format!("corpus {:?}: {e}", c.name));
             }
@@ -560,7 +592,15 @@ impl Plan {
             }
         }
         if !problems.is_empty() {
-            return Err(problems_error(config_path.as_deref(), problems));
+            // Only fetches that a retry may cure (a server down or slow): running again may pass.
+            let only_retryable = problems.len() == failed_fetches.len()
+                && failed_fetches.iter().all(|(_, retryable)| *retryable);
+            let error = problems_error(config_path.as_deref(), problems);
+            return Err(if only_retryable {
+                Error::Retryable(error.to_string())
+            } else {
+                error
+            });
         }
 
         let criteria = criteria_path
@@ -579,7 +619,6 @@ impl Plan {
             (None, Some(c)) => c.variants.clone(),
             (None, None) => VariantSet::default(),
         };
-        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
         let corpora: Vec<CorpusSpec> = corpora
             .into_iter()
             .map(|c| CorpusSpec { limits, ..c })
@@ -980,6 +1019,10 @@ pub struct MergeRequest {
 /// have written: the plan is resolved again from the shards' record, its inputs must hash as
 /// they did, and the gathered rows go through the unchanged aggregation.
 pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
+    // The bucket is read before the recorded plan (and its config's setting) is known.
+    if let Some(seconds) = network_timeout_of(env)? {
+        crate::net::set_timeout_s(seconds);
+    }
     let store = crate::storage::open(&request.out)?;
     let store = store.as_ref();
     let folders = crate::shard::plan_folders(store)?;
@@ -1562,7 +1605,22 @@ fn finish(
     )?;
     let arm_details = arms
         .iter()
-        .map(|a| a.describe())
+        .map(|a| {
+            // An arm names its file by the local copy; one fetched from a URL is shown by it.
+            let mut d = a.describe();
+            for key in ["model", "path"] {
+                let url = d.get(key).and_then(|v| v.as_str()).and_then(|shown| {
+                    plan.remote_names
+                        .iter()
+                        .find(|(local, _)| pathnames::display(local) == shown)
+                        .map(|(_, url)| url.clone())
+                });
+                if let Some(url) = url {
+                    d[key] = url.into();
+                }
+            }
+            d
+        })
         .chain(plan.variants.variants.iter().map(|v| v.describe()))
         .collect();
     let settings = Settings::new(
@@ -1738,6 +1796,22 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("MASKGATE_THREADS"), "{err}");
+    }
+
+    #[test]
+    fn the_network_timeout_is_at_least_a_second() {
+        let of = |v: &str| {
+            network_timeout_of(&Env::from_pairs([(
+                "MASKGATE_NETWORK_TIMEOUT".to_string(),
+                v.to_string(),
+            )]))
+        };
+        assert_eq!(of("5").unwrap(), Some(5));
+        for bad in ["0", "soon", "-1"] {
+            let e = of(bad).unwrap_err().to_string();
+            assert!(e.contains("MASKGATE_NETWORK_TIMEOUT"), "{e}");
+        }
+        assert_eq!(network_timeout_of(&Env::default()).unwrap(), None);
     }
 
     #[test]

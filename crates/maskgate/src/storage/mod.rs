@@ -27,36 +27,29 @@ pub fn open(location: &Path) -> Result<Box<dyn Store>> {
 }
 
 /// A local copy of the object (or every object under the folder) at `url`, kept under
-/// `downloads` by content hash.
-pub fn fetch(url: &str, downloads: &Path) -> Result<PathBuf> {
+/// `downloads` by content hash; an object larger than `max_bytes` is refused.
+pub fn fetch(url: &str, downloads: &Path, max_bytes: u64) -> Result<PathBuf> {
     #[cfg(feature = "object-store")]
     {
-        remote::Downloads::new(downloads).fetch(url)
+        remote::Downloads::new(downloads, max_bytes).fetch(url)
     }
     #[cfg(not(feature = "object-store"))]
     {
-        let _ = downloads;
+        let _ = (downloads, max_bytes);
         Err(without_object_store(url))
     }
 }
 
-/// A URL as reports and messages may show it (no user name or password).
+/// A URL as reports and messages may show it (no user information, no credential parameters).
 pub fn shown_url(url: &str) -> String {
-    #[cfg(feature = "object-store")]
-    {
-        remote::redact(url)
-    }
-    #[cfg(not(feature = "object-store"))]
-    {
-        url.to_string()
-    }
+    crate::redact::url(url)
 }
 
 #[cfg(not(feature = "object-store"))]
 fn without_object_store(url: &str) -> Error {
     Error::Usage(format!(
         "{}: object storage needs maskgate built with the `object-store` feature",
-        url.split('@').next_back().unwrap_or(url)
+        crate::redact::url(url)
     ))
 }
 

@@ -12,11 +12,16 @@ use super::Store;
 use crate::error::{Error, Result};
 use futures::TryStreamExt;
 use object_store::path::Path as ObjPath;
-use object_store::{ObjectStore, ObjectStoreScheme, PutMode, PutOptions, PutPayload};
+use object_store::{
+    BackoffConfig, ClientConfigKey, ObjectStore, ObjectStoreScheme, PutMode, PutOptions,
+    PutPayload, RetryConfig,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A bucket (or an HTTP server) under a root prefix, as a [`Store`].
 pub struct RemoteStore {
@@ -30,6 +35,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The HTTP client settings every store gets: each connect and each request within
+/// [`crate::net::timeout`], and object_store's retries (transport errors, 5xx, 429) bounded by
+/// the same time, so a silent or failing server costs seconds, not object_store's default of
+/// 3 minutes of retries.
+fn client_settings() -> ([(ClientConfigKey, String); 2], RetryConfig) {
+    let t = crate::net::timeout();
+    let secs = format!("{}s", t.as_secs());
+    let retry = RetryConfig {
+        backoff: BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: t.min(Duration::from_secs(5)),
+            base: 2.0,
+        },
+        max_retries: 3,
+        retry_timeout: t,
+    };
+    (
+        [
+            (ClientConfigKey::ConnectTimeout, secs.clone()),
+            (ClientConfigKey::Timeout, secs),
+        ],
+        retry,
+    )
+}
+
 impl RemoteStore {
     /// The store `url` names, its path as the root.
     pub fn open(url: &str) -> Result<RemoteStore> {
@@ -37,32 +67,62 @@ impl RemoteStore {
             .map_err(|e| Error::Usage(format!("{}: not a URL: {e}", redact(url))))?;
         let (scheme, path) = ObjectStoreScheme::parse(&parsed)
             .map_err(|e| Error::Usage(format!("{}: {e}", redact(url))))?;
-        let bad = |e: object_store::Error| Error::Usage(format!("{}: {e}", redact(url)));
+        let bad = |e: object_store::Error| {
+            Error::Usage(format!(
+                "{}: {}",
+                redact(url),
+                crate::redact::in_text(&e.to_string())
+            ))
+        };
+        let (client, retry) = client_settings();
         let inner: Arc<dyn ObjectStore> = match scheme {
-            ObjectStoreScheme::AmazonS3 => Arc::new(
-                object_store::aws::AmazonS3Builder::from_env()
+            ObjectStoreScheme::AmazonS3 => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_url(url)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            ObjectStoreScheme::GoogleCloudStorage => Arc::new(
-                object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_retry(retry);
+                for (k, v) in client.clone() {
+                    b = b.with_config(object_store::aws::AmazonS3ConfigKey::Client(k), v);
+                }
+                // An endpoint the user gave as http:// (a local MinIO or moto) is meant as such.
+                let endpoint = b.get_config_value(&object_store::aws::AmazonS3ConfigKey::Endpoint);
+                if endpoint.is_some_and(|e| e.starts_with("http://")) {
+                    b = b.with_allow_http(true);
+                }
+                Arc::new(b.build().map_err(bad)?)
+            }
+            ObjectStoreScheme::GoogleCloudStorage => {
+                let mut b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_url(url)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            ObjectStoreScheme::MicrosoftAzure => Arc::new(
-                object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_retry(retry);
+                for (k, v) in client.clone() {
+                    b = b.with_config(object_store::gcp::GoogleConfigKey::Client(k), v);
+                }
+                Arc::new(b.build().map_err(bad)?)
+            }
+            ObjectStoreScheme::MicrosoftAzure => {
+                let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_url(url)
-                    .build()
-                    .map_err(bad)?,
-            ),
-            ObjectStoreScheme::Http => Arc::new(
-                object_store::http::HttpBuilder::new()
+                    .with_retry(retry);
+                for (k, v) in client.clone() {
+                    b = b.with_config(object_store::azure::AzureConfigKey::Client(k), v);
+                }
+                Arc::new(b.build().map_err(bad)?)
+            }
+            ObjectStoreScheme::Http => {
+                let mut b = object_store::http::HttpBuilder::new()
                     .with_url(&parsed[..url::Position::BeforePath])
-                    .build()
-                    .map_err(bad)?,
-            ),
+                    .with_retry(retry)
+                    // The user wrote http:// (without it every request fails as a "builder
+                    // error"); https:// URLs stay https-only.
+                    .with_config(
+                        ClientConfigKey::AllowHttp,
+                        (parsed.scheme() == "http").to_string(),
+                    );
+                for (k, v) in client {
+                    b = b.with_config(k, v);
+                }
+                Arc::new(b.build().map_err(bad)?)
+            }
             other => {
                 return Err(Error::Usage(format!(
                     "{}: {other:?} is not an object store maskgate reads",
@@ -89,25 +149,89 @@ impl RemoteStore {
             .fold(self.root.clone(), |p, part| p.child(part))
     }
 
-    fn error(&self, key: &str, e: object_store::Error) -> Error {
-        let what = if key.is_empty() {
+    fn shown(&self, key: &str) -> String {
+        if key.is_empty() {
             self.display.clone()
         } else {
             format!("{}/{key}", self.display)
-        };
+        }
+    }
+
+    /// object_store's error as maskgate's: a missing object, refused credentials or a 4xx
+    /// answer is permanent (a retry gets the same answer); an unreachable, silent or failing
+    /// server (connect errors, timeouts, cut transfers, 5xx, 429) is [`Error::Retryable`].
+    fn error(&self, key: &str, e: object_store::Error) -> Error {
+        let what = self.shown(key);
+        // object_store's messages may carry the request URL, with whatever it was given.
+        let message = crate::redact::in_text(&e.to_string());
         match e {
-            object_store::Error::NotFound { .. } => Error::Usage(format!("{what}: not found")),
+            object_store::Error::NotFound { .. } => Error::Usage(format!(
+                "{what}: not found; check the URL and that the object exists"
+            )),
             object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. }
-            | object_store::Error::InvalidPath { .. }
+            | object_store::Error::Unauthenticated { .. } => Error::Usage(format!(
+                "{what}: access refused ({message}); check the URL and the store's credentials (AWS_*, GOOGLE_*, AZURE_* variables)"
+            )),
+            object_store::Error::InvalidPath { .. }
             | object_store::Error::NotSupported { .. }
             | object_store::Error::NotImplemented
             | object_store::Error::UnknownConfigurationKey { .. } => {
-                Error::Usage(format!("{what}: {e}"))
+                Error::Usage(format!("{what}: {message}"))
             }
-            // Network, throttling, server errors: worth a retry.
-            other => Error::Retryable(format!("{what}: {other}")),
+            other => match transport_error(&other) {
+                // A redirect loop, or a request that could not be built: the same on every try.
+                Some(e) if e.is_redirect() || e.is_builder() => Error::Usage(format!(
+                    "{what}: the server's answer cannot be followed ({message}); check the URL (a redirect loop?)"
+                )),
+                // Refused or lost connections, timeouts, cut transfers.
+                Some(_) => Error::Retryable(format!(
+                    "{what}: no usable answer ({message}); {}",
+                    crate::net::retry_hint()
+                )),
+                None => match status_of(&message) {
+                    Some(s) if (400..500).contains(&s) && s != 408 && s != 429 => {
+                        Error::Usage(format!(
+                            "{what}: the server refused the request with HTTP {s} ({message}); check the URL and what the server allows, a retry gets the same answer"
+                        ))
+                    }
+                    _ => Error::Retryable(format!(
+                        "{what}: the server failed ({message}); {}",
+                        crate::net::retry_hint()
+                    )),
+                },
+            },
         }
+    }
+
+    /// Streams the object at `key` into `sink`: `None` when there is none. An object announced
+    /// (by its Content-Length) or found, while counting what arrives, to be larger than
+    /// `max_bytes` is refused; nothing is allocated by the announced size.
+    fn read_into(
+        &self,
+        key: &str,
+        max_bytes: u64,
+        sink: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<Option<u64>> {
+        self.runtime.block_on(async {
+            let got = match self.inner.get(&self.at(key)).await {
+                Ok(g) => g,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(self.error(key, e)),
+            };
+            if got.meta.size > max_bytes {
+                return Err(too_large(&self.shown(key), got.meta.size, max_bytes));
+            }
+            let mut stream = got.into_stream();
+            let mut total = 0u64;
+            while let Some(chunk) = stream.try_next().await.map_err(|e| self.error(key, e))? {
+                total += chunk.len() as u64;
+                if total > max_bytes {
+                    return Err(too_large(&self.shown(key), total, max_bytes));
+                }
+                sink(&chunk)?;
+            }
+            Ok(Some(total))
+        })
     }
 
     /// (ETag or last-modified time, size) of the object at `key`, if there is one.
@@ -153,15 +277,13 @@ impl Store for RemoteStore {
     }
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let got = self.runtime.block_on(async {
-            let r = self.inner.get(&self.at(key)).await?;
-            r.bytes().await
-        });
-        match got {
-            Ok(b) => Ok(Some(b.to_vec())),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(self.error(key, e)),
-        }
+        // Grown as bytes arrive: object_store's `bytes()` reserves the announced length first.
+        let mut bytes = Vec::new();
+        let found = self.read_into(key, u64::MAX, &mut |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(found.map(|_| bytes))
     }
 
     fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
@@ -214,16 +336,38 @@ impl Store for RemoteStore {
     }
 }
 
-/// A URL without its user name and password (an HTTP URL may carry them).
+/// A URL as messages and reports show it (see [`crate::redact::url`]).
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.to_string()
+    crate::redact::url(url)
+}
+
+/// The error for an object larger than `[limits] max_file_bytes`.
+fn too_large(what: &str, size: u64, max_bytes: u64) -> Error {
+    Error::Usage(format!(
+        "{what}: {size} bytes exceeds the limit of {max_bytes} bytes ([limits] max_file_bytes); raise the limit in the run config if the object is meant to be this large"
+    ))
+}
+
+/// The HTTP client's own failure under an object_store error (connect, timeout, cut transfer,
+/// redirect loop), if that is what it is; `None` for an HTTP status the server answered with.
+/// object_store's own wrapper of it is transparent to `source()`, so the client's error is what
+/// the chain holds.
+fn transport_error(e: &object_store::Error) -> Option<&reqwest::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if let Some(r) = s.downcast_ref::<reqwest::Error>() {
+            return Some(r);
         }
-        _ => url.to_string(),
+        source = s.source();
     }
+    None
+}
+
+/// The HTTP status of an object_store error message ("… status code: 405 Method Not
+/// Allowed …"): object_store keeps the typed status in a crate-private error.
+fn status_of(message: &str) -> Option<u16> {
+    let (_, after) = message.split_once("status code: ")?;
+    after.get(..3)?.parse().ok()
 }
 
 /// What [`Downloads`] remembers of a fetched object.
@@ -238,11 +382,16 @@ struct Fetched {
 /// URL its version, size and sha256. A folder URL becomes a local tree of links to the blobs.
 pub struct Downloads {
     dir: PathBuf,
+    /// `[limits] max_file_bytes`: the largest object fetched.
+    max_bytes: u64,
 }
 
 impl Downloads {
-    pub fn new(dir: impl Into<PathBuf>) -> Downloads {
-        Downloads { dir: dir.into() }
+    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64) -> Downloads {
+        Downloads {
+            dir: dir.into(),
+            max_bytes,
+        }
     }
 
     /// A local copy of `url`: the object itself when there is one, else every object under it
@@ -268,10 +417,16 @@ impl Downloads {
                 return Ok(named);
             }
         }
-        let listed = store.list_meta("")?;
+        let listed = match store.list_meta("") {
+            Ok(l) => l,
+            // No object, and a server that refuses to list (a plain HTTP server answers
+            // WebDAV's PROPFIND with 405): nothing is there as far as maskgate can tell.
+            Err(e) if !e.is_retryable() && !url.ends_with('/') => Vec::new(),
+            Err(e) => return Err(e),
+        };
         if listed.is_empty() {
             return Err(Error::Usage(format!(
-                "{}: no object there",
+                "{}: not found (no object there, and no objects under it as a folder); check the URL",
                 store.describe()
             )));
         }
@@ -317,12 +472,36 @@ impl Downloads {
                 return Ok(blob);
             }
         }
-        let bytes = store
-            .get(key)?
-            .ok_or_else(|| Error::Retryable(format!("{}: gone while it was read", redact(url))))?;
-        let sha256 = sha256_hex(&bytes);
-        let blob = self.dir.join("blobs").join(&sha256);
-        crate::persist::write_atomically(&blob, |w| w.write_all(&bytes))?;
+        if size > self.max_bytes {
+            return Err(too_large(&redact(url), size, self.max_bytes));
+        }
+        // Streamed to a file beside the blobs while hashed, then renamed to its hash: memory
+        // stays flat whatever the object's size.
+        let blobs = self.dir.join("blobs");
+        std::fs::create_dir_all(&blobs).map_err(|e| Error::io(&blobs, e))?;
+        let mut part = tempfile::Builder::new()
+            .prefix(".maskgate-")
+            .suffix(".part")
+            .tempfile_in(&blobs)
+            .map_err(|e| Error::io(&blobs, e))?;
+        let part_path = part.path().to_path_buf();
+        let mut hash = Sha256::new();
+        let found = store.read_into(key, self.max_bytes, &mut |chunk| {
+            hash.update(chunk);
+            part.write_all(chunk).map_err(|e| Error::io(&part_path, e))
+        })?;
+        if found.is_none() {
+            return Err(Error::Retryable(format!(
+                "{}: gone while it was read; retry",
+                redact(url)
+            )));
+        }
+        part.as_file()
+            .sync_all()
+            .map_err(|e| Error::io(&part_path, e))?;
+        let sha256 = hex::encode(hash.finalize());
+        let blob = blobs.join(&sha256);
+        part.persist(&blob).map_err(|e| Error::io(&blob, e.error))?;
         let record = serde_json::to_vec(&Fetched {
             version: version.to_string(),
             size,

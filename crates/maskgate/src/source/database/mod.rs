@@ -75,45 +75,10 @@ pub fn connect(url: &str, base: &Path) -> Result<Box<dyn Database>> {
     }
 }
 
-/// `url` without a password: `postgres://user:secret@host/db` → `postgres://user@host/db`, and
-/// any `password=` query parameter dropped. Everything shown to a user goes through this.
+/// `url` as it may be shown (see [`crate::redact::url`]): no user information, no password
+/// parameter. Everything about a database shown to a user goes through this.
 pub fn redact(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (url, None),
-    };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = match rest.find('/') {
-                Some(i) => rest.split_at(i),
-                None => (rest, ""),
-            };
-            let authority = match authority.rsplit_once('@') {
-                Some((userinfo, host)) => {
-                    let user = userinfo.split(':').next().unwrap_or("");
-                    format!("{user}@{host}")
-                }
-                None => authority.to_string(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        None => head.to_string(),
-    };
-    if let Some(q) = query {
-        let kept: Vec<&str> = q
-            .split('&')
-            .filter(|kv| {
-                !kv.split('=')
-                    .next()
-                    .is_some_and(|k| k.eq_ignore_ascii_case("password"))
-            })
-            .collect();
-        if !kept.is_empty() {
-            out.push('?');
-            out.push_str(&kept.join("&"));
-        }
-    }
-    out
+    crate::redact::url(url)
 }
 
 /// A database's error as a usage error that names the URL (without password).
@@ -130,15 +95,15 @@ mod tests {
         for (url, shown) in [
             (
                 "postgres://gate:s3cret@db.internal:5432/app",
-                "postgres://gate@db.internal:5432/app",
+                "postgres://db.internal:5432/app",
             ),
             (
                 "postgresql://gate:p@ss:w@rd@host/app?sslmode=disable&password=x",
-                "postgresql://gate@host/app?sslmode=disable",
+                "postgresql://host/app?sslmode=disable",
             ),
             ("postgres://host/app", "postgres://host/app"),
             ("sqlite:data/app.db", "sqlite:data/app.db"),
-            ("postgres://u@h/db?PASSWORD=y", "postgres://u@h/db"),
+            ("postgres://u@h/db?PASSWORD=y", "postgres://h/db"),
         ] {
             let r = redact(url);
             assert_eq!(r, shown);
@@ -154,7 +119,7 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(e.contains("mysql://u@h/db"), "{e}");
+        assert!(e.contains("mysql://h/db"), "{e}");
         assert!(!e.contains("pw"), "{e}");
         assert!(e.contains("sqlite:"), "{e}");
     }

@@ -3,13 +3,19 @@
 //! `PGPASSWORD` or the password file (`PGPASSFILE`, else `~/.pgpass`) and never from the URL.
 //! The query runs in a `READ ONLY` transaction and its rows are fetched through a portal in
 //! batches, so a large table streams.
+//!
+//! The client is `tokio_postgres` on a runtime of its own, so that every wait on the server
+//! (connecting with its startup and authentication exchange, each statement, each batch) is
+//! bounded by [`crate::net::timeout`]: a server that accepts and never answers costs that long,
+//! not forever. The blocking `postgres` crate bounds only the TCP connect.
 
 use super::{db_error, redact, Database, Value};
 use crate::error::{Error, Result};
-use postgres::types::Type;
-use postgres::{Client, Config, NoTls, Row};
+use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Config, NoTls, Row};
 
 /// Rows fetched per round trip.
 const BATCH: i32 = 256;
@@ -17,6 +23,9 @@ const BATCH: i32 = 256;
 pub struct Postgres {
     url: String,
     client: Client,
+    /// Drives the client's requests and, between them, its connection task.
+    runtime: tokio::runtime::Runtime,
+    timeout: Duration,
 }
 
 pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
@@ -31,7 +40,7 @@ pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
     }
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if config.get_hosts().is_empty() {
-        config.host(&env("PGHOST").unwrap_or_else(|| "localhost".into()));
+        config.host(env("PGHOST").unwrap_or_else(|| "localhost".into()));
     }
     if config.get_ports().is_empty() {
         if let Some(p) = env("PGPORT").and_then(|p| p.parse().ok()) {
@@ -41,7 +50,7 @@ pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
     if config.get_user().is_none() {
         match env("PGUSER").or_else(|| env("USER")) {
             Some(u) => {
-                config.user(&u);
+                config.user(u);
             }
             None => {
                 return Err(Error::Usage(format!(
@@ -53,26 +62,76 @@ pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
     }
     if config.get_dbname().is_none() {
         if let Some(d) = env("PGDATABASE") {
-            config.dbname(&d);
+            config.dbname(d);
         }
     }
     if let Some(pw) = env("PGPASSWORD").or_else(|| password_file_entry(&config)) {
         config.password(pw);
     }
+    let timeout = crate::net::timeout();
     if config.get_connect_timeout().is_none() {
-        config.connect_timeout(Duration::from_secs(10));
+        config.connect_timeout(timeout);
     }
-    let client = config
-        .connect(NoTls)
-        .map_err(|e| db_error(url, "cannot connect", message(&e)))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| db_error(url, "cannot start the client's runtime", e))?;
+    let (client, connection) = within(&runtime, timeout, url, "connecting", config.connect(NoTls))?;
+    // The connection task carries every message; it ends when the client is dropped.
+    runtime.spawn(async move {
+        let _ = connection.await;
+    });
     Ok(Box::new(Postgres {
         url: url.to_string(),
         client,
+        runtime,
+        timeout,
     }))
 }
 
+/// Runs `request` on `runtime`, waiting at most `timeout` for it. A server that does not answer
+/// in time, or that cannot be reached, is retryable; what the server itself refused is not.
+fn within<T>(
+    runtime: &tokio::runtime::Runtime,
+    timeout: Duration,
+    url: &str,
+    what: &str,
+    request: impl Future<Output = std::result::Result<T, tokio_postgres::Error>>,
+) -> Result<T> {
+    match runtime.block_on(async { tokio::time::timeout(timeout, request).await }) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) if e.as_db_error().is_none() && (e.is_closed() || has_io_error(&e)) => {
+            Err(Error::Retryable(format!(
+                "database {}: {what}: {}; {}",
+                redact(url),
+                message(&e),
+                crate::net::retry_hint()
+            )))
+        }
+        Ok(Err(e)) => Err(db_error(url, what, message(&e))),
+        Err(_) => Err(Error::Retryable(format!(
+            "database {}: {what}: no answer within {} s; {}",
+            redact(url),
+            timeout.as_secs(),
+            crate::net::retry_hint()
+        ))),
+    }
+}
+
+/// Whether the client failed on the connection itself (refused, reset, no such host).
+fn has_io_error(e: &tokio_postgres::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// The database's own message (severity, text, detail, hint), or the client's.
-fn message(e: &postgres::Error) -> String {
+fn message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(db) => {
             let mut m = format!("{}: {}", db.severity(), db.message());
@@ -84,7 +143,17 @@ fn message(e: &postgres::Error) -> String {
             }
             m
         }
-        None => e.to_string(),
+        None => {
+            // The client's own text is generic ("error connecting to server"); the cause
+            // (refused, reset, no such host) is in its sources.
+            let mut m = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                m.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            crate::redact::in_text(&m)
+        }
     }
 }
 
@@ -96,9 +165,9 @@ fn password_file_entry(config: &Config) -> Option<String> {
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
     let text = std::fs::read_to_string(file).ok()?;
     let host = match config.get_hosts().first()? {
-        postgres::config::Host::Tcp(h) => h.clone(),
+        tokio_postgres::config::Host::Tcp(h) => h.clone(),
         #[cfg(unix)]
-        postgres::config::Host::Unix(_) => "localhost".into(),
+        tokio_postgres::config::Host::Unix(_) => "localhost".into(),
     };
     let port = config
         .get_ports()
@@ -146,15 +215,21 @@ impl Database for Postgres {
         columns: &mut dyn FnMut(&[String]) -> Result<()>,
         row: &mut dyn FnMut(Vec<Value>) -> Result<()>,
     ) -> Result<()> {
-        let url = self.url.clone();
-        let fail = |e: postgres::Error| db_error(&url, "query failed", message(&e));
-        let mut tx = self
-            .client
-            .build_transaction()
-            .read_only(true)
-            .start()
-            .map_err(fail)?;
-        let stmt = tx.prepare(query).map_err(fail)?;
+        let Postgres {
+            url,
+            client,
+            runtime,
+            timeout,
+        } = self;
+        let (url, timeout) = (url.as_str(), *timeout);
+        let tx = within(
+            runtime,
+            timeout,
+            url,
+            "query failed",
+            client.build_transaction().read_only(true).start(),
+        )?;
+        let stmt = within(runtime, timeout, url, "query failed", tx.prepare(query))?;
         let names: Vec<String> = stmt
             .columns()
             .iter()
@@ -164,25 +239,31 @@ impl Database for Postgres {
         for (name, t) in names.iter().zip(&types) {
             if kind(t).is_none() {
                 return Err(db_error(
-                    &url,
+                    url,
                     "query result",
                     format!("column {name:?} has type {t}, which maskgate does not read; cast it in the query (e.g. {name}::text)"),
                 ));
             }
         }
         columns(&names)?;
-        let portal = tx.bind(&stmt, &[]).map_err(fail)?;
+        let portal = within(runtime, timeout, url, "query failed", tx.bind(&stmt, &[]))?;
         loop {
-            let batch = tx.query_portal(&portal, BATCH).map_err(fail)?;
+            let batch = within(
+                runtime,
+                timeout,
+                url,
+                "query failed",
+                tx.query_portal(&portal, BATCH),
+            )?;
             if batch.is_empty() {
                 break;
             }
             for r in batch {
-                row(values(&r, &types).map_err(fail)?)?;
+                row(values(&r, &types).map_err(|e| db_error(url, "query failed", message(&e)))?)?;
             }
         }
         // Read-only: nothing to commit.
-        tx.rollback().map_err(fail)
+        within(runtime, timeout, url, "query failed", tx.rollback())
     }
 }
 
@@ -216,7 +297,7 @@ fn kind(t: &Type) -> Option<Kind> {
     })
 }
 
-fn values(r: &Row, types: &[Type]) -> std::result::Result<Vec<Value>, postgres::Error> {
+fn values(r: &Row, types: &[Type]) -> std::result::Result<Vec<Value>, tokio_postgres::Error> {
     let mut out = Vec::with_capacity(types.len());
     for (i, t) in types.iter().enumerate() {
         let k = kind(t).expect("types were checked before the first row");
