@@ -696,6 +696,26 @@ fn limits05_shard_markers_are_checked_against_their_data_and_n_has_a_ceiling() {
         stderr(&o)
     );
     assert!(t0.elapsed() < Duration::from_secs(30));
+    // The marker restored, its data swapped for a link to /dev/zero: refused, never read.
+    marker["rows"] = serde_json::json!(real_rows);
+    std::fs::remove_file(&markers[1]).unwrap();
+    write(&markers[1], &marker.to_string());
+    let data = markers[1].parent().unwrap().join(
+        marker["data"]
+            .as_str()
+            .unwrap()
+            .split('/')
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("/"),
+    );
+    assert!(data.is_file(), "{}", data.display());
+    std::fs::remove_file(&data).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &data).unwrap();
+    let t0 = Instant::now();
+    let o = capped(&["merge", p(&out)]);
+    expect_error(&o, "not a regular file (a device)");
+    assert!(t0.elapsed() < Duration::from_secs(30));
     // A billion shards: refused on the command line, nothing committed.
     let o = compare(&d, "many", &["--shard", "0/1000000000"]);
     expect_error(&o, "above the ceiling of 100000 shards");

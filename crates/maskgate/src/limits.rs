@@ -337,7 +337,15 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
             max,
         });
     }
-    let mut bytes = Vec::with_capacity(len as usize);
+    // A size the limit allows may still be more than this process can hold: refused, not an
+    // abort.
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len as usize).map_err(|_| {
+        ReadError::Io(std::io::Error::new(
+            std::io::ErrorKind::OutOfMemory,
+            format!("{len} bytes do not fit in this process's memory"),
+        ))
+    })?;
     file.take(max + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;

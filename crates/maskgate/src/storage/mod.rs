@@ -53,6 +53,10 @@ fn without_object_store(url: &str) -> Error {
     ))
 }
 
+/// The most bytes one object of a local store may hold (a shard's data is a few MB a thousand
+/// samples).
+pub const MAX_OBJECT_BYTES: u64 = 4 << 30;
+
 pub trait Store: Send + Sync {
     /// The store's root as reports and errors show it (never with credentials).
     fn describe(&self) -> String;
@@ -153,10 +157,14 @@ impl Store for LocalStore {
 
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
         let path = self.path(key)?;
-        match std::fs::read(&path) {
+        // Shard data, markers, plan records and cache entries: regular files only, bounded, so
+        // one linked to /dev/zero or claiming terabytes is refused instead of read.
+        match crate::limits::read_regular(&path, MAX_OBJECT_BYTES) {
             Ok(b) => Ok(Some(b)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(path, e)),
+            Err(crate::limits::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(None)
+            }
+            Err(e) => Err(e.into_error(&path, "a stored object's ceiling")),
         }
     }
 

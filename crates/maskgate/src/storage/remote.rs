@@ -463,9 +463,10 @@ impl Downloads {
             .dir
             .join("index")
             .join(format!("{}.json", sha256_hex(url.as_bytes())));
-        let known: Option<Fetched> = std::fs::read(&index)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
+        let known: Option<Fetched> =
+            crate::limits::read_regular(&index, crate::limits::MAX_TEXT_BYTES)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok());
         if let Some(k) = known.filter(|k| k.version == version && k.size == size) {
             let blob = self.dir.join("blobs").join(&k.sha256);
             if crate::sha256_file(&blob).is_ok_and(|sha| sha == k.sha256) {

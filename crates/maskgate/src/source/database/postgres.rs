@@ -163,7 +163,8 @@ fn password_file_entry(config: &Config) -> Option<String> {
     let file = std::env::var_os("PGPASSFILE")
         .map(std::path::PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".pgpass")))?;
-    let text = std::fs::read_to_string(file).ok()?;
+    let bytes = crate::limits::read_regular(&file, crate::limits::MAX_TEXT_BYTES).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
     let host = match config.get_hosts().first()? {
         tokio_postgres::config::Host::Tcp(h) => h.clone(),
         #[cfg(unix)]
