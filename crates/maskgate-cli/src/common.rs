@@ -127,7 +127,7 @@ impl CiOutputs {
     /// a FIFO, a symlink): the run must not end by replacing it.
     pub fn new(junit: Option<PathBuf>) -> Result<CiOutputs> {
         if let Some(path) = &junit {
-            maskgate::persist::check_replaceable(path)?;
+            maskgate::export::junit::check_target(path)?;
         }
         Ok(CiOutputs {
             junit,
@@ -211,6 +211,7 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
         eprintln!("wrote {}", maskgate::pathnames::display(p));
     }
     if let Some(path) = &ci.junit {
+        maskgate::export::junit::check_not_in(path, &outcome.written)?;
         maskgate::persist::write_atomically(path, |w| {
             maskgate::export::junit::write(&outcome.report, w)
         })?;

@@ -20,9 +20,8 @@ use std::path::PathBuf;
   maskgate compare --config maskgate.toml --corpus fasseg-v2 --pred off=off.jsonl --pred on=on.jsonl \\
       --baseline off --out r/     (ground truth from a [[corpus]] of the config, any format)
 
-Writes metrics.csv, samples.jsonl, report.json and report.md into --out.
-Exit status: 0 success (go, with --criteria; a shard committed), 1 no-go or inconclusive, 2 bad
-input (the message names the file and line), 3 error worth retrying (I/O, storage unreachable)."
+Writes metrics.csv, samples.jsonl, report.json, report.md, report.html, gallery/ and
+report-set.json (the manifest, written last) into --out."
 )]
 pub struct CompareArgs {
     /// Gold labels, NDJSON (one sample a line). Or give --config for a [[corpus]] in any format.

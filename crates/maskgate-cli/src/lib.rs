@@ -38,7 +38,14 @@ enum Command {
 /// Runs the command line `args` (the program name first) and returns the exit status.
 pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
     use clap::{CommandFactory, FromArgMatches};
-    let command = Cli::command().after_help(exit_help());
+    // Every command's help ends with the exit statuses, from the library's one table.
+    let command = Cli::command().after_help(exit_help()).mut_subcommands(|c| {
+        let text = match c.get_after_help() {
+            Some(h) => format!("{h}\n\n{}", exit_help()),
+            None => exit_help(),
+        };
+        c.after_help(text)
+    });
     let cli = match command
         .try_get_matches_from(args)
         .and_then(|m| Cli::from_arg_matches(&m))

@@ -14,10 +14,7 @@ use std::path::PathBuf;
   maskgate merge /mnt/gate --run-id nightly
 
 The plan is resolved again from OUT/shards/<plan>/plan.json; its inputs must hash as they did when
-the shards ran. Missing shards are listed as a Slurm --array= list (exit 3).
-
-Exit status: 0 go (or no criteria), 1 no-go or inconclusive, 2 error, 3 error worth retrying
-(shards still missing, storage unreachable)."
+the shards ran. Missing shards are listed as a Slurm --array= list (exit 3)."
 )]
 pub struct MergeArgs {
     /// The output folder the shards were committed to; the reports are written there.

@@ -33,10 +33,7 @@ MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY
 then the criteria file, then built-in defaults.
 
 Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:
-  maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate
-
-Exit status: 0 go (or no criteria; a shard committed), 1 no-go or inconclusive, 2 error, 3 error
-worth retrying (I/O, storage unreachable)."
+  maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate"
 )]
 pub struct RunArgs {
     /// The run config (TOML).

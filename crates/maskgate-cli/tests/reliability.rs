@@ -1103,7 +1103,7 @@ fn row19_junit_and_convert_outputs_that_are_not_regular_files_are_refused() {
     }
     // A regular file is replaced as before.
     let junit = d.join("junit.xml");
-    write(&junit, "old");
+    write(&junit, "<?xml version=\"1.0\"?><testsuites/>");
     expect_status(
         &compare(&g, &base, &base, &d.join("ok"), &["--junit", p(&junit)]),
         0,
@@ -1323,4 +1323,192 @@ fn row24_an_out_that_is_a_file_says_so() {
         "{err}"
     );
     assert_eq!(std::fs::read_to_string(d.join("a-file")).unwrap(), "x");
+}
+
+#[test]
+fn row25_a_commit_that_fails_midway_is_rolled_back_whole() {
+    if !can_unshare_mounts() {
+        return;
+    }
+    let d = tmp("row25");
+    let g = gold(&d);
+    preds(&d, "base.jsonl", RLE_2X2_FULL);
+    preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    write(&d.join("pin"), "pinned\n");
+    // A file of the set that cannot be replaced (a bind mount over it: rename gives EBUSY),
+    // reached after others were already moved in, as a flaky network file system might.
+    let script = format!(
+        r#"d="$1"; out="$d/out"
+run() {{ "$0" compare --gold {g} --pred "base=$d/base.jsonl" --pred "cand=$d/$1" --baseline base --bootstrap 50 --gallery 1 --out "$out"; }}
+run base.jsonl || exit 90
+cp -a "$out" "$d/before"
+mount --bind "$d/pin" "$out/samples.jsonl" || exit 91
+run half.jsonl 2> "$d/err"; echo $? > "$d/rc"
+umount "$out/samples.jsonl"
+"#,
+        g = p(&g)
+    );
+    let o = in_mount_namespace(&d, &script);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rc = std::fs::read_to_string(d.join("rc")).unwrap();
+    assert_ne!(rc.trim(), "0", "the commit cannot have succeeded");
+    let err = std::fs::read_to_string(d.join("err")).unwrap();
+    assert!(err.contains("samples.jsonl"), "{err}");
+    // Every file as it was before the failed run, the old manifest vouching for them.
+    let diff = Command::new("diff")
+        .args(["-r"])
+        .arg(d.join("before"))
+        .arg(d.join("out"))
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    assert!(manifest_matches(&d.join("out")));
+}
+
+#[test]
+fn row26_junit_never_overwrites_an_input_or_a_report_of_the_set() {
+    let d = tmp("row26");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let out = d.join("out");
+    expect_status(&compare(&g, &base, &base, &out, &[]), 0);
+    let gold_before = std::fs::read(&g).unwrap();
+    // An input given as --junit by mistake: refused before any work.
+    let o = compare(&g, &base, &base, &out, &["--junit", p(&g)]);
+    expect_status(&o, 2);
+    assert!(
+        stderr(&o).contains("not a JUnit XML report"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&g).unwrap(), gold_before);
+    for name in ["metrics.csv", "report-set.json"] {
+        let o = compare(&g, &base, &base, &out, &["--junit", p(&out.join(name))]);
+        expect_status(&o, 2);
+        assert!(manifest_matches(&out), "--junit {name} broke the set");
+    }
+    // Into a fresh folder, where the file does not exist yet when the run starts.
+    let fresh = d.join("fresh");
+    let o = compare(
+        &g,
+        &base,
+        &base,
+        &fresh,
+        &["--junit", p(&fresh.join("report.json"))],
+    );
+    expect_status(&o, 2);
+    assert!(
+        stderr(&o).contains("a file of the report set"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(manifest_matches(&fresh));
+    // A JUnit file of an earlier run is replaced as before.
+    let junit = d.join("junit.xml");
+    expect_status(&compare(&g, &base, &base, &out, &["--junit", p(&junit)]), 0);
+    expect_status(&compare(&g, &base, &base, &out, &["--junit", p(&junit)]), 0);
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("<testsuite"));
+}
+
+#[test]
+fn row27_out_paths_resolve_as_the_kernel_does_and_leave_nothing_behind() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp("row27");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let half = preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    // `la/../x` with `la` a link to `deep/a` is `deep/x`, as `mkdir -p` has it.
+    std::fs::create_dir_all(d.join("deep/a")).unwrap();
+    std::os::unix::fs::symlink(d.join("deep/a"), d.join("la")).unwrap();
+    let via = format!("{}/la/../x", p(&d));
+    expect_status(
+        &compare(&g, &base, &half, Path::new(&via), &["--gallery", "1"]),
+        0,
+    );
+    assert!(d.join("deep/x/report.json").is_file());
+    assert!(!d.join("x").exists());
+    // A group-shared folder: the folders a run creates are group-writable, so another member
+    // of the group can replace them.
+    let shared = d.join("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    expect_status(&compare(&g, &base, &half, &shared, &["--gallery", "1"]), 0);
+    let mode = std::fs::metadata(shared.join("gallery"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o070, 0o070, "{mode:o}");
+    // A probe file or temporary left by a run killed at the wrong moment is cleared (once old
+    // enough not to be a live run's).
+    let stale = shared.join(".maskgate-probe-stale");
+    write(&stale, "");
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    expect_status(&compare(&g, &base, &base, &shared, &[]), 0);
+    let left: Vec<String> = names_in(&shared)
+        .into_iter()
+        .filter(|n| n.starts_with(".maskgate"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn row28_exit_statuses_are_the_documented_ones() {
+    let d = tmp("row28");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    // Every command's help ends with the same table the README has.
+    for cmd in [
+        &["--help"][..],
+        &["compare", "--help"],
+        &["run", "--help"],
+        &["merge", "--help"],
+    ] {
+        let o = capped(cmd);
+        let help = String::from_utf8_lossy(&o.stdout).into_owned();
+        for line in [
+            "0  go, or a run without criteria, or a shard committed",
+            "3  an error a retry may cure",
+        ] {
+            assert!(help.contains(line), "{cmd:?}: {help}");
+        }
+        assert!(
+            !help.contains("3 error worth retrying (I/O"),
+            "{cmd:?}: a hand-written line"
+        );
+    }
+    // /proc/self/mem fails the same way every time: 2 whatever option names it.
+    for opt in ["--criteria", "--notes"] {
+        let o = compare(&g, &base, &base, &d.join("o"), &[opt, "/proc/self/mem"]);
+        expect_status(&o, 2);
+    }
+    let o = compare(Path::new("/proc/self/mem"), &base, &base, &d.join("o"), &[]);
+    expect_status(&o, 2);
+    // A folder out of inodes (storage full) is worth a retry: 3.
+    if can_unshare_mounts() {
+        std::fs::create_dir_all(d.join("t")).unwrap();
+        let script = format!(
+            r#"d="$1"; mount -t tmpfs -o nr_inodes=3 tmpfs "$d/t" || exit 90
+"$0" compare --gold {g} --pred "base={b}" --pred "cand={b}" --baseline base --bootstrap 50 --out "$d/t/out" 2> "$d/full-err"; echo $? > "$d/full-rc"
+"#,
+            g = p(&g),
+            b = p(&base)
+        );
+        let o = in_mount_namespace(&d, &script);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rc = std::fs::read_to_string(d.join("full-rc")).unwrap();
+        let err = std::fs::read_to_string(d.join("full-err")).unwrap();
+        assert_eq!(rc.trim(), "3", "{err}");
+    }
 }

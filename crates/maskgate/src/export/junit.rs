@@ -4,10 +4,65 @@
 
 use crate::decide::Status;
 use crate::report::Report;
-use std::io::Write;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 
 /// XML needs the same five entities as HTML, and has no place for control characters either.
 use super::html::esc as xml;
+
+/// Checks before any work that `path` may receive the JUnit report: absent, empty, or a regular
+/// file holding XML (a JUnit report of an earlier run). An input or a report of another kind
+/// given there by mistake (`--junit gold.ndjson`) is never overwritten.
+pub fn check_target(path: &Path) -> crate::Result<()> {
+    crate::persist::check_replaceable(path)?;
+    let head = match crate::limits::open_regular(path) {
+        Ok((file, _)) => {
+            let mut head = Vec::new();
+            let _ = file.take(64).read_to_end(&mut head);
+            head
+        }
+        Err(_) => return Ok(()),
+    };
+    let text = String::from_utf8_lossy(&head);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    if text.is_empty() || text.starts_with('<') {
+        return Ok(());
+    }
+    Err(crate::Error::file(
+        path,
+        "exists and is not a JUnit XML report; maskgate replaces only a JUnit file it wrote: choose another --junit path",
+    ))
+}
+
+/// Refuses a `--junit` path that is one of the files a run just wrote (`--junit OUT/metrics.csv`,
+/// or the set's manifest).
+pub fn check_not_in(path: &Path, written: &[PathBuf]) -> crate::Result<()> {
+    let canonical = |p: &Path| {
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::canonicalize(parent)
+            .ok()
+            .zip(p.file_name())
+            .map(|(d, n)| d.join(n))
+    };
+    let Some(junit) = canonical(path) else {
+        return Ok(());
+    };
+    let clash = written.iter().filter_map(|w| canonical(w)).any(|w| {
+        w == junit
+            || w.parent()
+                .is_some_and(|d| d.join(crate::persist::report_set::MANIFEST) == junit)
+    });
+    if clash {
+        return Err(crate::Error::file(
+            path,
+            "is a file of the report set this run wrote: give --junit a path of its own",
+        ));
+    }
+    Ok(())
+}
 
 pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let criteria = r.criteria.as_deref().unwrap_or_default();

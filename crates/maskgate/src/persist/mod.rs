@@ -71,7 +71,8 @@ pub fn write_atomically(
     }
     let tmp = builder
         .tempfile_in(dir)
-        .map_err(|e| Error::file(dir, format!("cannot create a temporary file: {e}")))?;
+        // The I/O kind is kept: a full disk is worth a retry, a forbidden folder is not.
+        .map_err(|e| Error::io(dir, e))?;
     let mut w = std::io::BufWriter::new(tmp);
     write(&mut w)
         .and_then(|_| w.flush())

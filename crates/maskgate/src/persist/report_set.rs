@@ -4,10 +4,15 @@
 //! within one file system: a Kubernetes volume, a Modal Volume or an NFS share mounted at
 //! `--out` works like any folder. The folder itself is never replaced, so its inode, mode,
 //! group and setgid bit stay, a symlinked `--out` keeps pointing at the reports, and files
-//! that are not maskgate's are never touched. The commit moves each staged entry over its old
-//! one (files by `rename`, folders by `renameat2(RENAME_EXCHANGE)`), then renames
-//! [`MANIFEST`], which names every file of the set with its sha256, into place last: that
-//! rename is the commit point, and a reader that starts from the manifest never mixes sets.
+//! that are not maskgate's are never touched.
+//!
+//! [`MANIFEST`] names every file of the committed set with its sha256. The commit first moves
+//! the old manifest aside (from then on no manifest vouches for the folder), then moves each
+//! staged entry over its old one (files by `rename`, folders by `renameat2(RENAME_EXCHANGE)`),
+//! then renames the new manifest into place: that rename is the commit point. A commit that
+//! fails midway is rolled back, old manifest included; one killed midway leaves a folder with
+//! no manifest, which a reader must not trust and the next run replaces. So a reader that
+//! starts from the manifest, and checks the hashes it lists, never mixes two sets.
 //!
 //! A staging folder is owned through an `flock` on its lock file, which the kernel releases
 //! when the owner dies, in whatever PID namespace or container it ran: a folder whose lock
@@ -24,42 +29,50 @@ pub const MANIFEST: &str = "report-set.json";
 
 const STAGING_PREFIX: &str = ".maskgate-staging-";
 const PENDING_PREFIX: &str = ".maskgate-pending-";
+/// `check_out_dir`'s probe file, removed at once unless the process was killed right then.
+const PROBE_PREFIX: &str = ".maskgate-probe-";
 const LOCK_SUFFIX: &str = ".lock";
 /// A commit is a handful of renames; a lock held this long belongs to a stuck process.
 const COMMIT_PATIENCE: Duration = Duration::from_secs(60);
 /// A pending lock file younger than this may be a run between creating and locking it.
 const PENDING_GRACE: Duration = Duration::from_secs(60);
 
-/// The folder `out` names, made absolute, with a symlink followed to its target (created when
-/// missing). Refuses a path that exists and is not a folder, saying so.
+/// The folder `out` names, as the kernel resolves it (symlinks followed, `a/../b` through `a`'s
+/// target), created when missing. Refuses a path that exists and is not a folder, saying so.
 pub fn resolve_out(out: &Path) -> Result<PathBuf> {
-    let abs = std::path::absolute(out).map_err(|e| Error::io(out, e))?;
-    let abs = crate::pathnames::normalize(&abs);
-    match std::fs::symlink_metadata(&abs) {
-        Ok(m) if m.is_dir() => Ok(abs),
-        Ok(m) if m.file_type().is_symlink() => {
-            let target = std::fs::canonicalize(&abs).map_err(|e| {
-                Error::file(
-                    out,
-                    format!("the output folder is a symlink whose target cannot be reached ({e}); point --out at a folder"),
-                )
-            })?;
-            if !target.is_dir() {
-                return Err(not_a_folder(out));
-            }
-            Ok(target)
-        }
-        Ok(_) => Err(not_a_folder(out)),
+    match std::fs::symlink_metadata(out) {
+        Ok(m) if m.is_dir() || m.file_type().is_symlink() => {}
+        Ok(_) => return Err(not_a_folder(out)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(&abs).map_err(|e| {
-                Error::file(
+            std::fs::create_dir_all(out).map_err(|e| {
+                failed(
                     out,
-                    format!("cannot create the output folder ({e}); check that every part of the path is a writable folder"),
+                    "cannot create the output folder (check that every part of the path is a writable folder)",
+                    e,
                 )
             })?;
-            Ok(abs)
         }
-        Err(e) => Err(Error::io(out, e)),
+        Err(e) => return Err(Error::io(out, e)),
+    }
+    let target = std::fs::canonicalize(out).map_err(|e| {
+        Error::file(
+            out,
+            format!("the output folder cannot be reached ({e}); point --out at a folder"),
+        )
+    })?;
+    if !target.is_dir() {
+        return Err(not_a_folder(out));
+    }
+    Ok(target)
+}
+
+/// `what` failed on `path`: a transient cause (a full disk) keeps its I/O kind, so the run exits
+/// as retryable; anything else says what failed.
+fn failed(path: &Path, what: &str, e: std::io::Error) -> Error {
+    if crate::error::io_is_transient(&e) {
+        Error::io(path, std::io::Error::new(e.kind(), format!("{what}: {e}")))
+    } else {
+        Error::file(path, format!("{what}: {e}"))
     }
 }
 
@@ -74,10 +87,10 @@ fn not_a_folder(out: &Path) -> Error {
 pub fn check_out_dir(out: &Path) -> Result<()> {
     let dir = resolve_out(out)?;
     tempfile::Builder::new()
-        .prefix(".maskgate-probe-")
+        .prefix(PROBE_PREFIX)
         .tempfile_in(&dir)
         .map(drop)
-        .map_err(|e| Error::file(out, format!("the output folder is not writable: {e}")))
+        .map_err(|e| failed(out, "the output folder is not writable", e))
 }
 
 /// A staging folder inside the output folder, owned by this process until it is committed or
@@ -98,12 +111,12 @@ impl Staging {
         let pending = tempfile::Builder::new()
             .prefix(PENDING_PREFIX)
             .tempfile_in(&out)
-            .map_err(|e| Error::file(&out, format!("cannot create a staging lock: {e}")))?;
+            .map_err(|e| failed(&out, "cannot create a staging lock", e))?;
         let (file, pending_path) = pending
             .keep()
-            .map_err(|e| Error::file(&out, format!("cannot create a staging lock: {e}")))?;
-        let lock = lock::lock_open(file)
-            .map_err(|e| Error::file(&out, format!("cannot lock the staging folder: {e}")))?;
+            .map_err(|e| failed(&out, "cannot create a staging lock", e.error))?;
+        let lock =
+            lock::lock_open(file).map_err(|e| failed(&out, "cannot lock the staging folder", e))?;
         let id = pending_path
             .file_name()
             .and_then(|n| n.to_str())
@@ -119,8 +132,7 @@ impl Staging {
             lock_path,
             _lock: lock,
         };
-        std::fs::create_dir(&dir)
-            .map_err(|e| Error::file(&out, format!("cannot create a staging folder: {e}")))?;
+        std::fs::create_dir(&dir).map_err(|e| failed(&out, "cannot create a staging folder", e))?;
         Ok(staging)
     }
 
@@ -136,7 +148,8 @@ impl Staging {
 
     /// Moves the staged entries into the output folder, removes the entries named in
     /// `set_names` that this run did not write (an old gallery, a format not chosen this time),
-    /// and renames the manifest into place last.
+    /// and renames the new manifest into place last. On an error everything is put back as it
+    /// was, old manifest included.
     pub fn commit(self, set_names: &[&str]) -> Result<()> {
         let out = &self.out;
         // Commits of runs sharing one `--out` are serialised on the folder itself, so two sets
@@ -151,31 +164,124 @@ impl Staging {
             })?),
             Err(_) => None,
         };
-        let replaced = self.dir.join(".replaced");
-        std::fs::create_dir(&replaced).map_err(|e| Error::io(&replaced, e))?;
         let mut staged: Vec<String> = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(|e| Error::io(&self.dir, e))? {
             let entry = entry.map_err(|e| Error::io(&self.dir, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name != ".replaced" && name != MANIFEST {
+            if name != REPLACED && name != MANIFEST {
                 staged.push(name);
             }
         }
         staged.sort();
-        for name in &staged {
-            move_into_place(&self.dir.join(name), &out.join(name), &replaced.join(name))?;
+        share_with_group(out, &self.dir);
+        // Hashed and written while still staged: nothing but renames happens in `--out`.
+        let manifest = manifest_of(&self.dir, &staged)?;
+        let staged_manifest = self.dir.join(MANIFEST);
+        std::fs::write(&staged_manifest, manifest).map_err(|e| Error::io(&staged_manifest, e))?;
+        let replaced = self.dir.join(REPLACED);
+        std::fs::create_dir(&replaced).map_err(|e| Error::io(&replaced, e))?;
+        let mut journal = Journal {
+            out,
+            staging: &self.dir,
+            replaced: &replaced,
+            done: Vec::new(),
+        };
+        let result = journal.apply(&staged, set_names);
+        if result.is_err() {
+            journal.roll_back();
+        }
+        result
+    }
+}
+
+/// Where the entries an in-progress commit replaced wait, until the commit is done.
+const REPLACED: &str = ".replaced";
+
+/// What a commit has done so far, so a failure can undo it.
+struct Journal<'a> {
+    out: &'a Path,
+    staging: &'a Path,
+    replaced: &'a Path,
+    /// (name, whether it came from staging, whether an old entry was set aside), in order.
+    done: Vec<(String, bool, bool)>,
+}
+
+impl Journal<'_> {
+    fn apply(&mut self, staged: &[String], set_names: &[&str]) -> Result<()> {
+        self.set_aside(MANIFEST)?;
+        for name in staged {
+            let had_old = self.set_aside_quietly(name)?;
+            let (src, dst) = (self.staging.join(name), self.out.join(name));
+            std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+            self.done.push((name.clone(), true, had_old));
         }
         for name in set_names {
-            if *name == MANIFEST || staged.iter().any(|s| s == name) {
-                continue;
-            }
-            let old = out.join(name);
-            if std::fs::symlink_metadata(&old).is_ok() {
-                std::fs::rename(&old, replaced.join(name)).map_err(|e| Error::io(&old, e))?;
+            if *name != MANIFEST && !staged.iter().any(|s| s == name) {
+                self.set_aside(name)?;
             }
         }
-        let manifest = manifest_of(out, &staged)?;
-        super::write_atomically(&out.join(MANIFEST), |w| w.write_all(&manifest))
+        let (src, dst) = (self.staging.join(MANIFEST), self.out.join(MANIFEST));
+        std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))
+    }
+
+    /// Moves `out/name`, if there, into the replaced folder (recorded for a roll-back).
+    fn set_aside(&mut self, name: &str) -> Result<()> {
+        if self.set_aside_quietly(name)? {
+            self.done.push((name.to_string(), false, true));
+        }
+        Ok(())
+    }
+
+    fn set_aside_quietly(&mut self, name: &str) -> Result<bool> {
+        let old = self.out.join(name);
+        match std::fs::symlink_metadata(&old) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(&old, e)),
+            Ok(_) => std::fs::rename(&old, self.replaced.join(name))
+                .map(|_| true)
+                .map_err(|e| Error::io(&old, e)),
+        }
+    }
+
+    /// Undoes what was done, last first: new entries back to staging, old ones back in place.
+    fn roll_back(&mut self) {
+        for (name, new, had_old) in self.done.drain(..).rev() {
+            let here = self.out.join(&name);
+            if new {
+                let _ = std::fs::rename(&here, self.staging.join(&name));
+            }
+            if had_old {
+                let _ = std::fs::rename(self.replaced.join(&name), &here);
+            }
+        }
+    }
+}
+
+/// In a folder its group shares (group-writable, as a shared volume's is), the folders this run
+/// creates are group-writable too, so another member of the group can replace them next time.
+fn share_with_group(out: &Path, staging: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(mode) = std::fs::metadata(out).map(|m| m.permissions().mode()) else {
+            return;
+        };
+        let group = mode & 0o070;
+        if group & 0o020 == 0 {
+            return;
+        }
+        let mut pending = vec![staging.to_path_buf()];
+        while let Some(dir) = pending.pop() {
+            if let Ok(m) = std::fs::symlink_metadata(&dir) {
+                if m.is_dir() {
+                    let mode = m.permissions().mode() | group;
+                    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode));
+                    if let Ok(entries) = std::fs::read_dir(&dir) {
+                        pending.extend(entries.flatten().map(|e| e.path()));
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -188,37 +294,11 @@ impl Drop for Staging {
     }
 }
 
-/// Moves `src` to `dst`; whatever was at `dst` ends in `old` (removed with the staging folder).
-fn move_into_place(src: &Path, dst: &Path, old: &Path) -> Result<()> {
-    let src_is_dir = std::fs::symlink_metadata(src)
-        .map_err(|e| Error::io(src, e))?
-        .is_dir();
-    match std::fs::symlink_metadata(dst) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::rename(src, dst).map_err(|e| Error::io(dst, e))
-        }
-        Err(e) => Err(Error::io(dst, e)),
-        Ok(m) if m.is_file() && !src_is_dir => {
-            // rename(2) replaces a file atomically.
-            std::fs::rename(src, dst).map_err(|e| Error::io(dst, e))
-        }
-        Ok(m) if m.is_dir() && src_is_dir && exchange(src, dst).is_ok() => {
-            // `src` now holds the old folder.
-            std::fs::rename(src, old).map_err(|e| Error::io(old, e))
-        }
-        Ok(_) => {
-            // A kind change (or no atomic exchange here): the old entry steps aside first.
-            std::fs::rename(dst, old).map_err(|e| Error::io(dst, e))?;
-            std::fs::rename(src, dst).map_err(|e| Error::io(dst, e))
-        }
-    }
-}
-
 /// `{"files": [{"path", "sha256"}]}` over every file of the committed entries, in path order.
-fn manifest_of(out: &Path, entries: &[String]) -> Result<Vec<u8>> {
+fn manifest_of(dir: &Path, entries: &[String]) -> Result<Vec<u8>> {
     let mut files = Vec::new();
     for name in entries {
-        collect_files(&out.join(name), name, &mut files)?;
+        collect_files(&dir.join(name), name, &mut files)?;
     }
     files.sort();
     let mut listed = Vec::with_capacity(files.len());
@@ -287,7 +367,7 @@ fn remove_abandoned(out: &Path) {
             if !names.contains(&format!("{name}{LOCK_SUFFIX}")) {
                 let _ = std::fs::remove_dir_all(&path);
             }
-        } else if name.starts_with(PENDING_PREFIX) {
+        } else if name.starts_with(PENDING_PREFIX) || name.starts_with(PROBE_PREFIX) {
             let old = std::fs::symlink_metadata(&path)
                 .and_then(|m| m.modified())
                 .ok()
@@ -300,35 +380,6 @@ fn remove_abandoned(out: &Path) {
             }
         }
     }
-}
-
-/// Atomically exchanges two folders (Linux `renameat2(RENAME_EXCHANGE)`).
-#[cfg(target_os = "linux")]
-fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let ca = std::ffi::CString::new(a.as_os_str().as_bytes())?;
-    let cb = std::ffi::CString::new(b.as_os_str().as_bytes())?;
-    // SAFETY: both paths are valid NUL-terminated strings for the duration of the call.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_renameat2,
-            libc::AT_FDCWD,
-            ca.as_ptr(),
-            libc::AT_FDCWD,
-            cb.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
-    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 #[cfg(test)]
