@@ -140,6 +140,13 @@ impl CiOutputs {
 
 pub fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
     let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
+    if let Some(junit) = &ci.junit {
+        maskgate::persist::report_set::refuse_inside(
+            junit,
+            &plan.out,
+            &maskgate::plan::report_set_names(),
+        )?;
+    }
     let terminal = Terminal::new();
     let started = std::time::Instant::now();
     if let Some(spec) = plan.shard {
@@ -211,7 +218,6 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
         eprintln!("wrote {}", maskgate::pathnames::display(p));
     }
     if let Some(path) = &ci.junit {
-        maskgate::export::junit::check_not_in(path, &outcome.written)?;
         maskgate::persist::write_atomically(path, |w| {
             maskgate::export::junit::write(&outcome.report, w)
         })?;

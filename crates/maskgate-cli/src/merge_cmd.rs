@@ -40,6 +40,13 @@ pub struct MergeArgs {
 pub fn run(a: MergeArgs) -> Result<u8> {
     let started = std::time::Instant::now();
     let ci = CiOutputs::new(a.junit)?;
+    if let Some(junit) = &ci.junit {
+        maskgate::persist::report_set::refuse_inside(
+            junit,
+            &a.out,
+            &maskgate::plan::report_set_names(),
+        )?;
+    }
     let request = MergeRequest {
         out: a.out,
         plan: a.plan,

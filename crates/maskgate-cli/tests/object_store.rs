@@ -125,7 +125,7 @@ fn ok(out: &Output) -> String {
 
 /// Every object of a report set under `url` (shards left out) and its bytes.
 fn report_set(url: &str) -> Vec<(String, Vec<u8>)> {
-    let store = RemoteStore::open(url).unwrap();
+    let store = RemoteStore::open(url, Default::default()).unwrap();
     store
         .list("")
         .unwrap()
@@ -320,7 +320,7 @@ fn gates_read_and_write_s3_through_a_real_s3_api() {
         &[("MASKGATE_CACHE", "s3://gate/cache")],
     ));
     assert!(text.contains("shard 0/2 was already committed"), "{text}");
-    let cached = RemoteStore::open("s3://gate/cache")
+    let cached = RemoteStore::open("s3://gate/cache", Default::default())
         .unwrap()
         .list("")
         .unwrap();
@@ -330,7 +330,7 @@ fn gates_read_and_write_s3_through_a_real_s3_api() {
     );
 
     // The store itself refuses a second commit of the same marker.
-    let sharded = RemoteStore::open("s3://gate/sharded").unwrap();
+    let sharded = RemoteStore::open("s3://gate/sharded", Default::default()).unwrap();
     let markers: Vec<String> = sharded
         .list("shards/")
         .unwrap()

@@ -1391,20 +1391,38 @@ fn row26_junit_never_overwrites_an_input_or_a_report_of_the_set() {
         expect_status(&o, 2);
         assert!(manifest_matches(&out), "--junit {name} broke the set");
     }
-    // Into a fresh folder, where the file does not exist yet when the run starts.
+    // Into a fresh folder, where the file does not exist yet when the run starts, and into the
+    // gallery: refused before any work.
     let fresh = d.join("fresh");
-    let o = compare(
-        &g,
-        &base,
-        &base,
-        &fresh,
-        &["--junit", p(&fresh.join("report.json"))],
-    );
-    expect_status(&o, 2);
-    assert!(
-        stderr(&o).contains("a file of the report set"),
-        "{}",
-        stderr(&o)
+    for inside in ["report.json", "gallery/k/x.png", "report-set.json", "."] {
+        let o = compare(
+            &g,
+            &base,
+            &base,
+            &fresh,
+            &["--junit", p(&fresh.join(inside))],
+        );
+        expect_status(&o, 2);
+        assert!(
+            stderr(&o).contains("inside the report set"),
+            "{}",
+            stderr(&o)
+        );
+        assert!(
+            !fresh.join("report-set.json").exists(),
+            "{inside}: work was done"
+        );
+    }
+    // A file of the user's own beside the reports is fine.
+    expect_status(
+        &compare(
+            &g,
+            &base,
+            &base,
+            &fresh,
+            &["--junit", p(&fresh.join("junit.xml"))],
+        ),
+        0,
     );
     assert!(manifest_matches(&fresh));
     // A JUnit file of an earlier run is replaced as before.
@@ -1511,4 +1529,95 @@ fn row28_exit_statuses_are_the_documented_ones() {
         let err = std::fs::read_to_string(d.join("full-err")).unwrap();
         assert_eq!(rc.trim(), "3", "{err}");
     }
+}
+
+#[test]
+fn row29_a_rename_failing_at_any_step_leaves_the_old_set_or_the_new_one() {
+    if !Command::new("strace")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: strace is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let d = tmp("row29");
+    let g = gold(&d);
+    let base = preds(&d, "base.jsonl", RLE_2X2_FULL);
+    let half = preds(&d, "half.jsonl", r#"{"size": [2, 2], "counts": [2, 2]}"#);
+    let out = d.join("out");
+    expect_status(&compare(&g, &base, &base, &out, &["--gallery", "1"]), 0);
+    let before = d.join("before");
+    assert!(Command::new("cp")
+        .arg("-a")
+        .arg(&out)
+        .arg(&before)
+        .status()
+        .unwrap()
+        .success());
+    let (mut failed, mut committed) = (0, 0);
+    // Every rename the run makes, failed in turn (staging files, the lock, every commit step).
+    for n in 1..=24 {
+        let inject = format!("inject=rename,renameat,renameat2:error=EIO:when={n}");
+        let o = Command::new("strace")
+            .args([
+                "-f",
+                "-o",
+                "/dev/null",
+                "-e",
+                "trace=rename,renameat,renameat2",
+                "-e",
+            ])
+            .arg(&inject)
+            .arg(env!("CARGO_BIN_EXE_maskgate"))
+            .args(["compare", "--gold", p(&g)])
+            .arg(format!("--pred=base={}", p(&base)))
+            .arg(format!("--pred=cand={}", p(&half)))
+            .args([
+                "--baseline",
+                "base",
+                "--bootstrap",
+                "50",
+                "--gallery",
+                "1",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let status = o.status.code();
+        assert!(
+            matches!(status, Some(0..=3)),
+            "{n}: {status:?} {}",
+            stderr(&o)
+        );
+        if status == Some(0) {
+            committed += 1;
+            assert!(
+                manifest_matches(&out),
+                "{n}: committed set and manifest differ"
+            );
+            // Back to the old set for the next step.
+            expect_status(&compare(&g, &base, &base, &out, &["--gallery", "1"]), 0);
+            continue;
+        }
+        failed += 1;
+        let diff = Command::new("diff")
+            .arg("-r")
+            .arg(&before)
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            diff.status.success(),
+            "{n}: the old set changed: {}\n{}",
+            String::from_utf8_lossy(&diff.stdout),
+            stderr(&o)
+        );
+    }
+    assert!(failed > 10, "only {failed} runs hit an injected failure");
+    assert!(
+        committed > 0,
+        "the injection never ran out: no run committed"
+    );
 }

@@ -440,6 +440,8 @@ fn corpus_specs(
                 .collect(),
             limits: *limits,
             dedupe,
+            // Set with the rest of the plan (`[run] network_timeout_s`).
+            network: Default::default(),
         });
     }
     corpora

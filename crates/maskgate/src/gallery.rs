@@ -88,8 +88,12 @@ fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
+    // An I/O failure keeps its kind: a full disk is worth a retry.
     img.save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| Error::file(path, e.to_string()))
+        .map_err(|e| match e {
+            image::ImageError::IoError(e) => Error::io(path, e),
+            other => Error::file(path, other.to_string()),
+        })
 }
 
 /// The class whose IoU moved most between the two arms (most negative for regressions).

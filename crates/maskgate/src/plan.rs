@@ -226,6 +226,8 @@ pub struct Plan {
     pub generated_at: String,
     /// What one input may cost (`[limits]`).
     pub limits: Limits,
+    /// How long any server may keep this run waiting.
+    pub network: crate::net::Network,
     /// The one slice this process scores, when sharded.
     pub shard: Option<ShardSpec>,
     /// The request as `merge` re-resolves it (see [`PlanRecord`]).
@@ -510,7 +512,7 @@ impl Plan {
             .or(cfg.as_ref().and_then(|c| c.notes.clone()));
 
         // Every network client of this run (object stores, databases) waits at most this long.
-        crate::net::set_timeout_s(
+        let network = crate::net::Network::with_timeout_s(
             network_timeout_of(env)?
                 .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
                 .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
@@ -531,7 +533,7 @@ impl Plan {
                 if !crate::storage::is_url(&url) {
                     return;
                 }
-                match crate::storage::fetch(&url, &downloads, limits.max_file_bytes) {
+                match crate::storage::fetch(&url, &downloads, limits.max_file_bytes, network) {
                     Ok(local) => {
                         remote_names.insert(local.clone(), crate::storage::shown_url(&url));
                         *p = local;
@@ -621,7 +623,11 @@ impl Plan {
         };
         let corpora: Vec<CorpusSpec> = corpora
             .into_iter()
-            .map(|c| CorpusSpec { limits, ..c })
+            .map(|c| CorpusSpec {
+                limits,
+                network,
+                ..c
+            })
             .collect();
         let grid = o.grid.or(cfg.as_ref().and_then(|c| c.grid));
         match grid {
@@ -688,7 +694,7 @@ impl Plan {
         // Reports for a bucket are written into a local folder first, then uploaded as a set.
         let (out, remote_out) = match out.to_string_lossy() {
             url if crate::storage::is_url(&url) => {
-                crate::storage::open(&out)?;
+                crate::storage::open(&out, network)?;
                 let digest = hex::encode(sha2::Sha256::digest(url.as_bytes()));
                 (
                     downloads.join("out").join(&digest[..16]),
@@ -785,6 +791,7 @@ impl Plan {
             generated_at,
             criteria,
             limits,
+            network,
             shard: o
                 .shard
                 .map(|a| a.resolve(|k| env.get(k).map(str::to_string)))
@@ -809,7 +816,7 @@ impl Plan {
     /// Where shards and the uploaded reports live: the bucket, or the output folder.
     fn out_store(&self) -> Result<Box<dyn Store>> {
         match &self.remote_out {
-            Some(url) => crate::storage::open(Path::new(url)),
+            Some(url) => crate::storage::open(Path::new(url), self.network),
             None => Ok(Box::new(LocalStore::new(&self.out))),
         }
     }
@@ -1020,10 +1027,10 @@ pub struct MergeRequest {
 /// they did, and the gathered rows go through the unchanged aggregation.
 pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Result<Outcome> {
     // The bucket is read before the recorded plan (and its config's setting) is known.
-    if let Some(seconds) = network_timeout_of(env)? {
-        crate::net::set_timeout_s(seconds);
-    }
-    let store = crate::storage::open(&request.out)?;
+    let network = network_timeout_of(env)?
+        .map(crate::net::Network::with_timeout_s)
+        .unwrap_or_default();
+    let store = crate::storage::open(&request.out, network)?;
     let store = store.as_ref();
     let folders = crate::shard::plan_folders(store)?;
     let chosen: Vec<&String> = folders
@@ -1447,7 +1454,7 @@ fn prepare(plan: &Plan) -> Result<Prepared> {
     // One cache for every model arm: a folder, or a bucket prefix the shards share.
     let cache = match cache_dir {
         Some(c) if crate::storage::is_url(&c.to_string_lossy()) => Some(PredictionCache::on(
-            std::sync::Arc::from(crate::storage::open(c)?),
+            std::sync::Arc::from(crate::storage::open(c, plan.network)?),
         )),
         Some(c) => Some(PredictionCache::new(c)),
         None => None,
@@ -1690,7 +1697,7 @@ fn finish(
 
 /// Every name a report set may hold in the output folder: what a commit replaces, or removes
 /// when this run did not write it (files of other kinds there are never touched).
-fn report_set_names() -> Vec<&'static str> {
+pub fn report_set_names() -> Vec<&'static str> {
     crate::export::exporters()
         .iter()
         .map(|e| e.file_name())

@@ -5,7 +5,7 @@
 use crate::decide::Status;
 use crate::report::Report;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// XML needs the same five entities as HTML, and has no place for control characters either.
 use super::html::esc as xml;
@@ -32,36 +32,6 @@ pub fn check_target(path: &Path) -> crate::Result<()> {
         path,
         "exists and is not a JUnit XML report; maskgate replaces only a JUnit file it wrote: choose another --junit path",
     ))
-}
-
-/// Refuses a `--junit` path that is one of the files a run just wrote (`--junit OUT/metrics.csv`,
-/// or the set's manifest).
-pub fn check_not_in(path: &Path, written: &[PathBuf]) -> crate::Result<()> {
-    let canonical = |p: &Path| {
-        let parent = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        std::fs::canonicalize(parent)
-            .ok()
-            .zip(p.file_name())
-            .map(|(d, n)| d.join(n))
-    };
-    let Some(junit) = canonical(path) else {
-        return Ok(());
-    };
-    let clash = written.iter().filter_map(|w| canonical(w)).any(|w| {
-        w == junit
-            || w.parent()
-                .is_some_and(|d| d.join(crate::persist::report_set::MANIFEST) == junit)
-    });
-    if clash {
-        return Err(crate::Error::file(
-            path,
-            "is a file of the report set this run wrote: give --junit a path of its own",
-        ));
-    }
-    Ok(())
 }
 
 pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {

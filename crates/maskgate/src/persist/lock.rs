@@ -13,8 +13,8 @@ pub struct FileLock {
     _file: File,
 }
 
-/// Opens (creating if needed) `path` and takes an exclusive lock without waiting: `Ok(None)`
-/// when another process holds it.
+/// Opens the existing file `path` and takes an exclusive lock without waiting: `Ok(None)` when
+/// another process holds it.
 pub fn try_lock(path: &Path) -> std::io::Result<Option<FileLock>> {
     let file = open_lock_file(path)?;
     match flock(&file)? {
@@ -50,7 +50,9 @@ pub fn lock_open(file: File) -> std::io::Result<Option<FileLock>> {
 
 fn open_lock_file(path: &Path) -> std::io::Result<File> {
     let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
+    // Read access is all `flock` needs: another user sharing the folder can test the lock of
+    // a lock file it may not write.
+    options.read(true);
     #[cfg(unix)]
     {
         // A FIFO planted under the lock's name must not block the open.
@@ -116,6 +118,7 @@ mod tests {
     fn a_held_lock_excludes_and_is_released_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("l.lock");
+        std::fs::write(&path, "").unwrap();
         let held = try_lock(&path).unwrap().expect("free");
         // flock locks belong to open file descriptions: a second open is a second contender.
         assert!(try_lock(&path).unwrap().is_none());

@@ -29,6 +29,8 @@ pub const MANIFEST: &str = "report-set.json";
 
 const STAGING_PREFIX: &str = ".maskgate-staging-";
 const PENDING_PREFIX: &str = ".maskgate-pending-";
+/// Where the previous files of a commit that could not be undone are kept (never removed).
+const RECOVERED_PREFIX: &str = ".maskgate-recovered-";
 /// `check_out_dir`'s probe file, removed at once unless the process was killed right then.
 const PROBE_PREFIX: &str = ".maskgate-probe-";
 const LOCK_SUFFIX: &str = ".lock";
@@ -83,6 +85,46 @@ fn not_a_folder(out: &Path) -> Error {
     )
 }
 
+/// Refuses, before any work, a path (`--junit`) that lies inside the report set of the folder
+/// `out`: a report file, anything under the gallery, the manifest, or maskgate's own working
+/// files. A run would replace or remove it; other files in `--out` are the user's.
+pub fn refuse_inside(path: &Path, out: &Path, set_names: &[&str]) -> Result<()> {
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        let abs = std::path::absolute(p).ok()?;
+        // The deepest existing ancestor as the kernel resolves it, then the rest as written.
+        let mut base = abs.as_path();
+        let mut rest = Vec::new();
+        loop {
+            if let Ok(real) = std::fs::canonicalize(base) {
+                return Some(rest.iter().rev().fold(real, |acc, c| acc.join(c)));
+            }
+            rest.push(base.file_name()?.to_os_string());
+            base = base.parent()?;
+        }
+    };
+    let (Some(path_real), Some(out_real)) = (resolve(path), resolve(out)) else {
+        return Ok(());
+    };
+    let Ok(rel) = path_real.strip_prefix(&out_real) else {
+        return Ok(());
+    };
+    let first = rel
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned());
+    let inside = match first.as_deref() {
+        None => true,
+        Some(name) => set_names.contains(&name) || name.starts_with(".maskgate"),
+    };
+    if inside {
+        return Err(Error::file(
+            path,
+            "lies inside the report set of the output folder, which the run replaces: give it a path of its own",
+        ));
+    }
+    Ok(())
+}
+
 /// Checks before any work that `out` is, or can become, a folder this process can write into.
 pub fn check_out_dir(out: &Path) -> Result<()> {
     let dir = resolve_out(out)?;
@@ -106,9 +148,18 @@ impl Staging {
     pub fn new(out: &Path) -> Result<Staging> {
         let out = resolve_out(out)?;
         remove_abandoned(&out);
+        super::remove_abandoned_temps(&out);
         // The lock file is created under a pending name and locked before it takes the name
         // other runs inspect, so nobody ever sees an unlocked lock of a live run.
-        let pending = tempfile::Builder::new()
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        {
+            // Readable by all: another user sharing the folder tests the lock to tell a live
+            // run from a dead one.
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let pending = builder
             .prefix(PENDING_PREFIX)
             .tempfile_in(&out)
             .map_err(|e| failed(&out, "cannot create a staging lock", e))?;
@@ -125,7 +176,10 @@ impl Staging {
             .to_string();
         let dir = out.join(format!("{STAGING_PREFIX}{id}"));
         let lock_path = out.join(format!("{STAGING_PREFIX}{id}{LOCK_SUFFIX}"));
-        std::fs::rename(&pending_path, &lock_path).map_err(|e| Error::io(&lock_path, e))?;
+        if let Err(e) = std::fs::rename(&pending_path, &lock_path) {
+            let _ = std::fs::remove_file(&pending_path);
+            return Err(Error::io(&lock_path, e));
+        }
         let staging = Staging {
             out: out.clone(),
             dir: dir.clone(),
@@ -133,6 +187,9 @@ impl Staging {
             _lock: lock,
         };
         std::fs::create_dir(&dir).map_err(|e| failed(&out, "cannot create a staging folder", e))?;
+        // Another member of a shared folder's group must be able to clear it should this run
+        // die (its lock file is readable by all, as the pending file's mode below has it).
+        share_with_group(&out, &dir);
         Ok(staging)
     }
 
@@ -187,73 +244,108 @@ impl Staging {
             done: Vec::new(),
         };
         let result = journal.apply(&staged, set_names);
-        if result.is_err() {
-            journal.roll_back();
+        match result {
+            Err(e) if !journal.roll_back() => {
+                // Something else moved into `--out` meanwhile: the previous files are kept in
+                // a folder of their own rather than removed with the staging folder.
+                let name = self
+                    .dir
+                    .file_name()
+                    .map(|n| {
+                        n.to_string_lossy()
+                            .replace(STAGING_PREFIX, RECOVERED_PREFIX)
+                    })
+                    .unwrap_or_else(|| RECOVERED_PREFIX.to_string());
+                let kept = out.join(name);
+                let where_ = match std::fs::rename(&replaced, &kept) {
+                    Ok(()) => kept,
+                    Err(_) => replaced,
+                };
+                Err(Error::file(
+                    out,
+                    format!(
+                        "{e}; the commit could not be undone whole: the previous files are in {}",
+                        where_.display()
+                    ),
+                ))
+            }
+            other => other,
         }
-        result
     }
 }
 
 /// Where the entries an in-progress commit replaced wait, until the commit is done.
 const REPLACED: &str = ".replaced";
 
+/// One step of a commit, recorded before it is taken, so a failure can undo it.
+enum Step {
+    /// `out/name` moved into the replaced folder.
+    SetAside(String),
+    /// `staging/name` moved to `out/name`.
+    MovedIn(String),
+}
+
 /// What a commit has done so far, so a failure can undo it.
 struct Journal<'a> {
     out: &'a Path,
     staging: &'a Path,
     replaced: &'a Path,
-    /// (name, whether it came from staging, whether an old entry was set aside), in order.
-    done: Vec<(String, bool, bool)>,
+    done: Vec<Step>,
 }
 
 impl Journal<'_> {
     fn apply(&mut self, staged: &[String], set_names: &[&str]) -> Result<()> {
         self.set_aside(MANIFEST)?;
         for name in staged {
-            let had_old = self.set_aside_quietly(name)?;
-            let (src, dst) = (self.staging.join(name), self.out.join(name));
-            std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))?;
-            self.done.push((name.clone(), true, had_old));
+            self.set_aside(name)?;
+            self.move_in(name)?;
         }
         for name in set_names {
             if *name != MANIFEST && !staged.iter().any(|s| s == name) {
                 self.set_aside(name)?;
             }
         }
-        let (src, dst) = (self.staging.join(MANIFEST), self.out.join(MANIFEST));
-        std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))
+        self.move_in(MANIFEST)
     }
 
-    /// Moves `out/name`, if there, into the replaced folder (recorded for a roll-back).
+    /// Moves `out/name`, if there, into the replaced folder.
     fn set_aside(&mut self, name: &str) -> Result<()> {
-        if self.set_aside_quietly(name)? {
-            self.done.push((name.to_string(), false, true));
+        let old = self.out.join(name);
+        match std::fs::symlink_metadata(&old) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(&old, e)),
+            Ok(_) => {
+                std::fs::rename(&old, self.replaced.join(name)).map_err(|e| Error::io(&old, e))?;
+                self.done.push(Step::SetAside(name.to_string()));
+                Ok(())
+            }
         }
+    }
+
+    fn move_in(&mut self, name: &str) -> Result<()> {
+        let (src, dst) = (self.staging.join(name), self.out.join(name));
+        std::fs::rename(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+        self.done.push(Step::MovedIn(name.to_string()));
         Ok(())
     }
 
-    fn set_aside_quietly(&mut self, name: &str) -> Result<bool> {
-        let old = self.out.join(name);
-        match std::fs::symlink_metadata(&old) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::io(&old, e)),
-            Ok(_) => std::fs::rename(&old, self.replaced.join(name))
-                .map(|_| true)
-                .map_err(|e| Error::io(&old, e)),
-        }
-    }
-
     /// Undoes what was done, last first: new entries back to staging, old ones back in place.
-    fn roll_back(&mut self) {
-        for (name, new, had_old) in self.done.drain(..).rev() {
-            let here = self.out.join(&name);
-            if new {
-                let _ = std::fs::rename(&here, self.staging.join(&name));
-            }
-            if had_old {
-                let _ = std::fs::rename(self.replaced.join(&name), &here);
-            }
+    /// Whether every step was undone (when not, the old entries are still in the replaced
+    /// folder, which is then kept).
+    fn roll_back(&mut self) -> bool {
+        let mut whole = true;
+        for step in self.done.drain(..).rev() {
+            let undone = match step {
+                Step::MovedIn(name) => {
+                    std::fs::rename(self.out.join(&name), self.staging.join(&name))
+                }
+                Step::SetAside(name) => {
+                    std::fs::rename(self.replaced.join(&name), self.out.join(&name))
+                }
+            };
+            whole &= undone.is_ok();
         }
+        whole
     }
 }
 

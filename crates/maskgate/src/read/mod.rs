@@ -49,6 +49,8 @@ pub struct CorpusSpec {
     pub limits: crate::limits::Limits,
     /// `dedupe = "keep-first"`: of samples whose photos are byte-identical, keep the first id.
     pub dedupe: bool,
+    /// How long a database source may keep the reader waiting.
+    pub network: crate::net::Network,
 }
 
 impl CorpusSpec {

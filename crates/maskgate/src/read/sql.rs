@@ -277,7 +277,7 @@ impl CorpusReader for Sql {
             .cloned()
             .unwrap_or_else(|| DEFAULT_MASK_CLASS.into());
 
-        let mut db = database::connect(url, base)?;
+        let mut db = database::connect(url, base, spec.network)?;
         let cols: std::cell::OnceCell<Columns> = std::cell::OnceCell::new();
         let mut spill =
             BufWriter::new(tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?);

@@ -13,29 +13,37 @@ use std::path::{Path, PathBuf};
 pub use crate::pathnames::is_url;
 
 /// The store at `location`: a bucket prefix for a URL, else a local folder.
-pub fn open(location: &Path) -> Result<Box<dyn Store>> {
+pub fn open(location: &Path, network: crate::net::Network) -> Result<Box<dyn Store>> {
     let text = location.to_string_lossy();
     if !is_url(&text) {
         return Ok(Box::new(LocalStore::new(location)));
     }
     #[cfg(feature = "object-store")]
     {
-        Ok(Box::new(remote::RemoteStore::open(&text)?))
+        Ok(Box::new(remote::RemoteStore::open(&text, network)?))
     }
     #[cfg(not(feature = "object-store"))]
-    Err(without_object_store(&text))
+    {
+        let _ = network;
+        Err(without_object_store(&text))
+    }
 }
 
 /// A local copy of the object (or every object under the folder) at `url`, kept under
 /// `downloads` by content hash; an object larger than `max_bytes` is refused.
-pub fn fetch(url: &str, downloads: &Path, max_bytes: u64) -> Result<PathBuf> {
+pub fn fetch(
+    url: &str,
+    downloads: &Path,
+    max_bytes: u64,
+    network: crate::net::Network,
+) -> Result<PathBuf> {
     #[cfg(feature = "object-store")]
     {
-        remote::Downloads::new(downloads, max_bytes).fetch(url)
+        remote::Downloads::new(downloads, max_bytes, network).fetch(url)
     }
     #[cfg(not(feature = "object-store"))]
     {
-        let _ = (downloads, max_bytes);
+        let _ = (downloads, max_bytes, network);
         Err(without_object_store(url))
     }
 }

@@ -29,18 +29,19 @@ pub struct RemoteStore {
     root: ObjPath,
     display: String,
     runtime: tokio::runtime::Runtime,
+    network: crate::net::Network,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The HTTP client settings every store gets: each connect and each request within
-/// [`crate::net::timeout`], and object_store's retries (transport errors, 5xx, 429) bounded by
+/// The HTTP client settings every store gets: each connect and each request within the
+/// network timeout, and object_store's retries (transport errors, 5xx, 429) bounded by
 /// the same time, so a silent or failing server costs seconds, not object_store's default of
 /// 3 minutes of retries.
-fn client_settings() -> ([(ClientConfigKey, String); 2], RetryConfig) {
-    let t = crate::net::timeout();
+fn client_settings(network: crate::net::Network) -> ([(ClientConfigKey, String); 2], RetryConfig) {
+    let t = network.timeout;
     let secs = format!("{}s", t.as_secs());
     let retry = RetryConfig {
         backoff: BackoffConfig {
@@ -62,7 +63,7 @@ fn client_settings() -> ([(ClientConfigKey, String); 2], RetryConfig) {
 
 impl RemoteStore {
     /// The store `url` names, its path as the root.
-    pub fn open(url: &str) -> Result<RemoteStore> {
+    pub fn open(url: &str, network: crate::net::Network) -> Result<RemoteStore> {
         let parsed = url::Url::parse(url)
             .map_err(|e| Error::Usage(format!("{}: not a URL: {e}", redact(url))))?;
         let (scheme, path) = ObjectStoreScheme::parse(&parsed)
@@ -74,7 +75,7 @@ impl RemoteStore {
                 crate::redact::in_text(&e.to_string())
             ))
         };
-        let (client, retry) = client_settings();
+        let (client, retry) = client_settings(network);
         let inner: Arc<dyn ObjectStore> = match scheme {
             ObjectStoreScheme::AmazonS3 => {
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
@@ -109,6 +110,18 @@ impl RemoteStore {
                 Arc::new(b.build().map_err(bad)?)
             }
             ObjectStoreScheme::Http => {
+                // object_store's HTTP client sends neither a URL's user info nor its query
+                // string: a presigned or versioned URL would reach the server unsigned or
+                // unpinned, so it is refused rather than fetched as something else.
+                if parsed.query().is_some()
+                    || !parsed.username().is_empty()
+                    || parsed.password().is_some()
+                {
+                    return Err(Error::Usage(format!(
+                        "{}: an http(s) URL with credentials or a query string (a presigned or versioned URL) cannot be fetched as written: serve the file at a plain URL, or use s3://, gs:// or az:// with credentials in the environment",
+                        redact(url)
+                    )));
+                }
                 let mut b = object_store::http::HttpBuilder::new()
                     .with_url(&parsed[..url::Position::BeforePath])
                     .with_retry(retry)
@@ -140,6 +153,7 @@ impl RemoteStore {
                 .map_err(|e| Error::Usage(format!("{}: {e}", redact(url))))?,
             display: redact(url).trim_end_matches('/').to_string(),
             runtime,
+            network,
         })
     }
 
@@ -186,7 +200,7 @@ impl RemoteStore {
                 // Refused or lost connections, timeouts, cut transfers.
                 Some(_) => Error::Retryable(format!(
                     "{what}: no usable answer ({message}); {}",
-                    crate::net::retry_hint()
+                    self.network.retry_hint()
                 )),
                 None => match status_of(&message) {
                     Some(s) if (400..500).contains(&s) && s != 408 && s != 429 => {
@@ -196,7 +210,7 @@ impl RemoteStore {
                     }
                     _ => Error::Retryable(format!(
                         "{what}: the server failed ({message}); {}",
-                        crate::net::retry_hint()
+                        self.network.retry_hint()
                     )),
                 },
             },
@@ -384,20 +398,22 @@ pub struct Downloads {
     dir: PathBuf,
     /// `[limits] max_file_bytes`: the largest object fetched.
     max_bytes: u64,
+    network: crate::net::Network,
 }
 
 impl Downloads {
-    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64) -> Downloads {
+    pub fn new(dir: impl Into<PathBuf>, max_bytes: u64, network: crate::net::Network) -> Downloads {
         Downloads {
             dir: dir.into(),
             max_bytes,
+            network,
         }
     }
 
     /// A local copy of `url`: the object itself when there is one, else every object under it
     /// as a folder.
     pub fn fetch(&self, url: &str) -> Result<PathBuf> {
-        let store = RemoteStore::open(url)?;
+        let store = RemoteStore::open(url, self.network)?;
         if !url.ends_with('/') {
             if let Some((version, size)) = store.head("")? {
                 let name = url

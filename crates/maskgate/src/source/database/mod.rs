@@ -40,8 +40,9 @@ pub trait Database {
     ) -> Result<()>;
 }
 
-/// How a URL scheme connects: `(prefixes, connect(url, base folder for relative paths))`.
-type Connect = fn(&str, &Path) -> Result<Box<dyn Database>>;
+/// How a URL scheme connects: `(prefixes, connect(url, base folder for relative paths, the
+/// network settings))`.
+type Connect = fn(&str, &Path, crate::net::Network) -> Result<Box<dyn Database>>;
 
 /// Every database maskgate reads, by URL prefix.
 pub const DATABASES: &[(&[&str], Connect)] = &[
@@ -61,12 +62,12 @@ pub fn known_prefixes() -> Vec<&'static str> {
 
 /// Opens `url` read-only; a relative SQLite path is taken from `base`. Errors carry the
 /// database's own message and the URL without its password.
-pub fn connect(url: &str, base: &Path) -> Result<Box<dyn Database>> {
+pub fn connect(url: &str, base: &Path, network: crate::net::Network) -> Result<Box<dyn Database>> {
     let found = DATABASES
         .iter()
         .find(|(prefixes, _)| prefixes.iter().any(|p| url.starts_with(p)));
     match found {
-        Some((_, connect)) => connect(url, base),
+        Some((_, connect)) => connect(url, base, network),
         None => Err(Error::Usage(format!(
             "database URL {:?}: this build reads {}",
             redact(url),
@@ -115,7 +116,7 @@ mod tests {
 
     #[test]
     fn an_unknown_scheme_names_the_known_ones() {
-        let e = connect("mysql://u:pw@h/db", Path::new("."))
+        let e = connect("mysql://u:pw@h/db", Path::new("."), Default::default())
             .err()
             .unwrap()
             .to_string();

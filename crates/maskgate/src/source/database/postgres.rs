@@ -6,7 +6,7 @@
 //!
 //! The client is `tokio_postgres` on a runtime of its own, so that every wait on the server
 //! (connecting with its startup and authentication exchange, each statement, each batch) is
-//! bounded by [`crate::net::timeout`]: a server that accepts and never answers costs that long,
+//! bounded by the network timeout ([`crate::net::Network`]): a server that accepts and never answers costs that long,
 //! not forever. The blocking `postgres` crate bounds only the TCP connect.
 
 use super::{db_error, redact, Database, Value};
@@ -28,7 +28,7 @@ pub struct Postgres {
     timeout: Duration,
 }
 
-pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
+pub fn connect(url: &str, _base: &Path, network: crate::net::Network) -> Result<Box<dyn Database>> {
     let mut config: Config = url
         .parse()
         .map_err(|e| db_error(url, "not a PostgreSQL URL", e))?;
@@ -68,7 +68,7 @@ pub fn connect(url: &str, _base: &Path) -> Result<Box<dyn Database>> {
     if let Some(pw) = env("PGPASSWORD").or_else(|| password_file_entry(&config)) {
         config.password(pw);
     }
-    let timeout = crate::net::timeout();
+    let timeout = network.timeout;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(timeout);
     }
@@ -105,7 +105,7 @@ fn within<T>(
                 "database {}: {what}: {}; {}",
                 redact(url),
                 message(&e),
-                crate::net::retry_hint()
+                crate::net::Network { timeout }.retry_hint()
             )))
         }
         Ok(Err(e)) => Err(db_error(url, what, message(&e))),
@@ -113,7 +113,7 @@ fn within<T>(
             "database {}: {what}: no answer within {} s; {}",
             redact(url),
             timeout.as_secs(),
-            crate::net::retry_hint()
+            crate::net::Network { timeout }.retry_hint()
         ))),
     }
 }
@@ -346,10 +346,14 @@ mod tests {
 
     #[test]
     fn a_password_in_the_url_is_refused_without_being_shown() {
-        let e = connect("postgres://gate:hunter2@127.0.0.1:1/app", Path::new("."))
-            .err()
-            .unwrap()
-            .to_string();
+        let e = connect(
+            "postgres://gate:hunter2@127.0.0.1:1/app",
+            Path::new("."),
+            Default::default(),
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(e.contains("PGPASSWORD"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
     }

@@ -13,7 +13,8 @@ pub struct Sqlite {
     conn: Connection,
 }
 
-pub fn connect(url: &str, base: &Path) -> Result<Box<dyn Database>> {
+/// A local file: no network wait to bound.
+pub fn connect(url: &str, base: &Path, _: crate::net::Network) -> Result<Box<dyn Database>> {
     let file = url.trim_start_matches("sqlite:").trim_start_matches("//");
     let path = base.join(file);
     // Without this check SQLite reports only "unable to open database file" for a missing
@@ -102,7 +103,7 @@ mod tests {
         )
         .unwrap();
         drop(c);
-        let mut conn = connect("sqlite:t.db", dir.path()).unwrap();
+        let mut conn = connect("sqlite:t.db", dir.path(), Default::default()).unwrap();
         let mut names = Vec::new();
         let mut rows = Vec::new();
         conn.stream(
@@ -136,7 +137,7 @@ mod tests {
             e.contains("readonly") || e.contains("read-only") || e.contains("query_only"),
             "{e}"
         );
-        let e = connect("sqlite:missing.db", dir.path())
+        let e = connect("sqlite:missing.db", dir.path(), Default::default())
             .err()
             .unwrap()
             .to_string();
