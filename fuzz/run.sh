@@ -2,7 +2,7 @@
 # Runs every fuzz target for RUNS executions each (default 1,000,000) with cargo-fuzz
 # (libFuzzer, nightly toolchain) and prints each target's execution count and outcome.
 # Crashing inputs land in fuzz/artifacts/<target>/; each one found so far is a regression test
-# in crates/maskgate-cli/tests/reliability.rs or crates/maskgate/tests.
+# in crates/maskgate-cli/tests/reliability/ or crates/maskgate/tests.
 # Usage: bash fuzz/run.sh [RUNS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -265,7 +265,8 @@ impl ReadError {
     }
 }
 
-fn kind_of(ft: std::fs::FileType) -> &'static str {
+/// What a file that is not a regular file is, for messages ("a FIFO", "a symlink", …).
+pub(crate) fn kind_of(ft: std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
@@ -279,7 +280,9 @@ fn kind_of(ft: std::fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    if ft.is_dir() {
+    if ft.is_symlink() {
+        "a symlink"
+    } else if ft.is_dir() {
         FOLDER
     } else {
         "not a plain file"

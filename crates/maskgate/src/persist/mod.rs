@@ -17,35 +17,12 @@ pub fn check_replaceable(path: &Path) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io(path, e)),
         Ok(m) if m.is_file() => return Ok(()),
-        Ok(m) => kind_of(&m.file_type()),
+        Ok(m) => crate::limits::kind_of(m.file_type()),
     };
     Err(Error::file(
         path,
         format!("is {kind}, not a regular file; maskgate only replaces regular files: choose another path"),
     ))
-}
-
-fn kind_of(t: &std::fs::FileType) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if t.is_symlink() {
-        "a symlink"
-    } else if t.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Writes `path` through `write`, atomically; on any error the target is left as it was and the

@@ -4,6 +4,8 @@
 //! status (never a panic, an abort or a hang), the error text, and that no credential reaches
 //! stdout, stderr or any file written.
 #![cfg(feature = "object-store")]
+use crate::common;
+use crate::shared::*;
 
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -12,11 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-mod common;
-
-/// Virtual memory cap for every run (KiB), as in `reliability.rs`.
-const MEMORY_CAP_KIB: u64 = 3_000_000;
 
 /// The network timeout the failure cases run with (`MASKGATE_NETWORK_TIMEOUT`, seconds).
 const TIMEOUT_S: &str = "2";
@@ -27,14 +24,6 @@ const FAILS_WITHIN: Duration = Duration::from_secs(30);
 
 fn tmp(name: &str) -> PathBuf {
     common::fresh_dir("reliability-net", name)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
 }
 
 /// `maskgate ARGS` under the memory cap with pinned run metadata, object-store downloads kept
@@ -62,20 +51,6 @@ fn capped(d: &Path, args: &[&str], env: &[(&str, &str)]) -> (Output, Duration) {
     let started = Instant::now();
     let out = cmd.output().unwrap();
     (out, started.elapsed())
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit status `code`, never a panic, an abort, a timeout's 124 or a signal.
-fn expect_status(o: &Output, code: i32) {
-    let status = o.status.code();
-    for (bad, what) in [(101, "panic"), (134, "abort"), (124, "timeout")] {
-        assert_ne!(status, Some(bad), "{what}: {}", stderr(o));
-    }
-    assert!(status.is_some(), "killed by a signal: {}", stderr(o));
-    assert_eq!(status, Some(code), "{}", stderr(o));
 }
 
 /// `secret` is in neither stdout nor stderr nor any file under `dirs`.
@@ -269,8 +244,6 @@ fn serve(mut stream: TcpStream, route: &Route) {
     }
 }
 
-const RLE_2X2_FULL: &str = r#"{"size": [2, 2], "counts": [0, 4]}"#;
-
 /// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
 fn gold_text() -> String {
     ["a", "b", "c"]
@@ -344,10 +317,6 @@ fn sql_config(d: &Path, url: &str, run_extra: &str) -> PathBuf {
 
 fn run(d: &Path, cfg: &Path, env: &[(&str, &str)]) -> (Output, Duration) {
     capped(d, &["run", p(cfg), "--out", p(&d.join("out"))], env)
-}
-
-fn report(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
 fn sample_lines(dir: &Path) -> Vec<Value> {
@@ -519,21 +488,7 @@ fn no_credential_reaches_a_message_or_a_written_file() {
     let out = refusing.url("/reports");
     let (o, _) = capped(
         &d,
-        &[
-            "compare",
-            "--gold",
-            p(&g),
-            "--pred",
-            &format!("base={}", p(&b)),
-            "--pred",
-            &format!("cand={}", p(&b)),
-            "--baseline",
-            "base",
-            "--bootstrap",
-            "20",
-            "--out",
-            &out,
-        ],
+        &args(&out).iter().map(String::as_str).collect::<Vec<_>>(),
         &[("MASKGATE_NETWORK_TIMEOUT", TIMEOUT_S)],
     );
     expect_status(&o, 2);

@@ -3,13 +3,10 @@
 //! fail reason or error text, no panic (101) or abort (134), and, where one sample is bad, that
 //! every other sample's line in `samples.jsonl` is byte-identical to a clean run's.
 
+use crate::shared::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// Virtual memory cap for every run (KiB): far below what the bad inputs used to request
-/// (4–48 GB), above what ONNX Runtime maps for the selfie model.
-const MEMORY_CAP_KIB: u64 = 3_000_000;
 
 fn tmp(name: &str) -> PathBuf {
     let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("reliability-{name}"));
@@ -31,52 +28,6 @@ fn capped(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit status `code`, never a panic or an abort.
-fn expect_status(o: &Output, code: i32) {
-    let status = o.status.code();
-    assert_ne!(status, Some(101), "panic: {}", stderr(o));
-    assert_ne!(status, Some(134), "abort: {}", stderr(o));
-    assert!(status.is_some(), "killed by a signal: {}", stderr(o));
-    assert_eq!(status, Some(code), "{}", stderr(o));
-}
-
-fn write(p: &Path, text: &str) {
-    std::fs::write(p, text).unwrap();
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
-}
-
-/// Lines of `samples.jsonl` by (arm, id).
-fn samples(dir: &Path) -> Vec<(String, String, String)> {
-    std::fs::read_to_string(dir.join("samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["arm"].as_str().unwrap().to_string(),
-                v["id"].as_str().unwrap().to_string(),
-                l.to_string(),
-            )
-        })
-        .collect()
-}
-
-fn sample(rows: &[(String, String, String)], arm: &str, id: &str) -> Value {
-    let line = &rows
-        .iter()
-        .find(|(a, i, _)| a == arm && i == id)
-        .unwrap_or_else(|| panic!("no line for {arm}/{id}"))
-        .2;
-    serde_json::from_str(line).unwrap()
-}
-
 /// Every line not about `bad_id` is the same in both runs.
 fn others_identical(clean: &Path, dirty: &Path, bad_id: &str) {
     let keep = |rows: Vec<(String, String, String)>| -> Vec<String> {
@@ -89,8 +40,6 @@ fn others_identical(clean: &Path, dirty: &Path, bad_id: &str) {
     assert!(!a.is_empty());
     assert_eq!(a, b);
 }
-
-const RLE_2X2_FULL: &str = r#"{"size": [2, 2], "counts": [0, 4]}"#;
 
 /// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
 fn gold(d: &Path) -> PathBuf {
@@ -902,6 +851,15 @@ fn in_mount_namespace(dir: &Path, script: &str) -> Output {
         .unwrap()
 }
 
+/// Nothing of maskgate's own working files is left in `dir`.
+fn no_leftovers(dir: &Path) {
+    let left: Vec<String> = names_in(dir)
+        .into_iter()
+        .filter(|n| n.starts_with(".maskgate"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 fn names_in(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
@@ -970,6 +928,25 @@ run missing.jsonl; echo $? > "$d/rc-bad"; cp -r "$out" "$d/snap-bad"
     assert!(manifest_matches(&d.join("snap-bad")));
 }
 
+/// Whether nobody holds an `flock` on `lock` (util-linux's `flock -n`).
+fn lock_is_free(lock: &Path) -> bool {
+    Command::new("flock")
+        .arg("-n")
+        .arg(lock)
+        .arg("true")
+        .status()
+        .unwrap()
+        .success()
+}
+
+/// Whether `ready` becomes true within 10 s, polled every 25 ms.
+fn within_10_s(mut ready: impl FnMut() -> bool) -> bool {
+    (0..400).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        ready()
+    })
+}
+
 #[test]
 fn row18_a_staging_folder_locked_from_another_pid_namespace_is_left_alone() {
     if !can_unshare_mounts() {
@@ -991,16 +968,7 @@ fn row18_a_staging_folder_locked_from_another_pid_namespace_is_left_alone() {
         .args(["sleep", "120"])
         .spawn()
         .unwrap();
-    let held = (0..200).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(25));
-        !Command::new("flock")
-            .args(["-n"])
-            .arg(&lock)
-            .arg("true")
-            .status()
-            .unwrap()
-            .success()
-    });
+    let held = within_10_s(|| !lock_is_free(&lock));
     assert!(held, "the holder never took the lock");
     let o = compare(&g, &base, &base, &out, &[]);
     expect_status(&o, 0);
@@ -1014,23 +982,10 @@ fn row18_a_staging_folder_locked_from_another_pid_namespace_is_left_alone() {
     let _ = holder.kill();
     let _ = holder.wait();
     // The namespace's own processes die just after `unshare` itself: wait for the lock to free.
-    let freed = (0..400).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(25));
-        Command::new("flock")
-            .args(["-n"])
-            .arg(&lock)
-            .arg("true")
-            .status()
-            .unwrap()
-            .success()
-    });
+    let freed = within_10_s(|| lock_is_free(&lock));
     assert!(freed, "the holder's lock outlived it");
     expect_status(&compare(&g, &base, &base, &out, &[]), 0);
-    let left: Vec<String> = names_in(&out)
-        .into_iter()
-        .filter(|n| n.starts_with(".maskgate-"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    no_leftovers(&out);
 }
 
 #[test]
@@ -1474,11 +1429,7 @@ fn row27_out_paths_resolve_as_the_kernel_does_and_leave_nothing_behind() {
         .set_modified(old)
         .unwrap();
     expect_status(&compare(&g, &base, &base, &shared, &[]), 0);
-    let left: Vec<String> = names_in(&shared)
-        .into_iter()
-        .filter(|n| n.starts_with(".maskgate"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    no_leftovers(&shared);
 }
 
 #[test]

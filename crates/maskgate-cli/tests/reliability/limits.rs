@@ -6,14 +6,11 @@
 //! timeout), the error text or the sample's fail reason, and, where one sample is bad, that the
 //! others were scored.
 
+use crate::shared::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-/// Virtual memory cap for every run (KiB): far below what the bad inputs used to request, above
-/// what ONNX Runtime maps for the selfie model.
-const MEMORY_CAP_KIB: u64 = 3_000_000;
 
 /// Wall-clock limit of one run (s): a FIFO that blocks or a walk without end becomes exit 124.
 const TIMEOUT_S: u64 = 120;
@@ -45,36 +42,10 @@ fn capped(args: &[&str]) -> Output {
     capped_env(args, &[])
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit status `code`, never a panic, an abort or the timeout.
-fn expect_status(o: &Output, code: i32) {
-    let status = o.status.code();
-    assert_ne!(status, Some(101), "panic: {}", stderr(o));
-    assert_ne!(status, Some(134), "abort: {}", stderr(o));
-    assert_ne!(status, Some(124), "timed out: {}", stderr(o));
-    assert!(
-        status.is_some(),
-        "killed by a signal (the timeout?): {}",
-        stderr(o)
-    );
-    assert_eq!(status, Some(code), "{}", stderr(o));
-}
-
 /// Exit 2 with `text` in the message.
 fn expect_error(o: &Output, text: &str) {
     expect_status(o, 2);
     assert!(stderr(o).contains(text), "{text:?} not in: {}", stderr(o));
-}
-
-fn write(p: &Path, text: &str) {
-    std::fs::write(p, text).unwrap();
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().unwrap()
 }
 
 fn mkfifo(path: &Path) {
@@ -87,40 +58,11 @@ fn mkfifo(path: &Path) {
     );
 }
 
-/// Lines of `samples.jsonl` by (arm, id).
-fn samples(dir: &Path) -> Vec<(String, String, String)> {
-    std::fs::read_to_string(dir.join("samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            (
-                v["arm"].as_str().unwrap().to_string(),
-                v["id"].as_str().unwrap().to_string(),
-                l.to_string(),
-            )
-        })
-        .collect()
-}
-
-fn sample(rows: &[(String, String, String)], arm: &str, id: &str) -> Value {
-    let line = &rows
-        .iter()
-        .find(|(a, i, _)| a == arm && i == id)
-        .unwrap_or_else(|| panic!("no line for {arm}/{id}"))
-        .2;
-    serde_json::from_str(line).unwrap()
-}
-
 /// `id` was scored by `arm`: a line with no fail reason and an IoU for `class`.
 fn scored(rows: &[(String, String, String)], arm: &str, id: &str, class: &str) {
     let s = sample(rows, arm, id);
     assert_eq!(s["fail_reason"], Value::Null, "{s}");
     assert!(s["classes"][class]["iou"].is_number(), "{s}");
-}
-
-fn report(dir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
 /// The (sample, kind) of every problem of the first corpus.
@@ -137,8 +79,6 @@ fn problems(dir: &Path) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-const RLE_2X2_FULL: &str = r#"{"size": [2, 2], "counts": [0, 4]}"#;
 
 /// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
 fn gold(d: &Path) -> PathBuf {
