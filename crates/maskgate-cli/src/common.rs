@@ -1,7 +1,7 @@
 //! What `run` and `compare` share: the options that override a plan, the terminal observer
 //! (progress bar, Ctrl-C), and turning an outcome into messages and an exit status.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use maskgate::observe::{CancelToken, Observer};
@@ -231,7 +231,8 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
             .append(true)
             .open(path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(|e| anyhow::anyhow!("GITHUB_STEP_SUMMARY {}: {e}", path.display()))?;
+            // The I/O error stays in the chain, so a full disk still maps to exit 3.
+            .with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))?;
     }
     Ok(match outcome.report.verdict() {
         Some(v) => {

@@ -13,25 +13,30 @@ pub struct FileLock {
     _file: File,
 }
 
+/// Takes an exclusive lock on `file` without waiting: `Ok(None)` when another process holds
+/// it (std's file locks: `flock` on Unix, `LockFileEx` on Windows).
+fn take(file: File) -> std::io::Result<Option<FileLock>> {
+    match file.try_lock() {
+        Ok(()) => Ok(Some(FileLock { _file: file })),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
 /// Opens the existing file `path` and takes an exclusive lock without waiting: `Ok(None)` when
 /// another process holds it.
 pub fn try_lock(path: &Path) -> std::io::Result<Option<FileLock>> {
-    let file = open_lock_file(path)?;
-    match flock(&file)? {
-        true => Ok(Some(FileLock { _file: file })),
-        false => Ok(None),
-    }
+    take(open_lock_file(path)?)
 }
 
 /// Takes an exclusive lock on the folder `dir` itself (no lock file is left behind), waiting at
 /// most `patience` for another holder to let go: a commit takes milliseconds, so a lock held
 /// longer belongs to a stuck process.
 pub fn lock_folder_within(dir: &Path, patience: Duration) -> std::io::Result<Option<FileLock>> {
-    let file = File::open(dir)?;
     let until = Instant::now() + patience;
     loop {
-        if flock(&file)? {
-            return Ok(Some(FileLock { _file: file }));
+        if let Some(held) = take(File::open(dir)?)? {
+            return Ok(Some(held));
         }
         if Instant::now() >= until {
             return Ok(None);
@@ -40,26 +45,31 @@ pub fn lock_folder_within(dir: &Path, patience: Duration) -> std::io::Result<Opt
     }
 }
 
-/// Locks the already open `file` (created by the caller) without waiting.
-pub fn lock_open(file: File) -> std::io::Result<Option<FileLock>> {
-    match flock(&file)? {
-        true => Ok(Some(FileLock { _file: file })),
-        false => Ok(None),
-    }
+/// Locks the already open `file` (just created by the caller, so nobody else holds it).
+pub fn lock_open(file: File) -> std::io::Result<FileLock> {
+    take(file)?
+        .ok_or_else(|| std::io::Error::other("a file just created is locked by another process"))
 }
 
 fn open_lock_file(path: &Path) -> std::io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    // Read access is all `flock` needs: another user sharing the folder can test the lock of
-    // a lock file it may not write.
-    options.read(true);
-    #[cfg(unix)]
-    {
-        // A FIFO planted under the lock's name must not block the open.
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc_flags::O_NONBLOCK | libc_flags::O_NOFOLLOW);
-    }
-    let file = options.open(path)?;
+    let open = |write: bool| {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(write);
+        #[cfg(unix)]
+        {
+            // A FIFO planted under the lock's name must not block the open, nor a link lead
+            // elsewhere.
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+        }
+        options.open(path)
+    };
+    // NFS emulates `flock` with POSIX locks, whose exclusive kind needs a writable descriptor;
+    // another user sharing the folder may only read the file, which a local `flock` allows.
+    let file = match open(true) {
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => open(false)?,
+        other => other?,
+    };
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
@@ -69,48 +79,7 @@ fn open_lock_file(path: &Path) -> std::io::Result<File> {
     Ok(file)
 }
 
-#[cfg(unix)]
-mod libc_flags {
-    #[cfg(target_os = "linux")]
-    pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
-    #[cfg(target_os = "linux")]
-    pub const O_NOFOLLOW: i32 = libc::O_NOFOLLOW;
-    #[cfg(not(target_os = "linux"))]
-    pub const O_NONBLOCK: i32 = 0;
-    #[cfg(not(target_os = "linux"))]
-    pub const O_NOFOLLOW: i32 = 0;
-}
-
-/// `flock(LOCK_EX | LOCK_NB)`: whether the lock was taken.
-#[cfg(target_os = "linux")]
-fn flock(file: &File) -> std::io::Result<bool> {
-    use std::os::fd::AsRawFd;
-    // SAFETY: the descriptor is open for the duration of the call.
-    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if rc == 0 {
-        return Ok(true);
-    }
-    let err = std::io::Error::last_os_error();
-    match err.raw_os_error() {
-        Some(libc::EWOULDBLOCK) => Ok(false),
-        Some(libc::EINTR) => Ok(false),
-        _ => Err(err),
-    }
-}
-
-/// Without `flock` every lock is taken: nothing of another run is ever judged abandoned by a
-/// lock here, and callers that remove folders check [`supported`] first.
-#[cfg(not(target_os = "linux"))]
-fn flock(_: &File) -> std::io::Result<bool> {
-    Ok(true)
-}
-
-/// Whether locks really exclude other processes on this OS.
-pub const fn supported() -> bool {
-    cfg!(target_os = "linux")
-}
-
-#[cfg(all(test, target_os = "linux"))]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
 

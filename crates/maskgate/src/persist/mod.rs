@@ -57,6 +57,8 @@ pub fn write_atomically(
     let tmp = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
+    // On disk before the rename, so a crash never leaves an empty file under the name.
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     // Checked again: something may have been put there while the file was written.
     check_replaceable(path)?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;

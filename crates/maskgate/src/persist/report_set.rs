@@ -8,7 +8,7 @@
 //!
 //! [`MANIFEST`] names every file of the committed set with its sha256. The commit first moves
 //! the old manifest aside (from then on no manifest vouches for the folder), then moves each
-//! staged entry over its old one (files by `rename`, folders by `renameat2(RENAME_EXCHANGE)`),
+//! staged entry over its old one (the old one set aside first, then the new one renamed in),
 //! then renames the new manifest into place: that rename is the commit point. A commit that
 //! fails midway is rolled back, old manifest included; one killed midway leaves a folder with
 //! no manifest, which a reader must not trust and the next run replaces. So a reader that
@@ -141,7 +141,10 @@ pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
     lock_path: PathBuf,
-    _lock: Option<FileLock>,
+    _lock: FileLock,
+    /// Set when a commit could not be undone and the previous files are still inside the
+    /// staging folder: it is then kept, never removed.
+    keep: bool,
 }
 
 impl Staging {
@@ -172,8 +175,8 @@ impl Staging {
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_prefix(PENDING_PREFIX))
-            .unwrap_or("x")
-            .to_string();
+            .map(str::to_string)
+            .ok_or_else(|| Error::file(&pending_path, "a staging lock with an unexpected name"))?;
         let dir = out.join(format!("{STAGING_PREFIX}{id}"));
         let lock_path = out.join(format!("{STAGING_PREFIX}{id}{LOCK_SUFFIX}"));
         if let Err(e) = std::fs::rename(&pending_path, &lock_path) {
@@ -185,10 +188,11 @@ impl Staging {
             dir: dir.clone(),
             lock_path,
             _lock: lock,
+            keep: false,
         };
         std::fs::create_dir(&dir).map_err(|e| failed(&out, "cannot create a staging folder", e))?;
         // Another member of a shared folder's group must be able to clear it should this run
-        // die (its lock file is readable by all, as the pending file's mode below has it).
+        // die (its lock file is readable by all, as the pending file's mode above has it).
         share_with_group(&out, &dir);
         Ok(staging)
     }
@@ -207,8 +211,8 @@ impl Staging {
     /// `set_names` that this run did not write (an old gallery, a format not chosen this time),
     /// and renames the new manifest into place last. On an error everything is put back as it
     /// was, old manifest included.
-    pub fn commit(self, set_names: &[&str]) -> Result<()> {
-        let out = &self.out;
+    pub fn commit(mut self, set_names: &[&str]) -> Result<()> {
+        let out = &self.out.clone();
         // Commits of runs sharing one `--out` are serialised on the folder itself, so two sets
         // never interleave. A file system that cannot lock a folder still gets the commit.
         let _commit = match lock::lock_folder_within(out, COMMIT_PATIENCE) {
@@ -231,10 +235,12 @@ impl Staging {
         }
         staged.sort();
         share_with_group(out, &self.dir);
-        // Hashed and written while still staged: nothing but renames happens in `--out`.
+        // Hashed, written and flushed to disk while still staged: nothing but renames happens in
+        // `--out`, and the previous set is removed only once the new one is durable.
         let manifest = manifest_of(&self.dir, &staged)?;
         let staged_manifest = self.dir.join(MANIFEST);
         std::fs::write(&staged_manifest, manifest).map_err(|e| Error::io(&staged_manifest, e))?;
+        sync_tree(&self.dir)?;
         let replaced = self.dir.join(REPLACED);
         std::fs::create_dir(&replaced).map_err(|e| Error::io(&replaced, e))?;
         let mut journal = Journal {
@@ -259,7 +265,10 @@ impl Staging {
                 let kept = out.join(name);
                 let where_ = match std::fs::rename(&replaced, &kept) {
                     Ok(()) => kept,
-                    Err(_) => replaced,
+                    Err(_) => {
+                        self.keep = true;
+                        replaced
+                    }
                 };
                 Err(Error::file(
                     out,
@@ -269,9 +278,27 @@ impl Staging {
                     ),
                 ))
             }
-            other => other,
+            Err(e) => Err(e),
+            Ok(()) => {
+                // The renames themselves made durable before the old set goes.
+                let _ = std::fs::File::open(out).and_then(|d| d.sync_all());
+                let _ = std::fs::remove_dir_all(&replaced);
+                Ok(())
+            }
         }
     }
+}
+
+/// Flushes every file under `dir` to disk.
+fn sync_tree(dir: &Path) -> Result<()> {
+    let mut files = Vec::new();
+    collect_files(dir, "", &mut files)?;
+    for (_, path) in files {
+        std::fs::File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
 
 /// Where the entries an in-progress commit replaced wait, until the commit is done.
@@ -334,16 +361,26 @@ impl Journal<'_> {
     /// folder, which is then kept).
     fn roll_back(&mut self) -> bool {
         let mut whole = true;
+        let mut old_manifest = false;
         for step in self.done.drain(..).rev() {
             let undone = match step {
                 Step::MovedIn(name) => {
                     std::fs::rename(self.out.join(&name), self.staging.join(&name))
+                }
+                // The old manifest returns last, and only over a folder wholly restored: it
+                // must never vouch for files it does not name.
+                Step::SetAside(name) if name == MANIFEST => {
+                    old_manifest = true;
+                    Ok(())
                 }
                 Step::SetAside(name) => {
                     std::fs::rename(self.replaced.join(&name), self.out.join(&name))
                 }
             };
             whole &= undone.is_ok();
+        }
+        if whole && old_manifest {
+            whole = std::fs::rename(self.replaced.join(MANIFEST), self.out.join(MANIFEST)).is_ok();
         }
         whole
     }
@@ -379,6 +416,9 @@ fn share_with_group(out: &Path, staging: &Path) {
 
 impl Drop for Staging {
     fn drop(&mut self) {
+        if self.keep {
+            return;
+        }
         // The folder goes before the lock file, so a folder is never seen without its lock
         // while its owner lives.
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -431,12 +471,9 @@ fn collect_files(path: &Path, rel: &str, into: &mut Vec<(String, PathBuf)>) -> R
 }
 
 /// Removes the staging folders in `out` whose lock nobody holds (their run died), and pending
-/// lock files old enough not to be a run starting up. Where locks cannot exclude other
-/// processes, nothing is removed: another run's folder is never judged abandoned by a guess.
+/// lock files old enough not to be a run starting up. A dead run's previous files (set aside by
+/// a commit it never finished) are kept as `.maskgate-recovered-*`, never deleted.
 fn remove_abandoned(out: &Path) {
-    if !lock::supported() {
-        return;
-    }
     let Ok(entries) = std::fs::read_dir(out) else {
         return;
     };
@@ -451,12 +488,22 @@ fn remove_abandoned(out: &Path) {
             .and_then(|rest| rest.strip_suffix(LOCK_SUFFIX))
         {
             if let Ok(Some(_held)) = lock::try_lock(&path) {
-                let _ = std::fs::remove_dir_all(out.join(format!("{STAGING_PREFIX}{stem}")));
+                let dir = out.join(format!("{STAGING_PREFIX}{stem}"));
+                let replaced = dir.join(REPLACED);
+                if std::fs::read_dir(&replaced).is_ok_and(|mut e| e.next().is_some()) {
+                    let _ =
+                        std::fs::rename(&replaced, out.join(format!("{RECOVERED_PREFIX}{stem}")));
+                }
+                let _ = std::fs::remove_dir_all(&dir);
                 let _ = std::fs::remove_file(&path);
             }
         } else if name.starts_with(STAGING_PREFIX) {
-            // A folder whose lock file is gone was being removed when its owner died.
-            if !names.contains(&format!("{name}{LOCK_SUFFIX}")) {
+            // A folder whose lock file is gone was being removed when its owner died (its lock
+            // file is made before it and removed after it, so this is checked now, not against
+            // the listing, which may predate a run that just started).
+            let lock = out.join(format!("{name}{LOCK_SUFFIX}"));
+            let gone = matches!(std::fs::symlink_metadata(&lock), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+            if gone && std::fs::symlink_metadata(path.join(REPLACED)).is_err() {
                 let _ = std::fs::remove_dir_all(&path);
             }
         } else if name.starts_with(PENDING_PREFIX) || name.starts_with(PROBE_PREFIX) {
@@ -489,6 +536,7 @@ mod tests {
         v
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_staged_set_replaces_the_old_one_and_keeps_other_files() {
         let root = tempfile::tempdir().unwrap();
@@ -531,7 +579,7 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_entry_is_exchanged_whole() {
+    fn a_folder_entry_is_replaced_whole() {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("out");
         std::fs::create_dir_all(out.join("gallery")).unwrap();
@@ -560,6 +608,7 @@ mod tests {
         assert_eq!(names(&out), ["report.json"]);
     }
 
+    #[cfg(unix)]
     #[test]
     fn a_symlinked_out_is_followed_and_a_file_is_refused() {
         let root = tempfile::tempdir().unwrap();
@@ -584,7 +633,21 @@ mod tests {
         assert!(err.contains("is not a folder"), "{err}");
     }
 
-    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_dead_run_s_previous_files_are_recovered_not_deleted() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        // A run killed inside its commit: the old report set aside, its lock free.
+        let dead = out.join(format!("{STAGING_PREFIX}dead"));
+        std::fs::create_dir_all(dead.join(REPLACED)).unwrap();
+        std::fs::write(dead.join(REPLACED).join("report.json"), "old").unwrap();
+        std::fs::write(out.join(format!("{STAGING_PREFIX}dead{LOCK_SUFFIX}")), "").unwrap();
+        drop(Staging::new(&out).unwrap());
+        assert!(!dead.exists());
+        let kept = out.join(format!("{RECOVERED_PREFIX}dead/report.json"));
+        assert_eq!(std::fs::read_to_string(kept).unwrap(), "old");
+    }
+
     #[test]
     fn only_a_staging_folder_whose_lock_is_free_is_abandoned() {
         let root = tempfile::tempdir().unwrap();
