@@ -80,17 +80,6 @@ fn problems(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
-fn gold(d: &Path) -> PathBuf {
-    let g = d.join("gold.ndjson");
-    let lines: Vec<String> = ["a", "b", "c"]
-        .iter()
-        .map(|id| format!(r#"{{"id": "{id}", "size": [2, 2], "masks": {{"fg": {RLE_2X2_FULL}}}}}"#))
-        .collect();
-    write(&g, &(lines.join("\n") + "\n"));
-    g
-}
-
 /// Predictions of class `class` for `ids`, each an `h × w` mask with its first half set.
 fn preds_for(d: &Path, name: &str, class: &str, ids: &[&str], (h, w): (u32, u32)) -> PathBuf {
     let f = d.join(name);
@@ -158,11 +147,6 @@ fn selfie_arms(class: &str) -> String {
     )
 }
 
-fn png_32(path: &Path) {
-    let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 90]));
-    img.save(path).unwrap();
-}
-
 fn run_config(cfg: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["run", p(cfg), "--out", p(out)];
     args.extend_from_slice(extra);
@@ -219,15 +203,8 @@ fn limits01_cache_entries_linked_to_dev_zero_are_misses_not_oom() {
     for id in ["a", "b"] {
         png_32(&d.join(format!("{id}.png")));
     }
-    let full = r#"{"size": [32, 32], "counts": [0, 1024]}"#;
     let g = d.join("gold.ndjson");
-    write(
-        &g,
-        &format!(
-            "{{\"id\": \"a\", \"image\": \"a.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n\
-             {{\"id\": \"b\", \"image\": \"b.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n"
-        ),
-    );
+    two_photo_gold(&g);
     let cfg = d.join("run.toml");
     write(
         &cfg,

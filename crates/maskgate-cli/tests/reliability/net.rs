@@ -578,14 +578,7 @@ fn plain_http_serves_gold_predictions_and_a_model() {
             image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 90]));
         img.save(d.join(name)).unwrap();
     }
-    let full = r#"{"size": [32, 32], "counts": [0, 1024]}"#;
-    write(
-        &d.join("gold.ndjson"),
-        &format!(
-            "{{\"id\": \"a\", \"image\": \"a.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n\
-             {{\"id\": \"b\", \"image\": \"b.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n"
-        ),
-    );
+    two_photo_gold(&d.join("gold.ndjson"));
     let cfg = d.join("run.toml");
     write(
         &cfg,

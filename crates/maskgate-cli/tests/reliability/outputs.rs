@@ -41,17 +41,6 @@ fn others_identical(clean: &Path, dirty: &Path, bad_id: &str) {
     assert_eq!(a, b);
 }
 
-/// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
-fn gold(d: &Path) -> PathBuf {
-    let g = d.join("gold.ndjson");
-    let lines: Vec<String> = ["a", "b", "c"]
-        .iter()
-        .map(|id| format!(r#"{{"id": "{id}", "size": [2, 2], "masks": {{"fg": {RLE_2X2_FULL}}}}}"#))
-        .collect();
-    write(&g, &(lines.join("\n") + "\n"));
-    g
-}
-
 /// Predictions for `a`, `b`, `c`; `b`'s mask is `b_mask`.
 fn preds(d: &Path, name: &str, b_mask: &str) -> PathBuf {
     let f = d.join(name);
@@ -168,11 +157,6 @@ fn photo_gold(d: &Path, images: &[(&str, &str)]) -> PathBuf {
     let g = d.join("gold.ndjson");
     write(&g, &(lines.join("\n") + "\n"));
     g
-}
-
-fn png_32(path: &Path) {
-    let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 90]));
-    img.save(path).unwrap();
 }
 
 /// A PNG whose header claims `w × h` with one tiny, invalid IDAT: 100 bytes that would ask a

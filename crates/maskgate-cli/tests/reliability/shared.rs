@@ -1,7 +1,7 @@
 //! Helpers every part of the reliability suite uses.
 
 use serde_json::Value;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 /// Virtual memory cap for every run (KiB): far below what the bad inputs used to request
@@ -59,4 +59,33 @@ pub fn sample(rows: &[(String, String, String)], arm: &str, id: &str) -> Value {
 
 pub fn report(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+/// A gold file of three 2×2 samples (`a`, `b`, `c`), all foreground.
+pub fn gold(d: &Path) -> PathBuf {
+    let g = d.join("gold.ndjson");
+    let lines: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|id| format!(r#"{{"id": "{id}", "size": [2, 2], "masks": {{"fg": {RLE_2X2_FULL}}}}}"#))
+        .collect();
+    write(&g, &(lines.join("\n") + "\n"));
+    g
+}
+
+/// A 32×32 PNG photo.
+pub fn png_32(path: &Path) {
+    let img = image::RgbImage::from_fn(32, 32, |x, y| image::Rgb([x as u8 * 8, y as u8 * 8, 90]));
+    img.save(path).unwrap();
+}
+
+/// Gold NDJSON at `path` for the photos `a.png` and `b.png` beside it, 32×32, all foreground.
+pub fn two_photo_gold(path: &Path) {
+    let full = r#"{"size": [32, 32], "counts": [0, 1024]}"#;
+    write(
+        path,
+        &format!(
+            "{{\"id\": \"a\", \"image\": \"a.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n\
+             {{\"id\": \"b\", \"image\": \"b.png\", \"size\": [32, 32], \"masks\": {{\"fg\": {full}}}}}\n"
+        ),
+    );
 }
