@@ -9,44 +9,101 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean clone builds everything once, so incremental caches would only take disk (gigabytes).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-bash scripts/setup.sh
-# The real rembg (PyPI) under Pillow 13 and 12 and the real MediaPipe, which tests/real_parity.rs
-# runs as the references.
-bash scripts/setup_parity.sh
-# moto's S3 server (PyPI), the real S3 API the object-storage tests start on loopback.
-bash scripts/setup_storage.sh
-export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
-cargo fmt --all --check
-cargo clippy --workspace --all-targets -- -D warnings
-# The Python bindings are their own cargo workspace (their release build stays out of the
-# main one); linted against the main target folder so shared dependencies are checked once.
-cargo fmt --manifest-path crates/maskgate-py/Cargo.toml --check
-CARGO_TARGET_DIR="$PWD/target" cargo clippy --manifest-path crates/maskgate-py/Cargo.toml --all-targets -- -D warnings
-# Debian packages the tests drive: PostgreSQL (pg_virtualenv) and headless Chromium with
-# ChromeDriver (the HTML report's browser test).
-missing=()
-command -v pg_virtualenv >/dev/null || missing+=(postgresql)
-command -v chromium >/dev/null || missing+=(chromium)
-command -v chromedriver >/dev/null || missing+=(chromium-driver)
-# strace fails a chosen rename of a run, so the reliability suite can check every commit step.
-command -v strace >/dev/null || missing+=(strace)
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >&2
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  else
-    echo "test: needs Debian's ${missing[*]} (apt-get install ${missing[*]})" >&2
-    exit 2
+# Each step's wall time, printed as a table at the end (also when a step fails), so a slow CI
+# run says where its minutes went.
+steps=()
+step() { # step NAME COMMAND...
+  local name=$1 t0 rc=0
+  shift
+  t0=$(date +%s)
+  "$@" || rc=$?
+  steps+=("$(printf '%-34s %5ds%s' "$name" "$(($(date +%s) - t0))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  return "$rc"
+}
+started=$(date +%s)
+timings() {
+  local rc=$?
+  {
+    echo "test: step times"
+    printf '  %s\n' "${steps[@]}"
+    printf '  %-34s %5ds\n' total "$(($(date +%s) - started))"
+  } >&2
+  exit "$rc"
+}
+trap timings EXIT
+# The installs wait mostly on the network, so they run in the background while the two cores
+# compile; each is awaited just before the first step that needs it.
+logs=$(mktemp -d)
+declare -A bg_pid bg_t0
+background() { # background NAME COMMAND...
+  local name=$1
+  shift
+  bg_t0[$name]=$(date +%s)
+  ("$@") >"$logs/$name.log" 2>&1 &
+  bg_pid[$name]=$!
+}
+await() { # await NAME: its time is counted from its start; its log is shown if it failed
+  local name=$1 rc=0
+  wait "${bg_pid[$name]}" || rc=$?
+  steps+=("$(printf '%-34s %5ds%s' "$name (background)" "$(($(date +%s) - ${bg_t0[$name]}))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  if [ "$rc" != 0 ]; then
+    cat "$logs/$name.log" >&2
+    exit "$rc"
   fi
-fi
-MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
-# The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge (installed
-# by the script when missing), a job array of 4 shards and the dependent merge.
-bash deploy/slurm/test-array.sh target/debug/maskgate
-# The wheel, built once by pip from the checkout (maturin from PyPI), installed in a fresh venv
-# with pinned numpy and pycocotools, and tested against the CLI it ships, numpy and pycocotools.
-rm -rf vendor/wheel-test
-python3 -m venv vendor/wheel-test
-vendor/wheel-test/bin/pip install -q ./crates/maskgate-py numpy==2.3.5 pycocotools==2.0.11
-vendor/wheel-test/bin/python -m unittest discover -s crates/maskgate-py/tests -v
+}
+# Debian packages the tests drive: PostgreSQL (pg_virtualenv), headless Chromium with
+# ChromeDriver (the HTML report's browser test), strace (the reliability suite fails a chosen
+# rename of a run to check every commit step), and Slurm with munge (the job-array recipe).
+debian_packages() {
+  local missing=()
+  command -v pg_virtualenv >/dev/null || missing+=(postgresql)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v strace >/dev/null || missing+=(strace)
+  command -v slurmctld >/dev/null || missing+=(slurm-wlm)
+  command -v munged >/dev/null || missing+=(munge)
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "test: needs Debian's ${missing[*]} (apt-get install ${missing[*]})"
+    return 2
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+    -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
+}
+background debian-packages debian_packages
+# ONNX Runtime, the models and the synthetic test models (setup.sh); the real rembg (PyPI) under
+# Pillow 13 and 12, the real MediaPipe and IMG.LY's npm package, which tests/real_parity.rs runs
+# as the references (setup_parity.sh); moto's S3 server (PyPI), the real S3 API the
+# object-storage tests start on loopback (setup_storage.sh).
+background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parity.sh && bash scripts/setup_storage.sh'
+export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
+step fmt bash -c 'cargo fmt --all --check && cargo fmt --manifest-path crates/maskgate-py/Cargo.toml --check'
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+# The Python bindings are their own cargo workspace; linted against the main target folder so
+# shared dependencies are checked once.
+step clippy-python-bindings env CARGO_TARGET_DIR="$PWD/target" \
+  cargo clippy --manifest-path crates/maskgate-py/Cargo.toml --all-targets -- -D warnings
+step build-tests cargo test --workspace --no-run
+await registries
+await debian-packages
+step tests env MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
+# The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge, a job
+# array of 4 shards and the dependent merge.
+step slurm-array bash deploy/slurm/test-array.sh target/debug/maskgate
+# The wheel, built once by maturin (PyPI) with the dev profile into the main target folder, so it
+# reuses every dependency the test build compiled (maskgate-py's Cargo.toml mirrors the
+# workspace's profiles and features for that), installed in a fresh venv with pinned numpy and
+# pycocotools, and tested against the CLI it ships, numpy and pycocotools.
+wheel() {
+  rm -rf vendor/wheel-test target/wheels
+  python3 -m venv vendor/wheel-test
+  vendor/wheel-test/bin/pip install -q --disable-pip-version-check maturin==1.16.0 numpy==2.3.5 \
+    pycocotools==2.0.11
+  CARGO_TARGET_DIR="$PWD/target" vendor/wheel-test/bin/maturin build --quiet --profile dev \
+    -m crates/maskgate-py/Cargo.toml --out target/wheels
+  vendor/wheel-test/bin/pip install -q --disable-pip-version-check target/wheels/maskgate-*.whl
+}
+step wheel-build wheel
+step wheel-tests vendor/wheel-test/bin/python -m unittest discover -s crates/maskgate-py/tests -v

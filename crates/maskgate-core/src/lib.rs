@@ -2,14 +2,18 @@
 //! counts and ratios, Boundary IoU, summary statistics. No I/O, no heavy dependencies; every
 //! algorithm is tested against a naive reference or the reference tool's golden vectors.
 
+pub mod bmp;
 pub mod boundary;
 pub mod counts;
+pub mod label;
 pub mod labelmap;
 pub mod mask;
 pub mod morphology;
+pub mod opencv_linear;
 pub mod pil_draw;
 pub mod polygon;
 pub mod quantile;
+pub mod resample;
 pub mod rle;
 pub mod stats;
 

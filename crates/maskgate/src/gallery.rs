@@ -231,7 +231,7 @@ fn render_one(
         _ => String::new(),
     };
     let (ink, band) = ([255, 255, 255], [0, 0, 0]);
-    crate::label::stamp(
+    maskgate_core::label::stamp(
         &mut ob,
         w,
         &format!("{baseline} IoU {}", iou(iou_baseline)),
@@ -239,7 +239,7 @@ fn render_one(
         ink,
         band,
     );
-    crate::label::stamp(
+    maskgate_core::label::stamp(
         &mut oa,
         w,
         &format!("{arm} IoU {}{change}", iou(iou_arm)),

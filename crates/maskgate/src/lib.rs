@@ -6,7 +6,6 @@
 //! the places they and the reports are kept.
 
 pub mod aggregate;
-pub mod bmp;
 pub mod compare;
 pub mod config;
 pub mod convert;
@@ -17,7 +16,6 @@ pub mod export;
 pub mod fmt;
 pub mod gallery;
 pub mod inspect;
-pub mod label;
 pub mod limits;
 pub mod model;
 pub mod net;

@@ -375,7 +375,7 @@ fn fasseg_bitmaps_decode_as_the_general_decoder_does() {
         for entry in std::fs::read_dir(&dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             let general = image::load_from_memory(&bytes).unwrap().to_rgb8();
-            let (w, h, direct) = maskgate::bmp::decode_rgb(&bytes, |_, _| Ok::<(), ()>(()))
+            let (w, h, direct) = maskgate_core::bmp::decode_rgb(&bytes, |_, _| Ok::<(), ()>(()))
                 .expect("a BI_RGB bitmap")
                 .unwrap();
             assert_eq!((w, h), general.dimensions());

@@ -71,7 +71,7 @@ pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, Phot
             .check_image(w, h)
             .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))
     };
-    if let Some(decoded) = crate::bmp::decode_rgb(bytes, check) {
+    if let Some(decoded) = maskgate_core::bmp::decode_rgb(bytes, check) {
         let (w, h, data) = decoded?;
         return Ok(RgbImage {
             w: w as usize,

@@ -8,10 +8,8 @@ pub mod cache;
 pub mod engine;
 pub mod image;
 pub mod model_arm;
-pub mod opencv_linear;
 pub mod postprocess;
 pub mod predictions;
-pub mod resample;
 pub mod saved;
 pub mod variants;
 

@@ -51,7 +51,8 @@ pub fn decode_label(
     let bytes = crate::limits::read_within(path, limits.max_file_bytes).map_err(|r| match r {
         crate::limits::Refused::Unreadable(m) | crate::limits::Refused::TooLarge(m) => m,
     })?;
-    let (w, h, rgb) = match crate::bmp::decode_rgb(&bytes, |w, h| limits.check_image(w, h)) {
+    let (w, h, rgb) = match maskgate_core::bmp::decode_rgb(&bytes, |w, h| limits.check_image(w, h))
+    {
         Some(decoded) => decoded?,
         None => {
             let (w, h) = image::ImageReader::new(std::io::Cursor::new(&bytes))

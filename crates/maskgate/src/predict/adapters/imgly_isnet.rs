@@ -6,7 +6,7 @@
 use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::topleft_bilinear_u8;
+use maskgate_core::resample::topleft_bilinear_u8;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 

@@ -9,8 +9,8 @@
 use super::{input_hw, one_class, single_map, threshold, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::opencv_linear;
-use crate::predict::resample::{topleft_bilinear_f32, TopLeftGrid};
+use maskgate_core::opencv_linear;
+use maskgate_core::resample::{topleft_bilinear_f32, TopLeftGrid};
 use maskgate_core::Mask;
 use std::borrow::Cow;
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 use super::{input_hw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::{nearest_floor, pil_resize, PilFilter, Pillow};
+use maskgate_core::resample::{nearest_floor, pil_resize, PilFilter, Pillow};
 use maskgate_core::LabelMap;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;

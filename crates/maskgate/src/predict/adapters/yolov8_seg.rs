@@ -16,7 +16,7 @@
 use super::{input_hw, AdapterSettings, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
-use crate::predict::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
+use maskgate_core::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 
