@@ -600,7 +600,12 @@ impl Verdict {
         let user = |t: &str| (t.to_string(), true);
         let list = |status: Status| {
             let mut pieces = Vec::new();
-            for (i, c) in self.criteria.iter().filter(|c| c.status == status).enumerate() {
+            for (i, c) in self
+                .criteria
+                .iter()
+                .filter(|c| c.status == status)
+                .enumerate()
+            {
                 if i > 0 {
                     pieces.push(prose("; "));
                 }

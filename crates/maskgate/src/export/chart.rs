@@ -101,7 +101,11 @@ fn open(width: f64, height: f64, label: &str, esc: &dyn Fn(&str) -> String) -> S
 
 fn plot_svg(p: &Plot, esc: &dyn Fn(&str) -> String) -> String {
     let (l, t) = (44.0, 10.0);
-    let legend_w = if p.legend == Legend::Right { 180.0 } else { 12.0 };
+    let legend_w = if p.legend == Legend::Right {
+        180.0
+    } else {
+        12.0
+    };
     let (pw, ph) = (p.width - l - legend_w, p.height - t - 40.0);
     let x = |v: f64| l + v.clamp(0.0, 1.0) * pw;
     let y = |v: f64| t + ph - v.clamp(0.0, 1.0) * ph;

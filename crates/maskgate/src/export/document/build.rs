@@ -192,7 +192,12 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
         }
     }
     // A model is listed once, with its arm above.
-    for f in r.run.inputs.iter().filter(|f| !f.role.starts_with("model ")) {
+    for f in r
+        .run
+        .inputs
+        .iter()
+        .filter(|f| !f.role.starts_with("model "))
+    {
         items.push(vec![
             text(f.role.as_str()),
             plain(": "),
@@ -217,7 +222,10 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
         "boundary IoU width: {}% of the image diagonal (min 1 px)",
         crate::fmt::num(s.boundary_dilation_ratio * 100.0)
     ))]);
-    items.push(vec![plain(format!("empty-mask policy: {}", s.empty_policy))]);
+    items.push(vec![plain(format!(
+        "empty-mask policy: {}",
+        s.empty_policy
+    ))]);
     items.push(vec![plain(format!("percentiles: {}", s.percentile_method))]);
     items
 }
@@ -292,8 +300,22 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
                 p.fail_to_pass
             ))],
         ])));
-        ranked(blocks, r, "Top regressions", "regression", c, &c.regressions);
-        ranked(blocks, r, "Top improvements", "improvement", c, &c.improvements);
+        ranked(
+            blocks,
+            r,
+            "Top regressions",
+            "regression",
+            c,
+            &c.regressions,
+        );
+        ranked(
+            blocks,
+            r,
+            "Top improvements",
+            "improvement",
+            c,
+            &c.improvements,
+        );
     }
     if !corpus.problems.is_empty() {
         blocks.push(heading(
@@ -321,7 +343,10 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
 fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
     let base = &r.settings.baseline;
     let others: Vec<&String> = r.arms.iter().filter(|a| *a != base).collect();
-    let mut header = vec![vec![plain("metric")], vec![text(base.as_str()), plain(" (baseline)")]];
+    let mut header = vec![
+        vec![plain("metric")],
+        vec![text(base.as_str()), plain(" (baseline)")],
+    ];
     for a in &others {
         header.push(vec![text(a.as_str())]);
         header.push(vec![plain("Δ "), text(a.as_str()), plain(" [95% CI]")]);
@@ -345,7 +370,10 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
     }];
     let base_stats = crate::compare::summary_stats(b);
     for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
-        let mut row = vec![num(col.label.into()), num(fixed(base_stats[i], col.decimals))];
+        let mut row = vec![
+            num(col.label.into()),
+            num(fixed(base_stats[i], col.decimals)),
+        ];
         for a in &others {
             let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
             row.push(num(fixed(v, col.decimals)));
@@ -366,7 +394,10 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         if !any {
             continue;
         }
-        let mut row = vec![num(format!("{code_name} rate")), num(short(Some(base_rate)))];
+        let mut row = vec![
+            num(format!("{code_name} rate")),
+            num(short(Some(base_rate))),
+        ];
         for a in &others {
             let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
             row.push(num(short(v)));
@@ -538,13 +569,25 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
             });
         }
     }
-    blocks.push(heading(3, concat(vec![vec![plain("Per class: ")], versus(arm, base)])));
+    blocks.push(heading(
+        3,
+        concat(vec![vec![plain("Per class: ")], versus(arm, base)]),
+    ));
     blocks.push(table(header, 1, rows));
     let mut figures = vec![(
         paired(r, c),
         concat(vec![
-            vec![plain("Paired by sample: "), text(base.as_str()), plain(" (x) against "), text(arm.as_str())],
-            vec![plain(" (y); above the diagonal "), text(arm.as_str()), plain(" is better.")],
+            vec![
+                plain("Paired by sample: "),
+                text(base.as_str()),
+                plain(" (x) against "),
+                text(arm.as_str()),
+            ],
+            vec![
+                plain(" (y); above the diagonal "),
+                text(arm.as_str()),
+                plain(" is better."),
+            ],
         ]),
     )];
     if !whiskers.is_empty() {
@@ -554,7 +597,12 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
                 colour: arm_colour(r, arm),
             },
             concat(vec![
-                vec![plain("Per class: Δ mean IoU ("), text(arm.as_str()), plain(" − "), text(base.as_str())],
+                vec![
+                    plain("Per class: Δ mean IoU ("),
+                    text(arm.as_str()),
+                    plain(" − "),
+                    text(base.as_str()),
+                ],
                 vec![plain(") with its paired bootstrap 95% interval.")],
             ]),
         ));
@@ -600,7 +648,11 @@ fn by_group(blocks: &mut Vec<Block>, r: &Report, c: &Comparison, group_by: &str)
             num(short(ap)),
             num(delta(ap.zip(bp).map(|(x, y)| x - y))),
         ]);
-        if let Some(d) = c.summary_deltas.iter().find(|d| d.group_by == group_by && d.group == *g) {
+        if let Some(d) = c
+            .summary_deltas
+            .iter()
+            .find(|d| d.group_by == group_by && d.group == *g)
+        {
             whiskers.push(WhiskerRow {
                 label: g.clone(),
                 n: a.map_or(0, |s| s.n),
@@ -724,7 +776,10 @@ fn ranked(
             ])
         })
         .collect();
-    blocks.push(Block::Table(Table { columns: cols, rows }));
+    blocks.push(Block::Table(Table {
+        columns: cols,
+        rows,
+    }));
 }
 
 fn unmatched(blocks: &mut Vec<Block>, r: &Report) {
@@ -736,7 +791,10 @@ fn unmatched(blocks: &mut Vec<Block>, r: &Report) {
     if unmatched.is_empty() {
         return;
     }
-    blocks.push(heading(2, vec![plain("Predictions without gold (not scored)")]));
+    blocks.push(heading(
+        2,
+        vec![plain("Predictions without gold (not scored)")],
+    ));
     blocks.push(Block::List(
         unmatched
             .into_iter()
@@ -822,7 +880,11 @@ fn groups(blocks: &mut Vec<Block>, r: &Report) {
         .filter(|x| **x != r.settings.baseline)
     {
         items.push(concat(vec![
-            vec![plain("regressions of "), code(x.as_str()), plain(" against the baseline: the \"Top regressions: ")],
+            vec![
+                plain("regressions of "),
+                code(x.as_str()),
+                plain(" against the baseline: the \"Top regressions: "),
+            ],
             versus(x, &r.settings.baseline),
             vec![plain("\" table above")],
         ]));
@@ -967,7 +1029,15 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
         .collect();
     if !checks.is_empty() {
         let mut cols = columns(
-            plain_headers(&["criterion", "scope", "n", "value", "baseline", "Δ", "95% CI"]),
+            plain_headers(&[
+                "criterion",
+                "scope",
+                "n",
+                "value",
+                "baseline",
+                "Δ",
+                "95% CI",
+            ]),
             2,
         );
         cols.extend(columns(plain_headers(&["status", "reason"]), usize::MAX));

@@ -48,11 +48,20 @@ pub enum Inline {
     /// A status word: Markdown stresses a bad one, HTML draws a coloured badge.
     Badge(Tone, String),
     /// A link to a file the run wrote beside the report.
-    Link { text: Vec<Inline>, href: String },
+    Link {
+        text: Vec<Inline>,
+        href: String,
+    },
     /// A picture the run wrote beside the report.
-    Image { alt: Vec<Inline>, src: String },
+    Image {
+        alt: Vec<Inline>,
+        src: String,
+    },
     /// Text an HTML page can point at by `id` (the verdict a browser check reads).
-    Anchor { id: String, text: Vec<Inline> },
+    Anchor {
+        id: String,
+        text: Vec<Inline>,
+    },
 }
 
 /// One column of a [`Table`].
