@@ -117,6 +117,7 @@ pub fn build(r: &Report) -> Document {
         });
     }
     blocks.push(Block::List(run_settings(r)));
+    blocks.push(full_provenance(r));
     for corpus in &r.corpora {
         corpus_section(&mut blocks, r, corpus);
     }
@@ -228,6 +229,49 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
     ))]);
     items.push(vec![plain(format!("percentiles: {}", s.percentile_method))]);
     items
+}
+
+/// What the settings list shortens: every input's whole hash, how each arm was made, the
+/// bootstrap's resamples and seed.
+fn full_provenance(r: &Report) -> Block {
+    let s = &r.settings;
+    let inputs = Table {
+        columns: columns(plain_headers(&["input", "path", "sha256"]), usize::MAX),
+        rows: r
+            .run
+            .inputs
+            .iter()
+            .map(|f| {
+                row(vec![
+                    vec![text(f.role.as_str())],
+                    vec![code(f.path.as_str())],
+                    vec![code(f.sha256.as_str())],
+                ])
+            })
+            .collect(),
+    };
+    let arms = Table {
+        columns: columns(plain_headers(&["arm", "how"]), usize::MAX),
+        rows: r
+            .arm_details
+            .iter()
+            .map(|a| {
+                let name = a.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                row(vec![vec![text(name)], vec![code(a.to_string())]])
+            })
+            .collect(),
+    };
+    Block::Details {
+        summary: vec![plain("Full provenance")],
+        blocks: vec![
+            paragraph(vec![plain(format!(
+                "Bootstrap: {} resamples, seed {}.",
+                s.bootstrap_resamples, s.seed
+            ))]),
+            Block::Table(inputs),
+            Block::Table(arms),
+        ],
+    }
 }
 
 fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluation::CorpusInfo) {
@@ -724,11 +768,19 @@ fn ranked(
         ]),
         4,
     );
-    cols.push(Column {
-        header: vec![plain("picture")],
-        align: Align::Left,
-        pictures: true,
-    });
+    let pictured = |s: &RankedSample| {
+        r.gallery
+            .iter()
+            .find(|g| g.corpus == c.corpus && g.id == s.id && g.arm == c.arm && g.kind == kind)
+    };
+    let any_picture = list.iter().any(|s| pictured(s).is_some());
+    if any_picture {
+        cols.push(Column {
+            header: vec![plain("picture")],
+            align: Align::Left,
+            pictures: true,
+        });
+    }
     let fail = |f: Option<crate::model::FailReason>| num(f.map_or("-", |f| f.code()).into());
     let rows = list
         .iter()
@@ -743,19 +795,15 @@ fn ranked(
                 ],
                 None => vec![text(s.id.as_str())],
             };
-            let picture = r
-                .gallery
-                .iter()
-                .find(|g| g.corpus == c.corpus && g.id == s.id && g.arm == c.arm && g.kind == kind)
-                .map_or_else(Vec::new, |g| {
-                    vec![Inline::Link {
-                        text: vec![Inline::Image {
-                            alt: vec![text(s.id.as_str())],
-                            src: g.strip_png.clone(),
-                        }],
-                        href: g.strip_png.clone(),
-                    }]
-                });
+            let picture = pictured(s).map_or_else(Vec::new, |g| {
+                vec![Inline::Link {
+                    text: vec![Inline::Image {
+                        alt: vec![text(s.id.as_str())],
+                        src: g.strip_png.clone(),
+                    }],
+                    href: g.strip_png.clone(),
+                }]
+            });
             row(vec![
                 num(s.rank.to_string()),
                 vec![text(s.source.as_deref().unwrap_or("-"))],

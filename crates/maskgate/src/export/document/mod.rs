@@ -138,3 +138,89 @@ pub fn text(t: impl Into<String>) -> Inline {
 pub fn code(t: impl Into<String>) -> Inline {
     Inline::Code(t.into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::chart::WhiskerRow;
+
+    fn doc() -> Document {
+        let hostile = "<b onmouseover=x>|*y*";
+        Document {
+            title: vec![plain("t "), text(hostile)],
+            blocks: vec![
+                Block::Paragraph {
+                    id: None,
+                    text: vec![plain("said once: "), text(hostile), plain(" "), code("a`b")],
+                },
+                Block::Table(Table {
+                    columns: vec![
+                        Column {
+                            header: vec![plain("id")],
+                            align: Align::Left,
+                            pictures: false,
+                        },
+                        Column {
+                            header: vec![plain("picture")],
+                            align: Align::Left,
+                            pictures: true,
+                        },
+                    ],
+                    rows: vec![Row {
+                        cells: vec![
+                            vec![text(hostile)],
+                            vec![Inline::Image {
+                                alt: vec![text(hostile)],
+                                src: "gallery/a.png".into(),
+                            }],
+                        ],
+                        key: Some(hostile.into()),
+                        tone: Some(Tone::Bad),
+                    }],
+                }),
+                Block::Figures(vec![(
+                    Chart::Whiskers {
+                        rows: vec![WhiskerRow {
+                            label: hostile.into(),
+                            n: 1,
+                            delta: Some(0.1),
+                            ci95: None,
+                        }],
+                        colour: "#000",
+                    },
+                    vec![plain("caption")],
+                )]),
+                Block::Details {
+                    summary: vec![plain("more")],
+                    blocks: vec![Block::List(vec![vec![plain("hidden in text")]])],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn one_sentence_renders_escaped_in_both_formats() {
+        let md = markdown::render(&doc());
+        assert!(
+            md.starts_with("said once: &lt;b onmouseover=x&gt;\\|\\*y\\* a\\`b\n\n"),
+            "{md}"
+        );
+        // Markdown has no pictures column, chart or details.
+        assert!(
+            md.contains("| id |\n|---|\n| &lt;b") && !md.contains("picture"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("caption") && !md.contains("hidden in text"),
+            "{md}"
+        );
+        let html = html::render(&doc());
+        assert!(html.contains("<p>said once: &lt;b onmouseover=x&gt;|*y* <code>a`b</code></p>"));
+        assert!(html.contains("<img src=\"gallery/a.png\" alt=\"&lt;b onmouseover=x&gt;|*y*\">"));
+        assert!(html.contains("data-criterion=\"&lt;b onmouseover=x&gt;|*y*\""));
+        assert!(
+            html.contains("<figcaption>caption</figcaption>") && html.contains("hidden in text")
+        );
+        assert!(!html.contains("<b "), "{html}");
+    }
+}
