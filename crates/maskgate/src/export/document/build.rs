@@ -57,7 +57,7 @@ fn paragraph(text: Vec<Inline>) -> Block {
 }
 
 /// A number or other maskgate-made cell.
-fn num(s: String) -> Vec<Inline> {
+fn cell(s: String) -> Vec<Inline> {
     vec![Inline::Plain(s)]
 }
 
@@ -405,9 +405,9 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
     };
     let Some(b) = get(base) else { return };
     let mut rows = vec![{
-        let mut row = vec![num("samples".into()), num(b.n.to_string())];
+        let mut row = vec![cell("samples".into()), cell(b.n.to_string())];
         for a in &others {
-            row.push(num(get(a).map_or_else(|| "-".into(), |s| s.n.to_string())));
+            row.push(cell(get(a).map_or_else(|| "-".into(), |s| s.n.to_string())));
             row.push(vec![]);
         }
         row
@@ -415,13 +415,13 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
     let base_stats = crate::compare::summary_stats(b);
     for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
         let mut row = vec![
-            num(col.label.into()),
-            num(fixed(base_stats[i], col.decimals)),
+            cell(col.label.into()),
+            cell(fixed(base_stats[i], col.decimals)),
         ];
         for a in &others {
             let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
-            row.push(num(fixed(v, col.decimals)));
-            row.push(num(with_ci(
+            row.push(cell(fixed(v, col.decimals)));
+            row.push(cell(with_ci(
                 v.zip(base_stats[i]).map(|(x, y)| x - y),
                 ci(a, col.name),
             )));
@@ -439,13 +439,13 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
             continue;
         }
         let mut row = vec![
-            num(format!("{code_name} rate")),
-            num(short(Some(base_rate))),
+            cell(format!("{code_name} rate")),
+            cell(short(Some(base_rate))),
         ];
         for a in &others {
             let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
-            row.push(num(short(v)));
-            row.push(num(delta(v.map(|x| x - base_rate))));
+            row.push(cell(short(v)));
+            row.push(cell(delta(v.map(|x| x - base_rate))));
         }
         rows.push(row);
     }
@@ -551,11 +551,12 @@ fn overlaps(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         .map(|m| {
             let mut row = vec![vec![code(*m)]];
             row.extend(r.arms.iter().map(|a| {
-                num(rows
-                    .iter()
-                    .find(|o| o.arm == *a && o.measure == *m)
-                    .and_then(|o| o.mean.map(|v| format!("{} (n={})", short(Some(v)), o.n)))
-                    .unwrap_or_else(|| "–".into()))
+                cell(
+                    rows.iter()
+                        .find(|o| o.arm == *a && o.measure == *m)
+                        .and_then(|o| o.mean.map(|v| format!("{} (n={})", short(Some(v)), o.n)))
+                        .unwrap_or_else(|| "–".into()),
+                )
             }));
             row
         })
@@ -596,12 +597,12 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
         ) else {
             continue;
         };
-        let mut row = vec![vec![text(class.as_str())], num(a.n.to_string())];
+        let mut row = vec![vec![text(class.as_str())], cell(a.n.to_string())];
         for col in &stats {
             let (vb, va) = (b.stat(col.name).flatten(), a.stat(col.name).flatten());
-            row.push(num(fixed(vb, col.decimals)));
-            row.push(num(fixed(va, col.decimals)));
-            row.push(num(delta(va.zip(vb).map(|(x, y)| x - y))));
+            row.push(cell(fixed(vb, col.decimals)));
+            row.push(cell(fixed(va, col.decimals)));
+            row.push(cell(delta(va.zip(vb).map(|(x, y)| x - y))));
         }
         rows.push(row);
         if let Some(d) = c.delta("all", "all", Some(class)) {
@@ -684,13 +685,13 @@ fn by_group(blocks: &mut Vec<Block>, r: &Report, c: &Comparison, group_by: &str)
         let (bp, ap) = (b.and_then(|s| s.pass_rate), a.and_then(|s| s.pass_rate));
         rows.push(vec![
             vec![text(g.as_str())],
-            num(a.map(|s| s.n.to_string()).unwrap_or_default()),
-            num(short(bm)),
-            num(short(am)),
-            num(delta(am.zip(bm).map(|(x, y)| x - y))),
-            num(short(bp)),
-            num(short(ap)),
-            num(delta(ap.zip(bp).map(|(x, y)| x - y))),
+            cell(a.map(|s| s.n.to_string()).unwrap_or_default()),
+            cell(short(bm)),
+            cell(short(am)),
+            cell(delta(am.zip(bm).map(|(x, y)| x - y))),
+            cell(short(bp)),
+            cell(short(ap)),
+            cell(delta(ap.zip(bp).map(|(x, y)| x - y))),
         ]);
         if let Some(d) = c
             .summary_deltas
@@ -781,11 +782,11 @@ fn ranked(
             pictures: true,
         });
     }
-    let fail = |f: Option<crate::model::FailReason>| num(f.map_or("-", |f| f.code()).into());
+    let fail = |f: Option<crate::model::FailReason>| cell(f.map_or("-", |f| f.code()).into());
     let rows = list
         .iter()
         .map(|s| {
-            let d = |k: &str| num(delta(s.deltas.get(k).copied().flatten()));
+            let d = |k: &str| cell(delta(s.deltas.get(k).copied().flatten()));
             let id = match r.same_photo(&c.corpus, &s.id) {
                 Some(others) => vec![
                     text(s.id.as_str()),
@@ -805,21 +806,21 @@ fn ranked(
                 }]
             });
             row(vec![
-                num(s.rank.to_string()),
+                cell(s.rank.to_string()),
                 vec![text(s.source.as_deref().unwrap_or("-"))],
                 vec![code(s.hash.as_str())],
                 id,
-                num(short(Some(s.miou_baseline))),
-                num(short(Some(s.miou_arm))),
-                num(delta(Some(s.miou_arm - s.miou_baseline))),
+                cell(short(Some(s.miou_baseline))),
+                cell(short(Some(s.miou_arm))),
+                cell(delta(Some(s.miou_arm - s.miou_baseline))),
                 d("leakage"),
                 d("coverage"),
                 d("boundary_iou"),
                 fail(s.fail_reason_baseline),
                 fail(s.fail_reason_arm),
-                num(s.gt_pixels.to_string()),
-                num(s.pred_pixels_baseline.to_string()),
-                num(s.pred_pixels_arm.to_string()),
+                cell(s.gt_pixels.to_string()),
+                cell(s.pred_pixels_baseline.to_string()),
+                cell(s.pred_pixels_arm.to_string()),
                 picture,
             ])
         })
@@ -906,10 +907,10 @@ fn groups(blocks: &mut Vec<Block>, r: &Report) {
             row.extend(
                 g.terms
                     .iter()
-                    .map(|(n, _, _)| num(short(s.terms.get(n).copied().flatten()))),
+                    .map(|(n, _, _)| cell(short(s.terms.get(n).copied().flatten()))),
             );
-            row.push(num(short(s.score)));
-            row.push(num(delta(s.delta_vs_baseline)));
+            row.push(cell(short(s.score)));
+            row.push(cell(delta(s.delta_vs_baseline)));
             row
         })
         .collect();
@@ -1025,7 +1026,7 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 vec![text(c.metric.as_str())],
                 vec![text(c.arm.as_str())],
                 vec![text(c.rule.as_str())],
-                num(c.checks.len().to_string()),
+                cell(c.checks.len().to_string()),
                 vec![status_badge(c.status)],
                 vec![text(c.reason.as_str())],
             ],
@@ -1063,11 +1064,11 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
             row(vec![
                 vec![text(c.id.as_str())],
                 scope,
-                num(k.n.map_or("-".into(), |n| n.to_string())),
-                num(short(k.value)),
-                num(short(k.baseline)),
-                num(delta(k.delta)),
-                num(k.ci95.map_or(String::new(), |[lo, hi]| {
+                cell(k.n.map_or("-".into(), |n| n.to_string())),
+                cell(short(k.value)),
+                cell(short(k.baseline)),
+                cell(delta(k.delta)),
+                cell(k.ci95.map_or(String::new(), |[lo, hi]| {
                     format!("[{}, {}]", short(Some(lo)), short(Some(hi)))
                 })),
                 vec![status_badge(k.status)],
