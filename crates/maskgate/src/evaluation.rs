@@ -52,26 +52,6 @@ pub struct CorpusInfo {
     pub duplicate_photos: Vec<Vec<String>>,
 }
 
-impl CorpusInfo {
-    /// For the note under a corpus heading when photos repeat: how many samples share a photo,
-    /// how many photos that is, and the groups as `a = b; c = d` with ids through `escape`.
-    pub fn duplicate_note(
-        &self,
-        escape: impl Fn(&str) -> String,
-    ) -> Option<(usize, usize, String)> {
-        if self.duplicate_photos.is_empty() {
-            return None;
-        }
-        let shared = self.duplicate_photos.iter().map(Vec::len).sum();
-        let groups: Vec<String> = self
-            .duplicate_photos
-            .iter()
-            .map(|g| escape(&g.join(" = ")))
-            .collect();
-        Some((shared, groups.len(), groups.join("; ")))
-    }
-}
-
 /// Per-sample scores, aggregates and comparisons of one run: read-only once built.
 #[derive(Clone, Debug)]
 pub struct Evaluation {

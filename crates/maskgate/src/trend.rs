@@ -1,10 +1,12 @@
 //! Trends across checkpoints: archived `report.json` files, in order of `generated_at`, as one
 //! table per headline metric (mean mIoU and pass rate per corpus and arm), every criterion's
 //! status per run, and the model hashes that identify each checkpoint by content. Writes
-//! `trend.csv`, `trend.md` and `trend.html` (with a line plot per headline metric).
+//! `trend.csv`, `trend.md` and `trend.html` (with a line plot per headline metric, drawn by
+//! [`crate::export::chart`] like the report's charts).
 
 use crate::error::{Error, Result};
-use crate::export::html::{content_security_policy_for, esc, ARM_COLOURS};
+use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, XTicks};
+use crate::export::html::{content_security_policy_for, esc};
 use crate::fmt::{md, short};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -271,68 +273,45 @@ pub fn markdown(runs: &[Run]) -> String {
 
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem}svg text{font:11px system-ui,sans-serif}";
 
-fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> String {
-    let (w, h, l, t) = (640.0, 260.0, 44.0, 10.0);
-    let (pw, ph) = (w - l - 180.0, h - t - 40.0);
-    let n = runs.len().max(2) - 1;
-    let x = |i: usize| l + pw * i as f64 / n as f64;
-    let y = |v: f64| t + ph - v.clamp(0.0, 1.0) * ph;
-    let mut svg = format!(
-        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\"><rect x=\"{l}\" y=\"{t}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#999\"/>",
-        esc(field)
-    );
-    for k in 0..=4 {
-        let v = k as f64 / 4.0;
-        svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\">{v}</text>",
-            l - 30.0,
-            y(v) + 4.0
-        );
-    }
-    for (k, (c, a)) in series.iter().enumerate() {
-        let colour = ARM_COLOURS[k % ARM_COLOURS.len()];
-        let pts: Vec<String> = runs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                let v = r
-                    .metrics
-                    .get(&(c.clone(), a.clone(), field.to_string()))
-                    .copied()
-                    .flatten()?;
-                Some(format!("{:.1},{:.1}", x(i), y(v)))
+/// One line per (corpus, arm) over the runs, in run order: the shared chart code with the
+/// numbers themselves, not their formatted text.
+fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> Chart {
+    let last = runs.len().max(2) - 1;
+    let lines = series
+        .iter()
+        .enumerate()
+        .filter_map(|(k, (c, a))| {
+            let points: Vec<(f64, f64)> = runs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let v = r
+                        .metrics
+                        .get(&(c.clone(), a.clone(), field.to_string()))
+                        .copied()
+                        .flatten()?;
+                    Some((i as f64 / last as f64, v))
+                })
+                .collect();
+            (!points.is_empty()).then(|| Series {
+                name: format!("{c} / {a}"),
+                colour: chart::colour(k),
+                shape: Shape::Line,
+                points,
             })
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        svg += &format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
-            pts.join(" ")
-        );
-        for p in &pts {
-            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-            svg += &format!("<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>");
-        }
-        svg += &format!(
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{} / {}</text>",
-            l + pw + 12.0,
-            t + 14.0 * k as f64,
-            l + pw + 26.0,
-            t + 9.0 + 14.0 * k as f64,
-            esc(c),
-            esc(a)
-        );
-    }
-    for (i, r) in runs.iter().enumerate() {
-        svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            x(i) - 10.0,
-            t + ph + 16.0,
-            esc(&r.run_id.chars().take(12).collect::<String>())
-        );
-    }
-    svg + "</svg>"
+        })
+        .collect();
+    Chart::Plot(Plot {
+        label: field.to_string(),
+        width: 640.0,
+        height: 260.0,
+        x_title: String::new(),
+        y_title: String::new(),
+        x_ticks: XTicks::Labels(runs.iter().map(|r| r.run_id.clone()).collect()),
+        legend: Legend::Right,
+        diagonal: false,
+        series: lines,
+    })
 }
 
 pub fn html(runs: &[Run]) -> String {
@@ -354,7 +333,11 @@ pub fn html(runs: &[Run]) -> String {
     }
     out += "</table>";
     for (field, label) in HEADLINES {
-        out += &format!("<h2>{}</h2>{}", esc(label), line_plot(runs, &series, field));
+        out += &format!(
+            "<h2>{}</h2>{}",
+            esc(label),
+            chart::svg(&line_plot(runs, &series, field), &esc)
+        );
     }
     let ids = criterion_ids(runs);
     if !ids.is_empty() {

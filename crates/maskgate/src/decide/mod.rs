@@ -586,31 +586,57 @@ impl Verdict {
     }
 
     fn line_with(&self, escape: impl Fn(&str) -> String) -> String {
+        self.line_pieces()
+            .into_iter()
+            .map(|(piece, from_user)| if from_user { escape(&piece) } else { piece })
+            .collect()
+    }
+
+    /// The last line in pieces, each marked whether it is user text (reasons, criterion
+    /// names) that a renderer must escape: one wording for the Markdown, HTML and terminal
+    /// forms.
+    pub fn line_pieces(&self) -> Vec<(String, bool)> {
+        let prose = |t: &str| (t.to_string(), false);
+        let user = |t: &str| (t.to_string(), true);
         let list = |status: Status| {
-            self.criteria
+            let mut pieces = Vec::new();
+            for (i, c) in self
+                .criteria
                 .iter()
                 .filter(|c| c.status == status)
-                .map(|c| format!("{}: {}", c.id, escape(&c.reason)))
-                .collect::<Vec<_>>()
-                .join("; ")
+                .enumerate()
+            {
+                if i > 0 {
+                    pieces.push(prose("; "));
+                }
+                pieces.push(prose(&format!("{}: ", c.id)));
+                pieces.push(user(&c.reason));
+            }
+            pieces
         };
         match self.recommendation {
             Recommendation::Go => match &self.closest {
-                Some(c) => format!(
-                    "recommendation: go; closest: {}, {} ({})",
-                    escape(&c.criterion),
-                    escape(&c.against),
-                    escape(&c.scope)
-                ),
-                None => "recommendation: go".into(),
+                Some(c) => vec![
+                    prose("recommendation: go; closest: "),
+                    user(&c.criterion),
+                    prose(", "),
+                    user(&c.against),
+                    prose(" ("),
+                    user(&c.scope),
+                    prose(")"),
+                ],
+                None => vec![prose("recommendation: go")],
             },
             Recommendation::NoGo => {
-                format!("recommendation: no-go — failed: {}", list(Status::Fail))
+                let mut pieces = vec![prose("recommendation: no-go — failed: ")];
+                pieces.extend(list(Status::Fail));
+                pieces
             }
-            Recommendation::Inconclusive => format!(
-                "recommendation: inconclusive — undecided: {}",
-                list(Status::Inconclusive)
-            ),
+            Recommendation::Inconclusive => {
+                let mut pieces = vec![prose("recommendation: inconclusive — undecided: ")];
+                pieces.extend(list(Status::Inconclusive));
+                pieces
+            }
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Stage 7, **export**: one file per format behind [`Exporter`]. Exporters only write what the
 //! [`Report`] holds; adding a format is one new file plus one line in [`exporters`].
 
+pub mod chart;
 pub mod csv;
+pub mod document;
 pub mod html;
 pub mod json;
 pub mod jsonl;

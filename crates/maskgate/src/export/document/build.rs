@@ -1,0 +1,1101 @@
+//! Every sentence, table and figure of the report, once. Numbers are formatted here (one
+//! wording for both renderers); user text stays [`Inline::Text`] for the renderer to escape.
+
+use super::{code, plain, text, Align, Block, Column, Document, Inline, Picture, Row, Table, Tone};
+use crate::aggregate::{column, find_row, find_summary, Column as StatColumn, SUMMARY_COLUMNS};
+use crate::compare::{Comparison, RankedSample};
+use crate::decide::{Recommendation, Status};
+use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, WhiskerRow, XTicks};
+use crate::fmt::{delta, fixed, short};
+use crate::report::Report;
+
+/// Where a table's right-aligned (numeric) columns start.
+fn columns(headers: Vec<Vec<Inline>>, align_right_from: usize) -> Vec<Column> {
+    headers
+        .into_iter()
+        .enumerate()
+        .map(|(i, header)| Column {
+            header,
+            align: if i >= align_right_from {
+                Align::Right
+            } else {
+                Align::Left
+            },
+            pictures: false,
+        })
+        .collect()
+}
+
+fn plain_headers(names: &[&str]) -> Vec<Vec<Inline>> {
+    names.iter().map(|n| vec![plain(*n)]).collect()
+}
+
+fn row(cells: Vec<Vec<Inline>>) -> Row {
+    Row {
+        cells,
+        ..Row::default()
+    }
+}
+
+fn table(headers: Vec<Vec<Inline>>, align_right_from: usize, rows: Vec<Vec<Vec<Inline>>>) -> Block {
+    Block::Table(Table {
+        columns: columns(headers, align_right_from),
+        rows: rows.into_iter().map(row).collect(),
+    })
+}
+
+fn heading(level: u8, text: Vec<Inline>) -> Block {
+    Block::Heading {
+        level,
+        id: None,
+        text,
+    }
+}
+
+fn paragraph(text: Vec<Inline>) -> Block {
+    Block::Paragraph { id: None, text }
+}
+
+/// A number or other maskgate-made cell.
+fn cell(s: String) -> Vec<Inline> {
+    vec![Inline::Plain(s)]
+}
+
+/// The first 16 characters of a hash: enough to tell files apart in a report.
+fn hash_prefix(sha: &str) -> &str {
+    sha.char_indices().nth(16).map_or(sha, |(i, _)| &sha[..i])
+}
+
+fn with_ci(d: Option<f64>, ci: Option<[f64; 2]>) -> String {
+    match ci {
+        Some([lo, hi]) => format!("{} [{}, {}]", delta(d), short(Some(lo)), short(Some(hi))),
+        None => delta(d),
+    }
+}
+
+fn tone(status: Status) -> Tone {
+    match status {
+        Status::Pass => Tone::Good,
+        Status::Fail => Tone::Bad,
+        Status::Inconclusive => Tone::Open,
+    }
+}
+
+fn status_badge(status: Status) -> Inline {
+    let word = match status {
+        Status::Pass => "pass",
+        Status::Fail => "FAIL",
+        Status::Inconclusive => "inconclusive",
+    };
+    Inline::Badge(tone(status), word.into())
+}
+
+/// "a vs b" with both names as user text.
+fn versus(a: &str, b: &str) -> Vec<Inline> {
+    vec![text(a), plain(" vs "), text(b)]
+}
+
+fn concat(parts: Vec<Vec<Inline>>) -> Vec<Inline> {
+    parts.into_iter().flatten().collect()
+}
+
+/// The report as one document.
+pub fn build(r: &Report) -> Document {
+    let mut blocks = vec![heading(1, vec![plain("maskgate report")])];
+    if let Some(summary) = &r.verdict_summary {
+        blocks.push(Block::Callout {
+            tone: match r.recommendation {
+                Some(Recommendation::Go) => Tone::Good,
+                Some(Recommendation::NoGo) => Tone::Bad,
+                _ => Tone::Open,
+            },
+            label: "Verdict.".into(),
+            text: vec![Inline::Anchor {
+                id: "verdict".into(),
+                text: vec![text(summary.as_str())],
+            }],
+        });
+    }
+    blocks.push(Block::List(run_settings(r)));
+    blocks.push(full_provenance(r));
+    for corpus in &r.corpora {
+        corpus_section(&mut blocks, r, corpus);
+    }
+    unmatched(&mut blocks, r);
+    groups(&mut blocks, r);
+    gallery(&mut blocks, r);
+    criteria(&mut blocks, r);
+    blocks.push(heading(2, vec![plain("Artifacts")]));
+    blocks.push(Block::List(
+        crate::export::exporters()
+            .into_iter()
+            .filter(|e| r.artifacts.iter().any(|a| a == e.file_name()))
+            .map(|e| {
+                vec![
+                    plain(format!(
+                        "{}: ",
+                        e.file_name().split('.').next_back().unwrap_or("")
+                    )),
+                    code(e.file_name()),
+                ]
+            })
+            .collect(),
+    ));
+    if let Some(verdict) = r.verdict() {
+        blocks.push(Block::LastLine(
+            verdict
+                .line_pieces()
+                .into_iter()
+                .map(|(piece, from_user)| if from_user { text(piece) } else { plain(piece) })
+                .collect(),
+        ));
+    }
+    Document {
+        title: vec![plain("maskgate report "), text(r.run.run_id.as_str())],
+        blocks,
+    }
+}
+
+/// The run's identity, inputs and settings: the provenance a reviewer checks first.
+fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
+    let s = &r.settings;
+    let mut items = vec![
+        vec![plain("run_id: "), code(r.run.run_id.as_str())],
+        vec![plain("generated_at: "), code(r.run.generated_at.as_str())],
+        vec![plain(format!("tool: {} {}", r.tool.name, r.tool.version))],
+        vec![plain("baseline: "), code(s.baseline.as_str())],
+    ];
+    let mut arms = vec![plain("arms: ")];
+    for (i, a) in r.arms.iter().enumerate() {
+        if i > 0 {
+            arms.push(plain(", "));
+        }
+        arms.push(code(a.as_str()));
+    }
+    items.push(arms);
+    // A predictions file is listed once, with its hash, among the inputs below.
+    for a in &r.arm_details {
+        let field = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or("");
+        if field("kind") == "model" {
+            items.push(vec![
+                plain("arm "),
+                code(field("name")),
+                plain(": adapter "),
+                text(field("adapter")),
+                plain(" ("),
+                text(field("params")),
+                plain("), model "),
+                code(field("model")),
+                plain(" (sha256 "),
+                code(hash_prefix(field("model_sha256"))),
+                plain(")"),
+            ]);
+        }
+    }
+    // A model is listed once, with its arm above.
+    for f in r
+        .run
+        .inputs
+        .iter()
+        .filter(|f| !f.role.starts_with("model "))
+    {
+        items.push(vec![
+            text(f.role.as_str()),
+            plain(": "),
+            code(f.path.as_str()),
+            plain(" (sha256 "),
+            code(hash_prefix(&f.sha256)),
+            plain(")"),
+        ]);
+    }
+    items.push(vec![plain(format!(
+        "pass_iou (τ): {}",
+        crate::fmt::num(s.pass_iou)
+    ))]);
+    items.push(vec![plain(format!(
+        "grid: {}",
+        s.grid
+            .map(|g| format!("{g}×{g} ({})", s.grid_resampling))
+            .unwrap_or_else(|| "none (native size)".into())
+    ))]);
+    items.push(vec![plain(format!("primary metric: {}", s.primary_metric))]);
+    items.push(vec![plain(format!(
+        "boundary IoU width: {}% of the image diagonal (min 1 px)",
+        crate::fmt::num(s.boundary_dilation_ratio * 100.0)
+    ))]);
+    items.push(vec![plain(format!(
+        "empty-mask policy: {}",
+        s.empty_policy
+    ))]);
+    items.push(vec![plain(format!("percentiles: {}", s.percentile_method))]);
+    items
+}
+
+/// What the settings list shortens: every input's whole hash, how each arm was made, the
+/// bootstrap's resamples and seed.
+fn full_provenance(r: &Report) -> Block {
+    let s = &r.settings;
+    let inputs = Table {
+        columns: columns(plain_headers(&["input", "path", "sha256"]), usize::MAX),
+        rows: r
+            .run
+            .inputs
+            .iter()
+            .map(|f| {
+                row(vec![
+                    vec![text(f.role.as_str())],
+                    vec![code(f.path.as_str())],
+                    vec![code(f.sha256.as_str())],
+                ])
+            })
+            .collect(),
+    };
+    let arms = Table {
+        columns: columns(plain_headers(&["arm", "how"]), usize::MAX),
+        rows: r
+            .arm_details
+            .iter()
+            .map(|a| {
+                let name = a.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                row(vec![vec![text(name)], vec![code(a.to_string())]])
+            })
+            .collect(),
+    };
+    Block::Details {
+        summary: vec![plain("Full provenance")],
+        blocks: vec![
+            paragraph(vec![plain(format!(
+                "Bootstrap: {} resamples, seed {}.",
+                s.bootstrap_resamples, s.seed
+            ))]),
+            Block::Table(inputs),
+            Block::Table(arms),
+        ],
+    }
+}
+
+fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluation::CorpusInfo) {
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some(format!("corpus-{}", corpus.name)),
+        text: vec![
+            plain("Corpus "),
+            code(corpus.name.as_str()),
+            plain(format!(" ({} samples, format ", corpus.samples)),
+            text(corpus.format.as_str()),
+            plain(")"),
+        ],
+    });
+    if let Some(d) = &corpus.dataset {
+        blocks.push(paragraph(vec![
+            plain("Read from the database "),
+            code(d.source.as_str()),
+            plain(format!(": {} rows; query sha256 ", d.rows)),
+            code(d.query_sha256.as_str()),
+            plain("; rows sha256 "),
+            code(d.rows_sha256.as_str()),
+            plain("."),
+        ]));
+    }
+    if !corpus.duplicate_photos.is_empty() {
+        let shared: usize = corpus.duplicate_photos.iter().map(Vec::len).sum();
+        let mut note = vec![plain(format!(
+            "Note: {shared} samples share their photo with another sample ({} byte-identical photos: ",
+            corpus.duplicate_photos.len()
+        ))];
+        for (i, g) in corpus.duplicate_photos.iter().enumerate() {
+            if i > 0 {
+                note.push(plain("; "));
+            }
+            note.push(text(g.join(" = ")));
+        }
+        note.push(plain("). Each is scored as its own sample; "));
+        note.push(code("dedupe = \"keep-first\""));
+        note.push(plain(" counts each photo once."));
+        blocks.push(Block::Paragraph {
+            id: Some(format!("duplicates-{}", corpus.name)),
+            text: note,
+        });
+    }
+    overall(blocks, r, &corpus.name);
+    blocks.push(Block::Figures(vec![(
+        ecdf(r, &corpus.name),
+        vec![plain(
+            "Distribution of per-sample mIoU per arm (empirical CDF: a curve further right is better).",
+        )],
+    )]));
+    overlaps(blocks, r, &corpus.name);
+    for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
+        per_class(blocks, r, c);
+        by_group(blocks, r, c, "source");
+        by_group(blocks, r, c, "failure_class");
+        let p = &c.paired;
+        blocks.push(paragraph(concat(vec![
+            vec![plain("Paired per-sample mIoU, "), text(c.arm.as_str()), plain(" − "), text(c.baseline.as_str())],
+            vec![plain(format!(
+                ": mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged (sign test p = {}); pass→fail {}, fail→pass {} at τ.",
+                delta(p.mean_delta),
+                p.n,
+                p.n_improved,
+                p.n_regressed,
+                p.n_unchanged,
+                crate::fmt::sig(p.sign_test_p),
+                p.pass_to_fail,
+                p.fail_to_pass
+            ))],
+        ])));
+        ranked(
+            blocks,
+            r,
+            "Top regressions",
+            "regression",
+            c,
+            &c.regressions,
+        );
+        ranked(
+            blocks,
+            r,
+            "Top improvements",
+            "improvement",
+            c,
+            &c.improvements,
+        );
+    }
+    if !corpus.problems.is_empty() {
+        blocks.push(heading(
+            3,
+            vec![plain(format!("Input problems ({})", corpus.problems.len()))],
+        ));
+        blocks.push(table(
+            plain_headers(&["sample", "kind", "message"]),
+            3,
+            corpus
+                .problems
+                .iter()
+                .map(|p| {
+                    vec![
+                        vec![text(p.sample.as_str())],
+                        vec![text(p.kind.as_str())],
+                        vec![text(p.message.as_str())],
+                    ]
+                })
+                .collect(),
+        ));
+    }
+}
+
+fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
+    let base = &r.settings.baseline;
+    let others: Vec<&String> = r.arms.iter().filter(|a| *a != base).collect();
+    let mut header = vec![
+        vec![plain("metric")],
+        vec![text(base.as_str()), plain(" (baseline)")],
+    ];
+    for a in &others {
+        header.push(vec![text(a.as_str())]);
+        header.push(vec![plain("Δ "), text(a.as_str()), plain(" [95% CI]")]);
+    }
+    let get = |arm: &str| find_summary(&r.summaries, arm, corpus, "all", "all");
+    let ci = |arm: &str, stat: &str| {
+        r.comparisons
+            .iter()
+            .find(|c| c.arm == arm && c.corpus == corpus)
+            .and_then(|c| c.delta("all", "all", None))
+            .and_then(|d| d.ci95.get(stat).copied().flatten())
+    };
+    let Some(b) = get(base) else { return };
+    let mut rows = vec![{
+        let mut row = vec![cell("samples".into()), cell(b.n.to_string())];
+        for a in &others {
+            row.push(cell(get(a).map_or_else(|| "-".into(), |s| s.n.to_string())));
+            row.push(vec![]);
+        }
+        row
+    }];
+    let base_stats = crate::compare::summary_stats(b);
+    for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
+        let mut row = vec![
+            cell(col.label.into()),
+            cell(fixed(base_stats[i], col.decimals)),
+        ];
+        for a in &others {
+            let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
+            row.push(cell(fixed(v, col.decimals)));
+            row.push(cell(with_ci(
+                v.zip(base_stats[i]).map(|(x, y)| x - y),
+                ci(a, col.name),
+            )));
+        }
+        rows.push(row);
+    }
+    for (code_name, &base_rate) in &b.fail_rates {
+        let any = base_rate > 0.0
+            || others.iter().any(|a| {
+                get(a)
+                    .and_then(|s| s.fail_rates.get(code_name))
+                    .is_some_and(|&v| v > 0.0)
+            });
+        if !any {
+            continue;
+        }
+        let mut row = vec![
+            cell(format!("{code_name} rate")),
+            cell(short(Some(base_rate))),
+        ];
+        for a in &others {
+            let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
+            row.push(cell(short(v)));
+            row.push(cell(delta(v.map(|x| x - base_rate))));
+        }
+        rows.push(row);
+    }
+    blocks.push(heading(
+        3,
+        vec![plain(format!(
+            "Overall ({} vs baseline)",
+            if others.len() == 1 { "arm" } else { "arms" }
+        ))],
+    ));
+    blocks.push(table(header, 1, rows));
+}
+
+/// Per-sample mIoU of `arm` on `corpus`, by sample id.
+fn mious<'a>(r: &'a Report, arm: &str, corpus: &str) -> Vec<(&'a str, f64)> {
+    r.samples
+        .iter()
+        .filter(|s| *s.arm == *arm && *s.corpus == *corpus)
+        .filter_map(|s| Some((s.id.as_str(), s.miou()?)))
+        .collect()
+}
+
+fn arm_colour(r: &Report, arm: &str) -> &'static str {
+    chart::colour(r.arms.iter().position(|a| a == arm).unwrap_or(0))
+}
+
+/// Empirical CDF of per-sample mIoU, one step line per arm.
+fn ecdf(r: &Report, corpus: &str) -> Chart {
+    let series = r
+        .arms
+        .iter()
+        .filter_map(|arm| {
+            let mut v: Vec<f64> = mious(r, arm, corpus).into_iter().map(|x| x.1).collect();
+            if v.is_empty() {
+                return None;
+            }
+            v.sort_by(f64::total_cmp);
+            let n = v.len() as f64;
+            Some(Series {
+                name: arm.clone(),
+                colour: arm_colour(r, arm),
+                shape: Shape::Steps,
+                points: v
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (*t, (i + 1) as f64 / n))
+                    .collect(),
+            })
+        })
+        .collect();
+    Chart::Plot(Plot {
+        label: "ECDF of per-sample mIoU".into(),
+        width: 420.0,
+        height: 270.0,
+        x_title: "mIoU".into(),
+        y_title: "share of samples ≤ x".into(),
+        x_ticks: XTicks::Unit,
+        legend: Legend::Inside,
+        diagonal: false,
+        series,
+    })
+}
+
+/// Baseline mIoU (x) against the arm's (y), one dot per sample both scored.
+fn paired(r: &Report, c: &Comparison) -> Chart {
+    let base: std::collections::BTreeMap<&str, f64> =
+        mious(r, &c.baseline, &c.corpus).into_iter().collect();
+    let points = mious(r, &c.arm, &c.corpus)
+        .into_iter()
+        .filter_map(|(id, y)| Some((*base.get(id)?, y)))
+        .collect();
+    Chart::Plot(Plot {
+        label: "paired per-sample mIoU".into(),
+        width: 300.0,
+        height: 300.0,
+        x_title: c.baseline.clone(),
+        y_title: c.arm.clone(),
+        x_ticks: XTicks::Unit,
+        legend: Legend::None,
+        diagonal: true,
+        series: vec![Series {
+            name: c.arm.clone(),
+            colour: arm_colour(r, &c.arm),
+            shape: Shape::Dots,
+            points,
+        }],
+    })
+}
+
+/// Region × class overlap means, one column per arm (lower is better for every built-in one).
+fn overlaps(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
+    let rows: Vec<_> = r.overlaps.iter().filter(|o| o.corpus == corpus).collect();
+    if rows.is_empty() {
+        return;
+    }
+    let mut measures: Vec<&str> = rows.iter().map(|o| o.measure.as_str()).collect();
+    measures.sort_unstable();
+    measures.dedup();
+    let mut header = vec![vec![plain("overlap (mean share)")]];
+    header.extend(r.arms.iter().map(|a| vec![text(a.as_str())]));
+    let body = measures
+        .iter()
+        .map(|m| {
+            let mut row = vec![vec![code(*m)]];
+            row.extend(r.arms.iter().map(|a| {
+                cell(
+                    rows.iter()
+                        .find(|o| o.arm == *a && o.measure == *m)
+                        .and_then(|o| o.mean.map(|v| format!("{} (n={})", short(Some(v)), o.n)))
+                        .unwrap_or_else(|| "–".into()),
+                )
+            }));
+            row
+        })
+        .collect();
+    blocks.push(heading(3, vec![plain("Region overlaps")]));
+    blocks.push(table(header, 1, body));
+}
+
+fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
+    let (base, arm) = (&c.baseline, &c.arm);
+    let stats: Vec<&StatColumn> = [
+        "iou_mean",
+        "leakage_mean",
+        "coverage_mean",
+        "boundary_iou_mean",
+    ]
+    .iter()
+    .filter_map(|name| column(name))
+    .collect();
+    let mut header = plain_headers(&["class", "n"]);
+    for label in stats.iter().map(|c| c.label) {
+        header.push(vec![plain(format!("{label} ")), text(base.as_str())]);
+        header.push(vec![plain(format!("{label} ")), text(arm.as_str())]);
+        header.push(vec![plain(format!("Δ {label}"))]);
+    }
+    let classes: Vec<&String> = r
+        .corpora
+        .iter()
+        .filter(|k| k.name == c.corpus)
+        .flat_map(|k| &k.classes)
+        .collect();
+    let mut rows = Vec::new();
+    let mut whiskers = Vec::new();
+    for class in classes {
+        let (Some(b), Some(a)) = (
+            find_row(&r.metrics, base, &c.corpus, "all", "all", class),
+            find_row(&r.metrics, arm, &c.corpus, "all", "all", class),
+        ) else {
+            continue;
+        };
+        let mut row = vec![vec![text(class.as_str())], cell(a.n.to_string())];
+        for col in &stats {
+            let (vb, va) = (b.stat(col.name).flatten(), a.stat(col.name).flatten());
+            row.push(cell(fixed(vb, col.decimals)));
+            row.push(cell(fixed(va, col.decimals)));
+            row.push(cell(delta(va.zip(vb).map(|(x, y)| x - y))));
+        }
+        rows.push(row);
+        if let Some(d) = c.delta("all", "all", Some(class)) {
+            whiskers.push(WhiskerRow {
+                label: class.clone(),
+                n: a.n,
+                delta: d.deltas.get("iou_mean").copied().flatten(),
+                ci95: d.ci95.get("iou_mean").copied().flatten(),
+            });
+        }
+    }
+    blocks.push(heading(
+        3,
+        concat(vec![vec![plain("Per class: ")], versus(arm, base)]),
+    ));
+    blocks.push(table(header, 1, rows));
+    let mut figures = vec![(
+        paired(r, c),
+        concat(vec![
+            vec![
+                plain("Paired by sample: "),
+                text(base.as_str()),
+                plain(" (x) against "),
+                text(arm.as_str()),
+            ],
+            vec![
+                plain(" (y); above the diagonal "),
+                text(arm.as_str()),
+                plain(" is better."),
+            ],
+        ]),
+    )];
+    if !whiskers.is_empty() {
+        figures.push((
+            Chart::Whiskers {
+                rows: whiskers,
+                colour: arm_colour(r, arm),
+            },
+            concat(vec![
+                vec![
+                    plain("Per class: Δ mean IoU ("),
+                    text(arm.as_str()),
+                    plain(" − "),
+                    text(base.as_str()),
+                ],
+                vec![plain(") with its paired bootstrap 95% interval.")],
+            ]),
+        ));
+    }
+    blocks.push(Block::Figures(figures));
+}
+
+fn by_group(blocks: &mut Vec<Block>, r: &Report, c: &Comparison, group_by: &str) {
+    let groups: Vec<&String> = r
+        .summaries
+        .iter()
+        .filter(|s| s.arm == c.baseline && s.corpus == c.corpus && s.group_by == group_by)
+        .map(|s| &s.group)
+        .collect();
+    if groups.len() < 2 {
+        return;
+    }
+    let named = |label: &str, arm: &str| vec![plain(format!("{label} ")), text(arm)];
+    let header = vec![
+        vec![text(group_by)],
+        vec![plain("n")],
+        named("mIoU", &c.baseline),
+        named("mIoU", &c.arm),
+        vec![plain("Δ mIoU")],
+        named("pass rate", &c.baseline),
+        named("pass rate", &c.arm),
+        vec![plain("Δ pass rate")],
+    ];
+    let mut rows = Vec::new();
+    let mut whiskers = Vec::new();
+    for g in groups {
+        let b = find_summary(&r.summaries, &c.baseline, &c.corpus, group_by, g);
+        let a = find_summary(&r.summaries, &c.arm, &c.corpus, group_by, g);
+        let (bm, am) = (b.and_then(|s| s.miou_mean), a.and_then(|s| s.miou_mean));
+        let (bp, ap) = (b.and_then(|s| s.pass_rate), a.and_then(|s| s.pass_rate));
+        rows.push(vec![
+            vec![text(g.as_str())],
+            cell(a.map(|s| s.n.to_string()).unwrap_or_default()),
+            cell(short(bm)),
+            cell(short(am)),
+            cell(delta(am.zip(bm).map(|(x, y)| x - y))),
+            cell(short(bp)),
+            cell(short(ap)),
+            cell(delta(ap.zip(bp).map(|(x, y)| x - y))),
+        ]);
+        if let Some(d) = c
+            .summary_deltas
+            .iter()
+            .find(|d| d.group_by == group_by && d.group == *g)
+        {
+            whiskers.push(WhiskerRow {
+                label: g.clone(),
+                n: a.map_or(0, |s| s.n),
+                delta: d.deltas.get("miou_mean").copied().flatten(),
+                ci95: d.ci95.get("miou_mean").copied().flatten(),
+            });
+        }
+    }
+    blocks.push(heading(
+        3,
+        concat(vec![
+            vec![plain("By "), text(group_by), plain(": ")],
+            versus(&c.arm, &c.baseline),
+        ]),
+    ));
+    blocks.push(table(header, 1, rows));
+    if !whiskers.is_empty() {
+        blocks.push(Block::Figures(vec![(
+            Chart::Whiskers {
+                rows: whiskers,
+                colour: arm_colour(r, &c.arm),
+            },
+            vec![
+                plain("By "),
+                text(group_by),
+                plain(": Δ mean mIoU with its paired bootstrap 95% interval (n = samples in the group)."),
+            ],
+        )]));
+    }
+}
+
+fn ranked(
+    blocks: &mut Vec<Block>,
+    r: &Report,
+    title: &str,
+    kind: &str,
+    c: &Comparison,
+    list: &[RankedSample],
+) {
+    blocks.push(heading(
+        3,
+        concat(vec![
+            vec![plain(format!("{title}: "))],
+            versus(&c.arm, &c.baseline),
+            vec![plain(format!(" (top {})", list.len()))],
+        ]),
+    ));
+    if list.is_empty() {
+        blocks.push(paragraph(vec![plain("None.")]));
+        return;
+    }
+    let mut cols = columns(
+        plain_headers(&[
+            "rank",
+            "source",
+            "sample_hash",
+            "id",
+            "mIoU base",
+            "mIoU arm",
+            "Δ mIoU",
+            "Δ leakage",
+            "Δ coverage",
+            "Δ boundary IoU",
+            "fail_reason_base",
+            "fail_reason_arm",
+            "gt_pixels",
+            "pred_pixels_base",
+            "pred_pixels_arm",
+        ]),
+        4,
+    );
+    let pictured = |s: &RankedSample| {
+        r.gallery
+            .iter()
+            .find(|g| g.corpus == c.corpus && g.id == s.id && g.arm == c.arm && g.kind == kind)
+    };
+    let any_picture = list.iter().any(|s| pictured(s).is_some());
+    if any_picture {
+        cols.push(Column {
+            header: vec![plain("picture")],
+            align: Align::Left,
+            pictures: true,
+        });
+    }
+    let fail = |f: Option<crate::model::FailReason>| cell(f.map_or("-", |f| f.code()).into());
+    let rows = list
+        .iter()
+        .map(|s| {
+            let d = |k: &str| cell(delta(s.deltas.get(k).copied().flatten()));
+            let id = match r.same_photo(&c.corpus, &s.id) {
+                Some(others) => vec![
+                    text(s.id.as_str()),
+                    plain(" (same photo as "),
+                    text(others.join(", ")),
+                    plain(")"),
+                ],
+                None => vec![text(s.id.as_str())],
+            };
+            let picture = pictured(s).map_or_else(Vec::new, |g| {
+                vec![Inline::Link {
+                    text: vec![Inline::Image {
+                        alt: vec![text(s.id.as_str())],
+                        src: g.strip_png.clone(),
+                    }],
+                    href: g.strip_png.clone(),
+                }]
+            });
+            row(vec![
+                cell(s.rank.to_string()),
+                vec![text(s.source.as_deref().unwrap_or("-"))],
+                vec![code(s.hash.as_str())],
+                id,
+                cell(short(Some(s.miou_baseline))),
+                cell(short(Some(s.miou_arm))),
+                cell(delta(Some(s.miou_arm - s.miou_baseline))),
+                d("leakage"),
+                d("coverage"),
+                d("boundary_iou"),
+                fail(s.fail_reason_baseline),
+                fail(s.fail_reason_arm),
+                cell(s.gt_pixels.to_string()),
+                cell(s.pred_pixels_baseline.to_string()),
+                cell(s.pred_pixels_arm.to_string()),
+                picture,
+            ])
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        columns: cols,
+        rows,
+    }));
+}
+
+fn unmatched(blocks: &mut Vec<Block>, r: &Report) {
+    let unmatched: Vec<_> = r
+        .unmatched_predictions
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    if unmatched.is_empty() {
+        return;
+    }
+    blocks.push(heading(
+        2,
+        vec![plain("Predictions without gold (not scored)")],
+    ));
+    blocks.push(Block::List(
+        unmatched
+            .into_iter()
+            .map(|(arm, ids)| {
+                let mut item = vec![code(arm.as_str()), plain(format!(": {} ids: ", ids.len()))];
+                for (i, id) in ids.iter().take(20).enumerate() {
+                    if i > 0 {
+                        item.push(plain(", "));
+                    }
+                    item.push(text(id.as_str()));
+                }
+                if ids.len() > 20 {
+                    item.push(plain(format!(" … and {} more", ids.len() - 20)));
+                }
+                item
+            })
+            .collect(),
+    ));
+}
+
+fn groups(blocks: &mut Vec<Block>, r: &Report) {
+    let Some(g) = &r.groups else { return };
+    blocks.push(heading(2, vec![plain("Group metrics")]));
+    let mut score = vec![plain("score = ")];
+    for (i, (n, w, m)) in g.terms.iter().enumerate() {
+        if i > 0 {
+            score.push(plain(" "));
+        }
+        score.push(plain(format!(
+            "{}{}·",
+            if *w < 0.0 { "−" } else { "+" },
+            short(Some(w.abs()))
+        )));
+        score.extend([text(n.as_str()), plain(" ("), text(m.as_str()), plain(")")]);
+    }
+    score.push(plain(
+        ", each term the mean over its classes of that class aggregate.",
+    ));
+    blocks.push(paragraph(score));
+    let multi = r.corpora.len() > 1;
+    let mut header = vec![vec![plain("group")]];
+    if multi {
+        header.push(vec![plain("corpus")]);
+    }
+    header.extend(g.terms.iter().map(|(n, _, _)| vec![text(n.as_str())]));
+    header.push(vec![plain("score")]);
+    header.push(vec![plain("delta_vs_baseline")]);
+    let rows = g
+        .scores
+        .iter()
+        .map(|s| {
+            let name = text(s.group.as_str());
+            let mut row = vec![if Some(&s.group) == g.recommended_group.as_ref() {
+                vec![Inline::Strong(vec![name])]
+            } else {
+                vec![name]
+            }];
+            if multi {
+                row.push(vec![text(s.corpus.as_str())]);
+            }
+            row.extend(
+                g.terms
+                    .iter()
+                    .map(|(n, _, _)| cell(short(s.terms.get(n).copied().flatten()))),
+            );
+            row.push(cell(short(s.score)));
+            row.push(cell(delta(s.delta_vs_baseline)));
+            row
+        })
+        .collect();
+    blocks.push(table(header, 1, rows));
+    blocks.push(heading(2, vec![plain("Recommendation")]));
+    let mut items = vec![match &g.recommended_group {
+        Some(x) => vec![plain("recommended_group: "), code(x.as_str())],
+        None => vec![plain(
+            "recommended_group: none (no group has a defined score)",
+        )],
+    }];
+    items.push(vec![plain("rationale: "), text(g.rationale.as_str())]);
+    if let Some(x) = g
+        .recommended_group
+        .as_ref()
+        .filter(|x| **x != r.settings.baseline)
+    {
+        items.push(concat(vec![
+            vec![
+                plain("regressions of "),
+                code(x.as_str()),
+                plain(" against the baseline: the \"Top regressions: "),
+            ],
+            versus(x, &r.settings.baseline),
+            vec![plain("\" table above")],
+        ]));
+    }
+    blocks.push(Block::List(items));
+}
+
+fn gallery(blocks: &mut Vec<Block>, r: &Report) {
+    if r.gallery.is_empty() {
+        return;
+    }
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some("gallery".into()),
+        text: vec![plain("Gallery")],
+    });
+    blocks.push(paragraph(vec![plain("Each strip: baseline | arm, each panel labelled with its arm, IoU and (on the arm) Δ. Legend: photo in dimmed grey; ground truth outlined in white; green = true positive (both), red = false positive (predicted, not in the ground truth), blue = false negative (ground truth missed).")]));
+    blocks.push(Block::Pictures(
+        r.gallery
+            .iter()
+            .map(|e| Picture {
+                caption: concat(vec![
+                    vec![
+                        plain(format!("{} ", e.kind)),
+                        code(e.hash.as_str()),
+                        plain(" ("),
+                        text(e.id.as_str()),
+                        plain("), class "),
+                        text(e.class.as_str()),
+                        plain(format!(
+                            ": IoU {} → {} (",
+                            short(e.iou_baseline),
+                            short(e.iou_arm)
+                        )),
+                    ],
+                    versus(&e.arm, &e.baseline),
+                    vec![
+                        plain(") — "),
+                        Inline::Link {
+                            text: vec![plain("baseline")],
+                            href: e.baseline_png.clone(),
+                        },
+                        plain(" · "),
+                        Inline::Link {
+                            text: vec![plain("arm")],
+                            href: e.arm_png.clone(),
+                        },
+                    ],
+                ]),
+                image: Inline::Image {
+                    alt: vec![plain(format!("{} {}", e.kind, e.hash))],
+                    src: e.strip_png.clone(),
+                },
+            })
+            .collect(),
+    ));
+}
+
+fn criteria(blocks: &mut Vec<Block>, r: &Report) {
+    let Some(list) = &r.criteria else { return };
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some("criteria".into()),
+        text: vec![plain("Criteria")],
+    });
+    if let Some(f) = &r.settings.criteria_file {
+        blocks.push(paragraph(vec![
+            plain("From "),
+            code(f.as_str()),
+            plain(format!(" (τ = {}).", crate::fmt::num(r.settings.pass_iou))),
+        ]));
+    }
+    let verdict = r.verdict();
+    let mark = |id: &str, status: Status| {
+        let v = verdict.as_ref()?;
+        if status != Status::Pass && v.deciding_criteria.iter().any(|d| d == id) {
+            Some(Tone::Bad)
+        } else if v.closest.as_ref().is_some_and(|k| k.criterion == id) {
+            Some(Tone::Open)
+        } else {
+            None
+        }
+    };
+    let rows = list
+        .iter()
+        .map(|c| Row {
+            cells: vec![
+                vec![text(c.id.as_str())],
+                vec![text(c.description.as_str())],
+                vec![text(c.metric.as_str())],
+                vec![text(c.arm.as_str())],
+                vec![text(c.rule.as_str())],
+                cell(c.checks.len().to_string()),
+                vec![status_badge(c.status)],
+                vec![text(c.reason.as_str())],
+            ],
+            key: Some(c.id.clone()),
+            tone: mark(&c.id, c.status),
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        columns: columns(
+            plain_headers(&[
+                "criterion",
+                "description",
+                "metric",
+                "arm",
+                "rule",
+                "checks",
+                "status",
+                "reason",
+            ]),
+            usize::MAX,
+        ),
+        rows,
+    }));
+    let checks: Vec<Row> = list
+        .iter()
+        .flat_map(|c| c.checks.iter().map(move |k| (c, k)))
+        .map(|(c, k)| {
+            let mut scope = vec![text(k.corpus.as_str())];
+            if k.group_by != "all" {
+                scope.extend([plain(", "), text(format!("{}={}", k.group_by, k.group))]);
+            }
+            if let Some(cl) = &k.class {
+                scope.extend([plain(", "), text(cl.as_str())]);
+            }
+            row(vec![
+                vec![text(c.id.as_str())],
+                scope,
+                cell(k.n.map_or("-".into(), |n| n.to_string())),
+                cell(short(k.value)),
+                cell(short(k.baseline)),
+                cell(delta(k.delta)),
+                cell(k.ci95.map_or(String::new(), |[lo, hi]| {
+                    format!("[{}, {}]", short(Some(lo)), short(Some(hi)))
+                })),
+                vec![status_badge(k.status)],
+                vec![text(k.reason.as_str())],
+            ])
+        })
+        .collect();
+    if !checks.is_empty() {
+        let mut cols = columns(
+            plain_headers(&[
+                "criterion",
+                "scope",
+                "n",
+                "value",
+                "baseline",
+                "Δ",
+                "95% CI",
+            ]),
+            2,
+        );
+        cols.extend(columns(plain_headers(&["status", "reason"]), usize::MAX));
+        blocks.push(Block::Details {
+            summary: vec![plain(format!("Every check ({})", checks.len()))],
+            blocks: vec![Block::Table(Table {
+                columns: cols,
+                rows: checks,
+            })],
+        });
+    }
+}
