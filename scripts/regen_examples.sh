@@ -33,5 +33,5 @@ rm -rf docs/examples/voc-labelme/gallery
 # Trends across the archived example runs, and the demo's report as a browser shows it.
 $mg trend docs/examples --out docs/examples/trend >/dev/null
 vendor/py/bin/python tools/browser_check.py docs/examples/crop-gate/report.html \
-  --screenshot docs/crop-gate-report.png >/dev/null
+  --screenshot docs/src/crop-gate-report.png >/dev/null
 git status --short docs | head -40
