@@ -44,6 +44,7 @@ MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
 # The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge (installed
 # by the script when missing), a job array of 4 shards and the dependent merge.
 bash deploy/slurm/test-array.sh target/debug/maskgate
+bash scripts/docs.sh  # docs: the manual built with mdBook (vendor/mdbook) and every link checked
 # The wheel, built once by pip from the checkout (maturin from PyPI), installed in a fresh venv
 # with pinned numpy and pycocotools, and tested against the CLI it ships, numpy and pycocotools.
 rm -rf vendor/wheel-test
