@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the example reports under docs/examples/ with pinned run metadata, from the
-# example scripts and configs the README documents. Needs the models (scripts/setup.sh).
+# example scripts and configs the manual documents (docs/src/examples.md). Needs the models
+# (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # One picture per list keeps the committed galleries small.

@@ -156,10 +156,13 @@ def check(source, line, target, root, errors):
         return
     resolved = os.path.normpath(os.path.join(os.path.dirname(source), path)) if path else source
     if os.path.commonpath([resolved, root]) != root:
-        errors.append(
-            f"{where}: leaves {os.path.relpath(root, REPO) if root != REPO else 'the repository'}"
-            " (link only files in it, or https:// pages)"
-        )
+        if root == REPO:
+            errors.append(f"{where}: leaves the repository (link its files, or https:// pages)")
+        else:
+            errors.append(
+                f"{where}: leaves the built book ({os.path.relpath(root, REPO)}): a chapter may"
+                " link files under docs/ only; name other repository files as `code`"
+            )
         return
     if not os.path.exists(resolved):
         errors.append(f"{where}: no such file {os.path.relpath(resolved, REPO)}")

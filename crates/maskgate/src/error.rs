@@ -133,7 +133,9 @@ mod tests {
     fn the_readme_and_the_manual_state_the_exit_statuses() {
         for doc in ["README.md", "docs/src/scoring.md"] {
             let text = std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(doc),
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../..")
+                    .join(doc),
             )
             .unwrap();
             let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
