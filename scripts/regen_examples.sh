@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the example reports under docs/examples/ with pinned run metadata, from the
-# example scripts and configs the README documents. Needs the models (scripts/setup.sh).
+# example scripts and configs the manual documents (docs/src/examples.md). Needs the models
+# (scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # One picture per list keeps the committed galleries small.
@@ -33,5 +34,5 @@ rm -rf docs/examples/voc-labelme/gallery
 # Trends across the archived example runs, and the demo's report as a browser shows it.
 $mg trend docs/examples --out docs/examples/trend >/dev/null
 vendor/py/bin/python tools/browser_check.py docs/examples/crop-gate/report.html \
-  --screenshot docs/crop-gate-report.png >/dev/null
+  --screenshot docs/src/crop-gate-report.png >/dev/null
 git status --short docs | head -40

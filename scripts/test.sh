@@ -92,6 +92,8 @@ step tests env MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
 # The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge, a job
 # array of 4 shards and the dependent merge.
 step slurm-array bash deploy/slurm/test-array.sh target/debug/maskgate
+# The manual, built with mdBook (from crates.io, into vendor/mdbook once) and every link checked.
+step docs bash scripts/docs.sh
 # The wheel, built once by maturin (PyPI) with the dev profile into the main target folder, so it
 # reuses every dependency the test build compiled (maskgate-py's Cargo.toml mirrors the
 # workspace's profiles and features for that), installed in a fresh venv with pinned numpy and

@@ -13,7 +13,7 @@ use std::path::PathBuf;
     after_help = "Example:
   maskgate run examples/model-gate/maskgate.toml --threads 2 --run-id nightly
 
-Config (relative paths are taken from the config's folder; docs/formats.md has every key):
+Config (relative paths are taken from the config's folder; docs/src/formats.md has every key):
   [run]      out, baseline, criteria, notes, cache, formats, gallery, pass_iou, grid, top, seed,
              bootstrap, onnxruntime, intra_threads, memory_arena, memory_pattern,
              save_predictions

@@ -407,8 +407,8 @@ fn group_scores(report: &Value) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// The recommendation rule as the README states it, restated here instead of read from
-/// maskgate: the highest score wins; scores within 1e-12 of it tie, and a tie goes to the
+/// The recommendation rule as the manual states it (docs/src/variants.md), restated here instead of
+/// read from maskgate: the highest score wins; scores within 1e-12 of it tie, and a tie goes to the
 /// baseline, else to the name that sorts first.
 fn expected_group(report: &Value, baseline: &str) -> String {
     let scores = group_scores(report);

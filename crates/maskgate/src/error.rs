@@ -27,8 +27,8 @@ pub enum Error {
     Retryable(String),
 }
 
-/// The exit statuses of the command line, declared once: `maskgate --help`, the README's table
-/// (checked by a test) and [`Error::exit_status`] read this.
+/// The exit statuses of the command line, declared once: `maskgate --help`, the tables in the
+/// README and in docs/src/scoring.md (checked by a test) and [`Error::exit_status`] read this.
 pub const EXIT_STATUSES: [(u8, &str); 4] = [
     (0, "go, or a run without criteria, or a shard committed"),
     (1, "no-go or inconclusive"),
@@ -42,7 +42,7 @@ pub const EXIT_STATUSES: [(u8, &str); 4] = [
     ),
 ];
 
-/// [`EXIT_STATUSES`] as the README's Markdown table.
+/// [`EXIT_STATUSES`] as the README's and the manual's Markdown table.
 pub fn exit_status_table() -> String {
     let mut t = String::from("| exit | meaning |\n|---|---|\n");
     for (status, meaning) in EXIT_STATUSES {
@@ -128,16 +128,21 @@ mod tests {
     use super::*;
     use std::io::ErrorKind as K;
 
-    /// The README's table is this table, so it cannot drift from the code.
+    /// The README's table and the manual's are this table, so they cannot drift from the code.
     #[test]
-    fn the_readme_states_the_exit_statuses() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-                .unwrap();
-        let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
-        let from = readme.find(start).expect("the README's exit-status marker") + start.len();
-        let to = from + readme[from..].find("<!-- /exit-statuses -->").unwrap();
-        assert_eq!(readme[from..to], exit_status_table());
+    fn the_readme_and_the_manual_state_the_exit_statuses() {
+        for doc in ["README.md", "docs/src/scoring.md"] {
+            let text = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../..")
+                    .join(doc),
+            )
+            .unwrap();
+            let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
+            let from = text.find(start).expect("the exit-status marker") + start.len();
+            let to = from + text[from..].find("<!-- /exit-statuses -->").unwrap();
+            assert_eq!(text[from..to], exit_status_table(), "{doc}");
+        }
     }
 
     /// Every kind of error the library returns maps to the status the table gives it.

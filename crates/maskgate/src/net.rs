@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-/// Seconds, documented in the README. object_store's own request timeout is also 30 s.
+/// Seconds, documented in docs/src/configuration.md. object_store's own request timeout is
+/// also 30 s.
 pub const DEFAULT_TIMEOUT_S: u64 = 30;
 
 /// The network settings a client is opened with.

@@ -1,4 +1,4 @@
-//! `report.json`: the whole [`Report`] (schema in `docs/report-schema.md`).
+//! `report.json`: the whole [`Report`] (schema in `docs/src/report-schema.md`).
 
 use super::Exporter;
 use crate::report::Report;

@@ -86,7 +86,7 @@ pub fn default_overlaps(classes: &[String]) -> Vec<Overlap> {
 
 /// The built-in geometric templates, in inter-ocular units from the eye midpoint, fitted by eye
 /// on the 70 FASSEG frontal faces (eyebrows about 0.35 above the eye line, nose tip about 0.8
-/// and mouth about 1.05 below it); pictures in docs/face-modules.md.
+/// and mouth about 1.05 below it); pictures in docs/src/face-modules.md.
 pub fn default_regions() -> BTreeMap<String, Region> {
     let r = |a: [f64; 4]| Region::Rect(a);
     BTreeMap::from([
