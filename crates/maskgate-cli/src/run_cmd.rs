@@ -1,10 +1,10 @@
 //! `maskgate run CONFIG`: the main job — corpora and arms (models and/or prediction files) from
 //! a config, through the whole flow to reports and verdict.
 
-use crate::common::{execute_request, CiOutputs, CommonArgs};
+use crate::common::{execute_request, explain_request, CiOutputs, CommonArgs};
 use anyhow::Result;
 use clap::Args;
-use maskgate::plan::Request;
+use maskgate::plan::{settings, Request};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -40,16 +40,11 @@ pub struct RunArgs {
     config: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
-    /// ONNX Runtime intra-op threads per model (default: [run] intra_threads, else automatic:
-    /// every core for heavy models, one for light ones).
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::INTRA_THREADS.long(), value_name = "N", help = settings::INTRA_THREADS.help)]
     intra_threads: Option<usize>,
-    /// Neither read nor fill the prediction cache.
-    #[arg(long)]
+    #[arg(long = settings::NO_CACHE.long(), help = settings::NO_CACHE.help)]
     no_cache: bool,
-    /// Also write each model arm's masks as prediction JSONL under OUT/predictions/<corpus>/
-    /// (default: [run] save_predictions, or MASKGATE_SAVE_PREDICTIONS).
-    #[arg(long)]
+    #[arg(long = settings::SAVE_PREDICTIONS.long(), help = settings::SAVE_PREDICTIONS.help)]
     save_predictions: bool,
 }
 
@@ -58,9 +53,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
     overrides.save_predictions = a.save_predictions;
-    execute_request(
-        Request::Run { config: a.config },
-        overrides,
-        CiOutputs::new(a.common.junit.clone())?,
-    )
+    let request = Request::Run { config: a.config };
+    if a.common.explain {
+        return explain_request(&request, &overrides);
+    }
+    execute_request(request, overrides, CiOutputs::new(a.common.junit.clone())?)
 }

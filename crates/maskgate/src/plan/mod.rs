@@ -14,9 +14,11 @@ mod resolve;
 pub mod settings;
 mod shards;
 
-pub use env::{Env, ENV_VARS};
+pub use env::Env;
 pub use execute::execute;
 pub use record::PlanRecord;
+pub use resolve::explain;
+pub use settings::{env_vars, Resolved, Source, SETTINGS};
 pub use shards::{execute_shard, merge, MergeRequest, ShardOutcome};
 
 use env::RECORDED_ENV;
@@ -149,6 +151,8 @@ pub struct Plan {
     pub shard: Option<ShardSpec>,
     /// The request as `merge` re-resolves it (see [`PlanRecord`]).
     pub record: PlanRecord,
+    /// Every setting's value and where it came from (what `--explain` shows).
+    pub resolved: Vec<Resolved>,
 }
 
 /// What a finished run returns: the report, the files written, and notices for the user

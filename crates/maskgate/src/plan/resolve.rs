@@ -1,5 +1,7 @@
 //! `Plan::resolve`: request, overrides, environment and config → one checked plan.
 
+use super::fetch;
+use super::settings::{self, Layers, Resolved, Source};
 use super::{
     max_threads, now_rfc3339, problems_error, run_id_from, Env, GroundTruth, Overrides, Plan,
     PlanRecord, Request, DEFAULT_CACHE, DEFAULT_GALLERY, DEFAULT_OUT, DEFAULT_PASS_IOU,
@@ -9,13 +11,11 @@ use crate::compare::CompareSettings;
 use crate::config::{ArmSource, ArmSpec, RawVariants, RunConfig, VariantSet};
 use crate::decide::criteria::CriteriaFile;
 use crate::error::{Error, Result};
-use crate::pathnames;
 use crate::predict::engine::OrtMemory;
 use crate::read::CorpusSpec;
 use crate::score::ScoreSettings;
-use crate::source::source_for;
 use sha2::Digest;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 /// Where object-store inputs are kept: `objects/` of a local prediction cache, else of the
 /// system's temporary folder.
@@ -24,7 +24,9 @@ pub(super) fn downloads_dir(
     cfg: Option<&RunConfig>,
     base_dir: &dyn Fn(&str) -> PathBuf,
 ) -> PathBuf {
-    env.get("MASKGATE_CACHE")
+    settings::CACHE
+        .env
+        .and_then(|v| env.get(v))
         .map(PathBuf::from)
         .or(cfg.and_then(|c| c.cache.clone()))
         .or(cfg.map(|_| base_dir(DEFAULT_CACHE)))
@@ -109,9 +111,22 @@ pub(super) fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
     }
 }
 
-impl Plan {
-    /// Resolves a request into a plan; every problem found is reported at once.
-    pub fn resolve(request: &Request, o: &Overrides, env: &Env) -> Result<Plan> {
+/// What the request names, before any setting: the config (with its problems, reported later
+/// with the missing files), the corpora, arms and baseline.
+struct Draft {
+    cfg: Option<RunConfig>,
+    problems: Vec<String>,
+    gold_file: bool,
+    corpora: Vec<CorpusSpec>,
+    arms: Vec<ArmSpec>,
+    baseline: String,
+    /// The run config, or the config a `compare --config` takes its corpus from.
+    config_path: Option<PathBuf>,
+    is_run: bool,
+}
+
+impl Draft {
+    fn load(request: &Request) -> Result<Draft> {
         let mut problems = Vec::new();
         let (cfg, gold_file, corpora, arms, baseline) = match request {
             Request::Run { config } => {
@@ -168,123 +183,434 @@ impl Plan {
             } => Some(path.clone()),
             _ => None,
         };
-        let base_dir = |p: &str| match &config_path {
-            Some(c) if matches!(request, Request::Run { .. }) => crate::tomlfile::resolve(c, p),
-            _ => PathBuf::from(p),
-        };
-        let criteria_path = o
-            .criteria
-            .clone()
-            .or(cfg.as_ref().and_then(|c| c.criteria.clone()));
-        let notes = o
-            .notes
-            .clone()
-            .or(cfg.as_ref().and_then(|c| c.notes.clone()));
+        Ok(Draft {
+            cfg,
+            problems,
+            gold_file,
+            corpora,
+            arms,
+            baseline,
+            config_path,
+            is_run: matches!(request, Request::Run { .. }),
+        })
+    }
 
-        // Every network client of this run (object stores, databases) waits at most this long.
-        let network = crate::net::Network::with_timeout_s(
-            network_timeout_of(env)?
-                .or(cfg.as_ref().and_then(|c| c.network_timeout_s))
-                .unwrap_or(crate::net::DEFAULT_TIMEOUT_S),
+    /// A default path: beside the run config, else as given (from the working folder).
+    fn base_dir(&self, p: &str) -> PathBuf {
+        match &self.config_path {
+            Some(c) if self.is_run => crate::tomlfile::resolve(c, p),
+            _ => PathBuf::from(p),
+        }
+    }
+
+    /// The run config's path, where its `[run]` values come from.
+    fn run_config(&self) -> Option<&Path> {
+        self.cfg.as_ref().map(|c| c.path.as_path())
+    }
+}
+
+/// The files a plan reads besides its corpora and arms, and how long a server may keep it
+/// waiting: what the fetch and check step needs.
+struct Files {
+    criteria: Option<PathBuf>,
+    notes: Option<PathBuf>,
+    variants: Option<PathBuf>,
+    network: crate::net::Network,
+}
+
+fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<Files> {
+    let cfg = d.cfg.as_ref();
+    let criteria = l.pick(
+        &settings::CRITERIA,
+        o.criteria.clone().map(Some),
+        None,
+        cfg.and_then(|c| c.criteria.clone()).map(Some),
+        None,
+        || None,
+    );
+    let notes = l.pick(
+        &settings::NOTES,
+        o.notes.clone().map(Some),
+        None,
+        cfg.and_then(|c| c.notes.clone()).map(Some),
+        None,
+        || None,
+    );
+    let variants = l.pick(
+        &settings::VARIANTS,
+        o.variants.clone().map(Some),
+        None,
+        None,
+        None,
+        || None,
+    );
+    // Every network client of this run (object stores, databases) waits at most this long.
+    let env_timeout = network_timeout_of(env)?;
+    let timeout = l.pick(
+        &settings::NETWORK_TIMEOUT,
+        None,
+        env_timeout,
+        cfg.and_then(|c| c.network_timeout_s),
+        None,
+        || crate::net::DEFAULT_TIMEOUT_S,
+    );
+    Ok(Files {
+        criteria,
+        notes,
+        variants,
+        network: crate::net::Network::with_timeout_s(timeout),
+    })
+}
+
+/// The settings that shape the work, each resolved through the layers and checked. Pure:
+/// the criteria file is the only file it is given, already read.
+struct Values {
+    pass_iou: f64,
+    grid: Option<u32>,
+    formats: Vec<String>,
+    threads: Option<usize>,
+    intra_threads: usize,
+    cache: Option<PathBuf>,
+    out: PathBuf,
+    onnxruntime: Option<PathBuf>,
+    generated_at: String,
+    run_id: String,
+    resamples: usize,
+    top_k: usize,
+    seed: u64,
+    gallery: usize,
+    save_predictions: bool,
+    ort_memory: OrtMemory,
+    shard: Option<crate::shard::ShardSpec>,
+}
+
+fn values(
+    d: &Draft,
+    o: &Overrides,
+    env: &Env,
+    criteria: Option<&CriteriaFile>,
+    l: &mut Layers<'_>,
+) -> Result<Values> {
+    let cfg = d.cfg.as_ref();
+    let limits = cfg.map(|c| c.limits).unwrap_or_default();
+    // τ given anywhere must agree with the criteria file's, which locks it.
+    pass_iou_of(o.pass_iou.or(cfg.and_then(|c| c.pass_iou)), criteria)?;
+    let pass_iou = l.pick(
+        &settings::PASS_IOU,
+        o.pass_iou,
+        None,
+        cfg.and_then(|c| c.pass_iou),
+        criteria.and_then(|c| c.pass_iou),
+        || DEFAULT_PASS_IOU,
+    );
+    let grid = l.pick(
+        &settings::GRID,
+        o.grid.map(Some),
+        None,
+        cfg.map(|c| c.grid).filter(Option::is_some),
+        None,
+        || None,
+    );
+    match grid {
+        Some(0) => return Err(Error::Usage("grid must be at least 1".into())),
+        Some(g) if g > limits.max_grid => {
+            return Err(Error::Usage(format!(
+                "grid {g} exceeds the limit of {} ([limits] max_grid)",
+                limits.max_grid
+            )))
+        }
+        _ => {}
+    }
+    let formats = l.pick(
+        &settings::FORMATS,
+        o.formats.clone(),
+        l.env_text(&settings::FORMATS)
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
+        cfg.and_then(|c| c.formats.clone()),
+        None,
+        || {
+            crate::export::exporters()
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect()
+        },
+    );
+    crate::export::check_formats(&formats).map_err(Error::Usage)?;
+    let env_threads = l.env(&settings::THREADS)?;
+    let threads = l.pick(
+        &settings::THREADS,
+        o.threads.map(Some),
+        env_threads.map(Some),
+        None,
+        None,
+        || None,
+    );
+    if threads == Some(0) {
+        return Err(Error::Usage("threads must be at least 1".into()));
+    }
+    let given_intra = o.intra_threads.or(cfg.and_then(|c| c.intra_threads));
+    let ceiling = max_threads();
+    for (what, n) in [
+        ("--threads / MASKGATE_THREADS", threads),
+        ("intra_threads", given_intra),
+    ] {
+        if let Some(n) = n.filter(|&n| n > ceiling) {
+            return Err(Error::Usage(format!(
+                "{what} = {n} is above the ceiling of {ceiling} threads on this machine (64 per core, at most {THREADS_CEILING}); use at most {ceiling}"
+            )));
+        }
+    }
+    let intra_threads = l.pick(
+        &settings::INTRA_THREADS,
+        o.intra_threads,
+        None,
+        cfg.and_then(|c| c.intra_threads),
+        None,
+        || 0,
+    );
+    let no_cache = l.pick(
+        &settings::NO_CACHE,
+        o.no_cache.then_some(true),
+        l.env_switch(&settings::NO_CACHE).filter(|&on| on),
+        None,
+        None,
+        || false,
+    );
+    let cache = if no_cache {
+        l.record(
+            &settings::CACHE,
+            &None::<PathBuf>,
+            Source::Given(settings::NO_CACHE.long()),
         );
-        let limits = cfg.as_ref().map(|c| c.limits).unwrap_or_default();
+        None
+    } else {
+        l.pick(
+            &settings::CACHE,
+            None,
+            l.env_text(&settings::CACHE).map(|v| Some(PathBuf::from(v))),
+            cfg.and_then(|c| c.cache.clone()).map(Some),
+            None,
+            || cfg.map(|_| d.base_dir(DEFAULT_CACHE)),
+        )
+    };
+    let out = l.pick(
+        &settings::OUT,
+        o.out.clone(),
+        l.env_text(&settings::OUT).map(PathBuf::from),
+        cfg.and_then(|c| c.out.clone()),
+        None,
+        || d.base_dir(DEFAULT_OUT),
+    );
+    let onnxruntime = match (
+        l.env_text(&settings::ONNXRUNTIME),
+        cfg.and_then(|c| c.onnxruntime.clone()),
+        settings::ONNXRUNTIME
+            .env_after_config
+            .and_then(|v| env.get(v).map(|p| (v, p))),
+    ) {
+        (Some(p), _, _) => Some((
+            PathBuf::from(p),
+            Source::Env(settings::ONNXRUNTIME.env.unwrap_or_default()),
+        )),
+        (None, Some(p), _) => Some((p, l.config_source(&settings::ONNXRUNTIME))),
+        (None, None, Some((var, p))) => Some((PathBuf::from(p), Source::Env(var))),
+        (None, None, None) => None,
+    };
+    let onnxruntime = match onnxruntime {
+        Some((p, source)) => {
+            l.record(&settings::ONNXRUNTIME, &p, source);
+            Some(p)
+        }
+        None => {
+            l.record(&settings::ONNXRUNTIME, &None::<PathBuf>, Source::Default);
+            None
+        }
+    };
+    let generated_at = l.pick(
+        &settings::GENERATED_AT,
+        o.generated_at.clone(),
+        l.env_text(&settings::GENERATED_AT),
+        None,
+        None,
+        now_rfc3339,
+    );
+    let run_id = l.pick(
+        &settings::RUN_ID,
+        o.run_id.clone(),
+        l.env_text(&settings::RUN_ID),
+        None,
+        None,
+        || run_id_from(&generated_at),
+    );
+    let resamples = l.pick(
+        &settings::BOOTSTRAP,
+        o.bootstrap,
+        None,
+        cfg.and_then(|c| c.bootstrap),
+        criteria.and_then(|c| c.resamples),
+        || DEFAULT_RESAMPLES,
+    );
+    if resamples > limits.max_bootstrap_resamples {
+        return Err(Error::Usage(format!(
+            "{resamples} bootstrap resamples exceed the limit of {} ([limits] max_bootstrap_resamples)",
+            limits.max_bootstrap_resamples
+        )));
+    }
+    let top_k = l.pick(
+        &settings::TOP,
+        o.top_k,
+        None,
+        cfg.and_then(|c| c.top_k),
+        None,
+        || DEFAULT_TOP_K,
+    );
+    let seed = l.pick(
+        &settings::SEED,
+        o.seed,
+        None,
+        cfg.and_then(|c| c.seed),
+        criteria.and_then(|c| c.seed),
+        || 0,
+    );
+    let env_gallery = l.env(&settings::GALLERY)?;
+    let gallery = l.pick(
+        &settings::GALLERY,
+        o.gallery,
+        env_gallery,
+        cfg.and_then(|c| c.gallery),
+        None,
+        || DEFAULT_GALLERY,
+    );
+    let save_predictions = l.pick(
+        &settings::SAVE_PREDICTIONS,
+        o.save_predictions.then_some(true),
+        l.env_switch(&settings::SAVE_PREDICTIONS),
+        cfg.and_then(|c| c.save_predictions),
+        None,
+        || false,
+    );
+    let default_memory = OrtMemory::default();
+    let ort_memory = OrtMemory {
+        arena: l.pick(
+            &settings::MEMORY_ARENA,
+            None,
+            None,
+            cfg.and_then(|c| c.memory_arena),
+            None,
+            || default_memory.arena,
+        ),
+        pattern: l.pick(
+            &settings::MEMORY_PATTERN,
+            None,
+            None,
+            cfg.and_then(|c| c.memory_pattern),
+            None,
+            || default_memory.pattern,
+        ),
+    };
+    let shard = o
+        .shard
+        .map(|a| a.resolve(|k| env.get(k).map(str::to_string)))
+        .transpose()?;
+    l.record(
+        &settings::SHARD,
+        &shard.map(|s| format!("{}/{}", s.index, s.count)),
+        if shard.is_some() {
+            Source::Given(settings::SHARD.long())
+        } else {
+            Source::Default
+        },
+    );
+    Ok(Values {
+        pass_iou,
+        grid,
+        formats,
+        threads,
+        intra_threads,
+        cache,
+        out,
+        onnxruntime,
+        generated_at,
+        run_id,
+        resamples,
+        top_k,
+        seed,
+        gallery,
+        save_predictions,
+        ort_memory,
+        shard,
+    })
+}
+
+/// Every setting of the plan `request` resolves to, with its value and where it came from,
+/// in [`settings::SETTINGS`] order. Reads the config and the criteria file only: nothing is
+/// fetched, checked for existence or hashed, and nothing is written.
+pub fn explain(request: &Request, o: &Overrides, env: &Env) -> Result<Vec<Resolved>> {
+    let draft = Draft::load(request)?;
+    if !draft.problems.is_empty() {
+        return Err(problems_error(
+            draft.config_path.as_deref(),
+            draft.problems.clone(),
+        ));
+    }
+    let mut layers = Layers::new(env, draft.run_config());
+    let files = files(&draft, o, env, &mut layers)?;
+    let criteria = files
+        .criteria
+        .as_deref()
+        .map(CriteriaFile::load)
+        .transpose()?;
+    layers.with_criteria(criteria.as_ref().map(|c| c.path.as_path()));
+    values(&draft, o, env, criteria.as_ref(), &mut layers)?;
+    Ok(layers.into_resolved())
+}
+
+impl Plan {
+    /// Resolves a request into a plan: the settings (pure), then the fetch and check of every
+    /// input ([`super::fetch`]); every problem found is reported at once.
+    pub fn resolve(request: &Request, o: &Overrides, env: &Env) -> Result<Plan> {
+        let mut draft = Draft::load(request)?;
+        let run_config = draft.run_config().map(Path::to_path_buf);
+        let mut layers = Layers::new(env, run_config.as_deref());
+        let files = files(&draft, o, env, &mut layers)?;
+        let limits = draft.cfg.as_ref().map(|c| c.limits).unwrap_or_default();
+        let network = files.network;
 
         // Object-store locations are fetched into a local folder kept by content hash (the
         // cache's `objects/`); reports name them by their URL.
-        let downloads = downloads_dir(env, cfg.as_ref(), &base_dir);
-        let mut remote_names: BTreeMap<PathBuf, String> = BTreeMap::new();
-        let (mut corpora, mut arms) = (corpora, arms);
-        // Fetches that failed, and whether a retry may cure each: their locations are still
-        // URLs, which the existence checks below must not look for on the local disk.
-        let mut failed_fetches: Vec<(PathBuf, bool)> = Vec::new();
-        {
-            let mut fetch = |p: &mut PathBuf, what: String| {
-                let url = p.to_string_lossy().into_owned();
-                if !crate::storage::is_url(&url) {
-                    return;
-                }
-                match crate::storage::fetch(&url, &downloads, limits.max_file_bytes, network) {
-                    Ok(local) => {
-                        remote_names.insert(local.clone(), crate::storage::shown_url(&url));
-                        *p = local;
-                    }
-                    Err(e) => {
-                        failed_fetches.push((p.clone(), e.is_retryable()));
-                        problems.push(format!("{what}: {e}"));
-                    }
-                }
-            };
-            for c in &mut corpora {
-                fetch(&mut c.path, format!("corpus {:?}", c.name));
-            }
-            for a in &mut arms {
-                match &mut a.source {
-                    ArmSource::Predictions(p) => fetch(p, format!("arm {:?} predictions", a.name)),
-                    ArmSource::Model { model, .. } => {
-                        fetch(model, format!("arm {:?} model", a.name))
-                    }
-                }
-            }
-        }
+        let downloads = downloads_dir(env, draft.cfg.as_ref(), &|p| draft.base_dir(p));
+        let config_path = draft.config_path.clone();
+        let mut corpora = std::mem::take(&mut draft.corpora);
+        let mut arms = std::mem::take(&mut draft.arms);
+        let remote_names = fetch::fetch_and_check(
+            fetch::Inputs {
+                corpora: &mut corpora,
+                arms: &mut arms,
+                files: [
+                    ("criteria", &files.criteria),
+                    ("notes", &files.notes),
+                    ("variants", &files.variants),
+                ]
+                .into_iter()
+                .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+                .collect(),
+                problems: std::mem::take(&mut draft.problems),
+                config: config_path.as_deref(),
+            },
+            &downloads,
+            limits,
+            network,
+        )?;
 
-        // Every file the plan names must be there: all missing ones are reported together with
-        // the config's own problems.
-        let not_fetched = |p: &Path| failed_fetches.iter().any(|(f, _)| f == p);
-        let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
-            if not_fetched(p) {
-                return;
-            }
-            if let Err(e) = std::fs::metadata(p) {
-                let shown = pathnames::display(p);
-                problems.push(format!("{what}: {}: {e}", crate::fmt::clip(&shown)));
-            }
-        };
-        for c in corpora.iter().filter(|c| !not_fetched(&c.path)) {
-            if let Err(e) = source_for(&c.path).and_then(|s| s.locate(&c.path)) {
-                problems.push(format!("corpus {:?}: {e}", c.name));
-            }
-        }
-        for a in &arms {
-            match &a.source {
-                ArmSource::Predictions(p) => {
-                    missing(&mut problems, format!("arm {:?} predictions", a.name), p)
-                }
-                ArmSource::Model { model, .. } => {
-                    missing(&mut problems, format!("arm {:?} model", a.name), model)
-                }
-            }
-        }
-        for (what, p) in [
-            ("criteria", &criteria_path),
-            ("notes", &notes),
-            ("variants", &o.variants),
-        ] {
-            if let Some(p) = p {
-                missing(&mut problems, what.into(), p);
-            }
-        }
-        if !problems.is_empty() {
-            // Only fetches that a retry may cure (a server down or slow): running again may pass.
-            let only_retryable = problems.len() == failed_fetches.len()
-                && failed_fetches.iter().all(|(_, retryable)| *retryable);
-            let error = problems_error(config_path.as_deref(), problems);
-            return Err(if only_retryable {
-                Error::Retryable(error.to_string())
-            } else {
-                error
-            });
-        }
-
-        let criteria = criteria_path
+        let criteria = files
+            .criteria
             .as_deref()
             .map(CriteriaFile::load)
             .transpose()?;
-        let pass_iou = pass_iou_of(
-            o.pass_iou.or(cfg.as_ref().and_then(|c| c.pass_iou)),
-            criteria.as_ref(),
-        )?;
+        let criteria_path = criteria.as_ref().map(|c| c.path.clone());
+        layers.with_criteria(criteria_path.as_deref());
         let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
-        let variants = match (&o.variants, &cfg) {
+        let variants = match (&files.variants, &draft.cfg) {
             (Some(p), _) => RawVariants::load(p)?
                 .resolve(&arm_names)
                 .map_err(|e| Error::file(p, e))?,
@@ -299,174 +625,57 @@ impl Plan {
                 ..c
             })
             .collect();
-        let grid = o.grid.or(cfg.as_ref().and_then(|c| c.grid));
-        match grid {
-            Some(0) => return Err(Error::Usage("grid must be at least 1".into())),
-            Some(g) if g > limits.max_grid => {
-                return Err(Error::Usage(format!(
-                    "grid {g} exceeds the limit of {} ([limits] max_grid)",
-                    limits.max_grid
-                )))
-            }
-            _ => {}
-        }
-        let formats = match o
-            .formats
-            .clone()
-            .or(env
-                .get("MASKGATE_FORMATS")
-                .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()))
-            .or(cfg.as_ref().and_then(|c| c.formats.clone()))
-        {
-            Some(f) => {
-                crate::export::check_formats(&f).map_err(Error::Usage)?;
-                f
-            }
-            None => crate::export::exporters()
-                .iter()
-                .map(|e| e.name().to_string())
-                .collect(),
-        };
-        let threads = o.threads.or(env.parse("MASKGATE_THREADS")?);
-        if threads == Some(0) {
-            return Err(Error::Usage("threads must be at least 1".into()));
-        }
-        let ceiling = max_threads();
-        for (what, n) in [
-            ("--threads / MASKGATE_THREADS", threads),
-            (
-                "intra_threads",
-                o.intra_threads
-                    .or(cfg.as_ref().and_then(|c| c.intra_threads)),
-            ),
-        ] {
-            if let Some(n) = n.filter(|&n| n > ceiling) {
-                return Err(Error::Usage(format!(
-                    "{what} = {n} is above the ceiling of {ceiling} threads on this machine (64 per core, at most {THREADS_CEILING}); use at most {ceiling}"
-                )));
-            }
-        }
-        let no_cache = o.no_cache || env.get("MASKGATE_NO_CACHE").is_some_and(|v| v != "0");
-        let cache = (!no_cache)
-            .then(|| {
-                env.get("MASKGATE_CACHE")
-                    .map(PathBuf::from)
-                    .or(cfg.as_ref().and_then(|c| c.cache.clone()))
-                    .or(cfg.as_ref().map(|_| base_dir(DEFAULT_CACHE)))
-            })
-            .flatten();
-        let out = o
-            .out
-            .clone()
-            .or(env.get("MASKGATE_OUT").map(PathBuf::from))
-            .or(cfg.as_ref().and_then(|c| c.out.clone()))
-            .unwrap_or_else(|| base_dir(DEFAULT_OUT));
+        let v = values(&draft, o, env, criteria.as_ref(), &mut layers)?;
         // Reports for a bucket are written into a local folder first, then uploaded as a set.
-        let (out, remote_out) = match out.to_string_lossy() {
+        let (out, remote_out) = match v.out.to_string_lossy() {
             url if crate::storage::is_url(&url) => {
-                crate::storage::open(&out, network)?;
+                crate::storage::open(&v.out, network)?;
                 let digest = hex::encode(sha2::Sha256::digest(url.as_bytes()));
                 (
                     downloads.join("out").join(&digest[..16]),
                     Some(url.into_owned()),
                 )
             }
-            _ => (out, None),
+            _ => (v.out.clone(), None),
         };
-        let onnxruntime = env
-            .get("MASKGATE_ORT_LIB")
-            .map(PathBuf::from)
-            .or(cfg.as_ref().and_then(|c| c.onnxruntime.clone()))
-            .or(env.get("ORT_DYLIB_PATH").map(PathBuf::from));
-        let generated_at = o
-            .generated_at
-            .clone()
-            .or(env.get("MASKGATE_GENERATED_AT").map(str::to_string))
-            .unwrap_or_else(now_rfc3339);
-        let run_id = o
-            .run_id
-            .clone()
-            .or(env.get("MASKGATE_RUN_ID").map(str::to_string))
-            .unwrap_or_else(|| run_id_from(&generated_at));
-        let resamples = o
-            .bootstrap
-            .or(cfg.as_ref().and_then(|c| c.bootstrap))
-            .or(criteria.as_ref().and_then(|c| c.resamples))
-            .unwrap_or(DEFAULT_RESAMPLES);
-        if resamples > limits.max_bootstrap_resamples {
-            return Err(Error::Usage(format!(
-                "{resamples} bootstrap resamples exceed the limit of {} ([limits] max_bootstrap_resamples)",
-                limits.max_bootstrap_resamples
-            )));
-        }
         Ok(Plan {
-            config: cfg.as_ref().map(|c| c.path.clone()).or(config_path),
-            gold_file,
+            config: draft.cfg.as_ref().map(|c| c.path.clone()).or(config_path),
+            gold_file: draft.gold_file,
             corpora,
             arms,
             variants,
-            variants_file: o.variants.clone(),
-            baseline,
-            notes,
+            variants_file: files.variants,
+            baseline: draft.baseline.clone(),
+            notes: files.notes,
             out,
             remote_out,
             remote_names,
-            cache,
-            onnxruntime,
-            intra_threads: o
-                .intra_threads
-                .or(cfg.as_ref().and_then(|c| c.intra_threads))
-                .unwrap_or(0),
-            ort_memory: OrtMemory {
-                arena: cfg
-                    .as_ref()
-                    .and_then(|c| c.memory_arena)
-                    .unwrap_or(OrtMemory::default().arena),
-                pattern: cfg
-                    .as_ref()
-                    .and_then(|c| c.memory_pattern)
-                    .unwrap_or(OrtMemory::default().pattern),
-            },
-            save_predictions: o.save_predictions
-                || env
-                    .get("MASKGATE_SAVE_PREDICTIONS")
-                    .map(|v| v != "0")
-                    .or(cfg.as_ref().and_then(|c| c.save_predictions))
-                    .unwrap_or(false),
-            threads,
+            cache: v.cache,
+            onnxruntime: v.onnxruntime,
+            intra_threads: v.intra_threads,
+            ort_memory: v.ort_memory,
+            save_predictions: v.save_predictions,
+            threads: v.threads,
             score: ScoreSettings {
-                grid,
+                grid: v.grid,
                 ..Default::default()
             },
             compare: CompareSettings {
-                top_k: o
-                    .top_k
-                    .or(cfg.as_ref().and_then(|c| c.top_k))
-                    .unwrap_or(DEFAULT_TOP_K),
-                pass_iou,
-                resamples,
-                seed: o
-                    .seed
-                    .or(cfg.as_ref().and_then(|c| c.seed))
-                    .or(criteria.as_ref().and_then(|c| c.seed))
-                    .unwrap_or(0),
+                top_k: v.top_k,
+                pass_iou: v.pass_iou,
+                resamples: v.resamples,
+                seed: v.seed,
             },
-            gallery: o
-                .gallery
-                .or(env.parse("MASKGATE_GALLERY")?)
-                .or(cfg.as_ref().and_then(|c| c.gallery))
-                .unwrap_or(DEFAULT_GALLERY),
-            formats,
-            run_id,
-            generated_at,
+            gallery: v.gallery,
+            formats: v.formats,
+            run_id: v.run_id,
+            generated_at: v.generated_at,
             criteria,
             limits,
             network,
-            shard: o
-                .shard
-                .map(|a| a.resolve(|k| env.get(k).map(str::to_string)))
-                .transpose()?,
+            shard: v.shard,
             record: PlanRecord::of(request, o, env)?,
+            resolved: layers.into_resolved(),
         })
     }
 }
