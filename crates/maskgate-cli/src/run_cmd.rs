@@ -19,7 +19,7 @@ Config (relative paths are taken from the config's folder; docs/formats.md has e
              save_predictions
   [[corpus]] name, format, path, classes = { fg = [\"skin\", ...] }, ignore, split, sample_seed,
              limit, [corpus.options], [corpus.modules]
-             formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson
+             formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson | sql
   [[arm]]    name, adapter, model, and the adapter's keys:
                rembg: class, threshold, session, pillow   imgly-isnet: class, threshold
                mediapipe-selfie: class, threshold    sigmoid: class, threshold, mean, std, logits
@@ -28,9 +28,9 @@ Config (relative paths are taken from the config's folder; docs/formats.md has e
              or name, predictions = \"file.jsonl\"
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
-Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASKGATE_CACHE,
-MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
-then the criteria file, then built-in defaults.
+Precedence: command line, then environment, then the config, then the criteria file, then
+built-in defaults; --explain prints every setting with its value and where it came from
+(docs/src/configuration.md lists every setting and variable).
 
 Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:
   maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate"

@@ -365,7 +365,11 @@ impl fmt::Display for Source {
                 write!(f, "[run] {key} in {}", crate::pathnames::display(path))
             }
             Source::Criteria { path, key } => {
-                write!(f, "{key} in {}", crate::pathnames::display(path))
+                write!(
+                    f,
+                    "{key} in the criteria file {}",
+                    crate::pathnames::display(path)
+                )
             }
         }
     }
@@ -572,4 +576,202 @@ pub fn docs_table() -> String {
         ));
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BEGIN: &str = "<!-- settings:begin -->";
+    const END: &str = "<!-- settings:end -->";
+
+    fn repo_file(relative: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(relative)
+    }
+
+    #[test]
+    fn names_flags_variables_and_keywords_are_each_used_once() {
+        for (what, of) in [
+            (
+                "name",
+                (|s: &Setting| Some(s.name)) as fn(&Setting) -> Option<&'static str>,
+            ),
+            ("config key", |s| s.config),
+            ("flag", |s| s.flag),
+            ("variable", |s| s.env),
+            ("Python keyword", |s| s.python),
+        ] {
+            let mut seen = std::collections::BTreeSet::new();
+            for s in SETTINGS {
+                if let Some(x) = of(s) {
+                    assert!(seen.insert(x), "{what} {x:?} is declared twice");
+                }
+            }
+        }
+        for s in SETTINGS {
+            assert!(
+                !s.help.is_empty() && !s.kind.is_empty() && !s.default.is_empty(),
+                "{s:?}"
+            );
+            assert!(
+                s.commands.iter().all(|c| ["run", "compare"].contains(c)),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_format_list_names_every_exporter() {
+        for e in crate::export::exporters() {
+            assert!(
+                FORMATS.help.contains(e.name()),
+                "--format's help lacks {}",
+                e.name()
+            );
+            assert!(
+                FORMATS.limits.contains(e.name()),
+                "formats' limits lack {}",
+                e.name()
+            );
+        }
+    }
+
+    /// Every `[run]` key the config accepts is a setting's, and every setting's key is
+    /// accepted: an unknown key is refused by name, a known one is not.
+    #[test]
+    fn every_config_key_is_a_setting() {
+        let dir = tempfile::tempdir().unwrap();
+        let refused = |key: &str, value: &str| -> bool {
+            let p = dir.path().join("c.toml");
+            std::fs::write(&p, format!("[run]\n{key} = {value}\n")).unwrap();
+            match crate::config::RunConfig::load_with_problems(&p) {
+                Ok(_) => false,
+                Err(e) => e.to_string().contains(&format!("unknown field `{key}`")),
+            }
+        };
+        assert!(refused("no_such_key", "1"), "the probe sees an unknown key");
+        for s in SETTINGS {
+            if let Some(key) = s.config {
+                assert!(
+                    !refused(key, "\"x\"") || !refused(key, "1"),
+                    "[run] {key} is refused"
+                );
+            }
+        }
+        // The keys the config's [run] table holds besides settings: the request's own.
+        let source = std::fs::read_to_string(repo_file("crates/maskgate/src/config.rs")).unwrap();
+        let raw = &source[source.find("struct RawRun {").unwrap()..];
+        let raw = &raw[..raw.find('}').unwrap()];
+        for line in raw.lines().skip(1) {
+            let key = line.trim().split(':').next().unwrap_or("").trim();
+            if key.is_empty() || key == "baseline" {
+                continue;
+            }
+            assert!(
+                SETTINGS.iter().any(|s| s.config == Some(key)),
+                "[run] {key} is read by the config but not declared in SETTINGS"
+            );
+        }
+    }
+
+    /// The Python module's `options` keywords are the table's.
+    #[test]
+    fn the_python_keywords_agree() {
+        let source = std::fs::read_to_string(repo_file("crates/maskgate-py/src/lib.rs")).unwrap();
+        let start = source.find("fn overrides_from").unwrap();
+        let body = &source[start..];
+        let body = &body[..body.find("other =>").unwrap()];
+        let found: std::collections::BTreeSet<&str> = body
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix('"'))
+            .filter_map(|l| l.split('"').next())
+            .collect();
+        let declared: std::collections::BTreeSet<&str> =
+            SETTINGS.iter().filter_map(|s| s.python).collect();
+        assert_eq!(found, declared, "maskgate-py's overrides_from vs SETTINGS");
+    }
+
+    /// Every variable the plan's code names is in the table (or is a shard index).
+    #[test]
+    fn every_variable_the_plan_reads_is_declared() {
+        let listed: Vec<&str> = env_vars().into_iter().map(|(k, _)| k).collect();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/plan");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (i, _) in code
+                .match_indices("\"MASKGATE_")
+                .chain(code.match_indices("\"ORT_"))
+            {
+                let name = code[i + 1..].split('"').next().unwrap();
+                assert!(listed.contains(&name), "{name} is read but not declared");
+                seen += 1;
+            }
+        }
+        assert!(seen > 0);
+        for name in super::super::env::RECORDED_ENV {
+            assert!(
+                listed.contains(&name),
+                "{name} is recorded but not declared"
+            );
+        }
+    }
+
+    /// The docs' table is generated from SETTINGS; `MASKGATE_BLESS=1` rewrites it.
+    #[test]
+    fn the_docs_table_is_generated_from_the_settings() {
+        let path = repo_file("docs/src/configuration.md");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
+            panic!(
+                "{}: the {BEGIN} … {END} markers are missing",
+                path.display()
+            );
+        };
+        let committed = &text[b + BEGIN.len()..e];
+        let wanted = format!("\n{}", docs_table());
+        if committed != wanted {
+            if std::env::var_os("MASKGATE_BLESS").is_some() {
+                let new = format!("{}{BEGIN}{wanted}{}", &text[..b], &text[e..]);
+                std::fs::write(&path, new).unwrap();
+                return;
+            }
+            panic!(
+                "{} differs from SETTINGS; regenerate it with\n  MASKGATE_BLESS=1 cargo test -p maskgate -p maskgate-cli --lib the_docs_table",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn layers_pick_the_highest_and_say_where_from() {
+        let env = Env::from_pairs([("MASKGATE_GALLERY".to_string(), "5".to_string())]);
+        let config = Path::new("gate.toml");
+        let mut l = Layers::new(&env, Some(config));
+        let from_env = l.env(&GALLERY).unwrap();
+        assert_eq!(l.pick(&GALLERY, None, from_env, Some(4), None, || 3), 5);
+        assert_eq!(l.pick(&GALLERY, Some(1), from_env, Some(4), None, || 3), 1);
+        assert_eq!(l.pick(&TOP, None, None, Some(7), None, || 20), 7);
+        assert_eq!(
+            l.pick(&SEED, None, None, None, Some(9), || 0),
+            0,
+            "no criteria file"
+        );
+        l.with_criteria(Some(Path::new("c.toml")));
+        assert_eq!(l.pick(&SEED, None, None, None, Some(9), || 0), 9);
+        let lines: Vec<String> = l.resolved.iter().map(|r| r.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "gallery = 5  (from MASKGATE_GALLERY)",
+                "gallery = 1  (from --gallery)",
+                "top = 7  (from [run] top in gate.toml)",
+                "seed = 0  (from default)",
+                "seed = 9  (from seed in the criteria file c.toml)",
+            ]
+        );
+    }
 }
