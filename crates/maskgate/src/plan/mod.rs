@@ -4,6 +4,11 @@
 //! [`Outcome`]. Precedence, highest first: command line, environment, config file, criteria file
 //! (for τ, seed and resamples), built-in default. The library neither prints nor reads the
 //! process environment itself: the caller passes [`Env`] and an [`Observer`](crate::observe::Observer).
+//!
+//! Every setting is declared once in [`settings::SETTINGS`]; each resolved value records its
+//! [`Source`], and [`explain`] lists them without doing any work. The files: `settings.rs` (the
+//! table, `Layers`), `resolve.rs` (pure resolution), `fetch.rs` (downloads and existence checks),
+//! `prepare.rs`, `execute.rs`, `shards.rs` (shards and merge), `record.rs`, `env.rs`.
 
 mod env;
 mod execute;
