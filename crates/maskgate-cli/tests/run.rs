@@ -404,7 +404,11 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
     };
     let out = explain(&["--seed", "4"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     let shown = maskgate::pathnames::display(&config);
     for want in [
@@ -420,7 +424,10 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
         assert!(lines.contains(&want.as_str()), "{want:?} not in:\n{stdout}");
     }
     assert_eq!(lines.len(), maskgate::plan::SETTINGS.len(), "{stdout}");
-    assert!(!d.join("reports").exists(), "--explain wrote the output folder");
+    assert!(
+        !d.join("reports").exists(),
+        "--explain wrote the output folder"
+    );
 
     // The same plan without --explain stops at its missing files, all named at once.
     let err = bin().arg("run").arg(&config).output().unwrap();
@@ -445,12 +452,31 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
     let out = bin()
         .args(["compare", "--explain", "--gold"])
         .arg(&gold)
-        .args(["--pred", "x=x.jsonl", "--pred", "y=y.jsonl", "--baseline", "x"])
+        .args([
+            "--pred",
+            "x=x.jsonl",
+            "--pred",
+            "y=y.jsonl",
+            "--baseline",
+            "x",
+        ])
         .args(["--gallery", "0"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.lines().any(|l| l == "gallery = 0  (from --gallery)"), "{stdout}");
-    assert!(stdout.lines().any(|l| l == "out = reports/run  (from default)"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.lines().any(|l| l == "gallery = 0  (from --gallery)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "out = reports/run  (from default)"),
+        "{stdout}"
+    );
 }

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
-use super::settings;
+use super::reference;
 
 /// The variables a shard records for `merge`: they shape the reports. The others are where
 /// and when this process runs (output, threads, cache, run id, the shard index).
@@ -13,14 +13,14 @@ pub(super) const RECORDED_ENV: [&str; 3] = [
     "MASKGATE_SAVE_PREDICTIONS",
 ];
 
-/// The environment as the plan sees it: only the variables in [`settings::env_vars`].
+/// The environment as the plan sees it: only the variables in [`reference::env_vars`].
 #[derive(Clone, Debug, Default)]
 pub struct Env(pub(super) BTreeMap<String, String>);
 
 impl Env {
     /// This process's environment.
     pub fn from_process() -> Env {
-        Env::from_pairs(settings::env_vars().into_iter().filter_map(|(k, _)| {
+        Env::from_pairs(reference::env_vars().into_iter().filter_map(|(k, _)| {
             std::env::var(k)
                 .ok()
                 .filter(|v| !v.is_empty())
@@ -47,5 +47,21 @@ impl Env {
                 })
             })
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_recorded_variables_are_declared() {
+        let declared: Vec<&str> = reference::env_vars().into_iter().map(|(k, _)| k).collect();
+        for name in RECORDED_ENV {
+            assert!(
+                declared.contains(&name),
+                "{name} is recorded but not declared"
+            );
+        }
     }
 }

@@ -7,23 +7,28 @@
 //!
 //! Every setting is declared once in [`settings::SETTINGS`]; each resolved value records its
 //! [`Source`], and [`explain`] lists them without doing any work. The files: `settings.rs` (the
-//! table, `Layers`), `resolve.rs` (pure resolution), `fetch.rs` (downloads and existence checks),
+//! table), `layers.rs` (`Layers`, `Source`), `resolve.rs` (pure resolution), `fetch.rs` (downloads and existence checks),
 //! `prepare.rs`, `execute.rs`, `shards.rs` (shards and merge), `record.rs`, `env.rs`.
 
 mod env;
 mod execute;
 mod fetch;
+mod layers;
 mod prepare;
 mod record;
+mod reference;
 mod resolve;
 pub mod settings;
 mod shards;
+mod values;
 
 pub use env::Env;
 pub use execute::execute;
+pub use layers::{Resolved, Source};
 pub use record::PlanRecord;
+pub use reference::{docs_table, env_vars};
 pub use resolve::explain;
-pub use settings::{env_vars, Resolved, Source, SETTINGS};
+pub use settings::SETTINGS;
 pub use shards::{execute_shard, merge, MergeRequest, ShardOutcome};
 
 use env::RECORDED_ENV;
