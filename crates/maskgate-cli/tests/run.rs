@@ -386,7 +386,7 @@ fn saved_predictions_score_again_byte_identically() {
 fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
     let d = tmp("explain");
     let config = d.join("gate.toml");
-    std::fs::write(d.join("criteria.toml"), "resamples = 50\n").unwrap();
+    std::fs::write(d.join("criteria.toml"), "[bootstrap]\nresamples = 50\n").unwrap();
     std::fs::write(
         &config,
         "[run]\nbaseline = \"a\"\ntop = 7\ncriteria = \"criteria.toml\"\n\n[[corpus]]\nname = \"c\"\nformat = \"fasseg\"\npath = \"missing-corpus\"\n\n[[arm]]\nname = \"a\"\npredictions = \"missing.jsonl\"\n\n[[arm]]\nname = \"b\"\nadapter = \"mediapipe-selfie\"\nmodel = \"s3://no-such-bucket/model.onnx\"\nclass = \"fg\"\n",
@@ -416,7 +416,7 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
         "seed = 4  (from --seed)".to_string(),
         format!("top = 7  (from [run] top in {shown})"),
         format!(
-            "bootstrap = 50  (from resamples in the criteria file {})",
+            "bootstrap = 50  (from [bootstrap] resamples in the criteria file {})",
             maskgate::pathnames::display(&d.join("criteria.toml"))
         ),
         "pass_iou = 0.5  (from default)".to_string(),
@@ -429,12 +429,21 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
         "--explain wrote the output folder"
     );
 
-    // The same plan without --explain stops at its missing files, all named at once.
-    let err = bin().arg("run").arg(&config).output().unwrap();
+    // The same plan (its model local, so nothing waits on a network) without --explain stops
+    // at its missing files, all named at once.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let local = d.join("local.toml");
+    std::fs::write(
+        &local,
+        text.replace("s3://no-such-bucket/model.onnx", "missing.onnx"),
+    )
+    .unwrap();
+    let err = bin().arg("run").arg(&local).output().unwrap();
     let stderr = String::from_utf8_lossy(&err.stderr);
     assert_eq!(err.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("missing.jsonl"), "{stderr}");
     assert!(stderr.contains("missing-corpus"), "{stderr}");
+    assert!(stderr.contains("missing.onnx"), "{stderr}");
 
     // A bad value is refused by --explain too, naming the variable.
     let bad = bin()

@@ -222,7 +222,7 @@ mod tests {
                 "gallery = 1  (from --gallery)",
                 "top = 7  (from [run] top in gate.toml)",
                 "seed = 0  (from default)",
-                "seed = 9  (from seed in the criteria file c.toml)",
+                "seed = 9  (from [bootstrap] seed in the criteria file c.toml)",
             ]
         );
     }

@@ -1,9 +1,9 @@
 //! Every setting of `run` and `compare`, declared once: its config key, command-line flag,
 //! environment variable and Python keyword, its type, default, limits, help and commands.
-//! The CLI's flags take their names and help from here, [`super::ENV_VARS`] and the docs'
+//! The CLI's flags take their names and help from here, [`super::env_vars`] and the docs'
 //! settings table are built from it, and tests prove the config keys and Python keywords agree.
 //! Adding a setting: one `Setting` constant and one line in [`SETTINGS`], then its use in
-//! `resolve.rs` (one `Layers::pick`).
+//! `values.rs` (one `Layers::pick`).
 
 /// One setting. `None` in a place means the setting cannot be given there.
 #[derive(Debug)]
@@ -149,7 +149,7 @@ pub const TOP: Setting = Setting {
 pub const SEED: Setting = Setting {
     name: "seed",
     config: Some("seed"),
-    criteria: Some("seed"),
+    criteria: Some("[bootstrap] seed"),
     flag: Some("seed"),
     python: Some("seed"),
     kind: "integer",
@@ -160,7 +160,7 @@ pub const SEED: Setting = Setting {
 pub const BOOTSTRAP: Setting = Setting {
     name: "bootstrap",
     config: Some("bootstrap"),
-    criteria: Some("resamples"),
+    criteria: Some("[bootstrap] resamples"),
     flag: Some("bootstrap"),
     python: Some("bootstrap"),
     kind: "integer",
