@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use maskgate::observe::{CancelToken, Observer};
+use maskgate::plan::settings;
 use maskgate::plan::{
     execute, execute_shard, Env, Outcome, Overrides, Plan, Request, ShardOutcome,
 };
@@ -14,58 +15,40 @@ use std::path::PathBuf;
 /// Options both `run` and `compare` take; each overrides the environment and the config.
 #[derive(Args)]
 pub struct CommonArgs {
-    /// Output folder for the reports (run: default [run] out, else reports/run beside the
-    /// config; compare: default reports/run).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long = settings::OUT.long(), value_name = "DIR", help = settings::OUT.help)]
     out: Option<PathBuf>,
-    /// Report formats to write, comma-separated: csv, jsonl, json, md, html (default: all).
-    #[arg(long = "format", value_name = "LIST", value_delimiter = ',')]
+    #[arg(long = settings::FORMATS.long(), value_name = "LIST", value_delimiter = ',', help = settings::FORMATS.help)]
     formats: Option<Vec<String>>,
-    /// Success criteria (TOML): τ, failure-class taxonomy, criteria → go / no-go verdict.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = settings::CRITERIA.long(), value_name = "FILE", help = settings::CRITERIA.help)]
     criteria: Option<PathBuf>,
-    /// Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = settings::NOTES.long(), value_name = "FILE", help = settings::NOTES.help)]
     notes: Option<PathBuf>,
-    /// Rasterise / resample every mask to N×N (nearest) before scoring (1 to [limits] max_grid,
-    /// default 16384).
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::GRID.long(), value_name = "N", help = settings::GRID.help)]
     grid: Option<u32>,
-    /// IoU threshold τ for pass rates (default: [run] pass_iou, else 0.5; a criteria file's
-    /// pass_iou locks it, and a different value anywhere else is an error).
-    #[arg(long, value_name = "TAU")]
+    #[arg(long = settings::PASS_IOU.long(), value_name = "TAU", help = settings::PASS_IOU.help)]
     pass_iou: Option<f64>,
-    /// How many regressions and improvements to rank (default 20).
-    #[arg(long = "top", value_name = "K")]
+    #[arg(long = settings::TOP.long(), value_name = "K", help = settings::TOP.help)]
     top_k: Option<usize>,
-    /// Seed of the paired bootstrap (default: the config's, else the criteria file's, else 0).
-    #[arg(long)]
+    #[arg(long = settings::SEED.long(), help = settings::SEED.help)]
     seed: Option<u64>,
-    /// Paired bootstrap resamples for the 95% CIs (default: the config's, else the criteria
-    /// file's, else 2000; 0 = no intervals).
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::BOOTSTRAP.long(), value_name = "N", help = settings::BOOTSTRAP.help)]
     bootstrap: Option<usize>,
-    /// Overlay pictures for the top N regressions and N improvements of each comparison (real
-    /// arms and the recommended variant); 0 = none (default 3).
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::GALLERY.long(), value_name = "N", help = settings::GALLERY.help)]
     gallery: Option<usize>,
-    /// Worker threads (default: all cores; one with heavy models on up to 4 cores; at most 64
-    /// per core and 1,024 in all). Results do not depend on it.
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::THREADS.long(), value_name = "N", help = settings::THREADS.help)]
     threads: Option<usize>,
-    /// Pin the run id written into the reports (default: derived from the timestamp).
-    #[arg(long, value_name = "ID")]
+    #[arg(long = settings::RUN_ID.long(), value_name = "ID", help = settings::RUN_ID.help)]
     run_id: Option<String>,
-    /// Pin the timestamp written into the reports (default: now, UTC, RFC 3339).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long = settings::GENERATED_AT.long(), value_name = "TIME", help = settings::GENERATED_AT.help)]
     generated_at: Option<String>,
+    /// Print each setting with its value and where it came from (flag, variable, config,
+    /// criteria file or default), and exit without reading any input
+    #[arg(long)]
+    pub explain: bool,
     /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Score only shard I of N (the slice [⌊I·n/N⌋, ⌊(I+1)·n/N⌋) of the id-sorted samples) and
-    /// commit its rows under OUT/shards/ for `maskgate merge OUT`; auto/N takes I from
-    /// MASKGATE_SHARD_INDEX, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID.
-    #[arg(long, value_name = "I/N")]
+    #[arg(long = settings::SHARD.long(), value_name = "I/N", help = settings::SHARD.help)]
     shard: Option<ShardArg>,
 }
 
@@ -136,6 +119,14 @@ impl CiOutputs {
                 .map(PathBuf::from),
         })
     }
+}
+
+/// `--explain`: prints every setting the request resolves to, one a line, on stdout.
+pub fn explain_request(request: &Request, overrides: &Overrides) -> Result<u8> {
+    for line in maskgate::plan::explain(request, overrides, &Env::from_process())? {
+        println!("{line}");
+    }
+    Ok(0)
 }
 
 pub fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {

@@ -1,10 +1,10 @@
 //! `maskgate compare`: gold labels (or a config's corpus) vs precomputed predictions of two or
 //! more arms.
 
-use crate::common::{execute_request, CiOutputs, CommonArgs};
+use crate::common::{execute_request, explain_request, CiOutputs, CommonArgs};
 use anyhow::{bail, Result};
 use clap::Args;
-use maskgate::plan::{GroundTruth, Request};
+use maskgate::plan::{settings, GroundTruth, Request};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -46,9 +46,7 @@ pub struct CompareArgs {
     /// folder); a photo outside it is never read.
     #[arg(long, value_name = "DIR", requires = "gold")]
     image_root: Option<PathBuf>,
-    /// Post-processing variants, sweeps and the composite score (TOML: [[variant]], [[sweep]],
-    /// [score]); variants are scored as arms.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = settings::VARIANTS.long(), value_name = "FILE", help = settings::VARIANTS.help)]
     variants: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
@@ -83,13 +81,13 @@ pub fn run(a: CompareArgs) -> Result<u8> {
     };
     let mut overrides = a.common.overrides();
     overrides.variants = a.variants;
-    execute_request(
-        Request::Compare {
-            truth,
-            preds,
-            baseline: a.baseline,
-        },
-        overrides,
-        CiOutputs::new(a.common.junit.clone())?,
-    )
+    let request = Request::Compare {
+        truth,
+        preds,
+        baseline: a.baseline,
+    };
+    if a.common.explain {
+        return explain_request(&request, &overrides);
+    }
+    execute_request(request, overrides, CiOutputs::new(a.common.junit.clone())?)
 }

@@ -14,7 +14,8 @@ use std::path::PathBuf;
       (a config's [[corpus]]: its class map, void and face modules apply)"
 )]
 pub struct ConvertArgs {
-    /// Dataset format (fasseg, lapa, celebamask-hq, coco, yolo, voc, labelme, gold-ndjson).
+    /// Dataset format (fasseg, lapa, celebamask-hq, coco, yolo, voc, labelme, gold-ndjson; a sql
+    /// corpus needs its url and query: give it as a [[corpus]] through --config).
     #[arg(long, required_unless_present = "config", requires = "path")]
     format: Option<String>,
     /// Dataset root (or file, for coco / yolo / gold-ndjson).

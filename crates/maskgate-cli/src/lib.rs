@@ -141,4 +141,77 @@ mod tests {
         missing_help(&bare, "x", &mut found);
         assert_eq!(found, ["x undocumented"]);
     }
+
+    /// Every setting's flag is on exactly the commands the table names, with the table's help;
+    /// every other flag of `run` and `compare` is one of the request's own.
+    #[test]
+    fn the_flags_of_run_and_compare_are_the_settings_table() {
+        use maskgate::plan::settings::SETTINGS;
+        let cmd = Cli::command();
+        let not_settings = [
+            "junit",
+            "explain",
+            "gold",
+            "config",
+            "pred",
+            "baseline",
+            "corpus",
+            "image-root",
+        ];
+        for name in ["run", "compare"] {
+            let sub = cmd.find_subcommand(name).expect(name);
+            for arg in sub.get_arguments() {
+                let Some(long) = arg.get_long() else { continue };
+                if ["help", "version"].contains(&long) || not_settings.contains(&long) {
+                    continue;
+                }
+                let s = SETTINGS
+                    .iter()
+                    .find(|s| s.flag == Some(long))
+                    .unwrap_or_else(|| panic!("{name} --{long} is not declared in SETTINGS"));
+                assert!(
+                    s.commands.contains(&name),
+                    "{name} --{long}: not in its commands"
+                );
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                assert_eq!(help, s.help, "{name} --{long}");
+            }
+            for s in SETTINGS.iter().filter(|s| s.commands.contains(&name)) {
+                if let Some(flag) = s.flag {
+                    assert!(
+                        sub.get_arguments().any(|a| a.get_long() == Some(flag)),
+                        "{name} lacks --{flag}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn run_and_convert_help_name_every_dataset_format() {
+        let cmd = Cli::command();
+        let help = cmd
+            .find_subcommand("run")
+            .and_then(|c| c.get_after_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        let convert = cmd.find_subcommand("convert").expect("convert");
+        let format_help = convert
+            .get_arguments()
+            .find(|a| a.get_long() == Some("format"))
+            .and_then(|a| a.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for reader in maskgate::read::readers() {
+            let name = reader.format();
+            assert!(
+                help.contains(&format!(" {name}")),
+                "run --help lacks {name}"
+            );
+            assert!(
+                format_help.contains(name),
+                "convert --format's help lacks {name}"
+            );
+        }
+    }
 }

@@ -1,10 +1,10 @@
 //! `maskgate run CONFIG`: the main job — corpora and arms (models and/or prediction files) from
 //! a config, through the whole flow to reports and verdict.
 
-use crate::common::{execute_request, CiOutputs, CommonArgs};
+use crate::common::{execute_request, explain_request, CiOutputs, CommonArgs};
 use anyhow::Result;
 use clap::Args;
-use maskgate::plan::Request;
+use maskgate::plan::{settings, Request};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -19,7 +19,7 @@ Config (relative paths are taken from the config's folder; docs/src/formats.md h
              save_predictions
   [[corpus]] name, format, path, classes = { fg = [\"skin\", ...] }, ignore, split, sample_seed,
              limit, [corpus.options], [corpus.modules]
-             formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson
+             formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson | sql
   [[arm]]    name, adapter, model, and the adapter's keys:
                rembg: class, threshold, session, pillow   imgly-isnet: class, threshold
                mediapipe-selfie: class, threshold    sigmoid: class, threshold, mean, std, logits
@@ -28,9 +28,9 @@ Config (relative paths are taken from the config's folder; docs/src/formats.md h
              or name, predictions = \"file.jsonl\"
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
-Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASKGATE_CACHE,
-MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
-then the criteria file, then built-in defaults.
+Precedence: command line, then environment, then the config, then the criteria file, then
+built-in defaults; --explain prints every setting with its value and where it came from
+(docs/src/configuration.md lists every setting and variable).
 
 Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:
   maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate"
@@ -40,16 +40,11 @@ pub struct RunArgs {
     config: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
-    /// ONNX Runtime intra-op threads per model (default: [run] intra_threads, else automatic:
-    /// every core for heavy models, one for light ones).
-    #[arg(long, value_name = "N")]
+    #[arg(long = settings::INTRA_THREADS.long(), value_name = "N", help = settings::INTRA_THREADS.help)]
     intra_threads: Option<usize>,
-    /// Neither read nor fill the prediction cache.
-    #[arg(long)]
+    #[arg(long = settings::NO_CACHE.long(), help = settings::NO_CACHE.help)]
     no_cache: bool,
-    /// Also write each model arm's masks as prediction JSONL under OUT/predictions/<corpus>/
-    /// (default: [run] save_predictions, or MASKGATE_SAVE_PREDICTIONS).
-    #[arg(long)]
+    #[arg(long = settings::SAVE_PREDICTIONS.long(), help = settings::SAVE_PREDICTIONS.help)]
     save_predictions: bool,
 }
 
@@ -58,9 +53,9 @@ pub fn run(a: RunArgs) -> Result<u8> {
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
     overrides.save_predictions = a.save_predictions;
-    execute_request(
-        Request::Run { config: a.config },
-        overrides,
-        CiOutputs::new(a.common.junit.clone())?,
-    )
+    let request = Request::Run { config: a.config };
+    if a.common.explain {
+        return explain_request(&request, &overrides);
+    }
+    execute_request(request, overrides, CiOutputs::new(a.common.junit.clone())?)
 }

@@ -378,3 +378,114 @@ fn saved_predictions_score_again_byte_identically() {
         "the new set has no saved predictions"
     );
 }
+
+/// `--explain` prints every setting with its value and source, and reads nothing but the
+/// config and criteria files: its corpus and models are missing (one a bucket URL, never
+/// fetched), and the output folder is not created.
+#[test]
+fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
+    let d = tmp("explain");
+    let config = d.join("gate.toml");
+    std::fs::write(d.join("criteria.toml"), "[bootstrap]\nresamples = 50\n").unwrap();
+    std::fs::write(
+        &config,
+        "[run]\nbaseline = \"a\"\ntop = 7\ncriteria = \"criteria.toml\"\n\n[[corpus]]\nname = \"c\"\nformat = \"fasseg\"\npath = \"missing-corpus\"\n\n[[arm]]\nname = \"a\"\npredictions = \"missing.jsonl\"\n\n[[arm]]\nname = \"b\"\nadapter = \"mediapipe-selfie\"\nmodel = \"s3://no-such-bucket/model.onnx\"\nclass = \"fg\"\n",
+    )
+    .unwrap();
+    let explain = |extra: &[&str]| {
+        bin()
+            .arg("run")
+            .arg(&config)
+            .arg("--explain")
+            .args(extra)
+            .env("MASKGATE_GALLERY", "5")
+            .output()
+            .unwrap()
+    };
+    let out = explain(&["--seed", "4"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    let shown = maskgate::pathnames::display(&config);
+    for want in [
+        "gallery = 5  (from MASKGATE_GALLERY)".to_string(),
+        "seed = 4  (from --seed)".to_string(),
+        format!("top = 7  (from [run] top in {shown})"),
+        format!(
+            "bootstrap = 50  (from [bootstrap] resamples in the criteria file {})",
+            maskgate::pathnames::display(&d.join("criteria.toml"))
+        ),
+        "pass_iou = 0.5  (from default)".to_string(),
+    ] {
+        assert!(lines.contains(&want.as_str()), "{want:?} not in:\n{stdout}");
+    }
+    assert_eq!(lines.len(), maskgate::plan::SETTINGS.len(), "{stdout}");
+    assert!(
+        !d.join("reports").exists(),
+        "--explain wrote the output folder"
+    );
+
+    // The same plan (its model local, so nothing waits on a network) without --explain stops
+    // at its missing files, all named at once.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let local = d.join("local.toml");
+    std::fs::write(
+        &local,
+        text.replace("s3://no-such-bucket/model.onnx", "missing.onnx"),
+    )
+    .unwrap();
+    let err = bin().arg("run").arg(&local).output().unwrap();
+    let stderr = String::from_utf8_lossy(&err.stderr);
+    assert_eq!(err.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("missing.jsonl"), "{stderr}");
+    assert!(stderr.contains("missing-corpus"), "{stderr}");
+    assert!(stderr.contains("missing.onnx"), "{stderr}");
+
+    // A bad value is refused by --explain too, naming the variable.
+    let bad = bin()
+        .arg("run")
+        .arg(&config)
+        .arg("--explain")
+        .env("MASKGATE_THREADS", "many")
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("MASKGATE_THREADS"));
+
+    // compare --explain: the command line's settings, none from a config.
+    let gold = d.join("g.ndjson");
+    let out = bin()
+        .args(["compare", "--explain", "--gold"])
+        .arg(&gold)
+        .args([
+            "--pred",
+            "x=x.jsonl",
+            "--pred",
+            "y=y.jsonl",
+            "--baseline",
+            "x",
+        ])
+        .args(["--gallery", "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.lines().any(|l| l == "gallery = 0  (from --gallery)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "out = reports/run  (from default)"),
+        "{stdout}"
+    );
+}

@@ -1,0 +1,157 @@
+//! A whole run: prepare, score, finish.
+
+use super::{gallery_arms, pool, prepare, report_set_names, taxonomy_of, Outcome, Plan, Prepared};
+use crate::error::{Error, Result};
+use crate::evaluation::{evaluate_scored, score_all, Scored};
+use crate::observe::Observer;
+use crate::pathnames;
+use crate::predict::saved::SavedPredictions;
+use crate::report::{Report, ReportParts, RunMeta, Settings};
+use std::path::PathBuf;
+/// Runs a plan: read → predict → score → aggregate → compare → decide → recommend → gallery →
+/// report → export. A cancelled run (see [`Observer::cancelled`]) writes no report. A sharded
+/// plan goes to [`execute_shard`].
+pub fn execute(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
+    if let Some(spec) = plan.shard {
+        return Err(Error::Usage(format!(
+            "shard {}/{} of a plan: run it with execute_shard",
+            spec.index, spec.count
+        )));
+    }
+    pool(plan.threads)?.install(|| {
+        let prepared = prepare(plan)?;
+        let saved = prepared.saved(plan);
+        let scored = {
+            let arms = prepared.arms();
+            score_all(&prepared.input(plan, &arms, saved.as_ref()), observer)
+        };
+        let mut prepared = prepared;
+        prepared.after_scoring(plan, observer)?;
+        finish(plan, prepared, scored, saved)
+    })
+}
+
+/// From scores to the written report set: aggregate, compare, decide, recommend, gallery,
+/// report, export; the set replaces the previous one at once.
+pub(super) fn finish(
+    plan: &Plan,
+    prepared: Prepared,
+    scored: Scored,
+    saved: Option<SavedPredictions>,
+) -> Result<Outcome> {
+    let arms = prepared.arms();
+    let taxonomy = taxonomy_of(plan);
+    let input = prepared.input(plan, &arms, saved.as_ref());
+    let evaluation = evaluate_scored(&input, scored);
+    let corpora = &prepared.corpora;
+    let inputs = prepared.inputs.clone();
+    let unmatched_predictions = prepared.unmatched_predictions.clone();
+    let notices = prepared.notices.clone();
+    let verdict = plan
+        .criteria
+        .as_ref()
+        .map(|c| crate::decide::decide(&evaluation, &c.criteria));
+    let groups = plan
+        .variants
+        .score
+        .as_ref()
+        .map(|spec| crate::recommend::score_groups(&evaluation, spec));
+    let shown = gallery_arms(
+        &plan.real_arms(),
+        groups.as_ref().and_then(|g| g.recommended_group.as_ref()),
+    );
+    // Everything is written into a staging folder and swapped in as one set at the end.
+    let staging = crate::persist::report_set::Staging::new(&plan.out)?;
+    let gallery = crate::gallery::render(
+        &evaluation,
+        corpora,
+        &arms,
+        &plan.variants.variants,
+        &shown,
+        plan.gallery,
+        staging.path(),
+    )?;
+    let arm_details = arms
+        .iter()
+        .map(|a| {
+            // An arm names its file by the local copy; one fetched from a URL is shown by it.
+            let mut d = a.describe();
+            for key in ["model", "path"] {
+                let url = d.get(key).and_then(|v| v.as_str()).and_then(|shown| {
+                    plan.remote_names
+                        .iter()
+                        .find(|(local, _)| pathnames::display(local) == shown)
+                        .map(|(_, url)| url.clone())
+                });
+                if let Some(url) = url {
+                    d[key] = url.into();
+                }
+            }
+            d
+        })
+        .chain(plan.variants.variants.iter().map(|v| v.describe()))
+        .collect();
+    let settings = Settings::new(
+        &plan.baseline,
+        &plan.score,
+        &plan.compare,
+        plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
+        !taxonomy.is_empty(),
+    );
+    let report = Report::assemble(
+        evaluation,
+        ReportParts {
+            run: RunMeta {
+                run_id: plan.run_id.clone(),
+                generated_at: plan.generated_at.clone(),
+                inputs,
+            },
+            settings,
+            arm_details,
+            unmatched_predictions,
+            verdict,
+            groups,
+            gallery,
+            artifacts: crate::export::file_names(&plan.formats),
+        },
+    );
+    let mut staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
+    if let Some(saved) = &saved {
+        staged.extend(saved.write(staging.path())?);
+    }
+    let staging_path = staging.path().to_path_buf();
+    staging.commit(&report_set_names())?;
+    if plan.remote_out.is_some() {
+        crate::storage::publish(plan.out_store()?.as_ref(), &plan.out)?;
+    }
+    // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
+    // arena) and nothing waits on it once the reports are written.
+    drop(arms);
+    let Prepared {
+        model_arms,
+        _private_cache: private_cache,
+        ..
+    } = prepared;
+    // Should no thread be available, the refused closure drops the models right here.
+    let _ = std::thread::Builder::new()
+        .name("maskgate-release".into())
+        .spawn(move || drop(model_arms));
+    drop(private_cache);
+    let written = staged
+        .iter()
+        .filter_map(|p| p.strip_prefix(staging_path.as_path()).ok())
+        .map(|relative| match &plan.remote_out {
+            Some(url) => PathBuf::from(format!(
+                "{}/{}",
+                crate::storage::shown_url(url).trim_end_matches('/'),
+                relative.to_string_lossy()
+            )),
+            None => plan.out.join(relative),
+        })
+        .collect();
+    Ok(Outcome {
+        report,
+        written,
+        notices,
+    })
+}

@@ -1,0 +1,373 @@
+//! Everything before scoring that a whole run, a shard and a merge share.
+
+use super::{problems_error, taxonomy_of, Plan};
+use crate::config::ArmSource;
+use crate::error::{Error, Result};
+use crate::evaluation::EvalInput;
+use crate::observe::Observer;
+use crate::pathnames;
+use crate::predict::adapters;
+use crate::predict::cache::PredictionCache;
+use crate::predict::engine::InferenceTurn;
+use crate::predict::model_arm::{ModelArm, ModelSource};
+use crate::predict::predictions::PredictionsFile;
+use crate::predict::saved::SavedPredictions;
+use crate::predict::Arm;
+use crate::read::{read_corpus, Corpus};
+use crate::report::InputFile;
+use crate::shard::ShardSpec;
+use crate::source::source_for;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+/// Merges a notes sidecar (`{"<id>": "<notes>"}`) into the corpora; returns a notice naming the
+/// ids no corpus has (a sampled corpus legitimately lacks some; a typo should still be seen).
+pub(super) fn apply_notes(corpora: &mut [Corpus], path: &Path) -> Result<Option<String>> {
+    let text = crate::limits::read_text(path)?;
+    let map: BTreeMap<String, String> = serde_json::from_str(&text)
+        .map_err(|e| Error::file(path, format!("expected a JSON object of id → notes: {e}")))?;
+    let known: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
+        .collect();
+    let unknown: Vec<&String> = map
+        .keys()
+        .filter(|id| !known.contains(id.as_str()))
+        .collect();
+    let notice = (!unknown.is_empty()).then(|| {
+        const SHOWN: usize = 5;
+        let more = if unknown.len() > SHOWN { ", …" } else { "" };
+        format!(
+            "{}: {} of {} ids are in no corpus (sampled out or misspelt): {}{more}",
+            pathnames::display(path),
+            unknown.len(),
+            map.len(),
+            unknown
+                .iter()
+                .take(SHOWN)
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    for c in corpora.iter_mut() {
+        for s in &mut c.samples {
+            if let Some(n) = map.get(&s.id) {
+                s.notes = Some(n.clone());
+            }
+        }
+    }
+    Ok(notice)
+}
+
+/// A plan's corpora read and checked, its arms built and its inputs hashed: everything before
+/// scoring that a whole run, a shard and a merge share.
+pub(super) struct Prepared {
+    pub(super) corpora: Vec<Corpus>,
+    pub(super) model_arms: Vec<ModelArm>,
+    pub(super) file_arms: Vec<PredictionsFile>,
+    pub(super) inputs: Vec<InputFile>,
+    pub(super) notices: Vec<String>,
+    pub(super) unmatched_predictions: BTreeMap<String, Vec<String>>,
+    /// Removed when the run ends.
+    pub(super) _private_cache: Option<tempfile::TempDir>,
+}
+
+impl Prepared {
+    pub(super) fn arms(&self) -> Vec<&dyn Arm> {
+        self.model_arms
+            .iter()
+            .map(|m| m as &dyn Arm)
+            .chain(self.file_arms.iter().map(|f| f as &dyn Arm))
+            .collect()
+    }
+
+    pub(super) fn saved(&self, plan: &Plan) -> Option<SavedPredictions> {
+        plan.save_predictions
+            .then(|| SavedPredictions::new(self.model_arms.iter().map(|m| m.name.clone())))
+    }
+
+    pub(super) fn input<'a>(
+        &'a self,
+        plan: &'a Plan,
+        arms: &'a [&'a dyn Arm],
+        saved: Option<&'a SavedPredictions>,
+    ) -> EvalInput<'a> {
+        EvalInput {
+            corpora: &self.corpora,
+            arms,
+            variants: &plan.variants.variants,
+            baseline: &plan.baseline,
+            score: plan.score,
+            compare: plan.compare,
+            taxonomy: taxonomy_of(plan),
+            saved,
+        }
+    }
+
+    /// Keeps only shard `spec`'s slice of the canonical list (corpora in plan order, each
+    /// sorted by id); returns the whole list's length.
+    pub(super) fn slice(&mut self, spec: ShardSpec) -> usize {
+        let total = self.corpora.iter().map(|c| c.samples.len()).sum();
+        let range = spec.range(total);
+        let mut first = 0;
+        for c in &mut self.corpora {
+            let n = c.samples.len();
+            let lo = range.start.clamp(first, first + n) - first;
+            let hi = range.end.clamp(first, first + n) - first;
+            c.samples.truncate(hi);
+            c.samples.drain(..lo);
+            first += n;
+        }
+        total
+    }
+
+    /// After scoring: a cancelled run is an error, as is a model that would not load; the
+    /// arms' counts become notices.
+    pub(super) fn after_scoring(&mut self, plan: &Plan, observer: &dyn Observer) -> Result<()> {
+        if observer.cancelled() {
+            return Err(Error::Usage(format!(
+                "interrupted: no report written; finished predictions are kept in {} — run again to resume",
+                plan.cache
+                    .as_deref()
+                    .map(pathnames::display)
+                    .unwrap_or_else(|| "(no cache)".into())
+            )));
+        }
+        // A model first needed mid-run that would not load is the run's error, as it would
+        // have been before any work had the cache not served the earlier samples.
+        if let Some(e) = self.model_arms.iter().find_map(ModelArm::load_error) {
+            return Err(Error::Usage(e.to_string()));
+        }
+        for m in &self.model_arms {
+            self.notices.extend(
+                m.first_failures
+                    .lock()
+                    .map(|v| v.clone())
+                    .unwrap_or_default(),
+            );
+            self.notices.push(format!(
+                "arm {}: {} inferences ({:.2} s in the model), {} cached, {} failed",
+                m.name,
+                m.inferences.load(Ordering::Relaxed),
+                m.loaded()
+                    .map_or(0, |model| model.inference_nanos.load(Ordering::Relaxed))
+                    as f64
+                    / 1e9,
+                m.cache_hits.load(Ordering::Relaxed),
+                m.failures.load(Ordering::Relaxed)
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
+    let mut notices = Vec::new();
+    let mut corpora = plan
+        .corpora
+        .iter()
+        .map(read_corpus)
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(p) = &plan.notes {
+        notices.extend(apply_notes(&mut corpora, p)?);
+    }
+    let corpus_classes: BTreeMap<String, Vec<String>> = corpora
+        .iter()
+        .map(|k| (k.name.clone(), k.classes.clone()))
+        .collect();
+    let all_classes: Vec<String> = corpora.iter().flat_map(|c| c.classes.clone()).collect();
+    let overlaps: Vec<String> = corpora
+        .iter()
+        .flat_map(|c| c.overlaps().iter().map(|o| o.name.clone()))
+        .collect();
+    let variants_origin = plan
+        .variants_file
+        .as_deref()
+        .or(plan.config.as_deref())
+        .unwrap_or(Path::new("variants"));
+    plan.variants
+        .check_classes(&all_classes, &overlaps)
+        .map_err(|e| Error::file(variants_origin, e))?;
+    let mut arm_names = plan.real_arms();
+    arm_names.extend(plan.variants.variants.iter().map(|v| v.name.clone()));
+    if let Some(c) = &plan.criteria {
+        c.validate(&arm_names, &plan.baseline, &corpus_classes)?;
+    }
+    // An arm's class must be a class of every corpus it is scored on.
+    let mut problems = Vec::new();
+    // Model arms need photos: a database query without an `image` column would score every
+    // sample as unreadable.
+    if plan
+        .arms
+        .iter()
+        .any(|a| matches!(a.source, ArmSource::Model { .. }))
+    {
+        for c in &corpora {
+            if c.format == "sql"
+                && !c.samples.is_empty()
+                && c.samples.iter().all(|s| s.image.is_none())
+            {
+                problems.push(format!(
+                    "corpus {:?} names no photo for any sample, and model arms need them (a sql corpus: select the photo's path as `image`)",
+                    c.name
+                ));
+            }
+        }
+    }
+    for a in &plan.arms {
+        if let ArmSource::Model { settings, .. } = &a.source {
+            if let Some(class) = &settings.class {
+                for (corpus, classes) in &corpus_classes {
+                    if !classes.contains(class) {
+                        problems.push(format!(
+                            "arm {:?}: class {class:?} is not a class of corpus {corpus:?} ({})",
+                            a.name,
+                            classes.join(", ")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems_error(plan.config.as_deref(), problems));
+    }
+    crate::export::check_out_dir(&plan.out)?;
+
+    // The arms: prediction files and models.
+    let turn = InferenceTurn::default();
+    // Without the user's cache, the run still keeps its own predictions in a private folder
+    // (removed when the run ends), so the gallery reuses them instead of inferring again.
+    let has_models = plan
+        .arms
+        .iter()
+        .any(|a| matches!(a.source, ArmSource::Model { .. }));
+    let private_cache = match plan.cache {
+        None if has_models => Some(tempfile::tempdir().map_err(|e| {
+            Error::Usage(format!("cannot create a temporary prediction folder: {e}"))
+        })?),
+        _ => None,
+    };
+    let cache_dir = plan
+        .cache
+        .as_deref()
+        .or(private_cache.as_ref().map(|d| d.path()));
+    // One cache for every model arm: a folder, or a bucket prefix the shards share.
+    let cache = match cache_dir {
+        Some(c) if crate::storage::is_url(&c.to_string_lossy()) => Some(PredictionCache::on(
+            std::sync::Arc::from(crate::storage::open(c, plan.network)?),
+        )),
+        Some(c) => Some(PredictionCache::new(c)),
+        None => None,
+    };
+    let mut model_arms: Vec<ModelArm> = Vec::new();
+    let mut file_arms: Vec<PredictionsFile> = Vec::new();
+    let mut inputs = Vec::new();
+    if let Some(c) = &plan.config {
+        inputs.push(plan.input("config".into(), c)?);
+    }
+    for spec in &plan.corpora {
+        let source = source_for(&spec.path)?;
+        let corpus = corpora
+            .iter()
+            .find(|c| c.name == spec.name)
+            .expect("every spec was read");
+        let role = if plan.gold_file {
+            "gold".to_string()
+        } else {
+            format!("corpus {}", spec.name)
+        };
+        let files_sha256 = source.fingerprint(
+            &spec.path,
+            &corpus.files_read(&spec.path),
+            &corpus.photo_sha256,
+        )?;
+        inputs.push(match &corpus.version {
+            // A database corpus: its rows, its query and the files they name.
+            Some(v) => InputFile {
+                role,
+                path: v.source.clone(),
+                sha256: crate::source::fingerprint_of(vec![
+                    ("files".into(), files_sha256),
+                    ("query".into(), v.query_sha256.clone()),
+                    ("rows".into(), v.rows_sha256.clone()),
+                ]),
+            },
+            None => InputFile {
+                role,
+                path: plan.shown(&spec.path),
+                sha256: files_sha256,
+            },
+        });
+    }
+    for spec in &plan.arms {
+        match &spec.source {
+            ArmSource::Predictions(p) => {
+                let file = PredictionsFile::load(&spec.name, p).map_err(|e| {
+                    Error::Usage(format!("reading predictions of arm {:?}: {e}", spec.name))
+                })?;
+                file_arms.push(file.with_limits(plan.limits));
+                inputs.push(plan.input(format!("predictions {}", spec.name), p)?);
+            }
+            ArmSource::Model {
+                adapter,
+                model,
+                settings,
+            } => {
+                if !model.is_file() {
+                    return Err(Error::Usage(format!(
+                        "arm {:?}: {}: cannot load model: no such file",
+                        spec.name,
+                        model.display()
+                    )));
+                }
+                let sha256 = crate::sha256_file(model)
+                    .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                let seg = adapters::build(adapter, settings).map_err(Error::Usage)?;
+                inputs.push(InputFile {
+                    role: format!("model {}", spec.name),
+                    path: plan.shown(model),
+                    sha256: sha256.clone(),
+                });
+                let source = ModelSource {
+                    path: model.clone(),
+                    sha256,
+                    intra_threads: plan.intra_threads,
+                    memory: plan.ort_memory,
+                    runtime: plan.onnxruntime.clone(),
+                    turn: turn.clone(),
+                };
+                let cache = cache.clone();
+                model_arms
+                    .push(ModelArm::new(&spec.name, source, seg, cache).map_err(Error::Usage)?);
+            }
+        }
+    }
+    for (role, p) in [
+        ("criteria", plan.criteria.as_ref().map(|c| &c.path)),
+        ("notes", plan.notes.as_ref()),
+        ("variants", plan.variants_file.as_ref()),
+    ] {
+        if let Some(p) = p {
+            inputs.push(plan.input(role.into(), p)?);
+        }
+    }
+    let gold_ids: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.samples.iter().map(|s| s.id.as_str()))
+        .collect();
+    let unmatched_predictions = file_arms
+        .iter()
+        .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
+        .collect();
+    Ok(Prepared {
+        corpora,
+        model_arms,
+        file_arms,
+        inputs,
+        notices,
+        unmatched_predictions,
+        _private_cache: private_cache,
+    })
+}

@@ -1,0 +1,511 @@
+//! `Plan::resolve`: request, overrides, environment and config → one checked plan.
+
+use super::fetch;
+use super::layers::{Layers, Resolved};
+use super::settings;
+use super::values::values;
+use super::{
+    problems_error, Env, GroundTruth, Overrides, Plan, PlanRecord, Request, DEFAULT_CACHE,
+};
+use crate::compare::CompareSettings;
+use crate::config::{ArmSource, ArmSpec, RawVariants, RunConfig, VariantSet};
+use crate::decide::criteria::CriteriaFile;
+use crate::error::{Error, Result};
+use crate::read::CorpusSpec;
+use crate::score::ScoreSettings;
+use sha2::Digest;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Where object-store inputs are kept: `objects/` of a local prediction cache, else of the
+/// system's temporary folder.
+pub(super) fn downloads_dir(
+    env: &Env,
+    cfg: Option<&RunConfig>,
+    base_dir: &dyn Fn(&str) -> PathBuf,
+) -> PathBuf {
+    settings::CACHE
+        .env
+        .and_then(|v| env.get(v))
+        .map(PathBuf::from)
+        .or(cfg.and_then(|c| c.cache.clone()))
+        .or(cfg.map(|_| base_dir(DEFAULT_CACHE)))
+        .filter(|c| !crate::storage::is_url(&c.to_string_lossy()))
+        .unwrap_or_else(|| std::env::temp_dir().join("maskgate-cache"))
+        .join("objects")
+}
+
+/// `MASKGATE_NETWORK_TIMEOUT`, which must be at least a second (0 would fail every request).
+pub(super) fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
+    match env.parse("MASKGATE_NETWORK_TIMEOUT")? {
+        Some(0) => Err(Error::Usage(
+            "MASKGATE_NETWORK_TIMEOUT must be at least 1 (seconds)".into(),
+        )),
+        t => Ok(t),
+    }
+}
+
+/// The corpus of a `compare`'s ground truth.
+pub(super) fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
+    match truth {
+        GroundTruth::Gold {
+            path,
+            name,
+            image_root,
+        } => Ok(CorpusSpec {
+            name: name.clone().unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "gold".into())
+            }),
+            format: "gold-ndjson".into(),
+            path: path.clone(),
+            options: image_root
+                .iter()
+                .map(|r| {
+                    let abs = std::path::absolute(r).unwrap_or_else(|_| r.clone());
+                    ("image_root".to_string(), abs.to_string_lossy().into_owned())
+                })
+                .collect(),
+            ..Default::default()
+        }),
+        GroundTruth::Config { path, corpus } => {
+            let specs = crate::config::load_corpora(path)?;
+            let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+            match corpus {
+                Some(n) => specs.iter().find(|s| s.name == *n).cloned().ok_or_else(|| {
+                    Error::file(
+                        path,
+                        format!("no corpus named {n:?} (corpora: {})", names.join(", ")),
+                    )
+                }),
+                None if specs.len() == 1 => Ok(specs[0].clone()),
+                None => Err(Error::file(
+                    path,
+                    format!(
+                        "{} corpora ({}); pick one with --corpus",
+                        specs.len(),
+                        names.join(", ")
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// What the request names, before any setting: the config (with its problems, reported later
+/// with the missing files), the corpora, arms and baseline.
+struct Draft {
+    cfg: Option<RunConfig>,
+    problems: Vec<String>,
+    gold_file: bool,
+    corpora: Vec<CorpusSpec>,
+    arms: Vec<ArmSpec>,
+    baseline: String,
+    /// The run config, or the config a `compare --config` takes its corpus from.
+    config_path: Option<PathBuf>,
+    is_run: bool,
+}
+
+impl Draft {
+    fn load(request: &Request) -> Result<Draft> {
+        let mut problems = Vec::new();
+        let (cfg, gold_file, corpora, arms, baseline) = match request {
+            Request::Run { config } => {
+                let (cfg, found) = RunConfig::load_with_problems(config)?;
+                problems = found;
+                let (corpora, arms, baseline) =
+                    (cfg.corpora.clone(), cfg.arms.clone(), cfg.baseline.clone());
+                (Some(cfg), false, corpora, arms, baseline)
+            }
+            Request::Compare {
+                truth,
+                preds,
+                baseline,
+            } => {
+                let mut names = BTreeSet::new();
+                for (n, _) in preds {
+                    if n.trim().is_empty() {
+                        return Err(Error::Usage(
+                            "an arm name is empty (--pred NAME=FILE)".into(),
+                        ));
+                    }
+                    if !names.insert(n.clone()) {
+                        return Err(Error::Usage(format!("arm {n:?} is given twice")));
+                    }
+                }
+                if !names.contains(baseline) {
+                    return Err(Error::Usage(format!(
+                        "--baseline {baseline:?} is not one of the arms ({})",
+                        names.into_iter().collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                let arms = preds
+                    .iter()
+                    .map(|(n, p)| ArmSpec {
+                        name: n.clone(),
+                        source: ArmSource::Predictions(p.clone()),
+                    })
+                    .collect();
+                let gold = matches!(truth, GroundTruth::Gold { .. });
+                (
+                    None,
+                    gold,
+                    vec![truth_corpus(truth)?],
+                    arms,
+                    baseline.clone(),
+                )
+            }
+        };
+        let config_path = match request {
+            Request::Run { config } => Some(config.clone()),
+            Request::Compare {
+                truth: GroundTruth::Config { path, .. },
+                ..
+            } => Some(path.clone()),
+            _ => None,
+        };
+        Ok(Draft {
+            cfg,
+            problems,
+            gold_file,
+            corpora,
+            arms,
+            baseline,
+            config_path,
+            is_run: matches!(request, Request::Run { .. }),
+        })
+    }
+
+    /// A default path: beside the run config, else as given (from the working folder).
+    fn base_dir(&self, p: &str) -> PathBuf {
+        match &self.config_path {
+            Some(c) if self.is_run => crate::tomlfile::resolve(c, p),
+            _ => PathBuf::from(p),
+        }
+    }
+
+    /// The run config's path, where its `[run]` values come from.
+    fn run_config(&self) -> Option<&Path> {
+        self.cfg.as_ref().map(|c| c.path.as_path())
+    }
+}
+
+/// The files a plan reads besides its corpora and arms, and how long a server may keep it
+/// waiting: what the fetch and check step needs.
+struct Files {
+    criteria: Option<PathBuf>,
+    notes: Option<PathBuf>,
+    variants: Option<PathBuf>,
+    network: crate::net::Network,
+}
+
+fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<Files> {
+    let cfg = d.cfg.as_ref();
+    let criteria = l.pick(
+        &settings::CRITERIA,
+        o.criteria.clone().map(Some),
+        None,
+        cfg.and_then(|c| c.criteria.clone()).map(Some),
+        None,
+        || None,
+    );
+    let notes = l.pick(
+        &settings::NOTES,
+        o.notes.clone().map(Some),
+        None,
+        cfg.and_then(|c| c.notes.clone()).map(Some),
+        None,
+        || None,
+    );
+    let variants = l.pick(
+        &settings::VARIANTS,
+        o.variants.clone().map(Some),
+        None,
+        None,
+        None,
+        || None,
+    );
+    // Every network client of this run (object stores, databases) waits at most this long.
+    let env_timeout = network_timeout_of(env)?;
+    let timeout = l.pick(
+        &settings::NETWORK_TIMEOUT,
+        None,
+        env_timeout,
+        cfg.and_then(|c| c.network_timeout_s),
+        None,
+        || crate::net::DEFAULT_TIMEOUT_S,
+    );
+    Ok(Files {
+        criteria,
+        notes,
+        variants,
+        network: crate::net::Network::with_timeout_s(timeout),
+    })
+}
+
+/// Every setting of the plan `request` resolves to, with its value and where it came from,
+/// in [`settings::SETTINGS`] order. Reads the config and the criteria file only: nothing is
+/// fetched, checked for existence or hashed, and nothing is written.
+pub fn explain(request: &Request, o: &Overrides, env: &Env) -> Result<Vec<Resolved>> {
+    let draft = Draft::load(request)?;
+    if !draft.problems.is_empty() {
+        return Err(problems_error(
+            draft.config_path.as_deref(),
+            draft.problems.clone(),
+        ));
+    }
+    let mut layers = Layers::new(env, draft.run_config());
+    let files = files(&draft, o, env, &mut layers)?;
+    let criteria = files
+        .criteria
+        .as_deref()
+        .map(CriteriaFile::load)
+        .transpose()?;
+    layers.with_criteria(criteria.as_ref().map(|c| c.path.as_path()));
+    values(
+        draft.cfg.as_ref(),
+        &|p| draft.base_dir(p),
+        o,
+        env,
+        criteria.as_ref(),
+        &mut layers,
+    )?;
+    Ok(layers.into_resolved())
+}
+
+impl Plan {
+    /// Resolves a request into a plan: the settings (pure), then the fetch and check of every
+    /// input ([`super::fetch`]); every problem found is reported at once.
+    pub fn resolve(request: &Request, o: &Overrides, env: &Env) -> Result<Plan> {
+        let mut draft = Draft::load(request)?;
+        let run_config = draft.run_config().map(Path::to_path_buf);
+        let mut layers = Layers::new(env, run_config.as_deref());
+        let files = files(&draft, o, env, &mut layers)?;
+        let limits = draft.cfg.as_ref().map(|c| c.limits).unwrap_or_default();
+        let network = files.network;
+
+        // Object-store locations are fetched into a local folder kept by content hash (the
+        // cache's `objects/`); reports name them by their URL.
+        let downloads = downloads_dir(env, draft.cfg.as_ref(), &|p| draft.base_dir(p));
+        let config_path = draft.config_path.clone();
+        let mut corpora = std::mem::take(&mut draft.corpora);
+        let mut arms = std::mem::take(&mut draft.arms);
+        let remote_names = fetch::fetch_and_check(
+            fetch::Inputs {
+                corpora: &mut corpora,
+                arms: &mut arms,
+                files: [
+                    ("criteria", &files.criteria),
+                    ("notes", &files.notes),
+                    ("variants", &files.variants),
+                ]
+                .into_iter()
+                .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+                .collect(),
+                problems: std::mem::take(&mut draft.problems),
+                config: config_path.as_deref(),
+            },
+            &downloads,
+            limits,
+            network,
+        )?;
+
+        let criteria = files
+            .criteria
+            .as_deref()
+            .map(CriteriaFile::load)
+            .transpose()?;
+        let criteria_path = criteria.as_ref().map(|c| c.path.clone());
+        layers.with_criteria(criteria_path.as_deref());
+        let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
+        let variants = match (&files.variants, &draft.cfg) {
+            (Some(p), _) => RawVariants::load(p)?
+                .resolve(&arm_names)
+                .map_err(|e| Error::file(p, e))?,
+            (None, Some(c)) => c.variants.clone(),
+            (None, None) => VariantSet::default(),
+        };
+        let corpora: Vec<CorpusSpec> = corpora
+            .into_iter()
+            .map(|c| CorpusSpec {
+                limits,
+                network,
+                ..c
+            })
+            .collect();
+        let v = values(
+            draft.cfg.as_ref(),
+            &|p| draft.base_dir(p),
+            o,
+            env,
+            criteria.as_ref(),
+            &mut layers,
+        )?;
+        // Reports for a bucket are written into a local folder first, then uploaded as a set.
+        let (out, remote_out) = match v.out.to_string_lossy() {
+            url if crate::storage::is_url(&url) => {
+                crate::storage::open(&v.out, network)?;
+                let digest = hex::encode(sha2::Sha256::digest(url.as_bytes()));
+                (
+                    downloads.join("out").join(&digest[..16]),
+                    Some(url.into_owned()),
+                )
+            }
+            _ => (v.out.clone(), None),
+        };
+        Ok(Plan {
+            config: draft.cfg.as_ref().map(|c| c.path.clone()).or(config_path),
+            gold_file: draft.gold_file,
+            corpora,
+            arms,
+            variants,
+            variants_file: files.variants,
+            baseline: draft.baseline.clone(),
+            notes: files.notes,
+            out,
+            remote_out,
+            remote_names,
+            cache: v.cache,
+            onnxruntime: v.onnxruntime,
+            intra_threads: v.intra_threads,
+            ort_memory: v.ort_memory,
+            save_predictions: v.save_predictions,
+            threads: v.threads,
+            score: ScoreSettings {
+                grid: v.grid,
+                ..Default::default()
+            },
+            compare: CompareSettings {
+                top_k: v.top_k,
+                pass_iou: v.pass_iou,
+                resamples: v.resamples,
+                seed: v.seed,
+            },
+            gallery: v.gallery,
+            formats: v.formats,
+            run_id: v.run_id,
+            generated_at: v.generated_at,
+            criteria,
+            limits,
+            network,
+            shard: v.shard,
+            record: PlanRecord::of(request, o, env)?,
+            resolved: layers.into_resolved(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{DEFAULT_RESAMPLES, DEFAULT_TOP_K};
+
+    fn gold(dir: &Path) -> PathBuf {
+        let p = dir.join("g.ndjson");
+        std::fs::write(
+            &p,
+            "{\"id\":\"a\",\"size\":[2,2],\"masks\":{\"fg\":{\"size\":[2,2],\"counts\":[0,4]}}}\n",
+        )
+        .unwrap();
+        p
+    }
+
+    fn compare_request(dir: &Path) -> Request {
+        let g = gold(dir);
+        Request::Compare {
+            truth: GroundTruth::Gold {
+                path: g.clone(),
+                name: None,
+                image_root: None,
+            },
+            preds: vec![("b".into(), g.clone()), ("c".into(), g)],
+            baseline: "b".into(),
+        }
+    }
+
+    #[test]
+    fn command_line_beats_environment_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = compare_request(dir.path());
+        let env = Env::from_pairs([
+            ("MASKGATE_THREADS".to_string(), "3".to_string()),
+            ("MASKGATE_RUN_ID".to_string(), "from-env".to_string()),
+            ("MASKGATE_FORMATS".to_string(), "json, csv".to_string()),
+        ]);
+        let plan = Plan::resolve(&req, &Overrides::default(), &env).unwrap();
+        assert_eq!(plan.threads, Some(3));
+        assert_eq!(plan.run_id, "from-env");
+        assert_eq!(plan.formats, ["json", "csv"]);
+        assert_eq!(plan.compare.resamples, DEFAULT_RESAMPLES);
+        assert_eq!(plan.compare.top_k, DEFAULT_TOP_K);
+        let o = Overrides {
+            threads: Some(1),
+            run_id: Some("from-cli".into()),
+            bootstrap: Some(7),
+            ..Default::default()
+        };
+        let plan = Plan::resolve(&req, &o, &env).unwrap();
+        assert_eq!(plan.threads, Some(1));
+        assert_eq!(plan.run_id, "from-cli");
+        assert_eq!(plan.compare.resamples, 7);
+    }
+
+    #[test]
+    fn bad_settings_are_refused_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = compare_request(dir.path());
+        let env = Env::default();
+        for (o, needle) in [
+            (
+                Overrides {
+                    grid: Some(0),
+                    ..Default::default()
+                },
+                "grid must be at least 1",
+            ),
+            (
+                Overrides {
+                    formats: Some(vec!["pdf".into()]),
+                    ..Default::default()
+                },
+                "unknown format \"pdf\"",
+            ),
+            (
+                Overrides {
+                    pass_iou: Some(1.5),
+                    ..Default::default()
+                },
+                "pass_iou must be within [0, 1]",
+            ),
+        ] {
+            let err = Plan::resolve(&req, &o, &env)
+                .err()
+                .expect(needle)
+                .to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+        let env = Env::from_pairs([("MASKGATE_THREADS".to_string(), "many".to_string())]);
+        let err = Plan::resolve(&req, &Overrides::default(), &env)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("MASKGATE_THREADS"), "{err}");
+    }
+
+    #[test]
+    fn the_network_timeout_is_at_least_a_second() {
+        let of = |v: &str| {
+            network_timeout_of(&Env::from_pairs([(
+                "MASKGATE_NETWORK_TIMEOUT".to_string(),
+                v.to_string(),
+            )]))
+        };
+        assert_eq!(of("5").unwrap(), Some(5));
+        for bad in ["0", "soon", "-1"] {
+            let e = of(bad).unwrap_err().to_string();
+            assert!(e.contains("MASKGATE_NETWORK_TIMEOUT"), "{e}");
+        }
+        assert_eq!(network_timeout_of(&Env::default()).unwrap(), None);
+    }
+}

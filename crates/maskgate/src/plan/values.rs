@@ -1,0 +1,312 @@
+//! The settings that shape the work: each taken from its layers (see [`super::layers`]),
+//! recorded with its source, and checked. Pure: the config and criteria file come read.
+
+use super::layers::{Layers, Source};
+use super::settings;
+use super::{
+    max_threads, now_rfc3339, run_id_from, Env, Overrides, DEFAULT_CACHE, DEFAULT_GALLERY,
+    DEFAULT_OUT, DEFAULT_PASS_IOU, DEFAULT_RESAMPLES, DEFAULT_TOP_K, THREADS_CEILING,
+};
+use crate::config::RunConfig;
+use crate::decide::criteria::CriteriaFile;
+use crate::error::{Error, Result};
+use crate::predict::engine::OrtMemory;
+use std::path::PathBuf;
+
+/// τ from the command line or run config, or the criteria file, which locks it.
+pub(super) fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
+    let t = match (given, criteria.and_then(|c| c.pass_iou)) {
+        (Some(g), Some(file)) if g != file => {
+            return Err(Error::Usage(format!(
+                "pass_iou {g} contradicts pass_iou = {file} in the criteria file; τ is locked there"
+            )))
+        }
+        (g, file) => g.or(file).unwrap_or(DEFAULT_PASS_IOU),
+    };
+    if !(0.0..=1.0).contains(&t) {
+        return Err(Error::Usage(format!(
+            "pass_iou must be within [0, 1], got {t}"
+        )));
+    }
+    Ok(t)
+}
+
+/// The settings that shape the work, each resolved through the layers and checked. Pure:
+/// the criteria file is the only file it is given, already read.
+pub(super) struct Values {
+    pub(super) pass_iou: f64,
+    pub(super) grid: Option<u32>,
+    pub(super) formats: Vec<String>,
+    pub(super) threads: Option<usize>,
+    pub(super) intra_threads: usize,
+    pub(super) cache: Option<PathBuf>,
+    pub(super) out: PathBuf,
+    pub(super) onnxruntime: Option<PathBuf>,
+    pub(super) generated_at: String,
+    pub(super) run_id: String,
+    pub(super) resamples: usize,
+    pub(super) top_k: usize,
+    pub(super) seed: u64,
+    pub(super) gallery: usize,
+    pub(super) save_predictions: bool,
+    pub(super) ort_memory: OrtMemory,
+    pub(super) shard: Option<crate::shard::ShardSpec>,
+}
+
+pub(super) fn values(
+    cfg: Option<&RunConfig>,
+    base_dir: &dyn Fn(&str) -> PathBuf,
+    o: &Overrides,
+    env: &Env,
+    criteria: Option<&CriteriaFile>,
+    l: &mut Layers<'_>,
+) -> Result<Values> {
+    let limits = cfg.map(|c| c.limits).unwrap_or_default();
+    // τ given anywhere must agree with the criteria file's, which locks it.
+    pass_iou_of(o.pass_iou.or(cfg.and_then(|c| c.pass_iou)), criteria)?;
+    let pass_iou = l.pick(
+        &settings::PASS_IOU,
+        o.pass_iou,
+        None,
+        cfg.and_then(|c| c.pass_iou),
+        criteria.and_then(|c| c.pass_iou),
+        || DEFAULT_PASS_IOU,
+    );
+    let grid = l.pick(
+        &settings::GRID,
+        o.grid.map(Some),
+        None,
+        cfg.map(|c| c.grid).filter(Option::is_some),
+        None,
+        || None,
+    );
+    match grid {
+        Some(0) => return Err(Error::Usage("grid must be at least 1".into())),
+        Some(g) if g > limits.max_grid => {
+            return Err(Error::Usage(format!(
+                "grid {g} exceeds the limit of {} ([limits] max_grid)",
+                limits.max_grid
+            )))
+        }
+        _ => {}
+    }
+    let formats = l.pick(
+        &settings::FORMATS,
+        o.formats.clone(),
+        l.env_text(&settings::FORMATS)
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect()),
+        cfg.and_then(|c| c.formats.clone()),
+        None,
+        || {
+            crate::export::exporters()
+                .iter()
+                .map(|e| e.name().to_string())
+                .collect()
+        },
+    );
+    crate::export::check_formats(&formats).map_err(Error::Usage)?;
+    let env_threads = l.env(&settings::THREADS)?;
+    let threads = l.pick(
+        &settings::THREADS,
+        o.threads.map(Some),
+        env_threads.map(Some),
+        None,
+        None,
+        || None,
+    );
+    if threads == Some(0) {
+        return Err(Error::Usage("threads must be at least 1".into()));
+    }
+    let given_intra = o.intra_threads.or(cfg.and_then(|c| c.intra_threads));
+    let ceiling = max_threads();
+    for (what, n) in [
+        ("--threads / MASKGATE_THREADS", threads),
+        ("intra_threads", given_intra),
+    ] {
+        if let Some(n) = n.filter(|&n| n > ceiling) {
+            return Err(Error::Usage(format!(
+                "{what} = {n} is above the ceiling of {ceiling} threads on this machine (64 per core, at most {THREADS_CEILING}); use at most {ceiling}"
+            )));
+        }
+    }
+    let intra_threads = l.pick(
+        &settings::INTRA_THREADS,
+        o.intra_threads,
+        None,
+        cfg.and_then(|c| c.intra_threads),
+        None,
+        || 0,
+    );
+    let no_cache = l.pick(
+        &settings::NO_CACHE,
+        o.no_cache.then_some(true),
+        l.env_switch(&settings::NO_CACHE).filter(|&on| on),
+        None,
+        None,
+        || false,
+    );
+    let cache = if no_cache {
+        l.record(
+            &settings::CACHE,
+            &None::<PathBuf>,
+            Source::Given(settings::NO_CACHE.long()),
+        );
+        None
+    } else {
+        l.pick(
+            &settings::CACHE,
+            None,
+            l.env_text(&settings::CACHE).map(|v| Some(PathBuf::from(v))),
+            cfg.and_then(|c| c.cache.clone()).map(Some),
+            None,
+            || cfg.map(|_| base_dir(DEFAULT_CACHE)),
+        )
+    };
+    let out = l.pick(
+        &settings::OUT,
+        o.out.clone(),
+        l.env_text(&settings::OUT).map(PathBuf::from),
+        cfg.and_then(|c| c.out.clone()),
+        None,
+        || base_dir(DEFAULT_OUT),
+    );
+    let onnxruntime = match (
+        l.env_text(&settings::ONNXRUNTIME),
+        cfg.and_then(|c| c.onnxruntime.clone()),
+        settings::ONNXRUNTIME
+            .env_after_config
+            .and_then(|v| env.get(v).map(|p| (v, p))),
+    ) {
+        (Some(p), _, _) => Some((
+            PathBuf::from(p),
+            Source::Env(settings::ONNXRUNTIME.env.unwrap_or_default()),
+        )),
+        (None, Some(p), _) => Some((p, l.config_source(&settings::ONNXRUNTIME))),
+        (None, None, Some((var, p))) => Some((PathBuf::from(p), Source::Env(var))),
+        (None, None, None) => None,
+    };
+    let onnxruntime = match onnxruntime {
+        Some((p, source)) => {
+            l.record(&settings::ONNXRUNTIME, &p, source);
+            Some(p)
+        }
+        None => {
+            l.record(&settings::ONNXRUNTIME, &None::<PathBuf>, Source::Default);
+            None
+        }
+    };
+    let generated_at = l.pick(
+        &settings::GENERATED_AT,
+        o.generated_at.clone(),
+        l.env_text(&settings::GENERATED_AT),
+        None,
+        None,
+        now_rfc3339,
+    );
+    let run_id = l.pick(
+        &settings::RUN_ID,
+        o.run_id.clone(),
+        l.env_text(&settings::RUN_ID),
+        None,
+        None,
+        || run_id_from(&generated_at),
+    );
+    let resamples = l.pick(
+        &settings::BOOTSTRAP,
+        o.bootstrap,
+        None,
+        cfg.and_then(|c| c.bootstrap),
+        criteria.and_then(|c| c.resamples),
+        || DEFAULT_RESAMPLES,
+    );
+    if resamples > limits.max_bootstrap_resamples {
+        return Err(Error::Usage(format!(
+            "{resamples} bootstrap resamples exceed the limit of {} ([limits] max_bootstrap_resamples)",
+            limits.max_bootstrap_resamples
+        )));
+    }
+    let top_k = l.pick(
+        &settings::TOP,
+        o.top_k,
+        None,
+        cfg.and_then(|c| c.top_k),
+        None,
+        || DEFAULT_TOP_K,
+    );
+    let seed = l.pick(
+        &settings::SEED,
+        o.seed,
+        None,
+        cfg.and_then(|c| c.seed),
+        criteria.and_then(|c| c.seed),
+        || 0,
+    );
+    let env_gallery = l.env(&settings::GALLERY)?;
+    let gallery = l.pick(
+        &settings::GALLERY,
+        o.gallery,
+        env_gallery,
+        cfg.and_then(|c| c.gallery),
+        None,
+        || DEFAULT_GALLERY,
+    );
+    let save_predictions = l.pick(
+        &settings::SAVE_PREDICTIONS,
+        o.save_predictions.then_some(true),
+        l.env_switch(&settings::SAVE_PREDICTIONS),
+        cfg.and_then(|c| c.save_predictions),
+        None,
+        || false,
+    );
+    let default_memory = OrtMemory::default();
+    let ort_memory = OrtMemory {
+        arena: l.pick(
+            &settings::MEMORY_ARENA,
+            None,
+            None,
+            cfg.and_then(|c| c.memory_arena),
+            None,
+            || default_memory.arena,
+        ),
+        pattern: l.pick(
+            &settings::MEMORY_PATTERN,
+            None,
+            None,
+            cfg.and_then(|c| c.memory_pattern),
+            None,
+            || default_memory.pattern,
+        ),
+    };
+    let shard = o
+        .shard
+        .map(|a| a.resolve(|k| env.get(k).map(str::to_string)))
+        .transpose()?;
+    l.record(
+        &settings::SHARD,
+        &shard.map(|s| format!("{}/{}", s.index, s.count)),
+        if shard.is_some() {
+            Source::Given(settings::SHARD.long())
+        } else {
+            Source::Default
+        },
+    );
+    Ok(Values {
+        pass_iou,
+        grid,
+        formats,
+        threads,
+        intra_threads,
+        cache,
+        out,
+        onnxruntime,
+        generated_at,
+        run_id,
+        resamples,
+        top_k,
+        seed,
+        gallery,
+        save_predictions,
+        ort_memory,
+        shard,
+    })
+}
