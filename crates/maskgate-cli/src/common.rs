@@ -62,6 +62,10 @@ pub struct CommonArgs {
     /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Share of an arm's samples (0 to 1) that may fail before the run ends with a warning
+    /// summary (default: MASKGATE_MAX_FAILED_SHARE, else [run] max_failed_share, else 0.1).
+    #[arg(long, value_name = "SHARE")]
+    max_failed_share: Option<f64>,
     /// Score only shard I of N (the slice [⌊I·n/N⌋, ⌊(I+1)·n/N⌋) of the id-sorted samples) and
     /// commit its rows under OUT/shards/ for `maskgate merge OUT`; auto/N takes I from
     /// MASKGATE_SHARD_INDEX, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID.
@@ -86,6 +90,7 @@ impl CommonArgs {
             run_id: self.run_id.clone(),
             generated_at: self.generated_at.clone(),
             shard: self.shard,
+            max_failed_share: self.max_failed_share,
             ..Default::default()
         }
     }
@@ -205,7 +210,8 @@ impl Terminal {
 }
 
 /// Prints the notices and files of a finished run, writes the CI views, and returns the exit
-/// status of its verdict.
+/// status of its verdict; 2 when an arm scored no sample (its report is still written: it is
+/// the record of what failed, and a pipeline stops on the status, not on a missing file).
 pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutputs) -> Result<u8> {
     for n in &outcome.notices {
         eprintln!("maskgate: {n}");
@@ -234,11 +240,25 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
             // The I/O error stays in the chain, so a full disk still maps to exit 3.
             .with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))?;
     }
-    Ok(match outcome.report.verdict() {
+    let status = match outcome.report.verdict() {
         Some(v) => {
             eprintln!("{}", v.plain_line());
             v.recommendation.exit_code()
         }
         None => 0,
-    })
+    };
+    if !outcome.failed_share_warnings.is_empty() {
+        eprintln!("maskgate: warning: many samples failed (the report's failed samples list each with its reason):");
+        for line in &outcome.failed_share_warnings {
+            eprintln!("maskgate:   {line}");
+        }
+    }
+    if !outcome.unscored.is_empty() {
+        eprintln!("maskgate: error: the run compared nothing; the report above is written for the record only:");
+        for line in &outcome.unscored {
+            eprintln!("maskgate:   {line}");
+        }
+        return Ok(maskgate::error::EXIT_ERROR);
+    }
+    Ok(status)
 }

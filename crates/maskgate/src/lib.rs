@@ -16,6 +16,7 @@ pub mod evaluation;
 pub mod export;
 pub mod fmt;
 pub mod gallery;
+pub mod health;
 pub mod inspect;
 pub mod label;
 pub mod limits;

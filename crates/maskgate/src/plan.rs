@@ -62,6 +62,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "MASKGATE_NETWORK_TIMEOUT",
         "seconds one network connect, request or reply may take ([run] network_timeout_s)",
     ),
+    (
+        "MASKGATE_MAX_FAILED_SHARE",
+        "share of an arm's samples that may fail before the run ends with a warning (--max-failed-share)",
+    ),
     ("MASKGATE_RUN_ID", "pinned run id (--run-id)"),
     ("MASKGATE_GENERATED_AT", "pinned timestamp (--generated-at)"),
     (
@@ -152,6 +156,7 @@ pub struct Overrides {
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub variants: Option<PathBuf>,
+    pub max_failed_share: Option<f64>,
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
     pub shard: Option<ShardArg>,
@@ -220,6 +225,8 @@ pub struct Plan {
     pub score: ScoreSettings,
     pub compare: CompareSettings,
     pub gallery: usize,
+    /// More than this share of an arm's samples failed: the run ends with a warning.
+    pub max_failed_share: f64,
     /// Exporter names to write (every one by default).
     pub formats: Vec<String>,
     pub run_id: String,
@@ -316,6 +323,11 @@ pub struct Outcome {
     pub report: Report,
     pub written: Vec<PathBuf>,
     pub notices: Vec<String>,
+    /// Arms that scored no sample, one line per cause (see [`crate::health::unscored_arms`]):
+    /// the report is written for the record, but the run has failed.
+    pub unscored: Vec<String>,
+    /// Arms with more than `max_failed_share` of their samples failed, one line per cause.
+    pub failed_share_warnings: Vec<String>,
 }
 
 fn problems_error(path: Option<&Path>, problems: Vec<String>) -> Error {
@@ -729,6 +741,16 @@ impl Plan {
                 limits.max_bootstrap_resamples
             )));
         }
+        let max_failed_share = o
+            .max_failed_share
+            .or(env.parse("MASKGATE_MAX_FAILED_SHARE")?)
+            .or(cfg.as_ref().and_then(|c| c.max_failed_share))
+            .unwrap_or(crate::health::DEFAULT_MAX_FAILED_SHARE);
+        if !(0.0..=1.0).contains(&max_failed_share) {
+            return Err(Error::Usage(format!(
+                "max_failed_share = {max_failed_share} must be within [0, 1] (a share: 0.1 = 10% of an arm's samples)"
+            )));
+        }
         Ok(Plan {
             config: cfg.as_ref().map(|c| c.path.clone()).or(config_path),
             gold_file,
@@ -786,6 +808,7 @@ impl Plan {
                 .or(env.parse("MASKGATE_GALLERY")?)
                 .or(cfg.as_ref().and_then(|c| c.gallery))
                 .unwrap_or(DEFAULT_GALLERY),
+            max_failed_share,
             formats,
             run_id,
             generated_at,
@@ -1688,7 +1711,13 @@ fn finish(
             None => plan.out.join(relative),
         })
         .collect();
+    let failures = crate::health::arm_failures(&report);
     Ok(Outcome {
+        unscored: crate::health::unscored_arms(&failures),
+        failed_share_warnings: crate::health::failed_share_warnings(
+            &failures,
+            plan.max_failed_share,
+        ),
         report,
         written,
         notices,

@@ -115,6 +115,48 @@ fn overall(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()>
     table(out, &header, 1, &rows)
 }
 
+/// Failed samples listed per arm, at most this many each (`samples.jsonl` has every one).
+const FAILED_SHOWN: usize = 20;
+
+/// A corpus's failed samples with the message the terminal showed for them
+/// ([`crate::model::FailReason::message`]): reason, what failed, what to do.
+fn failed_samples(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()> {
+    let failed: Vec<_> = r
+        .samples
+        .iter()
+        .filter(|s| *s.corpus == *corpus)
+        .filter_map(|s| Some((s, s.fail_reason?)))
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "### Failed samples ({})\n", failed.len())?;
+    let mut rows = Vec::new();
+    for arm in &r.arms {
+        let of_arm: Vec<_> = failed.iter().filter(|(s, _)| *s.arm == **arm).collect();
+        for (s, reason) in of_arm.iter().take(FAILED_SHOWN) {
+            rows.push(vec![
+                md(arm),
+                md(&s.id),
+                md(&reason.message(s.fail_detail.as_deref())),
+            ]);
+        }
+        if of_arm.len() > FAILED_SHOWN {
+            rows.push(vec![
+                md(arm),
+                format!("… and {} more", of_arm.len() - FAILED_SHOWN),
+                "samples.jsonl lists every one".into(),
+            ]);
+        }
+    }
+    table(
+        out,
+        &["arm".into(), "sample".into(), "message".into()],
+        3,
+        &rows,
+    )
+}
+
 /// Region × class overlap means, one column per arm (lower is better for every built-in one).
 fn overlaps(out: &mut dyn Write, r: &Report, corpus: &str) -> std::io::Result<()> {
     let rows: Vec<_> = r.overlaps.iter().filter(|o| o.corpus == corpus).collect();
@@ -584,6 +626,7 @@ impl Exporter for ReportMarkdown {
                     &rows,
                 )?;
             }
+            failed_samples(out, r, &corpus.name)?;
         }
         let unmatched: Vec<_> = r
             .unmatched_predictions
