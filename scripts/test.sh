@@ -41,6 +41,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
+# The committed examples (docs/examples/) must be what this code makes: regenerated with the
+# debug binary the tests just built and compared file by file; a difference names the example
+# and the file, and says to run `bash scripts/regen_examples.sh` and commit.
+MASKGATE_BIN=target/debug/maskgate bash scripts/regen_examples.sh --check
 # The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge (installed
 # by the script when missing), a job array of 4 shards and the dependent merge.
 bash deploy/slurm/test-array.sh target/debug/maskgate

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 Config (relative paths are taken from the config's folder; docs/formats.md has every key):
   [run]      out, baseline, criteria, notes, cache, formats, gallery, pass_iou, grid, top, seed,
              bootstrap, onnxruntime, intra_threads, memory_arena, memory_pattern,
-             save_predictions
+             save_predictions, max_failed_share
   [[corpus]] name, format, path, classes = { fg = [\"skin\", ...] }, ignore, split, sample_seed,
              limit, [corpus.options], [corpus.modules]
              formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson
@@ -29,7 +29,7 @@ Config (relative paths are taken from the config's folder; docs/formats.md has e
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
 Precedence: command line, then environment (MASKGATE_OUT, MASKGATE_THREADS, MASKGATE_CACHE,
-MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
+MASKGATE_NO_CACHE, MASKGATE_SAVE_PREDICTIONS, MASKGATE_FORMATS, MASKGATE_GALLERY, MASKGATE_MAX_FAILED_SHARE, MASKGATE_RUN_ID, MASKGATE_GENERATED_AT), then the config,
 then the criteria file, then built-in defaults.
 
 Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:

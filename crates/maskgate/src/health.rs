@@ -157,3 +157,72 @@ pub fn failed_share_warnings(failures: &[ArmFailures], max_share: f64) -> Vec<St
     }
     lines
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(
+        samples: usize,
+        failed: usize,
+        unscored: usize,
+        causes: &[(&str, usize)],
+    ) -> ArmFailures {
+        ArmFailures {
+            arm: "a".into(),
+            samples,
+            failed,
+            unscored,
+            causes: causes.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_arm_that_scored_nothing_is_an_error_with_one_line_per_cause() {
+        let f = arm(
+            5,
+            5,
+            5,
+            &[
+                ("IMAGE_UNREADABLE", 1),
+                ("INFERENCE_FAILED", 3),
+                ("gt_unreadable", 1),
+            ],
+        );
+        assert!(f.scored_nothing());
+        let lines = unscored_arms(std::slice::from_ref(&f));
+        assert_eq!(lines[0], "arm a scored no sample: all 5 failed");
+        // Largest count first; a fail reason says what to do, a load problem where to look.
+        assert!(
+            lines[1].starts_with("  INFERENCE_FAILED: 3 samples; to fix: "),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("  IMAGE_UNREADABLE: 1 sample; to fix: "),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("  gt_unreadable: 1 sample whose ground truth"),
+            "{lines:?}"
+        );
+        assert_eq!(lines.len(), 4);
+        // The error supersedes the warning.
+        assert!(failed_share_warnings(&[f], 0.1).is_empty());
+    }
+
+    #[test]
+    fn the_warning_starts_above_the_share() {
+        let f = arm(10, 1, 0, &[("PRED_MISSING", 1)]);
+        assert!(!f.scored_nothing());
+        assert!(failed_share_warnings(std::slice::from_ref(&f), 0.1).is_empty());
+        let lines = failed_share_warnings(&[f], 0.05);
+        assert_eq!(
+            lines[0],
+            "arm a: 1 of 10 samples failed (10.0%, more than max_failed_share = 0.05)"
+        );
+        assert!(lines[1].starts_with("  PRED_MISSING: 1 sample; to fix: "));
+        // An arm given no sample has nothing to warn about.
+        assert!(!arm(0, 0, 0, &[]).scored_nothing());
+        assert!(failed_share_warnings(&[arm(0, 0, 0, &[])], 0.0).is_empty());
+    }
+}
