@@ -156,6 +156,9 @@ pub struct Overrides {
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub variants: Option<PathBuf>,
+    /// Judges the finished run, shapes none of its numbers: never recorded for `merge`, and
+    /// left out of the serialised record so plan hashes stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_failed_share: Option<f64>,
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
@@ -300,6 +303,7 @@ impl PlanRecord {
             run_id: None,
             generated_at: None,
             shard: None,
+            max_failed_share: None,
             criteria: opt(&o.criteria)?,
             notes: opt(&o.notes)?,
             variants: opt(&o.variants)?,
