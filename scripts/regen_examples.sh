@@ -63,7 +63,7 @@ rm -rf "$dest/voc-labelme/gallery"
 (cd "$dest/../.." && "$mg" trend docs/examples --out docs/examples/trend >/dev/null)
 if [ "$check" = 1 ]; then
   # Every committed file must come out the same, and no fresh file may be missing from git.
-  stale=$(diff -rq docs/examples "$dest" | sed -e "s|$scratch/||g" || true)
+  stale=$(diff -rq docs/examples "$dest" | sed -e "s|$scratch/docs/examples|(fresh run)|g" || true)
   if [ -n "$stale" ]; then
     echo "regen_examples: committed examples differ from a fresh run:" >&2
     echo "$stale" | while IFS= read -r line; do
