@@ -11,9 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo build --release --locked -q -p maskgate-cli
+# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
+[ -n "${MASKGATE_BIN:-}" ] || cargo build --release --locked -q -p maskgate-cli
 status=0
-./target/release/maskgate run examples/crop-gate/maskgate.toml \
+"${MASKGATE_BIN:-./target/release/maskgate}" run examples/crop-gate/maskgate.toml \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?
 echo "report: reports/crop-gate/report.md"
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.

@@ -1,14 +1,42 @@
 #!/usr/bin/env bash
 # Regenerates the example reports under docs/examples/ with pinned run metadata, from the
-# example scripts and configs the manual documents (docs/src/examples.md). Needs the models
-# (scripts/setup.sh).
+# example scripts and configs the manual documents (docs/src/examples.md). Needs the models (scripts/setup.sh).
+#
+#   bash scripts/regen_examples.sh           rewrite docs/examples/ (and the demo screenshot)
+#   bash scripts/regen_examples.sh --check   regenerate into a scratch copy and fail, naming
+#                                            each example and file, when a committed one differs
+#
+# MASKGATE_BIN=path/to/maskgate uses that binary instead of building the release one (CI passes
+# the debug binary its tests already built; the reports do not depend on the build profile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+check=0
+case "${1:-}" in
+  --check) check=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/regen_examples.sh [--check]" >&2; exit 2 ;;
+esac
 # One picture per list keeps the committed galleries small.
 export MASKGATE_PIN=1 MASKGATE_RUN_ID=demo MASKGATE_GENERATED_AT=2026-01-01T00:00:00Z MASKGATE_GALLERY=1
 bash scripts/setup.sh
-cargo build --release -q -p maskgate-cli
-mg=./target/release/maskgate
+if [ -z "${MASKGATE_BIN:-}" ]; then
+  cargo build --release -q -p maskgate-cli
+  MASKGATE_BIN=./target/release/maskgate
+fi
+MASKGATE_BIN=$(realpath "$MASKGATE_BIN")
+export MASKGATE_BIN
+mg=$MASKGATE_BIN
+# Where the fresh examples go: docs/examples itself, or a scratch copy of the checkout's layout
+# (the trend names its inputs by the path it is given, so that path stays docs/examples).
+if [ "$check" = 1 ]; then
+  scratch=$(mktemp -d)
+  trap 'rm -rf "$scratch"' EXIT
+  mkdir -p "$scratch/docs"
+  cp -r docs/examples "$scratch/docs/examples"
+  dest=$scratch/docs/examples
+else
+  dest=docs/examples
+fi
 copy() { # copy SRC DEST FILE... : the files and the gallery, replacing the old set
   local src=$1 dst=$2; shift 2
   mkdir -p "$dst"
@@ -17,22 +45,41 @@ copy() { # copy SRC DEST FILE... : the files and the gallery, replacing the old 
   if [ -d "$src/gallery" ]; then cp -r "$src/gallery" "$dst/gallery"; fi
 }
 bash scripts/demo.sh >/dev/null
-copy reports/crop-gate docs/examples/crop-gate report.md report.html report.json metrics.csv
+copy reports/crop-gate "$dest/crop-gate" report.md report.html report.json metrics.csv
 $mg run examples/model-gate/maskgate.toml >/dev/null 2>&1 || true
-copy reports/demo docs/examples/model-gate report.md report.html report.json metrics.csv
+copy reports/demo "$dest/model-gate" report.md report.html report.json metrics.csv
 CRITERIA=examples/fasseg-gate/criteria-go.toml bash examples/fasseg-gate/run.sh reports/fasseg-gate-go >/dev/null
 bash examples/fasseg-gate/run.sh reports/fasseg-gate >/dev/null
-copy reports/fasseg-gate docs/examples/fasseg-gate report.md report.html metrics.csv
-cp reports/fasseg-gate-go/report.md docs/examples/fasseg-gate/report-go.md
+copy reports/fasseg-gate "$dest/fasseg-gate" report.md report.html metrics.csv
+cp reports/fasseg-gate-go/report.md "$dest/fasseg-gate/report-go.md"
 bash examples/fasseg-sweep/run.sh reports/fasseg-sweep >/dev/null
-copy reports/fasseg-sweep docs/examples/fasseg-sweep report.md report.html metrics.csv
+copy reports/fasseg-sweep "$dest/fasseg-sweep" report.md report.html metrics.csv
 bash examples/skin-modules/run.sh reports/skin-modules >/dev/null
-copy reports/skin-modules docs/examples/skin-modules report.md report.html metrics.csv
+copy reports/skin-modules "$dest/skin-modules" report.md report.html metrics.csv
 $mg run examples/voc-labelme/maskgate.toml --gallery 0 >/dev/null 2>&1 || true
-copy reports/voc-labelme docs/examples/voc-labelme report.md report.html metrics.csv
-rm -rf docs/examples/voc-labelme/gallery
-# Trends across the archived example runs, and the demo's report as a browser shows it.
-$mg trend docs/examples --out docs/examples/trend >/dev/null
+copy reports/voc-labelme "$dest/voc-labelme" report.md report.html metrics.csv
+rm -rf "$dest/voc-labelme/gallery"
+# Trends across the archived example runs.
+(cd "$dest/../.." && "$mg" trend docs/examples --out docs/examples/trend >/dev/null)
+if [ "$check" = 1 ]; then
+  # Every committed file must come out the same, and no fresh file may be missing from git.
+  stale=$(diff -rq docs/examples "$dest" | sed -e "s|$scratch/docs/examples|(fresh run)|g" || true)
+  if [ -n "$stale" ]; then
+    echo "regen_examples: committed examples differ from a fresh run:" >&2
+    echo "$stale" | while IFS= read -r line; do
+      case "$line" in
+        Files\ *) f=${line#Files docs/examples/}; f=${f%% and *}
+                  echo "  example ${f%%/*}: ${f#*/} differs" >&2 ;;
+        *) echo "  $line" >&2 ;;
+      esac
+    done
+    echo "run \`bash scripts/regen_examples.sh\` and commit docs/examples/" >&2
+    exit 1
+  fi
+  echo "regen_examples: every committed example matches a fresh run" >&2
+  exit 0
+fi
+# The demo's report as a browser shows it (pixels vary by browser build, so --check skips it).
 vendor/py/bin/python tools/browser_check.py docs/examples/crop-gate/report.html \
   --screenshot docs/src/crop-gate-report.png >/dev/null
 git status --short docs | head -40

@@ -89,6 +89,10 @@ step build-tests cargo test --workspace --no-run
 await registries
 await debian-packages
 step tests env MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
+# The committed examples (docs/examples/) must be what this code makes: regenerated with the
+# debug binary the tests just built and compared file by file; a difference names the example
+# and the file, and says to run `bash scripts/regen_examples.sh` and commit.
+step examples env MASKGATE_BIN=target/debug/maskgate bash scripts/regen_examples.sh --check
 # The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge, a job
 # array of 4 shards and the dependent merge.
 step slurm-array bash deploy/slurm/test-array.sh target/debug/maskgate

@@ -10,8 +10,9 @@ out="${1:-reports/fasseg-gate}"
 criteria="${CRITERIA:-examples/fasseg-gate/criteria-nogo.toml}"
 work="$out/inputs"
 mkdir -p "$work"
-cargo build --release -q -p maskgate-cli
-mg=./target/release/maskgate
+# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
+[ -n "${MASKGATE_BIN:-}" ] || cargo build --release -q -p maskgate-cli
+mg=${MASKGATE_BIN:-./target/release/maskgate}
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --out "$work/precise.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough_eroded.ndjson" --relative-to "$work" --erode 2

@@ -8,8 +8,9 @@ shared="${MASKGATE_SHARED:-../shared}"
 out="${1:-reports/fasseg-sweep}"
 work="$out/inputs"
 mkdir -p "$work"
-cargo build --release -q -p maskgate-cli
-mg=./target/release/maskgate
+# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
+[ -n "${MASKGATE_BIN:-}" ] || cargo build --release -q -p maskgate-cli
+mg=${MASKGATE_BIN:-./target/release/maskgate}
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --out "$work/precise.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"
 $mg compare --corpus fasseg --gold "$work/precise.ndjson" --image-root "$shared" --pred rough="$work/rough.ndjson" --baseline rough \

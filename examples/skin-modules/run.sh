@@ -6,8 +6,9 @@ cd "$(dirname "$0")/../.."
 bash scripts/setup.sh
 out="${1:-reports/skin-modules}"
 mkdir -p "$out/inputs"
-cargo build --release -q -p maskgate-cli
-mg=./target/release/maskgate
+# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
+[ -n "${MASKGATE_BIN:-}" ] || cargo build --release -q -p maskgate-cli
+mg=${MASKGATE_BIN:-./target/release/maskgate}
 cfg=examples/skin-modules/maskgate.toml
 # The rough labels, modules derived, as a prediction arm (ids match the precise corpus).
 $mg convert --config "$cfg" --corpus fasseg-rough --out "$out/inputs/rough.ndjson"

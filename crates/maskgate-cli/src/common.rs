@@ -48,6 +48,8 @@ pub struct CommonArgs {
     /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    #[arg(long = settings::MAX_FAILED_SHARE.long(), value_name = "SHARE", help = settings::MAX_FAILED_SHARE.help)]
+    max_failed_share: Option<f64>,
     #[arg(long = settings::SHARD.long(), value_name = "I/N", help = settings::SHARD.help)]
     shard: Option<ShardArg>,
 }
@@ -69,6 +71,7 @@ impl CommonArgs {
             run_id: self.run_id.clone(),
             generated_at: self.generated_at.clone(),
             shard: self.shard,
+            max_failed_share: self.max_failed_share,
             ..Default::default()
         }
     }
@@ -196,7 +199,8 @@ impl Terminal {
 }
 
 /// Prints the notices and files of a finished run, writes the CI views, and returns the exit
-/// status of its verdict.
+/// status of its verdict; 2 when an arm scored no sample (its report is still written: it is
+/// the record of what failed, and a pipeline stops on the status, not on a missing file).
 pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutputs) -> Result<u8> {
     for n in &outcome.notices {
         eprintln!("maskgate: {n}");
@@ -225,11 +229,25 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
             // The I/O error stays in the chain, so a full disk still maps to exit 3.
             .with_context(|| format!("GITHUB_STEP_SUMMARY {}", path.display()))?;
     }
-    Ok(match outcome.report.verdict() {
+    let status = match outcome.report.verdict() {
         Some(v) => {
             eprintln!("{}", v.plain_line());
             v.recommendation.exit_code()
         }
         None => 0,
-    })
+    };
+    if !outcome.failed_share_warnings.is_empty() {
+        eprintln!("maskgate: warning: many samples failed (the report's failed samples list each with its reason):");
+        for line in &outcome.failed_share_warnings {
+            eprintln!("maskgate:   {line}");
+        }
+    }
+    if !outcome.unscored.is_empty() {
+        eprintln!("maskgate: error: the run compared nothing; the report above is written for the record only:");
+        for line in &outcome.unscored {
+            eprintln!("maskgate:   {line}");
+        }
+        return Ok(maskgate::error::EXIT_ERROR);
+    }
+    Ok(status)
 }

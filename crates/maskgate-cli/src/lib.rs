@@ -27,7 +27,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Run(run_cmd::RunArgs),
+    Run(Box<run_cmd::RunArgs>),
     Compare(Box<compare_cmd::CompareArgs>),
     Inspect(inspect_cmd::InspectArgs),
     Convert(convert_cmd::ConvertArgs),
@@ -60,7 +60,7 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
     let result = match cli.command {
         Command::Compare(a) => compare_cmd::run(*a),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
-        Command::Run(a) => run_cmd::run(a),
+        Command::Run(a) => run_cmd::run(*a),
         Command::Inspect(a) => inspect_cmd::run(a),
         Command::Merge(a) => merge_cmd::run(a),
         Command::Trend(a) => trend_cmd::run(a),

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 Config (relative paths are taken from the config's folder; docs/src/formats.md has every key):
   [run]      out, baseline, criteria, notes, cache, formats, gallery, pass_iou, grid, top, seed,
              bootstrap, onnxruntime, intra_threads, memory_arena, memory_pattern,
-             save_predictions
+             save_predictions, max_failed_share
   [[corpus]] name, format, path, classes = { fg = [\"skin\", ...] }, ignore, split, sample_seed,
              limit, [corpus.options], [corpus.modules]
              formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson | sql

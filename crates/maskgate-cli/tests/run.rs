@@ -160,17 +160,29 @@ fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
     assert_eq!(r["corpora"][0]["samples"], 70);
 }
 
+/// Bad photos and a model that always fails: each is a per-sample failure with the same
+/// message on the terminal as in the report; an arm that scored nothing fails the run (exit 2,
+/// one line per cause) with its report still written, and an arm over max_failed_share ends
+/// the run with a warning.
 #[test]
 fn bad_images_and_nan_outputs_are_per_sample_failures() {
     let d = tmp("failures");
     let photo = shared().join("data/fasseg/V2/Test_RGB/1.bmp");
     std::fs::copy(&photo, d.join("good.bmp")).unwrap();
     std::fs::write(d.join("corrupt.bmp"), b"BM this is not a bitmap").unwrap();
+    // A readable photo outside the gold file's folder: never read, for a reason the user can fix.
+    let outside = d.with_file_name("run-failures-outside.bmp");
+    std::fs::copy(&photo, &outside).unwrap();
     let (h, w) = (512, 354);
-    let gold: String = ["good", "corrupt", "missing"]
-        .iter()
-        .map(|id| format!("{{\"id\": \"{id}\", \"image\": \"{id}.bmp\", \"size\": [{h}, {w}], \"masks\": {{\"foreground\": {{\"polygons\": [[60, 60, 300, 60, 300, 500, 60, 500]]}}}}}}\n"))
-        .collect();
+    let gold: String = [
+        ("good", "good.bmp".to_string()),
+        ("corrupt", "corrupt.bmp".into()),
+        ("missing", "missing.bmp".into()),
+        ("outside", format!("../{}", outside.file_name().unwrap().to_str().unwrap())),
+    ]
+    .iter()
+    .map(|(id, image)| format!("{{\"id\": \"{id}\", \"image\": \"{image}\", \"size\": [{h}, {w}], \"masks\": {{\"foreground\": {{\"polygons\": [[60, 60, 300, 60, 300, 500, 60, 500]]}}}}}}\n"))
+    .collect();
     std::fs::write(d.join("gold.ndjson"), gold).unwrap();
     std::fs::write(
         d.join("maskgate.toml"),
@@ -185,11 +197,30 @@ fn bad_images_and_nan_outputs_are_per_sample_failures() {
         &d.join("maskgate.toml"),
         &["--out", d.join("out").to_str().unwrap()],
     );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The nan arm scored no sample: an error, with one line per cause and its count.
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        stderr.contains("arm nan scored no sample: all 4 failed"),
+        "{stderr}"
     );
+    assert!(
+        stderr.contains("  IMAGE_UNREADABLE: 3 samples; to fix: "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  INFERENCE_FAILED: 1 sample; to fix: "),
+        "{stderr}"
+    );
+    // The selfie arm scored one photo of four: a warning, not an error.
+    assert!(
+        stderr.contains(
+            "arm selfie: 3 of 4 samples failed (75.0%, more than max_failed_share = 0.1)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("arm selfie scored no sample"), "{stderr}");
+    // The report set is still written, for the record.
     let lines: Vec<Value> = std::fs::read_to_string(d.join("out/samples.jsonl"))
         .unwrap()
         .lines()
@@ -211,8 +242,74 @@ fn bad_images_and_nan_outputs_are_per_sample_failures() {
     );
     assert_eq!(get("selfie", "corrupt")["fail_reason"], "IMAGE_UNREADABLE");
     assert_eq!(get("selfie", "missing")["fail_reason"], "IMAGE_UNREADABLE");
+    assert_eq!(get("selfie", "outside")["fail_reason"], "IMAGE_UNREADABLE");
     assert_eq!(get("nan", "good")["fail_reason"], "INFERENCE_FAILED");
     assert_eq!(get("nan", "good")["classes"]["foreground"]["iou"], 0.0);
+    // The photo outside the root is reported for what it is, not as "no image path".
+    let outside_detail = get("selfie", "outside")["fail_detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        outside_detail.contains("outside the dataset root"),
+        "{outside_detail}"
+    );
+    assert!(
+        outside_detail.contains("set image_root"),
+        "{outside_detail}"
+    );
+    // Every per-sample message on the terminal is the report's, word for word.
+    let md = std::fs::read_to_string(d.join("out/report.md"))
+        .unwrap()
+        .replace('\\', "");
+    assert!(md.contains("### Failed samples (7)"), "{md}");
+    let shown: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("maskgate: arm "))
+        .filter(|l| l.contains(": sample "))
+        .collect();
+    assert_eq!(shown.len(), 7, "{stderr}");
+    for line in shown {
+        let (arm, rest) = line.split_once(": sample ").unwrap();
+        let (id, message) = rest.split_once(": ").unwrap();
+        assert!(message.contains("; to fix: "), "{line}");
+        assert!(
+            md.contains(&format!("| {arm} | {id} | {message} |")),
+            "{message:?} not in the report:\n{md}"
+        );
+    }
+    assert!(
+        stderr.contains("sample outside: IMAGE_UNREADABLE: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no image path"), "{stderr}");
+
+    // Allowed a larger failed share (flag, then environment), the warning goes; the error stays.
+    let out = run(
+        &d.join("maskgate.toml"),
+        &[
+            "--out",
+            d.join("out").to_str().unwrap(),
+            "--max-failed-share",
+            "0.8",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("more than max_failed_share"), "{stderr}");
+    let out = bin()
+        .arg("run")
+        .arg(d.join("maskgate.toml"))
+        .args(["--out", d.join("out").to_str().unwrap()])
+        .env("MASKGATE_MAX_FAILED_SHARE", "1.5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("max_failed_share = 1.5 must be within [0, 1]"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -34,6 +34,7 @@ struct RawRun {
     gallery: Option<usize>,
     formats: Option<Vec<String>>,
     network_timeout_s: Option<u64>,
+    max_failed_share: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +183,8 @@ pub struct RunConfig {
     pub save_predictions: Option<bool>,
     /// Seconds one network connect, request or reply may take (see [`crate::net`]).
     pub network_timeout_s: Option<u64>,
+    /// More than this share of an arm's samples failed: the run ends with a warning.
+    pub max_failed_share: Option<f64>,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub corpora: Vec<CorpusSpec>,
@@ -225,6 +228,13 @@ impl RunConfig {
         if let Some(t) = r.pass_iou {
             if !(0.0..=1.0).contains(&t) {
                 problems.push(format!("[run] pass_iou must be within [0, 1], got {t}"));
+            }
+        }
+        if let Some(t) = r.max_failed_share {
+            if !(0.0..=1.0).contains(&t) {
+                problems.push(format!(
+                    "[run] max_failed_share must be within [0, 1], got {t}"
+                ));
             }
         }
         if let Err(e) = raw.limits.validate() {
@@ -349,6 +359,7 @@ impl RunConfig {
             memory_pattern: r.memory_pattern,
             save_predictions: r.save_predictions,
             network_timeout_s: r.network_timeout_s,
+            max_failed_share: r.max_failed_share,
             gallery: r.gallery,
             formats: r.formats.clone(),
             corpora,

@@ -20,6 +20,7 @@ use crate::score::{score_sample, SampleScore, ScoreSettings};
 use crate::taxonomy::{classify, FailureClass};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What to evaluate and how.
@@ -139,6 +140,14 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
     for corpus in input.corpora {
         let modules = corpus.module_names();
         let corpus_name = shared(&corpus.name);
+        // A listing that drops a sample's photo (outside the image root) says why; that is
+        // the failure the sample's arms report.
+        let mut photo_dropped: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in &corpus.problems {
+            photo_dropped
+                .entry(p.sample.as_str())
+                .or_insert(p.message.as_str());
+        }
         let mut problems = Vec::new();
         let score_one = |entry: &crate::read::Entry| -> Result<Vec<SampleScore>, Problem> {
             if observer.cancelled() {
@@ -147,7 +156,12 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
             let s = corpus.load(entry);
             observer.advanced();
             let s = s?;
-            let photo = SamplePhoto::of(s.image.as_deref(), corpus);
+            let photo = SamplePhoto::of(s.image.as_deref(), corpus).missing_because(
+                s.image
+                    .is_none()
+                    .then(|| photo_dropped.get(s.id.as_str()).copied())
+                    .flatten(),
+            );
             let preds: Vec<(Arc<str>, Prediction)> =
                 predict_sample(&s, &photo, input.arms, input.variants)
                     .into_iter()

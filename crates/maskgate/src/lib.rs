@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod export;
 pub mod fmt;
 pub mod gallery;
+pub mod health;
 pub mod inspect;
 pub mod limits;
 pub mod model;

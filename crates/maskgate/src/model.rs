@@ -268,6 +268,33 @@ impl FailReason {
         FailReason::ALL.into_iter().find(|r| r.code() == code)
     }
 
+    /// What to do about a sample that failed for this reason.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            FailReason::PredMissing => "add a prediction for this id to the arm's file, or leave the sample out of the corpus",
+            FailReason::ImageUnreadable => "check that the photo exists, lies under the corpus's root (gold-ndjson: image_root) and is an image maskgate decodes (JPEG, PNG, BMP, GIF, TIFF, WebP)",
+            FailReason::InferenceFailed => "check that the arm's adapter and its keys (mean, std, labels, threshold) fit the model, and that the model runs on this photo",
+            FailReason::SizeMismatch => "predict at the ground truth's size, or set --grid / [run] grid to compare on a common grid",
+            FailReason::PredMaskInvalid => "fix the mask's encoding in the predictions (COCO RLE or polygons of the declared size)",
+            FailReason::PredClassesMissing => "give every ground-truth class a mask in the prediction (an empty one when absent)",
+            FailReason::PredModulesMissing => "predict the face modules, or a skin mask with [corpus.modules] derive_predicted",
+            FailReason::GtMaskInvalid => "fix the ground truth's mask for this class",
+            FailReason::PostprocessFailed => "check the variant's operations against this sample",
+            FailReason::ImageTooLarge => "shrink the photo, or raise [limits] max_image_pixels / max_file_bytes",
+            FailReason::ImageTruncated => "re-export or re-download the photo",
+            FailReason::MaskTooLarge => "fix the mask, or raise the [limits] it exceeds",
+        }
+    }
+
+    /// A failed sample's message, the one text both the terminal and the report show: the
+    /// reason's code, what exactly failed (`detail`), and what to do.
+    pub fn message(self, detail: Option<&str>) -> String {
+        match detail.filter(|d| !d.is_empty()) {
+            Some(d) => format!("{}: {d}; to fix: {}", self.code(), self.remedy()),
+            None => format!("{}; to fix: {}", self.code(), self.remedy()),
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             FailReason::PredMissing => "PRED_MISSING",

@@ -149,7 +149,13 @@ pub(super) fn finish(
             None => plan.out.join(relative),
         })
         .collect();
+    let failures = crate::health::arm_failures(&report);
     Ok(Outcome {
+        unscored: crate::health::unscored_arms(&failures),
+        failed_share_warnings: crate::health::failed_share_warnings(
+            &failures,
+            plan.max_failed_share,
+        ),
         report,
         written,
         notices,

@@ -81,6 +81,10 @@ pub struct Overrides {
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub variants: Option<PathBuf>,
+    /// Judges the finished run, shapes none of its numbers: never recorded for `merge`, and
+    /// left out of the serialised record so plan hashes stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_failed_share: Option<f64>,
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
     pub shard: Option<ShardArg>,
@@ -149,6 +153,8 @@ pub struct Plan {
     pub score: ScoreSettings,
     pub compare: CompareSettings,
     pub gallery: usize,
+    /// More than this share of an arm's samples failed: the run ends with a warning.
+    pub max_failed_share: f64,
     /// Exporter names to write (every one by default).
     pub formats: Vec<String>,
     pub run_id: String,
@@ -171,6 +177,11 @@ pub struct Outcome {
     pub report: Report,
     pub written: Vec<PathBuf>,
     pub notices: Vec<String>,
+    /// Arms that scored no sample, one line per cause (see [`crate::health::unscored_arms`]):
+    /// the report is written for the record, but the run has failed.
+    pub unscored: Vec<String>,
+    /// Arms with more than `max_failed_share` of their samples failed, one line per cause.
+    pub failed_share_warnings: Vec<String>,
 }
 
 fn problems_error(path: Option<&Path>, problems: Vec<String>) -> Error {

@@ -383,6 +383,7 @@ impl Plan {
                 seed: v.seed,
             },
             gallery: v.gallery,
+            max_failed_share: v.max_failed_share,
             formats: v.formats,
             run_id: v.run_id,
             generated_at: v.generated_at,

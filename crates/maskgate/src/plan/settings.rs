@@ -181,6 +181,17 @@ pub const GALLERY: Setting = Setting {
     help: "Overlay pictures for the top N regressions and N improvements of each comparison (real arms and the recommended variant); 0 = none (default 3)",
     ..NONE
 };
+pub const MAX_FAILED_SHARE: Setting = Setting {
+    name: "max_failed_share",
+    config: Some("max_failed_share"),
+    flag: Some("max-failed-share"),
+    env: Some("MASKGATE_MAX_FAILED_SHARE"),
+    kind: "number",
+    default: "0.1",
+    limits: "0 to 1",
+    help: "Share of an arm's samples that may fail before the run ends with a warning summary, one line per cause (default 0.1)",
+    ..NONE
+};
 pub const THREADS: Setting = Setting {
     name: "threads",
     flag: Some("threads"),
@@ -319,6 +330,7 @@ pub const SETTINGS: &[&Setting] = &[
     &SEED,
     &BOOTSTRAP,
     &GALLERY,
+    &MAX_FAILED_SHARE,
     &THREADS,
     &RUN_ID,
     &GENERATED_AT,

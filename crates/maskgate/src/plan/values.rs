@@ -48,6 +48,7 @@ pub(super) struct Values {
     pub(super) top_k: usize,
     pub(super) seed: u64,
     pub(super) gallery: usize,
+    pub(super) max_failed_share: f64,
     pub(super) save_predictions: bool,
     pub(super) ort_memory: OrtMemory,
     pub(super) shard: Option<crate::shard::ShardSpec>,
@@ -250,6 +251,20 @@ pub(super) fn values(
         None,
         || DEFAULT_GALLERY,
     );
+    let env_max_failed_share = l.env(&settings::MAX_FAILED_SHARE)?;
+    let max_failed_share = l.pick(
+        &settings::MAX_FAILED_SHARE,
+        o.max_failed_share,
+        env_max_failed_share,
+        cfg.and_then(|c| c.max_failed_share),
+        None,
+        || crate::health::DEFAULT_MAX_FAILED_SHARE,
+    );
+    if !(0.0..=1.0).contains(&max_failed_share) {
+        return Err(Error::Usage(format!(
+            "max_failed_share = {max_failed_share} must be within [0, 1] (a share: 0.1 = 10% of an arm's samples)"
+        )));
+    }
     let save_predictions = l.pick(
         &settings::SAVE_PREDICTIONS,
         o.save_predictions.then_some(true),
@@ -305,6 +320,7 @@ pub(super) fn values(
         top_k,
         seed,
         gallery,
+        max_failed_share,
         save_predictions,
         ort_memory,
         shard,

@@ -128,6 +128,9 @@ pub struct SamplePhoto {
     /// The hash taken when the corpus was listed (the run's input fingerprint names it), so the
     /// photo is hashed once per run and a cache hit never reads it.
     listed_sha256: Option<String>,
+    /// Why a sample without a photo path has none (the listing's problem for it), so its
+    /// failure names the true cause instead of "no image path".
+    missing_because: Option<String>,
     bytes: OnceLock<Result<Vec<u8>, PhotoError>>,
     sha256: OnceLock<String>,
     pixels: OnceLock<Result<RgbImage, PhotoError>>,
@@ -139,6 +142,7 @@ impl SamplePhoto {
             path: path.map(Path::to_path_buf),
             limits: *limits,
             listed_sha256: None,
+            missing_because: None,
             bytes: OnceLock::new(),
             sha256: OnceLock::new(),
             pixels: OnceLock::new(),
@@ -157,10 +161,21 @@ impl SamplePhoto {
         self
     }
 
+    /// The same photo, for a sample whose listing dropped its path for `reason`.
+    pub fn missing_because(mut self, reason: Option<&str>) -> SamplePhoto {
+        self.missing_because = reason.map(str::to_string);
+        self
+    }
+
     fn bytes(&self) -> &Result<Vec<u8>, PhotoError> {
         self.bytes.get_or_init(|| {
             let p = self.path.as_ref().ok_or_else(|| {
-                PhotoError::new(FailReason::ImageUnreadable, "the sample has no image path")
+                PhotoError::new(
+                    FailReason::ImageUnreadable,
+                    self.missing_because
+                        .as_deref()
+                        .unwrap_or("the sample has no image path"),
+                )
             })?;
             read_bounded(p, self.limits.max_file_bytes)
         })

@@ -186,10 +186,10 @@ impl ModelArm {
         if self.failures.fetch_add(1, Ordering::Relaxed) < FAILURES_KEPT {
             if let Ok(mut kept) = self.first_failures.lock() {
                 kept.push(format!(
-                    "arm {}: sample {}: {} ({message})",
+                    "arm {}: sample {}: {}",
                     self.name,
                     sample.id,
-                    reason.code()
+                    reason.message(Some(message))
                 ));
             }
         }

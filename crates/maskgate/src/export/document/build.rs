@@ -382,6 +382,47 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
                 .collect(),
         ));
     }
+    failed_samples(blocks, r, &corpus.name);
+}
+
+/// Failed samples listed per arm, at most this many each (`samples.jsonl` has every one).
+const FAILED_SHOWN: usize = 20;
+
+/// A corpus's failed samples with the message the terminal showed for them
+/// ([`crate::model::FailReason::message`]): reason, what failed, what to do.
+fn failed_samples(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
+    let failed: Vec<_> = r
+        .samples
+        .iter()
+        .filter(|s| *s.corpus == *corpus)
+        .filter_map(|s| Some((s, s.fail_reason?)))
+        .collect();
+    if failed.is_empty() {
+        return;
+    }
+    blocks.push(heading(
+        3,
+        vec![plain(format!("Failed samples ({})", failed.len()))],
+    ));
+    let mut rows = Vec::new();
+    for arm in &r.arms {
+        let of_arm: Vec<_> = failed.iter().filter(|(s, _)| *s.arm == **arm).collect();
+        for (s, reason) in of_arm.iter().take(FAILED_SHOWN) {
+            rows.push(vec![
+                vec![text(arm.as_str())],
+                vec![text(s.id.as_str())],
+                vec![text(reason.message(s.fail_detail.as_deref()))],
+            ]);
+        }
+        if of_arm.len() > FAILED_SHOWN {
+            rows.push(vec![
+                vec![text(arm.as_str())],
+                vec![plain(format!("… and {} more", of_arm.len() - FAILED_SHOWN))],
+                vec![plain("samples.jsonl lists every one")],
+            ]);
+        }
+    }
+    blocks.push(table(plain_headers(&["arm", "sample", "message"]), 3, rows));
 }
 
 fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {

@@ -1,0 +1,228 @@
+//! How many samples each arm failed on, and why: read from a finished report, so a run, a
+//! compare and a merge are judged alike. Pure; the caller decides what to print and which
+//! exit status a finding maps to.
+//!
+//! A sample counts as failed for an arm when its score records a fail reason, or when its
+//! ground truth could not be loaded at all (then every arm lacks it). It counts as unscored
+//! when nothing of the arm's prediction could be used: a reason that voids the prediction
+//! (photo unreadable, inference failed, prediction missing, …), or no score at all.
+
+use crate::model::FailReason;
+use crate::report::Report;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The default of `max_failed_share`: more than this share of an arm's samples failed ends
+/// the run with a warning.
+pub const DEFAULT_MAX_FAILED_SHARE: f64 = 0.10;
+
+/// One arm's failures over every corpus of a report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmFailures {
+    pub arm: String,
+    /// Samples the arm was to score (loaded or not).
+    pub samples: usize,
+    /// Samples with a fail reason, or whose ground truth could not be loaded.
+    pub failed: usize,
+    /// Samples of which nothing could be scored.
+    pub unscored: usize,
+    /// Failed samples per cause (a fail reason's code, or a load problem's kind), with the
+    /// cause's remedy when it is a fail reason.
+    pub causes: BTreeMap<String, usize>,
+}
+
+impl ArmFailures {
+    /// The arm scored no sample it was given.
+    pub fn scored_nothing(&self) -> bool {
+        self.samples > 0 && self.unscored == self.samples
+    }
+
+    pub fn failed_share(&self) -> f64 {
+        if self.samples == 0 {
+            0.0
+        } else {
+            self.failed as f64 / self.samples as f64
+        }
+    }
+
+    /// One line per cause: `CODE: N samples; to fix: …` (largest count first, then by name).
+    pub fn cause_lines(&self) -> Vec<String> {
+        let mut causes: Vec<(&String, &usize)> = self.causes.iter().collect();
+        causes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        causes
+            .into_iter()
+            .map(|(cause, n)| {
+                let samples = if *n == 1 { "sample" } else { "samples" };
+                match FailReason::from_code(cause) {
+                    Some(r) => format!("{cause}: {n} {samples}; to fix: {}", r.remedy()),
+                    None => format!(
+                        "{cause}: {n} {samples} whose ground truth could not be loaded (the report's Input problems list them)"
+                    ),
+                }
+            })
+            .collect()
+    }
+}
+
+/// Every arm's failures, in the report's arm order.
+pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
+    let mut by_arm: BTreeMap<&str, ArmFailures> = report
+        .arms
+        .iter()
+        .map(|a| {
+            (
+                a.as_str(),
+                ArmFailures {
+                    arm: a.clone(),
+                    samples: 0,
+                    failed: 0,
+                    unscored: 0,
+                    causes: BTreeMap::new(),
+                },
+            )
+        })
+        .collect();
+    for s in &report.samples {
+        let Some(f) = by_arm.get_mut(&*s.arm) else {
+            continue;
+        };
+        f.samples += 1;
+        if let Some(r) = s.fail_reason {
+            f.failed += 1;
+            *f.causes.entry(r.code().to_string()).or_default() += 1;
+            if r.voids_prediction() {
+                f.unscored += 1;
+            }
+        }
+    }
+    // A sample no arm has a score for had ground truth that would not load: it counts against
+    // every arm, under its first problem's kind.
+    for corpus in &report.corpora {
+        let scored: BTreeSet<&str> = report
+            .samples
+            .iter()
+            .filter(|s| *s.corpus == *corpus.name)
+            .map(|s| s.id.as_str())
+            .collect();
+        let mut unloaded: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in &corpus.problems {
+            if !scored.contains(p.sample.as_str()) {
+                unloaded.entry(p.sample.as_str()).or_insert(p.kind.as_str());
+            }
+        }
+        for kind in unloaded.values() {
+            for f in by_arm.values_mut() {
+                f.samples += 1;
+                f.failed += 1;
+                f.unscored += 1;
+                *f.causes.entry(kind.to_string()).or_default() += 1;
+            }
+        }
+    }
+    report
+        .arms
+        .iter()
+        .filter_map(|a| by_arm.remove(a.as_str()))
+        .collect()
+}
+
+/// The arms that scored no sample, each as a heading line and one line per cause: a run with
+/// such an arm has no comparison to stand on, whatever its tables show.
+pub fn unscored_arms(failures: &[ArmFailures]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for f in failures.iter().filter(|f| f.scored_nothing()) {
+        lines.push(format!(
+            "arm {} scored no sample: all {} failed",
+            f.arm, f.samples
+        ));
+        lines.extend(f.cause_lines().into_iter().map(|l| format!("  {l}")));
+    }
+    lines
+}
+
+/// The arms (that scored something) whose failed share is above `max_share`, as a summary.
+pub fn failed_share_warnings(failures: &[ArmFailures], max_share: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    for f in failures
+        .iter()
+        .filter(|f| !f.scored_nothing() && f.failed_share() > max_share)
+    {
+        lines.push(format!(
+            "arm {}: {} of {} samples failed ({:.1}%, more than max_failed_share = {max_share})",
+            f.arm,
+            f.failed,
+            f.samples,
+            100.0 * f.failed_share(),
+        ));
+        lines.extend(f.cause_lines().into_iter().map(|l| format!("  {l}")));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(
+        samples: usize,
+        failed: usize,
+        unscored: usize,
+        causes: &[(&str, usize)],
+    ) -> ArmFailures {
+        ArmFailures {
+            arm: "a".into(),
+            samples,
+            failed,
+            unscored,
+            causes: causes.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+        }
+    }
+
+    #[test]
+    fn an_arm_that_scored_nothing_is_an_error_with_one_line_per_cause() {
+        let f = arm(
+            5,
+            5,
+            5,
+            &[
+                ("IMAGE_UNREADABLE", 1),
+                ("INFERENCE_FAILED", 3),
+                ("gt_unreadable", 1),
+            ],
+        );
+        assert!(f.scored_nothing());
+        let lines = unscored_arms(std::slice::from_ref(&f));
+        assert_eq!(lines[0], "arm a scored no sample: all 5 failed");
+        // Largest count first; a fail reason says what to do, a load problem where to look.
+        assert!(
+            lines[1].starts_with("  INFERENCE_FAILED: 3 samples; to fix: "),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("  IMAGE_UNREADABLE: 1 sample; to fix: "),
+            "{lines:?}"
+        );
+        assert!(
+            lines[3].starts_with("  gt_unreadable: 1 sample whose ground truth"),
+            "{lines:?}"
+        );
+        assert_eq!(lines.len(), 4);
+        // The error supersedes the warning.
+        assert!(failed_share_warnings(&[f], 0.1).is_empty());
+    }
+
+    #[test]
+    fn the_warning_starts_above_the_share() {
+        let f = arm(10, 1, 0, &[("PRED_MISSING", 1)]);
+        assert!(!f.scored_nothing());
+        assert!(failed_share_warnings(std::slice::from_ref(&f), 0.1).is_empty());
+        let lines = failed_share_warnings(&[f], 0.05);
+        assert_eq!(
+            lines[0],
+            "arm a: 1 of 10 samples failed (10.0%, more than max_failed_share = 0.05)"
+        );
+        assert!(lines[1].starts_with("  PRED_MISSING: 1 sample; to fix: "));
+        // An arm given no sample has nothing to warn about.
+        assert!(!arm(0, 0, 0, &[]).scored_nothing());
+        assert!(failed_share_warnings(&[arm(0, 0, 0, &[])], 0.0).is_empty());
+    }
+}
