@@ -1,40 +1,50 @@
 //! maskgate: decides, with numbers, whether a segmentation model may replace the one in
-//! production. The modules follow the data flow, and imports only point backwards along it
-//! (`tests/architecture.rs` checks):
-//! plan → source → read → predict → score → aggregate → compare (`evaluation`) → decide /
-//! recommend → gallery → report → export. `shard` stores one slice's exact scores and `storage`
-//! the places they and the reports are kept.
+//! production. The modules are listed in the order data flows through them, and imports only
+//! point backwards along it (`tests/architecture.rs` checks):
+//! plan → source/storage → read → predict → score → aggregate → compare (`evaluation`) →
+//! decide → recommend → gallery → report → export → persist.
 
-pub mod aggregate;
-pub mod compare;
-pub mod config;
-pub mod convert;
-pub mod decide;
+// Foundations every stage may use.
 pub mod error;
-pub mod evaluation;
-pub mod export;
 pub mod fmt;
-pub mod gallery;
-pub mod health;
-pub mod inspect;
 pub mod limits;
 pub mod model;
 pub mod net;
 pub mod observe;
 pub mod pathnames;
-pub mod persist;
-pub mod plan;
-pub mod predict;
-pub mod read;
-pub mod recommend;
 pub mod redact;
-pub mod report;
-pub mod score;
-pub mod shard;
+pub mod tomlfile;
+
+// 1. plan: settings (flags, environment, config, criteria file) → one Plan; execute runs it.
+pub mod config;
+pub mod plan;
+// 2. read: where a corpus's bytes come from, and the readers that turn them into samples.
+pub mod read;
 pub mod source;
 pub mod storage;
+// 3. predict: the arms (models through their adapters, or prediction files).
+pub mod predict;
+// 4. score: one sample's metrics; failure classes from reporter notes.
+pub mod score;
 pub mod taxonomy;
-pub mod tomlfile;
+// 5. aggregate and compare: per class and group, deltas with paired bootstrap intervals.
+pub mod aggregate;
+pub mod compare;
+pub mod evaluation;
+pub mod shard;
+// 6. decide: the verdict, a pure function of the evaluation; the run's health.
+pub mod decide;
+pub mod health;
+// 7. report: recommendations, the gallery, the assembled report.
+pub mod gallery;
+pub mod recommend;
+pub mod report;
+// 8. export and persist: one file per exporter, committed as one report set.
+pub mod export;
+pub mod persist;
+// Commands beside the gate: convert a dataset, inspect a corpus, trend across reports.
+pub mod convert;
+pub mod inspect;
 pub mod trend;
 
 pub use error::{Error, Result};
