@@ -69,7 +69,7 @@ impl Serialize for MetricsRow {
         st.serialize_field("class", &self.class)?;
         st.serialize_field("n", &self.n)?;
         st.serialize_field("n_empty", &self.n_empty)?;
-        for (name, v) in ROW_STATS.iter().zip(&self.values) {
+        for (name, v) in ROW_STATS.into_iter().zip(&self.values) {
             st.serialize_field(name, v)?;
         }
         st.end()
@@ -92,13 +92,6 @@ const fn col(name: &'static str, label: &'static str) -> Column {
         label,
         lower_is_better: false,
         decimals: 3,
-    }
-}
-
-const fn lower(name: &'static str, label: &'static str) -> Column {
-    Column {
-        lower_is_better: true,
-        ..col(name, label)
     }
 }
 
@@ -269,7 +262,7 @@ impl Serialize for SummaryRow {
         st.serialize_field("group", &self.group)?;
         st.serialize_field("n", &self.n)?;
         st.serialize_field("n_scored", &self.n_scored)?;
-        for (name, v) in SUMMARY_STATS.iter().zip(self.stats()) {
+        for (name, v) in SUMMARY_STATS.into_iter().zip(self.stats()) {
             st.serialize_field(name, &v)?;
         }
         st.serialize_field("fail_rates", &self.fail_rates)?;

@@ -460,20 +460,20 @@ pub fn committed(store: &dyn Store, plan: &str, spec: ShardSpec) -> Result<Optio
     };
     let m = serde_json::from_slice::<Marker>(&bytes)
         .map_err(|e| Error::Usage(format!("{key}: not a shard marker: {e}")))?;
-    check_format(&key, &m)?;
+    check_format(&key, plan, &m)?;
     Ok(Some(m))
 }
 
 /// A marker of another format cannot be merged, nor stand for this shard: its rows are laid
 /// out differently.
-fn check_format(key: &str, m: &Marker) -> Result<()> {
+fn check_format(key: &str, plan: &str, m: &Marker) -> Result<()> {
     if m.format == FORMAT {
         return Ok(());
     }
     Err(Error::Usage(format!(
         "{key}: shard format {:?}, but this maskgate reads {FORMAT:?}: the shard was written by another maskgate version; delete {} and re-run the shards with this maskgate",
         m.format,
-        plan_folder(&m.plan)
+        plan_folder(plan)
     )))
 }
 
@@ -635,7 +635,7 @@ pub fn gather(
         let m = committed(store, plan, spec)?
             .ok_or_else(|| Error::Retryable(format!("{key}: missing")))?;
         let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
-        check_format(&key, &m)?;
+        check_format(&key, plan, &m)?;
         if m.plan != plan {
             return Err(wrong(format!("belongs to plan {}, not {plan}", m.plan)));
         }
