@@ -2,10 +2,10 @@
 //! bootstrap 95% CI, the paired per-sample mIoU delta with a sign test and pass/fail flips, and
 //! ranked regressions / improvements (ties broken by id).
 
+use crate::aggregate::SUMMARY_LEN;
 pub use crate::aggregate::SUMMARY_STATS;
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
-use crate::aggregate::SUMMARY_LEN;
 use crate::score::{SampleScore, REGISTRY};
 use maskgate_core::stats::{sign_test, Rng};
 use serde::Serialize;

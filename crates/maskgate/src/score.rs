@@ -521,17 +521,17 @@ mod tests {
             _ => Some(0.0),
         };
         let boundary_iou = if tp + fp + fn_ == 0 {
-                None
+            None
+        } else {
+            let (bg, bp) = (naive_band(gt, d), naive_band(pr, d));
+            let inter = bg.iter().zip(&bp).filter(|(a, b)| **a && **b).count();
+            let union = bg.iter().zip(&bp).filter(|(a, b)| **a || **b).count();
+            Some(if union == 0 {
+                0.0
             } else {
-                let (bg, bp) = (naive_band(gt, d), naive_band(pr, d));
-                let inter = bg.iter().zip(&bp).filter(|(a, b)| **a && **b).count();
-                let union = bg.iter().zip(&bp).filter(|(a, b)| **a || **b).count();
-                Some(if union == 0 {
-                    0.0
-                } else {
-                    inter as f64 / union as f64
-                })
-            };
+                inter as f64 / union as f64
+            })
+        };
         let values = BTreeMap::from([
             ("iou", div(tp, tp + fp + fn_)),
             ("dice", div(2 * tp, 2 * tp + fp + fn_)),

@@ -296,8 +296,12 @@ impl ShardRows {
                             let mut classes = ClassScores::with_capacity(r.classes.len());
                             for (c, [tp, fp, fn_], v) in r.classes {
                                 let counts = Counts { tp, fp, fn_ };
-                                let values = metric_values(v)
-                                    .map_err(|e| Error::Usage(format!("{what}: line {}: class {c:?}: {e}", n + 1)))?;
+                                let values = metric_values(v).map_err(|e| {
+                                    Error::Usage(format!(
+                                        "{what}: line {}: class {c:?}: {e}",
+                                        n + 1
+                                    ))
+                                })?;
                                 classes.insert(c, ClassScore::from_metric_values(counts, values));
                             }
                             classes
@@ -903,7 +907,11 @@ mod tests {
         let bytes = shard_rows(0..1).to_bytes();
         let text = String::from_utf8(bytes).unwrap();
         for m in REGISTRY {
-            assert!(text.contains(&format!("\"{}\":", m.name)), "{}: {text}", m.name);
+            assert!(
+                text.contains(&format!("\"{}\":", m.name)),
+                "{}: {text}",
+                m.name
+            );
         }
         let parse = |t: &str| {
             ShardRows::from_bytes(t.as_bytes(), &mut Names::default(), "d.jsonl")
@@ -912,8 +920,14 @@ mod tests {
         };
         let last = REGISTRY[REGISTRY.len() - 1].name;
         let missing = parse(&text.replace(&format!("\"{last}\":"), "\"gone\":"));
-        assert!(missing.contains(&format!("no {last:?} metric")), "{missing}");
-        assert!(missing.contains("re-run the shards with this maskgate"), "{missing}");
+        assert!(
+            missing.contains(&format!("no {last:?} metric")),
+            "{missing}"
+        );
+        assert!(
+            missing.contains("re-run the shards with this maskgate"),
+            "{missing}"
+        );
         let extra = parse(&text.replace("\"iou\":", "\"gone\":1,\"iou\":"));
         assert!(extra.contains("unknown metric \"gone\""), "{extra}");
     }
@@ -937,7 +951,10 @@ mod tests {
         ] {
             let err = err.to_string();
             assert!(err.contains("\"maskgate-shard/1\""), "{err}");
-            assert!(err.contains("re-run the shards with this maskgate"), "{err}");
+            assert!(
+                err.contains("re-run the shards with this maskgate"),
+                "{err}"
+            );
         }
     }
 

@@ -101,9 +101,7 @@ pub(super) fn class_row((f, m, micro): DrawStats) -> Vec<Option<f64>> {
 
 /// Statistics of a summary row in [`SUMMARY_STATS`] order.
 pub(super) fn summary_row((f, m, _): DrawStats) -> Vec<Option<f64>> {
-    f.into_iter()
-        .chain(SUMMARY_METRICS.map(|i| m[i]))
-        .collect()
+    f.into_iter().chain(SUMMARY_METRICS.map(|i| m[i])).collect()
 }
 
 /// Builds one draw's statistics from its sums: `sums[m]` and `ns[m]` over the defined values of
@@ -115,8 +113,7 @@ fn finish_draw(
     micro: Counts,
     quantile_at: [f64; 6],
 ) -> DrawStats {
-    let means: MetricValues =
-        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
+    let means: MetricValues = std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
     let n = ns[IOU] as usize;
     if n == 0 {
         return ([None; 5], means, micro);

@@ -212,9 +212,8 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
             )
         }
         Some((m, stat)) => {
-            let summarised = |m: &str| {
-                metrics::find(m).filter(|(_, d)| d.summary.is_some() && stat == "mean")
-            };
+            let summarised =
+                |m: &str| metrics::find(m).filter(|(_, d)| d.summary.is_some() && stat == "mean");
             let column = match (m, stat) {
                 ("iou" | "miou", "mean" | "median" | "p10" | "p90") => format!("miou_{stat}"),
                 _ if summarised(m).is_some() => format!("{m}_mean"),
