@@ -162,7 +162,7 @@ struct ScoreRow {
     fail_reason: Option<String>,
     fail_detail: Option<String>,
     /// (class, [tp, fp, fn], metric name → bits), every registered metric named.
-    classes: Vec<(String, [u64; 3], BTreeMap<String, Option<u64>>)>,
+    classes: Vec<(String, [u64; 3], NamedMetrics)>,
     overlaps: Vec<(String, Option<u64>)>,
 }
 
@@ -184,7 +184,9 @@ fn float(b: Option<u64>) -> Option<f64> {
 }
 
 /// A class's metrics keyed by name, as a shard row stores them.
-fn metric_bits(score: &ClassScore) -> BTreeMap<String, Option<u64>> {
+type NamedMetrics = BTreeMap<String, Option<u64>>;
+
+fn metric_bits(score: &ClassScore) -> NamedMetrics {
     REGISTRY
         .iter()
         .zip(score.metric_values())
@@ -194,9 +196,7 @@ fn metric_bits(score: &ClassScore) -> BTreeMap<String, Option<u64>> {
 
 /// The registry's values from a shard row's named metrics: every registered metric must be
 /// there and nothing else, or the row came from a maskgate with other metrics.
-fn metric_values(
-    mut named: BTreeMap<String, Option<u64>>,
-) -> std::result::Result<MetricValues, String> {
+fn metric_values(mut named: NamedMetrics) -> std::result::Result<MetricValues, String> {
     let mut values = [None; COUNT];
     for (slot, m) in values.iter_mut().zip(REGISTRY) {
         *slot = float(named.remove(m.name).ok_or_else(|| {
