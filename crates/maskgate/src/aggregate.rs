@@ -3,7 +3,8 @@
 //! id order, so sums never depend on thread count.
 
 use crate::model::FailReason;
-use crate::score::{SampleScore, METRICS};
+use crate::score::metrics::{self, COUNT, IOU, REGISTRY, SUMMARY_COUNT, SUMMARY_METRICS};
+use crate::score::SampleScore;
 use maskgate_core::quantile::{mean, summarize};
 use maskgate_core::Counts;
 use serde::Serialize;
@@ -39,7 +40,7 @@ impl<'a> Grouping<'a> {
 }
 
 /// One row of `metrics.csv`.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MetricsRow {
     pub arm: String,
     pub corpus: String,
@@ -50,21 +51,29 @@ pub struct MetricsRow {
     pub n: usize,
     /// Samples where both GT and prediction are empty (every ratio undefined).
     pub n_empty: usize,
-    pub iou_mean: Option<f64>,
-    pub iou_median: Option<f64>,
-    pub iou_p10: Option<f64>,
-    pub iou_p90: Option<f64>,
-    /// Share of defined IoUs ≥ τ.
-    pub pass_rate: Option<f64>,
-    /// Pooled IoU from summed counts.
-    pub iou_micro: Option<f64>,
-    pub dice_mean: Option<f64>,
-    pub precision_mean: Option<f64>,
-    pub recall_mean: Option<f64>,
-    pub leakage_mean: Option<f64>,
-    pub coverage_mean: Option<f64>,
-    pub bbox_iou_mean: Option<f64>,
-    pub boundary_iou_mean: Option<f64>,
+    /// The statistics in [`ROW_STATS`] order without the trailing `n`: the IoU's mean, median,
+    /// p10, p90, pass rate (share of defined IoUs ≥ τ) and pooled IoU from summed counts, then
+    /// every other registered metric's mean.
+    pub values: [Option<f64>; ROW_VALUES],
+}
+
+/// Serialised as flat fields named by [`ROW_STATS`].
+impl Serialize for MetricsRow {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = ser.serialize_struct("MetricsRow", 7 + ROW_VALUES)?;
+        st.serialize_field("arm", &self.arm)?;
+        st.serialize_field("corpus", &self.corpus)?;
+        st.serialize_field("group_by", &self.group_by)?;
+        st.serialize_field("group", &self.group)?;
+        st.serialize_field("class", &self.class)?;
+        st.serialize_field("n", &self.n)?;
+        st.serialize_field("n_empty", &self.n_empty)?;
+        for (name, v) in ROW_STATS.into_iter().zip(&self.values) {
+            st.serialize_field(name, v)?;
+        }
+        st.end()
+    }
 }
 
 /// One statistic column, declared once: aggregate and compare compute it under `name`, decide
@@ -86,13 +95,6 @@ const fn col(name: &'static str, label: &'static str) -> Column {
     }
 }
 
-const fn lower(name: &'static str, label: &'static str) -> Column {
-    Column {
-        lower_is_better: true,
-        ..col(name, label)
-    }
-}
-
 const fn names<const N: usize>(cols: &[Column; N]) -> [&'static str; N] {
     let mut out = [""; N];
     let mut i = 0;
@@ -103,40 +105,88 @@ const fn names<const N: usize>(cols: &[Column; N]) -> [&'static str; N] {
     out
 }
 
-/// The statistic columns of [`MetricsRow`], in CSV order (after `n`, `n_empty`); `n` last.
-pub const ROW_COLUMNS: [Column; 14] = [
+/// The IoU statistics that open a class row, before the other metrics' means.
+const IOU_ROW_COLUMNS: [Column; 6] = [
     col("iou_mean", "IoU"),
     col("iou_median", "IoU median"),
     col("iou_p10", "IoU p10"),
     col("iou_p90", "IoU p90"),
     col("pass_rate", "pass rate (IoU ≥ τ)"),
     col("iou_micro", "pooled IoU"),
-    col("dice_mean", "Dice"),
-    col("precision_mean", "precision"),
-    col("recall_mean", "recall"),
-    lower("leakage_mean", "leakage"),
-    col("coverage_mean", "coverage"),
-    col("bbox_iou_mean", "bbox IoU"),
-    col("boundary_iou_mean", "boundary IoU"),
+];
+
+/// The statistics of a class row besides `n`: IoU's, then one mean per other metric.
+pub const ROW_VALUES: usize = IOU_ROW_COLUMNS.len() + COUNT - 1;
+
+const fn mean_column(m: &metrics::Metric) -> Column {
     Column {
+        name: m.mean_column,
+        label: m.label,
+        lower_is_better: m.lower_is_better,
+        decimals: m.decimals,
+    }
+}
+
+/// The statistic columns of [`MetricsRow`], in CSV order (after `n`, `n_empty`); `n` last.
+pub const ROW_COLUMNS: [Column; ROW_VALUES + 1] = {
+    let mut out = [col("n", "samples"); ROW_VALUES + 1];
+    let mut i = 0;
+    while i < IOU_ROW_COLUMNS.len() {
+        out[i] = IOU_ROW_COLUMNS[i];
+        i += 1;
+    }
+    let mut m = 0;
+    while m < COUNT {
+        if m != IOU {
+            out[i] = mean_column(&REGISTRY[m]);
+            i += 1;
+        }
+        m += 1;
+    }
+    out[i] = Column {
         decimals: 0,
         ..col("n", "samples")
-    },
-];
-pub const ROW_STATS: [&str; 14] = names(&ROW_COLUMNS);
+    };
+    out
+};
+pub const ROW_STATS: [&str; ROW_VALUES + 1] = names(&ROW_COLUMNS);
 
-/// The statistic columns of [`SummaryRow`] that get deltas, in report order.
-pub const SUMMARY_COLUMNS: [Column; 8] = [
+/// The per-sample mIoU statistics that open a summary row.
+const MIOU_SUMMARY_COLUMNS: [Column; 5] = [
     col("miou_mean", "mIoU mean (per sample)"),
     col("miou_median", "mIoU median"),
     col("miou_p10", "mIoU p10"),
     col("miou_p90", "mIoU p90"),
     col("pass_rate", "pass rate (mIoU ≥ τ)"),
-    lower("leakage_mean", "leakage mean"),
-    col("coverage_mean", "coverage mean"),
-    col("boundary_iou_mean", "boundary IoU mean"),
 ];
-pub const SUMMARY_STATS: [&str; 8] = names(&SUMMARY_COLUMNS);
+
+pub const SUMMARY_LEN: usize = MIOU_SUMMARY_COLUMNS.len() + SUMMARY_COUNT;
+
+/// The statistic columns of [`SummaryRow`] that get deltas, in report order: the mIoU
+/// statistics, then each metric with a summary column.
+pub const SUMMARY_COLUMNS: [Column; SUMMARY_LEN] = {
+    let mut out = [MIOU_SUMMARY_COLUMNS[0]; SUMMARY_LEN];
+    let mut i = 0;
+    while i < MIOU_SUMMARY_COLUMNS.len() {
+        out[i] = MIOU_SUMMARY_COLUMNS[i];
+        i += 1;
+    }
+    let mut k = 0;
+    while k < SUMMARY_COUNT {
+        let m = &REGISTRY[SUMMARY_METRICS[k]];
+        out[i] = Column {
+            label: match m.summary {
+                Some(label) => label,
+                None => m.label,
+            },
+            ..mean_column(m)
+        };
+        i += 1;
+        k += 1;
+    }
+    out
+};
+pub const SUMMARY_STATS: [&str; SUMMARY_LEN] = names(&SUMMARY_COLUMNS);
 
 /// The declared column called `name` (row columns first).
 pub fn column(name: &str) -> Option<&'static Column> {
@@ -148,23 +198,10 @@ pub fn column(name: &str) -> Option<&'static Column> {
 
 impl MetricsRow {
     /// The statistics in [`ROW_STATS`] order (`n` last, as a number).
-    pub fn stats(&self) -> [Option<f64>; 14] {
-        [
-            self.iou_mean,
-            self.iou_median,
-            self.iou_p10,
-            self.iou_p90,
-            self.pass_rate,
-            self.iou_micro,
-            self.dice_mean,
-            self.precision_mean,
-            self.recall_mean,
-            self.leakage_mean,
-            self.coverage_mean,
-            self.bbox_iou_mean,
-            self.boundary_iou_mean,
-            Some(self.n as f64),
-        ]
+    pub fn stats(&self) -> [Option<f64>; ROW_VALUES + 1] {
+        let mut out = [Some(self.n as f64); ROW_VALUES + 1];
+        out[..ROW_VALUES].copy_from_slice(&self.values);
+        out
     }
 
     pub fn stat(&self, name: &str) -> Option<Option<f64>> {
@@ -176,7 +213,7 @@ impl MetricsRow {
 }
 
 /// Per (arm, corpus, group): statistics of the per-sample means and fail-reason rates.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SummaryRow {
     pub arm: String,
     pub corpus: String,
@@ -191,18 +228,53 @@ pub struct SummaryRow {
     pub miou_p90: Option<f64>,
     /// Share of scored samples whose mIoU ≥ τ.
     pub pass_rate: Option<f64>,
-    pub leakage_mean: Option<f64>,
-    pub coverage_mean: Option<f64>,
-    pub boundary_iou_mean: Option<f64>,
+    /// The mean per-sample class mean of each metric with a summary column, in
+    /// [`SUMMARY_METRICS`] order.
+    pub metric_means: [Option<f64>; SUMMARY_COUNT],
     /// Share of samples with each fail reason (every reason listed, 0 included).
     pub fail_rates: BTreeMap<&'static str, f64>,
+}
+
+impl SummaryRow {
+    /// The statistics in [`SUMMARY_STATS`] order.
+    pub fn stats(&self) -> [Option<f64>; SUMMARY_LEN] {
+        let mut out = [None; SUMMARY_LEN];
+        out[..5].copy_from_slice(&[
+            self.miou_mean,
+            self.miou_median,
+            self.miou_p10,
+            self.miou_p90,
+            self.pass_rate,
+        ]);
+        out[5..].copy_from_slice(&self.metric_means);
+        out
+    }
+}
+
+/// Serialised as flat fields named by [`SUMMARY_STATS`].
+impl Serialize for SummaryRow {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = ser.serialize_struct("SummaryRow", 7 + SUMMARY_LEN)?;
+        st.serialize_field("arm", &self.arm)?;
+        st.serialize_field("corpus", &self.corpus)?;
+        st.serialize_field("group_by", &self.group_by)?;
+        st.serialize_field("group", &self.group)?;
+        st.serialize_field("n", &self.n)?;
+        st.serialize_field("n_scored", &self.n_scored)?;
+        for (name, v) in SUMMARY_STATS.into_iter().zip(self.stats()) {
+            st.serialize_field(name, &v)?;
+        }
+        st.serialize_field("fail_rates", &self.fail_rates)?;
+        st.end()
+    }
 }
 
 #[derive(Default)]
 struct ClassAcc {
     n: usize,
     n_empty: usize,
-    values: [Vec<f64>; 8],
+    values: [Vec<f64>; COUNT],
     counts: Counts,
 }
 
@@ -249,8 +321,20 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
     let mut rows: Vec<MetricsRow> = acc
         .into_iter()
         .map(|((k, class), a)| {
-            let iou = summarize(&a.values[0]);
-            let m = |i: usize| mean(&a.values[i]);
+            let iou = summarize(&a.values[IOU]);
+            let mut values = [None; ROW_VALUES];
+            values[..6].copy_from_slice(&[
+                iou.map(|s| s.mean),
+                iou.map(|s| s.median),
+                iou.map(|s| s.p10),
+                iou.map(|s| s.p90),
+                pass_rate(&a.values[IOU], tau),
+                a.counts.iou(),
+            ]);
+            let means = (0..COUNT).filter(|&m| m != IOU).map(|m| mean(&a.values[m]));
+            for (slot, v) in values[6..].iter_mut().zip(means) {
+                *slot = v;
+            }
             MetricsRow {
                 arm: k.0,
                 corpus: k.1,
@@ -259,19 +343,7 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 class,
                 n: a.n,
                 n_empty: a.n_empty,
-                iou_mean: iou.map(|s| s.mean),
-                iou_median: iou.map(|s| s.median),
-                iou_p10: iou.map(|s| s.p10),
-                iou_p90: iou.map(|s| s.p90),
-                pass_rate: pass_rate(&a.values[0], tau),
-                iou_micro: a.counts.iou(),
-                dice_mean: m(1),
-                precision_mean: m(2),
-                recall_mean: m(3),
-                leakage_mean: m(4),
-                coverage_mean: m(5),
-                bbox_iou_mean: m(6),
-                boundary_iou_mean: m(7),
+                values,
             }
         })
         .collect();
@@ -294,30 +366,23 @@ fn row_order(r: &MetricsRow) -> (&str, &str, bool, &str, &str, &str) {
 struct SummaryAcc {
     n: usize,
     miou: Vec<f64>,
-    leakage: Vec<f64>,
-    coverage: Vec<f64>,
-    boundary: Vec<f64>,
+    /// Per-sample means of each metric with a summary column, in [`SUMMARY_METRICS`] order.
+    means: [Vec<f64>; SUMMARY_COUNT],
     fails: BTreeMap<FailReason, usize>,
 }
 
 pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<SummaryRow> {
-    let leak = METRICS.iter().position(|m| *m == "leakage").unwrap_or(4);
-    let cov = METRICS.iter().position(|m| *m == "coverage").unwrap_or(5);
-    let bnd = METRICS
-        .iter()
-        .position(|m| *m == "boundary_iou")
-        .unwrap_or(7);
     let mut acc: BTreeMap<GroupKey, SummaryAcc> = BTreeMap::new();
     for s in scores {
         let miou = s.miou();
-        let (l, c, b) = (s.metric_mean(leak), s.metric_mean(cov), s.metric_mean(bnd));
+        let means = SUMMARY_METRICS.map(|m| s.metric_mean(m));
         for key in group_keys(s, groupings) {
             let a = acc.entry(key).or_default();
             a.n += 1;
             a.miou.extend(miou);
-            a.leakage.extend(l);
-            a.coverage.extend(c);
-            a.boundary.extend(b);
+            for (acc, v) in a.means.iter_mut().zip(means) {
+                acc.extend(v);
+            }
             if let Some(f) = s.fail_reason {
                 *a.fails.entry(f).or_default() += 1;
             }
@@ -339,9 +404,7 @@ pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 miou_p10: st.map(|s| s.p10),
                 miou_p90: st.map(|s| s.p90),
                 pass_rate: pass_rate(&a.miou, tau),
-                leakage_mean: mean(&a.leakage),
-                coverage_mean: mean(&a.coverage),
-                boundary_iou_mean: mean(&a.boundary),
+                metric_means: a.means.each_ref().map(|v| mean(v)),
                 fail_rates: FailReason::ALL
                     .iter()
                     .map(|f| (f.code(), *a.fails.get(f).unwrap_or(&0) as f64 / a.n as f64))
@@ -444,7 +507,7 @@ mod tests {
             .map(|(i, &(tp, fp, fn_))| {
                 (
                     format!("c{i}"),
-                    ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None),
+                    ClassScore::from_counts(Counts { tp, fp, fn_ }),
                 )
             })
             .collect();
@@ -475,22 +538,22 @@ mod tests {
             .find(|r| r.group == "all" && r.class == "c0")
             .unwrap();
         assert_eq!((all_c0.n, all_c0.n_empty), (3, 0));
-        assert_eq!(all_c0.iou_mean, Some(1.25 / 3.0));
-        assert_eq!(all_c0.iou_median, Some(0.5));
-        assert_eq!(all_c0.pass_rate, Some(2.0 / 3.0));
-        assert_eq!(all_c0.iou_micro, Some(4.0 / 10.0));
+        assert_eq!(all_c0.stat("iou_mean"), Some(Some(1.25 / 3.0)));
+        assert_eq!(all_c0.stat("iou_median"), Some(Some(0.5)));
+        assert_eq!(all_c0.stat("pass_rate"), Some(Some(2.0 / 3.0)));
+        assert_eq!(all_c0.stat("iou_micro"), Some(Some(4.0 / 10.0)));
         let all_c1 = rows
             .iter()
             .find(|r| r.group == "all" && r.class == "c1")
             .unwrap();
         assert_eq!((all_c1.n, all_c1.n_empty), (3, 2));
-        assert_eq!(all_c1.iou_mean, Some(0.0));
-        assert_eq!(all_c1.recall_mean, None);
+        assert_eq!(all_c1.stat("iou_mean"), Some(Some(0.0)));
+        assert_eq!(all_c1.stat("recall_mean"), Some(None));
         let y = rows
             .iter()
             .find(|r| r.group == "y" && r.class == "c1")
             .unwrap();
-        assert_eq!(y.iou_mean, None);
+        assert_eq!(y.stat("iou_mean"), Some(None));
         assert_eq!(rows[0].group_by, "all");
         let sums = summary_rows(&scores, &[Grouping::source()], 0.5);
         assert_eq!(sums[0].n, 3);

@@ -2,10 +2,11 @@
 //! bootstrap 95% CI, the paired per-sample mIoU delta with a sign test and pass/fail flips, and
 //! ranked regressions / improvements (ties broken by id).
 
+use crate::aggregate::SUMMARY_LEN;
 pub use crate::aggregate::SUMMARY_STATS;
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
-use crate::score::{SampleScore, METRICS};
+use crate::score::{SampleScore, REGISTRY};
 use maskgate_core::stats::{sign_test, Rng};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -98,17 +99,9 @@ fn sub(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? - b?)
 }
 
-pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; 8] {
-    [
-        s.miou_mean,
-        s.miou_median,
-        s.miou_p10,
-        s.miou_p90,
-        s.pass_rate,
-        s.leakage_mean,
-        s.coverage_mean,
-        s.boundary_iou_mean,
-    ]
+/// The statistics of `s` in [`SUMMARY_STATS`] order.
+pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; SUMMARY_LEN] {
+    s.stats()
 }
 
 /// The cache key of a baseline's draws: the scope's purpose and its exact samples.
@@ -412,10 +405,10 @@ pub fn compare(
             pred_pixels_arm: a.pred_pixels(),
             miou_baseline: mb,
             miou_arm: ma,
-            deltas: METRICS
+            deltas: REGISTRY
                 .iter()
                 .enumerate()
-                .map(|(i, m)| (*m, sub(a.metric_mean(i), b.metric_mean(i))))
+                .map(|(i, m)| (m.name, sub(a.metric_mean(i), b.metric_mean(i))))
                 .collect(),
         };
     let rank = |mut v: Vec<&(f64, f64, &SampleScore, &SampleScore)>, worst_first: bool| {

@@ -107,7 +107,7 @@ fn moving_class(
         let Some(cb) = b.classes.get(class) else {
             continue;
         };
-        let (Some(x), Some(y)) = (ca.iou, cb.iou) else {
+        let (Some(x), Some(y)) = (ca.iou(), cb.iou()) else {
             continue;
         };
         let d = if worst { x - y } else { y - x }; // smaller = more interesting
@@ -116,7 +116,7 @@ fn moving_class(
         }
     }
     best.map(|(_, c)| {
-        let iou = |s: &SampleScore| s.classes.get(c).and_then(|k| k.iou);
+        let iou = |s: &SampleScore| s.classes.get(c).and_then(|k| k.iou());
         (c.clone(), iou(b), iou(a))
     })
 }

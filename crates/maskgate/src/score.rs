@@ -25,58 +25,42 @@ impl Default for ScoreSettings {
     }
 }
 
-/// One class of one sample for one arm: counts and every metric (`None` = undefined under the
-/// empty-mask policy).
-#[derive(Clone, Debug, Serialize, PartialEq)]
+pub mod metrics;
+
+pub use metrics::{MetricValues, REGISTRY};
+
+/// One class of one sample for one arm: counts and every registered metric (`None` = undefined
+/// under the empty-mask policy). Serialised as `tp`, `fp`, `fn`, then each metric by name.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClassScore {
     pub tp: u64,
     pub fp: u64,
-    #[serde(rename = "fn")]
     pub fn_: u64,
-    pub iou: Option<f64>,
-    pub dice: Option<f64>,
-    pub precision: Option<f64>,
-    pub recall: Option<f64>,
-    pub leakage: Option<f64>,
-    pub coverage: Option<f64>,
-    /// Secondary: IoU of the two tight boxes.
-    pub bbox_iou: Option<f64>,
-    pub boundary_iou: Option<f64>,
+    /// In [`REGISTRY`] order.
+    pub values: MetricValues,
 }
 
-/// The per-class metrics that are averaged, in report order.
-pub const METRICS: [&str; 8] = [
-    "iou",
-    "dice",
-    "precision",
-    "recall",
-    "leakage",
-    "coverage",
-    "bbox_iou",
-    "boundary_iou",
-];
+impl Serialize for ClassScore {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = ser.serialize_map(Some(3 + REGISTRY.len()))?;
+        m.serialize_entry("tp", &self.tp)?;
+        m.serialize_entry("fp", &self.fp)?;
+        m.serialize_entry("fn", &self.fn_)?;
+        for (metric, v) in REGISTRY.iter().zip(&self.values) {
+            m.serialize_entry(metric.name, v)?;
+        }
+        m.end()
+    }
+}
 
 impl ClassScore {
-    /// Every count-derived metric from `counts`; the two geometric ones are given.
-    pub fn from_counts(
-        counts: Counts,
-        bbox_iou: Option<f64>,
-        boundary_iou: Option<f64>,
-    ) -> ClassScore {
-        let r = counts.ratios();
-        ClassScore {
-            tp: counts.tp,
-            fp: counts.fp,
-            fn_: counts.fn_,
-            iou: r.iou,
-            dice: r.dice,
-            precision: r.precision,
-            recall: r.recall,
-            leakage: r.leakage,
-            coverage: r.coverage,
-            bbox_iou,
-            boundary_iou,
-        }
+    /// Every count-derived metric from `counts`; the mask metrics are undefined.
+    pub fn from_counts(counts: Counts) -> ClassScore {
+        ClassScore::from_metric_values(
+            counts,
+            std::array::from_fn(|i| REGISTRY[i].of_counts(counts)),
+        )
     }
 
     pub fn counts(&self) -> Counts {
@@ -91,35 +75,28 @@ impl ClassScore {
         self.counts().both_empty()
     }
 
-    /// A score from its counts and metric values in [`METRICS`] order (a shard's stored row).
-    pub fn from_metric_values(counts: Counts, v: [Option<f64>; 8]) -> ClassScore {
+    /// A score from its counts and metric values in [`REGISTRY`] order (a shard's stored row).
+    pub fn from_metric_values(counts: Counts, values: MetricValues) -> ClassScore {
         ClassScore {
             tp: counts.tp,
             fp: counts.fp,
             fn_: counts.fn_,
-            iou: v[0],
-            dice: v[1],
-            precision: v[2],
-            recall: v[3],
-            leakage: v[4],
-            coverage: v[5],
-            bbox_iou: v[6],
-            boundary_iou: v[7],
+            values,
         }
     }
 
-    /// The metric values in [`METRICS`] order.
-    pub fn metric_values(&self) -> [Option<f64>; 8] {
-        [
-            self.iou,
-            self.dice,
-            self.precision,
-            self.recall,
-            self.leakage,
-            self.coverage,
-            self.bbox_iou,
-            self.boundary_iou,
-        ]
+    /// The metric values in [`REGISTRY`] order.
+    pub fn metric_values(&self) -> MetricValues {
+        self.values
+    }
+
+    /// The value of the metric called `name` (`None` also when no metric has that name).
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        metrics::find(name).and_then(|(i, _)| self.values[i])
+    }
+
+    pub fn iou(&self) -> Option<f64> {
+        self.values[metrics::IOU]
     }
 }
 
@@ -225,7 +202,7 @@ pub struct SampleScore {
 }
 
 impl SampleScore {
-    /// Mean of the sample's defined class values of metric `i` (index into [`METRICS`]).
+    /// Mean of the sample's defined class values of metric `i` (index into [`REGISTRY`]).
     pub fn metric_mean(&self, i: usize) -> Option<f64> {
         let vals: Vec<f64> = self
             .classes
@@ -236,7 +213,7 @@ impl SampleScore {
     }
     /// Per-sample mIoU: the mean of the sample's defined class IoUs.
     pub fn miou(&self) -> Option<f64> {
-        self.metric_mean(0)
+        self.metric_mean(metrics::IOU)
     }
     pub fn gt_pixels(&self) -> u64 {
         self.classes.values().map(|c| c.tp + c.fn_).sum()
@@ -265,27 +242,19 @@ impl GtClass {
 }
 
 fn score_pair(gt: &GtClass, pred: &Mask, d: u32) -> ClassScore {
-    let counts = gt.mask.counts_against(pred);
-    let pred_box = pred.bbox();
-    let bbox_iou = match (gt.bbox, pred_box) {
-        (None, None) => None,
-        (Some(a), Some(b)) => Some(a.iou(&b)),
-        _ => Some(0.0),
+    let pair = metrics::Pair {
+        counts: gt.mask.counts_against(pred),
+        gt: &gt.mask,
+        gt_bbox: gt.bbox,
+        gt_boundary: &gt.boundary,
+        pred,
+        pred_bbox: pred.bbox(),
+        dilation: d,
     };
-    let boundary_iou = if counts.both_empty() {
-        None
-    } else {
-        let c = gt
-            .boundary
-            .counts_against(&pred.inner_boundary_in(d, pred_box));
-        let union = c.tp + c.fp + c.fn_;
-        Some(if union == 0 {
-            0.0
-        } else {
-            c.tp as f64 / union as f64
-        })
-    };
-    ClassScore::from_counts(counts, bbox_iou, boundary_iou)
+    ClassScore::from_metric_values(
+        pair.counts,
+        std::array::from_fn(|i| REGISTRY[i].of_pair(&pair)),
+    )
 }
 
 /// Scores one prediction against one ground truth of `size` (height, width), class by class,
@@ -514,8 +483,9 @@ mod tests {
         }
     }
 
-    /// Pixel-by-pixel reference of every metric.
-    fn naive(gt: &Mask, pr: &Mask, d: u32) -> ClassScore {
+    /// Pixel-by-pixel reference of the original metrics, by name, with the counts. A metric
+    /// registered later carries its own reference test in its file.
+    fn naive(gt: &Mask, pr: &Mask, d: u32) -> (Counts, BTreeMap<&'static str, Option<f64>>) {
         let (mut tp, mut fp, mut fn_) = (0u64, 0u64, 0u64);
         let (mut gb, mut pb): (Option<[u32; 4]>, Option<[u32; 4]>) = (None, None);
         let grow = |b: &mut Option<[u32; 4]>, x: u32, y: u32| {
@@ -550,30 +520,29 @@ mod tests {
             }
             _ => Some(0.0),
         };
-        ClassScore {
-            tp,
-            fp,
-            fn_,
-            iou: div(tp, tp + fp + fn_),
-            dice: div(2 * tp, 2 * tp + fp + fn_),
-            precision: div(tp, tp + fp),
-            recall: div(tp, tp + fn_),
-            leakage: div(fp, tp + fp),
-            coverage: div(tp, tp + fn_),
-            bbox_iou,
-            boundary_iou: if tp + fp + fn_ == 0 {
-                None
+        let boundary_iou = if tp + fp + fn_ == 0 {
+            None
+        } else {
+            let (bg, bp) = (naive_band(gt, d), naive_band(pr, d));
+            let inter = bg.iter().zip(&bp).filter(|(a, b)| **a && **b).count();
+            let union = bg.iter().zip(&bp).filter(|(a, b)| **a || **b).count();
+            Some(if union == 0 {
+                0.0
             } else {
-                let (bg, bp) = (naive_band(gt, d), naive_band(pr, d));
-                let inter = bg.iter().zip(&bp).filter(|(a, b)| **a && **b).count();
-                let union = bg.iter().zip(&bp).filter(|(a, b)| **a || **b).count();
-                Some(if union == 0 {
-                    0.0
-                } else {
-                    inter as f64 / union as f64
-                })
-            },
-        }
+                inter as f64 / union as f64
+            })
+        };
+        let values = BTreeMap::from([
+            ("iou", div(tp, tp + fp + fn_)),
+            ("dice", div(2 * tp, 2 * tp + fp + fn_)),
+            ("precision", div(tp, tp + fp)),
+            ("recall", div(tp, tp + fn_)),
+            ("leakage", div(fp, tp + fp)),
+            ("coverage", div(tp, tp + fn_)),
+            ("bbox_iou", bbox_iou),
+            ("boundary_iou", boundary_iou),
+        ]);
+        (Counts { tp, fp, fn_ }, values)
     }
 
     /// Cheng et al.'s boundary band by definition: the mask's pixels with a non-mask pixel (or
@@ -615,7 +584,12 @@ mod tests {
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
             let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
-            prop_assert_eq!(s[0].classes.get("a").unwrap(), &naive(&g, &p, d));
+            let got = s[0].classes.get("a").unwrap();
+            let (counts, want) = naive(&g, &p, d);
+            prop_assert_eq!(got.counts(), counts);
+            for (name, v) in want {
+                prop_assert_eq!(got.metric(name), v, "{}", name);
+            }
         }
     }
 
@@ -645,15 +619,15 @@ mod tests {
             &[],
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
-        assert_eq!(out[0].classes.get("a").unwrap().iou, Some(0.0));
-        assert_eq!(out[0].classes.get("a").unwrap().recall, Some(0.0));
-        assert_eq!(out[0].classes.get("a").unwrap().precision, None);
+        assert_eq!(out[0].classes.get("a").unwrap().iou(), Some(0.0));
+        assert_eq!(out[0].classes.get("a").unwrap().metric("recall"), Some(0.0));
+        assert_eq!(out[0].classes.get("a").unwrap().metric("precision"), None);
         assert_eq!(out[1].fail_reason, Some(FailReason::PredClassesMissing));
-        assert_eq!(out[1].classes.get("a").unwrap().iou, Some(1.0));
-        assert_eq!(out[1].classes.get("b").unwrap().iou, Some(0.0));
+        assert_eq!(out[1].classes.get("a").unwrap().iou(), Some(1.0));
+        assert_eq!(out[1].classes.get("b").unwrap().iou(), Some(0.0));
         assert_eq!(out[1].miou(), Some(0.5));
         assert_eq!(out[2].fail_reason, Some(FailReason::SizeMismatch));
-        assert_eq!(out[2].classes.get("b").unwrap().iou, Some(0.0));
+        assert_eq!(out[2].classes.get("b").unwrap().iou(), Some(0.0));
         // With a grid the sizes no longer need to agree.
         let grid = ScoreSettings {
             grid: Some(8),
@@ -673,7 +647,7 @@ mod tests {
             &[],
         );
         assert_eq!(out[0].fail_reason, None);
-        assert_eq!(out[0].classes.get("b").unwrap().iou, Some(1.0));
+        assert_eq!(out[0].classes.get("b").unwrap().iou(), Some(1.0));
         assert_eq!(out[0].classes.get("b").unwrap().tp, 32);
     }
 

@@ -15,7 +15,8 @@
 use crate::error::{Error, Result};
 use crate::model::FailReason;
 use crate::read::Problem;
-use crate::score::{ClassScore, ClassScores, SampleScore};
+use crate::score::metrics::{MetricValues, COUNT};
+use crate::score::{ClassScore, ClassScores, SampleScore, REGISTRY};
 use crate::storage::Store;
 use maskgate_core::Counts;
 use serde::{Deserialize, Serialize};
@@ -32,7 +33,9 @@ pub const INDEX_VARS: [&str; 3] = [
 ];
 /// The folder under the output that holds every shard.
 pub const FOLDER: &str = crate::storage::SHARDS;
-const FORMAT: &str = "maskgate-shard/1";
+/// The shard format this maskgate writes and reads. 2: each class's metrics keyed by name (1
+/// stored them by position, so a row meant nothing once the metric registry changed).
+pub const FORMAT: &str = "maskgate-shard/2";
 
 /// The most shards one run may be split into: far more machines than any array job runs at
 /// once, while `merge` lists, checks and reports missing shards by index without a list of
@@ -158,8 +161,8 @@ struct ScoreRow {
     failure_class: Option<String>,
     fail_reason: Option<String>,
     fail_detail: Option<String>,
-    /// (class, [tp, fp, fn], metric bits in `score::METRICS` order).
-    classes: Vec<(String, [u64; 3], [Option<u64>; 8])>,
+    /// (class, [tp, fp, fn], metric name → bits), every registered metric named.
+    classes: Vec<(String, [u64; 3], NamedMetrics)>,
     overlaps: Vec<(String, Option<u64>)>,
 }
 
@@ -178,6 +181,38 @@ fn bits(v: Option<f64>) -> Option<u64> {
 
 fn float(b: Option<u64>) -> Option<f64> {
     b.map(f64::from_bits)
+}
+
+/// A class's metrics keyed by name, as a shard row stores them.
+type NamedMetrics = BTreeMap<String, Option<u64>>;
+
+fn metric_bits(score: &ClassScore) -> NamedMetrics {
+    REGISTRY
+        .iter()
+        .zip(score.metric_values())
+        .map(|(m, v)| (m.name.to_string(), bits(v)))
+        .collect()
+}
+
+/// The registry's values from a shard row's named metrics: every registered metric must be
+/// there and nothing else, or the row came from a maskgate with other metrics.
+fn metric_values(mut named: NamedMetrics) -> std::result::Result<MetricValues, String> {
+    let mut values = [None; COUNT];
+    for (slot, m) in values.iter_mut().zip(REGISTRY) {
+        *slot = float(named.remove(m.name).ok_or_else(|| {
+            format!(
+                "no {:?} metric: the shard was written by a maskgate with other metrics; re-run the shards with this maskgate",
+                m.name
+            )
+        })?);
+    }
+    if let Some(extra) = named.keys().next() {
+        return Err(format!(
+            "unknown metric {extra:?} (this maskgate has {}): the shard was written by a maskgate with other metrics; re-run the shards with this maskgate",
+            crate::score::metrics::names().join(", ")
+        ));
+    }
+    Ok(values)
 }
 
 impl ShardRows {
@@ -202,7 +237,7 @@ impl ShardRows {
                 classes: s
                     .classes
                     .iter()
-                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], v.metric_values().map(bits)))
+                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], metric_bits(v)))
                     .collect(),
                 overlaps: s
                     .overlaps
@@ -261,10 +296,13 @@ impl ShardRows {
                             let mut classes = ClassScores::with_capacity(r.classes.len());
                             for (c, [tp, fp, fn_], v) in r.classes {
                                 let counts = Counts { tp, fp, fn_ };
-                                classes.insert(
-                                    c,
-                                    ClassScore::from_metric_values(counts, v.map(float)),
-                                );
+                                let values = metric_values(v).map_err(|e| {
+                                    Error::Usage(format!(
+                                        "{what}: line {}: class {c:?}: {e}",
+                                        n + 1
+                                    ))
+                                })?;
+                                classes.insert(c, ClassScore::from_metric_values(counts, values));
                             }
                             classes
                         },
@@ -421,13 +459,26 @@ pub fn record_plan(store: &dyn Store, plan: &str, record: &[u8]) -> Result<()> {
 /// The marker of `spec` under `plan`, if committed.
 pub fn committed(store: &dyn Store, plan: &str, spec: ShardSpec) -> Result<Option<Marker>> {
     let key = marker_key(plan, spec);
-    store
-        .get(&key)?
-        .map(|b| {
-            serde_json::from_slice::<Marker>(&b)
-                .map_err(|e| Error::Usage(format!("{key}: not a shard marker: {e}")))
-        })
-        .transpose()
+    let Some(bytes) = store.get(&key)? else {
+        return Ok(None);
+    };
+    let m = serde_json::from_slice::<Marker>(&bytes)
+        .map_err(|e| Error::Usage(format!("{key}: not a shard marker: {e}")))?;
+    check_format(&key, plan, &m)?;
+    Ok(Some(m))
+}
+
+/// A marker of another format cannot be merged, nor stand for this shard: its rows are laid
+/// out differently.
+fn check_format(key: &str, plan: &str, m: &Marker) -> Result<()> {
+    if m.format == FORMAT {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{key}: shard format {:?}, but this maskgate reads {FORMAT:?}: the shard was written by another maskgate version; delete {} and re-run the shards with this maskgate",
+        m.format,
+        plan_folder(plan)
+    )))
 }
 
 /// What a commit did.
@@ -588,9 +639,7 @@ pub fn gather(
         let m = committed(store, plan, spec)?
             .ok_or_else(|| Error::Retryable(format!("{key}: missing")))?;
         let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
-        if m.format != FORMAT {
-            return Err(wrong(format!("format {:?}, expected {FORMAT:?}", m.format)));
-        }
+        check_format(&key, plan, &m)?;
         if m.plan != plan {
             return Err(wrong(format!("belongs to plan {}, not {plan}", m.plan)));
         }
@@ -779,16 +828,12 @@ mod tests {
                         fp: u64::MAX,
                         fn_: 0,
                     },
-                    [
-                        Some(v),
-                        None,
-                        Some(0.1 + 0.2),
-                        None,
-                        None,
-                        None,
-                        None,
-                        Some(-0.0),
-                    ],
+                    std::array::from_fn(|i| match REGISTRY[i].name {
+                        "iou" => Some(v),
+                        "precision" => Some(0.1 + 0.2),
+                        "boundary_iou" => Some(-0.0),
+                        _ => None,
+                    }),
                 ),
             )]
             .into_iter()
@@ -822,7 +867,7 @@ mod tests {
         let bytes = rows.to_bytes();
         let back = ShardRows::from_bytes(&bytes, &mut Names::default(), "t").unwrap();
         assert_eq!(back.to_bytes(), bytes);
-        let iou = back.scores[1].classes.get("fg").unwrap().iou.unwrap();
+        let iou = back.scores[1].classes.get("fg").unwrap().iou().unwrap();
         assert_eq!(iou.to_bits(), f64::NAN.to_bits());
         assert_eq!(back.problems, rows.problems);
         assert_eq!(back.predictions, rows.predictions);
@@ -854,6 +899,62 @@ mod tests {
         RunStamp {
             run_id: id.into(),
             generated_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn rows_name_every_registered_metric_and_nothing_else() {
+        let bytes = shard_rows(0..1).to_bytes();
+        let text = String::from_utf8(bytes).unwrap();
+        for m in REGISTRY {
+            assert!(
+                text.contains(&format!("\"{}\":", m.name)),
+                "{}: {text}",
+                m.name
+            );
+        }
+        let parse = |t: &str| {
+            ShardRows::from_bytes(t.as_bytes(), &mut Names::default(), "d.jsonl")
+                .unwrap_err()
+                .to_string()
+        };
+        let last = REGISTRY[REGISTRY.len() - 1].name;
+        let missing = parse(&text.replace(&format!("\"{last}\":"), "\"gone\":"));
+        assert!(
+            missing.contains(&format!("no {last:?} metric")),
+            "{missing}"
+        );
+        assert!(
+            missing.contains("re-run the shards with this maskgate"),
+            "{missing}"
+        );
+        let extra = parse(&text.replace("\"iou\":", "\"gone\":1,\"iou\":"));
+        assert!(extra.contains("unknown metric \"gone\""), "{extra}");
+    }
+
+    #[test]
+    fn a_marker_of_the_old_format_names_its_version_and_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let plan = "ef".repeat(32);
+        let spec = ShardSpec { index: 0, count: 1 };
+        let rows = shard_rows(0..2);
+        commit(&store, &plan, spec, 2, &rows, hw("A"), stamp("r")).unwrap();
+        let key = marker_key(&plan, spec);
+        let text = String::from_utf8(store.get(&key).unwrap().unwrap()).unwrap();
+        let old = text.replace(FORMAT, "maskgate-shard/1");
+        assert_ne!(old, text);
+        std::fs::write(dir.path().join(&key), old).unwrap();
+        for err in [
+            gather(&store, &plan, 2, 1 << 20, false).unwrap_err(),
+            committed(&store, &plan, spec).unwrap_err(),
+        ] {
+            let err = err.to_string();
+            assert!(err.contains("\"maskgate-shard/1\""), "{err}");
+            assert!(
+                err.contains("re-run the shards with this maskgate"),
+                "{err}"
+            );
         }
     }
 

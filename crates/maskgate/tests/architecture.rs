@@ -336,3 +336,193 @@ fn planted_edges_are_found_whatever_their_form() {
     )];
     assert_eq!(cycles("inline", &inline).1.len(), 2);
 }
+
+/// Metrics added through the registry alone (one file in `score/metrics/` plus its line in
+/// `REGISTRY`): their names must appear nowhere else in the library's sources.
+const ADDED_BY_REGISTRY_ONLY: &[&str] = &["f05"];
+
+fn library_src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Scores of two arms on a few 6×6 samples: the baseline predicts the top `rows` rows, the
+/// candidate one row more, so every count metric is defined and moves.
+fn two_arm_scores() -> Vec<maskgate::score::SampleScore> {
+    use maskgate::model::MaskData;
+    use maskgate::score::{score_masks, ScoreSettings};
+    use maskgate_core::Mask;
+    use std::collections::BTreeMap;
+    let classes = ["fg".to_string()];
+    let mut scores = Vec::new();
+    for (arm, extra) in [("base", 0), ("cand", 1)] {
+        for i in 0..6u32 {
+            let gt = Mask::from_fn(6, 6, |y, x| y < 3 && x <= i);
+            let pred = Mask::from_fn(6, 6, |y, _| y < 1 + (i % 3) + extra);
+            let mut s = score_masks(
+                (6, 6),
+                &classes,
+                BTreeMap::from([("fg".to_string(), MaskData::Mask(gt))]),
+                BTreeMap::from([("fg".to_string(), MaskData::Mask(pred))]),
+                None,
+                &ScoreSettings::default(),
+            );
+            s.arm = arm.into();
+            s.corpus = "c".into();
+            s.id = format!("s{i}");
+            scores.push(s);
+        }
+    }
+    scores
+}
+
+/// Every registered metric reaches every consumer without an edit outside its file: the
+/// per-sample JSON, the class row's columns and the summary's (when it has one), the bootstrap's
+/// deltas and intervals, the shard rows and the criteria's names.
+#[test]
+fn every_registered_metric_reaches_every_consumer() {
+    use maskgate::aggregate::{metrics_rows, summary_rows, ROW_STATS, SUMMARY_STATS};
+    use maskgate::compare::{compare, BaselineDraws, CompareSettings};
+    use maskgate::decide::criteria::resolve_metric;
+    use maskgate::score::REGISTRY;
+    use maskgate::shard::{Names, ShardRows};
+    let scores = two_arm_scores();
+    let rows = metrics_rows(&scores, &[], 0.5);
+    let sums = summary_rows(&scores, &[], 0.5);
+    let settings = CompareSettings {
+        top_k: 3,
+        pass_iou: 0.5,
+        resamples: 200,
+        seed: 1,
+    };
+    let c = compare(
+        "cand",
+        "base",
+        "c",
+        &rows,
+        &sums,
+        &scores,
+        &[],
+        &settings,
+        &BaselineDraws::default(),
+    );
+    let class = c.delta("all", "all", Some("fg")).expect("class delta");
+    let summary = c.delta("all", "all", None).expect("summary delta");
+    let sample = serde_json::to_value(&scores[0]).unwrap();
+    let row = serde_json::to_value(&rows[0]).unwrap();
+    let sum = serde_json::to_value(&sums[0]).unwrap();
+    let shard = ShardRows {
+        scores: scores.clone(),
+        ..Default::default()
+    };
+    let shard_text = String::from_utf8(shard.to_bytes()).unwrap();
+    let back = ShardRows::from_bytes(shard_text.as_bytes(), &mut Names::default(), "t").unwrap();
+    assert_eq!(back.scores, scores, "shard rows round-trip");
+    for (i, m) in REGISTRY.iter().enumerate() {
+        let name = m.name;
+        assert!(
+            sample["classes"]["fg"].get(name).is_some(),
+            "{name}: samples.jsonl"
+        );
+        assert_eq!(
+            scores[0].classes.get("fg").unwrap().metric_values()[i],
+            scores[0].classes.get("fg").unwrap().metric(name)
+        );
+        assert!(ROW_STATS.contains(&m.mean_column), "{name}: metrics.csv");
+        assert!(row.get(m.mean_column).is_some(), "{name}: report.json row");
+        assert!(
+            class.deltas.contains_key(m.mean_column),
+            "{name}: class delta"
+        );
+        assert!(
+            class.ci95.contains_key(m.mean_column),
+            "{name}: class bootstrap interval"
+        );
+        assert!(
+            c.regressions
+                .iter()
+                .chain(&c.improvements)
+                .all(|r| r.deltas.contains_key(name)),
+            "{name}: ranked samples"
+        );
+        assert!(
+            shard_text.contains(&format!("\"{name}\":")),
+            "{name}: shard row"
+        );
+        assert!(
+            resolve_metric(&format!("{name}.mean"), true).is_ok(),
+            "{name}: class criteria"
+        );
+        let whole = resolve_metric(&format!("{name}.mean"), false);
+        if m.summary.is_some() {
+            assert!(SUMMARY_STATS.contains(&m.mean_column), "{name}: summary");
+            assert!(sum.get(m.mean_column).is_some(), "{name}: summary row");
+            assert!(
+                summary.ci95.contains_key(m.mean_column),
+                "{name}: summary bootstrap interval"
+            );
+            assert!(whole.is_ok(), "{name}: whole-sample criteria");
+        } else if i != 0 {
+            // IoU (first) has no summary column of its own: without a class it means mIoU.
+            let err = whole.unwrap_err();
+            assert!(err.contains("give a class"), "{name}: {err}");
+        }
+    }
+    let err = resolve_metric("nonsense.mean", true).unwrap_err();
+    for m in REGISTRY {
+        assert!(err.contains(m.name), "the criteria list {}: {err}", m.name);
+    }
+}
+
+/// The "a metric" row of `docs/src/architecture.md` names the registry path, every file in
+/// `score/metrics/` is registered, and the metrics added that way are named nowhere else.
+#[test]
+fn adding_a_metric_touches_only_its_file_and_the_registry() {
+    let docs = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/src/architecture.md"),
+    )
+    .unwrap();
+    let row = docs
+        .lines()
+        .find(|l| l.starts_with("| a metric |"))
+        .expect("docs/src/architecture.md has a files-touched row for a metric");
+    assert!(
+        row.contains("score/metrics/<name>.rs") && row.contains("score::metrics::REGISTRY"),
+        "{row}"
+    );
+    let folder = library_src().join("score/metrics");
+    let registry = std::fs::read_to_string(folder.join("mod.rs")).unwrap();
+    let mut files = Vec::new();
+    rust_files(&folder, &mut files);
+    for f in files {
+        let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+        if stem == "mod" {
+            continue;
+        }
+        assert!(
+            registry.contains(&format!("mod {stem};"))
+                && registry.contains(&format!("{stem}::METRIC,")),
+            "score/metrics/{stem}.rs is not registered in REGISTRY"
+        );
+    }
+    assert_eq!(
+        maskgate::score::REGISTRY.len(),
+        registry.matches("::METRIC,").count(),
+        "one registration line per metric"
+    );
+    let mut sources = Vec::new();
+    rust_files(&library_src(), &mut sources);
+    for name in ADDED_BY_REGISTRY_ONLY {
+        assert!(maskgate::score::metrics::find(name).is_some(), "{name}");
+        for f in &sources {
+            if f.starts_with(&folder) {
+                continue;
+            }
+            let text = std::fs::read_to_string(f).unwrap();
+            assert!(
+                !text.contains(&format!("\"{name}")),
+                "{name} is named in {}: a metric should need only its file and its registry line",
+                f.display()
+            );
+        }
+    }
+}

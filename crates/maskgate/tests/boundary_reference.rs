@@ -107,7 +107,7 @@ fn score(g: &Mask, p: &Mask, ratio: f64) -> Option<f64> {
         &[],
         &[],
     );
-    s[0].classes.get("a").unwrap().boundary_iou
+    s[0].classes.get("a").unwrap().metric("boundary_iou")
 }
 
 /// Masks with structure: a few rectangles, XOR-ed with sparse noise (holes, specks), and a

@@ -99,8 +99,9 @@ def score(
     whatever their memory order. Without ``classes`` they are binary masks (bool or integers,
     non-zero = ``class_name``). With ``classes`` they are label maps: value ``i`` is class
     ``classes[i]`` (a ``None`` name is not scored), and ``ignore`` is a value left out of both
-    sides. Returns ``{"classes": {name: {tp, fp, fn, iou, dice, precision, recall, leakage,
-    coverage, bbox_iou, boundary_iou}}, "miou": ..., "fail_reason": ..., "fail_detail": ...}``
+    sides. Returns ``{"classes": {name: {tp, fp, fn, then every registered metric: iou, dice,
+    precision, recall, leakage, coverage, bbox_iou, boundary_iou, f05}}, "miou": ...,
+    "fail_reason": ..., "fail_detail": ...}``
     with the command line's empty-mask policy (a metric undefined on empty masks is ``None``).
     """
     names = None if classes is None else list(classes)

@@ -9,14 +9,15 @@
 
 use super::{sub, SUMMARY_STATS};
 use crate::aggregate::ROW_STATS;
-use crate::score::{ClassScore, SampleScore, METRICS};
+use crate::score::metrics::{MetricValues, COUNT, SUMMARY_METRICS};
+use crate::score::{ClassScore, SampleScore};
 use maskgate_core::quantile::{lerp, position};
 use maskgate_core::stats::{for_each_drawn, percentile_interval, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use std::sync::Arc;
 
-pub(super) const IOU: usize = 0;
+pub(super) use crate::score::metrics::IOU;
 
 /// Draws evaluated in one pass over the columns.
 const CHUNK_DRAWS: usize = 32;
@@ -29,19 +30,19 @@ const COLUMN_BYTES: usize = 96 << 20;
 pub(super) struct ArmColumns {
     /// [sample][metric], NaN where undefined: for a class row the class's values, for the
     /// summary row the per-sample means.
-    rows: Vec<[f64; 8]>,
+    rows: Vec<[f64; COUNT]>,
     /// The class's pixel counts by sample (empty for the summary row).
     counts: Vec<Counts>,
     /// The samples with a defined IoU, by ascending IoU (ties in sample order).
     by_iou: Vec<u32>,
     /// Metrics defined on every sample: their defined count in a draw is the draw's size.
-    complete: [bool; 8],
+    complete: [bool; COUNT],
     /// Every pixel count fits in 32 bits, so the micro sums can multiply narrow.
     narrow_counts: bool,
 }
 
 impl ArmColumns {
-    pub(super) fn new(rows: Vec<[f64; 8]>, counts: Vec<Counts>) -> ArmColumns {
+    pub(super) fn new(rows: Vec<[f64; COUNT]>, counts: Vec<Counts>) -> ArmColumns {
         let mut by_iou: Vec<u32> = (0..rows.len() as u32)
             .filter(|&i| !rows[i as usize][IOU].is_nan())
             .collect();
@@ -60,7 +61,7 @@ impl ArmColumns {
     }
 }
 
-fn row_of(values: [Option<f64>; 8]) -> [f64; 8] {
+fn row_of(values: MetricValues) -> [f64; COUNT] {
     values.map(|v| v.unwrap_or(f64::NAN))
 }
 
@@ -68,7 +69,7 @@ pub(super) fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns 
     let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
     ArmColumns::new(
         cs.iter()
-            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; 8])))
+            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; COUNT])))
             .collect(),
         cs.iter()
             .map(|c| c.map(|c| c.counts()).unwrap_or_default())
@@ -88,35 +89,31 @@ pub(super) fn summary_columns(scores: &[&SampleScore]) -> ArmColumns {
 
 /// One draw's raw statistics of a row: [mean IoU, median, p10, p90, pass rate], the mean of
 /// every metric, and the micro counts.
-pub(super) type DrawStats = ([Option<f64>; 5], [Option<f64>; 8], Counts);
+pub(super) type DrawStats = ([Option<f64>; 5], MetricValues, Counts);
 
 /// Statistics of a class row in [`ROW_STATS`] order (without the trailing `n`).
 pub(super) fn class_row((f, m, micro): DrawStats) -> Vec<Option<f64>> {
     f.into_iter()
         .chain([micro.iou()])
-        .chain(m[1..].iter().copied())
+        .chain((0..COUNT).filter(|&i| i != IOU).map(|i| m[i]))
         .collect()
 }
 
 /// Statistics of a summary row in [`SUMMARY_STATS`] order.
 pub(super) fn summary_row((f, m, _): DrawStats) -> Vec<Option<f64>> {
-    let pos = |name| METRICS.iter().position(|m| *m == name).unwrap_or(0);
-    f.into_iter()
-        .chain(["leakage", "coverage", "boundary_iou"].map(|name| m[pos(name)]))
-        .collect()
+    f.into_iter().chain(SUMMARY_METRICS.map(|i| m[i])).collect()
 }
 
 /// Builds one draw's statistics from its sums: `sums[m]` and `ns[m]` over the defined values of
 /// metric `m`, `quantile_at(k)` the `k`-th order statistic of the drawn IoUs.
 fn finish_draw(
-    sums: [f64; 8],
-    ns: [u64; 8],
+    sums: [f64; COUNT],
+    ns: [u64; COUNT],
     passed: u64,
     micro: Counts,
     quantile_at: [f64; 6],
 ) -> DrawStats {
-    let means: [Option<f64>; 8] =
-        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
+    let means: MetricValues = std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64));
     let n = ns[IOU] as usize;
     if n == 0 {
         return ([None; 5], means, micro);
@@ -170,16 +167,16 @@ fn chunk_stats(
     const D: usize = CHUNK_DRAWS;
     let weights_of =
         |i: usize| -> [u32; D] { weights[i * D..(i + 1) * D].try_into().unwrap_or([0; D]) };
-    let (mut sums, mut ns) = ([[0.0f64; D]; 8], [[0u64; D]; 8]);
+    let (mut sums, mut ns) = ([[0.0f64; D]; COUNT], [[0u64; D]; COUNT]);
     let mut passed = [0u64; D];
     let mut micro = [[0u64; D]; 3];
     // Counted per sample only where some sample lacks the metric: otherwise its count in a
     // draw is the draw's size, and the counts are a third of the pass's work.
-    let counted: Vec<usize> = (0..8).filter(|&m| !c.complete[m]).collect();
+    let counted: Vec<usize> = (0..COUNT).filter(|&m| !c.complete[m]).collect();
     for (i, row) in c.rows.iter().enumerate() {
         let w = weights_of(i);
         let wf: [f64; D] = w.map(|k| k as f64);
-        for m in 0..8 {
+        for m in 0..COUNT {
             let x = row[m];
             if !x.is_nan() {
                 (0..D).for_each(|d| sums[m][d] += wf[d] * x);
@@ -211,7 +208,7 @@ fn chunk_stats(
             }
         }
     }
-    for m in (0..8).filter(|&m| c.complete[m]) {
+    for m in (0..COUNT).filter(|&m| c.complete[m]) {
         ns[m] = [n as u64; D];
     }
     let quantile_at = draw_quantiles(c, weights, draws, &ns[IOU]);
@@ -349,7 +346,7 @@ impl BootTarget {
 
 /// How many rows of a scope of `n` samples get their columns built at once.
 pub(super) fn rows_per_batch(n: usize) -> usize {
-    let per_row = 2 * n * std::mem::size_of::<([f64; 8], Counts, u32)>();
+    let per_row = 2 * n * std::mem::size_of::<([f64; COUNT], Counts, u32)>();
     (COLUMN_BYTES / per_row.max(1)).max(1)
 }
 
@@ -467,7 +464,7 @@ mod tests {
     fn chunk_statistics_equal_the_plain_computation() {
         let mut rand = rand_state(0x2545_f491_4f6c_dd1d);
         for n in [1usize, 2, 3, 7, 40, 301] {
-            let rows: Vec<[f64; 8]> = (0..n)
+            let rows: Vec<[f64; COUNT]> = (0..n)
                 .map(|_| {
                     std::array::from_fn(|_| match rand() % 5 {
                         0 => f64::NAN,
@@ -522,7 +519,7 @@ mod tests {
                     (a, b) => a.is_none() && b.is_none(),
                 };
                 assert!(close(five[0], mean(&drawn)));
-                for m in 0..8 {
+                for m in 0..COUNT {
                     let vals: Vec<f64> = idx
                         .iter()
                         .map(|&i| rows[i][m])
@@ -543,11 +540,11 @@ mod tests {
     fn shared_values_give_exactly_equal_means() {
         let mut rand = rand_state(0x9e37_79b9_7f4a_7c15);
         let n = 200;
-        let base: Vec<[f64; 8]> = (0..n)
+        let base: Vec<[f64; COUNT]> = (0..n)
             .map(|_| std::array::from_fn(|_| (rand() % 1000) as f64 / 997.0))
             .collect();
         // Only the IoU differs, in an order unrelated to the baseline's.
-        let arm: Vec<[f64; 8]> = base
+        let arm: Vec<[f64; COUNT]> = base
             .iter()
             .map(|r| {
                 let mut r = *r;
@@ -569,7 +566,7 @@ mod tests {
             chunk_stats(&cb, &weights, CHUNK_DRAWS, n, 0.5),
         );
         for (a, b) in sa.iter().zip(&sb) {
-            for m in 1..8 {
+            for m in (0..COUNT).filter(|&m| m != IOU) {
                 assert_eq!(
                     a.1[m].map(f64::to_bits),
                     b.1[m].map(f64::to_bits),
@@ -581,7 +578,7 @@ mod tests {
     }
 
     fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
-        let c = ClassScore::from_counts(Counts { tp, fp, fn_ }, None, None);
+        let c = ClassScore::from_counts(Counts { tp, fp, fn_ });
         SampleScore {
             overlaps: Default::default(),
             arm: "a".into(),

@@ -174,7 +174,8 @@ pub const GROUPINGS: [&str; 2] = ["source", "failure_class"];
 /// Resolves `metric` (`<metric>.<stat>`, `pass_rate`, `fail_rate.<CODE>`) for a class scope or a
 /// whole-sample scope.
 pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<MetricRef, String> {
-    let lower = |m: &str| m == "leakage";
+    use crate::score::metrics;
+    let lower = |m: &str| metrics::find(m).is_some_and(|(_, d)| d.lower_is_better);
     let (column, better) = match name.split_once('.') {
         None if name == "pass_rate" => ("pass_rate".to_string(), Better::Higher),
         None if name == "n" => ("n".to_string(), Better::Higher),
@@ -190,7 +191,7 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
             (name.to_string(), Better::Lower)
         }
         Some((m, stat)) if per_class => {
-            let ok_metric = crate::score::METRICS.contains(&m);
+            let ok_metric = metrics::find(m).is_some();
             let ok_stat = match m {
                 "iou" => ["mean", "median", "p10", "p90", "micro"].contains(&stat),
                 _ => stat == "mean",
@@ -198,7 +199,7 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
             if !ok_metric || !ok_stat {
                 return Err(format!(
                     "unknown metric {name:?} for a class scope (use iou.mean|median|p10|p90|micro, pass_rate, or <metric>.mean with metric one of {})",
-                    crate::score::METRICS.join(", ")
+                    metrics::names().join(", ")
                 ));
             }
             (
@@ -211,13 +212,20 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
             )
         }
         Some((m, stat)) => {
+            let summarised =
+                |m: &str| metrics::find(m).filter(|(_, d)| d.summary.is_some() && stat == "mean");
             let column = match (m, stat) {
                 ("iou" | "miou", "mean" | "median" | "p10" | "p90") => format!("miou_{stat}"),
-                ("leakage" | "coverage" | "boundary_iou", "mean") => format!("{m}_mean"),
+                _ if summarised(m).is_some() => format!("{m}_mean"),
                 _ => {
+                    let means: Vec<String> = metrics::SUMMARY_METRICS
+                        .iter()
+                        .map(|&i| format!("{}.mean", metrics::REGISTRY[i].name))
+                        .collect();
                     return Err(format!(
-                        "unknown metric {name:?} without a class (use iou.mean|median|p10|p90 (per-sample mIoU), pass_rate, leakage.mean, coverage.mean, boundary_iou.mean, fail_rate.<CODE>, or give a class)"
-                    ))
+                        "unknown metric {name:?} without a class (use iou.mean|median|p10|p90 (per-sample mIoU), pass_rate, {}, fail_rate.<CODE>, or give a class)",
+                        means.join(", ")
+                    ));
                 }
             };
             (
