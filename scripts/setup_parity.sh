@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, from the registries, the real packages the parity tests run as references
-# (crates/maskgate/tests/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity;
+# (crates/maskgate/tests/library/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity;
 # Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12);
 # MediaPipe 0.10.14, the last release with the legacy selfie segmentation, in vendor/parity-mp
 # (its own venv: it needs numpy < 2). MediaPipe's declared dependencies include jax, which the

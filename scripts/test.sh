@@ -74,7 +74,7 @@ debian_packages() {
 }
 background debian-packages debian_packages
 # ONNX Runtime, the models and the synthetic test models (setup.sh); the real rembg (PyPI) under
-# Pillow 13 and 12, the real MediaPipe and IMG.LY's npm package, which tests/real_parity.rs runs
+# Pillow 13 and 12, the real MediaPipe and IMG.LY's npm package, which tests/library/real_parity.rs runs
 # as the references (setup_parity.sh); moto's S3 server (PyPI), the real S3 API the
 # object-storage tests start on loopback (setup_storage.sh).
 background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parity.sh && bash scripts/setup_storage.sh'

@@ -1,4 +1,4 @@
-"""Regenerates every literal that crates/maskgate/tests/real_data.rs compares with, from the
+"""Regenerates every literal that crates/maskgate/tests/library/real_data.rs compares with, from the
 reference tools themselves (never from maskgate):
 
 - VOC export: palette indices of SegmentationClass/*.png as PIL reads them (255 = void);
@@ -14,7 +14,7 @@ reference tools themselves (never from maskgate):
 
 Usage (after `bash scripts/setup.sh`, which fills vendor/data):
     vendor/py/bin/python -m pip install pillow==12.0.0 pycocotools==2.0.11   # numpy==2.3.5 is there
-    vendor/py/bin/python tools/real_data_counts.py [--check crates/maskgate/tests/real_data.rs]
+    vendor/py/bin/python tools/real_data_counts.py [--check crates/maskgate/tests/library/real_data.rs]
 FASSEG is read from $MASKGATE_SHARED (default ../shared beside the repository). `--check` also
 asserts that each printed value is the literal the test function compares with. Pillow 12.0.0
 and 13.0.0 draw these polygons identically (the test's comments name 13.0.0, the version the

@@ -1,5 +1,5 @@
 """Reference masks from the real packages that define each model family, through their own
-public APIs (never a port): run by crates/maskgate/tests/real_parity.rs in the environment that
+public APIs (never a port): run by crates/maskgate/tests/library/real_parity.rs in the environment that
 scripts/setup_parity.sh installs from the registries.
 
   real_reference.py rembg SESSION OUT PHOTO...   rembg.remove(bytes, session=new_session(SESSION),

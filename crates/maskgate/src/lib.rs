@@ -1,6 +1,6 @@
 //! maskgate: decides, with numbers, whether a segmentation model may replace the one in
 //! production. The modules are listed in the order data flows through them, and imports only
-//! point backwards along it (`tests/architecture.rs` checks):
+//! point backwards along it (`tests/library/architecture.rs` checks):
 //! plan → source/storage → read → predict → score → aggregate → compare (`evaluation`) →
 //! decide → recommend → gallery → report → export → persist.
 
@@ -51,7 +51,7 @@ pub use error::{Error, Result};
 
 use sha2::{Digest, Sha256};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// sha256 of a regular file, hex, streamed (a FIFO or a device is refused, never read).
 pub fn sha256_file(path: &Path) -> Result<String> {
@@ -69,9 +69,10 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// The shared reference folder: `$MASKGATE_SHARED`, default `../shared` beside the repository.
-/// A relative value is taken from the repository root.
-pub fn shared_dir() -> PathBuf {
+/// The shared reference folder for unit tests: `$MASKGATE_SHARED`, default `../shared` beside
+/// the repository (a relative value is taken from the repository root).
+#[cfg(test)]
+pub(crate) fn shared_dir() -> std::path::PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let v = std::env::var("MASKGATE_SHARED").unwrap_or_else(|_| "../shared".into());
     root.join(v)

@@ -17,8 +17,13 @@ pub fn fresh_dir(group: &str, name: &str) -> PathBuf {
     d
 }
 
+/// The shared reference folder: `$MASKGATE_SHARED`, default `../shared` beside the repository
+/// (a relative value is taken from the repository root).
 pub fn shared() -> PathBuf {
-    maskgate::shared_dir()
+    let v = std::env::var("MASKGATE_SHARED").unwrap_or_else(|_| "../shared".into());
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(v)
         .canonicalize()
         .expect("shared folder")
 }

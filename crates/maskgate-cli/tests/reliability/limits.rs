@@ -132,7 +132,7 @@ fn compare(d: &Path, out: &str, extra: &[&str]) -> Output {
 }
 
 fn selfie_model() -> PathBuf {
-    maskgate::shared_dir()
+    crate::common::shared()
         .join("models/mediapipe_selfie_segmentation_256.onnx")
         .canonicalize()
         .expect("shared models")
@@ -244,7 +244,7 @@ fn limits01_cache_entries_linked_to_dev_zero_are_misses_not_oom() {
 
 /// A FASSEG layout of `1.bmp`, `10.bmp` (real) and `99.bmp`, whose photo is a FIFO.
 fn fasseg_with_fifo(d: &Path) -> PathBuf {
-    let src = maskgate::shared_dir().join("data/fasseg/V2");
+    let src = crate::common::shared().join("data/fasseg/V2");
     let root = d.join("fasseg");
     std::fs::create_dir_all(root.join("Train_RGB")).unwrap();
     std::fs::create_dir_all(root.join("Train_Labels")).unwrap();

@@ -527,9 +527,10 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 /// over HTTP, are scored.
 #[test]
 fn plain_http_serves_gold_predictions_and_a_model() {
-    let model =
-        std::fs::read(maskgate::shared_dir().join("models/mediapipe_selfie_segmentation_256.onnx"))
-            .expect("shared models");
+    let model = std::fs::read(
+        crate::common::shared().join("models/mediapipe_selfie_segmentation_256.onnx"),
+    )
+    .expect("shared models");
     let server = Server::start(move |_, path| match path {
         "/gold.ndjson" => ok(gold_text().as_bytes()),
         "/base.jsonl" | "/cand.jsonl" => ok(preds_text().as_bytes()),

@@ -124,7 +124,7 @@ fn row02_gold_size_65536_square_is_a_sample_problem() {
 
 /// A run config scoring the MediaPipe selfie model on the photos of `gold`.
 fn selfie_config(d: &Path, gold: &Path, extra_arm: &str) -> PathBuf {
-    let model = maskgate::shared_dir()
+    let model = crate::common::shared()
         .join("models/mediapipe_selfie_segmentation_256.onnx")
         .canonicalize()
         .expect("shared models");

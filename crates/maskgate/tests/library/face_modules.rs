@@ -5,7 +5,7 @@ use maskgate::read::{read_corpus, CorpusSpec};
 use std::path::PathBuf;
 
 fn fasseg(version: &str) -> PathBuf {
-    let p = maskgate::shared_dir().join("data/fasseg").join(version);
+    let p = crate::shared_dir().join("data/fasseg").join(version);
     assert!(p.is_dir(), "{} missing (set MASKGATE_SHARED)", p.display());
     p
 }

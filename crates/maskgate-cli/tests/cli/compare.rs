@@ -9,7 +9,7 @@ fn bin() -> Command {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("compare-{name}"));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
@@ -30,7 +30,7 @@ fn ok(cmd: &mut Command) -> Output {
 }
 
 fn fasseg() -> PathBuf {
-    maskgate::shared_dir().join("data/fasseg")
+    crate::common::shared().join("data/fasseg")
 }
 
 fn compare_cmd(gold: &Path, preds: &[(&str, &Path)], baseline: &str, out: &Path) -> Command {
@@ -709,7 +709,7 @@ fn skin_modules_overlaps_and_variants_on_fasseg() {
     let d = tmp("skin-modules");
     // The example's config, with its data paths pointed at $MASKGATE_SHARED.
     let text = std::fs::read_to_string(root.join("examples/skin-modules/maskgate.toml")).unwrap();
-    let shared = maskgate::shared_dir().display().to_string();
+    let shared = crate::common::shared().display().to_string();
     let cfg = d.join("maskgate.toml");
     std::fs::write(&cfg, text.replace("../../../shared", &shared)).unwrap();
     let rough = d.join("rough.ndjson");

@@ -250,7 +250,7 @@ fn celebamask_parts_compose_in_each_order_and_split() {
 }
 
 fn golden() -> Value {
-    let p = maskgate::shared_dir().join("specs/coco_rle_boundary_vectors.json");
+    let p = crate::shared_dir().join("specs/coco_rle_boundary_vectors.json");
     serde_json::from_str(
         &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
     )

@@ -18,7 +18,7 @@ fn root() -> PathBuf {
 }
 
 fn photos() -> Vec<PathBuf> {
-    let fasseg = maskgate::shared_dir().join("data/fasseg/V2/Test_RGB");
+    let fasseg = crate::shared_dir().join("data/fasseg/V2/Test_RGB");
     let mut photos: Vec<PathBuf> = (1..=8).map(|i| fasseg.join(format!("{i}.bmp"))).collect();
     let voc = root().join("vendor/data/voc/JPEGImages");
     let mut jpegs: Vec<PathBuf> = std::fs::read_dir(&voc)
@@ -244,7 +244,7 @@ fn mediapipe_parity(model_selection: &str, model: &str) -> f64 {
         &[],
     );
     assert_eq!(versions["mediapipe"], "0.10.14");
-    let model = Model::load(&maskgate::shared_dir().join("models").join(model), 2, None).unwrap();
+    let model = Model::load(&crate::shared_dir().join("models").join(model), 2, None).unwrap();
     let settings = AdapterSettings {
         class: Some("fg".into()),
         ..Default::default()

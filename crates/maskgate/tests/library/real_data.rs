@@ -7,7 +7,7 @@
 //! maskgate. FASSEG comes from `$MASKGATE_SHARED`.
 //!
 //! Every literal below is printed, and checked against this file, by
-//! `vendor/py/bin/python tools/real_data_counts.py --check crates/maskgate/tests/real_data.rs`
+//! `vendor/py/bin/python tools/real_data_counts.py --check crates/maskgate/tests/library/real_data.rs`
 //! (Pillow 12.0.0 or 13.0.0 — they draw these polygons alike —, pycocotools 2.0.11, numpy 2.3.5).
 
 use maskgate::read::{read_corpus, Corpus, CorpusSpec};
@@ -328,7 +328,7 @@ fn fasseg_class_pixels_match_numpy() {
         let spec = CorpusSpec {
             name: "fasseg".into(),
             format: "fasseg".into(),
-            path: maskgate::shared_dir().join("data/fasseg").join(version),
+            path: crate::shared_dir().join("data/fasseg").join(version),
             ..Default::default()
         };
         let c = read_corpus(&spec).unwrap();
@@ -347,7 +347,7 @@ fn fasseg_split_and_formats_without_splits() {
     let spec = |split: Option<&str>| CorpusSpec {
         name: "fasseg".into(),
         format: "fasseg".into(),
-        path: maskgate::shared_dir().join("data/fasseg/V2"),
+        path: crate::shared_dir().join("data/fasseg/V2"),
         split: split.map(String::from),
         ..Default::default()
     };
@@ -371,7 +371,7 @@ fn fasseg_split_and_formats_without_splits() {
 fn fasseg_bitmaps_decode_as_the_general_decoder_does() {
     let mut seen = 0;
     for split in ["Train_RGB", "Test_RGB", "Train_Labels", "Test_Labels"] {
-        let dir = maskgate::shared_dir().join("data/fasseg/V2").join(split);
+        let dir = crate::shared_dir().join("data/fasseg/V2").join(split);
         for entry in std::fs::read_dir(&dir).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             let general = image::load_from_memory(&bytes).unwrap().to_rgb8();

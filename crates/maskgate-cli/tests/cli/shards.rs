@@ -14,11 +14,10 @@ use std::process::{Command, Stdio};
 const RUN_ID: &str = "t";
 const AT: &str = "2026-01-01T00:00:00Z";
 
-mod common;
-use common::{bin, repo, shared};
+use crate::common::{bin, repo, shared};
 
 fn tmp(name: &str) -> PathBuf {
-    common::fresh_dir("shards", name)
+    crate::common::fresh_dir("shards", name)
 }
 
 /// Every file of a report set (the shards excluded) and its bytes.

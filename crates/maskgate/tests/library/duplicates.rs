@@ -7,7 +7,7 @@ fn fasseg(dedupe: bool) -> maskgate::read::Corpus {
     read_corpus(&CorpusSpec {
         name: "fasseg".into(),
         format: "fasseg".into(),
-        path: maskgate::shared_dir().join("data/fasseg/V2"),
+        path: crate::shared_dir().join("data/fasseg/V2"),
         dedupe,
         ..Default::default()
     })

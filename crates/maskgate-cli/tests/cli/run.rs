@@ -5,15 +5,14 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod common;
-use common::{bin, shared};
+use crate::common::{bin, shared};
 
 fn tmp(name: &str) -> PathBuf {
-    common::fresh_dir("run", name)
+    crate::common::fresh_dir("run", name)
 }
 
 fn vendor(rel: &str) -> PathBuf {
-    common::repo(&format!("vendor/{rel}"))
+    crate::common::repo(&format!("vendor/{rel}"))
 }
 
 fn run(config: &Path, extra: &[&str]) -> Output {
