@@ -39,13 +39,21 @@ background() { # background NAME COMMAND...
   local name=$1
   shift
   bg_t0[$name]=$(date +%s)
-  ("$@") >"$logs/$name.log" 2>&1 &
+  # The end time is written when the job ends, so a job awaited long after shows its own time.
+  (
+    rc=0
+    "$@" || rc=$?
+    date +%s >"$logs/$name.end"
+    exit "$rc"
+  ) >"$logs/$name.log" 2>&1 &
   bg_pid[$name]=$!
 }
 await() { # await NAME: its time is counted from its start; its log is shown if it failed
   local name=$1 rc=0
   wait "${bg_pid[$name]}" || rc=$?
-  steps+=("$(printf '%-34s %5ds%s' "$name (background)" "$(($(date +%s) - ${bg_t0[$name]}))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  local end
+  end=$(cat "$logs/$name.end" 2>/dev/null || date +%s)
+  steps+=("$(printf '%-34s %5ds%s' "$name (background)" "$((end - ${bg_t0[$name]}))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
   if [ "$rc" != 0 ]; then
     cat "$logs/$name.log" >&2
     exit "$rc"

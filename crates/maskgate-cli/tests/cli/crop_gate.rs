@@ -186,7 +186,11 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
                 v.to_string()
             } else {
                 t.lines()
-                    .filter(|l| !l.starts_with("- config: ") && !l.contains("<td>config</td>"))
+                    .filter(|l| {
+                        !l.starts_with("- config: ")
+                            && !l.starts_with("<li>config: ")
+                            && !l.contains("<td>config</td>")
+                    })
                     .collect::<Vec<_>>()
                     .join("\n")
             }
