@@ -37,13 +37,17 @@ impl Source for LocalFiles {
         files: &[PathBuf],
         known: &std::collections::BTreeMap<PathBuf, String>,
     ) -> Result<String> {
-        // Names are taken relative to the corpus folder after resolving both, so the same
-        // files give the same fingerprint however the path to them was typed.
-        let root = std::fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+        // Names are taken relative to the corpus folder after normalising both lexically, so
+        // the same files give the same fingerprint however the path to them was typed, and
+        // wherever a symlinked folder on the way (a `../shared` beside the checkout) points.
+        let lexical_root = lexical(root).map_err(|e| Error::io(root, e))?;
         let root_dir = if root.is_file() {
-            root.parent().map(Path::to_path_buf).unwrap_or_default()
+            lexical_root
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default()
         } else {
-            root
+            lexical_root
         };
         let mut named = Vec::with_capacity(files.len());
         for f in files {
@@ -52,7 +56,7 @@ impl Source for LocalFiles {
                 // own; the fingerprint covers what could be read.
                 continue;
             }
-            let real = std::fs::canonicalize(f).map_err(|e| Error::io(f, e))?;
+            let real = lexical(f).map_err(|e| Error::io(f, e))?;
             let sha = match known.get(f) {
                 Some(h) => h.clone(),
                 None => crate::sha256_file(f)?,
@@ -64,6 +68,23 @@ impl Source for LocalFiles {
 }
 
 /// `path` relative to `dir` (`../` where it lies outside), `/`-separated; both are canonical.
+/// `path` made absolute against the working folder, with `.` and `..` resolved by name, not by
+/// following links.
+fn lexical(path: &Path) -> std::io::Result<PathBuf> {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in std::path::absolute(path)?.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    Ok(out)
+}
+
 fn relative_name(path: &Path, dir: &Path) -> String {
     let p: Vec<_> = path.components().collect();
     let d: Vec<_> = dir.components().collect();
@@ -110,5 +131,28 @@ mod tests {
             relative_name(Path::new("/a/b/c"), Path::new("/a/d")),
             "../b/c"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_folder_beside_the_corpus_gives_the_same_names() {
+        // A checkout with `../shared` as a folder, and one with `../shared` linked elsewhere.
+        let dir = tempfile::tempdir().unwrap();
+        let (real, linked) = (dir.path().join("real"), dir.path().join("linked"));
+        for top in [&real, &linked] {
+            std::fs::create_dir_all(top.join("main/reports")).unwrap();
+            std::fs::write(top.join("main/reports/gold.ndjson"), "{}").unwrap();
+        }
+        std::fs::create_dir_all(real.join("shared")).unwrap();
+        std::fs::write(real.join("shared/photo.png"), "p").unwrap();
+        std::os::unix::fs::symlink(real.join("shared"), linked.join("shared")).unwrap();
+        let print = |top: &Path| {
+            let gold = top.join("main/reports/gold.ndjson");
+            let photo = top.join("main/reports/../../shared/photo.png");
+            LocalFiles
+                .fingerprint(&gold, &[gold.clone(), photo], &Default::default())
+                .unwrap()
+        };
+        assert_eq!(print(&real), print(&linked));
     }
 }
