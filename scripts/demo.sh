@@ -10,9 +10,12 @@
 # a re-run is served from the prediction cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
-[ -n "${MASKGATE_BIN:-}" ] || cargo build --release --locked -q -p maskgate-cli
+# MASKGATE_BIN: a maskgate already built, by a caller that has also run the setup
+# (scripts/regen_examples.sh); without it, set up and build here.
+if [ -z "${MASKGATE_BIN:-}" ]; then
+  bash scripts/setup.sh
+  cargo build --release --locked -q -p maskgate-cli
+fi
 status=0
 "${MASKGATE_BIN:-./target/release/maskgate}" run examples/crop-gate/maskgate.toml \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?

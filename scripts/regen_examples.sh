@@ -7,7 +7,8 @@
 #                                            each example and file, when a committed one differs
 #
 # MASKGATE_BIN=path/to/maskgate uses that binary instead of building the release one (CI passes
-# the debug binary its tests already built; the reports do not depend on the build profile).
+# the debug binary its tests already built; the reports do not depend on the build profile); the
+# example scripts then skip their own setup, which this script has done once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 check=0
@@ -31,8 +32,8 @@ mg=$MASKGATE_BIN
 if [ "$check" = 1 ]; then
   scratch=$(mktemp -d)
   trap 'rm -rf "$scratch"' EXIT
-  mkdir -p "$scratch/docs"
-  cp -r docs/examples "$scratch/docs/examples"
+  # Empty: a committed file that is no longer made shows as missing, never as equal to itself.
+  mkdir -p "$scratch/docs/examples"
   dest=$scratch/docs/examples
 else
   dest=docs/examples
@@ -44,9 +45,21 @@ copy() { # copy SRC DEST FILE... : the files and the gallery, replacing the old 
   rm -rf "$dst/gallery"
   if [ -d "$src/gallery" ]; then cp -r "$src/gallery" "$dst/gallery"; fi
 }
+# A run that fails must stop this script, not leave an older report behind to be copied: every
+# report folder starts empty, and a gate may only end in go or no-go (0 or 1).
+rm -rf reports/crop-gate reports/demo reports/fasseg-gate reports/fasseg-gate-go \
+  reports/fasseg-sweep reports/skin-modules reports/voc-labelme
+gate() { # gate COMMAND... : stdout dropped, stderr kept, exit 0 or 1 accepted
+  local rc=0
+  "$@" >/dev/null || rc=$?
+  if [ "$rc" -gt 1 ]; then
+    echo "regen_examples: \`$*\` failed with exit status $rc" >&2
+    exit "$rc"
+  fi
+}
 bash scripts/demo.sh >/dev/null
 copy reports/crop-gate "$dest/crop-gate" report.md report.html report.json metrics.csv
-$mg run examples/model-gate/maskgate.toml >/dev/null 2>&1 || true
+gate "$mg" run examples/model-gate/maskgate.toml
 copy reports/demo "$dest/model-gate" report.md report.html report.json metrics.csv
 CRITERIA=examples/fasseg-gate/criteria-go.toml bash examples/fasseg-gate/run.sh reports/fasseg-gate-go >/dev/null
 bash examples/fasseg-gate/run.sh reports/fasseg-gate >/dev/null
@@ -56,14 +69,17 @@ bash examples/fasseg-sweep/run.sh reports/fasseg-sweep >/dev/null
 copy reports/fasseg-sweep "$dest/fasseg-sweep" report.md report.html metrics.csv
 bash examples/skin-modules/run.sh reports/skin-modules >/dev/null
 copy reports/skin-modules "$dest/skin-modules" report.md report.html metrics.csv
-$mg run examples/voc-labelme/maskgate.toml --gallery 0 >/dev/null 2>&1 || true
+gate "$mg" run examples/voc-labelme/maskgate.toml --gallery 0
 copy reports/voc-labelme "$dest/voc-labelme" report.md report.html metrics.csv
-rm -rf "$dest/voc-labelme/gallery"
 # Trends across the archived example runs.
 (cd "$dest/../.." && "$mg" trend docs/examples --out docs/examples/trend >/dev/null)
 if [ "$check" = 1 ]; then
   # Every committed file must come out the same, and no fresh file may be missing from git.
-  stale=$(diff -rq docs/examples "$dest" | sed -e "s|$scratch/docs/examples|(fresh run)|g" || true)
+  # diff: 0 same, 1 different, 2 trouble (which must not read as "the same").
+  rc=0
+  stale=$(diff -rq docs/examples "$dest") || rc=$?
+  [ "$rc" -le 1 ] || exit "$rc"
+  stale=$(echo "$stale" | sed -e "s|$scratch/docs/examples|(fresh run)|g")
   if [ -n "$stale" ]; then
     echo "regen_examples: committed examples differ from a fresh run:" >&2
     echo "$stale" | while IFS= read -r line; do

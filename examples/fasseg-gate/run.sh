@@ -4,14 +4,17 @@
 # Criteria, failure classes and reporter notes: examples/fasseg-gate/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash scripts/setup.sh
 shared="${MASKGATE_SHARED:-../shared}"
 out="${1:-reports/fasseg-gate}"
 criteria="${CRITERIA:-examples/fasseg-gate/criteria-nogo.toml}"
 work="$out/inputs"
 mkdir -p "$work"
-# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
-[ -n "${MASKGATE_BIN:-}" ] || cargo build --release -q -p maskgate-cli
+# MASKGATE_BIN: a maskgate already built, by a caller that has also run the setup
+# (scripts/regen_examples.sh); without it, set up and build here.
+if [ -z "${MASKGATE_BIN:-}" ]; then
+  bash scripts/setup.sh
+  cargo build --release -q -p maskgate-cli
+fi
 mg=${MASKGATE_BIN:-./target/release/maskgate}
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V2" --out "$work/precise.ndjson" --relative-to "$work"
 $mg convert --format fasseg --corpus fasseg --path "$shared/data/fasseg/V1" --out "$work/rough.ndjson" --relative-to "$work"

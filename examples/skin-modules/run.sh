@@ -3,11 +3,14 @@
 # hair, under-eye leaks), post-processing variants and a recommended one. No model involved.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-bash scripts/setup.sh
 out="${1:-reports/skin-modules}"
 mkdir -p "$out/inputs"
-# MASKGATE_BIN: a maskgate already built (scripts/regen_examples.sh passes it).
-[ -n "${MASKGATE_BIN:-}" ] || cargo build --release -q -p maskgate-cli
+# MASKGATE_BIN: a maskgate already built, by a caller that has also run the setup
+# (scripts/regen_examples.sh); without it, set up and build here.
+if [ -z "${MASKGATE_BIN:-}" ]; then
+  bash scripts/setup.sh
+  cargo build --release -q -p maskgate-cli
+fi
 mg=${MASKGATE_BIN:-./target/release/maskgate}
 cfg=examples/skin-modules/maskgate.toml
 # The rough labels, modules derived, as a prediction arm (ids match the precise corpus).
