@@ -6,15 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cargo >/dev/null; then
-  echo "setup: cargo not found; install Rust (https://rustup.rs) first" >&2
-  exit 2
-fi
-for comp in rustfmt clippy; do
-  if ! cargo "${comp/rustfmt/fmt}" --version >/dev/null 2>&1; then
-    rustup component add "$comp"
-  fi
-done
+bash scripts/toolchain.sh
 for tool in python3 npm; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is needed to fetch packages" >&2; exit 2; }
 done

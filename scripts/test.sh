@@ -2,9 +2,11 @@
 # Sets up and runs every test: formatting, lints, unit, property, golden-vector and end-to-end
 # tests on the real FASSEG photos in $MASKGATE_SHARED (default ../shared), with the database
 # tests against a throwaway PostgreSQL cluster (pg_virtualenv starts it and removes it after),
-# the HTML report checked in headless Chromium, and the Python wheel built once and tested in a
-# fresh venv; Debian's postgresql, chromium and chromium-driver are installed here when missing
-# and the script runs as root.
+# the HTML report checked in headless Chromium, the committed examples regenerated and compared,
+# the Slurm recipe as a real job array, the manual built with its links checked, and the Python
+# wheel built once and tested in a fresh venv. Debian's postgresql, chromium, chromium-driver,
+# strace, slurm-wlm and munge are installed here when missing and the script runs as root. At the
+# end (also on failure) it prints each step's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean clone builds everything once, so incremental caches would only take disk (gigabytes).
@@ -13,16 +15,27 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # run says where its minutes went.
 steps=()
 step() { # step NAME COMMAND...
-  local name=$1 t0 rc=0
+  local name=$1 rc=0
   shift
-  t0=$(date +%s)
+  current=$name step_t0=$(date +%s)
   "$@" || rc=$?
-  steps+=("$(printf '%-34s %5ds%s' "$name" "$(($(date +%s) - t0))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  steps+=("$(printf '%-34s %5ds%s' "$name" "$(($(date +%s) - step_t0))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  current=
   return "$rc"
 }
 started=$(date +%s)
+current=
 timings() {
-  local rc=$?
+  local rc=$? name
+  # A step cut short (a failure, Ctrl-C, CI's timeout) and the installs never awaited get a row
+  # too. Those installs are let finish rather than killed: an apt-get or pip stopped halfway
+  # leaves a broken install (and dpkg's lock) to the next run.
+  [ -z "$current" ] || steps+=("$(printf '%-34s %5ds  (cut short)' "$current" "$(($(date +%s) - step_t0))")")
+  for name in "${!bg_pid[@]}"; do
+    wait "${bg_pid[$name]}" 2>/dev/null || true
+    steps+=("$(printf '%-34s %5ds  (not awaited by a step)' "$name (background)" "$(($(cat "$logs/$name.end" 2>/dev/null || date +%s) - ${bg_t0[$name]}))")")
+  done
+  rm -rf "$logs"
   {
     echo "test: step times"
     printf '  %s\n' "${steps[@]}"
@@ -30,11 +43,11 @@ timings() {
   } >&2
   exit "$rc"
 }
-trap timings EXIT
 # The installs wait mostly on the network, so they run in the background while the two cores
 # compile; each is awaited just before the first step that needs it.
 logs=$(mktemp -d)
-declare -A bg_pid bg_t0
+declare -A bg_pid=() bg_t0=()
+trap timings EXIT
 background() { # background NAME COMMAND...
   local name=$1
   shift
@@ -48,12 +61,14 @@ background() { # background NAME COMMAND...
   ) >"$logs/$name.log" 2>&1 &
   bg_pid[$name]=$!
 }
-await() { # await NAME: its time is counted from its start; its log is shown if it failed
-  local name=$1 rc=0
+await() { # await NAME: its own time from start to end, then the time spent waiting for it
+  local name=$1 rc=0 t0 end
+  t0=$(date +%s)
   wait "${bg_pid[$name]}" || rc=$?
-  local end
+  unset "bg_pid[$name]"
   end=$(cat "$logs/$name.end" 2>/dev/null || date +%s)
   steps+=("$(printf '%-34s %5ds%s' "$name (background)" "$((end - ${bg_t0[$name]}))" "$([ "$rc" = 0 ] || echo "  (failed: $rc)")")")
+  steps+=("$(printf '%-34s %5ds' "waiting for $name" "$(($(date +%s) - t0))")")
   if [ "$rc" != 0 ]; then
     cat "$logs/$name.log" >&2
     exit "$rc"
@@ -61,7 +76,10 @@ await() { # await NAME: its time is counted from its start; its log is shown if 
 }
 # Debian packages the tests drive: PostgreSQL (pg_virtualenv), headless Chromium with
 # ChromeDriver (the HTML report's browser test), strace (the reliability suite fails a chosen
-# rename of a run to check every commit step), and Slurm with munge (the job-array recipe).
+# rename of a run to check every commit step), and Slurm with munge (the job-array recipe;
+# deploy/slurm/local-cluster.sh installs them too when run alone, and finds them here).
+# The functions below chain their commands with &&: called as `step NAME fn`, they run where
+# bash ignores set -e.
 debian_packages() {
   local missing=()
   command -v pg_virtualenv >/dev/null || missing+=(postgresql)
@@ -76,8 +94,8 @@ debian_packages() {
     return 2
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
+  apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confdef \
     -o Dpkg::Options::=--force-confold "${missing[@]}" </dev/null
 }
 background debian-packages debian_packages
@@ -87,6 +105,8 @@ background debian-packages debian_packages
 # object-storage tests start on loopback (setup_storage.sh).
 background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parity.sh && bash scripts/setup_storage.sh'
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
+# rustfmt and clippy before the first lint; the background setup checks them again, harmlessly.
+bash scripts/toolchain.sh
 step fmt bash -c 'cargo fmt --all --check && cargo fmt --manifest-path crates/maskgate-py/Cargo.toml --check'
 step clippy cargo clippy --workspace --all-targets -- -D warnings
 # The Python bindings are their own cargo workspace; linted against the main target folder so
@@ -111,13 +131,13 @@ step docs bash scripts/docs.sh
 # workspace's profiles and features for that), installed in a fresh venv with pinned numpy and
 # pycocotools, and tested against the CLI it ships, numpy and pycocotools.
 wheel() {
-  rm -rf vendor/wheel-test target/wheels
-  python3 -m venv vendor/wheel-test
-  vendor/wheel-test/bin/pip install -q --disable-pip-version-check maturin==1.16.0 numpy==2.3.5 \
-    pycocotools==2.0.11
-  CARGO_TARGET_DIR="$PWD/target" vendor/wheel-test/bin/maturin build --quiet --profile dev \
-    -m crates/maskgate-py/Cargo.toml --out target/wheels
-  vendor/wheel-test/bin/pip install -q --disable-pip-version-check target/wheels/maskgate-*.whl
+  rm -rf vendor/wheel-test target/wheels &&
+    python3 -m venv vendor/wheel-test &&
+    vendor/wheel-test/bin/pip install -q --disable-pip-version-check maturin==1.16.0 \
+      numpy==2.3.5 pycocotools==2.0.11 &&
+    CARGO_TARGET_DIR="$PWD/target" vendor/wheel-test/bin/maturin build --quiet --profile dev \
+      -m crates/maskgate-py/Cargo.toml --out target/wheels &&
+    vendor/wheel-test/bin/pip install -q --disable-pip-version-check target/wheels/maskgate-*.whl
 }
 step wheel-build wheel
 step wheel-tests vendor/wheel-test/bin/python -m unittest discover -s crates/maskgate-py/tests -v
