@@ -209,12 +209,17 @@ pub struct Listing {
     pub version: Option<DatasetVersion>,
 }
 
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub use sql::DatasetVersion;
-/// Without a database feature no corpus has a dataset version.
-#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+/// What a report says about the rows a database corpus read.
 #[derive(Clone, Debug, Serialize, PartialEq)]
-pub enum DatasetVersion {}
+pub struct DatasetVersion {
+    /// The database URL without its password.
+    pub source: String,
+    pub query: String,
+    pub query_sha256: String,
+    pub rows: usize,
+    /// sha256 over each row's canonical content (id order): a changed row changes it.
+    pub rows_sha256: String,
+}
 
 pub struct Corpus {
     pub name: String,

@@ -22,11 +22,12 @@
 //! The listing records the dataset version: the query and its sha256, the row count, and a
 //! sha256 over every row's canonical content in id order.
 
-use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
+use super::{
+    CorpusReader, CorpusSpec, DatasetVersion, Entry, Listing, LoadError, LoadTruth, Problem, Truth,
+};
 use crate::error::{Error, Result};
 use crate::model::MaskData;
 use crate::source::database::{self, Value};
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -37,18 +38,6 @@ pub struct Sql;
 
 const OPTIONS: &[&str] = &["url", "query", "query_file", "images", "mask_class"];
 const DEFAULT_MASK_CLASS: &str = "foreground";
-
-/// What a report says about the rows a database corpus read.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct DatasetVersion {
-    /// The database URL without its password.
-    pub source: String,
-    pub query: String,
-    pub query_sha256: String,
-    pub rows: usize,
-    /// sha256 over each row's canonical content (id order): a changed row changes it.
-    pub rows_sha256: String,
-}
 
 /// Where each meaning lives among the result's columns.
 struct Columns {

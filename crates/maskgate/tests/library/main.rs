@@ -13,6 +13,7 @@ mod real_data;
 mod real_parity;
 #[cfg(feature = "sqlite")]
 mod sql_corpus;
+mod wheel_build;
 mod yolo;
 
 /// The shared reference folder: `$MASKGATE_SHARED`, default `../shared` beside the repository

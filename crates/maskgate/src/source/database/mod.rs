@@ -83,6 +83,7 @@ pub fn redact(url: &str) -> String {
 }
 
 /// A database's error as a usage error that names the URL (without password).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) fn db_error(url: &str, what: &str, message: impl std::fmt::Display) -> Error {
     Error::Usage(format!("database {}: {what}: {message}", redact(url)))
 }
