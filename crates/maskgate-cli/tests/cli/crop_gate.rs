@@ -102,6 +102,8 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
         db_file.display()
     );
     let d = tmp("both");
+    // scripts/test.sh hands this cache (target/tmp/crop-gate-both/cache) to the examples check,
+    // whose crop-gate demo needs the same predictions.
     let cache = d.join("cache");
     let sqlite_url = format!("sqlite:{}", db_file.display());
     let sqlite_out = d.join("sqlite");
