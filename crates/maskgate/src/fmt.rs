@@ -1,5 +1,5 @@
-//! One formatting routine for numbers and one escaping routine for user text, shared by every
-//! exporter so CSV, JSON and Markdown agree.
+//! One formatting routine for numbers and one escaping routine for user text per markup
+//! (Markdown, HTML/XML), shared by every exporter so CSV, JSON, Markdown, HTML and JUnit agree.
 
 /// Shortest round-trip form, identical to what `serde_json` writes for the same `f64`.
 pub fn num(v: f64) -> String {
@@ -116,6 +116,25 @@ pub fn md(text: &str) -> String {
     out
 }
 
+/// Escapes text for HTML (and XML) element content and quoted attribute values: the report
+/// page, its SVG charts, the trend page and the JUnit file. Control characters other than a
+/// line break become spaces, as XML 1.0 cannot hold them.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,6 +177,15 @@ mod tests {
         assert_eq!(delta(Some(0.01)), "+0.010");
         assert_eq!(delta(Some(0.0001)), "+0.0001");
         assert_eq!(delta(Some(-0.01)), "-0.010");
+    }
+
+    #[test]
+    fn html_escaping_leaves_no_markup() {
+        let e = html("<img src=x onerror=alert(1)>\"'&\r\n</script>");
+        assert_eq!(
+            e,
+            "&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp; \n&lt;/script&gt;"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@
 
 use crate::error::{Error, Result};
 use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, XTicks};
-use crate::export::html::{content_security_policy_for, esc};
-use crate::fmt::{md, short};
+use crate::export::html::content_security_policy_for;
+use crate::fmt::{html as esc, md, short};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -336,7 +336,7 @@ pub fn html(runs: &[Run]) -> String {
         out += &format!(
             "<h2>{}</h2>{}",
             esc(label),
-            chart::svg(&line_plot(runs, &series, field), &esc)
+            chart::svg(&line_plot(runs, &series, field))
         );
     }
     let ids = criterion_ids(runs);

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 /// XML needs the same five entities as HTML, and has no place for control characters either.
-use super::html::esc as xml;
+use crate::fmt::html as xml;
 
 /// Checks before any work that `path` may receive the JUnit report: absent, empty, or a regular
 /// file holding XML (a JUnit report of an earlier run). An input or a report of another kind
