@@ -54,6 +54,13 @@ pub fn delta(v: Option<f64>) -> String {
     }
 }
 
+/// The first 16 characters of a hash: enough to tell files (and plans) apart where a person
+/// reads them. Counted in characters, so a malformed hash from an archived report cannot cut
+/// a character in two.
+pub fn hash_prefix(sha: &str) -> &str {
+    sha.char_indices().nth(16).map_or(sha, |(i, _)| &sha[..i])
+}
+
 /// Characters of a path or name echoed in a message: enough for any real path, while a
 /// 100 KB name a user or a file supplied cannot fill a log line.
 pub const SHOWN_CHARS: usize = 256;
@@ -151,6 +158,13 @@ mod tests {
         assert!(
             w.len() < 1000 && w.starts_with("cannot open /a/") && w.ends_with("File name too long")
         );
+    }
+
+    #[test]
+    fn a_hash_prefix_is_16_characters_or_the_whole() {
+        assert_eq!(hash_prefix(&"0123456789abcdef".repeat(4)), "0123456789abcdef");
+        assert_eq!(hash_prefix("abc"), "abc");
+        assert_eq!(hash_prefix(&"é".repeat(20)), "é".repeat(16));
     }
 
     #[test]

@@ -162,7 +162,7 @@ fn criterion_ids(runs: &[Run]) -> Vec<String> {
 fn models_text(r: &Run) -> String {
     r.models
         .iter()
-        .map(|(arm, sha)| format!("{arm}={}", &sha[..sha.len().min(16)]))
+        .map(|(arm, sha)| format!("{arm}={}", crate::fmt::hash_prefix(sha)))
         .collect::<Vec<_>>()
         .join(" ")
 }

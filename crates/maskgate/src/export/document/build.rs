@@ -6,7 +6,7 @@ use crate::aggregate::{column, find_row, find_summary, Column as StatColumn, SUM
 use crate::compare::{Comparison, RankedSample};
 use crate::decide::{Recommendation, Status};
 use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, WhiskerRow, XTicks};
-use crate::fmt::{delta, fixed, short};
+use crate::fmt::{delta, fixed, hash_prefix, short};
 use crate::report::Report;
 
 /// Where a table's right-aligned (numeric) columns start.
@@ -59,11 +59,6 @@ fn paragraph(text: Vec<Inline>) -> Block {
 /// A number or other maskgate-made cell.
 fn cell(s: String) -> Vec<Inline> {
     vec![Inline::Plain(s)]
-}
-
-/// The first 16 characters of a hash: enough to tell files apart in a report.
-fn hash_prefix(sha: &str) -> &str {
-    sha.char_indices().nth(16).map_or(sha, |(i, _)| &sha[..i])
 }
 
 fn with_ci(d: Option<f64>, ci: Option<[f64; 2]>) -> String {
