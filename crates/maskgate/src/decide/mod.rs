@@ -32,6 +32,18 @@ pub enum Recommendation {
     Inconclusive,
 }
 
+impl Status {
+    /// The status word every report writes (as `report.json` spells it); each renderer
+    /// stresses a failure its own way.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Inconclusive => "inconclusive",
+        }
+    }
+}
+
 impl Recommendation {
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -637,6 +649,18 @@ impl Verdict {
                 pieces.extend(list(Status::Inconclusive));
                 pieces
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words_are_the_json_ones() {
+        for s in [Status::Pass, Status::Fail, Status::Inconclusive] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
     }
 }

@@ -100,10 +100,11 @@ pub fn step_summary(r: &Report) -> String {
                 md(summary)
             );
             for c in &v.criteria {
-                let status = match c.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "**fail**",
-                    Status::Inconclusive => "inconclusive",
+                let word = c.status.as_str();
+                let status = if c.status == Status::Fail {
+                    format!("**{word}**")
+                } else {
+                    word.to_string()
                 };
                 s += &format!("| {} | {status} | {} |\n", md(&c.id), md(&c.reason));
             }

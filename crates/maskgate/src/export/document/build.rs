@@ -77,12 +77,7 @@ fn tone(status: Status) -> Tone {
 }
 
 fn status_badge(status: Status) -> Inline {
-    let word = match status {
-        Status::Pass => "pass",
-        Status::Fail => "FAIL",
-        Status::Inconclusive => "inconclusive",
-    };
-    Inline::Badge(tone(status), word.into())
+    Inline::Badge(tone(status), status.as_str().into())
 }
 
 /// "a vs b" with both names as user text.
