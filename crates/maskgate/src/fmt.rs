@@ -162,7 +162,10 @@ mod tests {
 
     #[test]
     fn a_hash_prefix_is_16_characters_or_the_whole() {
-        assert_eq!(hash_prefix(&"0123456789abcdef".repeat(4)), "0123456789abcdef");
+        assert_eq!(
+            hash_prefix(&"0123456789abcdef".repeat(4)),
+            "0123456789abcdef"
+        );
         assert_eq!(hash_prefix("abc"), "abc");
         assert_eq!(hash_prefix(&"é".repeat(20)), "é".repeat(16));
     }

@@ -85,6 +85,11 @@ fn versus(a: &str, b: &str) -> Vec<Inline> {
     vec![text(a), plain(" vs "), text(b)]
 }
 
+/// "a − b" (a difference of two arms) with both names as user text.
+fn minus(a: &str, b: &str) -> Vec<Inline> {
+    vec![text(a), plain(" − "), text(b)]
+}
+
 fn concat(parts: Vec<Vec<Inline>>) -> Vec<Inline> {
     parts.into_iter().flatten().collect()
 }
@@ -321,7 +326,8 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
         by_group(blocks, r, c, "failure_class");
         let p = &c.paired;
         blocks.push(paragraph(concat(vec![
-            vec![plain("Paired per-sample mIoU, "), text(c.arm.as_str()), plain(" − "), text(c.baseline.as_str())],
+            vec![plain("Paired per-sample mIoU, ")],
+            minus(&c.arm, &c.baseline),
             vec![plain(format!(
                 ": mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged (sign test p = {}); pass→fail {}, fail→pass {} at τ.",
                 delta(p.mean_delta),
@@ -435,22 +441,30 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
             .and_then(|d| d.ci95.get(stat).copied().flatten())
     };
     let Some(b) = get(base) else { return };
+    // Each arm's summary and statistics, looked up once for every row of the table.
+    let arms: Vec<_> = others
+        .iter()
+        .map(|a| {
+            let s = get(a);
+            (a, s, s.map(|s| s.stats()))
+        })
+        .collect();
     let mut rows = vec![{
         let mut row = vec![cell("samples".into()), cell(b.n.to_string())];
-        for a in &others {
-            row.push(cell(get(a).map_or_else(|| "-".into(), |s| s.n.to_string())));
+        for (_, s, _) in &arms {
+            row.push(cell(s.map_or_else(|| "-".into(), |s| s.n.to_string())));
             row.push(vec![]);
         }
         row
     }];
-    let base_stats = crate::compare::summary_stats(b);
+    let base_stats = b.stats();
     for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
         let mut row = vec![
             cell(col.label.into()),
             cell(fixed(base_stats[i], col.decimals)),
         ];
-        for a in &others {
-            let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
+        for (a, _, stats) in &arms {
+            let v = stats.and_then(|s| s[i]);
             row.push(cell(fixed(v, col.decimals)));
             row.push(cell(with_ci(
                 v.zip(base_stats[i]).map(|(x, y)| x - y),
@@ -460,12 +474,13 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         rows.push(row);
     }
     for (code_name, &base_rate) in &b.fail_rates {
+        let rate = |s: &Option<&crate::aggregate::SummaryRow>| {
+            s.and_then(|s| s.fail_rates.get(code_name).copied())
+        };
         let any = base_rate > 0.0
-            || others.iter().any(|a| {
-                get(a)
-                    .and_then(|s| s.fail_rates.get(code_name))
-                    .is_some_and(|&v| v > 0.0)
-            });
+            || arms
+                .iter()
+                .any(|(_, s, _)| rate(s).is_some_and(|v| v > 0.0));
         if !any {
             continue;
         }
@@ -473,8 +488,8 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
             cell(format!("{code_name} rate")),
             cell(short(Some(base_rate))),
         ];
-        for a in &others {
-            let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
+        for (_, s, _) in &arms {
+            let v = rate(s);
             row.push(cell(short(v)));
             row.push(cell(delta(v.map(|x| x - base_rate))));
         }
@@ -652,19 +667,15 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
     blocks.push(table(header, 1, rows));
     let mut figures = vec![(
         paired(r, c),
-        concat(vec![
-            vec![
-                plain("Paired by sample: "),
-                text(base.as_str()),
-                plain(" (x) against "),
-                text(arm.as_str()),
-            ],
-            vec![
-                plain(" (y); above the diagonal "),
-                text(arm.as_str()),
-                plain(" is better."),
-            ],
-        ]),
+        vec![
+            plain("Paired by sample: "),
+            text(base.as_str()),
+            plain(" (x) against "),
+            text(arm.as_str()),
+            plain(" (y); above the diagonal "),
+            text(arm.as_str()),
+            plain(" is better."),
+        ],
     )];
     if !whiskers.is_empty() {
         figures.push((
@@ -673,12 +684,8 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
                 colour: arm_colour(r, arm),
             },
             concat(vec![
-                vec![
-                    plain("Per class: Δ mean IoU ("),
-                    text(arm.as_str()),
-                    plain(" − "),
-                    text(base.as_str()),
-                ],
+                vec![plain("Per class: Δ mean IoU (")],
+                minus(arm, base),
                 vec![plain(") with its paired bootstrap 95% interval.")],
             ]),
         ));
