@@ -3,7 +3,7 @@
 //! ([`local_src`]), else only their text is kept. Charts are inline SVG from
 //! [`crate::export::chart`].
 
-use super::{Align, Block, Document, Inline, Table, Tone};
+use super::{badge_word, Align, Block, Document, Inline, Table, Tone};
 use crate::export::chart;
 use crate::fmt::html as esc;
 use sha2::{Digest, Sha256};
@@ -72,7 +72,7 @@ fn inline(part: &Inline) -> String {
         Inline::Badge(tone, word) => format!(
             "<span class=\"badge {}\">{}</span>",
             tone_class(*tone),
-            esc(word)
+            esc(&badge_word(*tone, word))
         ),
         Inline::Link { text, href } => match local_src(href) {
             Some(href) => format!("<a href=\"{href}\">{}</a>", inlines(text)),
@@ -92,7 +92,8 @@ fn text_only(parts: &[Inline]) -> String {
     parts
         .iter()
         .map(|p| match p {
-            Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) | Inline::Badge(_, t) => esc(t),
+            Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) => esc(t),
+            Inline::Badge(tone, t) => esc(&badge_word(*tone, t)),
             Inline::Strong(parts)
             | Inline::Link { text: parts, .. }
             | Inline::Image { alt: parts, .. }

@@ -45,7 +45,8 @@ pub enum Inline {
     /// Code or a name shown verbatim (a path, a hash, a setting).
     Code(String),
     Strong(Vec<Inline>),
-    /// A status word: Markdown stresses a bad one, HTML draws a coloured badge.
+    /// A status word: HTML draws a coloured badge, Markdown stresses a bad one; both show a
+    /// bad one in capitals (`badge_word`).
     Badge(Tone, String),
     /// A link to a file the run wrote beside the report.
     Link {
@@ -124,6 +125,15 @@ pub enum Block {
     },
     /// The report's last line (a CI log's one-line verdict).
     LastLine(Vec<Inline>),
+}
+
+/// A badge's word as both renderers show it: a bad one (`fail`) in capitals, as the reports
+/// always have, so it stands out in a table of `pass`.
+fn badge_word(tone: Tone, word: &str) -> String {
+    match tone {
+        Tone::Bad => word.to_uppercase(),
+        Tone::Good | Tone::Open => word.to_string(),
+    }
 }
 
 /// Shorthands the builder writes sentences with.
