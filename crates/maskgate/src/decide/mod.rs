@@ -621,7 +621,9 @@ impl Verdict {
                 if i > 0 {
                     pieces.push(prose("; "));
                 }
-                pieces.push(prose(&format!("{}: ", c.id)));
+                // The id is the criteria file's, as in the go branch's closest criterion.
+                pieces.push(user(&c.id));
+                pieces.push(prose(": "));
                 pieces.push(user(&c.reason));
             }
             pieces
@@ -656,6 +658,30 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_criterion_id_is_user_text_like_the_closest_one() {
+        let v = Verdict {
+            recommendation: Recommendation::NoGo,
+            deciding_criteria: vec!["min_gain".into()],
+            closest: None,
+            criteria: vec![CriterionResult {
+                id: "min_gain".into(),
+                description: String::new(),
+                metric: "iou.mean".into(),
+                arm: "cand".into(),
+                rule: String::new(),
+                status: Status::Fail,
+                reason: "worse".into(),
+                checks: Vec::new(),
+            }],
+        };
+        assert!(v.line_pieces().contains(&("min_gain".to_string(), true)));
+        assert_eq!(
+            v.last_line(),
+            "recommendation: no-go — failed: min\\_gain: worse"
+        );
+    }
 
     #[test]
     fn status_words_are_the_json_ones() {
