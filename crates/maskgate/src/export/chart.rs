@@ -5,7 +5,7 @@
 use crate::fmt::{delta, html as esc, short};
 
 /// Distinct series colours (colour-blind-safe Okabe–Ito order).
-pub const COLOURS: [&str; 7] = [
+const COLOURS: [&str; 7] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
 ];
 

@@ -1068,7 +1068,7 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 vec![status_badge(c.status)],
                 vec![text(c.reason.as_str())],
             ],
-            key: Some(c.id.clone()),
+            criterion: Some(c.id.clone()),
             tone: mark(&c.id, c.status),
         })
         .collect();

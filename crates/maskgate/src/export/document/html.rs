@@ -1,6 +1,6 @@
 //! The document as one self-contained HTML page: syntax and escaping only. Every piece of
 //! text goes through [`crate::fmt::html`]; links and pictures must be files beside the page
-//! ([`local_src`]), else only their text is kept. Charts are inline SVG from
+//! (`local_src`), else only their text is kept. Charts are inline SVG from
 //! [`crate::export::chart`].
 
 use super::{badge_word, Align, Block, Document, Inline, Table, Tone};
@@ -9,7 +9,7 @@ use crate::fmt::html as esc;
 use sha2::{Digest, Sha256};
 
 /// The page's one stylesheet (the policy allows it by hash).
-pub const STYLE: &str = "
+const STYLE: &str = "
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b;background:#fff}
 h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}h3{margin-top:1.5rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem;text-align:left;vertical-align:top}
@@ -28,7 +28,7 @@ code{font-size:.85rem;word-break:break-all}.last{font-weight:600;margin-top:2rem
 ";
 
 /// A relative link to a file the run wrote: only its own gallery paths, never a URL.
-pub fn local_src(path: &str) -> Option<String> {
+fn local_src(path: &str) -> Option<String> {
     let safe = !path.contains("://") && !path.starts_with('/') && !path.contains("..");
     safe.then(|| esc(path))
 }
@@ -118,8 +118,8 @@ fn table(t: &Table) -> String {
         if let Some(tone) = row.tone {
             out += &format!(" class=\"{}\"", tone_class(tone));
         }
-        if let Some(key) = &row.key {
-            out += &format!(" data-criterion=\"{}\"", esc(key));
+        if let Some(id) = &row.criterion {
+            out += &format!(" data-criterion=\"{}\"", esc(id));
         }
         out += ">";
         for (i, c) in t.columns.iter().enumerate() {

@@ -74,11 +74,12 @@ pub struct Column {
     pub pictures: bool,
 }
 
-/// One table row; `key` names what the row is about (HTML: `data-criterion`), `tone` marks it.
+/// One table row; `criterion` names the criterion the row is about (HTML: `data-criterion`),
+/// `tone` marks it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     pub cells: Vec<Vec<Inline>>,
-    pub key: Option<String>,
+    pub criterion: Option<String>,
     pub tone: Option<Tone>,
 }
 
@@ -123,7 +124,8 @@ pub enum Block {
         summary: Vec<Inline>,
         blocks: Vec<Block>,
     },
-    /// The report's last line (a CI log's one-line verdict).
+    /// The report's last line (a CI log's one-line verdict). Not a [`Block::Paragraph`] with
+    /// an id: the HTML page styles it by its own class (`last`) as well.
     LastLine(Vec<Inline>),
 }
 
@@ -184,7 +186,7 @@ mod tests {
                                 src: "gallery/a.png".into(),
                             }],
                         ],
-                        key: Some(hostile.into()),
+                        criterion: Some(hostile.into()),
                         tone: Some(Tone::Bad),
                     }],
                 }),
