@@ -7,8 +7,8 @@
 use super::Exporter;
 use crate::report::Report;
 
-// The page's policy lives with its renderer; trend and the tests use it from here.
-pub use super::document::html::{content_security_policy, content_security_policy_for};
+// The page's policy lives with its renderer; the tests read it from here.
+pub use super::document::html::content_security_policy;
 use std::io::Write;
 
 pub struct ReportHtml;

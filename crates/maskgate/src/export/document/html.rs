@@ -41,14 +41,9 @@ fn base64(bytes: &[u8]) -> String {
 /// The page's policy: no script, no network, the stylesheet by its hash, images from beside
 /// the page.
 pub fn content_security_policy() -> String {
-    content_security_policy_for(STYLE)
-}
-
-/// The same policy for a page whose one stylesheet is `style`.
-pub fn content_security_policy_for(style: &str) -> String {
     format!(
         "default-src 'none'; img-src 'self'; style-src 'sha256-{}'; base-uri 'none'; form-action 'none'",
-        base64(&Sha256::digest(style.as_bytes()))
+        base64(&Sha256::digest(STYLE.as_bytes()))
     )
 }
 
