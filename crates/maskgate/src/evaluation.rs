@@ -20,7 +20,6 @@ use crate::score::{score_sample, SampleScore, ScoreSettings};
 use crate::taxonomy::{classify, FailureClass};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What to evaluate and how.
@@ -140,14 +139,6 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
     for corpus in input.corpora {
         let modules = corpus.module_names();
         let corpus_name = shared(&corpus.name);
-        // A listing that drops a sample's photo (outside the image root) says why; that is
-        // the failure the sample's arms report.
-        let mut photo_dropped: BTreeMap<&str, &str> = BTreeMap::new();
-        for p in &corpus.problems {
-            photo_dropped
-                .entry(p.sample.as_str())
-                .or_insert(p.message.as_str());
-        }
         let mut problems = Vec::new();
         let score_one = |entry: &crate::read::Entry| -> Result<Vec<SampleScore>, Problem> {
             if observer.cancelled() {
@@ -156,10 +147,11 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
             let s = corpus.load(entry);
             observer.advanced();
             let s = s?;
+            // A listing that dropped the photo says why; that is the failure the arms report.
             let photo = SamplePhoto::of(s.image.as_deref(), corpus).missing_because(
                 s.image
                     .is_none()
-                    .then(|| photo_dropped.get(s.id.as_str()).copied())
+                    .then_some(entry.image_dropped.as_deref())
                     .flatten(),
             );
             let preds: Vec<(Arc<str>, Prediction)> =

@@ -1,5 +1,5 @@
-//! One formatting routine for numbers and one escaping routine for user text, shared by every
-//! exporter so CSV, JSON and Markdown agree.
+//! One formatting routine for numbers and one escaping routine for user text per markup
+//! (Markdown, HTML/XML), shared by every exporter so CSV, JSON, Markdown, HTML and JUnit agree.
 
 /// Shortest round-trip form, identical to what `serde_json` writes for the same `f64`.
 pub fn num(v: f64) -> String {
@@ -52,6 +52,13 @@ pub fn delta(v: Option<f64>) -> String {
         Some(x) if x > 0.0 => format!("+{}", short(v)),
         _ => short(v),
     }
+}
+
+/// The first 16 characters of a hash: enough to tell files (and plans) apart where a person
+/// reads them. Counted in characters, so a malformed hash from an archived report cannot cut
+/// a character in two.
+pub fn hash_prefix(sha: &str) -> &str {
+    sha.char_indices().nth(16).map_or(sha, |(i, _)| &sha[..i])
 }
 
 /// Characters of a path or name echoed in a message: enough for any real path, while a
@@ -116,6 +123,25 @@ pub fn md(text: &str) -> String {
     out
 }
 
+/// Escapes text for HTML (and XML) element content and quoted attribute values: the report
+/// page, its SVG charts, the trend page and the JUnit file. Control characters other than a
+/// line break become spaces, as XML 1.0 cannot hold them.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +158,16 @@ mod tests {
         assert!(
             w.len() < 1000 && w.starts_with("cannot open /a/") && w.ends_with("File name too long")
         );
+    }
+
+    #[test]
+    fn a_hash_prefix_is_16_characters_or_the_whole() {
+        assert_eq!(
+            hash_prefix(&"0123456789abcdef".repeat(4)),
+            "0123456789abcdef"
+        );
+        assert_eq!(hash_prefix("abc"), "abc");
+        assert_eq!(hash_prefix(&"é".repeat(20)), "é".repeat(16));
     }
 
     #[test]
@@ -158,6 +194,15 @@ mod tests {
         assert_eq!(delta(Some(0.01)), "+0.010");
         assert_eq!(delta(Some(0.0001)), "+0.0001");
         assert_eq!(delta(Some(-0.01)), "-0.010");
+    }
+
+    #[test]
+    fn html_escaping_leaves_no_markup() {
+        let e = html("<img src=x onerror=alert(1)>\"'&\r\n</script>");
+        assert_eq!(
+            e,
+            "&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp; \n&lt;/script&gt;"
+        );
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Trends across checkpoints: archived `report.json` files, in order of `generated_at`, as one
 //! table per headline metric (mean mIoU and pass rate per corpus and arm), every criterion's
 //! status per run, and the model hashes that identify each checkpoint by content. Writes
-//! `trend.csv`, `trend.md` and `trend.html` (with a line plot per headline metric, drawn by
-//! [`crate::export::chart`] like the report's charts).
+//! `trend.csv`, and `trend.md` and `trend.html` as one [`Document`] rendered like the report
+//! (the HTML with a line plot per headline metric, drawn by [`crate::export::chart`]).
 
 use crate::error::{Error, Result};
 use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, XTicks};
-use crate::export::html::{content_security_policy_for, esc};
-use crate::fmt::{md, short};
+use crate::export::document::{
+    self, code, plain, text, Align, Block, Column, Document, Inline, Row, Table, Tone,
+};
+use crate::fmt::short;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -162,7 +164,7 @@ fn criterion_ids(runs: &[Run]) -> Vec<String> {
 fn models_text(r: &Run) -> String {
     r.models
         .iter()
-        .map(|(arm, sha)| format!("{arm}={}", &sha[..sha.len().min(16)]))
+        .map(|(arm, sha)| format!("{arm}={}", crate::fmt::hash_prefix(sha)))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -213,66 +215,6 @@ pub fn csv(runs: &[Run]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
-pub fn markdown(runs: &[Run]) -> String {
-    let series = series(runs);
-    let mut out = String::from("# maskgate trend\n\n");
-    out += &format!(
-        "{} runs in order of generated_at. Checkpoints are named by the sha256 of their model files.\n\n",
-        runs.len()
-    );
-    out += "| generated_at | run | recommendation | models (sha256 prefix) |\n|---|---|---|---|\n";
-    for r in runs {
-        out += &format!(
-            "| {} | {} | {} | {} |\n",
-            md(&r.generated_at),
-            md(&r.run_id),
-            md(&r.recommendation),
-            md(&models_text(r))
-        );
-    }
-    for (field, label) in HEADLINES {
-        out += &format!("\n## {label}\n\n| run |");
-        for (c, a) in &series {
-            out += &format!(" {} / {} |", md(c), md(a));
-        }
-        out += "\n|---|";
-        out += &"---:|".repeat(series.len());
-        out += "\n";
-        for r in runs {
-            out += &format!("| {} |", md(&r.run_id));
-            for (c, a) in &series {
-                let v = r
-                    .metrics
-                    .get(&(c.clone(), a.clone(), field.to_string()))
-                    .copied()
-                    .flatten();
-                out += &format!(" {} |", short(v));
-            }
-            out += "\n";
-        }
-    }
-    let ids = criterion_ids(runs);
-    if !ids.is_empty() {
-        out += "\n## Criteria\n\n| run |";
-        for id in &ids {
-            out += &format!(" {} |", md(id));
-        }
-        out += "\n|---|";
-        out += &"---|".repeat(ids.len());
-        out += "\n";
-        for r in runs {
-            out += &format!("| {} |", md(&r.run_id));
-            for id in &ids {
-                out += &format!(" {} |", md(r.criteria.get(id).map_or("-", String::as_str)));
-            }
-            out += "\n";
-        }
-    }
-    out
-}
-
-const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem}svg text{font:11px system-ui,sans-serif}";
-
 /// One line per (corpus, arm) over the runs, in run order: the shared chart code with the
 /// numbers themselves, not their formatted text.
 fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> Chart {
@@ -314,51 +256,137 @@ fn line_plot(runs: &[Run], series: &[(String, String)], field: &str) -> Chart {
     })
 }
 
-pub fn html(runs: &[Run]) -> String {
-    let series = series(runs);
-    let mut out = format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{}\"><title>maskgate trend</title><style>{STYLE}</style></head><body><h1>maskgate trend</h1>",
-        content_security_policy_for(STYLE)
-    );
-    out += "<table><tr><th>generated_at</th><th>run</th><th>recommendation</th><th>models (sha256 prefix)</th><th>report</th></tr>";
-    for r in runs {
-        out += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
-            esc(&r.generated_at),
-            esc(&r.run_id),
-            esc(&r.recommendation),
-            esc(&models_text(r)),
-            esc(&r.file)
-        );
+fn numeric(header: Vec<Inline>) -> Column {
+    Column {
+        header,
+        align: Align::Right,
+        pictures: false,
     }
-    out += "</table>";
+}
+
+fn words(header: Vec<Inline>) -> Column {
+    Column {
+        header,
+        align: Align::Left,
+        pictures: false,
+    }
+}
+
+fn table(columns: Vec<Column>, rows: Vec<Vec<Vec<Inline>>>) -> Block {
+    Block::Table(Table {
+        columns,
+        rows: rows
+            .into_iter()
+            .map(|cells| Row {
+                cells,
+                ..Row::default()
+            })
+            .collect(),
+    })
+}
+
+/// A criterion's status as the report shows it (a badge), or the archived word as it is.
+fn status(word: Option<&String>) -> Inline {
+    let tone = match word.map(String::as_str) {
+        Some("pass") => Tone::Good,
+        Some("fail") => Tone::Bad,
+        Some("inconclusive") => Tone::Open,
+        Some(other) => return text(other),
+        None => return plain("-"),
+    };
+    Inline::Badge(tone, word.cloned().unwrap_or_default())
+}
+
+/// The trend as one document, rendered to `trend.md` and `trend.html` like the report: every
+/// sentence and table once, the line plots shown where the format can draw them.
+pub fn document(runs: &[Run]) -> Document {
+    let series = series(runs);
+    let mut blocks = vec![
+        Block::Heading {
+            level: 1,
+            id: None,
+            text: vec![plain("maskgate trend")],
+        },
+        Block::Paragraph {
+            id: None,
+            text: vec![plain(format!(
+                "{} runs in order of generated_at. Checkpoints are named by the sha256 of their model files.",
+                runs.len()
+            ))],
+        },
+        table(
+            ["generated_at", "run", "recommendation", "models (sha256 prefix)", "report"]
+                .map(|h| words(vec![plain(h)]))
+                .into(),
+            runs.iter()
+                .map(|r| {
+                    vec![
+                        vec![text(r.generated_at.as_str())],
+                        vec![text(r.run_id.as_str())],
+                        vec![text(r.recommendation.as_str())],
+                        vec![code(models_text(r))],
+                        vec![code(r.file.as_str())],
+                    ]
+                })
+                .collect(),
+        ),
+    ];
     for (field, label) in HEADLINES {
-        out += &format!(
-            "<h2>{}</h2>{}",
-            esc(label),
-            chart::svg(&line_plot(runs, &series, field), &esc)
+        blocks.push(Block::Heading {
+            level: 2,
+            id: None,
+            text: vec![plain(label)],
+        });
+        let mut columns = vec![words(vec![plain("run")])];
+        columns.extend(
+            series
+                .iter()
+                .map(|(c, a)| numeric(vec![text(c.as_str()), plain(" / "), text(a.as_str())])),
         );
+        let rows = runs
+            .iter()
+            .map(|r| {
+                let mut row = vec![vec![text(r.run_id.as_str())]];
+                row.extend(series.iter().map(|(c, a)| {
+                    let v = r
+                        .metrics
+                        .get(&(c.clone(), a.clone(), field.to_string()))
+                        .copied()
+                        .flatten();
+                    vec![plain(short(v))]
+                }));
+                row
+            })
+            .collect();
+        blocks.push(table(columns, rows));
+        blocks.push(Block::Figures(vec![(
+            line_plot(runs, &series, field),
+            vec![plain(format!("{label} of each corpus / arm, run by run."))],
+        )]));
     }
     let ids = criterion_ids(runs);
     if !ids.is_empty() {
-        out += "<h2>Criteria</h2><table><tr><th>run</th>";
-        for id in &ids {
-            out += &format!("<th>{}</th>", esc(id));
-        }
-        out += "</tr>";
-        for r in runs {
-            out += &format!("<tr><td>{}</td>", esc(&r.run_id));
-            for id in &ids {
-                out += &format!(
-                    "<td>{}</td>",
-                    esc(r.criteria.get(id).map_or("-", String::as_str))
-                );
-            }
-            out += "</tr>";
-        }
-        out += "</table>";
+        blocks.push(Block::Heading {
+            level: 2,
+            id: None,
+            text: vec![plain("Criteria")],
+        });
+        let mut columns = vec![words(vec![plain("run")])];
+        columns.extend(ids.iter().map(|id| words(vec![text(id.as_str())])));
+        let rows = runs
+            .iter()
+            .map(|r| {
+                let mut row = vec![vec![text(r.run_id.as_str())]];
+                row.extend(ids.iter().map(|id| vec![status(r.criteria.get(id))]));
+                row
+            })
+            .collect();
+        blocks.push(table(columns, rows));
     }
-    out + "</body></html>\n"
+    Document {
+        title: vec![plain("maskgate trend")],
+        blocks,
+    }
 }
 
 /// Reads the reports under `inputs`, orders them by `generated_at` (then run id, then file) and
@@ -372,11 +400,12 @@ pub fn write_trend(inputs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
         (&a.generated_at, &a.run_id, &a.file).cmp(&(&b.generated_at, &b.run_id, &b.file))
     });
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let trend = document(&runs);
     let mut written = Vec::new();
     for (name, text) in [
         ("trend.csv", csv(&runs)),
-        ("trend.md", markdown(&runs)),
-        ("trend.html", html(&runs)),
+        ("trend.md", document::markdown::render(&trend)),
+        ("trend.html", document::html::render(&trend)),
     ] {
         let path = out.join(name);
         crate::persist::write_atomically(&path, |w| w.write_all(text.as_bytes()))?;
@@ -433,6 +462,25 @@ mod tests {
         assert!(md.contains("candidate=cccc") && md.contains("mean&lt;iou&gt;"));
         let html = std::fs::read_to_string(out.join("trend.html")).unwrap();
         assert!(html.contains("<polyline") && !html.contains("mean<iou>"));
+        // One document: the same sentence and the same columns in both pages.
+        let sentence = "3 runs in order of generated_at.";
+        assert!(
+            md.contains(sentence) && html.contains(sentence),
+            "{md}\n{html}"
+        );
+        assert!(
+            md.contains("| report |") && html.contains("<th>report</th>"),
+            "{md}\n{html}"
+        );
+        let report = format!("a{}report.json", std::path::MAIN_SEPARATOR);
+        assert!(md.contains(&report) && html.contains(&report), "{md}");
+        assert!(
+            md.contains("| **FAIL** |") && html.contains("<span class=\"badge bad\">FAIL</span>")
+        );
+        assert!(html.contains(&format!(
+            "content=\"{}\"",
+            crate::export::html::content_security_policy()
+        )));
     }
 
     #[test]

@@ -32,6 +32,18 @@ pub enum Recommendation {
     Inconclusive,
 }
 
+impl Status {
+    /// The status word every report writes (as `report.json` spells it); each renderer
+    /// stresses a failure its own way.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Inconclusive => "inconclusive",
+        }
+    }
+}
+
 impl Recommendation {
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -609,7 +621,9 @@ impl Verdict {
                 if i > 0 {
                     pieces.push(prose("; "));
                 }
-                pieces.push(prose(&format!("{}: ", c.id)));
+                // The id is the criteria file's, as in the go branch's closest criterion.
+                pieces.push(user(&c.id));
+                pieces.push(prose(": "));
                 pieces.push(user(&c.reason));
             }
             pieces
@@ -637,6 +651,42 @@ impl Verdict {
                 pieces.extend(list(Status::Inconclusive));
                 pieces
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_criterion_id_is_user_text_like_the_closest_one() {
+        let v = Verdict {
+            recommendation: Recommendation::NoGo,
+            deciding_criteria: vec!["min_gain".into()],
+            closest: None,
+            criteria: vec![CriterionResult {
+                id: "min_gain".into(),
+                description: String::new(),
+                metric: "iou.mean".into(),
+                arm: "cand".into(),
+                rule: String::new(),
+                status: Status::Fail,
+                reason: "worse".into(),
+                checks: Vec::new(),
+            }],
+        };
+        assert!(v.line_pieces().contains(&("min_gain".to_string(), true)));
+        assert_eq!(
+            v.last_line(),
+            "recommendation: no-go — failed: min\\_gain: worse"
+        );
+    }
+
+    #[test]
+    fn status_words_are_the_json_ones() {
+        for s in [Status::Pass, Status::Fail, Status::Inconclusive] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
         }
     }
 }

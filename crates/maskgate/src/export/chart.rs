@@ -2,10 +2,10 @@
 //! legend, drawing numeric series (step lines, lines with points, dots) and whisker rows.
 //! Charts hold numbers; [`svg`] is the only place that formats them as coordinates.
 
-use crate::fmt::{delta, short};
+use crate::fmt::{delta, html as esc, short};
 
 /// Distinct series colours (colour-blind-safe Okabe–Ito order).
-pub const COLOURS: [&str; 7] = [
+const COLOURS: [&str; 7] = [
     "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000",
 ];
 
@@ -84,22 +84,22 @@ pub enum Chart {
     },
 }
 
-/// The chart as an inline `<svg>` element; every piece of text goes through `esc`.
-pub fn svg(chart: &Chart, esc: &dyn Fn(&str) -> String) -> String {
+/// The chart as an inline `<svg>` element; every piece of text is escaped for HTML.
+pub fn svg(chart: &Chart) -> String {
     match chart {
-        Chart::Plot(p) => plot_svg(p, esc),
-        Chart::Whiskers { rows, colour } => whiskers_svg(rows, colour, esc),
+        Chart::Plot(p) => plot_svg(p),
+        Chart::Whiskers { rows, colour } => whiskers_svg(rows, colour),
     }
 }
 
-fn open(width: f64, height: f64, label: &str, esc: &dyn Fn(&str) -> String) -> String {
+fn open(width: f64, height: f64, label: &str) -> String {
     format!(
         "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">",
         esc(label)
     )
 }
 
-fn plot_svg(p: &Plot, esc: &dyn Fn(&str) -> String) -> String {
+fn plot_svg(p: &Plot) -> String {
     let (l, t) = (44.0, 10.0);
     let legend_w = if p.legend == Legend::Right {
         180.0
@@ -109,7 +109,7 @@ fn plot_svg(p: &Plot, esc: &dyn Fn(&str) -> String) -> String {
     let (pw, ph) = (p.width - l - legend_w, p.height - t - 40.0);
     let x = |v: f64| l + v.clamp(0.0, 1.0) * pw;
     let y = |v: f64| t + ph - v.clamp(0.0, 1.0) * ph;
-    let mut svg = open(p.width, p.height, &p.label, esc);
+    let mut svg = open(p.width, p.height, &p.label);
     svg += &format!(
         "<rect x=\"{l}\" y=\"{t}\" width=\"{pw}\" height=\"{ph}\" fill=\"none\" stroke=\"#999\"/>"
     );
@@ -224,7 +224,7 @@ fn plot_svg(p: &Plot, esc: &dyn Fn(&str) -> String) -> String {
     svg + "</svg>"
 }
 
-fn whiskers_svg(rows: &[WhiskerRow], colour: &str, esc: &dyn Fn(&str) -> String) -> String {
+fn whiskers_svg(rows: &[WhiskerRow], colour: &str) -> String {
     let (label_w, plot_w, row_h) = (170.0, 300.0, 22.0);
     let h = 30.0 + row_h * rows.len() as f64;
     let w = label_w + plot_w + 20.0;
@@ -239,7 +239,7 @@ fn whiskers_svg(rows: &[WhiskerRow], colour: &str, esc: &dyn Fn(&str) -> String)
         .fold(0.01f64, |m, v| m.max(v.abs()))
         * 1.1;
     let x = |v: f64| label_w + (v / extent + 1.0) / 2.0 * plot_w;
-    let mut svg = open(w, h, "deltas with 95% intervals", esc);
+    let mut svg = open(w, h, "deltas with 95% intervals");
     svg += &format!(
         "<line x1=\"{0:.1}\" y1=\"4\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#999\"/><text x=\"{2:.1}\" y=\"{3:.1}\">{4}</text><text x=\"{5:.1}\" y=\"{3:.1}\">{7}</text><text x=\"{6:.1}\" y=\"{3:.1}\">0</text>",
         x(0.0),
@@ -283,10 +283,6 @@ fn whiskers_svg(rows: &[WhiskerRow], colour: &str, esc: &dyn Fn(&str) -> String)
 mod tests {
     use super::*;
 
-    fn esc(t: &str) -> String {
-        t.replace('<', "&lt;")
-    }
-
     #[test]
     fn a_line_series_draws_one_dot_per_point_and_escapes_its_name() {
         let plot = Plot {
@@ -295,7 +291,7 @@ mod tests {
             height: 260.0,
             x_title: String::new(),
             y_title: String::new(),
-            x_ticks: XTicks::Labels(vec!["r1".into(), "r2".into(), "r3".into()]),
+            x_ticks: XTicks::Labels(vec!["r\"1&".into(), "r2".into(), "r3".into()]),
             legend: Legend::Right,
             diagonal: false,
             series: vec![Series {
@@ -305,9 +301,13 @@ mod tests {
                 points: vec![(0.0, 0.5), (0.5, 2.0), (1.0, 0.0)],
             }],
         };
-        let s = svg(&Chart::Plot(plot), &esc);
+        let s = svg(&Chart::Plot(plot));
         assert_eq!(s.matches("<circle").count(), 3);
-        assert!(s.contains("&lt;x>") && !s.contains("<x>") && s.contains("aria-label=\"a&lt;b\""));
+        assert!(
+            s.contains("&lt;x&gt;") && !s.contains("<x>") && s.contains("aria-label=\"a&lt;b\""),
+            "{s}"
+        );
+        assert!(s.contains(">r&quot;1&amp;</text>"), "{s}");
         // A value beyond the axis is drawn at its edge.
         assert!(!s.contains("cy=\"-"));
     }

@@ -2,14 +2,13 @@
 //! reviewer reads in a browser, with the charts, thumbnails and per-check details Markdown
 //! leaves out. There is no script, nothing is fetched, and a Content-Security-Policy allows
 //! only the page's own stylesheet (by hash) and images beside it. Every piece of text (ids,
-//! names, notes, paths, run ids) goes through [`esc`].
+//! names, notes, paths, run ids) goes through [`crate::fmt::html`].
 
 use super::Exporter;
 use crate::report::Report;
 
-// The page's escaping and policy live with its renderer; junit, trend and the tests use
-// them from here.
-pub use super::document::html::{content_security_policy, content_security_policy_for, esc};
+// The page's policy lives with its renderer; the tests read it from here.
+pub use super::document::html::content_security_policy;
 use std::io::Write;
 
 pub struct ReportHtml;

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 /// XML needs the same five entities as HTML, and has no place for control characters either.
-use super::html::esc as xml;
+use crate::fmt::html as xml;
 
 /// Checks before any work that `path` may receive the JUnit report: absent, empty, or a regular
 /// file holding XML (a JUnit report of an earlier run). An input or a report of another kind
@@ -100,10 +100,11 @@ pub fn step_summary(r: &Report) -> String {
                 md(summary)
             );
             for c in &v.criteria {
-                let status = match c.status {
-                    Status::Pass => "pass",
-                    Status::Fail => "**fail**",
-                    Status::Inconclusive => "inconclusive",
+                let word = c.status.as_str();
+                let status = if c.status == Status::Fail {
+                    format!("**{word}**")
+                } else {
+                    word.to_string()
                 };
                 s += &format!("| {} | {status} | {} |\n", md(&c.id), md(&c.reason));
             }

@@ -205,7 +205,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         if !hash.starts_with(folder.as_str()) {
             return Err(Error::Usage(format!(
                 "the plan's inputs changed since the shards ran: it hashes to {} now, the shards are of {folder} ({}); rerun the shards on the current inputs, or restore them",
-                &hash[..16],
+                crate::fmt::hash_prefix(&hash),
                 changed_inputs(&recorded_inputs, &prepared.inputs)
             )));
         }

@@ -60,13 +60,15 @@ impl CorpusReader for GoldNdjson {
             });
             if let Some(img) = &e.image {
                 if let Err(err) = super::paths::check_inside(&image_root, img) {
+                    let message = format!(
+                        "{}; scored without its photo (set image_root to allow)",
+                        err.message
+                    );
+                    e.image_dropped = Some(message.clone());
                     outside.push(super::Problem {
                         sample: e.id.clone(),
                         kind: "image_outside_root".into(),
-                        message: format!(
-                            "{}; scored without its photo (set image_root to allow)",
-                            err.message
-                        ),
+                        message,
                     });
                     e.image = None;
                 }
@@ -139,5 +141,46 @@ impl LoadTruth for Loader {
             )));
         }
         check_line(&line).map_err(|m| LoadError::new("bad_mask", m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_photo_outside_the_root_is_marked_dropped() {
+        let d = tempfile::tempdir().unwrap();
+        let gold = d.path().join("gold.ndjson");
+        let mask = r#"{"fg": {"size": [2, 4], "counts": [0, 3, 5]}}"#;
+        std::fs::write(
+            &gold,
+            format!(
+                "{{\"id\": \"in\", \"image\": \"a.png\", \"masks\": {mask}}}\n\
+                 {{\"id\": \"none\", \"masks\": {mask}}}\n\
+                 {{\"id\": \"out\", \"image\": \"../b.png\", \"masks\": {mask}}}\n"
+            ),
+        )
+        .unwrap();
+        let spec = CorpusSpec {
+            name: "g".into(),
+            format: "gold-ndjson".into(),
+            path: gold,
+            ..CorpusSpec::default()
+        };
+        let listing = GoldNdjson.open(&spec).unwrap();
+        let dropped: Vec<(&str, bool)> = listing
+            .entries
+            .iter()
+            .map(|e| (e.id.as_str(), e.image_dropped.is_some()))
+            .collect();
+        assert_eq!(dropped, [("in", false), ("none", false), ("out", true)]);
+        let out = &listing.entries[2];
+        assert_eq!(out.image, None);
+        assert_eq!(
+            out.image_dropped.as_deref(),
+            Some(listing.problems[0].message.as_str())
+        );
+        assert_eq!(listing.problems[0].kind, "image_outside_root");
     }
 }

@@ -136,6 +136,9 @@ pub struct Entry {
     pub hash: String,
     pub source: Option<String>,
     pub image: Option<PathBuf>,
+    /// Why the listing dropped this sample's photo (it lies outside the image root): the
+    /// failure its model arms report, rather than a missing file.
+    pub image_dropped: Option<String>,
     pub notes: Option<String>,
     pub meta: crate::model::Meta,
     /// The reader's own files for this sample (label map, per-part masks, landmarks, …).
@@ -359,6 +362,7 @@ impl Corpus {
                 hash: s.hash.clone(),
                 source: s.source.clone(),
                 image: s.image.clone(),
+                image_dropped: None,
                 notes: s.notes.clone(),
                 meta: crate::model::Meta::new(s.meta.clone()),
                 files: Vec::new(),

@@ -6,7 +6,7 @@ use crate::aggregate::{column, find_row, find_summary, Column as StatColumn, SUM
 use crate::compare::{Comparison, RankedSample};
 use crate::decide::{Recommendation, Status};
 use crate::export::chart::{self, Chart, Legend, Plot, Series, Shape, WhiskerRow, XTicks};
-use crate::fmt::{delta, fixed, short};
+use crate::fmt::{delta, fixed, hash_prefix, short};
 use crate::report::Report;
 
 /// Where a table's right-aligned (numeric) columns start.
@@ -61,11 +61,6 @@ fn cell(s: String) -> Vec<Inline> {
     vec![Inline::Plain(s)]
 }
 
-/// The first 16 characters of a hash: enough to tell files apart in a report.
-fn hash_prefix(sha: &str) -> &str {
-    sha.char_indices().nth(16).map_or(sha, |(i, _)| &sha[..i])
-}
-
 fn with_ci(d: Option<f64>, ci: Option<[f64; 2]>) -> String {
     match ci {
         Some([lo, hi]) => format!("{} [{}, {}]", delta(d), short(Some(lo)), short(Some(hi))),
@@ -82,17 +77,17 @@ fn tone(status: Status) -> Tone {
 }
 
 fn status_badge(status: Status) -> Inline {
-    let word = match status {
-        Status::Pass => "pass",
-        Status::Fail => "FAIL",
-        Status::Inconclusive => "inconclusive",
-    };
-    Inline::Badge(tone(status), word.into())
+    Inline::Badge(tone(status), status.as_str().into())
 }
 
 /// "a vs b" with both names as user text.
 fn versus(a: &str, b: &str) -> Vec<Inline> {
     vec![text(a), plain(" vs "), text(b)]
+}
+
+/// "a − b" (a difference of two arms) with both names as user text.
+fn minus(a: &str, b: &str) -> Vec<Inline> {
+    vec![text(a), plain(" − "), text(b)]
 }
 
 fn concat(parts: Vec<Vec<Inline>>) -> Vec<Inline> {
@@ -331,7 +326,8 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
         by_group(blocks, r, c, "failure_class");
         let p = &c.paired;
         blocks.push(paragraph(concat(vec![
-            vec![plain("Paired per-sample mIoU, "), text(c.arm.as_str()), plain(" − "), text(c.baseline.as_str())],
+            vec![plain("Paired per-sample mIoU, ")],
+            minus(&c.arm, &c.baseline),
             vec![plain(format!(
                 ": mean Δ {} over {} samples; {} improved, {} regressed, {} unchanged (sign test p = {}); pass→fail {}, fail→pass {} at τ.",
                 delta(p.mean_delta),
@@ -445,22 +441,30 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
             .and_then(|d| d.ci95.get(stat).copied().flatten())
     };
     let Some(b) = get(base) else { return };
+    // Each arm's summary and statistics, looked up once for every row of the table.
+    let arms: Vec<_> = others
+        .iter()
+        .map(|a| {
+            let s = get(a);
+            (a, s, s.map(|s| s.stats()))
+        })
+        .collect();
     let mut rows = vec![{
         let mut row = vec![cell("samples".into()), cell(b.n.to_string())];
-        for a in &others {
-            row.push(cell(get(a).map_or_else(|| "-".into(), |s| s.n.to_string())));
+        for (_, s, _) in &arms {
+            row.push(cell(s.map_or_else(|| "-".into(), |s| s.n.to_string())));
             row.push(vec![]);
         }
         row
     }];
-    let base_stats = crate::compare::summary_stats(b);
+    let base_stats = b.stats();
     for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
         let mut row = vec![
             cell(col.label.into()),
             cell(fixed(base_stats[i], col.decimals)),
         ];
-        for a in &others {
-            let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
+        for (a, _, stats) in &arms {
+            let v = stats.and_then(|s| s[i]);
             row.push(cell(fixed(v, col.decimals)));
             row.push(cell(with_ci(
                 v.zip(base_stats[i]).map(|(x, y)| x - y),
@@ -470,12 +474,13 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         rows.push(row);
     }
     for (code_name, &base_rate) in &b.fail_rates {
+        let rate = |s: &Option<&crate::aggregate::SummaryRow>| {
+            s.and_then(|s| s.fail_rates.get(code_name).copied())
+        };
         let any = base_rate > 0.0
-            || others.iter().any(|a| {
-                get(a)
-                    .and_then(|s| s.fail_rates.get(code_name))
-                    .is_some_and(|&v| v > 0.0)
-            });
+            || arms
+                .iter()
+                .any(|(_, s, _)| rate(s).is_some_and(|v| v > 0.0));
         if !any {
             continue;
         }
@@ -483,8 +488,8 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
             cell(format!("{code_name} rate")),
             cell(short(Some(base_rate))),
         ];
-        for a in &others {
-            let v = get(a).and_then(|s| s.fail_rates.get(code_name).copied());
+        for (_, s, _) in &arms {
+            let v = rate(s);
             row.push(cell(short(v)));
             row.push(cell(delta(v.map(|x| x - base_rate))));
         }
@@ -662,19 +667,15 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
     blocks.push(table(header, 1, rows));
     let mut figures = vec![(
         paired(r, c),
-        concat(vec![
-            vec![
-                plain("Paired by sample: "),
-                text(base.as_str()),
-                plain(" (x) against "),
-                text(arm.as_str()),
-            ],
-            vec![
-                plain(" (y); above the diagonal "),
-                text(arm.as_str()),
-                plain(" is better."),
-            ],
-        ]),
+        vec![
+            plain("Paired by sample: "),
+            text(base.as_str()),
+            plain(" (x) against "),
+            text(arm.as_str()),
+            plain(" (y); above the diagonal "),
+            text(arm.as_str()),
+            plain(" is better."),
+        ],
     )];
     if !whiskers.is_empty() {
         figures.push((
@@ -683,12 +684,8 @@ fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
                 colour: arm_colour(r, arm),
             },
             concat(vec![
-                vec![
-                    plain("Per class: Δ mean IoU ("),
-                    text(arm.as_str()),
-                    plain(" − "),
-                    text(base.as_str()),
-                ],
+                vec![plain("Per class: Δ mean IoU (")],
+                minus(arm, base),
                 vec![plain(") with its paired bootstrap 95% interval.")],
             ]),
         ));
@@ -1071,7 +1068,7 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 vec![status_badge(c.status)],
                 vec![text(c.reason.as_str())],
             ],
-            key: Some(c.id.clone()),
+            criterion: Some(c.id.clone()),
             tone: mark(&c.id, c.status),
         })
         .collect();

@@ -1,14 +1,15 @@
 //! The document as one self-contained HTML page: syntax and escaping only. Every piece of
-//! text goes through [`esc`]; links and pictures must be files beside the page
-//! ([`local_src`]), else only their text is kept. Charts are inline SVG from
+//! text goes through [`crate::fmt::html`]; links and pictures must be files beside the page
+//! (`local_src`), else only their text is kept. Charts are inline SVG from
 //! [`crate::export::chart`].
 
-use super::{Align, Block, Document, Inline, Table, Tone};
+use super::{badge_word, Align, Block, Document, Inline, Table, Tone};
 use crate::export::chart;
+use crate::fmt::html as esc;
 use sha2::{Digest, Sha256};
 
 /// The page's one stylesheet (the policy allows it by hash).
-pub const STYLE: &str = "
+const STYLE: &str = "
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b;background:#fff}
 h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}h3{margin-top:1.5rem}
 table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem;text-align:left;vertical-align:top}
@@ -26,25 +27,8 @@ td img{height:64px;border:1px solid #ccc}
 code{font-size:.85rem;word-break:break-all}.last{font-weight:600;margin-top:2rem}
 ";
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A relative link to a file the run wrote: only its own gallery paths, never a URL.
-pub fn local_src(path: &str) -> Option<String> {
+fn local_src(path: &str) -> Option<String> {
     let safe = !path.contains("://") && !path.starts_with('/') && !path.contains("..");
     safe.then(|| esc(path))
 }
@@ -57,14 +41,9 @@ fn base64(bytes: &[u8]) -> String {
 /// The page's policy: no script, no network, the stylesheet by its hash, images from beside
 /// the page.
 pub fn content_security_policy() -> String {
-    content_security_policy_for(STYLE)
-}
-
-/// The same policy for a page whose one stylesheet is `style`.
-pub fn content_security_policy_for(style: &str) -> String {
     format!(
         "default-src 'none'; img-src 'self'; style-src 'sha256-{}'; base-uri 'none'; form-action 'none'",
-        base64(&Sha256::digest(style.as_bytes()))
+        base64(&Sha256::digest(STYLE.as_bytes()))
     )
 }
 
@@ -88,7 +67,7 @@ fn inline(part: &Inline) -> String {
         Inline::Badge(tone, word) => format!(
             "<span class=\"badge {}\">{}</span>",
             tone_class(*tone),
-            esc(word)
+            esc(&badge_word(*tone, word))
         ),
         Inline::Link { text, href } => match local_src(href) {
             Some(href) => format!("<a href=\"{href}\">{}</a>", inlines(text)),
@@ -108,7 +87,8 @@ fn text_only(parts: &[Inline]) -> String {
     parts
         .iter()
         .map(|p| match p {
-            Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) | Inline::Badge(_, t) => esc(t),
+            Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) => esc(t),
+            Inline::Badge(tone, t) => esc(&badge_word(*tone, t)),
             Inline::Strong(parts)
             | Inline::Link { text: parts, .. }
             | Inline::Image { alt: parts, .. }
@@ -133,8 +113,8 @@ fn table(t: &Table) -> String {
         if let Some(tone) = row.tone {
             out += &format!(" class=\"{}\"", tone_class(tone));
         }
-        if let Some(key) = &row.key {
-            out += &format!(" data-criterion=\"{}\"", esc(key));
+        if let Some(id) = &row.criterion {
+            out += &format!(" data-criterion=\"{}\"", esc(id));
         }
         out += ">";
         for (i, c) in t.columns.iter().enumerate() {
@@ -188,7 +168,7 @@ fn block(b: &Block) -> String {
                 .map(|(c, caption)| {
                     format!(
                         "<figure>{}<figcaption>{}</figcaption></figure>\n",
-                        chart::svg(c, &esc),
+                        chart::svg(c),
                         inlines(caption)
                     )
                 })
@@ -233,10 +213,7 @@ mod tests {
     }
 
     #[test]
-    fn escaping_leaves_no_markup() {
-        let e = esc("<img src=x onerror=alert(1)>\"'&\r\n</script>");
-        assert!(!e.contains('<') && !e.contains('>') && !e.contains('"') && !e.contains('\''));
-        assert!(e.contains("&lt;img"));
+    fn only_files_beside_the_page_are_linked() {
         assert_eq!(local_src("gallery/a.png").as_deref(), Some("gallery/a.png"));
         assert_eq!(local_src("https://x/a.png"), None);
         assert_eq!(local_src("../a.png"), None);

@@ -1,7 +1,7 @@
 //! The document as Markdown: syntax and escaping only. User text goes through
 //! [`crate::fmt::md`]; figures, picture columns, details, ids and tones are left out.
 
-use super::{Align, Block, Document, Inline, Table, Tone};
+use super::{badge_word, Align, Block, Document, Inline, Table, Tone};
 use crate::fmt::md;
 
 /// Inline code cannot hold a backtick (nor a table's pipe); such text is escaped instead.
@@ -23,8 +23,8 @@ fn inline(part: &Inline) -> String {
         Inline::Text(t) => md(t),
         Inline::Code(t) => code(t),
         Inline::Strong(parts) => format!("**{}**", inlines(parts)),
-        Inline::Badge(Tone::Bad, word) => format!("**{word}**"),
-        Inline::Badge(_, word) => word.clone(),
+        Inline::Badge(Tone::Bad, word) => format!("**{}**", badge_word(Tone::Bad, word)),
+        Inline::Badge(tone, word) => badge_word(*tone, word),
         Inline::Link { text, href } => format!("[{}]({href})", inlines(text)),
         Inline::Image { alt, src } => format!("![{}]({src})", inlines(alt)),
         Inline::Anchor { text, .. } => inlines(text),

@@ -45,7 +45,8 @@ pub enum Inline {
     /// Code or a name shown verbatim (a path, a hash, a setting).
     Code(String),
     Strong(Vec<Inline>),
-    /// A status word: Markdown stresses a bad one, HTML draws a coloured badge.
+    /// A status word: HTML draws a coloured badge, Markdown stresses a bad one; both show a
+    /// bad one in capitals (`badge_word`).
     Badge(Tone, String),
     /// A link to a file the run wrote beside the report.
     Link {
@@ -73,11 +74,12 @@ pub struct Column {
     pub pictures: bool,
 }
 
-/// One table row; `key` names what the row is about (HTML: `data-criterion`), `tone` marks it.
+/// One table row; `criterion` names the criterion the row is about (HTML: `data-criterion`),
+/// `tone` marks it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Row {
     pub cells: Vec<Vec<Inline>>,
-    pub key: Option<String>,
+    pub criterion: Option<String>,
     pub tone: Option<Tone>,
 }
 
@@ -122,8 +124,18 @@ pub enum Block {
         summary: Vec<Inline>,
         blocks: Vec<Block>,
     },
-    /// The report's last line (a CI log's one-line verdict).
+    /// The report's last line (a CI log's one-line verdict). Not a [`Block::Paragraph`] with
+    /// an id: the HTML page styles it by its own class (`last`) as well.
     LastLine(Vec<Inline>),
+}
+
+/// A badge's word as both renderers show it: a bad one (`fail`) in capitals, as the reports
+/// always have, so it stands out in a table of `pass`.
+fn badge_word(tone: Tone, word: &str) -> String {
+    match tone {
+        Tone::Bad => word.to_uppercase(),
+        Tone::Good | Tone::Open => word.to_string(),
+    }
 }
 
 /// Shorthands the builder writes sentences with.
@@ -174,7 +186,7 @@ mod tests {
                                 src: "gallery/a.png".into(),
                             }],
                         ],
-                        key: Some(hostile.into()),
+                        criterion: Some(hostile.into()),
                         tone: Some(Tone::Bad),
                     }],
                 }),
