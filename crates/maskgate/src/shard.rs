@@ -638,8 +638,8 @@ pub fn gather(
         let key = marker_key(plan, spec);
         let m = committed(store, plan, spec)?
             .ok_or_else(|| Error::Retryable(format!("{key}: missing")))?;
+        // `committed` has checked the format.
         let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
-        check_format(&key, plan, &m)?;
         if m.plan != plan {
             return Err(wrong(format!("belongs to plan {}, not {plan}", m.plan)));
         }
