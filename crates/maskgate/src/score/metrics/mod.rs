@@ -143,11 +143,6 @@ pub const SUMMARY_METRICS: [usize; SUMMARY_COUNT] = {
     out
 };
 
-/// `num / den`, undefined when `den` is 0: the empty-mask policy of every count ratio.
-pub fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den > 0).then(|| num as f64 / den as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
