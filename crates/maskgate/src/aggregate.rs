@@ -310,7 +310,7 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 a.n += 1;
                 a.n_empty += c.both_empty() as usize;
                 a.counts += c.counts();
-                for (i, v) in c.metric_values().into_iter().enumerate() {
+                for (i, v) in c.values.into_iter().enumerate() {
                     if let Some(v) = v {
                         a.values[i].push(v);
                     }

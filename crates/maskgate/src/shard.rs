@@ -189,7 +189,7 @@ type NamedMetrics = BTreeMap<String, Option<u64>>;
 fn metric_bits(score: &ClassScore) -> NamedMetrics {
     REGISTRY
         .iter()
-        .zip(score.metric_values())
+        .zip(score.values)
         .map(|(m, v)| (m.name.to_string(), bits(v)))
         .collect()
 }

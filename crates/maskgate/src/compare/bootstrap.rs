@@ -9,15 +9,13 @@
 
 use super::{sub, SUMMARY_STATS};
 use crate::aggregate::ROW_STATS;
-use crate::score::metrics::{MetricValues, COUNT, SUMMARY_METRICS};
+use crate::score::metrics::{MetricValues, COUNT, IOU, SUMMARY_METRICS};
 use crate::score::{ClassScore, SampleScore};
 use maskgate_core::quantile::{lerp, position};
 use maskgate_core::stats::{for_each_drawn, percentile_interval, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use std::sync::Arc;
-
-pub(super) use crate::score::metrics::IOU;
 
 /// Draws evaluated in one pass over the columns.
 const CHUNK_DRAWS: usize = 32;
@@ -69,7 +67,7 @@ pub(super) fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns 
     let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
     ArmColumns::new(
         cs.iter()
-            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; COUNT])))
+            .map(|c| row_of(c.map(|c| c.values).unwrap_or([None; COUNT])))
             .collect(),
         cs.iter()
             .map(|c| c.map(|c| c.counts()).unwrap_or_default())
@@ -657,7 +655,7 @@ mod tests {
         assert_eq!(together, one_by_one);
 
         // The textbook: materialise each draw, compute the class IoU's mean and median on it.
-        let iou = |s: &SampleScore| s.classes.get("c").and_then(|c| c.metric_values()[IOU]);
+        let iou = |s: &SampleScore| s.classes.get("c").and_then(|c| c.values[IOU]);
         let mut mean_deltas = Vec::new();
         let mut median_deltas = Vec::new();
         let mut counts = Vec::new();

@@ -424,7 +424,7 @@ fn every_registered_metric_reaches_every_consumer() {
             "{name}: samples.jsonl"
         );
         assert_eq!(
-            scores[0].classes.get("fg").unwrap().metric_values()[i],
+            scores[0].classes.get("fg").unwrap().values[i],
             scores[0].classes.get("fg").unwrap().metric(name)
         );
         assert!(ROW_STATS.contains(&m.mean_column), "{name}: metrics.csv");

@@ -90,7 +90,8 @@ pub struct Pair<'a> {
 }
 
 impl Metric {
-    /// Its value from counts alone; `None` for a mask metric.
+    /// Its value from counts alone; `None` for a mask metric (tests' scores).
+    #[cfg(test)]
     pub fn of_counts(&self, counts: Counts) -> Option<f64> {
         match self.compute {
             Compute::Counts(f) => f(counts),
