@@ -239,14 +239,15 @@ impl SummaryRow {
     /// The statistics in [`SUMMARY_STATS`] order.
     pub fn stats(&self) -> [Option<f64>; SUMMARY_LEN] {
         let mut out = [None; SUMMARY_LEN];
-        out[..5].copy_from_slice(&[
+        let miou = MIOU_SUMMARY_COLUMNS.len();
+        out[..miou].copy_from_slice(&[
             self.miou_mean,
             self.miou_median,
             self.miou_p10,
             self.miou_p90,
             self.pass_rate,
         ]);
-        out[5..].copy_from_slice(&self.metric_means);
+        out[miou..].copy_from_slice(&self.metric_means);
         out
     }
 }
@@ -323,7 +324,8 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
         .map(|((k, class), a)| {
             let iou = summarize(&a.values[IOU]);
             let mut values = [None; ROW_VALUES];
-            values[..6].copy_from_slice(&[
+            let iou_columns = IOU_ROW_COLUMNS.len();
+            values[..iou_columns].copy_from_slice(&[
                 iou.map(|s| s.mean),
                 iou.map(|s| s.median),
                 iou.map(|s| s.p10),
@@ -332,7 +334,7 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 a.counts.iou(),
             ]);
             let means = (0..COUNT).filter(|&m| m != IOU).map(|m| mean(&a.values[m]));
-            for (slot, v) in values[6..].iter_mut().zip(means) {
+            for (slot, v) in values[iou_columns..].iter_mut().zip(means) {
                 *slot = v;
             }
             MetricsRow {

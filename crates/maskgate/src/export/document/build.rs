@@ -453,14 +453,14 @@ fn overall(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         }
         row
     }];
-    let base_stats = crate::compare::summary_stats(b);
+    let base_stats = b.stats();
     for (i, col) in SUMMARY_COLUMNS.iter().enumerate() {
         let mut row = vec![
             cell(col.label.into()),
             cell(fixed(base_stats[i], col.decimals)),
         ];
         for a in &others {
-            let v = get(a).and_then(|s| crate::compare::summary_stats(s)[i]);
+            let v = get(a).and_then(|s| s.stats()[i]);
             row.push(cell(fixed(v, col.decimals)));
             row.push(cell(with_ci(
                 v.zip(base_stats[i]).map(|(x, y)| x - y),
