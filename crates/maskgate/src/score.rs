@@ -29,29 +29,31 @@ pub mod metrics;
 
 pub use metrics::{MetricValues, REGISTRY};
 
+/// Values as flat fields named by `names`, in order (values past the last name are left out):
+/// how a class score and the aggregate rows write their arrays, flattened into their fields.
+pub struct Named<'a, V>(pub &'a [&'static str], pub &'a [V]);
+
+impl<V: Serialize> Serialize for Named<'_, V> {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_map(self.0.iter().zip(self.1))
+    }
+}
+
 /// One class of one sample for one arm: counts and every registered metric (`None` = undefined
 /// under the empty-mask policy). Serialised as `tp`, `fp`, `fn`, then each metric by name.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ClassScore {
     pub tp: u64,
     pub fp: u64,
+    #[serde(rename = "fn")]
     pub fn_: u64,
     /// In [`REGISTRY`] order.
+    #[serde(flatten, serialize_with = "by_metric_name")]
     pub values: MetricValues,
 }
 
-impl Serialize for ClassScore {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = ser.serialize_map(Some(3 + REGISTRY.len()))?;
-        m.serialize_entry("tp", &self.tp)?;
-        m.serialize_entry("fp", &self.fp)?;
-        m.serialize_entry("fn", &self.fn_)?;
-        for (metric, v) in REGISTRY.iter().zip(&self.values) {
-            m.serialize_entry(metric.name, v)?;
-        }
-        m.end()
-    }
+fn by_metric_name<S: serde::Serializer>(values: &MetricValues, ser: S) -> Result<S::Ok, S::Error> {
+    Named(&metrics::NAMES, values).serialize(ser)
 }
 
 impl ClassScore {

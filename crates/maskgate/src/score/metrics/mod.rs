@@ -112,6 +112,17 @@ pub fn find(name: &str) -> Option<(usize, &'static Metric)> {
     REGISTRY.iter().enumerate().find(|(_, m)| m.name == name)
 }
 
+/// Every registered name, in [`REGISTRY`] order.
+pub const NAMES: [&str; COUNT] = {
+    let mut out = [""; COUNT];
+    let mut i = 0;
+    while i < COUNT {
+        out[i] = REGISTRY[i].name;
+        i += 1;
+    }
+    out
+};
+
 /// Every registered name, for messages.
 pub fn names() -> Vec<&'static str> {
     REGISTRY.iter().map(|m| m.name).collect()
