@@ -357,8 +357,9 @@ struct SummaryAcc {
 pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<SummaryRow> {
     let mut acc: BTreeMap<GroupKey, SummaryAcc> = BTreeMap::new();
     for s in scores {
-        let miou = s.miou();
-        let means = SUMMARY_METRICS.map(|m| s.metric_mean(m));
+        let all = s.metric_means();
+        let miou = all[IOU];
+        let means = SUMMARY_METRICS.map(|m| all[m]);
         for key in group_keys(s, groupings) {
             let a = acc.entry(key).or_default();
             a.n += 1;

@@ -399,11 +399,14 @@ pub fn compare(
             pred_pixels_arm: a.pred_pixels(),
             miou_baseline: mb,
             miou_arm: ma,
-            deltas: REGISTRY
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.name, sub(a.metric_mean(i), b.metric_mean(i))))
-                .collect(),
+            deltas: {
+                let (ma, mb) = (a.metric_means(), b.metric_means());
+                REGISTRY
+                    .iter()
+                    .zip(ma.into_iter().zip(mb))
+                    .map(|(m, (va, vb))| (m.name, sub(va, vb)))
+                    .collect()
+            },
         };
     let rank = |mut v: Vec<&(f64, f64, &SampleScore, &SampleScore)>, worst_first: bool| {
         v.sort_by(|x, y| {

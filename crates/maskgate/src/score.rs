@@ -202,12 +202,27 @@ pub struct SampleScore {
 impl SampleScore {
     /// Mean of the sample's defined class values of metric `i` (index into [`REGISTRY`]).
     pub fn metric_mean(&self, i: usize) -> Option<f64> {
-        let vals: Vec<f64> = self
+        // Summed from -0.0 in class order, as `quantile::mean`'s `Sum` does: the same bits,
+        // without collecting the values.
+        let (sum, n) = self
             .classes
             .values()
             .filter_map(|c| c.values[i])
-            .collect();
-        maskgate_core::quantile::mean(&vals)
+            .fold((-0.0, 0usize), |(s, n), v| (s + v, n + 1));
+        (n > 0).then(|| sum / n as f64)
+    }
+    /// [`SampleScore::metric_mean`] of every metric, in one pass over the classes.
+    pub fn metric_means(&self) -> MetricValues {
+        let (mut sums, mut ns) = ([-0.0f64; metrics::COUNT], [0usize; metrics::COUNT]);
+        for c in self.classes.values() {
+            for ((sum, n), v) in sums.iter_mut().zip(&mut ns).zip(c.values) {
+                if let Some(v) = v {
+                    *sum += v;
+                    *n += 1;
+                }
+            }
+        }
+        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64))
     }
     /// Per-sample mIoU: the mean of the sample's defined class IoUs.
     pub fn miou(&self) -> Option<f64> {
