@@ -1,8 +1,11 @@
 //! The metric registry: every per-class metric is one declaration (one file here) plus one line
 //! in [`REGISTRY`]. Score computes each entry, aggregate averages it into `<name>_mean` (and,
 //! when [`Metric::summary`] says so, into the per-sample summary), the bootstrap draws it,
-//! shards store it under its name, the exporters write its columns and the criteria accept
-//! `<name>.mean`. Nothing else names a metric, so nothing else changes when one is added.
+//! shards store its values (their marker lists the names), the exporters write its columns and
+//! the criteria accept `<name>.mean`, so adding one needs no other code. Some code does name
+//! existing metrics: IoU's own statistics (aggregate's IoU and mIoU columns, the criteria's
+//! `iou.<stat>`) and the Markdown/HTML report, whose per-class and ranked-sample tables show a
+//! chosen set (IoU, leakage, coverage, Boundary IoU).
 
 use maskgate_core::{Counts, Mask, PixelBox};
 
@@ -60,7 +63,7 @@ pub struct Metric {
 /// How a metric is computed from one (ground truth, prediction) pair of one class.
 #[derive(Clone, Copy)]
 pub enum Compute {
-    /// From the pixel counts alone (so also from a shard's or a test's counts).
+    /// From the pixel counts alone.
     Counts(fn(Counts) -> Option<f64>),
     /// From the masks themselves.
     Masks(fn(&Pair) -> Option<f64>),
