@@ -19,7 +19,9 @@ impl AddAssign for Counts {
     }
 }
 
-fn ratio(num: u64, den: u64) -> Option<f64> {
+/// `num / den`, undefined when `den` is 0: the empty-mask policy of every count ratio (public
+/// so that metrics declared outside this crate share it).
+pub fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
 

@@ -4,7 +4,7 @@
 
 use crate::model::FailReason;
 use crate::score::metrics::{self, COUNT, IOU, REGISTRY, SUMMARY_COUNT, SUMMARY_METRICS};
-use crate::score::SampleScore;
+use crate::score::{Named, SampleScore};
 use maskgate_core::quantile::{mean, summarize};
 use maskgate_core::Counts;
 use serde::Serialize;
@@ -39,8 +39,9 @@ impl<'a> Grouping<'a> {
     }
 }
 
-/// One row of `metrics.csv`.
-#[derive(Clone, Debug, PartialEq)]
+/// One row of `metrics.csv`; serialised with the statistics as flat fields named by
+/// [`ROW_STATS`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MetricsRow {
     pub arm: String,
     pub corpus: String,
@@ -54,26 +55,15 @@ pub struct MetricsRow {
     /// The statistics in [`ROW_STATS`] order without the trailing `n`: the IoU's mean, median,
     /// p10, p90, pass rate (share of defined IoUs ≥ τ) and pooled IoU from summed counts, then
     /// every other registered metric's mean.
+    #[serde(flatten, serialize_with = "row_stats")]
     pub values: [Option<f64>; ROW_VALUES],
 }
 
-/// Serialised as flat fields named by [`ROW_STATS`].
-impl Serialize for MetricsRow {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = ser.serialize_struct("MetricsRow", 7 + ROW_VALUES)?;
-        st.serialize_field("arm", &self.arm)?;
-        st.serialize_field("corpus", &self.corpus)?;
-        st.serialize_field("group_by", &self.group_by)?;
-        st.serialize_field("group", &self.group)?;
-        st.serialize_field("class", &self.class)?;
-        st.serialize_field("n", &self.n)?;
-        st.serialize_field("n_empty", &self.n_empty)?;
-        for (name, v) in ROW_STATS.into_iter().zip(&self.values) {
-            st.serialize_field(name, v)?;
-        }
-        st.end()
-    }
+fn row_stats<S: serde::Serializer>(
+    v: &[Option<f64>; ROW_VALUES],
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    Named(&ROW_STATS, v).serialize(ser)
 }
 
 /// One statistic column, declared once: aggregate and compare compute it under `name`, decide
@@ -213,7 +203,9 @@ impl MetricsRow {
 }
 
 /// Per (arm, corpus, group): statistics of the per-sample means and fail-reason rates.
-#[derive(Clone, Debug, PartialEq)]
+/// Serialised with the statistics as flat fields named by [`SUMMARY_STATS`] (the mIoU
+/// statistics' field names are their columns' names: `serialised_fields_are_the_declared_columns`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SummaryRow {
     pub arm: String,
     pub corpus: String,
@@ -230,6 +222,7 @@ pub struct SummaryRow {
     pub pass_rate: Option<f64>,
     /// The mean per-sample class mean of each metric with a summary column, in
     /// [`SUMMARY_METRICS`] order.
+    #[serde(flatten, serialize_with = "summary_means")]
     pub metric_means: [Option<f64>; SUMMARY_COUNT],
     /// Share of samples with each fail reason (every reason listed, 0 included).
     pub fail_rates: BTreeMap<&'static str, f64>,
@@ -239,35 +232,24 @@ impl SummaryRow {
     /// The statistics in [`SUMMARY_STATS`] order.
     pub fn stats(&self) -> [Option<f64>; SUMMARY_LEN] {
         let mut out = [None; SUMMARY_LEN];
-        out[..5].copy_from_slice(&[
+        let miou = MIOU_SUMMARY_COLUMNS.len();
+        out[..miou].copy_from_slice(&[
             self.miou_mean,
             self.miou_median,
             self.miou_p10,
             self.miou_p90,
             self.pass_rate,
         ]);
-        out[5..].copy_from_slice(&self.metric_means);
+        out[miou..].copy_from_slice(&self.metric_means);
         out
     }
 }
 
-/// Serialised as flat fields named by [`SUMMARY_STATS`].
-impl Serialize for SummaryRow {
-    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let mut st = ser.serialize_struct("SummaryRow", 7 + SUMMARY_LEN)?;
-        st.serialize_field("arm", &self.arm)?;
-        st.serialize_field("corpus", &self.corpus)?;
-        st.serialize_field("group_by", &self.group_by)?;
-        st.serialize_field("group", &self.group)?;
-        st.serialize_field("n", &self.n)?;
-        st.serialize_field("n_scored", &self.n_scored)?;
-        for (name, v) in SUMMARY_STATS.into_iter().zip(self.stats()) {
-            st.serialize_field(name, &v)?;
-        }
-        st.serialize_field("fail_rates", &self.fail_rates)?;
-        st.end()
-    }
+fn summary_means<S: serde::Serializer>(
+    v: &[Option<f64>; SUMMARY_COUNT],
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    Named(&SUMMARY_STATS[MIOU_SUMMARY_COLUMNS.len()..], v).serialize(ser)
 }
 
 #[derive(Default)]
@@ -310,7 +292,7 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 a.n += 1;
                 a.n_empty += c.both_empty() as usize;
                 a.counts += c.counts();
-                for (i, v) in c.metric_values().into_iter().enumerate() {
+                for (i, v) in c.values.into_iter().enumerate() {
                     if let Some(v) = v {
                         a.values[i].push(v);
                     }
@@ -323,7 +305,8 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
         .map(|((k, class), a)| {
             let iou = summarize(&a.values[IOU]);
             let mut values = [None; ROW_VALUES];
-            values[..6].copy_from_slice(&[
+            let iou_columns = IOU_ROW_COLUMNS.len();
+            values[..iou_columns].copy_from_slice(&[
                 iou.map(|s| s.mean),
                 iou.map(|s| s.median),
                 iou.map(|s| s.p10),
@@ -332,7 +315,7 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
                 a.counts.iou(),
             ]);
             let means = (0..COUNT).filter(|&m| m != IOU).map(|m| mean(&a.values[m]));
-            for (slot, v) in values[6..].iter_mut().zip(means) {
+            for (slot, v) in values[iou_columns..].iter_mut().zip(means) {
                 *slot = v;
             }
             MetricsRow {
@@ -374,8 +357,9 @@ struct SummaryAcc {
 pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) -> Vec<SummaryRow> {
     let mut acc: BTreeMap<GroupKey, SummaryAcc> = BTreeMap::new();
     for s in scores {
-        let miou = s.miou();
-        let means = SUMMARY_METRICS.map(|m| s.metric_mean(m));
+        let all = s.metric_means();
+        let miou = all[IOU];
+        let means = SUMMARY_METRICS.map(|m| all[m]);
         for key in group_keys(s, groupings) {
             let a = acc.entry(key).or_default();
             a.n += 1;
@@ -523,6 +507,33 @@ mod tests {
             fail_detail: None,
             classes,
         }
+    }
+
+    /// The keys both rows serialise to, in order: their fixed fields, then the declared
+    /// statistic columns (the summary's mIoU statistics are named by their struct fields).
+    #[test]
+    fn serialised_fields_are_the_declared_columns() {
+        let scores = vec![score("1", "x", &[(1, 1, 0)])];
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            v.as_object().unwrap().keys().cloned().collect()
+        };
+        let row = serde_json::to_value(&metrics_rows(&scores, &[], 0.5)[0]).unwrap();
+        let fixed = [
+            "arm", "corpus", "group_by", "group", "class", "n", "n_empty",
+        ];
+        let want: Vec<&str> = fixed
+            .into_iter()
+            .chain(ROW_STATS[..ROW_VALUES].iter().copied())
+            .collect();
+        assert_eq!(keys(row), want);
+        let sum = serde_json::to_value(&summary_rows(&scores, &[], 0.5)[0]).unwrap();
+        let fixed = ["arm", "corpus", "group_by", "group", "n", "n_scored"];
+        let want: Vec<&str> = fixed
+            .into_iter()
+            .chain(SUMMARY_STATS)
+            .chain(["fail_rates"])
+            .collect();
+        assert_eq!(keys(sum), want);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! bootstrap 95% CI, the paired per-sample mIoU delta with a sign test and pass/fail flips, and
 //! ranked regressions / improvements (ties broken by id).
 
-use crate::aggregate::SUMMARY_LEN;
 pub use crate::aggregate::SUMMARY_STATS;
 use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STATS};
 use crate::model::FailReason;
@@ -97,11 +96,6 @@ impl Comparison {
 
 fn sub(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     Some(a? - b?)
-}
-
-/// The statistics of `s` in [`SUMMARY_STATS`] order.
-pub fn summary_stats(s: &SummaryRow) -> [Option<f64>; SUMMARY_LEN] {
-    s.stats()
 }
 
 /// The cache key of a baseline's draws: the scope's purpose and its exact samples.
@@ -230,7 +224,7 @@ pub fn compare(
             let b = base_sums.get(&(s.group_by.clone(), s.group.clone()))?;
             let mut deltas: BTreeMap<&'static str, Option<f64>> = SUMMARY_STATS
                 .iter()
-                .zip(summary_stats(s).iter().zip(summary_stats(b).iter()))
+                .zip(s.stats().iter().zip(b.stats().iter()))
                 .map(|(n, (a, b))| (*n, sub(*a, *b)))
                 .collect();
             for (code, rate) in &s.fail_rates {
@@ -405,11 +399,14 @@ pub fn compare(
             pred_pixels_arm: a.pred_pixels(),
             miou_baseline: mb,
             miou_arm: ma,
-            deltas: REGISTRY
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m.name, sub(a.metric_mean(i), b.metric_mean(i))))
-                .collect(),
+            deltas: {
+                let (ma, mb) = (a.metric_means(), b.metric_means());
+                REGISTRY
+                    .iter()
+                    .zip(ma.into_iter().zip(mb))
+                    .map(|(m, (va, vb))| (m.name, sub(va, vb)))
+                    .collect()
+            },
         };
     let rank = |mut v: Vec<&(f64, f64, &SampleScore, &SampleScore)>, worst_first: bool| {
         v.sort_by(|x, y| {

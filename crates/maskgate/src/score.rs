@@ -29,33 +29,36 @@ pub mod metrics;
 
 pub use metrics::{MetricValues, REGISTRY};
 
-/// One class of one sample for one arm: counts and every registered metric (`None` = undefined
-/// under the empty-mask policy). Serialised as `tp`, `fp`, `fn`, then each metric by name.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClassScore {
-    pub tp: u64,
-    pub fp: u64,
-    pub fn_: u64,
-    /// In [`REGISTRY`] order.
-    pub values: MetricValues,
-}
+/// Values as flat fields named by `names`, in order (values past the last name are left out):
+/// how a class score and the aggregate rows write their arrays, flattened into their fields.
+pub struct Named<'a, V>(pub &'a [&'static str], pub &'a [V]);
 
-impl Serialize for ClassScore {
+impl<V: Serialize> Serialize for Named<'_, V> {
     fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = ser.serialize_map(Some(3 + REGISTRY.len()))?;
-        m.serialize_entry("tp", &self.tp)?;
-        m.serialize_entry("fp", &self.fp)?;
-        m.serialize_entry("fn", &self.fn_)?;
-        for (metric, v) in REGISTRY.iter().zip(&self.values) {
-            m.serialize_entry(metric.name, v)?;
-        }
-        m.end()
+        ser.collect_map(self.0.iter().zip(self.1))
     }
 }
 
+/// One class of one sample for one arm: counts and every registered metric (`None` = undefined
+/// under the empty-mask policy). Serialised as `tp`, `fp`, `fn`, then each metric by name.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassScore {
+    pub tp: u64,
+    pub fp: u64,
+    #[serde(rename = "fn")]
+    pub fn_: u64,
+    /// In [`REGISTRY`] order.
+    #[serde(flatten, serialize_with = "by_metric_name")]
+    pub values: MetricValues,
+}
+
+fn by_metric_name<S: serde::Serializer>(values: &MetricValues, ser: S) -> Result<S::Ok, S::Error> {
+    Named(&metrics::NAMES, values).serialize(ser)
+}
+
 impl ClassScore {
-    /// Every count-derived metric from `counts`; the mask metrics are undefined.
+    /// Every count-derived metric from `counts`; the mask metrics are undefined (tests' scores).
+    #[cfg(test)]
     pub fn from_counts(counts: Counts) -> ClassScore {
         ClassScore::from_metric_values(
             counts,
@@ -83,11 +86,6 @@ impl ClassScore {
             fn_: counts.fn_,
             values,
         }
-    }
-
-    /// The metric values in [`REGISTRY`] order.
-    pub fn metric_values(&self) -> MetricValues {
-        self.values
     }
 
     /// The value of the metric called `name` (`None` also when no metric has that name).
@@ -204,12 +202,27 @@ pub struct SampleScore {
 impl SampleScore {
     /// Mean of the sample's defined class values of metric `i` (index into [`REGISTRY`]).
     pub fn metric_mean(&self, i: usize) -> Option<f64> {
-        let vals: Vec<f64> = self
+        // Summed from -0.0 in class order, as `quantile::mean`'s `Sum` does: the same bits,
+        // without collecting the values.
+        let (sum, n) = self
             .classes
             .values()
-            .filter_map(|c| c.metric_values()[i])
-            .collect();
-        maskgate_core::quantile::mean(&vals)
+            .filter_map(|c| c.values[i])
+            .fold((-0.0, 0usize), |(s, n), v| (s + v, n + 1));
+        (n > 0).then(|| sum / n as f64)
+    }
+    /// [`SampleScore::metric_mean`] of every metric, in one pass over the classes.
+    pub fn metric_means(&self) -> MetricValues {
+        let (mut sums, mut ns) = ([-0.0f64; metrics::COUNT], [0usize; metrics::COUNT]);
+        for c in self.classes.values() {
+            for ((sum, n), v) in sums.iter_mut().zip(&mut ns).zip(c.values) {
+                if let Some(v) = v {
+                    *sum += v;
+                    *n += 1;
+                }
+            }
+        }
+        std::array::from_fn(|m| (ns[m] > 0).then(|| sums[m] / ns[m] as f64))
     }
     /// Per-sample mIoU: the mean of the sample's defined class IoUs.
     pub fn miou(&self) -> Option<f64> {
@@ -665,7 +678,7 @@ mod tests {
             &[],
         );
         let b = &out[0].classes.get("b").unwrap();
-        assert!(b.metric_values().iter().all(|v| v.is_none()));
+        assert!(b.values.iter().all(|v| v.is_none()));
         assert_eq!(out[0].miou(), Some(1.0));
     }
 

@@ -15,8 +15,8 @@
 use crate::error::{Error, Result};
 use crate::model::FailReason;
 use crate::read::Problem;
-use crate::score::metrics::{MetricValues, COUNT};
-use crate::score::{ClassScore, ClassScores, SampleScore, REGISTRY};
+use crate::score::metrics::{self, MetricValues, COUNT};
+use crate::score::{ClassScore, ClassScores, SampleScore};
 use crate::storage::Store;
 use maskgate_core::Counts;
 use serde::{Deserialize, Serialize};
@@ -33,8 +33,9 @@ pub const INDEX_VARS: [&str; 3] = [
 ];
 /// The folder under the output that holds every shard.
 pub const FOLDER: &str = crate::storage::SHARDS;
-/// The shard format this maskgate writes and reads. 2: each class's metrics keyed by name (1
-/// stored them by position, so a row meant nothing once the metric registry changed).
+/// The shard format this maskgate writes and reads. 2: the marker names the metrics, and each
+/// class's values in a row follow that list (1 stored them by position with no list, so a row
+/// meant nothing once the metric registry changed).
 pub const FORMAT: &str = "maskgate-shard/2";
 
 /// The most shards one run may be split into: far more machines than any array job runs at
@@ -161,8 +162,9 @@ struct ScoreRow {
     failure_class: Option<String>,
     fail_reason: Option<String>,
     fail_detail: Option<String>,
-    /// (class, [tp, fp, fn], metric name → bits), every registered metric named.
-    classes: Vec<(String, [u64; 3], NamedMetrics)>,
+    /// (class, [tp, fp, fn], each metric's bits in the marker's `metrics` order): names once
+    /// per shard, not once per class of every row.
+    classes: Vec<(String, [u64; 3], Vec<Option<u64>>)>,
     overlaps: Vec<(String, Option<u64>)>,
 }
 
@@ -183,36 +185,39 @@ fn float(b: Option<u64>) -> Option<f64> {
     b.map(f64::from_bits)
 }
 
-/// A class's metrics keyed by name, as a shard row stores them.
-type NamedMetrics = BTreeMap<String, Option<u64>>;
+const OTHER_METRICS: &str =
+    "the shard was written by a maskgate with other metrics; re-run the shards with this maskgate";
 
-fn metric_bits(score: &ClassScore) -> NamedMetrics {
-    REGISTRY
-        .iter()
-        .zip(score.metric_values())
-        .map(|(m, v)| (m.name.to_string(), bits(v)))
-        .collect()
+/// The registry's values from a shard row, in registry order: the marker's metric list has been
+/// checked against the registry, so a row of another length is damaged or foreign.
+fn metric_values(stored: Vec<Option<u64>>) -> std::result::Result<MetricValues, String> {
+    let n = stored.len();
+    let values: [Option<u64>; COUNT] = stored.try_into().map_err(|_| {
+        format!("{n} metric values, but this maskgate has {COUNT} metrics: {OTHER_METRICS}")
+    })?;
+    Ok(values.map(float))
 }
 
-/// The registry's values from a shard row's named metrics: every registered metric must be
-/// there and nothing else, or the row came from a maskgate with other metrics.
-fn metric_values(mut named: NamedMetrics) -> std::result::Result<MetricValues, String> {
-    let mut values = [None; COUNT];
-    for (slot, m) in values.iter_mut().zip(REGISTRY) {
-        *slot = float(named.remove(m.name).ok_or_else(|| {
-            format!(
-                "no {:?} metric: the shard was written by a maskgate with other metrics; re-run the shards with this maskgate",
-                m.name
-            )
-        })?);
+/// A marker's metric list must be the registry's, in its order: rows store values by position.
+fn check_metrics(stored: &[String]) -> std::result::Result<(), String> {
+    if stored.iter().map(String::as_str).eq(metrics::NAMES) {
+        return Ok(());
     }
-    if let Some(extra) = named.keys().next() {
-        return Err(format!(
-            "unknown metric {extra:?} (this maskgate has {}): the shard was written by a maskgate with other metrics; re-run the shards with this maskgate",
-            crate::score::metrics::names().join(", ")
-        ));
-    }
-    Ok(values)
+    let ours = metrics::names().join(", ");
+    let what = match metrics::NAMES
+        .iter()
+        .find(|m| !stored.iter().any(|s| s == *m))
+    {
+        Some(missing) => format!("no {missing:?} metric"),
+        None => match stored.iter().find(|s| metrics::find(s).is_none()) {
+            Some(extra) => format!("unknown metric {extra:?} (this maskgate has {ours})"),
+            None => format!(
+                "metrics in the order {} (this maskgate has {ours})",
+                stored.join(", ")
+            ),
+        },
+    };
+    Err(format!("{what}: {OTHER_METRICS}"))
 }
 
 impl ShardRows {
@@ -237,7 +242,7 @@ impl ShardRows {
                 classes: s
                     .classes
                     .iter()
-                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], metric_bits(v)))
+                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], v.values.map(bits).to_vec()))
                     .collect(),
                 overlaps: s
                     .overlaps
@@ -405,6 +410,10 @@ impl Hardware {
 #[serde(deny_unknown_fields)]
 pub struct Marker {
     pub format: String,
+    /// The metrics of every row, in the order a row stores their values (the registry's).
+    /// Absent in a marker of format 1, which must still parse so its format can be named.
+    #[serde(default)]
+    pub metrics: Vec<String>,
     /// sha256 of the plan (request, settings, every input's sha256).
     pub plan: String,
     pub index: usize,
@@ -468,17 +477,17 @@ pub fn committed(store: &dyn Store, plan: &str, spec: ShardSpec) -> Result<Optio
     Ok(Some(m))
 }
 
-/// A marker of another format cannot be merged, nor stand for this shard: its rows are laid
-/// out differently.
+/// A marker of another format or with other metrics cannot be merged, nor stand for this
+/// shard: its rows are laid out differently.
 fn check_format(key: &str, plan: &str, m: &Marker) -> Result<()> {
-    if m.format == FORMAT {
-        return Ok(());
+    if m.format != FORMAT {
+        return Err(Error::Usage(format!(
+            "{key}: shard format {:?}, but this maskgate reads {FORMAT:?}: the shard was written by another maskgate version; delete {} and re-run the shards with this maskgate",
+            m.format,
+            plan_folder(plan)
+        )));
     }
-    Err(Error::Usage(format!(
-        "{key}: shard format {:?}, but this maskgate reads {FORMAT:?}: the shard was written by another maskgate version; delete {} and re-run the shards with this maskgate",
-        m.format,
-        plan_folder(plan)
-    )))
+    check_metrics(&m.metrics).map_err(|e| Error::Usage(format!("{key}: {e}")))
 }
 
 /// What a commit did.
@@ -508,6 +517,7 @@ pub fn commit(
     let range = spec.range(samples_total);
     let marker = Marker {
         format: FORMAT.into(),
+        metrics: metrics::NAMES.map(String::from).to_vec(),
         plan: plan.to_string(),
         index: spec.index,
         count: spec.count,
@@ -638,8 +648,8 @@ pub fn gather(
         let key = marker_key(plan, spec);
         let m = committed(store, plan, spec)?
             .ok_or_else(|| Error::Retryable(format!("{key}: missing")))?;
+        // `committed` has checked the format.
         let wrong = |what: String| Error::Usage(format!("{key}: {what}"));
-        check_format(&key, plan, &m)?;
         if m.plan != plan {
             return Err(wrong(format!("belongs to plan {}, not {plan}", m.plan)));
         }
@@ -748,6 +758,7 @@ pub fn gather(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::REGISTRY;
     use crate::storage::LocalStore;
     use proptest::prelude::*;
 
@@ -903,33 +914,82 @@ mod tests {
     }
 
     #[test]
-    fn rows_name_every_registered_metric_and_nothing_else() {
-        let bytes = shard_rows(0..1).to_bytes();
-        let text = String::from_utf8(bytes).unwrap();
-        for m in REGISTRY {
+    fn markers_name_the_metrics_and_rows_follow_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalStore::new(dir.path());
+        let plan = "12".repeat(32);
+        let spec = ShardSpec { index: 0, count: 1 };
+        commit(
+            &store,
+            &plan,
+            spec,
+            1,
+            &shard_rows(0..1),
+            hw("A"),
+            stamp("r"),
+        )
+        .unwrap();
+        let key = marker_key(&plan, spec);
+        let marker: Marker = serde_json::from_slice(&store.get(&key).unwrap().unwrap()).unwrap();
+        let names: Vec<&str> = REGISTRY.iter().map(|m| m.name).collect();
+        assert_eq!(marker.metrics, names);
+        // The names are in the marker, not in every row.
+        let data = store
+            .get(&format!("{}/{}", plan_folder(&plan), marker.data))
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8(data).unwrap();
+        assert!(!text.contains("\"iou\""), "{text}");
+        let with_metrics = |metrics: Vec<String>| {
+            let m = Marker {
+                metrics,
+                ..marker.clone()
+            };
+            std::fs::write(dir.path().join(&key), serde_json::to_vec(&m).unwrap()).unwrap();
+            let err = [
+                committed(&store, &plan, spec).unwrap_err().to_string(),
+                gather(&store, &plan, 1, 1 << 20, false)
+                    .unwrap_err()
+                    .to_string(),
+            ];
+            for e in &err {
+                assert!(e.contains("re-run the shards with this maskgate"), "{e}");
+            }
+            err[0].clone()
+        };
+        let last = names[names.len() - 1];
+        let mut missing = marker.metrics.clone();
+        missing.pop();
+        let err = with_metrics(missing);
+        assert!(err.contains(&format!("no {last:?} metric")), "{err}");
+        let mut extra = marker.metrics.clone();
+        extra.push("gone".into());
+        let err = with_metrics(extra);
+        assert!(err.contains("unknown metric \"gone\""), "{err}");
+        let mut swapped = marker.metrics.clone();
+        swapped.swap(0, 1);
+        let err = with_metrics(swapped);
+        assert!(err.contains("metrics in the order dice, iou"), "{err}");
+        // A row with a value too few or too many, under a right marker.
+        let row = text.lines().next().unwrap();
+        // The last metric (F0.5) is undefined in these rows: its `null` ends the values.
+        for bad in [
+            row.replacen(",null]", "]", 1),
+            row.replacen(",null]", ",null,null]", 1),
+        ] {
+            assert_ne!(bad, row);
+            let err = ShardRows::from_bytes(bad.as_bytes(), &mut Names::default(), "d.jsonl")
+                .unwrap_err()
+                .to_string();
             assert!(
-                text.contains(&format!("\"{}\":", m.name)),
-                "{}: {text}",
-                m.name
+                err.contains("metric values, but this maskgate has"),
+                "{err}"
+            );
+            assert!(
+                err.contains("re-run the shards with this maskgate"),
+                "{err}"
             );
         }
-        let parse = |t: &str| {
-            ShardRows::from_bytes(t.as_bytes(), &mut Names::default(), "d.jsonl")
-                .unwrap_err()
-                .to_string()
-        };
-        let last = REGISTRY[REGISTRY.len() - 1].name;
-        let missing = parse(&text.replace(&format!("\"{last}\":"), "\"gone\":"));
-        assert!(
-            missing.contains(&format!("no {last:?} metric")),
-            "{missing}"
-        );
-        assert!(
-            missing.contains("re-run the shards with this maskgate"),
-            "{missing}"
-        );
-        let extra = parse(&text.replace("\"iou\":", "\"gone\":1,\"iou\":"));
-        assert!(extra.contains("unknown metric \"gone\""), "{extra}");
     }
 
     #[test]
@@ -942,8 +1002,12 @@ mod tests {
         commit(&store, &plan, spec, 2, &rows, hw("A"), stamp("r")).unwrap();
         let key = marker_key(&plan, spec);
         let text = String::from_utf8(store.get(&key).unwrap().unwrap()).unwrap();
-        let old = text.replace(FORMAT, "maskgate-shard/1");
-        assert_ne!(old, text);
+        // Format 1 markers had no metric list.
+        let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        assert!(fields.remove("metrics").is_some());
+        fields["format"] = "maskgate-shard/1".into();
+        let old = serde_json::to_string(&old).unwrap();
         std::fs::write(dir.path().join(&key), old).unwrap();
         for err in [
             gather(&store, &plan, 2, 1 << 20, false).unwrap_err(),

@@ -9,15 +9,13 @@
 
 use super::{sub, SUMMARY_STATS};
 use crate::aggregate::ROW_STATS;
-use crate::score::metrics::{MetricValues, COUNT, SUMMARY_METRICS};
+use crate::score::metrics::{MetricValues, COUNT, IOU, SUMMARY_METRICS};
 use crate::score::{ClassScore, SampleScore};
 use maskgate_core::quantile::{lerp, position};
 use maskgate_core::stats::{for_each_drawn, percentile_interval, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use std::sync::Arc;
-
-pub(super) use crate::score::metrics::IOU;
 
 /// Draws evaluated in one pass over the columns.
 const CHUNK_DRAWS: usize = 32;
@@ -39,6 +37,9 @@ pub(super) struct ArmColumns {
     complete: [bool; COUNT],
     /// Every pixel count fits in 32 bits, so the micro sums can multiply narrow.
     narrow_counts: bool,
+    /// The metrics the kernel sums: every one for a class row, only those its statistics read
+    /// for the summary row.
+    summed: [bool; COUNT],
 }
 
 impl ArmColumns {
@@ -57,6 +58,7 @@ impl ArmColumns {
             rows,
             counts,
             by_iou,
+            summed: [true; COUNT],
         }
     }
 }
@@ -69,7 +71,7 @@ pub(super) fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns 
     let cs: Vec<Option<&ClassScore>> = scores.iter().map(|s| s.classes.get(class)).collect();
     ArmColumns::new(
         cs.iter()
-            .map(|c| row_of(c.map(|c| c.metric_values()).unwrap_or([None; COUNT])))
+            .map(|c| row_of(c.map(|c| c.values).unwrap_or([None; COUNT])))
             .collect(),
         cs.iter()
             .map(|c| c.map(|c| c.counts()).unwrap_or_default())
@@ -78,13 +80,21 @@ pub(super) fn class_columns(scores: &[&SampleScore], class: &str) -> ArmColumns 
 }
 
 pub(super) fn summary_columns(scores: &[&SampleScore]) -> ArmColumns {
-    ArmColumns::new(
+    // A summary row reads IoU's per-sample means (the mIoU statistics) and the summarised
+    // metrics' ([`summary_row`]): the others stay undefined and unsummed.
+    let read: [bool; COUNT] = std::array::from_fn(|m| m == IOU || SUMMARY_METRICS.contains(&m));
+    let mut columns = ArmColumns::new(
         scores
             .iter()
-            .map(|s| row_of(std::array::from_fn(|m| s.metric_mean(m))))
+            .map(|s| {
+                let means = s.metric_means();
+                row_of(std::array::from_fn(|m| means[m].filter(|_| read[m])))
+            })
             .collect(),
         Vec::new(),
-    )
+    );
+    columns.summed = read;
+    columns
 }
 
 /// One draw's raw statistics of a row: [mean IoU, median, p10, p90, pass rate], the mean of
@@ -172,11 +182,12 @@ fn chunk_stats(
     let mut micro = [[0u64; D]; 3];
     // Counted per sample only where some sample lacks the metric: otherwise its count in a
     // draw is the draw's size, and the counts are a third of the pass's work.
-    let counted: Vec<usize> = (0..COUNT).filter(|&m| !c.complete[m]).collect();
+    let summed: Vec<usize> = (0..COUNT).filter(|&m| c.summed[m]).collect();
+    let counted: Vec<usize> = summed.iter().copied().filter(|&m| !c.complete[m]).collect();
     for (i, row) in c.rows.iter().enumerate() {
         let w = weights_of(i);
         let wf: [f64; D] = w.map(|k| k as f64);
-        for m in 0..COUNT {
+        for &m in &summed {
             let x = row[m];
             if !x.is_nan() {
                 (0..D).for_each(|d| sums[m][d] += wf[d] * x);
@@ -657,7 +668,7 @@ mod tests {
         assert_eq!(together, one_by_one);
 
         // The textbook: materialise each draw, compute the class IoU's mean and median on it.
-        let iou = |s: &SampleScore| s.classes.get("c").and_then(|c| c.metric_values()[IOU]);
+        let iou = |s: &SampleScore| s.classes.get("c").and_then(|c| c.values[IOU]);
         let mut mean_deltas = Vec::new();
         let mut median_deltas = Vec::new();
         let mut counts = Vec::new();

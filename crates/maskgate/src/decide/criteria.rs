@@ -171,79 +171,85 @@ struct RawCriterion {
 /// The groupings a criterion may name (besides `all`).
 pub const GROUPINGS: [&str; 2] = ["source", "failure_class"];
 
-/// Resolves `metric` (`<metric>.<stat>`, `pass_rate`, `fail_rate.<CODE>`) for a class scope or a
-/// whole-sample scope.
+/// The name a criterion gives a statistic column: `<metric>.<stat>` for a metric's statistic
+/// (`iou_p10` is `iou.p10`; the summary's `miou_<stat>` are IoU's per-sample statistics, so
+/// `iou.<stat>` too), the column's own name otherwise (`pass_rate`, `n`).
+fn criteria_name(column: &str) -> String {
+    use crate::score::metrics::{IOU, NAMES};
+    if let Some(stat) = column.strip_prefix("miou_") {
+        return format!("{}.{stat}", NAMES[IOU]);
+    }
+    // The longest name that prefixes the column: `bbox_iou_mean` is bbox_iou's, not iou's.
+    let owner = NAMES
+        .iter()
+        .filter_map(|m| Some((*m, column.strip_prefix(m)?.strip_prefix('_')?)))
+        .max_by_key(|(m, _)| m.len());
+    match owner {
+        Some((m, stat)) => format!("{m}.{stat}"),
+        None => column.to_string(),
+    }
+}
+
+/// Resolves `metric` (`<metric>.<stat>`, `pass_rate`, `n`, `fail_rate.<CODE>`,
+/// `overlap.<measure>`) for a class scope or a whole-sample scope: a statistic is one of the
+/// columns aggregate declares for that scope ([`ROW_STATS`], [`SUMMARY_STATS`]) and is oriented
+/// by that column's `lower_is_better`.
 pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<MetricRef, String> {
+    use crate::aggregate::{column, ROW_STATS, SUMMARY_STATS};
     use crate::score::metrics;
-    let lower = |m: &str| metrics::find(m).is_some_and(|(_, d)| d.lower_is_better);
-    let (column, better) = match name.split_once('.') {
-        None if name == "pass_rate" => ("pass_rate".to_string(), Better::Higher),
-        None if name == "n" => ("n".to_string(), Better::Higher),
-        // A face-module overlap measure's mean (lower is better: every built-in one is a leak).
-        Some(("overlap", m)) if !per_class && !m.is_empty() => (name.to_string(), Better::Lower),
-        Some(("fail_rate", code)) if !per_class => {
-            if !crate::model::FailReason::ALL
-                .iter()
-                .any(|f| f.code() == code)
-            {
-                return Err(format!("unknown fail reason {code:?} in {name:?}"));
-            }
-            (name.to_string(), Better::Lower)
-        }
-        Some((m, stat)) if per_class => {
-            let ok_metric = metrics::find(m).is_some();
-            let ok_stat = match m {
-                "iou" => ["mean", "median", "p10", "p90", "micro"].contains(&stat),
-                _ => stat == "mean",
-            };
-            if !ok_metric || !ok_stat {
-                return Err(format!(
-                    "unknown metric {name:?} for a class scope (use iou.mean|median|p10|p90|micro, pass_rate, or <metric>.mean with metric one of {})",
-                    metrics::names().join(", ")
-                ));
-            }
-            (
-                format!("{m}_{stat}"),
-                if lower(m) {
-                    Better::Lower
-                } else {
-                    Better::Higher
-                },
-            )
-        }
-        Some((m, stat)) => {
-            let summarised =
-                |m: &str| metrics::find(m).filter(|(_, d)| d.summary.is_some() && stat == "mean");
-            let column = match (m, stat) {
-                ("iou" | "miou", "mean" | "median" | "p10" | "p90") => format!("miou_{stat}"),
-                _ if summarised(m).is_some() => format!("{m}_mean"),
-                _ => {
-                    let means: Vec<String> = metrics::SUMMARY_METRICS
-                        .iter()
-                        .map(|&i| format!("{}.mean", metrics::REGISTRY[i].name))
-                        .collect();
-                    return Err(format!(
-                        "unknown metric {name:?} without a class (use iou.mean|median|p10|p90 (per-sample mIoU), pass_rate, {}, fail_rate.<CODE>, or give a class)",
-                        means.join(", ")
-                    ));
-                }
-            };
-            (
-                column,
-                if lower(m) {
-                    Better::Lower
-                } else {
-                    Better::Higher
-                },
-            )
-        }
-        None => return Err(format!("unknown metric {name:?}")),
-    };
-    Ok(MetricRef {
+    let resolved = |column: String, better: Better| MetricRef {
         name: name.to_string(),
         column,
         per_class,
         better,
+    };
+    if !per_class {
+        match name.split_once('.') {
+            // A face-module overlap measure's mean (lower is better: every built-in one is a leak).
+            Some(("overlap", m)) if !m.is_empty() => {
+                return Ok(resolved(name.to_string(), Better::Lower))
+            }
+            Some(("fail_rate", code)) => {
+                if !crate::model::FailReason::ALL
+                    .iter()
+                    .any(|f| f.code() == code)
+                {
+                    return Err(format!("unknown fail reason {code:?} in {name:?}"));
+                }
+                return Ok(resolved(name.to_string(), Better::Lower));
+            }
+            _ => {}
+        }
+    }
+    // Without a class, `miou.<stat>` is another name of the per-sample mIoU's `iou.<stat>`.
+    let wanted = match name.strip_prefix("miou.") {
+        Some(stat) if !per_class => format!("{}.{stat}", metrics::NAMES[metrics::IOU]),
+        _ => name.to_string(),
+    };
+    // `n` is a class row's last column; a summary row has it too, outside its statistics.
+    let columns: Vec<&'static str> = if per_class {
+        ROW_STATS.to_vec()
+    } else {
+        SUMMARY_STATS.iter().copied().chain(["n"]).collect()
+    };
+    if let Some(col) = columns.iter().find(|c| criteria_name(c) == wanted) {
+        let better = match column(col).is_some_and(|c| c.lower_is_better) {
+            true => Better::Lower,
+            false => Better::Higher,
+        };
+        return Ok(resolved(col.to_string(), better));
+    }
+    let known: Vec<String> = columns.iter().map(|c| criteria_name(c)).collect();
+    Err(if per_class {
+        format!(
+            "unknown metric {name:?} for a class scope (use one of {})",
+            known.join(", ")
+        )
+    } else {
+        format!(
+            "unknown metric {name:?} without a class (use one of {}, fail_rate.<CODE>, overlap.<measure>, or give a class; iou.<stat> is the per-sample mIoU's)",
+            known.join(", ")
+        )
     })
 }
 
@@ -468,5 +474,45 @@ impl CriteriaFile {
         } else {
             Err(Error::Usage(problems.join("\n")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_resolve_to_declared_columns_with_their_direction() {
+        let ok = |name: &str, per_class: bool| {
+            let m = resolve_metric(name, per_class).unwrap();
+            (m.column, m.better)
+        };
+        let (higher, lower) = (Better::Higher, Better::Lower);
+        assert_eq!(ok("iou.p10", true), ("iou_p10".into(), higher));
+        assert_eq!(ok("iou.micro", true), ("iou_micro".into(), higher));
+        assert_eq!(ok("bbox_iou.mean", true), ("bbox_iou_mean".into(), higher));
+        assert_eq!(ok("leakage.mean", true), ("leakage_mean".into(), lower));
+        assert_eq!(ok("leakage.mean", false), ("leakage_mean".into(), lower));
+        assert_eq!(ok("iou.median", false), ("miou_median".into(), higher));
+        assert_eq!(ok("miou.p90", false), ("miou_p90".into(), higher));
+        assert_eq!(ok("pass_rate", true), ("pass_rate".into(), higher));
+        assert_eq!(ok("n", false), ("n".into(), higher));
+        assert_eq!(ok("fail_rate.PRED_MISSING", false).1, lower);
+        for (name, per_class) in [
+            ("iou.micro", false),
+            ("dice.median", true),
+            ("miou.mean", true),
+            ("pass.rate", true),
+            ("iou_mean", true),
+            ("fail_rate.PRED_MISSING", true),
+        ] {
+            let err = resolve_metric(name, per_class).unwrap_err();
+            assert!(err.contains("unknown metric"), "{name}: {err}");
+        }
+        let err = resolve_metric("dice.mean", false).unwrap_err();
+        assert!(
+            err.contains("give a class") && err.contains("coverage.mean"),
+            "{err}"
+        );
     }
 }

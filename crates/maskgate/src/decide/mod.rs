@@ -165,7 +165,7 @@ fn measure(r: &Evaluation, c: &Criterion, arm: &str, s: &Scope) -> Option<(Optio
         return Some((Some(sum.n as f64), sum.n));
     }
     let i = SUMMARY_STATS.iter().position(|n| *n == col)?;
-    Some((crate::compare::summary_stats(sum)[i], sum.n_scored))
+    Some((sum.stats()[i], sum.n_scored))
 }
 
 fn fmt(v: f64) -> String {

@@ -377,15 +377,27 @@ fn two_arm_scores() -> Vec<maskgate::score::SampleScore> {
 
 /// Every registered metric reaches every consumer without an edit outside its file: the
 /// per-sample JSON, the class row's columns and the summary's (when it has one), the bootstrap's
-/// deltas and intervals, the shard rows and the criteria's names.
+/// deltas and intervals, the ranked samples, the shard marker and rows and the criteria's names.
+/// The fixture defines every metric on every sample, so each consumer must carry a number (not
+/// only a key), and the numbers are checked against the scores they come from.
 #[test]
 fn every_registered_metric_reaches_every_consumer() {
-    use maskgate::aggregate::{metrics_rows, summary_rows, ROW_STATS, SUMMARY_STATS};
+    use maskgate::aggregate::{find_row, metrics_rows, summary_rows, ROW_STATS, SUMMARY_STATS};
     use maskgate::compare::{compare, BaselineDraws, CompareSettings};
     use maskgate::decide::criteria::resolve_metric;
     use maskgate::score::REGISTRY;
-    use maskgate::shard::{Names, ShardRows};
+    use maskgate::shard::{commit, Committed, Hardware, Names, RunStamp, ShardRows, ShardSpec};
     let scores = two_arm_scores();
+    for s in &scores {
+        let fg = s.classes.get("fg").unwrap();
+        assert!(
+            fg.values.iter().all(Option::is_some),
+            "the fixture defines every metric: {} {}: {:?}",
+            s.arm,
+            s.id,
+            fg.values
+        );
+    }
     let rows = metrics_rows(&scores, &[], 0.5);
     let sums = summary_rows(&scores, &[], 0.5);
     let settings = CompareSettings {
@@ -407,47 +419,82 @@ fn every_registered_metric_reaches_every_consumer() {
     );
     let class = c.delta("all", "all", Some("fg")).expect("class delta");
     let summary = c.delta("all", "all", None).expect("summary delta");
+    let row_of = |arm: &str| find_row(&rows, arm, "c", "all", "all", "fg").unwrap();
+    let (base_row, cand_row) = (row_of("base"), row_of("cand"));
+    assert!(
+        !c.regressions.is_empty() && !c.improvements.is_empty(),
+        "the fixture has both: {} regressions, {} improvements",
+        c.regressions.len(),
+        c.improvements.len()
+    );
     let sample = serde_json::to_value(&scores[0]).unwrap();
-    let row = serde_json::to_value(&rows[0]).unwrap();
+    let row = serde_json::to_value(base_row).unwrap();
     let sum = serde_json::to_value(&sums[0]).unwrap();
     let shard = ShardRows {
         scores: scores.clone(),
         ..Default::default()
     };
-    let shard_text = String::from_utf8(shard.to_bytes()).unwrap();
-    let back = ShardRows::from_bytes(shard_text.as_bytes(), &mut Names::default(), "t").unwrap();
+    let back = ShardRows::from_bytes(&shard.to_bytes(), &mut Names::default(), "t").unwrap();
     assert_eq!(back.scores, scores, "shard rows round-trip");
+    let dir = tempfile::tempdir().unwrap();
+    let store = maskgate::storage::LocalStore::new(dir.path());
+    let committed = commit(
+        &store,
+        &"ab".repeat(32),
+        ShardSpec { index: 0, count: 1 },
+        scores.len(),
+        &shard,
+        Hardware::of_this_host("cpu"),
+        RunStamp {
+            run_id: "r".into(),
+            generated_at: "2026-01-01T00:00:00Z".into(),
+        },
+    )
+    .unwrap();
+    let marker = match committed {
+        Committed::Now(m) => m,
+        other => panic!("a fresh store: {other:?}"),
+    };
     for (i, m) in REGISTRY.iter().enumerate() {
         let name = m.name;
         assert!(
-            sample["classes"]["fg"].get(name).is_some(),
+            sample["classes"]["fg"][name].as_f64().is_some(),
             "{name}: samples.jsonl"
         );
-        assert_eq!(
-            scores[0].classes.get("fg").unwrap().metric_values()[i],
-            scores[0].classes.get("fg").unwrap().metric(name)
-        );
         assert!(ROW_STATS.contains(&m.mean_column), "{name}: metrics.csv");
-        assert!(row.get(m.mean_column).is_some(), "{name}: report.json row");
         assert!(
-            class.deltas.contains_key(m.mean_column),
-            "{name}: class delta"
+            row[m.mean_column].as_f64().is_some(),
+            "{name}: report.json row"
         );
+        for (arm, r) in [("base", base_row), ("cand", cand_row)] {
+            let values: Vec<f64> = scores
+                .iter()
+                .filter(|s| &*s.arm == arm)
+                .map(|s| s.classes.get("fg").unwrap().metric(name).unwrap())
+                .collect();
+            let want = values.iter().sum::<f64>() / values.len() as f64;
+            let got = r.stat(m.mean_column).flatten().unwrap();
+            assert!(
+                (got - want).abs() < 1e-12,
+                "{name}: {arm}'s row mean {got}, its scores' {want}"
+            );
+        }
+        let delta = class.deltas.get(m.mean_column).copied().flatten();
+        let want = cand_row.stat(m.mean_column).flatten().unwrap()
+            - base_row.stat(m.mean_column).flatten().unwrap();
+        assert_eq!(delta, Some(want), "{name}: class delta");
         assert!(
-            class.ci95.contains_key(m.mean_column),
+            class.ci95.get(m.mean_column).copied().flatten().is_some(),
             "{name}: class bootstrap interval"
         );
-        assert!(
-            c.regressions
-                .iter()
-                .chain(&c.improvements)
-                .all(|r| r.deltas.contains_key(name)),
-            "{name}: ranked samples"
-        );
-        assert!(
-            shard_text.contains(&format!("\"{name}\":")),
-            "{name}: shard row"
-        );
+        for r in c.regressions.iter().chain(&c.improvements) {
+            assert!(
+                r.deltas.get(name).copied().flatten().is_some(),
+                "{name}: ranked sample {}",
+                r.id
+            );
+        }
+        assert_eq!(marker.metrics[i], name, "{name}: shard marker");
         assert!(
             resolve_metric(&format!("{name}.mean"), true).is_ok(),
             "{name}: class criteria"
@@ -455,9 +502,18 @@ fn every_registered_metric_reaches_every_consumer() {
         let whole = resolve_metric(&format!("{name}.mean"), false);
         if m.summary.is_some() {
             assert!(SUMMARY_STATS.contains(&m.mean_column), "{name}: summary");
-            assert!(sum.get(m.mean_column).is_some(), "{name}: summary row");
+            assert!(sum[m.mean_column].as_f64().is_some(), "{name}: summary row");
             assert!(
-                summary.ci95.contains_key(m.mean_column),
+                summary
+                    .deltas
+                    .get(m.mean_column)
+                    .copied()
+                    .flatten()
+                    .is_some(),
+                "{name}: summary delta"
+            );
+            assert!(
+                summary.ci95.get(m.mean_column).copied().flatten().is_some(),
                 "{name}: summary bootstrap interval"
             );
             assert!(whole.is_ok(), "{name}: whole-sample criteria");
@@ -467,6 +523,7 @@ fn every_registered_metric_reaches_every_consumer() {
             assert!(err.contains("give a class"), "{name}: {err}");
         }
     }
+    assert_eq!(marker.metrics.len(), REGISTRY.len(), "shard marker");
     let err = resolve_metric("nonsense.mean", true).unwrap_err();
     for m in REGISTRY {
         assert!(err.contains(m.name), "the criteria list {}: {err}", m.name);

@@ -19,11 +19,6 @@ fn boundary_iou(p: &Pair) -> Option<f64> {
     let c = p
         .gt_boundary
         .counts_against(&p.pred.inner_boundary_in(p.dilation, p.pred_bbox));
-    let union = c.tp + c.fp + c.fn_;
     // Both bands empty while a mask is not cannot happen; 0 rather than undefined if it does.
-    Some(if union == 0 {
-        0.0
-    } else {
-        c.tp as f64 / union as f64
-    })
+    Some(c.iou().unwrap_or(0.0))
 }

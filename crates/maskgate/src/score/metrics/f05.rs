@@ -2,7 +2,8 @@
 //! recall, for when a leak costs more than a miss. Scaled by 4 to stay in exact integers:
 //! 5·TP / (5·TP + FN + 4·FP). Undefined only when both masks are empty, like Dice.
 
-use super::{ratio, Compute, Metric};
+use super::{Compute, Metric};
+use maskgate_core::counts::ratio;
 
 pub const METRIC: Metric = Metric {
     name: "f05",

@@ -1,8 +1,11 @@
 //! The metric registry: every per-class metric is one declaration (one file here) plus one line
 //! in [`REGISTRY`]. Score computes each entry, aggregate averages it into `<name>_mean` (and,
 //! when [`Metric::summary`] says so, into the per-sample summary), the bootstrap draws it,
-//! shards store it under its name, the exporters write its columns and the criteria accept
-//! `<name>.mean`. Nothing else names a metric, so nothing else changes when one is added.
+//! shards store its values (their marker lists the names), the exporters write its columns and
+//! the criteria accept `<name>.mean`, so adding one needs no other code. Some code does name
+//! existing metrics: IoU's own statistics (aggregate's IoU and mIoU columns, the criteria's
+//! `iou.<stat>`) and the Markdown/HTML report, whose per-class and ranked-sample tables show a
+//! chosen set (IoU, leakage, coverage, Boundary IoU).
 
 use maskgate_core::{Counts, Mask, PixelBox};
 
@@ -60,7 +63,7 @@ pub struct Metric {
 /// How a metric is computed from one (ground truth, prediction) pair of one class.
 #[derive(Clone, Copy)]
 pub enum Compute {
-    /// From the pixel counts alone (so also from a shard's or a test's counts).
+    /// From the pixel counts alone.
     Counts(fn(Counts) -> Option<f64>),
     /// From the masks themselves.
     Masks(fn(&Pair) -> Option<f64>),
@@ -90,7 +93,8 @@ pub struct Pair<'a> {
 }
 
 impl Metric {
-    /// Its value from counts alone; `None` for a mask metric.
+    /// Its value from counts alone; `None` for a mask metric (tests' scores).
+    #[cfg(test)]
     pub fn of_counts(&self, counts: Counts) -> Option<f64> {
         match self.compute {
             Compute::Counts(f) => f(counts),
@@ -110,6 +114,17 @@ impl Metric {
 pub fn find(name: &str) -> Option<(usize, &'static Metric)> {
     REGISTRY.iter().enumerate().find(|(_, m)| m.name == name)
 }
+
+/// Every registered name, in [`REGISTRY`] order.
+pub const NAMES: [&str; COUNT] = {
+    let mut out = [""; COUNT];
+    let mut i = 0;
+    while i < COUNT {
+        out[i] = REGISTRY[i].name;
+        i += 1;
+    }
+    out
+};
 
 /// Every registered name, for messages.
 pub fn names() -> Vec<&'static str> {
@@ -142,11 +157,6 @@ pub const SUMMARY_METRICS: [usize; SUMMARY_COUNT] = {
     }
     out
 };
-
-/// `num / den`, undefined when `den` is 0: the empty-mask policy of every count ratio.
-pub fn ratio(num: u64, den: u64) -> Option<f64> {
-    (den > 0).then(|| num as f64 / den as f64)
-}
 
 #[cfg(test)]
 mod tests {
