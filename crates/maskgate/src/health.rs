@@ -1,15 +1,18 @@
-//! How many samples each arm failed on, and why: read from a finished report, so a run, a
-//! compare and a merge are judged alike. Pure; the caller decides what to print and which
-//! exit status a finding maps to.
+//! How many samples each arm failed on, and why: read from a finished report's scores and the
+//! samples of the run whose ground truth would not load, so a run, a compare and a merge are
+//! judged alike. Pure; the caller decides what to print and which exit status a finding maps
+//! to.
 //!
 //! A sample counts as failed for an arm when its score records a fail reason, or when its
-//! ground truth could not be loaded at all (then every arm lacks it). It counts as unscored
+//! ground truth could not be loaded at all (then every arm lacks it). Only samples of the run
+//! count: a corpus's listing problems name samples `limit` or `dedupe` may have left out. It counts as unscored
 //! when nothing of the arm's prediction could be used: a reason that voids the prediction
 //! (photo unreadable, inference failed, prediction missing, …), or no score at all.
 
 use crate::model::FailReason;
+use crate::read::Problem;
 use crate::report::Report;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The default of `max_failed_share`: more than this share of an arm's samples failed ends
 /// the run with a warning.
@@ -63,8 +66,10 @@ impl ArmFailures {
     }
 }
 
-/// Every arm's failures, in the report's arm order.
-pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
+/// Every arm's failures, in the report's arm order. `unloaded` holds, per corpus, the samples
+/// of the run whose ground truth could not be loaded (`Scored::load_problems`), not the
+/// corpus's listing problems: those may name samples the run never took.
+pub fn arm_failures(report: &Report, unloaded: &[Vec<Problem>]) -> Vec<ArmFailures> {
     let mut by_arm: BTreeMap<&str, ArmFailures> = report
         .arms
         .iter()
@@ -94,22 +99,14 @@ pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
             }
         }
     }
-    // A sample no arm has a score for had ground truth that would not load: it counts against
+    // A sample whose ground truth would not load has no score for any arm: it counts against
     // every arm, under its first problem's kind.
-    for corpus in &report.corpora {
-        let scored: BTreeSet<&str> = report
-            .samples
-            .iter()
-            .filter(|s| *s.corpus == *corpus.name)
-            .map(|s| s.id.as_str())
-            .collect();
-        let mut unloaded: BTreeMap<&str, &str> = BTreeMap::new();
-        for p in &corpus.problems {
-            if !scored.contains(p.sample.as_str()) {
-                unloaded.entry(p.sample.as_str()).or_insert(p.kind.as_str());
-            }
+    for problems in unloaded {
+        let mut kinds: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in problems {
+            kinds.entry(p.sample.as_str()).or_insert(p.kind.as_str());
         }
-        for kind in unloaded.values() {
+        for kind in kinds.values() {
             for f in by_arm.values_mut() {
                 f.samples += 1;
                 f.failed += 1;
