@@ -30,11 +30,14 @@ pub enum Error {
 /// The exit statuses of the command line, declared once: `maskgate --help`, the tables in the
 /// README and in docs/src/scoring.md (checked by a test) and [`Error::exit_status`] read this.
 pub const EXIT_STATUSES: [(u8, &str); 4] = [
-    (0, "go, or a run without criteria, or a shard committed"),
-    (1, "no-go or inconclusive"),
+    (
+        0,
+        "go, or a run without criteria, or a shard committed (and every arm scored a sample)",
+    ),
+    (1, "no-go or inconclusive (and every arm scored a sample)"),
     (
         2,
-        "an error a retry cannot cure: a bad setting, input, model or plan; a missing or forbidden file; a store answering 4xx; out of memory on an input",
+        "an arm scored no sample (its reports are written, for the record); or an error a retry cannot cure: a bad setting, input, model or plan; a missing or forbidden file; a store answering 4xx; out of memory on an input",
     ),
     (
         3,
