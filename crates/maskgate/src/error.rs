@@ -135,12 +135,7 @@ mod tests {
     #[test]
     fn the_readme_and_the_manual_state_the_exit_statuses() {
         for doc in ["README.md", "docs/src/scoring.md"] {
-            let text = std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../..")
-                    .join(doc),
-            )
-            .unwrap();
+            let text = std::fs::read_to_string(crate::repo_file(doc)).unwrap();
             let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
             let from = text.find(start).expect("the exit-status marker") + start.len();
             let to = from + text[from..].find("<!-- /exit-statuses -->").unwrap();

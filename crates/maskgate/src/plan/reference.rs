@@ -59,16 +59,11 @@ pub fn docs_table() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use crate::repo_file;
+    use std::path::Path;
 
     const BEGIN: &str = "<!-- settings:begin -->";
     const END: &str = "<!-- settings:end -->";
-
-    fn repo_file(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative)
-    }
 
     /// Every variable the plan's code names is in the table (or is a shard index).
     #[test]

@@ -348,13 +348,7 @@ pub const SETTINGS: &[&Setting] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn repo_file(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative)
-    }
+    use crate::repo_file;
 
     #[test]
     fn names_flags_variables_and_keywords_are_each_used_once() {
