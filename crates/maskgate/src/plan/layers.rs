@@ -113,20 +113,17 @@ impl<'a> Layers<'a> {
 
     /// The setting's variable, parsed (an error names the variable and its value).
     pub(super) fn env<T: std::str::FromStr>(&self, s: &Setting) -> Result<Option<T>> {
-        match s.env {
-            Some(var) => self.env.parse(var),
-            None => Ok(None),
-        }
+        self.env.parse_of(s)
     }
 
     /// The setting's variable as a switch: set and not "0" is on.
     pub(super) fn env_switch(&self, s: &Setting) -> Option<bool> {
-        s.env.and_then(|var| self.env.get(var)).map(|v| v != "0")
+        self.env.of(s).map(|v| v != "0")
     }
 
     /// The setting's variable as text.
     pub(super) fn env_text(&self, s: &Setting) -> Option<String> {
-        s.env.and_then(|var| self.env.get(var)).map(str::to_string)
+        self.env.of(s).map(str::to_string)
     }
 
     /// The first value given, highest layer first, else `default`; recorded with its source.

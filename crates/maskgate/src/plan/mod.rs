@@ -31,7 +31,7 @@ pub use resolve::explain;
 pub use settings::SETTINGS;
 pub use shards::{execute_shard, merge, MergeRequest, ShardOutcome};
 
-use env::RECORDED_ENV;
+use env::recorded_env;
 use execute::finish;
 use prepare::{prepare, Prepared};
 use resolve::network_timeout_of;

@@ -35,12 +35,15 @@ pub(super) fn downloads_dir(
         .join("objects")
 }
 
-/// `MASKGATE_NETWORK_TIMEOUT`, which must be at least a second (0 would fail every request).
+/// The network timeout's variable, which must be at least a second (0 would fail every
+/// request). Read here for the plan and for `merge`, which opens its bucket before any plan.
 pub(super) fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
-    match env.parse("MASKGATE_NETWORK_TIMEOUT")? {
-        Some(0) => Err(Error::Usage(
-            "MASKGATE_NETWORK_TIMEOUT must be at least 1 (seconds)".into(),
-        )),
+    let s = &settings::NETWORK_TIMEOUT;
+    match env.parse_of(s)? {
+        Some(0) => Err(Error::Usage(format!(
+            "{} must be at least 1 (seconds)",
+            s.env.unwrap_or(s.name)
+        ))),
         t => Ok(t),
     }
 }

@@ -117,9 +117,14 @@ pub(super) fn values(
     }
     let given_intra = o.intra_threads.or(cfg.and_then(|c| c.intra_threads));
     let ceiling = max_threads();
+    let threads_named = format!(
+        "--{} / {}",
+        settings::THREADS.long(),
+        settings::THREADS.env.unwrap_or_default()
+    );
     for (what, n) in [
-        ("--threads / MASKGATE_THREADS", threads),
-        ("intra_threads", given_intra),
+        (threads_named.as_str(), threads),
+        (settings::INTRA_THREADS.name, given_intra),
     ] {
         if let Some(n) = n.filter(|&n| n > ceiling) {
             return Err(Error::Usage(format!(
