@@ -167,8 +167,6 @@ pub struct Plan {
     pub shard: Option<ShardSpec>,
     /// The request as `merge` re-resolves it (see [`PlanRecord`]).
     pub record: PlanRecord,
-    /// Every setting's value and where it came from (what `--explain` shows).
-    pub resolved: Vec<Resolved>,
 }
 
 /// What a finished run returns: the report, the files written, and notices for the user

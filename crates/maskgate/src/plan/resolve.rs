@@ -395,7 +395,6 @@ impl Plan {
             network,
             shard: v.shard,
             record: PlanRecord::of(request, o, env)?,
-            resolved: layers.into_resolved(),
         })
     }
 }
