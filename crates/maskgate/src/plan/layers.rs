@@ -93,7 +93,8 @@ impl<T: Shown> Shown for Option<T> {
 pub struct Layers<'a> {
     env: &'a Env,
     config: Option<&'a Path>,
-    criteria: Option<&'a Path>,
+    /// Owned: the criteria file is read after the layers are made.
+    criteria: Option<PathBuf>,
     resolved: Vec<Resolved>,
 }
 
@@ -107,8 +108,8 @@ impl<'a> Layers<'a> {
         }
     }
 
-    pub(super) fn with_criteria(&mut self, path: Option<&'a Path>) {
-        self.criteria = path;
+    pub(super) fn with_criteria(&mut self, path: Option<&Path>) {
+        self.criteria = path.map(Path::to_path_buf);
     }
 
     /// The setting's variable, parsed (an error names the variable and its value).
@@ -143,8 +144,8 @@ impl<'a> Layers<'a> {
             })
         };
         let from_criteria = |key| {
-            self.criteria.map(|path| Source::Criteria {
-                path: path.to_path_buf(),
+            self.criteria.as_ref().map(|path| Source::Criteria {
+                path: path.clone(),
                 key,
             })
         };
