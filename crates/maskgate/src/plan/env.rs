@@ -20,14 +20,15 @@ pub(super) fn recorded_env() -> impl Iterator<Item = &'static str> {
     RECORDED.into_iter().filter_map(|s| s.env)
 }
 
-/// The environment as the plan sees it: only the variables in [`reference::env_vars`].
+/// The environment as the plan sees it: only the variables of the settings table
+/// (`reference::env_vars`).
 #[derive(Clone, Debug, Default)]
 pub struct Env(pub(super) BTreeMap<String, String>);
 
 impl Env {
     /// This process's environment.
     pub fn from_process() -> Env {
-        Env::from_pairs(reference::env_vars().into_iter().filter_map(|(k, _)| {
+        Env::from_pairs(reference::env_vars().into_iter().filter_map(|k| {
             std::env::var(k)
                 .ok()
                 .filter(|v| !v.is_empty())

@@ -26,7 +26,6 @@ pub use env::Env;
 pub use execute::execute;
 pub use layers::{Resolved, Source};
 pub use record::PlanRecord;
-pub use reference::{docs_table, env_vars};
 pub use resolve::explain;
 pub use settings::SETTINGS;
 pub use shards::{execute_shard, merge, MergeRequest, ShardOutcome};

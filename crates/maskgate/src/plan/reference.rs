@@ -1,59 +1,17 @@
-//! What is generated from [`SETTINGS`]: the list of variables a plan reads and the docs'
-//! settings table.
+//! What is generated from [`SETTINGS`]: the list of variables a plan reads, and (in the
+//! tests, which check and rewrite it) the docs' settings table.
 
 use super::settings::SETTINGS;
 
-/// Every environment variable a plan reads, with what it sets: each setting's, then the
-/// shard index's (see [`crate::shard::INDEX_VARS`]).
-pub fn env_vars() -> Vec<(&'static str, String)> {
-    let mut vars: Vec<(&'static str, String)> = Vec::new();
-    for s in SETTINGS {
-        if let Some(v) = s.env {
-            vars.push((v, format!("{} ({})", s.name, s.help)));
-        }
-        if let Some(v) = s.env_after_config {
-            vars.push((v, format!("{}, after the config's key", s.name)));
-        }
-    }
-    for v in crate::shard::INDEX_VARS {
-        vars.push((
-            v,
-            "the shard index for --shard auto/N, first set wins".into(),
-        ));
-    }
-    vars
-}
-
-/// The docs' settings table (`docs/src/configuration.md`, between the `settings` markers).
-pub fn docs_table() -> String {
-    let code = |x: Option<String>| x.map_or_else(|| "—".to_string(), |x| format!("`{x}`"));
-    let mut t = String::from(
-        "| setting | `[run]` key | flag | variable | Python | type | default | limits | commands | what it does |\n|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for s in SETTINGS {
-        let env = match (s.env, s.env_after_config) {
-            (Some(a), Some(b)) => Some(format!("{a}` / `{b}")),
-            (a, _) => a.map(str::to_string),
-        };
-        let config = match (s.config, s.criteria) {
-            (Some(c), Some(k)) => format!("`{c}` (criteria file: `{k}`)"),
-            (c, _) => code(c.map(str::to_string)),
-        };
-        t.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-            s.name,
-            config,
-            code(s.flag.map(|f| format!("--{f}"))),
-            code(env),
-            code(s.python.map(str::to_string)),
-            s.kind,
-            s.default,
-            if s.limits.is_empty() { "—" } else { s.limits },
-            s.commands.join(", "),
-            s.help.replace('|', "\\|"),
-        ));
-    }
-    t
+/// Every environment variable a plan reads: each setting's, then the shard index's (see
+/// [`crate::shard::INDEX_VARS`]).
+pub(super) fn env_vars() -> Vec<&'static str> {
+    SETTINGS
+        .iter()
+        .flat_map(|s| [s.env, s.env_after_config])
+        .flatten()
+        .chain(crate::shard::INDEX_VARS)
+        .collect()
 }
 
 #[cfg(test)]
@@ -61,6 +19,38 @@ mod tests {
     use super::*;
     use crate::repo_file;
     use std::path::Path;
+
+    /// The docs' settings table (`docs/src/configuration.md`, between the `settings` markers).
+    fn docs_table() -> String {
+        let code = |x: Option<String>| x.map_or_else(|| "—".to_string(), |x| format!("`{x}`"));
+        let mut t = String::from(
+            "| setting | `[run]` key | flag | variable | Python | type | default | limits | commands | what it does |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for s in SETTINGS {
+            let env = match (s.env, s.env_after_config) {
+                (Some(a), Some(b)) => Some(format!("{a}` / `{b}")),
+                (a, _) => a.map(str::to_string),
+            };
+            let config = match (s.config, s.criteria) {
+                (Some(c), Some(k)) => format!("`{c}` (criteria file: `{k}`)"),
+                (c, _) => code(c.map(str::to_string)),
+            };
+            t.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                s.name,
+                config,
+                code(s.flag.map(|f| format!("--{f}"))),
+                code(env),
+                code(s.python.map(str::to_string)),
+                s.kind,
+                s.default,
+                if s.limits.is_empty() { "—" } else { s.limits },
+                s.commands.join(", "),
+                s.help.replace('|', "\\|"),
+            ));
+        }
+        t
+    }
 
     const BEGIN: &str = "<!-- settings:begin -->";
     const END: &str = "<!-- settings:end -->";
