@@ -51,7 +51,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Built-in defaults, documented in the README.
+/// Built-in defaults. Each setting's `default` text in `settings.rs` states its value too; a
+/// test there resolves with nothing set and compares the two.
 pub const DEFAULT_RESAMPLES: usize = 2000;
 pub const DEFAULT_TOP_K: usize = 20;
 pub const DEFAULT_PASS_IOU: f64 = 0.5;
