@@ -7,7 +7,9 @@
 //!
 //! Every setting is declared once in [`settings::SETTINGS`]; each resolved value records its
 //! [`Source`], and [`explain`] lists them without doing any work. The files: `settings.rs` (the
-//! table), `layers.rs` (`Layers`, `Source`), `resolve.rs` (pure resolution), `fetch.rs` (downloads and existence checks),
+//! table), `reference.rs` (the variables a plan reads, and the docs' table, from it),
+//! `layers.rs` (`Layers`, `Source`), `resolve.rs` (pure resolution), `values.rs` (each setting
+//! picked from its layers and checked), `fetch.rs` (downloads and existence checks),
 //! `prepare.rs`, `execute.rs`, `shards.rs` (shards and merge), `record.rs`, `env.rs`.
 
 mod env;

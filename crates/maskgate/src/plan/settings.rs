@@ -1,9 +1,18 @@
 //! Every setting of `run` and `compare`, declared once: its config key, command-line flag,
 //! environment variable and Python keyword, its type, default, limits, help and commands.
-//! The CLI's flags take their names and help from here, [`super::env_vars`] and the docs'
-//! settings table are built from it, and tests prove the config keys and Python keywords agree.
-//! Adding a setting: one `Setting` constant and one line in [`SETTINGS`], then its use in
-//! `values.rs` (one `Layers::pick`).
+//! The CLI's flags take their names and help from here, the variables a plan reads and the
+//! docs' settings table are built from it, and tests prove the config keys and Python keywords
+//! agree.
+//!
+//! Adding a setting: one `Setting` constant and one line in [`SETTINGS`]; in `values.rs` one
+//! `Layers::pick` (and its check and `Values` field), and the `Plan` field `resolve.rs` sets.
+//! With a flag, also its `Overrides` field, the CLI's clap field (named and helped from here)
+//! and the line copying it into `Overrides`; with a `[run]` key, its field in `config.rs`'s
+//! `RawRun` and `RunConfig`; with a Python keyword, its line in maskgate-py's `overrides_from`
+//! (and its docstrings' keyword list); a line in `record.rs` clearing it from a shard's record
+//! when it does not shape the reports (a variable that does is in `env.rs`'s `RECORDED`). Then
+//! regenerate the docs' table (`MASKGATE_BLESS=1`). The tests here fail on a config key or
+//! Python keyword the table lacks.
 
 /// One setting. `None` in a place means the setting cannot be given there.
 #[derive(Debug)]
