@@ -1,7 +1,7 @@
 //! `maskgate run CONFIG`: the main job — corpora and arms (models and/or prediction files) from
 //! a config, through the whole flow to reports and verdict.
 
-use crate::common::{execute_request, explain_request, CiOutputs, CommonArgs};
+use crate::common::CommonArgs;
 use anyhow::Result;
 use clap::Args;
 use maskgate::plan::{settings, Request};
@@ -80,10 +80,7 @@ pub fn run(a: RunArgs) -> Result<u8> {
     overrides.no_cache = a.no_cache;
     overrides.save_predictions = a.save_predictions;
     let request = Request::Run { config: a.config };
-    if a.common.explain {
-        return explain_request(&request, &overrides);
-    }
-    execute_request(request, overrides, CiOutputs::new(a.common.junit.clone())?)
+    a.common.explain_or_execute(request, overrides)
 }
 
 #[cfg(test)]
