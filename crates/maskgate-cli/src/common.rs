@@ -75,6 +75,14 @@ impl CommonArgs {
             ..Default::default()
         }
     }
+
+    /// `--explain` prints what the request resolves to; otherwise the request runs.
+    pub fn explain_or_execute(&self, request: Request, overrides: Overrides) -> Result<u8> {
+        if self.explain {
+            return explain_request(&request, &overrides);
+        }
+        execute_request(request, overrides, CiOutputs::new(self.junit.clone())?)
+    }
 }
 
 /// A progress bar on stderr (drawn only on a terminal) and Ctrl-C as cancellation.
@@ -125,14 +133,14 @@ impl CiOutputs {
 }
 
 /// `--explain`: prints every setting the request resolves to, one a line, on stdout.
-pub fn explain_request(request: &Request, overrides: &Overrides) -> Result<u8> {
+fn explain_request(request: &Request, overrides: &Overrides) -> Result<u8> {
     for line in maskgate::plan::explain(request, overrides, &Env::from_process())? {
         println!("{line}");
     }
     Ok(0)
 }
 
-pub fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
+fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
     let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
     if let Some(junit) = &ci.junit {
         maskgate::persist::report_set::refuse_inside(

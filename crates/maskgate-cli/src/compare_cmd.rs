@@ -1,7 +1,7 @@
 //! `maskgate compare`: gold labels (or a config's corpus) vs precomputed predictions of two or
 //! more arms.
 
-use crate::common::{execute_request, explain_request, CiOutputs, CommonArgs};
+use crate::common::CommonArgs;
 use anyhow::{bail, Result};
 use clap::Args;
 use maskgate::plan::{settings, GroundTruth, Request};
@@ -86,8 +86,5 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         preds,
         baseline: a.baseline,
     };
-    if a.common.explain {
-        return explain_request(&request, &overrides);
-    }
-    execute_request(request, overrides, CiOutputs::new(a.common.junit.clone())?)
+    a.common.explain_or_execute(request, overrides)
 }

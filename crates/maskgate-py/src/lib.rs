@@ -63,30 +63,37 @@ fn overrides_from(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
     Ok(o)
 }
 
-/// Resolves and runs `request` without the GIL; returns (report.json text, notices, files
-/// written).
-fn run_request(
-    py: Python<'_>,
-    request: Request,
-    overrides: Overrides,
-) -> PyResult<(String, Vec<String>, Vec<PathBuf>)> {
+/// What `run` and `compare` return: report.json's text, the notices, the files written, and
+/// the failed-share warnings (one summary line per arm, then one line per cause).
+type Finished = (String, Vec<String>, Vec<PathBuf>, Vec<String>);
+
+/// Resolves and runs `request` without the GIL. An arm that scored no sample raises
+/// `MaskgateError` (the command line exits 2), after the report set is written for the record.
+fn run_request(py: Python<'_>, request: Request, overrides: Overrides) -> PyResult<Finished> {
     let env = Env::from_process();
     py.detach(|| {
         let plan = Plan::resolve(&request, &overrides, &env).map_err(|e| e.to_string())?;
         let outcome = execute(&plan, &maskgate::observe::Silent).map_err(|e| e.to_string())?;
+        if !outcome.unscored.is_empty() {
+            return Err(format!(
+                "the run compared nothing (its reports are written for the record only):\n  {}",
+                outcome.unscored.join("\n  ")
+            ));
+        }
         let json = serde_json::to_string(&outcome.report).map_err(|e| e.to_string())?;
-        Ok((json, outcome.notices, outcome.written))
+        Ok((
+            json,
+            outcome.notices,
+            outcome.written,
+            outcome.failed_share_warnings,
+        ))
     })
     .map_err(|m: String| MaskgateError::new_err(m))
 }
 
 #[pyfunction]
 #[pyo3(signature = (config, options=None))]
-fn run(
-    py: Python<'_>,
-    config: PathBuf,
-    options: Option<&Bound<'_, PyDict>>,
-) -> PyResult<(String, Vec<String>, Vec<PathBuf>)> {
+fn run(py: Python<'_>, config: PathBuf, options: Option<&Bound<'_, PyDict>>) -> PyResult<Finished> {
     run_request(py, Request::Run { config }, overrides_from(options)?)
 }
 
@@ -102,7 +109,7 @@ fn compare(
     corpus: Option<String>,
     image_root: Option<PathBuf>,
     options: Option<&Bound<'_, PyDict>>,
-) -> PyResult<(String, Vec<String>, Vec<PathBuf>)> {
+) -> PyResult<Finished> {
     let truth = match (gold, config) {
         (Some(path), None) => GroundTruth::Gold {
             path,

@@ -248,6 +248,31 @@ class BadInputRaisesClearly(unittest.TestCase):
                 maskgate.compare(gold, {"a": gold}, "a", out=Path(d) / "o")
             self.assertIn("gold.ndjson:2", str(e.exception))
 
+    def test_an_arm_that_scored_nothing_raises_and_many_failures_warn(self):
+        line = lambda sid: json.dumps(  # noqa: E731
+            {"id": sid, "size": [2, 2], "masks": {"fg": {"size": [2, 2], "counts": [0, 4]}}}
+        ) + "\n"
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            gold = d / "gold.ndjson"
+            gold.write_text("".join(line(s) for s in "abcd"))
+            # Predictions for none of the gold ids: every sample PRED_MISSING.
+            nothing = d / "nothing.jsonl"
+            nothing.write_text(line("z"))
+            with self.assertRaises(maskgate.MaskgateError) as e:
+                maskgate.compare(gold, {"gold": gold, "nothing": nothing}, "gold", out=d / "o1", bootstrap=0)
+            self.assertIn("arm nothing scored no sample: all 4 failed", str(e.exception))
+            self.assertIn("PRED_MISSING: 4 samples; to fix: ", str(e.exception))
+            self.assertTrue((d / "o1" / "report.json").is_file(), "written for the record")
+            # Three of four: 25% failed, above the default max_failed_share of 0.1.
+            most = d / "most.jsonl"
+            most.write_text("".join(line(s) for s in "abc"))
+            with self.assertWarns(RuntimeWarning) as w:
+                report = maskgate.compare(gold, {"gold": gold, "most": most}, "gold", out=d / "o2", bootstrap=0)
+            self.assertIn("arm most: 1 of 4 samples failed (25.0%", str(w.warning))
+            self.assertIn("PRED_MISSING: 1 sample; to fix: ", str(w.warning))
+            self.assertEqual(report["corpora"][0]["samples"], 4)
+
     def test_bad_arrays_and_options(self):
         with self.assertRaisesRegex(ValueError, "differ in shape"):
             maskgate.score(np.zeros((3, 4), bool), np.zeros((4, 3), bool))

@@ -30,11 +30,14 @@ pub enum Error {
 /// The exit statuses of the command line, declared once: `maskgate --help`, the tables in the
 /// README and in docs/src/scoring.md (checked by a test) and [`Error::exit_status`] read this.
 pub const EXIT_STATUSES: [(u8, &str); 4] = [
-    (0, "go, or a run without criteria, or a shard committed"),
-    (1, "no-go or inconclusive"),
+    (
+        0,
+        "go, or a run without criteria, or a shard committed (and every arm scored a sample)",
+    ),
+    (1, "no-go or inconclusive (and every arm scored a sample)"),
     (
         2,
-        "an error a retry cannot cure: a bad setting, input, model or plan; a missing or forbidden file; a store answering 4xx; out of memory on an input",
+        "an arm scored no sample (its reports are written, for the record); or an error a retry cannot cure: a bad setting, input, model or plan; a missing or forbidden file; a store answering 4xx; out of memory on an input",
     ),
     (
         3,
@@ -132,12 +135,7 @@ mod tests {
     #[test]
     fn the_readme_and_the_manual_state_the_exit_statuses() {
         for doc in ["README.md", "docs/src/scoring.md"] {
-            let text = std::fs::read_to_string(
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                    .join("../..")
-                    .join(doc),
-            )
-            .unwrap();
+            let text = std::fs::read_to_string(crate::repo_file(doc)).unwrap();
             let start = "<!-- exit-statuses: generated from maskgate::error::EXIT_STATUSES -->\n";
             let from = text.find(start).expect("the exit-status marker") + start.len();
             let to = from + text[from..].find("<!-- /exit-statuses -->").unwrap();

@@ -1,15 +1,18 @@
-//! How many samples each arm failed on, and why: read from a finished report, so a run, a
-//! compare and a merge are judged alike. Pure; the caller decides what to print and which
-//! exit status a finding maps to.
+//! How many samples each arm failed on, and why: read from a finished report's scores and the
+//! samples of the run whose ground truth would not load, so a run, a compare and a merge are
+//! judged alike. Pure; the caller decides what to print and which exit status a finding maps
+//! to.
 //!
 //! A sample counts as failed for an arm when its score records a fail reason, or when its
-//! ground truth could not be loaded at all (then every arm lacks it). It counts as unscored
+//! ground truth could not be loaded at all (then every arm lacks it). Only samples of the run
+//! count: a corpus's listing problems name samples `limit` or `dedupe` may have left out. It counts as unscored
 //! when nothing of the arm's prediction could be used: a reason that voids the prediction
 //! (photo unreadable, inference failed, prediction missing, …), or no score at all.
 
 use crate::model::FailReason;
+use crate::read::Problem;
 use crate::report::Report;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The default of `max_failed_share`: more than this share of an arm's samples failed ends
 /// the run with a warning.
@@ -25,9 +28,11 @@ pub struct ArmFailures {
     pub failed: usize,
     /// Samples of which nothing could be scored.
     pub unscored: usize,
-    /// Failed samples per cause (a fail reason's code, or a load problem's kind), with the
-    /// cause's remedy when it is a fail reason.
+    /// Failed samples per cause: a fail reason's code, or a load problem's kind.
     pub causes: BTreeMap<String, usize>,
+    /// The arm a variant post-processes (the report's `arm_details` say so); `None` for a
+    /// real arm.
+    pub from: Option<String>,
 }
 
 impl ArmFailures {
@@ -53,7 +58,8 @@ impl ArmFailures {
             .map(|(cause, n)| {
                 let samples = if *n == 1 { "sample" } else { "samples" };
                 match FailReason::from_code(cause) {
-                    Some(r) => format!("{cause}: {n} {samples}; to fix: {}", r.remedy()),
+                    // The report's and the terminal's message for the reason, the count as its detail.
+                    Some(r) => r.message(Some(&format!("{n} {samples}"))),
                     None => format!(
                         "{cause}: {n} {samples} whose ground truth could not be loaded (the report's Input problems list them)"
                     ),
@@ -63,8 +69,10 @@ impl ArmFailures {
     }
 }
 
-/// Every arm's failures, in the report's arm order.
-pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
+/// Every arm's failures, in the report's arm order. `unloaded` holds, per corpus, the samples
+/// of the run whose ground truth could not be loaded (`Scored::load_problems`), not the
+/// corpus's listing problems: those may name samples the run never took.
+pub fn arm_failures(report: &Report, unloaded: &[Vec<Problem>]) -> Vec<ArmFailures> {
     let mut by_arm: BTreeMap<&str, ArmFailures> = report
         .arms
         .iter()
@@ -77,6 +85,7 @@ pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
                     failed: 0,
                     unscored: 0,
                     causes: BTreeMap::new(),
+                    from: variant_source(report, a),
                 },
             )
         })
@@ -94,22 +103,14 @@ pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
             }
         }
     }
-    // A sample no arm has a score for had ground truth that would not load: it counts against
+    // A sample whose ground truth would not load has no score for any arm: it counts against
     // every arm, under its first problem's kind.
-    for corpus in &report.corpora {
-        let scored: BTreeSet<&str> = report
-            .samples
-            .iter()
-            .filter(|s| *s.corpus == *corpus.name)
-            .map(|s| s.id.as_str())
-            .collect();
-        let mut unloaded: BTreeMap<&str, &str> = BTreeMap::new();
-        for p in &corpus.problems {
-            if !scored.contains(p.sample.as_str()) {
-                unloaded.entry(p.sample.as_str()).or_insert(p.kind.as_str());
-            }
+    for problems in unloaded {
+        let mut kinds: BTreeMap<&str, &str> = BTreeMap::new();
+        for p in problems {
+            kinds.entry(p.sample.as_str()).or_insert(p.kind.as_str());
         }
-        for kind in unloaded.values() {
+        for kind in kinds.values() {
             for f in by_arm.values_mut() {
                 f.samples += 1;
                 f.failed += 1;
@@ -125,37 +126,78 @@ pub fn arm_failures(report: &Report) -> Vec<ArmFailures> {
         .collect()
 }
 
-/// The arms that scored no sample, each as a heading line and one line per cause: a run with
-/// such an arm has no comparison to stand on, whatever its tables show.
-pub fn unscored_arms(failures: &[ArmFailures]) -> Vec<String> {
+/// The arm `arm` is a variant of, as the report's `arm_details` record it.
+fn variant_source(report: &Report, arm: &str) -> Option<String> {
+    report
+        .arm_details
+        .iter()
+        .find(|d| d["kind"] == "variant" && d["name"] == arm)
+        .and_then(|d| d["from"].as_str())
+        .map(str::to_string)
+}
+
+/// One block per selected arm: `heading`, then one line per cause. A variant whose failures
+/// are its source arm's (it copies them: a sample its arm failed on fails it alike) is named
+/// in the source's heading instead of repeating the block, so a failed arm with a sweep
+/// reads as one block.
+fn blocks(
+    failures: &[ArmFailures],
+    selected: impl Fn(&ArmFailures) -> bool,
+    heading: impl Fn(&ArmFailures) -> String,
+) -> Vec<String> {
+    let same = |a: &ArmFailures, b: &ArmFailures| {
+        (a.samples, a.failed, a.unscored, &a.causes) == (b.samples, b.failed, b.unscored, &b.causes)
+    };
+    let source_of = |v: &ArmFailures| {
+        v.from.as_deref().and_then(|from| {
+            failures
+                .iter()
+                .find(|a| a.arm == from && selected(a) && same(a, v))
+        })
+    };
     let mut lines = Vec::new();
-    for f in failures.iter().filter(|f| f.scored_nothing()) {
-        lines.push(format!(
-            "arm {} scored no sample: all {} failed",
-            f.arm, f.samples
-        ));
+    for f in failures
+        .iter()
+        .filter(|f| selected(f) && source_of(f).is_none())
+    {
+        let alike: Vec<&str> = failures
+            .iter()
+            .filter(|v| selected(v) && source_of(v).is_some_and(|s| s.arm == f.arm))
+            .map(|v| v.arm.as_str())
+            .collect();
+        let mut head = heading(f);
+        if !alike.is_empty() {
+            head.push_str(&format!("; so did its variants {}", alike.join(", ")));
+        }
+        lines.push(head);
         lines.extend(f.cause_lines().into_iter().map(|l| format!("  {l}")));
     }
     lines
 }
 
+/// The arms that scored no sample, each as a heading line and one line per cause: a run with
+/// such an arm has no comparison to stand on, whatever its tables show.
+pub fn unscored_arms(failures: &[ArmFailures]) -> Vec<String> {
+    blocks(failures, ArmFailures::scored_nothing, |f| {
+        format!("arm {} scored no sample: all {} failed", f.arm, f.samples)
+    })
+}
+
 /// The arms (that scored something) whose failed share is above `max_share`, as a summary.
 pub fn failed_share_warnings(failures: &[ArmFailures], max_share: f64) -> Vec<String> {
-    let mut lines = Vec::new();
-    for f in failures
-        .iter()
-        .filter(|f| !f.scored_nothing() && f.failed_share() > max_share)
-    {
-        lines.push(format!(
-            "arm {}: {} of {} samples failed ({:.1}%, more than max_failed_share = {max_share})",
-            f.arm,
-            f.failed,
-            f.samples,
-            100.0 * f.failed_share(),
-        ));
-        lines.extend(f.cause_lines().into_iter().map(|l| format!("  {l}")));
-    }
-    lines
+    blocks(
+        failures,
+        |f| !f.scored_nothing() && f.failed_share() > max_share,
+        |f| {
+            format!(
+                "arm {}: {} of {} samples failed ({:.1}%, more than max_failed_share = {max_share})",
+                f.arm,
+                f.failed,
+                f.samples,
+                100.0 * f.failed_share(),
+            )
+        },
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +216,36 @@ mod tests {
             failed,
             unscored,
             causes: causes.iter().map(|(c, n)| (c.to_string(), *n)).collect(),
+            from: None,
         }
+    }
+
+    #[test]
+    fn variants_that_fail_as_their_arm_did_share_its_block() {
+        let model = arm(4, 4, 4, &[("INFERENCE_FAILED", 4)]);
+        let variant = |name: &str, f: &ArmFailures| ArmFailures {
+            arm: name.into(),
+            from: Some("a".into()),
+            ..f.clone()
+        };
+        let mut worse = variant("v3", &model);
+        *worse.causes.get_mut("INFERENCE_FAILED").unwrap() = 3;
+        worse.causes.insert("POSTPROCESS_FAILED".into(), 1);
+        let all = [
+            model.clone(),
+            variant("v1", &model),
+            variant("v2", &model),
+            worse,
+        ];
+        let lines = unscored_arms(&all);
+        assert_eq!(
+            lines[0],
+            "arm a scored no sample: all 4 failed; so did its variants v1, v2"
+        );
+        assert!(lines[1].starts_with("  INFERENCE_FAILED: 4 samples; to fix: "));
+        // A variant that failed otherwise keeps its own block.
+        assert_eq!(lines[2], "arm v3 scored no sample: all 4 failed");
+        assert_eq!(lines.len(), 5, "{lines:?}");
     }
 
     #[test]

@@ -69,6 +69,14 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// A file of the repository, for unit tests that read the docs or another crate's source.
+#[cfg(test)]
+pub(crate) fn repo_file(relative: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(relative)
+}
+
 /// The shared reference folder for unit tests: `$MASKGATE_SHARED`, default `../shared` beside
 /// the repository (a relative value is taken from the repository root).
 #[cfg(test)]

@@ -272,7 +272,7 @@ impl FailReason {
     pub fn remedy(self) -> &'static str {
         match self {
             FailReason::PredMissing => "add a prediction for this id to the arm's file, or leave the sample out of the corpus",
-            FailReason::ImageUnreadable => "check that the photo exists, lies under the corpus's root (gold-ndjson: image_root) and is an image maskgate decodes (JPEG, PNG, BMP, GIF, TIFF, WebP)",
+            FailReason::ImageUnreadable => "check that the photo exists, lies under the corpus's root (gold-ndjson: image_root) and is an image maskgate decodes (JPEG, PNG or BMP)",
             FailReason::InferenceFailed => "check that the arm's adapter and its keys (mean, std, labels, threshold) fit the model, and that the model runs on this photo",
             FailReason::SizeMismatch => "predict at the ground truth's size, or set --grid / [run] grid to compare on a common grid",
             FailReason::PredMaskInvalid => "fix the mask's encoding in the predictions (COCO RLE or polygons of the declared size)",

@@ -699,6 +699,48 @@ fn compare_reads_ground_truth_from_a_config_corpus() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("pick one with --corpus"));
 }
 
+/// A corpus's listing problems name samples `limit` may leave out of the run: only the samples
+/// the run took count towards an arm's failed share.
+#[test]
+fn listing_problems_outside_the_sampled_slice_are_no_failures() {
+    let d = tmp("limit-listing-problems");
+    let corpus = d.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    // Every photo lies outside the gold file's folder: a listing problem on each of 8 samples,
+    // each still scored (a prediction file needs no photo).
+    write(&d.join("outside.bmp"), "never read");
+    let gold: String = (0..8)
+        .map(|i| format!("{{\"id\": \"s{i}\", \"image\": \"../outside.bmp\", \"size\": [2, 2], \"masks\": {{\"fg\": {{\"size\": [2, 2], \"counts\": [0, 4]}}}}}}\n"))
+        .collect();
+    let gold_path = corpus.join("gold.ndjson");
+    write(&gold_path, &gold);
+    let cfg = d.join("maskgate.toml");
+    write(
+        &cfg,
+        "[[corpus]]\nname = \"g\"\nformat = \"gold-ndjson\"\npath = \"corpus/gold.ndjson\"\nlimit = 2\n",
+    );
+    let mut c = bin();
+    c.args(["compare", "--config"]).arg(&cfg);
+    for arm in ["a", "b"] {
+        c.arg("--pred")
+            .arg(format!("{arm}={}", gold_path.display()));
+    }
+    c.args(["--baseline", "a", "--bootstrap", "0", "--out"])
+        .arg(d.join("out"));
+    let out = ok(&mut c);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("samples failed"), "{stderr}");
+    assert!(!stderr.contains("scored no sample"), "{stderr}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    assert_eq!(report["corpora"][0]["samples"], 2);
+    // The report still lists every listing problem, the left-out samples' too.
+    assert_eq!(
+        report["corpora"][0]["problems"].as_array().unwrap().len(),
+        8
+    );
+}
+
 /// The skin-module A/B of examples/skin-modules on the real FASSEG faces: module classes,
 /// region overlaps per sample and as means, an overlap term in the composite score, and the
 /// same bytes at any thread count.

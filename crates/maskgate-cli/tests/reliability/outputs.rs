@@ -1431,7 +1431,8 @@ fn row28_exit_statuses_are_the_documented_ones() {
         let o = capped(cmd);
         let help = String::from_utf8_lossy(&o.stdout).into_owned();
         for line in [
-            "0  go, or a run without criteria, or a shard committed",
+            "0  go, or a run without criteria, or a shard committed (and every arm scored a sample)",
+            "2  an arm scored no sample",
             "3  an error a retry may cure",
         ] {
             assert!(help.contains(line), "{cmd:?}: {help}");

@@ -8,7 +8,11 @@ The same library as the ``maskgate`` command (which this package installs too):
 - :func:`score` scores one pair of numpy masks with the same metrics and empty-mask policy;
 - :func:`rle_encode` / :func:`rle_decode` read and write COCO RLE exactly as pycocotools does.
 
-Errors in the input raise :class:`MaskgateError` with the library's message.
+Errors in the input raise :class:`MaskgateError` with the library's message, and so does a
+run in which an arm scored no sample (the command line exits 2; the reports are still written,
+for the record). More than ``max_failed_share`` of an arm's samples failed (the config's
+``[run]`` key or ``MASKGATE_MAX_FAILED_SHARE``, default 0.1) is a :class:`RuntimeWarning`
+naming each cause, as the command line warns.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import warnings
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from . import _native
@@ -29,9 +34,12 @@ _log = logging.getLogger("maskgate")
 
 
 def _finish(result: Any) -> Dict[str, Any]:
-    report, notices, _written = result
+    report, notices, _written, failed_share = result
     for notice in notices:
         _log.info("%s", notice)
+    if failed_share:
+        # One warning for the run: each arm's summary line, then its causes.
+        warnings.warn("many samples failed:\n" + "\n".join(failed_share), RuntimeWarning, stacklevel=3)
     return json.loads(report)
 
 

@@ -42,6 +42,9 @@ pub(super) fn finish(
     let arms = prepared.arms();
     let taxonomy = taxonomy_of(plan);
     let input = prepared.input(plan, &arms, saved.as_ref());
+    // The failure counts read the samples of this run that would not load; the report's
+    // problem lists also hold listing problems of samples `limit` or `dedupe` left out.
+    let unloaded = scored.load_problems.clone();
     let evaluation = evaluate_scored(&input, scored);
     let corpora = &prepared.corpora;
     let inputs = prepared.inputs.clone();
@@ -149,7 +152,7 @@ pub(super) fn finish(
             None => plan.out.join(relative),
         })
         .collect();
-    let failures = crate::health::arm_failures(&report);
+    let failures = crate::health::arm_failures(&report, &unloaded);
     Ok(Outcome {
         unscored: crate::health::unscored_arms(&failures),
         failed_share_warnings: crate::health::failed_share_warnings(

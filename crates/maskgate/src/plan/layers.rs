@@ -93,7 +93,8 @@ impl<T: Shown> Shown for Option<T> {
 pub struct Layers<'a> {
     env: &'a Env,
     config: Option<&'a Path>,
-    criteria: Option<&'a Path>,
+    /// Owned: the criteria file is read after the layers are made.
+    criteria: Option<PathBuf>,
     resolved: Vec<Resolved>,
 }
 
@@ -107,26 +108,23 @@ impl<'a> Layers<'a> {
         }
     }
 
-    pub(super) fn with_criteria(&mut self, path: Option<&'a Path>) {
-        self.criteria = path;
+    pub(super) fn with_criteria(&mut self, path: Option<&Path>) {
+        self.criteria = path.map(Path::to_path_buf);
     }
 
     /// The setting's variable, parsed (an error names the variable and its value).
     pub(super) fn env<T: std::str::FromStr>(&self, s: &Setting) -> Result<Option<T>> {
-        match s.env {
-            Some(var) => self.env.parse(var),
-            None => Ok(None),
-        }
+        self.env.parse_of(s)
     }
 
     /// The setting's variable as a switch: set and not "0" is on.
     pub(super) fn env_switch(&self, s: &Setting) -> Option<bool> {
-        s.env.and_then(|var| self.env.get(var)).map(|v| v != "0")
+        self.env.of(s).map(|v| v != "0")
     }
 
     /// The setting's variable as text.
     pub(super) fn env_text(&self, s: &Setting) -> Option<String> {
-        s.env.and_then(|var| self.env.get(var)).map(str::to_string)
+        self.env.of(s).map(str::to_string)
     }
 
     /// The first value given, highest layer first, else `default`; recorded with its source.
@@ -146,8 +144,8 @@ impl<'a> Layers<'a> {
             })
         };
         let from_criteria = |key| {
-            self.criteria.map(|path| Source::Criteria {
-                path: path.to_path_buf(),
+            self.criteria.as_ref().map(|path| Source::Criteria {
+                path: path.clone(),
                 key,
             })
         };

@@ -7,7 +7,9 @@
 //!
 //! Every setting is declared once in [`settings::SETTINGS`]; each resolved value records its
 //! [`Source`], and [`explain`] lists them without doing any work. The files: `settings.rs` (the
-//! table), `layers.rs` (`Layers`, `Source`), `resolve.rs` (pure resolution), `fetch.rs` (downloads and existence checks),
+//! table), `reference.rs` (the variables a plan reads, and the docs' table, from it),
+//! `layers.rs` (`Layers`, `Source`), `resolve.rs` (pure resolution), `values.rs` (each setting
+//! picked from its layers and checked), `fetch.rs` (downloads and existence checks),
 //! `prepare.rs`, `execute.rs`, `shards.rs` (shards and merge), `record.rs`, `env.rs`.
 
 mod env;
@@ -26,12 +28,11 @@ pub use env::Env;
 pub use execute::execute;
 pub use layers::{Resolved, Source};
 pub use record::PlanRecord;
-pub use reference::{docs_table, env_vars};
 pub use resolve::explain;
 pub use settings::SETTINGS;
 pub use shards::{execute_shard, merge, MergeRequest, ShardOutcome};
 
-use env::RECORDED_ENV;
+use env::recorded_env;
 use execute::finish;
 use prepare::{prepare, Prepared};
 use resolve::network_timeout_of;
@@ -52,7 +53,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Built-in defaults, documented in the README.
+/// Built-in defaults. Each setting's `default` text in `settings.rs` states its value too; a
+/// test there resolves with nothing set and compares the two.
 pub const DEFAULT_RESAMPLES: usize = 2000;
 pub const DEFAULT_TOP_K: usize = 20;
 pub const DEFAULT_PASS_IOU: f64 = 0.5;
@@ -167,8 +169,6 @@ pub struct Plan {
     pub shard: Option<ShardSpec>,
     /// The request as `merge` re-resolves it (see [`PlanRecord`]).
     pub record: PlanRecord,
-    /// Every setting's value and where it came from (what `--explain` shows).
-    pub resolved: Vec<Resolved>,
 }
 
 /// What a finished run returns: the report, the files written, and notices for the user

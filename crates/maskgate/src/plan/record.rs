@@ -1,6 +1,6 @@
 //! What a shard records so that `merge` can resolve the same plan.
 
-use super::{Env, GroundTruth, Overrides, Request, RECORDED_ENV};
+use super::{recorded_env, Env, GroundTruth, Overrides, Request};
 use crate::error::{Error, Result};
 use crate::pathnames;
 use serde::{Deserialize, Serialize};
@@ -71,8 +71,7 @@ impl PlanRecord {
             max_failed_share: None,
             ..o.clone()
         };
-        let env = RECORDED_ENV
-            .iter()
+        let env = recorded_env()
             .filter_map(|k| env.get(k).map(|v| (k.to_string(), v.to_string())))
             .collect();
         Ok(PlanRecord {

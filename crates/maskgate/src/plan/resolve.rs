@@ -3,7 +3,7 @@
 use super::fetch;
 use super::layers::{Layers, Resolved};
 use super::settings;
-use super::values::values;
+use super::values::{values, Values};
 use super::{
     problems_error, Env, GroundTruth, Overrides, Plan, PlanRecord, Request, DEFAULT_CACHE,
 };
@@ -35,12 +35,15 @@ pub(super) fn downloads_dir(
         .join("objects")
 }
 
-/// `MASKGATE_NETWORK_TIMEOUT`, which must be at least a second (0 would fail every request).
+/// The network timeout's variable, which must be at least a second (0 would fail every
+/// request). Read here for the plan and for `merge`, which opens its bucket before any plan.
 pub(super) fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
-    match env.parse("MASKGATE_NETWORK_TIMEOUT")? {
-        Some(0) => Err(Error::Usage(
-            "MASKGATE_NETWORK_TIMEOUT must be at least 1 (seconds)".into(),
-        )),
+    let s = &settings::NETWORK_TIMEOUT;
+    match env.parse_of(s)? {
+        Some(0) => Err(Error::Usage(format!(
+            "{} must be at least 1 (seconds)",
+            s.env.unwrap_or(s.name)
+        ))),
         t => Ok(t),
     }
 }
@@ -257,21 +260,30 @@ pub fn explain(request: &Request, o: &Overrides, env: &Env) -> Result<Vec<Resolv
     }
     let mut layers = Layers::new(env, draft.run_config());
     let files = files(&draft, o, env, &mut layers)?;
-    let criteria = files
-        .criteria
-        .as_deref()
-        .map(CriteriaFile::load)
-        .transpose()?;
+    criteria_and_values(&draft, o, env, files.criteria.as_deref(), &mut layers)?;
+    Ok(layers.into_resolved())
+}
+
+/// Reads the criteria file (a fetched one's local copy) and resolves every value after it:
+/// the steps [`explain`] and [`Plan::resolve`] share once the files are known.
+fn criteria_and_values(
+    draft: &Draft,
+    o: &Overrides,
+    env: &Env,
+    criteria: Option<&Path>,
+    layers: &mut Layers<'_>,
+) -> Result<(Option<CriteriaFile>, Values)> {
+    let criteria = criteria.map(CriteriaFile::load).transpose()?;
     layers.with_criteria(criteria.as_ref().map(|c| c.path.as_path()));
-    values(
+    let v = values(
         draft.cfg.as_ref(),
         &|p| draft.base_dir(p),
         o,
         env,
         criteria.as_ref(),
-        &mut layers,
+        layers,
     )?;
-    Ok(layers.into_resolved())
+    Ok((criteria, v))
 }
 
 impl Plan {
@@ -311,13 +323,8 @@ impl Plan {
             network,
         )?;
 
-        let criteria = files
-            .criteria
-            .as_deref()
-            .map(CriteriaFile::load)
-            .transpose()?;
-        let criteria_path = criteria.as_ref().map(|c| c.path.clone());
-        layers.with_criteria(criteria_path.as_deref());
+        let (criteria, v) =
+            criteria_and_values(&draft, o, env, files.criteria.as_deref(), &mut layers)?;
         let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
         let variants = match (&files.variants, &draft.cfg) {
             (Some(p), _) => RawVariants::load(p)?
@@ -334,14 +341,6 @@ impl Plan {
                 ..c
             })
             .collect();
-        let v = values(
-            draft.cfg.as_ref(),
-            &|p| draft.base_dir(p),
-            o,
-            env,
-            criteria.as_ref(),
-            &mut layers,
-        )?;
         // Reports for a bucket are written into a local folder first, then uploaded as a set.
         let (out, remote_out) = match v.out.to_string_lossy() {
             url if crate::storage::is_url(&url) => {
@@ -392,7 +391,6 @@ impl Plan {
             network,
             shard: v.shard,
             record: PlanRecord::of(request, o, env)?,
-            resolved: layers.into_resolved(),
         })
     }
 }

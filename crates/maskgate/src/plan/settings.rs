@@ -1,9 +1,18 @@
 //! Every setting of `run` and `compare`, declared once: its config key, command-line flag,
 //! environment variable and Python keyword, its type, default, limits, help and commands.
-//! The CLI's flags take their names and help from here, [`super::env_vars`] and the docs'
-//! settings table are built from it, and tests prove the config keys and Python keywords agree.
-//! Adding a setting: one `Setting` constant and one line in [`SETTINGS`], then its use in
-//! `values.rs` (one `Layers::pick`).
+//! The CLI's flags take their names and help from here, the variables a plan reads and the
+//! docs' settings table are built from it, and tests prove the config keys and Python keywords
+//! agree.
+//!
+//! Adding a setting: one `Setting` constant and one line in [`SETTINGS`]; in `values.rs` one
+//! `Layers::pick` (and its check and `Values` field), and the `Plan` field `resolve.rs` sets.
+//! With a flag, also its `Overrides` field, the CLI's clap field (named and helped from here)
+//! and the line copying it into `Overrides`; with a `[run]` key, its field in `config.rs`'s
+//! `RawRun` and `RunConfig`; with a Python keyword, its line in maskgate-py's `overrides_from`
+//! (and its docstrings' keyword list); a line in `record.rs` clearing it from a shard's record
+//! when it does not shape the reports (a variable that does is in `env.rs`'s `RECORDED`). Then
+//! regenerate the docs' table (`MASKGATE_BLESS=1`). The tests here fail on a config key or
+//! Python keyword the table lacks.
 
 /// One setting. `None` in a place means the setting cannot be given there.
 #[derive(Debug)]
@@ -67,7 +76,7 @@ pub const OUT: Setting = Setting {
     env: Some("MASKGATE_OUT"),
     python: Some("out"),
     kind: "folder or bucket URL",
-    default: "run: reports/run beside the config; compare: reports/run",
+    default: "reports/run (run: beside the config)",
     help: "Output folder for the reports (run: default [run] out, else reports/run beside the config; compare: default reports/run)",
     ..NONE
 };
@@ -198,7 +207,7 @@ pub const THREADS: Setting = Setting {
     env: Some("MASKGATE_THREADS"),
     python: Some("threads"),
     kind: "integer",
-    default: "every core",
+    default: "none (every core)",
     limits: "1 to 64 per core, at most 1,024",
     help: "Worker threads (default: all cores; one with heavy models on up to 4 cores; at most 64 per core and 1,024 in all). Results do not depend on it",
     ..NONE
@@ -241,7 +250,7 @@ pub const NO_CACHE: Setting = Setting {
     env: Some("MASKGATE_NO_CACHE"),
     python: Some("no_cache"),
     kind: "switch (variable: 1)",
-    default: "off",
+    default: "false",
     help: "Neither read nor fill the prediction cache",
     commands: RUN,
     ..NONE
@@ -253,7 +262,7 @@ pub const SAVE_PREDICTIONS: Setting = Setting {
     env: Some("MASKGATE_SAVE_PREDICTIONS"),
     python: Some("save_predictions"),
     kind: "switch (variable: 1)",
-    default: "off",
+    default: "false",
     help: "Also write each model arm's masks as prediction JSONL under OUT/predictions/<corpus>/ (default: [run] save_predictions, or MASKGATE_SAVE_PREDICTIONS)",
     commands: RUN,
     ..NONE
@@ -274,7 +283,7 @@ pub const ONNXRUNTIME: Setting = Setting {
     env: Some("MASKGATE_ORT_LIB"),
     env_after_config: Some("ORT_DYLIB_PATH"),
     kind: "file",
-    default: "the library under vendor/, else the system's",
+    default: "none (the library under vendor/, else the system's)",
     help: "The ONNX Runtime library (MASKGATE_ORT_LIB before the config's key, ORT_DYLIB_PATH after it)",
     commands: RUN,
     ..NONE
@@ -348,13 +357,7 @@ pub const SETTINGS: &[&Setting] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn repo_file(relative: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(relative)
-    }
+    use crate::repo_file;
 
     #[test]
     fn names_flags_variables_and_keywords_are_each_used_once() {
@@ -439,6 +442,48 @@ mod tests {
                 "[run] {key} is read by the config but not declared in SETTINGS"
             );
         }
+    }
+
+    /// Each default is stated twice, as the value the code falls back to and as the table's
+    /// text: resolved with nothing set, every value from the default reads as its text (or
+    /// as its text's first words, before an explanation in brackets or after "=").
+    #[test]
+    fn every_default_is_the_value_resolved_when_nothing_is_set() {
+        use crate::plan::{explain, Env, GroundTruth, Overrides, Request, Source};
+        let dir = tempfile::tempdir().unwrap();
+        let gold = dir.path().join("g.ndjson");
+        let request = Request::Compare {
+            truth: GroundTruth::Gold {
+                path: gold.clone(),
+                name: None,
+                image_root: None,
+            },
+            preds: vec![("b".into(), gold.clone()), ("c".into(), gold)],
+            baseline: "b".into(),
+        };
+        let resolved = explain(&request, &Overrides::default(), &Env::default()).unwrap();
+        // Computed when the plan resolves: from the clock, the exporters, the config's folder.
+        let computed = ["run_id", "generated_at", "formats", "cache"];
+        let mut checked = 0;
+        for r in &resolved {
+            assert_eq!(r.source, Source::Default, "nothing was set: {r}");
+            if computed.contains(&r.name) {
+                continue;
+            }
+            let s = SETTINGS.iter().find(|s| s.name == r.name).unwrap();
+            let v = &r.value;
+            assert!(
+                s.default == v
+                    || s.default.starts_with(&format!("{v} ("))
+                    || s.default.starts_with(&format!("{v} = ")),
+                "{}: resolves to {v:?} by default, the table says {:?}",
+                s.name,
+                s.default
+            );
+            checked += 1;
+        }
+        assert_eq!(checked + computed.len(), SETTINGS.len(), "{resolved:?}");
+        assert!(CACHE.default.starts_with(crate::plan::DEFAULT_CACHE));
     }
 
     /// The Python module's `options` keywords are the table's.

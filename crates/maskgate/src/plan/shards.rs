@@ -1,8 +1,8 @@
 //! A shard's run and the merge of every shard.
 
 use super::{
-    finish, network_timeout_of, pool, prepare, Env, Outcome, Overrides, Plan, PlanRecord,
-    RECORDED_ENV,
+    finish, network_timeout_of, pool, prepare, recorded_env, settings, Env, Outcome, Overrides,
+    Plan, PlanRecord,
 };
 use crate::error::{Error, Result};
 use crate::evaluation::{score_all, Scored};
@@ -188,7 +188,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
     let mut pairs: BTreeMap<String, String> = env
         .0
         .iter()
-        .filter(|(k, _)| !RECORDED_ENV.contains(&k.as_str()))
+        .filter(|(k, _)| !recorded_env().any(|r| r == k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     pairs.extend(record.env.clone());
@@ -196,8 +196,9 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
     // was given (so a merge stamps what the unsharded run would have), else now.
     let stamp_given = request.run_id.is_some()
         || request.generated_at.is_some()
-        || env.get("MASKGATE_RUN_ID").is_some()
-        || env.get("MASKGATE_GENERATED_AT").is_some();
+        || [&settings::RUN_ID, &settings::GENERATED_AT]
+            .iter()
+            .any(|s| env.of(s).is_some());
     let mut plan = Plan::resolve(&record.request, &overrides, &Env::from_pairs(pairs))?;
     pool(plan.threads)?.install(|| {
         let mut prepared = prepare(&plan)?;

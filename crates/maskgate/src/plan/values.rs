@@ -13,22 +13,15 @@ use crate::error::{Error, Result};
 use crate::predict::engine::OrtMemory;
 use std::path::PathBuf;
 
-/// τ from the command line or run config, or the criteria file, which locks it.
-pub(super) fn pass_iou_of(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<f64> {
-    let t = match (given, criteria.and_then(|c| c.pass_iou)) {
-        (Some(g), Some(file)) if g != file => {
-            return Err(Error::Usage(format!(
-                "pass_iou {g} contradicts pass_iou = {file} in the criteria file; τ is locked there"
-            )))
-        }
-        (g, file) => g.or(file).unwrap_or(DEFAULT_PASS_IOU),
-    };
-    if !(0.0..=1.0).contains(&t) {
-        return Err(Error::Usage(format!(
-            "pass_iou must be within [0, 1], got {t}"
-        )));
+/// τ given on the command line or in the run config must agree with the criteria file's,
+/// which locks it.
+fn check_pass_iou_lock(given: Option<f64>, criteria: Option<&CriteriaFile>) -> Result<()> {
+    match (given, criteria.and_then(|c| c.pass_iou)) {
+        (Some(g), Some(file)) if g != file => Err(Error::Usage(format!(
+            "pass_iou {g} contradicts pass_iou = {file} in the criteria file; τ is locked there"
+        ))),
+        _ => Ok(()),
     }
-    Ok(t)
 }
 
 /// The settings that shape the work, each resolved through the layers and checked. Pure:
@@ -63,8 +56,7 @@ pub(super) fn values(
     l: &mut Layers<'_>,
 ) -> Result<Values> {
     let limits = cfg.map(|c| c.limits).unwrap_or_default();
-    // τ given anywhere must agree with the criteria file's, which locks it.
-    pass_iou_of(o.pass_iou.or(cfg.and_then(|c| c.pass_iou)), criteria)?;
+    check_pass_iou_lock(o.pass_iou.or(cfg.and_then(|c| c.pass_iou)), criteria)?;
     let pass_iou = l.pick(
         &settings::PASS_IOU,
         o.pass_iou,
@@ -73,6 +65,11 @@ pub(super) fn values(
         criteria.and_then(|c| c.pass_iou),
         || DEFAULT_PASS_IOU,
     );
+    if !(0.0..=1.0).contains(&pass_iou) {
+        return Err(Error::Usage(format!(
+            "pass_iou must be within [0, 1], got {pass_iou}"
+        )));
+    }
     let grid = l.pick(
         &settings::GRID,
         o.grid.map(Some),
@@ -120,9 +117,14 @@ pub(super) fn values(
     }
     let given_intra = o.intra_threads.or(cfg.and_then(|c| c.intra_threads));
     let ceiling = max_threads();
+    let threads_named = format!(
+        "--{} / {}",
+        settings::THREADS.long(),
+        settings::THREADS.env.unwrap_or_default()
+    );
     for (what, n) in [
-        ("--threads / MASKGATE_THREADS", threads),
-        ("intra_threads", given_intra),
+        (threads_named.as_str(), threads),
+        (settings::INTRA_THREADS.name, given_intra),
     ] {
         if let Some(n) = n.filter(|&n| n > ceiling) {
             return Err(Error::Usage(format!(
@@ -171,31 +173,23 @@ pub(super) fn values(
         None,
         || base_dir(DEFAULT_OUT),
     );
-    let onnxruntime = match (
+    // ONNX Runtime's own variable comes after the config's key: a precedence of its own.
+    let (onnxruntime, source) = match (
         l.env_text(&settings::ONNXRUNTIME),
         cfg.and_then(|c| c.onnxruntime.clone()),
         settings::ONNXRUNTIME
             .env_after_config
             .and_then(|v| env.get(v).map(|p| (v, p))),
     ) {
-        (Some(p), _, _) => Some((
-            PathBuf::from(p),
+        (Some(p), _, _) => (
+            Some(PathBuf::from(p)),
             Source::Env(settings::ONNXRUNTIME.env.unwrap_or_default()),
-        )),
-        (None, Some(p), _) => Some((p, l.config_source(&settings::ONNXRUNTIME))),
-        (None, None, Some((var, p))) => Some((PathBuf::from(p), Source::Env(var))),
-        (None, None, None) => None,
+        ),
+        (None, Some(p), _) => (Some(p), l.config_source(&settings::ONNXRUNTIME)),
+        (None, None, Some((var, p))) => (Some(PathBuf::from(p)), Source::Env(var)),
+        (None, None, None) => (None, Source::Default),
     };
-    let onnxruntime = match onnxruntime {
-        Some((p, source)) => {
-            l.record(&settings::ONNXRUNTIME, &p, source);
-            Some(p)
-        }
-        None => {
-            l.record(&settings::ONNXRUNTIME, &None::<PathBuf>, Source::Default);
-            None
-        }
-    };
+    l.record(&settings::ONNXRUNTIME, &onnxruntime, source);
     let generated_at = l.pick(
         &settings::GENERATED_AT,
         o.generated_at.clone(),
