@@ -9,18 +9,18 @@ pub mod error;
 pub mod fmt;
 pub mod limits;
 pub mod model;
-pub mod net;
+pub(crate) mod net;
 pub mod observe;
 pub mod pathnames;
 pub mod redact;
-pub mod tomlfile;
+pub(crate) mod tomlfile;
 
 // 1. plan: settings (flags, environment, config, criteria file) → one Plan; execute runs it.
 pub mod config;
 pub mod plan;
 // 2. read: where a corpus's bytes come from, and the readers that turn them into samples.
 pub mod read;
-pub mod source;
+pub(crate) mod source;
 pub mod storage;
 // 3. predict: the arms (models through their adapters, or prediction files).
 pub mod predict;
@@ -34,10 +34,10 @@ pub mod evaluation;
 pub mod shard;
 // 6. decide: the verdict, a pure function of the evaluation; the run's health.
 pub mod decide;
-pub mod health;
+pub(crate) mod health;
 // 7. report: recommendations, the gallery, the assembled report.
-pub mod gallery;
-pub mod recommend;
+pub(crate) mod gallery;
+pub(crate) mod recommend;
 pub mod report;
 // 8. export and persist: one file per exporter, committed as one report set.
 pub mod export;

@@ -1,5 +1,6 @@
-//! The first step after resolution that touches the world: object-store inputs are fetched
-//! into a local folder, and every file the plan names must be there. Kept apart from
+//! The first step after resolution that touches the world: every location the plan reads goes
+//! through its [`crate::source::Source`] (an object-store URL is fetched into a local folder),
+//! and every other file the plan names must be there. Kept apart from
 //! [`super::resolve`] so that resolving (and `--explain`) stays pure.
 
 use super::problems_error;
@@ -8,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::pathnames;
 use crate::read::CorpusSpec;
-use crate::source::source_for;
+use crate::source::{source_for, Reach};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -41,72 +42,52 @@ pub(super) fn fetch_and_check(
         mut problems,
         config,
     } = inputs;
+    let reach = Reach {
+        downloads,
+        max_bytes: limits.max_file_bytes,
+        network,
+    };
     let mut remote_names: BTreeMap<PathBuf, String> = BTreeMap::new();
-    // Fetches that failed, and whether a retry may cure each: their locations are still
-    // URLs, which the existence checks below must not look for on the local disk.
-    let mut failed_fetches: Vec<(PathBuf, bool)> = Vec::new();
-    {
-        let mut fetch = |p: &mut PathBuf, what: String| {
-            let url = p.to_string_lossy().into_owned();
-            if !crate::storage::is_url(&url) {
-                return;
+    // Locations that could not be made readable, and whether a retry may cure each (a fetch
+    // from a server that is down or slow).
+    let mut unreadable: Vec<bool> = Vec::new();
+    // Every location the plan reads goes through its source: a remote one is fetched and
+    // replaced by its local copy, which reports name by the URL.
+    let mut locate =
+        |p: &mut PathBuf, what: String| match source_for(p).and_then(|s| s.locate(p, &reach)) {
+            Ok(located) => {
+                if located.path != *p {
+                    remote_names.insert(located.path.clone(), located.display);
+                    *p = located.path;
+                }
             }
-            match crate::storage::fetch(&url, downloads, limits.max_file_bytes, network) {
-                Ok(local) => {
-                    remote_names.insert(local.clone(), crate::storage::shown_url(&url));
-                    *p = local;
-                }
-                Err(e) => {
-                    failed_fetches.push((p.clone(), e.is_retryable()));
-                    problems.push(format!("{what}: {e}"));
-                }
+            Err(e) => {
+                unreadable.push(e.is_retryable());
+                problems.push(format!("{what}: {e}"));
             }
         };
-        for c in corpora.iter_mut() {
-            fetch(&mut c.path, format!("corpus {:?}", c.name));
-        }
-        for a in arms.iter_mut() {
-            match &mut a.source {
-                ArmSource::Predictions(p) => fetch(p, format!("arm {:?} predictions", a.name)),
-                ArmSource::Model { model, .. } => fetch(model, format!("arm {:?} model", a.name)),
-            }
+    for c in corpora.iter_mut() {
+        locate(&mut c.path, format!("corpus {:?}", c.name));
+    }
+    for a in arms.iter_mut() {
+        match &mut a.source {
+            ArmSource::Predictions(p) => locate(p, format!("arm {:?} predictions", a.name)),
+            ArmSource::Model { model, .. } => locate(model, format!("arm {:?} model", a.name)),
         }
     }
 
-    // Every file the plan names must be there: all missing ones are reported together with
-    // the config's own problems.
-    let not_fetched = |p: &Path| failed_fetches.iter().any(|(f, _)| f == p);
-    let missing = |problems: &mut Vec<String>, what: String, p: &Path| {
-        if not_fetched(p) {
-            return;
-        }
+    // Every other file the plan names must be there: all missing ones are reported together
+    // with the config's own problems.
+    for (what, p) in files {
         if let Err(e) = std::fs::metadata(p) {
             let shown = pathnames::display(p);
             problems.push(format!("{what}: {}: {e}", crate::fmt::clip(&shown)));
         }
-    };
-    for c in corpora.iter().filter(|c| !not_fetched(&c.path)) {
-        if let Err(e) = source_for(&c.path).and_then(|s| s.locate(&c.path)) {
-            problems.push(format!("corpus {:?}: {e}", c.name));
-        }
-    }
-    for a in arms.iter() {
-        match &a.source {
-            ArmSource::Predictions(p) => {
-                missing(&mut problems, format!("arm {:?} predictions", a.name), p)
-            }
-            ArmSource::Model { model, .. } => {
-                missing(&mut problems, format!("arm {:?} model", a.name), model)
-            }
-        }
-    }
-    for (what, p) in files {
-        missing(&mut problems, what.into(), p);
     }
     if !problems.is_empty() {
         // Only fetches that a retry may cure (a server down or slow): running again may pass.
-        let only_retryable = problems.len() == failed_fetches.len()
-            && failed_fetches.iter().all(|(_, retryable)| *retryable);
+        let only_retryable =
+            problems.len() == unreadable.len() && unreadable.iter().all(|retryable| *retryable);
         let error = problems_error(config, problems);
         return Err(if only_retryable {
             Error::Retryable(error.to_string())

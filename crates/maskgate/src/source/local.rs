@@ -1,16 +1,12 @@
 //! The local file system (and anything mounted into it: a Modal Volume, an NFS share).
 
-use super::{fingerprint_of, Located, Source};
+use super::{fingerprint_of, Located, Reach, Source};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 pub struct LocalFiles;
 
 impl Source for LocalFiles {
-    fn kind(&self) -> &'static str {
-        "files"
-    }
-
     fn accepts(&self, location: &str) -> bool {
         // A URL scheme belongs to another source; a Windows drive letter is not a scheme.
         !location.split_once("://").is_some_and(|(scheme, _)| {
@@ -21,7 +17,7 @@ impl Source for LocalFiles {
         })
     }
 
-    fn locate(&self, location: &Path) -> Result<Located> {
+    fn locate(&self, location: &Path, _: &Reach<'_>) -> Result<Located> {
         match std::fs::metadata(location) {
             Ok(_) => Ok(Located {
                 path: location.to_path_buf(),

@@ -1,10 +1,15 @@
-//! Where a corpus's records and bytes come from, apart from how they are parsed: a source makes
-//! a corpus location readable by the format readers and fingerprints what the run reads of it,
-//! so a report names the dataset version it saw. Adding a source (a database, an object store)
-//! is one new file plus one line in [`sources`].
+//! Where the bytes a run reads come from, apart from how they are parsed: a source makes a
+//! location the plan names (a corpus, a model, a predictions file) readable as a local path, and
+//! fingerprints what the run reads of it, so a report names the dataset version it saw. Local
+//! files and object stores are the two sources; the database corpora's rows come through
+//! [`database`]. Where a run *writes* (shards, the cache, a published report set) is
+//! [`crate::storage`]. Adding a source is one new file plus one line in [`sources`].
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod database;
 pub mod local;
+#[cfg(feature = "object-store")]
+pub mod object_store;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -18,13 +23,22 @@ pub struct Located {
     pub display: String,
 }
 
+/// What a source may need to make a location readable: where remote objects are kept (by
+/// content hash), how large one may be, and the network's bounds.
+#[cfg_attr(not(feature = "object-store"), allow(dead_code))] // only remote sources read it
+pub struct Reach<'a> {
+    pub downloads: &'a Path,
+    pub max_bytes: u64,
+    pub network: crate::net::Network,
+}
+
 pub trait Source: Send + Sync {
-    /// The name reports use for this kind of source (`"files"`).
-    fn kind(&self) -> &'static str;
-    /// Whether a config's `path` value is served by this source.
+    /// Whether a location the plan names (a config's `path`, `model` or `predictions`) is
+    /// served by this source.
     fn accepts(&self, location: &str) -> bool;
-    /// Makes `location` (already resolved against the config's folder) readable.
-    fn locate(&self, location: &Path) -> Result<Located>;
+    /// Makes `location` (already resolved against the config's folder) readable: the local
+    /// file or folder, fetched first where it is remote.
+    fn locate(&self, location: &Path, reach: &Reach<'_>) -> Result<Located>;
     /// The sha256 of what the run reads: `files` (relative to `root` where they are inside it)
     /// with their contents' hashes, in sorted order. `known` holds hashes already computed
     /// (the photos), so no file is read twice.
@@ -38,7 +52,46 @@ pub trait Source: Send + Sync {
 
 /// Every source maskgate knows, most specific first: the local file system takes the rest.
 pub fn sources() -> Vec<Box<dyn Source>> {
-    vec![Box::new(local::LocalFiles)]
+    vec![
+        #[cfg(feature = "object-store")]
+        Box::new(object_store::ObjectStore),
+        #[cfg(not(feature = "object-store"))]
+        Box::new(without_object_store::Refused),
+        Box::new(local::LocalFiles),
+    ]
+}
+
+/// Without the `object-store` feature a URL is refused by name rather than looked for on disk.
+#[cfg(not(feature = "object-store"))]
+mod without_object_store {
+    use super::{Located, Reach, Source};
+    use crate::error::{Error, Result};
+    use std::path::{Path, PathBuf};
+
+    pub struct Refused;
+
+    fn refusal(location: &Path) -> Error {
+        crate::storage::without_object_store(&location.to_string_lossy())
+    }
+
+    impl Source for Refused {
+        fn accepts(&self, location: &str) -> bool {
+            crate::storage::is_url(location)
+        }
+
+        fn locate(&self, location: &Path, _: &Reach<'_>) -> Result<Located> {
+            Err(refusal(location))
+        }
+
+        fn fingerprint(
+            &self,
+            root: &Path,
+            _: &[PathBuf],
+            _: &std::collections::BTreeMap<PathBuf, String>,
+        ) -> Result<String> {
+            Err(refusal(root))
+        }
+    }
 }
 
 /// The source that serves `location`.

@@ -29,32 +29,13 @@ pub fn open(location: &Path, network: crate::net::Network) -> Result<Box<dyn Sto
     }
 }
 
-/// A local copy of the object (or every object under the folder) at `url`, kept under
-/// `downloads` by content hash; an object larger than `max_bytes` is refused.
-pub fn fetch(
-    url: &str,
-    downloads: &Path,
-    max_bytes: u64,
-    network: crate::net::Network,
-) -> Result<PathBuf> {
-    #[cfg(feature = "object-store")]
-    {
-        remote::Downloads::new(downloads, max_bytes, network).fetch(url)
-    }
-    #[cfg(not(feature = "object-store"))]
-    {
-        let _ = (downloads, max_bytes, network);
-        Err(without_object_store(url))
-    }
-}
-
 /// A URL as reports and messages may show it (no user information, no credential parameters).
 pub fn shown_url(url: &str) -> String {
     crate::redact::url(url)
 }
 
 #[cfg(not(feature = "object-store"))]
-fn without_object_store(url: &str) -> Error {
+pub(crate) fn without_object_store(url: &str) -> Error {
     Error::Usage(format!(
         "{}: object storage needs maskgate built with the `object-store` feature",
         crate::redact::url(url)

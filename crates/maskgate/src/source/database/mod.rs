@@ -24,6 +24,7 @@ pub enum Value {
     Real(f64),
     Text(String),
     Bytes(Vec<u8>),
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))] // SQLite has no JSON type
     Json(serde_json::Value),
 }
 
