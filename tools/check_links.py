@@ -11,6 +11,7 @@ leave the repository and fail like any other. Exit status 1 lists every broken l
 """
 
 import argparse
+import functools
 import html.parser
 import os
 import re
@@ -21,10 +22,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
-def strip_code(text):
-    """Markdown with fenced blocks, inline code and HTML comments blanked (links there are text).
-
-    Line breaks are kept so that reported line numbers stay right."""
+def blank_fences(text):
+    """The lines of `text` with fenced code blocks blanked (line breaks kept, so that reported
+    line numbers stay right)."""
     out, fence = [], None
     for line in text.split("\n"):
         m = re.match(r"^\s*(`{3,}|~{3,})", line)
@@ -32,13 +32,18 @@ def strip_code(text):
             if m and m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence):
                 fence = None
             out.append("")
-            continue
-        if m:
+        elif m:
             fence = m.group(1)
             out.append("")
-            continue
-        out.append(line)
-    text = "\n".join(out)
+        else:
+            out.append(line)
+    return out
+
+
+def strip_code(text):
+    """Markdown with fenced blocks, inline code and HTML comments blanked (links there are
+    text)."""
+    text = "\n".join(blank_fences(text))
     text = re.sub(r"<!--.*?-->", lambda m: "\n" * m.group(0).count("\n"), text, flags=re.S)
     # A code span ends at the next run of the same number of backticks.
     return re.sub(
@@ -74,30 +79,16 @@ def slug(heading, used):
     return name
 
 
+@functools.lru_cache(maxsize=None)
 def markdown_anchors(path):
-    text = strip_code_keep_headings(read(path))
+    # Fenced blocks blanked (a `# comment` there is no heading); code spans kept as text, since
+    # a heading's code counts toward its anchor.
+    text = "\n".join(line.replace("`", "") for line in blank_fences(read(path)))
     used, anchors = set(), set()
     for m in re.finditer(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", text, re.M):
         anchors.add(slug(m.group(1), used))
     anchors.update(re.findall(r"""\b(?:id|name)\s*=\s*["']([^"']+)["']""", text))
     return anchors
-
-
-def strip_code_keep_headings(text):
-    """Fenced blocks blanked (a `# comment` there is no heading); code spans kept as text,
-    since a heading's code counts toward its anchor."""
-    out, fence = [], None
-    for line in text.split("\n"):
-        m = re.match(r"^\s*(`{3,}|~{3,})", line)
-        if fence or m:
-            if m and (not fence):
-                fence = m.group(1)
-            elif m and m.group(1)[0] == fence[0]:
-                fence = None
-            out.append("")
-        else:
-            out.append(line.replace("`", ""))
-    return "\n".join(out)
 
 
 class HtmlLinks(html.parser.HTMLParser):
@@ -109,7 +100,7 @@ class HtmlLinks(html.parser.HTMLParser):
         for name, value in attrs:
             if value is None:
                 continue
-            if name in ("id",) or (name == "name" and tag == "a"):
+            if name == "id" or (name == "name" and tag == "a"):
                 self.anchors.add(value)
             if (name == "href" and tag in ("a", "link", "area")) or (
                 name == "src" and tag in ("img", "script", "iframe", "source")
@@ -122,15 +113,11 @@ def read(path):
         return f.read()
 
 
-_parsed = {}
-
-
+@functools.lru_cache(maxsize=None)
 def parse_html(path):
-    if path not in _parsed:
-        p = HtmlLinks()
-        p.feed(read(path))
-        _parsed[path] = p
-    return _parsed[path]
+    p = HtmlLinks()
+    p.feed(read(path))
+    return p
 
 
 def anchors_of(path):
