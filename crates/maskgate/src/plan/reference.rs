@@ -23,6 +23,8 @@ mod tests {
     /// The docs' settings table (`docs/src/configuration.md`, between the `settings` markers).
     fn docs_table() -> String {
         let code = |x: Option<String>| x.map_or_else(|| "—".to_string(), |x| format!("`{x}`"));
+        // Prose in a table cell: a `|` would end the cell, and a `<corpus>` is read as an HTML tag.
+        let cell = |x: &str| x.replace('|', "\\|").replace('<', "&lt;");
         let mut t = String::from(
             "| setting | `[run]` key | flag | variable | Python | type | default | limits | commands | what it does |\n|---|---|---|---|---|---|---|---|---|---|\n",
         );
@@ -43,10 +45,10 @@ mod tests {
                 code(env),
                 code(s.python.map(str::to_string)),
                 s.kind,
-                s.default,
-                if s.limits.is_empty() { "—" } else { s.limits },
+                cell(s.default),
+                if s.limits.is_empty() { "—".into() } else { cell(s.limits) },
                 s.commands.join(", "),
-                s.help.replace('|', "\\|"),
+                cell(s.help),
             ));
         }
         t
