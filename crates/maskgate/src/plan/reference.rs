@@ -46,7 +46,11 @@ mod tests {
                 code(s.python.map(str::to_string)),
                 s.kind,
                 cell(s.default),
-                if s.limits.is_empty() { "—".into() } else { cell(s.limits) },
+                if s.limits.is_empty() {
+                    "—".into()
+                } else {
+                    cell(s.limits)
+                },
                 s.commands.join(", "),
                 cell(s.help),
             ));

@@ -361,7 +361,8 @@ fn imgly_isnet_is_imgly() {
     let reference: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&reference_file).unwrap()).unwrap();
     assert_eq!(
-        reference["versions"], versions,
+        reference["versions"],
+        versions,
         "the installed packages differ from those {} was written with; regenerate it with \
          MASKGATE_IMGLY_REGEN=1",
         reference_file.display()
