@@ -17,7 +17,7 @@ python3 scripts/fetch_assets.py runtime models data
 py=vendor/py/bin/python
 if [ ! -x "$py" ] || ! "$py" -c "import onnx, numpy, PIL" 2>/dev/null; then
   python3 -m venv vendor/py
-  "$py" -m pip install -q --disable-pip-version-check --no-compile onnx==1.19.1 numpy==2.3.5 pillow==12.0.0
+  "$py" -m pip install -q --disable-pip-version-check onnx==1.19.1 numpy==2.3.5 pillow==12.0.0
 fi
 if [ ! -s vendor/test-models/yolov8-seg-synthetic.onnx ] || [ ! -s vendor/test-models/nan-probability.onnx ] \
    || [ tools/make_test_models.py -nt vendor/test-models/yolov8-seg-synthetic.onnx ]; then

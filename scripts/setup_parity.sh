@@ -18,13 +18,13 @@ from importlib.metadata import version as v
 assert (v('rembg'), v('pillow'), v('onnxruntime')) == ('2.0.86', '13.0.0', '$ort')" 2>/dev/null; then
   rm -rf vendor/parity
   python3 -m venv vendor/parity
-  # --no-compile (here and below): Python compiles the modules a test imports when it first
+  # (here and below): Python compiles the modules a test imports when it first
   # imports them, rather than pip every file of every package while CI compiles beside it.
-  "$py" -m pip install -q --disable-pip-version-check --no-compile $want
+  "$py" -m pip install -q --disable-pip-version-check $want
 fi
 if ! PYTHONPATH=vendor/pil12 "$py" -c "import PIL; assert PIL.__version__ == '12.3.0'" 2>/dev/null; then
   rm -rf vendor/pil12
-  "$py" -m pip install -q --disable-pip-version-check --no-compile --no-deps --target vendor/pil12 pillow==12.3.0
+  "$py" -m pip install -q --disable-pip-version-check --no-deps --target vendor/pil12 pillow==12.3.0
 fi
 mp=vendor/parity-mp/bin/python
 if [ ! -x "$mp" ] || ! "$mp" -c "
@@ -33,8 +33,8 @@ import mediapipe.python.solutions.selfie_segmentation
 assert v('mediapipe') == '0.10.14'" 2>/dev/null; then
   rm -rf vendor/parity-mp
   python3 -m venv vendor/parity-mp
-  "$mp" -m pip install -q --disable-pip-version-check --no-compile --no-deps mediapipe==0.10.14
-  "$mp" -m pip install -q --disable-pip-version-check --no-compile absl-py attrs flatbuffers "numpy<2" \
+  "$mp" -m pip install -q --disable-pip-version-check --no-deps mediapipe==0.10.14
+  "$mp" -m pip install -q --disable-pip-version-check absl-py attrs flatbuffers "numpy<2" \
     "protobuf>=4.25.3,<5" "opencv-contrib-python<4.12" matplotlib sounddevice
 fi
 # IMG.LY's Node package, from the lock file in tools/imgly. onnxruntime-node's CPU library ships

@@ -12,5 +12,5 @@ assert v('moto') == '5.2.5'
 import flask, boto3" 2>/dev/null; then
   rm -rf vendor/moto
   python3 -m venv vendor/moto
-  "$py" -m pip install -q --disable-pip-version-check --no-compile "moto[server]==5.2.5"
+  "$py" -m pip install -q --disable-pip-version-check "moto[server]==5.2.5"
 fi

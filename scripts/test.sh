@@ -111,7 +111,7 @@ background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parit
 wheel_venv() {
   rm -rf vendor/wheel-test &&
     python3 -m venv vendor/wheel-test &&
-    vendor/wheel-test/bin/pip install -q --disable-pip-version-check --no-compile maturin==1.16.0 \
+    vendor/wheel-test/bin/pip install -q --disable-pip-version-check maturin==1.16.0 \
       numpy==2.3.5 pycocotools==2.0.11
 }
 background wheel-venv wheel_venv
@@ -154,7 +154,7 @@ wheel() {
   rm -rf target/wheels &&
     "${lint[@]}" CARGO_TARGET_DIR="$PWD/target" vendor/wheel-test/bin/maturin build --quiet \
       --profile dev -m crates/maskgate-py/Cargo.toml --out target/wheels &&
-    vendor/wheel-test/bin/pip install -q --disable-pip-version-check --no-compile target/wheels/maskgate-*.whl
+    vendor/wheel-test/bin/pip install -q --disable-pip-version-check target/wheels/maskgate-*.whl
 }
 step wheel-build wheel
 step wheel-tests vendor/wheel-test/bin/python -m unittest discover -s crates/maskgate-py/tests -v
