@@ -181,7 +181,7 @@ pub struct RunConfig {
     pub memory_pattern: Option<bool>,
     /// Write each model arm's masks as prediction JSONL beside the reports.
     pub save_predictions: Option<bool>,
-    /// Seconds one network connect, request or reply may take (see [`crate::net`]).
+    /// Seconds one network connect, request or reply may take (`net::timeout` bounds each wait with it).
     pub network_timeout_s: Option<u64>,
     /// More than this share of an arm's samples failed: the run ends with a warning.
     pub max_failed_share: Option<f64>,

@@ -16,7 +16,6 @@ use crate::predict::Arm;
 use crate::read::{read_corpus, Corpus};
 use crate::report::InputFile;
 use crate::shard::ShardSpec;
-use crate::source::source_for;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -268,7 +267,6 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         inputs.push(plan.input("config".into(), c)?);
     }
     for spec in &plan.corpora {
-        let source = source_for(&spec.path)?;
         let corpus = corpora
             .iter()
             .find(|c| c.name == spec.name)
@@ -278,7 +276,8 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         } else {
             format!("corpus {}", spec.name)
         };
-        let files_sha256 = source.fingerprint(
+        // Every corpus is local by now (a remote one was fetched when the plan resolved).
+        let files_sha256 = crate::source::local::fingerprint(
             &spec.path,
             &corpus.files_read(&spec.path),
             &corpus.photo_sha256,

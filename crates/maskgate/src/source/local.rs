@@ -26,41 +26,44 @@ impl Source for LocalFiles {
             Err(e) => Err(Error::io(location, e)),
         }
     }
+}
 
-    fn fingerprint(
-        &self,
-        root: &Path,
-        files: &[PathBuf],
-        known: &std::collections::BTreeMap<PathBuf, String>,
-    ) -> Result<String> {
-        // Names are taken relative to the corpus folder after normalising both lexically, so
-        // the same files give the same fingerprint however the path to them was typed, and
-        // wherever a symlinked folder on the way (a `../shared` beside the checkout) points.
-        let lexical_root = lexical(root).map_err(|e| Error::io(root, e))?;
-        let root_dir = if root.is_file() {
-            lexical_root
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default()
-        } else {
-            lexical_root
-        };
-        let mut named = Vec::with_capacity(files.len());
-        for f in files {
-            if !f.is_file() {
-                // Absent or not a regular file: the sample that names it is a problem of its
-                // own; the fingerprint covers what could be read.
-                continue;
-            }
-            let real = lexical(f).map_err(|e| Error::io(f, e))?;
-            let sha = match known.get(f) {
-                Some(h) => h.clone(),
-                None => crate::sha256_file(f)?,
-            };
-            named.push((relative_name(&real, &root_dir), sha));
+/// The sha256 of what the run reads: `files` (relative to `root` where they are inside it)
+/// with their contents' hashes, in sorted order. `known` holds hashes already computed (the
+/// photos), so no file is read twice. Every source hands the readers a local path (a remote
+/// one is fetched first), so this is every source's fingerprint.
+pub fn fingerprint(
+    root: &Path,
+    files: &[PathBuf],
+    known: &std::collections::BTreeMap<PathBuf, String>,
+) -> Result<String> {
+    // Names are taken relative to the corpus folder after normalising both lexically, so
+    // the same files give the same fingerprint however the path to them was typed, and
+    // wherever a symlinked folder on the way (a `../shared` beside the checkout) points.
+    let lexical_root = lexical(root).map_err(|e| Error::io(root, e))?;
+    let root_dir = if root.is_file() {
+        lexical_root
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        lexical_root
+    };
+    let mut named = Vec::with_capacity(files.len());
+    for f in files {
+        if !f.is_file() {
+            // Absent or not a regular file: the sample that names it is a problem of its
+            // own; the fingerprint covers what could be read.
+            continue;
         }
-        Ok(fingerprint_of(named))
+        let real = lexical(f).map_err(|e| Error::io(f, e))?;
+        let sha = match known.get(f) {
+            Some(h) => h.clone(),
+            None => crate::sha256_file(f)?,
+        };
+        named.push((relative_name(&real, &root_dir), sha));
     }
+    Ok(fingerprint_of(named))
 }
 
 /// `path` relative to `dir` (`../` where it lies outside), `/`-separated; both are canonical.
@@ -107,21 +110,16 @@ mod tests {
         std::fs::write(dir.path().join("photo.png"), "p").unwrap();
         let gold = data.join("gold.ndjson");
         let photo = dir.path().join("photo.png");
-        let a = LocalFiles
-            .fingerprint(&gold, &[gold.clone(), photo.clone()], &Default::default())
-            .unwrap();
-        let b = LocalFiles
-            .fingerprint(
-                &data.join("sub/../gold.ndjson"),
-                &[data.join("./gold.ndjson"), data.join("sub/../../photo.png")],
-                &Default::default(),
-            )
-            .unwrap();
+        let a = fingerprint(&gold, &[gold.clone(), photo.clone()], &Default::default()).unwrap();
+        let b = fingerprint(
+            &data.join("sub/../gold.ndjson"),
+            &[data.join("./gold.ndjson"), data.join("sub/../../photo.png")],
+            &Default::default(),
+        )
+        .unwrap();
         assert_eq!(a, b);
         std::fs::write(dir.path().join("photo.png"), "changed").unwrap();
-        let c = LocalFiles
-            .fingerprint(&gold, &[gold.clone(), photo], &Default::default())
-            .unwrap();
+        let c = fingerprint(&gold, &[gold.clone(), photo], &Default::default()).unwrap();
         assert_ne!(a, c);
         assert_eq!(
             relative_name(Path::new("/a/b/c"), Path::new("/a/d")),
@@ -145,9 +143,7 @@ mod tests {
         let print = |top: &Path| {
             let gold = top.join("main/reports/gold.ndjson");
             let photo = top.join("main/reports/../../shared/photo.png");
-            LocalFiles
-                .fingerprint(&gold, &[gold.clone(), photo], &Default::default())
-                .unwrap()
+            fingerprint(&gold, &[gold.clone(), photo], &Default::default()).unwrap()
         };
         assert_eq!(print(&real), print(&linked));
     }

@@ -1,6 +1,7 @@
 //! Where the bytes a run reads come from, apart from how they are parsed: a source makes a
-//! location the plan names (a corpus, a model, a predictions file) readable as a local path, and
-//! fingerprints what the run reads of it, so a report names the dataset version it saw. Local
+//! location the plan names (a corpus, a model, a predictions file) readable as a local path;
+//! [`local::fingerprint`] then hashes what the run reads of it, so a report names the dataset
+//! version it saw. Local
 //! files and object stores are the two sources; the database corpora's rows come through
 //! [`database`]. Where a run *writes* (shards, the cache, a published report set) is
 //! [`crate::storage`]. Adding a source is one new file plus one line in [`sources`].
@@ -39,15 +40,6 @@ pub trait Source: Send + Sync {
     /// Makes `location` (already resolved against the config's folder) readable: the local
     /// file or folder, fetched first where it is remote.
     fn locate(&self, location: &Path, reach: &Reach<'_>) -> Result<Located>;
-    /// The sha256 of what the run reads: `files` (relative to `root` where they are inside it)
-    /// with their contents' hashes, in sorted order. `known` holds hashes already computed
-    /// (the photos), so no file is read twice.
-    fn fingerprint(
-        &self,
-        root: &Path,
-        files: &[PathBuf],
-        known: &std::collections::BTreeMap<PathBuf, String>,
-    ) -> Result<String>;
 }
 
 /// Every source maskgate knows, most specific first: the local file system takes the rest.
@@ -65,14 +57,10 @@ pub fn sources() -> Vec<Box<dyn Source>> {
 #[cfg(not(feature = "object-store"))]
 mod without_object_store {
     use super::{Located, Reach, Source};
-    use crate::error::{Error, Result};
-    use std::path::{Path, PathBuf};
+    use crate::error::Result;
+    use std::path::Path;
 
     pub struct Refused;
-
-    fn refusal(location: &Path) -> Error {
-        crate::storage::without_object_store(&location.to_string_lossy())
-    }
 
     impl Source for Refused {
         fn accepts(&self, location: &str) -> bool {
@@ -80,16 +68,9 @@ mod without_object_store {
         }
 
         fn locate(&self, location: &Path, _: &Reach<'_>) -> Result<Located> {
-            Err(refusal(location))
-        }
-
-        fn fingerprint(
-            &self,
-            root: &Path,
-            _: &[PathBuf],
-            _: &std::collections::BTreeMap<PathBuf, String>,
-        ) -> Result<String> {
-            Err(refusal(root))
+            Err(crate::storage::without_object_store(
+                &location.to_string_lossy(),
+            ))
         }
     }
 }

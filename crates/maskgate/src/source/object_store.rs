@@ -2,10 +2,10 @@
 //! downloads folder, kept by content hash, and read from there like any local file; reports
 //! name it by its URL (without credentials).
 
-use super::{local::LocalFiles, Located, Reach, Source};
+use super::{Located, Reach, Source};
 use crate::error::Result;
 use crate::storage::remote::Downloads;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub struct ObjectStore;
 
@@ -21,15 +21,5 @@ impl Source for ObjectStore {
             path,
             display: crate::storage::shown_url(&url),
         })
-    }
-
-    /// The fetched copy is what the run reads: it is fingerprinted as local files are.
-    fn fingerprint(
-        &self,
-        root: &Path,
-        files: &[PathBuf],
-        known: &std::collections::BTreeMap<PathBuf, String>,
-    ) -> Result<String> {
-        LocalFiles.fingerprint(root, files, known)
     }
 }
