@@ -118,12 +118,13 @@ background wheel-venv wheel_venv
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
 # rustfmt and clippy before the first lint; the background setup checks them again, harmlessly.
 bash scripts/toolchain.sh
-step fmt bash -c 'cargo fmt --all --check && cargo fmt --manifest-path crates/maskgate-py/Cargo.toml --check'
+step fmt cargo fmt --all --check
 # Clippy lints while the tests build: clippy-driver as the workspace's rustc wrapper is what
 # `cargo clippy` runs, but in a build rather than a check, so the dependencies compile once (a
 # separate `cargo clippy` checked all 320 of them again: 4.5 minutes of a fresh clone's CI).
 # Every target clippy's --all-targets covers is built here: the workspace has no benches, and
-# the Python bindings (a cdylib without Rust tests) are linted as the wheel builds. The same
+# the Python bindings (a cdylib without Rust tests, which `cargo test` does not build) are
+# linted as the wheel builds. The same
 # variables stay set for the run, so cargo finds the build fresh.
 lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
   CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__)
@@ -144,15 +145,15 @@ step examples env MASKGATE_BIN=target/debug/maskgate \
 step slurm-array bash deploy/slurm/test-array.sh target/debug/maskgate
 # The manual, built with mdBook (from crates.io, into vendor/mdbook once) and every link checked.
 step docs bash scripts/docs.sh
-# The wheel, built once by maturin (PyPI) with the dev profile into the main target folder, so it
-# reuses every dependency the test build compiled (maskgate-py's Cargo.toml mirrors the
-# workspace's profiles and features for that), and linted by clippy as it builds; installed in a
+# The wheel, built once by maturin (PyPI) with the dev profile: maskgate-py is a workspace
+# member, so it reuses the library, the CLI and every dependency the test build compiled, and
+# only the bindings and PyO3 compile here, linted by clippy as they build; installed in a
 # fresh venv (made with pinned maturin, numpy and pycocotools while the tests built) and tested
 # against the CLI it ships, numpy and pycocotools.
 await wheel-venv
 wheel() {
   rm -rf target/wheels &&
-    "${lint[@]}" CARGO_TARGET_DIR="$PWD/target" vendor/wheel-test/bin/maturin build --quiet \
+    "${lint[@]}" vendor/wheel-test/bin/maturin build --quiet \
       --profile dev -m crates/maskgate-py/Cargo.toml --out target/wheels &&
     vendor/wheel-test/bin/pip install -q --disable-pip-version-check target/wheels/maskgate-*.whl
 }

@@ -68,22 +68,10 @@ pub fn decode_label(
         }
     };
     let mut labels = LabelMap::new(h, w, 0);
-    let mut unknown = 0u64;
-    // Labels are runs of a few exact colours: look a colour up once per run.
-    let mut last: Option<([u8; 3], (u8, u32))> = None;
-    for (slot, px) in labels.data.iter_mut().zip(rgb.chunks_exact(3)) {
-        let px = [px[0], px[1], px[2]];
-        let (idx, d) = match last {
-            Some((c, hit)) if c == px => hit,
-            _ => {
-                let hit = nearest_palette(px);
-                last = Some((px, hit));
-                hit
-            }
-        };
-        *slot = idx;
-        unknown += (d > UNKNOWN_COLOUR_DIST2) as u64;
-    }
+    let unknown = maskgate_core::palette::index_by_colour(&rgb, &mut labels.data, &mut |px| {
+        let (idx, d) = nearest_palette(px);
+        (idx, d > UNKNOWN_COLOUR_DIST2)
+    });
     let total = (h as u64 * w as u64).max(1);
     Ok(DecodedLabel {
         labels,

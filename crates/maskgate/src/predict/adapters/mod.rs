@@ -168,15 +168,11 @@ pub(crate) fn threshold(s: &AdapterSettings, default: f64) -> Result<f64, String
     Ok(t)
 }
 
-/// Interleaved RGB u8 → planar CHW f32 with `f(channel, value)`.
+/// Interleaved RGB u8 → planar CHW f32 with `f(channel, value)`, evaluated once per channel
+/// and byte value (the per-pixel loop is maskgate-core's).
 pub(crate) fn to_chw(px: &[u8], w: usize, h: usize, f: impl Fn(usize, u8) -> f32) -> Vec<f32> {
-    let mut out = vec![0f32; 3 * w * h];
-    for i in 0..w * h {
-        for c in 0..3 {
-            out[c * w * h + i] = f(c, px[i * 3 + c]);
-        }
-    }
-    out
+    let tables: [[f32; 256]; 3] = std::array::from_fn(|c| std::array::from_fn(|v| f(c, v as u8)));
+    maskgate_core::planar::rgb_to_chw(px, w * h, &tables)
 }
 
 /// The (height, width) of a model's first input, which must be `[1, 3, H, W]` with fixed H, W.

@@ -1,1 +1,0 @@
-//! Intentionally empty: this crate exists for its `Cargo.toml` (see there).
