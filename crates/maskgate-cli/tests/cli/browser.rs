@@ -120,9 +120,20 @@ fn report_html_renders_safely_in_chromium_and_ci_outputs_parse() {
     let child = |i: usize| {
         cases[i]
             .children()
-            .find(|n| n.is_element())
+            .find(|n| n.is_element() && !n.has_tag_name("system-out"))
             .map(|n| n.tag_name().name().to_string())
     };
+    // Every check's line, with the paired-bootstrap interval of a check against the baseline.
+    let out_of = |i: usize| {
+        cases[i]
+            .children()
+            .find(|n| n.has_tag_name("system-out"))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(out_of(1).contains(", 95% CI ["), "{}", out_of(1));
+    assert!(out_of(1).contains(": fail, Δ "), "{}", out_of(1));
     assert_eq!(child(0), None);
     assert_eq!(child(1).as_deref(), Some("failure"));
     assert_eq!(child(2).as_deref(), Some("skipped"));

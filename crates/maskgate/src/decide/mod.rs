@@ -177,6 +177,15 @@ fn bound_text(b: f64) -> String {
     crate::fmt::num(b)
 }
 
+/// The paired-bootstrap 95% interval of `arm − baseline` for the criterion's metric in scope.
+fn delta_ci(r: &Evaluation, c: &Criterion, s: &Scope) -> Option<[f64; 2]> {
+    r.comparisons
+        .iter()
+        .find(|x| x.arm == c.arm && x.corpus == s.corpus)
+        .and_then(|x| x.delta(s.group_by, s.group, s.class))
+        .and_then(|d| d.ci95.get(c.metric.column.as_str()).copied().flatten())
+}
+
 fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
     let base_name = &r.baseline;
     let (bound, relative) = match c.rule {
@@ -271,6 +280,15 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
             -delta
         };
         let vs = format!("{what} = {} vs baseline {}", fmt(v), fmt(bv));
+        out.ci95 = delta_ci(r, c, &s);
+        // The interval of the gain (positive = better), whichever way the metric points.
+        let gain_ci = out.ci95.map(|[lo, hi]| {
+            if c.metric.better == Better::Higher {
+                [lo, hi]
+            } else {
+                [-hi, -lo]
+            }
+        });
         match c.rule {
             Rule::MaxDrop(b) => {
                 let drop = -gain;
@@ -280,8 +298,9 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                     crate::fmt::delta(Some(gain)),
                     bound_text(b)
                 ));
+                let pass = drop - BOUND_EPSILON <= b;
                 (
-                    drop - BOUND_EPSILON <= b,
+                    pass,
                     if drop < 0.0 {
                         format!(
                             "{vs}: better by {} (max_drop {})",
@@ -299,38 +318,42 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
                             },
                             bound_text(b)
                         )
+                    } + &match gain_ci {
+                        // A pass the interval does not back: say how large a drop it allows.
+                        Some([lo, _]) if pass && -lo - BOUND_EPSILON > b => format!(
+                            "; pass on the point estimate: the 95% CI allows a drop of {}",
+                            fmt(-lo)
+                        ),
+                        _ => String::new(),
                     },
                 )
             }
             Rule::MinGain(b) => {
                 out.margin = Some(gain - b);
                 out.against = Some(format!("gain {} vs min_gain {}", fmt(gain), bound_text(b)));
+                let pass = gain + BOUND_EPSILON >= b;
                 (
-                    gain + BOUND_EPSILON >= b,
+                    pass,
                     format!(
                         "{vs}: gain {} {} min_gain {}",
                         fmt(gain),
-                        if gain + BOUND_EPSILON >= b {
-                            "≥"
-                        } else {
-                            "<"
-                        },
+                        if pass { "≥" } else { "<" },
                         bound_text(b)
-                    ),
+                    ) + &match gain_ci {
+                        // A pass the interval does not back: say how small a gain it allows.
+                        Some([lo, _]) if pass && lo + BOUND_EPSILON < b => format!(
+                            "; pass on the point estimate: the 95% CI allows a gain of only {}",
+                            fmt(lo)
+                        ),
+                        _ => String::new(),
+                    },
                 )
             }
             _ => {
-                let ci = r
-                    .comparisons
-                    .iter()
-                    .find(|x| x.arm == c.arm && x.corpus == s.corpus)
-                    .and_then(|x| x.delta(s.group_by, s.group, s.class))
-                    .and_then(|d| d.ci95.get(c.metric.column.as_str()).copied().flatten());
-                let Some([lo, hi]) = ci else {
+                let Some([lo, hi]) = out.ci95 else {
                     out.reason = format!("{vs}: no bootstrap interval for this delta");
                     return out;
                 };
-                out.ci95 = Some([lo, hi]);
                 // Lower bound of the improvement's 95% CI.
                 let worst = if c.metric.better == Better::Higher {
                     lo

@@ -83,9 +83,34 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             )?,
             Status::Inconclusive => write!(out, "<skipped message=\"{}\"/>", xml(&c.reason))?,
         }
+        // Every check with its interval, one line each, for the CI's test view.
+        let lines: Vec<String> = c.checks.iter().map(check_line).collect();
+        if !lines.is_empty() {
+            write!(out, "<system-out>{}</system-out>", xml(&lines.join("\n")))?;
+        }
         writeln!(out, "</testcase>")?;
     }
     writeln!(out, "  </testsuite>\n</testsuites>")
+}
+
+/// `scope: status, Δ …, 95% CI […]: reason` for one check.
+fn check_line(k: &crate::decide::Check) -> String {
+    use crate::fmt::{delta, short};
+    let mut scope = k.corpus.clone();
+    if k.group_by != "all" {
+        scope += &format!(", {}={}", k.group_by, k.group);
+    }
+    if let Some(class) = &k.class {
+        scope += &format!(", class {class}");
+    }
+    let mut line = format!("{scope}: {}", k.status.as_str());
+    if k.delta.is_some() {
+        line += &format!(", Δ {}", delta(k.delta));
+    }
+    if let Some([lo, hi]) = k.ci95 {
+        line += &format!(", 95% CI [{}, {}]", short(Some(lo)), short(Some(hi)));
+    }
+    line + ": " + &k.reason
 }
 
 /// The Markdown a CI job summary shows (GitHub's `GITHUB_STEP_SUMMARY`): the verdict in one

@@ -14,18 +14,24 @@ use maskgate_core::Mask;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Predicts the top `rows` rows of a 10×10 canvas for every sample.
+/// Predicts the top `rows` rows of a 10×10 canvas for every sample (but sample `s4`, which
+/// gets `s4_rows` when given).
 struct TopRows {
     name: &'static str,
     rows: u32,
+    s4_rows: Option<u32>,
 }
 
 impl Arm for TopRows {
     fn name(&self) -> &str {
         self.name
     }
-    fn predict(&self, _: &Sample, _: &maskgate::predict::image::SamplePhoto) -> Prediction {
-        let m = Mask::from_fn(10, 10, |y, _| y < self.rows);
+    fn predict(&self, s: &Sample, _: &maskgate::predict::image::SamplePhoto) -> Prediction {
+        let rows = match self.s4_rows {
+            Some(r) if s.id == "s4" => r,
+            _ => self.rows,
+        };
+        let m = Mask::from_fn(10, 10, |y, _| y < rows);
         Prediction {
             masks: BTreeMap::from([("fg".to_string(), MaskData::Mask(m))]),
             ..Default::default()
@@ -63,16 +69,29 @@ fn run(criteria: &str, threads: usize) -> Report {
 /// `run` with the arms' predicted row counts chosen: `base` predicts the top `base_rows` rows,
 /// `cand` the top `cand_rows`.
 fn run_rows(criteria: &str, threads: usize, base_rows: u32, cand_rows: u32) -> Report {
+    run_arms(criteria, threads, base_rows, cand_rows, None)
+}
+
+/// `run_rows` with the candidate's sample `s4` predicting `cand_s4_rows` rows.
+fn run_arms(
+    criteria: &str,
+    threads: usize,
+    base_rows: u32,
+    cand_rows: u32,
+    cand_s4_rows: Option<u32>,
+) -> Report {
     let text = format!("pass_iou = 0.8\n{TAXONOMY}\n{criteria}");
     let file = CriteriaFile::parse(Path::new("c.toml"), &text).expect("criteria parse");
     let (base, cand) = (
         TopRows {
             name: "base",
             rows: base_rows,
+            s4_rows: None,
         },
         TopRows {
             name: "cand",
             rows: cand_rows,
+            s4_rows: cand_s4_rows,
         },
     );
     let arms: [&dyn Arm; 2] = [&base, &cand];
@@ -322,6 +341,53 @@ fn per_failure_class_and_verdict() {
     assert!(v
         .summary()
         .starts_with("Go: all 1 criteria pass; the closest to failing is fc"));
+}
+
+#[test]
+fn a_point_pass_the_interval_does_not_back_says_so() {
+    // cand IoU is 1.0 on four samples and 0.2 on s4, base 1.0 everywhere: a drop of 0.16, whose
+    // paired-bootstrap interval reaches far past 0.2 (a resample with s4 twice drops 0.32).
+    let one = |rule: &str| {
+        let r = run_arms(
+            &format!("[[criterion]]\nid = \"c\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\n{rule}\n"),
+            1,
+            5,
+            5,
+            Some(1),
+        );
+        r.criteria.unwrap().remove(0)
+    };
+    let c = one("max_drop = 0.2");
+    assert_eq!(c.status, Status::Pass, "{}", c.reason);
+    let check = &c.checks[0];
+    let [lo, hi] = check.ci95.expect("a max_drop check carries its interval");
+    assert!(lo < -0.2 && hi <= 0.0, "[{lo}, {hi}]");
+    assert!(
+        check
+            .reason
+            .contains("; pass on the point estimate: the 95% CI allows a drop of 0."),
+        "{}",
+        check.reason
+    );
+    // A bound the interval clears gets no such note, and still its interval.
+    let c = one("max_drop = 0.9");
+    assert_eq!(c.status, Status::Pass);
+    assert!(c.checks[0].ci95.is_some());
+    assert!(
+        !c.checks[0].reason.contains("point estimate"),
+        "{}",
+        c.checks[0].reason
+    );
+    // min_gain: a gain of −0.16 fails min_gain −0.2 on no account; −0.3 passes on the point only.
+    let c = one("min_gain = -0.3");
+    assert_eq!(c.status, Status::Pass);
+    assert!(
+        c.checks[0]
+            .reason
+            .contains("; pass on the point estimate: the 95% CI allows a gain of only -0."),
+        "{}",
+        c.checks[0].reason
+    );
 }
 
 #[test]

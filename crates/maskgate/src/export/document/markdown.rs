@@ -79,7 +79,17 @@ fn block(b: &Block) -> Option<String> {
             .map(|p| format!("- {}\n\n  {}\n", inlines(&p.caption), inline(&p.image)))
             .collect::<Vec<_>>()
             .join("\n"),
-        Block::Figures(_) | Block::Details { .. } => return None,
+        // Collapsed as on the page: GitHub, GitLab and mdBook render the Markdown inside.
+        Block::Details { summary, blocks } => format!(
+            "<details><summary>{}</summary>\n\n{}\n</details>\n",
+            inlines(summary),
+            blocks
+                .iter()
+                .filter_map(block)
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        Block::Figures(_) => return None,
     })
 }
 

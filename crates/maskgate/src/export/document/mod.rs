@@ -119,7 +119,7 @@ pub enum Block {
     Pictures(Vec<Picture>),
     /// Charts side by side, each with its caption: HTML only.
     Figures(Vec<(Chart, Vec<Inline>)>),
-    /// More detail behind a summary line: HTML only.
+    /// More detail behind a summary line, collapsed (`<details>`) in both formats.
     Details {
         summary: Vec<Inline>,
         blocks: Vec<Block>,
@@ -222,8 +222,10 @@ mod tests {
             md.contains("| id |\n|---|\n| &lt;b") && !md.contains("picture"),
             "{md}"
         );
+        // Charts are HTML only; details are collapsed in both formats.
+        assert!(!md.contains("caption"), "{md}");
         assert!(
-            !md.contains("caption") && !md.contains("hidden in text"),
+            md.contains("<details><summary>more</summary>\n\n- hidden in text\n"),
             "{md}"
         );
         let html = html::render(&doc());
