@@ -105,12 +105,9 @@ background debian-packages debian_packages
 # ONNX Runtime, the models and the synthetic test models (setup.sh); the real rembg (PyPI) under
 # Pillow 13 and 12, the real MediaPipe and IMG.LY's npm package, which tests/library/real_parity.rs runs
 # as the references (setup_parity.sh); moto's S3 server (PyPI), the real S3 API the
-# object-storage tests start on loopback (setup_storage.sh). Three jobs at once: they write
-# separate folders under vendor/ and wait mostly on the network (one after another they once
-# outlasted the compile).
-background setup bash scripts/setup.sh
-background parity bash scripts/setup_parity.sh
-background storage bash scripts/setup_storage.sh
+# object-storage tests start on loopback (setup_storage.sh). One after another: run at once,
+# their unpacking took enough CPU from the compile to slow it by about 90 s.
+background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parity.sh && bash scripts/setup_storage.sh'
 # The wheel's test venv: maturin, numpy and pycocotools from PyPI.
 wheel_venv() {
   rm -rf vendor/wheel-test &&
@@ -133,9 +130,7 @@ step fmt cargo fmt --all --check
 lint=(env RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver)"
   CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__)
 step build-and-lint "${lint[@]}" cargo test --workspace --no-run
-await setup
-await parity
-await storage
+await registries
 await debian-packages
 step tests "${lint[@]}" MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --workspace
 # The committed examples (docs/examples/) must be what this code makes: regenerated with the

@@ -190,6 +190,7 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
                 t.lines()
                     .filter(|l| {
                         !l.starts_with("- config: ")
+                            && !l.starts_with("| config | ")
                             && !l.starts_with("<li>config: ")
                             && !l.contains("<td>config</td>")
                     })
