@@ -105,8 +105,9 @@ background debian-packages debian_packages
 # ONNX Runtime, the models and the synthetic test models (setup.sh); the real rembg (PyPI) under
 # Pillow 13 and 12, the real MediaPipe and IMG.LY's npm package, which tests/library/real_parity.rs runs
 # as the references (setup_parity.sh); moto's S3 server (PyPI), the real S3 API the
-# object-storage tests start on loopback (setup_storage.sh). One after another: run at once,
-# their unpacking took enough CPU from the compile to slow it by about 90 s.
+# object-storage tests start on loopback (setup_storage.sh). One after another: in the one
+# fresh-clone run with the three at once, the compile beside them took 543 s, against 448 and
+# 496 s in the runs either side of it.
 background registries bash -c 'bash scripts/setup.sh && bash scripts/setup_parity.sh && bash scripts/setup_storage.sh'
 # The wheel's test venv: maturin, numpy and pycocotools from PyPI.
 wheel_venv() {

@@ -125,16 +125,36 @@ struct Scope<'a> {
     class: Option<&'a str>,
 }
 
+/// `corpus[, group_by=group][, class c]`: a check's scope as every sentence writes it.
+fn scope_text(corpus: &str, group_by: &str, group: &str, class: Option<&str>) -> String {
+    let mut s = corpus.to_string();
+    if group_by != "all" {
+        s += &format!(", {group_by}={group}");
+    }
+    if let Some(c) = class {
+        s += &format!(", class {c}");
+    }
+    s
+}
+
 impl Scope<'_> {
     fn describe(&self, arm: &str) -> String {
-        let mut s = format!("{arm} on {}", self.corpus);
-        if self.group_by != "all" {
-            s += &format!(", {}={}", self.group_by, self.group);
-        }
-        if let Some(c) = self.class {
-            s += &format!(", class {c}");
-        }
-        s
+        format!(
+            "{arm} on {}",
+            scope_text(self.corpus, self.group_by, self.group, self.class)
+        )
+    }
+}
+
+impl Check {
+    /// The check's scope, as its reason writes it.
+    pub fn scope(&self) -> String {
+        scope_text(
+            &self.corpus,
+            &self.group_by,
+            &self.group,
+            self.class.as_deref(),
+        )
     }
 }
 

@@ -96,14 +96,7 @@ pub fn write(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 /// `scope: status, Δ …, 95% CI […]: reason` for one check.
 fn check_line(k: &crate::decide::Check) -> String {
     use crate::fmt::{delta, short};
-    let mut scope = k.corpus.clone();
-    if k.group_by != "all" {
-        scope += &format!(", {}={}", k.group_by, k.group);
-    }
-    if let Some(class) = &k.class {
-        scope += &format!(", class {class}");
-    }
-    let mut line = format!("{scope}: {}", k.status.as_str());
+    let mut line = format!("{}: {}", k.scope(), k.status.as_str());
     if k.delta.is_some() {
         line += &format!(", Δ {}", delta(k.delta));
     }
