@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use maskgate::attest::statement::Binary;
 use maskgate::observe::{CancelToken, Observer};
 use maskgate::plan::settings;
 use maskgate::plan::{
@@ -23,6 +24,8 @@ pub struct CommonArgs {
     criteria: Option<PathBuf>,
     #[arg(long = settings::NOTES.long(), value_name = "FILE", help = settings::NOTES.help)]
     notes: Option<PathBuf>,
+    #[arg(long = settings::SIGN_KEY.long(), value_name = "PEM", help = settings::SIGN_KEY.help)]
+    sign_key: Option<PathBuf>,
     #[arg(long = settings::GRID.long(), value_name = "N", help = settings::GRID.help)]
     grid: Option<u32>,
     #[arg(long = settings::PASS_IOU.long(), value_name = "TAU", help = settings::PASS_IOU.help)]
@@ -61,6 +64,7 @@ impl CommonArgs {
             formats: self.formats.clone(),
             criteria: self.criteria.clone(),
             notes: self.notes.clone(),
+            sign_key: self.sign_key.clone(),
             grid: self.grid,
             pass_iou: self.pass_iou,
             top_k: self.top_k,
@@ -77,11 +81,21 @@ impl CommonArgs {
     }
 
     /// `--explain` prints what the request resolves to; otherwise the request runs.
-    pub fn explain_or_execute(&self, request: Request, overrides: Overrides) -> Result<u8> {
+    pub fn explain_or_execute(
+        &self,
+        request: Request,
+        overrides: Overrides,
+        binary: &Binary,
+    ) -> Result<u8> {
         if self.explain {
             return explain_request(&request, &overrides);
         }
-        execute_request(request, overrides, CiOutputs::new(self.junit.clone())?)
+        execute_request(
+            request,
+            overrides,
+            CiOutputs::new(self.junit.clone())?,
+            binary,
+        )
     }
 }
 
@@ -140,8 +154,14 @@ fn explain_request(request: &Request, overrides: &Overrides) -> Result<u8> {
     Ok(0)
 }
 
-fn execute_request(request: Request, overrides: Overrides, ci: CiOutputs) -> Result<u8> {
-    let plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
+fn execute_request(
+    request: Request,
+    overrides: Overrides,
+    ci: CiOutputs,
+    binary: &Binary,
+) -> Result<u8> {
+    let mut plan = Plan::resolve(&request, &overrides, &Env::from_process())?;
+    plan.binary = binary.clone();
     if let Some(junit) = &ci.junit {
         maskgate::persist::report_set::refuse_inside(
             junit,

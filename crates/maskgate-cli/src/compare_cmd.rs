@@ -59,7 +59,7 @@ fn parse_pred(s: &str) -> Result<(String, PathBuf)> {
     }
 }
 
-pub fn run(a: CompareArgs) -> Result<u8> {
+pub fn run(a: CompareArgs, binary: &maskgate::attest::statement::Binary) -> Result<u8> {
     let preds = a
         .preds
         .iter()
@@ -86,5 +86,5 @@ pub fn run(a: CompareArgs) -> Result<u8> {
         preds,
         baseline: a.baseline,
     };
-    a.common.explain_or_execute(request, overrides)
+    a.common.explain_or_execute(request, overrides, binary)
 }

@@ -3,13 +3,16 @@
 //! the exit status: 0 go (or a run without criteria), 1 no-go or inconclusive, 2 error, 3 an
 //! error that may pass on a retry (an engine's retry policy keys on 2 against 3).
 
+mod approve_cmd;
 mod common;
 mod compare_cmd;
 mod convert_cmd;
 mod inspect_cmd;
+mod keygen_cmd;
 mod merge_cmd;
 mod run_cmd;
 mod trend_cmd;
+mod verify_cmd;
 
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
@@ -33,10 +36,23 @@ enum Command {
     Convert(convert_cmd::ConvertArgs),
     Merge(merge_cmd::MergeArgs),
     Trend(trend_cmd::TrendArgs),
+    Keygen(keygen_cmd::KeygenArgs),
+    Verify(verify_cmd::VerifyArgs),
+    Approve(approve_cmd::ApproveArgs),
 }
 
 /// Runs the command line `args` (the program name first) and returns the exit status.
 pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
+    main_as(args, None)
+}
+
+/// [`main_from`] for a program that knows its executable (the `maskgate` binary): a verdict's
+/// attestation names it with its sha256.
+pub fn main_as(
+    args: impl IntoIterator<Item = OsString>,
+    executable: Option<std::path::PathBuf>,
+) -> u8 {
+    let binary = maskgate::attest::statement::Binary { executable };
     use clap::{CommandFactory, FromArgMatches};
     // Every command's help ends with the exit statuses, from the library's one table.
     let command = Cli::command().after_help(exit_help()).mut_subcommands(|c| {
@@ -58,12 +74,15 @@ pub fn main_from(args: impl IntoIterator<Item = OsString>) -> u8 {
         }
     };
     let result = match cli.command {
-        Command::Compare(a) => compare_cmd::run(*a),
+        Command::Compare(a) => compare_cmd::run(*a, &binary),
         Command::Convert(a) => convert_cmd::run(a).map(|_| 0),
-        Command::Run(a) => run_cmd::run(*a),
+        Command::Run(a) => run_cmd::run(*a, &binary),
         Command::Inspect(a) => inspect_cmd::run(a),
-        Command::Merge(a) => merge_cmd::run(a),
+        Command::Merge(a) => merge_cmd::run(a, &binary),
         Command::Trend(a) => trend_cmd::run(a),
+        Command::Keygen(a) => keygen_cmd::run(a),
+        Command::Verify(a) => verify_cmd::run(a),
+        Command::Approve(a) => approve_cmd::run(a),
     };
     match result {
         Ok(code) => code,

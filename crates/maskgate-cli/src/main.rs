@@ -10,5 +10,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    ExitCode::from(maskgate_cli::main_from(std::env::args_os()))
+    // The executable as the kernel started it: what a verdict's attestation is signed about.
+    let executable = std::env::current_exe().ok();
+    ExitCode::from(maskgate_cli::main_as(std::env::args_os(), executable))
 }

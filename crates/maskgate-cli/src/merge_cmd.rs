@@ -35,9 +35,11 @@ pub struct MergeArgs {
     /// Also write the verdict as JUnit XML (one test case per criterion) to FILE.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    #[arg(long = maskgate::plan::settings::SIGN_KEY.long(), value_name = "PEM", help = maskgate::plan::settings::SIGN_KEY.help)]
+    sign_key: Option<PathBuf>,
 }
 
-pub fn run(a: MergeArgs) -> Result<u8> {
+pub fn run(a: MergeArgs, binary: &maskgate::attest::statement::Binary) -> Result<u8> {
     let started = std::time::Instant::now();
     let ci = CiOutputs::new(a.junit)?;
     if let Some(junit) = &ci.junit {
@@ -53,6 +55,8 @@ pub fn run(a: MergeArgs) -> Result<u8> {
         run_id: a.run_id,
         generated_at: a.generated_at,
         strict_hardware: a.strict_hardware,
+        sign_key: a.sign_key,
+        binary: binary.clone(),
     };
     let outcome = merge(&request, &Env::from_process(), &Terminal::new())?;
     report_outcome(outcome, started, &ci)

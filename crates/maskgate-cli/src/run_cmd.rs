@@ -74,13 +74,13 @@ Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge
     )
 }
 
-pub fn run(a: RunArgs) -> Result<u8> {
+pub fn run(a: RunArgs, binary: &maskgate::attest::statement::Binary) -> Result<u8> {
     let mut overrides = a.common.overrides();
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
     overrides.save_predictions = a.save_predictions;
     let request = Request::Run { config: a.config };
-    a.common.explain_or_execute(request, overrides)
+    a.common.explain_or_execute(request, overrides, binary)
 }
 
 #[cfg(test)]

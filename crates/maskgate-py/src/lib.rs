@@ -52,6 +52,7 @@ fn overrides_from(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
             "bootstrap" => o.bootstrap = Some(value.extract()?),
             "criteria" => o.criteria = Some(value.extract()?),
             "notes" => o.notes = Some(value.extract()?),
+            "sign_key" => o.sign_key = Some(value.extract()?),
             "variants" => o.variants = Some(value.extract()?),
             other => {
                 return Err(PyTypeError::new_err(format!(

@@ -25,6 +25,8 @@ struct RawRun {
     bootstrap: Option<usize>,
     criteria: Option<String>,
     notes: Option<String>,
+    sign_key: Option<String>,
+    criteria_sha256: Option<String>,
     cache: Option<String>,
     onnxruntime: Option<String>,
     intra_threads: Option<usize>,
@@ -172,6 +174,10 @@ pub struct RunConfig {
     pub bootstrap: Option<usize>,
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
+    /// The Ed25519 key (PKCS#8 PEM) the attestation is signed with.
+    pub sign_key: Option<PathBuf>,
+    /// The sha256 the criteria file must have (pre-registered criteria).
+    pub criteria_sha256: Option<String>,
     pub cache: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
     pub intra_threads: Option<usize>,
@@ -352,6 +358,8 @@ impl RunConfig {
             bootstrap: r.bootstrap,
             criteria,
             notes,
+            sign_key: r.sign_key.as_deref().map(rel),
+            criteria_sha256: r.criteria_sha256.clone(),
             cache: r.cache.as_deref().map(rel),
             onnxruntime: r.onnxruntime.as_deref().map(rel),
             intra_threads: r.intra_threads,

@@ -2,7 +2,7 @@
 //! production. The modules are listed in the order data flows through them, and imports only
 //! point backwards along it (`tests/library/architecture.rs` checks):
 //! plan → source/storage → read → predict → score → aggregate → compare (`evaluation`) →
-//! decide → recommend → gallery → report → export → persist.
+//! decide → recommend → gallery → report → export → attest → persist.
 
 // Foundations every stage may use.
 pub mod error;
@@ -39,7 +39,9 @@ pub(crate) mod health;
 pub(crate) mod gallery;
 pub(crate) mod recommend;
 pub mod report;
-// 8. export and persist: one file per exporter, committed as one report set.
+// 8. export, attest and persist: one file per exporter, the signed statement of the verdict,
+// committed as one report set.
+pub mod attest;
 pub mod export;
 pub mod persist;
 // Commands beside the gate: convert a dataset, inspect a corpus, trend across reports.

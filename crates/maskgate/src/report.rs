@@ -50,6 +50,9 @@ pub struct Settings {
     pub seed: u64,
     /// Where the criteria (and τ) came from, if a criteria file was given.
     pub criteria_file: Option<String>,
+    /// The criteria file's pre-registered sha256 and what pinned it, when it was pinned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub criteria_pin: Option<crate::decide::criteria::CriteriaPin>,
     pub failure_class_rule: Option<&'static str>,
     pub boundary_dilation_ratio: f64,
     pub grid_resampling: &'static str,
@@ -59,6 +62,26 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings with the criteria's pre-registration (see `[run] criteria_sha256`).
+    pub fn pinned(self, pin: Option<crate::decide::criteria::CriteriaPin>) -> Settings {
+        Settings {
+            criteria_pin: pin,
+            ..self
+        }
+    }
+
+    /// The verdict's last sentence: whether the criteria were fixed before the run.
+    pub fn registration_sentence(&self) -> String {
+        match &self.criteria_pin {
+            Some(p) => format!(
+                "Criteria pre-registered: sha256 {} pinned by {}.",
+                crate::fmt::hash_prefix(&p.sha256),
+                p.source
+            ),
+            None => "Criteria not pinned: set [run] criteria_sha256 (or add a criteria.lock beside the config) to pre-register them.".to_string(),
+        }
+    }
+
     /// The settings a report records, from the plan's score and compare settings.
     pub fn new(
         baseline: &str,
@@ -75,6 +98,7 @@ impl Settings {
             bootstrap_resamples: compare.resamples,
             seed: compare.seed,
             criteria_file,
+            criteria_pin: None,
             failure_class_rule: failure_classes.then_some(
                 "first matching [[failure_class]] in file order; no match = unclassified",
             ),
@@ -139,7 +163,10 @@ impl Report {
     /// The report of an evaluation, with what the later stages decided about it. Nothing is
     /// computed here: every number comes from the evaluation, the verdict or the gallery.
     pub fn assemble(evaluation: Evaluation, parts: ReportParts) -> Report {
-        let summary = parts.verdict.as_ref().map(Verdict::summary);
+        let summary = parts
+            .verdict
+            .as_ref()
+            .map(|v| format!("{} {}", v.summary(), parts.settings.registration_sentence()));
         let (recommendation, deciding_criteria, closest_criterion, criteria) = match parts.verdict {
             Some(v) => (
                 Some(v.recommendation),

@@ -62,7 +62,7 @@ fn samples(dir: &Path) -> Vec<Value> {
 }
 
 /// FASSEG precise labels as gold, rough labels and rough labels eroded by 2 px as arms.
-fn fasseg_inputs(d: &Path) {
+pub(crate) fn fasseg_inputs(d: &Path) {
     for (v, name, erode) in [
         ("V2", "precise", "0"),
         ("V1", "rough", "0"),

@@ -4,6 +4,7 @@
 //! `object_store` (it sets the process's AWS variables) and `reliability` stay binaries of
 //! their own.
 
+mod attest;
 mod browser;
 #[path = "../common/mod.rs"]
 mod common;

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::taxonomy::FailureClass;
 use serde::Deserialize;
+use sha2::Digest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -87,6 +88,15 @@ pub struct Criterion {
     pub min_n: Option<usize>,
 }
 
+/// How the criteria were pinned before the run, if they were.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CriteriaPin {
+    /// The sha256 the criteria file was pinned to (and has: a mismatch stops the run).
+    pub sha256: String,
+    /// Where the pin came from: `[run] criteria_sha256` or the lock file's path.
+    pub source: String,
+}
+
 #[derive(Clone, Debug)]
 pub struct CriteriaFile {
     pub path: PathBuf,
@@ -95,12 +105,17 @@ pub struct CriteriaFile {
     pub seed: Option<u64>,
     pub taxonomy: Vec<FailureClass>,
     pub criteria: Vec<Criterion>,
+    /// The sha256 of the file's bytes (what `criteria_sha256` pins).
+    pub sha256: String,
+    /// Distinct signed approvals `maskgate verify` requires before a deploy (default 0).
+    pub requires_approval: u32,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawFile {
     pass_iou: Option<f64>,
+    requires_approval: Option<u32>,
     bootstrap: Option<RawBootstrap>,
     #[serde(default)]
     failure_class: Vec<RawFailureClass>,
@@ -402,6 +417,8 @@ impl CriteriaFile {
             seed,
             taxonomy,
             criteria,
+            sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
+            requires_approval: raw.requires_approval.unwrap_or(0),
         })
     }
 

@@ -100,7 +100,16 @@ pub(super) fn finish(
         &plan.compare,
         plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
         !taxonomy.is_empty(),
-    );
+    )
+    .pinned(plan.criteria_pin.clone());
+    let decides = verdict.is_some();
+    let mut artifacts = crate::export::file_names(&plan.formats);
+    if decides {
+        artifacts.extend([
+            crate::attest::dataset::FILE.to_string(),
+            crate::attest::FILE.to_string(),
+        ]);
+    }
     let report = Report::assemble(
         evaluation,
         ReportParts {
@@ -115,12 +124,39 @@ pub(super) fn finish(
             verdict,
             groups,
             gallery,
-            artifacts: crate::export::file_names(&plan.formats),
+            artifacts,
         },
     );
     let mut staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
     if let Some(saved) = &saved {
         staged.extend(saved.write(staging.path())?);
+    }
+    // A run that decides attests its verdict: the dataset manifest, then the statement over
+    // every staged file, signed when a key is set.
+    if decides {
+        let dataset = staging.path().join(crate::attest::dataset::FILE);
+        let bytes = prepared.dataset.to_bytes();
+        crate::persist::write_atomically(&dataset, |w| w.write_all(&bytes))?;
+        staged.push(dataset);
+        let statement = crate::attest::statement::statement(&crate::attest::statement::Attested {
+            report: &report,
+            set_dir: staging.path(),
+            binary: &plan.binary,
+            pin: plan.criteria_pin.as_ref(),
+            required_approvals: plan.criteria.as_ref().map_or(0, |c| c.requires_approval),
+        })?;
+        if let Some(statement) = statement {
+            let key = plan
+                .sign_key
+                .as_deref()
+                .map(crate::attest::keys::PrivateKey::load)
+                .transpose()?;
+            staged.push(crate::attest::write(
+                staging.path(),
+                &statement,
+                key.as_ref(),
+            )?);
+        }
     }
     let staging_path = staging.path().to_path_buf();
     staging.commit(&report_set_names())?;

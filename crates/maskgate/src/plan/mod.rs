@@ -83,6 +83,10 @@ pub struct Overrides {
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
     pub variants: Option<PathBuf>,
+    /// Never recorded for `merge` (where a key lives is the signer's business): a merge takes
+    /// its own.
+    #[serde(skip)]
+    pub sign_key: Option<PathBuf>,
     /// Judges the finished run, shapes none of its numbers: never recorded for `merge`, and
     /// left out of the serialised record so plan hashes stay as they were.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,6 +138,12 @@ pub struct Plan {
     pub variants_file: Option<PathBuf>,
     pub baseline: String,
     pub criteria: Option<CriteriaFile>,
+    /// The criteria's pre-registered hash and where it was pinned (checked when resolving).
+    pub criteria_pin: Option<crate::decide::criteria::CriteriaPin>,
+    /// The key that signs the attestation (read and checked when resolving, again when used).
+    pub sign_key: Option<PathBuf>,
+    /// The program that runs the plan, as the attestation names it (the CLI sets its digest).
+    pub binary: crate::attest::statement::Binary,
     pub notes: Option<PathBuf>,
     /// The local folder reports are written to (for a bucket `--out`, the copy uploaded).
     pub out: PathBuf,
@@ -288,6 +298,8 @@ pub fn report_set_names() -> Vec<&'static str> {
         .chain([
             crate::gallery::FOLDER,
             crate::predict::saved::FOLDER,
+            crate::attest::dataset::FILE,
+            crate::attest::FILE,
             crate::persist::report_set::MANIFEST,
         ])
         .collect()

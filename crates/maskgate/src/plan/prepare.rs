@@ -66,6 +66,8 @@ pub(super) struct Prepared {
     pub(super) model_arms: Vec<ModelArm>,
     pub(super) file_arms: Vec<PredictionsFile>,
     pub(super) inputs: Vec<InputFile>,
+    /// The corpora's samples with their files' hashes (the attestation's dataset manifest).
+    pub(super) dataset: crate::attest::dataset::DatasetManifest,
     pub(super) notices: Vec<String>,
     pub(super) unmatched_predictions: BTreeMap<String, Vec<String>>,
     /// Removed when the run ends.
@@ -263,6 +265,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     let mut model_arms: Vec<ModelArm> = Vec::new();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
+    let mut dataset = crate::attest::dataset::DatasetManifest::default();
     if let Some(c) = &plan.config {
         inputs.push(plan.input("config".into(), c)?);
     }
@@ -277,12 +280,13 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
             format!("corpus {}", spec.name)
         };
         // Every corpus is local by now (a remote one was fetched when the plan resolved).
-        let files_sha256 = crate::source::local::fingerprint(
+        let named = crate::source::local::named_hashes(
             &spec.path,
             &corpus.files_read(&spec.path),
             &corpus.photo_sha256,
         )?;
-        inputs.push(match &corpus.version {
+        let files_sha256 = crate::source::fingerprint_of(named.values().cloned().collect());
+        let input = match &corpus.version {
             // A database corpus: its rows, its query and the files they name.
             Some(v) => InputFile {
                 role,
@@ -298,7 +302,28 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                 path: plan.shown(&spec.path),
                 sha256: files_sha256,
             },
-        });
+        };
+        dataset
+            .corpora
+            .push(crate::attest::dataset::CorpusManifest::new(
+                &corpus.name,
+                input.path.clone(),
+                input.sha256.clone(),
+                corpus
+                    .version
+                    .as_ref()
+                    .map(|v| (v.query_sha256.clone(), v.rows_sha256.clone())),
+                &named,
+                corpus
+                    .samples
+                    .iter()
+                    .map(|e| crate::attest::dataset::SamplePaths {
+                        id: &e.id,
+                        photo: e.image.as_ref(),
+                        labels: &e.files,
+                    }),
+            ));
+        inputs.push(input);
     }
     for spec in &plan.arms {
         match &spec.source {
@@ -365,6 +390,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         model_arms,
         file_arms,
         inputs,
+        dataset,
         notices,
         unmatched_predictions,
         _private_cache: private_cache,

@@ -68,6 +68,7 @@ impl PlanRecord {
             criteria: opt(&o.criteria)?,
             notes: opt(&o.notes)?,
             variants: opt(&o.variants)?,
+            sign_key: None,
             max_failed_share: None,
             ..o.clone()
         };

@@ -198,6 +198,8 @@ impl Draft {
 /// waiting: what the fetch and check step needs.
 struct Files {
     criteria: Option<PathBuf>,
+    criteria_sha256: Option<String>,
+    sign_key: Option<PathBuf>,
     notes: Option<PathBuf>,
     variants: Option<PathBuf>,
     network: crate::net::Network,
@@ -210,6 +212,22 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
         o.criteria.clone().map(Some),
         None,
         cfg.and_then(|c| c.criteria.clone()).map(Some),
+        None,
+        || None,
+    );
+    let criteria_sha256 = l.pick(
+        &settings::CRITERIA_SHA256,
+        None,
+        None,
+        cfg.and_then(|c| c.criteria_sha256.clone()).map(Some),
+        None,
+        || None,
+    );
+    let sign_key = l.pick(
+        &settings::SIGN_KEY,
+        o.sign_key.clone().map(Some),
+        env.of(&settings::SIGN_KEY).map(|v| Some(PathBuf::from(v))),
+        cfg.and_then(|c| c.sign_key.clone()).map(Some),
         None,
         || None,
     );
@@ -241,6 +259,8 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
     );
     Ok(Files {
         criteria,
+        criteria_sha256,
+        sign_key,
         notes,
         variants,
         network: crate::net::Network::with_timeout_s(timeout),
@@ -286,6 +306,66 @@ fn criteria_and_values(
     Ok((criteria, v))
 }
 
+/// The lock file that pre-registers the criteria when the config has no `criteria_sha256`.
+pub const CRITERIA_LOCK: &str = "criteria.lock";
+
+/// The criteria's pin: `[run] criteria_sha256`, else a `criteria.lock` beside the config (its
+/// first word: the hex sha256, as `sha256sum` writes it). A criteria file whose hash differs
+/// is refused here, before any work, naming both hashes.
+fn pin_criteria(
+    criteria: Option<&CriteriaFile>,
+    configured: Option<&str>,
+    config: Option<&Path>,
+) -> Result<Option<crate::decide::criteria::CriteriaPin>> {
+    let lock = config
+        .and_then(Path::parent)
+        .map(|d| d.join(CRITERIA_LOCK))
+        .filter(|p| p.is_file());
+    let (pinned, source, at) = match (configured, &lock) {
+        (Some(h), _) => (
+            h.trim().to_ascii_lowercase(),
+            "[run] criteria_sha256".to_string(),
+            config.map(Path::to_path_buf),
+        ),
+        (None, Some(lock)) => {
+            let text = crate::limits::read_text(lock)?;
+            let first = text
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            (first, crate::pathnames::display(lock), Some(lock.clone()))
+        }
+        (None, None) => return Ok(None),
+    };
+    let at = at.unwrap_or_default();
+    if pinned.len() != 64 || !pinned.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::file(
+            &at,
+            format!("{source} must be the criteria file's sha256 in hex (64 characters; `sha256sum CRITERIA` prints it)"),
+        ));
+    }
+    let Some(c) = criteria else {
+        return Err(Error::file(
+            &at,
+            format!("{source} pins criteria, but the run has no criteria file: give --criteria or [run] criteria"),
+        ));
+    };
+    if c.sha256 != pinned {
+        return Err(Error::file(
+            &c.path,
+            format!(
+                "the criteria changed after they were pre-registered: the file's sha256 is {}, {source} pins {pinned}; restore the registered criteria, or register the new ones deliberately (a new pin, in review)",
+                c.sha256
+            ),
+        ));
+    }
+    Ok(Some(crate::decide::criteria::CriteriaPin {
+        sha256: pinned,
+        source,
+    }))
+}
+
 impl Plan {
     /// Resolves a request into a plan: the settings (pure), then the fetch and check of every
     /// input ([`super::fetch`]); every problem found is reported at once.
@@ -325,6 +405,15 @@ impl Plan {
 
         let (criteria, v) =
             criteria_and_values(&draft, o, env, files.criteria.as_deref(), &mut layers)?;
+        let criteria_pin = pin_criteria(
+            criteria.as_ref(),
+            files.criteria_sha256.as_deref(),
+            run_config.as_deref(),
+        )?;
+        // A key that cannot sign fails the run now, not after hours of inference.
+        if let Some(key) = &files.sign_key {
+            crate::attest::keys::PrivateKey::load(key)?;
+        }
         let arm_names: Vec<String> = arms.iter().map(|a| a.name.clone()).collect();
         let variants = match (&files.variants, &draft.cfg) {
             (Some(p), _) => RawVariants::load(p)?
@@ -387,6 +476,9 @@ impl Plan {
             run_id: v.run_id,
             generated_at: v.generated_at,
             criteria,
+            criteria_pin,
+            sign_key: files.sign_key,
+            binary: Default::default(),
             limits,
             network,
             shard: v.shard,

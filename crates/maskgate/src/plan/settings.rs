@@ -112,6 +112,25 @@ pub const NOTES: Setting = Setting {
     help: "Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes)",
     ..NONE
 };
+pub const CRITERIA_SHA256: Setting = Setting {
+    name: "criteria_sha256",
+    config: Some("criteria_sha256"),
+    kind: "sha256 (hex)",
+    default: "none (a criteria.lock beside the config, else not pinned)",
+    help: "Pre-registers the criteria: the run is refused, before any work, unless the criteria file has this sha256",
+    ..NONE
+};
+pub const SIGN_KEY: Setting = Setting {
+    name: "sign_key",
+    config: Some("sign_key"),
+    flag: Some("sign-key"),
+    env: Some("MASKGATE_SIGN_KEY"),
+    python: Some("sign_key"),
+    kind: "file",
+    default: "none (the attestation is written unsigned)",
+    help: "Ed25519 private key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` or `maskgate keygen` writes it) that signs the verdict's attestation",
+    ..NONE
+};
 pub const VARIANTS: Setting = Setting {
     name: "variants",
     flag: Some("variants"),
@@ -332,6 +351,8 @@ pub const SETTINGS: &[&Setting] = &[
     &FORMATS,
     &CRITERIA,
     &NOTES,
+    &CRITERIA_SHA256,
+    &SIGN_KEY,
     &VARIANTS,
     &GRID,
     &PASS_IOU,

@@ -110,6 +110,10 @@ pub struct MergeRequest {
     pub generated_at: Option<String>,
     /// Refuse shards that ran on different execution providers or CPUs.
     pub strict_hardware: bool,
+    /// The key that signs the merged verdict's attestation (else the environment's or config's).
+    pub sign_key: Option<PathBuf>,
+    /// The program merging, as the attestation names it.
+    pub binary: crate::attest::statement::Binary,
 }
 
 /// Merges the committed shards under `<out>/shards/` into the reports a single machine would
@@ -182,6 +186,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
         out: Some(request.out.clone()),
         run_id: request.run_id.clone(),
         generated_at: request.generated_at.clone(),
+        sign_key: request.sign_key.clone(),
         ..record.overrides.clone()
     };
     // The shards' report settings, and this process's own run metadata and runtime.
@@ -200,6 +205,7 @@ pub fn merge(request: &MergeRequest, env: &Env, observer: &dyn Observer) -> Resu
             .iter()
             .any(|s| env.of(s).is_some());
     let mut plan = Plan::resolve(&record.request, &overrides, &Env::from_pairs(pairs))?;
+    plan.binary = request.binary.clone();
     pool(plan.threads)?.install(|| {
         let mut prepared = prepare(&plan)?;
         let hash = plan_hash(&plan, &prepared.inputs);

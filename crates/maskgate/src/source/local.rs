@@ -1,6 +1,6 @@
 //! The local file system (and anything mounted into it: a Modal Volume, an NFS share).
 
-use super::{fingerprint_of, Located, Reach, Source};
+use super::{Located, Reach, Source};
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -31,12 +31,26 @@ impl Source for LocalFiles {
 /// The sha256 of what the run reads: `files` (relative to `root` where they are inside it)
 /// with their contents' hashes, in sorted order. `known` holds hashes already computed (the
 /// photos), so no file is read twice. Every source hands the readers a local path (a remote
-/// one is fetched first), so this is every source's fingerprint.
-pub fn fingerprint(
+/// one is fetched first), so this is every source's fingerprint. (The run hashes
+/// [`named_hashes`] itself, as it keeps the names for the dataset manifest.)
+#[cfg(test)]
+fn fingerprint(
     root: &Path,
     files: &[PathBuf],
     known: &std::collections::BTreeMap<PathBuf, String>,
 ) -> Result<String> {
+    let named = named_hashes(root, files, known)?;
+    Ok(super::fingerprint_of(named.into_values().collect()))
+}
+
+/// Each of `files` that is a regular file, by its path as given: its name relative to the corpus
+/// folder `root` and its content's sha256 (what [`fingerprint`] hashes, and what a dataset
+/// manifest lists per sample).
+pub fn named_hashes(
+    root: &Path,
+    files: &[PathBuf],
+    known: &std::collections::BTreeMap<PathBuf, String>,
+) -> Result<std::collections::BTreeMap<PathBuf, (String, String)>> {
     // Names are taken relative to the corpus folder after normalising both lexically, so
     // the same files give the same fingerprint however the path to them was typed, and
     // wherever a symlinked folder on the way (a `../shared` beside the checkout) points.
@@ -49,7 +63,7 @@ pub fn fingerprint(
     } else {
         lexical_root
     };
-    let mut named = Vec::with_capacity(files.len());
+    let mut named = std::collections::BTreeMap::new();
     for f in files {
         if !f.is_file() {
             // Absent or not a regular file: the sample that names it is a problem of its
@@ -61,9 +75,9 @@ pub fn fingerprint(
             Some(h) => h.clone(),
             None => crate::sha256_file(f)?,
         };
-        named.push((relative_name(&real, &root_dir), sha));
+        named.insert(f.clone(), (relative_name(&real, &root_dir), sha));
     }
-    Ok(fingerprint_of(named))
+    Ok(named)
 }
 
 /// `path` relative to `dir` (`../` where it lies outside), `/`-separated; both are canonical.
