@@ -11,7 +11,8 @@ runs="${1:-1000000}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(rle_compressed ndjson_line polygon image_decode toml_config yolo labelme_json coco_json)
+  targets=(rle_compressed ndjson_line polygon image_decode toml_config yolo labelme_json coco_json
+    dsse_envelope)
 fi
 mkdir -p corpus
 for t in "${targets[@]}"; do

@@ -4,7 +4,9 @@
 # crop team's promotion gate, examples/crop-gate/: rembg's u2netp (the production baseline) vs
 # the candidate (IMG.LY's ISNet) on a held-out split of 30 FASSEG photos (files) and on the
 # human-flagged corpus (a query on the crop service's database), scored, compared, classified by
-# reporter notes and decided against examples/crop-gate/criteria.toml. Reports in
+# reporter notes and decided against examples/crop-gate/criteria.toml (pre-registered: its
+# sha256 is pinned in examples/crop-gate/criteria.lock). The verdict is signed (an in-toto
+# attestation, reports/crop-gate/attestation.dsse.json) and verified as a deploy step would. Reports in
 # reports/crop-gate/; the verdict is printed at the end and is the last line of
 # reports/crop-gate/report.md. The gate takes about two minutes on 2 cores (ISNet ~2 s a photo);
 # a re-run is served from the prediction cache.
@@ -16,9 +18,18 @@ if [ -z "${MASKGATE_BIN:-}" ]; then
   bash scripts/setup.sh
   cargo build --release --locked -q -p maskgate-cli
 fi
+mg=${MASKGATE_BIN:-./target/release/maskgate}
+# The gate signs its verdict with the team's key; here a demo pair made once (never replaced).
+[ -f vendor/keys/maskgate.key ] || "$mg" keygen vendor/keys 2>/dev/null
 status=0
-"${MASKGATE_BIN:-./target/release/maskgate}" run examples/crop-gate/maskgate.toml \
+"$mg" run examples/crop-gate/maskgate.toml --sign-key vendor/keys/maskgate.key \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?
+if [ "$status" -le 1 ]; then
+  # What the deploy step runs before it promotes the candidate: exit 0 only for a go, signed
+  # with the gate's key, about this very model, with every file it names unchanged.
+  "$mg" verify reports/crop-gate/attestation.dsse.json --pubkey vendor/keys/maskgate.pub \
+    --model vendor/models/isnet_quint8.onnx --require go || true
+fi
 echo "report: reports/crop-gate/report.md"
 # 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
 [ "$status" -le 1 ]

@@ -50,13 +50,14 @@ fn config_with_url(dir: &Path, url: &str) -> PathBuf {
     p
 }
 
-fn run(config: &Path, out: &Path, cache: &Path) -> Output {
+fn run(config: &Path, out: &Path, cache: &Path, key: &Path) -> Output {
     bin()
         .arg("run")
         .arg(config)
         .arg("--out")
         .arg(out)
         .env("MASKGATE_CACHE", cache)
+        .env("MASKGATE_SIGN_KEY", key)
         .args(["--run-id", "crop", "--generated-at", "2026-01-01T00:00:00Z"])
         .output()
         .unwrap()
@@ -107,7 +108,11 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
     let cache = d.join("cache");
     let sqlite_url = format!("sqlite:{}", db_file.display());
     let sqlite_out = d.join("sqlite");
-    let out = run(&config_with_url(&d, &sqlite_url), &sqlite_out, &cache);
+    let keys = d.join("keys");
+    let keygen = bin().arg("keygen").arg(&keys).output().unwrap();
+    assert!(keygen.status.success());
+    let key = keys.join("maskgate.key");
+    let out = run(&config_with_url(&d, &sqlite_url), &sqlite_out, &cache, &key);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code().unwrap() <= 1, "{stderr}");
     let md = std::fs::read_to_string(sqlite_out.join("report.md")).unwrap();
@@ -135,6 +140,35 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
             "failure class {class} missing from the report"
         );
     }
+    // The deploy step's check: the verdict is signed, about this candidate model, and go.
+    let verify = |model: &str| {
+        bin()
+            .arg("verify")
+            .arg(sqlite_out.join("attestation.dsse.json"))
+            .arg("--pubkey")
+            .arg(keys.join("maskgate.pub"))
+            .arg("--root")
+            .arg(root())
+            .arg("--model")
+            .arg(root().join(model))
+            .args(["--require", "go"])
+            .output()
+            .unwrap()
+    };
+    let verified = verify("vendor/models/isnet_quint8.onnx");
+    let said = String::from_utf8_lossy(&verified.stderr);
+    let recommendation = md.lines().last().unwrap();
+    let expected = if recommendation.starts_with("recommendation: go") {
+        0
+    } else {
+        1
+    };
+    assert_eq!(verified.status.code(), Some(expected), "{said}");
+    assert!(said.contains("model: "), "{said}");
+    // A model the gate never saw is refused.
+    let other = verify("vendor/test-models/yolov8-seg-synthetic.onnx");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("is not a model this verdict is about"));
     let csv = std::fs::read_to_string(sqlite_out.join("metrics.csv")).unwrap();
     assert!(csv
         .lines()
@@ -165,7 +199,7 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
     let pg_dir = tmp("pg-config");
     let pg_config = config_with_url(&pg_dir, &pg_url);
     let pg_out = d.join("postgres");
-    let out = run(&pg_config, &pg_out, &cache);
+    let out = run(&pg_config, &pg_out, &cache, &key);
     assert!(
         out.status.code().unwrap() <= 1,
         "{}",
@@ -199,7 +233,31 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
             }
         };
         match name.as_str() {
-            "report.json" | "report.md" | "report.html" => {
+            // The statement names the same subjects and verdict; the reports' digests differ
+            // as the reports do (they name their source), and so does the config's.
+            "attestation.dsse.json" => {
+                let statement = |bytes: Vec<u8>| -> serde_json::Value {
+                    use base64::Engine;
+                    let env: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                    let payload = base64::engine::general_purpose::STANDARD
+                        .decode(env["payload"].as_str().unwrap())
+                        .unwrap();
+                    let mut v: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+                    for s in v["subject"].as_array_mut().unwrap() {
+                        let kind = s["annotations"]["maskgate.kind"].clone();
+                        if kind == "report" || kind == "dataset" {
+                            s["digest"] = serde_json::Value::Null;
+                        }
+                    }
+                    v["predicate"]["configuration"]
+                        .as_array_mut()
+                        .unwrap()
+                        .retain(|c| c["annotations"]["maskgate.role"] != "config");
+                    v
+                };
+                assert_eq!(statement(a), statement(b), "{name} differs");
+            }
+            "report.json" | "report.md" | "report.html" | "dataset.json" => {
                 assert_eq!(text(a, &sqlite_url), text(b, &pg_url), "{name} differs")
             }
             // The manifest hashes the reports above, which name their source: the same files.

@@ -50,6 +50,27 @@ fn the_kubernetes_indexed_job_matches_the_exit_codes_and_shard_count() {
         serde_norway::from_str(&deploy("kubernetes/merge.yaml")).unwrap();
     let merge_cmd = &merge["spec"]["template"]["spec"]["containers"][0]["command"];
     assert_eq!(merge_cmd[1].as_str(), Some("merge"));
+    // The merge signs the verdict; the promotion verifies it before its container starts.
+    let merge_env = &merge["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(merge_env
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .any(|e| e["name"].as_str() == Some("MASKGATE_SIGN_KEY")));
+    let promote: serde_norway::Value =
+        serde_norway::from_str(&deploy("kubernetes/promote.yaml")).unwrap();
+    let verify: Vec<&str> = promote["spec"]["template"]["spec"]["initContainers"][0]["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(verify[..2], ["maskgate", "verify"]);
+    for flag in ["--pubkey", "--model", "--require"] {
+        assert!(verify.contains(&flag), "{verify:?}");
+    }
+    let require = verify.iter().position(|a| *a == "--require").unwrap();
+    assert_eq!(verify[require + 1], "go");
 }
 
 #[test]
@@ -68,5 +89,18 @@ fn the_slurm_and_modal_recipes_run_the_binary_with_shards() {
         "{modal}"
     );
     assert!(modal.contains(".map(range(shards)"), "{modal}");
-    assert!(modal.contains("[\"merge\", out]"), "{modal}");
+    assert!(
+        modal.contains("[\"merge\", out, \"--sign-key\", key]"),
+        "{modal}"
+    );
+    // The deploy step promotes only after `maskgate verify … --require go` exits 0.
+    let promote = &modal[modal.find("def promote").unwrap()..];
+    let verify = promote.find("\"maskgate\", \"verify\"").unwrap();
+    let require = promote.find("\"--require\", \"go\"").unwrap();
+    let copy = promote.find("shutil.copy2").unwrap();
+    assert!(verify < require && require < copy, "{promote}");
+    assert!(
+        promote.contains("if code != 0:\n        return code"),
+        "{promote}"
+    );
 }

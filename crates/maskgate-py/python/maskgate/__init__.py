@@ -52,8 +52,8 @@ def run(config: PathLike, out: Optional[PathLike] = None, **overrides: Any) -> D
     Keyword overrides mirror the command line's flags and win over the environment and the
     config: ``threads``, ``intra_threads``, ``no_cache``, ``gallery``, ``formats`` (list),
     ``run_id``, ``generated_at``, ``grid``, ``pass_iou``, ``top``, ``seed``, ``bootstrap``,
-    ``criteria``, ``notes``, ``save_predictions`` (the Python column of the settings table in
-    docs/src/configuration.md).
+    ``criteria``, ``notes``, ``sign_key``, ``save_predictions`` (the Python column of the settings
+    table in docs/src/configuration.md).
     """
     overrides["out"] = out
     return _finish(_native.run(os.fspath(config), overrides))

@@ -25,8 +25,8 @@ pub struct Request<'a> {
 
 /// Appends `req.by`'s approval of the attestation's statement; returns the approvals file.
 pub fn approve(req: &Request<'_>) -> Result<PathBuf> {
-    let (envelope, payload) = super::verify::read_envelope(req.attestation)?;
-    let opened = super::verify::open_statement(req.attestation, &envelope, &payload)?;
+    let (envelope, payload) = super::dsse::read_envelope(req.attestation)?;
+    let opened = super::statement::open_statement(req.attestation, &envelope, &payload)?;
     for (what, text) in [("--by", Some(req.by)), ("--note", req.note)] {
         let Some(text) = text else { continue };
         if text.len() > MAX_TEXT || text.chars().any(char::is_control) {
@@ -106,7 +106,7 @@ pub fn valid_approvers(
         let by = approval.get("by").and_then(Value::as_str).unwrap_or("");
         let Some(key) = keys
             .iter()
-            .find(|k| super::verify::signed_by(&envelope, &payload, k))
+            .find(|k| super::dsse::signed_by(&envelope, &payload, k))
         else {
             continue;
         };

@@ -60,6 +60,25 @@ pub fn unb64(text: &str) -> Option<Vec<u8>> {
         .find_map(|e| e.decode(text).ok())
 }
 
+/// Reads and parses the envelope at `path`, its size checked before it is read.
+pub fn read_envelope(path: &std::path::Path) -> crate::Result<(Envelope, Vec<u8>)> {
+    let bytes = crate::limits::read_regular(path, MAX_ENVELOPE_BYTES)
+        .map_err(|e| e.into_error(path, "an attestation's ceiling (64 MiB)"))?;
+    Envelope::parse(&bytes)
+        .map_err(|m| crate::Error::file(path, format!("malformed envelope: {m}")))
+}
+
+/// Whether some signature of `envelope` is `key`'s over its PAE (a signature naming another
+/// key's id is not tried).
+pub fn signed_by(envelope: &Envelope, payload: &[u8], key: &super::keys::PublicKey) -> bool {
+    let pae = pae(&envelope.payload_type, payload);
+    let keyid = key.keyid();
+    envelope.signatures.iter().any(|s| {
+        (s.keyid.is_empty() || s.keyid == keyid)
+            && unb64(&s.sig).is_some_and(|sig| key.verifies(&pae, &sig))
+    })
+}
+
 impl Envelope {
     /// An unsigned envelope around `payload`.
     pub fn new(payload_type: &str, payload: &[u8]) -> Envelope {
@@ -153,5 +172,22 @@ mod tests {
         assert!(Envelope::parse(&many.to_bytes())
             .unwrap_err()
             .contains("signatures"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, parsing returns an envelope or a reason, and a valid envelope
+        /// with any payload round-trips.
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+                              payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+                              cut in 0usize..1024) {
+            let _ = Envelope::parse(&bytes);
+            let e = Envelope::new("t", &payload);
+            let written = e.to_bytes();
+            let (back, p) = Envelope::parse(&written).unwrap();
+            proptest::prop_assert_eq!(back, e);
+            proptest::prop_assert_eq!(p, payload);
+            let _ = Envelope::parse(&written[..cut.min(written.len())]);
+        }
     }
 }

@@ -4,10 +4,12 @@
 //! warned and failed, and what configured the run). Built from the report and the staged
 //! report set alone, as canonical JSON: the same inputs give the same bytes, sharded or not.
 
+use super::dsse::{self, Envelope};
 use crate::decide::Status;
 use crate::error::{Error, Result};
 use crate::report::Report;
 use serde_json::{json, Value};
+use sha2::Digest;
 use std::path::Path;
 
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
@@ -75,6 +77,44 @@ pub struct Attested<'a> {
     pub binary: &'a Binary,
     pub pin: Option<&'a CriteriaPin>,
     pub required_approvals: u32,
+}
+
+/// The statement inside an envelope, with its digest (what approvals sign).
+pub struct Opened {
+    pub statement: Value,
+    pub payload_sha256: String,
+}
+
+/// Checks that the envelope carries an in-toto statement with the test-result predicate;
+/// signatures are the caller's to check.
+pub fn open_statement(path: &Path, envelope: &Envelope, payload: &[u8]) -> Result<Opened> {
+    let bad = |what: String| Error::file(path, what);
+    if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
+        return Err(bad(format!(
+            "unknown payload type {:?} (an attestation carries {:?})",
+            crate::fmt::clip(&envelope.payload_type),
+            dsse::IN_TOTO_PAYLOAD_TYPE
+        )));
+    }
+    let statement: Value = serde_json::from_slice(payload)
+        .map_err(|e| bad(format!("malformed statement: not JSON ({e})")))?;
+    let field = |k: &str| statement.get(k).and_then(Value::as_str).unwrap_or("");
+    if field("_type") != STATEMENT_TYPE {
+        return Err(bad(format!(
+            "malformed statement: _type is {:?}, not {STATEMENT_TYPE:?}",
+            crate::fmt::clip(field("_type"))
+        )));
+    }
+    if field("predicateType") != PREDICATE_TYPE {
+        return Err(bad(format!(
+            "unknown predicate type {:?}: maskgate verifies {PREDICATE_TYPE:?} statements",
+            crate::fmt::clip(field("predicateType"))
+        )));
+    }
+    Ok(Opened {
+        statement,
+        payload_sha256: hex::encode(sha2::Sha256::digest(payload)),
+    })
 }
 
 fn descriptor(name: &str, sha256: &str, annotations: Value) -> Value {

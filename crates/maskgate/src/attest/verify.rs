@@ -7,9 +7,9 @@
 //! attestation whose verdict is not the required one, or which lacks approvals, is a
 //! [`Verification`] with its unmet requirements: a deploy step holds, but nothing was forged.
 
-use super::dsse::{self, Envelope};
+use super::dsse::{read_envelope, signed_by};
 use super::keys::PublicKey;
-use super::statement::{Kind, KIND_ANNOTATION, PREDICATE_TYPE, STATEMENT_TYPE};
+use super::statement::{open_statement, Kind, KIND_ANNOTATION};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use sha2::Digest;
@@ -47,70 +47,8 @@ impl Verification {
     }
 }
 
-/// The statement inside a verified envelope, with its digest (what approvals sign).
-pub struct Opened {
-    pub statement: Value,
-    pub payload_sha256: String,
-}
-
 fn bad(attestation: &Path, what: impl std::fmt::Display) -> Error {
     Error::file(attestation, what.to_string())
-}
-
-/// Reads and parses the envelope at `path`, its size checked before it is read.
-pub fn read_envelope(path: &Path) -> Result<(Envelope, Vec<u8>)> {
-    let bytes = crate::limits::read_regular(path, dsse::MAX_ENVELOPE_BYTES)
-        .map_err(|e| e.into_error(path, "an attestation's ceiling (64 MiB)"))?;
-    Envelope::parse(&bytes).map_err(|m| bad(path, format!("malformed envelope: {m}")))
-}
-
-/// Checks the envelope's shape and statement type; signatures are the caller's.
-pub fn open_statement(path: &Path, envelope: &Envelope, payload: &[u8]) -> Result<Opened> {
-    if envelope.payload_type != dsse::IN_TOTO_PAYLOAD_TYPE {
-        return Err(bad(
-            path,
-            format!(
-                "unknown payload type {:?} (an attestation carries {:?})",
-                crate::fmt::clip(&envelope.payload_type),
-                dsse::IN_TOTO_PAYLOAD_TYPE
-            ),
-        ));
-    }
-    let statement: Value = serde_json::from_slice(payload)
-        .map_err(|e| bad(path, format!("malformed statement: not JSON ({e})")))?;
-    let field = |k: &str| statement.get(k).and_then(Value::as_str).unwrap_or("");
-    if field("_type") != STATEMENT_TYPE {
-        return Err(bad(
-            path,
-            format!(
-                "malformed statement: _type is {:?}, not {STATEMENT_TYPE:?}",
-                crate::fmt::clip(field("_type"))
-            ),
-        ));
-    }
-    if field("predicateType") != PREDICATE_TYPE {
-        return Err(bad(
-            path,
-            format!(
-                "unknown predicate type {:?}: maskgate verifies {PREDICATE_TYPE:?} statements",
-                crate::fmt::clip(field("predicateType"))
-            ),
-        ));
-    }
-    Ok(Opened {
-        statement,
-        payload_sha256: hex::encode(sha2::Sha256::digest(payload)),
-    })
-}
-
-/// Whether some signature of `envelope` is `key`'s over its PAE.
-pub fn signed_by(envelope: &Envelope, payload: &[u8], key: &PublicKey) -> bool {
-    let pae = dsse::pae(&envelope.payload_type, payload);
-    let keyid = key.keyid();
-    envelope.signatures.iter().any(|s| {
-        (s.keyid.is_empty() || s.keyid == keyid)
-            && dsse::unb64(&s.sig).is_some_and(|sig| key.verifies(&pae, &sig))
-    })
 }
 
 struct Subject {
