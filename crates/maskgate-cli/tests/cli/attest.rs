@@ -52,6 +52,10 @@ fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 /// A gate over the FASSEG annotation A/B in `d`, run from `d` with relative paths, as a
 /// team runs it from its repository: returns the exit status and output.
 fn gate(d: &Path, criteria: &str, extra: &[&str]) -> Output {
+    gate_to(d, criteria, "out", extra)
+}
+
+fn gate_to(d: &Path, criteria: &str, out: &str, extra: &[&str]) -> Output {
     run(bin()
         .current_dir(d)
         .args([
@@ -67,7 +71,7 @@ fn gate(d: &Path, criteria: &str, extra: &[&str]) -> Output {
             "--criteria",
             criteria,
             "--out",
-            "out",
+            out,
             "--gallery",
             "0",
             "--run-id",
@@ -81,11 +85,16 @@ fn gate(d: &Path, criteria: &str, extra: &[&str]) -> Output {
         .args(extra))
 }
 
-fn verify(d: &Path, args: &[&str]) -> Output {
+/// `maskgate COMMAND out/attestation.dsse.json ARGS…` from `d`.
+fn on_attestation(d: &Path, command: &str, args: &[&str]) -> Output {
     run(bin()
         .current_dir(d)
-        .args(["verify", "out/attestation.dsse.json"])
+        .args([command, "out/attestation.dsse.json"])
         .args(args))
+}
+
+fn verify(d: &Path, args: &[&str]) -> Output {
+    on_attestation(d, "verify", args)
 }
 
 fn setup(name: &str) -> PathBuf {
@@ -108,6 +117,10 @@ fn setup(name: &str) -> PathBuf {
     let o = run(bin().current_dir(&d).args(["keygen", "other"]));
     assert!(o.status.success(), "{}", text(&o));
     d
+}
+
+fn approve(d: &Path, args: &[&str]) -> Output {
+    on_attestation(d, "approve", args)
 }
 
 fn envelope(d: &Path) -> Value {
@@ -370,25 +383,12 @@ fn every_kind_of_tampering_is_refused_naming_what_failed() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("bad signature"), "{}", text(&o));
     // Re-signed by another key.
-    let o = run(bin().current_dir(&d).args([
-        "compare",
-        "--gold",
-        "precise.ndjson",
-        "--pred",
-        "rough=rough.ndjson",
-        "--pred",
-        "rough_eroded=rough_eroded.ndjson",
-        "--baseline",
-        "rough",
-        "--criteria",
+    let o = gate_to(
+        &d,
         "criteria.toml",
-        "--out",
         "resigned",
-        "--gallery",
-        "0",
-        "--sign-key",
-        "other/maskgate.key",
-    ]));
+        &["--sign-key", "other/maskgate.key"],
+    );
     assert!(o.status.code() == Some(0), "{}", text(&o));
     std::fs::copy(
         d.join("resigned/attestation.dsse.json"),
@@ -521,15 +521,13 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
     .unwrap();
     let o = gate(&d, "criteria.toml", &["--sign-key", "signer.key"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let approver = ["--approver-pubkey", "other/maskgate.pub"];
-    let o = verify(
-        &d,
-        &[
-            &["--pubkey", "signer.pub", "--require", "go"][..],
-            &approver,
-        ]
-        .concat(),
-    );
+    let approved = |args: &[&str]| {
+        verify(
+            &d,
+            &[args, &["--approver-pubkey", "other/maskgate.pub"]].concat(),
+        )
+    };
+    let o = approved(&["--pubkey", "signer.pub", "--require", "go"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
         text(&o).contains("0 of 1 required approvals"),
@@ -537,36 +535,23 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
         text(&o)
     );
     // An approval by a key that is not an approver's counts for nothing.
-    let o = run(bin().current_dir(&d).args([
-        "approve",
-        "out/attestation.dsse.json",
-        "--key",
-        "signer.key",
-        "--by",
-        "Mallory",
-    ]));
+    let o = approve(&d, &["--key", "signer.key", "--by", "Mallory"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = verify(&d, &[&["--pubkey", "signer.pub"][..], &approver].concat());
+    let o = approved(&["--pubkey", "signer.pub"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let o = run(bin().current_dir(&d).args([
-        "approve",
-        "out/attestation.dsse.json",
-        "--key",
-        "other/maskgate.key",
-        "--by",
-        "A. Reviewer",
-        "--note",
-        "checked the flagged slice",
-    ]));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = verify(
+    let o = approve(
         &d,
         &[
-            &["--pubkey", "signer.pub", "--require", "go"][..],
-            &approver,
-        ]
-        .concat(),
+            "--key",
+            "other/maskgate.key",
+            "--by",
+            "A. Reviewer",
+            "--note",
+            "checked the flagged slice",
+        ],
     );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = approved(&["--pubkey", "signer.pub", "--require", "go"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         text(&o).contains("approvals: 1 of 1 required, by A. Reviewer"),
@@ -574,14 +559,7 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
         text(&o)
     );
     // Two approvals asked for, one approver: not met.
-    let o = verify(
-        &d,
-        &[
-            &["--pubkey", "signer.pub", "--approvals", "2"][..],
-            &approver,
-        ]
-        .concat(),
-    );
+    let o = approved(&["--pubkey", "signer.pub", "--approvals", "2"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     // A new run's statement differs (new criteria bytes): the old approval does not carry over.
     std::fs::write(
@@ -591,6 +569,6 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
     .unwrap();
     let o = gate(&d, "criteria.toml", &["--sign-key", "signer.key"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = verify(&d, &[&["--pubkey", "signer.pub"][..], &approver].concat());
+    let o = approved(&["--pubkey", "signer.pub"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
