@@ -572,3 +572,77 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
     let o = approved(&["--pubkey", "signer.pub"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }
+
+#[test]
+fn a_swapped_model_file_and_a_model_the_gate_never_saw_are_refused() {
+    let d = fresh_dir("attest", "model");
+    let models = crate::common::shared().join("models");
+    std::fs::copy(
+        models.join("mediapipe_selfie_segmentation_256.onnx"),
+        d.join("baseline.onnx"),
+    )
+    .unwrap();
+    std::fs::copy(
+        models.join("mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        d.join("candidate.onnx"),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("criteria.toml"),
+        "[[criterion]]\nid = \"no-collapse\"\nmetric = \"iou.mean\"\narm = \"candidate\"\nmin = 0.1\n",
+    )
+    .unwrap();
+    let arm = |name: &str| {
+        format!("[[arm]]\nname = \"{name}\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{name}.onnx\"\nclass = \"foreground\"\n")
+    };
+    std::fs::write(
+        d.join("gate.toml"),
+        format!(
+            "[run]\nbaseline = \"baseline\"\ncriteria = \"criteria.toml\"\nout = \"out\"\ngallery = 0\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nlimit = 3\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n{}\n{}",
+            crate::common::shared().join("data/fasseg/V2").display(),
+            arm("baseline"),
+            arm("candidate"),
+        ),
+    )
+    .unwrap();
+    let key = run(bin().current_dir(&d).args(["keygen", "keys"]));
+    assert!(key.status.success(), "{}", text(&key));
+    let o =
+        run(bin()
+            .current_dir(&d)
+            .args(["run", "gate.toml", "--sign-key", "keys/maskgate.key"]));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/report.json")).unwrap()).unwrap();
+    // Both models scored every sample: the verdict is about work done.
+    let rows = report["summaries"].as_array().unwrap();
+    assert_eq!(rows.iter().filter(|r| r["group_by"] == "all").count(), 2);
+    for row in rows.iter().filter(|r| r["group_by"] == "all") {
+        assert_eq!(row["n_scored"], 3, "{row}");
+    }
+    let check =
+        |args: &[&str]| verify(&d, &[&["--pubkey", "keys/maskgate.pub"][..], args].concat());
+    let o = check(&["--model", "candidate.onnx", "--require", "go"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // The baseline's file is a model of the verdict too, but a file it never saw is not.
+    assert_eq!(check(&["--model", "baseline.onnx"]).status.code(), Some(0));
+    std::fs::write(d.join("other.onnx"), b"not the candidate").unwrap();
+    let o = check(&["--model", "other.onnx"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "is not a model this verdict is about (its models: baseline.onnx, candidate.onnx)"
+        ),
+        "{}",
+        text(&o)
+    );
+    // The candidate's file swapped for another model after the gate: refused.
+    std::fs::copy(d.join("baseline.onnx"), d.join("candidate.onnx")).unwrap();
+    let o = check(&["--model", "candidate.onnx"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("subject \"candidate.onnx\" (model) changed"),
+        "{}",
+        text(&o)
+    );
+}
