@@ -150,6 +150,10 @@ fn merged_reports_equal_the_unsharded_run_for_every_shard_count() {
     let n: usize = outcome.report.corpora.iter().map(|c| c.samples).sum();
     assert_eq!(n, 21, "12 + 9 samples");
     assert!(outcome.report.verdict().is_some(), "criteria decide");
+    // The verdict's statement and dataset manifest are among the files compared byte for byte.
+    for attested in ["attestation.dsse.json", "dataset.json"] {
+        assert!(single.join(attested).is_file(), "{attested}");
+    }
     for count in [1, 2, 3, 7, n] {
         let out = d.join(format!("of-{count}"));
         // Out of order: every third index first, then the rest backwards.
