@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from the registries, the real packages the parity tests run as references
-# (crates/maskgate/tests/library/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 in vendor/parity;
+# (crates/maskgate/tests/library/real_parity.rs): rembg 2.0.86 with Pillow 13.0.0 (and scipy
+# 1.17.1, the statistics reference) in vendor/parity;
 # Pillow 12.3.0 in vendor/pil12 (put first on PYTHONPATH, for production pinned to Pillow 12);
 # MediaPipe 0.10.14, the last release with the legacy selfie segmentation, in vendor/parity-mp
 # (its own venv: it needs numpy < 2). MediaPipe's declared dependencies include jax, which the
@@ -12,10 +13,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ort=$(sed -n 's/^ORT_VERSION = "\(.*\)"/\1/p' scripts/fetch_assets.py)
 py=vendor/parity/bin/python
-want="rembg==2.0.86 pillow==13.0.0 onnxruntime==$ort"
+# scipy comes with rembg; pinned here, it is also the reference for the paired tests' p-values
+# (crates/maskgate-core/tests/scipy_reference.rs).
+want="rembg==2.0.86 pillow==13.0.0 onnxruntime==$ort scipy==1.17.1"
 if [ ! -x "$py" ] || ! "$py" -c "
 from importlib.metadata import version as v
-assert (v('rembg'), v('pillow'), v('onnxruntime')) == ('2.0.86', '13.0.0', '$ort')" 2>/dev/null; then
+assert (v('rembg'), v('pillow'), v('onnxruntime'), v('scipy')) == ('2.0.86', '13.0.0', '$ort', '1.17.1')" 2>/dev/null; then
   rm -rf vendor/parity
   python3 -m venv vendor/parity
   # (here and below): Python compiles the modules a test imports when it first

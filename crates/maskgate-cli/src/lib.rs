@@ -56,6 +56,10 @@ pub fn main_as(
     use clap::{CommandFactory, FromArgMatches};
     // Every command's help ends with the exit statuses, from the library's one table.
     let command = Cli::command().after_help(exit_help()).mut_subcommands(|c| {
+        // `verify` answers another question (does this attestation hold?) with its own statuses.
+        if c.get_name() == "verify" {
+            return c;
+        }
         let text = match c.get_after_help() {
             Some(h) => format!("{h}\n\n{}", exit_help()),
             None => exit_help(),
@@ -68,8 +72,14 @@ pub fn main_as(
     {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout with status 0; usage errors to stderr with 2.
-            let _ = e.print();
+            // Help and version go to stdout with status 0; usage errors to stderr with 2. An
+            // error echoes the argument it refused: a key pasted there is withheld.
+            let text = maskgate::redact::pem_blocks(&e.render().to_string());
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };

@@ -12,10 +12,11 @@ use std::path::PathBuf;
   maskgate verify reports/crop-gate/attestation.dsse.json --pubkey gate.pub \\
     --model models/best.onnx --require go
 
-Exit status: 0 the attestation holds and meets every requirement; 1 it is genuine but its
-verdict is not the one required, or it lacks approvals; 2 a bad or missing signature, a changed
-or missing file, a model that is not a subject, a malformed envelope, a path outside --root;
-3 an object store that could not be reached (retry)."
+Exit status (verify's own): 0 the attestation holds and meets every requirement; 1 it is
+genuine but its verdict, criteria or pre-registration is not the one required, or it lacks
+approvals; 2 a bad or missing signature, a changed or missing file, a model that is not a
+subject or is the baseline's, a malformed envelope, a path or link outside --root; 3 an object
+store that could not be reached (retry)."
 )]
 pub struct VerifyArgs {
     /// The attestation (attestation.dsse.json of a report set).
@@ -33,6 +34,13 @@ pub struct VerifyArgs {
     /// subject may lie outside it.
     #[arg(long, value_name = "DIR", default_value = ".")]
     root: PathBuf,
+    /// The criteria's sha256 the verdict must have been decided under (refuses a replayed older
+    /// verdict under other criteria).
+    #[arg(long, value_name = "HEX")]
+    criteria_sha256: Option<String>,
+    /// Require criteria pre-registered before the run (criteria_sha256 or criteria.lock).
+    #[arg(long)]
+    require_preregistered: bool,
     /// Distinct valid approvals required (the criteria's requires_approval may ask for more).
     #[arg(long, value_name = "N", default_value_t = 0)]
     approvals: usize,
@@ -48,6 +56,8 @@ pub fn run(a: VerifyArgs) -> Result<u8> {
         models: a.models,
         require: a.require,
         root: a.root,
+        criteria_sha256: a.criteria_sha256,
+        require_preregistered: a.require_preregistered,
         approvals: a.approvals,
         approver_keys: a
             .approver_pubkeys

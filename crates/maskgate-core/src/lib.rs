@@ -18,6 +18,7 @@ pub mod quantile;
 pub mod resample;
 pub mod rle;
 pub mod stats;
+pub mod wilcoxon;
 
 pub use counts::{Counts, Ratios};
 pub use labelmap::LabelMap;

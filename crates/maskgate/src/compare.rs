@@ -52,6 +52,53 @@ pub struct Paired {
     pub fail_to_pass: usize,
 }
 
+/// Paired tests of one scope (group) of a comparison, on the per-sample mIoU differences
+/// `arm − baseline` of the samples where both are defined. Each p-value is scipy's: Wilcoxon's
+/// is `scipy.stats.wilcoxon(d)`, McNemar's `scipy.stats.binomtest(pass→fail, flips)`.
+#[derive(Clone, Debug, Serialize)]
+pub struct PairedTests {
+    pub group_by: String,
+    pub group: String,
+    pub n: usize,
+    /// Wilcoxon signed-rank: min(W+, W−), its two-sided p and how it was computed (`exact`,
+    /// `permutation`, `normal`); absent when every difference is zero.
+    pub wilcoxon_statistic: Option<f64>,
+    pub wilcoxon_p: Option<f64>,
+    pub wilcoxon_method: Option<&'static str>,
+    /// Hodges–Lehmann shift (median of the Walsh averages) with its 95% interval.
+    pub hodges_lehmann: Option<f64>,
+    pub hodges_lehmann_ci95: Option<[f64; 2]>,
+    /// Samples passing τ in the baseline and failing in the arm, and the reverse.
+    pub pass_to_fail: usize,
+    pub fail_to_pass: usize,
+    /// Exact McNemar test on those flips (two-sided binomial at ½).
+    pub mcnemar_p: f64,
+}
+
+impl PairedTests {
+    /// The tests of one scope from its (arm, baseline) mIoU pairs.
+    pub fn of(group_by: &str, group: &str, pairs: &[(f64, f64)], tau: f64) -> PairedTests {
+        let d: Vec<f64> = pairs.iter().map(|(a, b)| a - b).collect();
+        let w = maskgate_core::wilcoxon::wilcoxon(&d);
+        let hl = maskgate_core::wilcoxon::hodges_lehmann(&d, 0.95);
+        let pass_to_fail = pairs.iter().filter(|(a, b)| *b >= tau && *a < tau).count();
+        let fail_to_pass = pairs.iter().filter(|(a, b)| *b < tau && *a >= tau).count();
+        PairedTests {
+            group_by: group_by.to_string(),
+            group: group.to_string(),
+            n: d.len(),
+            wilcoxon_statistic: w.map(|w| w.statistic),
+            wilcoxon_p: w.map(|w| w.p),
+            wilcoxon_method: w.map(|w| w.method.as_str()),
+            hodges_lehmann: hl.map(|h| h.0),
+            hodges_lehmann_ci95: hl.map(|h| h.1),
+            pass_to_fail,
+            fail_to_pass,
+            mcnemar_p: sign_test(pass_to_fail, fail_to_pass),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct RankedSample {
     pub rank: usize,
@@ -77,6 +124,8 @@ pub struct Comparison {
     pub summary_deltas: Vec<RowDelta>,
     pub class_deltas: Vec<RowDelta>,
     pub paired: Paired,
+    /// Wilcoxon, Hodges–Lehmann and McNemar per scope (`all` first, then each group).
+    pub paired_tests: Vec<PairedTests>,
     pub regressions: Vec<RankedSample>,
     pub improvements: Vec<RankedSample>,
 }
@@ -419,6 +468,21 @@ pub fn compare(
             .map(|(i, p)| row(i + 1, p))
             .collect::<Vec<_>>()
     };
+    let paired_tests = scopes
+        .iter()
+        .map(|((gb, g), (a, b))| {
+            let pairs: Vec<(f64, f64)> = a
+                .iter()
+                .zip(b)
+                .filter_map(|(a, b)| Some((a.miou()?, b.miou()?)))
+                .collect();
+            PairedTests::of(gb, g, &pairs, tau)
+        })
+        .collect::<Vec<_>>();
+    // `all` first, as every other list of a comparison.
+    let (mut paired_tests, rest): (Vec<_>, Vec<_>) =
+        paired_tests.into_iter().partition(|t| t.group_by == "all");
+    paired_tests.extend(rest);
     let regressions = rank(pairs.iter().filter(|p| delta(p) < 0.0).collect(), true);
     let improvements = rank(pairs.iter().filter(|p| delta(p) > 0.0).collect(), false);
     Comparison {
@@ -428,6 +492,7 @@ pub fn compare(
         summary_deltas,
         class_deltas,
         paired,
+        paired_tests,
         regressions,
         improvements,
     }

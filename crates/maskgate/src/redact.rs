@@ -170,6 +170,8 @@ fn keyword_dsn(text: &str) -> String {
 /// `message` with every URL in it shown through [`url`]: for errors of libraries that put the
 /// URL they were given into their own messages.
 pub fn in_text(message: &str) -> String {
+    let withheld = pem_blocks(message);
+    let message = withheld.as_str();
     let is_scheme = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
     let ends = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`' | '<' | '>');
     let mut out = String::with_capacity(message.len());
@@ -190,9 +192,49 @@ pub fn in_text(message: &str) -> String {
     out
 }
 
+/// `text` with every PEM block (a key pasted where a path belongs, echoed by an argument
+/// parser) replaced, from its BEGIN line to its END line or the text's end.
+pub fn pem_blocks(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        out.push_str(&rest[..start]);
+        out.push_str("[PEM text withheld]");
+        let after = &rest[start..];
+        rest = match after.find("-----END ") {
+            Some(e) => {
+                let tail = &after[e + "-----END ".len()..];
+                match tail.find("-----") {
+                    Some(close) => &tail[close + 5..],
+                    None => "",
+                }
+            }
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_blocks_are_withheld_whole() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIC\n-----END PRIVATE KEY-----";
+        let said = in_text(&format!("error: unexpected argument '{key}' found"));
+        assert_eq!(
+            said,
+            "error: unexpected argument '[PEM text withheld]' found"
+        );
+        // Cut short: withheld to the end.
+        assert_eq!(
+            pem_blocks("a -----BEGIN X-----\nMC4"),
+            "a [PEM text withheld]"
+        );
+        assert_eq!(pem_blocks("plain"), "plain");
+    }
 
     #[test]
     fn every_credential_shape_is_removed() {

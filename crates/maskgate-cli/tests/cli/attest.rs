@@ -267,7 +267,9 @@ fn a_signed_verdict_verifies_here_with_openssl_and_with_securesystemslib() {
     )
     .stdout;
     let mut by_openssl = env.clone();
-    by_openssl["signatures"] = serde_json::json!([{ "keyid": keyid, "sig": b64e(&openssl_sig) }]);
+    // DSSE's keyid is a hint: another signer's own naming of the key does not matter.
+    by_openssl["signatures"] =
+        serde_json::json!([{ "keyid": "another-tool's-key-name", "sig": b64e(&openssl_sig) }]);
     let path = d.join("out/attestation.dsse.json");
     std::fs::write(&path, serde_json::to_vec(&by_openssl).unwrap()).unwrap();
     let o = verify(&d, &["--pubkey", "signer.pub"]);
@@ -453,12 +455,45 @@ fn every_kind_of_tampering_is_refused_naming_what_failed() {
         "{}",
         text(&o)
     );
-    // The key never reaches the output, whatever failed.
+    // A subject that is a link pointing out of --root is refused, not followed.
+    let outside = fresh_dir("attest", "outside");
+    std::fs::copy(d.join("criteria.toml"), outside.join("criteria.toml")).unwrap();
+    std::fs::rename(d.join("criteria.toml"), d.join("criteria.toml.real")).unwrap();
+    std::os::unix::fs::symlink(outside.join("criteria.toml"), d.join("criteria.toml")).unwrap();
+    let o = verify(&d, &["--pubkey", "signer.pub"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("resolves to a file outside --root"),
+        "{}",
+        text(&o)
+    );
+    std::fs::remove_file(d.join("criteria.toml")).unwrap();
+    std::fs::rename(d.join("criteria.toml.real"), d.join("criteria.toml")).unwrap();
+    assert_eq!(
+        verify(&d, &["--pubkey", "signer.pub"]).status.code(),
+        Some(0)
+    );
+    // The key never reaches the output, whatever failed: a private key given as the public one,
+    // or the key's text pasted where its path belongs.
     let secret = std::fs::read_to_string(d.join("signer.key")).unwrap();
     let body = secret.lines().nth(1).unwrap();
     let o = verify(&d, &["--pubkey", "signer.key"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(!text(&o).contains(body));
+    let o = gate(&d, "criteria.toml", &[&format!("--sign-key={secret}")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("holds key text, not a path"),
+        "{}",
+        text(&o)
+    );
+    assert!(!text(&o).contains(body), "{}", text(&o));
+    // Given as the next argument, the parser refuses it as an argument of its own, echoing
+    // it: the echo is withheld too.
+    let o = gate(&d, "criteria.toml", &["--sign-key", &secret]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("[PEM text withheld]"), "{}", text(&o));
+    assert!(!text(&o).contains(body), "{}", text(&o));
 }
 
 #[test]
@@ -493,10 +528,38 @@ fn pinned_criteria_are_checked_before_any_work_and_approvals_are_counted() {
     );
     assert!(!d.join("pinned").exists(), "no work, no reports");
     config(&sha);
-    let o = run(bin().current_dir(&d).args(["run", "gate.toml"]));
+    let o = run(bin()
+        .current_dir(&d)
+        .args(["run", "gate.toml", "--sign-key", "signer.key"]));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let md = std::fs::read_to_string(d.join("pinned/report.md")).unwrap();
     assert!(md.contains("Criteria pre-registered: sha256"), "{md}");
+    // A deploy step may insist on pre-registered criteria, and on these very criteria.
+    let strict = |attestation: &str, extra: &[&str]| {
+        run(bin()
+            .current_dir(&d)
+            .args([
+                "verify",
+                attestation,
+                "--pubkey",
+                "signer.pub",
+                "--require-preregistered",
+            ])
+            .args(extra))
+    };
+    let o = strict("pinned/attestation.dsse.json", &["--criteria-sha256", &sha]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = strict(
+        "pinned/attestation.dsse.json",
+        &["--criteria-sha256", &wrong],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("not the required"), "{}", text(&o));
+    let o = gate(&d, "criteria.toml", &["--sign-key", "signer.key"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = strict("out/attestation.dsse.json", &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("were not pre-registered"), "{}", text(&o));
 
     // The lock file beside the config pins them as well.
     std::fs::write(
@@ -624,8 +687,15 @@ fn a_swapped_model_file_and_a_model_the_gate_never_saw_are_refused() {
         |args: &[&str]| verify(&d, &[&["--pubkey", "keys/maskgate.pub"][..], args].concat());
     let o = check(&["--model", "candidate.onnx", "--require", "go"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    // The baseline's file is a model of the verdict too, but a file it never saw is not.
-    assert_eq!(check(&["--model", "baseline.onnx"]).status.code(), Some(0));
+    // The baseline's file is a model of the verdict too, but the verdict is about replacing it:
+    // it never promotes the baseline.
+    let o = check(&["--model", "baseline.onnx"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("is the baseline's (baseline)"),
+        "{}",
+        text(&o)
+    );
     std::fs::write(d.join("other.onnx"), b"not the candidate").unwrap();
     let o = check(&["--model", "other.onnx"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -68,15 +68,15 @@ pub fn read_envelope(path: &std::path::Path) -> crate::Result<(Envelope, Vec<u8>
         .map_err(|m| crate::Error::file(path, format!("malformed envelope: {m}")))
 }
 
-/// Whether some signature of `envelope` is `key`'s over its PAE (a signature naming another
-/// key's id is not tried).
+/// Whether some signature of `envelope` is `key`'s over its PAE. Every signature is tried
+/// whatever its keyid: DSSE's keyid is an unauthenticated hint, and other signers (sigstore,
+/// securesystemslib) name keys their own way.
 pub fn signed_by(envelope: &Envelope, payload: &[u8], key: &super::keys::PublicKey) -> bool {
     let pae = pae(&envelope.payload_type, payload);
-    let keyid = key.keyid();
-    envelope.signatures.iter().any(|s| {
-        (s.keyid.is_empty() || s.keyid == keyid)
-            && unb64(&s.sig).is_some_and(|sig| key.verifies(&pae, &sig))
-    })
+    envelope
+        .signatures
+        .iter()
+        .any(|s| unb64(&s.sig).is_some_and(|sig| key.verifies(&pae, &sig)))
 }
 
 impl Envelope {

@@ -29,6 +29,13 @@ impl std::fmt::Debug for PrivateKey {
 pub struct PublicKey(VerifyingKey);
 
 fn read_pem(path: &Path, what: &str) -> Result<String> {
+    // A key pasted where its path belongs must not be echoed back as "the path".
+    let given = path.to_string_lossy();
+    if given.contains("-----BEGIN") || given.contains('\n') || given.len() > 4096 {
+        return Err(Error::Usage(format!(
+            "a key setting holds key text, not a path: write the key to a file (mode 0600) and give its path; {what}"
+        )));
+    }
     let bytes = crate::limits::read_regular(path, MAX_KEY_FILE_BYTES)
         .map_err(|e| e.into_error(path, "a key file's ceiling"))?;
     String::from_utf8(bytes)
@@ -44,6 +51,12 @@ impl PrivateKey {
             return Err(Error::file(
                 path,
                 format!("holds a public key, where the private key is needed: give {WHAT}"),
+            ));
+        }
+        if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(Error::file(
+                path,
+                "holds an encrypted key; maskgate reads unencrypted PKCS#8 (`openssl pkey -in KEY -out PLAIN`, kept mode 0600, or a secret mounted as a file)",
             ));
         }
         SigningKey::from_pkcs8_pem(&pem)

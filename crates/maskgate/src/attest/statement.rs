@@ -238,6 +238,7 @@ pub fn statement(a: &Attested<'_>) -> Result<Option<Value>> {
         "warnedTests": ids(Status::Inconclusive),
         "failedTests": ids(Status::Fail),
         "recommendation": recommendation,
+        "baseline": r.settings.baseline,
         "decidingCriteria": r.deciding_criteria.clone().unwrap_or_default(),
         "closestCriterion": r.closest_criterion,
         "verdict": r.verdict_summary,

@@ -25,6 +25,11 @@ pub struct Request {
     /// Input subjects are named from the run's working folder: they are looked up under this
     /// folder, and none may lie outside it.
     pub root: PathBuf,
+    /// The criteria's sha256 the verdict must have been decided under (a replayed older
+    /// verdict under laxer criteria is then refused).
+    pub criteria_sha256: Option<String>,
+    /// Require criteria pinned before the run.
+    pub require_preregistered: bool,
     /// Distinct approvers needed (the statement may require more).
     pub approvals: usize,
     pub approver_keys: Vec<PublicKey>,
@@ -55,6 +60,8 @@ struct Subject {
     name: String,
     sha256: String,
     kind: Kind,
+    /// The arm a model or prediction file belongs to (`maskgate.role` = "model ARM").
+    arm: Option<String>,
 }
 
 fn subjects(path: &Path, statement: &Value) -> Result<Vec<Subject>> {
@@ -84,6 +91,11 @@ fn subjects(path: &Path, statement: &Value) -> Result<Vec<Subject>> {
                         name: name.to_string(),
                         sha256: sha256.to_ascii_lowercase(),
                         kind,
+                        arm: s
+                            .pointer("/annotations/maskgate.role")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.split_once(' '))
+                            .map(|(_, arm)| arm.to_string()),
                     })
                 }
                 _ => Err(bad(
@@ -126,7 +138,7 @@ fn absolute_inside(root: &Path, name: &str) -> Option<PathBuf> {
     if !p.is_absolute() {
         return None;
     }
-    let root = std::path::absolute(root).ok()?;
+    let root = crate::pathnames::normalize(&std::path::absolute(root).ok()?);
     let rel = crate::pathnames::normalize(p)
         .strip_prefix(&root)
         .ok()?
@@ -185,17 +197,39 @@ fn digest_of(req: &Request, set_dir: &Path, s: &Subject) -> Result<String> {
             }
         }
     };
-    match std::fs::symlink_metadata(&path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(bad(
-            &req.attestation,
-            format!(
-                "{what} is missing: nothing at {}",
-                crate::pathnames::display(&path)
-            ),
-        )),
-        _ => crate::sha256_file(&path)
-            .map_err(|e| bad(&req.attestation, format!("{what} cannot be read: {e}"))),
+    if let Err(e) = std::fs::symlink_metadata(&path) {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Err(bad(
+                &req.attestation,
+                format!(
+                    "{what} is missing: nothing at {}",
+                    crate::pathnames::display(&path)
+                ),
+            ));
+        }
     }
+    // A link inside the folder that points out of it is refused, not followed: the folder a
+    // verifier names is the one whose files are checked.
+    let (base, where_) = if s.kind.in_report_set() {
+        (set_dir, "the report set")
+    } else {
+        (req.root.as_path(), "--root")
+    };
+    let real = std::fs::canonicalize(&path);
+    let real_base = std::fs::canonicalize(base);
+    match (&real, &real_base) {
+        (Ok(r), Ok(b)) if r.starts_with(b) => {}
+        _ => {
+            return Err(bad(
+                &req.attestation,
+                format!(
+                "{what} resolves to a file outside {where_} (a link pointing out of it): refused"
+            ),
+            ))
+        }
+    }
+    crate::sha256_file(&path)
+        .map_err(|e| bad(&req.attestation, format!("{what} cannot be read: {e}")))
 }
 
 /// Verifies `req.attestation` (see the module's text for what is an error and what is unmet).
@@ -213,7 +247,7 @@ pub fn verify(req: &Request) -> Result<Verification> {
         let signers: Vec<String> = envelope
             .signatures
             .iter()
-            .map(|s| crate::fmt::hash_prefix(&s.keyid).to_string())
+            .map(|s| format!("{:?}", crate::fmt::clip(crate::fmt::hash_prefix(&s.keyid))))
             .collect();
         return Err(bad(
             path,
@@ -254,12 +288,33 @@ pub fn verify(req: &Request) -> Result<Verification> {
         "subjects: {} files, each with the sha256 the attestation names",
         subjects.len()
     ));
+    let predicate = statement.get("predicate").cloned().unwrap_or(Value::Null);
+    let baseline = predicate
+        .get("baseline")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad(path, "malformed statement: the predicate names no baseline"))?
+        .to_string();
     for m in &req.models {
         let sha = crate::sha256_file(m)?;
-        if !subjects
+        let matching: Vec<&Subject> = subjects
             .iter()
-            .any(|s| s.kind == Kind::Model && s.sha256 == sha)
+            .filter(|s| s.kind == Kind::Model && s.sha256 == sha)
+            .collect();
+        if !matching.is_empty()
+            && matching
+                .iter()
+                .all(|s| s.arm.as_deref() == Some(baseline.as_str()))
         {
+            return Err(bad(
+                path,
+                format!(
+                    "model {} is the baseline's ({}): the verdict is about replacing it, so it promotes another arm's model, never the baseline's",
+                    crate::pathnames::display(m),
+                    crate::fmt::clip(&baseline)
+                ),
+            ));
+        }
+        if matching.is_empty() {
             let models: Vec<&str> = subjects
                 .iter()
                 .filter(|s| s.kind == Kind::Model)
@@ -284,7 +339,6 @@ pub fn verify(req: &Request) -> Result<Verification> {
             crate::pathnames::display(m)
         ));
     }
-    let predicate = statement.get("predicate").cloned().unwrap_or(Value::Null);
     let recommendation = predicate
         .get("recommendation")
         .and_then(Value::as_str)
@@ -296,6 +350,32 @@ pub fn verify(req: &Request) -> Result<Verification> {
         })?
         .to_string();
     let mut unmet = Vec::new();
+    if let Some(pinned) = &req.criteria_sha256 {
+        let attested = predicate
+            .get("criteriaSha256")
+            .and_then(Value::as_str)
+            .unwrap_or("none");
+        if !attested.eq_ignore_ascii_case(pinned.trim()) {
+            unmet.push(format!(
+                "the verdict was decided under criteria with sha256 {}, not the required {}",
+                crate::fmt::clip(attested),
+                crate::fmt::clip(pinned)
+            ));
+        } else {
+            checked.push("criteria: the required sha256".to_string());
+        }
+    }
+    if req.require_preregistered {
+        if predicate
+            .get("criteriaPreRegistered")
+            .and_then(Value::as_bool)
+            == Some(true)
+        {
+            checked.push("criteria: pre-registered".to_string());
+        } else {
+            unmet.push("the criteria were not pre-registered (the run had no criteria_sha256 or criteria.lock)".to_string());
+        }
+    }
     if let Some(required) = &req.require {
         if *required != recommendation {
             unmet.push(format!(
@@ -310,6 +390,11 @@ pub fn verify(req: &Request) -> Result<Verification> {
         .and_then(Value::as_u64)
         .unwrap_or(0) as usize;
     let needed = req.approvals.max(statement_needs);
+    if needed > 0 && req.approver_keys.contains(&req.pubkey) {
+        return Err(Error::Usage(
+            "an --approver-pubkey is the gate's own key: approvals are people's, apart from the key that signs verdicts".into(),
+        ));
+    }
     if needed > 0 {
         let approvals_path = set_dir.join(super::APPROVALS_FILE);
         let approvers = super::approve::valid_approvers(

@@ -82,6 +82,14 @@ pub struct Check {
     /// The compared quantity against its bound, e.g. `lower bound 0.043 vs -0.01`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub against: Option<String>,
+    /// The smallest true Δ this check's samples detect with 80% power at two-sided 5%, from
+    /// the bootstrap's standard error ((hi − lo) / 3.92 of its 95% interval).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mde: Option<f64>,
+    /// For a check whose interval holds its bound (noise-level): the samples in scope that
+    /// would make the bound the detectable effect, n·(mde / bound)², at the same power.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n_needed: Option<usize>,
     pub status: Status,
     pub reason: String,
 }
@@ -225,6 +233,8 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         bound,
         margin: None,
         against: None,
+        mde: None,
+        n_needed: None,
         status: Status::Inconclusive,
         reason: String::new(),
     };
@@ -408,8 +418,52 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         }
     };
     out.status = if ok { Status::Pass } else { Status::Fail };
-    out.reason = reason;
+    out.reason = reason + &power(&mut out, c, bound);
     out
+}
+
+/// z₀.₉₇₅ + z₀.₈₀: a two-sided 5% test with 80% power.
+const POWER_Z: f64 = 1.959_963_984_540_054 + 0.841_621_233_572_914_3;
+
+/// Fills a relative check's minimum detectable effect and, when its interval holds the bound
+/// (the data cannot tell the bound from no effect), the sample size that would resolve it;
+/// returns the sentence the reason gains for such a noise-level check.
+fn power(out: &mut Check, c: &Criterion, bound: f64) -> String {
+    let (Some([lo, hi]), Some(n)) = (out.ci95, out.n) else {
+        return String::new();
+    };
+    let mde = POWER_Z * (hi - lo) / (2.0 * 1.959_963_984_540_054);
+    out.mde = Some(mde);
+    // The bound on the Δ scale (a drop is a negative gain; noninferiority's margin likewise).
+    let signed = match c.rule {
+        Rule::MinGain(b) => b,
+        _ => -bound,
+    };
+    let gain = |d: f64| {
+        if c.metric.better == Better::Higher {
+            d
+        } else {
+            -d
+        }
+    };
+    let (glo, ghi) = (gain(lo).min(gain(hi)), gain(lo).max(gain(hi)));
+    if !(glo < signed && signed < ghi) || bound <= 0.0 {
+        return String::new();
+    }
+    let needed = (n as f64 * (mde / bound).powi(2)).ceil();
+    out.n_needed = (needed.is_finite() && needed < 1e12).then_some(needed as usize);
+    let what = match c.rule {
+        Rule::MinGain(_) => "a gain",
+        _ => "a drop",
+    };
+    match out.n_needed {
+        Some(k) => format!(
+            "; within noise: n = {n} resolves {what} ≥ {}, ≈ {k} would resolve {}",
+            fmt(mde),
+            bound_text(bound)
+        ),
+        None => String::new(),
+    }
 }
 
 fn checks_of(r: &Evaluation, c: &Criterion) -> Vec<Check> {

@@ -374,7 +374,17 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         ("variants", plan.variants_file.as_ref()),
     ] {
         if let Some(p) = p {
-            inputs.push(plan.input(role.into(), p)?);
+            let input = plan.input(role.into(), p)?;
+            // The criteria decide with what was read (and pinned) when the plan resolved.
+            if let Some(c) = plan.criteria.as_ref().filter(|_| role == "criteria") {
+                if input.sha256 != c.sha256 {
+                    return Err(Error::file(
+                        p,
+                        "changed while the run started (its sha256 differs from the criteria read a moment ago): run again",
+                    ));
+                }
+            }
+            inputs.push(input);
         }
     }
     let gold_ids: BTreeSet<&str> = corpora

@@ -321,6 +321,20 @@ fn pin_criteria(
         .and_then(Path::parent)
         .map(|d| d.join(CRITERIA_LOCK))
         .filter(|p| p.is_file());
+    if let (Some(h), Some(lock)) = (configured, &lock) {
+        let text = crate::limits::read_text(lock)?;
+        let locked = text.split_whitespace().next().unwrap_or("");
+        if !locked.eq_ignore_ascii_case(h.trim()) {
+            return Err(Error::file(
+                lock,
+                format!(
+                    "pins the criteria to {}, and [run] criteria_sha256 to {}: keep one pin",
+                    crate::fmt::clip(locked),
+                    crate::fmt::clip(h.trim())
+                ),
+            ));
+        }
+    }
     let (pinned, source, at) = match (configured, &lock) {
         (Some(h), _) => (
             h.trim().to_ascii_lowercase(),

@@ -369,8 +369,26 @@ fn a_point_pass_the_interval_does_not_back_says_so() {
         "{}",
         check.reason
     );
+    // Its power: the MDE from the interval's width, and as the interval holds the bound, the
+    // samples that would resolve it, n·(mde / bound)².
+    let n = check.n.unwrap();
+    let mde = (1.959963984540054 + 0.8416212335729143) * (hi - lo) / (2.0 * 1.959963984540054);
+    assert!((check.mde.unwrap() - mde).abs() < 1e-12, "{check:?}");
+    assert_eq!(
+        check.n_needed,
+        Some((n as f64 * (mde / 0.2).powi(2)).ceil() as usize)
+    );
+    assert!(check.n_needed.unwrap() > n, "more samples than it has");
+    assert!(
+        check
+            .reason
+            .contains(&format!("; within noise: n = {n} resolves a drop ≥ ")),
+        "{}",
+        check.reason
+    );
     // A bound the interval clears gets no such note, and still its interval.
     let c = one("max_drop = 0.9");
+    assert!(c.checks[0].mde.is_some() && c.checks[0].n_needed.is_none());
     assert_eq!(c.status, Status::Pass);
     assert!(c.checks[0].ci95.is_some());
     assert!(

@@ -340,6 +340,7 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
                 p.fail_to_pass
             ))],
         ])));
+        paired_tests(blocks, c);
         ranked(
             blocks,
             r,
@@ -379,6 +380,56 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
         ));
     }
     failed_samples(blocks, r, &corpus.name);
+}
+
+/// The paired tests of each scope, beside the bootstrap: Wilcoxon signed-rank, the
+/// Hodges–Lehmann shift with its interval, and McNemar's test on the pass/fail flips at τ.
+fn paired_tests(blocks: &mut Vec<Block>, c: &Comparison) {
+    if c.paired_tests.is_empty() {
+        return;
+    }
+    let rows = c
+        .paired_tests
+        .iter()
+        .map(|t| {
+            let scope = if t.group_by == "all" {
+                "all".to_string()
+            } else {
+                format!("{}={}", t.group_by, t.group)
+            };
+            let wilcoxon = match (t.wilcoxon_p, t.wilcoxon_method) {
+                (Some(p), Some(m)) => format!("{} ({m})", crate::fmt::sig(p)),
+                _ => "no difference".to_string(),
+            };
+            vec![
+                vec![text(scope.as_str())],
+                cell(t.n.to_string()),
+                cell(wilcoxon),
+                cell(with_ci(t.hodges_lehmann, t.hodges_lehmann_ci95)),
+                cell(format!("{} / {}", t.pass_to_fail, t.fail_to_pass)),
+                cell(crate::fmt::sig(t.mcnemar_p)),
+            ]
+        })
+        .collect();
+    blocks.push(Block::Details {
+        summary: concat(vec![
+            vec![plain("Paired tests per group, ")],
+            minus(&c.arm, &c.baseline),
+            vec![plain(" (p-values as scipy.stats computes them)")],
+        ]),
+        blocks: vec![table(
+            plain_headers(&[
+                "scope",
+                "n",
+                "Wilcoxon p",
+                "Hodges–Lehmann shift [95% CI]",
+                "pass→fail / fail→pass",
+                "McNemar p",
+            ]),
+            1,
+            rows,
+        )],
+    });
 }
 
 /// Failed samples listed per arm, at most this many each (`samples.jsonl` has every one).
@@ -1109,6 +1160,8 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 cell(k.ci95.map_or(String::new(), |[lo, hi]| {
                     format!("[{}, {}]", short(Some(lo)), short(Some(hi)))
                 })),
+                cell(k.mde.map_or(String::new(), |m| short(Some(m)))),
+                cell(k.n_needed.map_or(String::new(), |n| n.to_string())),
                 vec![status_badge(k.status)],
                 vec![text(k.reason.as_str())],
             ])
@@ -1124,6 +1177,8 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 "baseline",
                 "Δ",
                 "95% CI",
+                "MDE (80% power)",
+                "n to resolve",
             ]),
             2,
         );
