@@ -395,4 +395,62 @@ fn gates_read_and_write_s3_through_a_real_s3_api() {
     assert_eq!(out.status.code(), Some(2), "{text}");
     assert!(text.contains("s3://gate/models/nothing.onnx"), "{text}");
     assert!(!text.contains(SECRET), "{text}");
+
+    // A signed verdict about models read from the bucket: `verify` rehashes them through the
+    // same URLs, and a model replaced in the bucket afterwards is refused.
+    let criteria = d.join("criteria.toml");
+    std::fs::write(
+        &criteria,
+        "[[criterion]]\nid = \"no-collapse\"\nmetric = \"iou.mean\"\narm = \"landscape\"\nmin = 0.1\n",
+    )
+    .unwrap();
+    let keys = d.join("keys");
+    ok(&maskgate(&moto, &["keygen", keys.to_str().unwrap()], &[]));
+    let attested = d.join("attested");
+    let mut args = vec![
+        "run",
+        config,
+        "--criteria",
+        criteria.to_str().unwrap(),
+        "--gallery",
+        "0",
+        "--out",
+        attested.to_str().unwrap(),
+        "--sign-key",
+    ];
+    let key = keys.join("maskgate.key");
+    args.push(key.to_str().unwrap());
+    args.extend(RUN);
+    ok(&maskgate(&moto, &args, &[("MASKGATE_CACHE", cache)]));
+    let attestation = attested.join("attestation.dsse.json");
+    let pubkey = keys.join("maskgate.pub");
+    let verify = |extra: &[&str]| {
+        let mut args = vec![
+            "verify",
+            attestation.to_str().unwrap(),
+            "--pubkey",
+            pubkey.to_str().unwrap(),
+            "--root",
+            "/",
+        ];
+        args.extend(extra);
+        maskgate(&moto, &args, &[])
+    };
+    let text = ok(&verify(&["--require", "go"]));
+    assert!(text.contains("the attestation holds; verdict go"), "{text}");
+    moto.upload(
+        "gate",
+        &[(
+            models.join("mediapipe_selfie_segmentation_256.onnx"),
+            "models/landscape.onnx".to_string(),
+        )],
+    );
+    let out = verify(&[]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("subject \"s3://gate/models/landscape.onnx\" (model) changed"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET), "{text}");
 }
