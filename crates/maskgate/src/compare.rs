@@ -11,10 +11,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod bootstrap;
-pub use bootstrap::BaselineDraws;
 use bootstrap::{
     bootstrap_scope, class_columns, rows_per_batch, summary_columns, BootTarget, Slot,
 };
+pub use bootstrap::{BaselineDraws, StatDraws};
 
 #[derive(Clone, Copy, Debug)]
 pub struct CompareSettings {
@@ -23,6 +23,9 @@ pub struct CompareSettings {
     /// Paired bootstrap resamples (0 disables the CIs).
     pub resamples: usize,
     pub seed: u64,
+    /// Keep each interval's draws in memory for criteria decided on `basis = "ci"` (at their
+    /// own level): a resamples-long list per statistic and row, so only when one asks.
+    pub keep_draws: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -34,6 +37,10 @@ pub struct RowDelta {
     pub deltas: BTreeMap<&'static str, Option<f64>>,
     /// Paired bootstrap 95% interval of each delta.
     pub ci95: BTreeMap<&'static str, Option<[f64; 2]>>,
+    /// The bootstrap's draws behind each interval (the delta's and the arm's own, sorted): what
+    /// a criterion on `basis = "ci"` reads at its own level. Not written to any report.
+    #[serde(skip)]
+    pub draws: BTreeMap<&'static str, std::sync::Arc<StatDraws>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -169,14 +176,23 @@ fn zero_intervals(
         .collect()
 }
 
-fn ci_map(
-    names: &[&'static str],
-    cis: Vec<Option<(f64, f64)>>,
-) -> BTreeMap<&'static str, Option<[f64; 2]>> {
+fn ci_map(names: &[&'static str], draws: &[StatDraws]) -> BTreeMap<&'static str, Option<[f64; 2]>> {
     names
         .iter()
-        .zip(cis)
-        .map(|(n, c)| (*n, c.map(|(a, b)| [a, b])))
+        .zip(draws)
+        .map(|(n, d)| (*n, d.delta_interval(0.95)))
+        .collect()
+}
+
+fn draws_map(
+    names: &[&'static str],
+    draws: Vec<StatDraws>,
+) -> BTreeMap<&'static str, std::sync::Arc<StatDraws>> {
+    names
+        .iter()
+        .zip(draws)
+        .filter(|(_, d)| !d.delta.is_empty())
+        .map(|(n, d)| (*n, std::sync::Arc::new(d)))
         .collect()
 }
 
@@ -185,11 +201,16 @@ fn set_intervals(
     summary_deltas: &mut [RowDelta],
     class_deltas: &mut [RowDelta],
     slot: Slot,
-    cis: Vec<Option<(f64, f64)>>,
+    draws: Vec<StatDraws>,
+    keep_draws: bool,
 ) {
-    match slot {
-        Slot::Summary(i) => summary_deltas[i].ci95 = ci_map(&SUMMARY_STATS, cis),
-        Slot::Class(i) => class_deltas[i].ci95 = ci_map(&ROW_STATS[..ROW_STATS.len() - 1], cis),
+    let (row, names): (&mut RowDelta, &[&'static str]) = match slot {
+        Slot::Summary(i) => (&mut summary_deltas[i], &SUMMARY_STATS),
+        Slot::Class(i) => (&mut class_deltas[i], &ROW_STATS[..ROW_STATS.len() - 1]),
+    };
+    row.ci95 = ci_map(names, &draws);
+    if keep_draws {
+        row.draws = draws_map(names, draws);
     }
 }
 
@@ -285,6 +306,7 @@ pub fn compare(
                 class: "*".into(),
                 deltas,
                 ci95: BTreeMap::new(),
+                draws: BTreeMap::new(),
             })
         })
         .collect();
@@ -312,6 +334,7 @@ pub fn compare(
                     .map(|(n, (a, b))| (*n, sub(*a, *b)))
                     .collect(),
                 ci95: BTreeMap::new(),
+                draws: BTreeMap::new(),
             })
         })
         .collect();
@@ -354,8 +377,8 @@ pub fn compare(
         if settings.resamples == 0 {
             // No intervals asked for: no columns to build.
             for &(slot, _) in &targets {
-                let none = vec![None; slot.width()];
-                set_intervals(&mut summary_deltas, &mut class_deltas, slot, none);
+                let none = vec![StatDraws::default(); slot.width()];
+                set_intervals(&mut summary_deltas, &mut class_deltas, slot, none, false);
             }
             continue;
         }
@@ -390,19 +413,29 @@ pub fn compare(
                 baseline_draws,
             );
             for (t, ci) in built.iter().zip(cis) {
-                set_intervals(&mut summary_deltas, &mut class_deltas, t.slot, ci);
+                set_intervals(
+                    &mut summary_deltas,
+                    &mut class_deltas,
+                    t.slot,
+                    ci,
+                    settings.keep_draws,
+                );
             }
         }
     }
 
     let fill_aliases = |list: &mut Vec<RowDelta>| {
-        let source: BTreeMap<String, BTreeMap<&'static str, Option<[f64; 2]>>> = list
+        type Intervals = (
+            BTreeMap<&'static str, Option<[f64; 2]>>,
+            BTreeMap<&'static str, std::sync::Arc<StatDraws>>,
+        );
+        let source: BTreeMap<String, Intervals> = list
             .iter()
             .filter(|d| d.group_by == "all")
-            .map(|d| (d.class.clone(), d.ci95.clone()))
+            .map(|d| (d.class.clone(), (d.ci95.clone(), d.draws.clone())))
             .collect();
         for d in list.iter_mut().filter(|d| is_alias(&d.group_by, &d.group)) {
-            d.ci95 = source.get(&d.class).cloned().unwrap_or_default();
+            (d.ci95, d.draws) = source.get(&d.class).cloned().unwrap_or_default();
         }
     };
     fill_aliases(&mut summary_deltas);

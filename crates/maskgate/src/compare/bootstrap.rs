@@ -12,7 +12,7 @@ use crate::aggregate::ROW_STATS;
 use crate::score::metrics::{MetricValues, COUNT, IOU, SUMMARY_METRICS};
 use crate::score::{ClassScore, SampleScore};
 use maskgate_core::quantile::{lerp, position};
-use maskgate_core::stats::{for_each_drawn, percentile_interval, Rng};
+use maskgate_core::stats::{for_each_drawn, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -365,6 +365,36 @@ pub(super) fn rows_per_batch(n: usize) -> usize {
 /// `rng`'s streams, the arm's statistics minus the baseline's on each, and the central 95%
 /// interval of each statistic's defined deltas. The result depends on neither the thread count
 /// nor how the targets are batched.
+/// One statistic's bootstrap draws, each sorted: `arm − baseline`, and the arm's own value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatDraws {
+    pub delta: Vec<f64>,
+    pub arm: Vec<f64>,
+}
+
+impl StatDraws {
+    /// The central `level` interval of the delta (numpy-linear percentiles of the draws).
+    pub fn delta_interval(&self, level: f64) -> Option<[f64; 2]> {
+        central(&self.delta, level)
+    }
+
+    /// The central `level` interval of the arm's own statistic.
+    pub fn arm_interval(&self, level: f64) -> Option<[f64; 2]> {
+        central(&self.arm, level)
+    }
+}
+
+fn central(sorted: &[f64], level: f64) -> Option<[f64; 2]> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let tail = (1.0 - level) / 2.0;
+    Some([
+        maskgate_core::quantile::percentile_sorted(sorted, tail),
+        maskgate_core::quantile::percentile_sorted(sorted, 1.0 - tail),
+    ])
+}
+
 pub(super) fn bootstrap_scope(
     targets: &[BootTarget],
     n: usize,
@@ -372,9 +402,12 @@ pub(super) fn bootstrap_scope(
     resamples: usize,
     tau: f64,
     baseline_draws: &BaselineDraws,
-) -> Vec<Vec<Option<(f64, f64)>>> {
+) -> Vec<Vec<StatDraws>> {
     if n == 0 || resamples == 0 {
-        return targets.iter().map(|t| vec![None; t.width()]).collect();
+        return targets
+            .iter()
+            .map(|t| vec![StatDraws::default(); t.width()])
+            .collect();
     }
     let cached: Vec<Option<SharedDraws>> = targets
         .iter()
@@ -439,12 +472,15 @@ pub(super) fn bootstrap_scope(
             let arm = column_draws(j);
             (0..t.width())
                 .map(|k| {
-                    let deltas: Vec<f64> = arm
+                    let mut delta: Vec<f64> = arm
                         .iter()
                         .zip(baseline[j].iter())
                         .filter_map(|(x, y)| sub(x[k], y[k]))
                         .collect();
-                    percentile_interval(deltas, 0.95)
+                    let mut own: Vec<f64> = arm.iter().filter_map(|x| x[k]).collect();
+                    delta.sort_by(f64::total_cmp);
+                    own.sort_by(f64::total_cmp);
+                    StatDraws { delta, arm: own }
                 })
                 .collect()
         })
@@ -456,6 +492,7 @@ mod tests {
     use super::*;
     use crate::compare::CompareSettings;
     use maskgate_core::quantile::{mean, percentile_sorted};
+    use maskgate_core::stats::percentile_interval;
     use maskgate_core::stats::resample_counts;
 
     fn rand_state(mut state: u64) -> impl FnMut() -> u64 {
@@ -640,17 +677,17 @@ mod tests {
             pass_iou: 0.7,
             resamples: 300,
             seed: 9,
+            keep_draws: true,
         };
         let (resamples, tau) = (settings.resamples, settings.pass_iou);
         let rng = Rng::keyed(settings.seed, "scope");
-        let with_threads =
-            |threads: usize, f: &(dyn Fn() -> Vec<Vec<Option<(f64, f64)>>> + Sync)| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .build()
-                    .expect("pool")
-                    .install(f)
-            };
+        let with_threads = |threads: usize, f: &(dyn Fn() -> Vec<Vec<StatDraws>> + Sync)| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(f)
+        };
         let cache = BaselineDraws::default();
         let scope = |ts: &[BootTarget], cache: &BaselineDraws| {
             bootstrap_scope(ts, n as usize, &rng, resamples, tau, cache)
@@ -687,7 +724,9 @@ mod tests {
             mean_deltas.push(ma - mb);
             median_deltas.push(qa - qb);
         }
-        let (lo, hi) = together[1][0].expect("iou_mean interval");
+        let [lo, hi] = together[1][0]
+            .delta_interval(0.95)
+            .expect("iou_mean interval");
         let (tlo, thi) = percentile_interval(mean_deltas, 0.95).expect("textbook");
         assert!(
             (lo - tlo).abs() < 1e-12 && (hi - thi).abs() < 1e-12,
@@ -697,7 +736,10 @@ mod tests {
             lo < hi,
             "the mean IoU moved, so its interval has width: {lo} {hi}"
         );
-        assert_eq!(together[1][1], percentile_interval(median_deltas, 0.95));
+        assert_eq!(
+            together[1][1].delta_interval(0.95).map(|[a, b]| (a, b)),
+            percentile_interval(median_deltas, 0.95)
+        );
     }
 
     /// The shortcut `compare` takes for untouched rows gives exactly what resampling identical
@@ -728,7 +770,7 @@ mod tests {
             .zip(stats)
             .map(|(n, v)| (*n, sub(v, v)))
             .collect();
-        let class = ci_map(names, cis.remove(1));
+        let class = ci_map(names, &cis.remove(1));
         assert_eq!(zero_intervals(names, &deltas), class);
         // bbox IoU is undefined everywhere here: no interval either way.
         assert_eq!(class["bbox_iou_mean"], None);

@@ -86,6 +86,18 @@ pub struct Criterion {
     pub per: Option<Per>,
     pub rule: Rule,
     pub min_n: Option<usize>,
+    /// What a check is decided on: the point estimate (the team's artifact decides), or the
+    /// bootstrap interval at `confidence`.
+    pub basis: Basis,
+    pub confidence: f64,
+}
+
+/// `basis = "point" | "ci"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    Point,
+    Ci,
 }
 
 /// How the criteria were pinned before the run, if they were.
@@ -181,6 +193,8 @@ struct RawCriterion {
     min_gain: Option<f64>,
     noninferiority_margin: Option<f64>,
     min_n: Option<usize>,
+    basis: Option<String>,
+    confidence: Option<f64>,
 }
 
 /// The groupings a criterion may name (besides `all`).
@@ -391,6 +405,32 @@ impl CriteriaFile {
             if metric.column == "n" && rule.needs_baseline() {
                 return Err(err("metric \"n\" only takes min/max".into()));
             }
+            let basis = match c.basis.as_deref() {
+                None | Some("point") => Basis::Point,
+                Some("ci") => Basis::Ci,
+                Some(other) => {
+                    return Err(err(format!(
+                        "basis = {other:?}: use \"point\" (the estimate decides) or \"ci\" (its interval does)"
+                    )))
+                }
+            };
+            let confidence = c.confidence.unwrap_or(0.95);
+            if !(confidence > 0.5 && confidence < 1.0) {
+                return Err(err(format!(
+                    "confidence = {confidence}: give a level between 0.5 and 1 (e.g. 0.95)"
+                )));
+            }
+            if c.confidence.is_some() && basis == Basis::Point {
+                return Err(err(
+                    "confidence applies to basis = \"ci\"; add it, or drop confidence".into(),
+                ));
+            }
+            if basis == Basis::Ci && matches!(rule, Rule::NoninferiorityMargin(_)) {
+                return Err(err(
+                    "noninferiority_margin is decided on its 95% interval already; drop basis"
+                        .into(),
+                ));
+            }
             criteria.push(Criterion {
                 id,
                 description: c.description,
@@ -404,6 +444,8 @@ impl CriteriaFile {
                 per,
                 rule,
                 min_n: c.min_n,
+                basis,
+                confidence,
             });
         }
         let (resamples, seed) = raw

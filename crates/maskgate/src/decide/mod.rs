@@ -7,9 +7,10 @@
 
 pub mod criteria;
 
+use crate::compare::StatDraws;
 use crate::compare::SUMMARY_STATS;
 use crate::evaluation::{CorpusInfo, Evaluation};
-use criteria::{Better, Criterion, Per, Rule};
+use criteria::{Basis, Better, Criterion, Per, Rule};
 use serde::Serialize;
 
 /// Slack for comparing a value with its bound: a delta of two rounded means may land 1 ulp past
@@ -90,6 +91,12 @@ pub struct Check {
     /// would make the bound the detectable effect, n·(mde / bound)², at the same power.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub n_needed: Option<usize>,
+    /// On `basis = "ci"`: the interval the check was decided on (of the gain for a rule against
+    /// the baseline, of the arm's own statistic for min/max) and its level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis_interval: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis_level: Option<f64>,
     pub status: Status,
     pub reason: String,
 }
@@ -235,6 +242,8 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
         against: None,
         mde: None,
         n_needed: None,
+        basis_interval: None,
+        basis_level: None,
         status: Status::Inconclusive,
         reason: String::new(),
     };
@@ -419,7 +428,113 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
     };
     out.status = if ok { Status::Pass } else { Status::Fail };
     out.reason = reason + &power(&mut out, c, bound);
+    if c.basis == Basis::Ci {
+        on_interval(r, c, &s, &mut out, &what);
+    }
     out
+}
+
+/// The bootstrap draws behind the criterion's metric in scope (from the arm's comparison).
+fn draws_of(r: &Evaluation, c: &Criterion, s: &Scope) -> Option<std::sync::Arc<StatDraws>> {
+    r.comparisons
+        .iter()
+        .find(|x| x.arm == c.arm && x.corpus == s.corpus)
+        .and_then(|x| x.delta(s.group_by, s.group, s.class))
+        .and_then(|d| d.draws.get(c.metric.column.as_str()).cloned())
+}
+
+/// Decides a `basis = "ci"` check on its interval at the criterion's confidence, replacing the
+/// point decision: max_drop passes when the interval's worst end is within the drop, min_gain
+/// when its lower end reaches the gain, min/max when the arm's own interval clears the bound.
+fn on_interval(r: &Evaluation, c: &Criterion, s: &Scope, out: &mut Check, what: &str) {
+    let level = c.confidence;
+    // 95, 90, 97.5: a level as people write it.
+    let pct = (level * 1000.0).round() / 10.0;
+    let draws = draws_of(r, c, s);
+    let higher = c.metric.better == Better::Higher;
+    let (interval, of) = match c.rule {
+        Rule::MaxDrop(_) | Rule::MinGain(_) => (
+            draws.and_then(|d| d.delta_interval(level)).map(|[lo, hi]| {
+                if higher {
+                    [lo, hi]
+                } else {
+                    [-hi, -lo]
+                }
+            }),
+            "the gain",
+        ),
+        _ => (
+            draws.and_then(|d| d.arm_interval(level)),
+            "the arm's own value",
+        ),
+    };
+    let Some([lo, hi]) = interval else {
+        out.status = Status::Inconclusive;
+        out.reason = format!(
+            "{what}: basis = \"ci\", and no bootstrap interval of {of} here (the arm must be compared with the baseline, with bootstrap resamples > 0)"
+        );
+        return;
+    };
+    out.basis_interval = Some([lo, hi]);
+    out.basis_level = Some(level);
+    let ci = format!("the {pct}% CI of {of} [{}, {}]", fmt(lo), fmt(hi));
+    let (pass, margin, against, text) = match c.rule {
+        Rule::MaxDrop(b) => (
+            lo + BOUND_EPSILON >= -b,
+            lo + b,
+            format!("worst drop {} vs max_drop {}", fmt(-lo), bound_text(b)),
+            format!(
+                "worst drop {} {} max_drop {}",
+                fmt(-lo),
+                if lo + BOUND_EPSILON >= -b { "≤" } else { ">" },
+                bound_text(b)
+            ),
+        ),
+        Rule::MinGain(b) => (
+            lo + BOUND_EPSILON >= b,
+            lo - b,
+            format!("lower end {} vs min_gain {}", fmt(lo), bound_text(b)),
+            format!(
+                "lower end {} {} min_gain {}",
+                fmt(lo),
+                if lo + BOUND_EPSILON >= b { "≥" } else { "<" },
+                bound_text(b)
+            ),
+        ),
+        Rule::Min(b) => (
+            lo + BOUND_EPSILON >= b,
+            lo - b,
+            format!("lower end {} vs min {}", fmt(lo), bound_text(b)),
+            format!(
+                "lower end {} {} min {}",
+                fmt(lo),
+                if lo + BOUND_EPSILON >= b { "≥" } else { "<" },
+                bound_text(b)
+            ),
+        ),
+        Rule::Max(b) => (
+            hi - BOUND_EPSILON <= b,
+            b - hi,
+            format!("upper end {} vs max {}", fmt(hi), bound_text(b)),
+            format!(
+                "upper end {} {} max {}",
+                fmt(hi),
+                if hi - BOUND_EPSILON <= b { "≤" } else { ">" },
+                bound_text(b)
+            ),
+        ),
+        // Refused when the criteria file is read: it is decided on its interval already.
+        Rule::NoninferiorityMargin(_) => return,
+    };
+    let point = match (out.value, out.delta) {
+        (Some(v), None) => format!(" = {}", fmt(v)),
+        (_, Some(d)) => format!(": Δ {}", crate::fmt::delta(Some(d))),
+        _ => String::new(),
+    };
+    out.status = if pass { Status::Pass } else { Status::Fail };
+    out.margin = Some(margin);
+    out.against = Some(against);
+    out.reason = format!("{what}{point}; decided on {ci}: {text}");
 }
 
 /// z₀.₉₇₅ + z₀.₈₀: a two-sided 5% test with 80% power.

@@ -483,6 +483,11 @@ impl Plan {
                 pass_iou: v.pass_iou,
                 resamples: v.resamples,
                 seed: v.seed,
+                keep_draws: criteria.as_ref().is_some_and(|f| {
+                    f.criteria
+                        .iter()
+                        .any(|c| c.basis == crate::decide::criteria::Basis::Ci)
+                }),
             },
             gallery: v.gallery,
             max_failed_share: v.max_failed_share,

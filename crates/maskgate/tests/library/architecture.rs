@@ -405,6 +405,7 @@ fn every_registered_metric_reaches_every_consumer() {
         pass_iou: 0.5,
         resamples: 200,
         seed: 1,
+        keep_draws: true,
     };
     let c = compare(
         "cand",

@@ -116,6 +116,7 @@ fn run_arms(
                     pass_iou: 0.8,
                     resamples: 500,
                     seed: 3,
+                    keep_draws: true,
                 },
                 taxonomy: &file.taxonomy,
                 saved: None,
@@ -131,6 +132,7 @@ fn run_arms(
                 pass_iou: 0.8,
                 resamples: 500,
                 seed: 3,
+                keep_draws: true,
             },
             None,
             true,
@@ -504,4 +506,94 @@ fn crop_gate_example_criteria_are_valid() {
     ]);
     f.validate(&["rembg".into(), "candidate".into()], "rembg", &corpora)
         .unwrap();
+}
+
+#[test]
+fn a_check_that_passes_on_the_point_fails_on_its_interval() {
+    // The planted case: a drop of 0.16 passes max_drop 0.2 on the point estimate, while its
+    // paired-bootstrap interval reaches past 0.2.
+    let one = |rule: &str| {
+        let r = run_arms(
+            &format!("[[criterion]]\nid = \"c\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\n{rule}\n"),
+            1,
+            5,
+            5,
+            Some(1),
+        );
+        r.criteria.unwrap().remove(0)
+    };
+    let point = one("max_drop = 0.2");
+    assert_eq!(point.status, Status::Pass, "{}", point.reason);
+    let [lo95, _] = point.checks[0].ci95.unwrap();
+    let ci = one("max_drop = 0.2\nbasis = \"ci\"");
+    assert_eq!(ci.status, Status::Fail, "{}", ci.reason);
+    let check = &ci.checks[0];
+    assert_eq!(check.basis_level, Some(0.95));
+    // At 95% it is decided on the very interval the reports show.
+    assert_eq!(check.basis_interval.unwrap()[0], lo95);
+    assert!(
+        check.reason.contains("decided on the 95% CI of the gain [")
+            && check.reason.contains("> max_drop 0.2"),
+        "{}",
+        check.reason
+    );
+    // A lower confidence gives a narrower interval: its worst end moves toward the estimate.
+    let loose = one("max_drop = 0.5\nbasis = \"ci\"\nconfidence = 0.6");
+    let narrow = loose.checks[0].basis_interval.unwrap();
+    assert!(narrow[0] >= lo95, "{narrow:?} vs {lo95}");
+    assert_eq!(loose.status, Status::Pass, "{}", loose.reason);
+    // min on the arm's own interval: its mean is 0.84, its interval reaches far lower.
+    let min = one("min = 0.7");
+    assert_eq!(min.status, Status::Pass, "{}", min.reason);
+    let min_ci = one("min = 0.7\nbasis = \"ci\"");
+    assert_eq!(min_ci.status, Status::Fail, "{}", min_ci.reason);
+    assert!(
+        min_ci.checks[0].reason.contains("the arm's own value"),
+        "{}",
+        min_ci.checks[0].reason
+    );
+    // The baseline has no comparison: no interval of its own, so inconclusive, saying why.
+    let r = run_arms(
+        "[[criterion]]\nid = \"b\"\narm = \"base\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nmin = 0.5\nbasis = \"ci\"\n",
+        1,
+        5,
+        5,
+        Some(1),
+    );
+    let b = &r.criteria.unwrap()[0];
+    assert_eq!(b.status, Status::Inconclusive);
+    assert!(
+        b.checks[0]
+            .reason
+            .contains("the arm must be compared with the baseline"),
+        "{}",
+        b.checks[0].reason
+    );
+}
+
+#[test]
+fn basis_and_confidence_are_checked_when_read() {
+    let head =
+        "\n[[criterion]]\nid = \"x\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\n";
+    for (body, says) in [
+        (
+            "max_drop = 0.1\nbasis = \"interval\"",
+            "basis = \"interval\": use \"point\"",
+        ),
+        (
+            "max_drop = 0.1\nbasis = \"ci\"\nconfidence = 1.0",
+            "between 0.5 and 1",
+        ),
+        (
+            "max_drop = 0.1\nconfidence = 0.9",
+            "confidence applies to basis = \"ci\"",
+        ),
+        (
+            "noninferiority_margin = 0.1\nbasis = \"ci\"",
+            "decided on its 95% interval already",
+        ),
+    ] {
+        let e = parse_err(&format!("{head}{body}"));
+        assert!(e.contains(says), "{body}: {e}");
+    }
 }

@@ -89,6 +89,7 @@ fn report() -> Report {
         pass_iou: 0.8,
         resamples: 200,
         seed: 1,
+        keep_draws: true,
     };
     let evaluation = evaluate(
         &EvalInput {
