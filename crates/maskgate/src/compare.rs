@@ -176,6 +176,27 @@ fn zero_intervals(
         .collect()
 }
 
+/// The draws behind [`zero_intervals`]: every resampled delta is exactly 0. (The arm's own
+/// statistic still varies; it is not resampled here, so a min/max check on the interval of an
+/// arm identical to the baseline has none.)
+fn zero_draws(
+    deltas: &BTreeMap<&'static str, Option<f64>>,
+) -> BTreeMap<&'static str, std::sync::Arc<StatDraws>> {
+    deltas
+        .iter()
+        .filter(|(_, d)| d.is_some())
+        .map(|(n, _)| {
+            (
+                *n,
+                std::sync::Arc::new(StatDraws {
+                    delta: vec![0.0],
+                    arm: Vec::new(),
+                }),
+            )
+        })
+        .collect()
+}
+
 fn ci_map(names: &[&'static str], draws: &[StatDraws]) -> BTreeMap<&'static str, Option<[f64; 2]>> {
     names
         .iter()
@@ -354,6 +375,9 @@ pub fn compare(
             if sa.iter().zip(sb).all(|(a, b)| a.classes == b.classes) {
                 // Identical scores on every sample: every resampled delta is exactly 0.
                 d.ci95 = zero_intervals(&SUMMARY_STATS, &d.deltas);
+                if settings.keep_draws {
+                    d.draws = zero_draws(&d.deltas);
+                }
             } else {
                 targets.push((Slot::Summary(i), format!("{scope_key}\0*")));
             }
@@ -370,6 +394,9 @@ pub fn compare(
             {
                 // A variant that leaves this class alone: every resampled delta is exactly 0.
                 d.ci95 = zero_intervals(stat_names, &d.deltas);
+                if settings.keep_draws {
+                    d.draws = zero_draws(&d.deltas);
+                }
             } else {
                 targets.push((Slot::Class(i), format!("{scope_key}\0{class}")));
             }

@@ -90,6 +90,18 @@ pub struct Criterion {
     /// bootstrap interval at `confidence`.
     pub basis: Basis,
     pub confidence: f64,
+    /// For a group-wise criterion on `basis = "ci"`: how its family of checks is corrected.
+    pub multiplicity: Multiplicity,
+}
+
+/// `multiplicity = "holm" | "none"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Multiplicity {
+    /// Holm's step-down: family-wise error ≤ 1 − confidence.
+    Holm,
+    /// Each group at the criterion's own level; the report says the family is uncorrected.
+    None,
 }
 
 /// `basis = "point" | "ci"`.
@@ -195,6 +207,7 @@ struct RawCriterion {
     min_n: Option<usize>,
     basis: Option<String>,
     confidence: Option<f64>,
+    multiplicity: Option<String>,
 }
 
 /// The groupings a criterion may name (besides `all`).
@@ -431,6 +444,21 @@ impl CriteriaFile {
                         .into(),
                 ));
             }
+            let multiplicity = match c.multiplicity.as_deref() {
+                None | Some("holm") => Multiplicity::Holm,
+                Some("none") => Multiplicity::None,
+                Some(other) => {
+                    return Err(err(format!(
+                        "multiplicity = {other:?}: use \"holm\" (the default) or \"none\""
+                    )))
+                }
+            };
+            if c.multiplicity.is_some() && (per.is_none() || basis != Basis::Ci) {
+                return Err(err(
+                    "multiplicity applies to a group-wise criterion (per = …) on basis = \"ci\""
+                        .into(),
+                ));
+            }
             criteria.push(Criterion {
                 id,
                 description: c.description,
@@ -446,6 +474,7 @@ impl CriteriaFile {
                 min_n: c.min_n,
                 basis,
                 confidence,
+                multiplicity,
             });
         }
         let (resamples, seed) = raw

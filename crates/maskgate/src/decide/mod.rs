@@ -10,7 +10,7 @@ pub mod criteria;
 use crate::compare::StatDraws;
 use crate::compare::SUMMARY_STATS;
 use crate::evaluation::{CorpusInfo, Evaluation};
-use criteria::{Basis, Better, Criterion, Per, Rule};
+use criteria::{Basis, Better, Criterion, Multiplicity, Per, Rule};
 use serde::Serialize;
 
 /// Slack for comparing a value with its bound: a delta of two rounded means may land 1 ulp past
@@ -447,7 +447,18 @@ fn draws_of(r: &Evaluation, c: &Criterion, s: &Scope) -> Option<std::sync::Arc<S
 /// point decision: max_drop passes when the interval's worst end is within the drop, min_gain
 /// when its lower end reaches the gain, min/max when the arm's own interval clears the bound.
 fn on_interval(r: &Evaluation, c: &Criterion, s: &Scope, out: &mut Check, what: &str) {
-    let level = c.confidence;
+    on_interval_at(r, c, s, out, what, c.confidence)
+}
+
+/// [`on_interval`] at `level` (a Holm-adjusted one in a family).
+fn on_interval_at(
+    r: &Evaluation,
+    c: &Criterion,
+    s: &Scope,
+    out: &mut Check,
+    what: &str,
+    level: f64,
+) {
     // 95, 90, 97.5: a level as people write it.
     let pct = (level * 1000.0).round() / 10.0;
     let draws = draws_of(r, c, s);
@@ -581,7 +592,102 @@ fn power(out: &mut Check, c: &Criterion, bound: f64) -> String {
     }
 }
 
+/// How far a check's draws reach past its bound, as the two-sided p-value its central
+/// interval implies: twice the share of draws on the failing side. What Holm orders by.
+fn p_past_bound(c: &Criterion, d: &StatDraws) -> Option<f64> {
+    let higher = c.metric.better == Better::Higher;
+    let (draws, bound, below): (&[f64], f64, bool) = match c.rule {
+        // The gain's draws, failing below −b (a drop past it) or below g.
+        Rule::MaxDrop(b) => (&d.delta, if higher { -b } else { b }, higher),
+        Rule::MinGain(g) => (&d.delta, if higher { g } else { -g }, higher),
+        Rule::Min(m) => (&d.arm, m, true),
+        Rule::Max(m) => (&d.arm, m, false),
+        Rule::NoninferiorityMargin(_) => return None,
+    };
+    if draws.is_empty() {
+        return None;
+    }
+    let past = draws
+        .iter()
+        .filter(|v| if below { **v < bound } else { **v > bound })
+        .count();
+    Some((2.0 * past as f64 / draws.len() as f64).min(1.0))
+}
+
+/// Holm's step-down over a group-wise criterion's checks on `basis = "ci"`: the check with the
+/// k-th smallest p (of m) is decided on its interval at 1 − α/(m − k + 1); once one fails,
+/// every later one fails untested. The family-wise error stays ≤ α = 1 − confidence.
+fn holm(r: &Evaluation, c: &Criterion, checks: &mut [Check]) {
+    let alpha = 1.0 - c.confidence;
+    let scope_of = |k: &Check| {
+        (
+            k.corpus.clone(),
+            k.group_by.clone(),
+            k.group.clone(),
+            k.class.clone(),
+        )
+    };
+    let mut family: Vec<(usize, f64)> = checks
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| k.basis_interval.is_some())
+        .filter_map(|(i, k)| {
+            let (corpus, gb, g, class) = scope_of(k);
+            let s = Scope {
+                corpus: &corpus,
+                group_by: &gb,
+                group: &g,
+                class: class.as_deref(),
+            };
+            Some((i, p_past_bound(c, &*draws_of(r, c, &s)?)?))
+        })
+        .collect();
+    let m = family.len();
+    if m < 2 {
+        return;
+    }
+    family.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
+    let mut stopped = false;
+    for (rank, &(i, _)) in family.iter().enumerate() {
+        let level = 1.0 - alpha / (m - rank) as f64;
+        let (corpus, gb, g, class) = scope_of(&checks[i]);
+        let s = Scope {
+            corpus: &corpus,
+            group_by: &gb,
+            group: &g,
+            class: class.as_deref(),
+        };
+        let what = format!("{} of {}", c.metric.name, s.describe(&c.arm));
+        let k = &mut checks[i];
+        on_interval_at(r, c, &s, k, &what, level);
+        let pct = (level * 10000.0).round() / 100.0;
+        if stopped {
+            k.status = Status::Fail;
+            k.reason +=
+                &format!(" (Holm, {m} groups: not passed, an earlier group of the family failed)");
+        } else {
+            stopped = k.status == Status::Fail;
+            k.reason += &format!(" (Holm-adjusted level {pct}%, {m} groups)");
+        }
+    }
+}
+
 fn checks_of(r: &Evaluation, c: &Criterion) -> Vec<Check> {
+    let mut out = scoped_checks(r, c);
+    if c.per.is_some() && c.basis == Basis::Ci {
+        match c.multiplicity {
+            Multiplicity::Holm => holm(r, c, &mut out),
+            Multiplicity::None => {
+                for k in out.iter_mut().filter(|k| k.basis_interval.is_some()) {
+                    k.reason += " (family uncorrected: multiplicity = \"none\")";
+                }
+            }
+        }
+    }
+    out
+}
+
+fn scoped_checks(r: &Evaluation, c: &Criterion) -> Vec<Check> {
     let corpora: Vec<&CorpusInfo> = r
         .corpora
         .iter()

@@ -597,3 +597,84 @@ fn basis_and_confidence_are_checked_when_read() {
         assert!(e.contains(says), "{body}: {e}");
     }
 }
+
+#[test]
+fn a_group_wise_criterion_on_the_interval_is_corrected_by_holm() {
+    // Sources: even (s0, s2, s4; the candidate misses most of s4) and odd (identical arms).
+    let one = |extra: &str| {
+        let r = run_arms(
+            &format!("[[criterion]]\nid = \"g\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"source\"\nmax_drop = 0.9\nbasis = \"ci\"\n{extra}"),
+            1,
+            5,
+            5,
+            Some(1),
+        );
+        r.criteria.unwrap().remove(0)
+    };
+    let holm = one("");
+    let levels: Vec<(String, Option<f64>)> = holm
+        .checks
+        .iter()
+        .map(|k| (k.group.clone(), k.basis_level))
+        .collect();
+    // Two groups: the smaller p first, at 1 − 0.05/2, the other at 0.95. Neither group's
+    // draws reach a drop of 0.9 (p = 0 both), so the tie goes in scope order.
+    assert_eq!(
+        levels,
+        [
+            ("even".to_string(), Some(0.975)),
+            ("odd".to_string(), Some(0.95))
+        ],
+        "{:?}",
+        holm.checks.iter().map(|k| &k.reason).collect::<Vec<_>>()
+    );
+    assert!(
+        holm.checks[0]
+            .reason
+            .contains("decided on the 97.5% CI of the gain")
+            && holm.checks[0]
+                .reason
+                .contains("(Holm-adjusted level 97.5%, 2 groups)"),
+        "{}",
+        holm.checks[0].reason
+    );
+    // The wider interval reaches at least as far as the 95% one.
+    let none_first = one("multiplicity = \"none\"\n").checks[0]
+        .basis_interval
+        .unwrap();
+    assert!(holm.checks[0].basis_interval.unwrap()[0] <= none_first[0]);
+    assert_eq!(holm.status, Status::Pass, "{}", holm.reason);
+    // Uncorrected on request: each group at the criterion's own level, and the report says so.
+    let none = one("multiplicity = \"none\"\n");
+    assert!(none.checks.iter().all(|k| k.basis_level == Some(0.95)));
+    assert!(
+        none.checks[0].reason.contains("family uncorrected"),
+        "{}",
+        none.checks[0].reason
+    );
+    // Step-down: once a group fails, the groups after it fail untested.
+    let strict = run_arms(
+        "[[criterion]]\nid = \"g\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"source\"\nmin = 0.95\nbasis = \"ci\"\n",
+        1,
+        5,
+        5,
+        Some(1),
+    )
+    .criteria
+    .unwrap()
+    .remove(0);
+    let failed: Vec<&str> = strict
+        .checks
+        .iter()
+        .filter(|k| k.status == Status::Fail)
+        .map(|k| k.reason.as_str())
+        .collect();
+    assert!(!failed.is_empty(), "{:?}", strict.checks);
+    assert_eq!(strict.status, Status::Fail);
+    // multiplicity outside a group-wise interval criterion is refused.
+    let e = parse_err("\n[[criterion]]\nid = \"x\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nmax_drop = 0.1\nbasis = \"ci\"\nmultiplicity = \"none\"\n");
+    assert!(
+        e.contains("multiplicity applies to a group-wise criterion"),
+        "{e}"
+    );
+}
