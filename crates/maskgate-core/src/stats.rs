@@ -87,6 +87,108 @@ pub fn percentile_interval(mut values: Vec<f64>, level: f64) -> Option<(f64, f64
     ))
 }
 
+/// The percentile level that makes a bootstrap percentile interval of a mean over `n` samples
+/// cover at `level` (Hesterberg's expanded percentile interval, 2015): the plain percentile
+/// interval is too narrow for small n (its spread divides by n, and it uses z where the mean's
+/// sampling distribution has Student's t): 93% coverage at n = 60 for a nominal 95%, far less
+/// at n = 5. The expanded level is 1 − 2·Φ(−√(n/(n−1))·t₍₁₋α/2, n−1₎). `level` itself for n < 2.
+pub fn expanded_level(level: f64, n: usize) -> f64 {
+    if n < 2 {
+        return level;
+    }
+    let df = (n - 1) as f64;
+    let t = student_t_quantile(1.0 - (1.0 - level) / 2.0, df);
+    let z = (n as f64 / df).sqrt() * t;
+    1.0 - libm::erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// The `p` quantile (p > ½) of Student's t with `df` degrees of freedom, by bisection on its
+/// distribution function.
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 1e3f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if student_t_cdf(mid, df) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// P(T ≤ t) for Student's t with `df` degrees of freedom: 1 − ½·I(df/(df+t²); df/2, ½) for
+/// t ≥ 0, by symmetry below.
+pub fn student_t_cdf(t: f64, df: f64) -> f64 {
+    let tail = 0.5 * incomplete_beta(df / (df + t * t), df / 2.0, 0.5);
+    if t >= 0.0 {
+        1.0 - tail
+    } else {
+        tail
+    }
+}
+
+/// The regularized incomplete beta I_x(a, b), by its continued fraction (modified Lentz), on
+/// the side where it converges fast.
+fn incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front =
+        libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_fraction(x, a, b) / a
+    } else {
+        1.0 - ln_front.exp() * beta_fraction(1.0 - x, b, a) / b
+    }
+}
+
+fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=300 {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-16 {
+            break;
+        }
+    }
+    h
+}
+
 /// Exact two-sided sign test: the probability, under "no difference", of a split at least as
 /// uneven as `positive` vs `negative` (ties are dropped before calling).
 pub fn sign_test(positive: usize, negative: usize) -> f64 {
@@ -111,6 +213,25 @@ pub fn sign_test(positive: usize, negative: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn t_quantiles_and_the_expanded_level() {
+        // Textbook quantiles of Student's t (scipy.stats.t.ppf(0.975, df)).
+        for (df, q) in [
+            (1.0, 12.706204736174694),
+            (4.0, 2.7764451051977934),
+            (29.0, 2.045229642132703),
+            (59.0, 2.000995378088267),
+        ] {
+            let got = student_t_quantile(0.975, df);
+            assert!((got - q).abs() < 1e-12, "df {df}: {got} vs {q}");
+        }
+        // Large n: the expansion vanishes; small n: it is large; never below the level.
+        assert!((expanded_level(0.95, 100_000) - 0.95).abs() < 1e-4);
+        assert!(expanded_level(0.95, 60) > 0.955 && expanded_level(0.95, 60) < 0.96);
+        assert!(expanded_level(0.95, 5) > 0.995);
+        assert_eq!(expanded_level(0.95, 1), 0.95);
+    }
 
     #[test]
     fn rng_is_uniform_enough_and_keyed() {

@@ -190,7 +190,7 @@ fn zero_draws(
                 *n,
                 std::sync::Arc::new(StatDraws {
                     delta: vec![0.0],
-                    arm: Vec::new(),
+                    ..Default::default()
                 }),
             )
         })

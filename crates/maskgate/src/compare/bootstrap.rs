@@ -12,7 +12,7 @@ use crate::aggregate::ROW_STATS;
 use crate::score::metrics::{MetricValues, COUNT, IOU, SUMMARY_METRICS};
 use crate::score::{ClassScore, SampleScore};
 use maskgate_core::quantile::{lerp, position};
-use maskgate_core::stats::{for_each_drawn, Rng};
+use maskgate_core::stats::{expanded_level, for_each_drawn, Rng};
 use maskgate_core::Counts;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -365,22 +365,26 @@ pub(super) fn rows_per_batch(n: usize) -> usize {
 /// `rng`'s streams, the arm's statistics minus the baseline's on each, and the central 95%
 /// interval of each statistic's defined deltas. The result depends on neither the thread count
 /// nor how the targets are batched.
-/// One statistic's bootstrap draws, each sorted: `arm − baseline`, and the arm's own value.
+/// One statistic's bootstrap draws, each sorted: `arm − baseline`, and the arm's own value;
+/// and the samples they resample.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatDraws {
     pub delta: Vec<f64>,
     pub arm: Vec<f64>,
+    pub n: usize,
 }
 
 impl StatDraws {
-    /// The central `level` interval of the delta (numpy-linear percentiles of the draws).
+    /// The `level` interval of the delta: the expanded percentile interval (the draws'
+    /// numpy-linear percentiles at [`expanded_level`]), which covers at `level` where the
+    /// plain percentile interval falls short for small n.
     pub fn delta_interval(&self, level: f64) -> Option<[f64; 2]> {
-        central(&self.delta, level)
+        central(&self.delta, expanded_level(level, self.n))
     }
 
-    /// The central `level` interval of the arm's own statistic.
+    /// The `level` interval of the arm's own statistic, expanded alike.
     pub fn arm_interval(&self, level: f64) -> Option<[f64; 2]> {
-        central(&self.arm, level)
+        central(&self.arm, expanded_level(level, self.n))
     }
 }
 
@@ -480,7 +484,7 @@ pub(super) fn bootstrap_scope(
                     let mut own: Vec<f64> = arm.iter().filter_map(|x| x[k]).collect();
                     delta.sort_by(f64::total_cmp);
                     own.sort_by(f64::total_cmp);
-                    StatDraws { delta, arm: own }
+                    StatDraws { delta, arm: own, n }
                 })
                 .collect()
         })
@@ -727,7 +731,8 @@ mod tests {
         let [lo, hi] = together[1][0]
             .delta_interval(0.95)
             .expect("iou_mean interval");
-        let (tlo, thi) = percentile_interval(mean_deltas, 0.95).expect("textbook");
+        let level = expanded_level(0.95, n as usize);
+        let (tlo, thi) = percentile_interval(mean_deltas, level).expect("textbook");
         assert!(
             (lo - tlo).abs() < 1e-12 && (hi - thi).abs() < 1e-12,
             "{lo} {hi} vs {tlo} {thi}"
@@ -738,7 +743,7 @@ mod tests {
         );
         assert_eq!(
             together[1][1].delta_interval(0.95).map(|[a, b]| (a, b)),
-            percentile_interval(median_deltas, 0.95)
+            percentile_interval(median_deltas, level)
         );
     }
 

@@ -459,8 +459,8 @@ fn on_interval_at(
     what: &str,
     level: f64,
 ) {
-    // 95, 90, 97.5: a level as people write it.
-    let pct = (level * 1000.0).round() / 10.0;
+    // 95, 97.5, 98.75: a level as people write it.
+    let pct = (level * 10000.0).round() / 100.0;
     let draws = draws_of(r, c, s);
     let higher = c.metric.better == Better::Higher;
     let (interval, of) = match c.rule {
@@ -558,7 +558,13 @@ fn power(out: &mut Check, c: &Criterion, bound: f64) -> String {
     let (Some([lo, hi]), Some(n)) = (out.ci95, out.n) else {
         return String::new();
     };
-    let mde = POWER_Z * (hi - lo) / (2.0 * 1.959_963_984_540_054);
+    // The interval is the expanded one, ≈ Δ ± √(n/(n−1))·t·SE_boot; the standard error with
+    // n − 1 in its denominator is √(n/(n−1))·SE_boot, so SE = width / (2·t₀.₉₇₅,ₙ₋₁).
+    if n < 2 {
+        return String::new();
+    }
+    let t = maskgate_core::stats::student_t_quantile(0.975, (n - 1) as f64);
+    let mde = POWER_Z * (hi - lo) / (2.0 * t);
     out.mde = Some(mde);
     // The bound on the Δ scale (a drop is a negative gain; noninferiority's margin likewise).
     let signed = match c.rule {

@@ -374,7 +374,8 @@ fn a_point_pass_the_interval_does_not_back_says_so() {
     // Its power: the MDE from the interval's width, and as the interval holds the bound, the
     // samples that would resolve it, n·(mde / bound)².
     let n = check.n.unwrap();
-    let mde = (1.959963984540054 + 0.8416212335729143) * (hi - lo) / (2.0 * 1.959963984540054);
+    let t = maskgate_core::stats::student_t_quantile(0.975, (n - 1) as f64);
+    let mde = (1.959963984540054 + 0.8416212335729143) * (hi - lo) / (2.0 * t);
     assert!((check.mde.unwrap() - mde).abs() < 1e-12, "{check:?}");
     assert_eq!(
         check.n_needed,
