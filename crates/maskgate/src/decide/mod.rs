@@ -494,12 +494,21 @@ fn on_interval_at(
             lo + BOUND_EPSILON >= -b,
             lo + b,
             format!("worst drop {} vs max_drop {}", fmt(-lo), bound_text(b)),
-            format!(
-                "worst drop {} {} max_drop {}",
-                fmt(-lo),
-                if lo + BOUND_EPSILON >= -b { "≤" } else { ">" },
-                bound_text(b)
-            ),
+            if lo >= 0.0 {
+                // The whole interval is a gain: there is no drop to weigh against the bound.
+                format!(
+                    "no drop in the interval (its worst end is a gain of {}) ≤ max_drop {}",
+                    fmt(lo),
+                    bound_text(b)
+                )
+            } else {
+                format!(
+                    "worst drop {} {} max_drop {}",
+                    fmt(-lo),
+                    if lo + BOUND_EPSILON >= -b { "≤" } else { ">" },
+                    bound_text(b)
+                )
+            },
         ),
         Rule::MinGain(b) => (
             lo + BOUND_EPSILON >= b,

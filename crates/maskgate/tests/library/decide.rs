@@ -634,6 +634,14 @@ fn a_group_wise_criterion_on_the_interval_is_corrected_by_holm() {
         "{}",
         holm.checks[0].reason
     );
+    // odd's arms are identical: its interval is exactly [0, 0], no drop at all.
+    assert!(
+        holm.checks[1]
+            .reason
+            .contains("no drop in the interval (its worst end is a gain of 0.000) ≤ max_drop 0.9"),
+        "{}",
+        holm.checks[1].reason
+    );
     // The wider interval reaches at least as far as the 95% one.
     let none_first = one("multiplicity = \"none\"\n").checks[0]
         .basis_interval
