@@ -121,29 +121,17 @@ fn descriptor(name: &str, sha256: &str, annotations: Value) -> Value {
     json!({ "name": name, "digest": { "sha256": sha256 }, "annotations": annotations })
 }
 
-/// Every file under `dir`, `/`-separated names relative to it, sorted; maskgate's own working
-/// files (dot-names) are not part of a set.
+/// Every file of the staged set, `/`-separated names relative to it, sorted, walked as the
+/// set's manifest walks it; maskgate's own working files (dot-names) are not part of a set.
 fn set_files(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>> {
-    fn walk(dir: &Path, prefix: &str, out: &mut Vec<(String, std::path::PathBuf)>) -> Result<()> {
-        for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-            let entry = entry.map_err(|e| Error::io(dir, e))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let rel = format!("{prefix}{name}");
-            let path = entry.path();
-            let meta = std::fs::symlink_metadata(&path).map_err(|e| Error::io(&path, e))?;
-            if meta.is_dir() {
-                walk(&path, &format!("{rel}/"), out)?;
-            } else if meta.is_file() {
-                out.push((rel, path));
-            }
-        }
-        Ok(())
-    }
     let mut out = Vec::new();
-    walk(dir, "", &mut out)?;
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            crate::persist::report_set::collect_files(&entry.path(), &name, &mut out)?;
+        }
+    }
     out.sort();
     Ok(out)
 }

@@ -456,7 +456,11 @@ fn manifest_of(dir: &Path, entries: &[String]) -> Result<Vec<u8>> {
     Ok(text)
 }
 
-fn collect_files(path: &Path, rel: &str, into: &mut Vec<(String, PathBuf)>) -> Result<()> {
+pub(crate) fn collect_files(
+    path: &Path,
+    rel: &str,
+    into: &mut Vec<(String, PathBuf)>,
+) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         for entry in std::fs::read_dir(path).map_err(|e| Error::io(path, e))? {
