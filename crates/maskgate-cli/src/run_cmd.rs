@@ -23,6 +23,10 @@ pub struct RunArgs {
     no_cache: bool,
     #[arg(long = settings::SAVE_PREDICTIONS.long(), help = settings::SAVE_PREDICTIONS.help)]
     save_predictions: bool,
+    #[arg(long = settings::NOISE_EPSILON.long(), value_name = "EPS", help = settings::NOISE_EPSILON.help)]
+    noise_epsilon: Option<f64>,
+    #[arg(long = settings::STRICT.long(), help = settings::STRICT.help)]
+    strict: bool,
 }
 
 /// The `[run]` keys: `baseline` (the request's own) and every setting's config key, wrapped
@@ -79,6 +83,8 @@ pub fn run(a: RunArgs, binary: &maskgate::attest::statement::Binary) -> Result<u
     overrides.intra_threads = a.intra_threads;
     overrides.no_cache = a.no_cache;
     overrides.save_predictions = a.save_predictions;
+    overrides.noise_epsilon = a.noise_epsilon;
+    overrides.strict = a.strict;
     let request = Request::Run { config: a.config };
     a.common.explain_or_execute(request, overrides, binary)
 }

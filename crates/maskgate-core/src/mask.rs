@@ -245,6 +245,13 @@ impl Mask {
     pub fn difference(&self, other: &Mask) -> Mask {
         self.zip_with(other, |a, b| a & !b)
     }
+    /// `self` with the pixels of `region` taken from `source`: a prediction whose uncertain
+    /// pixels are set to the truth (`source` = truth) or against it (its complement).
+    pub fn overlay(&self, region: &Mask, source: &Mask) -> Mask {
+        let mut out = self.difference(region);
+        out.union_in_place(&region.intersection(source));
+        out
+    }
     pub fn union_in_place(&mut self, other: &Mask) {
         assert!(self.same_size(other), "mask sizes differ");
         for (a, &b) in self.words.iter_mut().zip(&other.words) {

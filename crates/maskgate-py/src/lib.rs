@@ -47,6 +47,8 @@ fn overrides_from(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
             "generated_at" => o.generated_at = Some(value.extract()?),
             "grid" => o.grid = Some(value.extract()?),
             "pass_iou" => o.pass_iou = Some(value.extract()?),
+            "noise_epsilon" => o.noise_epsilon = Some(value.extract()?),
+            "strict" => o.strict = value.extract()?,
             "top" => o.top_k = Some(value.extract()?),
             "seed" => o.seed = Some(value.extract()?),
             "bootstrap" => o.bootstrap = Some(value.extract()?),

@@ -497,6 +497,7 @@ mod tests {
             .collect();
         SampleScore {
             overlaps: Default::default(),
+            noise: None,
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

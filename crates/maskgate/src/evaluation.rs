@@ -66,6 +66,22 @@ pub struct Evaluation {
     pub overlaps: Vec<OverlapRow>,
     /// One entry per (arm, sample), sorted by (arm, corpus, id).
     pub samples: Vec<SampleScore>,
+    /// The inference-noise check's measurements, when a model arm made any.
+    pub adverse: Option<Box<Adverse>>,
+}
+
+/// The run as inference noise could have made it: each model arm's pixels within ε of a
+/// decision set against the truth for every arm but the baseline, and toward it for the
+/// baseline (the worst case for a candidate).
+#[derive(Clone, Debug)]
+pub struct Adverse {
+    /// Near pixels per measured arm, over every scored sample.
+    pub pixels: std::collections::BTreeMap<String, u64>,
+    /// Arms nothing measured (prediction files, variants).
+    pub unmeasured: Vec<String>,
+    /// The evaluation of the flipped scores; `None` when no pixel was near (it would be the
+    /// measured one).
+    pub evaluation: Option<Evaluation>,
 }
 
 impl Evaluation {
@@ -223,6 +239,31 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
         scores: samples,
         load_problems,
     } = scored;
+    let corpora = input
+        .corpora
+        .iter()
+        .zip(&load_problems)
+        .map(|(c, failed)| {
+            let mut problems: Vec<Problem> = c.problems.iter().chain(failed).cloned().collect();
+            problems.sort_by(|a, b| a.sample.cmp(&b.sample));
+            CorpusInfo {
+                name: c.name.clone(),
+                format: c.format.to_string(),
+                classes: c.classes.clone(),
+                samples: c.samples.len() - failed.len(),
+                problems,
+                dataset: c.version.clone(),
+                duplicate_photos: c.duplicates.clone(),
+            }
+        })
+        .collect();
+    let mut evaluation = assess(input, samples, corpora);
+    evaluation.adverse = adverse(input, &evaluation).map(Box::new);
+    evaluation
+}
+
+/// Aggregates and comparisons of `samples`.
+fn assess(input: &EvalInput, samples: Vec<SampleScore>, corpora: Vec<CorpusInfo>) -> Evaluation {
     let mut groupings = vec![Grouping::source()];
     if !input.taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());
@@ -254,24 +295,6 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
             ));
         }
     }
-    let corpora = input
-        .corpora
-        .iter()
-        .zip(&load_problems)
-        .map(|(c, failed)| {
-            let mut problems: Vec<Problem> = c.problems.iter().chain(failed).cloned().collect();
-            problems.sort_by(|a, b| a.sample.cmp(&b.sample));
-            CorpusInfo {
-                name: c.name.clone(),
-                format: c.format.to_string(),
-                classes: c.classes.clone(),
-                samples: c.samples.len() - failed.len(),
-                problems,
-                dataset: c.version.clone(),
-                duplicate_photos: c.duplicates.clone(),
-            }
-        })
-        .collect();
     Evaluation {
         baseline: input.baseline.to_string(),
         pass_iou: tau,
@@ -282,5 +305,43 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
         metrics,
         comparisons,
         samples,
+        adverse: None,
     }
+}
+
+/// The noise check's evaluation (see [`Adverse`]), when any sample carries its near pixels.
+fn adverse(input: &EvalInput, measured: &Evaluation) -> Option<Adverse> {
+    let mut pixels = std::collections::BTreeMap::new();
+    for s in &measured.samples {
+        if let Some(n) = &s.noise {
+            *pixels.entry(s.arm.to_string()).or_insert(0u64) += n.pixels;
+        }
+    }
+    if pixels.is_empty() {
+        return None;
+    }
+    let unmeasured = (measured.arms.iter())
+        .filter(|a| !pixels.contains_key(*a))
+        .cloned()
+        .collect();
+    let evaluation = pixels.values().any(|&n| n > 0).then(|| {
+        let flipped = (measured.samples.iter())
+            .map(|s| {
+                let mut s = s.clone();
+                if let Some(n) = s.noise.take() {
+                    s.classes = match *s.arm == *input.baseline {
+                        true => n.toward,
+                        false => n.against,
+                    };
+                }
+                s
+            })
+            .collect();
+        assess(input, flipped, measured.corpora.clone())
+    });
+    Some(Adverse {
+        pixels,
+        unmeasured,
+        evaluation,
+    })
 }

@@ -324,6 +324,9 @@ pub struct Prediction {
     pub fail: Option<FailReason>,
     /// What exactly failed (the class and why), for `samples.jsonl`.
     pub fail_detail: Option<String>,
+    /// A model arm's pixels per class that inference noise of ε could flip (the noise check);
+    /// `None` where nothing measured them (prediction files, variants, ε = 0).
+    pub near: Option<std::collections::BTreeMap<String, maskgate_core::Mask>>,
 }
 
 #[cfg(test)]

@@ -129,6 +129,9 @@ pub struct Report {
     /// Every criterion with its checks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria: Option<Vec<CriterionResult>>,
+    /// The inference-noise check: the checks near pixels could flip, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_check: Option<crate::decide::NoiseVerdict>,
     /// Composite scores per group (arm or variant) and the recommended group, when configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<GroupScores>,
@@ -167,15 +170,17 @@ impl Report {
             .verdict
             .as_ref()
             .map(|v| format!("{} {}", v.summary(), parts.settings.registration_sentence()));
-        let (recommendation, deciding_criteria, closest_criterion, criteria) = match parts.verdict {
-            Some(v) => (
-                Some(v.recommendation),
-                Some(v.deciding_criteria),
-                v.closest,
-                Some(v.criteria),
-            ),
-            None => (None, None, None, None),
-        };
+        let (recommendation, deciding_criteria, closest_criterion, criteria, noise_check) =
+            match parts.verdict {
+                Some(v) => (
+                    Some(v.recommendation),
+                    Some(v.deciding_criteria),
+                    v.closest,
+                    Some(v.criteria),
+                    v.noise,
+                ),
+                None => (None, None, None, None, None),
+            };
         Report {
             schema_version: SCHEMA_VERSION,
             recommendation,
@@ -183,6 +188,7 @@ impl Report {
             closest_criterion,
             verdict_summary: summary,
             criteria,
+            noise_check,
             groups: parts.groups,
             tool: Tool {
                 name: "maskgate",
@@ -227,6 +233,7 @@ impl Report {
             deciding_criteria: self.deciding_criteria.clone().unwrap_or_default(),
             closest: self.closest_criterion.clone(),
             criteria: self.criteria.clone()?,
+            noise: self.noise_check.clone(),
         })
     }
 
@@ -242,6 +249,9 @@ impl Report {
             comparisons: self.comparisons.clone(),
             overlaps: self.overlaps.clone(),
             samples: self.samples.clone(),
+            // The flipped scores are not kept in the report: deciding it again has no noise
+            // check to repeat.
+            adverse: None,
         }
     }
 }

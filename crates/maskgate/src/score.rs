@@ -197,6 +197,37 @@ pub struct SampleScore {
     /// Region × class overlap measures (face modules), when the corpus defines them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub overlaps: BTreeMap<String, Option<f64>>,
+    /// The inference-noise check, for a model arm's scored prediction: how many pixels lie
+    /// within ε of a decision, and the scores with them set against the truth and with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<Box<NoiseScores>>,
+}
+
+/// A sample's scores with its near-decision pixels flipped (see [`SampleScore::noise`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoiseScores {
+    /// Pixels within ε of a decision, over every class, on the scoring canvas.
+    pub pixels: u64,
+    /// Every near pixel set against the truth: what a candidate is judged on.
+    pub against: ClassScores,
+    /// Every near pixel set to the truth: what the baseline is judged on.
+    pub toward: ClassScores,
+}
+
+impl serde::Serialize for NoiseScores {
+    /// `samples.jsonl` keeps the count and the sample's mIoU both ways, not every class twice.
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let miou = |c: &ClassScores| {
+            let ious: Vec<f64> = c.values().filter_map(|s| s.values[metrics::IOU]).collect();
+            (!ious.is_empty()).then(|| ious.iter().fold(-0.0, |a, b| a + b) / ious.len() as f64)
+        };
+        let mut m = ser.serialize_map(Some(3))?;
+        use serde::ser::SerializeMap;
+        m.serialize_entry("pixels", &self.pixels)?;
+        m.serialize_entry("miou_against", &miou(&self.against))?;
+        m.serialize_entry("miou_toward", &miou(&self.toward))?;
+        m.end()
+    }
 }
 
 impl SampleScore {
@@ -382,6 +413,11 @@ pub fn score_sample(
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
             let mut class_scores = ClassScores::with_capacity(classes.len());
+            let mut noise = pred.near.as_ref().filter(|_| usable).map(|_| NoiseScores {
+                pixels: 0,
+                against: ClassScores::with_capacity(classes.len()),
+                toward: ClassScores::with_capacity(classes.len()),
+            });
             let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
             for (ci, (c, gt)) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
@@ -412,6 +448,27 @@ pub fn score_sample(
                 if in_overlap[ci] {
                     overlap_preds.insert(c.as_str(), pm.clone());
                 }
+                // The noise check: this class's near pixels set against the truth, and to it.
+                let near = match (&noise, &pred.near) {
+                    (Some(_), Some(near)) => near
+                        .get(c)
+                        .map(|m| match (m.height(), m.width()) == (h, w) {
+                            true => cut(m.clone()),
+                            false => cut(m.resize_nearest(h, w)),
+                        })
+                        .filter(|m| !m.is_empty()),
+                    _ => None,
+                };
+                let flipped = near.map(|near| {
+                    if let Some(noise) = &mut noise {
+                        noise.pixels += near.area();
+                    }
+                    let wrong = cut(gt.mask.complement());
+                    (
+                        score_pair(gt, &pm.overlay(&near, &wrong), d),
+                        score_pair(gt, &pm.overlay(&near, &gt.mask), d),
+                    )
+                });
                 // Variants often leave most classes untouched: an identical mask was already
                 // scored for this sample, so reuse that score instead of computing it again.
                 let score = match scored[ci].iter().find(|(m, _)| *m == pm) {
@@ -422,6 +479,14 @@ pub fn score_sample(
                         s
                     }
                 };
+                if let Some(noise) = &mut noise {
+                    let (against, toward) = match flipped {
+                        Some(both) => both,
+                        None => (score.clone(), score.clone()),
+                    };
+                    noise.against.insert(c.clone(), against);
+                    noise.toward.insert(c.clone(), toward);
+                }
                 class_scores.insert(c.clone(), score);
             }
             SampleScore {
@@ -434,6 +499,7 @@ pub fn score_sample(
                 fail_reason: FailReason::first(fails),
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),
                 classes: class_scores,
+                noise: noise.map(Box::new),
                 overlaps: overlaps
                     .iter()
                     .map(|o| {
@@ -604,6 +670,58 @@ mod tests {
                 prop_assert_eq!(got.metric(name), v, "{}", name);
             }
         }
+
+        /// The noise check's flipped scores are the naive reference's on masks flipped pixel by
+        /// pixel: against the truth never better than measured, toward it never worse.
+        #[test]
+        fn near_pixels_flip_against_and_toward_the_truth((g, p) in arb_pair(), seed in any::<u64>()) {
+            let (h, w) = (g.height(), g.width());
+            let mut s = seed | 1;
+            let near = Mask::from_fn(h, w, |_, _| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s % 4 == 0
+            });
+            let d = dilation_px(h, w, 0.02);
+            let mut prediction = pred(vec![("a", p.clone())]);
+            prediction.near = Some(BTreeMap::from([("a".to_string(), near.clone())]));
+            let out = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), prediction)], &ScoreSettings::default(), &[], &[]);
+            let noise = out[0].noise.as_ref().expect("near pixels were given");
+            prop_assert_eq!(noise.pixels, near.area());
+            let flip = |toward: bool| Mask::from_fn(h, w, |y, x| match near.get(y, x) {
+                true => g.get(y, x) == toward,
+                false => p.get(y, x),
+            });
+            let measured = out[0].classes.get("a").unwrap();
+            for (toward, got) in [(false, &noise.against), (true, &noise.toward)] {
+                let got = got.get("a").unwrap();
+                let (counts, want) = naive(&g, &flip(toward), d);
+                prop_assert_eq!(got.counts(), counts);
+                for (name, v) in want {
+                    prop_assert_eq!(got.metric(name), v, "{}", name);
+                }
+            }
+            let iou = |c: &ClassScore| c.metric("iou").unwrap_or(1.0);
+            prop_assert!(iou(noise.against.get("a").unwrap()) <= iou(measured));
+            prop_assert!(iou(measured) <= iou(noise.toward.get("a").unwrap()));
+        }
+    }
+
+    #[test]
+    fn without_near_pixels_there_is_no_noise_record() {
+        let g = Mask::from_fn(4, 4, |y, _| y < 2);
+        let out = score_sample(
+            &"c".into(),
+            &sample(vec![("a", g.clone())]),
+            &["a".into()],
+            &[("x".into(), pred(vec![("a", g)]))],
+            &ScoreSettings::default(),
+            &[],
+            &[],
+        );
+        assert!(out[0].noise.is_none());
+        assert!(!serde_json::to_string(&out[0]).unwrap().contains("noise"));
     }
 
     #[test]

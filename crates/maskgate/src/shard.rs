@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::FailReason;
 use crate::read::Problem;
 use crate::score::metrics::{self, MetricValues, COUNT};
-use crate::score::{ClassScore, ClassScores, SampleScore};
+use crate::score::{ClassScore, ClassScores, NoiseScores, SampleScore};
 use crate::storage::Store;
 use maskgate_core::Counts;
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,7 @@ pub const FOLDER: &str = crate::storage::SHARDS;
 /// The shard format this maskgate writes and reads. 2: the marker names the metrics, and each
 /// class's values in a row follow that list (1 stored them by position with no list, so a row
 /// meant nothing once the metric registry changed).
-pub const FORMAT: &str = "maskgate-shard/2";
+pub const FORMAT: &str = "maskgate-shard/3";
 
 /// The most shards one run may be split into: far more machines than any array job runs at
 /// once, while `merge` lists, checks and reports missing shards by index without a list of
@@ -164,8 +164,40 @@ struct ScoreRow {
     fail_detail: Option<String>,
     /// (class, [tp, fp, fn], each metric's bits in the marker's `metrics` order): names once
     /// per shard, not once per class of every row.
-    classes: Vec<(String, [u64; 3], Vec<Option<u64>>)>,
+    classes: Vec<ClassRow>,
     overlaps: Vec<(String, Option<u64>)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    noise: Option<NoiseRow>,
+}
+
+/// A class's (name, [tp, fp, fn], each metric's bits).
+type ClassRow = (String, [u64; 3], Vec<Option<u64>>);
+
+/// [`crate::score::NoiseScores`], bit for bit.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoiseRow {
+    pixels: u64,
+    against: Vec<ClassRow>,
+    toward: Vec<ClassRow>,
+}
+
+fn class_rows(classes: &ClassScores) -> Vec<ClassRow> {
+    classes
+        .iter()
+        .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], v.values.map(bits).to_vec()))
+        .collect()
+}
+
+fn class_scores(rows: Vec<ClassRow>) -> std::result::Result<ClassScores, String> {
+    // Exactly as many as the row has: a run keeps one per (arm, sample).
+    let mut classes = ClassScores::with_capacity(rows.len());
+    for (c, [tp, fp, fn_], v) in rows {
+        let counts = Counts { tp, fp, fn_ };
+        let values = metric_values(v).map_err(|e| format!("class {c:?}: {e}"))?;
+        classes.insert(c, ClassScore::from_metric_values(counts, values));
+    }
+    Ok(classes)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -239,11 +271,12 @@ impl ShardRows {
                 failure_class: s.failure_class.as_deref().map(str::to_string),
                 fail_reason: s.fail_reason.map(|r| r.code().to_string()),
                 fail_detail: s.fail_detail.clone(),
-                classes: s
-                    .classes
-                    .iter()
-                    .map(|(c, v)| (c.clone(), [v.tp, v.fp, v.fn_], v.values.map(bits).to_vec()))
-                    .collect(),
+                classes: class_rows(&s.classes),
+                noise: s.noise.as_ref().map(|n| NoiseRow {
+                    pixels: n.pixels,
+                    against: class_rows(&n.against),
+                    toward: class_rows(&n.toward),
+                }),
                 overlaps: s
                     .overlaps
                     .iter()
@@ -278,6 +311,7 @@ impl ShardRows {
             })?;
             match record {
                 Record::Score(r) => {
+                    let damaged = |e: String| Error::Usage(format!("{what}: line {}: {e}", n + 1));
                     let fail_reason = match &r.fail_reason {
                         Some(code) => Some(FailReason::from_code(code).ok_or_else(|| {
                             Error::Usage(format!(
@@ -296,20 +330,14 @@ impl ShardRows {
                         failure_class: r.failure_class.map(|c| names.get(&c)),
                         fail_reason,
                         fail_detail: r.fail_detail,
-                        classes: {
-                            // Exactly as many as the row has: a run keeps one per (arm, sample).
-                            let mut classes = ClassScores::with_capacity(r.classes.len());
-                            for (c, [tp, fp, fn_], v) in r.classes {
-                                let counts = Counts { tp, fp, fn_ };
-                                let values = metric_values(v).map_err(|e| {
-                                    Error::Usage(format!(
-                                        "{what}: line {}: class {c:?}: {e}",
-                                        n + 1
-                                    ))
-                                })?;
-                                classes.insert(c, ClassScore::from_metric_values(counts, values));
-                            }
-                            classes
+                        classes: class_scores(r.classes).map_err(damaged)?,
+                        noise: match r.noise {
+                            None => None,
+                            Some(row) => Some(Box::new(NoiseScores {
+                                pixels: row.pixels,
+                                against: class_scores(row.against).map_err(damaged)?,
+                                toward: class_scores(row.toward).map_err(damaged)?,
+                            })),
                         },
                         overlaps: r.overlaps.into_iter().map(|(k, v)| (k, float(v))).collect(),
                     });
@@ -850,6 +878,7 @@ mod tests {
             .into_iter()
             .collect(),
             overlaps: [("nose/skin".to_string(), Some(1.0 / 3.0))].into(),
+            noise: None,
         }
     }
 
@@ -859,6 +888,17 @@ mod tests {
             scores: vec![
                 score("a", "1", 0x3FD5_5555_5555_5555),
                 score("b", "2", f64::NAN.to_bits()),
+                {
+                    // A model arm's row carries its noise check's flipped scores.
+                    let mut s = score("c", "3", 0x3FE0_0000_0000_0001);
+                    let flipped = score("c", "3", 0x3FD0_0000_0000_0003).classes;
+                    s.noise = Some(Box::new(NoiseScores {
+                        pixels: 17,
+                        against: flipped.clone(),
+                        toward: s.classes.clone(),
+                    }));
+                    s
+                },
             ],
             problems: vec![(
                 "c".into(),

@@ -633,6 +633,7 @@ mod tests {
         let c = ClassScore::from_counts(Counts { tp, fp, fn_ });
         SampleScore {
             overlaps: Default::default(),
+            noise: None,
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

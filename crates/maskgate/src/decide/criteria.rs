@@ -127,6 +127,9 @@ pub struct CriteriaFile {
     pub pass_iou: Option<f64>,
     pub resamples: Option<usize>,
     pub seed: Option<u64>,
+    /// `[noise]`: the inference-noise check's ε and strictness, pre-registered with the rest.
+    pub noise_epsilon: Option<f64>,
+    pub strict: Option<bool>,
     pub taxonomy: Vec<FailureClass>,
     pub criteria: Vec<Criterion>,
     /// The sha256 of the file's bytes (what `criteria_sha256` pins).
@@ -141,10 +144,18 @@ struct RawFile {
     pass_iou: Option<f64>,
     requires_approval: Option<u32>,
     bootstrap: Option<RawBootstrap>,
+    noise: Option<RawNoise>,
     #[serde(default)]
     failure_class: Vec<RawFailureClass>,
     #[serde(default)]
     criterion: Vec<RawCriterion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNoise {
+    epsilon: Option<f64>,
+    strict: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -486,6 +497,8 @@ impl CriteriaFile {
             pass_iou: raw.pass_iou,
             resamples,
             seed,
+            noise_epsilon: raw.noise.as_ref().and_then(|n| n.epsilon),
+            strict: raw.noise.as_ref().and_then(|n| n.strict),
             taxonomy,
             criteria,
             sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),

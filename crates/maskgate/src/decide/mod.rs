@@ -122,6 +122,99 @@ pub struct Verdict {
     /// The passing check with the smallest margin: what a go came closest to failing on.
     pub closest: Option<Closest>,
     pub criteria: Vec<CriterionResult>,
+    /// The inference-noise check, when on (ε > 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise: Option<NoiseVerdict>,
+}
+
+/// The inference-noise check's settings (`noise_epsilon`, `strict`): ε 0 turns it off.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Noise {
+    pub epsilon: f64,
+    pub strict: bool,
+}
+
+/// What the noise check found: every check decided again with each model arm's pixels within
+/// ε of a decision set against the truth for candidates and toward it for the baseline.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NoiseVerdict {
+    pub epsilon: f64,
+    pub strict: bool,
+    /// Pixels within ε of a decision, per measured arm, over every scored sample.
+    pub pixels: std::collections::BTreeMap<String, u64>,
+    /// Arms with nothing to measure (prediction files, variants): their masks stay as they are.
+    pub unmeasured: Vec<String>,
+    /// The checks whose status the flipped pixels change, in criteria order.
+    pub flips: Vec<Flip>,
+}
+
+impl NoiseVerdict {
+    pub fn robust(&self) -> bool {
+        self.flips.is_empty()
+    }
+
+    /// The check in one sentence, for the verdict's summary.
+    pub fn sentence(&self) -> String {
+        let eps = fmt(self.epsilon);
+        if self.pixels.is_empty() {
+            return format!(
+                "Inference noise (ε = {eps}) was not checked: no arm runs a model (prediction files and variants have no probabilities)."
+            );
+        }
+        let total: u64 = self.pixels.values().sum();
+        let per_arm = self
+            .pixels
+            .iter()
+            .map(|(a, n)| format!("{a} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let unmeasured = match self.unmeasured.is_empty() {
+            true => String::new(),
+            false => format!(
+                " ({} not measured: no probabilities)",
+                self.unmeasured.join(", ")
+            ),
+        };
+        if self.robust() {
+            return format!(
+                "Robust to inference noise (ε = {eps}): no check changes status with the {total} pixels within ε of a decision ({per_arm}){unmeasured} set against each candidate and toward the baseline."
+            );
+        }
+        let flips = self
+            .flips
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} on {} ({} → {})",
+                    f.criterion,
+                    f.scope,
+                    f.from.as_str(),
+                    f.to.as_str()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let then = match self.strict {
+            true => "strict: counted inconclusive",
+            false => "--strict would count them inconclusive",
+        };
+        format!(
+            "Inference noise (ε = {eps}) could flip {} of the checks with the {total} pixels within ε of a decision ({per_arm}){unmeasured} set against each candidate and toward the baseline: {flips} ({then}).",
+            self.flips.len()
+        )
+    }
+}
+
+/// One check that inference noise could flip.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Flip {
+    pub criterion: String,
+    pub scope: String,
+    /// The status as measured, and with the near pixels flipped.
+    pub from: Status,
+    pub to: Status,
+    /// The flipped check's reason.
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -767,60 +860,130 @@ fn scoped_checks(r: &Evaluation, c: &Criterion) -> Vec<Check> {
     out
 }
 
-/// The verdict: a pure function of the report (aggregates, comparisons) and the criteria.
-pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
+/// A criterion's status and reason from its checks: fails if any check fails, inconclusive if
+/// none fails but one is undecided (or there is none), passes otherwise.
+fn criterion_result(c: &Criterion, checks: Vec<Check>) -> CriterionResult {
+    let failed: Vec<&Check> = checks.iter().filter(|k| k.status == Status::Fail).collect();
+    let open: Vec<&Check> = checks
+        .iter()
+        .filter(|k| k.status == Status::Inconclusive)
+        .collect();
+    let (status, reason) = if let Some(first) = failed.first() {
+        let more = if failed.len() > 1 {
+            format!(
+                " (and {} more of {} checks)",
+                failed.len() - 1,
+                checks.len()
+            )
+        } else {
+            String::new()
+        };
+        (Status::Fail, format!("{}{more}", first.reason))
+    } else if checks.is_empty() {
+        (
+            Status::Inconclusive,
+            "empty scope: nothing to check".to_string(),
+        )
+    } else if let Some(first) = open.first() {
+        (Status::Inconclusive, first.reason.clone())
+    } else {
+        let mut reason = if checks.len() == 1 {
+            checks[0].reason.clone()
+        } else {
+            format!("all {} checks pass", checks.len())
+        };
+        // A group-wise criterion without min_n says how small a group it passed on.
+        if c.per.is_some() && c.min_n.is_none() {
+            if let Some(n) = checks.iter().filter_map(|k| k.n).min() {
+                reason += &format!(" (smallest group n = {n}; no min_n set)");
+            }
+        }
+        (Status::Pass, reason)
+    };
+    CriterionResult {
+        id: c.id.clone(),
+        description: c.description.clone(),
+        metric: c.metric.name.clone(),
+        arm: c.arm.clone(),
+        rule: c.rule.describe(),
+        status,
+        reason,
+        checks,
+    }
+}
+
+/// The checks of the evaluation with its near pixels flipped (`Evaluation::adverse`) whose
+/// status differs from the measured one's; with `strict`, those checks become inconclusive.
+fn noise_check(
+    evaluation: &Evaluation,
+    criteria: &[Criterion],
+    noise: &Noise,
+    checks: &mut [Vec<Check>],
+) -> NoiseVerdict {
+    let mut flips = Vec::new();
+    let flipped_evaluation = evaluation
+        .adverse
+        .as_ref()
+        .and_then(|a| a.evaluation.as_ref());
+    if let Some(adverse) = flipped_evaluation {
+        for ((c, measured), flipped) in criteria
+            .iter()
+            .zip(checks.iter_mut())
+            .zip(criteria.iter().map(|c| checks_of(adverse, c)))
+        {
+            for k in measured.iter_mut() {
+                let key = (&k.corpus, &k.group_by, &k.group, &k.class);
+                let Some(f) = flipped
+                    .iter()
+                    .find(|f| (&f.corpus, &f.group_by, &f.group, &f.class) == key)
+                else {
+                    continue;
+                };
+                if f.status == k.status {
+                    continue;
+                }
+                flips.push(Flip {
+                    criterion: c.id.clone(),
+                    scope: scope_text(&k.corpus, &k.group_by, &k.group, k.class.as_deref()),
+                    from: k.status,
+                    to: f.status,
+                    reason: f.reason.clone(),
+                });
+                if noise.strict {
+                    k.reason = format!(
+                        "inference noise (ε = {}) could flip it to {}: {}",
+                        fmt(noise.epsilon),
+                        f.status.as_str(),
+                        f.reason
+                    );
+                    k.status = Status::Inconclusive;
+                }
+            }
+        }
+    }
+    let (pixels, unmeasured) = match &evaluation.adverse {
+        Some(a) => (a.pixels.clone(), a.unmeasured.clone()),
+        None => (Default::default(), evaluation.arms.clone()),
+    };
+    NoiseVerdict {
+        epsilon: noise.epsilon,
+        strict: noise.strict,
+        pixels,
+        unmeasured,
+        flips,
+    }
+}
+
+/// The verdict: a pure function of the report (aggregates, comparisons), the criteria and the
+/// noise check's settings.
+pub fn decide(evaluation: &Evaluation, criteria: &[Criterion], noise: &Noise) -> Verdict {
+    let mut checks: Vec<Vec<Check>> = criteria.iter().map(|c| checks_of(evaluation, c)).collect();
+    let noise =
+        (noise.epsilon > 0.0).then(|| noise_check(evaluation, criteria, noise, &mut checks));
     let results: Vec<CriterionResult> = criteria
         .iter()
-        .map(|c| {
-            let checks = checks_of(evaluation, c);
-            let failed: Vec<&Check> = checks.iter().filter(|k| k.status == Status::Fail).collect();
-            let open: Vec<&Check> = checks
-                .iter()
-                .filter(|k| k.status == Status::Inconclusive)
-                .collect();
-            let (status, reason) = if let Some(first) = failed.first() {
-                let more = if failed.len() > 1 {
-                    format!(
-                        " (and {} more of {} checks)",
-                        failed.len() - 1,
-                        checks.len()
-                    )
-                } else {
-                    String::new()
-                };
-                (Status::Fail, format!("{}{more}", first.reason))
-            } else if checks.is_empty() {
-                (
-                    Status::Inconclusive,
-                    "empty scope: nothing to check".to_string(),
-                )
-            } else if let Some(first) = open.first() {
-                (Status::Inconclusive, first.reason.clone())
-            } else {
-                let mut reason = if checks.len() == 1 {
-                    checks[0].reason.clone()
-                } else {
-                    format!("all {} checks pass", checks.len())
-                };
-                // A group-wise criterion without min_n says how small a group it passed on.
-                if c.per.is_some() && c.min_n.is_none() {
-                    if let Some(n) = checks.iter().filter_map(|k| k.n).min() {
-                        reason += &format!(" (smallest group n = {n}; no min_n set)");
-                    }
-                }
-                (Status::Pass, reason)
-            };
-            CriterionResult {
-                id: c.id.clone(),
-                description: c.description.clone(),
-                metric: c.metric.name.clone(),
-                arm: c.arm.clone(),
-                rule: c.rule.describe(),
-                status,
-                reason,
-                checks,
-            }
-        })
+        .zip(checks)
+        .map(|(c, checks)| criterion_result(c, checks))
         .collect();
     let ids = |s: Status| {
         results
@@ -843,6 +1006,7 @@ pub fn decide(evaluation: &Evaluation, criteria: &[Criterion]) -> Verdict {
         deciding_criteria,
         closest,
         criteria: results,
+        noise,
     }
 }
 
@@ -889,7 +1053,11 @@ impl Verdict {
                 .map(|c| format!("{} ({})", c.id, c.reason))
                 .collect::<Vec<_>>()
         };
-        match self.recommendation {
+        let noise = self
+            .noise
+            .as_ref()
+            .map_or(String::new(), |n| format!(" {}", n.sentence()));
+        let verdict = match self.recommendation {
             Recommendation::Go => {
                 let closest = self.closest.as_ref().map_or(String::new(), |c| {
                     format!(
@@ -918,7 +1086,8 @@ impl Verdict {
                     open.join("; ")
                 )
             }
-        }
+        };
+        verdict + &noise
     }
 
     /// The same line as plain text, for a terminal (control characters become spaces).
@@ -998,6 +1167,7 @@ mod tests {
             recommendation: Recommendation::NoGo,
             deciding_criteria: vec!["min_gain".into()],
             closest: None,
+            noise: None,
             criteria: vec![CriterionResult {
                 id: "min_gain".into(),
                 description: String::new(),

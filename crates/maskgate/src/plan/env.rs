@@ -9,10 +9,12 @@ use super::settings::{self, Setting};
 /// The settings whose variables a shard records for `merge`: they shape the reports. The
 /// others are where and when this process runs (output, threads, cache, run id, the shard
 /// index).
-const RECORDED: [&Setting; 3] = [
+const RECORDED: [&Setting; 5] = [
     &settings::FORMATS,
     &settings::GALLERY,
     &settings::SAVE_PREDICTIONS,
+    &settings::NOISE_EPSILON,
+    &settings::STRICT,
 ];
 
 /// The variables of the settings a shard records for `merge`.

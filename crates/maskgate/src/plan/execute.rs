@@ -53,7 +53,7 @@ pub(super) fn finish(
     let verdict = plan
         .criteria
         .as_ref()
-        .map(|c| crate::decide::decide(&evaluation, &c.criteria));
+        .map(|c| crate::decide::decide(&evaluation, &c.criteria, &plan.noise));
     let groups = plan
         .variants
         .score

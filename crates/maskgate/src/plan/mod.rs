@@ -59,6 +59,8 @@ pub const DEFAULT_RESAMPLES: usize = 2000;
 pub const DEFAULT_TOP_K: usize = 20;
 pub const DEFAULT_PASS_IOU: f64 = 0.5;
 pub const DEFAULT_GALLERY: usize = 3;
+/// The noise check's ε: above ONNX Runtime's differences across CPUs and versions (1e-4–1e-6).
+pub const DEFAULT_NOISE_EPSILON: f64 = 1e-3;
 pub const DEFAULT_OUT: &str = "reports/run";
 pub const DEFAULT_CACHE: &str = ".maskgate-cache";
 
@@ -91,6 +93,11 @@ pub struct Overrides {
     /// left out of the serialised record so plan hashes stay as they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_failed_share: Option<f64>,
+    /// Left out of the serialised record when not given, so plan hashes stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noise_epsilon: Option<f64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
     pub shard: Option<ShardArg>,
@@ -164,6 +171,9 @@ pub struct Plan {
     pub threads: Option<usize>,
     pub score: ScoreSettings,
     pub compare: CompareSettings,
+    /// The inference-noise check: ε for model arms, and whether a check it could flip is
+    /// inconclusive.
+    pub noise: crate::decide::Noise,
     pub gallery: usize,
     /// More than this share of an arm's samples failed: the run ends with a warning.
     pub max_failed_share: f64,

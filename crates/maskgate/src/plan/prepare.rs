@@ -361,6 +361,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                     memory: plan.ort_memory,
                     runtime: plan.onnxruntime.clone(),
                     turn: turn.clone(),
+                    noise_epsilon: plan.noise.epsilon,
                 };
                 let cache = cache.clone();
                 model_arms

@@ -489,6 +489,10 @@ impl Plan {
                         .any(|c| c.basis == crate::decide::criteria::Basis::Ci)
                 }),
             },
+            noise: crate::decide::Noise {
+                epsilon: v.noise_epsilon,
+                strict: v.strict,
+            },
             gallery: v.gallery,
             max_failed_share: v.max_failed_share,
             formats: v.formats,

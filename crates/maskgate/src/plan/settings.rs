@@ -164,6 +164,33 @@ pub const PASS_IOU: Setting = Setting {
     help: "IoU threshold τ for pass rates (default: [run] pass_iou, else 0.5; a criteria file's pass_iou locks it, and a different value anywhere else is an error)",
     ..NONE
 };
+pub const NOISE_EPSILON: Setting = Setting {
+    name: "noise_epsilon",
+    config: Some("noise_epsilon"),
+    criteria: Some("[noise] epsilon"),
+    flag: Some("noise-epsilon"),
+    env: Some("MASKGATE_NOISE_EPSILON"),
+    python: Some("noise_epsilon"),
+    kind: "number",
+    default: "0.001",
+    limits: "0 (no noise check) to 0.5",
+    help: "Inference-noise check: model arms' pixels within this ε of a decision are flipped against the candidate (for the baseline) and every criterion is decided again (default 0.001; 0 turns the check off)",
+    commands: RUN,
+    ..NONE
+};
+pub const STRICT: Setting = Setting {
+    name: "strict",
+    config: Some("strict"),
+    criteria: Some("[noise] strict"),
+    flag: Some("strict"),
+    env: Some("MASKGATE_STRICT"),
+    python: Some("strict"),
+    kind: "switch (variable: 1)",
+    default: "false",
+    help: "A check that inference noise of ε could flip is inconclusive (default: reported, the check keeps its status)",
+    commands: RUN,
+    ..NONE
+};
 pub const TOP: Setting = Setting {
     name: "top",
     config: Some("top"),
@@ -356,6 +383,8 @@ pub const SETTINGS: &[&Setting] = &[
     &VARIANTS,
     &GRID,
     &PASS_IOU,
+    &NOISE_EPSILON,
+    &STRICT,
     &TOP,
     &SEED,
     &BOOTSTRAP,

@@ -5,7 +5,8 @@ use super::layers::{Layers, Source};
 use super::settings;
 use super::{
     max_threads, now_rfc3339, run_id_from, Env, Overrides, DEFAULT_CACHE, DEFAULT_GALLERY,
-    DEFAULT_OUT, DEFAULT_PASS_IOU, DEFAULT_RESAMPLES, DEFAULT_TOP_K, THREADS_CEILING,
+    DEFAULT_NOISE_EPSILON, DEFAULT_OUT, DEFAULT_PASS_IOU, DEFAULT_RESAMPLES, DEFAULT_TOP_K,
+    THREADS_CEILING,
 };
 use crate::config::RunConfig;
 use crate::decide::criteria::CriteriaFile;
@@ -28,6 +29,8 @@ fn check_pass_iou_lock(given: Option<f64>, criteria: Option<&CriteriaFile>) -> R
 /// the criteria file is the only file it is given, already read.
 pub(super) struct Values {
     pub(super) pass_iou: f64,
+    pub(super) noise_epsilon: f64,
+    pub(super) strict: bool,
     pub(super) grid: Option<u32>,
     pub(super) formats: Vec<String>,
     pub(super) threads: Option<usize>,
@@ -70,6 +73,28 @@ pub(super) fn values(
             "pass_iou must be within [0, 1], got {pass_iou}"
         )));
     }
+    let env_noise_epsilon = l.env(&settings::NOISE_EPSILON)?;
+    let noise_epsilon = l.pick(
+        &settings::NOISE_EPSILON,
+        o.noise_epsilon,
+        env_noise_epsilon,
+        cfg.and_then(|c| c.noise_epsilon),
+        criteria.and_then(|c| c.noise_epsilon),
+        || DEFAULT_NOISE_EPSILON,
+    );
+    if !(0.0..=0.5).contains(&noise_epsilon) {
+        return Err(Error::Usage(format!(
+            "noise_epsilon must be within [0, 0.5] (0 turns the noise check off), got {noise_epsilon}"
+        )));
+    }
+    let strict = l.pick(
+        &settings::STRICT,
+        o.strict.then_some(true),
+        l.env_switch(&settings::STRICT),
+        cfg.and_then(|c| c.strict),
+        criteria.and_then(|c| c.strict),
+        || false,
+    );
     let grid = l.pick(
         &settings::GRID,
         o.grid.map(Some),
@@ -301,6 +326,8 @@ pub(super) fn values(
     );
     Ok(Values {
         pass_iou,
+        noise_epsilon,
+        strict,
         grid,
         formats,
         threads,

@@ -16,6 +16,13 @@ use std::sync::Arc;
 /// `/dev/zero`), is a miss and is computed again.
 const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 
+/// A model's masks for one photo and, with the noise check on, the pixels near a decision.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Inferred {
+    pub masks: BTreeMap<String, Mask>,
+    pub near: Option<BTreeMap<String, Mask>>,
+}
+
 #[derive(Clone)]
 pub struct PredictionCache {
     store: Arc<dyn Store>,
@@ -64,11 +71,20 @@ impl PredictionCache {
         serde_json::from_slice(&bytes).ok()
     }
 
-    /// The cached masks, or `None` when absent or unreadable (a damaged entry is recomputed).
-    pub fn get(&self, key: &str) -> Option<BTreeMap<String, Mask>> {
+    /// The cached masks (and near pixels, when stored), or `None` when absent or unreadable (a
+    /// damaged entry is recomputed).
+    pub fn get(&self, key: &str) -> Option<Inferred> {
         let v = self.read(&Self::entry(key))?;
-        let masks = v.get("masks")?.as_object()?;
-        masks
+        let masks = Self::masks(v.get("masks")?)?;
+        let near = match v.get("near") {
+            Some(n) => Some(Self::masks(n)?),
+            None => None,
+        };
+        Some(Inferred { masks, near })
+    }
+
+    fn masks(v: &Value) -> Option<BTreeMap<String, Mask>> {
+        v.as_object()?
             .iter()
             .map(|(class, m)| {
                 let size = m.get("size")?.as_array()?;
@@ -105,19 +121,26 @@ impl PredictionCache {
             .put(&Self::facts_entry(model_sha), text.as_bytes());
     }
 
-    /// Stores masks whole (a store's put is atomic); failures only cost a re-run.
-    pub fn put(&self, key: &str, masks: &BTreeMap<String, Mask>) {
-        let body: serde_json::Map<String, Value> = masks
-            .iter()
-            .map(|(c, m)| {
-                let rle = Rle::encode(m);
-                (
-                    c.clone(),
-                    json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
-                )
-            })
-            .collect();
-        let text = json!({"masks": body}).to_string();
-        let _ = self.store.put(&Self::entry(key), text.as_bytes());
+    /// Stores an inference whole (a store's put is atomic); failures only cost a re-run.
+    pub fn put(&self, key: &str, inferred: &Inferred) {
+        let body = |masks: &BTreeMap<String, Mask>| -> serde_json::Map<String, Value> {
+            masks
+                .iter()
+                .map(|(c, m)| {
+                    let rle = Rle::encode(m);
+                    (
+                        c.clone(),
+                        json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
+                    )
+                })
+                .collect()
+        };
+        let mut entry = json!({"masks": body(&inferred.masks)});
+        if let Some(near) = &inferred.near {
+            entry["near"] = Value::Object(body(near));
+        }
+        let _ = self
+            .store
+            .put(&Self::entry(key), entry.to_string().as_bytes());
     }
 }

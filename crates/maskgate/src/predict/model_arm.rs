@@ -2,13 +2,11 @@
 //! post-processing → masks, through the prediction cache.
 
 use super::adapters::Segmenter;
-use super::cache::PredictionCache;
+use super::cache::{Inferred, PredictionCache};
 use super::engine::{InferenceTurn, Model, OrtMemory};
 use super::image::{RgbImage, SamplePhoto};
 use super::Arm;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
-use maskgate_core::Mask;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -21,6 +19,9 @@ pub struct ModelSource {
     pub memory: OrtMemory,
     pub runtime: Option<PathBuf>,
     pub turn: InferenceTurn,
+    /// The noise check's ε: each prediction also carries its pixels within ε of a decision
+    /// (0: not measured).
+    pub noise_epsilon: f64,
 }
 
 pub struct ModelArm {
@@ -162,11 +163,9 @@ impl ModelArm {
         Ok(model)
     }
 
-    /// Runs the model on one decoded photo (no cache).
-    pub fn infer(
-        &self,
-        photo: &SamplePhoto,
-    ) -> Result<BTreeMap<String, Mask>, (FailReason, String)> {
+    /// Runs the model on one decoded photo (no cache): the masks, and with an ε the pixels
+    /// near a decision.
+    pub fn infer(&self, photo: &SamplePhoto) -> Result<Inferred, (FailReason, String)> {
         let img = photo.pixels().map_err(|e| (e.reason, e.message.clone()))?;
         let model = self.model().map_err(|e| (FailReason::InferenceFailed, e))?;
         let input = self
@@ -177,9 +176,21 @@ impl ModelArm {
             .run(input)
             .map_err(|e| (FailReason::InferenceFailed, e))?;
         self.inferences.fetch_add(1, Ordering::Relaxed);
-        self.adapter
+        let failed = |e| (FailReason::InferenceFailed, e);
+        let masks = self
+            .adapter
             .postprocess(&outputs, img.w, img.h)
-            .map_err(|e| (FailReason::InferenceFailed, e))
+            .map_err(failed)?;
+        let eps = self.source.noise_epsilon;
+        let near = match eps > 0.0 {
+            true => Some(
+                self.adapter
+                    .near_threshold(&outputs, img.w, img.h, eps)
+                    .map_err(failed)?,
+            ),
+            false => None,
+        };
+        Ok(Inferred { masks, near })
     }
 
     fn fail(&self, sample: &Sample, reason: FailReason, message: &str) -> Prediction {
@@ -232,10 +243,15 @@ impl Arm for ModelArm {
                     &self.source.sha256,
                     self.adapter.kind(),
                     &format!(
-                        "{};runtime={};provider={}",
+                        "{};runtime={};provider={}{}",
                         self.adapter.params(),
                         super::engine::ORT_VERSION,
-                        super::engine::EXECUTION_PROVIDER
+                        super::engine::EXECUTION_PROVIDER,
+                        // Entries with near pixels are kept apart from those without.
+                        match self.source.noise_epsilon {
+                            e if e > 0.0 => format!(";near={e}"),
+                            _ => String::new(),
+                        }
                     ),
                     sha,
                 )),
@@ -247,7 +263,7 @@ impl Arm for ModelArm {
             .as_ref()
             .zip(key.as_deref())
             .and_then(|(c, k)| c.get(k));
-        let masks = match cached {
+        let Inferred { masks, near } = match cached {
             Some(m) => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
                 m
@@ -271,6 +287,7 @@ impl Arm for ModelArm {
             size,
             fail: None,
             fail_detail: None,
+            near,
         }
     }
 }

@@ -172,6 +172,7 @@ impl Arm for PredictionsFile {
             size: line.size,
             fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
             fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
+            near: None,
         }
     }
 }

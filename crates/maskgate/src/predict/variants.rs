@@ -45,6 +45,7 @@ impl Variant {
                 Err(_) => {
                     return Prediction {
                         fail: Some(FailReason::PredMaskInvalid),
+                        near: None,
                         ..source.clone()
                     }
                 }
@@ -61,6 +62,8 @@ impl Variant {
                     .collect(),
                 fail: source.fail,
                 fail_detail: source.fail_detail.clone(),
+                // What noise could flip in the source is not followed through the ops.
+                near: None,
             },
             Err(e) => Prediction {
                 fail: Some(FailReason::PostprocessFailed),

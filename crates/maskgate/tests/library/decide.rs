@@ -123,7 +123,7 @@ fn run_arms(
             },
             &Silent,
         );
-        let verdict = decide(&evaluation, &file.criteria);
+        let verdict = decide(&evaluation, &file.criteria, &Default::default());
         let settings = Settings::new(
             "base",
             &ScoreSettings::default(),
@@ -307,7 +307,7 @@ fn per_failure_class_and_verdict() {
         &format!("{TAXONOMY}[[criterion]]\nid = \"fc\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"failure_class\"\nmax_drop = 0.5\n"),
     )
     .unwrap();
-    let v = decide(&partial.evaluation(), &crits.criteria);
+    let v = decide(&partial.evaluation(), &crits.criteria, &Default::default());
     assert_eq!(
         v.criteria[0].status,
         Status::Inconclusive,
@@ -315,7 +315,7 @@ fn per_failure_class_and_verdict() {
         v.criteria[0].reason
     );
     assert_eq!(v.recommendation, Recommendation::Inconclusive);
-    let v = decide(&r.evaluation(), &crits.criteria);
+    let v = decide(&r.evaluation(), &crits.criteria, &Default::default());
     assert_eq!(v.recommendation, Recommendation::Go);
     // A go names what it came closest to failing on, and a group-wise criterion without min_n
     // says how small a group it passed on.

@@ -104,7 +104,7 @@ fn report() -> Report {
         },
         &Silent,
     );
-    let verdict = decide(&evaluation, &criteria.criteria);
+    let verdict = decide(&evaluation, &criteria.criteria, &Default::default());
     Report::assemble(
         evaluation,
         ReportParts {

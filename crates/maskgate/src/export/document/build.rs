@@ -1191,4 +1191,45 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
             })],
         });
     }
+    noise_flips(blocks, r);
+}
+
+/// The checks inference noise could flip (the verdict's summary says how many, and of what).
+fn noise_flips(blocks: &mut Vec<Block>, r: &Report) {
+    let Some(n) = r.noise_check.as_ref().filter(|n| !n.flips.is_empty()) else {
+        return;
+    };
+    blocks.push(heading(
+        3,
+        vec![plain(format!(
+            "Checks inference noise could flip (ε = {})",
+            crate::fmt::num(n.epsilon)
+        ))],
+    ));
+    let rows = n
+        .flips
+        .iter()
+        .map(|f| {
+            row(vec![
+                vec![text(f.criterion.as_str())],
+                vec![text(f.scope.as_str())],
+                vec![status_badge(f.from)],
+                vec![status_badge(f.to)],
+                vec![text(f.reason.as_str())],
+            ])
+        })
+        .collect();
+    blocks.push(Block::Table(Table {
+        columns: columns(
+            plain_headers(&[
+                "criterion",
+                "scope",
+                "measured",
+                "flipped",
+                "flipped reason",
+            ]),
+            usize::MAX,
+        ),
+        rows,
+    }));
 }

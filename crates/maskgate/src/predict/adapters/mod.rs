@@ -68,6 +68,16 @@ pub trait Segmenter: Send + Sync {
     ) -> Option<Result<Vec<f32>, String>> {
         None
     }
+    /// Per class, the photo's pixels whose outcome a change of `eps` in the model's outputs
+    /// could flip (ONNX Runtime differs across CPUs and versions by 1e-4–1e-6): what the noise
+    /// check flips against the arm. Each family says where its decision is taken.
+    fn near_threshold(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<BTreeMap<String, Mask>, String>;
 }
 
 /// One model family: its config name, the `[[arm]]` keys it reads, and its constructor.
@@ -205,6 +215,24 @@ pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
     let cut = (t * 255.0).ceil() as u16;
     Mask::from_fn(h as u32, w as u32, |y, x| {
         map[y as usize * w + x as usize] as u16 >= cut
+    })
+}
+
+/// An 8-bit map's pixels one step either side of the cut (or within `eps` of `t`): any change
+/// before the rounding can move a value by a whole step, and only a crossing of the cut flips.
+pub(crate) fn near_u8(map: &[u8], w: usize, h: usize, t: f64, eps: f64) -> Mask {
+    let cut = (t * 255.0).ceil() as i32;
+    Mask::from_fn(h as u32, w as u32, |y, x| {
+        let v = map[y as usize * w + x as usize];
+        let step = v as i32 - cut;
+        step == 0 || step == -1 || (v as f64 / 255.0 - t).abs() <= eps
+    })
+}
+
+/// A probability map's pixels within `eps` of the threshold `t`.
+pub(crate) fn near_f32(p: &[f32], w: usize, h: usize, t: f64, eps: f64) -> Mask {
+    Mask::from_fn(h as u32, w as u32, |y, x| {
+        (p[y as usize * w + x as usize] as f64 - t).abs() <= eps
     })
 }
 

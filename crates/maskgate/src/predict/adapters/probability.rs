@@ -69,6 +69,20 @@ impl Probability {
         Ok((mh, mw, p))
     }
 
+    /// The photo-size probabilities exactly as the threshold sees them (row-major).
+    fn decided_map(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
+        if self.opencv {
+            return self.prob(outputs, w, h);
+        }
+        let (mh, mw, p) = self.model_map(outputs)?;
+        let grid = TopLeftGrid::new(mw, mh, 1, w, h);
+        let mut out = Vec::with_capacity(w * h);
+        for y in 0..h {
+            out.extend((0..w).map(|x| grid.at(y, x, 0, |i| p[i] as f64) as f32));
+        }
+        Ok(out)
+    }
+
     fn prob(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
         let (mh, mw, p) = self.model_map(outputs)?;
         Ok(if self.opencv {
@@ -147,20 +161,22 @@ impl Segmenter for Probability {
         w: usize,
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
-        if self.opencv {
-            let p = self.prob(outputs, w, h)?;
-            let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
-                p[y as usize * w + x as usize] as f64 >= self.threshold
-            });
-            return Ok(BTreeMap::from([(self.class.clone(), mask)]));
-        }
-        // Resampled and thresholded in one pass, in the mask's own column order.
-        let (mh, mw, p) = self.model_map(outputs)?;
-        let grid = TopLeftGrid::new(mw, mh, 1, w, h);
+        let p = self.decided_map(outputs, w, h)?;
         let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
-            grid.at(y as usize, x as usize, 0, |i| p[i] as f64) as f32 as f64 >= self.threshold
+            p[y as usize * w + x as usize] as f64 >= self.threshold
         });
         Ok(BTreeMap::from([(self.class.clone(), mask)]))
+    }
+    fn near_threshold(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        let p = self.decided_map(outputs, w, h)?;
+        let near = super::near_f32(&p, w, h, self.threshold, eps);
+        Ok(BTreeMap::from([(self.class.clone(), near)]))
     }
     fn probability(
         &self,

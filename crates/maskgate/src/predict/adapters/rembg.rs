@@ -141,4 +141,15 @@ impl Segmenter for Rembg {
     ) -> Option<Result<Vec<f32>, String>> {
         Some(self.alpha(outputs, w, h).map(super::alpha_probability))
     }
+    fn near_threshold(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        let alpha = self.alpha(outputs, w, h)?;
+        let near = super::near_u8(&alpha, w, h, self.threshold, eps);
+        Ok(BTreeMap::from([(self.class.clone(), near)]))
+    }
 }

@@ -151,4 +151,49 @@ impl Segmenter for SemanticArgmax {
             .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
             .collect())
     }
+    /// A pixel whose two highest scores are within `eps` (the model's output units) may go
+    /// to either label: it is near for a class that holds one of the two labels but not both.
+    fn near_threshold(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        let t = outputs.first().ok_or("the model returned no output")?;
+        let [_, n, mh, mw] = t.shape.as_slice() else {
+            return Err(format!("expected a [1, N, H, W] output, got {:?}", t.shape));
+        };
+        let (n, mh, mw) = (*n, *mh, *mw);
+        let plane = mh * mw;
+        let (mut first, mut second, mut near) =
+            (vec![0u8; plane], vec![0u8; plane], vec![0u8; plane]);
+        for i in 0..plane {
+            let (mut a, mut b) = ((f32::NEG_INFINITY, 0usize), (f32::NEG_INFINITY, 0usize));
+            for c in 0..n {
+                let v = t.data[c * plane + i];
+                if v > a.0 {
+                    b = a;
+                    a = (v, c);
+                } else if v > b.0 {
+                    b = (v, c);
+                }
+            }
+            first[i] = a.1 as u8;
+            second[i] = b.1 as u8;
+            near[i] = (n > 1 && (a.0 as f64 - b.0 as f64) <= eps) as u8;
+        }
+        let [first, second, near] = [first, second, near].map(|m| nearest_floor(&m, mw, mh, w, h));
+        Ok(self
+            .classes
+            .iter()
+            .map(|(c, ids)| {
+                let m = Mask::from_fn(h as u32, w as u32, |y, x| {
+                    let i = y as usize * w + x as usize;
+                    near[i] == 1 && (ids.contains(&first[i]) != ids.contains(&second[i]))
+                });
+                (c.clone(), m)
+            })
+            .collect())
+    }
 }

@@ -240,13 +240,36 @@ impl YoloSeg {
         h0: usize,
         size: usize,
     ) -> Result<Vec<(Detection, Mask)>, String> {
+        let found = self.instances_near(outputs, w0, h0, size, None)?;
+        Ok(found.into_iter().map(|(d, m, _)| (d, m)).collect())
+    }
+
+    /// [`Self::instances`], and with `eps` each instance's pixels whose outcome a change of
+    /// `eps` in probability could flip. Detections are then decoded down to `conf − eps`: a
+    /// detection scored within `eps` of `conf` may appear or vanish, so all its pixels are
+    /// near (its mask is kept only if it scores above `conf`). NMS is greedy by score, so the
+    /// detections above `conf` are the same either way.
+    fn instances_near(
+        &self,
+        outputs: &[Tensor],
+        w0: usize,
+        h0: usize,
+        size: usize,
+        eps: Option<f64>,
+    ) -> Result<Vec<(Detection, Mask, Option<Mask>)>, String> {
         let (det, protos) = self.split(outputs)?;
         let [_, nm, ph, pw] = protos.shape.as_slice() else {
             unreachable!()
         };
         let (nm, ph, pw) = (*nm, *ph, *pw);
-        let dets = decode(det, self.labels.len(), nm, self.conf, self.iou, 300)?;
+        let conf = self.conf - eps.unwrap_or(0.0);
+        let dets = decode(det, self.labels.len(), nm, conf, self.iou, 300)?;
         let lb = Letterbox::new(w0, h0, size);
+        // |sigmoid(l) − 0.5| ≤ eps ⟺ |l| ≤ ln((0.5 + eps) / (0.5 − eps)).
+        let band = eps.map(|e| match e < 0.5 {
+            true => ((0.5 + e) / (0.5 - e)).ln() as f32,
+            false => f32::INFINITY,
+        });
         let mut out = Vec::with_capacity(dets.len());
         for d in dets {
             let mut logits = vec![0f32; ph * pw];
@@ -255,35 +278,59 @@ impl YoloSeg {
                 logits.iter_mut().zip(plane).for_each(|(l, &p)| *l += c * p);
             }
             let b = lb.unmap_box(d.bbox, w0, h0);
-            if self.mask_mode == MaskMode::Ultralytics {
-                let m = ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0);
-                out.push((Detection { bbox: b, ..d }, m));
-                continue;
-            }
-            // Protos → input size, then the exact letterboxed region → the original size.
-            let full = halfpixel_bilinear_f32(&logits, pw, ph, 1, size, size);
-            let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
-            for y in lb.top..lb.top + lb.new_h {
-                region.extend_from_slice(&full[y * size + lb.left..y * size + lb.left + lb.new_w]);
-            }
-            let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
-            // crop_mask: keep pixel (r, c) with x1 ≤ c < x2 and y1 ≤ r < y2.
-            let m = Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
-                let (xf, yf) = (x as f64, y as f64);
-                xf >= b[0]
-                    && xf < b[2]
-                    && yf >= b[1]
-                    && yf < b[3]
-                    && orig[y as usize * w0 + x as usize] > 0.0
-            });
-            out.push((Detection { bbox: b, ..d }, m));
+            let borderline = eps.is_some_and(|e| d.score as f64 <= self.conf + e);
+            let (mask, near) = if self.mask_mode == MaskMode::Ultralytics {
+                let m = ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, None);
+                let near = band.map(|band| match borderline {
+                    true => m.clone(),
+                    false => {
+                        ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, Some(band))
+                    }
+                });
+                (m, near)
+            } else {
+                // Protos → input size, then the exact letterboxed region → the original size.
+                let full = halfpixel_bilinear_f32(&logits, pw, ph, 1, size, size);
+                let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
+                for y in lb.top..lb.top + lb.new_h {
+                    region.extend_from_slice(
+                        &full[y * size + lb.left..y * size + lb.left + lb.new_w],
+                    );
+                }
+                let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
+                // crop_mask: keep pixel (r, c) with x1 ≤ c < x2 and y1 ≤ r < y2.
+                let in_box = |y: u32, x: u32| {
+                    let (xf, yf) = (x as f64, y as f64);
+                    xf >= b[0] && xf < b[2] && yf >= b[1] && yf < b[3]
+                };
+                let at = |y: u32, x: u32| orig[y as usize * w0 + x as usize];
+                let m = Mask::from_fn(h0 as u32, w0 as u32, |y, x| in_box(y, x) && at(y, x) > 0.0);
+                let near = band.map(|band| match borderline {
+                    true => m.clone(),
+                    false => Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+                        in_box(y, x) && at(y, x).abs() <= band
+                    }),
+                });
+                (m, near)
+            };
+            let above = d.score as f64 > self.conf;
+            let d = Detection { bbox: b, ..d };
+            // A detection only the lowered cut admits contributes nothing but its near pixels.
+            let mask = if above {
+                mask
+            } else {
+                Mask::new(h0 as u32, w0 as u32)
+            };
+            out.push((d, mask, near));
         }
         Ok(out)
     }
 }
 
 /// One instance's mask as Ultralytics gives it (see the module notes): `logits` at prototype
-/// size `pw × ph`, `bbox` in input pixels, the result at the photo's `w0 × h0`.
+/// size `pw × ph`, `bbox` in input pixels, the result at the photo's `w0 × h0`. With a logit
+/// `band`, instead the photo pixels whose value reads any input pixel with |logit| ≤ band (a
+/// flip there can reach them through the 0/1 resize).
 #[allow(clippy::too_many_arguments)]
 fn ultralytics_mask(
     logits: &[f32],
@@ -294,6 +341,7 @@ fn ultralytics_mask(
     bbox: [f64; 4],
     w0: usize,
     h0: usize,
+    band: Option<f32>,
 ) -> Mask {
     // process_mask: upsample to the input, `gt_(0)`, then crop_mask keeps column c and row r
     // with x1 <= c < x2 and y1 <= r < y2 (float box, integer pixel index).
@@ -306,12 +354,18 @@ fn ultralytics_mask(
         region.extend((lb.left..lb.left + lb.new_w).map(|x| {
             let xf = x as f32;
             let inside = xf >= x1 && xf < x2 && yf >= y1 && yf < y2;
-            (inside && full[y * size + x] > 0.0) as u8 as f32
+            let l = full[y * size + x];
+            let on = match band {
+                None => l > 0.0,
+                Some(band) => l.abs() <= band,
+            };
+            (inside && on) as u8 as f32
         }));
     }
     let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
+    let cut = if band.is_some() { 0.0 } else { 0.5 };
     Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
-        orig[y as usize * w0 + x as usize] > 0.5
+        orig[y as usize * w0 + x as usize] > cut
     })
 }
 
@@ -405,6 +459,28 @@ impl Segmenter for YoloSeg {
             for (d, im) in &inst {
                 if ids.contains(&d.class) {
                     m.union_in_place(im);
+                }
+            }
+            out.insert(class.clone(), m);
+        }
+        Ok(out)
+    }
+    fn near_threshold(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        let (_, protos) = self.split(outputs)?;
+        let size = protos.shape[2] * 4;
+        let inst = self.instances_near(outputs, w, h, size, Some(eps))?;
+        let mut out = BTreeMap::new();
+        for (class, ids) in &self.classes {
+            let mut m = Mask::new(h as u32, w as u32);
+            for (d, _, near) in &inst {
+                if let Some(near) = near.as_ref().filter(|_| ids.contains(&d.class)) {
+                    m.union_in_place(near);
                 }
             }
             out.insert(class.clone(), m);
