@@ -682,3 +682,158 @@ fn a_group_wise_criterion_on_the_interval_is_corrected_by_holm() {
         "{e}"
     );
 }
+
+/// Predicts the top 5 rows (the GT exactly) and says row 4, its last, lies within ε of its
+/// threshold (`near_row`), like a model arm with a soft edge.
+struct SoftEdge {
+    name: &'static str,
+    near_row: Option<u32>,
+}
+
+impl Arm for SoftEdge {
+    fn name(&self) -> &str {
+        self.name
+    }
+    fn predict(&self, _: &Sample, _: &maskgate::predict::image::SamplePhoto) -> Prediction {
+        let m = Mask::from_fn(10, 10, |y, _| y < 5);
+        let near = self
+            .near_row
+            .map(|r| BTreeMap::from([("fg".to_string(), Mask::from_fn(10, 10, |y, _| y == r))]));
+        Prediction {
+            masks: BTreeMap::from([("fg".to_string(), MaskData::Mask(m))]),
+            near,
+            ..Default::default()
+        }
+    }
+}
+
+fn noise_verdict(
+    criteria: &str,
+    noise: maskgate::decide::Noise,
+    threads: usize,
+) -> maskgate::decide::Verdict {
+    let file = CriteriaFile::parse(Path::new("c.toml"), criteria).expect("criteria parse");
+    let base = SoftEdge {
+        name: "base",
+        near_row: Some(2),
+    };
+    let cand = SoftEdge {
+        name: "cand",
+        near_row: Some(4),
+    };
+    let arms: [&dyn Arm; 2] = [&base, &cand];
+    let corpora = [corpus()];
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let evaluation = evaluate(
+            &EvalInput {
+                corpora: &corpora,
+                arms: &arms,
+                variants: &[],
+                baseline: "base",
+                score: ScoreSettings::default(),
+                compare: CompareSettings {
+                    top_k: 5,
+                    pass_iou: 0.5,
+                    resamples: 200,
+                    seed: 3,
+                    keep_draws: false,
+                },
+                taxonomy: &[],
+                saved: None,
+            },
+            &Silent,
+        );
+        // Work happened: every sample scored, with its near pixels counted.
+        assert_eq!(evaluation.samples.len(), 10);
+        let adverse = evaluation
+            .adverse
+            .as_ref()
+            .expect("near pixels were measured");
+        assert_eq!(
+            adverse.pixels,
+            BTreeMap::from([("base".to_string(), 50), ("cand".to_string(), 50)])
+        );
+        decide(&evaluation, &file.criteria, &noise)
+    })
+}
+
+#[test]
+fn a_check_inference_noise_could_flip_is_named_and_strict_makes_it_inconclusive() {
+    use maskgate::decide::Noise;
+    // The candidate's IoU is 1 as measured and 0.8 with its edge row against it; the
+    // baseline's edge row lies inside the GT, so toward the truth it changes nothing.
+    let criteria = "[[criterion]]\nid = \"tight\"\narm = \"cand\"\nmetric = \"iou.mean\"\nmin = 0.9\n\n\
+                    [[criterion]]\nid = \"loose\"\narm = \"cand\"\nmetric = \"iou.mean\"\nmin = 0.7\n\n\
+                    [[criterion]]\nid = \"vs-base\"\narm = \"cand\"\nmetric = \"iou.mean\"\nmax_drop = 0.1\n";
+    let on = Noise {
+        epsilon: 1e-3,
+        strict: false,
+    };
+    let v = noise_verdict(criteria, on, 1);
+    assert_eq!(v.recommendation, Recommendation::Go, "{}", v.summary());
+    let n = v.noise.as_ref().unwrap();
+    assert!(!n.robust());
+    let flipped: Vec<(&str, Status, Status)> = n
+        .flips
+        .iter()
+        .map(|f| (f.criterion.as_str(), f.from, f.to))
+        .collect();
+    assert_eq!(
+        flipped,
+        [
+            ("tight", Status::Pass, Status::Fail),
+            ("vs-base", Status::Pass, Status::Fail)
+        ]
+    );
+    let summary = v.summary();
+    assert!(
+        summary.contains("Inference noise (ε = 0.001) could flip 2 of the checks")
+            && summary.contains("tight on k (pass → fail)")
+            && summary.contains("--strict would count them inconclusive"),
+        "{summary}"
+    );
+    // The same at any thread count.
+    assert_eq!(noise_verdict(criteria, on, 3).noise, v.noise);
+
+    let strict = noise_verdict(
+        criteria,
+        Noise {
+            epsilon: 1e-3,
+            strict: true,
+        },
+        1,
+    );
+    assert_eq!(strict.recommendation, Recommendation::Inconclusive);
+    assert_eq!(strict.deciding_criteria, ["tight", "vs-base"]);
+    let tight = &strict.criteria[0];
+    assert_eq!(tight.status, Status::Inconclusive);
+    assert!(
+        tight
+            .reason
+            .starts_with("inference noise (ε = 0.001) could flip it to fail"),
+        "{}",
+        tight.reason
+    );
+    assert_eq!(strict.criteria[1].status, Status::Pass);
+
+    // Off: no check, no sentence, the measured verdict.
+    let off = noise_verdict(criteria, Noise::default(), 1);
+    assert!(off.noise.is_none() && !off.summary().contains("noise"));
+    assert_eq!(off.recommendation, Recommendation::Go);
+
+    // Only the loose criterion: robust, and the sentence says with how many pixels.
+    let loose = "[[criterion]]\nid = \"loose\"\narm = \"cand\"\nmetric = \"iou.mean\"\nmin = 0.7\n";
+    let v = noise_verdict(loose, on, 1);
+    assert!(v.noise.as_ref().unwrap().robust());
+    assert!(
+        v.summary().contains(
+            "Robust to inference noise (ε = 0.001): no check changes status with the 100 pixels within ε of a decision (base 50, cand 50)"
+        ),
+        "{}",
+        v.summary()
+    );
+}

@@ -251,3 +251,149 @@ pub(crate) fn alpha_masks(
 pub(crate) fn alpha_probability(alpha: Vec<u8>) -> Vec<f32> {
     alpha.iter().map(|&v| v as f32 / 255.0).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_8_bit_map_is_near_one_step_either_side_of_the_cut() {
+        // t = 0.5: the cut is 128; 127 and 128 may trade places under any upstream change.
+        let map: Vec<u8> = (120..=135).collect();
+        let near = near_u8(&map, map.len(), 1, 0.5, 1e-3);
+        let got: Vec<u8> = (0..map.len() as u32)
+            .filter(|&x| near.get(0, x))
+            .map(|x| map[x as usize])
+            .collect();
+        assert_eq!(got, [127, 128]);
+        // A wide ε reaches further: |v/255 − 0.5| ≤ 0.02 holds for 123..=132.
+        let near = near_u8(&map, map.len(), 1, 0.5, 0.02);
+        assert_eq!(near.area(), 10);
+    }
+
+    #[test]
+    fn a_probability_is_near_within_eps_of_the_threshold() {
+        let p = [0.4985f32, 0.4995, 0.5, 0.5009, 0.502, 0.9];
+        let near = near_f32(&p, p.len(), 1, 0.5, 1e-3);
+        let got: Vec<bool> = (0..p.len() as u32).map(|x| near.get(0, x)).collect();
+        assert_eq!(got, [false, true, true, true, false, false]);
+    }
+
+    fn tensor(shape: &[usize], data: Vec<f32>) -> Tensor {
+        assert_eq!(shape.iter().product::<usize>(), data.len());
+        Tensor {
+            shape: shape.to_vec(),
+            data,
+        }
+    }
+
+    #[test]
+    fn argmax_pixels_whose_two_best_labels_are_close_are_near_for_one_side_only() {
+        let s = AdapterSettings {
+            labels: vec!["bg".into(), "skin".into(), "nose".into()],
+            classes: BTreeMap::from([
+                (
+                    "face".to_string(),
+                    vec!["skin".to_string(), "nose".to_string()],
+                ),
+                ("skin".to_string(), vec!["skin".to_string()]),
+            ]),
+            ..Default::default()
+        };
+        let seg = build("semantic-argmax", &s).unwrap();
+        // Four pixels (one row): skin vs bg close; skin vs nose close; skin clear; bg vs nose far.
+        let channels = [
+            [0.5f32, 0.0, 0.0, 2.0], // bg
+            [0.5005, 1.0, 3.0, 0.0], // skin
+            [0.0, 0.9995, 0.0, 0.5], // nose
+        ];
+        let data: Vec<f32> = channels.concat();
+        let out = [tensor(&[1, 3, 1, 4], data)];
+        let near = seg.near_threshold(&out, 4, 1, 1e-3).unwrap();
+        let row = |c: &str| (0..4).map(|x| near[c].get(0, x)).collect::<Vec<_>>();
+        // Pixel 0 may go skin → bg: near for both classes. Pixel 1 may go skin → nose: that
+        // changes "skin" but not "face", which holds both.
+        assert_eq!(row("skin"), [true, true, false, false]);
+        assert_eq!(row("face"), [true, false, false, false]);
+    }
+
+    /// A YOLO-seg output of one class and one mask coefficient: `anchors` are (cx, cy, w, h,
+    /// score) in a 64×64 input, every prototype pixel `proto`.
+    fn yolo_outputs(anchors: &[(f32, f32, f32, f32, f32)], proto: f32) -> Vec<Tensor> {
+        let n = anchors.len();
+        let mut det = vec![0f32; 6 * n];
+        for (a, &(cx, cy, w, h, score)) in anchors.iter().enumerate() {
+            for (c, v) in [cx, cy, w, h, score, 1.0].into_iter().enumerate() {
+                det[c * n + a] = v;
+            }
+        }
+        vec![
+            tensor(&[1, 6, n], det),
+            tensor(&[1, 1, 16, 16], vec![proto; 256]),
+        ]
+    }
+
+    fn yolo(mask_mode: &str) -> Box<dyn Segmenter> {
+        let s = AdapterSettings {
+            labels: vec!["thing".into()],
+            mask_mode: Some(mask_mode.into()),
+            ..Default::default()
+        };
+        build("yolov8-seg", &s).unwrap()
+    }
+
+    #[test]
+    fn a_detection_scored_within_eps_of_conf_is_near_in_full() {
+        for mode in ["ultralytics", "exact"] {
+            let seg = yolo(mode);
+            // Logit 5 everywhere: no pixel is near on its own; only the detection's score is.
+            for score in [0.2505f32, 0.2495] {
+                let out = yolo_outputs(
+                    &[(16.0, 16.0, 16.0, 16.0, 0.9), (48.0, 48.0, 8.0, 8.0, score)],
+                    5.0,
+                );
+                let masks = seg.postprocess(&out, 64, 64).unwrap();
+                let near = seg.near_threshold(&out, 64, 64, 1e-3).unwrap();
+                let (mask, near) = (&masks["thing"], &near["thing"]);
+                let in_second = |y: u32, x: u32| (44..52).contains(&y) && (44..52).contains(&x);
+                let near_px: Vec<(u32, u32)> = (0..64u32)
+                    .flat_map(|y| (0..64u32).map(move |x| (y, x)))
+                    .filter(|&(y, x)| near.get(y, x))
+                    .collect();
+                assert_eq!(near_px.len(), 64, "{mode} {score}");
+                assert!(
+                    near_px.iter().all(|&(y, x)| in_second(y, x)),
+                    "{mode} {score}"
+                );
+                // Above conf the detection is in the mask; below it, only near.
+                assert_eq!(mask.get(47, 47), score > 0.25, "{mode} {score}");
+                assert_eq!(
+                    mask.area(),
+                    if score > 0.25 { 256 + 64 } else { 256 },
+                    "{mode}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mask_logits_within_the_band_are_near() {
+        for mode in ["ultralytics", "exact"] {
+            let seg = yolo(mode);
+            // σ(0.001) − 0.5 ≈ 0.00025 ≤ ε: the whole box is near; σ(0.01) − 0.5 ≈ 0.0025 > ε.
+            let out = yolo_outputs(&[(32.0, 32.0, 16.0, 16.0, 0.9)], 0.001);
+            let near = seg.near_threshold(&out, 64, 64, 1e-3).unwrap();
+            assert_eq!(near["thing"].area(), 256, "{mode}");
+            assert_eq!(
+                near["thing"],
+                seg.postprocess(&out, 64, 64).unwrap()["thing"],
+                "{mode}"
+            );
+            let out = yolo_outputs(&[(32.0, 32.0, 16.0, 16.0, 0.9)], 0.01);
+            assert!(
+                seg.near_threshold(&out, 64, 64, 1e-3).unwrap()["thing"].is_empty(),
+                "{mode}"
+            );
+        }
+    }
+}
