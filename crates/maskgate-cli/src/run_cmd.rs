@@ -37,7 +37,8 @@ fn run_keys() -> String {
     let mut lines = vec![String::new()];
     for key in keys {
         let last = lines.last_mut().expect("one line");
-        if !last.is_empty() && last.len() + key.len() + 2 > 80 {
+        // Room for ", ", the key and the comma that may end the line.
+        if !last.is_empty() && last.len() + key.len() + 3 > 80 {
             last.push(',');
             lines.push(String::new());
         }

@@ -408,6 +408,9 @@ fn saved_predictions_score_again_byte_identically() {
             a.to_str().unwrap(),
             "--no-cache",
             "--save-predictions",
+            // Saved predictions are masks, not probabilities: no noise check to compare.
+            "--noise-epsilon",
+            "0",
         ],
     );
     assert!(
@@ -584,4 +587,135 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
             .any(|l| l == "out = reports/run  (from default)"),
         "{stdout}"
     );
+}
+
+/// The inference-noise check on real models: the MediaPipe pair's pixels within ε of 0.5 are
+/// counted per sample, a criterion met exactly is named as one noise could flip, `--strict`
+/// holds that go back as inconclusive, and ε = 0 turns the check off.
+#[test]
+fn the_noise_check_counts_real_near_pixels_and_strict_holds_back_a_fragile_go() {
+    let d = tmp("noise");
+    let config = d.join("maskgate.toml");
+    let criteria = d.join("criteria.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"selfie\"\ncache = \"cache\"\ncriteria = \"criteria.toml\"\nbootstrap = 200\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\nlimit = 12\nsample_seed = \"noise\"\n\n{}\n{}",
+            shared().join("data/fasseg/V2").display(),
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        ),
+    )
+    .unwrap();
+    let write_min = |min: &str| {
+        std::fs::write(
+            &criteria,
+            format!("[[criterion]]\nid = \"landscape-iou\"\narm = \"landscape\"\nmetric = \"iou.mean\"\nmin = {min}\n"),
+        )
+        .unwrap()
+    };
+    write_min("0.5");
+    let out = |name: &str| d.join(name);
+    let first = run(&config, &["--out", out("a").to_str().unwrap()]);
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let r = report(&out("a"));
+    let noise = &r["noise_check"];
+    assert_eq!(noise["epsilon"], 0.001);
+    assert_eq!(noise["flips"].as_array().unwrap().len(), 0, "{noise}");
+    // Both arms measured, on the samples scored: the per-sample counts add up to the totals.
+    let lines = std::fs::read_to_string(out("a").join("samples.jsonl")).unwrap();
+    for arm in ["selfie", "landscape"] {
+        let per_sample: Vec<u64> = lines
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|s| s["arm"] == arm)
+            .map(|s| {
+                s["noise"]["pixels"]
+                    .as_u64()
+                    .expect("every sample measured")
+            })
+            .collect();
+        assert_eq!(per_sample.len(), 12);
+        let total = noise["pixels"][arm].as_u64().unwrap();
+        assert!(total > 0, "a soft edge has pixels near 0.5");
+        assert_eq!(per_sample.iter().sum::<u64>(), total);
+    }
+    let summary = r["verdict_summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Robust to inference noise (ε = 0.001)"),
+        "{summary}"
+    );
+
+    // The candidate's mean IoU as the bound: a go by no margin at all, which the landscape
+    // model's near pixels set against it would turn.
+    let value = r["criteria"][0]["checks"][0]["value"].as_f64().unwrap();
+    write_min(&format!("{value}"));
+    let fragile = run(
+        &config,
+        &["--out", out("b").to_str().unwrap(), "--threads", "2"],
+    );
+    assert_eq!(fragile.status.code(), Some(0));
+    let r = report(&out("b"));
+    let flips = r["noise_check"]["flips"].as_array().unwrap();
+    assert_eq!(flips.len(), 1, "{flips:?}");
+    assert_eq!(
+        (flips[0]["from"].as_str(), flips[0]["to"].as_str()),
+        (Some("pass"), Some("fail"))
+    );
+    let md = std::fs::read_to_string(out("b").join("report.md")).unwrap();
+    assert!(
+        md.contains("could flip 1 of the checks")
+            && md.contains("Checks inference noise could flip"),
+        "{md}"
+    );
+    // The same bytes at another thread count.
+    let again = run(
+        &config,
+        &["--out", out("c").to_str().unwrap(), "--threads", "1"],
+    );
+    assert_eq!(again.status.code(), Some(0));
+    for f in ["report.json", "samples.jsonl", "report.md"] {
+        assert_eq!(
+            std::fs::read(out("b").join(f)).unwrap(),
+            std::fs::read(out("c").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+
+    let strict = run(&config, &["--out", out("d").to_str().unwrap(), "--strict"]);
+    assert_eq!(strict.status.code(), Some(1), "strict holds the go back");
+    let r = report(&out("d"));
+    assert_eq!(r["recommendation"], "inconclusive");
+    assert!(r["criteria"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("inference noise (ε = 0.001) could flip it to fail"));
+
+    let off = run(
+        &config,
+        &["--out", out("e").to_str().unwrap(), "--noise-epsilon", "0"],
+    );
+    assert_eq!(off.status.code(), Some(0));
+    let r = report(&out("e"));
+    assert!(r.get("noise_check").is_none());
+    assert!(!std::fs::read_to_string(out("e").join("samples.jsonl"))
+        .unwrap()
+        .contains("\"noise\""));
+
+    let bad = run(
+        &config,
+        &[
+            "--out",
+            out("f").to_str().unwrap(),
+            "--noise-epsilon",
+            "0.7",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("noise_epsilon must be within [0, 0.5]"));
 }
