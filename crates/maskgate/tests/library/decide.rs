@@ -94,49 +94,20 @@ fn run_arms(
             s4_rows: cand_s4_rows,
         },
     );
-    let arms: [&dyn Arm; 2] = [&base, &cand];
-    let corpora = [corpus()];
     let classes = BTreeMap::from([("k".to_string(), vec!["fg".to_string()])]);
     file.validate(&["base".into(), "cand".into()], "base", &classes)
         .expect("valid");
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
-        let evaluation = evaluate(
-            &EvalInput {
-                corpora: &corpora,
-                arms: &arms,
-                variants: &[],
-                baseline: "base",
-                score: ScoreSettings::default(),
-                compare: CompareSettings {
-                    top_k: 5,
-                    pass_iou: 0.8,
-                    resamples: 500,
-                    seed: 3,
-                    keep_draws: true,
-                },
-                taxonomy: &file.taxonomy,
-                saved: None,
-            },
-            &Silent,
-        );
+    let compare = CompareSettings {
+        top_k: 5,
+        pass_iou: 0.8,
+        resamples: 500,
+        seed: 3,
+        keep_draws: true,
+    };
+    in_pool(threads, || {
+        let evaluation = evaluate_arms(&[&base, &cand], &file.taxonomy, compare.clone());
         let verdict = decide(&evaluation, &file.criteria, &Default::default());
-        let settings = Settings::new(
-            "base",
-            &ScoreSettings::default(),
-            &CompareSettings {
-                top_k: 5,
-                pass_iou: 0.8,
-                resamples: 500,
-                seed: 3,
-                keep_draws: true,
-            },
-            None,
-            true,
-        );
+        let settings = Settings::new("base", &ScoreSettings::default(), &compare, None, true);
         Report::assemble(
             evaluation,
             ReportParts {
@@ -155,6 +126,36 @@ fn run_arms(
             },
         )
     })
+}
+
+/// Runs `f` on a pool of `threads` workers.
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// Evaluates `arms` (the first is the baseline, `base`) on [`corpus`].
+fn evaluate_arms(
+    arms: &[&dyn Arm],
+    taxonomy: &[maskgate::taxonomy::FailureClass],
+    compare: CompareSettings,
+) -> maskgate::evaluation::Evaluation {
+    evaluate(
+        &EvalInput {
+            corpora: &[corpus()],
+            arms,
+            variants: &[],
+            baseline: "base",
+            score: ScoreSettings::default(),
+            compare,
+            taxonomy,
+            saved: None,
+        },
+        &Silent,
+    )
 }
 
 fn status(rule: &str) -> Status {
@@ -721,31 +722,17 @@ fn noise_verdict(
         name: "cand",
         near_row: Some(4),
     };
-    let arms: [&dyn Arm; 2] = [&base, &cand];
-    let corpora = [corpus()];
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .unwrap();
-    pool.install(|| {
-        let evaluation = evaluate(
-            &EvalInput {
-                corpora: &corpora,
-                arms: &arms,
-                variants: &[],
-                baseline: "base",
-                score: ScoreSettings::default(),
-                compare: CompareSettings {
-                    top_k: 5,
-                    pass_iou: 0.5,
-                    resamples: 200,
-                    seed: 3,
-                    keep_draws: false,
-                },
-                taxonomy: &[],
-                saved: None,
+    in_pool(threads, || {
+        let evaluation = evaluate_arms(
+            &[&base, &cand],
+            &[],
+            CompareSettings {
+                top_k: 5,
+                pass_iou: 0.5,
+                resamples: 200,
+                seed: 3,
+                keep_draws: false,
             },
-            &Silent,
         );
         // Work happened: every sample scored, with its near pixels counted.
         assert_eq!(evaluation.samples.len(), 10);

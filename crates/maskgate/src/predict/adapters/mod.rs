@@ -247,6 +247,18 @@ pub(crate) fn alpha_masks(
     BTreeMap::from([(class.to_string(), threshold_u8(alpha, w, h, t))])
 }
 
+/// The near pixels of a one-class adapter whose output is an 8-bit alpha map.
+pub(crate) fn alpha_near(
+    class: &str,
+    alpha: &[u8],
+    w: usize,
+    h: usize,
+    t: f64,
+    eps: f64,
+) -> BTreeMap<String, Mask> {
+    BTreeMap::from([(class.to_string(), near_u8(alpha, w, h, t, eps))])
+}
+
 /// An 8-bit alpha map as probabilities (v / 255).
 pub(crate) fn alpha_probability(alpha: Vec<u8>) -> Vec<f32> {
     alpha.iter().map(|&v| v as f32 / 255.0).collect()

@@ -149,7 +149,13 @@ impl Segmenter for Rembg {
         eps: f64,
     ) -> Result<BTreeMap<String, Mask>, String> {
         let alpha = self.alpha(outputs, w, h)?;
-        let near = super::near_u8(&alpha, w, h, self.threshold, eps);
-        Ok(BTreeMap::from([(self.class.clone(), near)]))
+        Ok(super::alpha_near(
+            &self.class,
+            &alpha,
+            w,
+            h,
+            self.threshold,
+            eps,
+        ))
     }
 }
