@@ -105,7 +105,7 @@ fn run_arms(
         keep_draws: true,
     };
     in_pool(threads, || {
-        let evaluation = evaluate_arms(&[&base, &cand], &file.taxonomy, compare.clone());
+        let evaluation = evaluate_arms(&[&base, &cand], &file.taxonomy, compare);
         let verdict = decide(&evaluation, &file.criteria, &Default::default());
         let settings = Settings::new("base", &ScoreSettings::default(), &compare, None, true);
         Report::assemble(
