@@ -302,7 +302,7 @@ fn model_gate(d: &Path) -> PathBuf {
     std::fs::write(
         &config,
         format!(
-            "[run]\nbaseline = \"selfie\"\nbootstrap = 200\n\n\
+            "[run]\nbaseline = \"selfie\"\nbootstrap = 200\ncriteria = \"criteria.toml\"\n\n\
              [[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n\
              [[arm]]\nname = \"selfie\"\nadapter = \"mediapipe-selfie\"\nmodel = \"{}\"\nclass = \"foreground\"\n\n\
              [[arm]]\nname = \"u2netp\"\nadapter = \"rembg\"\nmodel = \"{}\"\nclass = \"foreground\"\n",
@@ -312,6 +312,12 @@ fn model_gate(d: &Path) -> PathBuf {
                 .display(),
             repo("vendor/models/u2netp.onnx").display(),
         ),
+    )
+    .unwrap();
+    // A verdict, so the merge decides the noise check again from the shards' flipped scores.
+    std::fs::write(
+        d.join("criteria.toml"),
+        "[[criterion]]\nid = \"u2netp-holds\"\narm = \"u2netp\"\nmetric = \"iou.mean\"\nmax_drop = 1\n",
     )
     .unwrap();
     config
@@ -448,6 +454,14 @@ fn shard_processes_survive_a_kill_a_rerun_and_a_duplicate() {
     );
     assert_same_reports(&out, &single);
     assert!(out.join("predictions/fasseg/u2netp.jsonl").is_file());
+    // The noise check was made, from rows three shards wrote, the same as in one process.
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    let pixels = &report["noise_check"]["pixels"];
+    assert!(
+        pixels["u2netp"].as_u64().unwrap() > 0 && pixels["selfie"].as_u64().unwrap() > 0,
+        "{report}"
+    );
 }
 
 /// Exit statuses an engine's retry policy can key on: 2 for a permanent error, 3 for one a
