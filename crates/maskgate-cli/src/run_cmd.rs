@@ -27,6 +27,12 @@ pub struct RunArgs {
     noise_epsilon: Option<f64>,
     #[arg(long = settings::STRICT.long(), help = settings::STRICT.help)]
     strict: bool,
+    #[arg(long = settings::COST.long(), help = settings::COST.help)]
+    cost: bool,
+    #[arg(long = settings::COST_WARMUP.long(), value_name = "K", help = settings::COST_WARMUP.help)]
+    cost_warmup: Option<usize>,
+    #[arg(long = settings::COST_REPEAT.long(), value_name = "R", help = settings::COST_REPEAT.help)]
+    cost_repeat: Option<usize>,
 }
 
 /// The `[run]` keys: `baseline` (the request's own) and every setting's config key, wrapped
@@ -86,6 +92,9 @@ pub fn run(a: RunArgs, binary: &maskgate::attest::statement::Binary) -> Result<u
     overrides.save_predictions = a.save_predictions;
     overrides.noise_epsilon = a.noise_epsilon;
     overrides.strict = a.strict;
+    overrides.cost = a.cost;
+    overrides.cost_warmup = a.cost_warmup;
+    overrides.cost_repeat = a.cost_repeat;
     let request = Request::Run { config: a.config };
     a.common.explain_or_execute(request, overrides, binary)
 }

@@ -21,6 +21,9 @@ struct RawRun {
     pass_iou: Option<f64>,
     noise_epsilon: Option<f64>,
     strict: Option<bool>,
+    cost: Option<bool>,
+    cost_warmup: Option<usize>,
+    cost_repeat: Option<usize>,
     grid: Option<u32>,
     top: Option<usize>,
     seed: Option<u64>,
@@ -146,6 +149,16 @@ struct RawConfig {
     score: Option<GroupScoreSpec>,
     #[serde(default)]
     limits: Limits,
+    cost: Option<RawCostTable>,
+}
+
+/// `[cost]`: what the host costs, for the cost per 1,000 photos.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCostTable {
+    price_per_hour: Option<f64>,
+    /// Used instead when the models run on a GPU (the `cuda` build).
+    price_per_gpu_hour: Option<f64>,
 }
 
 #[derive(Clone, Debug)]
@@ -173,6 +186,12 @@ pub struct RunConfig {
     /// The inference-noise check's ε, and whether a check it could flip is inconclusive.
     pub noise_epsilon: Option<f64>,
     pub strict: Option<bool>,
+    /// Measure each model arm's cost; its warm-up and repeats.
+    pub cost: Option<bool>,
+    pub cost_warmup: Option<usize>,
+    pub cost_repeat: Option<usize>,
+    /// `[cost] price_per_hour`: what an hour of the host costs, for the cost per 1,000 photos.
+    pub price_per_hour: Option<f64>,
     pub grid: Option<u32>,
     pub top_k: Option<usize>,
     pub seed: Option<u64>,
@@ -235,6 +254,11 @@ impl RunConfig {
                 "{} [[arm]] given; a comparison needs at least two",
                 raw.arm.len()
             ));
+        }
+        for price in (raw.cost.iter()).flat_map(|c| [c.price_per_hour, c.price_per_gpu_hour]) {
+            if price.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+                problems.push("[cost] prices must be numbers ≥ 0 (per hour)".into());
+            }
         }
         if let Some(t) = r.pass_iou {
             if !(0.0..=1.0).contains(&t) {
@@ -359,6 +383,15 @@ impl RunConfig {
             pass_iou: r.pass_iou,
             noise_epsilon: r.noise_epsilon,
             strict: r.strict,
+            cost: r.cost,
+            cost_warmup: r.cost_warmup,
+            cost_repeat: r.cost_repeat,
+            price_per_hour: raw.cost.as_ref().and_then(|c| {
+                match crate::predict::engine::EXECUTION_PROVIDER == "cpu" {
+                    true => c.price_per_hour,
+                    false => c.price_per_gpu_hour.or(c.price_per_hour),
+                }
+            }),
             grid: r.grid,
             top_k: r.top,
             seed: r.seed,

@@ -22,7 +22,9 @@ pub mod plan;
 pub mod read;
 pub(crate) mod source;
 pub mod storage;
-// 3. predict: the arms (models through their adapters, or prediction files).
+// 3. predict: the arms (models through their adapters, or prediction files); what the models
+// cost (measurements, kept apart from the deterministic results).
+pub mod cost;
 pub mod predict;
 // 4. score: one sample's metrics; failure classes from reporter notes.
 pub mod score;

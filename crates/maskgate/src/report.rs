@@ -160,6 +160,10 @@ pub struct Report {
     /// The report files of this run (for the Markdown's artifact list).
     #[serde(skip)]
     pub artifacts: Vec<String>,
+    /// What the model arms cost, when measured: `cost.json` and the Cost section, never
+    /// `report.json` (a measurement differs run to run).
+    #[serde(skip)]
+    pub cost: Option<crate::cost::CostReport>,
 }
 
 impl Report {
@@ -207,6 +211,7 @@ impl Report {
             gallery: parts.gallery,
             samples: evaluation.samples,
             artifacts: parts.artifacts,
+            cost: parts.cost,
         }
     }
 
@@ -268,4 +273,5 @@ pub struct ReportParts {
     pub gallery: Vec<GalleryEntry>,
     /// The report files this run writes.
     pub artifacts: Vec<String>,
+    pub cost: Option<crate::cost::CostReport>,
 }

@@ -51,9 +51,10 @@ def run(config: PathLike, out: Optional[PathLike] = None, **overrides: Any) -> D
 
     Keyword overrides mirror the command line's flags and win over the environment and the
     config: ``threads``, ``intra_threads``, ``no_cache``, ``gallery``, ``formats`` (list),
-    ``run_id``, ``generated_at``, ``grid``, ``pass_iou``, ``noise_epsilon``, ``strict``, ``top``,
-    ``seed``, ``bootstrap``, ``criteria``, ``notes``, ``sign_key``, ``save_predictions`` (the
-    Python column of the settings table in docs/src/configuration.md).
+    ``run_id``, ``generated_at``, ``grid``, ``pass_iou``, ``noise_epsilon``, ``strict``, ``cost``,
+    ``cost_warmup``, ``cost_repeat``, ``top``, ``seed``, ``bootstrap``, ``criteria``, ``notes``,
+    ``sign_key``, ``save_predictions`` (the Python column of the settings table in
+    docs/src/configuration.md).
     """
     overrides["out"] = out
     return _finish(_native.run(os.fspath(config), overrides))

@@ -37,6 +37,8 @@ pub enum Rule {
     MaxDrop(f64),
     MinGain(f64),
     NoninferiorityMargin(f64),
+    /// A cost metric of the arm at most this multiple of the baseline's.
+    MaxRatio(f64),
 }
 
 impl Rule {
@@ -50,7 +52,8 @@ impl Rule {
             | Rule::Max(v)
             | Rule::MaxDrop(v)
             | Rule::MinGain(v)
-            | Rule::NoninferiorityMargin(v) => v,
+            | Rule::NoninferiorityMargin(v)
+            | Rule::MaxRatio(v) => v,
         }
     }
 
@@ -61,6 +64,7 @@ impl Rule {
             Rule::MaxDrop(v) => format!("max_drop {v}"),
             Rule::MinGain(v) => format!("min_gain {v}"),
             Rule::NoninferiorityMargin(v) => format!("noninferiority_margin {v}"),
+            Rule::MaxRatio(v) => format!("max_ratio {v}"),
         }
     }
 }
@@ -215,6 +219,7 @@ struct RawCriterion {
     max_drop: Option<f64>,
     min_gain: Option<f64>,
     noninferiority_margin: Option<f64>,
+    max_ratio: Option<f64>,
     min_n: Option<usize>,
     basis: Option<String>,
     confidence: Option<f64>,
@@ -366,6 +371,7 @@ impl CriteriaFile {
                 c.max_drop.map(Rule::MaxDrop),
                 c.min_gain.map(Rule::MinGain),
                 c.noninferiority_margin.map(Rule::NoninferiorityMargin),
+                c.max_ratio.map(Rule::MaxRatio),
             ]
             .into_iter()
             .flatten()
@@ -374,7 +380,7 @@ impl CriteriaFile {
                 match rules.as_slice() {
                     [r] => *r,
                     [] => return Err(err(
-                        "no rule: give one of min, max, max_drop, min_gain, noninferiority_margin"
+                        "no rule: give one of min, max, max_drop, min_gain, noninferiority_margin, max_ratio"
                             .into(),
                     )),
                     _ => return Err(err("more than one rule; give exactly one".into())),
@@ -420,6 +426,75 @@ impl CriteriaFile {
                 }
             };
             let per_class = c.class.is_some() || per == Some(Per::Class);
+            if let Some(lower) = crate::cost::metric(&c.metric) {
+                // A cost is the arm's, measured on this host: no scope, no interval.
+                let scoped = [
+                    ("corpus", c.corpus.is_some()),
+                    ("class", c.class.is_some()),
+                    ("group_by", group_by != "all"),
+                    ("per", per.is_some()),
+                    ("min_n", c.min_n.is_some()),
+                    ("basis", c.basis.is_some()),
+                    ("confidence", c.confidence.is_some()),
+                    ("multiplicity", c.multiplicity.is_some()),
+                ];
+                if let Some((key, _)) = scoped.iter().find(|(_, given)| *given) {
+                    return Err(err(format!(
+                        "{key} does not apply to cost metric {:?}: a cost is the arm's, over every photo it ran on",
+                        c.metric
+                    )));
+                }
+                match rule {
+                    Rule::Min(_) | Rule::Max(_) => {}
+                    Rule::MaxRatio(r) if lower && r > 0.0 => {}
+                    Rule::MaxRatio(_) if lower => {
+                        return Err(err("max_ratio must be above 0".into()))
+                    }
+                    Rule::MaxRatio(_) => {
+                        return Err(err(format!(
+                            "max_ratio limits a cost that is better lower; {:?} is better higher: use min",
+                            c.metric
+                        )))
+                    }
+                    other => {
+                        return Err(err(format!(
+                            "{} does not apply to cost metric {:?}: use min, max or max_ratio",
+                            other.describe(),
+                            c.metric
+                        )))
+                    }
+                }
+                criteria.push(Criterion {
+                    id,
+                    description: c.description,
+                    line,
+                    metric: MetricRef {
+                        name: c.metric.clone(),
+                        column: c.metric,
+                        per_class: false,
+                        better: if lower { Better::Lower } else { Better::Higher },
+                    },
+                    arm: c.arm,
+                    corpus: None,
+                    class: None,
+                    group_by: "all".into(),
+                    group: "all".into(),
+                    per: None,
+                    rule,
+                    min_n: None,
+                    basis: Basis::Point,
+                    confidence: 0.95,
+                    multiplicity: Multiplicity::Holm,
+                });
+                continue;
+            }
+            if matches!(rule, Rule::MaxRatio(_)) {
+                return Err(err(format!(
+                    "max_ratio applies to cost metrics ({}), not {:?}",
+                    crate::cost::METRICS.map(|(m, _)| m).join(", "),
+                    c.metric
+                )));
+            }
             let metric = resolve_metric(&c.metric, per_class).map_err(err)?;
             if metric.column.starts_with("overlap.") && (group_by != "all" || per.is_some()) {
                 return Err(err(

@@ -9,6 +9,7 @@ pub mod criteria;
 
 use crate::compare::StatDraws;
 use crate::compare::SUMMARY_STATS;
+use crate::cost::CostReport;
 use crate::evaluation::{CorpusInfo, Evaluation};
 use criteria::{Basis, Better, Criterion, Multiplicity, Per, Rule};
 use serde::Serialize;
@@ -319,6 +320,8 @@ fn check(r: &Evaluation, c: &Criterion, s: Scope) -> Check {
     let (bound, relative) = match c.rule {
         Rule::Min(b) | Rule::Max(b) => (b, false),
         Rule::MaxDrop(b) | Rule::MinGain(b) | Rule::NoninferiorityMargin(b) => (b, true),
+        // A cost rule: decided by `cost_check`, never on a metric's scope.
+        Rule::MaxRatio(b) => (b, true),
     };
     let mut out = Check {
         corpus: s.corpus.to_string(),
@@ -636,8 +639,9 @@ fn on_interval_at(
                 bound_text(b)
             ),
         ),
-        // Refused when the criteria file is read: it is decided on its interval already.
-        Rule::NoninferiorityMargin(_) => return,
+        // Refused when the criteria file is read: it is decided on its interval already; a
+        // cost rule has no interval basis.
+        Rule::NoninferiorityMargin(_) | Rule::MaxRatio(_) => return,
     };
     let point = match (out.value, out.delta) {
         (Some(v), None) => format!(" = {}", fmt(v)),
@@ -710,7 +714,7 @@ fn p_past_bound(c: &Criterion, d: &StatDraws) -> Option<f64> {
         Rule::MinGain(g) => (&d.delta, if higher { g } else { -g }, higher),
         Rule::Min(m) => (&d.arm, m, true),
         Rule::Max(m) => (&d.arm, m, false),
-        Rule::NoninferiorityMargin(_) => return None,
+        Rule::NoninferiorityMargin(_) | Rule::MaxRatio(_) => return None,
     };
     if draws.is_empty() {
         return None;
@@ -860,6 +864,129 @@ fn scoped_checks(r: &Evaluation, c: &Criterion) -> Vec<Check> {
     out
 }
 
+/// A criterion's checks: one on the run's cost measurements for a cost metric, else one per
+/// scope of the evaluation.
+fn criterion_checks(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Vec<Check> {
+    match crate::cost::metric(&c.metric.name) {
+        Some(_) => vec![cost_check(r, c, cost)],
+        None => checks_of(r, c),
+    }
+}
+
+/// A cost criterion's one check: the arm's measured value (and the baseline's for
+/// `max_ratio`), from this run's measurements on this host.
+fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check {
+    let mut out = Check {
+        corpus: "run".into(),
+        group_by: "all".into(),
+        group: "all".into(),
+        class: None,
+        n: None,
+        value: None,
+        baseline: None,
+        delta: None,
+        ci95: None,
+        bound: c.rule.bound(),
+        margin: None,
+        against: None,
+        mde: None,
+        n_needed: None,
+        basis_interval: None,
+        basis_level: None,
+        status: Status::Inconclusive,
+        reason: String::new(),
+    };
+    let metric = &c.metric.name;
+    let Some(cost) = cost else {
+        out.reason = format!(
+            "{metric}: cost was not measured in one run (a merge of shards has no latencies of one host and run; run unsharded, or with --cost)"
+        );
+        return out;
+    };
+    let value_of = |arm: &str| -> Result<(f64, usize), String> {
+        let a = cost
+            .arm(arm)
+            .ok_or_else(|| format!("{arm} runs no model here, so it has no cost"))?;
+        Ok((crate::cost::value(a, metric)?, a.measured))
+    };
+    let (v, n) = match value_of(&c.arm) {
+        Ok(v) => v,
+        Err(e) => {
+            out.reason = format!("{metric}: {e}");
+            return out;
+        }
+    };
+    out.value = Some(v);
+    out.n = Some(n);
+    let arm = &c.arm;
+    let (pass, margin, against, reason) = match c.rule {
+        Rule::Min(b) => {
+            let pass = v + BOUND_EPSILON >= b;
+            (
+                pass,
+                v - b,
+                format!("{metric} {} vs min {}", fmt(v), bound_text(b)),
+                format!(
+                    "{metric} of {arm} = {} {} min {}",
+                    fmt(v),
+                    if pass { "≥" } else { "<" },
+                    bound_text(b)
+                ),
+            )
+        }
+        Rule::Max(b) => {
+            let pass = v - BOUND_EPSILON <= b;
+            (
+                pass,
+                b - v,
+                format!("{metric} {} vs max {}", fmt(v), bound_text(b)),
+                format!(
+                    "{metric} of {arm} = {} {} max {}",
+                    fmt(v),
+                    if pass { "≤" } else { ">" },
+                    bound_text(b)
+                ),
+            )
+        }
+        Rule::MaxRatio(b) => {
+            let base = match value_of(&r.baseline) {
+                Ok((base, _)) if base > 0.0 => base,
+                Ok(_) => {
+                    out.reason = format!("{metric}: the baseline's is 0, so no ratio");
+                    return out;
+                }
+                Err(e) => {
+                    out.reason = format!("{metric} of the baseline: {e}");
+                    return out;
+                }
+            };
+            out.baseline = Some(base);
+            let ratio = v / base;
+            let pass = ratio - BOUND_EPSILON <= b;
+            (
+                pass,
+                b - ratio,
+                format!("ratio {} vs max_ratio {}", fmt(ratio), bound_text(b)),
+                format!(
+                    "{metric} of {arm} = {} = {}× the baseline's {} {} max_ratio {}",
+                    fmt(v),
+                    fmt(ratio),
+                    fmt(base),
+                    if pass { "≤" } else { ">" },
+                    bound_text(b)
+                ),
+            )
+        }
+        // Refused when the criteria file is read.
+        _ => return out,
+    };
+    out.status = if pass { Status::Pass } else { Status::Fail };
+    out.margin = Some(margin);
+    out.against = Some(against);
+    out.reason = format!("{reason} (measured on this host, {n} photos)");
+    out
+}
+
 /// A criterion's status and reason from its checks: fails if any check fails, inconclusive if
 /// none fails but one is undecided (or there is none), passes otherwise.
 fn criterion_result(c: &Criterion, checks: Vec<Check>) -> CriterionResult {
@@ -918,6 +1045,7 @@ fn noise_check(
     evaluation: &Evaluation,
     criteria: &[Criterion],
     noise: &Noise,
+    cost: Option<&CostReport>,
     checks: &mut [Vec<Check>],
 ) -> NoiseVerdict {
     let mut flips = Vec::new();
@@ -929,7 +1057,7 @@ fn noise_check(
         for ((c, measured), flipped) in criteria
             .iter()
             .zip(checks.iter_mut())
-            .zip(criteria.iter().map(|c| checks_of(adverse, c)))
+            .zip(criteria.iter().map(|c| criterion_checks(adverse, c, cost)))
         {
             for k in measured.iter_mut() {
                 let key = (&k.corpus, &k.group_by, &k.group, &k.class);
@@ -976,10 +1104,18 @@ fn noise_check(
 
 /// The verdict: a pure function of the report (aggregates, comparisons), the criteria and the
 /// noise check's settings.
-pub fn decide(evaluation: &Evaluation, criteria: &[Criterion], noise: &Noise) -> Verdict {
-    let mut checks: Vec<Vec<Check>> = criteria.iter().map(|c| checks_of(evaluation, c)).collect();
+pub fn decide(
+    evaluation: &Evaluation,
+    criteria: &[Criterion],
+    noise: &Noise,
+    cost: Option<&CostReport>,
+) -> Verdict {
+    let mut checks: Vec<Vec<Check>> = criteria
+        .iter()
+        .map(|c| criterion_checks(evaluation, c, cost))
+        .collect();
     let noise =
-        (noise.epsilon > 0.0).then(|| noise_check(evaluation, criteria, noise, &mut checks));
+        (noise.epsilon > 0.0).then(|| noise_check(evaluation, criteria, noise, cost, &mut checks));
     let results: Vec<CriterionResult> = criteria
         .iter()
         .zip(checks)

@@ -2,6 +2,7 @@
 //! [`Report`] holds; adding a format is one new file plus one line in [`exporters`].
 
 pub mod chart;
+pub mod cost;
 pub mod csv;
 pub mod document;
 pub mod html;

@@ -27,8 +27,77 @@ pub fn execute(plan: &Plan, observer: &dyn Observer) -> Result<Outcome> {
         };
         let mut prepared = prepared;
         prepared.after_scoring(plan, observer)?;
-        finish(plan, prepared, scored, saved)
+        let cost = measured_cost(plan, &prepared);
+        finish(plan, prepared, scored, saved, cost)
     })
+}
+
+/// What the model arms cost, from their meters (see [`crate::cost`]); with `cost_repeat`, a
+/// seeded subset of photos is timed again first.
+fn measured_cost(plan: &Plan, prepared: &Prepared) -> Option<crate::cost::CostReport> {
+    if !plan.cost.measure {
+        return None;
+    }
+    if plan.cost.repeat > 0 {
+        time_again(plan, prepared);
+    }
+    let host = crate::cost::Host::of_this_host();
+    let how = crate::cost::Summarise {
+        host: &host,
+        warmup: plan.cost.warmup,
+        seed: plan.compare.seed,
+        price_per_hour: plan.cost.price_per_hour,
+    };
+    let arms = prepared
+        .model_arms
+        .iter()
+        .filter_map(|a| a.cost())
+        .map(|raw| crate::cost::summarise(&raw, how))
+        .collect();
+    Some(crate::cost::CostReport {
+        kind:
+            "measurements: they vary from run to run and are kept out of the deterministic reports",
+        host,
+        warmup: plan.cost.warmup,
+        threads: plan.threads,
+        price_per_hour: plan.cost.price_per_hour,
+        arms,
+    })
+}
+
+/// Photos of the run's first corpus timed again, up to this many.
+const REPEAT_PHOTOS: usize = 8;
+
+/// `--cost-repeat R`: a seeded subset of the first corpus's photos timed R more times per
+/// model arm, each round one list of latencies, for the run-to-run spread.
+fn time_again(plan: &Plan, prepared: &Prepared) {
+    let Some(corpus) = prepared.corpora.first() else {
+        return;
+    };
+    let n = corpus.samples.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut rng = maskgate_core::stats::Rng::keyed(plan.compare.seed, "cost repeat");
+    for i in 0..n.min(REPEAT_PHOTOS) {
+        let j = i + rng.below(n - i);
+        order.swap(i, j);
+    }
+    let photos: Vec<crate::predict::image::SamplePhoto> = order[..n.min(REPEAT_PHOTOS)]
+        .iter()
+        .filter_map(|&i| corpus.load(&corpus.samples[i]).ok())
+        .map(|s| crate::predict::image::SamplePhoto::of(s.image.as_deref(), corpus))
+        .collect();
+    for _ in 0..plan.cost.repeat {
+        for arm in &prepared.model_arms {
+            if let Some(meter) = &arm.meter {
+                meter.repeated(
+                    photos
+                        .iter()
+                        .filter_map(|p| arm.time_inference(p).ok())
+                        .collect(),
+                );
+            }
+        }
+    }
 }
 
 /// From scores to the written report set: aggregate, compare, decide, recommend, gallery,
@@ -38,6 +107,7 @@ pub(super) fn finish(
     prepared: Prepared,
     scored: Scored,
     saved: Option<SavedPredictions>,
+    cost: Option<crate::cost::CostReport>,
 ) -> Result<Outcome> {
     let arms = prepared.arms();
     let taxonomy = taxonomy_of(plan);
@@ -53,7 +123,7 @@ pub(super) fn finish(
     let verdict = plan
         .criteria
         .as_ref()
-        .map(|c| crate::decide::decide(&evaluation, &c.criteria, &plan.noise));
+        .map(|c| crate::decide::decide(&evaluation, &c.criteria, &plan.noise, cost.as_ref()));
     let groups = plan
         .variants
         .score
@@ -104,6 +174,9 @@ pub(super) fn finish(
     .pinned(plan.criteria_pin.clone());
     let decides = verdict.is_some();
     let mut artifacts = crate::export::file_names(&plan.formats);
+    if cost.is_some() {
+        artifacts.push(crate::export::cost::FILE.to_string());
+    }
     if decides {
         artifacts.extend([
             crate::attest::dataset::FILE.to_string(),
@@ -125,9 +198,17 @@ pub(super) fn finish(
             groups,
             gallery,
             artifacts,
+            cost,
         },
     );
     let mut staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;
+    if report.cost.is_some() {
+        let path = staging.path().join(crate::export::cost::FILE);
+        crate::persist::write_atomically(&path, |w| {
+            crate::export::Exporter::write(&crate::export::cost::CostJson, &report, w)
+        })?;
+        staged.push(path);
+    }
     if let Some(saved) = &saved {
         staged.extend(saved.write(staging.path())?);
     }

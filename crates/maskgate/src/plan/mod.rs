@@ -64,6 +64,17 @@ pub const DEFAULT_NOISE_EPSILON: f64 = 1e-3;
 pub const DEFAULT_OUT: &str = "reports/run";
 pub const DEFAULT_CACHE: &str = ".maskgate-cache";
 
+/// How the run measures cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CostSettings {
+    /// Asked for (`--cost`), or needed by a cost criterion.
+    pub measure: bool,
+    pub warmup: usize,
+    pub repeat: usize,
+    /// `[cost] price_per_hour` of the run config: what an hour of this host costs.
+    pub price_per_hour: Option<f64>,
+}
+
 /// What the command line sets; `None` = not given (the environment, config or default decides).
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -98,6 +109,13 @@ pub struct Overrides {
     pub noise_epsilon: Option<f64>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub strict: bool,
+    /// Cost is a measurement: it shapes no shard's rows, so a shard's record never holds it.
+    #[serde(skip)]
+    pub cost: bool,
+    #[serde(skip)]
+    pub cost_warmup: Option<usize>,
+    #[serde(skip)]
+    pub cost_repeat: Option<usize>,
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
     pub shard: Option<ShardArg>,
@@ -174,6 +192,8 @@ pub struct Plan {
     /// The inference-noise check: ε for model arms, and whether a check it could flip is
     /// inconclusive.
     pub noise: crate::decide::Noise,
+    /// Measuring what each model arm costs (see [`crate::cost`]).
+    pub cost: CostSettings,
     pub gallery: usize,
     /// More than this share of an arm's samples failed: the run ends with a warning.
     pub max_failed_share: f64,
@@ -310,6 +330,7 @@ pub fn report_set_names() -> Vec<&'static str> {
             crate::predict::saved::FOLDER,
             crate::attest::dataset::FILE,
             crate::attest::FILE,
+            crate::export::cost::FILE,
             crate::persist::report_set::MANIFEST,
         ])
         .collect()

@@ -263,6 +263,8 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         None => None,
     };
     let mut model_arms: Vec<ModelArm> = Vec::new();
+    // Cached predictions keep the host their latency was measured on.
+    let host = crate::cost::Host::of_this_host().key();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
     let mut dataset = crate::attest::dataset::DatasetManifest::default();
@@ -362,6 +364,8 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                     runtime: plan.onnxruntime.clone(),
                     turn: turn.clone(),
                     noise_epsilon: plan.noise.epsilon,
+                    host: host.clone(),
+                    measure_cost: plan.cost.measure,
                 };
                 let cache = cache.clone();
                 model_arms

@@ -489,6 +489,17 @@ impl Plan {
                         .any(|c| c.basis == crate::decide::criteria::Basis::Ci)
                 }),
             },
+            cost: super::CostSettings {
+                measure: v.cost
+                    || criteria.as_ref().is_some_and(|f| {
+                        f.criteria
+                            .iter()
+                            .any(|c| crate::cost::metric(&c.metric.name).is_some())
+                    }),
+                warmup: v.cost_warmup,
+                repeat: v.cost_repeat,
+                price_per_hour: draft.cfg.as_ref().and_then(|c| c.price_per_hour),
+            },
             noise: crate::decide::Noise {
                 epsilon: v.noise_epsilon,
                 strict: v.strict,

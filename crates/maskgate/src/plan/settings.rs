@@ -191,6 +191,42 @@ pub const STRICT: Setting = Setting {
     commands: RUN,
     ..NONE
 };
+pub const COST: Setting = Setting {
+    name: "cost",
+    config: Some("cost"),
+    flag: Some("cost"),
+    env: Some("MASKGATE_COST"),
+    python: Some("cost"),
+    kind: "switch (variable: 1)",
+    default: "false (on when a criterion names a cost metric)",
+    help: "Measure each model arm's cost (latency per photo, throughput, load time, memory, size) into cost.json and the reports' Cost section; the deterministic files are unchanged",
+    commands: RUN,
+    ..NONE
+};
+pub const COST_WARMUP: Setting = Setting {
+    name: "cost_warmup",
+    config: Some("cost_warmup"),
+    flag: Some("cost-warmup"),
+    env: Some("MASKGATE_COST_WARMUP"),
+    python: Some("cost_warmup"),
+    kind: "integer",
+    default: "3",
+    help: "Inferences of each arm left out of its latencies as warm-up (default 3)",
+    commands: RUN,
+    ..NONE
+};
+pub const COST_REPEAT: Setting = Setting {
+    name: "cost_repeat",
+    config: Some("cost_repeat"),
+    flag: Some("cost-repeat"),
+    python: Some("cost_repeat"),
+    kind: "integer",
+    default: "0",
+    limits: "0 to 100",
+    help: "Time a seeded subset of photos again R times after the run, to report the run-to-run spread of each arm's p50 (default 0: not repeated)",
+    commands: RUN,
+    ..NONE
+};
 pub const TOP: Setting = Setting {
     name: "top",
     config: Some("top"),
@@ -385,6 +421,9 @@ pub const SETTINGS: &[&Setting] = &[
     &PASS_IOU,
     &NOISE_EPSILON,
     &STRICT,
+    &COST,
+    &COST_WARMUP,
+    &COST_REPEAT,
     &TOP,
     &SEED,
     &BOOTSTRAP,

@@ -31,6 +31,9 @@ pub(super) struct Values {
     pub(super) pass_iou: f64,
     pub(super) noise_epsilon: f64,
     pub(super) strict: bool,
+    pub(super) cost: bool,
+    pub(super) cost_warmup: usize,
+    pub(super) cost_repeat: usize,
     pub(super) grid: Option<u32>,
     pub(super) formats: Vec<String>,
     pub(super) threads: Option<usize>,
@@ -95,6 +98,36 @@ pub(super) fn values(
         criteria.and_then(|c| c.strict),
         || false,
     );
+    let cost = l.pick(
+        &settings::COST,
+        o.cost.then_some(true),
+        l.env_switch(&settings::COST),
+        cfg.and_then(|c| c.cost),
+        None,
+        || false,
+    );
+    let env_cost_warmup = l.env(&settings::COST_WARMUP)?;
+    let cost_warmup = l.pick(
+        &settings::COST_WARMUP,
+        o.cost_warmup,
+        env_cost_warmup,
+        cfg.and_then(|c| c.cost_warmup),
+        None,
+        || 3,
+    );
+    let cost_repeat = l.pick(
+        &settings::COST_REPEAT,
+        o.cost_repeat,
+        None,
+        cfg.and_then(|c| c.cost_repeat),
+        None,
+        || 0,
+    );
+    if cost_repeat > 100 {
+        return Err(Error::Usage(format!(
+            "cost_repeat = {cost_repeat}: at most 100 repeats"
+        )));
+    }
     let grid = l.pick(
         &settings::GRID,
         o.grid.map(Some),
@@ -328,6 +361,9 @@ pub(super) fn values(
         pass_iou,
         noise_epsilon,
         strict,
+        cost,
+        cost_warmup,
+        cost_repeat,
         grid,
         formats,
         threads,

@@ -21,6 +21,8 @@ const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 pub struct Inferred {
     pub masks: BTreeMap<String, Mask>,
     pub near: Option<BTreeMap<String, Mask>>,
+    /// The inference's latency (ns) and the host it ran on: a cached prediction keeps its cost.
+    pub latency: Option<(u64, String)>,
 }
 
 #[derive(Clone)]
@@ -80,7 +82,15 @@ impl PredictionCache {
             Some(n) => Some(Self::masks(n)?),
             None => None,
         };
-        Some(Inferred { masks, near })
+        let latency = v
+            .get("latency_ns")
+            .and_then(Value::as_u64)
+            .zip(v.get("host").and_then(Value::as_str).map(str::to_string));
+        Some(Inferred {
+            masks,
+            near,
+            latency,
+        })
     }
 
     fn masks(v: &Value) -> Option<BTreeMap<String, Mask>> {
@@ -138,6 +148,10 @@ impl PredictionCache {
         let mut entry = json!({"masks": body(&inferred.masks)});
         if let Some(near) = &inferred.near {
             entry["near"] = Value::Object(body(near));
+        }
+        if let Some((ns, host)) = &inferred.latency {
+            entry["latency_ns"] = json!(ns);
+            entry["host"] = json!(host);
         }
         let _ = self
             .store

@@ -305,9 +305,18 @@ impl Model {
 
     /// Runs the model on one input (the first input port) and returns every output as `f32`.
     pub fn run(&self, input: Tensor) -> std::result::Result<Vec<Tensor>, String> {
+        self.run_timed(input).map(|(outputs, _)| outputs)
+    }
+
+    /// [`Model::run`], with its latency in nanoseconds: the input handed over, the session run
+    /// and the outputs copied out, as `InferenceSession.run` does in Python; not the wait for
+    /// the session while another photo runs.
+    pub fn run_timed(&self, input: Tensor) -> std::result::Result<(Vec<Tensor>, u64), String> {
+        let handed = std::time::Instant::now();
         let value =
             ort::value::Tensor::from_array((input.shape.clone(), input.data.into_boxed_slice()))
                 .map_err(|e| format!("input tensor: {e}"))?;
+        let handing = handed.elapsed();
         const POISONED: &str = "model session poisoned by an earlier panic";
         let _turn = if self.exclusive {
             Some(self.turn.lock().map_err(|_| POISONED.to_string())?)
@@ -336,6 +345,6 @@ impl Model {
                 data: data.to_vec(),
             });
         }
-        Ok(out)
+        Ok((out, (handing + t0.elapsed()).as_nanos() as u64))
     }
 }

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod cache;
 pub mod engine;
 pub mod image;
+pub mod meter;
 pub mod model_arm;
 pub mod postprocess;
 pub mod predictions;

@@ -5,11 +5,13 @@ use super::adapters::Segmenter;
 use super::cache::{Inferred, PredictionCache};
 use super::engine::{InferenceTurn, Model, OrtMemory};
 use super::image::{RgbImage, SamplePhoto};
+use super::meter::Meter;
 use super::Arm;
 use crate::model::{FailReason, MaskData, Prediction, Sample};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 /// Where an arm's model comes from, and how to load it when it is first needed.
 pub struct ModelSource {
@@ -22,6 +24,10 @@ pub struct ModelSource {
     /// The noise check's ε: each prediction also carries its pixels within ε of a decision
     /// (0: not measured).
     pub noise_epsilon: f64,
+    /// This host (`cost::Host::key`): cached predictions keep it beside their latency.
+    pub host: String,
+    /// Measure the arm's cost (latencies, load time, memory) while it runs.
+    pub measure_cost: bool,
 }
 
 pub struct ModelArm {
@@ -35,6 +41,8 @@ pub struct ModelArm {
     /// Inferences actually run (cache misses), and predictions served from the cache.
     pub inferences: AtomicUsize,
     pub cache_hits: AtomicUsize,
+    /// The arm's cost measurements, when the run measures cost.
+    pub meter: Option<Meter>,
     /// Per-sample failures: counted, and the first few kept with their messages for the run's
     /// notices.
     pub failures: AtomicUsize,
@@ -59,6 +67,7 @@ impl ModelArm {
             .is_none_or(|c| c.model_input_pixels(&source.sha256).is_none());
         let arm = ModelArm {
             name: name.to_string(),
+            meter: source.measure_cost.then(|| Meter::new(source.host.clone())),
             source,
             model: OnceLock::new(),
             adapter,
@@ -110,6 +119,10 @@ impl ModelArm {
 
     fn load(&self) -> Result<Model, String> {
         let s = &self.source;
+        if let Some(m) = &self.meter {
+            m.before_load();
+        }
+        let started = Instant::now();
         let model = Model::load_sharing(
             &s.path,
             &s.sha256,
@@ -119,6 +132,9 @@ impl ModelArm {
             s.turn.clone(),
         )
         .map_err(|e| format!("arm {:?}: {e}", self.name))?;
+        if let Some(m) = &self.meter {
+            m.loaded(started.elapsed().as_nanos() as u64);
+        }
         let adapter = &self.adapter;
         let unfit = |e: String| {
             format!(
@@ -168,19 +184,20 @@ impl ModelArm {
     pub fn infer(&self, photo: &SamplePhoto) -> Result<Inferred, (FailReason, String)> {
         let img = photo.pixels().map_err(|e| (e.reason, e.message.clone()))?;
         let model = self.model().map_err(|e| (FailReason::InferenceFailed, e))?;
-        let input = self
-            .adapter
-            .preprocess(img, model)
-            .map_err(|e| (FailReason::InferenceFailed, e))?;
-        let outputs = model
-            .run(input)
-            .map_err(|e| (FailReason::InferenceFailed, e))?;
-        self.inferences.fetch_add(1, Ordering::Relaxed);
         let failed = |e| (FailReason::InferenceFailed, e);
+        let started = Instant::now();
+        let input = self.adapter.preprocess(img, model).map_err(failed)?;
+        let pre = started.elapsed();
+        let (outputs, latency_ns) = model.run_timed(input).map_err(failed)?;
+        self.inferences.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
         let masks = self
             .adapter
             .postprocess(&outputs, img.w, img.h)
             .map_err(failed)?;
+        if let Some(m) = &self.meter {
+            m.inferred(latency_ns, (pre + started.elapsed()).as_nanos() as u64);
+        }
         let eps = self.source.noise_epsilon;
         let near = match eps > 0.0 {
             true => Some(
@@ -190,7 +207,30 @@ impl ModelArm {
             ),
             false => None,
         };
-        Ok(Inferred { masks, near })
+        Ok(Inferred {
+            masks,
+            near,
+            latency: Some((latency_ns, self.source.host.clone())),
+        })
+    }
+
+    /// Times one more inference of `photo` (`--cost-repeat`): its latency in nanoseconds.
+    pub fn time_inference(&self, photo: &SamplePhoto) -> Result<u64, String> {
+        let img = photo.pixels().map_err(|e| e.message.clone())?;
+        let model = self.model()?;
+        let input = self.adapter.preprocess(img, model)?;
+        model.run_timed(input).map(|(_, ns)| ns)
+    }
+
+    /// The arm's raw cost measurements, when it measured them.
+    pub fn cost(&self) -> Option<crate::cost::RawArm> {
+        let meter = self.meter.as_ref()?;
+        let model_bytes = std::fs::metadata(&self.source.path).map_or(0, |m| m.len());
+        let (intra, exclusive) = match self.loaded() {
+            Some(m) => super::engine::threading(self.source.intra_threads, m.input_pixels),
+            None => (self.source.intra_threads, false),
+        };
+        Some(meter.raw(&self.name, model_bytes, intra, exclusive))
     }
 
     fn fail(&self, sample: &Sample, reason: FailReason, message: &str) -> Prediction {
@@ -263,15 +303,21 @@ impl Arm for ModelArm {
             .as_ref()
             .zip(key.as_deref())
             .and_then(|(c, k)| c.get(k));
-        let Inferred { masks, near } = match cached {
+        let Inferred { masks, near, .. } = match cached {
             Some(m) => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                if let (Some(meter), Some(k)) = (&self.meter, key.as_deref()) {
+                    meter.served(k, m.latency.clone());
+                }
                 m
             }
             None => match self.infer(photo) {
                 Ok(m) => {
                     if let Some((c, k)) = self.cache.as_ref().zip(key.as_deref()) {
                         c.put(k, &m);
+                        if let Some(meter) = &self.meter {
+                            meter.timed_key(k);
+                        }
                     }
                     m
                 }

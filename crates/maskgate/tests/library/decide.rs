@@ -106,7 +106,7 @@ fn run_arms(
     };
     in_pool(threads, || {
         let evaluation = evaluate_arms(&[&base, &cand], &file.taxonomy, compare);
-        let verdict = decide(&evaluation, &file.criteria, &Default::default());
+        let verdict = decide(&evaluation, &file.criteria, &Default::default(), None);
         let settings = Settings::new("base", &ScoreSettings::default(), &compare, None, true);
         Report::assemble(
             evaluation,
@@ -123,6 +123,7 @@ fn run_arms(
                 groups: None,
                 gallery: vec![],
                 artifacts: vec![],
+                cost: None,
             },
         )
     })
@@ -308,7 +309,12 @@ fn per_failure_class_and_verdict() {
         &format!("{TAXONOMY}[[criterion]]\nid = \"fc\"\narm = \"cand\"\nmetric = \"iou.mean\"\nclass = \"fg\"\nper = \"failure_class\"\nmax_drop = 0.5\n"),
     )
     .unwrap();
-    let v = decide(&partial.evaluation(), &crits.criteria, &Default::default());
+    let v = decide(
+        &partial.evaluation(),
+        &crits.criteria,
+        &Default::default(),
+        None,
+    );
     assert_eq!(
         v.criteria[0].status,
         Status::Inconclusive,
@@ -316,7 +322,7 @@ fn per_failure_class_and_verdict() {
         v.criteria[0].reason
     );
     assert_eq!(v.recommendation, Recommendation::Inconclusive);
-    let v = decide(&r.evaluation(), &crits.criteria, &Default::default());
+    let v = decide(&r.evaluation(), &crits.criteria, &Default::default(), None);
     assert_eq!(v.recommendation, Recommendation::Go);
     // A go names what it came closest to failing on, and a group-wise criterion without min_n
     // says how small a group it passed on.
@@ -744,7 +750,7 @@ fn noise_verdict(
             adverse.pixels,
             BTreeMap::from([("base".to_string(), 50), ("cand".to_string(), 50)])
         );
-        decide(&evaluation, &file.criteria, &noise)
+        decide(&evaluation, &file.criteria, &noise, None)
     })
 }
 
@@ -823,4 +829,181 @@ fn a_check_inference_noise_could_flip_is_named_and_strict_makes_it_inconclusive(
         "{}",
         v.summary()
     );
+}
+
+/// An arm's cost with every latency `ms` milliseconds (no warm-up), on `host`.
+fn fixed_cost(arm: &str, ms: &[u64], cached: usize) -> maskgate::cost::ArmCost {
+    let host = cost_host();
+    maskgate::cost::summarise(
+        &maskgate::cost::RawArm {
+            name: arm.into(),
+            model_bytes: 5 << 20,
+            load_ns: Some(1),
+            latencies: ms.iter().map(|m| m * 1_000_000).collect(),
+            cached: vec![(1_000_000, host.key()); cached],
+            rss_before_load: Some(0),
+            rss_peak: Some(40 << 20),
+            ..Default::default()
+        },
+        maskgate::cost::Summarise {
+            host: &host,
+            warmup: 0,
+            seed: 1,
+            price_per_hour: None,
+        },
+    )
+}
+
+fn cost_host() -> maskgate::cost::Host {
+    maskgate::cost::Host {
+        cpu: "cpu".into(),
+        arch: "x86_64".into(),
+        cpu_features: vec![],
+        cores: 2,
+        execution_provider: "cpu".into(),
+        onnxruntime: "1.31.1".into(),
+    }
+}
+
+fn cost_report(arms: Vec<maskgate::cost::ArmCost>) -> maskgate::cost::CostReport {
+    maskgate::cost::CostReport {
+        kind: "measurements",
+        host: cost_host(),
+        warmup: 0,
+        threads: None,
+        price_per_hour: None,
+        arms,
+    }
+}
+
+#[test]
+fn cost_criteria_decide_on_fixed_timings() {
+    let file = |body: &str| CriteriaFile::parse(Path::new("c.toml"), body).expect("criteria parse");
+    let base = TopRows {
+        name: "base",
+        rows: 5,
+        s4_rows: None,
+    };
+    let cand = TopRows {
+        name: "cand",
+        rows: 5,
+        s4_rows: None,
+    };
+    let compare = CompareSettings {
+        top_k: 5,
+        pass_iou: 0.8,
+        resamples: 50,
+        seed: 3,
+        keep_draws: false,
+    };
+    let evaluation = evaluate_arms(&[&base, &cand], &[], compare);
+    // p95 of 10 equal latencies is that latency: 12 ms against 10 ms is exactly 1.2×.
+    let cost = cost_report(vec![
+        fixed_cost("base", &[10; 10], 0),
+        fixed_cost("cand", &[12; 10], 0),
+    ]);
+    let decided = |body: &str, cost: Option<&maskgate::cost::CostReport>| {
+        let v = decide(&evaluation, &file(body).criteria, &Default::default(), cost);
+        let c = &v.criteria[0];
+        (c.status, c.reason.clone())
+    };
+    let rule = |r: &str| {
+        format!("[[criterion]]\nid = \"k\"\narm = \"cand\"\nmetric = \"latency.p95_ms\"\n{r}\n")
+    };
+    let (s, reason) = decided(&rule("max_ratio = 1.2"), Some(&cost));
+    assert_eq!(s, Status::Pass, "{reason}");
+    assert!(
+        reason.contains("= 1.200× the baseline's 10.000 ≤ max_ratio 1.2") && reason.contains("10 photos"),
+        "{reason}"
+    );
+    assert_eq!(
+        decided(&rule("max_ratio = 1.19"), Some(&cost)).0,
+        Status::Fail
+    );
+    assert_eq!(decided(&rule("max = 12"), Some(&cost)).0, Status::Pass);
+    assert_eq!(decided(&rule("max = 11.9"), Some(&cost)).0, Status::Fail);
+    let other = |m: &str, r: &str| {
+        format!("[[criterion]]\nid = \"k\"\narm = \"cand\"\nmetric = \"{m}\"\n{r}\n")
+    };
+    assert_eq!(
+        decided(&other("throughput.per_s", "min = 83"), Some(&cost)).0,
+        Status::Pass
+    );
+    assert_eq!(
+        decided(&other("throughput.per_s", "min = 84"), Some(&cost)).0,
+        Status::Fail
+    );
+    assert_eq!(
+        decided(&other("model.mb", "max = 5"), Some(&cost)).0,
+        Status::Pass
+    );
+    assert_eq!(
+        decided(&other("memory.peak_mb", "max = 39"), Some(&cost)).0,
+        Status::Fail
+    );
+
+    // Undecidable: no cost measured in one run, an arm with none, latencies from the cache.
+    let (s, reason) = decided(&rule("max_ratio = 1.2"), None);
+    assert_eq!(s, Status::Inconclusive);
+    assert!(reason.contains("not measured in one run"), "{reason}");
+    let only_base = cost_report(vec![fixed_cost("base", &[10; 10], 0)]);
+    let (s, reason) = decided(&rule("max = 20"), Some(&only_base));
+    assert_eq!(s, Status::Inconclusive);
+    assert!(reason.contains("cand runs no model here"), "{reason}");
+    let cached = cost_report(vec![
+        fixed_cost("base", &[10; 10], 2),
+        fixed_cost("cand", &[12; 10], 0),
+    ]);
+    let (s, reason) = decided(&rule("max_ratio = 2"), Some(&cached));
+    assert_eq!(s, Status::Inconclusive);
+    assert!(
+        reason.contains("of the baseline") && reason.contains("--no-cache"),
+        "{reason}"
+    );
+    // A go needs every cost criterion decided.
+    let v = decide(
+        &evaluation,
+        &file(&rule("max_ratio = 2")).criteria,
+        &Default::default(),
+        Some(&cached),
+    );
+    assert_eq!(v.recommendation, Recommendation::Inconclusive);
+}
+
+#[test]
+fn cost_criteria_are_checked_when_read() {
+    let err = |body: &str| {
+        parse_err(&format!(
+            "[[criterion]]\nid = \"k\"\narm = \"cand\"\n{body}\n"
+        ))
+    };
+    for (body, says) in [
+        (
+            "metric = \"iou.mean\"\nmax_ratio = 1.2",
+            "max_ratio applies to cost metrics",
+        ),
+        (
+            "metric = \"throughput.per_s\"\nmax_ratio = 1.2",
+            "is better higher: use min",
+        ),
+        (
+            "metric = \"latency.p95_ms\"\nmax_drop = 1",
+            "max_drop 1 does not apply to cost metric",
+        ),
+        (
+            "metric = \"latency.p95_ms\"\ncorpus = \"k\"\nmax = 50",
+            "corpus does not apply to cost metric",
+        ),
+        (
+            "metric = \"latency.p50_ms\"\nbasis = \"ci\"\nmax = 50",
+            "basis does not apply",
+        ),
+        (
+            "metric = \"latency.p95_ms\"\nmax_ratio = 0",
+            "max_ratio must be above 0",
+        ),
+    ] {
+        let e = err(body);
+        assert!(e.contains(says), "{body}: {e}");
+    }
 }

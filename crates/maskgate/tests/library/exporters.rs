@@ -104,7 +104,7 @@ fn report() -> Report {
         },
         &Silent,
     );
-    let verdict = decide(&evaluation, &criteria.criteria, &Default::default());
+    let verdict = decide(&evaluation, &criteria.criteria, &Default::default(), None);
     Report::assemble(
         evaluation,
         ReportParts {
@@ -135,6 +135,7 @@ fn report() -> Report {
                     .map(|e| e.name().to_string())
                     .collect::<Vec<_>>(),
             ),
+            cost: None,
         },
     )
 }

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod boundary_reference;
+mod cost;
 mod decide;
 mod duplicates;
 mod exporters;

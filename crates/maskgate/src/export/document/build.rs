@@ -120,6 +120,7 @@ pub fn build(r: &Report) -> Document {
     groups(&mut blocks, r);
     gallery(&mut blocks, r);
     criteria(&mut blocks, r);
+    cost(&mut blocks, r);
     blocks.push(heading(2, vec![plain("Artifacts")]));
     blocks.push(Block::List(
         crate::export::exporters()
@@ -1192,6 +1193,115 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
         });
     }
     noise_flips(blocks, r);
+}
+
+/// Milliseconds (or MiB), to two decimals.
+fn ms(v: Option<f64>) -> String {
+    v.map_or("-".into(), |v| format!("{v:.2}"))
+}
+
+/// What each model arm cost on this host: measurements, marked as such.
+fn cost(blocks: &mut Vec<Block>, r: &Report) {
+    let Some(c) = &r.cost else { return };
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some("cost".into()),
+        text: vec![plain("Cost")],
+    });
+    let h = &c.host;
+    let threads = c
+        .threads
+        .map_or("one per core".to_string(), |t| t.to_string());
+    blocks.push(paragraph(vec![
+        plain("Measured in this run on "),
+        text(h.cpu.as_str()),
+        plain(format!(
+            " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency (a model runs one photo at a time); memory = the rise of resident memory from just before the session was created to after its first inference (the run's first photo goes through the arms one at a time).",
+            h.arch,
+            if h.cpu_features.is_empty() { "no vector extensions".to_string() } else { h.cpu_features.join(", ") },
+            h.cores,
+            h.execution_provider,
+            h.onnxruntime,
+            c.warmup
+        )),
+    ]));
+    let priced = c.price_per_hour.is_some();
+    let mut headers = vec![
+        "arm",
+        "model MiB",
+        "load ms",
+        "timed",
+        "from cache",
+        "p50 ms [95% CI]",
+        "p90 ms",
+        "p95 ms [95% CI]",
+        "p99 ms",
+        "mean ms",
+        "photos/s",
+        "outside model ms",
+        "memory MiB",
+    ];
+    if priced {
+        headers.push("cost / 1,000 photos");
+    }
+    let with = |v: f64, ci: Option<[f64; 2]>| match ci {
+        Some([lo, hi]) => format!("{v:.2} [{lo:.2}, {hi:.2}]"),
+        None => format!("{v:.2}"),
+    };
+    let rows = c
+        .arms
+        .iter()
+        .map(|a| {
+            let l = a.latency.as_ref().or(a.cached_latency.as_ref());
+            let mut cells = vec![
+                vec![text(a.arm.as_str())],
+                cell(format!("{:.2}", a.model_mb)),
+                cell(ms(a.load_ms)),
+                cell(a.measured.to_string()),
+                cell(a.from_cache.to_string()),
+                cell(l.map_or("-".into(), |l| with(l.p50_ms, l.p50_ci95))),
+                cell(ms(l.map(|l| l.p90_ms))),
+                cell(l.map_or("-".into(), |l| with(l.p95_ms, l.p95_ci95))),
+                cell(ms(l.map(|l| l.p99_ms))),
+                cell(ms(l.map(|l| l.mean_ms))),
+                cell(ms(a.throughput_per_s)),
+                cell(ms(a.outside_ms)),
+                cell(ms(a.memory_peak_mb)),
+            ];
+            if priced {
+                cells.push(cell(
+                    a.cost_per_1000.map_or("-".into(), |v| format!("{v:.4}")),
+                ));
+            }
+            cells
+        })
+        .collect();
+    blocks.push(table(plain_headers(&headers), 1, rows));
+    for a in &c.arms {
+        if a.measured == 0 && a.from_cache > 0 {
+            blocks.push(paragraph(vec![
+                text(a.arm.as_str()),
+                plain(format!(
+                    ": every latency comes from the prediction cache ({} photos, {} measured on another host); cost criteria need latencies of this run (--no-cache).",
+                    a.from_cache, a.from_other_hosts
+                )),
+            ]));
+        }
+        if !a.repeat_p50_ms.is_empty() {
+            blocks.push(paragraph(vec![
+                text(a.arm.as_str()),
+                plain(format!(
+                    ": p50 over the repeated subset, per round: {} ms (spread {} ms).",
+                    a.repeat_p50_ms
+                        .iter()
+                        .map(|v| format!("{v:.2}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    ms(a.repeat_spread_ms)
+                )),
+            ]));
+        }
+    }
 }
 
 /// The checks inference noise could flip (the verdict's summary says how many, and of what).
