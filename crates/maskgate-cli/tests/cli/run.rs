@@ -719,3 +719,114 @@ fn the_noise_check_counts_real_near_pixels_and_strict_holds_back_a_fragile_go() 
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("noise_epsilon must be within [0, 0.5]"));
 }
+
+/// Cost on real models: measured into cost.json and a Cost section while the deterministic
+/// files stay byte-identical; a latency criterion decides on this run's latencies and is
+/// inconclusive, saying why, when they come from the cache.
+#[test]
+fn cost_is_measured_apart_and_decides_only_on_one_runs_latencies() {
+    let d = tmp("cost");
+    let config = d.join("maskgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"selfie\"\ncache = \"cache\"\nbootstrap = 100\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\nlimit = 16\nsample_seed = \"cost\"\n\n{}\n{}\n[cost]\nprice_per_hour = 0.5\n",
+            shared().join("data/fasseg/V2").display(),
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        ),
+    )
+    .unwrap();
+    let out = |name: &str| d.join(name);
+    let plain = run(
+        &config,
+        &["--out", out("plain").to_str().unwrap(), "--no-cache"],
+    );
+    assert!(
+        plain.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+    let costed = run(
+        &config,
+        &[
+            "--out",
+            out("cost").to_str().unwrap(),
+            "--no-cache",
+            "--cost",
+            "--cost-repeat",
+            "2",
+        ],
+    );
+    assert!(
+        costed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&costed.stderr)
+    );
+    for f in ["metrics.csv", "samples.jsonl", "report.json"] {
+        assert_eq!(
+            std::fs::read(out("plain").join(f)).unwrap(),
+            std::fs::read(out("cost").join(f)).unwrap(),
+            "{f} changed with cost measured"
+        );
+    }
+    assert!(!out("plain").join("cost.json").exists());
+    let cost: Value =
+        serde_json::from_slice(&std::fs::read(out("cost").join("cost.json")).unwrap()).unwrap();
+    assert_eq!(cost["warmup"], 3);
+    for arm in cost["arms"].as_array().unwrap() {
+        // 16 photos, 3 of them warm-up; a byte-identical duplicate is inferred once.
+        let measured = arm["measured"].as_u64().unwrap();
+        assert!((10..=13).contains(&measured), "{arm}");
+        assert_eq!(arm["from_cache"], 0, "{arm}");
+        let l = &arm["latency"];
+        let (p50, p95) = (l["p50_ms"].as_f64().unwrap(), l["p95_ms"].as_f64().unwrap());
+        assert!(p50 > 0.0 && p50 <= p95, "{arm}");
+        assert!(arm["model_mb"].as_f64().unwrap() > 0.1 && arm["load_ms"].as_f64().unwrap() > 0.0);
+        assert_eq!(arm["repeat_p50_ms"].as_array().unwrap().len(), 2, "{arm}");
+        assert!(arm["cost_per_1000"].as_f64().unwrap() > 0.0);
+    }
+    let md = std::fs::read_to_string(out("cost").join("report.md")).unwrap();
+    assert!(
+        md.contains("## Cost") && md.contains("Measured in this run on"),
+        "{md}"
+    );
+    assert!(!std::fs::read_to_string(out("plain").join("report.md"))
+        .unwrap()
+        .contains("## Cost"));
+
+    // A latency criterion: decided on a run that timed every photo, inconclusive on cached ones.
+    std::fs::write(
+        d.join("criteria.toml"),
+        "[[criterion]]\nid = \"latency\"\narm = \"landscape\"\nmetric = \"latency.p95_ms\"\nmax_ratio = 100\n",
+    )
+    .unwrap();
+    let gate = |name: &str, extra: &[&str]| {
+        let mut args = vec!["--out", name, "--criteria"];
+        let criteria = d.join("criteria.toml");
+        let criteria = criteria.to_str().unwrap().to_string();
+        let path = out(name);
+        let path = path.to_str().unwrap().to_string();
+        args[1] = &path;
+        args.push(&criteria);
+        args.extend_from_slice(extra);
+        let o = run(&config, &args);
+        (o.status.code(), report(&out(name)))
+    };
+    let (code, r) = gate("timed", &["--no-cache"]);
+    assert_eq!(code, Some(0), "{}", r["verdict_summary"]);
+    assert!(r["criteria"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("× the baseline's"));
+    // Twice through the cache: the second run's latencies are the first run's.
+    gate("fill", &[]);
+    let (code, r) = gate("cached", &[]);
+    assert_eq!(code, Some(1));
+    assert_eq!(r["recommendation"], "inconclusive");
+    let reason = r["criteria"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("come from the prediction cache") && reason.contains("--no-cache"),
+        "{reason}"
+    );
+}

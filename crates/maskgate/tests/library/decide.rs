@@ -913,7 +913,8 @@ fn cost_criteria_decide_on_fixed_timings() {
     let (s, reason) = decided(&rule("max_ratio = 1.2"), Some(&cost));
     assert_eq!(s, Status::Pass, "{reason}");
     assert!(
-        reason.contains("= 1.200× the baseline's 10.000 ≤ max_ratio 1.2") && reason.contains("10 photos"),
+        reason.contains("= 1.200× the baseline's 10.000 ≤ max_ratio 1.2")
+            && reason.contains("10 photos"),
         "{reason}"
     );
     assert_eq!(
