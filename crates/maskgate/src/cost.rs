@@ -57,6 +57,18 @@ impl Host {
     }
 }
 
+/// One inference's latency and where it was measured: what a cached prediction keeps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub ns: u64,
+    /// [`Host::key`] of the machine.
+    pub host: String,
+    /// The run that measured it (one id per process), and the inference's place in that run's
+    /// order for its arm (the first few are warm-up).
+    pub run: String,
+    pub ordinal: u64,
+}
+
 /// One arm's raw measurements (nanoseconds), in completion order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RawArm {
@@ -66,8 +78,8 @@ pub struct RawArm {
     pub load_ns: Option<u64>,
     /// Inference latencies measured in this run (input in, session run, outputs out).
     pub latencies: Vec<u64>,
-    /// Latencies of predictions served from the cache, with the host each was measured on.
-    pub cached: Vec<(u64, String)>,
+    /// Latencies of predictions served from the cache, as they were measured.
+    pub cached: Vec<Timing>,
     /// Predictions served from cache entries that kept no latency.
     pub cached_untimed: usize,
     /// Per photo, the arm's work outside the model: pre- and post-processing.
@@ -111,6 +123,9 @@ pub struct ArmCost {
     pub from_cache: usize,
     /// Cached latencies measured on another host than this run's.
     pub from_other_hosts: usize,
+    /// The run every latency used was measured in: `"this run"`, an earlier run's id when all
+    /// came from the cache of one run on this host, or `None` for a mix (no latency criterion).
+    pub timed_in: Option<String>,
     pub latency: Option<Latency>,
     pub cached_latency: Option<Latency>,
     /// Photos a second at the run's thread layout: inferences of one model run one at a time,
@@ -207,8 +222,20 @@ pub struct Summarise<'a> {
 pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
     let warmup_excluded = raw.latencies.len().min(how.warmup);
     let timed = &raw.latencies[warmup_excluded..];
-    let cached: Vec<u64> = raw.cached.iter().map(|(ns, _)| *ns).collect();
     let host = how.host.key();
+    // A cached latency that was warm-up in its own run stays out, as it would have there.
+    let cached: Vec<u64> = (raw.cached.iter())
+        .filter(|t| t.ordinal >= how.warmup as u64)
+        .map(|t| t.ns)
+        .collect();
+    let runs: std::collections::BTreeSet<&str> =
+        raw.cached.iter().map(|t| t.run.as_str()).collect();
+    let all_here = raw.cached.iter().all(|t| t.host == host);
+    let timed_in = match (timed.is_empty(), raw.cached.is_empty(), raw.cached_untimed) {
+        (false, true, 0) => Some(THIS_RUN.to_string()),
+        (true, false, 0) if runs.len() == 1 && all_here => runs.first().map(|r| r.to_string()),
+        _ => None,
+    };
     let latency = latency_stats(timed, how.seed);
     let mean_ms = latency.as_ref().map(|l| l.mean_ms);
     let repeat_p50_ms: Vec<f64> = raw
@@ -231,7 +258,8 @@ pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
         measured: timed.len(),
         warmup_excluded,
         from_cache: raw.cached.len() + raw.cached_untimed,
-        from_other_hosts: raw.cached.iter().filter(|(_, h)| *h != host).count(),
+        from_other_hosts: raw.cached.iter().filter(|t| t.host != host).count(),
+        timed_in,
         cached_latency: latency_stats(&cached, how.seed),
         latency,
         throughput_per_s: mean_ms.filter(|&m| m > 0.0).map(|m| 1000.0 / m),
@@ -265,6 +293,11 @@ pub const METRICS: [(&str, bool); 5] = [
     ("model.mb", true),
 ];
 
+/// Whether cost metric `name` is read from latencies (and so from one run's timings).
+pub fn metric_needs_latency(name: &str) -> bool {
+    name.starts_with("latency.") || name.starts_with("throughput.")
+}
+
 /// Whether `name` is a cost metric, and if so whether lower is better.
 pub fn metric(name: &str) -> Option<bool> {
     METRICS
@@ -273,24 +306,46 @@ pub fn metric(name: &str) -> Option<bool> {
         .map(|(_, lower)| *lower)
 }
 
+/// An id for this run's timings, unique per process (a pinned `run_id` repeats across runs).
+pub fn run_nonce() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}-{:x}", std::process::id(), nanos)
+}
+
+/// What `timed_in` says of latencies measured in this run.
+pub const THIS_RUN: &str = "this run";
+
 /// Why an arm's value of cost metric `name` cannot be used, or the value. Latency and
-/// throughput need latencies measured in this run (cached ones come from other runs, perhaps
-/// other hosts).
+/// throughput need every latency measured in one run on this host: this one, or one earlier run
+/// whose predictions the cache served whole.
 pub fn value(cost: &ArmCost, name: &str) -> Result<f64, String> {
     let timed = || -> Result<&Latency, String> {
-        match &cost.latency {
-            Some(l) if cost.from_cache == 0 => Ok(l),
-            _ if cost.from_cache > 0 => Err(format!(
-                "{} of {}'s latencies come from the prediction cache (measured in other runs{}); run with --no-cache to time every photo in one run",
-                cost.from_cache,
-                cost.arm,
-                if cost.from_other_hosts > 0 { ", some on other hosts" } else { "" }
-            )),
-            _ => Err(format!(
+        let latency = match cost.timed_in.as_deref() {
+            Some(THIS_RUN) => cost.latency.as_ref(),
+            Some(_) => cost.cached_latency.as_ref(),
+            None if cost.from_cache > 0 => {
+                return Err(format!(
+                    "{} of {}'s latencies come from the prediction cache, mixed with {} timed now or from {}; run with --no-cache to time every photo in one run",
+                    cost.from_cache,
+                    cost.arm,
+                    cost.measured,
+                    if cost.from_other_hosts > 0 {
+                        "other hosts"
+                    } else {
+                        "several runs"
+                    }
+                ))
+            }
+            None => None,
+        };
+        latency.ok_or_else(|| {
+            format!(
                 "{} has no latency measured after {} warm-up inferences",
                 cost.arm, cost.warmup_excluded
-            )),
-        }
+            )
+        })
     };
     match name {
         "latency.p95_ms" => Ok(timed()?.p95_ms),

@@ -819,9 +819,17 @@ fn cost_is_measured_apart_and_decides_only_on_one_runs_latencies() {
         .as_str()
         .unwrap()
         .contains("× the baseline's"));
-    // Twice through the cache: the second run's latencies are the first run's.
+    // Through the cache: a re-run served whole from one earlier run on this host decides on
+    // that run's latencies, and says so.
     gate("fill", &[]);
     let (code, r) = gate("cached", &[]);
+    let reason = r["criteria"][0]["reason"].as_str().unwrap();
+    assert_eq!(code, Some(0), "{reason}");
+    assert!(reason.contains("served from the cache"), "{reason}");
+    // Four more photos: latencies of two runs mixed, which no latency criterion reads.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("limit = 16", "limit = 20")).unwrap();
+    let (code, r) = gate("mixed", &[]);
     assert_eq!(code, Some(1));
     assert_eq!(r["recommendation"], "inconclusive");
     let reason = r["criteria"][0]["reason"].as_str().unwrap();

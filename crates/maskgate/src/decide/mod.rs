@@ -903,18 +903,25 @@ fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check
         );
         return out;
     };
-    let value_of = |arm: &str| -> Result<(f64, usize), String> {
+    let value_of = |arm: &str| -> Result<(f64, &crate::cost::ArmCost), String> {
         let a = cost
             .arm(arm)
             .ok_or_else(|| format!("{arm} runs no model here, so it has no cost"))?;
-        Ok((crate::cost::value(a, metric)?, a.measured))
+        Ok((crate::cost::value(a, metric)?, a))
     };
-    let (v, n) = match value_of(&c.arm) {
+    let (v, arm_cost) = match value_of(&c.arm) {
         Ok(v) => v,
         Err(e) => {
             out.reason = format!("{metric}: {e}");
             return out;
         }
+    };
+    let (n, when) = match arm_cost.timed_in.as_deref() {
+        Some(crate::cost::THIS_RUN) | None => (arm_cost.measured, "in this run".to_string()),
+        Some(run) => (
+            arm_cost.cached_latency.as_ref().map_or(0, |l| l.n),
+            format!("in run {run}, served from the cache"),
+        ),
     };
     out.value = Some(v);
     out.n = Some(n);
@@ -950,6 +957,15 @@ fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check
         }
         Rule::MaxRatio(b) => {
             let base = match value_of(&r.baseline) {
+                Ok((_, b))
+                    if crate::cost::metric_needs_latency(metric)
+                        && b.timed_in != arm_cost.timed_in =>
+                {
+                    out.reason = format!(
+                        "{metric}: the arm's and the baseline's latencies were timed in different runs; run with --no-cache to time both in one"
+                    );
+                    return out;
+                }
                 Ok((base, _)) if base > 0.0 => base,
                 Ok(_) => {
                     out.reason = format!("{metric}: the baseline's is 0, so no ratio");
@@ -983,7 +999,7 @@ fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check
     out.status = if pass { Status::Pass } else { Status::Fail };
     out.margin = Some(margin);
     out.against = Some(against);
-    out.reason = format!("{reason} (measured on this host, {n} photos)");
+    out.reason = format!("{reason} (measured on this host {when}, {n} photos)");
     out
 }
 

@@ -263,8 +263,9 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         None => None,
     };
     let mut model_arms: Vec<ModelArm> = Vec::new();
-    // Cached predictions keep the host their latency was measured on.
+    // Cached predictions keep the host and run their latency was measured in.
     let host = crate::cost::Host::of_this_host().key();
+    let run = crate::cost::run_nonce();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
     let mut dataset = crate::attest::dataset::DatasetManifest::default();
@@ -365,6 +366,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                     turn: turn.clone(),
                     noise_epsilon: plan.noise.epsilon,
                     host: host.clone(),
+                    run: run.clone(),
                     measure_cost: plan.cost.measure,
                 };
                 let cache = cache.clone();

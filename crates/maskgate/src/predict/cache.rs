@@ -21,8 +21,8 @@ const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 pub struct Inferred {
     pub masks: BTreeMap<String, Mask>,
     pub near: Option<BTreeMap<String, Mask>>,
-    /// The inference's latency (ns) and the host it ran on: a cached prediction keeps its cost.
-    pub latency: Option<(u64, String)>,
+    /// The inference's latency and where it was measured: a cached prediction keeps its cost.
+    pub latency: Option<crate::cost::Timing>,
 }
 
 #[derive(Clone)]
@@ -82,10 +82,14 @@ impl PredictionCache {
             Some(n) => Some(Self::masks(n)?),
             None => None,
         };
-        let latency = v
-            .get("latency_ns")
-            .and_then(Value::as_u64)
-            .zip(v.get("host").and_then(Value::as_str).map(str::to_string));
+        let latency = (|| {
+            Some(crate::cost::Timing {
+                ns: v.get("latency_ns")?.as_u64()?,
+                host: v.get("host")?.as_str()?.to_string(),
+                run: v.get("timed_in")?.as_str()?.to_string(),
+                ordinal: v.get("ordinal")?.as_u64()?,
+            })
+        })();
         Some(Inferred {
             masks,
             near,
@@ -149,9 +153,11 @@ impl PredictionCache {
         if let Some(near) = &inferred.near {
             entry["near"] = Value::Object(body(near));
         }
-        if let Some((ns, host)) = &inferred.latency {
-            entry["latency_ns"] = json!(ns);
-            entry["host"] = json!(host);
+        if let Some(t) = &inferred.latency {
+            entry["latency_ns"] = json!(t.ns);
+            entry["host"] = json!(t.host);
+            entry["timed_in"] = json!(t.run);
+            entry["ordinal"] = json!(t.ordinal);
         }
         let _ = self
             .store

@@ -10,7 +10,7 @@ pub struct Meter {
     /// This host, as the cache stores it beside a latency.
     pub host: String,
     latencies: Mutex<Vec<u64>>,
-    cached: Mutex<Vec<(u64, String)>>,
+    cached: Mutex<Vec<crate::cost::Timing>>,
     outside: Mutex<Vec<u64>>,
     load_ns: Mutex<Option<u64>>,
     rss_before_load: Mutex<Option<u64>>,
@@ -74,7 +74,7 @@ impl Meter {
     /// A prediction served from the cache under `key`, with the latency and host it was
     /// measured with (entries older than cost measurement have none). A duplicate of a photo
     /// this run timed is not counted again.
-    pub fn served(&self, key: &str, timed: Option<(u64, String)>) {
+    pub fn served(&self, key: &str, timed: Option<crate::cost::Timing>) {
         if self.timed_keys.lock().is_ok_and(|k| k.contains(key)) {
             return;
         }

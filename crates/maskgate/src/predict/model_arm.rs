@@ -24,8 +24,10 @@ pub struct ModelSource {
     /// The noise check's ε: each prediction also carries its pixels within ε of a decision
     /// (0: not measured).
     pub noise_epsilon: f64,
-    /// This host (`cost::Host::key`): cached predictions keep it beside their latency.
+    /// This host (`cost::Host::key`) and this run's own id: cached predictions keep them
+    /// beside their latency.
     pub host: String,
+    pub run: String,
     /// Measure the arm's cost (latencies, load time, memory) while it runs.
     pub measure_cost: bool,
 }
@@ -189,7 +191,7 @@ impl ModelArm {
         let input = self.adapter.preprocess(img, model).map_err(failed)?;
         let pre = started.elapsed();
         let (outputs, latency_ns) = model.run_timed(input).map_err(failed)?;
-        self.inferences.fetch_add(1, Ordering::Relaxed);
+        let ordinal = self.inferences.fetch_add(1, Ordering::Relaxed) as u64;
         let started = Instant::now();
         let masks = self
             .adapter
@@ -210,7 +212,12 @@ impl ModelArm {
         Ok(Inferred {
             masks,
             near,
-            latency: Some((latency_ns, self.source.host.clone())),
+            latency: Some(crate::cost::Timing {
+                ns: latency_ns,
+                host: self.source.host.clone(),
+                run: self.source.run.clone(),
+                ordinal,
+            }),
         })
     }
 

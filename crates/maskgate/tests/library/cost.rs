@@ -1,7 +1,7 @@
 //! Cost statistics against numpy on recorded timings, and the summary's bookkeeping (warm-up,
 //! cache, price), with no wall clock in any assertion.
 
-use maskgate::cost::{latency_stats, summarise, Host, RawArm, Summarise};
+use maskgate::cost::{latency_stats, summarise, Host, RawArm, Summarise, Timing, THIS_RUN};
 use maskgate_core::stats::Rng;
 use std::path::Path;
 
@@ -84,6 +84,15 @@ fn latency_percentiles_equal_numpys() {
     }
 }
 
+fn timing(ns: u64, host: &str, run: &str, ordinal: u64) -> Timing {
+    Timing {
+        ns,
+        host: host.into(),
+        run: run.into(),
+        ordinal,
+    }
+}
+
 fn host() -> Host {
     Host {
         cpu: "test cpu".into(),
@@ -104,7 +113,10 @@ fn warm_up_cache_memory_and_price_are_accounted() {
         load_ns: Some(80_000_000),
         // The first two are warm-up: slow, and left out.
         latencies: vec![90_000_000, 50_000_000, 10_000_000, 12_000_000, 14_000_000],
-        cached: vec![(11_000_000, h.key()), (13_000_000, "another host".into())],
+        cached: vec![
+            timing(11_000_000, &h.key(), "earlier", 5),
+            timing(13_000_000, "another host", "earlier", 6),
+        ],
         cached_untimed: 1,
         outside: vec![2_000_000; 5],
         rss_before_load: Some(100 << 20),
@@ -142,6 +154,7 @@ fn warm_up_cache_memory_and_price_are_accounted() {
             && err.contains("other hosts"),
         "{err}"
     );
+    assert_eq!(c.timed_in, None);
     assert_eq!(maskgate::cost::value(&c, "model.mb"), Ok(3.0));
     assert_eq!(maskgate::cost::value(&c, "memory.peak_mb"), Ok(64.0));
     let fresh = summarise(
@@ -158,5 +171,48 @@ fn warm_up_cache_memory_and_price_are_accounted() {
         },
     );
     assert_eq!(maskgate::cost::value(&fresh, "latency.p50_ms"), Ok(12.0));
+    assert_eq!(fresh.timed_in.as_deref(), Some(THIS_RUN));
     assert!(fresh.cost_per_1000.is_none());
+
+    // Served whole from the cache of one earlier run on this host: that run's latencies
+    // decide, its warm-up (ordinals below 2) left out as it was there.
+    let replayed = summarise(
+        &RawArm {
+            name: "cand".into(),
+            cached: vec![
+                timing(90_000_000, &h.key(), "earlier", 0),
+                timing(20_000_000, &h.key(), "earlier", 2),
+                timing(30_000_000, &h.key(), "earlier", 3),
+            ],
+            ..Default::default()
+        },
+        Summarise {
+            host: &h,
+            warmup: 2,
+            seed: 3,
+            price_per_hour: None,
+        },
+    );
+    assert_eq!(replayed.timed_in.as_deref(), Some("earlier"));
+    assert_eq!(maskgate::cost::value(&replayed, "latency.p50_ms"), Ok(25.0));
+    // Two earlier runs mixed: no one run's timings.
+    let mixed = summarise(
+        &RawArm {
+            name: "cand".into(),
+            cached: vec![
+                timing(20_000_000, &h.key(), "a", 2),
+                timing(30_000_000, &h.key(), "b", 3),
+            ],
+            ..Default::default()
+        },
+        Summarise {
+            host: &h,
+            warmup: 2,
+            seed: 3,
+            price_per_hour: None,
+        },
+    );
+    assert!(maskgate::cost::value(&mixed, "latency.p50_ms")
+        .unwrap_err()
+        .contains("several runs"));
 }

@@ -840,7 +840,14 @@ fn fixed_cost(arm: &str, ms: &[u64], cached: usize) -> maskgate::cost::ArmCost {
             model_bytes: 5 << 20,
             load_ns: Some(1),
             latencies: ms.iter().map(|m| m * 1_000_000).collect(),
-            cached: vec![(1_000_000, host.key()); cached],
+            cached: (0..cached as u64)
+                .map(|i| maskgate::cost::Timing {
+                    ns: 1_000_000,
+                    host: host.key(),
+                    run: "earlier".into(),
+                    ordinal: i,
+                })
+                .collect(),
             rss_before_load: Some(0),
             rss_peak: Some(40 << 20),
             ..Default::default()
