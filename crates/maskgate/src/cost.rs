@@ -189,7 +189,11 @@ pub fn latency_stats(ns: &[u64], seed: u64) -> Option<Latency> {
         let draws: Vec<f64> = (0..INTERVAL_DRAWS)
             .map(|d| {
                 let mut r = rng.stream(d as u64);
-                let mut drawn: Vec<f64> = (0..ms.len()).map(|_| ms[r.below(ms.len())]).collect();
+                // Drawn from the sorted latencies: the interval depends on the set, not on
+                // the order parallel workers finished in.
+                let mut drawn: Vec<f64> = (0..sorted.len())
+                    .map(|_| sorted[r.below(sorted.len())])
+                    .collect();
                 drawn.sort_by(f64::total_cmp);
                 percentile_sorted(&drawn, q)
             })
@@ -237,7 +241,14 @@ pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
         _ => None,
     };
     let latency = latency_stats(timed, how.seed);
-    let mean_ms = latency.as_ref().map(|l| l.mean_ms);
+    let cached_latency = latency_stats(&cached, how.seed);
+    // Throughput and price from the latencies a criterion would read: this run's, else those
+    // of the one earlier run the cache served.
+    let mean_ms = match timed_in.as_deref() {
+        Some(THIS_RUN) | None => latency.as_ref(),
+        Some(_) => cached_latency.as_ref(),
+    }
+    .map(|l| l.mean_ms);
     let repeat_p50_ms: Vec<f64> = raw
         .repeats
         .iter()
@@ -260,7 +271,7 @@ pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
         from_cache: raw.cached.len() + raw.cached_untimed,
         from_other_hosts: raw.cached.iter().filter(|t| t.host != host).count(),
         timed_in,
-        cached_latency: latency_stats(&cached, how.seed),
+        cached_latency,
         latency,
         throughput_per_s: mean_ms.filter(|&m| m > 0.0).map(|m| 1000.0 / m),
         outside_ms: mean(

@@ -518,6 +518,17 @@ fn crop_gate_example_criteria_are_valid() {
     ]);
     f.validate(&["rembg".into(), "candidate".into()], "rembg", &corpora)
         .unwrap();
+    // The gate with its cost: the same criteria, then two cost criteria, pinned by its lock.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/crop-gate-cost");
+    let with_cost = CriteriaFile::load(&dir.join("criteria.toml")).unwrap();
+    let cost_ids: Vec<&str> = with_cost.criteria.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(cost_ids[..4], ids[..]);
+    assert_eq!(cost_ids[4..], ["candidate-latency", "candidate-size"]);
+    with_cost
+        .validate(&["rembg".into(), "candidate".into()], "rembg", &corpora)
+        .unwrap();
+    let lock = std::fs::read_to_string(dir.join("criteria.lock")).unwrap();
+    assert!(lock.starts_with(&with_cost.sha256), "{lock}");
 }
 
 #[test]

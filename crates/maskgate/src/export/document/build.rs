@@ -1213,7 +1213,7 @@ fn cost(blocks: &mut Vec<Block>, r: &Report) {
         .threads
         .map_or("one per core".to_string(), |t| t.to_string());
     blocks.push(paragraph(vec![
-        plain("Measured in this run on "),
+        plain("Measured on "),
         text(h.cpu.as_str()),
         plain(format!(
             " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency (a model runs one photo at a time); memory = the rise of resident memory from just before the session was created to after its first inference (the run's first photo goes through the arms one at a time).",
@@ -1278,14 +1278,20 @@ fn cost(blocks: &mut Vec<Block>, r: &Report) {
         .collect();
     blocks.push(table(plain_headers(&headers), 1, rows));
     for a in &c.arms {
-        if a.measured == 0 && a.from_cache > 0 {
-            blocks.push(paragraph(vec![
-                text(a.arm.as_str()),
-                plain(format!(
-                    ": every latency comes from the prediction cache ({} photos, {} measured on another host); cost criteria need latencies of this run (--no-cache).",
-                    a.from_cache, a.from_other_hosts
-                )),
-            ]));
+        let said = match a.timed_in.as_deref() {
+            Some(crate::cost::THIS_RUN) => None,
+            Some(run) => Some(format!(
+                ": every latency comes from the prediction cache, timed on this host in run {run} ({} photos); latency criteria read them.",
+                a.from_cache
+            )),
+            None if a.from_cache > 0 => Some(format!(
+                ": {} latencies come from the prediction cache beside {} timed now ({} on another host): latencies of several runs, which no latency criterion reads (--no-cache times every photo in one run).",
+                a.from_cache, a.measured, a.from_other_hosts
+            )),
+            None => None,
+        };
+        if let Some(said) = said {
+            blocks.push(paragraph(vec![text(a.arm.as_str()), plain(said)]));
         }
         if !a.repeat_p50_ms.is_empty() {
             blocks.push(paragraph(vec![
