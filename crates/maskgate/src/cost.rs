@@ -31,16 +31,17 @@ pub struct Host {
 }
 
 impl Host {
-    /// This machine, with the cores this process may use.
-    pub fn of_this_host() -> Host {
-        let hw = crate::shard::Hardware::of_this_host(crate::predict::engine::EXECUTION_PROVIDER);
+    /// This machine, with the cores this process may use, running models on
+    /// `execution_provider` with ONNX Runtime `onnxruntime`.
+    pub fn of_this_host(execution_provider: &str, onnxruntime: &str) -> Host {
+        let hw = crate::shard::Hardware::of_this_host(execution_provider);
         Host {
             cpu: hw.cpu,
             arch: hw.arch,
             cpu_features: hw.cpu_features,
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             execution_provider: hw.execution_provider,
-            onnxruntime: crate::predict::engine::ORT_VERSION.to_string(),
+            onnxruntime: onnxruntime.to_string(),
         }
     }
 

@@ -41,7 +41,10 @@ fn measured_cost(plan: &Plan, prepared: &Prepared) -> Option<crate::cost::CostRe
     if plan.cost.repeat > 0 {
         time_again(plan, prepared);
     }
-    let host = crate::cost::Host::of_this_host();
+    let host = crate::cost::Host::of_this_host(
+        crate::predict::engine::EXECUTION_PROVIDER,
+        crate::predict::engine::ORT_VERSION,
+    );
     let how = crate::cost::Summarise {
         host: &host,
         warmup: plan.cost.warmup,

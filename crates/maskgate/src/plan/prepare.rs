@@ -264,7 +264,11 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     };
     let mut model_arms: Vec<ModelArm> = Vec::new();
     // Cached predictions keep the host and run their latency was measured in.
-    let host = crate::cost::Host::of_this_host().key();
+    let host = crate::cost::Host::of_this_host(
+        crate::predict::engine::EXECUTION_PROVIDER,
+        crate::predict::engine::ORT_VERSION,
+    )
+    .key();
     let run = crate::cost::run_nonce();
     let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
