@@ -48,10 +48,11 @@ impl Host {
     /// One line naming the host, as the cache stores it beside a latency.
     pub fn key(&self) -> String {
         format!(
-            "{}; {}; {}; {}; onnxruntime {}",
+            "{}; {}; {}; {} cores; {}; onnxruntime {}",
             self.cpu,
             self.arch,
             self.cpu_features.join(","),
+            self.cores,
             self.execution_provider,
             self.onnxruntime
         )
@@ -77,18 +78,18 @@ pub struct RawArm {
     pub model_bytes: u64,
     /// Creating the ONNX Runtime session; `None` when the run never loaded the model.
     pub load_ns: Option<u64>,
-    /// Inference latencies measured in this run (input in, session run, outputs out).
-    pub latencies: Vec<u64>,
+    /// Inference latencies measured in this run (input in, session run, outputs out), each
+    /// with its ordinal in the arm's order (the first `warmup` are warm-up).
+    pub latencies: Vec<(u64, u64)>,
     /// Latencies of predictions served from the cache, as they were measured.
     pub cached: Vec<Timing>,
     /// Predictions served from cache entries that kept no latency.
     pub cached_untimed: usize,
     /// Per photo, the arm's work outside the model: pre- and post-processing.
     pub outside: Vec<u64>,
-    /// The process's resident memory just before the session was created, and after the arm's
-    /// first inference (bytes).
-    pub rss_before_load: Option<u64>,
-    pub rss_peak: Option<u64>,
+    /// The resident memory the session's creation and the arm's first inference added (bytes),
+    /// each read around that work alone.
+    pub memory_rise: Option<u64>,
     /// ONNX Runtime intra-op threads, and whether inferences take every core in turn.
     pub intra_threads: usize,
     pub exclusive: bool,
@@ -134,8 +135,8 @@ pub struct ArmCost {
     pub throughput_per_s: Option<f64>,
     /// Mean per-photo time outside the model (pre- and post-processing), ms.
     pub outside_ms: Option<f64>,
-    /// The rise of resident memory from just before the session was created to after its first
-    /// inference (MiB): the session, its arena and buffers for one photo.
+    /// The resident memory the session's creation and the arm's first inference added, each read
+    /// around that work alone (MiB): the session, its arena and buffers for one photo.
     pub memory_peak_mb: Option<f64>,
     pub intra_threads: usize,
     pub exclusive: bool,
@@ -225,8 +226,13 @@ pub struct Summarise<'a> {
 
 /// One arm's cost from its raw measurements.
 pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
-    let warmup_excluded = raw.latencies.len().min(how.warmup);
-    let timed = &raw.latencies[warmup_excluded..];
+    // Warm-up by ordinal, the same rule a cached replay of this run applies.
+    let timed: Vec<u64> = (raw.latencies.iter())
+        .filter(|(ordinal, _)| *ordinal >= how.warmup as u64)
+        .map(|(_, ns)| *ns)
+        .collect();
+    let warmup_excluded = raw.latencies.len() - timed.len();
+    let timed = &timed[..];
     let host = how.host.key();
     // A cached latency that was warm-up in its own run stays out, as it would have there.
     let cached: Vec<u64> = (raw.cached.iter())
@@ -236,7 +242,11 @@ pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
     let runs: std::collections::BTreeSet<&str> =
         raw.cached.iter().map(|t| t.run.as_str()).collect();
     let all_here = raw.cached.iter().all(|t| t.host == host);
-    let timed_in = match (timed.is_empty(), raw.cached.is_empty(), raw.cached_untimed) {
+    let timed_in = match (
+        raw.latencies.is_empty(),
+        raw.cached.is_empty(),
+        raw.cached_untimed,
+    ) {
         (false, true, 0) => Some(THIS_RUN.to_string()),
         (true, false, 0) if runs.len() == 1 && all_here => runs.first().map(|r| r.to_string()),
         _ => None,
@@ -281,10 +291,7 @@ pub fn summarise(raw: &RawArm, how: Summarise) -> ArmCost {
                 .map(|&v| v as f64 / MS)
                 .collect::<Vec<_>>(),
         ),
-        memory_peak_mb: raw
-            .rss_before_load
-            .zip(raw.rss_peak)
-            .map(|(before, peak)| peak.saturating_sub(before) as f64 / MIB),
+        memory_peak_mb: raw.memory_rise.map(|b| b as f64 / MIB),
         intra_threads: raw.intra_threads,
         exclusive: raw.exclusive,
         cost_per_1000: how

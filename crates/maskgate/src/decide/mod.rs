@@ -1166,7 +1166,11 @@ pub fn decide(
 /// criterion: what a go was closest to failing on.
 fn closest_check(results: &[CriterionResult]) -> Option<Closest> {
     let mut best: Option<Closest> = None;
-    for r in results.iter().filter(|r| r.status == Status::Pass) {
+    // A cost check's margin is a measurement (ms, MiB): it would make report.json vary.
+    for r in results
+        .iter()
+        .filter(|r| r.status == Status::Pass && crate::cost::metric(&r.metric).is_none())
+    {
         for k in &r.checks {
             let (Some(margin), Some(against)) = (k.margin, &k.against) else {
                 continue;

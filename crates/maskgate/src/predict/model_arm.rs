@@ -69,7 +69,9 @@ impl ModelArm {
             .is_none_or(|c| c.model_input_pixels(&source.sha256).is_none());
         let arm = ModelArm {
             name: name.to_string(),
-            meter: source.measure_cost.then(|| Meter::new(source.host.clone())),
+            meter: source
+                .measure_cost
+                .then(|| Meter::new(source.host.clone(), source.run.clone())),
             source,
             model: OnceLock::new(),
             adapter,
@@ -121,21 +123,20 @@ impl ModelArm {
 
     fn load(&self) -> Result<Model, String> {
         let s = &self.source;
-        if let Some(m) = &self.meter {
-            m.before_load();
-        }
         let started = Instant::now();
-        let model = Model::load_sharing(
-            &s.path,
-            &s.sha256,
-            s.intra_threads,
-            s.memory,
-            s.runtime.as_deref(),
-            s.turn.clone(),
-        )
-        .map_err(|e| format!("arm {:?}: {e}", self.name))?;
+        let (model, rise) = super::meter::rise_around(|| {
+            Model::load_sharing(
+                &s.path,
+                &s.sha256,
+                s.intra_threads,
+                s.memory,
+                s.runtime.as_deref(),
+                s.turn.clone(),
+            )
+        });
+        let model = model.map_err(|e| format!("arm {:?}: {e}", self.name))?;
         if let Some(m) = &self.meter {
-            m.loaded(started.elapsed().as_nanos() as u64);
+            m.loaded(started.elapsed().as_nanos() as u64, rise);
         }
         let adapter = &self.adapter;
         let unfit = |e: String| {
@@ -190,7 +191,15 @@ impl ModelArm {
         let started = Instant::now();
         let input = self.adapter.preprocess(img, model).map_err(failed)?;
         let pre = started.elapsed();
-        let (outputs, latency_ns) = model.run_timed(input).map_err(failed)?;
+        // The arm's first inference is read for memory (its arena grows to the photo's size).
+        let (ran, rise) = match self.meter.as_ref().filter(|m| m.claim_first()) {
+            Some(_) => super::meter::rise_around(|| model.run_timed(input)),
+            None => (model.run_timed(input), None),
+        };
+        if let Some(m) = &self.meter {
+            m.first_inference_rise(rise);
+        }
+        let (outputs, latency_ns) = ran.map_err(failed)?;
         let ordinal = self.inferences.fetch_add(1, Ordering::Relaxed) as u64;
         let started = Instant::now();
         let masks = self
@@ -198,7 +207,11 @@ impl ModelArm {
             .postprocess(&outputs, img.w, img.h)
             .map_err(failed)?;
         if let Some(m) = &self.meter {
-            m.inferred(latency_ns, (pre + started.elapsed()).as_nanos() as u64);
+            m.inferred(
+                ordinal,
+                latency_ns,
+                (pre + started.elapsed()).as_nanos() as u64,
+            );
         }
         let eps = self.source.noise_epsilon;
         let near = match eps > 0.0 {
@@ -321,10 +334,10 @@ impl Arm for ModelArm {
             None => match self.infer(photo) {
                 Ok(m) => {
                     if let Some((c, k)) = self.cache.as_ref().zip(key.as_deref()) {
-                        c.put(k, &m);
                         if let Some(meter) = &self.meter {
                             meter.timed_key(k);
                         }
+                        c.put(k, &m);
                     }
                     m
                 }

@@ -111,16 +111,21 @@ fn warm_up_cache_memory_and_price_are_accounted() {
         name: "cand".into(),
         model_bytes: 3 * 1024 * 1024,
         load_ns: Some(80_000_000),
-        // The first two are warm-up: slow, and left out.
-        latencies: vec![90_000_000, 50_000_000, 10_000_000, 12_000_000, 14_000_000],
+        // Ordinals 0 and 1 are warm-up: slow, and left out, whatever order they finished in.
+        latencies: vec![
+            (2, 10_000_000),
+            (0, 90_000_000),
+            (3, 12_000_000),
+            (1, 50_000_000),
+            (4, 14_000_000),
+        ],
         cached: vec![
             timing(11_000_000, &h.key(), "earlier", 5),
             timing(13_000_000, "another host", "earlier", 6),
         ],
         cached_untimed: 1,
         outside: vec![2_000_000; 5],
-        rss_before_load: Some(100 << 20),
-        rss_peak: Some(164 << 20),
+        memory_rise: Some(64 << 20),
         intra_threads: 2,
         exclusive: false,
         repeats: vec![vec![10_000_000, 12_000_000], vec![11_000_000, 15_000_000]],

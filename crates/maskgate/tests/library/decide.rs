@@ -850,7 +850,7 @@ fn fixed_cost(arm: &str, ms: &[u64], cached: usize) -> maskgate::cost::ArmCost {
             name: arm.into(),
             model_bytes: 5 << 20,
             load_ns: Some(1),
-            latencies: ms.iter().map(|m| m * 1_000_000).collect(),
+            latencies: (0u64..).zip(ms.iter().map(|m| m * 1_000_000)).collect(),
             cached: (0..cached as u64)
                 .map(|i| maskgate::cost::Timing {
                     ns: 1_000_000,
@@ -859,8 +859,7 @@ fn fixed_cost(arm: &str, ms: &[u64], cached: usize) -> maskgate::cost::ArmCost {
                     ordinal: i,
                 })
                 .collect(),
-            rss_before_load: Some(0),
-            rss_peak: Some(40 << 20),
+            memory_rise: Some(40 << 20),
             ..Default::default()
         },
         maskgate::cost::Summarise {

@@ -1216,7 +1216,7 @@ fn cost(blocks: &mut Vec<Block>, r: &Report) {
         plain("Measured on "),
         text(h.cpu.as_str()),
         plain(format!(
-            " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency (a model runs one photo at a time); memory = the rise of resident memory from just before the session was created to after its first inference (the run's first photo goes through the arms one at a time).",
+            " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency (a model runs one photo at a time); memory = the resident memory the session's creation and its first inference added, each read around that work alone.",
             h.arch,
             if h.cpu_features.is_empty() { "no vector extensions".to_string() } else { h.cpu_features.join(", ") },
             h.cores,

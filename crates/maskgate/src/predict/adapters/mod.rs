@@ -389,6 +389,25 @@ mod tests {
     }
 
     #[test]
+    fn a_pixel_a_sure_detection_of_the_class_keeps_is_not_near() {
+        for mode in ["ultralytics", "exact"] {
+            let seg = yolo(mode);
+            // A borderline detection (16×16 at 24..40) half under a sure one (16×16 at 16..32).
+            let out = yolo_outputs(
+                &[
+                    (24.0, 24.0, 16.0, 16.0, 0.9),
+                    (32.0, 32.0, 16.0, 16.0, 0.2505),
+                ],
+                5.0,
+            );
+            let near = &seg.near_threshold(&out, 64, 64, 1e-3).unwrap()["thing"];
+            // Only the borderline box's pixels outside the sure one: 256 − 8×8.
+            assert_eq!(near.area(), 256 - 64, "{mode}");
+            assert!(!near.get(28, 28) && near.get(36, 36), "{mode}");
+        }
+    }
+
+    #[test]
     fn mask_logits_within_the_band_are_near() {
         for mode in ["ultralytics", "exact"] {
             let seg = yolo(mode);

@@ -477,13 +477,18 @@ impl Segmenter for YoloSeg {
         let inst = self.instances_near(outputs, w, h, size, Some(eps))?;
         let mut out = BTreeMap::new();
         for (class, ids) in &self.classes {
-            let mut m = Mask::new(h as u32, w as u32);
-            for (d, _, near) in &inst {
-                if let Some(near) = near.as_ref().filter(|_| ids.contains(&d.class)) {
-                    m.union_in_place(near);
+            // A class's mask is a union: a pixel that a sure detection of the class keeps
+            // whatever noise does cannot flip, however near it is for another detection.
+            let (mut near, mut sure) =
+                (Mask::new(h as u32, w as u32), Mask::new(h as u32, w as u32));
+            for (d, mask, n) in inst.iter().filter(|(d, _, _)| ids.contains(&d.class)) {
+                let Some(n) = n else { continue };
+                near.union_in_place(n);
+                if d.score as f64 > self.conf + eps {
+                    sure.union_in_place(&mask.difference(n));
                 }
             }
-            out.insert(class.clone(), m);
+            out.insert(class.clone(), near.difference(&sure));
         }
         Ok(out)
     }
