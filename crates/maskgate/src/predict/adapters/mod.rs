@@ -313,20 +313,22 @@ mod tests {
             ..Default::default()
         };
         let seg = build("semantic-argmax", &s).unwrap();
-        // Four pixels (one row): skin vs bg close; skin vs nose close; skin clear; bg vs nose far.
+        // Five pixels (one row): skin vs bg close; skin vs nose close; skin clear; bg vs nose
+        // far; skin best, nose second, bg third but all three within ε.
         let channels = [
-            [0.5f32, 0.0, 0.0, 2.0], // bg
-            [0.5005, 1.0, 3.0, 0.0], // skin
-            [0.0, 0.9995, 0.0, 0.5], // nose
+            [0.5f32, 0.0, 0.0, 2.0, 0.9992], // bg
+            [0.5005, 1.0, 3.0, 0.0, 1.0],    // skin
+            [0.0, 0.9995, 0.0, 0.5, 0.9996], // nose
         ];
         let data: Vec<f32> = channels.concat();
-        let out = [tensor(&[1, 3, 1, 4], data)];
-        let near = seg.near_threshold(&out, 4, 1, 1e-3).unwrap();
-        let row = |c: &str| (0..4).map(|x| near[c].get(0, x)).collect::<Vec<_>>();
+        let out = [tensor(&[1, 3, 1, 5], data)];
+        let near = seg.near_threshold(&out, 5, 1, 1e-3).unwrap();
+        let row = |c: &str| (0..5).map(|x| near[c].get(0, x)).collect::<Vec<_>>();
         // Pixel 0 may go skin → bg: near for both classes. Pixel 1 may go skin → nose: that
-        // changes "skin" but not "face", which holds both.
-        assert_eq!(row("skin"), [true, true, false, false]);
-        assert_eq!(row("face"), [true, false, false, false]);
+        // changes "skin" but not "face", which holds both. Pixel 4 may go to bg, the third
+        // best: near for "face" too.
+        assert_eq!(row("skin"), [true, true, false, false, true]);
+        assert_eq!(row("face"), [true, false, false, false, true]);
     }
 
     /// A YOLO-seg output of one class and one mask coefficient: `anchors` are (cx, cy, w, h,

@@ -151,8 +151,9 @@ impl Segmenter for SemanticArgmax {
             .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
             .collect())
     }
-    /// A pixel whose two highest scores are within `eps` (the model's output units) may go
-    /// to either label: it is near for a class that holds one of the two labels but not both.
+    /// A pixel whose best score has others within `eps` (the model's output units) may go to
+    /// any of those labels: it is near for a class that holds the best label but not one of
+    /// the others, or one of the others but not the best.
     fn near_threshold(
         &self,
         outputs: &[Tensor],
@@ -166,31 +167,28 @@ impl Segmenter for SemanticArgmax {
         };
         let (n, mh, mw) = (*n, *mh, *mw);
         let plane = mh * mw;
-        let (mut first, mut second, mut near) =
-            (vec![0u8; plane], vec![0u8; plane], vec![0u8; plane]);
+        // Per class, at the model's size: 1 where the pixel could change membership.
+        let mut small: Vec<Vec<u8>> = vec![vec![0u8; plane]; self.classes.len()];
+        let mut rivals = Vec::with_capacity(n);
         for i in 0..plane {
-            let (mut a, mut b) = ((f32::NEG_INFINITY, 0usize), (f32::NEG_INFINITY, 0usize));
-            for c in 0..n {
-                let v = t.data[c * plane + i];
-                if v > a.0 {
-                    b = a;
-                    a = (v, c);
-                } else if v > b.0 {
-                    b = (v, c);
-                }
+            let score = |c: usize| t.data[c * plane + i] as f64;
+            // First maximum wins, as the argmax does.
+            let best = (0..n).fold(0, |b, c| if score(c) > score(b) { c } else { b });
+            rivals.clear();
+            rivals.extend((0..n).filter(|&c| c != best && score(best) - score(c) <= eps));
+            for (near, ids) in small.iter_mut().zip(self.classes.values()) {
+                let holds = |c: usize| ids.contains(&(c as u8));
+                near[i] = rivals.iter().any(|&r| holds(r) != holds(best)) as u8;
             }
-            first[i] = a.1 as u8;
-            second[i] = b.1 as u8;
-            near[i] = (n > 1 && (a.0 as f64 - b.0 as f64) <= eps) as u8;
         }
-        let [first, second, near] = [first, second, near].map(|m| nearest_floor(&m, mw, mh, w, h));
         Ok(self
             .classes
-            .iter()
-            .map(|(c, ids)| {
+            .keys()
+            .zip(small)
+            .map(|(c, near)| {
+                let near = nearest_floor(&near, mw, mh, w, h);
                 let m = Mask::from_fn(h as u32, w as u32, |y, x| {
-                    let i = y as usize * w + x as usize;
-                    near[i] == 1 && (ids.contains(&first[i]) != ids.contains(&second[i]))
+                    near[y as usize * w + x as usize] == 1
                 });
                 (c.clone(), m)
             })
