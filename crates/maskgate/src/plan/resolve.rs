@@ -490,12 +490,7 @@ impl Plan {
                 }),
             },
             cost: super::CostSettings {
-                measure: v.cost
-                    || criteria.as_ref().is_some_and(|f| {
-                        f.criteria
-                            .iter()
-                            .any(|c| crate::cost::metric(&c.metric.name).is_some())
-                    }),
+                measure: v.cost,
                 warmup: v.cost_warmup,
                 repeat: v.cost_repeat,
                 price_per_hour: draft.cfg.as_ref().and_then(|c| c.price_per_hour),

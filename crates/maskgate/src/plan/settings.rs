@@ -194,6 +194,7 @@ pub const STRICT: Setting = Setting {
 pub const COST: Setting = Setting {
     name: "cost",
     config: Some("cost"),
+    criteria: Some("a criterion on a cost metric"),
     flag: Some("cost"),
     env: Some("MASKGATE_COST"),
     python: Some("cost"),

@@ -103,7 +103,10 @@ pub(super) fn values(
         o.cost.then_some(true),
         l.env_switch(&settings::COST),
         cfg.and_then(|c| c.cost),
-        None,
+        // A cost criterion needs the measurements.
+        criteria
+            .filter(|f| (f.criteria.iter()).any(|c| crate::cost::metric(&c.metric.name).is_some()))
+            .map(|_| true),
         || false,
     );
     let env_cost_warmup = l.env(&settings::COST_WARMUP)?;
