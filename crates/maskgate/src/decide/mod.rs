@@ -925,36 +925,11 @@ fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check
     };
     out.value = Some(v);
     out.n = Some(n);
-    let arm = &c.arm;
-    let (pass, margin, against, reason) = match c.rule {
-        Rule::Min(b) => {
-            let pass = v + BOUND_EPSILON >= b;
-            (
-                pass,
-                v - b,
-                format!("{metric} {} vs min {}", fmt(v), bound_text(b)),
-                format!(
-                    "{metric} of {arm} = {} {} min {}",
-                    fmt(v),
-                    if pass { "≥" } else { "<" },
-                    bound_text(b)
-                ),
-            )
-        }
-        Rule::Max(b) => {
-            let pass = v - BOUND_EPSILON <= b;
-            (
-                pass,
-                b - v,
-                format!("{metric} {} vs max {}", fmt(v), bound_text(b)),
-                format!(
-                    "{metric} of {arm} = {} {} max {}",
-                    fmt(v),
-                    if pass { "≤" } else { ">" },
-                    bound_text(b)
-                ),
-            )
-        }
+    // The compared quantity, as the reason shows it, the rule's word, its bound, and whether
+    // it must stay at or below the bound.
+    let (q, label, shown, rule, b, at_most) = match c.rule {
+        Rule::Min(b) => (v, metric.as_str(), fmt(v), "min", b, false),
+        Rule::Max(b) => (v, metric.as_str(), fmt(v), "max", b, true),
         Rule::MaxRatio(b) => {
             let base = match value_of(&r.baseline) {
                 Ok((_, b))
@@ -978,28 +953,30 @@ fn cost_check(r: &Evaluation, c: &Criterion, cost: Option<&CostReport>) -> Check
             };
             out.baseline = Some(base);
             let ratio = v / base;
-            let pass = ratio - BOUND_EPSILON <= b;
-            (
-                pass,
-                b - ratio,
-                format!("ratio {} vs max_ratio {}", fmt(ratio), bound_text(b)),
-                format!(
-                    "{metric} of {arm} = {} = {}× the baseline's {} {} max_ratio {}",
-                    fmt(v),
-                    fmt(ratio),
-                    fmt(base),
-                    if pass { "≤" } else { ">" },
-                    bound_text(b)
-                ),
-            )
+            let shown = format!("{} = {}× the baseline's {}", fmt(v), fmt(ratio), fmt(base));
+            (ratio, "ratio", shown, "max_ratio", b, true)
         }
         // Refused when the criteria file is read.
         _ => return out,
     };
+    let pass = match at_most {
+        true => q - BOUND_EPSILON <= b,
+        false => q + BOUND_EPSILON >= b,
+    };
+    let op = match (at_most, pass) {
+        (true, true) => "≤",
+        (true, false) => ">",
+        (false, true) => "≥",
+        (false, false) => "<",
+    };
     out.status = if pass { Status::Pass } else { Status::Fail };
-    out.margin = Some(margin);
-    out.against = Some(against);
-    out.reason = format!("{reason} (measured on this host {when}, {n} photos)");
+    out.margin = Some(if at_most { b - q } else { q - b });
+    out.against = Some(format!("{label} {} vs {rule} {}", fmt(q), bound_text(b)));
+    out.reason = format!(
+        "{metric} of {} = {shown} {op} {rule} {} (measured on this host {when}, {n} photos)",
+        c.arm,
+        bound_text(b)
+    );
     out
 }
 

@@ -124,7 +124,7 @@ impl ModelArm {
     fn load(&self) -> Result<Model, String> {
         let s = &self.source;
         let started = Instant::now();
-        let (model, rise) = super::meter::rise_around(|| {
+        let load = || {
             Model::load_sharing(
                 &s.path,
                 &s.sha256,
@@ -133,7 +133,12 @@ impl ModelArm {
                 s.runtime.as_deref(),
                 s.turn.clone(),
             )
-        });
+        };
+        // Memory is read only when the run measures cost.
+        let (model, rise) = match &self.meter {
+            Some(_) => super::meter::rise_around(load),
+            None => (load(), None),
+        };
         let model = model.map_err(|e| format!("arm {:?}: {e}", self.name))?;
         if let Some(m) = &self.meter {
             m.loaded(started.elapsed().as_nanos() as u64, rise);
@@ -202,10 +207,19 @@ impl ModelArm {
         let (outputs, latency_ns) = ran.map_err(failed)?;
         let ordinal = self.inferences.fetch_add(1, Ordering::Relaxed) as u64;
         let started = Instant::now();
-        let masks = self
-            .adapter
-            .postprocess(&outputs, img.w, img.h)
-            .map_err(failed)?;
+        // With the noise check on, the near pixels come from the same maps as the masks.
+        let eps = self.source.noise_epsilon;
+        let (masks, near) = match eps > 0.0 {
+            true => self
+                .adapter
+                .postprocess_near(&outputs, img.w, img.h, eps)
+                .map(|(masks, near)| (masks, Some(near))),
+            false => self
+                .adapter
+                .postprocess(&outputs, img.w, img.h)
+                .map(|masks| (masks, None)),
+        }
+        .map_err(failed)?;
         if let Some(m) = &self.meter {
             m.inferred(
                 ordinal,
@@ -213,15 +227,6 @@ impl ModelArm {
                 (pre + started.elapsed()).as_nanos() as u64,
             );
         }
-        let eps = self.source.noise_epsilon;
-        let near = match eps > 0.0 {
-            true => Some(
-                self.adapter
-                    .near_threshold(&outputs, img.w, img.h, eps)
-                    .map_err(failed)?,
-            ),
-            false => None,
-        };
         Ok(Inferred {
             masks,
             near,

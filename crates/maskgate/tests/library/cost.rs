@@ -181,42 +181,33 @@ fn warm_up_cache_memory_and_price_are_accounted() {
 
     // Served whole from the cache of one earlier run on this host: that run's latencies
     // decide, its warm-up (ordinals below 2) left out as it was there.
-    let replayed = summarise(
-        &RawArm {
-            name: "cand".into(),
-            cached: vec![
-                timing(90_000_000, &h.key(), "earlier", 0),
-                timing(20_000_000, &h.key(), "earlier", 2),
-                timing(30_000_000, &h.key(), "earlier", 3),
-            ],
-            ..Default::default()
-        },
-        Summarise {
-            host: &h,
-            warmup: 2,
-            seed: 3,
-            price_per_hour: None,
-        },
-    );
+    let replay = |cached: Vec<Timing>| {
+        summarise(
+            &RawArm {
+                name: "cand".into(),
+                cached,
+                ..Default::default()
+            },
+            Summarise {
+                host: &h,
+                warmup: 2,
+                seed: 3,
+                price_per_hour: None,
+            },
+        )
+    };
+    let replayed = replay(vec![
+        timing(90_000_000, &h.key(), "earlier", 0),
+        timing(20_000_000, &h.key(), "earlier", 2),
+        timing(30_000_000, &h.key(), "earlier", 3),
+    ]);
     assert_eq!(replayed.timed_in.as_deref(), Some("earlier"));
     assert_eq!(maskgate::cost::value(&replayed, "latency.p50_ms"), Ok(25.0));
     // Two earlier runs mixed: no one run's timings.
-    let mixed = summarise(
-        &RawArm {
-            name: "cand".into(),
-            cached: vec![
-                timing(20_000_000, &h.key(), "a", 2),
-                timing(30_000_000, &h.key(), "b", 3),
-            ],
-            ..Default::default()
-        },
-        Summarise {
-            host: &h,
-            warmup: 2,
-            seed: 3,
-            price_per_hour: None,
-        },
-    );
+    let mixed = replay(vec![
+        timing(20_000_000, &h.key(), "a", 2),
+        timing(30_000_000, &h.key(), "b", 3),
+    ]);
     assert!(maskgate::cost::value(&mixed, "latency.p50_ms")
         .unwrap_err()
         .contains("several runs"));

@@ -68,16 +68,28 @@ pub trait Segmenter: Send + Sync {
     ) -> Option<Result<Vec<f32>, String>> {
         None
     }
-    /// Per class, the photo's pixels whose outcome a change of `eps` in the model's outputs
-    /// could flip (ONNX Runtime differs across CPUs and versions by 1e-4–1e-6): what the noise
-    /// check flips against the arm. Each family says where its decision is taken.
+    /// [`Segmenter::postprocess`], and per class the photo's pixels whose outcome a change of
+    /// `eps` in the model's outputs could flip (ONNX Runtime differs across CPUs and versions by
+    /// 1e-4–1e-6): what the noise check flips against the arm. Each family says where its
+    /// decision is taken, from the same intermediate maps its masks come from (computed once).
+    fn postprocess_near(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String>;
+    /// The near pixels alone (see [`Segmenter::postprocess_near`]).
     fn near_threshold(
         &self,
         outputs: &[Tensor],
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<BTreeMap<String, Mask>, String>;
+    ) -> Result<BTreeMap<String, Mask>, String> {
+        self.postprocess_near(outputs, w, h, eps)
+            .map(|(_, near)| near)
+    }
 }
 
 /// One model family: its config name, the `[[arm]]` keys it reads, and its constructor.
@@ -407,6 +419,40 @@ mod tests {
             assert_eq!(near.area(), 256 - 64, "{mode}");
             assert!(!near.get(28, 28) && near.get(36, 36), "{mode}");
         }
+    }
+
+    #[test]
+    fn the_masks_made_beside_the_near_pixels_are_postprocess_s() {
+        let logits = yolo_outputs(
+            &[
+                (24.0, 24.0, 16.0, 16.0, 0.9),
+                (44.0, 40.0, 12.0, 16.0, 0.2505),
+                (50.0, 10.0, 8.0, 8.0, 0.2495),
+            ],
+            0.3,
+        );
+        for mode in ["ultralytics", "exact"] {
+            let seg = yolo(mode);
+            let (masks, _) = seg.postprocess_near(&logits, 64, 48, 1e-3).unwrap();
+            assert_eq!(masks, seg.postprocess(&logits, 64, 48).unwrap(), "{mode}");
+            assert!(!masks["thing"].is_empty());
+        }
+        let sigmoid = build(
+            "sigmoid",
+            &AdapterSettings {
+                class: Some("skin".into()),
+                logits: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let map = [tensor(
+            &[1, 1, 2, 3],
+            vec![-2.0, -0.001, 0.0, 0.0005, 1.0, 3.0],
+        )];
+        let (masks, near) = sigmoid.postprocess_near(&map, 7, 5, 1e-3).unwrap();
+        assert_eq!(masks, sigmoid.postprocess(&map, 7, 5).unwrap());
+        assert!(!near["skin"].is_empty() && !masks["skin"].is_empty());
     }
 
     #[test]

@@ -69,6 +69,14 @@ impl Probability {
         Ok((mh, mw, p))
     }
 
+    /// The class mask of the photo-size probabilities `p`.
+    fn masks(&self, p: &[f32], w: usize, h: usize) -> BTreeMap<String, Mask> {
+        let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
+            p[y as usize * w + x as usize] as f64 >= self.threshold
+        });
+        BTreeMap::from([(self.class.clone(), mask)])
+    }
+
     /// The photo-size probabilities exactly as the threshold sees them (row-major).
     fn decided_map(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<Vec<f32>, String> {
         if self.opencv {
@@ -162,21 +170,21 @@ impl Segmenter for Probability {
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
         let p = self.decided_map(outputs, w, h)?;
-        let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
-            p[y as usize * w + x as usize] as f64 >= self.threshold
-        });
-        Ok(BTreeMap::from([(self.class.clone(), mask)]))
+        Ok(self.masks(&p, w, h))
     }
-    fn near_threshold(
+    fn postprocess_near(
         &self,
         outputs: &[Tensor],
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<BTreeMap<String, Mask>, String> {
+    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
         let p = self.decided_map(outputs, w, h)?;
         let near = super::near_f32(&p, w, h, self.threshold, eps);
-        Ok(BTreeMap::from([(self.class.clone(), near)]))
+        Ok((
+            self.masks(&p, w, h),
+            BTreeMap::from([(self.class.clone(), near)]),
+        ))
     }
     fn probability(
         &self,

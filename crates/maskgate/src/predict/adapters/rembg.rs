@@ -141,21 +141,17 @@ impl Segmenter for Rembg {
     ) -> Option<Result<Vec<f32>, String>> {
         Some(self.alpha(outputs, w, h).map(super::alpha_probability))
     }
-    fn near_threshold(
+    fn postprocess_near(
         &self,
         outputs: &[Tensor],
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<BTreeMap<String, Mask>, String> {
+    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
         let alpha = self.alpha(outputs, w, h)?;
-        Ok(super::alpha_near(
-            &self.class,
-            &alpha,
-            w,
-            h,
-            self.threshold,
-            eps,
+        Ok((
+            super::alpha_masks(&self.class, &alpha, w, h, self.threshold),
+            super::alpha_near(&self.class, &alpha, w, h, self.threshold, eps),
         ))
     }
 }

@@ -151,10 +151,25 @@ impl Segmenter for SemanticArgmax {
             .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
             .collect())
     }
+    fn postprocess_near(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: f64,
+    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+        Ok((
+            self.postprocess(outputs, w, h)?,
+            self.near_pixels(outputs, w, h, eps)?,
+        ))
+    }
+}
+
+impl SemanticArgmax {
     /// A pixel whose best score has others within `eps` (the model's output units) may go to
     /// any of those labels: it is near for a class that holds the best label but not one of
     /// the others, or one of the others but not the best.
-    fn near_threshold(
+    fn near_pixels(
         &self,
         outputs: &[Tensor],
         w: usize,

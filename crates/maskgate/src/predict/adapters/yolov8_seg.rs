@@ -465,32 +465,36 @@ impl Segmenter for YoloSeg {
         }
         Ok(out)
     }
-    fn near_threshold(
+    fn postprocess_near(
         &self,
         outputs: &[Tensor],
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<BTreeMap<String, Mask>, String> {
+    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
         let (_, protos) = self.split(outputs)?;
         let size = protos.shape[2] * 4;
+        // One pass: a detection only the lowered cut admits has an empty mask, so the masks are
+        // `postprocess`'s.
         let inst = self.instances_near(outputs, w, h, size, Some(eps))?;
-        let mut out = BTreeMap::new();
+        let (mut masks, mut near_pixels) = (BTreeMap::new(), BTreeMap::new());
         for (class, ids) in &self.classes {
             // A class's mask is a union: a pixel that a sure detection of the class keeps
             // whatever noise does cannot flip, however near it is for another detection.
-            let (mut near, mut sure) =
-                (Mask::new(h as u32, w as u32), Mask::new(h as u32, w as u32));
-            for (d, mask, n) in inst.iter().filter(|(d, _, _)| ids.contains(&d.class)) {
+            let empty = || Mask::new(h as u32, w as u32);
+            let (mut mask, mut near, mut sure) = (empty(), empty(), empty());
+            for (d, m, n) in inst.iter().filter(|(d, _, _)| ids.contains(&d.class)) {
+                mask.union_in_place(m);
                 let Some(n) = n else { continue };
                 near.union_in_place(n);
                 if d.score as f64 > self.conf + eps {
-                    sure.union_in_place(&mask.difference(n));
+                    sure.union_in_place(&m.difference(n));
                 }
             }
-            out.insert(class.clone(), near.difference(&sure));
+            masks.insert(class.clone(), mask);
+            near_pixels.insert(class.clone(), near.difference(&sure));
         }
-        Ok(out)
+        Ok((masks, near_pixels))
     }
 }
 
