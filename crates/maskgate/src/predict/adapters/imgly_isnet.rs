@@ -3,7 +3,9 @@
 //! tensor ×255 truncated into a `Uint8Array` with no min–max, the same bilinear back to the photo
 //! size.
 
-use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
+use super::{
+    input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, MasksAndNear, Segmenter,
+};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use maskgate_core::resample::topleft_bilinear_u8;
@@ -79,7 +81,7 @@ impl Segmenter for ImglyIsnet {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+    ) -> Result<MasksAndNear, String> {
         let alpha = self.alpha(outputs, w, h)?;
         Ok((
             super::alpha_masks(&self.class, &alpha, w, h, self.threshold),

@@ -12,6 +12,9 @@ use super::image::RgbImage;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 
+/// Per class, an adapter's masks and the pixels within ε of its decision.
+pub type MasksAndNear = (BTreeMap<String, Mask>, BTreeMap<String, Mask>);
+
 /// Settings of one model arm that adapters read (the `[[arm]]` table of the run config).
 #[derive(Clone, Debug, Default)]
 pub struct AdapterSettings {
@@ -78,7 +81,7 @@ pub trait Segmenter: Send + Sync {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String>;
+    ) -> Result<MasksAndNear, String>;
     /// The near pixels alone (see [`Segmenter::postprocess_near`]).
     fn near_threshold(
         &self,

@@ -6,7 +6,7 @@
 //! and no antialiasing (`x_src = x · W / w_model`), configurable mean/std, the same sampling back,
 //! and with `logits = true` a sigmoid on the output (skin masks).
 
-use super::{input_hw, one_class, single_map, threshold, AdapterSettings, Segmenter};
+use super::{input_hw, one_class, single_map, threshold, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use maskgate_core::opencv_linear;
@@ -178,7 +178,7 @@ impl Segmenter for Probability {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+    ) -> Result<MasksAndNear, String> {
         let p = self.decided_map(outputs, w, h)?;
         let near = super::near_f32(&p, w, h, self.threshold, eps);
         Ok((

@@ -4,7 +4,9 @@
 //! Both resizes follow the Pillow release set by `pillow` ("13" by default, as a fresh install
 //! resolves; "12"), since 13.0 changed the order of LANCZOS's two passes.
 
-use super::{input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, Segmenter};
+use super::{
+    input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, MasksAndNear, Segmenter,
+};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use maskgate_core::resample::{pil_resize, PilFilter, Pillow};
@@ -147,7 +149,7 @@ impl Segmenter for Rembg {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+    ) -> Result<MasksAndNear, String> {
         let alpha = self.alpha(outputs, w, h)?;
         Ok((
             super::alpha_masks(&self.class, &alpha, w, h, self.threshold),

@@ -3,7 +3,7 @@
 //! aspect, `/255`, ImageNet mean/std, output 0 `[1, N, H, W]`, argmax over N, nearest neighbour
 //! (OpenCV `INTER_NEAREST`) back to the photo size.
 
-use super::{input_hw, AdapterSettings, Segmenter};
+use super::{input_hw, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use maskgate_core::resample::{nearest_floor, pil_resize, PilFilter, Pillow};
@@ -157,7 +157,7 @@ impl Segmenter for SemanticArgmax {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+    ) -> Result<MasksAndNear, String> {
         Ok((
             self.postprocess(outputs, w, h)?,
             self.near_pixels(outputs, w, h, eps)?,

@@ -13,7 +13,7 @@
 //!
 //! Instance masks are unioned per class name.
 
-use super::{input_hw, AdapterSettings, Segmenter};
+use super::{input_hw, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::RgbImage;
 use maskgate_core::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
@@ -471,7 +471,7 @@ impl Segmenter for YoloSeg {
         w: usize,
         h: usize,
         eps: f64,
-    ) -> Result<(BTreeMap<String, Mask>, BTreeMap<String, Mask>), String> {
+    ) -> Result<MasksAndNear, String> {
         let (_, protos) = self.split(outputs)?;
         let size = protos.shape[2] * 4;
         // One pass: a detection only the lowered cut admits has an empty mask, so the masks are
