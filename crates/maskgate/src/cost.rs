@@ -345,17 +345,15 @@ pub fn value(cost: &ArmCost, name: &str) -> Result<f64, String> {
             Some(THIS_RUN) => cost.latency.as_ref(),
             Some(_) => cost.cached_latency.as_ref(),
             None if cost.from_cache > 0 => {
+                let why = match (cost.from_other_hosts, cost.measured) {
+                    (0, 0) => "timed in several runs".to_string(),
+                    (0, now) => format!("beside {now} timed now"),
+                    (other, _) => format!("{other} of them timed on another host"),
+                };
                 return Err(format!(
-                    "{} of {}'s latencies come from the prediction cache, mixed with {} timed now or from {}; run with --no-cache to time every photo in one run",
-                    cost.from_cache,
-                    cost.arm,
-                    cost.measured,
-                    if cost.from_other_hosts > 0 {
-                        "other hosts"
-                    } else {
-                        "several runs"
-                    }
-                ))
+                    "{} of {}'s latencies come from the prediction cache, {why}; run with --no-cache to time every photo in one run",
+                    cost.from_cache, cost.arm
+                ));
             }
             None => None,
         };

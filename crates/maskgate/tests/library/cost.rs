@@ -156,7 +156,7 @@ fn warm_up_cache_memory_and_price_are_accounted() {
     let err = maskgate::cost::value(&c, "latency.p95_ms").unwrap_err();
     assert!(
         err.contains("3 of cand's latencies come from the prediction cache")
-            && err.contains("other hosts"),
+            && err.contains("timed on another host"),
         "{err}"
     );
     assert_eq!(c.timed_in, None);
@@ -210,5 +210,5 @@ fn warm_up_cache_memory_and_price_are_accounted() {
     ]);
     assert!(maskgate::cost::value(&mixed, "latency.p50_ms")
         .unwrap_err()
-        .contains("several runs"));
+        .contains("timed in several runs"));
 }
