@@ -5,7 +5,7 @@
 # the HTML report checked in headless Chromium, the committed examples regenerated and compared,
 # the Slurm recipe as a real job array, the manual built with its links checked, and the Python
 # wheel built once and tested in a fresh venv. Debian's postgresql, chromium, chromium-driver,
-# strace, slurm-wlm and munge are installed here when missing and the script runs as root. At the
+# strace, slurm-wlm, munge and libjpeg-turbo-progs are installed here when missing and the script runs as root. At the
 # end (also on failure) it prints each step's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,10 @@ timings() {
 logs=$(mktemp -d)
 declare -A bg_pid=() bg_t0=()
 trap timings EXIT
+# rustfmt and clippy before the first lint, cmake and nasm before the build (libjpeg-turbo):
+# first, so that its apt-get never waits on the background one's lock. The background setup
+# checks them again, harmlessly.
+step toolchain bash scripts/toolchain.sh
 background() { # background NAME COMMAND...
   local name=$1
   shift
@@ -91,6 +95,7 @@ debian_packages() {
   command -v strace >/dev/null || missing+=(strace)
   command -v slurmctld >/dev/null || missing+=(slurm-wlm)
   command -v munged >/dev/null || missing+=(munge)
+  command -v cjpeg >/dev/null || missing+=(libjpeg-turbo-progs)
   [ "${#missing[@]}" -gt 0 ] || return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
     echo "test: needs Debian's ${missing[*]} (apt-get install ${missing[*]})"
@@ -118,8 +123,6 @@ wheel_venv() {
 }
 background wheel-venv wheel_venv
 export MASKGATE_SHARED="${MASKGATE_SHARED:-../shared}"
-# rustfmt and clippy before the first lint; the background setup checks them again, harmlessly.
-bash scripts/toolchain.sh
 step fmt cargo fmt --all --check
 # Clippy lints while the tests build: clippy-driver as the workspace's rustc wrapper is what
 # `cargo clippy` runs, but in a build rather than a check, so the dependencies compile once (a

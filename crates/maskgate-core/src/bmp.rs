@@ -7,13 +7,16 @@
 /// Width, height and interleaved RGB pixels.
 pub type Decoded = (u32, u32, Vec<u8>);
 
-/// `(width, height, interleaved RGB)` of an uncompressed 24- or 32-bit BMP (the 32-bit padding
-/// byte ignored, as the general decoder's RGB conversion does), or `None` when the file is not
-/// one (or is cut short). `check(w, h)` vets the size before any pixel is allocated.
-pub fn decode_rgb<E>(
-    bytes: &[u8],
-    check: impl FnOnce(u32, u32) -> Result<(), E>,
-) -> Option<Result<Decoded, E>> {
+/// The layout of an uncompressed 24- or 32-bit BMP from its headers alone.
+struct Layout {
+    w: u32,
+    h: u32,
+    bottom_up: bool,
+    bytes_per_pixel: usize,
+    pixel_offset: usize,
+}
+
+fn layout(bytes: &[u8]) -> Option<Layout> {
     let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
     let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
     if bytes.get(..2)? != b"BM" {
@@ -32,17 +35,45 @@ pub fn decode_rgb<E>(
         (1, 32, 0) => 4,
         _ => return None,
     };
-    if width <= 0 || height == 0 || height == i32::MIN {
+    if width <= 0 || height == 0 || height == i32::MIN || pixel_offset < 14 + header_size as usize {
         return None;
     }
-    let (w, h) = (width as u32, height.unsigned_abs());
+    Some(Layout {
+        w: width as u32,
+        h: height.unsigned_abs(),
+        bottom_up: height > 0,
+        bytes_per_pixel,
+        pixel_offset,
+    })
+}
+
+/// `(width, height)` of an uncompressed 24- or 32-bit BMP, from its headers alone (the first
+/// 54 bytes or so), or `None` when the file is not one.
+pub fn size(bytes: &[u8]) -> Option<(u32, u32)> {
+    layout(bytes).map(|l| (l.w, l.h))
+}
+
+/// `(width, height, interleaved RGB)` of an uncompressed 24- or 32-bit BMP (the 32-bit padding
+/// byte ignored, as the general decoder's RGB conversion does), or `None` when the file is not
+/// one (or is cut short). `check(w, h)` vets the size before any pixel is allocated.
+pub fn decode_rgb<E>(
+    bytes: &[u8],
+    check: impl FnOnce(u32, u32) -> Result<(), E>,
+) -> Option<Result<Decoded, E>> {
+    let Layout {
+        w,
+        h,
+        bottom_up,
+        bytes_per_pixel,
+        pixel_offset,
+    } = layout(bytes)?;
     let row_bytes = w as usize * bytes_per_pixel;
     let stride = row_bytes.div_ceil(4) * 4;
     let end = (h as usize)
         .checked_mul(stride)?
         .checked_add(pixel_offset)?;
     // The last row needs only its pixels, not its padding.
-    if pixel_offset < 14 + header_size as usize || end - (stride - row_bytes) > bytes.len() {
+    if end - (stride - row_bytes) > bytes.len() {
         return None;
     }
     if let Err(e) = check(w, h) {
@@ -51,7 +82,7 @@ pub fn decode_rgb<E>(
     let out_row = w as usize * 3;
     let mut out = vec![0u8; out_row * h as usize];
     for (y, dst) in out.chunks_exact_mut(out_row).enumerate() {
-        let file_row = if height > 0 { h as usize - 1 - y } else { y };
+        let file_row = if bottom_up { h as usize - 1 - y } else { y };
         let start = pixel_offset + file_row * stride;
         let src = &bytes[start..start + row_bytes];
         for (d, s) in dst

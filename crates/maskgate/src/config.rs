@@ -107,6 +107,7 @@ struct RawArm {
     conf: Option<f64>,
     iou: Option<f64>,
     mask_mode: Option<String>,
+    decode: Option<String>,
 }
 
 impl RawArm {
@@ -125,6 +126,7 @@ impl RawArm {
             ("conf", self.conf.is_some()),
             ("iou", self.iou.is_some()),
             ("mask_mode", self.mask_mode.is_some()),
+            ("decode", self.decode.is_some()),
         ]
         .into_iter()
         .filter(|(_, set)| *set)
@@ -321,6 +323,7 @@ impl RunConfig {
                         conf: a.conf,
                         iou: a.iou,
                         mask_mode: a.mask_mode.clone(),
+                        decode: a.decode.clone(),
                     };
                     // Only when the keys fit: otherwise the same cause would be reported twice.
                     if check_keys(adapter, &a.adapter_keys_given()).is_ok() {

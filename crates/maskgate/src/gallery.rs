@@ -217,7 +217,7 @@ fn render_one(
             })
             .unwrap_or_else(|| Mask::new(h, w))
     };
-    let pixels = photo.pixels().ok();
+    let pixels = photo.shown().ok();
     let (mut ob, mut oa) = (
         overlay(pixels, &gt, &mask_of(baseline)),
         overlay(pixels, &gt, &mask_of(arm)),

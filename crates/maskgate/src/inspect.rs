@@ -131,7 +131,7 @@ fn write_overlays(corpus: &Corpus, dir: &Path) -> Result<()> {
         let file = dir.join(format!("{}.png", crate::pathnames::safe_component(&s.id)));
         crate::gallery::save_region_overlay(
             &file,
-            photo.pixels().ok(),
+            photo.shown().ok(),
             &s,
             &shown,
             corpus.module_skin(),

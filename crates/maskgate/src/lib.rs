@@ -12,6 +12,8 @@ pub mod model;
 pub(crate) mod net;
 pub mod observe;
 pub mod pathnames;
+// A photo file decoded as each model family's real tool decodes it (Pillow, OpenCV).
+pub mod photo;
 pub mod redact;
 pub(crate) mod tomlfile;
 

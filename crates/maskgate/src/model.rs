@@ -208,6 +208,10 @@ pub enum FailReason {
     /// A predicted mask's canvas or polygon exceeds `[limits]`: not decoded, that class is
     /// scored as empty.
     MaskTooLarge,
+    /// The photo is in a format maskgate cannot decode exactly as the model's real tool does
+    /// (WebP, GIF, TIFF, HEIF, a compressed BMP…): never decoded differently; an empty
+    /// prediction.
+    ImageFormatUnsupported,
 }
 
 impl FailReason {
@@ -220,6 +224,7 @@ impl FailReason {
                 | FailReason::InferenceFailed
                 | FailReason::ImageTooLarge
                 | FailReason::ImageTruncated
+                | FailReason::ImageFormatUnsupported
         )
     }
 
@@ -231,6 +236,7 @@ impl FailReason {
             FailReason::ImageTooLarge => 0,
             FailReason::ImageTruncated => 1,
             FailReason::ImageUnreadable => 2,
+            FailReason::ImageFormatUnsupported => 2,
             FailReason::InferenceFailed => 3,
             FailReason::PredMissing => 4,
             FailReason::MaskTooLarge => 5,
@@ -248,7 +254,7 @@ impl FailReason {
         reasons.into_iter().min_by_key(|r| r.priority())
     }
 
-    pub const ALL: [FailReason; 12] = [
+    pub const ALL: [FailReason; 13] = [
         FailReason::PredMissing,
         FailReason::ImageUnreadable,
         FailReason::InferenceFailed,
@@ -261,6 +267,7 @@ impl FailReason {
         FailReason::ImageTooLarge,
         FailReason::ImageTruncated,
         FailReason::MaskTooLarge,
+        FailReason::ImageFormatUnsupported,
     ];
 
     /// The reason whose [`code`](FailReason::code) is `code`.
@@ -272,7 +279,7 @@ impl FailReason {
     pub fn remedy(self) -> &'static str {
         match self {
             FailReason::PredMissing => "add a prediction for this id to the arm's file, or leave the sample out of the corpus",
-            FailReason::ImageUnreadable => "check that the photo exists, lies under the corpus's root (gold-ndjson: image_root) and is an image maskgate decodes (JPEG, PNG or BMP)",
+            FailReason::ImageUnreadable => "check that the photo exists, lies under the corpus's root (gold-ndjson: image_root) and is a whole JPEG, PNG or BMP file",
             FailReason::InferenceFailed => "check that the arm's adapter and its keys (mean, std, labels, threshold) fit the model, and that the model runs on this photo",
             FailReason::SizeMismatch => "predict at the ground truth's size, or set --grid / [run] grid to compare on a common grid",
             FailReason::PredMaskInvalid => "fix the mask's encoding in the predictions (COCO RLE or polygons of the declared size)",
@@ -283,6 +290,7 @@ impl FailReason {
             FailReason::ImageTooLarge => "shrink the photo, or raise [limits] max_image_pixels / max_file_bytes",
             FailReason::ImageTruncated => "re-export or re-download the photo",
             FailReason::MaskTooLarge => "fix the mask, or raise the [limits] it exceeds",
+            FailReason::ImageFormatUnsupported => "convert the photo to PNG (lossless) or give production's own JPEG",
         }
     }
 
@@ -309,6 +317,7 @@ impl FailReason {
             FailReason::ImageTooLarge => "IMAGE_TOO_LARGE",
             FailReason::ImageTruncated => "IMAGE_TRUNCATED",
             FailReason::MaskTooLarge => "MASK_TOO_LARGE",
+            FailReason::ImageFormatUnsupported => "IMAGE_FORMAT_UNSUPPORTED",
         }
     }
 }

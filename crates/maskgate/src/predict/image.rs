@@ -3,114 +3,15 @@
 
 use crate::limits::Limits;
 use crate::model::FailReason;
+pub use crate::photo::{DecodePolicy, PhotoError, RgbImage};
+use crate::photo::{Decoded, PerPolicy};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// An 8-bit RGB image, interleaved, row-major.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RgbImage {
-    pub w: usize,
-    pub h: usize,
-    pub data: Vec<u8>,
-}
-
-/// Why a photo could not be used: the sample's fail reason and a message naming the file.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PhotoError {
-    pub reason: FailReason,
-    pub message: String,
-}
-
-impl PhotoError {
-    fn new(reason: FailReason, message: impl Into<String>) -> PhotoError {
-        PhotoError {
-            reason,
-            message: message.into(),
-        }
-    }
-}
-
-/// Decodes RGB pixels within the default [`Limits`] (see [`decode_rgb_within`]).
+/// Decodes RGB pixels as Pillow does, within the default [`Limits`].
 pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, String> {
-    decode_rgb_within(bytes, &Limits::default()).map_err(|e| e.message)
-}
-
-/// A JPEG whose entropy-coded data after its last start-of-scan has no end-of-image marker was
-/// cut short (inside that data a 0xFF byte is always stuffed, so FF D9 can only be the marker).
-fn jpeg_is_truncated(bytes: &[u8]) -> bool {
-    if !bytes.starts_with(&[0xFF, 0xD8]) {
-        return false;
-    }
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
-        None => true,
-    }
-}
-
-/// Decodes RGB pixels, applying the EXIF orientation as rembg's `exif_transpose` does. The
-/// header's size is checked against `limits` before any pixel is allocated; a truncated file is
-/// `IMAGE_TRUNCATED`, never decoded as if it were whole.
-pub fn decode_rgb_within(bytes: &[u8], limits: &Limits) -> Result<RgbImage, PhotoError> {
-    use image::ImageDecoder;
-    let unreadable = |e: String| PhotoError::new(FailReason::ImageUnreadable, e);
-    let reader = || {
-        image::ImageReader::new(std::io::Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| unreadable(e.to_string()))
-    };
-    if jpeg_is_truncated(bytes) {
-        return Err(PhotoError::new(
-            FailReason::ImageTruncated,
-            "image file is truncated (no end-of-image marker after the last scan)",
-        ));
-    }
-    let check = |w, h| {
-        limits
-            .check_image(w, h)
-            .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))
-    };
-    if let Some(decoded) = maskgate_core::bmp::decode_rgb(bytes, check) {
-        let (w, h, data) = decoded?;
-        return Ok(RgbImage {
-            w: w as usize,
-            h: h as usize,
-            data,
-        });
-    }
-    let (w, h) = reader()?
-        .into_dimensions()
-        .map_err(|e| unreadable(e.to_string()))?;
-    check(w, h)?;
-    let mut decoder = reader()?
-        .into_decoder()
-        .map_err(|e| unreadable(e.to_string()))?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = image::DynamicImage::from_decoder(decoder).map_err(|e| {
-        let text = e.to_string();
-        let lower = text.to_lowercase();
-        if lower.contains("eof")
-            || lower.contains("end of file")
-            || lower.contains("unexpected end")
-        {
-            PhotoError::new(
-                FailReason::ImageTruncated,
-                format!("image file is truncated: {text}"),
-            )
-        } else {
-            unreadable(text)
-        }
-    })?;
-    img.apply_orientation(orientation);
-    let rgb = img.to_rgb8();
-    Ok(RgbImage {
-        w: rgb.width() as usize,
-        h: rgb.height() as usize,
-        data: rgb.into_raw(),
-    })
+    crate::photo::decode_rgb(bytes, DecodePolicy::Pillow, &Limits::default()).map_err(|e| e.message)
 }
 
 /// A photo's bytes within `max` (see [`crate::limits::read_within`]), refusals as fail reasons.
@@ -133,7 +34,9 @@ pub struct SamplePhoto {
     missing_because: Option<String>,
     bytes: OnceLock<Result<Vec<u8>, PhotoError>>,
     sha256: OnceLock<String>,
-    pixels: OnceLock<Result<RgbImage, PhotoError>>,
+    /// The file decoded once; each policy's pixels are made from it when an arm first asks.
+    decoded: OnceLock<Result<Decoded, PhotoError>>,
+    pixels: PerPolicy<OnceLock<Result<RgbImage, PhotoError>>>,
 }
 
 impl SamplePhoto {
@@ -145,7 +48,8 @@ impl SamplePhoto {
             missing_because: None,
             bytes: OnceLock::new(),
             sha256: OnceLock::new(),
-            pixels: OnceLock::new(),
+            decoded: OnceLock::new(),
+            pixels: Default::default(),
         }
     }
 
@@ -193,9 +97,10 @@ impl SamplePhoto {
             .as_str())
     }
 
-    /// The decoded pixels.
-    pub fn pixels(&self) -> Result<&RgbImage, &PhotoError> {
-        self.pixels
+    /// The pixels as `policy`'s tool decodes the photo.
+    pub fn pixels(&self, policy: DecodePolicy) -> Result<&RgbImage, &PhotoError> {
+        let decoded = self
+            .decoded
             .get_or_init(|| {
                 let b = self.bytes().as_ref().map_err(Clone::clone)?;
                 let name = self
@@ -203,11 +108,19 @@ impl SamplePhoto {
                     .as_ref()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                decode_rgb_within(b, &self.limits).map_err(|e| PhotoError {
+                crate::photo::decode(b, &self.limits).map_err(|e| PhotoError {
                     message: format!("{name}: {}", e.message),
                     ..e
                 })
             })
+            .as_ref()?;
+        crate::photo::slot(&self.pixels, policy)
+            .get_or_init(|| decoded.rgb(policy))
             .as_ref()
+    }
+
+    /// The pixels a person sees: Pillow's decode (the gallery's overlays, `inspect`).
+    pub fn shown(&self) -> Result<&RgbImage, &PhotoError> {
+        self.pixels(DecodePolicy::Pillow)
     }
 }

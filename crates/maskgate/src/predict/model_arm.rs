@@ -190,7 +190,9 @@ impl ModelArm {
     /// Runs the model on one decoded photo (no cache): the masks, and with an ε the pixels
     /// near a decision.
     pub fn infer(&self, photo: &SamplePhoto) -> Result<Inferred, (FailReason, String)> {
-        let img = photo.pixels().map_err(|e| (e.reason, e.message.clone()))?;
+        let img = photo
+            .pixels(self.adapter.decode())
+            .map_err(|e| (e.reason, e.message.clone()))?;
         let model = self.model().map_err(|e| (FailReason::InferenceFailed, e))?;
         let failed = |e| (FailReason::InferenceFailed, e);
         let started = Instant::now();
@@ -241,7 +243,9 @@ impl ModelArm {
 
     /// Times one more inference of `photo` (`--cost-repeat`): its latency in nanoseconds.
     pub fn time_inference(&self, photo: &SamplePhoto) -> Result<u64, String> {
-        let img = photo.pixels().map_err(|e| e.message.clone())?;
+        let img = photo
+            .pixels(self.adapter.decode())
+            .map_err(|e| e.message.clone())?;
         let model = self.model()?;
         let input = self.adapter.preprocess(img, model)?;
         model.run_timed(input).map(|(_, ns)| ns)
@@ -291,7 +295,7 @@ impl Arm for ModelArm {
             "name": self.name,
             "kind": "model",
             "adapter": self.adapter.kind(),
-            "params": self.adapter.params(),
+            "params": super::adapters::params_of(self.adapter.as_ref()),
             "model": crate::pathnames::display(&self.source.path),
             "model_sha256": self.source.sha256,
         })
@@ -309,7 +313,7 @@ impl Arm for ModelArm {
                     self.adapter.kind(),
                     &format!(
                         "{};runtime={};provider={}{}",
-                        self.adapter.params(),
+                        super::adapters::params_of(self.adapter.as_ref()),
                         super::engine::ORT_VERSION,
                         super::engine::EXECUTION_PROVIDER,
                         // Entries with near pixels are kept apart from those without.

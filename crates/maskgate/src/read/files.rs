@@ -127,20 +127,11 @@ pub fn index_label_for(label: &Path, image: &Path, limits: &Limits) -> Result<La
     Ok(labels)
 }
 
-/// (width, height) from the image header, without decoding pixels. Only a regular file is
-/// opened, without blocking (a FIFO would block the open), so a FIFO or a device is refused.
+/// The photo's upright (width, height), as the labels are drawn: from its headers and EXIF
+/// orientation, without decoding pixels. Only a regular file is opened, without blocking (a
+/// FIFO would block the open), so a FIFO or a device is refused.
 pub fn image_dims(path: &Path) -> Result<(u32, u32), String> {
-    let (file, _) = crate::limits::open_regular(path).map_err(|e| e.describe(""))?;
-    let mut reader = image::ImageReader::new(std::io::BufReader::new(file));
-    // The extension first, as `image::image_dimensions` does; the content decides if it can.
-    if let Ok(format) = image::ImageFormat::from_path(path) {
-        reader.set_format(format);
-    }
-    reader
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?
-        .into_dimensions()
-        .map_err(|e| e.to_string())
+    crate::photo::upright_size_of(path, crate::limits::Limits::default().max_file_bytes)
 }
 
 /// Files directly in `dir` whose extension is one of `exts` (case-insensitive), sorted.

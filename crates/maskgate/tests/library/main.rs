@@ -6,6 +6,7 @@ mod architecture;
 mod boundary_reference;
 mod cost;
 mod decide;
+mod decode_vectors;
 mod duplicates;
 mod exporters;
 mod face_modules;

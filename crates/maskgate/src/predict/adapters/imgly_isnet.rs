@@ -7,7 +7,7 @@ use super::{
     input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, MasksAndNear, Segmenter,
 };
 use crate::predict::engine::{Model, Tensor};
-use crate::predict::image::RgbImage;
+use crate::predict::image::{DecodePolicy, RgbImage};
 use maskgate_core::resample::topleft_bilinear_u8;
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
@@ -35,6 +35,9 @@ impl ImglyIsnet {
 impl Segmenter for ImglyIsnet {
     fn kind(&self) -> &'static str {
         "imgly-isnet"
+    }
+    fn decode(&self) -> DecodePolicy {
+        DecodePolicy::Sharp
     }
     fn params(&self) -> String {
         // `round`: the resize rounds as the Node package does (the cache key changed with it).

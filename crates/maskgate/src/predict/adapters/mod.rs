@@ -8,7 +8,7 @@ pub mod semantic_argmax;
 pub mod yolov8_seg;
 
 use super::engine::{Model, Tensor};
-use super::image::RgbImage;
+use super::image::{DecodePolicy, RgbImage};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
 
@@ -40,6 +40,17 @@ pub struct AdapterSettings {
     /// YOLO: confidence and NMS IoU thresholds.
     pub conf: Option<f64>,
     pub iou: Option<f64>,
+    /// Adapters whose caller decodes the photo: whose decoder ("pillow", "opencv", "sharp").
+    pub decode: Option<String>,
+}
+
+impl AdapterSettings {
+    /// The `decode` key, or `default` (the family's documented choice) when it is not set.
+    pub fn decode_or(&self, default: DecodePolicy) -> Result<DecodePolicy, String> {
+        self.decode
+            .as_deref()
+            .map_or(Ok(default), DecodePolicy::parse)
+    }
 }
 
 pub trait Segmenter: Send + Sync {
@@ -47,6 +58,9 @@ pub trait Segmenter: Send + Sync {
     fn kind(&self) -> &'static str;
     /// Every parameter that changes the output, for the cache key and the report.
     fn params(&self) -> String;
+    /// Whose decoder the family's real tool reads a photo with: Pillow, OpenCV or sharp (the
+    /// report and the cache key carry it, see [`params_of`]).
+    fn decode(&self) -> DecodePolicy;
     /// Refuses a model whose inputs/outputs do not fit this adapter.
     fn check(&self, model: &Model) -> Result<(), String>;
     /// How many of the model's outputs, from the first, the adapter reads: the runtime then
@@ -95,6 +109,11 @@ pub trait Segmenter: Send + Sync {
     }
 }
 
+/// An adapter's parameters with its decoder: what the report shows and the cache is keyed by.
+pub fn params_of(adapter: &dyn Segmenter) -> String {
+    format!("{};decode={}", adapter.params(), adapter.decode().name())
+}
+
 /// One model family: its config name, the `[[arm]]` keys it reads, and its constructor.
 pub struct Adapter {
     pub name: &'static str,
@@ -118,7 +137,7 @@ pub const ADAPTERS: &[Adapter] = &[
     },
     Adapter {
         name: "mediapipe-selfie",
-        keys: &["class", "threshold"],
+        keys: &["class", "threshold", "decode"],
         build: |s| Ok(Box::new(probability::Probability::mediapipe(s)?)),
     },
     Adapter {
@@ -128,12 +147,12 @@ pub const ADAPTERS: &[Adapter] = &[
     },
     Adapter {
         name: "semantic-argmax",
-        keys: &["labels", "classes", "mean", "std"],
+        keys: &["labels", "classes", "mean", "std", "decode"],
         build: |s| Ok(Box::new(semantic_argmax::SemanticArgmax::new(s)?)),
     },
     Adapter {
         name: "sigmoid",
-        keys: &["class", "threshold", "mean", "std", "logits"],
+        keys: &["class", "threshold", "mean", "std", "logits", "decode"],
         build: |s| Ok(Box::new(probability::Probability::sigmoid(s)?)),
     },
 ];

@@ -8,7 +8,7 @@
 
 use super::{input_hw, one_class, single_map, threshold, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
-use crate::predict::image::RgbImage;
+use crate::predict::image::{DecodePolicy, RgbImage};
 use maskgate_core::opencv_linear;
 use maskgate_core::resample::{topleft_bilinear_f32, TopLeftGrid};
 use maskgate_core::Mask;
@@ -24,6 +24,9 @@ pub struct Probability {
     logits: bool,
     /// MediaPipe's OpenCV resampling in and out (else top-left bilinear both ways).
     opencv: bool,
+    /// The caller decodes: OpenCV for MediaPipe (its own examples and tests read photos with
+    /// `cv2.imread`), Pillow for a generic sigmoid model.
+    decode: DecodePolicy,
 }
 
 impl Probability {
@@ -36,6 +39,7 @@ impl Probability {
             std: [1.0; 3],
             logits: false,
             opencv: true,
+            decode: s.decode_or(DecodePolicy::OpenCv)?,
         })
     }
 
@@ -52,6 +56,7 @@ impl Probability {
             std,
             logits: s.logits,
             opencv: false,
+            decode: s.decode_or(DecodePolicy::Pillow)?,
         })
     }
 
@@ -104,6 +109,9 @@ impl Probability {
 impl Segmenter for Probability {
     fn kind(&self) -> &'static str {
         self.kind
+    }
+    fn decode(&self) -> DecodePolicy {
+        self.decode
     }
     fn params(&self) -> String {
         format!(

@@ -8,7 +8,7 @@ use super::{
     input_hw, one_class, single_map, threshold, to_chw, AdapterSettings, MasksAndNear, Segmenter,
 };
 use crate::predict::engine::{Model, Tensor};
-use crate::predict::image::RgbImage;
+use crate::predict::image::{DecodePolicy, RgbImage};
 use maskgate_core::resample::{pil_resize, PilFilter, Pillow};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
@@ -77,6 +77,10 @@ impl Rembg {
 impl Segmenter for Rembg {
     fn kind(&self) -> &'static str {
         "rembg"
+    }
+    fn decode(&self) -> DecodePolicy {
+        // `remove()`: Image.open → ImageOps.exif_transpose → convert("RGB").
+        DecodePolicy::Pillow
     }
     fn params(&self) -> String {
         // The class is part of the key: the cached masks are stored under it.

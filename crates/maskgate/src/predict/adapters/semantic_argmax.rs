@@ -5,7 +5,7 @@
 
 use super::{input_hw, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
-use crate::predict::image::RgbImage;
+use crate::predict::image::{DecodePolicy, RgbImage};
 use maskgate_core::resample::{nearest_floor, pil_resize, PilFilter, Pillow};
 use maskgate_core::LabelMap;
 use maskgate_core::Mask;
@@ -17,6 +17,8 @@ pub struct SemanticArgmax {
     classes: BTreeMap<String, Vec<u8>>,
     mean: [f64; 3],
     std: [f64; 3],
+    /// The caller decodes: Pillow by default (torchvision's loaders open photos with it).
+    decode: DecodePolicy,
 }
 
 impl SemanticArgmax {
@@ -49,6 +51,7 @@ impl SemanticArgmax {
                 .collect::<Result<_, String>>()?
         };
         Ok(SemanticArgmax {
+            decode: s.decode_or(DecodePolicy::Pillow)?,
             labels: s.labels.clone(),
             classes,
             mean: s.mean.unwrap_or([0.485, 0.456, 0.406]),
@@ -97,6 +100,9 @@ impl SemanticArgmax {
 impl Segmenter for SemanticArgmax {
     fn kind(&self) -> &'static str {
         "semantic-argmax"
+    }
+    fn decode(&self) -> DecodePolicy {
+        self.decode
     }
     fn params(&self) -> String {
         format!(

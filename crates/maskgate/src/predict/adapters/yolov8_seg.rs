@@ -15,7 +15,7 @@
 
 use super::{input_hw, AdapterSettings, MasksAndNear, Segmenter};
 use crate::predict::engine::{Model, Tensor};
-use crate::predict::image::RgbImage;
+use crate::predict::image::{DecodePolicy, RgbImage};
 use maskgate_core::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
@@ -372,6 +372,10 @@ fn ultralytics_mask(
 impl Segmenter for YoloSeg {
     fn kind(&self) -> &'static str {
         "yolov8-seg"
+    }
+    fn decode(&self) -> DecodePolicy {
+        // `model.predict(path)`: Ultralytics' LoadImagesAndVideos reads with cv2.imread.
+        DecodePolicy::OpenCv
     }
     fn outputs_read(&self) -> usize {
         // Detections and prototypes, found by rank among every output.

@@ -1,0 +1,318 @@
+//! A photo file decoded exactly as a model family's real tool decodes it. Production's masks
+//! come from the pixels its own decoder made: rembg opens a photo with Pillow
+//! (`Image.open` → `ImageOps.exif_transpose` → `convert("RGB")`), Ultralytics with OpenCV
+//! (`cv2.imread(path, IMREAD_COLOR)`). Both run libjpeg-turbo, so JPEG is decoded by
+//! libjpeg-turbo here ([`jpeg`]); PNG and BMP are lossless, and only the conversions to RGB
+//! ([`convert`]) differ between the tools. Any other format is refused with
+//! `IMAGE_FORMAT_UNSUPPORTED`: never a silently different decode.
+
+pub mod convert;
+pub mod exif;
+pub mod jpeg;
+pub mod png;
+
+use crate::limits::Limits;
+use crate::model::FailReason;
+
+/// An 8-bit RGB image, interleaved, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RgbImage {
+    pub w: usize,
+    pub h: usize,
+    pub data: Vec<u8>,
+}
+
+/// Why a photo could not be used: the sample's fail reason and a message naming the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhotoError {
+    pub reason: FailReason,
+    pub message: String,
+}
+
+impl PhotoError {
+    pub fn new(reason: FailReason, message: impl Into<String>) -> PhotoError {
+        PhotoError {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+/// Whose decoder a model's photos go through: part of each adapter's parameters, so it is in
+/// the report and in the prediction cache's key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DecodePolicy {
+    /// Pillow: `Image.open` → `ImageOps.exif_transpose` → `convert("RGB")`.
+    Pillow,
+    /// OpenCV: `cv2.imread(path, cv2.IMREAD_COLOR)` (EXIF orientation applied, BGR; kept here
+    /// as RGB, the same bytes reordered).
+    OpenCv,
+    /// IMG.LY's Node package: sharp (libvips) decodes, no orientation is applied, and a photo
+    /// that is not three- or four-channel colour is refused, as the package refuses it.
+    Sharp,
+}
+
+impl DecodePolicy {
+    pub const ALL: [DecodePolicy; 3] = [
+        DecodePolicy::Pillow,
+        DecodePolicy::OpenCv,
+        DecodePolicy::Sharp,
+    ];
+
+    /// The name configs and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            DecodePolicy::Pillow => "pillow",
+            DecodePolicy::OpenCv => "opencv",
+            DecodePolicy::Sharp => "sharp",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<DecodePolicy, String> {
+        DecodePolicy::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                format!("decode = {name:?}: expected \"pillow\", \"opencv\" or \"sharp\"")
+            })
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The package whose decoding this is, for messages.
+    pub fn tool(self) -> &'static str {
+        match self {
+            DecodePolicy::Pillow => "Pillow",
+            DecodePolicy::OpenCv => "OpenCV",
+            DecodePolicy::Sharp => "IMG.LY's package (sharp)",
+        }
+    }
+}
+
+/// The decoder's own output, before a tool's conversion to RGB.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pixels {
+    Rgb(Vec<u8>),
+    Gray(Vec<u8>),
+    /// libjpeg's CMYK, as stored in the file (Adobe's writers store it inverted).
+    Cmyk(Vec<u8>),
+    /// A PNG, decoded losslessly at its own bit depth and colour type (see [`png`]).
+    Png(png::Decoded),
+}
+
+/// A decoded file: its stored size and pixels, before orientation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Native {
+    pub w: u32,
+    pub h: u32,
+    pub pixels: Pixels,
+}
+
+/// A photo decoded once, from which each policy's RGB pixels are made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    native: Native,
+    orientation: exif::Tags,
+}
+
+/// The file formats a photo can be, told by their first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Jpeg,
+    Png,
+    Bmp,
+}
+
+/// The format of `bytes`, or the name of one maskgate does not decode.
+fn format_of(bytes: &[u8]) -> Result<Format, &'static str> {
+    Ok(match bytes {
+        [0xFF, 0xD8, 0xFF, ..] => Format::Jpeg,
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Format::Png,
+        [b'B', b'M', ..] => Format::Bmp,
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => return Err("WebP"),
+        [b'G', b'I', b'F', b'8', ..] => return Err("GIF"),
+        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => return Err("TIFF"),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => return Err("HEIF/AVIF"),
+        [0x00, 0x00, 0x00, 0x0C, b'j', b'P', ..] | [0xFF, 0x4F, 0xFF, 0x51, ..] => {
+            return Err("JPEG 2000")
+        }
+        _ => return Err("an unknown format"),
+    })
+}
+
+/// The BMP layouts left to Pillow's own decoder (palettes, bit fields, RLE), not reproduced.
+const OTHER_BMP: &str = "a BMP other than uncompressed 24- or 32-bit";
+
+fn unsupported(what: &str) -> PhotoError {
+    PhotoError::new(
+        FailReason::ImageFormatUnsupported,
+        format!("{what} is not a format maskgate decodes exactly as Pillow and OpenCV do"),
+    )
+}
+
+/// A JPEG whose entropy-coded data after its last start-of-scan has no end-of-image marker was
+/// cut short (inside that data a 0xFF byte is always stuffed, so FF D9 can only be the marker).
+/// libjpeg would pad it with grey and warn; Pillow refuses it ("image file is truncated").
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => true,
+    }
+}
+
+/// Decodes a photo file once (the size checked against `limits` from its header, before any
+/// pixel is allocated); [`Decoded::rgb`] then gives each tool's pixels.
+pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
+    let check = |w: u32, h: u32| {
+        limits
+            .check_image(w, h)
+            .map_err(|m| PhotoError::new(FailReason::ImageTooLarge, m))
+    };
+    let unreadable = |what: &str, e: String| {
+        PhotoError::new(
+            FailReason::ImageUnreadable,
+            format!("{what} could not be decoded: {e}"),
+        )
+    };
+    let format = format_of(bytes).map_err(unsupported)?;
+    let (native, orientation) = match format {
+        Format::Jpeg => {
+            if jpeg_is_truncated(bytes) {
+                return Err(PhotoError::new(
+                    FailReason::ImageTruncated,
+                    "image file is truncated (no end-of-image marker after the last scan)",
+                ));
+            }
+            let native = jpeg::decode(bytes, check).map_err(|e| unreadable("JPEG", e))??;
+            (native, exif::jpeg_tags(bytes))
+        }
+        Format::Png => png::decode(bytes, check)?,
+        Format::Bmp => match maskgate_core::bmp::decode_rgb(bytes, check) {
+            Some(decoded) => {
+                let (w, h, data) = decoded?;
+                let pixels = Pixels::Rgb(data);
+                (Native { w, h, pixels }, exif::Tags::default())
+            }
+            None if maskgate_core::bmp::size(bytes).is_some() => {
+                return Err(PhotoError::new(
+                    FailReason::ImageTruncated,
+                    "image file is truncated (the BMP's pixel rows end early)",
+                ))
+            }
+            None => return Err(unsupported(OTHER_BMP)),
+        },
+    };
+    Ok(Decoded {
+        native,
+        orientation,
+    })
+}
+
+impl Decoded {
+    /// The RGB pixels `policy`'s tool gives, turned as it turns them.
+    pub fn rgb(&self, policy: DecodePolicy) -> Result<RgbImage, PhotoError> {
+        let Native { w, h, pixels } = &self.native;
+        let data = convert::to_rgb(pixels, policy).map_err(|what| {
+            PhotoError::new(
+                FailReason::ImageFormatUnsupported,
+                format!("{what}, which {} refuses", policy.tool()),
+            )
+        })?;
+        let orientation = self.orientation.for_policy(policy);
+        let (w, h, data) = exif::apply(orientation, *w as usize, *h as usize, 3, data);
+        Ok(RgbImage { w, h, data })
+    }
+}
+
+/// Decodes a photo with `policy` in one call (see [`decode`] and [`Decoded::rgb`]).
+pub fn decode_rgb(
+    bytes: &[u8],
+    policy: DecodePolicy,
+    limits: &Limits,
+) -> Result<RgbImage, PhotoError> {
+    decode(bytes, limits)?.rgb(policy)
+}
+
+/// The upright (width, height) of a photo from its headers and EXIF alone, without decoding a
+/// pixel: what a label drawn on the photo as shown must match.
+pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
+    let unreadable = |e: String| PhotoError::new(FailReason::ImageUnreadable, e);
+    let (w, h, orientation) = match format_of(bytes).map_err(unsupported)? {
+        Format::Jpeg => {
+            let header = jpeg::header(bytes).map_err(unreadable)?;
+            let upright = exif::jpeg_tags(bytes).for_policy(DecodePolicy::Pillow);
+            (header.width, header.height, upright)
+        }
+        Format::Png => {
+            let (w, h, tags) = png::header(bytes).map_err(unreadable)?;
+            (w, h, tags.for_policy(DecodePolicy::Pillow))
+        }
+        Format::Bmp => {
+            let (w, h) = maskgate_core::bmp::size(bytes).ok_or_else(|| unsupported(OTHER_BMP))?;
+            (w, h, 1)
+        }
+    };
+    Ok(if orientation >= 5 { (h, w) } else { (w, h) })
+}
+
+/// The upright size of the photo file at `path`, reading its head (where JPEG's and BMP's
+/// headers and EXIF lie) and, for PNG, the chunk headers after it (an `eXIf` chunk may follow
+/// the image data): the whole file is read only when its head does not hold the header.
+pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u32), String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const HEAD: u64 = 1 << 20;
+    let (mut file, len) = crate::limits::open_regular(path).map_err(|e| e.describe(""))?;
+    let mut head = Vec::new();
+    (&mut file)
+        .take(HEAD)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    if len > HEAD && format_of(&head) == Ok(Format::Png) {
+        let (w, h, _) = png::header(&head)?;
+        // Chunk by chunk from the first, skipping over their data, for the first eXIf.
+        let mut at = 8u64;
+        let mut chunk = [0u8; 8];
+        let orientation = loop {
+            if file.seek(SeekFrom::Start(at)).is_err() || file.read_exact(&mut chunk).is_err() {
+                break 1;
+            }
+            let n = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as u64;
+            match &chunk[4..] {
+                b"eXIf" if n <= 1 << 16 => {
+                    let mut body = vec![0u8; n as usize];
+                    if file.read_exact(&mut body).is_err() {
+                        break 1;
+                    }
+                    break exif::Tags {
+                        exif: exif::orientation_in_tiff(&body),
+                        xmp: None,
+                    }
+                    .for_policy(DecodePolicy::Pillow);
+                }
+                b"IEND" => break 1,
+                _ => at += 12 + n,
+            }
+        };
+        return Ok(if orientation >= 5 { (h, w) } else { (w, h) });
+    }
+    match upright_size(&head) {
+        Err(_) if len > HEAD => {
+            let whole = crate::limits::read_within(path, max_bytes).map_err(|r| match r {
+                crate::limits::Refused::Unreadable(m) | crate::limits::Refused::TooLarge(m) => m,
+            })?;
+            upright_size(&whole).map_err(|e| e.message)
+        }
+        sized => sized.map_err(|e| e.message),
+    }
+}
+
+/// Per policy, one slot: what [`DecodePolicy`] indexes.
+pub type PerPolicy<T> = [T; DecodePolicy::ALL.len()];
+
+/// The slot of `policy` in a [`PerPolicy`] array.
+pub fn slot<T>(slots: &PerPolicy<T>, policy: DecodePolicy) -> &T {
+    &slots[policy.index()]
+}

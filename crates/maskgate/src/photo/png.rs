@@ -1,0 +1,121 @@
+//! PNG, decoded losslessly by the `png` crate at its own bit depth and colour type (no
+//! transformation): PNG's pixels are exact in every decoder, so only the conversions to RGB that
+//! Pillow and OpenCV apply afterwards (`photo::convert`) can differ, and they are reproduced
+//! there. The `eXIf` chunk's orientation is read wherever it lies, before or after the image
+//! data, as Pillow's `getexif` loads the whole file.
+
+use super::exif::{self, Tags};
+use super::{Native, PhotoError, Pixels};
+use crate::model::FailReason;
+
+/// A PNG's samples as stored (16-bit samples big-endian), with what the conversion needs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decoded {
+    pub color: png::ColorType,
+    /// Bits per sample: 1, 2, 4, 8 or 16.
+    pub depth: u8,
+    /// Pixels of one row (a low-depth row's last byte may hold padding bits).
+    pub width: usize,
+    /// Bytes of one row of `data`.
+    pub stride: usize,
+    pub data: Vec<u8>,
+    /// RGB triples of an indexed image.
+    pub palette: Vec<u8>,
+}
+
+/// A decoder that leaves every sample as stored and allocates at most what the checked size
+/// needs (the crate's own limit, as a second line, at the image's size).
+fn decoder(bytes: &[u8], max_bytes: usize) -> png::Decoder<std::io::Cursor<&[u8]>> {
+    let mut d = png::Decoder::new_with_limits(
+        std::io::Cursor::new(bytes),
+        png::Limits { bytes: max_bytes },
+    );
+    d.set_transformations(png::Transformations::IDENTITY);
+    d.set_ignore_text_chunk(true);
+    d
+}
+
+/// (width, height, orientation) from the header and the chunks before the image data.
+pub fn header(bytes: &[u8]) -> Result<(u32, u32, Tags), String> {
+    let reader = decoder(bytes, 64 << 20)
+        .read_info()
+        .map_err(|e| e.to_string())?;
+    let info = reader.info();
+    Ok((info.width, info.height, tags(bytes)))
+}
+
+/// The orientation of the first `eXIf` chunk, before or after the image data (Pillow's
+/// `getexif` loads the whole file; OpenCV reads both places too). XMP in `iTXt` is not read.
+fn tags(bytes: &[u8]) -> Tags {
+    let mut at = 8;
+    while let Some(head) = bytes.get(at..at + 8) {
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let Some(body) = bytes.get(at + 8..(at + 8).saturating_add(len)) else {
+            break;
+        };
+        match &head[4..] {
+            b"eXIf" => {
+                return Tags {
+                    exif: exif::orientation_in_tiff(body),
+                    xmp: None,
+                }
+            }
+            b"IEND" => break,
+            _ => at += 12 + len,
+        }
+    }
+    Tags::default()
+}
+
+/// Decodes a PNG whose header `check(w, h)` accepts.
+pub fn decode(
+    bytes: &[u8],
+    check: impl FnOnce(u32, u32) -> Result<(), PhotoError>,
+) -> Result<(Native, Tags), PhotoError> {
+    let bad = |e: png::DecodingError| {
+        let text = e.to_string();
+        let reason = match e {
+            png::DecodingError::IoError(ref io)
+                if io.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                FailReason::ImageTruncated
+            }
+            _ => FailReason::ImageUnreadable,
+        };
+        PhotoError::new(reason, format!("PNG could not be decoded: {text}"))
+    };
+    // The header alone, to check the size before the decoder allocates anything.
+    let mut probe = decoder(bytes, 64 << 20);
+    let (w, h) = {
+        let info = probe.read_header_info().map_err(bad)?;
+        (info.width, info.height)
+    };
+    check(w, h)?;
+    // Room for the image at 16 bits × 4 channels, plus the chunks' own buffers.
+    let budget = (w as usize * h as usize).saturating_mul(8) + (64 << 20);
+    let mut reader = decoder(bytes, budget).read_info().map_err(bad)?;
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| PhotoError::new(FailReason::ImageTooLarge, "PNG frame size overflows"))?;
+    let mut data = vec![0u8; size];
+    let frame = reader.next_frame(&mut data).map_err(bad)?;
+    data.truncate(frame.buffer_size());
+    let info = reader.info();
+    let palette = info.palette.as_deref().unwrap_or_default().to_vec();
+    let decoded = Decoded {
+        color: frame.color_type,
+        depth: frame.bit_depth as u8,
+        width: w as usize,
+        stride: frame.line_size,
+        data,
+        palette,
+    };
+    Ok((
+        Native {
+            w,
+            h,
+            pixels: Pixels::Png(decoded),
+        },
+        tags(bytes),
+    ))
+}
