@@ -235,17 +235,17 @@ impl FailReason {
         match self {
             FailReason::ImageTooLarge => 0,
             FailReason::ImageTruncated => 1,
-            FailReason::ImageUnreadable => 2,
             FailReason::ImageFormatUnsupported => 2,
-            FailReason::InferenceFailed => 3,
-            FailReason::PredMissing => 4,
-            FailReason::MaskTooLarge => 5,
-            FailReason::PredMaskInvalid => 6,
-            FailReason::SizeMismatch => 7,
-            FailReason::GtMaskInvalid => 8,
-            FailReason::PostprocessFailed => 9,
-            FailReason::PredClassesMissing => 10,
-            FailReason::PredModulesMissing => 11,
+            FailReason::ImageUnreadable => 3,
+            FailReason::InferenceFailed => 4,
+            FailReason::PredMissing => 5,
+            FailReason::MaskTooLarge => 6,
+            FailReason::PredMaskInvalid => 7,
+            FailReason::SizeMismatch => 8,
+            FailReason::GtMaskInvalid => 9,
+            FailReason::PostprocessFailed => 10,
+            FailReason::PredClassesMissing => 11,
+            FailReason::PredModulesMissing => 12,
         }
     }
 
