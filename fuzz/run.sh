@@ -3,7 +3,7 @@
 # (libFuzzer, nightly toolchain) and prints each target's execution count and outcome.
 # Crashing inputs land in fuzz/artifacts/<target>/; each one found so far is a regression test
 # in crates/maskgate-cli/tests/reliability/ or crates/maskgate/tests.
-# Usage: bash fuzz/run.sh [RUNS] [TARGET...]
+# Usage: bash fuzz/run.sh [RUNS] [TARGET...]; SEEDS=DIR adds DIR's files to image_decode's corpus.
 set -euo pipefail
 cd "$(dirname "$0")"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -18,7 +18,15 @@ mkdir -p corpus
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   start=$(date +%s)
-  if cargo +nightly fuzz run "$t" "corpus/$t" -- -runs="$runs" -rss_limit_mb=2048 -max_len=4096 \
+  # The photo decoder's C code (libjpeg-turbo, built by cmake) is instrumented too: clang with
+  # ASan, the same sanitizer the Rust side runs under. Seeded with real JPEG and PNG files.
+  c_env=()
+  if [ "$t" = image_decode ]; then
+    cc=$(command -v clang || command -v clang-14) || { echo "fuzz: image_decode needs clang (apt-get install clang-14)" >&2; exit 2; }
+    c_env=(CC="$cc" CFLAGS=-fsanitize=address)
+    if [ -n "${SEEDS:-}" ]; then cp -n "$SEEDS"/* "corpus/$t/" 2>/dev/null || true; fi
+  fi
+  if env "${c_env[@]}" cargo +nightly fuzz run "$t" "corpus/$t" -- -runs="$runs" -rss_limit_mb=2048 -max_len=4096 \
        > "corpus/$t.log" 2>&1; then
     result=ok
   else

@@ -2,6 +2,7 @@
 and by libjpeg-turbo's own `cjpeg`, and the RGB pixels the real tools decode from each file.
 
     python tools/decode_vectors.py OUT PHOTO...
+    python tools/decode_vectors.py --encodings OUT PHOTO...
 
 Run with the Python of vendor/parity-mp (Pillow 13 and OpenCV 4.11, each with its own bundled
 libjpeg-turbo). Writes OUT/corpus/* and OUT/manifest.json, which lists for every file what
@@ -11,6 +12,11 @@ each tool gives:
 as {"w", "h", "rgb": "<file of raw RGB bytes>"} or {"error": "..."} when the tool refuses it.
 crates/maskgate/tests/library/decode_vectors.rs decodes every file with maskgate and compares
 the bytes. Deterministic: the same photos give the same corpus.
+
+With --encodings, it only writes each photo the ways phones and pipelines write JPEG (baseline
+4:2:0 q90, progressive q85, 4:4:4 q95, 4:2:2 q92, grey, optimised q75, CMYK) and with EXIF
+orientations 3, 6 and 8 whose pixels are stored turned, so that `exif_transpose` gives the
+photo back upright: the files the rembg parity test runs real rembg on.
 """
 
 import json
@@ -20,7 +26,6 @@ import subprocess
 import sys
 import zlib
 
-import cv2
 import numpy as np
 import PIL
 from PIL import Image, ImageOps, features
@@ -177,6 +182,32 @@ def corpus(out, photos):
     return made
 
 
+# The transpose that stores an upright photo so that orientation `o` turns it back.
+STORE_TURNED = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+
+
+def encodings(out, photos):
+    os.makedirs(out, exist_ok=True)
+    for p in photos:
+        stem = os.path.splitext(os.path.basename(p))[0]
+        img = Image.open(p).convert("RGB")
+        name = lambda kind: os.path.join(out, f"{stem}-{kind}.jpg")
+        img.save(name("420-q90"), quality=90, subsampling=2)
+        img.save(name("progressive-q85"), quality=85, progressive=True)
+        img.save(name("444-q95"), quality=95, subsampling=0)
+        img.save(name("422-q92"), quality=92, subsampling=1)
+        img.convert("L").save(name("gray"), quality=90)
+        img.save(name("optimized-q75"), quality=75, optimize=True)
+        img.convert("CMYK").save(name("cmyk"), quality=95)
+        for o, turn in STORE_TURNED.items():
+            exif = Image.Exif()
+            exif[0x0112] = o
+            img.transpose(turn).save(name(f"exif{o}"), quality=90, exif=exif.tobytes())
+            # The stored pixels really are turned, and Pillow turns them back.
+            with Image.open(name(f"exif{o}")) as back:
+                assert ImageOps.exif_transpose(back).size == img.size
+
+
 def pillow_rgb(path):
     with Image.open(path) as im:
         im = ImageOps.exif_transpose(im)
@@ -184,6 +215,8 @@ def pillow_rgb(path):
 
 
 def opencv_rgb(path):
+    import cv2  # only the decode-vector mode needs OpenCV (vendor/parity-mp has it)
+
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise ValueError("cv2.imread returned None")
@@ -191,6 +224,9 @@ def opencv_rgb(path):
 
 
 def main():
+    if sys.argv[1] == "--encodings":
+        encodings(sys.argv[2], sys.argv[3:])
+        return
     out, photos = sys.argv[1], sys.argv[2:]
     files = corpus(os.path.join(out, "corpus"), photos)
     refs = os.path.join(out, "reference")
@@ -210,6 +246,8 @@ def main():
                 f.write(rgb.tobytes())
             row[tool] = {"w": int(rgb.shape[1]), "h": int(rgb.shape[0]), "rgb": raw}
         rows.append(row)
+    import cv2
+
     jpeg_line = [l.strip() for l in cv2.getBuildInformation().splitlines() if l.strip().startswith("JPEG:")]
     versions = {
         "pillow": PIL.__version__,

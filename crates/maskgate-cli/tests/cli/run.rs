@@ -372,7 +372,7 @@ fn config_and_model_errors_are_clear() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("adapter semantic-argmax does not use `threshold` (it uses: labels, classes, mean, std)"),
+        err.contains("adapter semantic-argmax does not use `threshold` (it uses: labels, classes, mean, std, decode)"),
         "{err}"
     );
 }

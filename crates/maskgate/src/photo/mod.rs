@@ -142,8 +142,29 @@ fn format_of(bytes: &[u8]) -> Result<Format, &'static str> {
     })
 }
 
-/// The BMP layouts left to Pillow's own decoder (palettes, bit fields, RLE), not reproduced.
-const OTHER_BMP: &str = "a BMP other than uncompressed 24- or 32-bit";
+/// A BMP that is not uncompressed 24- or 32-bit: a real one in a layout left to Pillow's own
+/// decoder (palettes, bit fields, RLE) is unsupported, named by its depth and compression; one
+/// whose header is not a BMP header at all is unreadable.
+fn other_bmp(bytes: &[u8]) -> PhotoError {
+    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u32_at = |o: usize| {
+        bytes
+            .get(o..o + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    match (u32_at(14), u16_at(28), u32_at(30)) {
+        (Some(40 | 52 | 56 | 64 | 108 | 124), Some(bits @ (1 | 4 | 8 | 16 | 24 | 32)), Some(c))
+            if c <= 6 =>
+        {
+            unsupported(&format!("a {bits}-bit BMP with compression {c}"))
+        }
+        (Some(12), _, _) => unsupported("a BMP with an OS/2 core header"),
+        _ => PhotoError::new(
+            FailReason::ImageUnreadable,
+            "BMP could not be decoded: its header is not a bitmap header",
+        ),
+    }
+}
 
 fn unsupported(what: &str) -> PhotoError {
     PhotoError::new(
@@ -202,7 +223,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
                     "image file is truncated (the BMP's pixel rows end early)",
                 ))
             }
-            None => return Err(unsupported(OTHER_BMP)),
+            None => return Err(other_bmp(bytes)),
         },
     };
     Ok(Decoded {
@@ -251,7 +272,7 @@ pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
             (w, h, tags.for_policy(DecodePolicy::Pillow))
         }
         Format::Bmp => {
-            let (w, h) = maskgate_core::bmp::size(bytes).ok_or_else(|| unsupported(OTHER_BMP))?;
+            let (w, h) = maskgate_core::bmp::size(bytes).ok_or_else(|| other_bmp(bytes))?;
             (w, h, 1)
         }
     };
@@ -315,4 +336,80 @@ pub type PerPolicy<T> = [T; DecodePolicy::ALL.len()];
 /// The slot of `policy` in a [`PerPolicy`] array.
 pub fn slot<T>(slots: &PerPolicy<T>, policy: DecodePolicy) -> &T {
     &slots[policy.index()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(w: u32, h: u32, gray: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        let (px, kind) = match gray {
+            true => (vec![128u8; (w * h) as usize], image::ExtendedColorType::L8),
+            false => (
+                (0..w * h * 3).map(|i| (i % 251) as u8).collect(),
+                image::ExtendedColorType::Rgb8,
+            ),
+        };
+        enc.encode(&px, w, h, kind).unwrap();
+        out
+    }
+
+    #[test]
+    fn formats_not_decoded_exactly_are_refused_by_name() {
+        let limits = Limits::default();
+        let refused = |bytes: &[u8]| decode(bytes, &limits).unwrap_err();
+        let webp = refused(b"RIFF\0\0\0\0WEBPVP8 ");
+        assert_eq!(webp.reason, FailReason::ImageFormatUnsupported);
+        assert!(webp.message.starts_with("WebP"), "{}", webp.message);
+        assert!(refused(b"GIF89a....").message.starts_with("GIF"));
+        assert!(refused(b"II*\0\x08\0\0\0").message.starts_with("TIFF"));
+        let mut rle8 = b"BM".to_vec();
+        rle8.extend([0u8; 12]);
+        rle8.extend(40u32.to_le_bytes());
+        rle8.extend([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0]);
+        let e = refused(&rle8);
+        assert_eq!(e.reason, FailReason::ImageFormatUnsupported);
+        assert!(e.message.contains("8-bit BMP with compression 1"), "{}", e.message);
+        let e = refused(b"BM this is not a bitmap");
+        assert_eq!(e.reason, FailReason::ImageUnreadable, "{}", e.message);
+    }
+
+    #[test]
+    fn a_jpeg_is_checked_against_the_limits_before_it_is_decoded_and_refused_when_cut() {
+        let big = jpeg(64, 48, false);
+        let small = Limits {
+            max_image_pixels: 64 * 48 - 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            decode(&big, &small).unwrap_err().reason,
+            FailReason::ImageTooLarge
+        );
+        let cut = &big[..big.len() - 40];
+        assert_eq!(
+            decode(cut, &Limits::default()).unwrap_err().reason,
+            FailReason::ImageTruncated
+        );
+        let garbage_scan = [&big[..big.len() / 2], &[0xFF, 0xD9]].concat();
+        let e = decode(&garbage_scan, &Limits::default());
+        // libjpeg recovers from a damaged scan with a warning, as Pillow does: decoded.
+        assert!(e.is_ok(), "{e:?}");
+        let img = decode_rgb(&big, DecodePolicy::Pillow, &Limits::default()).unwrap();
+        assert_eq!((img.w, img.h, img.data.len()), (64, 48, 64 * 48 * 3));
+        assert_eq!(upright_size(&big).unwrap(), (64, 48));
+    }
+
+    #[test]
+    fn imgly_refuses_grey_photos_as_its_package_does_and_the_others_replicate_them() {
+        let gray = decode(&jpeg(16, 8, true), &Limits::default()).unwrap();
+        let e = gray.rgb(DecodePolicy::Sharp).unwrap_err();
+        assert_eq!(e.reason, FailReason::ImageFormatUnsupported);
+        assert!(e.message.contains("greyscale JPEG"), "{}", e.message);
+        for policy in [DecodePolicy::Pillow, DecodePolicy::OpenCv] {
+            let img = gray.rgb(policy).unwrap();
+            assert!(img.data.chunks(3).all(|p| p[0] == p[1] && p[1] == p[2]));
+        }
+    }
 }

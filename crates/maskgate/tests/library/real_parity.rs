@@ -1,15 +1,16 @@
 //! Parity with the real packages that define each model family, installed from the registries
 //! by `scripts/setup_parity.sh` and run through their own public APIs by
 //! `tools/real_reference.py` (never a port of ours): maskgate's adapter on the same photos must
-//! give the same mask. Photos: 8 FASSEG V2 test photos (BMP) and the three VOC examples, given
-//! to both sides as lossless PNG: this checks the model pipelines, and JPEG decoding is a
-//! separate question (the image crate's decoder and Pillow's libjpeg-turbo differ by up to 4
-//! levels on 15–16% of the VOC examples' bytes).
+//! give the same mask. Photos: 8 FASSEG V2 test photos (BMP) and the three VOC examples (as
+//! lossless PNG for the packages that read no JPEG the way they would be given it); rembg also
+//! on JPEG as production receives it: the VOC examples as they are, and FASSEG photos encoded
+//! the ways phones and pipelines write JPEG, EXIF orientations with turned pixels included.
 //! Needs `bash scripts/setup.sh` and `bash scripts/setup_parity.sh`.
 
 use maskgate::predict::adapters::{build, AdapterSettings};
 use maskgate::predict::engine::Model;
-use maskgate::predict::image::decode_rgb;
+use maskgate::limits::Limits;
+use maskgate::photo::{decode_rgb, DecodePolicy};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -53,7 +54,8 @@ fn as_png(photo: &Path) -> PathBuf {
     if !png.is_file() {
         // Written aside, then renamed: the tests run in parallel.
         let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
-        let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
+        let bytes = std::fs::read(photo).unwrap();
+        let img = decode_rgb(&bytes, DecodePolicy::Pillow, &Limits::default()).unwrap();
         image::RgbImage::from_raw(img.w as u32, img.h as u32, img.data)
             .unwrap()
             .save(&part)
@@ -91,6 +93,7 @@ fn reference(
     tool_args: &[&str],
     name: &str,
     env: &[(&str, PathBuf)],
+    photos: &[PathBuf],
 ) -> (PathBuf, serde_json::Value) {
     let python = root().join("vendor").join(venv).join("bin/python");
     assert!(
@@ -104,7 +107,7 @@ fn reference(
         .args(&tool_args[..2])
         .arg(&out)
         .args(&tool_args[2..])
-        .args(photos());
+        .args(photos);
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -126,8 +129,51 @@ fn maskgate_map(
     photo: &Path,
 ) -> (Vec<u8>, usize, usize) {
     let seg = build(adapter, settings).unwrap();
+    let bytes = std::fs::read(photo).unwrap();
+    let img = decode_rgb(&bytes, seg.decode(), &Limits::default()).unwrap();
+    map_of(adapter, settings, model, &img)
+}
+
+/// The pixels of the image crate's own decoder, with its EXIF orientation: what maskgate
+/// decoded JPEG with before libjpeg-turbo (`None` where it cannot decode the file).
+fn image_crate_rgb(bytes: &[u8]) -> Option<maskgate::photo::RgbImage> {
+    use image::ImageDecoder;
+    let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()?
+        .into_decoder()
+        .ok()?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(decoder).ok()?;
+    img.apply_orientation(orientation);
+    let rgb = img.to_rgb8();
+    Some(maskgate::photo::RgbImage {
+        w: rgb.width() as usize,
+        h: rgb.height() as usize,
+        data: rgb.into_raw(),
+    })
+}
+
+/// What the parity is set against, to show that the test can fail.
+#[derive(Clone, Copy, PartialEq)]
+enum Other {
+    /// maskgate reproducing the other Pillow release's resize.
+    PillowRelease,
+    /// The image crate's JPEG decoder instead of libjpeg-turbo.
+    ImageCrateDecoder,
+}
+
+/// The u8 map of decoded pixels `img` through `adapter`.
+fn map_of(
+    adapter: &str,
+    settings: &AdapterSettings,
+    model: &Model,
+    img: &maskgate::photo::RgbImage,
+) -> (Vec<u8>, usize, usize) {
+    let seg = build(adapter, settings).unwrap();
     seg.check(model).unwrap();
-    let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
     let outputs = model.run(seg.preprocess(&img, model).unwrap()).unwrap();
     let prob = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
     let map = prob.iter().map(|&p| (p * 255.0).round() as u8).collect();
@@ -135,9 +181,15 @@ fn maskgate_map(
 }
 
 /// rembg (u2netp) under one Pillow release: every photo's mask at 128/255 equal pixel for pixel;
-/// returns the number of u8 map values that differ over all photos, and how many differ when
-/// maskgate reproduces the other release instead (which must be some, or the test shows nothing).
-fn rembg_parity(pillow: &str) -> (usize, usize) {
+/// returns the number of u8 map values that differ over all photos, how many differ with
+/// `other` instead (which must be some, or the test shows nothing), and the most mask pixels
+/// `other` moves on one photo.
+fn rembg_parity(
+    pillow: &str,
+    photos: &[PathBuf],
+    name: &str,
+    other: Other,
+) -> (usize, usize, usize) {
     let models = scratch(&format!("u2net-home-{pillow}"));
     std::fs::copy(
         root().join("vendor/models/u2netp.onnx"),
@@ -151,8 +203,9 @@ fn rembg_parity(pillow: &str) -> (usize, usize) {
     let (out, versions) = reference(
         "parity",
         &["rembg", "u2netp"],
-        &format!("rembg-pillow{pillow}"),
+        &format!("rembg-pillow{pillow}-{name}"),
         &env,
+        photos,
     );
     assert_eq!(versions["rembg"], "2.0.86");
     assert_eq!(
@@ -166,17 +219,17 @@ fn rembg_parity(pillow: &str) -> (usize, usize) {
         pillow: Some(pillow.into()),
         ..Default::default()
     };
-    let other = AdapterSettings {
+    let other_release = AdapterSettings {
         pillow: Some(if pillow == "12" { "13" } else { "12" }.into()),
         ..settings.clone()
     };
-    let (mut values_differ, mut other_differ) = (0, 0);
-    for photo in photos() {
+    let (mut values_differ, mut other_differ, mut other_most_moved) = (0, 0, 0);
+    for photo in photos {
         let stem = photo.file_stem().unwrap().to_str().unwrap();
         let want = image::open(out.join(format!("{stem}.png")))
             .unwrap()
             .to_luma8();
-        let (got, w, h) = maskgate_map("rembg", &settings, &model, &photo);
+        let (got, w, h) = maskgate_map("rembg", &settings, &model, photo);
         assert_eq!(
             (want.width() as usize, want.height() as usize),
             (w, h),
@@ -198,24 +251,37 @@ fn rembg_parity(pillow: &str) -> (usize, usize) {
             .zip(&got)
             .filter(|(a, b)| a != b)
             .count();
-        let (got_other, _, _) = maskgate_map("rembg", &other, &model, &photo);
-        other_differ += want
-            .as_raw()
-            .iter()
-            .zip(&got_other)
-            .filter(|(a, b)| a != b)
-            .count();
+        let got_other = match other {
+            Other::PillowRelease => maskgate_map("rembg", &other_release, &model, photo).0,
+            Other::ImageCrateDecoder => match image_crate_rgb(&std::fs::read(photo).unwrap()) {
+                Some(img) if (img.w, img.h) == (w, h) => {
+                    map_of("rembg", &settings, &model, &img).0
+                }
+                // Undecodable, or not turned: every pixel counts as moved.
+                _ => got.iter().map(|v| 255 - v).collect(),
+            },
+        };
+        let pairs = want.as_raw().iter().zip(&got_other);
+        other_differ += pairs.clone().filter(|(a, b)| a != b).count();
+        let moved = pairs.filter(|(a, b)| (**a >= 128) != (**b >= 128)).count();
+        other_most_moved = other_most_moved.max(moved);
     }
     eprintln!(
-        "rembg on Pillow {pillow}: {values_differ} u8 values differ; with the other release's \
-         pass order, {other_differ}"
+        "rembg on Pillow {pillow}, {} {name}: {values_differ} u8 values differ; {} instead, \
+         {other_differ} (up to {other_most_moved} mask pixels on one photo)",
+        photos.len(),
+        match other {
+            Other::PillowRelease => "with the other release's pass order",
+            Other::ImageCrateDecoder => "with the image crate's JPEG decoder",
+        }
     );
-    (values_differ, other_differ)
+    (values_differ, other_differ, other_most_moved)
 }
 
 #[test]
 fn rembg_on_pillow_13_is_rembg() {
-    let (values_differ, other_differ) = rembg_parity("13");
+    let (values_differ, other_differ, _) =
+        rembg_parity("13", &photos(), "photos", Other::PillowRelease);
     assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
     assert!(
         other_differ > 1000,
@@ -225,12 +291,58 @@ fn rembg_on_pillow_13_is_rembg() {
 
 #[test]
 fn rembg_on_pillow_12_is_rembg() {
-    let (values_differ, other_differ) = rembg_parity("12");
+    let (values_differ, other_differ, _) =
+        rembg_parity("12", &photos(), "photos", Other::PillowRelease);
     assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
     assert!(
         other_differ > 1000,
         "Pillow 13's order differs in only {other_differ} values"
     );
+}
+
+/// JPEG as production receives it: the three VOC examples as they are, and FASSEG photos 1–4
+/// encoded by Pillow the ways phones and pipelines write JPEG (baseline 4:2:0, progressive,
+/// 4:4:4, 4:2:2, grey, optimised, CMYK) and with EXIF orientations 3, 6 and 8 over turned pixels
+/// (`tools/decode_vectors.py --encodings`).
+fn jpeg_photos() -> Vec<PathBuf> {
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-parity-jpeg");
+    let _ = std::fs::remove_dir_all(&out);
+    let fasseg = crate::shared_dir().join("data/fasseg/V2/Test_RGB");
+    let status = Command::new(root().join("vendor/parity/bin/python"))
+        .arg(root().join("tools/decode_vectors.py"))
+        .arg("--encodings")
+        .arg(&out)
+        .args((1..=4).map(|i| fasseg.join(format!("{i}.bmp"))))
+        .status()
+        .unwrap();
+    assert!(status.success(), "tools/decode_vectors.py --encodings failed");
+    let mut jpegs: Vec<PathBuf> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    jpegs.sort();
+    assert_eq!(jpegs.len(), 4 * 10, "ten encodings of each photo");
+    let voc = root().join("vendor/data/voc/JPEGImages");
+    let mut examples: Vec<PathBuf> = std::fs::read_dir(&voc)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    examples.sort();
+    jpegs.extend(examples);
+    jpegs
+}
+
+/// rembg on JPEG: the real package (Pillow 13 decoding with its bundled libjpeg-turbo, then
+/// `exif_transpose`) and maskgate give the same u8 map on every file, EXIF-turned ones
+/// included. The image crate's own JPEG decoder, which maskgate used before, would not.
+#[test]
+fn rembg_on_jpeg_is_rembg() {
+    let photos = jpeg_photos();
+    let (values_differ, _, most_moved) =
+        rembg_parity("13", &photos, "JPEG files", Other::ImageCrateDecoder);
+    assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
+    // The test can fail: the image crate's decode of the same files moves whole mask pixels.
+    assert!(most_moved > 100, "the image crate's decode moves only {most_moved} mask pixels");
 }
 
 /// MediaPipe 0.10.14's legacy `SelfieSegmentation` (its TFLite models and its own resizing)
@@ -242,6 +354,7 @@ fn mediapipe_parity(model_selection: &str, model: &str) -> f64 {
         &["mediapipe", model_selection],
         &format!("mediapipe-{model_selection}"),
         &[],
+        &photos(),
     );
     assert_eq!(versions["mediapipe"], "0.10.14");
     let model = Model::load(&crate::shared_dir().join("models").join(model), 2, None).unwrap();
@@ -260,7 +373,8 @@ fn mediapipe_parity(model_selection: &str, model: &str) -> f64 {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
             .collect();
-        let img = decode_rgb(&std::fs::read(photo).unwrap()).unwrap();
+        let bytes = std::fs::read(photo).unwrap();
+        let img = decode_rgb(&bytes, seg.decode(), &Limits::default()).unwrap();
         let outputs = model.run(seg.preprocess(&img, &model).unwrap()).unwrap();
         let got = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
         assert_eq!(want.len(), got.len(), "{stem}: size");
