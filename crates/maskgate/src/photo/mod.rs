@@ -146,7 +146,11 @@ fn format_of(bytes: &[u8]) -> Result<Format, &'static str> {
 /// decoder (palettes, bit fields, RLE) is unsupported, named by its depth and compression; one
 /// whose header is not a BMP header at all is unreadable.
 fn other_bmp(bytes: &[u8]) -> PhotoError {
-    let u16_at = |o: usize| bytes.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u16_at = |o: usize| {
+        bytes
+            .get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
     let u32_at = |o: usize| {
         bytes
             .get(o..o + 4)
@@ -371,7 +375,11 @@ mod tests {
         rle8.extend([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 8, 0, 1, 0, 0, 0]);
         let e = refused(&rle8);
         assert_eq!(e.reason, FailReason::ImageFormatUnsupported);
-        assert!(e.message.contains("8-bit BMP with compression 1"), "{}", e.message);
+        assert!(
+            e.message.contains("8-bit BMP with compression 1"),
+            "{}",
+            e.message
+        );
         let e = refused(b"BM this is not a bitmap");
         assert_eq!(e.reason, FailReason::ImageUnreadable, "{}", e.message);
     }

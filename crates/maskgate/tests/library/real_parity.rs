@@ -7,10 +7,10 @@
 //! the ways phones and pipelines write JPEG, EXIF orientations with turned pixels included.
 //! Needs `bash scripts/setup.sh` and `bash scripts/setup_parity.sh`.
 
-use maskgate::predict::adapters::{build, AdapterSettings};
-use maskgate::predict::engine::Model;
 use maskgate::limits::Limits;
 use maskgate::photo::{decode_rgb, DecodePolicy};
+use maskgate::predict::adapters::{build, AdapterSettings};
+use maskgate::predict::engine::Model;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -174,7 +174,7 @@ fn map_of(
 ) -> (Vec<u8>, usize, usize) {
     let seg = build(adapter, settings).unwrap();
     seg.check(model).unwrap();
-    let outputs = model.run(seg.preprocess(&img, model).unwrap()).unwrap();
+    let outputs = model.run(seg.preprocess(img, model).unwrap()).unwrap();
     let prob = seg.probability(&outputs, img.w, img.h).unwrap().unwrap();
     let map = prob.iter().map(|&p| (p * 255.0).round() as u8).collect();
     (map, img.w, img.h)
@@ -254,9 +254,7 @@ fn rembg_parity(
         let got_other = match other {
             Other::PillowRelease => maskgate_map("rembg", &other_release, &model, photo).0,
             Other::ImageCrateDecoder => match image_crate_rgb(&std::fs::read(photo).unwrap()) {
-                Some(img) if (img.w, img.h) == (w, h) => {
-                    map_of("rembg", &settings, &model, &img).0
-                }
+                Some(img) if (img.w, img.h) == (w, h) => map_of("rembg", &settings, &model, &img).0,
                 // Undecodable, or not turned: every pixel counts as moved.
                 _ => got.iter().map(|v| 255 - v).collect(),
             },
@@ -315,7 +313,10 @@ fn jpeg_photos() -> Vec<PathBuf> {
         .args((1..=4).map(|i| fasseg.join(format!("{i}.bmp"))))
         .status()
         .unwrap();
-    assert!(status.success(), "tools/decode_vectors.py --encodings failed");
+    assert!(
+        status.success(),
+        "tools/decode_vectors.py --encodings failed"
+    );
     let mut jpegs: Vec<PathBuf> = std::fs::read_dir(&out)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -342,7 +343,10 @@ fn rembg_on_jpeg_is_rembg() {
         rembg_parity("13", &photos, "JPEG files", Other::ImageCrateDecoder);
     assert_eq!(values_differ, 0, "u8 map values differ from rembg's");
     // The test can fail: the image crate's decode of the same files moves whole mask pixels.
-    assert!(most_moved > 100, "the image crate's decode moves only {most_moved} mask pixels");
+    assert!(
+        most_moved > 100,
+        "the image crate's decode moves only {most_moved} mask pixels"
+    );
 }
 
 /// MediaPipe 0.10.14's legacy `SelfieSegmentation` (its TFLite models and its own resizing)
