@@ -19,11 +19,12 @@ for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   start=$(date +%s)
   # The photo decoder's C code (libjpeg-turbo, built by cmake) is instrumented too: clang with
-  # ASan, the same sanitizer the Rust side runs under. Seeded with real JPEG and PNG files.
+  # ASan, the sanitizer the Rust side runs under, and libFuzzer's coverage, so the fuzzer is
+  # guided inside libjpeg as well. Seeded with small real JPEG, PNG and BMP files (SEEDS).
   c_env=()
   if [ "$t" = image_decode ]; then
-    cc=$(command -v clang || command -v clang-14) || { echo "fuzz: image_decode needs clang (apt-get install clang-14)" >&2; exit 2; }
-    c_env=(CC="$cc" CFLAGS=-fsanitize=address)
+    cc=$(command -v clang || command -v clang-14) || { echo "fuzz: image_decode needs clang with its sanitizer runtime (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
+    c_env=(CC="$cc" CFLAGS=-fsanitize=address,fuzzer-no-link)
     if [ -n "${SEEDS:-}" ]; then cp -n "$SEEDS"/* "corpus/$t/" 2>/dev/null || true; fi
   fi
   if env "${c_env[@]}" cargo +nightly fuzz run "$t" "corpus/$t" -- -runs="$runs" -rss_limit_mb=2048 -max_len=4096 \
