@@ -101,13 +101,18 @@ pub fn jpeg_tags(bytes: &[u8]) -> Tags {
         if marker == 0xDA || marker == 0xD9 {
             break;
         }
+        // A segment's length counts its own two bytes: below 2 it is malformed (libjpeg refuses
+        // the file), and nothing after it can be found.
         let Some(len) = bytes
             .get(at + 2..at + 4)
             .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+            .filter(|&len| len >= 2)
         else {
             break;
         };
-        let body = &bytes[(at + 4).min(bytes.len())..(at + 2 + len).min(bytes.len())];
+        let body = bytes
+            .get(at + 4..(at + 2 + len).min(bytes.len()))
+            .unwrap_or_default();
         if marker == 0xE1 && body.starts_with(b"Exif\0\0") && !exif_seen {
             exif_seen = true;
             tags.exif = orientation_in_tiff(&body[6..]);
@@ -115,7 +120,7 @@ pub fn jpeg_tags(bytes: &[u8]) -> Tags {
             xmp_seen = true;
             tags.xmp = orientation_in_xmp(&body[XMP.len()..]);
         }
-        at += 2 + len.max(2);
+        at += 2 + len;
     }
     tags
 }
@@ -239,5 +244,8 @@ mod tests {
         scan_first.extend(&j[2..]);
         assert_eq!(jpeg_tags(&scan_first), Tags::default());
         assert_eq!(jpeg_tags(&j[..10]), Tags::default());
+        // Found by the fuzzer: a segment length below its own two bytes.
+        assert_eq!(jpeg_tags(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0xFF, 0xDB]), Tags::default());
+        assert_eq!(jpeg_tags(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 1]), Tags::default());
     }
 }
