@@ -71,6 +71,17 @@ def tiff_orientation(o, little=False):
     return head + struct.pack(e + "H", 1) + struct.pack(e + "HHIHH", 0x0112, 3, 1, o, 0) + struct.pack(e + "I", 0)
 
 
+def tiff_orientation_long(o, little):
+    e = "<" if little else ">"
+    head = (b"II*\x00" if little else b"MM\x00*") + struct.pack(e + "I", 8)
+    return head + struct.pack(e + "H", 1) + struct.pack(e + "HHII", 0x0112, 4, 1, o) + struct.pack(e + "I", 0)
+
+
+def xmp(o):
+    packet = f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description tiff:Orientation="{o}"/></rdf:RDF></x:xmpmeta>'
+    return b"http://ns.adobe.com/xap/1.0/\x00" + packet.encode()
+
+
 def with_segment(jpeg, marker, body):
     """`jpeg` with one more segment right after SOI."""
     return jpeg[:2] + struct.pack(">BBH", 0xFF, marker, len(body) + 2) + body + jpeg[2:]
@@ -125,6 +136,14 @@ def corpus(out, photos):
         base = open(os.path.join(out, f"{tag}-pil-420-q90.jpg"), "rb").read()
         open(keep(f"{tag}-pil-exif6-le.jpg"), "wb").write(
             with_segment(base, 0xE1, b"Exif\x00\x00" + tiff_orientation(6, little=True)))
+        # Where the tools' EXIF readers part: an orientation stored as a LONG (either byte
+        # order), XMP alone (Pillow reads it, OpenCV does not), and XMP before EXIF.
+        for little in (True, False):
+            open(keep(f"{tag}-exif6-long-{'le' if little else 'be'}.jpg"), "wb").write(
+                with_segment(base, 0xE1, b"Exif\x00\x00" + tiff_orientation_long(6, little)))
+        open(keep(f"{tag}-xmp6.jpg"), "wb").write(with_segment(base, 0xE1, xmp(6)))
+        exif3 = with_segment(base, 0xE1, b"Exif\x00\x00" + tiff_orientation(3))
+        open(keep(f"{tag}-xmp6-before-exif3.jpg"), "wb").write(with_segment(exif3, 0xE1, xmp(6)))
         # libjpeg-turbo's own encoder: the subsamplings Pillow does not write, arithmetic
         # coding, restart markers, an RGB (untransformed) JPEG, progressive grey.
         ppm = os.path.join(out, f"{tag}.ppm")

@@ -1,8 +1,8 @@
 //! A direct decoder for the BMP layouts segmentation datasets ship (FASSEG's photos and labels):
-//! uncompressed 24- or 32-bit `BI_RGB`, bottom-up or top-down. The general decoder reads such
-//! a file three bytes at a time; this copies each row once. Any other layout, and any file whose
-//! header does not add up, returns `None` so the caller falls back to the general decoder and
-//! its errors.
+//! uncompressed 24- or 32-bit `BI_RGB`, bottom-up or top-down, equal to Pillow's and to the
+//! image crate's general decoder, copying each row once. Any other layout, and any file whose
+//! header does not add up, returns `None`: a label then falls back to the general decoder and
+//! its errors, a photo is refused (maskgate decodes photos only as the real tools do).
 
 /// Width, height and interleaved RGB pixels.
 pub type Decoded = (u32, u32, Vec<u8>);
@@ -72,12 +72,13 @@ pub fn decode_rgb<E>(
     let end = (h as usize)
         .checked_mul(stride)?
         .checked_add(pixel_offset)?;
+    // The size first: a header claiming too many pixels is refused as such, whatever follows.
+    if let Err(e) = check(w, h) {
+        return Some(Err(e));
+    }
     // The last row needs only its pixels, not its padding.
     if end - (stride - row_bytes) > bytes.len() {
         return None;
-    }
-    if let Err(e) = check(w, h) {
-        return Some(Err(e));
     }
     let out_row = w as usize * 3;
     let mut out = vec![0u8; out_row * h as usize];
@@ -180,7 +181,8 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(fast.2, px);
-        // A file cut short is left to the general decoder's error.
+        // A file cut short is not decoded (a label falls back to the general decoder, a photo
+        // is IMAGE_TRUNCATED).
         bytes.truncate(bytes.len() - 3);
         assert!(decode_rgb(&bytes, |_, _| Ok::<(), ()>(())).is_none());
         // The size check runs before allocation and its error is returned.

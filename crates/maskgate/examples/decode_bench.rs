@@ -8,7 +8,10 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rounds: usize = args.first().and_then(|r| r.parse().ok()).unwrap_or(1);
-    let files: Vec<Vec<u8>> = args[1..].iter().map(|p| std::fs::read(p).unwrap()).collect();
+    let files: Vec<Vec<u8>> = args[1..]
+        .iter()
+        .map(|p| std::fs::read(p).unwrap())
+        .collect();
     let limits = Limits::default();
     let started = Instant::now();
     let mut pixels = 0usize;

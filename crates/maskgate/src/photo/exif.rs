@@ -9,66 +9,115 @@ use super::DecodePolicy;
 /// The orientation a phone wrote, 1 (upright) to 8.
 pub type Orientation = u16;
 
-/// Where a file states its orientation.
+/// Where a file states its orientation, as each tool reads it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Tags {
-    /// IFD0's tag, when present (whatever its value).
+    /// IFD0's tag as Pillow reads it, when present (whatever its value).
     pub exif: Option<u16>,
     /// XMP's `tiff:Orientation` digit, when present.
     pub xmp: Option<u16>,
+    /// The tag as OpenCV's `ExifReader` reads it: from the first APP1 segment only (XMP there
+    /// hides the EXIF after it), the value field's first two bytes whatever the entry's type
+    /// (a big-endian LONG 6 reads 0).
+    pub opencv: Option<u16>,
 }
 
 impl Tags {
-    /// The orientation `policy`'s tool applies: Pillow's EXIF tag or else XMP, OpenCV's EXIF
-    /// tag; IMG.LY's sharp pipeline applies none (it never calls `rotate()`).
+    /// The EXIF block's tags (a PNG's `eXIf`, or a JPEG's first APP1), for both readers.
+    pub fn of_exif(tiff: &[u8]) -> Tags {
+        Tags {
+            exif: orientation_in_tiff(tiff),
+            xmp: None,
+            opencv: opencv_orientation_in_tiff(tiff),
+        }
+    }
+
+    /// The orientation `policy`'s tool applies: Pillow's EXIF tag or else XMP, OpenCV's own
+    /// reading; IMG.LY's sharp pipeline applies none (it never calls `rotate()`).
     pub fn for_policy(self, policy: DecodePolicy) -> Orientation {
         match policy {
             DecodePolicy::Pillow => self.exif.or(self.xmp).unwrap_or(1),
-            DecodePolicy::OpenCv => self.exif.unwrap_or(1),
+            DecodePolicy::OpenCv => self.opencv.unwrap_or(1),
             DecodePolicy::Sharp => 1,
         }
     }
+}
+
+/// IFD0's orientation entry in a TIFF-structured block: its type, count and the offset of its
+/// value field, with the block's byte order.
+struct Entry {
+    kind: u16,
+    count: u32,
+    value_at: usize,
+    little: bool,
+}
+
+impl Entry {
+    fn u16_at(&self, tiff: &[u8], o: usize) -> Option<u16> {
+        let b: [u8; 2] = tiff.get(o..o.checked_add(2)?)?.try_into().ok()?;
+        Some(match self.little {
+            true => u16::from_le_bytes(b),
+            false => u16::from_be_bytes(b),
+        })
+    }
+
+    fn u32_at(&self, tiff: &[u8], o: usize) -> Option<u32> {
+        let b: [u8; 4] = tiff.get(o..o.checked_add(4)?)?.try_into().ok()?;
+        Some(match self.little {
+            true => u32::from_le_bytes(b),
+            false => u32::from_be_bytes(b),
+        })
+    }
+}
+
+fn orientation_entry(tiff: &[u8]) -> Option<(Entry, &[u8])> {
+    let little = match tiff.get(..4)? {
+        [b'I', b'I', 42, 0] => true,
+        [b'M', b'M', 0, 42] => false,
+        _ => return None,
+    };
+    let probe = Entry {
+        kind: 0,
+        count: 0,
+        value_at: 0,
+        little,
+    };
+    let ifd = probe.u32_at(tiff, 4)? as usize;
+    let entries = probe.u16_at(tiff, ifd)? as usize;
+    (0..entries).find_map(|i| {
+        let entry = ifd.checked_add(2 + 12 * i)?;
+        (probe.u16_at(tiff, entry)? == 0x0112).then_some(())?;
+        Some((
+            Entry {
+                kind: probe.u16_at(tiff, entry + 2)?,
+                count: probe.u32_at(tiff, entry + 4)?,
+                value_at: entry + 8,
+                little,
+            },
+            tiff,
+        ))
+    })
+}
+
+/// OpenCV's reading of the orientation entry (see [`Tags::opencv`]).
+fn opencv_orientation_in_tiff(tiff: &[u8]) -> Option<u16> {
+    let (e, tiff) = orientation_entry(tiff)?;
+    e.u16_at(tiff, e.value_at)
 }
 
 /// IFD0's orientation tag in a TIFF-structured EXIF block (after the `Exif\0\0` prefix): the
 /// first value of a SHORT or LONG entry, as Pillow reads it; `None` when the block or the tag
 /// is missing or unreadable.
 pub fn orientation_in_tiff(tiff: &[u8]) -> Option<u16> {
-    let little = match tiff.get(..4)? {
-        [b'I', b'I', 42, 0] => true,
-        [b'M', b'M', 0, 42] => false,
-        _ => return None,
-    };
-    let u16_at = |o: usize| -> Option<u16> {
-        let b: [u8; 2] = tiff.get(o..o.checked_add(2)?)?.try_into().ok()?;
-        Some(if little {
-            u16::from_le_bytes(b)
-        } else {
-            u16::from_be_bytes(b)
-        })
-    };
-    let u32_at = |o: usize| -> Option<u32> {
-        let b: [u8; 4] = tiff.get(o..o.checked_add(4)?)?.try_into().ok()?;
-        Some(if little {
-            u32::from_le_bytes(b)
-        } else {
-            u32::from_be_bytes(b)
-        })
-    };
-    let ifd = u32_at(4)? as usize;
-    let entries = u16_at(ifd)? as usize;
-    (0..entries).find_map(|i| {
-        let entry = ifd.checked_add(2 + 12 * i)?;
-        if u16_at(entry)? != 0x0112 {
-            return None;
-        }
-        match (u16_at(entry + 2)?, u32_at(entry + 4)?) {
-            // SHORT: up to two fit in the value field; the first counts.
-            (3, 1..=2) => u16_at(entry + 8),
-            (4, 1) => u32_at(entry + 8).map(|v| v.min(u16::MAX as u32) as u16),
-            _ => None,
-        }
-    })
+    let (e, tiff) = orientation_entry(tiff)?;
+    match (e.kind, e.count) {
+        // SHORT: up to two fit in the value field; the first counts.
+        (3, 1..=2) => e.u16_at(tiff, e.value_at),
+        (4, 1) => e
+            .u32_at(tiff, e.value_at)
+            .map(|v| v.min(u16::MAX as u32) as u16),
+        _ => None,
+    }
 }
 
 /// The digit of XMP's `tiff:Orientation="D"` (or `>D`), as Pillow's `getexif` finds it.
@@ -90,7 +139,7 @@ fn orientation_in_xmp(xmp: &[u8]) -> Option<u16> {
 pub fn jpeg_tags(bytes: &[u8]) -> Tags {
     const XMP: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
     let mut tags = Tags::default();
-    let (mut exif_seen, mut xmp_seen) = (false, false);
+    let (mut exif_seen, mut xmp_seen, mut app1_seen) = (false, false, false);
     let mut at = 2;
     while let (Some(&0xFF), Some(&marker)) = (bytes.get(at), bytes.get(at + 1)) {
         // Fill bytes before a marker.
@@ -113,6 +162,12 @@ pub fn jpeg_tags(bytes: &[u8]) -> Tags {
         let body = bytes
             .get(at + 4..(at + 2 + len).min(bytes.len()))
             .unwrap_or_default();
+        if marker == 0xE1 && !app1_seen {
+            app1_seen = true;
+            if body.starts_with(b"Exif\0\0") {
+                tags.opencv = opencv_orientation_in_tiff(&body[6..]);
+            }
+        }
         if marker == 0xE1 && body.starts_with(b"Exif\0\0") && !exif_seen {
             exif_seen = true;
             tags.exif = orientation_in_tiff(&body[6..]);
@@ -123,6 +178,15 @@ pub fn jpeg_tags(bytes: &[u8]) -> Tags {
         at += 2 + len;
     }
     tags
+}
+
+/// The size of a `w`×`h` image once turned by `o` (5–8 swap the sides).
+pub fn upright<T>(w: T, h: T, o: Orientation) -> (T, T) {
+    if (5..=8).contains(&o) {
+        (h, w)
+    } else {
+        (w, h)
+    }
 }
 
 /// `pixels` (`w`×`h`, `channels` bytes a pixel) turned upright: the new size and pixels.
@@ -136,8 +200,7 @@ pub fn apply(
     if !(2..=8).contains(&o) {
         return (w, h, pixels);
     }
-    let swaps = o >= 5;
-    let (ow, oh) = if swaps { (h, w) } else { (w, h) };
+    let (ow, oh) = upright(w, h, o);
     // The source pixel of output (x, y), as Pillow's transpose methods map them.
     let source = |x: usize, y: usize| -> (usize, usize) {
         match o {
@@ -207,12 +270,21 @@ mod tests {
         assert_eq!(xmp(r#"<x tiff:Orientation="6"/>"#), Some(6));
         assert_eq!(xmp("<tiff:Orientation>8</tiff:Orientation>"), Some(8));
         assert_eq!(xmp("<tiff:Orientation> 8"), None);
-        let tags = |exif, xmp| Tags { exif, xmp };
+        let tags = |exif, xmp| Tags {
+            exif,
+            xmp,
+            opencv: exif,
+        };
         assert_eq!(tags(None, Some(6)).for_policy(DecodePolicy::Pillow), 6);
         assert_eq!(tags(None, Some(6)).for_policy(DecodePolicy::OpenCv), 1);
         assert_eq!(tags(Some(1), Some(6)).for_policy(DecodePolicy::Pillow), 1);
         assert_eq!(tags(Some(3), None).for_policy(DecodePolicy::OpenCv), 3);
         assert_eq!(tags(Some(3), None).for_policy(DecodePolicy::Sharp), 1);
+        // A big-endian LONG: Pillow reads 6, OpenCV the value field's first two bytes, 0.
+        let mut long = tiff(false, 4, 1, 0);
+        long[18..22].copy_from_slice(&6u32.to_be_bytes());
+        assert_eq!(Tags::of_exif(&long).for_policy(DecodePolicy::Pillow), 6);
+        assert_eq!(Tags::of_exif(&long).for_policy(DecodePolicy::OpenCv), 0);
     }
 
     #[test]
@@ -245,7 +317,10 @@ mod tests {
         assert_eq!(jpeg_tags(&scan_first), Tags::default());
         assert_eq!(jpeg_tags(&j[..10]), Tags::default());
         // Found by the fuzzer: a segment length below its own two bytes.
-        assert_eq!(jpeg_tags(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0xFF, 0xDB]), Tags::default());
+        assert_eq!(
+            jpeg_tags(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0xFF, 0xDB]),
+            Tags::default()
+        );
         assert_eq!(jpeg_tags(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 1]), Tags::default());
     }
 }

@@ -96,44 +96,140 @@ pub fn header(bytes: &[u8]) -> Result<Header, String> {
     Handle::new()?.header(bytes)
 }
 
+/// Whether a JPEG ends before its end-of-image marker. Its markers are walked from SOI as libjpeg
+/// reads them (junk before a marker skipped), and each scan's entropy-coded data up to the next
+/// marker (inside it a 0xFF is followed by a stuffed 0x00 or is a restart marker): data appended
+/// after EOI, such as a motion photo's video, is never looked into. libjpeg would pad a file cut
+/// short with grey and warn; Pillow refuses it ("image file is truncated").
+pub fn is_truncated(bytes: &[u8]) -> bool {
+    let next_ff = |from: usize| {
+        bytes
+            .get(from..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0xFF))
+            .map(|i| from + i)
+    };
+    let mut at = 2;
+    loop {
+        // The next marker, after any junk and fill bytes.
+        let Some(ff) = next_ff(at) else { return true };
+        let mut m = ff + 1;
+        while bytes.get(m) == Some(&0xFF) {
+            m += 1;
+        }
+        let Some(&marker) = bytes.get(m) else {
+            return true;
+        };
+        at = m + 1;
+        match marker {
+            0xD9 => return false,
+            // Standalone markers (and a stuffed zero outside a scan, which libjpeg skips).
+            0x00 | 0x01 | 0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let Some(len) = bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_be_bytes([b[0], b[1]]) as usize)
+        else {
+            return true;
+        };
+        if len < 2 {
+            // Malformed, not short: libjpeg refuses it with its own message.
+            return false;
+        }
+        at += len;
+        if at > bytes.len() {
+            return true;
+        }
+        if marker == 0xDA {
+            loop {
+                let Some(ff) = next_ff(at) else { return true };
+                match bytes.get(ff + 1) {
+                    None => return true,
+                    Some(0x00 | 0xD0..=0xD7) => at = ff + 2,
+                    Some(_) => {
+                        at = ff;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why libjpeg-turbo gave no pixels.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Refusal {
+    /// A JPEG the photo tools do not read (12-bit, lossless, an unknown colour space).
+    Unsupported(String),
+    /// The data ends before the image does ("Premature end of JPEG file"): Pillow refuses it.
+    Truncated(String),
+    /// Any other error libjpeg stopped at.
+    Unreadable(String),
+}
+
+/// libjpeg's warnings (`JWRN_*` in jerror.h), the messages it recovers from. TurboJPEG keeps
+/// only the last message, and a fatal error after a warning is still reported as a warning, so
+/// the text tells them apart.
+const WARNINGS: [&str; 7] = [
+    "Corrupt JPEG data",
+    "Unknown Adobe color transform code",
+    "Inconsistent progression sequence",
+    "Warning: unknown JFIF revision number",
+    "Premature end of JPEG file",
+    "Invalid SOS parameters for sequential JPEG",
+    "Application transferred too many scanlines",
+];
+
 /// Decodes a JPEG whose header `check(w, h)` accepted, to libjpeg's output: RGB for YCbCr and
 /// RGB files, one channel for grayscale, CMYK (as stored, YCCK converted by libjpeg) for
 /// four-component files. A warning libjpeg recovers from (extraneous bytes before a marker, a
 /// corrupt Huffman code) is not an error: Pillow and OpenCV ignore it and keep libjpeg's
-/// pixels, so this does too.
+/// pixels, so this does too, and keeps its text in [`Native::warning`] (sharp refuses such a
+/// file). A premature end is Pillow's "image file is truncated".
 pub fn decode<E>(
     bytes: &[u8],
     check: impl FnOnce(u32, u32) -> Result<(), E>,
-) -> Result<Result<Native, E>, String> {
-    let handle = Handle::new()?;
-    let header = handle.header(bytes)?;
+) -> Result<Result<Native, E>, Refusal> {
+    let handle = Handle::new().map_err(Refusal::Unreadable)?;
+    let header = handle.header(bytes).map_err(Refusal::Unreadable)?;
     if header.precision != 8 {
-        return Err(format!(
+        return Err(Refusal::Unsupported(format!(
             "a {}-bit JPEG (the photo tools read 8-bit JPEG only)",
             header.precision
-        ));
+        )));
     }
     if header.lossless {
-        return Err("a lossless JPEG (SOF3), which the photo tools do not read".into());
-    }
-    if let Err(e) = check(header.width, header.height) {
-        return Ok(Err(e));
+        return Err(Refusal::Unsupported(
+            "a lossless JPEG (SOF3), which the photo tools do not read".into(),
+        ));
     }
     let (format, channels): (i32, usize) = match header.colorspace as u32 {
         tj::TJCS_TJCS_GRAY => (tj::TJPF_TJPF_GRAY, 1),
         tj::TJCS_TJCS_CMYK | tj::TJCS_TJCS_YCCK => (tj::TJPF_TJPF_CMYK, 4),
         tj::TJCS_TJCS_RGB | tj::TJCS_TJCS_YCbCr => (tj::TJPF_TJPF_RGB, 3),
-        other => return Err(format!("an unknown JPEG colour space ({other})")),
+        other => {
+            return Err(Refusal::Unsupported(format!(
+                "a JPEG in an unknown colour space ({other})"
+            )))
+        }
     };
-    handle.set(tj::TJPARAM_TJPARAM_SCANLIMIT, MAX_SCANS)?;
+    if let Err(e) = check(header.width, header.height) {
+        return Ok(Err(e));
+    }
+    handle
+        .set(tj::TJPARAM_TJPARAM_SCANLIMIT, MAX_SCANS)
+        .map_err(Refusal::Unreadable)?;
     // Warnings recover, as in Pillow and OpenCV (see above).
-    handle.set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0)?;
+    handle
+        .set(tj::TJPARAM_TJPARAM_STOPONWARNING, 0)
+        .map_err(Refusal::Unreadable)?;
     let (w, h) = (header.width as usize, header.height as usize);
     let pitch = w * channels;
     let mut data = vec![0u8; pitch * h];
     // SAFETY: `data` holds exactly `pitch * h` bytes, the size TurboJPEG writes for a
     // `w`×`h` image of `channels` bytes a pixel at this pitch (the header read just now by the
-    // same handle gives w and h; no scaling factor is set).
+    // same handle gives w and h; no scaling factor is set). The pitch fits an i32: a JPEG is at
+    // most 65,535 pixels wide.
     let rc = unsafe {
         tj::tj3Decompress8(
             handle.0,
@@ -144,8 +240,18 @@ pub fn decode<E>(
             format,
         )
     };
-    if rc != 0 && handle.error_code() != tj::TJERR_TJERR_WARNING as i32 {
-        return Err(handle.error());
+    let mut warning = None;
+    if rc != 0 {
+        let message = handle.error();
+        let warned = handle.error_code() == tj::TJERR_TJERR_WARNING as i32
+            && WARNINGS.iter().any(|w| message.contains(w));
+        if !warned {
+            return Err(Refusal::Unreadable(message));
+        }
+        if message.contains("Premature end of JPEG file") {
+            return Err(Refusal::Truncated(message));
+        }
+        warning = Some(message);
     }
     let pixels = match channels {
         1 => Pixels::Gray(data),
@@ -156,5 +262,6 @@ pub fn decode<E>(
         w: header.width,
         h: header.height,
         pixels,
+        warning,
     }))
 }

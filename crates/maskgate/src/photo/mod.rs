@@ -108,13 +108,15 @@ pub struct Native {
     pub w: u32,
     pub h: u32,
     pub pixels: Pixels,
+    /// The warning libjpeg recovered from, if any (damaged but complete data).
+    pub warning: Option<String>,
 }
 
 /// A photo decoded once, from which each policy's RGB pixels are made.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decoded {
     native: Native,
-    orientation: exif::Tags,
+    tags: exif::Tags,
 }
 
 /// The file formats a photo can be, told by their first bytes.
@@ -177,17 +179,6 @@ fn unsupported(what: &str) -> PhotoError {
     )
 }
 
-/// A JPEG whose entropy-coded data after its last start-of-scan has no end-of-image marker was
-/// cut short (inside that data a 0xFF byte is always stuffed, so FF D9 can only be the marker).
-/// libjpeg would pad it with grey and warn; Pillow refuses it ("image file is truncated").
-fn jpeg_is_truncated(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
-        None => true,
-    }
-}
-
 /// Decodes a photo file once (the size checked against `limits` from its header, before any
 /// pixel is allocated); [`Decoded::rgb`] then gives each tool's pixels.
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
@@ -203,15 +194,22 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
         )
     };
     let format = format_of(bytes).map_err(unsupported)?;
-    let (native, orientation) = match format {
+    let (native, tags) = match format {
         Format::Jpeg => {
-            if jpeg_is_truncated(bytes) {
+            if jpeg::is_truncated(bytes) {
                 return Err(PhotoError::new(
                     FailReason::ImageTruncated,
-                    "image file is truncated (no end-of-image marker after the last scan)",
+                    "image file is truncated (its data ends before the end-of-image marker)",
                 ));
             }
-            let native = jpeg::decode(bytes, check).map_err(|e| unreadable("JPEG", e))??;
+            let native = jpeg::decode(bytes, check).map_err(|refusal| match refusal {
+                jpeg::Refusal::Unsupported(what) => unsupported(&what),
+                jpeg::Refusal::Truncated(e) => PhotoError::new(
+                    FailReason::ImageTruncated,
+                    format!("image file is truncated: {e}"),
+                ),
+                jpeg::Refusal::Unreadable(e) => unreadable("JPEG", e),
+            })??;
             (native, exif::jpeg_tags(bytes))
         }
         Format::Png => png::decode(bytes, check)?,
@@ -219,7 +217,13 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
             Some(decoded) => {
                 let (w, h, data) = decoded?;
                 let pixels = Pixels::Rgb(data);
-                (Native { w, h, pixels }, exif::Tags::default())
+                let native = Native {
+                    w,
+                    h,
+                    pixels,
+                    warning: None,
+                };
+                (native, exif::Tags::default())
             }
             None if maskgate_core::bmp::size(bytes).is_some() => {
                 return Err(PhotoError::new(
@@ -230,23 +234,30 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
             None => return Err(other_bmp(bytes)),
         },
     };
-    Ok(Decoded {
-        native,
-        orientation,
-    })
+    Ok(Decoded { native, tags })
 }
 
 impl Decoded {
     /// The RGB pixels `policy`'s tool gives, turned as it turns them.
     pub fn rgb(&self, policy: DecodePolicy) -> Result<RgbImage, PhotoError> {
-        let Native { w, h, pixels } = &self.native;
-        let data = convert::to_rgb(pixels, policy).map_err(|what| {
+        let Native {
+            w,
+            h,
+            pixels,
+            warning,
+        } = &self.native;
+        let refused = |what: &str| {
             PhotoError::new(
                 FailReason::ImageFormatUnsupported,
                 format!("{what}, which {} refuses", policy.tool()),
             )
-        })?;
-        let orientation = self.orientation.for_policy(policy);
+        };
+        // sharp fails on a libjpeg warning (`failOn: 'warning'`, its default).
+        if let (DecodePolicy::Sharp, Some(w)) = (policy, warning) {
+            return Err(refused(&format!("a damaged JPEG ({w})")));
+        }
+        let data = convert::to_rgb(pixels, policy).map_err(refused)?;
+        let orientation = self.tags.for_policy(policy);
         let (w, h, data) = exif::apply(orientation, *w as usize, *h as usize, 3, data);
         Ok(RgbImage { w, h, data })
     }
@@ -280,7 +291,7 @@ pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
             (w, h, 1)
         }
     };
-    Ok(if orientation >= 5 { (h, w) } else { (w, h) })
+    Ok(exif::upright(w, h, orientation))
 }
 
 /// The upright size of the photo file at `path`, reading its head (where JPEG's and BMP's
@@ -297,31 +308,31 @@ pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u
         .map_err(|e| e.to_string())?;
     if len > HEAD && format_of(&head) == Ok(Format::Png) {
         let (w, h, _) = png::header(&head)?;
-        // Chunk by chunk from the first, skipping over their data, for the first eXIf.
-        let mut at = 8u64;
+        // Chunk by chunk from the first, skipping over their data, for the first eXIf (at most
+        // 2^16 chunks: a file of empty chunks is not walked for ever).
+        let mut file = std::io::BufReader::new(file);
+        file.seek(SeekFrom::Start(8)).map_err(|e| e.to_string())?;
         let mut chunk = [0u8; 8];
-        let orientation = loop {
-            if file.seek(SeekFrom::Start(at)).is_err() || file.read_exact(&mut chunk).is_err() {
-                break 1;
+        let mut orientation = 1;
+        for _ in 0..1 << 16 {
+            if file.read_exact(&mut chunk).is_err() {
+                break;
             }
-            let n = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]) as u64;
+            let n = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
             match &chunk[4..] {
                 b"eXIf" if n <= 1 << 16 => {
                     let mut body = vec![0u8; n as usize];
-                    if file.read_exact(&mut body).is_err() {
-                        break 1;
+                    if file.read_exact(&mut body).is_ok() {
+                        orientation = exif::Tags::of_exif(&body).for_policy(DecodePolicy::Pillow);
                     }
-                    break exif::Tags {
-                        exif: exif::orientation_in_tiff(&body),
-                        xmp: None,
-                    }
-                    .for_policy(DecodePolicy::Pillow);
+                    break;
                 }
-                b"IEND" => break 1,
-                _ => at += 12 + n,
+                b"IEND" => break,
+                _ if file.seek_relative(n as i64 + 4).is_err() => break,
+                _ => {}
             }
-        };
-        return Ok(if orientation >= 5 { (h, w) } else { (w, h) });
+        }
+        return Ok(exif::upright(w, h, orientation));
     }
     match upright_size(&head) {
         Err(_) if len > HEAD => {
@@ -400,6 +411,11 @@ mod tests {
             decode(cut, &Limits::default()).unwrap_err().reason,
             FailReason::ImageTruncated
         );
+        // A motion photo: a video after the end-of-image marker, whose bytes happen to hold a
+        // start-of-scan marker with no end after it. The photo is whole.
+        let motion = [&big[..], b"ftypmp4 \xFF\xDA\x00\x0C....".as_slice()].concat();
+        let img = decode_rgb(&motion, DecodePolicy::Pillow, &Limits::default()).unwrap();
+        assert_eq!((img.w, img.h), (64, 48));
         let garbage_scan = [&big[..big.len() / 2], &[0xFF, 0xD9]].concat();
         let e = decode(&garbage_scan, &Limits::default());
         // libjpeg recovers from a damaged scan with a warning, as Pillow does: decoded.

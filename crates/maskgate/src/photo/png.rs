@@ -4,7 +4,7 @@
 //! there. The `eXIf` chunk's orientation is read wherever it lies, before or after the image
 //! data, as Pillow's `getexif` loads the whole file.
 
-use super::exif::{self, Tags};
+use super::exif::Tags;
 use super::{Native, PhotoError, Pixels};
 use crate::model::FailReason;
 
@@ -23,24 +23,30 @@ pub struct Decoded {
     pub palette: Vec<u8>,
 }
 
-/// A decoder that leaves every sample as stored and allocates at most what the checked size
-/// needs (the crate's own limit, as a second line, at the image's size).
-fn decoder(bytes: &[u8], max_bytes: usize) -> png::Decoder<std::io::Cursor<&[u8]>> {
+/// The memory the decoder may allocate for itself besides the pixels (which the caller
+/// allocates at the checked size): rows, zlib state, chunks. Text and ICC profiles, which
+/// neither tool applies to the pixels, are skipped, so a compressed-profile bomb inflates nothing.
+const DECODER_BYTES: usize = 64 << 20;
+
+/// A decoder that leaves every sample as stored.
+fn decoder(bytes: &[u8]) -> png::Decoder<std::io::Cursor<&[u8]>> {
     let mut d = png::Decoder::new_with_limits(
         std::io::Cursor::new(bytes),
-        png::Limits { bytes: max_bytes },
+        png::Limits {
+            bytes: DECODER_BYTES,
+        },
     );
     d.set_transformations(png::Transformations::IDENTITY);
     d.set_ignore_text_chunk(true);
+    d.set_ignore_iccp_chunk(true);
     d
 }
 
-/// (width, height, orientation) from the header and the chunks before the image data.
+/// (width, height) from the header chunk alone, and the orientation of the `eXIf` chunk
+/// among `bytes` (which may be the file's head only).
 pub fn header(bytes: &[u8]) -> Result<(u32, u32, Tags), String> {
-    let reader = decoder(bytes, 64 << 20)
-        .read_info()
-        .map_err(|e| e.to_string())?;
-    let info = reader.info();
+    let mut d = decoder(bytes);
+    let info = d.read_header_info().map_err(|e| e.to_string())?;
     Ok((info.width, info.height, tags(bytes)))
 }
 
@@ -54,12 +60,7 @@ fn tags(bytes: &[u8]) -> Tags {
             break;
         };
         match &head[4..] {
-            b"eXIf" => {
-                return Tags {
-                    exif: exif::orientation_in_tiff(body),
-                    xmp: None,
-                }
-            }
+            b"eXIf" => return Tags::of_exif(body),
             b"IEND" => break,
             _ => at += 12 + len,
         }
@@ -85,15 +86,13 @@ pub fn decode(
         PhotoError::new(reason, format!("PNG could not be decoded: {text}"))
     };
     // The header alone, to check the size before the decoder allocates anything.
-    let mut probe = decoder(bytes, 64 << 20);
+    let mut d = decoder(bytes);
     let (w, h) = {
-        let info = probe.read_header_info().map_err(bad)?;
+        let info = d.read_header_info().map_err(bad)?;
         (info.width, info.height)
     };
     check(w, h)?;
-    // Room for the image at 16 bits × 4 channels, plus the chunks' own buffers.
-    let budget = (w as usize * h as usize).saturating_mul(8) + (64 << 20);
-    let mut reader = decoder(bytes, budget).read_info().map_err(bad)?;
+    let mut reader = d.read_info().map_err(bad)?;
     let size = reader
         .output_buffer_size()
         .ok_or_else(|| PhotoError::new(FailReason::ImageTooLarge, "PNG frame size overflows"))?;
@@ -115,6 +114,7 @@ pub fn decode(
             w,
             h,
             pixels: Pixels::Png(decoded),
+            warning: None,
         },
         tags(bytes),
     ))
