@@ -68,10 +68,7 @@ Config (relative paths are taken from the config's folder; docs/src/formats.md h
              limit, [corpus.options], [corpus.modules]
              formats: fasseg | lapa | celebamask-hq | coco | yolo | voc | labelme | gold-ndjson | sql
   [[arm]]    name, adapter, model, and the adapter's keys:
-               rembg: class, threshold, session, pillow   imgly-isnet: class, threshold
-               mediapipe-selfie: class, threshold    sigmoid: class, threshold, mean, std, logits
-               yolov8-seg: labels, classes, conf, iou, mask_mode
-               semantic-argmax: labels, classes, mean, std
+{}
              or name, predictions = \"file.jsonl\"
   [[variant]], [[sweep]], [score]: post-processing variants and the composite score
 
@@ -81,8 +78,18 @@ built-in defaults; --explain prints every setting with its value and where it ca
 
 Sharded (--shard I/N, or auto/N under Kubernetes or Slurm), then `maskgate merge OUT`:
   maskgate run /abs/gate.toml --shard auto/8 --out s3://bucket/gate",
-        run_keys()
+        run_keys(),
+        adapter_keys()
     )
+}
+
+/// Each adapter's keys, one line each, from the adapters' own table.
+fn adapter_keys() -> String {
+    maskgate::predict::adapters::ADAPTERS
+        .iter()
+        .map(|a| format!("               {}: {}", a.name, a.keys.join(", ")))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn run(a: RunArgs, binary: &maskgate::attest::statement::Binary) -> Result<u8> {
