@@ -4,9 +4,10 @@
 # tests against a throwaway PostgreSQL cluster (pg_virtualenv starts it and removes it after),
 # the HTML report checked in headless Chromium, the committed examples regenerated and compared,
 # the Slurm recipe as a real job array, the manual built with its links checked, and the Python
-# wheel built once and tested in a fresh venv. Debian's postgresql, chromium, chromium-driver,
-# strace, slurm-wlm, munge and libjpeg-turbo-progs are installed here when missing and the script runs as root. At the
-# end (also on failure) it prints each step's time.
+# wheel built once and tested in a fresh venv. Debian's cmake and nasm (the build's
+# libjpeg-turbo), postgresql, chromium, chromium-driver, strace, slurm-wlm, munge and
+# libjpeg-turbo-progs are installed here when missing and the script runs as root. At the end
+# (also on failure) it prints each step's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean clone builds everything once, so incremental caches would only take disk (gigabytes).
@@ -83,8 +84,9 @@ await() { # await NAME: its own time from start to end, then the time spent wait
 }
 # Debian packages the tests drive: PostgreSQL (pg_virtualenv), headless Chromium with
 # ChromeDriver (the HTML report's browser test), strace (the reliability suite fails a chosen
-# rename of a run to check every commit step), and Slurm with munge (the job-array recipe;
-# deploy/slurm/local-cluster.sh installs them too when run alone, and finds them here).
+# rename of a run to check every commit step), Slurm with munge (the job-array recipe;
+# deploy/slurm/local-cluster.sh installs them too when run alone, and finds them here), and
+# libjpeg-turbo's cjpeg (it writes the decode vectors' JPEG files the photo tools are checked on).
 # The functions below chain their commands with &&: called as `step NAME fn`, they run where
 # bash ignores set -e.
 debian_packages() {
