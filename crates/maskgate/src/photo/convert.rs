@@ -19,11 +19,20 @@ pub fn to_rgb(pixels: &Pixels, policy: DecodePolicy) -> Result<Vec<u8>, &'static
         Pixels::Gray(g) => g.iter().flat_map(|&v| [v, v, v]).collect(),
         Pixels::Cmyk(_) if sharp => return Err("a CMYK JPEG"),
         Pixels::Cmyk(cmyk) => {
-            let convert = match policy {
+            // Each channel depends on its own ink and K alone: one table of the 65,536 pairs.
+            let channel = match policy {
                 DecodePolicy::Pillow => pillow_cmyk,
                 _ => opencv_cmyk,
             };
-            cmyk.chunks_exact(4).flat_map(convert).collect()
+            let table: Vec<u8> = (0..=u16::MAX)
+                .map(|i| channel((i >> 8) as u8, i as u8))
+                .collect();
+            let mut out = Vec::with_capacity(cmyk.len() / 4 * 3);
+            for p in cmyk.chunks_exact(4) {
+                let k = p[3] as usize;
+                out.extend(p[..3].iter().map(|&c| table[(c as usize) << 8 | k]));
+            }
+            out
         }
         Pixels::Png(png)
             if sharp && matches!(png.color, ColorType::Grayscale | ColorType::GrayscaleAlpha) =>
@@ -34,25 +43,20 @@ pub fn to_rgb(pixels: &Pixels, policy: DecodePolicy) -> Result<Vec<u8>, &'static
     })
 }
 
-/// Pillow reads every four-component JPEG as inverted CMYK (`"CMYK;I"`, Adobe's convention,
-/// which libjpeg's output keeps), then `cmyk2rgb`: `255 − k − c·(255 − k)/255` with Pillow's
-/// rounding `MULDIV255`.
-fn pillow_cmyk(p: &[u8]) -> [u8; 3] {
-    let (c, m, y, k) = (255 - p[0], 255 - p[1], 255 - p[2], 255 - p[3]);
-    let nk = 255 - k as i32;
-    let muldiv255 = |a: i32, b: i32| {
-        let t = a * b + 128;
-        ((t >> 8) + t) >> 8
-    };
-    let channel = |v: u8| (nk - muldiv255(v as i32, nk)).clamp(0, 255) as u8;
-    [channel(c), channel(m), channel(y)]
+/// One channel of Pillow's reading of a stored ink `c` and black `k`: every four-component JPEG
+/// is inverted CMYK to Pillow (`"CMYK;I"`, Adobe's convention, which libjpeg's output keeps),
+/// then `cmyk2rgb`: `255 − k − c·(255 − k)/255` with Pillow's rounding `MULDIV255`.
+fn pillow_cmyk(stored_c: u8, stored_k: u8) -> u8 {
+    let c = 255 - stored_c as i32;
+    let nk = stored_k as i32;
+    let t = c * nk + 128;
+    (nk - (((t >> 8) + t) >> 8)).clamp(0, 255) as u8
 }
 
-/// OpenCV takes libjpeg's CMYK as stored and computes `k − ((255 − c)·k >> 8)` per channel.
-fn opencv_cmyk(p: &[u8]) -> [u8; 3] {
-    let k = p[3] as i32;
-    let channel = |c: u8| (k - (((255 - c as i32) * k) >> 8)) as u8;
-    [channel(p[0]), channel(p[1]), channel(p[2])]
+/// One channel of OpenCV's reading: the stored values, `k − ((255 − c)·k >> 8)`.
+fn opencv_cmyk(stored_c: u8, stored_k: u8) -> u8 {
+    let k = stored_k as i32;
+    (k - (((255 - stored_c as i32) * k) >> 8)) as u8
 }
 
 /// Sample `i` of a row at `depth` bits (big-endian within a byte, as PNG packs them).
@@ -143,9 +147,11 @@ mod tests {
     #[test]
     fn cmyk_white_and_black_are_white_and_black_in_both_tools() {
         // Stored inverted (Adobe): no ink is 255 everywhere.
-        assert_eq!(pillow_cmyk(&[255, 255, 255, 255]), [255, 255, 255]);
-        assert_eq!(opencv_cmyk(&[255, 255, 255, 255]), [255, 255, 255]);
-        assert_eq!(pillow_cmyk(&[255, 255, 255, 0]), [0, 0, 0]);
-        assert_eq!(opencv_cmyk(&[255, 255, 255, 0]), [0, 0, 0]);
+        assert_eq!(pillow_cmyk(255, 255), 255);
+        assert_eq!(opencv_cmyk(255, 255), 255);
+        assert_eq!(pillow_cmyk(255, 0), 0);
+        assert_eq!(opencv_cmyk(255, 0), 0);
+        // Where the two tools' roundings part (the decode vectors check every file).
+        assert_eq!((pillow_cmyk(100, 200), opencv_cmyk(100, 200)), (78, 79));
     }
 }

@@ -189,37 +189,38 @@ pub fn upright<T>(w: T, h: T, o: Orientation) -> (T, T) {
     }
 }
 
-/// `pixels` (`w`×`h`, `channels` bytes a pixel) turned upright: the new size and pixels.
-pub fn apply(
+/// `pixels` (`w`×`h`, `N` bytes a pixel) turned upright: the new size and pixels.
+pub fn apply<const N: usize>(
     o: Orientation,
     w: usize,
     h: usize,
-    channels: usize,
     pixels: Vec<u8>,
 ) -> (usize, usize, Vec<u8>) {
     if !(2..=8).contains(&o) {
         return (w, h, pixels);
     }
     let (ow, oh) = upright(w, h, o);
-    // The source pixel of output (x, y), as Pillow's transpose methods map them.
-    let source = |x: usize, y: usize| -> (usize, usize) {
-        match o {
-            2 => (w - 1 - x, y),
-            3 => (w - 1 - x, h - 1 - y),
-            4 => (x, h - 1 - y),
-            5 => (y, x),
-            6 => (y, h - 1 - x),
-            7 => (w - 1 - y, h - 1 - x),
-            _ => (w - 1 - y, x),
-        }
+    // As Pillow's transpose methods map them, the source pixel of output (0, 0) and the steps,
+    // in source pixels, to the source of output (x + 1, y) and of (x, y + 1).
+    let (wi, hi) = (w as isize, h as isize);
+    let at = |sx: isize, sy: isize| sy * wi + sx;
+    let (origin, step_x, step_y) = match o {
+        2 => (at(wi - 1, 0), -1, wi),
+        3 => (at(wi - 1, hi - 1), -1, -wi),
+        4 => (at(0, hi - 1), 1, -wi),
+        5 => (at(0, 0), wi, 1),
+        6 => (at(0, hi - 1), -wi, 1),
+        7 => (at(wi - 1, hi - 1), -wi, -1),
+        _ => (at(wi - 1, 0), wi, -1),
     };
+    let (src, _) = pixels.as_chunks::<N>();
     let mut out = vec![0u8; pixels.len()];
-    for y in 0..oh {
-        let row = &mut out[y * ow * channels..(y + 1) * ow * channels];
-        for (x, px) in row.chunks_exact_mut(channels).enumerate() {
-            let (sx, sy) = source(x, y);
-            let s = (sy * w + sx) * channels;
-            px.copy_from_slice(&pixels[s..s + channels]);
+    let (dst, _) = out.as_chunks_mut::<N>();
+    for (y, row) in dst.chunks_exact_mut(ow).take(oh).enumerate() {
+        let mut s = origin + y as isize * step_y;
+        for px in row {
+            *px = src[s as usize];
+            s += step_x;
         }
     }
     (ow, oh, out)
@@ -291,7 +292,7 @@ mod tests {
     fn the_eight_orientations_turn_a_2x3_image_upright() {
         // Stored 3 wide, 2 high: 0 1 2 / 3 4 5.
         let px: Vec<u8> = (0..6).collect();
-        let t = |o| apply(o, 3, 2, 1, px.clone());
+        let t = |o| apply::<1>(o, 3, 2, px.clone());
         assert_eq!(t(1), (3, 2, vec![0, 1, 2, 3, 4, 5]));
         assert_eq!(t(2), (3, 2, vec![2, 1, 0, 5, 4, 3]));
         assert_eq!(t(3), (3, 2, vec![5, 4, 3, 2, 1, 0]));

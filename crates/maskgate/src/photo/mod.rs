@@ -240,12 +240,25 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
 impl Decoded {
     /// The RGB pixels `policy`'s tool gives, turned as it turns them.
     pub fn rgb(&self, policy: DecodePolicy) -> Result<RgbImage, PhotoError> {
-        let Native {
-            w,
-            h,
-            pixels,
-            warning,
-        } = &self.native;
+        self.turned(policy, convert::to_rgb(&self.native.pixels, policy))
+    }
+
+    /// [`Decoded::rgb`], consuming the decode: an RGB decode becomes the image without a copy.
+    pub fn into_rgb(mut self, policy: DecodePolicy) -> Result<RgbImage, PhotoError> {
+        if let Pixels::Rgb(rgb) = &mut self.native.pixels {
+            let rgb = std::mem::take(rgb);
+            return self.turned(policy, Ok(rgb));
+        }
+        self.rgb(policy)
+    }
+
+    /// The converted pixels turned as `policy`'s tool turns them, or what the tool refuses.
+    fn turned(
+        &self,
+        policy: DecodePolicy,
+        converted: Result<Vec<u8>, &'static str>,
+    ) -> Result<RgbImage, PhotoError> {
+        let Native { w, h, warning, .. } = &self.native;
         let refused = |what: &str| {
             PhotoError::new(
                 FailReason::ImageFormatUnsupported,
@@ -256,9 +269,9 @@ impl Decoded {
         if let (DecodePolicy::Sharp, Some(w)) = (policy, warning) {
             return Err(refused(&format!("a damaged JPEG ({w})")));
         }
-        let data = convert::to_rgb(pixels, policy).map_err(refused)?;
+        let data = converted.map_err(refused)?;
         let orientation = self.tags.for_policy(policy);
-        let (w, h, data) = exif::apply(orientation, *w as usize, *h as usize, 3, data);
+        let (w, h, data) = exif::apply::<3>(orientation, *w as usize, *h as usize, data);
         Ok(RgbImage { w, h, data })
     }
 }
@@ -269,7 +282,7 @@ pub fn decode_rgb(
     policy: DecodePolicy,
     limits: &Limits,
 ) -> Result<RgbImage, PhotoError> {
-    decode(bytes, limits)?.rgb(policy)
+    decode(bytes, limits)?.into_rgb(policy)
 }
 
 /// The upright (width, height) of a photo from its headers and EXIF alone, without decoding a
