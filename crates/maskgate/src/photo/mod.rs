@@ -127,21 +127,36 @@ enum Format {
     Bmp,
 }
 
-/// The format of `bytes`, or the name of one maskgate does not decode.
-fn format_of(bytes: &[u8]) -> Result<Format, &'static str> {
+/// The format of `bytes`, or the name of one maskgate does not decode (`None`: not an image
+/// format it knows at all).
+fn format_of(bytes: &[u8]) -> Result<Format, Option<&'static str>> {
     Ok(match bytes {
         [0xFF, 0xD8, 0xFF, ..] => Format::Jpeg,
         [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Format::Png,
         [b'B', b'M', ..] => Format::Bmp,
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => return Err("WebP"),
-        [b'G', b'I', b'F', b'8', ..] => return Err("GIF"),
-        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => return Err("TIFF"),
-        [_, _, _, _, b'f', b't', b'y', b'p', ..] => return Err("HEIF/AVIF"),
-        [0x00, 0x00, 0x00, 0x0C, b'j', b'P', ..] | [0xFF, 0x4F, 0xFF, 0x51, ..] => {
-            return Err("JPEG 2000")
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => {
+            return Err(Some("WebP"))
         }
-        _ => return Err("an unknown format"),
+        [b'G', b'I', b'F', b'8', ..] => return Err(Some("GIF")),
+        [b'I', b'I', 42, 0, ..] | [b'M', b'M', 0, 42, ..] => return Err(Some("TIFF")),
+        [_, _, _, _, b'f', b't', b'y', b'p', ..] => return Err(Some("HEIF/AVIF")),
+        [0x00, 0x00, 0x00, 0x0C, b'j', b'P', ..] | [0xFF, 0x4F, 0xFF, 0x51, ..] => {
+            return Err(Some("JPEG 2000"))
+        }
+        _ => return Err(None),
     })
+}
+
+/// The refusal of a file that is not JPEG, PNG or BMP: a known other format is unsupported,
+/// named; bytes of no image format are unreadable.
+fn not_decoded(format: Option<&'static str>) -> PhotoError {
+    match format {
+        Some(name) => unsupported(name),
+        None => PhotoError::new(
+            FailReason::ImageUnreadable,
+            "not an image file (its first bytes are not JPEG's, PNG's or BMP's)",
+        ),
+    }
 }
 
 /// A BMP that is not uncompressed 24- or 32-bit: a real one in a layout left to Pillow's own
@@ -193,7 +208,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, PhotoError> {
             format!("{what} could not be decoded: {e}"),
         )
     };
-    let format = format_of(bytes).map_err(unsupported)?;
+    let format = format_of(bytes).map_err(not_decoded)?;
     let (native, tags) = match format {
         Format::Jpeg => {
             if jpeg::is_truncated(bytes) {
@@ -289,7 +304,7 @@ pub fn decode_rgb(
 /// pixel: what a label drawn on the photo as shown must match.
 pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
     let unreadable = |e: String| PhotoError::new(FailReason::ImageUnreadable, e);
-    let (w, h, orientation) = match format_of(bytes).map_err(unsupported)? {
+    let (w, h, orientation) = match format_of(bytes).map_err(not_decoded)? {
         Format::Jpeg => {
             let header = jpeg::header(bytes).map_err(unreadable)?;
             let upright = exif::jpeg_tags(bytes).for_policy(DecodePolicy::Pillow);
@@ -406,6 +421,9 @@ mod tests {
         );
         let e = refused(b"BM this is not a bitmap");
         assert_eq!(e.reason, FailReason::ImageUnreadable, "{}", e.message);
+        for not_an_image in [&b"<html>a saved error page</html>"[..], b""] {
+            assert_eq!(refused(not_an_image).reason, FailReason::ImageUnreadable);
+        }
     }
 
     #[test]

@@ -51,17 +51,16 @@ fn as_png(photo: &Path) -> PathBuf {
     let pngs = Path::new(env!("CARGO_TARGET_TMPDIR")).join("real-parity-png");
     std::fs::create_dir_all(&pngs).unwrap();
     let png = pngs.join(photo.file_stem().unwrap()).with_extension("png");
-    if !png.is_file() {
-        // Written aside, then renamed: the tests run in parallel.
-        let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
-        let bytes = std::fs::read(photo).unwrap();
-        let img = decode_rgb(&bytes, DecodePolicy::Pillow, &Limits::default()).unwrap();
-        image::RgbImage::from_raw(img.w as u32, img.h as u32, img.data)
-            .unwrap()
-            .save(&part)
-            .unwrap();
-        std::fs::rename(&part, &png).unwrap();
-    }
+    // Written every time (a PNG left by an older build would hold its decoder's pixels), aside
+    // and then renamed: the tests run in parallel.
+    let part = png.with_extension(format!("{:?}.png", std::thread::current().id()));
+    let bytes = std::fs::read(photo).unwrap();
+    let img = decode_rgb(&bytes, DecodePolicy::Pillow, &Limits::default()).unwrap();
+    image::RgbImage::from_raw(img.w as u32, img.h as u32, img.data)
+        .unwrap()
+        .save(&part)
+        .unwrap();
+    std::fs::rename(&part, &png).unwrap();
     png
 }
 
