@@ -290,7 +290,7 @@ impl FailReason {
             FailReason::ImageTooLarge => "shrink the photo, or raise [limits] max_image_pixels / max_file_bytes",
             FailReason::ImageTruncated => "re-export or re-download the photo",
             FailReason::MaskTooLarge => "fix the mask, or raise the [limits] it exceeds",
-            FailReason::ImageFormatUnsupported => "convert the photo to PNG (lossless) or give production's own JPEG",
+            FailReason::ImageFormatUnsupported => "give the photo as production receives it, in a format its model's tool reads exactly (JPEG, PNG or 24/32-bit BMP; in colour for imgly-isnet), or leave the sample out",
         }
     }
 
