@@ -35,7 +35,7 @@ def chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def write_png(path, rows, w, h, depth, ctype, plte=None, trns=None, exif=None, exif_after=False):
+def write_png(path, rows, w, h, depth, ctype, plte=None, trns=None, exif=None, exif_after=False, extra=b""):
     """A PNG written byte by byte, so the stored samples are exactly `rows` (packed scanlines)."""
     raw = b"".join(b"\x00" + r for r in rows)
     out = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0))
@@ -45,7 +45,7 @@ def write_png(path, rows, w, h, depth, ctype, plte=None, trns=None, exif=None, e
         out += chunk(b"tRNS", trns)
     if exif is not None and not exif_after:
         out += chunk(b"eXIf", exif)
-    out += chunk(b"IDAT", zlib.compress(raw))
+    out += extra + chunk(b"IDAT", zlib.compress(raw))
     if exif is not None and exif_after:
         out += chunk(b"eXIf", exif)
     out += chunk(b"IEND", b"")
@@ -198,6 +198,10 @@ def corpus(out, photos):
     write_png(keep("png-rgb8-exif6.png"), rows8(3), w, h, 8, 2, exif=tiff_orientation(6))
     write_png(keep("png-rgb8-exif3-after.png"), rows8(3), w, h, 8, 2, exif=tiff_orientation(3), exif_after=True)
     write_png(keep("png-gray16-exif8.png"), rows16(1), w, h, 16, 0, exif=tiff_orientation(8, little=True))
+    # XMP in an iTXt chunk: Pillow turns the photo by it, OpenCV does not.
+    packet = xmp(6)[len(b"http://ns.adobe.com/xap/1.0/\x00"):]
+    itxt = chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + packet)
+    write_png(keep("png-rgb8-xmp6.png"), rows8(3), w, h, 8, 2, extra=itxt)
     return made
 
 

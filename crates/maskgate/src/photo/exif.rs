@@ -121,7 +121,7 @@ pub fn orientation_in_tiff(tiff: &[u8]) -> Option<u16> {
 }
 
 /// The digit of XMP's `tiff:Orientation="D"` (or `>D`), as Pillow's `getexif` finds it.
-fn orientation_in_xmp(xmp: &[u8]) -> Option<u16> {
+pub fn orientation_in_xmp(xmp: &[u8]) -> Option<u16> {
     const KEY: &[u8] = b"tiff:Orientation";
     (0..xmp.len())
         .filter(|&i| xmp[i..].starts_with(KEY))

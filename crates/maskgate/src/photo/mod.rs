@@ -341,25 +341,39 @@ pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u
         let mut file = std::io::BufReader::new(file);
         file.seek(SeekFrom::Start(8)).map_err(|e| e.to_string())?;
         let mut chunk = [0u8; 8];
-        let mut orientation = 1;
+        let mut tags = exif::Tags::default();
+        let mut exif_seen = false;
         for _ in 0..1 << 16 {
             if file.read_exact(&mut chunk).is_err() {
                 break;
             }
             let n = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            match &chunk[4..] {
-                b"eXIf" if n <= 1 << 16 => {
-                    let mut body = vec![0u8; n as usize];
-                    if file.read_exact(&mut body).is_ok() {
-                        orientation = exif::Tags::of_exif(&body).for_policy(DecodePolicy::Pillow);
-                    }
+            let wanted = match &chunk[4..] {
+                b"eXIf" => !exif_seen && n <= 1 << 16,
+                b"iTXt" => tags.xmp.is_none() && n <= 1 << 20,
+                b"IEND" => break,
+                _ => false,
+            };
+            if !wanted {
+                if file.seek_relative(n as i64 + 4).is_err() {
                     break;
                 }
-                b"IEND" => break,
-                _ if file.seek_relative(n as i64 + 4).is_err() => break,
-                _ => {}
+                continue;
+            }
+            let mut body = vec![0u8; n as usize + 4];
+            if file.read_exact(&mut body).is_err() {
+                break;
+            }
+            let body = &body[..n as usize];
+            if &chunk[4..] == b"eXIf" {
+                exif_seen = true;
+                let found = exif::Tags::of_exif(body);
+                (tags.exif, tags.opencv) = (found.exif, found.opencv);
+            } else {
+                tags.xmp = png::xmp_orientation(body);
             }
         }
+        let orientation = tags.for_policy(DecodePolicy::Pillow);
         return Ok(exif::upright(w, h, orientation));
     }
     match upright_size(&head) {
@@ -454,6 +468,47 @@ mod tests {
         let img = decode_rgb(&big, DecodePolicy::Pillow, &Limits::default()).unwrap();
         assert_eq!((img.w, img.h, img.data.len()), (64, 48, 64 * 48 * 3));
         assert_eq!(upright_size(&big).unwrap(), (64, 48));
+    }
+
+    #[test]
+    fn a_large_png_is_sized_upright_by_an_orientation_after_its_image_data() {
+        let (w, h) = (800u32, 600u32);
+        let mut state = 1u32;
+        let noise: Vec<u8> = (0..w * h * 3)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 24) as u8
+            })
+            .collect();
+        let mut file = Vec::new();
+        let mut enc = ::png::Encoder::new(&mut file, w, h);
+        enc.set_color(::png::ColorType::Rgb);
+        enc.write_header()
+            .unwrap()
+            .write_image_data(&noise)
+            .unwrap();
+        assert!(file.len() > 1 << 20, "the head alone must not hold it");
+        let chunk = |kind: &[u8], body: &[u8]| {
+            let mut c = (body.len() as u32).to_be_bytes().to_vec();
+            c.extend(kind);
+            c.extend(body);
+            c.extend([0; 4]);
+            c
+        };
+        let iend = file.len() - 12;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |extra: Vec<u8>| {
+            let path = dir.path().join(format!("{}.png", extra.len()));
+            let bytes = [&file[..iend], &extra, &file[iend..]].concat();
+            std::fs::write(&path, bytes).unwrap();
+            upright_size_of(&path, 1 << 30).unwrap()
+        };
+        let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0".to_vec();
+        tiff.extend([0; 4]);
+        assert_eq!(write(chunk(b"eXIf", &tiff)), (h, w));
+        let xmp = b"XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation=\"8\"/>";
+        assert_eq!(write(chunk(b"iTXt", xmp)), (h, w));
+        assert_eq!(write(chunk(b"tEXt", b"Comment\0hello")), (w, h));
     }
 
     #[test]

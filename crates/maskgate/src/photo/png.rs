@@ -4,7 +4,7 @@
 //! there. The `eXIf` chunk's orientation is read wherever it lies, before or after the image
 //! data, as Pillow's `getexif` loads the whole file.
 
-use super::exif::Tags;
+use super::exif::{self, Tags};
 use super::{Native, PhotoError, Pixels};
 use crate::model::FailReason;
 
@@ -50,9 +50,13 @@ pub fn header(bytes: &[u8]) -> Result<(u32, u32, Tags), String> {
     Ok((info.width, info.height, tags(bytes)))
 }
 
-/// The orientation of the first `eXIf` chunk, before or after the image data (Pillow's
-/// `getexif` loads the whole file; OpenCV reads both places too). XMP in `iTXt` is not read.
+/// The orientation tags: the first `eXIf` chunk and the first uncompressed XMP packet (`iTXt`
+/// keyword `XML:com.adobe.xmp`, which Pillow reads when IFD0 has no orientation), before or
+/// after the image data (Pillow's `getexif` loads the whole file; OpenCV reads both places
+/// too). A zlib-compressed XMP packet is not read.
 fn tags(bytes: &[u8]) -> Tags {
+    let mut tags = Tags::default();
+    let mut exif_seen = false;
     let mut at = 8;
     while let Some(head) = bytes.get(at..at + 8) {
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
@@ -60,12 +64,37 @@ fn tags(bytes: &[u8]) -> Tags {
             break;
         };
         match &head[4..] {
-            b"eXIf" => return Tags::of_exif(body),
+            b"eXIf" if !exif_seen => {
+                exif_seen = true;
+                let found = Tags::of_exif(body);
+                (tags.exif, tags.opencv) = (found.exif, found.opencv);
+            }
+            b"iTXt" if tags.xmp.is_none() => tags.xmp = xmp_orientation(body),
             b"IEND" => break,
-            _ => at += 12 + len,
+            _ => {}
         }
+        at += 12 + len;
     }
-    Tags::default()
+    tags
+}
+
+/// The orientation in an `iTXt` chunk's body when it is an uncompressed XMP packet.
+pub fn xmp_orientation(itxt: &[u8]) -> Option<u16> {
+    plain_itxt(itxt, b"XML:com.adobe.xmp").and_then(exif::orientation_in_xmp)
+}
+
+/// The text of an uncompressed `iTXt` chunk whose keyword is `keyword`: keyword, NUL,
+/// compression flag, method, language tag, NUL, translated keyword, NUL, text.
+fn plain_itxt<'a>(body: &'a [u8], keyword: &[u8]) -> Option<&'a [u8]> {
+    let rest = body.strip_prefix(keyword)?.strip_prefix(b"\0")?;
+    let (&[flag, _method], rest) = rest.split_first_chunk::<2>()?;
+    if flag != 0 {
+        return None;
+    }
+    let language_end = rest.iter().position(|&b| b == 0)?;
+    let rest = &rest[language_end + 1..];
+    let translated_end = rest.iter().position(|&b| b == 0)?;
+    Some(&rest[translated_end + 1..])
 }
 
 /// Decodes a PNG whose header `check(w, h)` accepts.
