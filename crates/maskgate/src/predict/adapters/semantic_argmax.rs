@@ -61,6 +61,16 @@ impl SemanticArgmax {
 
     /// The label map at the photo's size.
     pub fn labels(&self, outputs: &[Tensor], w: usize, h: usize) -> Result<LabelMap, String> {
+        let (scan, _) = self.scan(outputs, None)?;
+        Ok(scan.at(w, h))
+    }
+
+    /// One pass over the scores at the model's size: each pixel's argmax (first maximum wins,
+    /// as numpy's argmax) and, with an `eps`, per class whether the pixel is near (see
+    /// [`Segmenter::postprocess_near`]): a pixel whose best score has others within `eps` may
+    /// go to any of those labels, so it is near for a class that holds the best label but not
+    /// one of the others, or one of the others but not the best.
+    fn scan(&self, outputs: &[Tensor], eps: Option<f64>) -> Result<(Small, Vec<Vec<u8>>), String> {
         let t = outputs.first().ok_or("the model returned no output")?;
         let [_, n, mh, mw] = t.shape.as_slice() else {
             return Err(format!("expected a [1, N, H, W] output, got {:?}", t.shape));
@@ -73,27 +83,55 @@ impl SemanticArgmax {
             ));
         }
         let plane = mh * mw;
-        let mut small = vec![0u8; plane];
-        for (i, out) in small.iter_mut().enumerate() {
-            let (mut best, mut arg) = (f32::NEG_INFINITY, 0usize);
-            for c in 0..n {
-                let v = t.data[c * plane + i];
-                if v.is_nan() {
-                    return Err("the model output contains NaN".into());
-                }
-                // First maximum wins, as numpy's argmax.
-                if v > best {
-                    best = v;
-                    arg = c;
-                }
+        let mut labels = vec![0u8; plane];
+        let mut near: Vec<Vec<u8>> = match eps {
+            Some(_) => vec![vec![0u8; plane]; self.classes.len()],
+            None => Vec::new(),
+        };
+        let mut rivals = Vec::with_capacity(n);
+        for i in 0..plane {
+            let score = |c: usize| t.data[c * plane + i];
+            if (0..n).any(|c| score(c).is_nan()) {
+                return Err("the model output contains NaN".into());
             }
-            *out = arg as u8;
+            let best = (0..n).fold(0, |b, c| if score(c) > score(b) { c } else { b });
+            labels[i] = best as u8;
+            let Some(eps) = eps else { continue };
+            rivals.clear();
+            rivals.extend(
+                (0..n).filter(|&c| c != best && score(best) as f64 - score(c) as f64 <= eps),
+            );
+            for (near, ids) in near.iter_mut().zip(self.classes.values()) {
+                let holds = |c: usize| ids.contains(&(c as u8));
+                near[i] = rivals.iter().any(|&r| holds(r) != holds(best)) as u8;
+            }
         }
-        Ok(LabelMap {
+        Ok((
+            Small {
+                data: labels,
+                mw,
+                mh,
+            },
+            near,
+        ))
+    }
+}
+
+/// A map at the model's size, brought to the photo's by nearest-neighbour (floor) sampling.
+struct Small {
+    data: Vec<u8>,
+    mw: usize,
+    mh: usize,
+}
+
+impl Small {
+    fn at(&self, w: usize, h: usize) -> LabelMap {
+        let data = nearest_floor(&self.data, self.mw, self.mh, w, h);
+        LabelMap {
             h: h as u32,
             w: w as u32,
-            data: nearest_floor(&small, mw, mh, w, h),
-        })
+            data,
+        }
     }
 }
 
@@ -164,55 +202,29 @@ impl Segmenter for SemanticArgmax {
         h: usize,
         eps: f64,
     ) -> Result<MasksAndNear, String> {
-        Ok((
-            self.postprocess(outputs, w, h)?,
-            self.near_pixels(outputs, w, h, eps)?,
-        ))
-    }
-}
-
-impl SemanticArgmax {
-    /// A pixel whose best score has others within `eps` (the model's output units) may go to
-    /// any of those labels: it is near for a class that holds the best label but not one of
-    /// the others, or one of the others but not the best.
-    fn near_pixels(
-        &self,
-        outputs: &[Tensor],
-        w: usize,
-        h: usize,
-        eps: f64,
-    ) -> Result<BTreeMap<String, Mask>, String> {
-        let t = outputs.first().ok_or("the model returned no output")?;
-        let [_, n, mh, mw] = t.shape.as_slice() else {
-            return Err(format!("expected a [1, N, H, W] output, got {:?}", t.shape));
-        };
-        let (n, mh, mw) = (*n, *mh, *mw);
-        let plane = mh * mw;
-        // Per class, at the model's size: 1 where the pixel could change membership.
-        let mut small: Vec<Vec<u8>> = vec![vec![0u8; plane]; self.classes.len()];
-        let mut rivals = Vec::with_capacity(n);
-        for i in 0..plane {
-            let score = |c: usize| t.data[c * plane + i] as f64;
-            // First maximum wins, as the argmax does.
-            let best = (0..n).fold(0, |b, c| if score(c) > score(b) { c } else { b });
-            rivals.clear();
-            rivals.extend((0..n).filter(|&c| c != best && score(best) - score(c) <= eps));
-            for (near, ids) in small.iter_mut().zip(self.classes.values()) {
-                let holds = |c: usize| ids.contains(&(c as u8));
-                near[i] = rivals.iter().any(|&r| holds(r) != holds(best)) as u8;
-            }
-        }
-        Ok(self
+        let (labels, near) = self.scan(outputs, Some(eps))?;
+        let lm = labels.at(w, h);
+        let masks = self
+            .classes
+            .iter()
+            .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
+            .collect();
+        let near = self
             .classes
             .keys()
-            .zip(small)
-            .map(|(c, near)| {
-                let near = nearest_floor(&near, mw, mh, w, h);
-                let m = Mask::from_fn(h as u32, w as u32, |y, x| {
-                    near[y as usize * w + x as usize] == 1
-                });
-                (c.clone(), m)
+            .zip(near)
+            .map(|(c, small)| {
+                let near = Small {
+                    data: small,
+                    ..labels
+                }
+                .at(w, h);
+                (
+                    c.clone(),
+                    Mask::from_fn(h as u32, w as u32, |y, x| near.get(y, x) == 1),
+                )
             })
-            .collect())
+            .collect();
+        Ok((masks, near))
     }
 }
