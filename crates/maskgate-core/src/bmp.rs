@@ -7,6 +7,40 @@
 /// Width, height and interleaved RGB pixels.
 pub type Decoded = (u32, u32, Vec<u8>);
 
+/// The fields of a BMP's file and info headers that tell its layout, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub pixel_offset: usize,
+    /// 12 (OS/2 core), 40 (BITMAPINFOHEADER), 52/56/64, 108 (V4), 124 (V5).
+    pub header_size: u32,
+    pub width: i32,
+    pub height: i32,
+    pub planes: u16,
+    pub bits: u16,
+    pub compression: u32,
+}
+
+impl Header {
+    /// The headers of a file that starts with `BM`, or `None` when it does not or is too short
+    /// to hold them.
+    pub fn read(bytes: &[u8]) -> Option<Header> {
+        let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
+        let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
+        if bytes.get(..2)? != b"BM" {
+            return None;
+        }
+        Some(Header {
+            pixel_offset: u32_at(10)? as usize,
+            header_size: u32_at(14)?,
+            width: u32_at(18)? as i32,
+            height: u32_at(22)? as i32,
+            planes: u16_at(26)?,
+            bits: u16_at(28)?,
+            compression: u32_at(30)?,
+        })
+    }
+}
+
 /// The layout of an uncompressed 24- or 32-bit BMP from its headers alone.
 struct Layout {
     w: u32,
@@ -17,25 +51,22 @@ struct Layout {
 }
 
 fn layout(bytes: &[u8]) -> Option<Layout> {
-    let u16_at = |o: usize| Some(u16::from_le_bytes(bytes.get(o..o + 2)?.try_into().ok()?));
-    let u32_at = |o: usize| Some(u32::from_le_bytes(bytes.get(o..o + 4)?.try_into().ok()?));
-    if bytes.get(..2)? != b"BM" {
-        return None;
-    }
-    let pixel_offset = u32_at(10)? as usize;
-    let header_size = u32_at(14)?;
+    let hd = Header::read(bytes)?;
     // BITMAPINFOHEADER and its V4/V5 extensions; the older core header has 16-bit sizes.
-    if !matches!(header_size, 40 | 108 | 124) {
+    if !matches!(hd.header_size, 40 | 108 | 124) {
         return None;
     }
-    let width = u32_at(18)? as i32;
-    let height = u32_at(22)? as i32;
-    let bytes_per_pixel = match (u16_at(26)?, u16_at(28)?, u32_at(30)?) {
+    let bytes_per_pixel = match (hd.planes, hd.bits, hd.compression) {
         (1, 24, 0) => 3,
         (1, 32, 0) => 4,
         _ => return None,
     };
-    if width <= 0 || height == 0 || height == i32::MIN || pixel_offset < 14 + header_size as usize {
+    let (width, height) = (hd.width, hd.height);
+    if width <= 0
+        || height == 0
+        || height == i32::MIN
+        || hd.pixel_offset < 14 + hd.header_size as usize
+    {
         return None;
     }
     Some(Layout {
@@ -43,7 +74,7 @@ fn layout(bytes: &[u8]) -> Option<Layout> {
         h: height.unsigned_abs(),
         bottom_up: height > 0,
         bytes_per_pixel,
-        pixel_offset,
+        pixel_offset: hd.pixel_offset,
     })
 }
 

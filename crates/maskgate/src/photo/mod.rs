@@ -163,23 +163,12 @@ fn not_decoded(format: Option<&'static str>) -> PhotoError {
 /// decoder (palettes, bit fields, RLE) is unsupported, named by its depth and compression; one
 /// whose header is not a BMP header at all is unreadable.
 fn other_bmp(bytes: &[u8]) -> PhotoError {
-    let u16_at = |o: usize| {
-        bytes
-            .get(o..o + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let u32_at = |o: usize| {
-        bytes
-            .get(o..o + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    match (u32_at(14), u16_at(28), u32_at(30)) {
-        (Some(40 | 52 | 56 | 64 | 108 | 124), Some(bits @ (1 | 4 | 8 | 16 | 24 | 32)), Some(c))
-            if c <= 6 =>
-        {
+    let header = maskgate_core::bmp::Header::read(bytes);
+    match header.map(|h| (h.header_size, h.bits, h.compression)) {
+        Some((40 | 52 | 56 | 64 | 108 | 124, bits @ (1 | 4 | 8 | 16 | 24 | 32), c)) if c <= 6 => {
             unsupported(&format!("a {bits}-bit BMP with compression {c}"))
         }
-        (Some(12), _, _) => unsupported("a BMP with an OS/2 core header"),
+        Some((12, _, _)) => unsupported("a BMP with an OS/2 core header"),
         _ => PhotoError::new(
             FailReason::ImageUnreadable,
             "BMP could not be decoded: its header is not a bitmap header",
