@@ -43,79 +43,66 @@ impl Tags {
     }
 }
 
-/// IFD0's orientation entry in a TIFF-structured block: its type, count and the offset of its
-/// value field, with the block's byte order.
-struct Entry {
-    kind: u16,
-    count: u32,
-    value_at: usize,
+/// A TIFF-structured block (EXIF after its `Exif\0\0` prefix), read in its byte order.
+struct Tiff<'a> {
+    bytes: &'a [u8],
     little: bool,
 }
 
-impl Entry {
-    fn u16_at(&self, tiff: &[u8], o: usize) -> Option<u16> {
-        let b: [u8; 2] = tiff.get(o..o.checked_add(2)?)?.try_into().ok()?;
+impl<'a> Tiff<'a> {
+    fn new(bytes: &'a [u8]) -> Option<Tiff<'a>> {
+        let little = match bytes.get(..4)? {
+            [b'I', b'I', 42, 0] => true,
+            [b'M', b'M', 0, 42] => false,
+            _ => return None,
+        };
+        Some(Tiff { bytes, little })
+    }
+
+    fn u16_at(&self, o: usize) -> Option<u16> {
+        let b: [u8; 2] = self.bytes.get(o..o.checked_add(2)?)?.try_into().ok()?;
         Some(match self.little {
             true => u16::from_le_bytes(b),
             false => u16::from_be_bytes(b),
         })
     }
 
-    fn u32_at(&self, tiff: &[u8], o: usize) -> Option<u32> {
-        let b: [u8; 4] = tiff.get(o..o.checked_add(4)?)?.try_into().ok()?;
+    fn u32_at(&self, o: usize) -> Option<u32> {
+        let b: [u8; 4] = self.bytes.get(o..o.checked_add(4)?)?.try_into().ok()?;
         Some(match self.little {
             true => u32::from_le_bytes(b),
             false => u32::from_be_bytes(b),
         })
     }
-}
 
-fn orientation_entry(tiff: &[u8]) -> Option<(Entry, &[u8])> {
-    let little = match tiff.get(..4)? {
-        [b'I', b'I', 42, 0] => true,
-        [b'M', b'M', 0, 42] => false,
-        _ => return None,
-    };
-    let probe = Entry {
-        kind: 0,
-        count: 0,
-        value_at: 0,
-        little,
-    };
-    let ifd = probe.u32_at(tiff, 4)? as usize;
-    let entries = probe.u16_at(tiff, ifd)? as usize;
-    (0..entries).find_map(|i| {
-        let entry = ifd.checked_add(2 + 12 * i)?;
-        (probe.u16_at(tiff, entry)? == 0x0112).then_some(())?;
-        Some((
-            Entry {
-                kind: probe.u16_at(tiff, entry + 2)?,
-                count: probe.u32_at(tiff, entry + 4)?,
-                value_at: entry + 8,
-                little,
-            },
-            tiff,
-        ))
-    })
+    /// IFD0's orientation entry: its type, count and the offset of its value field.
+    fn orientation_entry(&self) -> Option<(u16, u32, usize)> {
+        let ifd = self.u32_at(4)? as usize;
+        let entries = self.u16_at(ifd)? as usize;
+        (0..entries).find_map(|i| {
+            let entry = ifd.checked_add(2 + 12 * i)?;
+            (self.u16_at(entry)? == 0x0112).then_some(())?;
+            Some((self.u16_at(entry + 2)?, self.u32_at(entry + 4)?, entry + 8))
+        })
+    }
 }
 
 /// OpenCV's reading of the orientation entry (see [`Tags::opencv`]).
 fn opencv_orientation_in_tiff(tiff: &[u8]) -> Option<u16> {
-    let (e, tiff) = orientation_entry(tiff)?;
-    e.u16_at(tiff, e.value_at)
+    let tiff = Tiff::new(tiff)?;
+    let (_, _, value_at) = tiff.orientation_entry()?;
+    tiff.u16_at(value_at)
 }
 
 /// IFD0's orientation tag in a TIFF-structured EXIF block (after the `Exif\0\0` prefix): the
 /// first value of a SHORT or LONG entry, as Pillow reads it; `None` when the block or the tag
 /// is missing or unreadable.
 pub fn orientation_in_tiff(tiff: &[u8]) -> Option<u16> {
-    let (e, tiff) = orientation_entry(tiff)?;
-    match (e.kind, e.count) {
+    let tiff = Tiff::new(tiff)?;
+    match tiff.orientation_entry()? {
         // SHORT: up to two fit in the value field; the first counts.
-        (3, 1..=2) => e.u16_at(tiff, e.value_at),
-        (4, 1) => e
-            .u32_at(tiff, e.value_at)
-            .map(|v| v.min(u16::MAX as u32) as u16),
+        (3, 1..=2, at) => tiff.u16_at(at),
+        (4, 1, at) => tiff.u32_at(at).map(|v| v.min(u16::MAX as u32) as u16),
         _ => None,
     }
 }
