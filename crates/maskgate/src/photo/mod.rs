@@ -300,8 +300,8 @@ pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
             (header.width, header.height, upright)
         }
         Format::Png => {
-            let (w, h, tags) = png::header(bytes).map_err(unreadable)?;
-            (w, h, tags.for_policy(DecodePolicy::Pillow))
+            let (w, h) = png::header(bytes).map_err(unreadable)?;
+            (w, h, png::tags(bytes).for_policy(DecodePolicy::Pillow))
         }
         Format::Bmp => {
             let (w, h) = maskgate_core::bmp::size(bytes).ok_or_else(|| other_bmp(bytes))?;
@@ -324,44 +324,10 @@ pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u
         .read_to_end(&mut head)
         .map_err(|e| e.to_string())?;
     if len > HEAD && format_of(&head) == Ok(Format::Png) {
-        let (w, h, _) = png::header(&head)?;
-        // Chunk by chunk from the first, skipping over their data, for the first eXIf (at most
-        // 2^16 chunks: a file of empty chunks is not walked for ever).
+        let (w, h) = png::header(&head)?;
         let mut file = std::io::BufReader::new(file);
         file.seek(SeekFrom::Start(8)).map_err(|e| e.to_string())?;
-        let mut chunk = [0u8; 8];
-        let mut tags = exif::Tags::default();
-        let mut exif_seen = false;
-        for _ in 0..1 << 16 {
-            if file.read_exact(&mut chunk).is_err() {
-                break;
-            }
-            let n = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-            let wanted = match &chunk[4..] {
-                b"eXIf" => !exif_seen && n <= 1 << 16,
-                b"iTXt" => tags.xmp.is_none() && n <= 1 << 20,
-                b"IEND" => break,
-                _ => false,
-            };
-            if !wanted {
-                if file.seek_relative(n as i64 + 4).is_err() {
-                    break;
-                }
-                continue;
-            }
-            let mut body = vec![0u8; n as usize + 4];
-            if file.read_exact(&mut body).is_err() {
-                break;
-            }
-            let body = &body[..n as usize];
-            if &chunk[4..] == b"eXIf" {
-                exif_seen = true;
-                let found = exif::Tags::of_exif(body);
-                (tags.exif, tags.opencv) = (found.exif, found.opencv);
-            } else {
-                tags.xmp = png::xmp_orientation(body);
-            }
-        }
+        let tags = png::tags_of(&mut file);
         let orientation = tags.for_policy(DecodePolicy::Pillow);
         return Ok(exif::upright(w, h, orientation));
     }

@@ -42,44 +42,69 @@ fn decoder(bytes: &[u8]) -> png::Decoder<std::io::Cursor<&[u8]>> {
     d
 }
 
-/// (width, height) from the header chunk alone, and the orientation of the `eXIf` chunk
-/// among `bytes` (which may be the file's head only).
-pub fn header(bytes: &[u8]) -> Result<(u32, u32, Tags), String> {
+/// (width, height) from the header chunk alone.
+pub fn header(bytes: &[u8]) -> Result<(u32, u32), String> {
     let mut d = decoder(bytes);
     let info = d.read_header_info().map_err(|e| e.to_string())?;
-    Ok((info.width, info.height, tags(bytes)))
+    Ok((info.width, info.height))
 }
 
-/// The orientation tags: the first `eXIf` chunk and the first uncompressed XMP packet (`iTXt`
-/// keyword `XML:com.adobe.xmp`, which Pillow reads when IFD0 has no orientation), before or
-/// after the image data (Pillow's `getexif` loads the whole file; OpenCV reads both places
-/// too). A zlib-compressed XMP packet is not read.
-fn tags(bytes: &[u8]) -> Tags {
+/// The orientation tags of a PNG held in memory (see [`tags_of`]).
+pub fn tags(bytes: &[u8]) -> Tags {
+    let mut file = std::io::Cursor::new(bytes);
+    file.set_position(8);
+    tags_of(&mut file)
+}
+
+/// The orientation tags of a PNG read from its first chunk on: the first `eXIf` chunk and the
+/// first uncompressed XMP packet (`iTXt` keyword `XML:com.adobe.xmp`, which Pillow reads when
+/// IFD0 has no orientation), before or after the image data (Pillow's `getexif` loads the
+/// whole file; OpenCV reads both places too). Only those chunks are read, at most 64 KiB and
+/// 1 MiB; the others are sought past, and at most 2^16 chunks are walked, so a file of empty
+/// chunks is not walked for ever. A zlib-compressed XMP packet is not read.
+pub fn tags_of(file: &mut (impl std::io::Read + std::io::Seek)) -> Tags {
     let mut tags = Tags::default();
     let mut exif_seen = false;
-    let mut at = 8;
-    while let Some(head) = bytes.get(at..at + 8) {
-        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let Some(body) = bytes.get(at + 8..(at + 8).saturating_add(len)) else {
+    let mut head = [0u8; 8];
+    for _ in 0..1 << 16 {
+        if file.read_exact(&mut head).is_err() {
             break;
-        };
-        match &head[4..] {
-            b"eXIf" if !exif_seen => {
-                exif_seen = true;
-                let found = Tags::of_exif(body);
-                (tags.exif, tags.opencv) = (found.exif, found.opencv);
-            }
-            b"iTXt" if tags.xmp.is_none() => tags.xmp = xmp_orientation(body),
-            b"IEND" => break,
-            _ => {}
         }
-        at += 12 + len;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+        let wanted = match &head[4..] {
+            b"eXIf" => !exif_seen && len <= 1 << 16,
+            b"iTXt" => tags.xmp.is_none() && len <= 1 << 20,
+            b"IEND" => break,
+            _ => false,
+        };
+        if !wanted {
+            if file
+                .seek(std::io::SeekFrom::Current(len as i64 + 4))
+                .is_err()
+            {
+                break;
+            }
+            continue;
+        }
+        // The body and its CRC.
+        let mut body = vec![0u8; len + 4];
+        if file.read_exact(&mut body).is_err() {
+            break;
+        }
+        let body = &body[..len];
+        if &head[4..] == b"eXIf" {
+            exif_seen = true;
+            let found = Tags::of_exif(body);
+            (tags.exif, tags.opencv) = (found.exif, found.opencv);
+        } else {
+            tags.xmp = xmp_orientation(body);
+        }
     }
     tags
 }
 
 /// The orientation in an `iTXt` chunk's body when it is an uncompressed XMP packet.
-pub fn xmp_orientation(itxt: &[u8]) -> Option<u16> {
+fn xmp_orientation(itxt: &[u8]) -> Option<u16> {
     plain_itxt(itxt, b"XML:com.adobe.xmp").and_then(exif::orientation_in_xmp)
 }
 
