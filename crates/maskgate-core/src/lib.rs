@@ -2,6 +2,7 @@
 //! counts and ratios, Boundary IoU, summary statistics. No I/O, no heavy dependencies; every
 //! algorithm is tested against a naive reference or the reference tool's golden vectors.
 
+pub mod anatomy;
 pub mod bmp;
 pub mod boundary;
 pub mod counts;
@@ -11,6 +12,7 @@ pub mod mask;
 pub mod morphology;
 pub mod opencv_linear;
 pub mod palette;
+pub mod photo_stats;
 pub mod pil_draw;
 pub mod planar;
 pub mod polygon;

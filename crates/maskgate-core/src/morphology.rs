@@ -101,6 +101,93 @@ pub fn components(m: &Mask) -> (Vec<u32>, Vec<u64>) {
     (labels, areas)
 }
 
+/// The pixels of `within` that are 8-connected, through `within`, to a pixel of `seed` inside
+/// it (morphological reconstruction): the components of `within` that `seed` touches, found
+/// without labelling the others. Only `within`'s bounding box is visited.
+pub fn reach(seed: &Mask, within: &Mask) -> Mask {
+    assert!(seed.same_size(within), "mask sizes differ");
+    let mut out = Mask::new(within.height(), within.width());
+    let Some(mut grid) = Grid::of(within) else {
+        return out;
+    };
+    let b = grid.bbox;
+    let mut stack = Vec::new();
+    for (i, s) in grid.state.iter_mut().enumerate() {
+        let (yy, xx) = (b.y0 + (i / grid.w) as u32, b.x0 + (i % grid.w) as u32);
+        if *s == 1 && seed.get(yy, xx) {
+            *s = 2;
+            stack.push(i);
+        }
+    }
+    let w = grid.w;
+    grid.flood(&mut stack, |i| {
+        out.set(b.y0 + (i / w) as u32, b.x0 + (i % w) as u32, true)
+    });
+    out
+}
+
+/// How many 8-connected components `m` has ([`components`] without a label per pixel).
+pub fn count_components(m: &Mask) -> u64 {
+    let Some(mut grid) = Grid::of(m) else {
+        return 0;
+    };
+    let mut n = 0;
+    let mut stack = Vec::new();
+    for start in 0..grid.state.len() {
+        if grid.state[start] == 1 {
+            n += 1;
+            grid.state[start] = 2;
+            stack.push(start);
+            grid.flood(&mut stack, |_| {});
+        }
+    }
+    n
+}
+
+/// A mask's bounding box as a row-major grid for flood fills: 0 outside the mask, 1 in it and
+/// not reached yet, 2 reached.
+struct Grid {
+    bbox: crate::mask::PixelBox,
+    w: usize,
+    h: usize,
+    state: Vec<u8>,
+}
+
+impl Grid {
+    fn of(m: &Mask) -> Option<Grid> {
+        let bbox = m.bbox()?;
+        let (h, w) = (
+            (bbox.y1 - bbox.y0 + 1) as usize,
+            (bbox.x1 - bbox.x0 + 1) as usize,
+        );
+        let mut state = vec![0u8; h * w];
+        for y in 0..h {
+            for x in 0..w {
+                state[y * w + x] = m.get(bbox.y0 + y as u32, bbox.x0 + x as u32) as u8;
+            }
+        }
+        Some(Grid { bbox, w, h, state })
+    }
+
+    /// Marks everything 8-connected to the cells on `stack` reached, calling `visit` on each.
+    fn flood(&mut self, stack: &mut Vec<usize>, mut visit: impl FnMut(usize)) {
+        let (w, h) = (self.w, self.h);
+        while let Some(i) = stack.pop() {
+            visit(i);
+            let (y, x) = (i / w, i % w);
+            for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let j = yy * w + xx;
+                    if self.state[j] == 1 {
+                        self.state[j] = 2;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Keeps the largest component (ties: the first in row-major order), or with `min_area` every
 /// component of at least that many pixels.
 pub fn keep_components(m: &Mask, min_area: Option<u64>) -> Mask {
@@ -160,6 +247,36 @@ mod tests {
         #[test]
         fn dilation_matches_naive(m in arb_mask(), d in 0u32..5) {
             prop_assert_eq!(dilate_square(&m, d), naive_dilate(&m, d));
+        }
+
+        #[test]
+        fn reach_keeps_exactly_the_components_the_seed_touches(
+            m in arb_mask(), seed_bits in any::<u64>()
+        ) {
+            let mut s = seed_bits | 1;
+            let seed = Mask::from_fn(m.height(), m.width(), |_, _| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                s % 23 == 0
+            });
+            let (labels, areas) = components(&m);
+            let w = m.width() as usize;
+            let mut touched = vec![false; areas.len()];
+            for y in 0..m.height() {
+                for x in 0..m.width() {
+                    let l = labels[y as usize * w + x as usize];
+                    if l > 0 && seed.get(y, x) {
+                        touched[l as usize - 1] = true;
+                    }
+                }
+            }
+            let naive = Mask::from_fn(m.height(), m.width(), |y, x| {
+                let l = labels[y as usize * w + x as usize];
+                l > 0 && touched[l as usize - 1]
+            });
+            prop_assert_eq!(reach(&seed, &m), naive);
+            prop_assert_eq!(count_components(&m), areas.len() as u64);
         }
 
         #[test]
