@@ -38,6 +38,8 @@ pub struct CommonArgs {
     bootstrap: Option<usize>,
     #[arg(long = settings::GALLERY.long(), value_name = "N", help = settings::GALLERY.help)]
     gallery: Option<usize>,
+    #[arg(long = settings::EXCLUDE_SUSPECTS.long(), help = settings::EXCLUDE_SUSPECTS.help)]
+    exclude_suspects: bool,
     #[arg(long = settings::THREADS.long(), value_name = "N", help = settings::THREADS.help)]
     threads: Option<usize>,
     #[arg(long = settings::RUN_ID.long(), value_name = "ID", help = settings::RUN_ID.help)]
@@ -71,6 +73,7 @@ impl CommonArgs {
             seed: self.seed,
             bootstrap: self.bootstrap,
             gallery: self.gallery,
+            exclude_suspects: self.exclude_suspects,
             threads: self.threads,
             run_id: self.run_id.clone(),
             generated_at: self.generated_at.clone(),

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Show what a config's corpora hold: samples, classes with pixel shares, image sizes, problems",
-    after_help = "Example:\n  maskgate inspect examples/model-gate/maskgate.toml --json"
+    after_help = "Examples:\n  maskgate inspect examples/model-gate/maskgate.toml --json\n  maskgate inspect examples/crop-gate/maskgate.toml --suspects"
 )]
 pub struct InspectArgs {
     /// A run config (only its [[corpus]] tables are read).
@@ -25,9 +25,30 @@ pub struct InspectArgs {
     /// (or, without modules, each class) tinted and outlined, the skin outlined in white.
     #[arg(long, value_name = "DIR")]
     overlays: Option<PathBuf>,
+    /// Print the suspect labels the config's last run found (every arm agrees, all disagree
+    /// with the ground truth): a label-review queue, one sample a line.
+    #[arg(long)]
+    suspects: bool,
+    /// With --suspects: the report folder or report.json to read (default: the config's
+    /// [run] out, else reports/run beside it).
+    #[arg(long, value_name = "PATH", requires = "suspects")]
+    report: Option<PathBuf>,
 }
 
 pub fn run(a: InspectArgs) -> Result<u8> {
+    if a.suspects {
+        let report = match &a.report {
+            Some(r) => r.clone(),
+            None => maskgate::inspect::report_folder(&a.config)?,
+        };
+        let doc = maskgate::inspect::suspects(&report)?;
+        if a.json {
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+        } else {
+            print_suspects(&doc);
+        }
+        return Ok(0);
+    }
     let doc = maskgate::inspect::inspect(&a.config, a.corpus.as_deref(), a.overlays.as_deref())?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&doc)?);
@@ -105,6 +126,39 @@ fn print_table(c: &Value) {
             p["sample"].as_str().unwrap_or(""),
             p["kind"].as_str().unwrap_or(""),
             p["message"].as_str().unwrap_or("")
+        );
+    }
+}
+
+/// The suspects as a review queue: corpus, sample id, photo hash, agreement, each arm's mIoU.
+fn print_suspects(doc: &Value) {
+    let empty = Vec::new();
+    let list = doc["suspects"].as_array().unwrap_or(&empty);
+    println!(
+        "{} suspect label{} in {}{}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        doc["report"].as_str().unwrap_or(""),
+        if doc["excluded"] == true {
+            " (left out of the verdict)"
+        } else {
+            ""
+        }
+    );
+    for s in list {
+        let mious: Vec<String> = s["miou"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(arm, v)| format!("{arm} {:.3}", v.as_f64().unwrap_or(f64::NAN)))
+            .collect();
+        println!(
+            "{}\t{}\t{}\tagreement {:.3}\tmIoU {}",
+            s["corpus"].as_str().unwrap_or(""),
+            s["id"].as_str().unwrap_or(""),
+            s["hash"].as_str().unwrap_or(""),
+            s["agreement"].as_f64().unwrap_or(f64::NAN),
+            mious.join(", ")
         );
     }
 }

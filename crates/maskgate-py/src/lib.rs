@@ -38,6 +38,7 @@ fn overrides_from(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
         match key.as_str() {
             "out" => o.out = Some(value.extract()?),
             "save_predictions" => o.save_predictions = value.extract()?,
+            "exclude_suspects" => o.exclude_suspects = value.extract()?,
             "threads" => o.threads = Some(value.extract()?),
             "intra_threads" => o.intra_threads = Some(value.extract()?),
             "no_cache" => o.no_cache = value.extract()?,

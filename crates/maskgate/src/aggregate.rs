@@ -498,6 +498,9 @@ mod tests {
         SampleScore {
             overlaps: Default::default(),
             noise: None,
+            agreement: None,
+            suspect: false,
+            properties: None,
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

@@ -17,6 +17,8 @@ use crate::predict::variants::Variant;
 use crate::predict::{predict_sample, Arm};
 use crate::read::{Corpus, Problem};
 use crate::score::{score_sample, SampleScore, ScoreSettings};
+use crate::slices::{SliceBins, SliceSettings, WeakSlice};
+use crate::suspects::{Suspect, SuspectSettings};
 use crate::taxonomy::{classify, FailureClass};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -35,6 +37,8 @@ pub struct EvalInput<'a> {
     pub taxonomy: &'a [FailureClass],
     /// Where model arms' predictions are kept for `save_predictions` (none: not kept).
     pub saved: Option<&'a SavedPredictions>,
+    pub suspects: SuspectSettings,
+    pub slices: SliceSettings,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -68,6 +72,14 @@ pub struct Evaluation {
     pub samples: Vec<SampleScore>,
     /// The inference-noise check's measurements, when a model arm made any.
     pub adverse: Option<Box<Adverse>>,
+    /// Samples whose label every arm disputes, in (corpus, id) order.
+    pub suspects: Vec<Suspect>,
+    /// The suspects were left out of the aggregates, comparisons and verdict.
+    pub suspects_excluded: bool,
+    /// Each property's quantile bins per corpus (the `slice:<property>` groups).
+    pub slices: Vec<SliceBins>,
+    /// Per comparison, the bins with the lowest paired mIoU delta.
+    pub weak_slices: Vec<WeakSlice>,
 }
 
 /// The run as inference noise could have made it: each model arm's pixels within ε of a
@@ -175,6 +187,12 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                     .into_iter()
                     .map(|(arm, p)| (shared(arm), p))
                     .collect();
+            // The photo's properties for weak slices, from the pixels a person sees; a model
+            // arm has decoded the file already.
+            let stats = (input.slices.bins >= 2)
+                .then(|| photo.shown().ok())
+                .flatten()
+                .and_then(|p| maskgate_core::photo_stats::photo_stats(&p.data, p.w, p.h));
             if let Some(saved) = input.saved {
                 for (arm, p) in &preds {
                     saved.record(&corpus.name, arm, &s.id, p);
@@ -188,6 +206,7 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                 &input.score,
                 corpus.overlaps(),
                 &modules,
+                stats,
             );
             if !input.taxonomy.is_empty() {
                 let fc = shared(&classify(input.taxonomy, &s));
@@ -262,15 +281,40 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
     evaluation
 }
 
-/// Aggregates and comparisons of `samples`.
-fn assess(input: &EvalInput, samples: Vec<SampleScore>, corpora: Vec<CorpusInfo>) -> Evaluation {
+/// Aggregates and comparisons of `samples`, suspects marked (and left out of the aggregates when
+/// the settings say so), weak slices found.
+fn assess(
+    input: &EvalInput,
+    mut samples: Vec<SampleScore>,
+    corpora: Vec<CorpusInfo>,
+) -> Evaluation {
+    let arm_count = input.arms.len() + input.variants.len();
+    let suspects = crate::suspects::find(&samples, arm_count, &input.suspects);
+    if !suspects.is_empty() {
+        let keys: std::collections::BTreeSet<(&str, &str)> = (suspects.iter())
+            .map(|x| (x.corpus.as_str(), x.id.as_str()))
+            .collect();
+        for s in &mut samples {
+            s.suspect = keys.contains(&(&*s.corpus, s.id.as_str()));
+        }
+    }
+    let suspects_excluded = input.suspects.exclude && !suspects.is_empty();
+    let kept_copy: Vec<SampleScore>;
+    let kept: &[SampleScore] = if suspects_excluded {
+        kept_copy = samples.iter().filter(|s| !s.suspect).cloned().collect();
+        &kept_copy
+    } else {
+        &samples
+    };
+    let slices = crate::slices::bins(kept, &input.slices);
     let mut groupings = vec![Grouping::source()];
     if !input.taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());
     }
+    groupings.extend(crate::slices::groupings(&slices));
     let tau = input.compare.pass_iou;
-    let metrics = metrics_rows(&samples, &groupings, tau);
-    let summaries = summary_rows(&samples, &groupings, tau);
+    let metrics = metrics_rows(kept, &groupings, tau);
+    let summaries = summary_rows(kept, &groupings, tau);
     let mut arms: Vec<String> = input
         .arms
         .iter()
@@ -288,24 +332,30 @@ fn assess(input: &EvalInput, samples: Vec<SampleScore>, corpora: Vec<CorpusInfo>
                 &corpus.name,
                 &metrics,
                 &summaries,
-                &samples,
+                kept,
                 &groupings,
                 &input.compare,
                 &baseline_draws,
             ));
         }
     }
+    let weak_slices = crate::slices::weakest(&comparisons, &slices, &input.slices);
+    drop(groupings);
     Evaluation {
         baseline: input.baseline.to_string(),
         pass_iou: tau,
         arms,
         corpora,
-        overlaps: overlap_rows(&samples),
+        overlaps: overlap_rows(kept),
         summaries,
         metrics,
         comparisons,
         samples,
         adverse: None,
+        suspects,
+        suspects_excluded,
+        slices,
+        weak_slices,
     }
 }
 

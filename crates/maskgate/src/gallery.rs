@@ -178,8 +178,52 @@ pub fn render(
             }
         }
     }
+    // Suspect labels, each as the baseline beside the first arm shown: both agree, and the
+    // ground truth's outline shows what they disagree with.
+    for suspect in evaluation.suspects.iter().take(MAX_SUSPECT_PICTURES) {
+        let Some(c) = (evaluation.comparisons.iter())
+            .find(|c| c.corpus == suspect.corpus && arms_to_show.contains(&c.arm))
+        else {
+            continue;
+        };
+        let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
+            continue;
+        };
+        let Some(Ok(sample)) = corpus.load_id(&suspect.id) else {
+            continue;
+        };
+        let (Some(sa), Some(sb)) = (
+            score_of(&c.arm, &c.corpus, &suspect.id),
+            score_of(&c.baseline, &c.corpus, &suspect.id),
+        ) else {
+            continue;
+        };
+        // The class the baseline scores worst on (ties: the first by name).
+        let Some((class, _)) = (sb.classes.iter())
+            .filter_map(|(k, v)| Some((k, v.iou()?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)))
+        else {
+            continue;
+        };
+        let iou = |s: &SampleScore| s.classes.get(class).and_then(|k| k.iou());
+        entries.push(render_one(
+            &sample,
+            corpus,
+            arms,
+            variants,
+            &c.baseline,
+            &c.arm,
+            class,
+            "suspect",
+            (iou(sb), iou(sa)),
+            out_dir,
+        )?);
+    }
     Ok(entries)
 }
+
+/// The most suspect labels the gallery draws (the report lists every one).
+pub const MAX_SUSPECT_PICTURES: usize = 24;
 
 #[allow(clippy::too_many_arguments)]
 fn render_one(

@@ -140,3 +140,47 @@ fn write_overlays(corpus: &Corpus, dir: &Path) -> Result<()> {
     })?;
     Ok(())
 }
+
+/// The folder a config's runs write their reports to: `[run] out`, else `reports/run` beside
+/// the config (what `run` uses without `--out` or `MASKGATE_OUT`).
+pub fn report_folder(config: &Path) -> Result<std::path::PathBuf> {
+    let cfg = crate::config::RunConfig::load(config)?;
+    Ok(cfg
+        .out
+        .unwrap_or_else(|| crate::tomlfile::resolve(config, crate::plan::DEFAULT_OUT)))
+}
+
+/// The suspect labels a finished run found, for a label-review queue: `report` is a report
+/// folder or its `report.json`. Returns `{"report", "rule", "excluded", "suspects": [...]}`.
+pub fn suspects(report: &Path) -> Result<Value> {
+    let file = match report.is_dir() {
+        true => report.join("report.json"),
+        false => report.to_path_buf(),
+    };
+    let bytes = crate::limits::read_within(&file, crate::limits::Limits::default().max_file_bytes)
+        .map_err(|e| {
+            let why = match e {
+                crate::limits::Refused::Unreadable(m) | crate::limits::Refused::TooLarge(m) => m,
+            };
+            Error::file(
+                &file,
+                format!(
+                    "{why}; run the gate first (maskgate run CONFIG), or name the report with --report"
+                ),
+            )
+        })?;
+    let doc: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::file(&file, format!("not a maskgate report.json: {e}")))?;
+    let Some(list) = doc.get("suspects").and_then(Value::as_array) else {
+        return Err(Error::file(
+            &file,
+            "this report has no suspects list: it was written by an older maskgate; run the gate again with this one",
+        ));
+    };
+    Ok(json!({
+        "report": crate::pathnames::display(&file),
+        "rule": doc.pointer("/settings/suspects").cloned().unwrap_or(Value::Null),
+        "excluded": doc.get("suspects_excluded").cloned().unwrap_or(Value::Bool(false)),
+        "suspects": list,
+    }))
+}

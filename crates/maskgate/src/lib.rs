@@ -36,6 +36,8 @@ pub mod aggregate;
 pub mod compare;
 pub mod evaluation;
 pub mod shard;
+pub mod slices;
+pub mod suspects;
 // 6. decide: the verdict, a pure function of the evaluation; the run's health.
 pub mod decide;
 pub(crate) mod health;

@@ -59,6 +59,10 @@ pub struct Settings {
     pub empty_policy: &'static str,
     pub percentile_method: &'static str,
     pub primary_metric: &'static str,
+    /// What makes a suspect label, and whether suspects were left out of the verdict.
+    pub suspects: crate::suspects::SuspectSettings,
+    /// How sample properties were cut into slices.
+    pub slices: crate::slices::SliceSettings,
 }
 
 impl Settings {
@@ -107,6 +111,8 @@ impl Settings {
             empty_policy: EMPTY_POLICY,
             percentile_method: PERCENTILE_METHOD,
             primary_metric: "mask IoU (bbox IoU is secondary, from the tight boxes)",
+            suspects: Default::default(),
+            slices: Default::default(),
         }
     }
 }
@@ -151,6 +157,17 @@ pub struct Report {
     /// Region × class overlap means (face modules: forehead on hair, under-eye leaks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overlaps: Vec<OverlapRow>,
+    /// Samples whose label every arm disputes: every pair of arms agrees (mask IoU ≥
+    /// `settings.suspects.agreement`) while each arm's mIoU is ≤ `settings.suspects.truth_iou`.
+    pub suspects: Vec<crate::suspects::Suspect>,
+    /// The suspects were left out of the aggregates, comparisons and verdict.
+    pub suspects_excluded: bool,
+    /// Each sample property's quantile bins per corpus: the groups of `slice:<property>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<crate::slices::SliceBins>,
+    /// Per (arm, corpus), the slice bins with the lowest paired mIoU delta.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub weak_slices: Vec<crate::slices::WeakSlice>,
     /// Overlay pictures of the top regressions and improvements (files under `gallery/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gallery: Vec<GalleryEntry>,
@@ -208,6 +225,10 @@ impl Report {
             metrics: evaluation.metrics,
             comparisons: evaluation.comparisons,
             overlaps: evaluation.overlaps,
+            suspects: evaluation.suspects,
+            suspects_excluded: evaluation.suspects_excluded,
+            slices: evaluation.slices,
+            weak_slices: evaluation.weak_slices,
             gallery: parts.gallery,
             samples: evaluation.samples,
             artifacts: parts.artifacts,
@@ -257,6 +278,10 @@ impl Report {
             // The flipped scores are not kept in the report: deciding it again has no noise
             // check to repeat.
             adverse: None,
+            suspects: self.suspects.clone(),
+            suspects_excluded: self.suspects_excluded,
+            slices: self.slices.clone(),
+            weak_slices: self.weak_slices.clone(),
         }
     }
 }

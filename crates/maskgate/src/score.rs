@@ -26,6 +26,7 @@ impl Default for ScoreSettings {
 }
 
 pub mod metrics;
+pub mod properties;
 
 pub use metrics::{MetricValues, REGISTRY};
 
@@ -201,6 +202,18 @@ pub struct SampleScore {
     /// within ε of a decision, and the scores with them set against the truth and with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noise: Option<Box<NoiseScores>>,
+    /// The lowest mask IoU between this arm's prediction and another arm's on this sample,
+    /// pooled over the classes (1 when both are empty); absent with one arm, or when this
+    /// prediction or every other failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<f64>,
+    /// Every arm agrees with every other while all disagree with the ground truth: a label to
+    /// review (`crate::suspects`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub suspect: bool,
+    /// The sample's properties for weak slices, shared by its arms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Arc<properties::Properties>>,
 }
 
 /// A sample's scores with its near-decision pixels flipped (see [`SampleScore::noise`]).
@@ -294,6 +307,8 @@ fn score_pair(gt: &GtClass, pred: &Mask, d: u32) -> ClassScore {
         pred,
         pred_bbox: pred.bbox(),
         dilation: d,
+        pred_boundary: Default::default(),
+        anatomy: Default::default(),
     };
     ClassScore::from_metric_values(
         pair.counts,
@@ -340,12 +355,16 @@ pub fn score_masks(
         settings,
         &[],
         &[],
+        None,
     );
     scores.swap_remove(0)
 }
 
 /// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is
-/// an empty GT). Returns one [`SampleScore`] per arm, in the order of `preds`.
+/// an empty GT); `photo` is the statistics of its photo, when it was decoded. Returns one
+/// [`SampleScore`] per arm, in the order of `preds`, each with the sample's properties and its
+/// agreement with the other arms.
+#[allow(clippy::too_many_arguments)]
 pub fn score_sample(
     corpus: &Arc<str>,
     sample: &Sample,
@@ -354,6 +373,7 @@ pub fn score_sample(
     settings: &ScoreSettings,
     overlaps: &[crate::read::modules::Overlap],
     modules: &[String],
+    photo: Option<maskgate_core::photo_stats::PhotoStats>,
 ) -> Vec<SampleScore> {
     let (h, w) = match settings.grid {
         Some(n) => (n, n),
@@ -385,18 +405,19 @@ pub fn score_sample(
         })
         .collect();
 
+    let mut any_gt = Mask::new(h, w);
+    gts.iter().for_each(|g| any_gt.union_in_place(&g.mask));
+    let properties = Arc::new(properties::Properties::of((h, w), &any_gt, photo));
     // "background" for overlap measures: on no GT class, and not void.
-    let background = (!overlaps.is_empty()).then(|| {
-        let mut any = Mask::new(h, w);
-        gts.iter().for_each(|g| any.union_in_place(&g.mask));
-        cut(any.complement())
-    });
+    let background = (!overlaps.is_empty()).then(|| cut(any_gt.complement()));
+    // Each usable arm's class masks, for the arms' agreement with each other.
+    let mut arm_masks: Vec<Option<Vec<Mask>>> = Vec::with_capacity(preds.len());
     let in_overlap: Vec<bool> = classes
         .iter()
         .map(|c| overlaps.iter().any(|o| o.pred.contains(c)))
         .collect();
     let mut scored: Vec<Vec<(Mask, ClassScore)>> = vec![Vec::new(); classes.len()];
-    preds
+    let mut out: Vec<SampleScore> = preds
         .iter()
         .map(|(arm, pred)| {
             let mut fails: Vec<FailReason> = gt_fail.into_iter().chain(pred.fail).collect();
@@ -419,6 +440,7 @@ pub fn score_sample(
                 toward: ClassScores::with_capacity(classes.len()),
             });
             let mut overlap_preds: BTreeMap<&str, Mask> = BTreeMap::new();
+            let mut masks = Vec::with_capacity(classes.len());
             for (ci, (c, gt)) in classes.iter().zip(&gts).enumerate() {
                 let pm = if usable {
                     match pred.masks.get(c) {
@@ -475,7 +497,7 @@ pub fn score_sample(
                     Some((_, s)) => s.clone(),
                     None => {
                         let s = score_pair(gt, &pm, d);
-                        scored[ci].push((pm, s.clone()));
+                        scored[ci].push((pm.clone(), s.clone()));
                         s
                     }
                 };
@@ -488,7 +510,9 @@ pub fn score_sample(
                     noise.toward.insert(c.clone(), toward);
                 }
                 class_scores.insert(c.clone(), score);
+                masks.push(pm);
             }
+            arm_masks.push((usable && fails.is_empty()).then_some(masks));
             SampleScore {
                 arm: arm.clone(),
                 corpus: corpus.clone(),
@@ -500,6 +524,9 @@ pub fn score_sample(
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),
                 classes: class_scores,
                 noise: noise.map(Box::new),
+                agreement: None,
+                suspect: false,
+                properties: Some(properties.clone()),
                 overlaps: overlaps
                     .iter()
                     .map(|o| {
@@ -523,7 +550,30 @@ pub fn score_sample(
                     .collect(),
             }
         })
-        .collect()
+        .collect();
+    for (i, score) in out.iter_mut().enumerate() {
+        let Some(mine) = &arm_masks[i] else { continue };
+        score.agreement = (arm_masks.iter().enumerate())
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(_, other)| other.as_ref().map(|o| pooled_iou(mine, o)))
+            .min_by(f64::total_cmp);
+    }
+    out
+}
+
+/// IoU of two arms' predictions pooled over the classes: summed intersections over summed
+/// unions, 1 when both are empty everywhere.
+fn pooled_iou(a: &[Mask], b: &[Mask]) -> f64 {
+    let (mut inter, mut union) = (0u64, 0u64);
+    for (x, y) in a.iter().zip(b) {
+        let c = x.counts_against(y);
+        inter += c.tp;
+        union += c.tp + c.fp + c.fn_;
+    }
+    match union {
+        0 => 1.0,
+        u => inter as f64 / u as f64,
+    }
 }
 
 #[cfg(test)]
@@ -662,7 +712,7 @@ mod tests {
         #[test]
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
-            let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[]);
+            let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[], None);
             let got = s[0].classes.get("a").unwrap();
             let (counts, want) = naive(&g, &p, d);
             prop_assert_eq!(got.counts(), counts);
@@ -686,7 +736,7 @@ mod tests {
             let d = dilation_px(h, w, 0.02);
             let mut prediction = pred(vec![("a", p.clone())]);
             prediction.near = Some(BTreeMap::from([("a".to_string(), near.clone())]));
-            let out = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), prediction)], &ScoreSettings::default(), &[], &[]);
+            let out = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), prediction)], &ScoreSettings::default(), &[], &[], None);
             let noise = out[0].noise.as_ref().expect("near pixels were given");
             prop_assert_eq!(noise.pixels, near.area());
             let flip = |toward: bool| Mask::from_fn(h, w, |y, x| match near.get(y, x) {
@@ -719,6 +769,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &[],
+            None,
         );
         assert!(out[0].noise.is_none());
         assert!(!serde_json::to_string(&out[0]).unwrap().contains("noise"));
@@ -748,6 +799,7 @@ mod tests {
             &st,
             &[],
             &[],
+            None,
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
         assert_eq!(out[0].classes.get("a").unwrap().iou(), Some(0.0));
@@ -776,6 +828,7 @@ mod tests {
             &grid,
             &[],
             &[],
+            None,
         );
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes.get("b").unwrap().iou(), Some(1.0));
@@ -794,6 +847,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &[],
+            None,
         );
         let b = &out[0].classes.get("b").unwrap();
         assert!(b.values.iter().all(|v| v.is_none()));
@@ -827,6 +881,7 @@ mod tests {
             &ScoreSettings::default(),
             &overlaps,
             &[],
+            None,
         );
         let got = &out[0].overlaps;
         assert_eq!(got["on_hair"], Some(2.0 / 7.0));
@@ -853,6 +908,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &modules,
+            None,
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredModulesMissing));
         // A missing ordinary class comes first in the fail-reason order.

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::FailReason;
 use crate::read::Problem;
 use crate::score::metrics::{self, MetricValues, COUNT};
+use crate::score::properties;
 use crate::score::{ClassScore, ClassScores, NoiseScores, SampleScore};
 use crate::storage::Store;
 use maskgate_core::Counts;
@@ -36,7 +37,7 @@ pub const FOLDER: &str = crate::storage::SHARDS;
 /// The shard format this maskgate writes and reads. 2: the marker names the metrics, and each
 /// class's values in a row follow that list (1 stored them by position with no list, so a row
 /// meant nothing once the metric registry changed).
-pub const FORMAT: &str = "maskgate-shard/3";
+pub const FORMAT: &str = "maskgate-shard/4";
 
 /// The most shards one run may be split into: far more machines than any array job runs at
 /// once, while `merge` lists, checks and reports missing shards by index without a list of
@@ -168,6 +169,9 @@ struct ScoreRow {
     overlaps: Vec<(String, Option<u64>)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     noise: Option<NoiseRow>,
+    agreement: Option<u64>,
+    /// The sample's properties in `score::properties::PROPERTIES` order.
+    properties: Option<Vec<Option<u64>>>,
 }
 
 /// A class's (name, [tp, fp, fn], each metric's bits).
@@ -282,6 +286,8 @@ impl ShardRows {
                     .iter()
                     .map(|(k, v)| (k.clone(), bits(*v)))
                     .collect(),
+                agreement: bits(s.agreement),
+                properties: s.properties.as_ref().map(|p| p.0.map(bits).to_vec()),
             }));
         }
         for (corpus, p) in &self.problems {
@@ -340,6 +346,22 @@ impl ShardRows {
                             })),
                         },
                         overlaps: r.overlaps.into_iter().map(|(k, v)| (k, float(v))).collect(),
+                        agreement: float(r.agreement),
+                        suspect: false,
+                        properties: match r.properties {
+                            None => None,
+                            Some(v) => {
+                                let n = v.len();
+                                let values: [Option<u64>; properties::COUNT] =
+                                    v.try_into().map_err(|_| {
+                                        damaged(format!(
+                                            "{n} sample properties, but this maskgate has {}: {OTHER_METRICS}",
+                                            properties::COUNT
+                                        ))
+                                    })?;
+                                Some(Arc::new(properties::Properties(values.map(float))))
+                            }
+                        },
                     });
                 }
                 Record::Problem(p) => rows.problems.push((
@@ -879,6 +901,9 @@ mod tests {
             .collect(),
             overlaps: [("nose/skin".to_string(), Some(1.0 / 3.0))].into(),
             noise: None,
+            agreement: None,
+            suspect: false,
+            properties: None,
         }
     }
 

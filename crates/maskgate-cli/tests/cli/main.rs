@@ -11,5 +11,6 @@ mod common;
 mod compare;
 mod crop_gate;
 mod deploy;
+mod findings;
 mod run;
 mod shards;

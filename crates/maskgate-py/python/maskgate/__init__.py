@@ -53,7 +53,8 @@ def run(config: PathLike, out: Optional[PathLike] = None, **overrides: Any) -> D
     config: ``threads``, ``intra_threads``, ``no_cache``, ``gallery``, ``formats`` (list),
     ``run_id``, ``generated_at``, ``grid``, ``pass_iou``, ``noise_epsilon``, ``strict``, ``cost``,
     ``cost_warmup``, ``cost_repeat``, ``top``, ``seed``, ``bootstrap``, ``criteria``, ``notes``,
-    ``sign_key``, ``save_predictions`` (the Python column of the settings table in
+    ``sign_key``, ``save_predictions``, ``exclude_suspects`` (the Python column of the settings
+    table in
     docs/src/configuration.md).
     """
     overrides["out"] = out
@@ -109,7 +110,8 @@ def score(
     non-zero = ``class_name``). With ``classes`` they are label maps: value ``i`` is class
     ``classes[i]`` (a ``None`` name is not scored), and ``ignore`` is a value left out of both
     sides. Returns ``{"classes": {name: {tp, fp, fn, then every registered metric: iou, dice,
-    precision, recall, leakage, coverage, bbox_iou, boundary_iou, f05}}, "miou": ...,
+    precision, recall, leakage, coverage, bbox_iou, boundary_iou, f05, boundary_error,
+    extent_error, segment_error}}, "miou": ...,
     "fail_reason": ..., "fail_detail": ...}``
     with the command line's empty-mask policy (a metric undefined on empty masks is ``None``).
     """

@@ -634,6 +634,9 @@ mod tests {
         SampleScore {
             overlaps: Default::default(),
             noise: None,
+            agreement: None,
+            suspect: false,
+            properties: None,
             arm: "a".into(),
             corpus: "k".into(),
             id: id.into(),

@@ -140,6 +140,12 @@ pub struct CriteriaFile {
     pub sha256: String,
     /// Distinct signed approvals `maskgate verify` requires before a deploy (default 0).
     pub requires_approval: u32,
+    /// `[suspects]`: what makes a suspect label and whether the verdict leaves them out.
+    pub suspect_agreement: Option<f64>,
+    pub suspect_truth_iou: Option<f64>,
+    pub exclude_suspects: Option<bool>,
+    /// `[slices] bins`: the quantile bins a `per = "slice:…"` criterion's groups are.
+    pub slice_bins: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +155,8 @@ struct RawFile {
     requires_approval: Option<u32>,
     bootstrap: Option<RawBootstrap>,
     noise: Option<RawNoise>,
+    suspects: Option<RawSuspects>,
+    slices: Option<RawSlices>,
     #[serde(default)]
     failure_class: Vec<RawFailureClass>,
     #[serde(default)]
@@ -160,6 +168,20 @@ struct RawFile {
 struct RawNoise {
     epsilon: Option<f64>,
     strict: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuspects {
+    agreement: Option<f64>,
+    truth_iou: Option<f64>,
+    exclude: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlices {
+    bins: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -228,6 +250,22 @@ struct RawCriterion {
 
 /// The groupings a criterion may name (besides `all`).
 pub const GROUPINGS: [&str; 2] = ["source", "failure_class"];
+
+/// A grouping a criterion may name: [`GROUPINGS`], or a sample property's quantile bins
+/// (`slice:<property>`, `crate::slices`).
+pub fn is_grouping(name: &str) -> bool {
+    GROUPINGS.contains(&name) || crate::slices::is_grouping(name)
+}
+
+fn groupings_text() -> String {
+    let slices: Vec<String> = (crate::score::properties::PROPERTIES.iter())
+        .map(|p| format!("\"{}\"", p.grouping))
+        .collect();
+    format!(
+        "\"source\", \"failure_class\" or one of {}",
+        slices.join(", ")
+    )
+}
 
 /// The name a criterion gives a statistic column: `<metric>.<stat>` for a metric's statistic
 /// (`iou_p10` is `iou.p10`; the summary's `miou_<stat>` are IoU's per-sample statistics, so
@@ -394,10 +432,11 @@ impl CriteriaFile {
             let per = match c.per.as_deref() {
                 None => None,
                 Some("class") => Some(Per::Class),
-                Some(g) if GROUPINGS.contains(&g) => Some(Per::Group(g.to_string())),
+                Some(g) if is_grouping(g) => Some(Per::Group(g.to_string())),
                 Some(other) => {
                     return Err(err(format!(
-                        "per = {other:?}: use \"class\", \"source\" or \"failure_class\""
+                        "per = {other:?}: use \"class\", {}",
+                        groupings_text()
                     )))
                 }
             };
@@ -410,9 +449,10 @@ impl CriteriaFile {
                 ));
             }
             let group_by = c.group_by.unwrap_or_else(|| "all".into());
-            if group_by != "all" && !GROUPINGS.contains(&group_by.as_str()) {
+            if group_by != "all" && !is_grouping(&group_by) {
                 return Err(err(format!(
-                    "group_by = {group_by:?}: use \"all\", \"source\" or \"failure_class\""
+                    "group_by = {group_by:?}: use \"all\", {}",
+                    groupings_text()
                 )));
             }
             let group = match (group_by.as_str(), c.group) {
@@ -578,6 +618,10 @@ impl CriteriaFile {
             criteria,
             sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
             requires_approval: raw.requires_approval.unwrap_or(0),
+            suspect_agreement: raw.suspects.as_ref().and_then(|x| x.agreement),
+            suspect_truth_iou: raw.suspects.as_ref().and_then(|x| x.truth_iou),
+            exclude_suspects: raw.suspects.as_ref().and_then(|x| x.exclude),
+            slice_bins: raw.slices.as_ref().and_then(|x| x.bins),
         })
     }
 

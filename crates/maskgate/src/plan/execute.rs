@@ -167,13 +167,17 @@ pub(super) fn finish(
         })
         .chain(plan.variants.variants.iter().map(|v| v.describe()))
         .collect();
-    let settings = Settings::new(
-        &plan.baseline,
-        &plan.score,
-        &plan.compare,
-        plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
-        !taxonomy.is_empty(),
-    )
+    let settings = Settings {
+        suspects: plan.suspects,
+        slices: plan.slices,
+        ..Settings::new(
+            &plan.baseline,
+            &plan.score,
+            &plan.compare,
+            plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
+            !taxonomy.is_empty(),
+        )
+    }
     .pinned(plan.criteria_pin.clone());
     let decides = verdict.is_some();
     let mut artifacts = crate::export::file_names(&plan.formats);

@@ -84,6 +84,7 @@ pub struct Overrides {
     pub intra_threads: Option<usize>,
     pub no_cache: bool,
     pub save_predictions: bool,
+    pub exclude_suspects: bool,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,
     pub run_id: Option<String>,
@@ -189,6 +190,8 @@ pub struct Plan {
     pub threads: Option<usize>,
     pub score: ScoreSettings,
     pub compare: CompareSettings,
+    pub suspects: crate::suspects::SuspectSettings,
+    pub slices: crate::slices::SliceSettings,
     /// The inference-noise check: ε for model arms, and whether a check it could flip is
     /// inconclusive.
     pub noise: crate::decide::Noise,

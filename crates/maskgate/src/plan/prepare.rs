@@ -103,6 +103,8 @@ impl Prepared {
             compare: plan.compare,
             taxonomy: taxonomy_of(plan),
             saved,
+            suspects: plan.suspects,
+            slices: plan.slices,
         }
     }
 

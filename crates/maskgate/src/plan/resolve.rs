@@ -474,6 +474,8 @@ impl Plan {
             ort_memory: v.ort_memory,
             save_predictions: v.save_predictions,
             threads: v.threads,
+            suspects: v.suspects,
+            slices: v.slices,
             score: ScoreSettings {
                 grid: v.grid,
                 ..Default::default()

@@ -249,6 +249,56 @@ pub const SEED: Setting = Setting {
     help: "Seed of the paired bootstrap (default: the config's, else the criteria file's, else 0)",
     ..NONE
 };
+pub const EXCLUDE_SUSPECTS: Setting = Setting {
+    name: "exclude_suspects",
+    config: Some("exclude_suspects"),
+    criteria: Some("[suspects] exclude"),
+    flag: Some("exclude-suspects"),
+    env: Some("MASKGATE_EXCLUDE_SUSPECTS"),
+    python: Some("exclude_suspects"),
+    kind: "boolean",
+    default: "false",
+    help: "Leave suspect labels (every arm agrees, all disagree with the ground truth) out of the aggregates and the verdict; they are listed either way (default: [run] exclude_suspects, else the criteria file's [suspects] exclude)",
+    ..NONE
+};
+pub const SUSPECT_AGREEMENT: Setting = Setting {
+    name: "suspect_agreement",
+    config: Some("suspect_agreement"),
+    criteria: Some("[suspects] agreement"),
+    kind: "number",
+    default: "0.9",
+    limits: "0–1",
+    help: "A suspect label's arms agree: every pair's mask IoU is at least this",
+    ..NONE
+};
+pub const SUSPECT_TRUTH_IOU: Setting = Setting {
+    name: "suspect_truth_iou",
+    config: Some("suspect_truth_iou"),
+    criteria: Some("[suspects] truth_iou"),
+    kind: "number",
+    default: "0.5",
+    limits: "0–1",
+    help: "A suspect label's arms all disagree with it: each arm's mIoU against the ground truth is at most this",
+    ..NONE
+};
+pub const SLICE_BINS: Setting = Setting {
+    name: "slice_bins",
+    config: Some("slice_bins"),
+    criteria: Some("[slices] bins"),
+    kind: "integer",
+    default: "4",
+    limits: "0–20 (0 or 1: no slices)",
+    help: "Quantile bins per sample property (luminance, contrast, sharpness, size, aspect, foreground share, ground-truth components), each a group of `slice:<property>`",
+    ..NONE
+};
+pub const SLICE_WORST: Setting = Setting {
+    name: "slice_worst",
+    config: Some("slice_worst"),
+    kind: "integer",
+    default: "5",
+    help: "How many of the weakest slice bins the report lists per arm and corpus",
+    ..NONE
+};
 pub const BOOTSTRAP: Setting = Setting {
     name: "bootstrap",
     config: Some("bootstrap"),
@@ -429,6 +479,11 @@ pub const SETTINGS: &[&Setting] = &[
     &SEED,
     &BOOTSTRAP,
     &GALLERY,
+    &EXCLUDE_SUSPECTS,
+    &SUSPECT_AGREEMENT,
+    &SUSPECT_TRUTH_IOU,
+    &SLICE_BINS,
+    &SLICE_WORST,
     &MAX_FAILED_SHARE,
     &THREADS,
     &RUN_ID,

@@ -51,6 +51,8 @@ pub(super) struct Values {
     pub(super) save_predictions: bool,
     pub(super) ort_memory: OrtMemory,
     pub(super) shard: Option<crate::shard::ShardSpec>,
+    pub(super) suspects: crate::suspects::SuspectSettings,
+    pub(super) slices: crate::slices::SliceSettings,
 }
 
 pub(super) fn values(
@@ -328,6 +330,71 @@ pub(super) fn values(
         None,
         || false,
     );
+    let share = |name: &str, v: f64| -> Result<f64> {
+        match (0.0..=1.0).contains(&v) {
+            true => Ok(v),
+            false => Err(Error::Usage(format!(
+                "{name} = {v} must be within [0, 1] (a mask IoU)"
+            ))),
+        }
+    };
+    let suspects = crate::suspects::SuspectSettings {
+        agreement: share(
+            "suspect_agreement",
+            l.pick(
+                &settings::SUSPECT_AGREEMENT,
+                None,
+                None,
+                cfg.and_then(|c| c.suspect_agreement),
+                criteria.and_then(|c| c.suspect_agreement),
+                || crate::suspects::DEFAULT_AGREEMENT,
+            ),
+        )?,
+        truth_iou: share(
+            "suspect_truth_iou",
+            l.pick(
+                &settings::SUSPECT_TRUTH_IOU,
+                None,
+                None,
+                cfg.and_then(|c| c.suspect_truth_iou),
+                criteria.and_then(|c| c.suspect_truth_iou),
+                || crate::suspects::DEFAULT_TRUTH_IOU,
+            ),
+        )?,
+        exclude: l.pick(
+            &settings::EXCLUDE_SUSPECTS,
+            o.exclude_suspects.then_some(true),
+            l.env_switch(&settings::EXCLUDE_SUSPECTS),
+            cfg.and_then(|c| c.exclude_suspects),
+            criteria.and_then(|c| c.exclude_suspects),
+            || false,
+        ),
+    };
+    let slices = crate::slices::SliceSettings {
+        bins: l.pick(
+            &settings::SLICE_BINS,
+            None,
+            None,
+            cfg.and_then(|c| c.slice_bins),
+            criteria.and_then(|c| c.slice_bins),
+            || crate::slices::DEFAULT_BINS,
+        ),
+        worst: l.pick(
+            &settings::SLICE_WORST,
+            None,
+            None,
+            cfg.and_then(|c| c.slice_worst),
+            None,
+            || crate::slices::DEFAULT_WORST,
+        ),
+    };
+    if slices.bins > crate::slices::MAX_BINS {
+        return Err(Error::Usage(format!(
+            "slice_bins = {} exceeds {}: each bin is a group with its own bootstrap, and bins of a few samples say nothing",
+            slices.bins,
+            crate::slices::MAX_BINS
+        )));
+    }
     let default_memory = OrtMemory::default();
     let ort_memory = OrtMemory {
         arena: l.pick(
@@ -384,5 +451,7 @@ pub(super) fn values(
         save_predictions,
         ort_memory,
         shard,
+        suspects,
+        slices,
     })
 }

@@ -116,6 +116,7 @@ pub fn build(r: &Report) -> Document {
     for corpus in &r.corpora {
         corpus_section(&mut blocks, r, corpus);
     }
+    suspects(&mut blocks, r);
     unmatched(&mut blocks, r);
     groups(&mut blocks, r);
     gallery(&mut blocks, r);
@@ -342,6 +343,8 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
             ))],
         ])));
         paired_tests(blocks, c);
+        anatomy(blocks, r, c);
+        weak_slices(blocks, r, c);
         ranked(
             blocks,
             r,
@@ -383,6 +386,240 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
     failed_samples(blocks, r, &corpus.name);
 }
 
+/// Where the arm's error differs from the baseline's: the change in each kind of wrong pixel
+/// (shares of the union, which sum to 1 − IoU), so a reviewer sees whether a loss is edge
+/// quality, extent or whole objects.
+fn anatomy(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
+    const KINDS: [(&str, &str); 3] = [
+        ("boundary_error_mean", "boundary (within the edge band)"),
+        (
+            "extent_error_mean",
+            "extent (beyond the band, in overlapping regions)",
+        ),
+        (
+            "segment_error_mean",
+            "segment (whole objects missed or invented)",
+        ),
+    ];
+    let Some(d) = c.delta("all", "all", None) else {
+        return;
+    };
+    let get = |arm: &str, stat: &str| {
+        let s = find_summary(&r.summaries, arm, &c.corpus, "all", "all")?;
+        let i = SUMMARY_COLUMNS.iter().position(|col| col.name == stat)?;
+        s.stats()[i]
+    };
+    let mut rows = Vec::new();
+    let mut largest: Option<(f64, &str)> = None;
+    for (stat, label) in KINDS {
+        let change = d.deltas.get(stat).copied().flatten();
+        if let Some(x) = change {
+            if largest.is_none_or(|(l, _)| x.abs() > l.abs()) {
+                largest = Some((x, label));
+            }
+        }
+        rows.push(vec![
+            cell(label.into()),
+            cell(fixed(get(&c.baseline, stat), 4)),
+            cell(fixed(get(&c.arm, stat), 4)),
+            cell(with_ci(change, d.ci95.get(stat).copied().flatten())),
+        ]);
+    }
+    blocks.push(heading(
+        3,
+        concat(vec![
+            vec![plain("Error anatomy: ")],
+            versus(&c.arm, &c.baseline),
+        ]),
+    ));
+    let mut sentence = vec![plain(
+        "Each sample's wrong pixels (FP ∪ FN) as shares of the union, per kind; the three sum to 1 − IoU. ",
+    )];
+    if let Some((x, label)) = largest.filter(|(x, _)| *x != 0.0) {
+        sentence.extend(concat(vec![
+            vec![plain("The largest change for ")],
+            vec![text(c.arm.as_str())],
+            vec![plain(format!(
+                " is in {label}: {} {}.",
+                delta(Some(x)),
+                if x > 0.0 { "more error" } else { "less error" }
+            ))],
+        ]));
+    }
+    blocks.push(paragraph(sentence));
+    blocks.push(table(
+        vec![
+            vec![plain("kind")],
+            vec![text(c.baseline.as_str())],
+            vec![text(c.arm.as_str())],
+            vec![plain("Δ [95% CI]")],
+        ],
+        1,
+        rows,
+    ));
+}
+
+/// The slice bins where the arm does worst against the baseline, found from sample
+/// properties nobody tagged, with a whisker plot per property in HTML.
+fn weak_slices(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
+    let worst: Vec<&crate::slices::WeakSlice> = (r.weak_slices.iter())
+        .filter(|w| w.arm == c.arm && w.corpus == c.corpus)
+        .collect();
+    if worst.is_empty() {
+        return;
+    }
+    let label_of = |name: &str| {
+        crate::score::properties::PROPERTIES
+            .iter()
+            .find(|p| p.name == name)
+    };
+    let range = |name: &str, min: f64, max: f64| {
+        let d = label_of(name).map_or(3, |p| p.decimals);
+        match min == max {
+            true => fixed(Some(min), d),
+            false => format!("{}–{}", fixed(Some(min), d), fixed(Some(max), d)),
+        }
+    };
+    let tested: usize = (r.slices.iter())
+        .filter(|b| b.corpus == c.corpus)
+        .map(|b| b.bins.len())
+        .sum();
+    blocks.push(heading(
+        3,
+        concat(vec![
+            vec![plain("Weak slices: ")],
+            versus(&c.arm, &c.baseline),
+        ]),
+    ));
+    blocks.push(paragraph(vec![plain(format!(
+        "Every sample property cut into {} quantile bins; the {} bins (of {tested} tested) with the lowest paired Δ mean mIoU, with the paired bootstrap 95% interval and Wilcoxon's p adjusted by Holm across all {tested}. A criterion may check them with per = \"slice:<property>\".",
+        r.settings.slices.bins,
+        worst.len()
+    ))]));
+    blocks.push(table(
+        plain_headers(&[
+            "property",
+            "bin",
+            "values",
+            "n",
+            "Δ mIoU [95% CI]",
+            "p (Holm)",
+        ]),
+        3,
+        worst
+            .iter()
+            .map(|w| {
+                vec![
+                    cell(label_of(w.property).map_or(w.property, |p| p.label).into()),
+                    cell(w.group.clone()),
+                    cell(range(w.property, w.min, w.max)),
+                    cell(w.n.to_string()),
+                    cell(with_ci(Some(w.delta), w.ci95)),
+                    cell(crate::fmt::sig(w.p_holm)),
+                ]
+            })
+            .collect(),
+    ));
+    // A plot per property that has a listed bin: every bin's Δ with its interval.
+    let mut figures = Vec::new();
+    for b in (r.slices.iter()).filter(|b| b.corpus == c.corpus) {
+        if !worst.iter().any(|w| w.property == b.property) {
+            continue;
+        }
+        let rows = (b.bins.iter())
+            .filter_map(|bin| {
+                let d = (c.summary_deltas.iter())
+                    .find(|d| d.group_by == b.group_by && d.group == bin.group)?;
+                Some(WhiskerRow {
+                    label: format!("{} {}", bin.group, range(b.property, bin.min, bin.max)),
+                    n: bin.n,
+                    delta: d.deltas.get("miou_mean").copied().flatten(),
+                    ci95: d.ci95.get("miou_mean").copied().flatten(),
+                })
+            })
+            .collect();
+        figures.push((
+            Chart::Whiskers {
+                rows,
+                colour: arm_colour(r, &c.arm),
+            },
+            vec![plain(format!(
+                "{}: Δ mean mIoU per bin with its 95% interval.",
+                label_of(b.property).map_or(b.property, |p| p.label)
+            ))],
+        ));
+    }
+    if !figures.is_empty() {
+        blocks.push(Block::Figures(figures));
+    }
+}
+
+/// Samples whose label every arm disputes: a label-review queue.
+fn suspects(blocks: &mut Vec<Block>, r: &Report) {
+    if r.arms.len() < 2 {
+        return;
+    }
+    let s = &r.settings.suspects;
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some("suspects".into()),
+        text: vec![plain(format!("Suspect labels ({})", r.suspects.len()))],
+    });
+    let rule = format!(
+        "every pair of arms agrees (mask IoU ≥ {}) while every arm scores mIoU ≤ {} against the ground truth",
+        crate::fmt::num(s.agreement),
+        crate::fmt::num(s.truth_iou)
+    );
+    if r.suspects.is_empty() {
+        blocks.push(paragraph(vec![plain(format!("No sample where {rule}."))]));
+        return;
+    }
+    let fate = if r.suspects_excluded {
+        format!(
+            "These {} samples were left out of the aggregates, comparisons and verdict (exclude_suspects = true).",
+            r.suspects.len()
+        )
+    } else {
+        "They count like any other sample; exclude_suspects = true leaves them out of the verdict."
+            .to_string()
+    };
+    blocks.push(paragraph(vec![plain(format!(
+        "Samples where {rule}: the label is the likelier error. {fate}"
+    ))]));
+    let mut header = vec![
+        vec![plain("corpus")],
+        vec![plain("sample")],
+        vec![plain("photo")],
+        vec![plain("arm agreement")],
+    ];
+    header.extend(
+        r.arms
+            .iter()
+            .map(|a| vec![plain("mIoU "), text(a.as_str())]),
+    );
+    blocks.push(table(
+        header,
+        3,
+        r.suspects
+            .iter()
+            .map(|x| {
+                let mut row = vec![
+                    vec![text(x.corpus.as_str())],
+                    vec![text(x.id.as_str())],
+                    vec![code(hash_prefix(&x.hash))],
+                    cell(fixed(Some(x.agreement), 3)),
+                ];
+                row.extend(
+                    r.arms
+                        .iter()
+                        .map(|a| cell(fixed(x.miou.get(a).copied(), 3))),
+                );
+                row
+            })
+            .collect(),
+    ));
+}
+
 /// The paired tests of each scope, beside the bootstrap: Wilcoxon signed-rank, the
 /// Hodges–Lehmann shift with its interval, and McNemar's test on the pass/fail flips at τ.
 fn paired_tests(blocks: &mut Vec<Block>, c: &Comparison) {
@@ -392,6 +629,8 @@ fn paired_tests(blocks: &mut Vec<Block>, c: &Comparison) {
     let rows = c
         .paired_tests
         .iter()
+        // Slice bins have their own section (the weakest, with Holm's adjustment).
+        .filter(|t| crate::score::properties::by_grouping(&t.group_by).is_none())
         .map(|t| {
             let scope = if t.group_by == "all" {
                 "all".to_string()

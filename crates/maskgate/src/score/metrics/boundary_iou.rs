@@ -16,9 +16,7 @@ fn boundary_iou(p: &Pair) -> Option<f64> {
     if p.counts.both_empty() {
         return None;
     }
-    let c = p
-        .gt_boundary
-        .counts_against(&p.pred.inner_boundary_in(p.dilation, p.pred_bbox));
+    let c = p.gt_boundary.counts_against(p.pred_boundary());
     // Both bands empty while a mask is not cannot happen; 0 rather than undefined if it does.
     Some(c.iou().unwrap_or(0.0))
 }

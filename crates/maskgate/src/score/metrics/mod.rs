@@ -9,6 +9,7 @@
 
 use maskgate_core::{Counts, Mask, PixelBox};
 
+mod anatomy;
 mod bbox_iou;
 mod boundary_iou;
 mod coverage;
@@ -31,6 +32,9 @@ pub const REGISTRY: &[Metric] = &[
     bbox_iou::METRIC,
     boundary_iou::METRIC,
     f05::METRIC,
+    anatomy::BOUNDARY,
+    anatomy::EXTENT,
+    anatomy::SEGMENT,
 ];
 
 /// How many metrics are registered: per-sample values are arrays of this length.
@@ -90,6 +94,28 @@ pub struct Pair<'a> {
     pub pred_bbox: Option<PixelBox>,
     /// The boundary band width in pixels for this image size.
     pub dilation: u32,
+    /// The prediction's inner boundary band, made by the first metric that needs it.
+    pub pred_boundary: std::cell::OnceCell<Mask>,
+    /// The error's anatomy, computed once for its three metrics.
+    pub anatomy: std::cell::OnceCell<maskgate_core::anatomy::Anatomy>,
+}
+
+impl Pair<'_> {
+    pub fn pred_boundary(&self) -> &Mask {
+        self.pred_boundary
+            .get_or_init(|| self.pred.inner_boundary_in(self.dilation, self.pred_bbox))
+    }
+
+    pub fn anatomy(&self) -> maskgate_core::anatomy::Anatomy {
+        *self.anatomy.get_or_init(|| {
+            maskgate_core::anatomy::anatomy(
+                self.gt,
+                self.pred,
+                self.gt_boundary,
+                self.pred_boundary(),
+            )
+        })
+    }
 }
 
 impl Metric {
