@@ -1,6 +1,6 @@
 //! Cheap properties of a photo for finding weak slices: its mean luminance, contrast and
 //! sharpness, defined as OpenCV computes them, so a team can reproduce a slice's bounds:
-//! luminance is `cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)` (8-bit, fixed point), contrast the
+//! luminance is the mean of `cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)` (8-bit, fixed point), contrast the
 //! standard deviation of that grey image, and sharpness the variance of
 //! `cv2.Laplacian(grey, cv2.CV_64F)` (the 3×3 four-neighbour kernel, `BORDER_REFLECT_101`).
 //! The sums are integers, so the values do not depend on the order pixels are visited in.
@@ -16,9 +16,10 @@ pub struct PhotoStats {
     pub sharpness: f64,
 }
 
-/// OpenCV's `RGB2GRAY` for 8-bit pixels: BT.601 weights in 14-bit fixed point, rounded.
+/// OpenCV's `RGB2GRAY` for 8-bit pixels: BT.601 weights in 15-bit fixed point, rounded
+/// (`RY15`, `GY15`, `BY15` and `gray_shift` in OpenCV's `color_rgb.simd.hpp`).
 pub fn grey(r: u8, g: u8, b: u8) -> u8 {
-    ((r as u32 * 4899 + g as u32 * 9617 + b as u32 * 1868 + (1 << 13)) >> 14) as u8
+    ((r as u32 * 9798 + g as u32 * 19235 + b as u32 * 3735 + (1 << 14)) >> 15) as u8
 }
 
 /// Mean and population variance from exact integer sums.

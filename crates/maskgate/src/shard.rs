@@ -145,7 +145,7 @@ pub struct ShardRows {
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Record {
-    Score(ScoreRow),
+    Score(Box<ScoreRow>),
     Problem(ProblemRow),
     Prediction(SavedLine),
 }
@@ -266,7 +266,7 @@ impl ShardRows {
             out.push(b'\n');
         };
         for s in &self.scores {
-            push(Record::Score(ScoreRow {
+            push(Record::Score(Box::new(ScoreRow {
                 arm: s.arm.to_string(),
                 corpus: s.corpus.to_string(),
                 id: s.id.clone(),
@@ -288,7 +288,7 @@ impl ShardRows {
                     .collect(),
                 agreement: bits(s.agreement),
                 properties: s.properties.as_ref().map(|p| p.0.map(bits).to_vec()),
-            }));
+            })));
         }
         for (corpus, p) in &self.problems {
             push(Record::Problem(ProblemRow {

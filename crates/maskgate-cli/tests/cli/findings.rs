@@ -78,14 +78,17 @@ fn faces(d: &Path, n: usize) -> Vec<Face> {
         .collect()
 }
 
+/// A sample's mask from its index and its true skin mask.
+type MaskOf<'a> = &'a dyn Fn(usize, &Mask) -> Mask;
+
 /// Writes the photos (darkened where `dark`), the gold file (skin masks as `gt` gives them) and
 /// one prediction file per arm; returns the compare command.
 fn corpus(
     d: &Path,
     faces: &[Face],
     dark: &dyn Fn(usize) -> bool,
-    gt: &dyn Fn(usize, &Mask) -> Mask,
-    arms: &[(&str, &dyn Fn(usize, &Mask) -> Mask)],
+    gt: MaskOf,
+    arms: &[(&str, MaskOf)],
 ) -> Command {
     std::fs::create_dir_all(d.join("photos")).unwrap();
     let mut gold = String::new();

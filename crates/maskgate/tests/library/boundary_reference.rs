@@ -106,6 +106,7 @@ fn score(g: &Mask, p: &Mask, ratio: f64) -> Option<f64> {
         &settings,
         &[],
         &[],
+        None,
     );
     s[0].classes.get("a").unwrap().metric("boundary_iou")
 }

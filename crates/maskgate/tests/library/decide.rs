@@ -154,6 +154,8 @@ fn evaluate_arms(
             compare,
             taxonomy,
             saved: None,
+            suspects: Default::default(),
+            slices: Default::default(),
         },
         &Silent,
     )

@@ -101,6 +101,8 @@ fn report() -> Report {
             compare,
             taxonomy: &criteria.taxonomy,
             saved: None,
+            suspects: Default::default(),
+            slices: Default::default(),
         },
         &Silent,
     );

@@ -11,6 +11,7 @@ mod duplicates;
 mod exporters;
 mod face_modules;
 mod formats;
+mod opencv_reference;
 mod real_data;
 mod real_parity;
 #[cfg(feature = "sqlite")]

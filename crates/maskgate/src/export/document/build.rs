@@ -418,11 +418,16 @@ fn anatomy(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
                 largest = Some((x, label));
             }
         }
+        // Four decimals throughout: segment errors are often a few ten-thousandths.
+        let ci = match d.ci95.get(stat).copied().flatten() {
+            Some([lo, hi]) => format!(" [{}, {}]", fixed(Some(lo), 4), fixed(Some(hi), 4)),
+            None => String::new(),
+        };
         rows.push(vec![
             cell(label.into()),
             cell(fixed(get(&c.baseline, stat), 4)),
             cell(fixed(get(&c.arm, stat), 4)),
-            cell(with_ci(change, d.ci95.get(stat).copied().flatten())),
+            cell(format!("{}{ci}", signed4(change))),
         ]);
     }
     blocks.push(heading(
@@ -433,15 +438,15 @@ fn anatomy(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
         ]),
     ));
     let mut sentence = vec![plain(
-        "Each sample's wrong pixels (FP ∪ FN) as shares of the union, per kind; the three sum to 1 − IoU. ",
+        "Each sample's wrong pixels (FP ∪ FN) as shares of the union, per kind; the three sum to 1 − IoU.",
     )];
     if let Some((x, label)) = largest.filter(|(x, _)| *x != 0.0) {
         sentence.extend(concat(vec![
-            vec![plain("The largest change for ")],
+            vec![plain(" The largest change for ")],
             vec![text(c.arm.as_str())],
             vec![plain(format!(
-                " is in {label}: {} {}.",
-                delta(Some(x)),
+                " is in {label}: {} ({}).",
+                signed4(Some(x)),
                 if x > 0.0 { "more error" } else { "less error" }
             ))],
         ]));
@@ -457,6 +462,14 @@ fn anatomy(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
         1,
         rows,
     ));
+}
+
+/// A signed change with four decimals ("+0.0002", "-0.0670", "0.0000").
+fn signed4(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x > 0.0 => format!("+{}", fixed(Some(x), 4)),
+        other => fixed(other, 4),
+    }
 }
 
 /// The slice bins where the arm does worst against the baseline, found from sample

@@ -9,16 +9,18 @@
 
 use maskgate_core::{Counts, Mask, PixelBox};
 
-mod anatomy;
 mod bbox_iou;
+mod boundary_error;
 mod boundary_iou;
 mod coverage;
 mod dice;
+mod extent_error;
 mod f05;
 mod iou;
 mod leakage;
 mod precision;
 mod recall;
+mod segment_error;
 
 /// Every metric, in report order (columns, JSON keys, shard rows). IoU must stay first: it is
 /// the headline metric the quantiles, the pass rate and mIoU are taken of.
@@ -32,9 +34,9 @@ pub const REGISTRY: &[Metric] = &[
     bbox_iou::METRIC,
     boundary_iou::METRIC,
     f05::METRIC,
-    anatomy::BOUNDARY,
-    anatomy::EXTENT,
-    anatomy::SEGMENT,
+    boundary_error::METRIC,
+    extent_error::METRIC,
+    segment_error::METRIC,
 ];
 
 /// How many metrics are registered: per-sample values are arrays of this length.
@@ -106,6 +108,7 @@ impl Pair<'_> {
             .get_or_init(|| self.pred.inner_boundary_in(self.dilation, self.pred_bbox))
     }
 
+    /// The error's anatomy, computed once for the three metrics that share it.
     pub fn anatomy(&self) -> maskgate_core::anatomy::Anatomy {
         *self.anatomy.get_or_init(|| {
             maskgate_core::anatomy::anatomy(
@@ -115,6 +118,12 @@ impl Pair<'_> {
                 self.pred_boundary(),
             )
         })
+    }
+
+    /// One kind of wrong pixel over the union; undefined when both masks are empty, as IoU is.
+    pub fn anatomy_share(&self, kind: fn(&maskgate_core::anatomy::Anatomy) -> u64) -> Option<f64> {
+        let union = self.counts.tp + self.counts.fp + self.counts.fn_;
+        (union > 0).then(|| kind(&self.anatomy()) as f64 / union as f64)
     }
 }
 
