@@ -616,6 +616,49 @@ mod tests {
     }
 
     #[test]
+    fn slice_and_suspect_settings_come_from_the_criteria_file_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let req = compare_request(dir.path());
+        let criteria = dir.path().join("criteria.toml");
+        let write = |text: &str| std::fs::write(&criteria, text).unwrap();
+        let with = |o: Overrides| Overrides {
+            criteria: Some(criteria.clone()),
+            ..o
+        };
+        write("[suspects]\nagreement = 0.8\nexclude = true\n[slices]\nbins = 5\n");
+        let plan = Plan::resolve(&req, &with(Overrides::default()), &Env::default()).unwrap();
+        assert_eq!(plan.suspects.agreement, 0.8);
+        assert_eq!(plan.suspects.truth_iou, crate::suspects::DEFAULT_TRUTH_IOU);
+        assert!(plan.suspects.exclude);
+        assert_eq!(plan.slices.bins, 5);
+        write("[suspects]\nagreement = 1.5\n");
+        let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("suspect_agreement = 1.5 must be within [0, 1]"),
+            "{err}"
+        );
+        // A criterion on slice bins with slicing off is refused before any work.
+        write("[slices]\nbins = 0\n[[criterion]]\nid = \"dark\"\nmetric = \"iou.mean\"\narm = \"c\"\nper = \"slice:luminance\"\nmax_drop = 0.02\n");
+        let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("criterion \"dark\" checks slice bins, but slice_bins = 0"),
+            "{err}"
+        );
+        write("[slices]\nbins = 50\n");
+        let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("slice_bins = 50 exceeds 20"), "{err}");
+    }
+
+    #[test]
     fn the_network_timeout_is_at_least_a_second() {
         let of = |v: &str| {
             network_timeout_of(&Env::from_pairs([(

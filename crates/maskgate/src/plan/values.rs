@@ -388,6 +388,22 @@ pub(super) fn values(
             || crate::slices::DEFAULT_WORST,
         ),
     };
+    if slices.bins < 2 {
+        if let Some(c) = criteria.and_then(|f| {
+            f.criteria.iter().find(|c| {
+                let per = match &c.per {
+                    Some(crate::decide::criteria::Per::Group(g)) => g.as_str(),
+                    _ => "",
+                };
+                crate::slices::is_grouping(per) || crate::slices::is_grouping(&c.group_by)
+            })
+        }) {
+            return Err(Error::Usage(format!(
+                "criterion {:?} checks slice bins, but slice_bins = {}: set slice_bins to 2 or more (default 4), or drop the criterion",
+                c.id, slices.bins
+            )));
+        }
+    }
     if slices.bins > crate::slices::MAX_BINS {
         return Err(Error::Usage(format!(
             "slice_bins = {} exceeds {}: each bin is a group with its own bootstrap, and bins of a few samples say nothing",
