@@ -16,7 +16,7 @@ use crate::predict::saved::SavedPredictions;
 use crate::predict::variants::Variant;
 use crate::predict::{predict_sample, Arm};
 use crate::read::{Corpus, Problem};
-use crate::score::{score_sample, SampleScore, ScoreSettings};
+use crate::score::{score_sample, SampleContext, SampleScore, ScoreSettings};
 use crate::slices::{SliceBins, SliceSettings, WeakSlice};
 use crate::suspects::{Suspect, SuspectSettings};
 use crate::taxonomy::{classify, FailureClass};
@@ -206,7 +206,10 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                 &input.score,
                 corpus.overlaps(),
                 &modules,
-                stats,
+                SampleContext {
+                    photo: stats,
+                    independent: input.arms.len(),
+                },
             );
             if !input.taxonomy.is_empty() {
                 let fc = shared(&classify(input.taxonomy, &s));
@@ -276,20 +279,33 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
             }
         })
         .collect();
-    let mut evaluation = assess(input, samples, corpora);
+    let mut evaluation = assess(input, samples, corpora, None);
     evaluation.adverse = adverse(input, &evaluation).map(Box::new);
     evaluation
 }
 
+/// The suspects and slice bins of a measured evaluation, which the noise check's evaluation of
+/// the same samples keeps: a flipped pixel must change a check through the scores alone, not by
+/// moving a sample out of the verdict or into another bin.
+struct Findings<'a> {
+    suspects: &'a [Suspect],
+    slices: &'a [SliceBins],
+}
+
 /// Aggregates and comparisons of `samples`, suspects marked (and left out of the aggregates when
-/// the settings say so), weak slices found.
+/// the settings say so), weak slices found; with `fixed`, those findings are taken as given.
 fn assess(
     input: &EvalInput,
     mut samples: Vec<SampleScore>,
     corpora: Vec<CorpusInfo>,
+    fixed: Option<Findings>,
 ) -> Evaluation {
-    let arm_count = input.arms.len() + input.variants.len();
-    let suspects = crate::suspects::find(&samples, arm_count, &input.suspects);
+    // Variants are post-processed copies of an arm: only the arms themselves are independent.
+    let independent: Vec<&str> = input.arms.iter().map(|a| a.name()).collect();
+    let suspects = match &fixed {
+        Some(f) => f.suspects.to_vec(),
+        None => crate::suspects::find(&samples, &independent, &input.suspects),
+    };
     if !suspects.is_empty() {
         let keys: std::collections::BTreeSet<(&str, &str)> = (suspects.iter())
             .map(|x| (x.corpus.as_str(), x.id.as_str()))
@@ -306,7 +322,10 @@ fn assess(
     } else {
         &samples
     };
-    let slices = crate::slices::bins(kept, &input.slices);
+    let slices = match &fixed {
+        Some(f) => f.slices.to_vec(),
+        None => crate::slices::bins(kept, &input.slices),
+    };
     let mut groupings = vec![Grouping::source()];
     if !input.taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());
@@ -387,7 +406,15 @@ fn adverse(input: &EvalInput, measured: &Evaluation) -> Option<Adverse> {
                 s
             })
             .collect();
-        assess(input, flipped, measured.corpora.clone())
+        assess(
+            input,
+            flipped,
+            measured.corpora.clone(),
+            Some(Findings {
+                suspects: &measured.suspects,
+                slices: &measured.slices,
+            }),
+        )
     });
     Some(Adverse {
         pixels,

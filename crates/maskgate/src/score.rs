@@ -355,15 +355,25 @@ pub fn score_masks(
         settings,
         &[],
         &[],
-        None,
+        SampleContext::default(),
     );
     scores.swap_remove(0)
 }
 
+/// What the scorer knows of a sample beyond its masks.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SampleContext {
+    /// The statistics of its photo, when it was decoded.
+    pub photo: Option<maskgate_core::photo_stats::PhotoStats>,
+    /// How many of the predictions, from the first, come from independent arms (models or
+    /// prediction files); the rest are variants of them, left out of the arms' agreement (a
+    /// post-processed copy agrees with its source by construction).
+    pub independent: usize,
+}
+
 /// Scores one sample for every arm. `classes` are the corpus classes (a class a sample lacks is
-/// an empty GT); `photo` is the statistics of its photo, when it was decoded. Returns one
-/// [`SampleScore`] per arm, in the order of `preds`, each with the sample's properties and its
-/// agreement with the other arms.
+/// an empty GT). Returns one [`SampleScore`] per arm, in the order of `preds`, each with the
+/// sample's properties and (for an independent arm) its agreement with the other ones.
 #[allow(clippy::too_many_arguments)]
 pub fn score_sample(
     corpus: &Arc<str>,
@@ -373,7 +383,7 @@ pub fn score_sample(
     settings: &ScoreSettings,
     overlaps: &[crate::read::modules::Overlap],
     modules: &[String],
-    photo: Option<maskgate_core::photo_stats::PhotoStats>,
+    context: SampleContext,
 ) -> Vec<SampleScore> {
     let (h, w) = match settings.grid {
         Some(n) => (n, n),
@@ -407,7 +417,16 @@ pub fn score_sample(
 
     let mut any_gt = Mask::new(h, w);
     gts.iter().for_each(|g| any_gt.union_in_place(&g.mask));
-    let properties = Arc::new(properties::Properties::of((h, w), &any_gt, photo));
+    // Size and aspect are the sample's own, not the scoring grid's; the ground truth's share is
+    // of the pixels that count (void left out), and unknown when the ground truth failed.
+    let properties = Arc::new(properties::Properties::of(
+        sample.size,
+        (gt_fail.is_none()).then_some((
+            &any_gt,
+            keep.as_ref().map_or(h as u64 * w as u64, Mask::area),
+        )),
+        context.photo,
+    ));
     // "background" for overlap measures: on no GT class, and not void.
     let background = (!overlaps.is_empty()).then(|| cut(any_gt.complement()));
     // Each usable arm's class masks, for the arms' agreement with each other.
@@ -551,18 +570,28 @@ pub fn score_sample(
             }
         })
         .collect();
-    for (i, score) in out.iter_mut().enumerate() {
-        let Some(mine) = &arm_masks[i] else { continue };
-        score.agreement = (arm_masks.iter().enumerate())
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(_, other)| other.as_ref().map(|o| pooled_iou(mine, o)))
-            .min_by(f64::total_cmp);
+    // Each pair of independent arms once; an arm's agreement is its lowest with any other.
+    let n = context.independent.min(out.len());
+    let mut lowest: Vec<Option<f64>> = vec![None; n];
+    for i in 0..n {
+        for j in i + 1..n {
+            let (Some(a), Some(b)) = (&arm_masks[i], &arm_masks[j]) else {
+                continue;
+            };
+            let iou = pooled_iou(a, b);
+            for k in [i, j] {
+                lowest[k] = Some(lowest[k].map_or(iou, |l: f64| l.min(iou)));
+            }
+        }
+    }
+    for (score, agreement) in out.iter_mut().zip(lowest) {
+        score.agreement = agreement;
     }
     out
 }
 
 /// IoU of two arms' predictions pooled over the classes: summed intersections over summed
-/// unions, 1 when both are empty everywhere.
+/// unions. Two predictions empty everywhere agree on nothing: 0, not evidence against a label.
 fn pooled_iou(a: &[Mask], b: &[Mask]) -> f64 {
     let (mut inter, mut union) = (0u64, 0u64);
     for (x, y) in a.iter().zip(b) {
@@ -571,7 +600,7 @@ fn pooled_iou(a: &[Mask], b: &[Mask]) -> f64 {
         union += c.tp + c.fp + c.fn_;
     }
     match union {
-        0 => 1.0,
+        0 => 0.0,
         u => inter as f64 / u as f64,
     }
 }
@@ -712,7 +741,7 @@ mod tests {
         #[test]
         fn metrics_match_naive_reference((g, p) in arb_pair()) {
             let d = dilation_px(g.height(), g.width(), 0.02);
-            let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[], None);
+            let s = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), pred(vec![("a", p.clone())]))], &ScoreSettings::default(), &[], &[], SampleContext::default());
             let got = s[0].classes.get("a").unwrap();
             let (counts, want) = naive(&g, &p, d);
             prop_assert_eq!(got.counts(), counts);
@@ -736,7 +765,7 @@ mod tests {
             let d = dilation_px(h, w, 0.02);
             let mut prediction = pred(vec![("a", p.clone())]);
             prediction.near = Some(BTreeMap::from([("a".to_string(), near.clone())]));
-            let out = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), prediction)], &ScoreSettings::default(), &[], &[], None);
+            let out = score_sample(&"c".into(), &sample(vec![("a", g.clone())]), &["a".into()], &[("x".into(), prediction)], &ScoreSettings::default(), &[], &[], SampleContext::default());
             let noise = out[0].noise.as_ref().expect("near pixels were given");
             prop_assert_eq!(noise.pixels, near.area());
             let flip = |toward: bool| Mask::from_fn(h, w, |y, x| match near.get(y, x) {
@@ -769,7 +798,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &[],
-            None,
+            SampleContext::default(),
         );
         assert!(out[0].noise.is_none());
         assert!(!serde_json::to_string(&out[0]).unwrap().contains("noise"));
@@ -799,7 +828,7 @@ mod tests {
             &st,
             &[],
             &[],
-            None,
+            SampleContext::default(),
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredMissing));
         assert_eq!(out[0].classes.get("a").unwrap().iou(), Some(0.0));
@@ -828,7 +857,7 @@ mod tests {
             &grid,
             &[],
             &[],
-            None,
+            SampleContext::default(),
         );
         assert_eq!(out[0].fail_reason, None);
         assert_eq!(out[0].classes.get("b").unwrap().iou(), Some(1.0));
@@ -847,7 +876,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &[],
-            None,
+            SampleContext::default(),
         );
         let b = &out[0].classes.get("b").unwrap();
         assert!(b.values.iter().all(|v| v.is_none()));
@@ -881,7 +910,7 @@ mod tests {
             &ScoreSettings::default(),
             &overlaps,
             &[],
-            None,
+            SampleContext::default(),
         );
         let got = &out[0].overlaps;
         assert_eq!(got["on_hair"], Some(2.0 / 7.0));
@@ -908,7 +937,7 @@ mod tests {
             &ScoreSettings::default(),
             &[],
             &modules,
-            None,
+            SampleContext::default(),
         );
         assert_eq!(out[0].fail_reason, Some(FailReason::PredModulesMissing));
         // A missing ordinary class comes first in the fail-reason order.

@@ -69,7 +69,9 @@ impl SliceBins {
 }
 
 /// Every property's bins in every corpus, from the first arm's scores (every arm scores the same
-/// samples, with the same properties). A property with a single distinct bin is left out.
+/// samples, with the same properties). A property with a single bin in every corpus is left
+/// out; where it has more elsewhere, a corpus's single bin is kept, so its samples are `q1`
+/// rather than [`UNKNOWN`].
 pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins> {
     if settings.bins < 2 || samples.is_empty() {
         return Vec::new();
@@ -81,7 +83,9 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
             corpora.push(&s.corpus);
         }
     }
-    let mut out = Vec::new();
+    let mut out: Vec<SliceBins> = Vec::new();
+    // Bin names sort as numbers do: q01…q12 when there are ten bins or more.
+    let width = settings.bins.to_string().len();
     for corpus in corpora {
         for (p, property) in PROPERTIES.iter().enumerate() {
             let mut values: Vec<f64> = (samples.iter())
@@ -118,7 +122,7 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
                         bounds.push(u);
                     }
                     bins.push(Bin {
-                        group: format!("q{}", bins.len() + 1),
+                        group: format!("q{:0width$}", bins.len() + 1),
                         min: values[start],
                         max: values[end - 1],
                         n: end - start,
@@ -129,17 +133,20 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
             // A dropped last cut leaves a bound above the last bin's values: the last bin is
             // everything past the bound before it.
             bounds.truncate(bins.len() - 1);
-            if bins.len() > 1 {
-                out.push(SliceBins {
-                    corpus: corpus.to_string(),
-                    property: property.name,
-                    group_by: property.grouping,
-                    bounds,
-                    bins,
-                });
-            }
+            out.push(SliceBins {
+                corpus: corpus.to_string(),
+                property: property.name,
+                group_by: property.grouping,
+                bounds,
+                bins,
+            });
         }
     }
+    let sliced: Vec<&str> = (out.iter())
+        .filter(|b| b.bins.len() > 1)
+        .map(|b| b.property)
+        .collect();
+    out.retain(|b| sliced.contains(&b.property));
     out
 }
 
@@ -190,6 +197,9 @@ pub struct WeakSlice {
     /// arm and corpus.
     pub p: f64,
     pub p_holm: f64,
+    /// How many bins Holm's adjustment counted (every bin with a delta, of every property with
+    /// two bins or more in this corpus).
+    pub tested: usize,
 }
 
 /// The `worst` bins with the lowest paired mIoU delta of each comparison, lowest first (ties by
@@ -202,7 +212,10 @@ pub fn weakest(
     let mut out = Vec::new();
     for c in comparisons {
         let mut tested: Vec<WeakSlice> = Vec::new();
-        for b in bins.iter().filter(|b| b.corpus == c.corpus) {
+        for b in bins
+            .iter()
+            .filter(|b| b.corpus == c.corpus && b.bins.len() > 1)
+        {
             for bin in &b.bins {
                 let Some(d) = (c.summary_deltas.iter())
                     .find(|d| d.group_by == b.group_by && d.group == bin.group)
@@ -228,10 +241,13 @@ pub fn weakest(
                     ci95: d.ci95.get("miou_mean").copied().flatten(),
                     p: test.and_then(|t| t.wilcoxon_p).unwrap_or(1.0),
                     p_holm: 1.0,
+                    tested: 0,
                 });
             }
         }
         holm(&mut tested);
+        let m = tested.len();
+        tested.iter_mut().for_each(|w| w.tested = m);
         tested.sort_by(|a, b| {
             (a.delta.total_cmp(&b.delta))
                 .then_with(|| property_order(a.property).cmp(&property_order(b.property)))
@@ -320,6 +336,23 @@ mod tests {
         // All equal: no slicing.
         let flat: Vec<SampleScore> = (0..8).map(|i| sample("a", i, Some(3.0))).collect();
         assert!(bins(&flat, &SliceSettings::default()).is_empty());
+        // Sliced in one corpus, flat in another: the flat corpus keeps its one bin.
+        let mut both = samples.clone();
+        both.extend((0..8).map(|i| {
+            let mut s = sample("a", i, Some(3.0));
+            s.corpus = Arc::from("d");
+            s
+        }));
+        let b = bins(&both, &SliceSettings::default());
+        assert_eq!(b.len(), 2);
+        let g = groupings(&b);
+        assert_eq!((g[0].key)(&both[8]), "q1");
+        // Ten bins or more: names sort as numbers.
+        let many: Vec<SampleScore> = (0..40).map(|i| sample("a", i, Some(i as f64))).collect();
+        let b = bins(&many, &SliceSettings { bins: 12, worst: 5 });
+        let names: Vec<&str> = b[0].bins.iter().map(|x| x.group.as_str()).collect();
+        assert_eq!(names.first(), Some(&"q01"));
+        assert!(names.windows(2).all(|w| w[0] < w[1]), "{names:?}");
     }
 
     #[test]
@@ -340,6 +373,7 @@ mod tests {
                 ci95: None,
                 p,
                 p_holm: 0.0,
+                tested: 4,
             })
             .collect();
         holm(&mut s);

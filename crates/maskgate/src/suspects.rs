@@ -44,16 +44,18 @@ pub struct Suspect {
     pub miou: BTreeMap<String, f64>,
 }
 
-/// The suspects among `samples` (sorted by arm, corpus, id, with `arms` arms each), in
-/// (corpus, id) order. A sample needs two arms or more, every one scored without a failure.
-pub fn find(samples: &[SampleScore], arms: usize, s: &SuspectSettings) -> Vec<Suspect> {
-    if arms < 2 {
+/// The suspects among `samples` (sorted by arm, corpus, id), judged by the independent `arms`
+/// (models or prediction files, not variants of them), in (corpus, id) order. A sample needs
+/// two such arms or more, every one scored without a failure.
+pub fn find(samples: &[SampleScore], arms: &[&str], s: &SuspectSettings) -> Vec<Suspect> {
+    if arms.len() < 2 {
         return Vec::new();
     }
     let mut by_sample: BTreeMap<(&str, &str), Vec<&SampleScore>> = BTreeMap::new();
-    for x in samples {
+    for x in samples.iter().filter(|x| arms.contains(&&*x.arm)) {
         by_sample.entry((&x.corpus, &x.id)).or_default().push(x);
     }
+    let arms = arms.len();
     by_sample
         .into_iter()
         .filter_map(|((corpus, id), scores)| {
@@ -123,12 +125,14 @@ mod tests {
             score("b", "2", 2, Some(0.95)),
             score("b", "3", 2, Some(0.5)),
         ];
-        let found = find(&samples, 2, &SuspectSettings::default());
+        let found = find(&samples, &["a", "b"], &SuspectSettings::default());
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!((found[0].id.as_str(), found[0].agreement), ("1", 0.95));
-        assert!(find(&samples[..3], 1, &SuspectSettings::default()).is_empty());
+        assert!(find(&samples[..3], &["a"], &SuspectSettings::default()).is_empty());
+        // b as a variant of a: one independent arm, no suspects.
+        assert!(find(&samples, &["a"], &SuspectSettings::default()).is_empty());
         let mut failed = samples.clone();
         failed[0].fail_reason = Some(crate::model::FailReason::PredMaskInvalid);
-        assert!(find(&failed, 2, &SuspectSettings::default()).is_empty());
+        assert!(find(&failed, &["a", "b"], &SuspectSettings::default()).is_empty());
     }
 }

@@ -9,12 +9,13 @@ use super::settings::{self, Setting};
 /// The settings whose variables a shard records for `merge`: they shape the reports. The
 /// others are where and when this process runs (output, threads, cache, run id, the shard
 /// index).
-const RECORDED: [&Setting; 5] = [
+const RECORDED: [&Setting; 6] = [
     &settings::FORMATS,
     &settings::GALLERY,
     &settings::SAVE_PREDICTIONS,
     &settings::NOISE_EPSILON,
     &settings::STRICT,
+    &settings::EXCLUDE_SUSPECTS,
 ];
 
 /// The variables of the settings a shard records for `merge`.

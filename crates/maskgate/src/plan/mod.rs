@@ -84,6 +84,8 @@ pub struct Overrides {
     pub intra_threads: Option<usize>,
     pub no_cache: bool,
     pub save_predictions: bool,
+    /// Skipped when false, so plans recorded before it hash as they did.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exclude_suspects: bool,
     pub gallery: Option<usize>,
     pub formats: Option<Vec<String>>,

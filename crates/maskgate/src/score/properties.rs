@@ -87,19 +87,19 @@ impl Serialize for Properties {
 }
 
 impl Properties {
-    /// A sample of `size` (height, width) whose ground-truth classes together cover `gt`, with
+    /// A sample of `size` (height, width) whose ground-truth classes together cover `gt`, out
+    /// of `counted` pixels (void left out); `None` when its ground truth failed to load. With
     /// its photo's statistics when it was decoded.
-    pub fn of(size: (u32, u32), gt: &Mask, photo: Option<PhotoStats>) -> Properties {
+    pub fn of(size: (u32, u32), gt: Option<(&Mask, u64)>, photo: Option<PhotoStats>) -> Properties {
         let (h, w) = size;
-        let pixels = h as f64 * w as f64;
         Properties([
             photo.map(|p| p.luminance),
             photo.map(|p| p.contrast),
             photo.map(|p| p.sharpness),
-            Some(pixels / 1e6),
+            Some(h as f64 * w as f64 / 1e6),
             (h > 0).then(|| w as f64 / h as f64),
-            (pixels > 0.0).then(|| gt.area() as f64 / (gt.height() as f64 * gt.width() as f64)),
-            Some(maskgate_core::morphology::count_components(gt) as f64),
+            gt.and_then(|(m, counted)| (counted > 0).then(|| m.area() as f64 / counted as f64)),
+            gt.map(|(m, _)| maskgate_core::morphology::count_components(m) as f64),
         ])
     }
 }
@@ -114,11 +114,13 @@ mod tests {
             assert_eq!(p.grouping, format!("slice:{}", p.name));
         }
         let gt = Mask::from_fn(10, 20, |y, x| (y < 2 && x < 2) || (y > 5 && x > 15));
-        let p = Properties::of((10, 20), &gt, None);
+        let p = Properties::of((10, 20), Some((&gt, 200)), None);
         assert_eq!(p.0[3], Some(200.0 / 1e6));
         assert_eq!(p.0[4], Some(2.0));
         assert_eq!(p.0[5], Some((4.0 + 16.0) / 200.0));
         assert_eq!(p.0[6], Some(2.0));
         assert_eq!(p.0[0], None);
+        let failed = Properties::of((10, 20), None, None);
+        assert_eq!((failed.0[5], failed.0[6]), (None, None));
     }
 }

@@ -106,7 +106,7 @@ fn score(g: &Mask, p: &Mask, ratio: f64) -> Option<f64> {
         &settings,
         &[],
         &[],
-        None,
+        maskgate::score::SampleContext::default(),
     );
     s[0].classes.get("a").unwrap().metric("boundary_iou")
 }

@@ -493,10 +493,7 @@ fn weak_slices(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
             false => format!("{}–{}", fixed(Some(min), d), fixed(Some(max), d)),
         }
     };
-    let tested: usize = (r.slices.iter())
-        .filter(|b| b.corpus == c.corpus)
-        .map(|b| b.bins.len())
-        .sum();
+    let tested = worst[0].tested;
     blocks.push(heading(
         3,
         concat(vec![
@@ -504,11 +501,15 @@ fn weak_slices(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {
             versus(&c.arm, &c.baseline),
         ]),
     ));
-    blocks.push(paragraph(vec![plain(format!(
-        "Every sample property cut into {} quantile bins; the {} bins (of {tested} tested) with the lowest paired Δ mean mIoU, with the paired bootstrap 95% interval and Wilcoxon's p adjusted by Holm across all {tested}. A criterion may check them with per = \"slice:<property>\".",
-        r.settings.slices.bins,
-        worst.len()
-    ))]));
+    blocks.push(paragraph(vec![
+        plain(format!(
+            "Every sample property cut into up to {} quantile bins; the {} bins (of {tested} tested) with the lowest paired Δ mean mIoU, with the paired bootstrap 95% interval and Wilcoxon's p adjusted by Holm across all {tested}. A criterion checks every bin of a property with ",
+            r.settings.slices.bins,
+            worst.len()
+        )),
+        code("per = \"slice:<property>\""),
+        plain("."),
+    ]));
     blocks.push(table(
         plain_headers(&[
             "property",
