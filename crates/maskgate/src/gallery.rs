@@ -97,11 +97,7 @@ fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
 }
 
 /// The class whose IoU moved most between the two arms (most negative for regressions).
-fn moving_class(
-    a: &SampleScore,
-    b: &SampleScore,
-    worst: bool,
-) -> Option<(String, Option<f64>, Option<f64>)> {
+fn moving_class(a: &SampleScore, b: &SampleScore, worst: bool) -> Option<Picked> {
     let mut best: Option<(f64, &String)> = None;
     for (class, ca) in &a.classes {
         let Some(cb) = b.classes.get(class) else {
@@ -136,76 +132,28 @@ pub fn render(
     if per_list == 0 {
         return Ok(entries);
     }
-    let score_of = |arm: &str, corpus: &str, id: &str| evaluation.sample(arm, corpus, id);
-    for c in evaluation
-        .comparisons
-        .iter()
-        .filter(|c| arms_to_show.contains(&c.arm))
-    {
+    // One strip of sample `id` for comparison `c`: the class `pick` chooses from the arm's and
+    // the baseline's scores, with their IoUs (baseline, arm); nothing when a piece is missing.
+    let mut draw = |c: &crate::compare::Comparison,
+                    id: &str,
+                    kind: &'static str,
+                    pick: &dyn Fn(&SampleScore, &SampleScore) -> Option<Picked>|
+     -> Result<()> {
         let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
-            continue;
+            return Ok(());
         };
-        let lists = [
-            ("regression", &c.regressions),
-            ("improvement", &c.improvements),
-        ];
-        for (kind, list) in lists {
-            for ranked in list.iter().take(per_list) {
-                let Some(Ok(sample)) = corpus.load_id(&ranked.id) else {
-                    continue;
-                };
-                let (Some(sa), Some(sb)) = (
-                    score_of(&c.arm, &c.corpus, &ranked.id),
-                    score_of(&c.baseline, &c.corpus, &ranked.id),
-                ) else {
-                    continue;
-                };
-                let Some((class, iou_b, iou_a)) = moving_class(sa, sb, kind == "regression") else {
-                    continue;
-                };
-                entries.push(render_one(
-                    &sample,
-                    corpus,
-                    arms,
-                    variants,
-                    &c.baseline,
-                    &c.arm,
-                    &class,
-                    kind,
-                    (iou_b, iou_a),
-                    out_dir,
-                )?);
-            }
-        }
-    }
-    // Suspect labels, each as the baseline beside the first arm shown: both agree, and the
-    // ground truth's outline shows what they disagree with.
-    for suspect in evaluation.suspects.iter().take(MAX_SUSPECT_PICTURES) {
-        let Some(c) = (evaluation.comparisons.iter())
-            .find(|c| c.corpus == suspect.corpus && arms_to_show.contains(&c.arm))
-        else {
-            continue;
-        };
-        let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
-            continue;
-        };
-        let Some(Ok(sample)) = corpus.load_id(&suspect.id) else {
-            continue;
+        let Some(Ok(sample)) = corpus.load_id(id) else {
+            return Ok(());
         };
         let (Some(sa), Some(sb)) = (
-            score_of(&c.arm, &c.corpus, &suspect.id),
-            score_of(&c.baseline, &c.corpus, &suspect.id),
+            evaluation.sample(&c.arm, &c.corpus, id),
+            evaluation.sample(&c.baseline, &c.corpus, id),
         ) else {
-            continue;
+            return Ok(());
         };
-        // The class the baseline scores worst on (ties: the first by name).
-        let Some((class, _)) = (sb.classes.iter())
-            .filter_map(|(k, v)| Some((k, v.iou()?)))
-            .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)))
-        else {
-            continue;
+        let Some((class, iou_b, iou_a)) = pick(sa, sb) else {
+            return Ok(());
         };
-        let iou = |s: &SampleScore| s.classes.get(class).and_then(|k| k.iou());
         entries.push(render_one(
             &sample,
             corpus,
@@ -213,14 +161,47 @@ pub fn render(
             variants,
             &c.baseline,
             &c.arm,
-            class,
-            "suspect",
-            (iou(sb), iou(sa)),
+            &class,
+            kind,
+            (iou_b, iou_a),
             out_dir,
         )?);
+        Ok(())
+    };
+    for c in (evaluation.comparisons.iter()).filter(|c| arms_to_show.contains(&c.arm)) {
+        for (kind, list) in [
+            ("regression", &c.regressions),
+            ("improvement", &c.improvements),
+        ] {
+            for ranked in list.iter().take(per_list) {
+                draw(c, &ranked.id, kind, &|sa, sb| {
+                    moving_class(sa, sb, kind == "regression")
+                })?;
+            }
+        }
+    }
+    // Suspect labels, each as the baseline beside the first arm shown: both agree, and the
+    // ground truth's outline shows what they disagree with (on the class the baseline scores
+    // worst, ties by name).
+    for suspect in evaluation.suspects.iter().take(MAX_SUSPECT_PICTURES) {
+        let Some(c) = (evaluation.comparisons.iter())
+            .find(|c| c.corpus == suspect.corpus && arms_to_show.contains(&c.arm))
+        else {
+            continue;
+        };
+        draw(c, &suspect.id, "suspect", &|sa, sb| {
+            let (class, _) = (sb.classes.iter())
+                .filter_map(|(k, v)| Some((k, v.iou()?)))
+                .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)))?;
+            let iou = |s: &SampleScore| s.classes.get(class).and_then(|k| k.iou());
+            Some((class.clone(), iou(sb), iou(sa)))
+        })?;
     }
     Ok(entries)
 }
+
+/// A class to draw, with its IoU for the baseline and for the arm.
+type Picked = (String, Option<f64>, Option<f64>);
 
 /// The most suspect labels the gallery draws (the report lists every one).
 pub const MAX_SUSPECT_PICTURES: usize = 24;
