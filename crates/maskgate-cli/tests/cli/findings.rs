@@ -156,6 +156,7 @@ fn planted_label_errors_are_exactly_the_suspects() {
         true => shifted(m, 150),
         false => m.clone(),
     };
+    let summary = d.join("step-summary.md");
     let out = corpus(
         &d,
         &faces,
@@ -163,12 +164,19 @@ fn planted_label_errors_are_exactly_the_suspects() {
         &gt,
         &[("exact", &exact), ("thinner", &thinner)],
     )
+    .env("GITHUB_STEP_SUMMARY", &summary)
     .output()
     .unwrap();
     assert!(
         matches!(out.status.code(), Some(0)),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // The CI job summary names them too.
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("5 suspect labels (every arm agrees"),
+        "{text}"
     );
     let rows = samples(&d);
     assert_eq!(rows.len(), 120, "every sample scored for both arms");

@@ -130,5 +130,25 @@ pub fn step_summary(r: &Report) -> String {
         }
         _ => s += "No criteria were given: nothing was decided.\n",
     }
+    if !r.suspects.is_empty() {
+        // A reviewer's queue, not the verdict: the first few ids, the report has every one.
+        const SHOWN: usize = 10;
+        let ids: Vec<String> = (r.suspects.iter().take(SHOWN))
+            .map(|x| md(&format!("{}/{}", x.corpus, x.id)))
+            .collect();
+        s +=
+            &format!(
+            "\n{} suspect label{} (every arm agrees, all disagree with the ground truth{}): {}{}\n",
+            r.suspects.len(),
+            if r.suspects.len() == 1 { "" } else { "s" },
+            if r.suspects_excluded {
+                "; left out of the verdict"
+            } else {
+                ""
+            },
+            ids.join(", "),
+            if r.suspects.len() > SHOWN { ", …" } else { "" }
+        );
+    }
     s
 }
