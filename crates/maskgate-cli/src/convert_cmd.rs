@@ -74,5 +74,17 @@ pub fn run(a: ConvertArgs) -> Result<()> {
         eprintln!("warning: {}: {} ({})", p.sample, p.message, p.kind);
     }
     eprintln!("wrote {} samples to {}", done.written, a.out.display());
+    if let Some(root) = &done.image_root {
+        // compare reads a gold file's photos only inside its image root (the file's folder).
+        eprintln!(
+            "note: its photos lie outside {}; compare reads them with --image-root {}",
+            a.out
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(std::path::Path::new("."))
+                .display(),
+            root.display()
+        );
+    }
     Ok(())
 }

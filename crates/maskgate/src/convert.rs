@@ -6,10 +6,13 @@ use maskgate_core::Rle;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-/// What a conversion wrote: the sample count, and the samples left out with why.
+/// What a conversion wrote: the sample count, the samples left out with why, and, when some
+/// photo lies outside the output's folder, the folder that holds them all: what `compare
+/// --image-root` must name for the gold file's photos to be read.
 pub struct Converted {
     pub written: usize,
     pub problems: Vec<Problem>,
+    pub image_root: Option<PathBuf>,
 }
 
 /// Writes `spec`'s samples to `out` as gold NDJSON, atomically; `erode` px (square) shrinks every
@@ -28,6 +31,9 @@ pub fn convert(
     let out_dir = out.parent().unwrap_or(Path::new(""));
     let base = relative_to.unwrap_or(out_dir);
     let mut written = 0usize;
+    // The deepest folder holding every photo, when one lies outside `base`.
+    let mut photo_root: Option<PathBuf> = None;
+    let mut outside = false;
     crate::persist::write_atomically(out, |w| {
         for e in &corpus.samples {
             let s = match corpus.load(e) {
@@ -51,6 +57,17 @@ pub fn convert(
                 );
             }
             let image = s.image.as_ref().map(|p| relative(p, base));
+            if let Some(p) = &s.image {
+                outside |= image.as_deref().is_some_and(|i| i.starts_with(".."));
+                let folder = absolute(p)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default();
+                photo_root = Some(match photo_root.take() {
+                    None => folder,
+                    Some(r) => common_ancestor(&r, &folder),
+                });
+            }
             let line = json!({
                 "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
             });
@@ -59,14 +76,28 @@ pub fn convert(
         }
         Ok(())
     })?;
-    Ok(Converted { written, problems })
+    Ok(Converted {
+        written,
+        problems,
+        image_root: photo_root.filter(|_| outside),
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    crate::pathnames::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()))
+}
+
+fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
+    a.components()
+        .zip(b.components())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect()
 }
 
 /// `path` relative to the folder `base` (both made absolute and normalised first).
 fn relative(path: &Path, base: &Path) -> String {
-    let abs =
-        |p: &Path| crate::pathnames::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()));
-    let (path, base) = (abs(path), abs(base));
+    let (path, base) = (absolute(path), absolute(base));
     let p: Vec<_> = path.components().collect();
     let b: Vec<_> = base.components().collect();
     let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();

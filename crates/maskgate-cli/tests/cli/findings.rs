@@ -371,3 +371,83 @@ fn a_darkened_quarter_is_found_as_a_weak_luminance_slice() {
         );
     }
 }
+
+/// `convert` then `compare`: the converter says which image root reads its photos, compare says
+/// when photos were kept out by the root, and a prediction file whose classes the gold never
+/// has is named before it scores 0 everywhere.
+#[test]
+fn convert_then_compare_names_the_image_root_and_foreign_classes() {
+    let d = tmp("route");
+    let gold = d.join("gold/precise.ndjson");
+    std::fs::create_dir_all(gold.parent().unwrap()).unwrap();
+    let fasseg = crate::common::shared().join("data/fasseg/V2");
+    let out = bin()
+        .args(["convert", "--format", "fasseg", "--path"])
+        .arg(&fasseg)
+        .arg("--out")
+        .arg(&gold)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    let root = fasseg.canonicalize().unwrap();
+    assert!(
+        said.contains(&format!(
+            "compare reads them with --image-root {}",
+            root.display()
+        )),
+        "{said}"
+    );
+    // Predictions named `foreground` against a gold of face classes.
+    let text = std::fs::read_to_string(&gold).unwrap();
+    let foreign: String = text
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let skin = v["masks"]["skin"].clone();
+            v["masks"] = json!({ "foreground": skin });
+            format!("{v}\n")
+        })
+        .collect();
+    std::fs::write(d.join("fg.jsonl"), foreign).unwrap();
+    let compare = |extra: &[&str]| {
+        let mut c = bin();
+        c.arg("compare").arg("--gold").arg(&gold);
+        c.arg("--pred").arg(format!("exact={}", gold.display()));
+        c.arg("--pred")
+            .arg(format!("fg={}", d.join("fg.jsonl").display()));
+        c.args([
+            "--baseline",
+            "exact",
+            "--bootstrap",
+            "0",
+            "--gallery",
+            "0",
+            "--out",
+        ])
+        .arg(d.join("out"))
+        .args(extra);
+        c.output().unwrap()
+    };
+    let out = compare(&[]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("70 photos outside the image root were not read"),
+        "{said}"
+    );
+    assert!(
+        said.contains("arm fg: ")
+            && said.contains("names the classes foreground, none of which the ground truth has"),
+        "{said}"
+    );
+    // With the root the converter named, every photo is read: luminance for every sample.
+    let out = compare(&["--image-root", root.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!said.contains("outside the image root"), "{said}");
+    let rows = samples(&d);
+    let exact: Vec<&Value> = rows.iter().filter(|s| s["arm"] == "exact").collect();
+    assert_eq!(exact.len(), 70);
+    assert!(exact
+        .iter()
+        .all(|s| s["properties"]["luminance"].is_number() && s["classes"]["skin"]["iou"] == 1.0));
+}

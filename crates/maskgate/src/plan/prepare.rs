@@ -408,6 +408,29 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         .iter()
         .map(|f| (f.name().to_string(), f.unmatched_ids(&gold_ids)))
         .collect();
+    let gold_classes: BTreeSet<&str> = corpora
+        .iter()
+        .flat_map(|c| c.classes.iter().map(String::as_str))
+        .collect();
+    notices.extend(
+        file_arms
+            .iter()
+            .filter_map(|f| f.foreign_classes(&gold_classes)),
+    );
+    // Photos the image-root guard kept out are recorded per sample; say so where a person
+    // reads, since slices' photo properties and model arms go without them.
+    for c in &corpora {
+        let outside = (c.problems.iter())
+            .filter(|p| p.kind == "image_outside_root")
+            .count();
+        if outside > 0 {
+            notices.push(format!(
+                "corpus {}: {outside} photo{} outside the image root were not read (scored without them; no photo properties for weak slices): pass --image-root DIR (compare) or set [corpus.options] image_root to the folder that holds them",
+                c.name,
+                if outside == 1 { "" } else { "s" }
+            ));
+        }
+    }
     Ok(Prepared {
         corpora,
         model_arms,

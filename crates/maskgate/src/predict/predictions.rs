@@ -14,6 +14,8 @@ pub struct PredictionsFile {
     /// Id → (byte offset, line number) of its line. Lines are parsed again when predicted, so
     /// a file's masks are never all in memory (the same as gold NDJSON).
     lines: BTreeMap<Box<str>, (u64, usize)>,
+    /// Every class a line names, to tell a file whose classes the gold never has.
+    classes: BTreeSet<String>,
     limits: Limits,
 }
 
@@ -28,7 +30,13 @@ impl PredictionsFile {
     /// file and line. A mask that does not decode is a per-sample fail reason when predicted.
     pub fn load(name: &str, path: &Path) -> Result<PredictionsFile> {
         let mut lines = BTreeMap::new();
+        let mut classes = BTreeSet::new();
         ndjson::for_each_line(path, |line| {
+            for c in line.masks.keys() {
+                if !classes.contains(c) {
+                    classes.insert(c.clone());
+                }
+            }
             let id: Box<str> = line.id.into();
             if let Some(&(_, first)) = lines.get(&id) {
                 return Err(Error::input(
@@ -44,6 +52,7 @@ impl PredictionsFile {
             name: name.to_string(),
             path: path.to_path_buf(),
             lines,
+            classes,
             limits: Limits::default(),
         })
     }
@@ -74,6 +83,22 @@ impl PredictionsFile {
     /// The same file checked against other limits.
     pub fn with_limits(self, limits: Limits) -> PredictionsFile {
         PredictionsFile { limits, ..self }
+    }
+
+    /// When the file names classes and none of them is one of `gold` (the corpora's): what to
+    /// tell the user, since every class of every sample would score as missing.
+    pub fn foreign_classes(&self, gold: &BTreeSet<&str>) -> Option<String> {
+        if self.classes.is_empty() || self.classes.iter().any(|c| gold.contains(c.as_str())) {
+            return None;
+        }
+        let list = |v: Vec<&str>| v.join(", ");
+        Some(format!(
+            "arm {}: {} names the classes {}, none of which the ground truth has ({}): every sample will fail PRED_CLASSES_MISSING and score 0. Name the prediction's classes as the gold's (e.g. convert the gold with the same [corpus] classes mapping)",
+            self.name,
+            crate::pathnames::display(&self.path),
+            list(self.classes.iter().map(String::as_str).collect()),
+            list(gold.iter().copied().collect())
+        ))
     }
 
     /// Prediction ids that no gold sample has: reported, not scored.
