@@ -450,4 +450,42 @@ fn convert_then_compare_names_the_image_root_and_foreign_classes() {
     assert!(exact
         .iter()
         .all(|s| s["properties"]["luminance"].is_number() && s["classes"]["skin"]["iou"] == 1.0));
+
+    // `compare --config` reads the config's corpora only, and says so when its [run] table
+    // names criteria the comparison did not take.
+    std::fs::write(d.join("criteria.toml"), "pass_iou = 0.8\n").unwrap();
+    std::fs::write(
+        d.join("maskgate.toml"),
+        "[run]\nbaseline = \"exact\"\ncriteria = \"criteria.toml\"\n\n[[corpus]]\nname = \"precise\"\nformat = \"gold-ndjson\"\npath = \"gold/precise.ndjson\"\n",
+    )
+    .unwrap();
+    let by_config = |extra: &[&str]| {
+        let mut c = bin();
+        c.arg("compare")
+            .arg("--config")
+            .arg(d.join("maskgate.toml"));
+        c.arg("--pred").arg(format!("exact={}", gold.display()));
+        c.arg("--pred").arg(format!("also={}", gold.display()));
+        c.args([
+            "--baseline",
+            "exact",
+            "--bootstrap",
+            "0",
+            "--gallery",
+            "0",
+            "--out",
+        ])
+        .arg(d.join("by-config"))
+        .args(extra);
+        String::from_utf8_lossy(&c.output().unwrap().stderr).into_owned()
+    };
+    let said = by_config(&[]);
+    assert!(
+        said.contains("compared with τ = 0.5 and seed 0: compare reads only the corpora of")
+            && said.contains("not its [run] criteria"),
+        "{said}"
+    );
+    let criteria = d.join("criteria.toml");
+    let said = by_config(&["--criteria", criteria.to_str().unwrap()]);
+    assert!(!said.contains("compare reads only the corpora"), "{said}");
 }
