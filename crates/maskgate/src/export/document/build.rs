@@ -643,8 +643,16 @@ fn paired_tests(blocks: &mut Vec<Block>, c: &Comparison) {
     let rows = c
         .paired_tests
         .iter()
-        // Slice bins have their own section (the weakest, with Holm's adjustment).
+        // Slice bins have their own section (the weakest, with Holm's adjustment), and a
+        // grouping with one group in this corpus would repeat the `all` row.
         .filter(|t| crate::score::properties::by_grouping(&t.group_by).is_none())
+        .filter(|t| {
+            t.group_by == "all"
+                || (c.paired_tests.iter())
+                    .filter(|o| o.group_by == t.group_by)
+                    .nth(1)
+                    .is_some()
+        })
         .map(|t| {
             let scope = if t.group_by == "all" {
                 "all".to_string()
