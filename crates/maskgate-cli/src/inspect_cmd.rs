@@ -39,7 +39,7 @@ pub fn run(a: InspectArgs) -> Result<u8> {
     if a.suspects {
         let report = match &a.report {
             Some(r) => r.clone(),
-            None => maskgate::inspect::report_folder(&a.config)?,
+            None => report_folder(&a.config)?,
         };
         let doc = maskgate::inspect::suspects(&report)?;
         if a.json {
@@ -128,6 +128,20 @@ fn print_table(c: &Value) {
             p["message"].as_str().unwrap_or("")
         );
     }
+}
+
+/// Where `maskgate run CONFIG` writes its reports, resolved as the run resolves it (flag,
+/// `MASKGATE_OUT`, `[run] out`, default) by the plan's own `explain`.
+fn report_folder(config: &std::path::Path) -> Result<PathBuf> {
+    let request = maskgate::plan::Request::Run {
+        config: config.to_path_buf(),
+    };
+    let env = maskgate::plan::Env::from_process();
+    let out = maskgate::plan::explain(&request, &Default::default(), &env)?
+        .into_iter()
+        .find(|r| r.name == maskgate::plan::settings::OUT.name)
+        .map(|r| PathBuf::from(r.value));
+    out.ok_or_else(|| anyhow::anyhow!("{}: no output folder resolved", config.display()))
 }
 
 /// The suspects as a review queue: corpus, sample id, photo hash, agreement, each arm's mIoU.

@@ -526,6 +526,19 @@ fn corpus_specs(
 
 /// Only the corpora of a config (for `maskgate inspect`): arms and the baseline may be absent.
 pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
+    load_corpora_and_judging(path).map(|(corpora, _)| corpora)
+}
+
+/// What a config's `[run]` table says about judging: what `compare --config`, which reads the
+/// config's corpora only, leaves aside.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunJudging {
+    pub criteria: Option<PathBuf>,
+    pub pass_iou: Option<f64>,
+}
+
+/// [`load_corpora`], with the `[run]` table's judging keys from the same read.
+pub fn load_corpora_and_judging(path: &Path) -> Result<(Vec<CorpusSpec>, RunJudging)> {
     let (raw, _): (RawConfig, _) = crate::tomlfile::load(path)?;
     let rel = |p: &str| crate::tomlfile::resolve(path, p);
     let mut problems = Vec::new();
@@ -539,7 +552,11 @@ pub fn load_corpora(path: &Path) -> Result<Vec<CorpusSpec>> {
     if !problems.is_empty() {
         return Err(problems_error(path, problems));
     }
-    Ok(corpora)
+    let judging = RunJudging {
+        criteria: raw.run.criteria.as_deref().map(rel),
+        pass_iou: raw.run.pass_iou,
+    };
+    Ok((corpora, judging))
 }
 
 /// The `[[variant]]`, `[[sweep]]` and `[score]` tables of a run config or a variants file.

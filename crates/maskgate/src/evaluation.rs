@@ -330,9 +330,11 @@ fn assess(
     if !input.taxonomy.is_empty() {
         groupings.push(Grouping::failure_class());
     }
-    groupings.extend(crate::slices::groupings(&slices));
     let tau = input.compare.pass_iou;
+    // Slice bins are judged on the per-sample summaries only: per class, 7 properties × 4 bins
+    // would multiply a many-class comparison's rows and bootstrap several times over.
     let metrics = metrics_rows(kept, &groupings, tau);
+    groupings.extend(crate::slices::groupings(&slices));
     let summaries = summary_rows(kept, &groupings, tau);
     let mut arms: Vec<String> = input
         .arms

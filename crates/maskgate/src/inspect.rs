@@ -141,15 +141,6 @@ fn write_overlays(corpus: &Corpus, dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The folder a config's runs write their reports to: `[run] out`, else `reports/run` beside
-/// the config (what `run` uses without `--out` or `MASKGATE_OUT`).
-pub fn report_folder(config: &Path) -> Result<std::path::PathBuf> {
-    let cfg = crate::config::RunConfig::load(config)?;
-    Ok(cfg
-        .out
-        .unwrap_or_else(|| crate::tomlfile::resolve(config, crate::plan::DEFAULT_OUT)))
-}
-
 /// The suspect labels a finished run found, for a label-review queue: `report` is a report
 /// folder or its `report.json`. Returns `{"report", "rule", "excluded", "suspects": [...]}`.
 pub fn suspects(report: &Path) -> Result<Value> {

@@ -531,7 +531,8 @@ pub fn score_sample(
                 class_scores.insert(c.clone(), score);
                 masks.push(pm);
             }
-            arm_masks.push((usable && fails.is_empty()).then_some(masks));
+            let independent = arm_masks.len() < context.independent;
+            arm_masks.push((independent && usable && fails.is_empty()).then_some(masks));
             SampleScore {
                 arm: arm.clone(),
                 corpus: corpus.clone(),

@@ -55,16 +55,15 @@ pub struct SliceBins {
     pub property: &'static str,
     /// The grouping its bins form, `slice:<property>`.
     pub group_by: &'static str,
-    /// Each bin's upper bound but the last's, increasing: a value goes to the first bin whose
-    /// bound it does not exceed.
-    #[serde(skip)]
-    pub bounds: Vec<f64>,
     pub bins: Vec<Bin>,
 }
 
 impl SliceBins {
+    /// The bin of `v`, one of the values the bins were cut from: the first whose largest value
+    /// it does not exceed.
     fn group_of(&self, v: f64) -> &str {
-        &self.bins[self.bounds.partition_point(|b| *b < v)].group
+        let i = self.bins.partition_point(|b| b.max < v);
+        &self.bins[i.min(self.bins.len() - 1)].group
     }
 }
 
@@ -109,7 +108,6 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
                 .collect();
             cuts.dedup();
             // Bins between two cuts that no value falls in are dropped with their cut.
-            let mut bounds = Vec::new();
             let mut bins = Vec::new();
             let mut start = 0;
             for upper in cuts.iter().copied().map(Some).chain([None]) {
@@ -118,9 +116,6 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
                     None => values.len(),
                 };
                 if end > start {
-                    if let Some(u) = upper {
-                        bounds.push(u);
-                    }
                     bins.push(Bin {
                         group: format!("q{:0width$}", bins.len() + 1),
                         min: values[start],
@@ -130,14 +125,10 @@ pub fn bins(samples: &[SampleScore], settings: &SliceSettings) -> Vec<SliceBins>
                     start = end;
                 }
             }
-            // A dropped last cut leaves a bound above the last bin's values: the last bin is
-            // everything past the bound before it.
-            bounds.truncate(bins.len() - 1);
             out.push(SliceBins {
                 corpus: corpus.to_string(),
                 property: property.name,
                 group_by: property.grouping,
-                bounds,
                 bins,
             });
         }

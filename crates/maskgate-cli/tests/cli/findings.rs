@@ -3,20 +3,14 @@
 //! luminance slice with an interval that excludes 0, a criterion checks every luminance bin,
 //! and each sample's error anatomy sums to 1 − IoU.
 
+use crate::common::bin;
 use maskgate_core::{Mask, Rle};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_maskgate"))
-}
-
 fn tmp(name: &str) -> PathBuf {
-    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("findings-{name}"));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::common::fresh_dir("findings", name)
 }
 
 fn rle_json(m: &Mask) -> Value {

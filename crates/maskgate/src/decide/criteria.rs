@@ -465,6 +465,14 @@ impl CriteriaFile {
                     )))
                 }
             };
+            let sliced = |g: &str| crate::slices::is_grouping(g);
+            if c.class.is_some()
+                && (matches!(&per, Some(Per::Group(g)) if sliced(g)) || sliced(&group_by))
+            {
+                return Err(err(
+                    "slice bins are judged on the per-sample summaries (mIoU and the metrics' sample means): drop class".into(),
+                ));
+            }
             let per_class = c.class.is_some() || per == Some(Per::Class);
             if let Some(lower) = crate::cost::metric(&c.metric) {
                 // A cost is the arm's, measured on this host: no scope, no interval.

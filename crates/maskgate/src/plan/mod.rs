@@ -160,6 +160,9 @@ pub struct Plan {
     pub config: Option<PathBuf>,
     /// True when the ground truth is a gold file given on the command line.
     pub gold_file: bool,
+    /// `compare --config`: what the config's `[run]` says about judging, which compare leaves
+    /// aside (it reads only the corpora).
+    pub compare_config_judging: Option<crate::config::RunJudging>,
     pub corpora: Vec<CorpusSpec>,
     pub arms: Vec<ArmSpec>,
     pub variants: VariantSet,

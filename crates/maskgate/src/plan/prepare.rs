@@ -410,28 +410,27 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         .collect();
     // `compare --config` reads the config's corpora only: when its [run] table names criteria
     // or τ that this plan did not take, the numbers would differ from `run`'s without a word.
-    if let (Some(config), None) = (&plan.config, &plan.criteria) {
-        if let Ok((cfg, _)) = crate::config::RunConfig::load_with_problems(config) {
-            let unread: Vec<String> = [
-                cfg.criteria
-                    .as_ref()
-                    .map(|c| format!("criteria {}", crate::pathnames::display(c))),
-                cfg.pass_iou
-                    .filter(|t| *t != plan.compare.pass_iou)
-                    .map(|t| format!("pass_iou {t}")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            if !unread.is_empty() {
-                notices.push(format!(
-                    "compared with τ = {} and seed {}: compare reads only the corpora of {}, not its [run] {} (pass --criteria FILE or --pass-iou to judge as run does)",
-                    crate::fmt::num(plan.compare.pass_iou),
-                    plan.compare.seed,
-                    crate::pathnames::display(config),
-                    unread.join(" or ")
-                ));
-            }
+    if let (Some(judging), Some(config), None) =
+        (&plan.compare_config_judging, &plan.config, &plan.criteria)
+    {
+        let unread: Vec<String> = [
+            (judging.criteria.as_ref())
+                .map(|c| format!("criteria {}", crate::pathnames::display(c))),
+            (judging.pass_iou)
+                .filter(|t| *t != plan.compare.pass_iou)
+                .map(|t| format!("pass_iou {t}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !unread.is_empty() {
+            notices.push(format!(
+                "compared with τ = {} and seed {}: compare reads only the corpora of {}, not its [run] {} (pass --criteria FILE or --pass-iou to judge as run does)",
+                crate::fmt::num(plan.compare.pass_iou),
+                plan.compare.seed,
+                crate::pathnames::display(config),
+                unread.join(" or ")
+            ));
         }
     }
     let gold_classes: BTreeSet<&str> = corpora

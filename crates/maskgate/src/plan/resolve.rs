@@ -49,7 +49,11 @@ pub(super) fn network_timeout_of(env: &Env) -> Result<Option<u64>> {
 }
 
 /// The corpus of a `compare`'s ground truth.
-pub(super) fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
+/// The ground truth's corpus, and for a config's corpus the judging its `[run]` names (which
+/// `compare` does not take).
+pub(super) fn truth_corpus(
+    truth: &GroundTruth,
+) -> Result<(CorpusSpec, Option<crate::config::RunJudging>)> {
     match truth {
         GroundTruth::Gold {
             path,
@@ -71,11 +75,12 @@ pub(super) fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
                 })
                 .collect(),
             ..Default::default()
-        }),
+        })
+        .map(|spec| (spec, None)),
         GroundTruth::Config { path, corpus } => {
-            let specs = crate::config::load_corpora(path)?;
+            let (specs, judging) = crate::config::load_corpora_and_judging(path)?;
             let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-            match corpus {
+            let spec = match corpus {
                 Some(n) => specs.iter().find(|s| s.name == *n).cloned().ok_or_else(|| {
                     Error::file(
                         path,
@@ -91,7 +96,8 @@ pub(super) fn truth_corpus(truth: &GroundTruth) -> Result<CorpusSpec> {
                         names.join(", ")
                     ),
                 )),
-            }
+            }?;
+            Ok((spec, Some(judging)))
         }
     }
 }
@@ -107,12 +113,15 @@ struct Draft {
     baseline: String,
     /// The run config, or the config a `compare --config` takes its corpus from.
     config_path: Option<PathBuf>,
+    /// That config's `[run]` judging, which `compare --config` leaves aside.
+    config_judging: Option<crate::config::RunJudging>,
     is_run: bool,
 }
 
 impl Draft {
     fn load(request: &Request) -> Result<Draft> {
         let mut problems = Vec::new();
+        let mut config_judging = None;
         let (cfg, gold_file, corpora, arms, baseline) = match request {
             Request::Run { config } => {
                 let (cfg, found) = RunConfig::load_with_problems(config)?;
@@ -151,13 +160,9 @@ impl Draft {
                     })
                     .collect();
                 let gold = matches!(truth, GroundTruth::Gold { .. });
-                (
-                    None,
-                    gold,
-                    vec![truth_corpus(truth)?],
-                    arms,
-                    baseline.clone(),
-                )
+                let (corpus, judging) = truth_corpus(truth)?;
+                config_judging = judging;
+                (None, gold, vec![corpus], arms, baseline.clone())
             }
         };
         let config_path = match request {
@@ -176,6 +181,7 @@ impl Draft {
             arms,
             baseline,
             config_path,
+            config_judging,
             is_run: matches!(request, Request::Run { .. }),
         })
     }
@@ -458,6 +464,7 @@ impl Plan {
         };
         Ok(Plan {
             config: draft.cfg.as_ref().map(|c| c.path.clone()).or(config_path),
+            compare_config_judging: draft.config_judging.clone(),
             gold_file: draft.gold_file,
             corpora,
             arms,
@@ -650,6 +657,13 @@ mod tests {
             err.contains("criterion \"dark\" checks slice bins, but slice_bins = 0"),
             "{err}"
         );
+        // Slices are judged per sample, not per class.
+        write("[[criterion]]\nid = \"dark\"\nmetric = \"iou.mean\"\narm = \"c\"\nclass = \"a\"\nper = \"slice:luminance\"\nmax_drop = 0.02\n");
+        let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("slice bins are judged on the per-sample summaries"), "{err}");
         write("[slices]\nbins = 50\n");
         let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
             .err()
