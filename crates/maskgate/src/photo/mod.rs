@@ -325,9 +325,10 @@ pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u
         .map_err(|e| e.to_string())?;
     if len > HEAD && format_of(&head) == Ok(Format::Png) {
         let (w, h) = png::header(&head)?;
-        let mut file = std::io::BufReader::new(file);
+        // The file itself, not a BufReader: every chunk skipped is a seek, which would throw a
+        // buffer away each time. A chunk over 1 MiB is not read into memory here.
         file.seek(SeekFrom::Start(8)).map_err(|e| e.to_string())?;
-        let tags = png::tags_of(&mut file);
+        let tags = png::tags_of(&mut file, 1 << 20);
         let orientation = tags.for_policy(DecodePolicy::Pillow);
         return Ok(exif::upright(w, h, orientation));
     }
@@ -464,6 +465,23 @@ mod tests {
         let xmp = b"XML:com.adobe.xmp\0\0\0\0\0<x tiff:Orientation=\"8\"/>";
         assert_eq!(write(chunk(b"iTXt", xmp)), (h, w));
         assert_eq!(write(chunk(b"tEXt", b"Comment\0hello")), (w, h));
+        // Another iTXt before the XMP packet is skipped unread, and the packet still counts.
+        let other = chunk(b"iTXt", b"Comment\0\0\0\0\0a note");
+        assert_eq!(write([other, chunk(b"iTXt", xmp)].concat()), (h, w));
+        // The first eXIf is the one: a later one does not count even when the first is too
+        // large to read here (orientation 1, padded past the listing's 1 MiB).
+        let mut upright = tiff.clone();
+        upright[19] = 1;
+        upright.resize((1 << 20) + 1, 0);
+        assert_eq!(
+            write([chunk(b"eXIf", &upright), chunk(b"eXIf", &tiff)].concat()),
+            (w, h)
+        );
+        // In memory no chunk is too large: the same file's padded first eXIf is read (and says 1).
+        let mut small = [&file[..iend], &chunk(b"eXIf", &upright), &file[iend..]].concat();
+        assert_eq!(png::tags(&small).exif, Some(1));
+        small = [&file[..iend], &chunk(b"eXIf", &tiff), &file[iend..]].concat();
+        assert_eq!(png::tags(&small).exif, Some(6));
     }
 
     #[test]

@@ -49,55 +49,81 @@ pub fn header(bytes: &[u8]) -> Result<(u32, u32), String> {
     Ok((info.width, info.height))
 }
 
-/// The orientation tags of a PNG held in memory (see [`tags_of`]).
+/// The orientation tags of a PNG held in memory (see [`tags_of`]): its chunks are there
+/// already, so none is too large to read.
 pub fn tags(bytes: &[u8]) -> Tags {
     let mut file = std::io::Cursor::new(bytes);
     file.set_position(8);
-    tags_of(&mut file)
+    tags_of(&mut file, usize::MAX)
 }
+
+/// The XMP packet's `iTXt` keyword with its NUL: read before a body, so another text is
+/// skipped unread.
+const XMP_KEYWORD: &[u8] = b"XML:com.adobe.xmp\0";
 
 /// The orientation tags of a PNG read from its first chunk on: the first `eXIf` chunk and the
 /// first uncompressed XMP packet (`iTXt` keyword `XML:com.adobe.xmp`, which Pillow reads when
 /// IFD0 has no orientation), before or after the image data (Pillow's `getexif` loads the
-/// whole file; OpenCV reads both places too). Only those chunks are read, at most 64 KiB and
-/// 1 MiB; the others are sought past, and at most 2^16 chunks are walked, so a file of empty
-/// chunks is not walked for ever. A zlib-compressed XMP packet is not read.
-pub fn tags_of(file: &mut (impl std::io::Read + std::io::Seek)) -> Tags {
+/// whole file; OpenCV reads both places too). Only those chunks are read; the others, and
+/// an `iTXt` whose keyword is not XMP's, are sought past. A chunk larger than `max_chunk` is
+/// not read (a large file's listing bounds what it holds in memory); the first `eXIf` counts
+/// as the first even then. At most 2^16 chunks are walked, so a file of empty chunks is not
+/// walked for ever. A zlib-compressed XMP packet is not read.
+pub fn tags_of(file: &mut (impl std::io::Read + std::io::Seek), max_chunk: usize) -> Tags {
     let mut tags = Tags::default();
     let mut exif_seen = false;
     let mut head = [0u8; 8];
+    let mut keyword = [0u8; XMP_KEYWORD.len()];
+    // Past the rest of a chunk and its CRC, `read` bytes of it already read.
+    fn skip(file: &mut impl std::io::Seek, len: usize, read: usize) -> bool {
+        file.seek(std::io::SeekFrom::Current((len - read) as i64 + 4))
+            .is_ok()
+    }
     for _ in 0..1 << 16 {
         if file.read_exact(&mut head).is_err() {
             break;
         }
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-        let wanted = match &head[4..] {
-            b"eXIf" => !exif_seen && len <= 1 << 16,
-            b"iTXt" => tags.xmp.is_none() && len <= 1 << 20,
-            b"IEND" => break,
-            _ => false,
-        };
-        if !wanted {
-            if file
-                .seek(std::io::SeekFrom::Current(len as i64 + 4))
-                .is_err()
-            {
-                break;
+        match &head[4..] {
+            b"eXIf" if !exif_seen => {
+                exif_seen = true;
+                if len > max_chunk {
+                    if !skip(file, len, 0) {
+                        break;
+                    }
+                    continue;
+                }
+                let mut body = vec![0u8; len + 4];
+                if file.read_exact(&mut body).is_err() {
+                    break;
+                }
+                let found = Tags::of_exif(&body[..len]);
+                (tags.exif, tags.opencv) = (found.exif, found.opencv);
             }
-            continue;
-        }
-        // The body and its CRC.
-        let mut body = vec![0u8; len + 4];
-        if file.read_exact(&mut body).is_err() {
-            break;
-        }
-        let body = &body[..len];
-        if &head[4..] == b"eXIf" {
-            exif_seen = true;
-            let found = Tags::of_exif(body);
-            (tags.exif, tags.opencv) = (found.exif, found.opencv);
-        } else {
-            tags.xmp = xmp_orientation(body);
+            b"iTXt" if tags.xmp.is_none() && len >= keyword.len() => {
+                if file.read_exact(&mut keyword).is_err() {
+                    break;
+                }
+                let rest = len - keyword.len();
+                if keyword != XMP_KEYWORD || rest > max_chunk {
+                    if !skip(file, len, keyword.len()) {
+                        break;
+                    }
+                    continue;
+                }
+                let mut body = keyword.to_vec();
+                body.resize(len + 4, 0);
+                if file.read_exact(&mut body[keyword.len()..]).is_err() {
+                    break;
+                }
+                tags.xmp = xmp_orientation(&body[..len]);
+            }
+            b"IEND" => break,
+            _ => {
+                if !skip(file, len, 0) {
+                    break;
+                }
+            }
         }
     }
     tags

@@ -663,7 +663,10 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.contains("slice bins are judged on the per-sample summaries"), "{err}");
+        assert!(
+            err.contains("slice bins are judged on the per-sample summaries"),
+            "{err}"
+        );
         write("[slices]\nbins = 50\n");
         let err = Plan::resolve(&req, &with(Overrides::default()), &Env::default())
             .err()
