@@ -475,6 +475,26 @@ mod tests {
         let (masks, near) = sigmoid.postprocess_near(&map, 7, 5, 1e-3).unwrap();
         assert_eq!(masks, sigmoid.postprocess(&map, 7, 5).unwrap());
         assert!(!near["skin"].is_empty() && !masks["skin"].is_empty());
+        // semantic-argmax: scores of 3 channels over 2×3, two of them close on one pixel.
+        let argmax = build(
+            "semantic-argmax",
+            &AdapterSettings {
+                labels: vec!["bg".into(), "skin".into(), "hair".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let scores = [tensor(
+            &[1, 3, 2, 3],
+            vec![
+                5.0, 0.0, 0.0, 1.0, 0.0, 0.0, // bg
+                0.0, 5.0, 0.0, 1.0005, 5.0, 0.0, // skin
+                0.0, 0.0, 5.0, 0.0, 0.0, 5.0, // hair
+            ],
+        )];
+        let (masks, near) = argmax.postprocess_near(&scores, 6, 4, 1e-3).unwrap();
+        assert_eq!(masks, argmax.postprocess(&scores, 6, 4).unwrap());
+        assert!(!masks["skin"].is_empty() && !near["skin"].is_empty());
     }
 
     #[test]

@@ -135,6 +135,15 @@ impl Small {
     }
 }
 
+impl SemanticArgmax {
+    /// Each class's mask: the pixels labelled with one of its ids.
+    fn masks(&self, labels: &LabelMap) -> BTreeMap<String, Mask> {
+        (self.classes.iter())
+            .map(|(c, ids)| (c.clone(), labels.mask_of(ids)))
+            .collect()
+    }
+}
+
 impl Segmenter for SemanticArgmax {
     fn kind(&self) -> &'static str {
         "semantic-argmax"
@@ -188,12 +197,7 @@ impl Segmenter for SemanticArgmax {
         w: usize,
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
-        let lm = self.labels(outputs, w, h)?;
-        Ok(self
-            .classes
-            .iter()
-            .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
-            .collect())
+        Ok(self.masks(&self.labels(outputs, w, h)?))
     }
     fn postprocess_near(
         &self,
@@ -203,12 +207,7 @@ impl Segmenter for SemanticArgmax {
         eps: f64,
     ) -> Result<MasksAndNear, String> {
         let (labels, near) = self.scan(outputs, Some(eps))?;
-        let lm = labels.at(w, h);
-        let masks = self
-            .classes
-            .iter()
-            .map(|(c, ids)| (c.clone(), lm.mask_of(ids)))
-            .collect();
+        let masks = self.masks(&labels.at(w, h));
         let near = self
             .classes
             .keys()
@@ -217,12 +216,8 @@ impl Segmenter for SemanticArgmax {
                 let near = Small {
                     data: small,
                     ..labels
-                }
-                .at(w, h);
-                (
-                    c.clone(),
-                    Mask::from_fn(h as u32, w as u32, |y, x| near.get(y, x) == 1),
-                )
+                };
+                (c.clone(), near.at(w, h).mask_of(&[1]))
             })
             .collect();
         Ok((masks, near))
