@@ -29,9 +29,23 @@ impl Header {
         if bytes.get(..2)? != b"BM" {
             return None;
         }
+        let header_size = u32_at(14)?;
+        if header_size == 12 {
+            // OS/2's core header: 16-bit width and height, then planes and depth; never
+            // compressed.
+            return Some(Header {
+                pixel_offset: u32_at(10)? as usize,
+                header_size,
+                width: u16_at(18)? as i32,
+                height: u16_at(20)? as i32,
+                planes: u16_at(22)?,
+                bits: u16_at(24)?,
+                compression: 0,
+            });
+        }
         Some(Header {
             pixel_offset: u32_at(10)? as usize,
-            header_size: u32_at(14)?,
+            header_size,
             width: u32_at(18)? as i32,
             height: u32_at(22)? as i32,
             planes: u16_at(26)?,
@@ -129,6 +143,31 @@ pub fn decode_rgb<E>(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_os2_core_header_is_read_by_its_own_layout() {
+        // 14-byte file header, then size 12, width 3, height 2, planes 1, 24 bits.
+        let mut core = b"BM".to_vec();
+        core.extend([0u8; 8]);
+        core.extend(26u32.to_le_bytes());
+        core.extend(12u32.to_le_bytes());
+        for v in [3u16, 2, 1, 24] {
+            core.extend(v.to_le_bytes());
+        }
+        let h = Header::read(&core).unwrap();
+        assert_eq!(
+            (
+                h.header_size,
+                h.width,
+                h.height,
+                h.planes,
+                h.bits,
+                h.compression
+            ),
+            (12, 3, 2, 1, 24, 0)
+        );
+        assert_eq!(Header::read(&core[..25]), None, "too short for its fields");
+    }
+
     use super::*;
     use proptest::prelude::*;
 
