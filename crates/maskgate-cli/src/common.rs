@@ -24,6 +24,10 @@ pub struct CommonArgs {
     criteria: Option<PathBuf>,
     #[arg(long = settings::NOTES.long(), value_name = "FILE", help = settings::NOTES.help)]
     notes: Option<PathBuf>,
+    #[arg(long = settings::TRAINING_MANIFEST.long(), value_name = "PATH", help = settings::TRAINING_MANIFEST.help)]
+    training_manifest: Option<PathBuf>,
+    #[arg(long = settings::OVERLAP.long(), value_name = "POLICY", help = settings::OVERLAP.help)]
+    overlap: Option<String>,
     #[arg(long = settings::SIGN_KEY.long(), value_name = "PEM", help = settings::SIGN_KEY.help)]
     sign_key: Option<PathBuf>,
     #[arg(long = settings::GRID.long(), value_name = "N", help = settings::GRID.help)]
@@ -66,6 +70,8 @@ impl CommonArgs {
             formats: self.formats.clone(),
             criteria: self.criteria.clone(),
             notes: self.notes.clone(),
+            training_manifest: self.training_manifest.clone(),
+            overlap: self.overlap.clone(),
             sign_key: self.sign_key.clone(),
             grid: self.grid,
             pass_iou: self.pass_iou,

@@ -58,6 +58,29 @@ pub fn run(a: InspectArgs) -> Result<u8> {
     for c in doc["corpora"].as_array().unwrap_or(&empty) {
         print_table(c);
     }
+    let shared = doc["shared_photos"].as_array().unwrap_or(&empty);
+    if !shared.is_empty() {
+        println!(
+            "photos shared between corpora (byte-identical): {}",
+            shared.len()
+        );
+        for p in shared {
+            let held: Vec<String> = (p["samples"].as_array().into_iter().flatten())
+                .map(|s| {
+                    format!(
+                        "{}: {}",
+                        s["corpus"].as_str().unwrap_or(""),
+                        s["id"].as_str().unwrap_or("")
+                    )
+                })
+                .collect();
+            println!(
+                "  {} {}",
+                maskgate::fmt::hash_prefix(p["sha256"].as_str().unwrap_or("")),
+                held.join(" = ")
+            );
+        }
+    }
     if let Some(dir) = &a.overlays {
         eprintln!("overlays: {}", dir.display());
     }

@@ -58,6 +58,8 @@ fn overrides_from(options: Option<&Bound<'_, PyDict>>) -> PyResult<Overrides> {
             "bootstrap" => o.bootstrap = Some(value.extract()?),
             "criteria" => o.criteria = Some(value.extract()?),
             "notes" => o.notes = Some(value.extract()?),
+            "training_manifest" => o.training_manifest = Some(value.extract()?),
+            "overlap" => o.overlap = Some(value.extract()?),
             "sign_key" => o.sign_key = Some(value.extract()?),
             "variants" => o.variants = Some(value.extract()?),
             other => {

@@ -112,6 +112,11 @@ pub struct RankedSample {
     pub id: String,
     pub hash: String,
     pub source: Option<String>,
+    /// The reporter's notes, whole (the tables shorten them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_class: Option<String>,
     pub fail_reason_baseline: Option<FailReason>,
     pub fail_reason_arm: Option<FailReason>,
     pub gt_pixels: u64,
@@ -501,6 +506,8 @@ pub fn compare(
             id: a.id.clone(),
             hash: a.hash.clone(),
             source: a.source.clone(),
+            notes: a.notes.as_deref().map(str::to_string),
+            failure_class: a.failure_class.as_deref().map(str::to_string),
             fail_reason_baseline: b.fail_reason,
             fail_reason_arm: a.fail_reason,
             gt_pixels: a.gt_pixels(),

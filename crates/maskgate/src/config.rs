@@ -30,6 +30,8 @@ struct RawRun {
     bootstrap: Option<usize>,
     criteria: Option<String>,
     notes: Option<String>,
+    training_manifest: Option<String>,
+    overlap: Option<String>,
     sign_key: Option<String>,
     criteria_sha256: Option<String>,
     cache: Option<String>,
@@ -73,6 +75,10 @@ struct RawCorpus {
     mask_class: Option<String>,
     /// `"keep-first"`: count each photo once (byte-identical photos: the first id stays).
     dedupe: Option<String>,
+    /// A held-out split: photos it shares with another corpus or the training set are a
+    /// warning on the verdict.
+    #[serde(default)]
+    held_out: bool,
 }
 
 impl RawCorpus {
@@ -205,6 +211,8 @@ pub struct RunConfig {
     pub bootstrap: Option<usize>,
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
+    pub training_manifest: Option<PathBuf>,
+    pub overlap: Option<String>,
     /// The Ed25519 key (PKCS#8 PEM) the attestation is signed with.
     pub sign_key: Option<PathBuf>,
     /// The sha256 the criteria file must have (pre-registered criteria).
@@ -411,6 +419,8 @@ impl RunConfig {
             bootstrap: r.bootstrap,
             criteria,
             notes,
+            training_manifest: r.training_manifest.as_deref().map(rel),
+            overlap: r.overlap.clone(),
             sign_key: r.sign_key.as_deref().map(rel),
             criteria_sha256: r.criteria_sha256.clone(),
             cache: r.cache.as_deref().map(rel),
@@ -519,6 +529,7 @@ fn corpus_specs(
             dedupe,
             // Set with the rest of the plan (`[run] network_timeout_s`).
             network: Default::default(),
+            held_out: c.held_out,
         });
     }
     corpora

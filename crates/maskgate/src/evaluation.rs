@@ -54,6 +54,9 @@ pub struct CorpusInfo {
     /// Groups of sample ids whose photos are byte-identical (each photo counted once per id).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicate_photos: Vec<Vec<String>>,
+    /// A held-out split (`held_out = true` in its `[[corpus]]`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub held_out: bool,
 }
 
 /// Per-sample scores, aggregates and comparisons of one run: read-only once built.
@@ -276,6 +279,7 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
                 problems,
                 dataset: c.version.clone(),
                 duplicate_photos: c.duplicates.clone(),
+                held_out: c.held_out,
             }
         })
         .collect();

@@ -33,6 +33,7 @@ pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> 
         ));
     }
     let mut out = Vec::new();
+    let mut read = Vec::new();
     for spec in &specs {
         let corpus = read_corpus(spec)?;
         // Pixel counts per class (void excluded), summed in id order after a parallel pass
@@ -110,9 +111,14 @@ pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> 
             "name": corpus.name, "format": corpus.format, "samples": loaded,
             "classes": classes, "sizes": sizes, "problems": problems,
             "duplicate_photos": corpus.duplicates,
+            "held_out": corpus.held_out,
         }));
+        read.push(corpus);
     }
-    Ok(json!({ "corpora": out }))
+    // Photos two corpora share, as a run would report them (the training manifest is the
+    // run's setting, not the corpora's).
+    let shared = crate::read::shared::find(&read, None);
+    Ok(json!({ "corpora": out, "shared_photos": shared.between_corpora }))
 }
 
 /// One region overlay per loadable sample of `corpus`, into `dir`.

@@ -54,6 +54,9 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub criteria_pin: Option<crate::decide::criteria::CriteriaPin>,
     pub failure_class_rule: Option<&'static str>,
+    /// Each failure class with its rule, in the order they are tried.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failure_classes: Vec<crate::taxonomy::ClassRule>,
     pub boundary_dilation_ratio: f64,
     pub grid_resampling: &'static str,
     pub empty_policy: &'static str,
@@ -92,7 +95,7 @@ impl Settings {
         score: &ScoreSettings,
         compare: &CompareSettings,
         criteria_file: Option<String>,
-        failure_classes: bool,
+        taxonomy: &[crate::taxonomy::FailureClass],
     ) -> Settings {
         Settings {
             baseline: baseline.to_string(),
@@ -103,9 +106,10 @@ impl Settings {
             seed: compare.seed,
             criteria_file,
             criteria_pin: None,
-            failure_class_rule: failure_classes.then_some(
+            failure_class_rule: (!taxonomy.is_empty()).then_some(
                 "first matching [[failure_class]] in file order; no match = unclassified",
             ),
+            failure_classes: taxonomy.iter().map(|c| c.rule()).collect(),
             boundary_dilation_ratio: score.boundary_ratio,
             grid_resampling: "nearest (source pixel centre); polygons rasterised on the grid",
             empty_policy: EMPTY_POLICY,
@@ -168,6 +172,9 @@ pub struct Report {
     /// Per (arm, corpus), the slice bins with the lowest paired mIoU delta.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub weak_slices: Vec<crate::slices::WeakSlice>,
+    /// Photos two corpora share, or the training manifest lists, and what the run did.
+    #[serde(skip_serializing_if = "crate::read::shared::SharedPhotos::unchecked")]
+    pub shared_photos: crate::read::shared::SharedPhotos,
     /// Overlay pictures of the top regressions and improvements (files under `gallery/`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gallery: Vec<GalleryEntry>,
@@ -187,10 +194,19 @@ impl Report {
     /// The report of an evaluation, with what the later stages decided about it. Nothing is
     /// computed here: every number comes from the evaluation, the verdict or the gallery.
     pub fn assemble(evaluation: Evaluation, parts: ReportParts) -> Report {
-        let summary = parts
-            .verdict
-            .as_ref()
-            .map(|v| format!("{} {}", v.summary(), parts.settings.registration_sentence()));
+        // A reviewer weighs shared photos with the verdict, so the warning stands in it.
+        let warning = parts
+            .shared_photos
+            .verdict_warning()
+            .map(|w| format!("{w} "))
+            .unwrap_or_default();
+        let summary = parts.verdict.as_ref().map(|v| {
+            format!(
+                "{} {warning}{}",
+                v.summary(),
+                parts.settings.registration_sentence()
+            )
+        });
         let (recommendation, deciding_criteria, closest_criterion, criteria, noise_check) =
             match parts.verdict {
                 Some(v) => (
@@ -230,6 +246,7 @@ impl Report {
             slices: evaluation.slices,
             weak_slices: evaluation.weak_slices,
             gallery: parts.gallery,
+            shared_photos: parts.shared_photos,
             samples: evaluation.samples,
             artifacts: parts.artifacts,
             cost: parts.cost,
@@ -299,4 +316,6 @@ pub struct ReportParts {
     /// The report files this run writes.
     pub artifacts: Vec<String>,
     pub cost: Option<crate::cost::CostReport>,
+    /// Photos shared between corpora or with the training set.
+    pub shared_photos: crate::read::shared::SharedPhotos,
 }

@@ -187,6 +187,9 @@ pub struct SampleScore {
     pub id: String,
     pub hash: String,
     pub source: Option<String>,
+    /// The reporter's notes on the sample, as the corpus gives them (shared by its arms).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Arc<str>>,
     /// The failure class the taxonomy assigned, when one is configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_class: Option<Arc<str>>,
@@ -427,6 +430,7 @@ pub fn score_sample(
         )),
         context.photo,
     ));
+    let notes: Option<Arc<str>> = sample.notes.as_deref().map(Arc::from);
     // "background" for overlap measures: on no GT class, and not void.
     let background = (!overlaps.is_empty()).then(|| cut(any_gt.complement()));
     // Each usable arm's class masks, for the arms' agreement with each other.
@@ -539,6 +543,7 @@ pub fn score_sample(
                 id: sample.id.clone(),
                 hash: sample.hash.clone(),
                 source: sample.source.clone(),
+                notes: notes.clone(),
                 failure_class: None,
                 fail_reason: FailReason::first(fails),
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),

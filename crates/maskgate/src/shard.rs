@@ -37,7 +37,7 @@ pub const FOLDER: &str = crate::storage::SHARDS;
 /// The shard format this maskgate writes and reads. 2: the marker names the metrics, and each
 /// class's values in a row follow that list (1 stored them by position with no list, so a row
 /// meant nothing once the metric registry changed).
-pub const FORMAT: &str = "maskgate-shard/4";
+pub const FORMAT: &str = "maskgate-shard/5";
 
 /// The most shards one run may be split into: far more machines than any array job runs at
 /// once, while `merge` lists, checks and reports missing shards by index without a list of
@@ -160,6 +160,8 @@ struct ScoreRow {
     id: String,
     hash: String,
     source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
     failure_class: Option<String>,
     fail_reason: Option<String>,
     fail_detail: Option<String>,
@@ -272,6 +274,7 @@ impl ShardRows {
                 id: s.id.clone(),
                 hash: s.hash.clone(),
                 source: s.source.clone(),
+                notes: s.notes.as_deref().map(str::to_string),
                 failure_class: s.failure_class.as_deref().map(str::to_string),
                 fail_reason: s.fail_reason.map(|r| r.code().to_string()),
                 fail_detail: s.fail_detail.clone(),
@@ -333,6 +336,7 @@ impl ShardRows {
                         id: r.id,
                         hash: r.hash,
                         source: r.source,
+                        notes: r.notes.map(Arc::from),
                         failure_class: r.failure_class.map(|c| names.get(&c)),
                         fail_reason,
                         fail_detail: r.fail_detail,
@@ -878,6 +882,7 @@ mod tests {
             id: id.into(),
             hash: format!("h{id}"),
             source: Some("s".into()),
+            notes: Some("a note".into()),
             failure_class: Some("cut".into()),
             fail_reason: Some(FailReason::PredClassesMissing),
             fail_detail: Some("fg \"quoted\"\n".into()),

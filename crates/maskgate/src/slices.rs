@@ -161,6 +161,7 @@ pub fn groupings(bins: &[SliceBins]) -> Vec<Grouping<'_>> {
                         _ => UNKNOWN.to_string(),
                     }
                 }),
+                catch_all: None,
             }
         })
         .collect()
@@ -290,6 +291,7 @@ mod tests {
             id: format!("{id:03}"),
             hash: String::new(),
             source: None,
+            notes: None,
             failure_class: None,
             fail_reason: None,
             fail_detail: None,

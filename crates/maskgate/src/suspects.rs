@@ -102,6 +102,7 @@ mod tests {
             id: id.into(),
             hash: format!("h{id}"),
             source: None,
+            notes: None,
             failure_class: None,
             fail_reason: None,
             fail_detail: None,

@@ -77,6 +77,33 @@ impl FailureClass {
     }
 }
 
+/// A failure class and its rule as a reviewer reads it beside a sample.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ClassRule {
+    pub name: String,
+    pub rule: String,
+}
+
+impl FailureClass {
+    /// The rule in words: "notes match `handle|spout|thin`; meta type = human".
+    pub fn rule(&self) -> ClassRule {
+        let mut parts = Vec::new();
+        if let Some(re) = &self.notes {
+            parts.push(format!("notes match `{}`", re.as_str()));
+        }
+        if let Some(sources) = &self.source {
+            parts.push(format!("source is {}", sources.join(" or ")));
+        }
+        for (key, allowed) in &self.meta {
+            parts.push(format!("meta {key} = {}", allowed.join(" or ")));
+        }
+        ClassRule {
+            name: self.name.clone(),
+            rule: parts.join("; "),
+        }
+    }
+}
+
 fn lookup<'a>(meta: &'a serde_json::Map<String, Value>, dotted: &str) -> Option<&'a Value> {
     if let Some(v) = meta.get(dotted) {
         return Some(v);

@@ -12,5 +12,6 @@ mod compare;
 mod crop_gate;
 mod deploy;
 mod findings;
+mod reviewer;
 mod run;
 mod shards;

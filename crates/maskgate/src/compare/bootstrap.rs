@@ -642,6 +642,7 @@ mod tests {
             id: id.into(),
             hash: String::new(),
             source: None,
+            notes: None,
             failure_class: None,
             fail_reason: None,
             fail_detail: None,

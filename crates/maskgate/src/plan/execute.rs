@@ -175,7 +175,7 @@ pub(super) fn finish(
             &plan.score,
             &plan.compare,
             plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
-            !taxonomy.is_empty(),
+            taxonomy,
         )
     }
     .pinned(plan.criteria_pin.clone());
@@ -206,6 +206,7 @@ pub(super) fn finish(
             gallery,
             artifacts,
             cost,
+            shared_photos: prepared.shared_photos.clone(),
         },
     );
     let mut staged = crate::export::write_all(&report, staging.path(), &plan.formats)?;

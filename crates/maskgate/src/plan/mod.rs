@@ -98,6 +98,11 @@ pub struct Overrides {
     pub bootstrap: Option<usize>,
     pub criteria: Option<PathBuf>,
     pub notes: Option<PathBuf>,
+    /// Left out of the serialised record when not given, so plan hashes stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_manifest: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap: Option<String>,
     pub variants: Option<PathBuf>,
     /// Never recorded for `merge` (where a key lives is the signer's business): a merge takes
     /// its own.
@@ -176,6 +181,10 @@ pub struct Plan {
     /// The program that runs the plan, as the attestation names it (the CLI sets its digest).
     pub binary: crate::attest::statement::Binary,
     pub notes: Option<PathBuf>,
+    /// The photos the candidate was trained on (a folder, or a list of their hashes).
+    pub training_manifest: Option<PathBuf>,
+    /// What a sample whose photo another corpus or the training set holds does to the run.
+    pub overlap: crate::read::shared::Policy,
     /// The local folder reports are written to (for a bucket `--out`, the copy uploaded).
     pub out: PathBuf,
     /// A bucket `--out` (`s3://…`): the reports and shards go there.

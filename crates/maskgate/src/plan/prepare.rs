@@ -70,6 +70,7 @@ pub(super) struct Prepared {
     pub(super) dataset: crate::attest::dataset::DatasetManifest,
     pub(super) notices: Vec<String>,
     pub(super) unmatched_predictions: BTreeMap<String, Vec<String>>,
+    pub(super) shared_photos: crate::read::shared::SharedPhotos,
     /// Removed when the run ends.
     pub(super) _private_cache: Option<tempfile::TempDir>,
 }
@@ -175,6 +176,18 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     if let Some(p) = &plan.notes {
         notices.extend(apply_notes(&mut corpora, p)?);
     }
+    // Photos two corpora share, or the training set holds: found before any work, so that
+    // `overlap = "refuse"` stops a run early and `"drop"` changes what every shard scores.
+    let training = match &plan.training_manifest {
+        Some(p) => Some(crate::read::shared::read_training_set(
+            p,
+            plan.shown(p),
+            &plan.limits,
+        )?),
+        None => None,
+    };
+    let mut shared = crate::read::shared::find(&corpora, training.as_ref());
+    crate::read::shared::apply(plan.overlap, &mut corpora, &mut shared)?;
     let corpus_classes: BTreeMap<String, Vec<String>> = corpora
         .iter()
         .map(|k| (k.name.clone(), k.classes.clone()))
@@ -277,6 +290,13 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     let mut dataset = crate::attest::dataset::DatasetManifest::default();
     if let Some(c) = &plan.config {
         inputs.push(plan.input("config".into(), c)?);
+    }
+    if let Some(t) = &training {
+        inputs.push(InputFile {
+            role: "training manifest".into(),
+            path: t.shown.clone(),
+            sha256: t.fingerprint(),
+        });
     }
     for spec in &plan.corpora {
         let corpus = corpora
@@ -464,6 +484,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         dataset,
         notices,
         unmatched_predictions,
+        shared_photos: shared,
         _private_cache: private_cache,
     })
 }

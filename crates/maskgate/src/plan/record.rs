@@ -67,6 +67,7 @@ impl PlanRecord {
             shard: None,
             criteria: opt(&o.criteria)?,
             notes: opt(&o.notes)?,
+            training_manifest: opt(&o.training_manifest)?,
             variants: opt(&o.variants)?,
             sign_key: None,
             max_failed_share: None,

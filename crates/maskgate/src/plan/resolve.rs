@@ -207,6 +207,7 @@ struct Files {
     criteria_sha256: Option<String>,
     sign_key: Option<PathBuf>,
     notes: Option<PathBuf>,
+    training_manifest: Option<PathBuf>,
     variants: Option<PathBuf>,
     network: crate::net::Network,
 }
@@ -245,6 +246,14 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
         None,
         || None,
     );
+    let training_manifest = l.pick(
+        &settings::TRAINING_MANIFEST,
+        o.training_manifest.clone().map(Some),
+        None,
+        cfg.and_then(|c| c.training_manifest.clone()).map(Some),
+        None,
+        || None,
+    );
     let variants = l.pick(
         &settings::VARIANTS,
         o.variants.clone().map(Some),
@@ -268,6 +277,7 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
         criteria_sha256,
         sign_key,
         notes,
+        training_manifest,
         variants,
         network: crate::net::Network::with_timeout_s(timeout),
     })
@@ -472,6 +482,8 @@ impl Plan {
             variants_file: files.variants,
             baseline: draft.baseline.clone(),
             notes: files.notes,
+            training_manifest: files.training_manifest,
+            overlap: v.overlap,
             out,
             remote_out,
             remote_names,

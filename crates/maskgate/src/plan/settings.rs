@@ -112,6 +112,26 @@ pub const NOTES: Setting = Setting {
     help: "Reporter notes sidecar: a JSON object mapping sample id → notes (for failure classes)",
     ..NONE
 };
+pub const TRAINING_MANIFEST: Setting = Setting {
+    name: "training_manifest",
+    config: Some("training_manifest"),
+    flag: Some("training-manifest"),
+    python: Some("training_manifest"),
+    kind: "file or folder",
+    default: "none",
+    help: "The photos the candidate was trained on: a folder of them, or their sha256 one a line (`sha256sum` output) or as a JSON array; an evaluated photo among them is reported as leakage",
+    ..NONE
+};
+pub const OVERLAP: Setting = Setting {
+    name: "overlap",
+    config: Some("overlap"),
+    flag: Some("overlap"),
+    python: Some("overlap"),
+    kind: "keep, drop or refuse",
+    default: "keep",
+    help: "Samples whose photo another corpus or the training manifest also holds: keep (scored and reported), drop (left out of every corpus but the first holding it, and of every corpus when it is in the training manifest) or refuse (stop before any work)",
+    ..NONE
+};
 pub const CRITERIA_SHA256: Setting = Setting {
     name: "criteria_sha256",
     config: Some("criteria_sha256"),
@@ -465,6 +485,8 @@ pub const SETTINGS: &[&Setting] = &[
     &FORMATS,
     &CRITERIA,
     &NOTES,
+    &TRAINING_MANIFEST,
+    &OVERLAP,
     &CRITERIA_SHA256,
     &SIGN_KEY,
     &VARIANTS,

@@ -53,6 +53,7 @@ pub(super) struct Values {
     pub(super) shard: Option<crate::shard::ShardSpec>,
     pub(super) suspects: crate::suspects::SuspectSettings,
     pub(super) slices: crate::slices::SliceSettings,
+    pub(super) overlap: crate::read::shared::Policy,
 }
 
 pub(super) fn values(
@@ -404,6 +405,22 @@ pub(super) fn values(
             )));
         }
     }
+    let overlap = l.pick(
+        &settings::OVERLAP,
+        o.overlap.clone(),
+        None,
+        cfg.and_then(|c| c.overlap.clone()),
+        None,
+        || "keep".to_string(),
+    );
+    let overlap = crate::read::shared::Policy::parse(&overlap).ok_or_else(|| {
+        Error::Usage(format!(
+            "overlap = {overlap:?} is not one of {}",
+            crate::read::shared::Policy::NAMES
+                .map(|n| format!("{n:?}"))
+                .join(", ")
+        ))
+    })?;
     if slices.bins > crate::slices::MAX_BINS {
         return Err(Error::Usage(format!(
             "slice_bins = {} exceeds {}: each bin is a group with its own bootstrap, and bins of a few samples say nothing",
@@ -469,5 +486,6 @@ pub(super) fn values(
         shard,
         suspects,
         slices,
+        overlap,
     })
 }

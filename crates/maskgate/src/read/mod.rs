@@ -13,6 +13,7 @@ pub mod lapa;
 pub mod modules;
 pub mod ndjson;
 pub mod paths;
+pub mod shared;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub mod sql;
 pub mod voc;
@@ -51,6 +52,9 @@ pub struct CorpusSpec {
     pub dedupe: bool,
     /// How long a database source may keep the reader waiting.
     pub network: crate::net::Network,
+    /// A held-out split: a photo it shares with another corpus or the training set is a
+    /// warning on the verdict.
+    pub held_out: bool,
 }
 
 impl CorpusSpec {
@@ -244,6 +248,7 @@ pub struct Corpus {
     pub duplicates: Vec<Vec<String>>,
     /// The photos' sha256 by path, hashed once while reading (the fingerprint reuses them).
     pub photo_sha256: BTreeMap<PathBuf, String>,
+    pub held_out: bool,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -384,6 +389,7 @@ impl Corpus {
             version: None,
             duplicates: Vec::new(),
             photo_sha256: BTreeMap::new(),
+            held_out: false,
         }
     }
 
@@ -520,6 +526,7 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         version: listing.version,
         duplicates,
         photo_sha256,
+        held_out: spec.held_out,
     })
 }
 

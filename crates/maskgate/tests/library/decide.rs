@@ -107,7 +107,19 @@ fn run_arms(
     in_pool(threads, || {
         let evaluation = evaluate_arms(&[&base, &cand], &file.taxonomy, compare);
         let verdict = decide(&evaluation, &file.criteria, &Default::default(), None);
-        let settings = Settings::new("base", &ScoreSettings::default(), &compare, None, true);
+        let settings = Settings::new(
+            "base",
+            &ScoreSettings::default(),
+            &compare,
+            None,
+            &[maskgate::taxonomy::FailureClass::new(
+                "glare",
+                Some("glare"),
+                None,
+                Default::default(),
+            )
+            .unwrap()],
+        );
         Report::assemble(
             evaluation,
             ReportParts {
@@ -124,6 +136,7 @@ fn run_arms(
                 gallery: vec![],
                 artifacts: vec![],
                 cost: None,
+                shared_photos: Default::default(),
             },
         )
     })

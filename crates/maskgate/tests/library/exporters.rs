@@ -124,7 +124,7 @@ fn report() -> Report {
                 &ScoreSettings::default(),
                 &compare,
                 Some("c.toml".into()),
-                true,
+                &criteria.taxonomy,
             ),
             arm_details: arms.iter().map(|a| a.describe()).collect(),
             unmatched_predictions: BTreeMap::new(),
@@ -138,6 +138,26 @@ fn report() -> Report {
                     .collect::<Vec<_>>(),
             ),
             cost: None,
+            shared_photos: {
+                use maskgate::read::shared::{SampleRef, SharedPhoto, SharedPhotos};
+                let at = |corpus: &str, id: &str| SampleRef {
+                    corpus: corpus.into(),
+                    id: id.into(),
+                };
+                SharedPhotos {
+                    between_corpora: vec![SharedPhoto {
+                        sha256: "ab".repeat(32),
+                        samples: vec![at("held|<i>", "a*1"), at("other", "<b>2")],
+                    }],
+                    training_manifest: Some("train/<t>|.txt".into()),
+                    in_training: vec![SharedPhoto {
+                        sha256: "cd".repeat(32),
+                        samples: vec![at("other", "`3`")],
+                    }],
+                    held_out: vec!["held|<i>".into()],
+                    ..Default::default()
+                }
+            },
         },
     )
 }

@@ -1,7 +1,9 @@
 //! Every sentence, table and figure of the report, once. Numbers are formatted here (one
 //! wording for both renderers); user text stays [`Inline::Text`] for the renderer to escape.
 
-use super::{code, plain, text, Align, Block, Column, Document, Inline, Picture, Row, Table, Tone};
+use super::{
+    code, plain, shortened, text, Align, Block, Column, Document, Inline, Picture, Row, Table, Tone,
+};
 use crate::aggregate::{column, find_row, find_summary, Column as StatColumn, SUMMARY_COLUMNS};
 use crate::compare::{Comparison, RankedSample};
 use crate::decide::{Recommendation, Status};
@@ -116,6 +118,7 @@ pub fn build(r: &Report) -> Document {
     for corpus in &r.corpora {
         corpus_section(&mut blocks, r, corpus);
     }
+    shared_photos(&mut blocks, r);
     suspects(&mut blocks, r);
     unmatched(&mut blocks, r);
     groups(&mut blocks, r);
@@ -280,7 +283,7 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
             code(corpus.name.as_str()),
             plain(format!(" ({} samples, format ", corpus.samples)),
             text(corpus.format.as_str()),
-            plain(")"),
+            plain(if corpus.held_out { ", held out)" } else { ")" }),
         ],
     });
     if let Some(d) = &corpus.dataset {
@@ -696,6 +699,8 @@ fn paired_tests(blocks: &mut Vec<Block>, c: &Comparison) {
 
 /// Failed samples listed per arm, at most this many each (`samples.jsonl` has every one).
 const FAILED_SHOWN: usize = 20;
+/// A note's characters a ranked table shows; the page shows the rest on hover.
+const NOTES_SHOWN: usize = 60;
 
 /// A corpus's failed samples with the message the terminal showed for them
 /// ([`crate::model::FailReason::message`]): reason, what failed, what to do.
@@ -1100,26 +1105,30 @@ fn ranked(
         blocks.push(paragraph(vec![plain("None.")]));
         return;
     }
-    let mut cols = columns(
-        plain_headers(&[
-            "rank",
-            "source",
-            "sample_hash",
-            "id",
-            "mIoU base",
-            "mIoU arm",
-            "Δ mIoU",
-            "Δ leakage",
-            "Δ coverage",
-            "Δ boundary IoU",
-            "fail_reason_base",
-            "fail_reason_arm",
-            "gt_pixels",
-            "pred_pixels_base",
-            "pred_pixels_arm",
-        ]),
-        4,
-    );
+    // What the corpus says of a sample, each column only where a listed sample has it.
+    let with_source = list.iter().any(|s| s.source.is_some());
+    let with_class = list.iter().any(|s| s.failure_class.is_some());
+    let with_notes = list.iter().any(|s| s.notes.is_some());
+    let mut headers = vec!["rank"];
+    headers.extend(with_source.then_some("source"));
+    headers.extend(["sample_hash", "id"]);
+    headers.extend(with_class.then_some("failure class"));
+    headers.extend(with_notes.then_some("notes"));
+    let described = headers.len();
+    headers.extend([
+        "mIoU base",
+        "mIoU arm",
+        "Δ mIoU",
+        "Δ leakage",
+        "Δ coverage",
+        "Δ boundary IoU",
+        "fail_reason_base",
+        "fail_reason_arm",
+        "gt_pixels",
+        "pred_pixels_base",
+        "pred_pixels_arm",
+    ]);
+    let mut cols = columns(plain_headers(&headers), described);
     let pictured = |s: &RankedSample| {
         r.gallery
             .iter()
@@ -1156,11 +1165,21 @@ fn ranked(
                     href: g.strip_png.clone(),
                 }]
             });
-            row(vec![
-                cell(s.rank.to_string()),
-                vec![text(s.source.as_deref().unwrap_or("-"))],
-                vec![code(s.hash.as_str())],
-                id,
+            let mut cells = vec![cell(s.rank.to_string())];
+            if with_source {
+                cells.push(vec![text(s.source.as_deref().unwrap_or("-"))]);
+            }
+            cells.extend([vec![code(s.hash.as_str())], id]);
+            if with_class {
+                cells.push(vec![text(s.failure_class.as_deref().unwrap_or("-"))]);
+            }
+            if with_notes {
+                cells.push(vec![s
+                    .notes
+                    .as_deref()
+                    .map_or_else(|| plain("-"), |n| shortened(n, NOTES_SHOWN))]);
+            }
+            cells.extend([
                 cell(short(Some(s.miou_baseline))),
                 cell(short(Some(s.miou_arm))),
                 cell(delta(Some(s.miou_arm - s.miou_baseline))),
@@ -1173,13 +1192,90 @@ fn ranked(
                 cell(s.pred_pixels_baseline.to_string()),
                 cell(s.pred_pixels_arm.to_string()),
                 picture,
-            ])
+            ]);
+            row(cells)
         })
         .collect();
     blocks.push(Block::Table(Table {
         columns: cols,
         rows,
     }));
+}
+
+/// Photos two corpora share, and evaluated photos of the training set: each with the samples
+/// that hold it.
+fn shared_photos(blocks: &mut Vec<Block>, r: &Report) {
+    let s = &r.shared_photos;
+    if s.unchecked() {
+        return;
+    }
+    let n_between = s.between_corpora.len();
+    let n_training = s.in_training.len();
+    blocks.push(Block::Heading {
+        level: 2,
+        id: Some("shared-photos".into()),
+        text: vec![plain(format!(
+            "Shared photos ({n_between} between corpora, {n_training} of the training set)"
+        ))],
+    });
+    let policy = match s.policy {
+        crate::read::shared::Policy::Keep => {
+            "They were scored in every corpus that holds them (overlap = \"keep\"); overlap = \"drop\" leaves them out of every corpus but the first, and \"refuse\" stops the run."
+        }
+        crate::read::shared::Policy::Drop => {
+            "Every corpus but the first that holds a photo left it out, and photos of the training set were left out of every corpus (overlap = \"drop\"); the corpus sections list them."
+        }
+        crate::read::shared::Policy::Refuse => "The run refuses them (overlap = \"refuse\").",
+    };
+    let mut intro = vec![plain(
+        "Byte-identical photos (same sha256) held by more than one corpus are counted in each, so those corpora are not independent samples; a photo the model was trained on measures memory, not generalisation. ",
+    )];
+    if let Some(m) = &s.training_manifest {
+        intro.extend([plain("Training manifest: "), code(m.as_str()), plain(". ")]);
+    }
+    intro.push(plain(policy));
+    blocks.push(paragraph(intro));
+    if !s.held_out.is_empty() {
+        let mut held = vec![plain("Held-out corpora: ")];
+        for (i, c) in s.held_out.iter().enumerate() {
+            if i > 0 {
+                held.push(plain(", "));
+            }
+            held.push(code(c.as_str()));
+        }
+        held.push(plain("."));
+        blocks.push(paragraph(held));
+    }
+    let table = |list: &[crate::read::shared::SharedPhoto]| {
+        Block::Table(Table {
+            columns: columns(plain_headers(&["photo sha256", "samples (corpus: id)"]), 2),
+            rows: list
+                .iter()
+                .map(|p| {
+                    let mut held = Vec::new();
+                    for (i, x) in p.samples.iter().enumerate() {
+                        if i > 0 {
+                            held.push(plain(" · "));
+                        }
+                        held.extend([code(x.corpus.as_str()), plain(": "), text(x.id.as_str())]);
+                    }
+                    row(vec![vec![code(hash_prefix(&p.sha256))], held])
+                })
+                .collect(),
+        })
+    };
+    if n_between > 0 {
+        blocks.push(heading(3, vec![plain("Between corpora")]));
+        blocks.push(table(&s.between_corpora));
+    }
+    if n_training > 0 {
+        blocks.push(heading(3, vec![plain("In the training set")]));
+        blocks.push(table(&s.in_training));
+    } else if s.training_manifest.is_some() {
+        blocks.push(paragraph(vec![plain(
+            "No evaluated photo is in the training manifest.",
+        )]));
+    }
 }
 
 fn unmatched(blocks: &mut Vec<Block>, r: &Report) {
@@ -1333,6 +1429,7 @@ fn gallery(blocks: &mut Vec<Block>, r: &Report) {
                             href: e.arm_png.clone(),
                         },
                     ],
+                    said_of(r, e),
                 ]),
                 image: Inline::Image {
                     alt: vec![plain(format!("{} {}", e.kind, e.hash))],
@@ -1341,6 +1438,38 @@ fn gallery(blocks: &mut Vec<Block>, r: &Report) {
             })
             .collect(),
     ));
+}
+
+/// What the corpus says of a pictured sample: its source, the failure class with the rule that
+/// gave it, and the reporter's notes.
+fn said_of(r: &Report, e: &crate::gallery::GalleryEntry) -> Vec<Inline> {
+    let Some(s) = r
+        .samples
+        .iter()
+        .find(|s| *s.corpus == *e.corpus && s.id == e.id && *s.arm == *e.arm)
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(source) = &s.source {
+        out.extend([plain(". Source: "), text(source.as_str())]);
+    }
+    if let Some(class) = &s.failure_class {
+        out.extend([plain(". Failure class "), text(&**class)]);
+        match r
+            .settings
+            .failure_classes
+            .iter()
+            .find(|c| *c.name == **class)
+        {
+            Some(c) => out.extend([plain(" ("), text(c.rule.as_str()), plain(")")]),
+            None => out.push(plain(" (no class's rule matched)")),
+        }
+    }
+    if let Some(notes) = &s.notes {
+        out.extend([plain(". Notes: "), shortened(notes, 400)]);
+    }
+    out
 }
 
 fn criteria(blocks: &mut Vec<Block>, r: &Report) {

@@ -79,6 +79,9 @@ fn inline(part: &Inline) -> String {
         Inline::Anchor { id, text } => {
             format!("<span id=\"{}\">{}</span>", esc(id), inlines(text))
         }
+        Inline::Shortened { shown, whole } => {
+            format!("<span title=\"{}\">{}</span>", esc(whole), esc(shown))
+        }
     }
 }
 
@@ -88,6 +91,7 @@ fn text_only(parts: &[Inline]) -> String {
         .iter()
         .map(|p| match p {
             Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) => esc(t),
+            Inline::Shortened { whole, .. } => esc(whole),
             Inline::Badge(tone, t) => esc(&badge_word(*tone, t)),
             Inline::Strong(parts)
             | Inline::Link { text: parts, .. }

@@ -20,7 +20,7 @@ fn inlines(parts: &[Inline]) -> String {
 fn inline(part: &Inline) -> String {
     match part {
         Inline::Plain(t) => t.clone(),
-        Inline::Text(t) => md(t),
+        Inline::Text(t) | Inline::Shortened { shown: t, .. } => md(t),
         Inline::Code(t) => code(t),
         Inline::Strong(parts) => format!("**{}**", inlines(parts)),
         Inline::Badge(Tone::Bad, word) => format!("**{}**", badge_word(Tone::Bad, word)),

@@ -58,6 +58,11 @@ pub enum Inline {
         alt: Vec<Inline>,
         src: String,
     },
+    /// User text shortened for a table cell; the page shows the whole on hover.
+    Shortened {
+        shown: String,
+        whole: String,
+    },
     /// Text an HTML page can point at by `id` (the verdict a browser check reads).
     Anchor {
         id: String,
@@ -149,6 +154,25 @@ pub fn text(t: impl Into<String>) -> Inline {
 
 pub fn code(t: impl Into<String>) -> Inline {
     Inline::Code(t.into())
+}
+
+/// User text cut to at most `chars` characters (an ellipsis marks the cut), whole on hover.
+pub fn shortened(t: &str, chars: usize) -> Inline {
+    // The hover text is bounded too: a database's notes column can hold a whole log.
+    let whole: String = t
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(1000)
+        .collect();
+    if whole.chars().count() <= chars {
+        return Inline::Text(whole);
+    }
+    let mut shown: String = whole.chars().take(chars.saturating_sub(1)).collect();
+    shown.truncate(shown.trim_end().len());
+    shown.push('…');
+    Inline::Shortened { shown, whole }
 }
 
 #[cfg(test)]
