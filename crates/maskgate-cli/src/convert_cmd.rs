@@ -75,9 +75,10 @@ pub fn run(a: ConvertArgs) -> Result<()> {
     }
     eprintln!("wrote {} samples to {}", done.written, a.out.display());
     if let Some(root) = &done.image_root {
-        // compare reads a gold file's photos only inside its image root (the file's folder).
+        // compare reads a gold file's photos only inside its image root, which the file's
+        // header now declares.
         eprintln!(
-            "note: its photos lie outside {}; compare reads them with --image-root {}",
+            "note: its photos lie outside {}: the file declares their folder {} as its image root, so compare reads them as written",
             a.out
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())

@@ -223,6 +223,39 @@ class CompareEqualsTheCli(unittest.TestCase):
             self.assertAlmostEqual(row("shifted")["iou_mean"], sum(ious) / 3, places=12)
             self.assertTrue((d / "out" / "report.html").is_file())
 
+    def test_convert_then_compare_reads_the_photos_as_written(self):
+        """The README's route: a dataset converted to gold NDJSON in another folder, then
+        compared with no image root given: every photo is read and the scores are real."""
+        h, w = 16, 20
+        with tempfile.TemporaryDirectory() as d:
+            d = Path(d)
+            data = d / "dataset"
+            data.mkdir()
+            (data / "data.yaml").write_text("path: .\nval: images/val\nnames: [item]\n")
+            for i, (x0, y0, x1, y1) in enumerate([(2, 3, 9, 8), (5, 1, 15, 12), (0, 0, 6, 6)]):
+                png(data / "images" / "val" / f"p{i}.png", w, h)
+                poly = [x0, y0, x1, y0, x1, y1, x0, y1]
+                norm = " ".join(f"{v / (w if k % 2 == 0 else h):.6f}" for k, v in enumerate(poly))
+                (data / "labels" / "val").mkdir(parents=True, exist_ok=True)
+                (data / "labels" / "val" / f"p{i}.txt").write_text(f"0 {norm}\n")
+            cmd = Path(sys.executable).parent / "maskgate"
+            files = {}
+            for name, erode in (("gold", 0), ("rough", 1)):
+                files[name] = d / "reports" / f"{name}.ndjson"
+                done = subprocess.run(
+                    [cmd, "convert", "--format", "yolo", "--path", str(data / "data.yaml"),
+                     "--out", str(files[name]), "--erode", str(erode)],
+                    capture_output=True, text=True,
+                )
+                self.assertEqual(done.returncode, 0, done.stderr)
+            maskgate.compare(files["gold"], dict(files), "gold", out=d / "out", bootstrap=0, gallery=0)
+            samples = [json.loads(x) for x in (d / "out" / "samples.jsonl").read_text().splitlines()]
+            self.assertEqual(len(samples), 6, samples)
+            # A grey photo's luminance is its grey: the photo itself was read.
+            self.assertTrue(all(s["properties"]["luminance"] == 128.0 for s in samples), samples)
+            rough = [s["classes"]["item"]["iou"] for s in samples if s["arm"] == "rough"]
+            self.assertTrue(len(rough) == 3 and all(0 < v < 1 for v in rough), rough)
+
     def test_cli_in_the_wheel_reports_its_version_and_usage_errors(self):
         ok = subprocess.run([sys.executable, "-m", "maskgate", "--version"], capture_output=True, text=True)
         self.assertEqual(ok.returncode, 0)

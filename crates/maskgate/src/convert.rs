@@ -7,8 +7,8 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 /// What a conversion wrote: the sample count, the samples left out with why, and, when some
-/// photo lies outside the output's folder, the folder that holds them all: what `compare
-/// --image-root` must name for the gold file's photos to be read.
+/// photo lies outside the output's folder, the folder that holds them all, which the file's
+/// header line names as its image root (so `compare` reads them as written).
 pub struct Converted {
     pub written: usize,
     pub problems: Vec<Problem>,
@@ -31,10 +31,31 @@ pub fn convert(
     let out_dir = out.parent().unwrap_or(Path::new(""));
     let base = relative_to.unwrap_or(out_dir);
     let mut written = 0usize;
-    // The deepest folder holding every photo, when one lies outside `base`.
+    // The deepest folder holding every photo, when one lies outside `base`: the file declares
+    // it in its header, so the reader's image root admits them.
     let mut photo_root: Option<PathBuf> = None;
     let mut outside = false;
+    for p in corpus.samples.iter().filter_map(|e| e.image.as_ref()) {
+        outside |= relative(p, base).starts_with("..");
+        let folder = absolute(p)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        photo_root = Some(match photo_root.take() {
+            None => folder,
+            Some(r) => common_ancestor(&r, &folder),
+        });
+    }
+    let image_root = photo_root.filter(|_| outside);
     crate::persist::write_atomically(out, |w| {
+        if let Some(root) = &image_root {
+            let header = json!({
+                crate::read::ndjson::HEADER_KEY: "gold-ndjson",
+                "image_root": relative(root, out_dir),
+            });
+            serde_json::to_writer(&mut *w, &header)?;
+            w.write_all(b"\n")?;
+        }
         for e in &corpus.samples {
             let s = match corpus.load(e) {
                 Ok(s) => s,
@@ -57,20 +78,16 @@ pub fn convert(
                 );
             }
             let image = s.image.as_ref().map(|p| relative(p, base));
-            if let Some(p) = &s.image {
-                outside |= image.as_deref().is_some_and(|i| i.starts_with(".."));
-                let folder = absolute(p)
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default();
-                photo_root = Some(match photo_root.take() {
-                    None => folder,
-                    Some(r) => common_ancestor(&r, &folder),
-                });
-            }
-            let line = json!({
+            let mut line = json!({
                 "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
             });
+            // What the corpus says of the sample travels with it.
+            if let Some(n) = &s.notes {
+                line["notes"] = json!(n);
+            }
+            if !s.meta.is_empty() {
+                line["meta"] = serde_json::Value::Object(s.meta.clone());
+            }
             serde_json::to_writer(&mut *w, &line)?;
             w.write_all(b"\n")?;
         }
@@ -79,7 +96,7 @@ pub fn convert(
     Ok(Converted {
         written,
         problems,
-        image_root: photo_root.filter(|_| outside),
+        image_root,
     })
 }
 

@@ -366,11 +366,12 @@ fn a_darkened_quarter_is_found_as_a_weak_luminance_slice() {
     }
 }
 
-/// `convert` then `compare`: the converter says which image root reads its photos, compare says
-/// when photos were kept out by the root, and a prediction file whose classes the gold never
-/// has is named before it scores 0 everywhere.
+/// The README's route, `convert` then `compare`, with no other flag: the converted file
+/// declares its photos' folder, so compare reads them as written and scores for real; a
+/// prediction file whose classes the gold never has is named before it scores 0 everywhere; an
+/// `--image-root` elsewhere still keeps the photos unread, and says so.
 #[test]
-fn convert_then_compare_names_the_image_root_and_foreign_classes() {
+fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
     let d = tmp("route");
     let gold = d.join("gold/precise.ndjson");
     std::fs::create_dir_all(gold.parent().unwrap()).unwrap();
@@ -387,15 +388,18 @@ fn convert_then_compare_names_the_image_root_and_foreign_classes() {
     let root = fasseg.canonicalize().unwrap();
     assert!(
         said.contains(&format!(
-            "compare reads them with --image-root {}",
+            "the file declares their folder {} as its image root",
             root.display()
         )),
         "{said}"
     );
-    // Predictions named `foreground` against a gold of face classes.
     let text = std::fs::read_to_string(&gold).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["maskgate"], "gold-ndjson", "{header}");
+    // Predictions named `foreground` against a gold of face classes.
     let foreign: String = text
         .lines()
+        .skip(1)
         .map(|l| {
             let mut v: Value = serde_json::from_str(l).unwrap();
             let skin = v["masks"]["skin"].clone();
@@ -404,10 +408,21 @@ fn convert_then_compare_names_the_image_root_and_foreign_classes() {
         })
         .collect();
     std::fs::write(d.join("fg.jsonl"), foreign).unwrap();
+    // A rougher copy, as the README makes it: the converter's own output is a prediction file.
+    let rough = d.join("gold/rough.ndjson");
+    let out = bin()
+        .args(["convert", "--format", "fasseg", "--erode", "3", "--path"])
+        .arg(&fasseg)
+        .arg("--out")
+        .arg(&rough)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
     let compare = |extra: &[&str]| {
         let mut c = bin();
         c.arg("compare").arg("--gold").arg(&gold);
         c.arg("--pred").arg(format!("exact={}", gold.display()));
+        c.arg("--pred").arg(format!("rough={}", rough.display()));
         c.arg("--pred")
             .arg(format!("fg={}", d.join("fg.jsonl").display()));
         c.args([
@@ -425,25 +440,36 @@ fn convert_then_compare_names_the_image_root_and_foreign_classes() {
     };
     let out = compare(&[]);
     let said = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        said.contains("70 photos outside the image root were not read"),
-        "{said}"
-    );
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("outside the image root"), "{said}");
     assert!(
         said.contains("arm fg: ")
             && said.contains("names the classes foreground, none of which the ground truth has"),
         "{said}"
     );
-    // With the root the converter named, every photo is read: luminance for every sample.
-    let out = compare(&["--image-root", root.to_str().unwrap()]);
-    let said = String::from_utf8_lossy(&out.stderr);
-    assert!(!said.contains("outside the image root"), "{said}");
+    // Every photo read (luminance for every sample), real scores: exact is 1, rough below it.
     let rows = samples(&d);
-    let exact: Vec<&Value> = rows.iter().filter(|s| s["arm"] == "exact").collect();
-    assert_eq!(exact.len(), 70);
-    assert!(exact
+    let of = |arm: &str| -> Vec<&Value> { rows.iter().filter(|s| s["arm"] == arm).collect() };
+    assert_eq!(of("exact").len(), 70);
+    assert!(of("exact")
         .iter()
         .all(|s| s["properties"]["luminance"].is_number() && s["classes"]["skin"]["iou"] == 1.0));
+    let rough_iou: Vec<f64> = (of("rough").iter())
+        .filter_map(|s| s["classes"]["skin"]["iou"].as_f64())
+        .collect();
+    assert_eq!(rough_iou.len(), 70);
+    assert!(
+        rough_iou.iter().all(|&v| v > 0.5 && v < 1.0),
+        "{rough_iou:?}"
+    );
+    // A root that is not the photos' keeps them unread, and says how many.
+    let elsewhere = d.join("gold");
+    let out = compare(&["--image-root", elsewhere.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("70 photos outside the image root were not read"),
+        "{said}"
+    );
 
     // `compare --config` reads the config's corpora only, and says so when its [run] table
     // names criteria the comparison did not take.

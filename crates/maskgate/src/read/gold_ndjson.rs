@@ -3,8 +3,9 @@
 //! large gold file are never all in memory.
 //!
 //! A line's `image` is resolved relative to the gold file and must lie inside the image root:
-//! the gold file's folder, or `[corpus.options] image_root` (relative to the gold file's folder;
-//! `compare --image-root`). A photo outside it is never read: the sample is scored without its
+//! `[corpus.options] image_root` (relative to the gold file's folder; `compare --image-root`),
+//! else the one the file's header line declares (`maskgate convert` writes it), else the gold
+//! file's folder. A photo outside it is never read: the sample is scored without its
 //! photo (a model arm records `IMAGE_UNREADABLE`) and the corpus lists an `image_outside_root`
 //! problem for it.
 
@@ -31,10 +32,15 @@ impl CorpusReader for GoldNdjson {
         }
         let path = &spec.path;
         let gold_dir = path.parent().unwrap_or(std::path::Path::new("."));
-        let image_root = super::paths::resolved(&match spec.options.get("image_root") {
-            Some(r) => gold_dir.join(r),
-            None => gold_dir.to_path_buf(),
-        });
+        // The setting (config or `--image-root`) first, then the root the file declares.
+        let declared = super::ndjson::header(path)?.and_then(|h| h.image_root);
+        let image_root =
+            super::paths::resolved(
+                &match spec.options.get("image_root").or(declared.as_ref()) {
+                    Some(r) => gold_dir.join(r),
+                    None => gold_dir.to_path_buf(),
+                },
+            );
         let mut outside = Vec::new();
         let mut entries = Vec::new();
         let mut classes = BTreeSet::new();

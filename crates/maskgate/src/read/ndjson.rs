@@ -2,6 +2,10 @@
 //! `{"id", "source"?, "image"?, "size"?: [H, W], "masks": {"<class>": <mask>}, "notes"?, "meta"?}`
 //! where `<mask>` is COCO RLE (`{"size", "counts"}`, counts compressed or a list) or
 //! `{"polygons": [[x1, y1, ...], ...]}`.
+//!
+//! The first line may instead be a header, `{"maskgate": "gold-ndjson", "image_root": "…"}`:
+//! the folder (relative to the file) its photos are read from, which `maskgate convert` writes
+//! when the photos lie outside the file's folder.
 
 use crate::error::{Error, Result};
 use crate::model::MaskData;
@@ -145,7 +149,66 @@ pub fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, Strin
     })
 }
 
-/// Streams the lines of an NDJSON file to `f`, skipping blank lines. A line that is not valid
+/// What a header line says about its file.
+#[derive(Debug, Default, PartialEq)]
+pub struct Header {
+    /// The photos' folder, relative to the file.
+    pub image_root: Option<String>,
+}
+
+/// The key that marks a header line (a sample line has an `id` instead).
+pub const HEADER_KEY: &str = "maskgate";
+
+/// A header line's contents, or `None` for any other line.
+fn header_of(text: &str) -> Option<std::result::Result<Header, String>> {
+    let v: Value = serde_json::from_str(text).ok()?;
+    let obj = v.as_object()?;
+    if !obj.contains_key(HEADER_KEY) || obj.contains_key("id") {
+        return None;
+    }
+    Some((|| {
+        if let Some((k, _)) = obj
+            .iter()
+            .find(|(k, _)| !matches!(k.as_str(), HEADER_KEY | "image_root"))
+        {
+            return Err(format!(
+                "the header line has an unknown key {k:?} (known: {HEADER_KEY}, image_root)"
+            ));
+        }
+        Ok(Header {
+            image_root: opt_string(obj, "image_root")?,
+        })
+    })())
+}
+
+/// The file's header line, if its first non-blank line is one (read alone: a large file is not
+/// read further).
+pub fn header(path: &Path) -> Result<Option<Header>> {
+    let (file, _) =
+        crate::limits::open_regular(path).map_err(|e| e.into_error(path, "an NDJSON file"))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut bytes = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        bytes.clear();
+        line_no += 1;
+        let n =
+            crate::limits::read_line_within(&mut reader, &mut bytes, crate::limits::MAX_LINE_BYTES)
+                .map_err(|e| Error::input(path, line_no, e.to_string()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if text.trim().is_empty() {
+            continue;
+        }
+        return header_of(&text)
+            .transpose()
+            .map_err(|m| Error::input(path, line_no, m));
+    }
+}
+
+/// Streams the lines of an NDJSON file to `f`, skipping blank lines and a header line. A line that is not valid
 /// JSON of the expected shape is an error naming the file and line. Only a regular file is
 /// read, a line at most [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES) long.
 pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
@@ -154,6 +217,7 @@ pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Resu
     let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
     let mut bytes = Vec::new();
     let (mut offset, mut line_no) = (0u64, 0usize);
+    let mut seen_line = false;
     loop {
         bytes.clear();
         line_no += 1;
@@ -169,6 +233,14 @@ pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Resu
             .map_err(|e| Error::input(path, line_no, format!("not UTF-8 text: {e}")))?;
         if text.trim().is_empty() {
             continue;
+        }
+        let first = !seen_line;
+        seen_line = true;
+        if first {
+            if let Some(h) = header_of(text) {
+                h.map_err(|m| Error::input(path, line_no, m))?;
+                continue;
+            }
         }
         let mut parsed = parse_line(text, line_no).map_err(|m| Error::input(path, line_no, m))?;
         parsed.offset = start;

@@ -1454,7 +1454,12 @@ fn said_of(r: &Report, e: &crate::gallery::GalleryEntry) -> Vec<Inline> {
     if let Some(source) = &s.source {
         out.extend([plain(". Source: "), text(source.as_str())]);
     }
-    if let Some(class) = &s.failure_class {
+    // `unclassified` says nothing beside one sample (the corpus section counts them).
+    if let Some(class) = s
+        .failure_class
+        .as_ref()
+        .filter(|c| ***c != *crate::taxonomy::UNCLASSIFIED)
+    {
         out.extend([plain(". Failure class "), text(&**class)]);
         match r
             .settings
