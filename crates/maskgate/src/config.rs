@@ -49,6 +49,7 @@ struct RawRun {
     formats: Option<Vec<String>>,
     network_timeout_s: Option<u64>,
     max_failed_share: Option<f64>,
+    progress_s: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -230,6 +231,7 @@ pub struct RunConfig {
     pub network_timeout_s: Option<u64>,
     /// More than this share of an arm's samples failed: the run ends with a warning.
     pub max_failed_share: Option<f64>,
+    pub progress_s: Option<u64>,
     pub gallery: Option<usize>,
     pub exclude_suspects: Option<bool>,
     pub suspect_agreement: Option<f64>,
@@ -431,6 +433,7 @@ impl RunConfig {
             save_predictions: r.save_predictions,
             network_timeout_s: r.network_timeout_s,
             max_failed_share: r.max_failed_share,
+            progress_s: r.progress_s,
             gallery: r.gallery,
             exclude_suspects: r.exclude_suspects,
             suspect_agreement: r.suspect_agreement,

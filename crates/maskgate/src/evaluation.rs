@@ -186,7 +186,7 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
                     .flatten(),
             );
             let preds: Vec<(Arc<str>, Prediction)> =
-                predict_sample(&s, &photo, input.arms, input.variants)
+                predict_sample(&s, &photo, input.arms, input.variants, observer)
                     .into_iter()
                     .map(|(arm, p)| (shared(arm), p))
                     .collect();

@@ -220,7 +220,7 @@ fn render_one(
     out_dir: &Path,
 ) -> Result<GalleryEntry> {
     let photo = SamplePhoto::of(sample.image.as_deref(), corpus);
-    let preds = predict_sample(sample, &photo, arms, variants);
+    let preds = predict_sample(sample, &photo, arms, variants, &crate::observe::Silent);
     let (h, w) = sample.size;
     let gt = sample
         .gt

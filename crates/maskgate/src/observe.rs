@@ -11,6 +11,9 @@ pub trait Observer: Sync {
     fn started(&self, _total: u64) {}
     /// One more sample is finished (scored, or recorded as a problem).
     fn advanced(&self) {}
+    /// Arm `arm` made (or took from the cache) one sample's prediction in `seconds`: the
+    /// measurement a progress line shows per arm, never a result.
+    fn predicted(&self, _arm: &str, _seconds: f64) {}
     /// Scoring is over (also after a cancellation).
     fn finished(&self) {}
     /// When true, workers take no new samples; finished predictions stay in the cache.

@@ -96,9 +96,24 @@ fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
     );
     let third = run(
         &config,
-        &["--out", d.join("c").to_str().unwrap(), "--no-cache"],
+        &[
+            "--out",
+            d.join("c").to_str().unwrap(),
+            "--no-cache",
+            "--progress",
+            "1",
+        ],
     );
     assert!(third.status.success());
+    // stderr is a pipe here, as in a log: progress lines at the interval, not a bar.
+    let said = String::from_utf8_lossy(&third.stderr);
+    assert!(
+        said.lines().any(|l| l.starts_with("maskgate: ")
+            && l.contains("/70 samples (")
+            && l.contains("/s, ETA ")
+            && l.contains("per sample: landscape ")),
+        "{said}"
+    );
     // Without the cache, the gallery reuses the run's own predictions: no inference twice.
     let (inferred, hits) = counts(&third);
     assert_eq!(inferred + hits, 70, "the gallery inferred again");

@@ -127,6 +127,9 @@ pub struct Overrides {
     /// `--shard I/N` or `auto/N`: score one slice and commit it (see [`crate::shard`]).
     #[serde(skip)]
     pub shard: Option<ShardArg>,
+    /// How a run is watched, not what it computes: never recorded.
+    #[serde(skip)]
+    pub progress_s: Option<u64>,
 }
 
 /// Where the ground truth of a `compare` comes from.
@@ -214,6 +217,8 @@ pub struct Plan {
     pub gallery: usize,
     /// More than this share of an arm's samples failed: the run ends with a warning.
     pub max_failed_share: f64,
+    /// Seconds between progress lines where no terminal shows a bar (0: none).
+    pub progress_s: u64,
     /// Exporter names to write (every one by default).
     pub formats: Vec<String>,
     pub run_id: String,

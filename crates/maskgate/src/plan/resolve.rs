@@ -522,6 +522,7 @@ impl Plan {
             },
             gallery: v.gallery,
             max_failed_share: v.max_failed_share,
+            progress_s: v.progress_s,
             formats: v.formats,
             run_id: v.run_id,
             generated_at: v.generated_at,

@@ -365,6 +365,17 @@ pub const THREADS: Setting = Setting {
     help: "Worker threads (default: all cores; one with heavy models on up to 4 cores; at most 64 per core and 1,024 in all). Results do not depend on it",
     ..NONE
 };
+pub const PROGRESS: Setting = Setting {
+    name: "progress_s",
+    config: Some("progress_s"),
+    flag: Some("progress"),
+    env: Some("MASKGATE_PROGRESS_S"),
+    kind: "seconds",
+    default: "30",
+    limits: "0 (no lines) to 86,400",
+    help: "When stderr is not a terminal (a log file, a CI job), print a progress line this often: samples done, rate, ETA and each arm's time per sample",
+    ..NONE
+};
 pub const RUN_ID: Setting = Setting {
     name: "run_id",
     flag: Some("run-id"),
@@ -508,6 +519,7 @@ pub const SETTINGS: &[&Setting] = &[
     &SLICE_WORST,
     &MAX_FAILED_SHARE,
     &THREADS,
+    &PROGRESS,
     &RUN_ID,
     &GENERATED_AT,
     &INTRA_THREADS,

@@ -54,6 +54,7 @@ pub(super) struct Values {
     pub(super) suspects: crate::suspects::SuspectSettings,
     pub(super) slices: crate::slices::SliceSettings,
     pub(super) overlap: crate::read::shared::Policy,
+    pub(super) progress_s: u64,
 }
 
 pub(super) fn values(
@@ -309,6 +310,20 @@ pub(super) fn values(
         None,
         || DEFAULT_GALLERY,
     );
+    let env_progress = l.env(&settings::PROGRESS)?;
+    let progress_s = l.pick(
+        &settings::PROGRESS,
+        o.progress_s,
+        env_progress,
+        cfg.and_then(|c| c.progress_s),
+        None,
+        || 30,
+    );
+    if progress_s > 86_400 {
+        return Err(Error::Usage(format!(
+            "progress_s = {progress_s} is more than a day (86,400 s); 0 turns the lines off"
+        )));
+    }
     let env_max_failed_share = l.env(&settings::MAX_FAILED_SHARE)?;
     let max_failed_share = l.pick(
         &settings::MAX_FAILED_SHARE,
@@ -487,5 +502,6 @@ pub(super) fn values(
         suspects,
         slices,
         overlap,
+        progress_s,
     })
 }

@@ -36,16 +36,22 @@ pub trait Arm: Send + Sync {
 }
 
 /// Every arm's prediction of one sample, then every variant's, derived in order from its
-/// source's prediction (no second inference).
+/// source's prediction (no second inference). `observer` hears how long each arm took.
 pub fn predict_sample<'a>(
     s: &Sample,
     photo: &SamplePhoto,
     arms: &[&'a dyn Arm],
     variants: &'a [variants::Variant],
+    observer: &dyn crate::observe::Observer,
 ) -> Vec<(&'a str, crate::model::Prediction)> {
     let mut preds: Vec<(&str, crate::model::Prediction)> = arms
         .iter()
-        .map(|a| (a.name(), a.predict(s, photo)))
+        .map(|a| {
+            let started = std::time::Instant::now();
+            let p = a.predict(s, photo);
+            observer.predicted(a.name(), started.elapsed().as_secs_f64());
+            (a.name(), p)
+        })
         .collect();
     if let Some(pm) = &s.predicted_modules {
         // Before the variants, so a variant can post-process the derived modules.

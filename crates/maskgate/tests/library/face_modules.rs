@@ -160,7 +160,13 @@ fn predicted_modules_come_from_the_predicted_skin() {
             SkinOnly { lower_half: false },
             SkinOnly { lower_half: true },
         );
-        let preds = maskgate::predict::predict_sample(&s, &photo, &[&full, &half], &[]);
+        let preds = maskgate::predict::predict_sample(
+            &s,
+            &photo,
+            &[&full, &half],
+            &[],
+            &maskgate::observe::Silent,
+        );
         // The predicted skin is the GT skin, so every derived module equals the GT module.
         for m in c.module_names() {
             let got = preds[0].1.masks[&m].rasterize(None).unwrap();
