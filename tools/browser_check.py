@@ -6,7 +6,10 @@ over HTTP, Python's standard library only) and checks it as a reader would see i
 - every image loaded (complete, naturalWidth > 0);
 - nothing created from user text: no <script>, no element with an on* attribute, and the
   number of <img> elements is exactly what the report declares;
-- no network request: every resource the page loaded is a file inside the report's folder.
+- no network request: every resource the page loaded is a file inside the report's folder;
+- no SVG text clipped: with every section open, each chart text's box lies inside its <svg>;
+- folds that work: the page's height with every section folded, and each section adding to it
+  when opened alone; every contents link names a section.
 
 Prints one JSON object with what it found; exits 1 when a check fails, 2 when the browser
 cannot be driven.
@@ -95,6 +98,33 @@ def main():
             "return Array.from(document.querySelectorAll('*')).flatMap(e => Array.from(e.attributes).filter(a => a.name.startsWith('on')).map(a => e.tagName + ' ' + a.name))")
         resources = js("return performance.getEntriesByType('resource').map(e => e.name)")
         found["resources"] = len(resources)
+        # The reader's first view, for the screenshot and the first height.
+        height = "Math.round(document.body.getBoundingClientRect().height)"
+        found["height_as_opened"] = js(f"return {height}")
+        sections = "Array.from(document.querySelectorAll('details.section.s2'))"
+        found["sections"] = js(f"return {sections}.length")
+        found["contents_links"] = js(
+            "return Array.from(document.querySelectorAll('nav#contents a')).filter(a => "
+            "document.getElementById(a.getAttribute('href').slice(1))).length")
+        found["height_folded"] = js(f"{sections}.forEach(d => d.open = false); return {height}")
+        found["folds_that_do_not_open"] = js(
+            f"const dead = [];"
+            f"for (const d of {sections}) {{ const shut = d.getBoundingClientRect().height; d.open = true;"
+            " if (d.getBoundingClientRect().height <= shut) dead.push(d.id); d.open = false; }"
+            "return dead")
+        found["height_open"] = js(f"document.querySelectorAll('details').forEach(d => d.open = true); return {height}")
+        found["svg_texts"] = js("return document.querySelectorAll('svg text').length")
+        found["clipped_svg_text"] = js(
+            "return Array.from(document.querySelectorAll('svg text')).filter(t => {"
+            " const r = t.getBoundingClientRect(), s = t.ownerSVGElement.getBoundingClientRect();"
+            " return r.left < s.left - 0.5 || r.right > s.right + 0.5 || r.top < s.top - 0.5 || r.bottom > s.bottom + 0.5;"
+            "}).map(t => t.textContent)")
+        # Back to the page as a reader first sees it, for the screenshot.
+        call(port, "POST", f"{base}/refresh", {})
+        for _ in range(100):
+            if js("return Array.from(document.images).every(i => i.complete)"):
+                break
+            time.sleep(0.1)
         inside = folder.as_uri() + "/"
         found["outside_requests"] = [r for r in resources if not r.startswith(inside)]
         shot = base64.b64decode(call(port, "GET", f"{base}/screenshot")["value"])
@@ -121,6 +151,12 @@ def main():
         failures.append("script or event handler present")
     if found["outside_requests"]:
         failures.append(f"requests outside the report folder: {found['outside_requests']}")
+    if found["clipped_svg_text"]:
+        failures.append(f"chart text clipped: {found['clipped_svg_text']}")
+    if found["folds_that_do_not_open"]:
+        failures.append(f"sections that do not open: {found['folds_that_do_not_open']}")
+    if found["contents_links"] != found["sections"]:
+        failures.append(f"{found['contents_links']} contents links for {found['sections']} sections")
     found["failures"] = failures
     print(json.dumps(found))
     return 1 if failures else 0

@@ -256,29 +256,44 @@ fn render_one(
         _ => String::new(),
     };
     let (ink, band) = ([255, 255, 255], [0, 0, 0]);
-    maskgate_core::label::stamp(
-        &mut ob,
-        w,
-        &format!("{baseline} IoU {}", iou(iou_baseline)),
-        scale,
-        ink,
-        band,
+    let baseline_label = format!("{baseline} IoU {}", iou(iou_baseline));
+    let arm_label = format!("{arm} IoU {}{change}", iou(iou_arm));
+    let (ob_bare, oa_bare) = (ob.clone(), oa.clone());
+    maskgate_core::label::stamp(&mut ob, w, &baseline_label, scale, ink, band);
+    maskgate_core::label::stamp(&mut oa, w, &arm_label, scale, ink, band);
+    // The strip is what the page shows: every strip as wide as every other, labelled at one
+    // size, so the gallery reads alike whatever the photos' resolutions. The full-size panels
+    // beside it keep every pixel.
+    let (sw, sh) = (
+        STRIP_PANEL_WIDTH,
+        ((h as f64 * STRIP_PANEL_WIDTH as f64 / w as f64).round() as usize)
+            .clamp(1, 4 * STRIP_PANEL_WIDTH),
     );
-    maskgate_core::label::stamp(
-        &mut oa,
-        w,
-        &format!("{arm} IoU {}{change}", iou(iou_arm)),
-        scale,
-        ink,
-        band,
+    let panel = |rgb: &[u8], text: &str| {
+        let mut p = maskgate_core::resample::pil_resize(
+            rgb,
+            w,
+            h,
+            3,
+            sw,
+            sh,
+            maskgate_core::resample::PilFilter::Bilinear,
+            maskgate_core::resample::Pillow::V13,
+        );
+        maskgate_core::label::stamp(&mut p, sw, text, STRIP_LABEL_SCALE, ink, band);
+        p
+    };
+    let (sb, sa) = (
+        panel(&ob_bare, &baseline_label),
+        panel(&oa_bare, &arm_label),
     );
     let gap = 4;
-    let mut strip = vec![255u8; (2 * w + gap) * h * 3];
-    for y in 0..h {
-        let row = y * (2 * w + gap) * 3;
-        strip[row..row + w * 3].copy_from_slice(&ob[y * w * 3..(y + 1) * w * 3]);
-        strip[row + (w + gap) * 3..row + (2 * w + gap) * 3]
-            .copy_from_slice(&oa[y * w * 3..(y + 1) * w * 3]);
+    let mut strip = vec![255u8; (2 * sw + gap) * sh * 3];
+    for y in 0..sh {
+        let row = y * (2 * sw + gap) * 3;
+        strip[row..row + sw * 3].copy_from_slice(&sb[y * sw * 3..(y + 1) * sw * 3]);
+        strip[row + (sw + gap) * 3..row + (2 * sw + gap) * 3]
+            .copy_from_slice(&sa[y * sw * 3..(y + 1) * sw * 3]);
     }
     let stem = format!(
         "{FOLDER}/{}/{}_{}",
@@ -293,7 +308,7 @@ fn render_one(
     ];
     save(&out_dir.join(&files[0]), w, h, ob)?;
     save(&out_dir.join(&files[1]), w, h, oa)?;
-    save(&out_dir.join(&files[2]), 2 * w + gap, h, strip)?;
+    save(&out_dir.join(&files[2]), 2 * sw + gap, sh, strip)?;
     let [baseline_png, arm_png, strip_png] = files;
     Ok(GalleryEntry {
         corpus: corpus.name.clone(),
@@ -310,6 +325,12 @@ fn render_one(
         strip_png,
     })
 }
+
+/// The width of a gallery strip's panels, in pixels: a label of 30 characters fits it at
+/// [`STRIP_LABEL_SCALE`].
+const STRIP_PANEL_WIDTH: usize = 360;
+/// The scale of the labels on a strip (12 px a character).
+const STRIP_LABEL_SCALE: usize = 2;
 
 /// Distinct colours for region overlays, in class order.
 const REGION_COLOURS: [[u8; 3]; 8] = [

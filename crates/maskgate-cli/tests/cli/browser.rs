@@ -204,6 +204,18 @@ fn report_html_renders_safely_in_chromium_and_ci_outputs_parse() {
         &["--expect-images", &images, "--expect-criteria", "3"],
     );
     assert_eq!(code, Some(0), "{found}");
+    // The page folds: every top-level section is in the contents and opens on its own; no
+    // chart text is cut by its picture (checked with every section open, over real texts).
+    let n = |k: &str| found[k].as_u64().unwrap_or_else(|| panic!("{k}: {found}"));
+    assert!(n("sections") >= 4, "{found}");
+    assert_eq!(n("contents_links"), n("sections"));
+    assert_eq!(found["folds_that_do_not_open"], serde_json::json!([]));
+    assert!(n("svg_texts") > 20, "{found}");
+    assert_eq!(found["clipped_svg_text"], serde_json::json!([]));
+    assert!(
+        n("height_folded") < n("height_open") && n("height_folded") < 2500,
+        "{found}"
+    );
     assert!(found["verdict"]
         .as_str()
         .unwrap()

@@ -235,7 +235,7 @@ struct Scope<'a> {
 }
 
 /// `corpus[, group_by=group][, class c]`: a check's scope as every sentence writes it.
-fn scope_text(corpus: &str, group_by: &str, group: &str, class: Option<&str>) -> String {
+pub fn scope_text(corpus: &str, group_by: &str, group: &str, class: Option<&str>) -> String {
     let mut s = corpus.to_string();
     if group_by != "all" {
         s += &format!(", {group_by}={group}");

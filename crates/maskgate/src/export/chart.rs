@@ -99,8 +99,13 @@ fn open(width: f64, height: f64, label: &str) -> String {
     )
 }
 
+/// Characters of a legend entry: what fits the legend's column at the page's 11 px font.
+const LEGEND_CHARS: usize = 26;
+
 fn plot_svg(p: &Plot) -> String {
-    let (l, t) = (44.0, 10.0);
+    // The left margin holds the tick labels and, rotated, the y title: its glyphs' ascenders
+    // point left, so its baseline sits well inside the picture.
+    let (l, t) = (58.0, 10.0);
     let legend_w = if p.legend == Legend::Right {
         180.0
     } else {
@@ -116,8 +121,8 @@ fn plot_svg(p: &Plot) -> String {
     for k in 0..=4 {
         let f = k as f64 / 4.0;
         svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\">{f}</text>",
-            l - 30.0,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{f}</text>",
+            l - 5.0,
             y(f) + 4.0
         );
     }
@@ -126,10 +131,9 @@ fn plot_svg(p: &Plot) -> String {
             for k in 0..=4 {
                 let f = k as f64 / 4.0;
                 svg += &format!(
-                    "<line x1=\"{0:.1}\" y1=\"{t}\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#eee\"/><text x=\"{2:.1}\" y=\"{3:.1}\">{f}</text>",
+                    "<line x1=\"{0:.1}\" y1=\"{t}\" x2=\"{0:.1}\" y2=\"{1:.1}\" stroke=\"#eee\"/><text x=\"{0:.1}\" y=\"{2:.1}\" text-anchor=\"middle\">{f}</text>",
                     x(f),
                     t + ph,
-                    x(f) - 8.0,
                     t + ph + 14.0
                 );
             }
@@ -137,9 +141,15 @@ fn plot_svg(p: &Plot) -> String {
         XTicks::Labels(labels) => {
             let last = labels.len().max(2) - 1;
             for (i, label) in labels.iter().enumerate() {
+                // The end labels align with the plot's edges, so neither leaves the picture.
+                let anchor = match i {
+                    0 => "start",
+                    i if i == last => "end",
+                    _ => "middle",
+                };
                 svg += &format!(
-                    "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-                    x(i as f64 / last as f64) - 10.0,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\">{}</text>",
+                    x(i as f64 / last as f64),
                     t + ph + 16.0,
                     esc(&label.chars().take(12).collect::<String>())
                 );
@@ -148,16 +158,16 @@ fn plot_svg(p: &Plot) -> String {
     }
     if !p.x_title.is_empty() {
         svg += &format!(
-            "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
-            l + pw / 2.0 - 20.0,
-            t + ph + 28.0,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            l + pw / 2.0,
+            t + ph + 30.0,
             esc(&p.x_title)
         );
     }
     if !p.y_title.is_empty() {
-        let (yx, yy) = (l - 34.0, t + ph / 2.0 + 40.0);
+        let (yx, yy) = (16.0, t + ph / 2.0);
         svg += &format!(
-            "<text x=\"{yx:.1}\" y=\"{yy:.1}\" transform=\"rotate(-90 {yx:.1} {yy:.1})\">{}</text>",
+            "<text x=\"{yx:.1}\" y=\"{yy:.1}\" text-anchor=\"middle\" transform=\"rotate(-90 {yx:.1} {yy:.1})\">{}</text>",
             esc(&p.y_title)
         );
     }
@@ -218,7 +228,13 @@ fn plot_svg(p: &Plot) -> String {
             "<rect x=\"{lx:.1}\" y=\"{ly:.1}\" width=\"10\" height=\"10\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             lx + 14.0,
             ly + 9.0,
-            esc(&s.name)
+            esc(&match s.name.chars().count() > LEGEND_CHARS {
+                true => format!(
+                    "{}…",
+                    s.name.chars().take(LEGEND_CHARS - 1).collect::<String>()
+                ),
+                false => s.name.clone(),
+            })
         );
     }
     svg + "</svg>"

@@ -152,8 +152,113 @@ pub fn build(r: &Report) -> Document {
     }
     Document {
         title: vec![plain("maskgate report "), text(r.run.run_id.as_str())],
-        blocks,
+        blocks: with_contents(sectioned(blocks, 2, &mut Default::default())),
     }
+}
+
+/// Whether a top-level section starts folded: the long ones a reviewer opens when needed (a
+/// corpus's tables, the gallery, the group metrics); the verdict's own sections stay open.
+fn starts_folded(id: &str) -> bool {
+    id.starts_with("corpus-") || matches!(id, "gallery" | "group-metrics")
+}
+
+/// The words of a heading, for its id.
+fn words(parts: &[Inline]) -> String {
+    parts
+        .iter()
+        .map(|p| match p {
+            Inline::Plain(t) | Inline::Text(t) | Inline::Code(t) | Inline::Badge(_, t) => t.clone(),
+            Inline::Shortened { whole, .. } => whole.clone(),
+            Inline::Strong(p) | Inline::Link { text: p, .. } | Inline::Anchor { text: p, .. } => {
+                words(p)
+            }
+            Inline::Image { .. } => String::new(),
+        })
+        .collect()
+}
+
+/// Each heading of `level` (and, inside, of the next level) with the blocks after it, as one
+/// [`Block::Section`]; ids unique over the page (a heading's own, else from its words).
+fn sectioned(
+    blocks: Vec<Block>,
+    level: u8,
+    ids: &mut std::collections::BTreeSet<String>,
+) -> Vec<Block> {
+    let mut out = Vec::new();
+    let mut open: Option<(String, Vec<Inline>, Vec<Block>)> = None;
+    let close = |open: &mut Option<(String, Vec<Inline>, Vec<Block>)>,
+                 out: &mut Vec<Block>,
+                 ids: &mut std::collections::BTreeSet<String>| {
+        if let Some((id, title, inner)) = open.take() {
+            let blocks = match level < 3 {
+                true => sectioned(inner, level + 1, ids),
+                false => inner,
+            };
+            out.push(Block::Section {
+                level,
+                folded: level == 2 && starts_folded(&id),
+                id,
+                title,
+                blocks,
+            });
+        }
+    };
+    for b in blocks {
+        match b {
+            Block::Heading { level: l, id, text } if l == level => {
+                close(&mut open, &mut out, ids);
+                let base = id.unwrap_or_else(|| {
+                    let slug: String = words(&text)
+                        .to_lowercase()
+                        .chars()
+                        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+                        .collect();
+                    slug.split('-')
+                        .filter(|s| !s.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("-")
+                });
+                let mut id = base.clone();
+                let mut n = 1;
+                while !ids.insert(id.clone()) {
+                    n += 1;
+                    id = format!("{base}-{n}");
+                }
+                open = Some((id, text, Vec::new()));
+            }
+            // The last line belongs to the page, not to the last section.
+            b @ Block::LastLine(_) => {
+                close(&mut open, &mut out, ids);
+                out.push(b);
+            }
+            b => match &mut open {
+                Some((_, _, inner)) => inner.push(b),
+                None => out.push(b),
+            },
+        }
+    }
+    close(&mut open, &mut out, ids);
+    out
+}
+
+/// The contents (a link to each top-level section) under the verdict, else under the title.
+fn with_contents(mut blocks: Vec<Block>) -> Vec<Block> {
+    let entries: Vec<(String, Vec<Inline>)> = blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Section { id, title, .. } => Some((id.clone(), title.clone())),
+            _ => None,
+        })
+        .collect();
+    if entries.is_empty() {
+        return blocks;
+    }
+    let at = (blocks.iter())
+        .position(|b| matches!(b, Block::Callout { .. }))
+        .or_else(|| (blocks.iter()).position(|b| matches!(b, Block::Heading { level: 1, .. })))
+        .map_or(0, |i| i + 1);
+    blocks.insert(at, Block::Contents(entries));
+    blocks
 }
 
 /// The run's identity, inputs and settings: the provenance a reviewer checks first.
@@ -257,7 +362,7 @@ fn full_provenance(r: &Report) -> Block {
             .iter()
             .map(|a| {
                 let name = a.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                row(vec![vec![text(name)], vec![code(a.to_string())]])
+                row(vec![vec![text(name)], described(a)])
             })
             .collect(),
     };
@@ -272,6 +377,50 @@ fn full_provenance(r: &Report) -> Block {
             Block::Table(arms),
         ],
     }
+}
+
+/// An arm's description as `key: value` pairs (nested keys dotted), not a JSON blob.
+fn described(a: &serde_json::Value) -> Vec<Inline> {
+    fn pairs(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = match prefix {
+                        "" => k.clone(),
+                        _ => format!("{prefix}.{k}"),
+                    };
+                    pairs(&key, v, out);
+                }
+            }
+            serde_json::Value::Array(items) => out.push((
+                prefix.to_string(),
+                items
+                    .iter()
+                    .map(|i| match i {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+            serde_json::Value::Null => {}
+            other => out.push((prefix.to_string(), other.to_string())),
+        }
+    }
+    let mut all = Vec::new();
+    pairs("", a, &mut all);
+    let mut cell = Vec::new();
+    for (k, v) in all.into_iter().filter(|(k, _)| k != "name") {
+        if !cell.is_empty() {
+            cell.push(plain(" · "));
+        }
+        cell.extend([text(format!("{k}: ")), code(v)]);
+    }
+    if cell.is_empty() {
+        cell.push(plain("-"));
+    }
+    cell
 }
 
 fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluation::CorpusInfo) {
@@ -1492,15 +1641,17 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
         ]));
     }
     let verdict = r.verdict();
-    let mark = |id: &str, status: Status| {
+    // Only what decided is marked: a deciding criterion and its failed checks, and on a go
+    // the one check nearest its bound (not every check of its criterion).
+    let deciding = |id: &str, status: Status| {
         let v = verdict.as_ref()?;
-        if status != Status::Pass && v.deciding_criteria.iter().any(|d| d == id) {
-            Some(Tone::Bad)
-        } else if v.closest.as_ref().is_some_and(|k| k.criterion == id) {
-            Some(Tone::Open)
-        } else {
-            None
-        }
+        (status != Status::Pass && v.deciding_criteria.iter().any(|d| d == id)).then_some(Tone::Bad)
+    };
+    let closest = |id: &str, k: &crate::decide::Check| {
+        let v = verdict.as_ref()?;
+        let c = v.closest.as_ref()?;
+        let scope = crate::decide::scope_text(&k.corpus, &k.group_by, &k.group, k.class.as_deref());
+        (c.criterion == id && c.scope == scope).then_some(Tone::Open)
     };
     let rows = list
         .iter()
@@ -1516,7 +1667,7 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
                 vec![text(c.reason.as_str())],
             ],
             criterion: Some(c.id.clone()),
-            tone: mark(&c.id, c.status),
+            tone: deciding(&c.id, c.status),
         })
         .collect();
     blocks.push(Block::Table(Table {
@@ -1546,21 +1697,25 @@ fn criteria(blocks: &mut Vec<Block>, r: &Report) {
             if let Some(cl) = &k.class {
                 scope.extend([plain(", "), text(cl.as_str())]);
             }
-            row(vec![
-                vec![text(c.id.as_str())],
-                scope,
-                cell(k.n.map_or("-".into(), |n| n.to_string())),
-                cell(short(k.value)),
-                cell(short(k.baseline)),
-                cell(delta(k.delta)),
-                cell(k.ci95.map_or(String::new(), |[lo, hi]| {
-                    format!("[{}, {}]", short(Some(lo)), short(Some(hi)))
-                })),
-                cell(k.mde.map_or(String::new(), |m| short(Some(m)))),
-                cell(k.n_needed.map_or(String::new(), |n| n.to_string())),
-                vec![status_badge(k.status)],
-                vec![text(k.reason.as_str())],
-            ])
+            Row {
+                criterion: Some(c.id.clone()),
+                tone: deciding(&c.id, k.status).or_else(|| closest(&c.id, k)),
+                ..row(vec![
+                    vec![text(c.id.as_str())],
+                    scope,
+                    cell(k.n.map_or("-".into(), |n| n.to_string())),
+                    cell(short(k.value)),
+                    cell(short(k.baseline)),
+                    cell(delta(k.delta)),
+                    cell(k.ci95.map_or(String::new(), |[lo, hi]| {
+                        format!("[{}, {}]", short(Some(lo)), short(Some(hi)))
+                    })),
+                    cell(k.mde.map_or(String::new(), |m| short(Some(m)))),
+                    cell(k.n_needed.map_or(String::new(), |n| n.to_string())),
+                    vec![status_badge(k.status)],
+                    vec![text(k.reason.as_str())],
+                ])
+            }
         })
         .collect();
     if !checks.is_empty() {

@@ -11,20 +11,23 @@ use sha2::{Digest, Sha256};
 /// The page's one stylesheet (the policy allows it by hash).
 const STYLE: &str = "
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1b1b1b;background:#fff}
-h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{margin-top:2.2rem;border-bottom:1px solid #ccc;padding-bottom:.2rem}h3{margin-top:1.5rem}
-table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem;text-align:left;vertical-align:top}
+h1{font-size:1.6rem;margin:.2rem 0 1rem}h2{margin:0;font-size:1.35rem}h3{margin:0;font-size:1.1rem}
+details.section>summary{cursor:pointer;padding:.2rem 0}details.section>summary>h2,details.section>summary>h3{display:inline}
+details.s2{margin-top:1.4rem;border-bottom:1px solid #ccc;padding-bottom:.4rem}details.s3{margin:1rem 0 0 .2rem}
+nav#contents{background:#f6f6f6;border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;margin:1rem 0}nav#contents ul{columns:2;margin:.3rem 0;padding-left:1.2rem}
+table{border-collapse:collapse;margin:.6rem 0 1rem;font-size:.9rem;display:block;max-width:100%;overflow-x:auto}th,td{border:1px solid #d4d4d4;padding:.25rem .5rem;text-align:left;vertical-align:top}
 td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 .verdict{padding:1rem 1.2rem;border-radius:.4rem;margin:1rem 0;font-size:1.05rem}
 .verdict.good{background:#e3f5e5;border:2px solid #2e8b3d}.verdict.bad{background:#fde4e4;border:2px solid #c0392b}.verdict.open{background:#fff4d6;border:2px solid #c98b00}
 .badge{display:inline-block;padding:0 .45rem;border-radius:.3rem;font-weight:600;font-size:.85rem}
 .badge.good{background:#2e8b3d;color:#fff}.badge.bad{background:#c0392b;color:#fff}.badge.open{background:#c98b00;color:#fff}
 tr.bad td{background:#fde4e4}tr.open td{background:#fff4d6}
-.charts{display:flex;flex-wrap:wrap;gap:1.5rem}.charts figure{margin:0}
+.charts{display:flex;flex-wrap:wrap;gap:1.5rem}.charts figure{margin:0;flex:1 1 24rem;min-width:0;max-width:36rem}.charts svg{width:100%;height:auto}
 figcaption{font-size:.85rem;color:#444;max-width:40rem}
 svg text{font:11px system-ui,sans-serif;fill:#222}
 .gallery figure{margin:0 0 1.5rem}.gallery img{max-width:100%;border:1px solid #ccc}
 td img{height:64px;border:1px solid #ccc}
-code{font-size:.85rem;word-break:break-all}.last{font-weight:600;margin-top:2rem}
+code{font-size:.85rem;overflow-wrap:break-word}.last{font-weight:600;margin-top:2rem}
 ";
 
 /// A relative link to a file the run wrote: only its own gallery paths, never a URL.
@@ -184,6 +187,32 @@ fn block(b: &Block) -> String {
             inlines(summary),
             blocks.iter().map(block).collect::<String>()
         ),
+        Block::Section {
+            level,
+            id,
+            title,
+            folded,
+            blocks,
+        } => format!(
+            "<details class=\"section s{level}\" id=\"{}\"{}><summary><h{level}>{}</h{level}></summary>\n{}</details>\n",
+            esc(id),
+            if *folded { "" } else { " open" },
+            inlines(title),
+            blocks.iter().map(block).collect::<String>()
+        ),
+        Block::Contents(entries) => {
+            let items: String = entries
+                .iter()
+                .map(|(id, title)| {
+                    format!(
+                        "<li><a href=\"#{}\">{}</a></li>",
+                        esc(id),
+                        text_only(title)
+                    )
+                })
+                .collect();
+            format!("<nav id=\"contents\"><strong>Contents</strong><ul>{items}</ul></nav>\n")
+        }
         Block::LastLine(text) => {
             format!("<p class=\"last\" id=\"last-line\">{}</p>\n", inlines(text))
         }

@@ -89,7 +89,20 @@ fn block(b: &Block) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
-        Block::Figures(_) => return None,
+        Block::Section {
+            level,
+            title,
+            blocks,
+            ..
+        } => std::iter::once(format!(
+            "{} {}\n",
+            "#".repeat(usize::from(*level)),
+            inlines(title)
+        ))
+        .chain(blocks.iter().filter_map(block))
+        .collect::<Vec<_>>()
+        .join("\n"),
+        Block::Figures(_) | Block::Contents(_) => return None,
     })
 }
 

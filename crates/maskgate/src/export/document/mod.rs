@@ -129,6 +129,17 @@ pub enum Block {
         summary: Vec<Inline>,
         blocks: Vec<Block>,
     },
+    /// A titled part of the report, its heading and what lies under it: the page folds it
+    /// (`<details>`, closed when `folded`), Markdown writes the heading and the blocks.
+    Section {
+        level: u8,
+        id: String,
+        title: Vec<Inline>,
+        folded: bool,
+        blocks: Vec<Block>,
+    },
+    /// A link to each top-level section, by id and title: the page's contents (HTML only).
+    Contents(Vec<(String, Vec<Inline>)>),
     /// The report's last line (a CI log's one-line verdict). Not a [`Block::Paragraph`] with
     /// an id: the HTML page styles it by its own class (`last`) as well.
     LastLine(Vec<Inline>),
