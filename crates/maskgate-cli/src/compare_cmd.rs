@@ -42,8 +42,9 @@ pub struct CompareArgs {
     /// stem). With --config: which [[corpus]] to read.
     #[arg(long, value_name = "NAME")]
     corpus: Option<String>,
-    /// With --gold: the folder the gold file's photos must lie in (default: the gold file's
-    /// folder); a photo outside it is never read.
+    /// With --gold: the folder the gold file's photos must lie in (default: the one the gold
+    /// file's header line declares, as `convert` writes it, else the gold file's folder); a
+    /// photo outside it is never read.
     #[arg(long, value_name = "DIR", requires = "gold")]
     image_root: Option<PathBuf>,
     #[arg(long = settings::VARIANTS.long(), value_name = "FILE", help = settings::VARIANTS.help)]

@@ -27,8 +27,8 @@ pub struct Run {
     pub run_id: String,
     pub generated_at: String,
     pub recommendation: String,
-    /// (arm, sha256) of every model the run loaded.
-    pub models: Vec<(String, String)>,
+    /// (arm, sha256, file name) of every model the run loaded.
+    pub models: Vec<(String, String, String)>,
     /// (corpus, arm, metric) → value.
     pub metrics: BTreeMap<(String, String, String), Option<f64>>,
     /// criterion id → status.
@@ -120,7 +120,13 @@ pub fn read_run(path: &Path) -> Result<Run> {
         .flatten()
         .filter_map(|i| {
             let role = i["role"].as_str()?;
-            Some((role.strip_prefix("model ")?.to_string(), s(&i["sha256"])))
+            let file = s(&i["path"]);
+            let name = file.rsplit('/').next().unwrap_or(&file).to_string();
+            Some((
+                role.strip_prefix("model ")?.to_string(),
+                s(&i["sha256"]),
+                name,
+            ))
         })
         .collect();
     let criteria = v["criteria"]
@@ -161,10 +167,21 @@ fn criterion_ids(runs: &[Run]) -> Vec<String> {
     ids
 }
 
-fn models_text(r: &Run) -> String {
+/// Each model as `arm=file@sha-prefix`, marked `(changed)` where the arm's model differs from
+/// the run before: a reader sees which checkpoint moved, by name and by content.
+fn models_text(r: &Run, before: Option<&Run>) -> String {
     r.models
         .iter()
-        .map(|(arm, sha)| format!("{arm}={}", crate::fmt::hash_prefix(sha)))
+        .map(|(arm, sha, file)| {
+            let changed = before
+                .and_then(|b| b.models.iter().find(|(a, _, _)| a == arm))
+                .is_some_and(|(_, old, _)| old != sha);
+            format!(
+                "{arm}={file}@{}{}",
+                crate::fmt::hash_prefix(sha),
+                if changed { " (changed)" } else { "" }
+            )
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -186,8 +203,8 @@ pub fn csv(runs: &[Run]) -> String {
             let sha = r
                 .models
                 .iter()
-                .find(|(a, _)| a == arm)
-                .map_or("", |(_, s)| s.as_str());
+                .find(|(a, _, _)| a == arm)
+                .map_or("", |(_, s, _)| s.as_str());
             let _ = w.write_record([
                 r.generated_at.as_str(),
                 &r.run_id,
@@ -315,16 +332,18 @@ pub fn document(runs: &[Run]) -> Document {
             ))],
         },
         table(
-            ["generated_at", "run", "recommendation", "models (sha256 prefix)", "report"]
+            ["generated_at", "run", "recommendation", "models (file@sha256 prefix)", "report"]
                 .map(|h| words(vec![plain(h)]))
                 .into(),
             runs.iter()
-                .map(|r| {
+                .enumerate()
+                .map(|(i, r)| {
+                    let before = i.checked_sub(1).map(|b| &runs[b]);
                     vec![
                         vec![text(r.generated_at.as_str())],
                         vec![text(r.run_id.as_str())],
                         vec![text(r.recommendation.as_str())],
-                        vec![code(models_text(r))],
+                        vec![code(models_text(r, before))],
                         vec![code(r.file.as_str())],
                     ]
                 })
@@ -459,7 +478,13 @@ mod tests {
         assert_eq!(runs, ["first", "second", "third"]);
         assert!(csv.contains("first,go,test,candidate,aaaa,miou_mean,0.8"));
         let md = std::fs::read_to_string(out.join("trend.md")).unwrap();
-        assert!(md.contains("candidate=cccc") && md.contains("mean&lt;iou&gt;"));
+        // Each checkpoint by file and content; a model that moved since the run before says so.
+        assert!(
+            md.contains("`candidate=m.onnx@aaaa`")
+                && md.contains("`candidate=m.onnx@cccc (changed)`")
+                && md.contains("mean&lt;iou&gt;"),
+            "{md}"
+        );
         let html = std::fs::read_to_string(out.join("trend.html")).unwrap();
         assert!(html.contains("<polyline") && !html.contains("mean<iou>"));
         // One document: the same sentence and the same columns in both pages.

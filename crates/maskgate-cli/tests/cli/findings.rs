@@ -501,7 +501,7 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
     };
     let said = by_config(&[]);
     assert!(
-        said.contains("compared with τ = 0.5 and seed 0: compare reads only the corpora of")
+        said.contains("compared with τ = 0.5 (from default) and seed 0 (from default): compare reads only the corpora of")
             && said.contains("not its [run] criteria"),
         "{said}"
     );

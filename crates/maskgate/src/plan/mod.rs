@@ -219,6 +219,8 @@ pub struct Plan {
     pub max_failed_share: f64,
     /// Seconds between progress lines where no terminal shows a bar (0: none).
     pub progress_s: u64,
+    /// Every setting's value and where it came from, as `--explain` prints them.
+    pub sources: Vec<Resolved>,
     /// Exporter names to write (every one by default).
     pub formats: Vec<String>,
     pub run_id: String,

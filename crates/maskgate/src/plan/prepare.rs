@@ -444,10 +444,17 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         .flatten()
         .collect();
         if !unread.is_empty() {
+            let from = |name: &str| {
+                (plan.sources.iter())
+                    .find(|r| r.name == name)
+                    .map_or_else(String::new, |r| format!(" (from {})", r.source))
+            };
             notices.push(format!(
-                "compared with τ = {} and seed {}: compare reads only the corpora of {}, not its [run] {} (pass --criteria FILE or --pass-iou to judge as run does)",
+                "compared with τ = {}{} and seed {}{}: compare reads only the corpora of {}, not its [run] {} (pass --criteria FILE or --pass-iou to judge as run does)",
                 crate::fmt::num(plan.compare.pass_iou),
+                from(super::settings::PASS_IOU.name),
                 plan.compare.seed,
+                from(super::settings::SEED.name),
                 crate::pathnames::display(config),
                 unread.join(" or ")
             ));

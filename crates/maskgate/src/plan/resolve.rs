@@ -435,6 +435,7 @@ impl Plan {
 
         let (criteria, v) =
             criteria_and_values(&draft, o, env, files.criteria.as_deref(), &mut layers)?;
+        let sources = layers.into_resolved();
         let criteria_pin = pin_criteria(
             criteria.as_ref(),
             files.criteria_sha256.as_deref(),
@@ -523,6 +524,7 @@ impl Plan {
             gallery: v.gallery,
             max_failed_share: v.max_failed_share,
             progress_s: v.progress_s,
+            sources,
             formats: v.formats,
             run_id: v.run_id,
             generated_at: v.generated_at,
