@@ -15,9 +15,6 @@ use std::collections::BTreeMap;
 pub struct Grouping<'a> {
     pub name: &'static str,
     pub key: Box<dyn Fn(&SampleScore) -> String + Sync + 'a>,
-    /// The group of samples the grouping says nothing about. A corpus whose every sample
-    /// falls in it gets no rows for the grouping: they would repeat `all` under another name.
-    pub catch_all: Option<&'static str>,
 }
 
 impl<'a> Grouping<'a> {
@@ -25,7 +22,6 @@ impl<'a> Grouping<'a> {
         Grouping {
             name: "source",
             key: Box::new(|s| s.source.clone().unwrap_or_else(|| "unspecified".into())),
-            catch_all: Some("unspecified"),
         }
     }
 
@@ -39,7 +35,6 @@ impl<'a> Grouping<'a> {
                     .unwrap_or("unclassified")
                     .to_string()
             }),
-            catch_all: Some(crate::taxonomy::UNCLASSIFIED),
         }
     }
 }
@@ -279,26 +274,6 @@ pub fn group_keys_of(s: &SampleScore, groupings: &[Grouping]) -> Vec<(String, St
     keys
 }
 
-/// The (corpus, grouping) pairs that say nothing: every sample of the corpus is in the
-/// grouping's catch-all group.
-fn silent_groupings(scores: &[SampleScore], groupings: &[Grouping]) -> Vec<(String, &'static str)> {
-    let mut informative: BTreeMap<(&str, &'static str), bool> = BTreeMap::new();
-    for s in scores {
-        for g in groupings {
-            let Some(catch_all) = g.catch_all else {
-                continue;
-            };
-            let says = informative.entry((&*s.corpus, g.name)).or_insert(false);
-            *says = *says || (g.key)(s) != catch_all;
-        }
-    }
-    informative
-        .into_iter()
-        .filter(|(_, says)| !says)
-        .map(|((corpus, name), _)| (corpus.to_string(), name))
-        .collect()
-}
-
 fn group_keys(s: &SampleScore, groupings: &[Grouping]) -> Vec<GroupKey> {
     group_keys_of(s, groupings)
         .into_iter()
@@ -355,12 +330,6 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
             }
         })
         .collect();
-    let silent = silent_groupings(scores, groupings);
-    rows.retain(|r| {
-        !silent
-            .iter()
-            .any(|(c, g)| *c == r.corpus && *g == r.group_by)
-    });
     rows.sort_by(|a, b| row_order(a).cmp(&row_order(b)));
     rows
 }
@@ -403,8 +372,6 @@ pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
             }
         }
     }
-    let silent = silent_groupings(scores, groupings);
-    acc.retain(|k, _| !silent.iter().any(|(c, g)| *c == k.1 && *g == k.2));
     let mut rows: Vec<SummaryRow> = acc
         .into_iter()
         .map(|(k, a)| {

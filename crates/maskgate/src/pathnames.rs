@@ -35,6 +35,33 @@ pub fn display(path: &Path) -> String {
     normalize(path).to_string_lossy().replace('\\', "/")
 }
 
+/// `path` as a reader of a report finds it from the folder `base`: relative (`../x/y`, lexical,
+/// both made absolute from the working folder first), `.` for the folder itself, and absolute
+/// only when the two share no root. A URL stays a (redacted) URL.
+pub fn relative_to(base: &Path, path: &Path) -> String {
+    let text = path.to_string_lossy();
+    if is_url(&text) {
+        return crate::redact::url(&text);
+    }
+    let absolute =
+        |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    let (p, b) = (absolute(path), absolute(base));
+    let pc: Vec<Component> = p.components().collect();
+    let bc: Vec<Component> = b.components().collect();
+    let common = pc.iter().zip(&bc).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return display(&p);
+    }
+    let mut out = PathBuf::new();
+    for _ in common..bc.len() {
+        out.push("..");
+    }
+    for c in &pc[common..] {
+        out.push(c);
+    }
+    display(&out)
+}
+
 /// URL schemes that name object storage rather than a local path.
 const SCHEMES: [&str; 8] = [
     "s3://", "s3a://", "gs://", "az://", "abfs://", "abfss://", "http://", "https://",

@@ -29,7 +29,11 @@ pub struct Tool {
 #[derive(Clone, Debug, Serialize)]
 pub struct InputFile {
     pub role: String,
+    /// Relative to the run's paths base (`RunMeta::paths_relative_to`), or a URL.
     pub path: String,
+    /// The same file from the working folder, as the attestation names it for `verify`.
+    #[serde(skip)]
+    pub named: String,
     pub sha256: String,
 }
 
@@ -37,6 +41,8 @@ pub struct InputFile {
 pub struct RunMeta {
     pub run_id: String,
     pub generated_at: String,
+    /// What every path of the report is relative to ("the folder of the config maskgate.toml").
+    pub paths_relative_to: String,
     pub inputs: Vec<InputFile>,
 }
 

@@ -161,7 +161,6 @@ pub fn groupings(bins: &[SliceBins]) -> Vec<Grouping<'_>> {
                         _ => UNKNOWN.to_string(),
                     }
                 }),
-                catch_all: None,
             }
         })
         .collect()

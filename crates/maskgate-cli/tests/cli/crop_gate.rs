@@ -124,7 +124,7 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
         md.contains("## Corpus `flagged` (23 samples, format sql)"),
         "{md}"
     );
-    assert!(md.contains("## Corpus `test` (30 samples, format fasseg)"));
+    assert!(md.contains("## Corpus `test` (30 samples, format fasseg, held out)"));
     assert!(md.contains("Read from the database `sqlite:"), "{md}");
     assert!(md.contains("23 rows; query sha256"));
     for class in [

@@ -28,6 +28,8 @@ fn faces(d: &Path, n: usize) -> Vec<(String, Vec<u8>, Mask)> {
     std::fs::read_to_string(&gold)
         .unwrap()
         .lines()
+        // The converter's header line (the photos' folder) is not a sample.
+        .filter(|l| !l.contains("\"maskgate\":"))
         .take(n)
         .map(|l| {
             let v: Value = serde_json::from_str(l).unwrap();
@@ -186,13 +188,32 @@ fn shared_photos_and_training_photos_are_reported_and_the_policy_holds() {
     );
     assert!(md.contains("`held`: h3 · `flagged`: f3"), "{md}");
     assert!(md.contains("## Corpus `held` (5 samples, format gold-ndjson, held out)"));
+    // Every path from the config's folder, whatever the working folder: the run says so once.
+    assert_eq!(
+        report["run"]["paths_relative_to"],
+        "the folder of the config maskgate.toml"
+    );
+    let paths: Vec<&str> = (report["run"]["inputs"].as_array().unwrap().iter())
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "maskgate.toml",
+            "train",
+            "held/gold.ndjson",
+            "flagged/gold.ndjson",
+            "base.jsonl",
+            "cand.jsonl",
+            "criteria.toml"
+        ]
+    );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Shared photos (2 between corpora, 1 of the training set)"));
     // The training manifest is an input of the run, by its content.
     assert!(
         (report["run"]["inputs"].as_array().unwrap().iter())
-            .any(|i| i["role"] == "training manifest"
-                && i["path"].as_str().unwrap().ends_with("train")),
+            .any(|i| i["role"] == "training manifest" && i["path"] == "train"),
         "{}",
         report["run"]["inputs"]
     );

@@ -146,6 +146,11 @@ pub fn statement(a: &Attested<'_>) -> Result<Option<Value>> {
     let mut configuration = Vec::new();
     for input in &r.run.inputs {
         let role = input.role.as_str();
+        // Named from the working folder, where `verify --root` finds it.
+        let name = match input.named.is_empty() {
+            true => &input.path,
+            false => &input.named,
+        };
         let kind = if role.starts_with("model ") {
             Some(Kind::Model)
         } else if role.starts_with("predictions ") {
@@ -164,13 +169,13 @@ pub fn statement(a: &Attested<'_>) -> Result<Option<Value>> {
             Value::Object(m)
         };
         match kind {
-            Some(k) => subjects.push(descriptor(&input.path, &input.sha256, annotations(Some(k)))),
+            Some(k) => subjects.push(descriptor(name, &input.sha256, annotations(Some(k)))),
             // A corpus is attested by the dataset manifest, which lists its files.
             None if role == "gold" || role.starts_with("corpus ") => {}
-            None => configuration.push(descriptor(&input.path, &input.sha256, annotations(None))),
+            None => configuration.push(descriptor(name, &input.sha256, annotations(None))),
         }
         if kind == Some(Kind::Criteria) {
-            configuration.push(descriptor(&input.path, &input.sha256, annotations(None)));
+            configuration.push(descriptor(name, &input.sha256, annotations(None)));
         }
     }
     let saved_prefix = format!("{}/", crate::predict::saved::FOLDER);

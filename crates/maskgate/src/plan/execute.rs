@@ -150,17 +150,21 @@ pub(super) fn finish(
     let arm_details = arms
         .iter()
         .map(|a| {
-            // An arm names its file by the local copy; one fetched from a URL is shown by it.
+            // An arm names its file by the local copy; the report shows it from the paths' base,
+            // or by the URL it was fetched from.
             let mut d = a.describe();
             for key in ["model", "path"] {
-                let url = d.get(key).and_then(|v| v.as_str()).and_then(|shown| {
+                let shown = d.get(key).and_then(|v| v.as_str()).map(|named| {
                     plan.remote_names
                         .iter()
-                        .find(|(local, _)| pathnames::display(local) == shown)
-                        .map(|(_, url)| url.clone())
+                        .find(|(local, _)| pathnames::display(local) == named)
+                        .map_or_else(
+                            || plan.shown(std::path::Path::new(named)),
+                            |(_, url)| url.clone(),
+                        )
                 });
-                if let Some(url) = url {
-                    d[key] = url.into();
+                if let Some(shown) = shown {
+                    d[key] = shown.into();
                 }
             }
             d
@@ -174,7 +178,7 @@ pub(super) fn finish(
             &plan.baseline,
             &plan.score,
             &plan.compare,
-            plan.criteria.as_ref().map(|c| pathnames::display(&c.path)),
+            plan.criteria.as_ref().map(|c| plan.shown(&c.path)),
             taxonomy,
         )
     }
@@ -196,6 +200,7 @@ pub(super) fn finish(
             run: RunMeta {
                 run_id: plan.run_id.clone(),
                 generated_at: plan.generated_at.clone(),
+                paths_relative_to: plan.paths_base.named.clone(),
                 inputs,
             },
             settings,

@@ -171,6 +171,8 @@ pub struct Plan {
     /// `compare --config`: what the config's `[run]` says about judging, which compare leaves
     /// aside (it reads only the corpora).
     pub compare_config_judging: Option<crate::config::RunJudging>,
+    /// What every path in the reports is relative to.
+    pub paths_base: PathsBase,
     pub corpora: Vec<CorpusSpec>,
     pub arms: Vec<ArmSpec>,
     pub variants: VariantSet,
@@ -277,14 +279,32 @@ pub fn run_id_from(ts: &str) -> String {
     }
 }
 
+/// The folder every path in a report is relative to, and the words the report names it by.
+#[derive(Clone, Debug)]
+pub struct PathsBase {
+    /// Absolute and normalised.
+    pub folder: PathBuf,
+    pub named: String,
+}
+
 impl Plan {
     /// Names of the arms that are not variants.
     fn real_arms(&self) -> Vec<String> {
         self.arms.iter().map(|a| a.name.clone()).collect()
     }
 
-    /// A path as the report shows it: normalised, or the URL it was fetched from.
+    /// A path as the report shows it: relative to the paths' base, or the URL it was fetched
+    /// from.
     fn shown(&self, p: &Path) -> String {
+        self.remote_names
+            .get(p)
+            .cloned()
+            .unwrap_or_else(|| pathnames::relative_to(&self.paths_base.folder, p))
+    }
+
+    /// A path as the attestation names it: from the working folder, where `verify --root`
+    /// looks it up (or the URL it was fetched from).
+    fn named(&self, p: &Path) -> String {
         self.remote_names
             .get(p)
             .cloned()
@@ -303,6 +323,7 @@ impl Plan {
         Ok(InputFile {
             role,
             path: self.shown(p),
+            named: self.named(p),
             sha256: crate::sha256_file(p)?,
         })
     }

@@ -292,9 +292,11 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         inputs.push(plan.input("config".into(), c)?);
     }
     if let Some(t) = &training {
+        let path = plan.training_manifest.as_deref().unwrap_or(Path::new(""));
         inputs.push(InputFile {
             role: "training manifest".into(),
             path: t.shown.clone(),
+            named: plan.named(path),
             sha256: t.fingerprint(),
         });
     }
@@ -320,6 +322,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
             Some(v) => InputFile {
                 role,
                 path: v.source.clone(),
+                named: v.source.clone(),
                 sha256: crate::source::fingerprint_of(vec![
                     ("files".into(), files_sha256),
                     ("query".into(), v.query_sha256.clone()),
@@ -329,6 +332,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
             None => InputFile {
                 role,
                 path: plan.shown(&spec.path),
+                named: plan.named(&spec.path),
                 sha256: files_sha256,
             },
         };
@@ -336,7 +340,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
             .corpora
             .push(crate::attest::dataset::CorpusManifest::new(
                 &corpus.name,
-                input.path.clone(),
+                input.named.clone(),
                 input.sha256.clone(),
                 corpus
                     .version
@@ -381,6 +385,7 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                 inputs.push(InputFile {
                     role: format!("model {}", spec.name),
                     path: plan.shown(model),
+                    named: plan.named(model),
                     sha256: sha256.clone(),
                 });
                 let source = ModelSource {

@@ -396,6 +396,36 @@ fn pin_criteria(
     }))
 }
 
+/// The folder a report's paths are relative to, and how the report names it: the config's
+/// folder, or for `compare --gold` the gold file's, else the working folder. The same inputs
+/// then read the same from any working folder, and a merge names them as its shards did.
+fn paths_base(draft: &Draft) -> super::PathsBase {
+    let of = |file: &Path, what: &str| super::PathsBase {
+        folder: crate::pathnames::normalize(
+            &std::path::absolute(file.parent().unwrap_or(Path::new("")))
+                .unwrap_or_else(|_| PathBuf::from(".")),
+        ),
+        named: format!(
+            "the folder of the {what} {}",
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        ),
+    };
+    let gold = draft
+        .corpora
+        .first()
+        .filter(|c| draft.gold_file && !crate::storage::is_url(&c.path.to_string_lossy()));
+    match (&draft.config_path, gold) {
+        (Some(c), _) => of(c, "config"),
+        (None, Some(g)) => of(&g.path, "gold file"),
+        (None, None) => super::PathsBase {
+            folder: std::path::absolute(".").unwrap_or_else(|_| PathBuf::from(".")),
+            named: "the working folder".into(),
+        },
+    }
+}
+
 impl Plan {
     /// Resolves a request into a plan: the settings (pure), then the fetch and check of every
     /// input ([`super::fetch`]); every problem found is reported at once.
@@ -406,6 +436,7 @@ impl Plan {
         let files = files(&draft, o, env, &mut layers)?;
         let limits = draft.cfg.as_ref().map(|c| c.limits).unwrap_or_default();
         let network = files.network;
+        let paths_base = paths_base(&draft);
 
         // Object-store locations are fetched into a local folder kept by content hash (the
         // cache's `objects/`); reports name them by their URL.
@@ -440,7 +471,15 @@ impl Plan {
             criteria.as_ref(),
             files.criteria_sha256.as_deref(),
             run_config.as_deref(),
-        )?;
+        )?
+        .map(|pin| crate::decide::criteria::CriteriaPin {
+            // A lock file is named as every report path is: from the paths' base.
+            source: match pin.source.ends_with(CRITERIA_LOCK) {
+                true => crate::pathnames::relative_to(&paths_base.folder, Path::new(&pin.source)),
+                false => pin.source,
+            },
+            ..pin
+        });
         // A key that cannot sign fails the run now, not after hours of inference.
         if let Some(key) = &files.sign_key {
             crate::attest::keys::PrivateKey::load(key)?;
@@ -474,6 +513,7 @@ impl Plan {
             _ => (v.out.clone(), None),
         };
         Ok(Plan {
+            paths_base,
             config: draft.cfg.as_ref().map(|c| c.path.clone()).or(config_path),
             compare_config_judging: draft.config_judging.clone(),
             gold_file: draft.gold_file,

@@ -126,6 +126,7 @@ fn run_arms(
                 run: RunMeta {
                     run_id: "t".into(),
                     generated_at: "t".into(),
+                    paths_relative_to: "the working folder".into(),
                     inputs: vec![],
                 },
                 settings,

@@ -113,9 +113,11 @@ fn report() -> Report {
             run: RunMeta {
                 run_id: "run\r<h2>x</h2>".into(),
                 generated_at: "2026-01-01T00:00:00Z\n# not a heading".into(),
+                paths_relative_to: "the folder of the config <c>|.toml".into(),
                 inputs: vec![InputFile {
                     role: "gold".into(),
                     path: "data/<g>|.ndjson".into(),
+                    named: "data/<g>|.ndjson".into(),
                     sha256: "0123456789abcdef0123456789abcdef".into(),
                 }],
             },

@@ -268,6 +268,10 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
         vec![plain("run_id: "), code(r.run.run_id.as_str())],
         vec![plain("generated_at: "), code(r.run.generated_at.as_str())],
         vec![plain(format!("tool: {} {}", r.tool.name, r.tool.version))],
+        vec![
+            plain("paths below: relative to "),
+            text(r.run.paths_relative_to.as_str()),
+        ],
         vec![plain("baseline: "), code(s.baseline.as_str())],
     ];
     let mut arms = vec![plain("arms: ")];
@@ -1256,7 +1260,12 @@ fn ranked(
     }
     // What the corpus says of a sample, each column only where a listed sample has it.
     let with_source = list.iter().any(|s| s.source.is_some());
-    let with_class = list.iter().any(|s| s.failure_class.is_some());
+    // `unclassified` beside every sample says nothing: the column shows only where a class matched.
+    let with_class = (list.iter()).any(|s| {
+        s.failure_class
+            .as_deref()
+            .is_some_and(|c| c != crate::taxonomy::UNCLASSIFIED)
+    });
     let with_notes = list.iter().any(|s| s.notes.is_some());
     let mut headers = vec!["rank"];
     headers.extend(with_source.then_some("source"));
