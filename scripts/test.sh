@@ -143,8 +143,8 @@ step tests "${lint[@]}" MASKGATE_TEST_POSTGRES=1 pg_virtualenv cargo test --work
 # debug binary the tests just built and compared file by file; a difference names the example
 # and the file, and says to run `bash scripts/regen_examples.sh` and commit. Model arms are
 # served from the committed prediction cache (docs/examples/prediction-cache/: ONNX Runtime's
-# floating point differs by CPU, and this compares the code's reports); the crop-gate test has
-# just run the same models for real.
+# floating point differs by CPU, and this compares the code's reports); the crop-gate tests
+# have just checked those predictions against the same models run for real.
 step examples env MASKGATE_BIN=target/debug/maskgate bash scripts/regen_examples.sh --check
 # The Slurm recipe for real: a single-node cluster from Debian's slurm-wlm and munge, a job
 # array of 4 shards and the dependent merge.

@@ -190,13 +190,12 @@ impl ProgressLog {
         let handle = std::thread::spawn(move || {
             let (lock, wake) = &*stop;
             let Ok(mut stopped) = lock.lock() else { return };
+            // Waits while not stopped: a stop that came before this thread first took the lock
+            // ends it at once, not after a whole interval.
             loop {
-                match wake.wait_timeout(stopped, every) {
-                    Ok((guard, _)) => stopped = guard,
-                    Err(_) => return,
-                }
-                if *stopped {
-                    return;
+                match wake.wait_timeout_while(stopped, every, |s| !*s) {
+                    Ok((guard, waited)) if waited.timed_out() => stopped = guard,
+                    _ => return,
                 }
                 eprintln!("maskgate: {}", progress_line(&state, started.elapsed()));
             }
@@ -416,4 +415,38 @@ pub fn report_outcome(outcome: Outcome, started: std::time::Instant, ci: &CiOutp
         return Ok(maskgate::error::EXIT_ERROR);
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run that ends before the progress thread first waits must not wait out an interval
+    /// (it once did: every short run in a log took 30 s more).
+    #[test]
+    fn a_progress_log_stopped_at_once_ends_at_once() {
+        for _ in 0..20 {
+            let log = ProgressLog::new(30);
+            let started = std::time::Instant::now();
+            log.start(10);
+            log.stop();
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
+    }
+
+    #[test]
+    fn a_progress_line_says_samples_rate_eta_and_each_arm() {
+        let state = LogState::default();
+        state.total.store(53, std::sync::atomic::Ordering::Relaxed);
+        state.done.store(12, std::sync::atomic::Ordering::Relaxed);
+        state.arms.lock().unwrap().extend([
+            ("candidate".to_string(), (12, 58.8)),
+            ("rembg".to_string(), (12, 2.52)),
+        ]);
+        let line = progress_line(&state, std::time::Duration::from_secs(62));
+        assert_eq!(
+            line,
+            "12/53 samples (22%) in 1 min 02 s, 0.19/s, ETA 3 min 32 s; per sample: candidate 4.90 s, rembg 0.21 s"
+        );
+    }
 }

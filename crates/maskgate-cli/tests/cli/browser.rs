@@ -241,6 +241,24 @@ fn report_html_renders_safely_in_chromium_and_ci_outputs_parse() {
         colours.len()
     );
 
+    // The demo's committed page (docs/examples/crop-gate/, regenerated with the code): every
+    // picture loads, no chart text is cut, it opens at about two screens with its corpora
+    // folded, and each section opens.
+    let (code, demo) = check(
+        &root().join("docs/examples/crop-gate/report.html"),
+        &["--expect-criteria", "4"],
+    );
+    assert_eq!(code, Some(0), "{demo}");
+    let n = |k: &str| demo[k].as_u64().unwrap_or_else(|| panic!("{k}: {demo}"));
+    assert!(
+        n("sections") >= 7 && n("svg_texts") > 100 && n("images") >= 8,
+        "{demo}"
+    );
+    assert!(
+        n("height_as_opened") < 3000 && n("height_open") > 4 * n("height_as_opened"),
+        "{demo}"
+    );
+
     // The checker itself catches what it is there to catch: a missing picture and a remote one.
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     let first_png = report["gallery"][0]["strip_png"].as_str().unwrap();

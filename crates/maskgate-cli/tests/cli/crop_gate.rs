@@ -3,6 +3,12 @@
 //! file, then from the same rows loaded into a real PostgreSQL server. The two report sets must
 //! be byte-identical apart from the database URL they name.
 //!
+//! The gate reads its predictions from the committed prediction cache (docs/examples/
+//! prediction-cache/, which the examples check reads too): what is tested here is the gate, the
+//! databases and the attestation. `the_committed_predictions_are_what_the_models_give_now` runs
+//! both models for real on samples of both corpora and checks the committed entries against
+//! them, and `tests/library/real_parity.rs` checks each adapter against its reference package.
+//!
 //! PostgreSQL comes from `scripts/test.sh`, which runs the tests inside `pg_virtualenv` (a
 //! throwaway cluster; PGHOST, PGUSER and PGPASSWORD set) with MASKGATE_TEST_POSTGRES=1. Run
 //! outside it, this test fails unless MASKGATE_SKIP_POSTGRES=1 says to check SQLite only.
@@ -76,6 +82,119 @@ fn psql(db: &str, args: &[&str]) {
     );
 }
 
+fn copy_tree(from: &Path, to: &Path) {
+    for f in files(from) {
+        let target = to.join(&f);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&f), target).unwrap();
+    }
+}
+
+/// A cache entry's masks, decoded: class → (height, width, pixels).
+fn cached_masks(file: &Path) -> Vec<(String, maskgate_core::Mask)> {
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    v["masks"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(class, m)| {
+            let size = m["size"].as_array().unwrap();
+            let rle = maskgate_core::Rle::from_compressed(
+                size[0].as_u64().unwrap() as u32,
+                size[1].as_u64().unwrap() as u32,
+                m["counts"].as_str().unwrap(),
+            )
+            .unwrap();
+            (class.clone(), rle.decode().unwrap())
+        })
+        .collect()
+}
+
+/// The committed prediction cache, which the crop-gate test and the examples check read, is
+/// what the models give today: both models run for real on 3 samples of each corpus, and each
+/// fresh entry has a committed twin (same key: model, adapter, parameters, photo) whose masks
+/// agree to within ONNX Runtime's floating point across CPUs.
+#[test]
+fn the_committed_predictions_are_what_the_models_give_now() {
+    let d = tmp("fresh");
+    let config = config_with_url(
+        &d,
+        &format!(
+            "sqlite:{}",
+            root().join("vendor/crop-gate/app.db").display()
+        ),
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    // Three samples of each corpus (the flagged one by the same seeded choice).
+    let text = text.replace("limit = 30", "limit = 3").replace(
+        "mask_class = \"foreground\"",
+        "mask_class = \"foreground\"\nsample_seed = \"fresh\"\nlimit = 3",
+    );
+    std::fs::write(&config, text).unwrap();
+    let cache = d.join("cache");
+    let out = bin()
+        .arg("run")
+        .arg(&config)
+        .args(["--out", d.join("out").to_str().unwrap(), "--gallery", "0"])
+        .env("MASKGATE_CACHE", &cache)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.code().unwrap() <= 1, "{said}");
+    // Both models ran for real on every distinct photo (a photo both corpora chose is
+    // inferred once, then served from the run's own cache).
+    let mut inferred = 0;
+    for arm in ["rembg", "candidate"] {
+        let line = (said.lines())
+            .find(|l| l.starts_with(&format!("maskgate: arm {arm}: ")))
+            .unwrap_or_else(|| panic!("{said}"));
+        let count = |after: &str| -> usize {
+            let head = line.split(after).next().unwrap();
+            head.rsplit([' ', '('])
+                .find(|w| !w.is_empty())
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(count(" inferences") + count(" cached"), 6, "{line}");
+        assert!(count(" inferences") >= 5, "{line}");
+        inferred += count(" inferences");
+    }
+    let committed = root().join("docs/examples/prediction-cache");
+    let fresh: Vec<PathBuf> = files(&cache)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|x| x == "json"))
+        .collect();
+    let mut compared = 0;
+    for f in &fresh {
+        // A model's recorded input size (`models/`) is no prediction.
+        let twin = committed.join(f);
+        if f.starts_with("models") || !twin.is_file() {
+            continue;
+        }
+        let (now, then) = (cached_masks(&cache.join(f)), cached_masks(&twin));
+        assert_eq!(now.len(), then.len(), "{}", f.display());
+        for ((class, a), (_, b)) in now.iter().zip(&then) {
+            let (inter, union) = (a.intersection_count(b), a.union_count(b));
+            let iou = if union == 0 {
+                1.0
+            } else {
+                inter as f64 / union as f64
+            };
+            assert!(
+                iou > 0.999,
+                "{}: class {class}: the committed prediction differs from the model's (IoU {iou}): run `bash scripts/regen_examples.sh` with a fresh cache and commit",
+                f.display()
+            );
+        }
+        compared += 1;
+    }
+    assert_eq!(
+        compared, inferred,
+        "every fresh prediction has a committed twin: {fresh:?}"
+    );
+}
+
 /// Every file under `dir`, relative, sorted.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -103,9 +222,9 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
         db_file.display()
     );
     let d = tmp("both");
-    // scripts/test.sh hands this cache (target/tmp/crop-gate-both/cache) to the examples check,
-    // whose crop-gate demo needs the same predictions.
+    // The committed predictions, copied: a run may add to its cache, never to the committed one.
     let cache = d.join("cache");
+    copy_tree(&root().join("docs/examples/prediction-cache"), &cache);
     let sqlite_url = format!("sqlite:{}", db_file.display());
     let sqlite_out = d.join("sqlite");
     let keys = d.join("keys");
@@ -115,6 +234,15 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
     let out = run(&config_with_url(&d, &sqlite_url), &sqlite_out, &cache, &key);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.code().unwrap() <= 1, "{stderr}");
+    // Every prediction came from the cache, and every sample was scored.
+    let said = String::from_utf8_lossy(&out.stderr);
+    for arm in ["rembg", "candidate"] {
+        assert!(
+            said.contains(&format!("arm {arm}: 0 inferences"))
+                && said.contains(" 53 cached, 0 failed"),
+            "{said}"
+        );
+    }
     let md = std::fs::read_to_string(sqlite_out.join("report.md")).unwrap();
     // The gate as the crop team asked for it: a verdict on the last line, both corpora, the
     // failure classes from reporter notes, the database named with its dataset version.
