@@ -57,6 +57,9 @@ pub struct CorpusInfo {
     /// A held-out split (`held_out = true` in its `[[corpus]]`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub held_out: bool,
+    /// What the samples' metadata (a database's `meta`) says, key by key.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub meta_values: Vec<crate::read::MetaValues>,
 }
 
 /// Per-sample scores, aggregates and comparisons of one run: read-only once built.
@@ -280,6 +283,7 @@ pub fn evaluate_scored(input: &EvalInput, scored: Scored) -> Evaluation {
                 dataset: c.version.clone(),
                 duplicate_photos: c.duplicates.clone(),
                 held_out: c.held_out,
+                meta_values: crate::read::meta_values(&c.samples),
             }
         })
         .collect();

@@ -255,6 +255,15 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
     assert!(md.contains("## Corpus `test` (30 samples, format fasseg, held out)"));
     assert!(md.contains("Read from the database `sqlite:"), "{md}");
     assert!(md.contains("23 rows; query sha256"));
+    // CropRun.source is shown as what it is, the rows' metadata, not as the samples' source.
+    assert!(
+        md.contains("`backend` rembg-u2net (23); `deployment` crop-prod (23); `type` human (23)"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("| rembg-u2net |"),
+        "no source column of backends: {md}"
+    );
     for class in [
         "glossy_glaze",
         "thin_handle",

@@ -545,6 +545,64 @@ pub fn photo_hashes(entries: &[Entry], max_bytes: u64) -> BTreeMap<PathBuf, Stri
         .collect()
 }
 
+/// One metadata key of a corpus's samples (dotted for nested objects) and how many samples
+/// hold each value: what a database's `meta` column says about its rows, shown as such.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct MetaValues {
+    pub key: String,
+    /// (value as text, samples), most frequent first, then by value.
+    pub values: Vec<(String, usize)>,
+}
+
+/// Keys with more distinct values than this (an id, a timestamp) say nothing in a summary.
+const META_VALUES_SHOWN: usize = 8;
+/// The most keys a summary names.
+const META_KEYS_SHOWN: usize = 12;
+
+/// The metadata the samples share: every key (nested objects flattened to dotted keys) with at
+/// most [`META_VALUES_SHOWN`] distinct values, in key order.
+pub fn meta_values(entries: &[Entry]) -> Vec<MetaValues> {
+    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = match prefix {
+                        "" => k.clone(),
+                        _ => format!("{prefix}.{k}"),
+                    };
+                    flatten(&key, v, out);
+                }
+            }
+            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+            serde_json::Value::Null => {}
+            other => out.push((prefix.to_string(), other.to_string())),
+        }
+    }
+    let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for e in entries {
+        let mut pairs = Vec::new();
+        flatten("", &serde_json::Value::Object(e.meta.to_map()), &mut pairs);
+        for (k, v) in pairs {
+            let values = counts.entry(k).or_default();
+            let v = crate::fmt::clip(&v).into_owned();
+            // A key past the limit is dropped below; stop counting its values early.
+            if values.len() <= META_VALUES_SHOWN || values.contains_key(&v) {
+                *values.entry(v).or_default() += 1;
+            }
+        }
+    }
+    counts
+        .into_iter()
+        .filter(|(_, v)| v.len() <= META_VALUES_SHOWN)
+        .take(META_KEYS_SHOWN)
+        .map(|(key, v)| {
+            let mut values: Vec<(String, usize)> = v.into_iter().collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            MetaValues { key, values }
+        })
+        .collect()
+}
+
 /// Groups of samples whose photos are byte-identical (by their `hashes`), each sorted by id,
 /// the groups in order of their first id.
 pub fn duplicate_photos(entries: &[Entry], hashes: &BTreeMap<PathBuf, String>) -> Vec<Vec<String>> {
@@ -585,4 +643,39 @@ pub fn sample_subset(samples: Vec<Entry>, seed: &str, limit: usize) -> Vec<Entry
     let mut out: Vec<Entry> = keyed.into_iter().map(|(_, s)| s).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_values_count_shared_keys_and_leave_out_per_row_ones() {
+        let entries: Vec<Entry> = (0..10)
+            .map(|i| {
+                let mut e = Entry::new("c", format!("s{i}"));
+                let meta = serde_json::json!({
+                    "source": {"backend": "rembg-u2net", "type": if i < 7 { "human" } else { "auto" }},
+                    "ts": i,
+                });
+                e.meta = crate::model::Meta::new(meta.as_object().unwrap().clone());
+                e
+            })
+            .collect();
+        let got = meta_values(&entries);
+        assert_eq!(
+            got,
+            vec![
+                MetaValues {
+                    key: "source.backend".into(),
+                    values: vec![("rembg-u2net".into(), 10)],
+                },
+                MetaValues {
+                    key: "source.type".into(),
+                    values: vec![("human".into(), 7), ("auto".into(), 3)],
+                },
+            ],
+            "ts has a value per row and is left out"
+        );
+    }
 }

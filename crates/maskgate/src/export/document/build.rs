@@ -450,6 +450,26 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
             plain("."),
         ]));
     }
+    if !corpus.meta_values.is_empty() {
+        // The rows' own metadata, apart from the sample's source and corpus: e.g. which
+        // production backend made the crop a reporter flagged.
+        let mut said = vec![plain("The samples' metadata (")];
+        said.extend([code("meta"), plain("), value (samples): ")]);
+        for (i, m) in corpus.meta_values.iter().enumerate() {
+            if i > 0 {
+                said.push(plain("; "));
+            }
+            said.extend([code(m.key.as_str()), plain(" ")]);
+            for (j, (value, n)) in m.values.iter().enumerate() {
+                if j > 0 {
+                    said.push(plain(", "));
+                }
+                said.extend([text(value.as_str()), plain(format!(" ({n})"))]);
+            }
+        }
+        said.push(plain("."));
+        blocks.push(paragraph(said));
+    }
     if !corpus.duplicate_photos.is_empty() {
         let shared: usize = corpus.duplicate_photos.iter().map(Vec::len).sum();
         let mut note = vec![plain(format!(
