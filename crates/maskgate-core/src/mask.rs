@@ -124,8 +124,60 @@ impl Mask {
         &mut self.words[s..s + self.stride]
     }
 
+    /// Calls `f(x, y0, y1)` for every vertical run of ones, rows `y0..y1` of column `x`, column
+    /// by column and top to bottom: a word at a time, by its transitions.
+    pub fn for_each_column_run(&self, mut f: impl FnMut(u32, u32, u32)) {
+        for x in 0..self.w {
+            let (mut inside, mut start) = (false, 0u32);
+            for (wi, &word) in self.column(x).iter().enumerate() {
+                let base = wi as u32 * 64;
+                let valid = low_bits((self.h - base).min(64));
+                // Looking for a one outside a run, for a zero inside one.
+                let mut bits = if inside { !word } else { word };
+                let mut from = 0u32;
+                loop {
+                    let ahead = if from >= 64 {
+                        0
+                    } else {
+                        bits & (u64::MAX << from) & valid
+                    };
+                    if ahead == 0 {
+                        break;
+                    }
+                    let t = ahead.trailing_zeros();
+                    if inside {
+                        f(x, start, base + t);
+                    } else {
+                        start = base + t;
+                    }
+                    inside = !inside;
+                    bits = !bits;
+                    from = t;
+                }
+            }
+            if inside {
+                f(x, start, self.h);
+            }
+        }
+    }
+
+    /// Whether any of rows `y0..y1` of column `x` is set.
+    pub fn any_in_column(&self, x: u32, y0: u32, y1: u32) -> bool {
+        let col = self.column(x);
+        let mut y = y0;
+        while y < y1 {
+            let (wi, b) = ((y / 64) as usize, y % 64);
+            let n = (64 - b).min(y1 - y);
+            if col[wi] & (low_bits(n) << b) != 0 {
+                return true;
+            }
+            y += n;
+        }
+        false
+    }
+
     /// Sets bits `y0..y1` of column `x`.
-    fn fill_column_range(&mut self, x: u32, y0: u32, y1: u32) {
+    pub(crate) fn fill_column_range(&mut self, x: u32, y0: u32, y1: u32) {
         let col = self.column_mut(x);
         let (mut y, end) = (y0, y1);
         while y < end {

@@ -102,88 +102,94 @@ pub fn components(m: &Mask) -> (Vec<u32>, Vec<u64>) {
 }
 
 /// The pixels of `within` that are 8-connected, through `within`, to a pixel of `seed` inside
-/// it (morphological reconstruction): the components of `within` that `seed` touches, found
-/// without labelling the others. Only `within`'s bounding box is visited.
+/// it (morphological reconstruction): the components of `within` that `seed` touches.
 pub fn reach(seed: &Mask, within: &Mask) -> Mask {
     assert!(seed.same_size(within), "mask sizes differ");
-    let mut out = Mask::new(within.height(), within.width());
-    let Some(mut grid) = Grid::of(within) else {
-        return out;
-    };
-    let b = grid.bbox;
-    let mut stack = Vec::new();
-    for (i, s) in grid.state.iter_mut().enumerate() {
-        let (yy, xx) = (b.y0 + (i / grid.w) as u32, b.x0 + (i % grid.w) as u32);
-        if *s == 1 && seed.get(yy, xx) {
-            *s = 2;
-            stack.push(i);
+    let mut c = RunComponents::of(within);
+    let mut seeded = vec![false; c.runs.len()];
+    for i in 0..c.runs.len() {
+        let (x, y0, y1) = c.runs[i];
+        if seed.any_in_column(x, y0, y1) {
+            let r = c.root(i);
+            seeded[r] = true;
         }
     }
-    let w = grid.w;
-    grid.flood(&mut stack, |i| {
-        out.set(b.y0 + (i / w) as u32, b.x0 + (i % w) as u32, true)
-    });
+    let mut out = Mask::new(within.height(), within.width());
+    for i in 0..c.runs.len() {
+        let (x, y0, y1) = c.runs[i];
+        if seeded[c.root(i)] {
+            out.fill_column_range(x, y0, y1);
+        }
+    }
     out
 }
 
 /// How many 8-connected components `m` has ([`components`] without a label per pixel).
 pub fn count_components(m: &Mask) -> u64 {
-    let Some(mut grid) = Grid::of(m) else {
-        return 0;
-    };
-    let mut n = 0;
-    let mut stack = Vec::new();
-    for start in 0..grid.state.len() {
-        if grid.state[start] == 1 {
-            n += 1;
-            grid.state[start] = 2;
-            stack.push(start);
-            grid.flood(&mut stack, |_| {});
-        }
-    }
-    n
+    let mut c = RunComponents::of(m);
+    (0..c.runs.len()).filter(|&i| c.root(i) == i).count() as u64
 }
 
-/// A mask's bounding box as a row-major grid for flood fills: 0 outside the mask, 1 in it and
-/// not reached yet, 2 reached.
-struct Grid {
-    bbox: crate::mask::PixelBox,
-    w: usize,
-    h: usize,
-    state: Vec<u8>,
+/// A mask's vertical runs (column, rows `y0..y1`) joined into 8-connected components by
+/// union-find: two runs of neighbouring columns touch when their rows come within one of each
+/// other. Work and memory grow with the runs, not the pixels, so a large smooth mask is cheap.
+struct RunComponents {
+    runs: Vec<(u32, u32, u32)>,
+    parent: Vec<usize>,
 }
 
-impl Grid {
-    fn of(m: &Mask) -> Option<Grid> {
-        let bbox = m.bbox()?;
-        let (h, w) = (
-            (bbox.y1 - bbox.y0 + 1) as usize,
-            (bbox.x1 - bbox.x0 + 1) as usize,
-        );
-        let mut state = vec![0u8; h * w];
-        for y in 0..h {
-            for x in 0..w {
-                state[y * w + x] = m.get(bbox.y0 + y as u32, bbox.x0 + x as u32) as u8;
+impl RunComponents {
+    fn of(m: &Mask) -> RunComponents {
+        let mut runs = Vec::new();
+        m.for_each_column_run(|x, y0, y1| runs.push((x, y0, y1)));
+        let mut c = RunComponents {
+            parent: (0..runs.len()).collect(),
+            runs,
+        };
+        // Runs come column by column, each column top to bottom: walk each column's runs
+        // against the previous column's with two pointers.
+        let mut cur = 0..0;
+        let mut i = 0;
+        while i < c.runs.len() {
+            let x = c.runs[i].0;
+            let start = i;
+            while i < c.runs.len() && c.runs[i].0 == x {
+                i += 1;
             }
-        }
-        Some(Grid { bbox, w, h, state })
-    }
-
-    /// Marks everything 8-connected to the cells on `stack` reached, calling `visit` on each.
-    fn flood(&mut self, stack: &mut Vec<usize>, mut visit: impl FnMut(usize)) {
-        let (w, h) = (self.w, self.h);
-        while let Some(i) = stack.pop() {
-            visit(i);
-            let (y, x) = (i / w, i % w);
-            for yy in y.saturating_sub(1)..(y + 2).min(h) {
-                for xx in x.saturating_sub(1)..(x + 2).min(w) {
-                    let j = yy * w + xx;
-                    if self.state[j] == 1 {
-                        self.state[j] = 2;
-                        stack.push(j);
-                    }
+            let prev = std::mem::replace(&mut cur, start..i);
+            if prev.is_empty() || c.runs[prev.start].0 + 1 != x {
+                continue;
+            }
+            let mut j = prev.start;
+            for r in cur.clone() {
+                let (_, a0, a1) = c.runs[r];
+                // A run of the previous column that ends more than a row above this one
+                // touches no later run of this column either.
+                while j < prev.end && c.runs[j].2 < a0 {
+                    j += 1;
+                }
+                let mut k = j;
+                while k < prev.end && c.runs[k].1 <= a1 {
+                    c.union(r, k);
+                    k += 1;
                 }
             }
+        }
+        c
+    }
+
+    fn root(&mut self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            self.parent[i] = self.parent[self.parent[i]];
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.root(a), self.root(b));
+        if ra != rb {
+            self.parent[ra.max(rb)] = ra.min(rb);
         }
     }
 }
@@ -243,7 +249,63 @@ mod tests {
         })
     }
 
+    /// Masks taller than a word (columns of several u64s), with long runs and single pixels.
+    fn arb_tall_mask() -> impl Strategy<Value = Mask> {
+        (60u32..200, 1u32..12, any::<u64>(), 1u64..6).prop_map(|(h, w, seed, sparsity)| {
+            let mut s = seed | 1;
+            let mut on = false;
+            Mask::from_fn(h, w, |_, _| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                if s % (4 * sparsity) == 0 {
+                    on = !on;
+                }
+                on
+            })
+        })
+    }
+
     proptest! {
+        #[test]
+        fn column_runs_are_the_set_pixels(m in arb_tall_mask()) {
+            let mut from_runs = Mask::new(m.height(), m.width());
+            let mut last = (0u32, 0u32);
+            m.for_each_column_run(|x, y0, y1| {
+                assert!(y0 < y1 && (x, y0) >= last, "runs in order, never empty");
+                last = (x, y1 + 1);
+                for y in y0..y1 {
+                    from_runs.set(y, x, true);
+                }
+            });
+            prop_assert_eq!(&from_runs, &m);
+            for x in 0..m.width() {
+                for (y0, y1) in [(0, m.height()), (63, 65.min(m.height())), (m.height() / 2, m.height())] {
+                    prop_assert_eq!(m.any_in_column(x, y0, y1), (y0..y1).any(|y| m.get(y, x)));
+                }
+            }
+        }
+
+        #[test]
+        fn tall_masks_reach_and_count_as_the_pixel_labelling_does(m in arb_tall_mask(), seed in arb_tall_mask()) {
+            let seed = Mask::from_fn(m.height(), m.width(), |y, x| {
+                y < seed.height() && x < seed.width() && seed.get(y, x) && (x + y) % 7 == 0
+            });
+            let (labels, areas) = components(&m);
+            let w = m.width() as usize;
+            let touched: std::collections::BTreeSet<u32> = (0..m.height())
+                .flat_map(|y| (0..m.width()).map(move |x| (y, x)))
+                .filter(|&(y, x)| seed.get(y, x))
+                .map(|(y, x)| labels[y as usize * w + x as usize])
+                .filter(|&l| l > 0)
+                .collect();
+            let naive = Mask::from_fn(m.height(), m.width(), |y, x| {
+                touched.contains(&labels[y as usize * w + x as usize])
+            });
+            prop_assert_eq!(reach(&seed, &m), naive);
+            prop_assert_eq!(count_components(&m), areas.len() as u64);
+        }
+
         #[test]
         fn dilation_matches_naive(m in arb_mask(), d in 0u32..5) {
             prop_assert_eq!(dilate_square(&m, d), naive_dilate(&m, d));
