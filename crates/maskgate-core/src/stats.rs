@@ -108,6 +108,11 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     let (mut lo, mut hi) = (0.0f64, 1e3f64);
     for _ in 0..200 {
         let mid = 0.5 * (lo + hi);
+        // Converged (`lo` and `hi` adjacent floats): every later step would leave them as they
+        // are, so stopping here gives the same bits in a third of the steps.
+        if mid == lo || mid == hi {
+            break;
+        }
         if student_t_cdf(mid, df) < p {
             lo = mid;
         } else {
@@ -214,6 +219,32 @@ mod tests {
         assert!(expanded_level(0.95, 60) > 0.955 && expanded_level(0.95, 60) < 0.96);
         assert!(expanded_level(0.95, 5) > 0.995);
         assert_eq!(expanded_level(0.95, 1), 0.95);
+    }
+
+    /// Stopping the bisection once converged gives the bits all 200 steps give.
+    #[test]
+    fn the_early_stop_gives_the_same_quantile_bits() {
+        let full = |p: f64, df: f64| {
+            let (mut lo, mut hi) = (0.0f64, 1e3f64);
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if student_t_cdf(mid, df) < p {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            0.5 * (lo + hi)
+        };
+        for df in (1..400).map(f64::from) {
+            for p in [0.8, 0.95, 0.975, 0.995, 0.9995] {
+                assert_eq!(
+                    student_t_quantile(p, df).to_bits(),
+                    full(p, df).to_bits(),
+                    "p {p}, df {df}"
+                );
+            }
+        }
     }
 
     #[test]

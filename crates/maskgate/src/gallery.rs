@@ -7,6 +7,7 @@
 use crate::evaluation::Evaluation;
 use crate::model::Sample;
 use crate::pathnames::safe_component as safe;
+use rayon::prelude::*;
 
 /// The gallery's folder in the report set.
 pub const FOLDER: &str = "gallery";
@@ -88,12 +89,18 @@ fn save(path: &Path, w: usize, h: usize, rgb: Vec<u8>) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
+    // Fast compression, said outright: the pictures are previews beside the numbers. The
+    // bytes are the same on every run.
+    let mut bytes = Vec::new();
+    let encoder = image::codecs::png::PngEncoder::new_with_quality(
+        &mut bytes,
+        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::FilterType::Adaptive,
+    );
+    img.write_with_encoder(encoder)
+        .map_err(|e| Error::file(path, e.to_string()))?;
     // An I/O failure keeps its kind: a full disk is worth a retry.
-    img.save_with_format(path, image::ImageFormat::Png)
-        .map_err(|e| match e {
-            image::ImageError::IoError(e) => Error::io(path, e),
-            other => Error::file(path, other.to_string()),
-        })
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
 /// The class whose IoU moved most between the two arms (most negative for regressions).
@@ -128,45 +135,25 @@ pub fn render(
     per_list: usize,
     out_dir: &Path,
 ) -> Result<Vec<GalleryEntry>> {
-    let mut entries = Vec::new();
     if per_list == 0 {
-        return Ok(entries);
+        return Ok(Vec::new());
     }
-    // One strip of sample `id` for comparison `c`: the class `pick` chooses from the arm's and
-    // the baseline's scores, with their IoUs (baseline, arm); nothing when a piece is missing.
-    let mut draw = |c: &crate::compare::Comparison,
-                    id: &str,
-                    kind: &'static str,
-                    pick: &dyn Fn(&SampleScore, &SampleScore) -> Option<Picked>|
-     -> Result<()> {
-        let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
-            return Ok(());
-        };
-        let Some(Ok(sample)) = corpus.load_id(id) else {
-            return Ok(());
-        };
-        let (Some(sa), Some(sb)) = (
-            evaluation.sample(&c.arm, &c.corpus, id),
-            evaluation.sample(&c.baseline, &c.corpus, id),
-        ) else {
-            return Ok(());
-        };
-        let Some((class, iou_b, iou_a)) = pick(sa, sb) else {
-            return Ok(());
-        };
-        entries.push(render_one(
-            &sample,
-            corpus,
-            arms,
-            variants,
-            &c.baseline,
-            &c.arm,
-            &class,
-            kind,
-            (iou_b, iou_a),
-            out_dir,
-        )?);
-        Ok(())
+    // Which strips to draw, in report order: (comparison, sample id, kind, class and IoUs);
+    // nothing when a piece is missing.
+    type Job<'e> = (
+        &'e crate::compare::Comparison,
+        &'e str,
+        &'static str,
+        Picked,
+    );
+    let mut jobs: Vec<Job> = Vec::new();
+    let want = |c: &crate::compare::Comparison,
+                id: &str,
+                pick: &dyn Fn(&SampleScore, &SampleScore) -> Option<Picked>| {
+        pick(
+            evaluation.sample(&c.arm, &c.corpus, id)?,
+            evaluation.sample(&c.baseline, &c.corpus, id)?,
+        )
     };
     for c in (evaluation.comparisons.iter()).filter(|c| arms_to_show.contains(&c.arm)) {
         for (kind, list) in [
@@ -174,9 +161,12 @@ pub fn render(
             ("improvement", &c.improvements),
         ] {
             for ranked in list.iter().take(per_list) {
-                draw(c, &ranked.id, kind, &|sa, sb| {
+                let picked = want(c, &ranked.id, &|sa, sb| {
                     moving_class(sa, sb, kind == "regression")
-                })?;
+                });
+                if let Some(p) = picked {
+                    jobs.push((c, ranked.id.as_str(), kind, p));
+                }
             }
         }
     }
@@ -189,15 +179,67 @@ pub fn render(
         else {
             continue;
         };
-        draw(c, &suspect.id, "suspect", &|sa, sb| {
+        let picked = want(c, &suspect.id, &|sa, sb| {
             let (class, _) = (sb.classes.iter())
                 .filter_map(|(k, v)| Some((k, v.iou()?)))
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)))?;
             let iou = |s: &SampleScore| s.classes.get(class).and_then(|k| k.iou());
             Some((class.clone(), iou(sb), iou(sa)))
-        })?;
+        });
+        if let Some(p) = picked {
+            jobs.push((c, suspect.id.as_str(), "suspect", p));
+        }
     }
-    Ok(entries)
+    // Each distinct strip is drawn once, strips in parallel: a sample listed twice (a
+    // regression that is also a suspect) names the same files, which one writer makes.
+    // The files a strip writes are named by (corpus, sample, class, baseline, arm).
+    let same = |a: &Job, b: &Job| {
+        (&a.0.corpus, &a.0.baseline, &a.0.arm, a.1, &a.3 .0)
+            == (&b.0.corpus, &b.0.baseline, &b.0.arm, b.1, &b.3 .0)
+    };
+    let mut distinct: Vec<&Job> = Vec::new();
+    for j in &jobs {
+        if !distinct.iter().any(|d| same(d, j)) {
+            distinct.push(j);
+        }
+    }
+    let drawn: Vec<Option<GalleryEntry>> = distinct
+        .par_iter()
+        .map(
+            |&&(c, id, kind, ref picked)| -> Result<Option<GalleryEntry>> {
+                let Some(corpus) = corpora.iter().find(|k| k.name == c.corpus) else {
+                    return Ok(None);
+                };
+                let Some(Ok(sample)) = corpus.load_id(id) else {
+                    return Ok(None);
+                };
+                let (class, iou_b, iou_a) = picked;
+                render_one(
+                    &sample,
+                    corpus,
+                    arms,
+                    variants,
+                    &c.baseline,
+                    &c.arm,
+                    class,
+                    kind,
+                    (*iou_b, *iou_a),
+                    out_dir,
+                )
+                .map(Some)
+            },
+        )
+        .collect::<Result<_>>()?;
+    // Every listed strip in report order, each with its own kind.
+    Ok(jobs
+        .iter()
+        .filter_map(|j| {
+            let at = distinct.iter().position(|d| same(d, j))?;
+            let mut e = drawn[at].clone()?;
+            e.kind = j.2;
+            Some(e)
+        })
+        .collect())
 }
 
 /// A class to draw, with its IoU for the baseline and for the arm.

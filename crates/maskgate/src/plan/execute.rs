@@ -260,16 +260,11 @@ pub(super) fn finish(
     // Giving a heavy model's memory back takes a noticeable moment (0.2 s for ISNet's
     // arena) and nothing waits on it once the reports are written.
     drop(arms);
-    let Prepared {
-        model_arms,
-        _private_cache: private_cache,
-        ..
-    } = prepared;
+    let Prepared { model_arms, .. } = prepared;
     // Should no thread be available, the refused closure drops the models right here.
     let _ = std::thread::Builder::new()
         .name("maskgate-release".into())
         .spawn(move || drop(model_arms));
-    drop(private_cache);
     let written = staged
         .iter()
         .filter_map(|p| p.strip_prefix(staging_path.as_path()).ok())

@@ -71,8 +71,6 @@ pub(super) struct Prepared {
     pub(super) notices: Vec<String>,
     pub(super) unmatched_predictions: BTreeMap<String, Vec<String>>,
     pub(super) shared_photos: crate::read::shared::SharedPhotos,
-    /// Removed when the run ends.
-    pub(super) _private_cache: Option<tempfile::TempDir>,
 }
 
 impl Prepared {
@@ -166,6 +164,10 @@ impl Prepared {
     }
 }
 
+/// The most bytes of predictions a run without a cache keeps for its gallery: thousands of
+/// masks, far less than the models themselves hold.
+const PRIVATE_CACHE_BYTES: usize = 256 << 20;
+
 pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     let mut notices = Vec::new();
     let mut corpora = plan
@@ -253,28 +255,22 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
 
     // The arms: prediction files and models.
     let turn = InferenceTurn::default();
-    // Without the user's cache, the run still keeps its own predictions in a private folder
-    // (removed when the run ends), so the gallery reuses them instead of inferring again.
+    // Without the user's cache, the run still keeps its own predictions, in memory up to a
+    // budget, so the gallery reuses them instead of inferring again (writing them to a
+    // temporary folder cost a light gate a fifth of its time).
     let has_models = plan
         .arms
         .iter()
         .any(|a| matches!(a.source, ArmSource::Model { .. }));
-    let private_cache = match plan.cache {
-        None if has_models => Some(tempfile::tempdir().map_err(|e| {
-            Error::Usage(format!("cannot create a temporary prediction folder: {e}"))
-        })?),
-        _ => None,
-    };
-    let cache_dir = plan
-        .cache
-        .as_deref()
-        .or(private_cache.as_ref().map(|d| d.path()));
     // One cache for every model arm: a folder, or a bucket prefix the shards share.
-    let cache = match cache_dir {
+    let cache = match plan.cache.as_deref() {
         Some(c) if crate::storage::is_url(&c.to_string_lossy()) => Some(PredictionCache::on(
             std::sync::Arc::from(crate::storage::open(c, plan.network)?),
         )),
         Some(c) => Some(PredictionCache::new(c)),
+        None if has_models => Some(PredictionCache::on(std::sync::Arc::new(
+            crate::storage::MemoryStore::new(PRIVATE_CACHE_BYTES),
+        ))),
         None => None,
     };
     let mut model_arms: Vec<ModelArm> = Vec::new();
@@ -497,6 +493,5 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         notices,
         unmatched_predictions,
         shared_photos: shared,
-        _private_cache: private_cache,
     })
 }

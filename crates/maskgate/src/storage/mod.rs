@@ -99,6 +99,74 @@ pub fn publish(store: &dyn Store, dir: &Path) -> Result<Vec<String>> {
     Ok(files)
 }
 
+/// A store in memory that keeps at most `budget` bytes: a run's private prediction cache (no
+/// `cache` set), which only spares the gallery a second inference. Past the budget a write is
+/// dropped, and the gallery infers the few samples it draws again: no file is written, and the
+/// memory a large run needs does not grow with it.
+pub struct MemoryStore {
+    budget: usize,
+    objects: std::sync::Mutex<(usize, std::collections::BTreeMap<String, Vec<u8>>)>,
+}
+
+impl MemoryStore {
+    pub fn new(budget: usize) -> MemoryStore {
+        MemoryStore {
+            budget,
+            objects: Default::default(),
+        }
+    }
+
+    fn held(
+        &self,
+    ) -> std::sync::MutexGuard<'_, (usize, std::collections::BTreeMap<String, Vec<u8>>)> {
+        // A panic elsewhere while holding the lock leaves whole entries: the map stays usable.
+        self.objects.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Store for MemoryStore {
+    fn describe(&self) -> String {
+        "the run's memory".into()
+    }
+
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.held().1.get(key).cloned())
+    }
+
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<()> {
+        let mut held = self.held();
+        let old = held.1.get(key).map_or(0, Vec::len);
+        if held.0 - old + bytes.len() <= self.budget {
+            held.0 = held.0 - old + bytes.len();
+            held.1.insert(key.to_string(), bytes.to_vec());
+        }
+        Ok(())
+    }
+
+    fn create(&self, key: &str, bytes: &[u8]) -> Result<bool> {
+        if self.held().1.contains_key(key) {
+            return Ok(false);
+        }
+        self.put(key, bytes)?;
+        Ok(true)
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>> {
+        Ok((self.held().1.keys())
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    fn delete(&self, key: &str) -> Result<()> {
+        let mut held = self.held();
+        if let Some(v) = held.1.remove(key) {
+            held.0 -= v.len();
+        }
+        Ok(())
+    }
+}
+
 /// A local folder as a store. A create is a hard link of a fully written temporary file, so a
 /// marker is never seen half written and a second writer's link fails.
 pub struct LocalStore {
