@@ -126,6 +126,38 @@ pub fn md(text: &str) -> String {
 /// Escapes text for HTML (and XML) element content and quoted attribute values: the report
 /// page, its SVG charts, the trend page and the JUnit file. Control characters other than a
 /// line break become spaces, as XML 1.0 cannot hold them.
+/// A JSON value as `(key, text)` pairs, nested objects' keys dotted (`source.backend`), a list
+/// as its items joined by ", ", strings without quotes, nulls left out: how a report shows
+/// metadata and an arm's description, never as a JSON blob.
+pub fn flattened(v: &serde_json::Value) -> Vec<(String, String)> {
+    fn walk(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        let text = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    let key = match prefix {
+                        "" => k.clone(),
+                        _ => format!("{prefix}.{k}"),
+                    };
+                    walk(&key, v, out);
+                }
+            }
+            serde_json::Value::Array(items) => out.push((
+                prefix.to_string(),
+                items.iter().map(text).collect::<Vec<_>>().join(", "),
+            )),
+            serde_json::Value::Null => {}
+            other => out.push((prefix.to_string(), text(other))),
+        }
+    }
+    let mut out = Vec::new();
+    walk("", v, &mut out);
+    out
+}
+
 pub fn html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -97,16 +97,7 @@ fn cached_masks(file: &Path) -> Vec<(String, maskgate_core::Mask)> {
         .as_object()
         .unwrap()
         .iter()
-        .map(|(class, m)| {
-            let size = m["size"].as_array().unwrap();
-            let rle = maskgate_core::Rle::from_compressed(
-                size[0].as_u64().unwrap() as u32,
-                size[1].as_u64().unwrap() as u32,
-                m["counts"].as_str().unwrap(),
-            )
-            .unwrap();
-            (class.clone(), rle.decode().unwrap())
-        })
+        .map(|(class, m)| (class.clone(), crate::common::mask_of(m)))
         .collect()
 }
 

@@ -34,42 +34,12 @@ struct Face {
 
 /// The first `n` FASSEG V2 samples (converted by maskgate itself), skin only.
 fn faces(d: &Path, n: usize) -> Vec<Face> {
-    let gold = d.join("fasseg.ndjson");
-    let out = bin()
-        .args([
-            "convert", "--format", "fasseg", "--corpus", "fasseg", "--path",
-        ])
-        .arg(crate::common::shared().join("data/fasseg/V2"))
-        .arg("--out")
-        .arg(&gold)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = std::fs::read_to_string(&gold).unwrap();
-    text.lines()
-        // The converter's header line (the photos' folder) is not a sample.
-        .filter(|l| !l.contains("\"maskgate\":"))
-        .take(n)
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let image = d.join(v["image"].as_str().unwrap());
-            let skin = &v["masks"]["skin"];
-            let size = skin["size"].as_array().unwrap();
-            let rle = Rle::from_compressed(
-                size[0].as_u64().unwrap() as u32,
-                size[1].as_u64().unwrap() as u32,
-                skin["counts"].as_str().unwrap(),
-            )
-            .unwrap();
-            Face {
-                id: v["id"].as_str().unwrap().to_string(),
-                rgb: image::open(&image).unwrap().to_rgb8(),
-                skin: rle.decode().unwrap(),
-            }
+    crate::common::fasseg_skin(d, n)
+        .into_iter()
+        .map(|(id, photo, skin)| Face {
+            id,
+            rgb: image::open(&photo).unwrap().to_rgb8(),
+            skin,
         })
         .collect()
 }

@@ -16,38 +16,9 @@ fn rle_json(m: &Mask) -> Value {
 
 /// FASSEG V2's first `n` samples as (id, photo bytes, skin mask), converted by maskgate.
 fn faces(d: &Path, n: usize) -> Vec<(String, Vec<u8>, Mask)> {
-    let gold = d.join("fasseg.ndjson");
-    let out = bin()
-        .args(["convert", "--format", "fasseg", "--path"])
-        .arg(crate::common::shared().join("data/fasseg/V2"))
-        .arg("--out")
-        .arg(&gold)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    std::fs::read_to_string(&gold)
-        .unwrap()
-        .lines()
-        // The converter's header line (the photos' folder) is not a sample.
-        .filter(|l| !l.contains("\"maskgate\":"))
-        .take(n)
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let image = d.join(v["image"].as_str().unwrap());
-            let skin = &v["masks"]["skin"];
-            let size = skin["size"].as_array().unwrap();
-            let rle = Rle::from_compressed(
-                size[0].as_u64().unwrap() as u32,
-                size[1].as_u64().unwrap() as u32,
-                skin["counts"].as_str().unwrap(),
-            )
-            .unwrap();
-            (
-                v["id"].as_str().unwrap().to_string(),
-                std::fs::read(image).unwrap(),
-                rle.decode().unwrap(),
-            )
-        })
+    crate::common::fasseg_skin(d, n)
+        .into_iter()
+        .map(|(id, photo, skin)| (id, std::fs::read(photo).unwrap(), skin))
         .collect()
 }
 

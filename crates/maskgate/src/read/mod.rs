@@ -562,27 +562,9 @@ const META_KEYS_SHOWN: usize = 12;
 /// The metadata the samples share: every key (nested objects flattened to dotted keys) with at
 /// most [`META_VALUES_SHOWN`] distinct values, in key order.
 pub fn meta_values(entries: &[Entry]) -> Vec<MetaValues> {
-    fn flatten(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, v) in m {
-                    let key = match prefix {
-                        "" => k.clone(),
-                        _ => format!("{prefix}.{k}"),
-                    };
-                    flatten(&key, v, out);
-                }
-            }
-            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-            serde_json::Value::Null => {}
-            other => out.push((prefix.to_string(), other.to_string())),
-        }
-    }
     let mut counts: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for e in entries {
-        let mut pairs = Vec::new();
-        flatten("", &serde_json::Value::Object(e.meta.to_map()), &mut pairs);
-        for (k, v) in pairs {
+        for (k, v) in crate::fmt::flattened(&serde_json::Value::Object(e.meta.to_map())) {
             let values = counts.entry(k).or_default();
             let v = crate::fmt::clip(&v).into_owned();
             // A key past the limit is dropped below; stop counting its values early.

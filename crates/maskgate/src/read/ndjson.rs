@@ -184,40 +184,29 @@ fn header_of(text: &str) -> Option<std::result::Result<Header, String>> {
 /// The file's header line, if its first non-blank line is one (read alone: a large file is not
 /// read further).
 pub fn header(path: &Path) -> Result<Option<Header>> {
-    let (file, _) =
-        crate::limits::open_regular(path).map_err(|e| e.into_error(path, "an NDJSON file"))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut bytes = Vec::new();
-    let mut line_no = 0usize;
-    loop {
-        bytes.clear();
-        line_no += 1;
-        let n =
-            crate::limits::read_line_within(&mut reader, &mut bytes, crate::limits::MAX_LINE_BYTES)
-                .map_err(|e| Error::input(path, line_no, e.to_string()))?;
-        if n == 0 {
-            return Ok(None);
-        }
-        let text = String::from_utf8_lossy(&bytes);
-        if text.trim().is_empty() {
-            continue;
-        }
-        return header_of(&text)
+    let mut found = None;
+    non_blank_lines(path, 1 << 16, |line_no, _, text| {
+        found = header_of(text)
             .transpose()
-            .map_err(|m| Error::input(path, line_no, m));
-    }
+            .map_err(|m| Error::input(path, line_no, m))?;
+        Ok(false)
+    })?;
+    Ok(found)
 }
 
-/// Streams the lines of an NDJSON file to `f`, skipping blank lines and a header line. A line that is not valid
-/// JSON of the expected shape is an error naming the file and line. Only a regular file is
-/// read, a line at most [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES) long.
-pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
+/// Calls `f(line number, byte offset, text)` for each non-blank line of the NDJSON file at
+/// `path` until it returns `false`. Only a regular file is read, a line at most
+/// [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES) long.
+fn non_blank_lines(
+    path: &Path,
+    buffer: usize,
+    mut f: impl FnMut(usize, u64, &str) -> Result<bool>,
+) -> Result<()> {
     let (file, _) =
         crate::limits::open_regular(path).map_err(|e| e.into_error(path, "an NDJSON file"))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut reader = std::io::BufReader::with_capacity(buffer, file);
     let mut bytes = Vec::new();
     let (mut offset, mut line_no) = (0u64, 0usize);
-    let mut seen_line = false;
     loop {
         bytes.clear();
         line_no += 1;
@@ -231,21 +220,29 @@ pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Resu
         offset += n as u64;
         let text = std::str::from_utf8(&bytes)
             .map_err(|e| Error::input(path, line_no, format!("not UTF-8 text: {e}")))?;
-        if text.trim().is_empty() {
-            continue;
+        if !text.trim().is_empty() && !f(line_no, start, text)? {
+            return Ok(());
         }
-        let first = !seen_line;
-        seen_line = true;
-        if first {
+    }
+}
+
+/// Streams the lines of an NDJSON file to `f`, skipping blank lines and a header line. A line that is not valid
+/// JSON of the expected shape is an error naming the file and line. Only a regular file is
+/// read, a line at most [`MAX_LINE_BYTES`](crate::limits::MAX_LINE_BYTES) long.
+pub fn for_each_line(path: &Path, mut f: impl FnMut(Line) -> Result<()>) -> Result<()> {
+    let mut first = true;
+    non_blank_lines(path, 1 << 20, |line_no, offset, text| {
+        if std::mem::take(&mut first) {
             if let Some(h) = header_of(text) {
                 h.map_err(|m| Error::input(path, line_no, m))?;
-                continue;
+                return Ok(true);
             }
         }
         let mut parsed = parse_line(text, line_no).map_err(|m| Error::input(path, line_no, m))?;
-        parsed.offset = start;
+        parsed.offset = offset;
         f(parsed)?;
-    }
+        Ok(true)
+    })
 }
 
 /// The line of the NDJSON file at `path` that starts at byte `offset` (as

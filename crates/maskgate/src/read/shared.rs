@@ -283,43 +283,26 @@ fn listing(found: &SharedPhotos) -> String {
             .collect::<Vec<_>>()
             .join(" = ")
     };
-    let mut parts = Vec::new();
-    if !found.between_corpora.is_empty() {
-        let shown: Vec<String> = found.between_corpora.iter().take(5).map(name).collect();
-        parts.push(format!(
-            "{} photo{} shared between corpora ({}{})",
-            found.between_corpora.len(),
-            if found.between_corpora.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            shown.join("; "),
-            if found.between_corpora.len() > 5 {
-                "; …"
-            } else {
-                ""
-            }
-        ));
-    }
-    if !found.in_training.is_empty() {
-        let shown: Vec<String> = found.in_training.iter().take(5).map(name).collect();
-        parts.push(format!(
-            "{} photo{} of the training manifest evaluated ({}{})",
-            found.in_training.len(),
-            if found.in_training.len() == 1 {
-                ""
-            } else {
-                "s"
-            },
-            shown.join("; "),
-            if found.in_training.len() > 5 {
-                "; …"
-            } else {
-                ""
-            }
-        ));
-    }
+    // "2 photos shared between corpora (a/1 = b/7; …)", the first five named.
+    let said = |list: &[SharedPhoto], what: &str| -> Option<String> {
+        let shown: Vec<String> = list.iter().take(5).map(name).collect();
+        (!list.is_empty()).then(|| {
+            format!(
+                "{} photo{} {what} ({}{})",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" },
+                shown.join("; "),
+                if list.len() > 5 { "; …" } else { "" }
+            )
+        })
+    };
+    let parts: Vec<String> = [
+        said(&found.between_corpora, "shared between corpora"),
+        said(&found.in_training, "of the training manifest evaluated"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     parts.join(" and ")
 }
 

@@ -385,35 +385,7 @@ fn full_provenance(r: &Report) -> Block {
 
 /// An arm's description as `key: value` pairs (nested keys dotted), not a JSON blob.
 fn described(a: &serde_json::Value) -> Vec<Inline> {
-    fn pairs(prefix: &str, v: &serde_json::Value, out: &mut Vec<(String, String)>) {
-        match v {
-            serde_json::Value::Object(m) => {
-                for (k, v) in m {
-                    let key = match prefix {
-                        "" => k.clone(),
-                        _ => format!("{prefix}.{k}"),
-                    };
-                    pairs(&key, v, out);
-                }
-            }
-            serde_json::Value::Array(items) => out.push((
-                prefix.to_string(),
-                items
-                    .iter()
-                    .map(|i| match i {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            )),
-            serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
-            serde_json::Value::Null => {}
-            other => out.push((prefix.to_string(), other.to_string())),
-        }
-    }
-    let mut all = Vec::new();
-    pairs("", a, &mut all);
+    let all = crate::fmt::flattened(a);
     let mut cell = Vec::new();
     for (k, v) in all.into_iter().filter(|(k, _)| k != "name") {
         if !cell.is_empty() {
