@@ -101,6 +101,12 @@ pub fn convert(
 }
 
 fn absolute(p: &Path) -> PathBuf {
+    // A bare file name's folder is the empty path, which is the working folder: `absolute`
+    // refuses an empty path, and `.` alone would compare as no folder at all.
+    let p = match p.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => p,
+    };
     crate::pathnames::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()))
 }
 

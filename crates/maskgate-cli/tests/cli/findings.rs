@@ -434,6 +434,21 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
         rough_iou.iter().all(|&v| v > 0.5 && v < 1.0),
         "{rough_iou:?}"
     );
+    // A bare output name (the working folder's file) declares the photos' folder too.
+    let bare = bin()
+        .args(["convert", "--format", "fasseg", "--path"])
+        .arg(&fasseg)
+        .args(["--out", "bare.ndjson"])
+        .current_dir(d.join("gold"))
+        .output()
+        .unwrap();
+    assert!(bare.status.success());
+    let first = std::fs::read_to_string(d.join("gold/bare.ndjson")).unwrap();
+    assert!(
+        first.lines().next().unwrap().contains("\"image_root\""),
+        "{}",
+        String::from_utf8_lossy(&bare.stderr)
+    );
     // A root that is not the photos' keeps them unread, and says how many.
     let elsewhere = d.join("gold");
     let out = compare(&["--image-root", elsewhere.to_str().unwrap()]);

@@ -167,6 +167,12 @@ fn header_of(text: &str) -> Option<std::result::Result<Header, String>> {
         return None;
     }
     Some((|| {
+        if obj[HEADER_KEY] != "gold-ndjson" {
+            return Err(format!(
+                "a header line of kind {} (this maskgate reads \"gold-ndjson\")",
+                obj[HEADER_KEY]
+            ));
+        }
         if let Some((k, _)) = obj
             .iter()
             .find(|(k, _)| !matches!(k.as_str(), HEADER_KEY | "image_root"))
