@@ -36,8 +36,8 @@ pub fn convert(
     let mut photo_root: Option<PathBuf> = None;
     let mut outside = false;
     for p in corpus.samples.iter().filter_map(|e| e.image.as_ref()) {
-        outside |= relative(p, base).starts_with("..");
-        let folder = absolute(p)
+        outside |= crate::pathnames::relative_to(base, p).starts_with("..");
+        let folder = crate::pathnames::absolute(p)
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
@@ -51,7 +51,7 @@ pub fn convert(
         if let Some(root) = &image_root {
             let header = json!({
                 crate::read::ndjson::HEADER_KEY: "gold-ndjson",
-                "image_root": relative(root, out_dir),
+                "image_root": crate::pathnames::relative_to(out_dir, root),
             });
             serde_json::to_writer(&mut *w, &header)?;
             w.write_all(b"\n")?;
@@ -77,7 +77,10 @@ pub fn convert(
                     json!({"size": [rle.h, rle.w], "counts": rle.to_compressed()}),
                 );
             }
-            let image = s.image.as_ref().map(|p| relative(p, base));
+            let image = s
+                .image
+                .as_ref()
+                .map(|p| crate::pathnames::relative_to(base, p));
             let mut line = json!({
                 "id": s.id, "source": s.source, "image": image, "size": [s.size.0, s.size.1], "masks": masks,
             });
@@ -100,36 +103,10 @@ pub fn convert(
     })
 }
 
-fn absolute(p: &Path) -> PathBuf {
-    // A bare file name's folder is the empty path, which is the working folder: `absolute`
-    // refuses an empty path, and `.` alone would compare as no folder at all.
-    let p = match p.as_os_str().is_empty() {
-        true => Path::new("."),
-        false => p,
-    };
-    crate::pathnames::normalize(&std::path::absolute(p).unwrap_or(p.to_path_buf()))
-}
-
 fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
     a.components()
         .zip(b.components())
         .take_while(|(x, y)| x == y)
         .map(|(x, _)| x)
         .collect()
-}
-
-/// `path` relative to the folder `base` (both made absolute and normalised first).
-fn relative(path: &Path, base: &Path) -> String {
-    let (path, base) = (absolute(path), absolute(base));
-    let p: Vec<_> = path.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c);
-    }
-    out.display().to_string()
 }

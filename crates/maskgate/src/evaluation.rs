@@ -126,12 +126,23 @@ impl Evaluation {
 
     /// The score of `arm` on sample `id` of `corpus`.
     pub fn sample(&self, arm: &str, corpus: &str, id: &str) -> Option<&SampleScore> {
-        let key = (arm, corpus, id);
-        self.samples
-            .binary_search_by(|s| (&*s.arm, &*s.corpus, s.id.as_str()).cmp(&key))
-            .ok()
-            .map(|i| &self.samples[i])
+        find_sample(&self.samples, arm, corpus, id)
     }
+}
+
+/// The score of (`arm`, `corpus`, `id`) among `samples` sorted by (arm, corpus, id), as an
+/// evaluation and a report keep them.
+pub fn find_sample<'a>(
+    samples: &'a [SampleScore],
+    arm: &str,
+    corpus: &str,
+    id: &str,
+) -> Option<&'a SampleScore> {
+    let key = (arm, corpus, id);
+    samples
+        .binary_search_by(|s| (&*s.arm, &*s.corpus, s.id.as_str()).cmp(&key))
+        .ok()
+        .map(|i| &samples[i])
 }
 
 /// What scoring produced: scores sorted by (arm, corpus, id), and per corpus the samples whose

@@ -35,6 +35,16 @@ pub fn display(path: &Path) -> String {
     normalize(path).to_string_lossy().replace('\\', "/")
 }
 
+/// `path` from the working folder, normalised. The empty path (a bare file name's folder) is
+/// the working folder itself, which `std::path::absolute` refuses.
+pub fn absolute(path: &Path) -> PathBuf {
+    let path = match path.as_os_str().is_empty() {
+        true => Path::new("."),
+        false => path,
+    };
+    normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+}
+
 /// `path` as a reader of a report finds it from the folder `base`: relative (`../x/y`, lexical,
 /// both made absolute from the working folder first), `.` for the folder itself, and absolute
 /// only when the two share no root. A URL stays a (redacted) URL.
@@ -43,8 +53,6 @@ pub fn relative_to(base: &Path, path: &Path) -> String {
     if is_url(&text) {
         return crate::redact::url(&text);
     }
-    let absolute =
-        |p: &Path| normalize(&std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     let (p, b) = (absolute(path), absolute(base));
     let pc: Vec<Component> = p.components().collect();
     let bc: Vec<Component> = b.components().collect();

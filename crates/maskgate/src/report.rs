@@ -201,9 +201,13 @@ impl Report {
     /// computed here: every number comes from the evaluation, the verdict or the gallery.
     pub fn assemble(evaluation: Evaluation, parts: ReportParts) -> Report {
         // A reviewer weighs shared photos with the verdict, so the warning stands in it.
+        let held_out: Vec<&str> = (evaluation.corpora.iter())
+            .filter(|c| c.held_out)
+            .map(|c| c.name.as_str())
+            .collect();
         let warning = parts
             .shared_photos
-            .verdict_warning()
+            .verdict_warning(&held_out)
             .map(|w| format!("{w} "))
             .unwrap_or_default();
         let summary = parts.verdict.as_ref().map(|v| {

@@ -147,6 +147,10 @@ fn the_committed_predictions_are_what_the_models_give_now() {
                 .parse()
                 .unwrap()
         };
+        assert!(
+            line.ends_with(", 0 failed"),
+            "every sample predicted: {line}"
+        );
         assert_eq!(count(" inferences") + count(" cached"), 6, "{line}");
         assert!(count(" inferences") >= 5, "{line}");
         inferred += count(" inferences");

@@ -338,6 +338,33 @@ fn a_darkened_quarter_is_found_as_a_weak_luminance_slice() {
     }
 }
 
+/// `maskgate compare` on the ground truth `truth` names (`--gold FILE` or `--config FILE`),
+/// with `preds` as (arm, file) and `exact` as baseline, quickly: no intervals, no gallery.
+fn quick_compare(
+    truth: &[std::ffi::OsString],
+    preds: &[(&str, PathBuf)],
+    out: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut c = bin();
+    c.arg("compare").args(truth);
+    for (arm, file) in preds {
+        c.arg("--pred").arg(format!("{arm}={}", file.display()));
+    }
+    c.args([
+        "--baseline",
+        "exact",
+        "--bootstrap",
+        "0",
+        "--gallery",
+        "0",
+        "--out",
+    ])
+    .arg(out)
+    .args(extra);
+    c.output().unwrap()
+}
+
 /// The README's route, `convert` then `compare`, with no other flag: the converted file
 /// declares its photos' folder, so compare reads them as written and scores for real; a
 /// prediction file whose classes the gold never has is named before it scores 0 everywhere; an
@@ -348,14 +375,25 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
     let gold = d.join("gold/precise.ndjson");
     std::fs::create_dir_all(gold.parent().unwrap()).unwrap();
     let fasseg = crate::common::shared().join("data/fasseg/V2");
-    let out = bin()
-        .args(["convert", "--format", "fasseg", "--path"])
-        .arg(&fasseg)
-        .arg("--out")
-        .arg(&gold)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    // `maskgate convert` of FASSEG V2 to `out` (from the folder `cwd`), with `extra` flags.
+    let convert = |out: &Path, cwd: &Path, extra: &[&str]| {
+        let done = bin()
+            .args(["convert", "--format", "fasseg", "--path"])
+            .arg(&fasseg)
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .current_dir(cwd)
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        done
+    };
+    let out = convert(&gold, &d, &[]);
     let said = String::from_utf8_lossy(&out.stderr);
     let root = fasseg.canonicalize().unwrap();
     assert!(
@@ -382,33 +420,15 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
     std::fs::write(d.join("fg.jsonl"), foreign).unwrap();
     // A rougher copy, as the README makes it: the converter's own output is a prediction file.
     let rough = d.join("gold/rough.ndjson");
-    let out = bin()
-        .args(["convert", "--format", "fasseg", "--erode", "3", "--path"])
-        .arg(&fasseg)
-        .arg("--out")
-        .arg(&rough)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    convert(&rough, &d, &["--erode", "3"]);
+    let preds = [
+        ("exact", gold.clone()),
+        ("rough", rough),
+        ("fg", d.join("fg.jsonl")),
+    ];
     let compare = |extra: &[&str]| {
-        let mut c = bin();
-        c.arg("compare").arg("--gold").arg(&gold);
-        c.arg("--pred").arg(format!("exact={}", gold.display()));
-        c.arg("--pred").arg(format!("rough={}", rough.display()));
-        c.arg("--pred")
-            .arg(format!("fg={}", d.join("fg.jsonl").display()));
-        c.args([
-            "--baseline",
-            "exact",
-            "--bootstrap",
-            "0",
-            "--gallery",
-            "0",
-            "--out",
-        ])
-        .arg(d.join("out"))
-        .args(extra);
-        c.output().unwrap()
+        let truth = ["--gold".into(), gold.clone().into_os_string()];
+        quick_compare(&truth, &preds, &d.join("out"), extra)
     };
     let out = compare(&[]);
     let said = String::from_utf8_lossy(&out.stderr);
@@ -435,14 +455,7 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
         "{rough_iou:?}"
     );
     // A bare output name (the working folder's file) declares the photos' folder too.
-    let bare = bin()
-        .args(["convert", "--format", "fasseg", "--path"])
-        .arg(&fasseg)
-        .args(["--out", "bare.ndjson"])
-        .current_dir(d.join("gold"))
-        .output()
-        .unwrap();
-    assert!(bare.status.success());
+    let bare = convert(Path::new("bare.ndjson"), &d.join("gold"), &[]);
     let first = std::fs::read_to_string(d.join("gold/bare.ndjson")).unwrap();
     assert!(
         first.lines().next().unwrap().contains("\"image_root\""),
@@ -467,24 +480,10 @@ fn convert_then_compare_reads_the_photos_and_names_foreign_classes() {
     )
     .unwrap();
     let by_config = |extra: &[&str]| {
-        let mut c = bin();
-        c.arg("compare")
-            .arg("--config")
-            .arg(d.join("maskgate.toml"));
-        c.arg("--pred").arg(format!("exact={}", gold.display()));
-        c.arg("--pred").arg(format!("also={}", gold.display()));
-        c.args([
-            "--baseline",
-            "exact",
-            "--bootstrap",
-            "0",
-            "--gallery",
-            "0",
-            "--out",
-        ])
-        .arg(d.join("by-config"))
-        .args(extra);
-        String::from_utf8_lossy(&c.output().unwrap().stderr).into_owned()
+        let truth = ["--config".into(), d.join("maskgate.toml").into_os_string()];
+        let preds = [("exact", gold.clone()), ("also", gold.clone())];
+        let out = quick_compare(&truth, &preds, &d.join("by-config"), extra);
+        String::from_utf8_lossy(&out.stderr).into_owned()
     };
     let said = by_config(&[]);
     assert!(

@@ -327,11 +327,13 @@ pub const CRITERIA_LOCK: &str = "criteria.lock";
 
 /// The criteria's pin: `[run] criteria_sha256`, else a `criteria.lock` beside the config (its
 /// first word: the hex sha256, as `sha256sum` writes it). A criteria file whose hash differs
-/// is refused here, before any work, naming both hashes.
+/// is refused here, before any work, naming both hashes. A lock file is named from `base`, as
+/// every path of the report is.
 fn pin_criteria(
     criteria: Option<&CriteriaFile>,
     configured: Option<&str>,
     config: Option<&Path>,
+    base: &Path,
 ) -> Result<Option<crate::decide::criteria::CriteriaPin>> {
     let lock = config
         .and_then(Path::parent)
@@ -364,7 +366,11 @@ fn pin_criteria(
                 .next()
                 .unwrap_or("")
                 .to_ascii_lowercase();
-            (first, crate::pathnames::display(lock), Some(lock.clone()))
+            (
+                first,
+                crate::pathnames::relative_to(base, lock),
+                Some(lock.clone()),
+            )
         }
         (None, None) => return Ok(None),
     };
@@ -401,10 +407,7 @@ fn pin_criteria(
 /// then read the same from any working folder, and a merge names them as its shards did.
 fn paths_base(draft: &Draft) -> super::PathsBase {
     let of = |file: &Path, what: &str| super::PathsBase {
-        folder: crate::pathnames::normalize(
-            &std::path::absolute(file.parent().unwrap_or(Path::new("")))
-                .unwrap_or_else(|_| PathBuf::from(".")),
-        ),
+        folder: crate::pathnames::absolute(file.parent().unwrap_or(Path::new(""))),
         named: format!(
             "the folder of the {what} {}",
             file.file_name()
@@ -420,7 +423,7 @@ fn paths_base(draft: &Draft) -> super::PathsBase {
         (Some(c), _) => of(c, "config"),
         (None, Some(g)) => of(&g.path, "gold file"),
         (None, None) => super::PathsBase {
-            folder: std::path::absolute(".").unwrap_or_else(|_| PathBuf::from(".")),
+            folder: crate::pathnames::absolute(Path::new("")),
             named: "the working folder".into(),
         },
     }
@@ -471,15 +474,8 @@ impl Plan {
             criteria.as_ref(),
             files.criteria_sha256.as_deref(),
             run_config.as_deref(),
-        )?
-        .map(|pin| crate::decide::criteria::CriteriaPin {
-            // A lock file is named as every report path is: from the paths' base.
-            source: match pin.source.ends_with(CRITERIA_LOCK) {
-                true => crate::pathnames::relative_to(&paths_base.folder, Path::new(&pin.source)),
-                false => pin.source,
-            },
-            ..pin
-        });
+            &paths_base.folder,
+        )?;
         // A key that cannot sign fails the run now, not after hours of inference.
         if let Some(key) = &files.sign_key {
             crate::attest::keys::PrivateKey::load(key)?;

@@ -68,10 +68,6 @@ pub struct SharedPhotos {
     pub training_manifest: Option<String>,
     /// Photos the training manifest lists that a corpus holds.
     pub in_training: Vec<SharedPhoto>,
-    /// The corpora marked `held_out`.
-    pub held_out: Vec<String>,
-    /// Samples left out (`overlap = "drop"`).
-    pub dropped: Vec<SampleRef>,
 }
 
 impl TrainingSet {
@@ -97,26 +93,24 @@ impl SharedPhotos {
         self.is_empty() && self.training_manifest.is_none()
     }
 
-    /// Photos shared with another corpus that a held-out corpus holds.
-    pub fn held_out_shared(&self) -> Vec<&SharedPhoto> {
-        self.between_corpora
-            .iter()
-            .filter(|p| p.samples.iter().any(|s| self.held_out.contains(&s.corpus)))
-            .collect()
-    }
-
-    /// The warning the verdict carries: a held-out corpus that shares photos, or any photo
-    /// of the training set. `None` when there is nothing a reviewer must weigh.
-    pub fn verdict_warning(&self) -> Option<String> {
+    /// The warning the verdict carries: a photo that a corpus named in `held_out` shares with
+    /// another, or any photo of the training set. `None` when there is nothing a reviewer must
+    /// weigh.
+    pub fn verdict_warning(&self, held_out: &[&str]) -> Option<String> {
         let mut parts = Vec::new();
-        let held = self.held_out_shared();
+        let held: Vec<&SharedPhoto> = (self.between_corpora.iter())
+            .filter(|p| {
+                p.samples
+                    .iter()
+                    .any(|s| held_out.contains(&s.corpus.as_str()))
+            })
+            .collect();
         if !held.is_empty() {
             let corpora: BTreeSet<&str> = (held.iter())
                 .flat_map(|p| p.samples.iter().map(|s| s.corpus.as_str()))
                 .collect();
-            let (held_out, others): (Vec<&str>, Vec<&str>) = corpora
-                .into_iter()
-                .partition(|c| self.held_out.iter().any(|h| h == c));
+            let (held_out, others): (Vec<&str>, Vec<&str>) =
+                corpora.into_iter().partition(|c| held_out.contains(c));
             let named = |names: &[&str]| {
                 (names.iter())
                     .map(|c| format!("{c:?}"))
@@ -204,12 +198,6 @@ pub fn find(corpora: &[Corpus], training: Option<&TrainingSet>) -> SharedPhotos 
         between_corpora,
         training_manifest: training.map(|t| t.shown.clone()),
         in_training,
-        held_out: corpora
-            .iter()
-            .filter(|c| c.held_out)
-            .map(|c| c.name.clone())
-            .collect(),
-        dropped: Vec::new(),
     }
 }
 
@@ -268,7 +256,6 @@ pub fn apply(policy: Policy, corpora: &mut [Corpus], found: &mut SharedPhotos) -
                 }
                 c.problems.sort_by(|a, b| a.sample.cmp(&b.sample));
             }
-            found.dropped = gone.into_keys().collect();
             Ok(())
         }
     }

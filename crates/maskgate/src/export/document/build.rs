@@ -1385,17 +1385,6 @@ fn shared_photos(blocks: &mut Vec<Block>, r: &Report) {
     }
     intro.push(plain(policy));
     blocks.push(paragraph(intro));
-    if !s.held_out.is_empty() {
-        let mut held = vec![plain("Held-out corpora: ")];
-        for (i, c) in s.held_out.iter().enumerate() {
-            if i > 0 {
-                held.push(plain(", "));
-            }
-            held.push(code(c.as_str()));
-        }
-        held.push(plain("."));
-        blocks.push(paragraph(held));
-    }
     let table = |list: &[crate::read::shared::SharedPhoto]| {
         Block::Table(Table {
             columns: columns(plain_headers(&["photo sha256", "samples (corpus: id)"]), 2),
@@ -1593,11 +1582,7 @@ fn gallery(blocks: &mut Vec<Block>, r: &Report) {
 /// What the corpus says of a pictured sample: its source, the failure class with the rule that
 /// gave it, and the reporter's notes.
 fn said_of(r: &Report, e: &crate::gallery::GalleryEntry) -> Vec<Inline> {
-    let Some(s) = r
-        .samples
-        .iter()
-        .find(|s| *s.corpus == *e.corpus && s.id == e.id && *s.arm == *e.arm)
-    else {
+    let Some(s) = crate::evaluation::find_sample(&r.samples, &e.arm, &e.corpus, &e.id) else {
         return Vec::new();
     };
     let mut out = Vec::new();
