@@ -33,6 +33,10 @@ pub struct InspectArgs {
     /// [run] out, else reports/run beside it).
     #[arg(long, value_name = "PATH", requires = "suspects")]
     report: Option<PathBuf>,
+    /// Also list the corpora's photos this training manifest holds: a folder of photos, or
+    /// their sha256 one a line (`sha256sum` output) or as a JSON array.
+    #[arg(long, value_name = "PATH", conflicts_with = "suspects")]
+    training_manifest: Option<PathBuf>,
 }
 
 pub fn run(a: InspectArgs) -> Result<u8> {
@@ -49,7 +53,12 @@ pub fn run(a: InspectArgs) -> Result<u8> {
         }
         return Ok(0);
     }
-    let doc = maskgate::inspect::inspect(&a.config, a.corpus.as_deref(), a.overlays.as_deref())?;
+    let doc = maskgate::inspect::inspect(
+        &a.config,
+        a.corpus.as_deref(),
+        a.overlays.as_deref(),
+        a.training_manifest.as_deref(),
+    )?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&doc)?);
         return Ok(0);
@@ -64,27 +73,42 @@ pub fn run(a: InspectArgs) -> Result<u8> {
             "photos shared between corpora (byte-identical): {}",
             shared.len()
         );
-        for p in shared {
-            let held: Vec<String> = (p["samples"].as_array().into_iter().flatten())
-                .map(|s| {
-                    format!(
-                        "{}: {}",
-                        s["corpus"].as_str().unwrap_or(""),
-                        s["id"].as_str().unwrap_or("")
-                    )
-                })
-                .collect();
-            println!(
-                "  {} {}",
-                maskgate::fmt::hash_prefix(p["sha256"].as_str().unwrap_or("")),
-                held.join(" = ")
-            );
-        }
+        print_photos(shared);
+    }
+    if let Some(t) = doc.get("training_manifest") {
+        let listed = doc["in_training"].as_array().unwrap_or(&empty);
+        println!(
+            "photos the training manifest {} lists ({} photos) that a corpus holds: {}",
+            t["path"].as_str().unwrap_or(""),
+            t["photos"],
+            listed.len()
+        );
+        print_photos(listed);
     }
     if let Some(dir) = &a.overlays {
         eprintln!("overlays: {}", dir.display());
     }
     Ok(0)
+}
+
+/// One line per photo: its hash and the samples that hold it.
+fn print_photos(photos: &[Value]) {
+    for p in photos {
+        let held: Vec<String> = (p["samples"].as_array().into_iter().flatten())
+            .map(|s| {
+                format!(
+                    "{}: {}",
+                    s["corpus"].as_str().unwrap_or(""),
+                    s["id"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        println!(
+            "  {} {}",
+            maskgate::fmt::hash_prefix(p["sha256"].as_str().unwrap_or("")),
+            held.join(" = ")
+        );
+    }
 }
 
 /// One corpus as an aligned table: the class column as wide as its longest name.

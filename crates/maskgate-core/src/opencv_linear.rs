@@ -111,6 +111,108 @@ pub fn resize_linear_f32(src: &[f32], w: usize, h: usize, out_w: usize, out_h: u
     out
 }
 
+/// `INTER_RESIZE_COEF_BITS`: the 8-bit path's weights are multiples of 1/2048.
+const RESIZE_COEF_BITS: u32 = 11;
+const RESIZE_ONE: f32 = (1 << RESIZE_COEF_BITS) as f32;
+
+/// `saturate_cast<short>(w * INTER_RESIZE_COEF_SCALE)`: to nearest, ties to even.
+fn fixed_weight(w: f32) -> i32 {
+    (w * RESIZE_ONE).round_ties_even() as i32
+}
+
+/// `cv::resize(src, dst, Size(out_w, out_h), 0, 0, INTER_LINEAR)` of an 8-bit `w × h × c`
+/// image, bit for bit (OpenCV's fixed-point path, `resize.cpp`), as Ultralytics' `LetterBox`
+/// calls it:
+/// - the weights are the float weights of [`resize_linear_f32`] in 11-bit fixed point;
+/// - the horizontal pass sums `pixel × weight` exactly in integers, clamping columns as the
+///   float path does;
+/// - the vertical pass reads clamped rows but, unlike the columns, keeps the row weight of a
+///   position above the first or below the last row, and combines the two rows as
+///   `((b0·(r0 >> 4)) >> 16) + ((b1·(r1 >> 4)) >> 16) + 2) >> 2` (`VResizeLinear` for `uchar`);
+/// - an exact halving of both axes is `INTER_AREA`'s 2×2 mean, `(a + b + c + d + 2) >> 2`,
+///   which OpenCV substitutes there;
+/// - the same size is a copy.
+pub fn resize_linear_u8(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    c: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    if (w, h) == (out_w, out_h) {
+        return src.to_vec();
+    }
+    if w == 2 * out_w && h == 2 * out_h {
+        let at = |y: usize, x: usize, ch: usize| src[(y * w + x) * c + ch] as u32;
+        let mut out = Vec::with_capacity(out_w * out_h * c);
+        for y in 0..out_h {
+            for x in 0..out_w {
+                for ch in 0..c {
+                    let sum = at(2 * y, 2 * x, ch)
+                        + at(2 * y, 2 * x + 1, ch)
+                        + at(2 * y + 1, 2 * x, ch)
+                        + at(2 * y + 1, 2 * x + 1, ch);
+                    out.push(((sum + 2) >> 2) as u8);
+                }
+            }
+        }
+        return out;
+    }
+    let xs: Vec<(usize, usize, i32, i32)> = resize_axis(w, out_w)
+        .into_iter()
+        .map(|(s0, s1, a0, a1)| (s0, s1, fixed_weight(a0), fixed_weight(a1)))
+        .collect();
+    let scale_y = 1.0 / (out_h as f64 / h as f64);
+    let ys: Vec<(usize, usize, i32, i32)> = (0..out_h)
+        .map(|d| {
+            let f = ((d as f64 + 0.5) * scale_y - 0.5) as f32;
+            let s = f.floor();
+            let frac = f - s;
+            let row = |r: i64| r.clamp(0, h as i64 - 1) as usize;
+            let s = s as i64;
+            (
+                row(s),
+                row(s + 1),
+                fixed_weight(1.0 - frac),
+                fixed_weight(frac),
+            )
+        })
+        .collect();
+    // The horizontal pass of one source row, computed once for every destination row reading it.
+    let stride = out_w * c;
+    let mut rows: Vec<Option<Vec<i32>>> = vec![None; h];
+    let horizontal = |y: usize| -> Vec<i32> {
+        let row = &src[y * w * c..(y + 1) * w * c];
+        let mut out = Vec::with_capacity(stride);
+        for &(s0, s1, a0, a1) in &xs {
+            for ch in 0..c {
+                out.push(row[s0 * c + ch] as i32 * a0 + row[s1 * c + ch] as i32 * a1);
+            }
+        }
+        out
+    };
+    for &(r0, r1, _, _) in &ys {
+        for r in [r0, r1] {
+            if rows[r].is_none() {
+                rows[r] = Some(horizontal(r));
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(out_h * stride);
+    for &(r0, r1, b0, b1) in &ys {
+        let (p, q) = (rows[r0].as_deref(), rows[r1].as_deref());
+        let (Some(p), Some(q)) = (p, q) else {
+            unreachable!("every row a destination row reads was computed above")
+        };
+        out.extend(p.iter().zip(q).map(|(&u, &v)| {
+            let sum = ((b0 * (u >> 4)) >> 16) + ((b1 * (v >> 4)) >> 16) + 2;
+            (sum >> 2).clamp(0, 255) as u8
+        }));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +233,44 @@ mod tests {
         // Doubling: x = 1 reads source 0.5 (between 10 and 20); the last reads 1.5, whose
         // right neighbour lies outside and counts as 0.
         assert_eq!(warp_scale_u8(&[10, 20], 2, 1, 1, 4, 1), [10, 15, 20, 10]);
+    }
+
+    /// Byte for byte against the real `cv2.resize(.., INTER_LINEAR)` of the OpenCV Ultralytics
+    /// pins, on seeded noise and gradients: shrunk, grown, mixed, halved, one axis, identity.
+    /// Regenerate with `tools/opencv_resize_vectors.py`.
+    #[test]
+    fn resize_linear_u8_matches_opencv() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/opencv_resize_vectors.json");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let cases = v["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), 10, "made by OpenCV {}", v["opencv"]);
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let mut failures = Vec::new();
+        for case in cases {
+            let n = |k: &str| case[k].as_u64().unwrap() as usize;
+            let (w, h, ow, oh) = (n("w"), n("h"), n("out_w"), n("out_h"));
+            let (src, want) = (
+                hex(case["src"].as_str().unwrap()),
+                hex(case["dst"].as_str().unwrap()),
+            );
+            assert_eq!((src.len(), want.len()), (w * h * 3, ow * oh * 3));
+            let got = resize_linear_u8(&src, w, h, 3, ow, oh);
+            let off = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+            if off > 0 {
+                failures.push(format!(
+                    "{w}x{h} -> {ow}x{oh}: {off} of {} bytes differ",
+                    want.len()
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
     }
 
     #[test]

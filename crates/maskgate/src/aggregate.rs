@@ -510,6 +510,7 @@ mod tests {
             failure_class: None,
             fail_reason: None,
             fail_detail: None,
+            instances: None,
             classes,
         }
     }

@@ -118,7 +118,10 @@ struct RawArm {
     logits: Option<bool>,
     conf: Option<f64>,
     iou: Option<f64>,
+    max_det: Option<usize>,
+    agnostic_nms: Option<bool>,
     mask_mode: Option<String>,
+    instances: Option<String>,
     decode: Option<String>,
 }
 
@@ -137,7 +140,10 @@ impl RawArm {
             ("logits", self.logits.is_some()),
             ("conf", self.conf.is_some()),
             ("iou", self.iou.is_some()),
+            ("max_det", self.max_det.is_some()),
+            ("agnostic_nms", self.agnostic_nms.is_some()),
             ("mask_mode", self.mask_mode.is_some()),
+            ("instances", self.instances.is_some()),
             ("decode", self.decode.is_some()),
         ]
         .into_iter()
@@ -342,7 +348,10 @@ impl RunConfig {
                         logits: a.logits.unwrap_or(false),
                         conf: a.conf,
                         iou: a.iou,
+                        max_det: a.max_det,
+                        agnostic_nms: a.agnostic_nms,
                         mask_mode: a.mask_mode.clone(),
+                        instances: a.instances.clone(),
                         decode: a.decode.clone(),
                     };
                     // Only when the keys fit: otherwise the same cause would be reported twice.

@@ -14,8 +14,15 @@ use std::path::Path;
 type SampleCounts = (Vec<u64>, (u32, u32), u64, Vec<(String, String)>);
 
 /// What the corpora of `config` hold (only `corpus`, when given), as one JSON document
-/// `{"corpora": [...]}`; with `overlays`, one overlay PNG per loadable sample under it.
-pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> Result<Value> {
+/// `{"corpora": [...], "shared_photos": [...]}`; with `overlays`, one overlay PNG per loadable
+/// sample under it; with `training`, a training manifest (as `[run] training_manifest` takes
+/// it), also `"in_training"`: the corpora's photos it lists.
+pub fn inspect(
+    config: &Path,
+    corpus: Option<&str>,
+    overlays: Option<&Path>,
+    training: Option<&Path>,
+) -> Result<Value> {
     let specs = crate::config::load_corpora(config)?;
     let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
     let specs: Vec<_> = specs
@@ -115,10 +122,21 @@ pub fn inspect(config: &Path, corpus: Option<&str>, overlays: Option<&Path>) -> 
         }));
         read.push(corpus);
     }
-    // Photos two corpora share, as a run would report them (the training manifest is the
-    // run's setting, not the corpora's).
-    let shared = crate::read::shared::find(&read, None);
-    Ok(json!({ "corpora": out, "shared_photos": shared.between_corpora }))
+    // Photos two corpora share, and those a training manifest lists, as a run reports them.
+    let training = training
+        .map(|p| {
+            let shown = p.display().to_string();
+            crate::read::shared::read_training_set(p, shown, &crate::limits::Limits::default())
+        })
+        .transpose()?;
+    let shared = crate::read::shared::find(&read, training.as_ref());
+    let mut doc = json!({ "corpora": out, "shared_photos": shared.between_corpora });
+    if let Some(t) = &training {
+        doc["training_manifest"] =
+            json!({"path": t.shown, "photos": t.hashes.len(), "sha256": t.fingerprint()});
+        doc["in_training"] = json!(shared.in_training);
+    }
+    Ok(doc)
 }
 
 /// One region overlay per loadable sample of `corpus`, into `dir`.

@@ -336,6 +336,8 @@ pub struct Prediction {
     /// A model arm's pixels per class that inference noise of ε could flip (the noise check);
     /// `None` where nothing measured them (prediction files, variants, ε = 0).
     pub near: Option<std::collections::BTreeMap<String, maskgate_core::Mask>>,
+    /// An instance model's kept instances (`samples.jsonl` reports them).
+    pub instances: Option<u32>,
 }
 
 #[cfg(test)]

@@ -197,6 +197,9 @@ pub struct SampleScore {
     /// What failed, when the arm or the scorer knows (the class and why).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_detail: Option<String>,
+    /// An instance model's kept instances on this sample.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instances: Option<u32>,
     pub classes: ClassScores,
     /// Region × class overlap measures (face modules), when the corpus defines them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -547,6 +550,7 @@ pub fn score_sample(
                 failure_class: None,
                 fail_reason: FailReason::first(fails),
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),
+                instances: pred.instances,
                 classes: class_scores,
                 noise: noise.map(Box::new),
                 agreement: None,

@@ -165,6 +165,8 @@ struct ScoreRow {
     failure_class: Option<String>,
     fail_reason: Option<String>,
     fail_detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instances: Option<u32>,
     /// (class, [tp, fp, fn], each metric's bits in the marker's `metrics` order): names once
     /// per shard, not once per class of every row.
     classes: Vec<ClassRow>,
@@ -278,6 +280,7 @@ impl ShardRows {
                 failure_class: s.failure_class.as_deref().map(str::to_string),
                 fail_reason: s.fail_reason.map(|r| r.code().to_string()),
                 fail_detail: s.fail_detail.clone(),
+                instances: s.instances,
                 classes: class_rows(&s.classes),
                 noise: s.noise.as_ref().map(|n| NoiseRow {
                     pixels: n.pixels,
@@ -340,6 +343,7 @@ impl ShardRows {
                         failure_class: r.failure_class.map(|c| names.get(&c)),
                         fail_reason,
                         fail_detail: r.fail_detail,
+                        instances: r.instances,
                         classes: class_scores(r.classes).map_err(damaged)?,
                         noise: match r.noise {
                             None => None,
@@ -886,6 +890,7 @@ mod tests {
             failure_class: Some("cut".into()),
             fail_reason: Some(FailReason::PredClassesMissing),
             fail_detail: Some("fg \"quoted\"\n".into()),
+            instances: None,
             classes: [(
                 "fg".to_string(),
                 ClassScore::from_metric_values(

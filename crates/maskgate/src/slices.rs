@@ -294,6 +294,7 @@ mod tests {
             failure_class: None,
             fail_reason: None,
             fail_detail: None,
+            instances: None,
             classes: ClassScores::default(),
             overlaps: Default::default(),
             noise: None,

@@ -106,6 +106,7 @@ mod tests {
             failure_class: None,
             fail_reason: None,
             fail_detail: None,
+            instances: None,
             classes: ClassScores::from_iter([("fg".to_string(), c)]),
             overlaps: Default::default(),
             noise: None,

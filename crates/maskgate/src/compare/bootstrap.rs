@@ -646,6 +646,7 @@ mod tests {
             failure_class: None,
             fail_reason: None,
             fail_detail: None,
+            instances: None,
             classes: [("c".to_string(), c)].into_iter().collect(),
         }
     }

@@ -21,6 +21,8 @@ const MAX_ENTRY_BYTES: u64 = crate::limits::MAX_LINE_BYTES;
 pub struct Inferred {
     pub masks: BTreeMap<String, Mask>,
     pub near: Option<BTreeMap<String, Mask>>,
+    /// An instance model's kept instances.
+    pub instances: Option<u32>,
     /// The inference's latency and where it was measured: a cached prediction keeps its cost.
     pub latency: Option<crate::cost::Timing>,
 }
@@ -90,9 +92,14 @@ impl PredictionCache {
                 ordinal: v.get("ordinal")?.as_u64()?,
             })
         })();
+        let instances = match v.get("instances") {
+            Some(n) => Some(u32::try_from(n.as_u64()?).ok()?),
+            None => None,
+        };
         Some(Inferred {
             masks,
             near,
+            instances,
             latency,
         })
     }
@@ -152,6 +159,9 @@ impl PredictionCache {
         let mut entry = json!({"masks": body(&inferred.masks)});
         if let Some(near) = &inferred.near {
             entry["near"] = Value::Object(body(near));
+        }
+        if let Some(n) = inferred.instances {
+            entry["instances"] = json!(n);
         }
         if let Some(t) = &inferred.latency {
             entry["latency_ns"] = json!(t.ns);

@@ -211,17 +211,10 @@ impl ModelArm {
         let started = Instant::now();
         // With the noise check on, the near pixels come from the same maps as the masks.
         let eps = self.source.noise_epsilon;
-        let (masks, near) = match eps > 0.0 {
-            true => self
-                .adapter
-                .postprocess_near(&outputs, img.w, img.h, eps)
-                .map(|(masks, near)| (masks, Some(near))),
-            false => self
-                .adapter
-                .postprocess(&outputs, img.w, img.h)
-                .map(|masks| (masks, None)),
-        }
-        .map_err(failed)?;
+        let segmented = self
+            .adapter
+            .segment(&outputs, img.w, img.h, (eps > 0.0).then_some(eps))
+            .map_err(failed)?;
         if let Some(m) = &self.meter {
             m.inferred(
                 ordinal,
@@ -230,8 +223,9 @@ impl ModelArm {
             );
         }
         Ok(Inferred {
-            masks,
-            near,
+            masks: segmented.masks,
+            near: segmented.near,
+            instances: segmented.instances.map(|n| n as u32),
             latency: Some(crate::cost::Timing {
                 ns: latency_ns,
                 host: self.source.host.clone(),
@@ -332,7 +326,12 @@ impl Arm for ModelArm {
             .as_ref()
             .zip(key.as_deref())
             .and_then(|(c, k)| c.get(k));
-        let Inferred { masks, near, .. } = match cached {
+        let Inferred {
+            masks,
+            near,
+            instances,
+            ..
+        } = match cached {
             Some(m) => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
                 if let (Some(meter), Some(k)) = (&self.meter, key.as_deref()) {
@@ -363,6 +362,7 @@ impl Arm for ModelArm {
             fail: None,
             fail_detail: None,
             near,
+            instances,
         }
     }
 }

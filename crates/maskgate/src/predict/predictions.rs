@@ -198,6 +198,7 @@ impl Arm for PredictionsFile {
             fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
             fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
             near: None,
+            instances: None,
         }
     }
 }

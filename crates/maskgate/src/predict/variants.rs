@@ -64,6 +64,8 @@ impl Variant {
                 fail_detail: source.fail_detail.clone(),
                 // What noise could flip in the source is not followed through the ops.
                 near: None,
+                // A variant post-processes the masks, not the instances.
+                instances: None,
             },
             Err(e) => Prediction {
                 fail: Some(FailReason::PostprocessFailed),

@@ -68,8 +68,8 @@ fn recovers_designed_boxes_classes_and_masks() {
         "the photo starts at row 80"
     );
     let out = m.run(input).unwrap();
-    let inst = yolo.instances(&out, 640, 480, 640).unwrap();
-    let summary: Vec<(usize, f32, [f64; 4])> = inst
+    let inst = yolo.instances(&out, 640, 480).unwrap();
+    let summary: Vec<(usize, f32, [f32; 4])> = inst
         .iter()
         .map(|(d, _)| (d.class, d.score, d.bbox))
         .collect();
@@ -188,12 +188,26 @@ fn ultralytics_and_exact_mask_modes_agree_but_for_edges() {
         c.fp + c.fn_ > 0,
         "the modes are different paths, yet gave identical masks"
     );
-    assert!(build(
-        "yolov8-seg",
-        &AdapterSettings {
-            mask_mode: Some("retina".into()),
-            ..settings()
-        }
-    )
-    .is_err());
+    for (key, bad) in [
+        ("mask_mode", "native"),
+        ("instances", "biggest"),
+        ("conf", "1.5"),
+    ] {
+        let s = match key {
+            "mask_mode" => AdapterSettings {
+                mask_mode: Some(bad.into()),
+                ..settings()
+            },
+            "instances" => AdapterSettings {
+                instances: Some(bad.into()),
+                ..settings()
+            },
+            _ => AdapterSettings {
+                conf: Some(1.5),
+                ..settings()
+            },
+        };
+        let err = build("yolov8-seg", &s).err().unwrap();
+        assert!(err.contains(key), "{key} = {bad}: {err}");
+    }
 }

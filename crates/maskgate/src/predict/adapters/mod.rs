@@ -15,6 +15,16 @@ use std::collections::BTreeMap;
 /// Per class, an adapter's masks and the pixels within ε of its decision.
 pub type MasksAndNear = (BTreeMap<String, Mask>, BTreeMap<String, Mask>);
 
+/// What an adapter made of one photo's outputs (see [`Segmenter::segment`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Segmented {
+    pub masks: BTreeMap<String, Mask>,
+    /// With the noise check: per class, the pixels within ε of a decision.
+    pub near: Option<BTreeMap<String, Mask>>,
+    /// Instance models: how many instances were kept.
+    pub instances: Option<usize>,
+}
+
 /// Settings of one model arm that adapters read (the `[[arm]]` table of the run config).
 #[derive(Clone, Debug, Default)]
 pub struct AdapterSettings {
@@ -35,11 +45,15 @@ pub struct AdapterSettings {
     pub logits: bool,
     /// rembg: the Pillow release whose resize is reproduced ("12" or "13").
     pub pillow: Option<String>,
-    /// YOLO: how masks reach the photo ("ultralytics" or "exact").
+    /// YOLO: how masks reach the photo ("ultralytics", "retina" or "exact").
     pub mask_mode: Option<String>,
-    /// YOLO: confidence and NMS IoU thresholds.
+    /// YOLO: confidence and NMS IoU thresholds, the most detections kept, class-agnostic NMS.
     pub conf: Option<f64>,
     pub iou: Option<f64>,
+    pub max_det: Option<usize>,
+    pub agnostic_nms: Option<bool>,
+    /// YOLO: how a class's mask is made from its instances ("union", "largest", "top1").
+    pub instances: Option<String>,
     /// Adapters whose caller decodes the photo: whose decoder ("pillow", "opencv", "sharp").
     pub decode: Option<String>,
 }
@@ -96,6 +110,28 @@ pub trait Segmenter: Send + Sync {
         h: usize,
         eps: f64,
     ) -> Result<MasksAndNear, String>;
+    /// The masks, with `eps` the near pixels, and for instance models the number of
+    /// instances kept: what an arm records of one photo. Instance adapters compute all three
+    /// in one pass.
+    fn segment(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: Option<f64>,
+    ) -> Result<Segmented, String> {
+        let (masks, near) = match eps {
+            Some(eps) => self
+                .postprocess_near(outputs, w, h, eps)
+                .map(|(m, n)| (m, Some(n)))?,
+            None => (self.postprocess(outputs, w, h)?, None),
+        };
+        Ok(Segmented {
+            masks,
+            near,
+            instances: None,
+        })
+    }
     /// The near pixels alone (see [`Segmenter::postprocess_near`]).
     fn near_threshold(
         &self,
@@ -142,7 +178,16 @@ pub const ADAPTERS: &[Adapter] = &[
     },
     Adapter {
         name: "yolov8-seg",
-        keys: &["labels", "classes", "conf", "iou", "mask_mode"],
+        keys: &[
+            "labels",
+            "classes",
+            "conf",
+            "iou",
+            "max_det",
+            "agnostic_nms",
+            "mask_mode",
+            "instances",
+        ],
         build: |s| Ok(Box::new(yolov8_seg::YoloSeg::new(s)?)),
     },
     Adapter {

@@ -1,24 +1,49 @@
 //! `yolov8-seg`: Ultralytics YOLOv8/YOLO11-seg ONNX exports (`yolo export model=best.pt
 //! format=onnx`, defaults: a fixed square `imgsz`, `nms=False`, so the model gives `output0
-//! [1, 4+nc+32, N]` and protos `[1, 32, imgsz/4, imgsz/4]`). Letterbox (114 padding, Python
-//! half-to-even rounding), class-aware NMS (conf strictly above 0.25, IoU 0.7, at most 300),
-//! mask logits = coeffs·protos. Then, by `mask_mode`:
-//! - `"ultralytics"` (default): what production reads from `results.masks` with
-//!   `retina_masks=False` (ultralytics 8.4.190, `ops.process_mask(.., upsample=True)`): logits
-//!   upsampled to the input size (`F.interpolate`, bilinear), `> 0`, cropped to the box there
-//!   (`crop_mask`); brought to the photo as Ultralytics' own plotting does (`ops.scale_masks`:
-//!   the letterbox's content rows and columns, the 0/1 mask resized bilinear, `> 0.5`).
-//! - `"exact"`: the logits resized to the photo first (the content region, exactly), cropped to
-//!   the box in photo pixels and thresholded at 0 there: no 0/1 resize.
+//! [1, 4+nc+32, N]` and protos `[1, 32, imgsz/4, imgsz/4]`), exactly as `YOLO(best.onnx).predict`
+//! of ultralytics 8.4.190 treats them (read from its source, checked pixel for pixel against it
+//! by `tests/library/ultralytics_parity.rs`):
+//! - the photo decoded as `cv2.imdecode(.., IMREAD_COLOR)` (EXIF orientation applied);
+//! - `LetterBox`: gain `min(S/h, S/w)`, sides `max(round(side·gain), 1)` (half to even),
+//!   `cv2.resize(.., INTER_LINEAR)` bit for bit (OpenCV's 8-bit fixed-point path), centred
+//!   padding of 114 split as `round(d/2 ∓ 0.1)`; then `/ 255` in f32;
+//! - `non_max_suppression`: the best class per anchor, kept when its score is above `conf`
+//!   (compared in f32), boxes `xywh2xyxy` in f32, torchvision's NMS (stable by score, IoU in f32
+//!   on boxes offset by class × 7680 unless agnostic, suppressed above `iou`), at most `max_det`;
+//! - masks by `mask_mode`:
+//!   - `"ultralytics"` (default, `retina_masks=False`): `ops.process_mask(.., upsample=True)`
+//!     (logits = coefficients·protos, `F.interpolate` bilinear to the input, `> 0`, cropped to
+//!     the box there), then brought to the photo as `ops.scale_masks` does (the letterbox's
+//!     content rows and columns, the 0/1 mask resized bilinear, `> 0.5`);
+//!   - `"retina"` (`retina_masks=True`): `ops.process_mask_native` (the logits upsampled by the
+//!     smallest factor that crops the padding on whole pixels, `scale_masks` to the photo, `> 0`,
+//!     cropped to the box in photo pixels);
+//!   - `"exact"`: maskgate's own: the logits resized to the photo's exact content region,
+//!     cropped to the photo box and thresholded at 0 there, with no 0/1 resize;
+//! - an instance whose mask is empty is dropped, as `construct_result` drops it;
+//! - boxes to the photo by `ops.scale_boxes` (per-axis gains, in f32, clipped).
 //!
-//! Instance masks are unioned per class name.
+//! How instances become an evaluation class's mask is production's policy, `instances`:
+//! `"union"` (default) of every kept instance of the class's labels, `"largest"` (most pixels;
+//! ties to the higher score) or `"top1"` (the highest score, NMS order).
 
-use super::{input_hw, AdapterSettings, MasksAndNear, Segmenter};
+use super::{input_hw, AdapterSettings, MasksAndNear, Segmented, Segmenter};
 use crate::predict::engine::{Model, Tensor};
 use crate::predict::image::{DecodePolicy, RgbImage};
+use maskgate_core::opencv_linear::resize_linear_u8;
 use maskgate_core::resample::{halfpixel_bilinear_f32, torch_bilinear_f32};
 use maskgate_core::Mask;
 use std::collections::BTreeMap;
+
+/// `ops.non_max_suppression`'s class offset (`max_wh`).
+const MAX_WH: f32 = 7680.0;
+/// Candidates NMS considers at most (`max_nms`).
+const MAX_NMS: usize = 30000;
+
+/// Python's `round`: to nearest, ties to even.
+fn py_round(v: f64) -> usize {
+    v.round_ties_even().max(0.0) as usize
+}
 
 /// Letterbox geometry for an image of `w0 × h0` into a `size × size` input.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,63 +59,79 @@ pub struct Letterbox {
 
 impl Letterbox {
     pub fn new(w0: usize, h0: usize, size: usize) -> Letterbox {
-        let gain = (size as f64 / h0 as f64).min(size as f64 / w0 as f64);
-        let new_w = (w0 as f64 * gain).round_ties_even() as usize;
-        let new_h = (h0 as f64 * gain).round_ties_even() as usize;
-        let dw = (size - new_w) as f64 / 2.0;
-        let dh = (size - new_h) as f64 / 2.0;
-        let r = |v: f64| v.round_ties_even().max(0.0) as usize;
+        Letterbox::into_input(w0, h0, size, size)
+    }
+
+    /// Into an input of `in_w × in_h` (`scale_masks` letterboxes into the prototype grid too).
+    fn into_input(w0: usize, h0: usize, in_w: usize, in_h: usize) -> Letterbox {
+        let gain = (in_h as f64 / h0 as f64).min(in_w as f64 / w0 as f64);
+        let new_w = py_round(w0 as f64 * gain).max(1);
+        let new_h = py_round(h0 as f64 * gain).max(1);
+        let dw = in_w.saturating_sub(new_w) as f64 / 2.0;
+        let dh = in_h.saturating_sub(new_h) as f64 / 2.0;
         Letterbox {
             gain,
             new_w,
             new_h,
-            top: r(dh - 0.1),
-            bottom: r(dh + 0.1),
-            left: r(dw - 0.1),
-            right: r(dw + 0.1),
+            top: py_round(dh - 0.1),
+            bottom: py_round(dh + 0.1),
+            left: py_round(dw - 0.1),
+            right: py_round(dw + 0.1),
         }
     }
 
-    /// A box in input pixels → original image pixels (`scale_boxes`), clipped to the image.
-    pub fn unmap_box(&self, b: [f64; 4], w0: usize, h0: usize) -> [f64; 4] {
-        let x = |v: f64| ((v - self.left as f64) / self.gain).clamp(0.0, w0 as f64);
-        let y = |v: f64| ((v - self.top as f64) / self.gain).clamp(0.0, h0 as f64);
+    /// A box in input pixels → photo pixels as `ops.scale_boxes` computes it: in f32, per-axis
+    /// gains `new / old`, clipped to the photo.
+    pub fn unmap_box(&self, b: [f32; 4], w0: usize, h0: usize) -> [f32; 4] {
+        let (gx, gy) = (
+            (self.new_w as f64 / w0 as f64) as f32,
+            (self.new_h as f64 / h0 as f64) as f32,
+        );
+        let (px, py) = (self.left as f32, self.top as f32);
+        let x = |v: f32| ((v - px) / gx).clamp(0.0, w0 as f32);
+        let y = |v: f32| ((v - py) / gy).clamp(0.0, h0 as f32);
         [x(b[0]), y(b[1]), x(b[2]), y(b[3])]
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detection {
-    /// x1, y1, x2, y2 in input (letterboxed) pixels.
-    pub bbox: [f64; 4],
+    /// x1, y1, x2, y2: in input (letterboxed) pixels out of [`decode`], in photo pixels in an
+    /// [`Instance`].
+    pub bbox: [f32; 4],
     pub score: f32,
     pub class: usize,
     pub coeffs: Vec<f32>,
 }
 
-fn iou(a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = iw * ih;
-    let area = |r: &[f64; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    let union = area(a) + area(b) - inter;
-    if union <= 0.0 {
-        0.0
-    } else {
-        inter / union
-    }
+/// One kept instance at the photo's size.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    pub detection: Detection,
+    pub mask: Mask,
+    /// With the noise check: the pixels a change of ε could flip.
+    near: Option<Mask>,
 }
 
-/// Decodes `output0` and runs class-aware NMS as Ultralytics' `non_max_suppression` (predict
-/// defaults: single label per box, `max_wh` 7680 class offsets, at most 30000 candidates).
-pub fn decode(
-    out0: &Tensor,
-    nc: usize,
-    nm: usize,
-    conf: f64,
-    iou_thr: f64,
-    max_det: usize,
-) -> Result<Vec<Detection>, String> {
+/// torchvision's `box_iou` step inside `nms` (CPU kernel, f32).
+fn iou(a: &[f32; 4], area_a: f32, b: &[f32; 4], area_b: f32) -> f32 {
+    let w = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
+    let h = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
+    let inter = w * h;
+    inter / (area_a + area_b - inter)
+}
+
+/// NMS settings (`predict`'s `conf`, `iou`, `max_det`, `agnostic_nms`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Nms {
+    pub conf: f64,
+    pub iou: f64,
+    pub max_det: usize,
+    pub agnostic: bool,
+}
+
+/// Decodes `output0` and runs NMS as Ultralytics' `non_max_suppression` (single label per box).
+pub fn decode(out0: &Tensor, nc: usize, nm: usize, nms: &Nms) -> Result<Vec<Detection>, String> {
     let [_, ch, n] = out0.shape.as_slice() else {
         return Err(format!(
             "output0 must be [1, 4+nc+nm, N], is {:?}",
@@ -103,8 +144,10 @@ pub fn decode(
             "output0 has {ch} channels, expected 4 + {nc} classes + {nm} mask coefficients"
         ));
     }
+    // The threshold meets f32 scores as PyTorch compares them: cast to the tensor's type.
+    let conf = nms.conf as f32;
     let at = |c: usize, a: usize| out0.data[c * n + a];
-    let mut cands: Vec<(usize, Detection)> = Vec::new();
+    let mut cands: Vec<Detection> = Vec::new();
     for a in 0..n {
         let (mut best, mut cls) = (f32::NEG_INFINITY, 0usize);
         for c in 0..nc {
@@ -117,60 +160,90 @@ pub fn decode(
                 cls = c;
             }
         }
-        if (best as f64) <= conf {
+        if best.partial_cmp(&conf) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
-        let (cx, cy, w, h) = (
-            at(0, a) as f64,
-            at(1, a) as f64,
-            at(2, a) as f64,
-            at(3, a) as f64,
-        );
-        cands.push((
-            a,
-            Detection {
-                bbox: [cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0],
-                score: best,
-                class: cls,
-                coeffs: (0..nm).map(|k| at(4 + nc + k, a)).collect(),
-            },
-        ));
+        let (cx, cy, hw, hh) = (at(0, a), at(1, a), at(2, a) / 2.0, at(3, a) / 2.0);
+        cands.push(Detection {
+            bbox: [cx - hw, cy - hh, cx + hw, cy + hh],
+            score: best,
+            class: cls,
+            coeffs: (0..nm).map(|k| at(4 + nc + k, a)).collect(),
+        });
     }
-    // Highest score first; equal scores keep anchor order, so the result is reproducible.
-    cands.sort_by(|x, y| y.1.score.total_cmp(&x.1.score).then(x.0.cmp(&y.0)));
-    cands.truncate(30000);
-    let offset = |d: &Detection| {
-        let o = d.class as f64 * 7680.0;
-        [d.bbox[0] + o, d.bbox[1] + o, d.bbox[2] + o, d.bbox[3] + o]
-    };
-    let mut kept: Vec<Detection> = Vec::new();
-    let mut kept_boxes: Vec<[f64; 4]> = Vec::new();
-    for (_, d) in cands {
-        let b = offset(&d);
-        if kept_boxes.iter().all(|k| iou(k, &b) <= iou_thr) {
-            kept_boxes.push(b);
-            kept.push(d);
-            if kept.len() == max_det {
-                break;
+    // torchvision sorts by score, stably: equal scores keep anchor order.
+    cands.sort_by(|x, y| y.score.total_cmp(&x.score));
+    cands.truncate(MAX_NMS);
+    let boxes: Vec<[f32; 4]> = cands
+        .iter()
+        .map(|d| {
+            let o = if nms.agnostic {
+                0.0
+            } else {
+                d.class as f32 * MAX_WH
+            };
+            d.bbox.map(|v| v + o)
+        })
+        .collect();
+    let areas: Vec<f32> = boxes
+        .iter()
+        .map(|b| (b[2] - b[0]) * (b[3] - b[1]))
+        .collect();
+    let mut suppressed = vec![false; cands.len()];
+    let mut kept = Vec::new();
+    for i in 0..cands.len() {
+        if suppressed[i] {
+            continue;
+        }
+        kept.push(i);
+        if kept.len() == nms.max_det {
+            break;
+        }
+        for j in i + 1..cands.len() {
+            if !suppressed[j] && iou(&boxes[i], areas[i], &boxes[j], areas[j]) as f64 > nms.iou {
+                suppressed[j] = true;
             }
         }
     }
-    Ok(kept)
+    let mut cands: Vec<Option<Detection>> = cands.into_iter().map(Some).collect();
+    Ok(kept.into_iter().filter_map(|i| cands[i].take()).collect())
 }
 
 /// How instance masks are brought from the prototypes to the photo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MaskMode {
     Ultralytics,
+    Retina,
     Exact,
+}
+
+/// How an evaluation class's mask is made from its instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstancePolicy {
+    Union,
+    Largest,
+    Top1,
+}
+
+impl InstancePolicy {
+    fn parse(s: &str) -> Result<InstancePolicy, String> {
+        match s {
+            "union" => Ok(InstancePolicy::Union),
+            "largest" => Ok(InstancePolicy::Largest),
+            "top1" => Ok(InstancePolicy::Top1),
+            other => Err(format!(
+                "instances {other:?} unknown (\"union\", \"largest\" or \"top1\")"
+            )),
+        }
+    }
 }
 
 pub struct YoloSeg {
     labels: Vec<String>,
     classes: BTreeMap<String, Vec<usize>>,
-    conf: f64,
-    iou: f64,
+    nms: Nms,
     mask_mode: MaskMode,
+    policy: InstancePolicy,
 }
 
 impl YoloSeg {
@@ -203,20 +276,37 @@ impl YoloSeg {
                 })
                 .collect::<Result<_, String>>()?
         };
+        let unit = |name: &str, v: Option<f64>, default: f64| -> Result<f64, String> {
+            let v = v.unwrap_or(default);
+            match (0.0..=1.0).contains(&v) {
+                true => Ok(v),
+                false => Err(format!("{name} must be within [0, 1], got {v}")),
+            }
+        };
+        let max_det = s.max_det.unwrap_or(300);
+        if max_det == 0 {
+            return Err("max_det must be at least 1".into());
+        }
         Ok(YoloSeg {
             labels: s.labels.clone(),
             classes,
-            conf: s.conf.unwrap_or(0.25),
-            iou: s.iou.unwrap_or(0.7),
+            nms: Nms {
+                conf: unit("conf", s.conf, 0.25)?,
+                iou: unit("iou", s.iou, 0.7)?,
+                max_det,
+                agnostic: s.agnostic_nms.unwrap_or(false),
+            },
             mask_mode: match s.mask_mode.as_deref().unwrap_or("ultralytics") {
                 "ultralytics" => MaskMode::Ultralytics,
+                "retina" => MaskMode::Retina,
                 "exact" => MaskMode::Exact,
                 other => {
                     return Err(format!(
-                        "mask_mode {other:?} unknown (\"ultralytics\" or \"exact\")"
+                        "mask_mode {other:?} unknown (\"ultralytics\", \"retina\" or \"exact\")"
                     ))
                 }
             },
+            policy: InstancePolicy::parse(s.instances.as_deref().unwrap_or("union"))?,
         })
     }
 
@@ -232,16 +322,16 @@ impl YoloSeg {
         Ok((det, protos))
     }
 
-    /// Detections plus one instance mask each, at the original size (`w0 × h0`).
+    /// The kept instances, in NMS order, at the photo's size (`w0 × h0`), as `predict` gives
+    /// them: boxes in photo pixels, empty masks dropped.
     pub fn instances(
         &self,
         outputs: &[Tensor],
         w0: usize,
         h0: usize,
-        size: usize,
     ) -> Result<Vec<(Detection, Mask)>, String> {
-        let found = self.instances_near(outputs, w0, h0, size, None)?;
-        Ok(found.into_iter().map(|(d, m, _)| (d, m)).collect())
+        let found = self.instances_near(outputs, w0, h0, None)?;
+        Ok(found.into_iter().map(|i| (i.detection, i.mask)).collect())
     }
 
     /// [`Self::instances`], and with `eps` each instance's pixels whose outcome a change of
@@ -254,16 +344,20 @@ impl YoloSeg {
         outputs: &[Tensor],
         w0: usize,
         h0: usize,
-        size: usize,
         eps: Option<f64>,
-    ) -> Result<Vec<(Detection, Mask, Option<Mask>)>, String> {
+    ) -> Result<Vec<Instance>, String> {
         let (det, protos) = self.split(outputs)?;
         let [_, nm, ph, pw] = protos.shape.as_slice() else {
             unreachable!()
         };
         let (nm, ph, pw) = (*nm, *ph, *pw);
-        let conf = self.conf - eps.unwrap_or(0.0);
-        let dets = decode(det, self.labels.len(), nm, conf, self.iou, 300)?;
+        // The input size is the proto size × 4 in every export.
+        let size = ph * 4;
+        let nms = Nms {
+            conf: (self.nms.conf - eps.unwrap_or(0.0)).max(0.0),
+            ..self.nms
+        };
+        let dets = decode(det, self.labels.len(), nm, &nms)?;
         let lb = Letterbox::new(w0, h0, size);
         // |sigmoid(l) − 0.5| ≤ eps ⟺ |l| ≤ ln((0.5 + eps) / (0.5 − eps)).
         let band = eps.map(|e| match e < 0.5 {
@@ -277,60 +371,149 @@ impl YoloSeg {
                 let plane = &protos.data[k * ph * pw..(k + 1) * ph * pw];
                 logits.iter_mut().zip(plane).for_each(|(l, &p)| *l += c * p);
             }
-            let b = lb.unmap_box(d.bbox, w0, h0);
-            let borderline = eps.is_some_and(|e| d.score as f64 <= self.conf + e);
-            let (mask, near) = if self.mask_mode == MaskMode::Ultralytics {
-                let m = ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, None);
-                let near = band.map(|band| match borderline {
-                    true => m.clone(),
-                    false => {
-                        ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, Some(band))
-                    }
-                });
-                (m, near)
-            } else {
-                // Protos → input size, then the exact letterboxed region → the original size.
-                let full = halfpixel_bilinear_f32(&logits, pw, ph, 1, size, size);
-                let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
-                for y in lb.top..lb.top + lb.new_h {
-                    region.extend_from_slice(
-                        &full[y * size + lb.left..y * size + lb.left + lb.new_w],
-                    );
+            let photo_box = lb.unmap_box(d.bbox, w0, h0);
+            let borderline = eps.is_some_and(|e| d.score as f64 <= self.nms.conf + e);
+            let mask_with = |band: Option<f32>| match self.mask_mode {
+                MaskMode::Ultralytics => {
+                    ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, band)
                 }
-                let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
-                // crop_mask: keep pixel (r, c) with x1 ≤ c < x2 and y1 ≤ r < y2.
-                let in_box = |y: u32, x: u32| {
-                    let (xf, yf) = (x as f64, y as f64);
-                    xf >= b[0] && xf < b[2] && yf >= b[1] && yf < b[3]
-                };
-                let at = |y: u32, x: u32| orig[y as usize * w0 + x as usize];
-                let m = Mask::from_fn(h0 as u32, w0 as u32, |y, x| in_box(y, x) && at(y, x) > 0.0);
-                let near = band.map(|band| match borderline {
-                    true => m.clone(),
-                    false => Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
-                        in_box(y, x) && at(y, x).abs() <= band
-                    }),
-                });
-                (m, near)
+                MaskMode::Retina => retina_mask(&logits, pw, ph, photo_box, w0, h0, band),
+                MaskMode::Exact => exact_mask(&logits, pw, ph, size, &lb, photo_box, w0, h0, band),
             };
-            let above = d.score as f64 > self.conf;
-            let d = Detection { bbox: b, ..d };
+            let mask = mask_with(None);
+            // `construct_result` keeps only instances whose mask has a pixel.
+            if mask.area() == 0 && !borderline {
+                continue;
+            }
+            let near = band.map(|band| match borderline {
+                true => mask.clone(),
+                false => mask_with(Some(band)),
+            });
+            let above = d.score > self.nms.conf as f32;
+            let detection = Detection {
+                bbox: photo_box,
+                ..d
+            };
             // A detection only the lowered cut admits contributes nothing but its near pixels.
-            let mask = if above {
-                mask
-            } else {
-                Mask::new(h0 as u32, w0 as u32)
+            let mask = match above {
+                true => mask,
+                false => Mask::new(h0 as u32, w0 as u32),
             };
-            out.push((d, mask, near));
+            out.push(Instance {
+                detection,
+                mask,
+                near,
+            });
         }
         Ok(out)
     }
+
+    /// The instances that make up evaluation class `ids`' mask under the policy.
+    fn chosen<'i>(&self, inst: &'i [Instance], ids: &[usize]) -> Vec<&'i Instance> {
+        let of_class = inst
+            .iter()
+            .filter(|i| ids.contains(&i.detection.class) && i.mask.area() > 0);
+        match self.policy {
+            InstancePolicy::Union => of_class.collect(),
+            // NMS order is by score, so the first is the highest.
+            InstancePolicy::Top1 => of_class.take(1).collect(),
+            InstancePolicy::Largest => {
+                let mut best: Option<&Instance> = None;
+                for i in of_class {
+                    if best.is_none_or(|b| i.mask.area() > b.mask.area()) {
+                        best = Some(i);
+                    }
+                }
+                best.into_iter().collect()
+            }
+        }
+    }
+
+    /// The masks per evaluation class, how many instances were kept, and with `eps` the near
+    /// pixels per class.
+    fn assemble(
+        &self,
+        inst: &[Instance],
+        w: usize,
+        h: usize,
+        eps: Option<f64>,
+    ) -> (BTreeMap<String, Mask>, usize, BTreeMap<String, Mask>) {
+        let (mut masks, mut near_pixels) = (BTreeMap::new(), BTreeMap::new());
+        let empty = || Mask::new(h as u32, w as u32);
+        for (class, ids) in &self.classes {
+            let chosen = self.chosen(inst, ids);
+            let mut mask = empty();
+            chosen.iter().for_each(|i| mask.union_in_place(&i.mask));
+            if let Some(eps) = eps {
+                near_pixels.insert(class.clone(), self.near(inst, ids, &chosen, eps, w, h));
+            }
+            masks.insert(class.clone(), mask);
+        }
+        let kept = inst.iter().filter(|i| i.mask.area() > 0).count();
+        (masks, kept, near_pixels)
+    }
+
+    /// The pixels of class `ids`' mask a change of `eps` could flip.
+    fn near(
+        &self,
+        inst: &[Instance],
+        ids: &[usize],
+        chosen: &[&Instance],
+        eps: f64,
+        w: usize,
+        h: usize,
+    ) -> Mask {
+        let (mut near, mut sure) = (Mask::new(h as u32, w as u32), Mask::new(h as u32, w as u32));
+        let of_class: Vec<&Instance> = inst
+            .iter()
+            .filter(|i| ids.contains(&i.detection.class))
+            .collect();
+        match self.policy {
+            InstancePolicy::Union => {
+                // A class's mask is a union: a pixel that a sure detection of the class keeps
+                // whatever noise does cannot flip, however near it is for another detection.
+                for i in &of_class {
+                    let Some(n) = &i.near else { continue };
+                    near.union_in_place(n);
+                    if i.detection.score as f64 > self.nms.conf + eps {
+                        sure.union_in_place(&i.mask.difference(n));
+                    }
+                }
+                near.difference(&sure)
+            }
+            InstancePolicy::Top1 | InstancePolicy::Largest => {
+                // The choice itself may change: every instance that could be chosen instead
+                // (any, for the largest; one scored within 2ε, for the top one) is near whole.
+                let top = chosen.first().map(|c| c.detection.score);
+                for i in &of_class {
+                    let rival = match (self.policy, top) {
+                        (InstancePolicy::Top1, Some(t)) => {
+                            (t - i.detection.score) as f64 <= 2.0 * eps
+                        }
+                        _ => true,
+                    };
+                    if rival {
+                        match &i.near {
+                            Some(n) if of_class.len() == 1 => near.union_in_place(n),
+                            _ => {
+                                near.union_in_place(&i.mask);
+                                if let Some(n) = &i.near {
+                                    near.union_in_place(n);
+                                }
+                            }
+                        }
+                    }
+                }
+                near
+            }
+        }
+    }
 }
 
-/// One instance's mask as Ultralytics gives it (see the module notes): `logits` at prototype
-/// size `pw × ph`, `bbox` in input pixels, the result at the photo's `w0 × h0`. With a logit
-/// `band`, instead the photo pixels whose value reads any input pixel with |logit| ≤ band (a
-/// flip there can reach them through the 0/1 resize).
+/// One instance's mask as `process_mask(.., upsample=True)` and `scale_masks` give it (see the
+/// module notes): `logits` at prototype size `pw × ph`, `bbox` in input pixels, the result at
+/// the photo's `w0 × h0`. With a logit `band`, instead the photo pixels whose value reads any
+/// input pixel with |logit| ≤ band (a flip there can reach them through the 0/1 resize).
 #[allow(clippy::too_many_arguments)]
 fn ultralytics_mask(
     logits: &[f32],
@@ -338,15 +521,15 @@ fn ultralytics_mask(
     ph: usize,
     size: usize,
     lb: &Letterbox,
-    bbox: [f64; 4],
+    bbox: [f32; 4],
     w0: usize,
     h0: usize,
     band: Option<f32>,
 ) -> Mask {
     // process_mask: upsample to the input, `gt_(0)`, then crop_mask keeps column c and row r
-    // with x1 <= c < x2 and y1 <= r < y2 (float box, integer pixel index).
+    // with x1 <= c < x2 and y1 <= r < y2 (f32 box, f32 pixel index).
     let full = torch_bilinear_f32(logits, pw, ph, size, size);
-    let [x1, y1, x2, y2] = bbox.map(|v| v as f32);
+    let [x1, y1, x2, y2] = bbox;
     // scale_masks: rows top..top+new_h and columns left..left+new_w of the 0/1 mask.
     let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
     for y in lb.top..lb.top + lb.new_h {
@@ -369,12 +552,93 @@ fn ultralytics_mask(
     })
 }
 
+/// `process_mask_native` (`retina_masks=True`): the logits upsampled by `f` (1, 2 or 4, the
+/// smallest that crops the letterbox padding on whole pixels), `scale_masks` to the photo,
+/// `> 0`, cropped to the box in photo pixels. With a `band`: the pixels with |logit| ≤ band.
+fn retina_mask(
+    logits: &[f32],
+    pw: usize,
+    ph: usize,
+    bbox: [f32; 4],
+    w0: usize,
+    h0: usize,
+    band: Option<f32>,
+) -> Mask {
+    let lb4 = Letterbox::into_input(w0, h0, 4 * pw, 4 * ph);
+    let pad = (4 * ph - lb4.new_h) | (4 * pw - lb4.new_w);
+    let f = 4 / gcd(4, pad | (pad / 2));
+    let (up, uw, uh) = match f > 1 {
+        true => (
+            torch_bilinear_f32(logits, pw, ph, f * pw, f * ph),
+            f * pw,
+            f * ph,
+        ),
+        false => (logits.to_vec(), pw, ph),
+    };
+    let lb = Letterbox::into_input(w0, h0, uw, uh);
+    let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
+    for y in lb.top..lb.top + lb.new_h {
+        region.extend_from_slice(&up[y * uw + lb.left..y * uw + lb.left + lb.new_w]);
+    }
+    let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
+    let [x1, y1, x2, y2] = bbox;
+    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+        let (xf, yf) = (x as f32, y as f32);
+        let l = orig[y as usize * w0 + x as usize];
+        let on = match band {
+            None => l > 0.0,
+            Some(band) => l.abs() <= band,
+        };
+        on && xf >= x1 && xf < x2 && yf >= y1 && yf < y2
+    })
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// maskgate's `"exact"` mode: protos → input size, then the exact letterboxed region → the
+/// photo, cropped to the photo box, `> 0` (or |logit| ≤ band).
+#[allow(clippy::too_many_arguments)]
+fn exact_mask(
+    logits: &[f32],
+    pw: usize,
+    ph: usize,
+    size: usize,
+    lb: &Letterbox,
+    bbox: [f32; 4],
+    w0: usize,
+    h0: usize,
+    band: Option<f32>,
+) -> Mask {
+    let full = halfpixel_bilinear_f32(logits, pw, ph, 1, size, size);
+    let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
+    for y in lb.top..lb.top + lb.new_h {
+        region.extend_from_slice(&full[y * size + lb.left..y * size + lb.left + lb.new_w]);
+    }
+    let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
+    let [x1, y1, x2, y2] = bbox;
+    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+        let (xf, yf) = (x as f32, y as f32);
+        let l = orig[y as usize * w0 + x as usize];
+        let on = match band {
+            None => l > 0.0,
+            Some(band) => l.abs() <= band,
+        };
+        on && xf >= x1 && xf < x2 && yf >= y1 && yf < y2
+    })
+}
+
 impl Segmenter for YoloSeg {
     fn kind(&self) -> &'static str {
         "yolov8-seg"
     }
     fn decode(&self) -> DecodePolicy {
-        // `model.predict(path)`: Ultralytics' LoadImagesAndVideos reads with cv2.imread.
+        // `model.predict(path)`: Ultralytics' LoadImagesAndVideos reads with cv2.imdecode.
         DecodePolicy::OpenCv
     }
     fn outputs_read(&self) -> usize {
@@ -382,10 +646,21 @@ impl Segmenter for YoloSeg {
         usize::MAX
     }
     fn params(&self) -> String {
-        format!(
+        // The defaults keep the parameters (and so the cache keys) of earlier releases.
+        let mut p = format!(
             "labels={:?};classes={:?};conf={};iou={};mask_mode={:?}",
-            self.labels, self.classes, self.conf, self.iou, self.mask_mode
-        )
+            self.labels, self.classes, self.nms.conf, self.nms.iou, self.mask_mode
+        );
+        if self.nms.max_det != 300 {
+            p.push_str(&format!(";max_det={}", self.nms.max_det));
+        }
+        if self.nms.agnostic {
+            p.push_str(";agnostic_nms=true");
+        }
+        if self.policy != InstancePolicy::Union {
+            p.push_str(&format!(";instances={:?}", self.policy));
+        }
+        p
     }
     fn check(&self, model: &Model) -> Result<(), String> {
         let (h, w) = input_hw(model)?;
@@ -423,19 +698,13 @@ impl Segmenter for YoloSeg {
     fn preprocess(&self, img: &RgbImage, model: &Model) -> Result<Tensor, String> {
         let (size, _) = input_hw(model)?;
         let lb = Letterbox::new(img.w, img.h, size);
-        let resized: Vec<u8> = if (lb.new_w, lb.new_h) == (img.w, img.h) {
-            img.data.clone()
-        } else {
-            let f: Vec<f32> = img.data.iter().map(|&v| v as f32).collect();
-            halfpixel_bilinear_f32(&f, img.w, img.h, 3, lb.new_w, lb.new_h)
-                .iter()
-                .map(|v| v.round().clamp(0.0, 255.0) as u8)
-                .collect()
-        };
+        let resized = resize_linear_u8(&img.data, img.w, img.h, 3, lb.new_w, lb.new_h);
         let plane = size * size;
         let mut data = vec![114.0f32 / 255.0; 3 * plane];
-        for y in 0..lb.new_h {
-            for x in 0..lb.new_w {
+        let rows = lb.new_h.min(size - lb.top);
+        let cols = lb.new_w.min(size - lb.left);
+        for y in 0..rows {
+            for x in 0..cols {
                 for c in 0..3 {
                     data[c * plane + (y + lb.top) * size + x + lb.left] =
                         resized[(y * lb.new_w + x) * 3 + c] as f32 / 255.0;
@@ -453,21 +722,7 @@ impl Segmenter for YoloSeg {
         w: usize,
         h: usize,
     ) -> Result<BTreeMap<String, Mask>, String> {
-        // The input size is the proto size × 4 in every export; recover it from the outputs.
-        let (_, protos) = self.split(outputs)?;
-        let size = protos.shape[2] * 4;
-        let inst = self.instances(outputs, w, h, size)?;
-        let mut out = BTreeMap::new();
-        for (class, ids) in &self.classes {
-            let mut m = Mask::new(h as u32, w as u32);
-            for (d, im) in &inst {
-                if ids.contains(&d.class) {
-                    m.union_in_place(im);
-                }
-            }
-            out.insert(class.clone(), m);
-        }
-        Ok(out)
+        Ok(self.segment(outputs, w, h, None)?.masks)
     }
     fn postprocess_near(
         &self,
@@ -476,29 +731,25 @@ impl Segmenter for YoloSeg {
         h: usize,
         eps: f64,
     ) -> Result<MasksAndNear, String> {
-        let (_, protos) = self.split(outputs)?;
-        let size = protos.shape[2] * 4;
+        let s = self.segment(outputs, w, h, Some(eps))?;
+        Ok((s.masks, s.near.unwrap_or_default()))
+    }
+    fn segment(
+        &self,
+        outputs: &[Tensor],
+        w: usize,
+        h: usize,
+        eps: Option<f64>,
+    ) -> Result<Segmented, String> {
         // One pass: a detection only the lowered cut admits has an empty mask, so the masks are
         // `postprocess`'s.
-        let inst = self.instances_near(outputs, w, h, size, Some(eps))?;
-        let (mut masks, mut near_pixels) = (BTreeMap::new(), BTreeMap::new());
-        for (class, ids) in &self.classes {
-            // A class's mask is a union: a pixel that a sure detection of the class keeps
-            // whatever noise does cannot flip, however near it is for another detection.
-            let empty = || Mask::new(h as u32, w as u32);
-            let (mut mask, mut near, mut sure) = (empty(), empty(), empty());
-            for (d, m, n) in inst.iter().filter(|(d, _, _)| ids.contains(&d.class)) {
-                mask.union_in_place(m);
-                let Some(n) = n else { continue };
-                near.union_in_place(n);
-                if d.score as f64 > self.conf + eps {
-                    sure.union_in_place(&m.difference(n));
-                }
-            }
-            masks.insert(class.clone(), mask);
-            near_pixels.insert(class.clone(), near.difference(&sure));
-        }
-        Ok((masks, near_pixels))
+        let inst = self.instances_near(outputs, w, h, eps)?;
+        let (masks, kept, near) = self.assemble(&inst, w, h, eps);
+        Ok(Segmented {
+            masks,
+            near: eps.map(|_| near),
+            instances: Some(kept),
+        })
     }
 }
 
@@ -541,17 +792,14 @@ mod tests {
             assert!((ct - lb.top as i64).abs() <= 1 && (cl - lb.left as i64).abs() <= 1);
             // A box spanning the whole resized region maps back onto the whole image.
             let full = [
-                lb.left as f64,
-                lb.top as f64,
-                (lb.left + lb.new_w) as f64,
-                (lb.top + lb.new_h) as f64,
+                lb.left as f32,
+                lb.top as f32,
+                (lb.left + lb.new_w) as f32,
+                (lb.top + lb.new_h) as f32,
             ];
+            // Per-axis gains (`scale_boxes`): the content region maps onto the photo exactly.
             let b = lb.unmap_box(full, w0, h0);
-            assert!(b[0].abs() < 1e-9 && b[1].abs() < 1e-9);
-            assert!(
-                (b[2] - w0 as f64).abs() <= 1.0 / lb.gain
-                    && (b[3] - h0 as f64).abs() <= 1.0 / lb.gain
-            );
+            assert_eq!(b, [0.0, 0.0, w0 as f32, h0 as f32], "{w0}x{h0}");
         }
     }
 
@@ -575,11 +823,35 @@ mod tests {
             shape: vec![1, 4 + nc + nm, n],
             data,
         };
-        let d = decode(&t, nc, nm, 0.25, 0.7, 300).unwrap();
+        let nms = Nms {
+            conf: 0.25,
+            iou: 0.7,
+            max_det: 300,
+            agnostic: false,
+        };
+        let d = decode(&t, nc, nm, &nms).unwrap();
         assert_eq!(
             d.iter().map(|d| (d.class, d.score)).collect::<Vec<_>>(),
             [(0, 0.9), (1, 0.7)]
         );
         assert_eq!(d[0].bbox, [30.0, 30.0, 70.0, 70.0]);
+        // Class-agnostic NMS lets the class-1 box on top of the first go; max_det cuts.
+        let agnostic = decode(
+            &t,
+            nc,
+            nm,
+            &Nms {
+                agnostic: true,
+                ..nms
+            },
+        )
+        .unwrap();
+        assert_eq!(agnostic.len(), 1);
+        let one = decode(&t, nc, nm, &Nms { max_det: 1, ..nms }).unwrap();
+        assert_eq!(one.len(), 1);
+        // A lower IoU threshold suppresses the shifted box of the same class (IoU 0.82 > 0.5
+        // suppresses it at 0.7 too; at 0.9 it survives).
+        let loose = decode(&t, nc, nm, &Nms { iou: 0.9, ..nms }).unwrap();
+        assert_eq!(loose.len(), 3);
     }
 }
