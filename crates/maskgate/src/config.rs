@@ -36,6 +36,7 @@ struct RawRun {
     criteria_sha256: Option<String>,
     cache: Option<String>,
     onnxruntime: Option<String>,
+    python: Option<String>,
     intra_threads: Option<usize>,
     memory_arena: Option<bool>,
     memory_pattern: Option<bool>,
@@ -226,6 +227,9 @@ pub struct RunConfig {
     pub criteria_sha256: Option<String>,
     pub cache: Option<PathBuf>,
     pub onnxruntime: Option<PathBuf>,
+    /// The Python that exports `.pt` checkpoints: a path (relative to the config) or a name
+    /// looked up on PATH.
+    pub python: Option<PathBuf>,
     pub intra_threads: Option<usize>,
     /// ONNX Runtime's CPU memory arena (default on).
     pub memory_arena: Option<bool>,
@@ -436,6 +440,10 @@ impl RunConfig {
             criteria_sha256: r.criteria_sha256.clone(),
             cache: r.cache.as_deref().map(rel),
             onnxruntime: r.onnxruntime.as_deref().map(rel),
+            python: r.python.as_deref().map(|p| match p.contains('/') {
+                true => rel(p),
+                false => PathBuf::from(p),
+            }),
             intra_threads: r.intra_threads,
             memory_arena: r.memory_arena,
             memory_pattern: r.memory_pattern,

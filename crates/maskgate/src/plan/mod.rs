@@ -188,6 +188,8 @@ pub struct Plan {
     pub notes: Option<PathBuf>,
     /// The photos the candidate was trained on (a folder, or a list of their hashes).
     pub training_manifest: Option<PathBuf>,
+    /// The Python that exports `.pt` checkpoint arms (a bare name is looked up on PATH).
+    pub python: PathBuf,
     /// What a sample whose photo another corpus or the training set holds does to the run.
     pub overlap: crate::read::shared::Policy,
     /// The local folder reports are written to (for a bucket `--out`, the copy uploaded).

@@ -384,9 +384,38 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                     named: plan.named(model),
                     sha256: sha256.clone(),
                 });
+                // A checkpoint runs as the ONNX Ultralytics exports from it.
+                let exported = match crate::predict::checkpoint::is_checkpoint(model) {
+                    false => None,
+                    true => {
+                        let local_cache = plan
+                            .cache
+                            .as_deref()
+                            .filter(|c| !crate::storage::is_url(&c.to_string_lossy()));
+                        let python = plan.python.as_path();
+                        let e = crate::predict::checkpoint::export(
+                            model,
+                            plan.shown(model),
+                            &sha256,
+                            python,
+                            local_cache,
+                        )
+                        .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                        Some(e)
+                    }
+                };
+                let (path, sha256) = match &exported {
+                    Some(e) => (
+                        e.onnx.clone(),
+                        crate::sha256_file(&e.onnx)
+                            .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?,
+                    ),
+                    None => (model.clone(), sha256),
+                };
                 let source = ModelSource {
-                    path: model.clone(),
+                    path,
                     sha256,
+                    exported,
                     intra_threads: plan.intra_threads,
                     memory: plan.ort_memory,
                     runtime: plan.onnxruntime.clone(),

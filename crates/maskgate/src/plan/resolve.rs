@@ -209,6 +209,7 @@ struct Files {
     notes: Option<PathBuf>,
     training_manifest: Option<PathBuf>,
     variants: Option<PathBuf>,
+    python: PathBuf,
     network: crate::net::Network,
 }
 
@@ -254,6 +255,14 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
         None,
         || None,
     );
+    let python = l.pick(
+        &settings::PYTHON,
+        None,
+        env.of(&settings::PYTHON).map(PathBuf::from),
+        cfg.and_then(|c| c.python.clone()),
+        None,
+        || PathBuf::from("python3"),
+    );
     let variants = l.pick(
         &settings::VARIANTS,
         o.variants.clone().map(Some),
@@ -279,6 +288,7 @@ fn files(d: &Draft, o: &Overrides, env: &Env, l: &mut Layers<'_>) -> Result<File
         notes,
         training_manifest,
         variants,
+        python,
         network: crate::net::Network::with_timeout_s(timeout),
     })
 }
@@ -520,6 +530,7 @@ impl Plan {
             baseline: draft.baseline.clone(),
             notes: files.notes,
             training_manifest: files.training_manifest,
+            python: files.python,
             overlap: v.overlap,
             out,
             remote_out,

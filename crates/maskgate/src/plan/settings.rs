@@ -122,6 +122,16 @@ pub const TRAINING_MANIFEST: Setting = Setting {
     help: "The photos the candidate was trained on: a folder of them, or their sha256 one a line (`sha256sum` output) or as a JSON array; an evaluated photo among them is reported as leakage",
     ..NONE
 };
+pub const PYTHON: Setting = Setting {
+    name: "python",
+    config: Some("python"),
+    env: Some("MASKGATE_PYTHON"),
+    kind: "program",
+    default: "python3",
+    help: "The Python that exports a `.pt` checkpoint arm to ONNX with Ultralytics (it needs `ultralytics`, with torch)",
+    commands: RUN,
+    ..NONE
+};
 pub const OVERLAP: Setting = Setting {
     name: "overlap",
     config: Some("overlap"),
@@ -527,6 +537,7 @@ pub const SETTINGS: &[&Setting] = &[
     &SAVE_PREDICTIONS,
     &CACHE,
     &ONNXRUNTIME,
+    &PYTHON,
     &MEMORY_ARENA,
     &MEMORY_PATTERN,
     &NETWORK_TIMEOUT,

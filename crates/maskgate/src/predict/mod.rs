@@ -5,6 +5,7 @@
 
 pub mod adapters;
 pub mod cache;
+pub mod checkpoint;
 pub mod engine;
 pub mod image;
 pub mod meter;

@@ -30,6 +30,8 @@ pub struct ModelSource {
     pub run: String,
     /// Measure the arm's cost (latencies, load time, memory) while it runs.
     pub measure_cost: bool,
+    /// A `.pt` checkpoint arm: the checkpoint `path` was exported from.
+    pub exported: Option<super::checkpoint::Exported>,
 }
 
 pub struct ModelArm {
@@ -285,14 +287,23 @@ impl Arm for ModelArm {
     }
 
     fn describe(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut d = serde_json::json!({
             "name": self.name,
             "kind": "model",
             "adapter": self.adapter.kind(),
             "params": super::adapters::params_of(self.adapter.as_ref()),
             "model": crate::pathnames::display(&self.source.path),
             "model_sha256": self.source.sha256,
-        })
+        });
+        if let Some(e) = &self.source.exported {
+            // The ONNX lives in a cache folder: the report names the checkpoint it came from.
+            d["model"] = serde_json::json!(e.checkpoint);
+            d["model_sha256"] = serde_json::json!(e.checkpoint_sha256);
+            d["exported_onnx_sha256"] = serde_json::json!(self.source.sha256);
+            d["exporter"] = serde_json::json!(format!("ultralytics {}", e.ultralytics));
+            d["export"] = serde_json::json!(e.settings);
+        }
+        d
     }
 
     fn predict(&self, sample: &Sample, photo: &SamplePhoto) -> Prediction {
