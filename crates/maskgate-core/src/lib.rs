@@ -5,6 +5,7 @@
 pub mod anatomy;
 pub mod bmp;
 pub mod boundary;
+pub mod cocoeval;
 pub mod counts;
 pub mod label;
 pub mod labelmap;

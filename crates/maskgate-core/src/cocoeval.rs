@@ -1,0 +1,585 @@
+//! COCO's instance evaluation for masks, as pycocotools' `COCOeval(gt, dt, "segm")` computes
+//! it (`cocoeval.py` and `maskApi.c`, pycocotools 2.0.11), step for step so the numbers are
+//! the same to the last bit:
+//! - per (image, category): detections ordered by score, stably (`mergesort`), at most the
+//!   largest `maxDets`; IoU = intersection / union, or intersection / detection area against a
+//!   crowd region, in f64 from integer pixel counts;
+//! - per area range: a ground truth is ignored when it is a crowd, marked ignore, or its
+//!   `area` lies outside the range; ignored ones are matched last; greedy matching by score at
+//!   each threshold `min(t, 1 − 1e-10)`, a crowd may take any number of detections; an unmatched
+//!   detection outside the area range is ignored;
+//! - accumulation over images (in image order, then stably by score): cumulative TP/FP, precision
+//!   `tp / (tp + fp + ε)` made monotone from the right, sampled at 101 recall points with
+//!   `searchsorted(side="left")`; a category without a counted ground truth stays −1;
+//! - the 12 numbers: the mean of the entries above −1.
+
+use crate::Mask;
+
+/// One ground-truth instance.
+#[derive(Clone, Debug)]
+pub struct GtInstance {
+    /// The annotation's id. COCOeval records a match by it, so a detection matched to an
+    /// annotation whose id is 0 counts as unmatched (as in pycocotools); other sources number
+    /// their instances from 1.
+    pub id: u64,
+    /// Index of its image in the evaluation's image order.
+    pub image: usize,
+    /// Index of its category in the evaluation's category order.
+    pub category: usize,
+    pub mask: Mask,
+    /// The annotation's `area` (COCO files give it; elsewhere the mask's pixel count).
+    pub area: f64,
+    /// `iscrowd`. (An annotation's own `ignore` key plays no part: COCOeval's `_prepare`
+    /// overwrites it with `iscrowd`.)
+    pub crowd: bool,
+}
+
+/// One detected instance.
+#[derive(Clone, Debug)]
+pub struct DtInstance {
+    pub image: usize,
+    pub category: usize,
+    pub mask: Mask,
+    pub score: f64,
+}
+
+/// `np.linspace(start, stop, n)`: `i·step + start`, the last set to `stop`.
+fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
+    let step = (stop - start) / (n - 1) as f64;
+    let mut v: Vec<f64> = (0..n).map(|i| i as f64 * step + start).collect();
+    v[n - 1] = stop;
+    v
+}
+
+/// COCOeval's default parameters for segmentation.
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub iou_thresholds: Vec<f64>,
+    pub recall_thresholds: Vec<f64>,
+    pub max_dets: [usize; 3],
+    /// all, small, medium, large.
+    pub area_ranges: [[f64; 2]; 4],
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            iou_thresholds: linspace(0.5, 0.95, 10),
+            recall_thresholds: linspace(0.0, 1.0, 101),
+            max_dets: [1, 10, 100],
+            area_ranges: [[0.0, 1e10], [0.0, 1024.0], [1024.0, 9216.0], [9216.0, 1e10]],
+        }
+    }
+}
+
+/// One (image, category, area range) evaluation, as `evaluateImg` returns it.
+#[derive(Clone, Debug, Default)]
+struct ImageEval {
+    /// Scores of the kept detections, in score order.
+    dt_scores: Vec<f64>,
+    /// Per threshold, per detection: matched, and ignored.
+    dt_matched: Vec<Vec<bool>>,
+    dt_ignored: Vec<Vec<bool>>,
+    /// Per ground truth (sorted: counted first): ignored.
+    gt_ignored: Vec<bool>,
+}
+
+/// The accumulated curves: `precision[t][r][k][a][m]` and `recall[t][k][a][m]` (−1 where a
+/// category has no counted ground truth).
+#[derive(Clone, Debug)]
+pub struct Evaluation {
+    pub params: Params,
+    pub categories: usize,
+    precision: Vec<f64>,
+    recall: Vec<f64>,
+}
+
+/// The 12 standard numbers, in `COCOeval.stats` order.
+pub const STAT_NAMES: [&str; 12] = [
+    "map",
+    "map50",
+    "map75",
+    "map_small",
+    "map_medium",
+    "map_large",
+    "mar1",
+    "mar10",
+    "mar100",
+    "mar_small",
+    "mar_medium",
+    "mar_large",
+];
+
+/// `maskUtils.iou` for one detection against one ground truth.
+fn iou(dt: &Mask, dt_area: u64, gt: &Mask, gt_area: u64, crowd: bool) -> f64 {
+    let inter = dt.intersection_count(gt);
+    if inter == 0 {
+        return 0.0;
+    }
+    let union = if crowd {
+        dt_area
+    } else {
+        dt_area + gt_area - inter
+    };
+    inter as f64 / union as f64
+}
+
+/// numpy's pairwise summation (`pairwise_sum_DOUBLE`), which `np.mean` uses on a contiguous
+/// array: the same additions in the same order, so the same bits.
+fn pairwise_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        return a.iter().fold(0.0, |res, v| res + v);
+    }
+    if n <= 128 {
+        let mut r: [f64; 8] = std::array::from_fn(|j| a[j]);
+        let mut i = 8;
+        while i < n - n % 8 {
+            for j in 0..8 {
+                r[j] += a[i + j];
+            }
+            i += 8;
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for v in &a[i..] {
+            res += v;
+        }
+        return res;
+    }
+    let mut n2 = n / 2;
+    n2 -= n2 % 8;
+    pairwise_sum(&a[..n2]) + pairwise_sum(&a[n2..])
+}
+
+/// Stable sort of indices by descending score (`np.argsort(-s, kind="mergesort")`).
+fn by_score(scores: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    // A comparison sort, as numpy's: −0.0 and 0.0 tie.
+    order.sort_by(|&a, &b| {
+        (-scores[a])
+            .partial_cmp(&-scores[b])
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
+/// Evaluates `dts` against `gts` over `images` images and `categories` categories.
+pub fn evaluate(
+    images: usize,
+    categories: usize,
+    gts: &[GtInstance],
+    dts: &[DtInstance],
+    params: &Params,
+) -> Evaluation {
+    let (t_n, r_n, a_n, m_n) = (
+        params.iou_thresholds.len(),
+        params.recall_thresholds.len(),
+        params.area_ranges.len(),
+        params.max_dets.len(),
+    );
+    // Instances per (image, category), in input order.
+    let mut gt_at: Vec<Vec<usize>> = vec![Vec::new(); images * categories];
+    let mut dt_at: Vec<Vec<usize>> = vec![Vec::new(); images * categories];
+    for (i, g) in gts.iter().enumerate() {
+        gt_at[g.image * categories + g.category].push(i);
+    }
+    for (i, d) in dts.iter().enumerate() {
+        dt_at[d.image * categories + d.category].push(i);
+    }
+    let max_det = params.max_dets[m_n - 1];
+    // evalImgs[k][a][i]
+    let mut evals: Vec<Option<ImageEval>> = vec![None; categories * a_n * images];
+    for k in 0..categories {
+        for i in 0..images {
+            let (gi, di) = (&gt_at[i * categories + k], &dt_at[i * categories + k]);
+            if gi.is_empty() && di.is_empty() {
+                continue;
+            }
+            // computeIoU: detections by score, at most maxDets[-1].
+            let scores: Vec<f64> = di.iter().map(|&d| dts[d].score).collect();
+            let mut dsorted: Vec<usize> = by_score(&scores).into_iter().map(|j| di[j]).collect();
+            dsorted.truncate(max_det);
+            let dt_areas: Vec<u64> = dsorted.iter().map(|&d| dts[d].mask.area()).collect();
+            let gt_areas: Vec<u64> = gi.iter().map(|&g| gts[g].mask.area()).collect();
+            let ious: Vec<Vec<f64>> = dsorted
+                .iter()
+                .zip(&dt_areas)
+                .map(|(&d, &da)| {
+                    gi.iter()
+                        .zip(&gt_areas)
+                        .map(|(&g, &ga)| iou(&dts[d].mask, da, &gts[g].mask, ga, gts[g].crowd))
+                        .collect()
+                })
+                .collect();
+            for (a, range) in params.area_ranges.iter().enumerate() {
+                let e = evaluate_image(gts, dts, gi, &dsorted, &ious, range, max_det, params);
+                evals[(k * a_n + a) * images + i] = Some(e);
+            }
+        }
+    }
+    let mut precision = vec![-1.0; t_n * r_n * categories * a_n * m_n];
+    let mut recall = vec![-1.0; t_n * categories * a_n * m_n];
+    for k in 0..categories {
+        for a in 0..a_n {
+            for (m, &md) in params.max_dets.iter().enumerate() {
+                let e: Vec<&ImageEval> = (0..images)
+                    .filter_map(|i| evals[(k * a_n + a) * images + i].as_ref())
+                    .collect();
+                if e.is_empty() {
+                    continue;
+                }
+                let mut scores = Vec::new();
+                let mut owner = Vec::new();
+                for (n, ev) in e.iter().enumerate() {
+                    let kept = ev.dt_scores.len().min(md);
+                    scores.extend_from_slice(&ev.dt_scores[..kept]);
+                    owner.extend((0..kept).map(|j| (n, j)));
+                }
+                let order = by_score(&scores);
+                let npig = e
+                    .iter()
+                    .map(|ev| ev.gt_ignored.iter().filter(|g| !**g).count())
+                    .sum::<usize>();
+                if npig == 0 {
+                    continue;
+                }
+                for t in 0..t_n {
+                    let (mut tp, mut fp) = (0f64, 0f64);
+                    let mut rc = Vec::with_capacity(order.len());
+                    let mut pr = Vec::with_capacity(order.len());
+                    for &o in &order {
+                        let (n, j) = owner[o];
+                        let (matched, ignored) = (e[n].dt_matched[t][j], e[n].dt_ignored[t][j]);
+                        if ignored {
+                            // Neither: the cumulative sums stay, the point still counts.
+                        } else if matched {
+                            tp += 1.0;
+                        } else {
+                            fp += 1.0;
+                        }
+                        rc.push(tp / npig as f64);
+                        pr.push(tp / (fp + tp + f64::EPSILON));
+                    }
+                    let at = ((t * categories + k) * a_n + a) * m_n + m;
+                    recall[at] = rc.last().copied().unwrap_or(0.0);
+                    for i in (1..pr.len()).rev() {
+                        if pr[i] > pr[i - 1] {
+                            pr[i - 1] = pr[i];
+                        }
+                    }
+                    for (ri, &thr) in params.recall_thresholds.iter().enumerate() {
+                        // searchsorted(rc, thr, side="left"): the first index with rc >= thr.
+                        let pi = rc.partition_point(|&v| v < thr);
+                        let q = if pi < pr.len() { pr[pi] } else { 0.0 };
+                        precision[(((t * r_n + ri) * categories + k) * a_n + a) * m_n + m] = q;
+                    }
+                }
+            }
+        }
+    }
+    Evaluation {
+        params: params.clone(),
+        categories,
+        precision,
+        recall,
+    }
+}
+
+/// `evaluateImg` for one (image, category) and area range.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_image(
+    gts: &[GtInstance],
+    dts: &[DtInstance],
+    gi: &[usize],
+    dsorted: &[usize],
+    ious: &[Vec<f64>],
+    range: &[f64; 2],
+    max_det: usize,
+    params: &Params,
+) -> ImageEval {
+    let outside = |area: f64| area < range[0] || area > range[1];
+    let ignored: Vec<bool> = gi
+        .iter()
+        .map(|&g| gts[g].crowd || outside(gts[g].area))
+        .collect();
+    // Counted ground truths first, stably.
+    let mut gt_order: Vec<usize> = (0..gi.len()).collect();
+    gt_order.sort_by_key(|&j| ignored[j]);
+    let gt_ig: Vec<bool> = gt_order.iter().map(|&j| ignored[j]).collect();
+    let crowd: Vec<bool> = gt_order.iter().map(|&j| gts[gi[j]].crowd).collect();
+    let dn = dsorted.len().min(max_det);
+    let t_n = params.iou_thresholds.len();
+    let mut gt_matched = vec![vec![false; gi.len()]; t_n];
+    let mut dt_matched = vec![vec![false; dn]; t_n];
+    let mut dt_ignored = vec![vec![false; dn]; t_n];
+    for (t, &thr) in params.iou_thresholds.iter().enumerate() {
+        for d in 0..dn {
+            let mut best = thr.min(1.0 - 1e-10);
+            let mut m: Option<usize> = None;
+            for g in 0..gi.len() {
+                if gt_matched[t][g] && !crowd[g] {
+                    continue;
+                }
+                // Past the counted ones with a counted match in hand: stop.
+                if let Some(mm) = m {
+                    if !gt_ig[mm] && gt_ig[g] {
+                        break;
+                    }
+                }
+                let v = ious[d][gt_order[g]];
+                if v < best {
+                    continue;
+                }
+                best = v;
+                m = Some(g);
+            }
+            if let Some(g) = m {
+                dt_ignored[t][d] = gt_ig[g];
+                // `dtm` holds the annotation's id: an id of 0 reads as no match.
+                dt_matched[t][d] = gts[gi[gt_order[g]]].id != 0;
+                gt_matched[t][g] = true;
+            }
+        }
+    }
+    for d in 0..dn {
+        if outside(dts[dsorted[d]].mask.area() as f64) {
+            for t in 0..t_n {
+                if !dt_matched[t][d] {
+                    dt_ignored[t][d] = true;
+                }
+            }
+        }
+    }
+    ImageEval {
+        dt_scores: dsorted[..dn].iter().map(|&d| dts[d].score).collect(),
+        dt_matched,
+        dt_ignored,
+        gt_ignored: gt_ig,
+    }
+}
+
+impl Evaluation {
+    /// `_summarize`: the mean of `precision` (or `recall`) entries above −1 at one area range
+    /// and max-dets, over every threshold or one, over every category or one.
+    fn mean(
+        &self,
+        ap: bool,
+        iou: Option<f64>,
+        area: usize,
+        max_dets: usize,
+        category: Option<usize>,
+    ) -> f64 {
+        let p = &self.params;
+        let (t_n, r_n, a_n, m_n, k_n) = (
+            p.iou_thresholds.len(),
+            p.recall_thresholds.len(),
+            p.area_ranges.len(),
+            p.max_dets.len(),
+            self.categories,
+        );
+        let Some(m) = p.max_dets.iter().position(|&v| v == max_dets) else {
+            return -1.0;
+        };
+        let ts: Vec<usize> = match iou {
+            None => (0..t_n).collect(),
+            Some(v) => (0..t_n).filter(|&t| p.iou_thresholds[t] == v).collect(),
+        };
+        let ks: Vec<usize> = match category {
+            None => (0..k_n).collect(),
+            Some(k) => vec![k],
+        };
+        let mut kept = Vec::new();
+        // numpy's mean over the selected entries in memory order (t, r, k for precision).
+        for &t in &ts {
+            if ap {
+                for r in 0..r_n {
+                    for &k in &ks {
+                        let v = self.precision[(((t * r_n + r) * k_n + k) * a_n + area) * m_n + m];
+                        if v > -1.0 {
+                            kept.push(v);
+                        }
+                    }
+                }
+            } else {
+                for &k in &ks {
+                    let v = self.recall[((t * k_n + k) * a_n + area) * m_n + m];
+                    if v > -1.0 {
+                        kept.push(v);
+                    }
+                }
+            }
+        }
+        match kept.len() {
+            0 => -1.0,
+            n => pairwise_sum(&kept) / n as f64,
+        }
+    }
+
+    /// The 12 numbers of `COCOeval.summarize()` (every category, or one).
+    pub fn stats(&self, category: Option<usize>) -> [f64; 12] {
+        let p = &self.params;
+        let (m_small, m_mid, m_all) = (p.max_dets[0], p.max_dets[1], p.max_dets[2]);
+        let ap = |iou, area| self.mean(true, iou, area, m_all, category);
+        let ar = |area, md| self.mean(false, None, area, md, category);
+        [
+            ap(None, 0),
+            ap(Some(0.5), 0),
+            ap(Some(0.75), 0),
+            ap(None, 1),
+            ap(None, 2),
+            ap(None, 3),
+            ar(0, m_small),
+            ar(0, m_mid),
+            ar(0, m_all),
+            ar(1, m_all),
+            ar(2, m_all),
+            ar(3, m_all),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_numpy_s_linspace() {
+        let p = Params::default();
+        // What `np.linspace(.5, 0.95, 10)` gives, digit for digit.
+        assert_eq!(
+            p.iou_thresholds,
+            [
+                0.5,
+                0.55,
+                0.6,
+                0.65,
+                0.7,
+                0.75,
+                0.8,
+                0.85,
+                0.8999999999999999,
+                0.95
+            ]
+        );
+        assert_eq!(p.recall_thresholds.len(), 101);
+        assert_eq!(p.recall_thresholds[100], 1.0);
+    }
+
+    /// The 12 numbers, overall and per category, bit for bit against pycocotools 2.0.11's
+    /// `COCOeval` (numpy 2.3.5's pairwise mean) on
+    /// the labelme COCO export and three generated corpora (crowds, empty images, ties, more
+    /// than 100 detections on an image, a category without ground truth). Regenerate with
+    /// `tools/cocoeval_vectors.py`.
+    #[test]
+    fn the_12_numbers_are_pycocotools() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/cocoeval_vectors.json");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(v["pycocotools"], "2.0.11");
+        let cases = v["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), 4);
+        let mask = |i: &serde_json::Value| -> Mask {
+            let n = |k: usize| i["size"][k].as_u64().unwrap() as u32;
+            let counts = i["counts"].as_array().unwrap();
+            crate::Rle {
+                h: n(0),
+                w: n(1),
+                counts: counts.iter().map(|c| c.as_u64().unwrap() as u32).collect(),
+            }
+            .decode()
+            .unwrap()
+        };
+        let (mut compared, mut worst) = (0usize, 0f64);
+        for c in cases {
+            let idx = |i: &serde_json::Value, k: &str| i[k].as_u64().unwrap() as usize;
+            let gts: Vec<GtInstance> = (c["gts"].as_array().unwrap().iter())
+                .map(|g| GtInstance {
+                    id: g["id"].as_u64().unwrap(),
+                    image: idx(g, "image"),
+                    category: idx(g, "category"),
+                    mask: mask(g),
+                    area: g["area"].as_f64().unwrap(),
+                    crowd: g["crowd"].as_bool().unwrap(),
+                })
+                .collect();
+            let dts: Vec<DtInstance> = (c["dts"].as_array().unwrap().iter())
+                .map(|d| DtInstance {
+                    image: idx(d, "image"),
+                    category: idx(d, "category"),
+                    mask: mask(d),
+                    score: d["score"].as_f64().unwrap(),
+                })
+                .collect();
+            let (images, categories) = (idx(c, "images"), idx(c, "categories"));
+            let e = evaluate(images, categories, &gts, &dts, &Params::default());
+            let stats = c["stats"].as_object().unwrap();
+            // Category ids in the evaluation's (sorted) order.
+            let mut ids: Vec<u64> = (stats.keys())
+                .filter(|k| *k != "all")
+                .map(|k| k.parse().unwrap())
+                .collect();
+            ids.sort();
+            let mut check = |got: [f64; 12], want: &serde_json::Value, what: String| {
+                for (n, (g, w)) in got.iter().zip(want.as_array().unwrap()).enumerate() {
+                    let w = f64::from_bits(w.as_u64().unwrap());
+                    worst = worst.max((g - w).abs());
+                    assert_eq!(
+                        g.to_bits(),
+                        w.to_bits(),
+                        "{what} {}: {g} vs {w}",
+                        STAT_NAMES[n]
+                    );
+                    compared += 1;
+                }
+            };
+            check(e.stats(None), &stats["all"], format!("{} all", c["name"]));
+            for (k, id) in ids.iter().enumerate() {
+                check(
+                    e.stats(Some(k)),
+                    &stats[&id.to_string()],
+                    format!("{} category {id}", c["name"]),
+                );
+            }
+        }
+        assert_eq!(compared, 12 * (4 + 21 + 3 * 4));
+        eprintln!("cocoeval: {compared} numbers equal pycocotools', largest difference {worst:e}");
+    }
+
+    fn square(x: u32, y: u32, s: u32) -> Mask {
+        Mask::from_fn(64, 64, |r, c| c >= x && c < x + s && r >= y && r < y + s)
+    }
+
+    #[test]
+    fn a_perfect_detection_scores_one_and_a_crowd_absorbs_extras() {
+        let gt = |mask: Mask, crowd| GtInstance {
+            id: 1,
+            image: 0,
+            category: 0,
+            area: mask.area() as f64,
+            mask,
+            crowd,
+        };
+        let dt = |mask, score| DtInstance {
+            image: 0,
+            category: 0,
+            mask,
+            score,
+        };
+        let gts = [gt(square(0, 0, 40), false), gt(square(40, 40, 24), true)];
+        let dts = [
+            dt(square(0, 0, 40), 0.9),
+            dt(square(44, 44, 10), 0.8),
+            dt(square(50, 50, 10), 0.7),
+        ];
+        let e = evaluate(1, 1, &gts, &dts, &Params::default());
+        let s = e.stats(None);
+        // Both detections inside the crowd are ignored, not false positives: precision is
+        // 1 / (1 + ε) at every recall point, as COCOeval gives it.
+        assert_eq!(s[0], 1.0 / (1.0 + f64::EPSILON), "{s:?}");
+        assert_eq!(s[8], 1.0);
+        // A category with no ground truth at all is −1 everywhere.
+        let none = evaluate(1, 1, &[], &dts, &Params::default());
+        assert_eq!(none.stats(None)[0], -1.0);
+    }
+}
