@@ -387,6 +387,13 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                 // A checkpoint runs as the ONNX Ultralytics exports from it.
                 let exported = match crate::predict::checkpoint::is_checkpoint(model) {
                     false => None,
+                    true if adapter != "yolov8-seg" => {
+                        return Err(Error::Usage(format!(
+                            "arm {:?}: {} is a PyTorch checkpoint, which maskgate exports with Ultralytics for the yolov8-seg adapter only; give adapter = \"yolov8-seg\", or export it to ONNX yourself",
+                            spec.name,
+                            plan.shown(model)
+                        )))
+                    }
                     true => {
                         let local_cache = plan
                             .cache

@@ -2,16 +2,19 @@
 //! Ultralytics' own exporter in a subprocess (the Python `[run] python` or `MASKGATE_PYTHON`
 //! names), with the settings the `yolov8-seg` adapter reads: `format="onnx"`, the checkpoint's
 //! own training `imgsz`, `dynamic=False`, `half=False`, `nms=False`. The ONNX file is kept under
-//! `exports/` of the cache folder (else of the system's temporary folder), keyed by the
-//! checkpoint's sha256, those settings and the Ultralytics version, so a second run costs
-//! nothing. The report names both files and the exporter.
+//! `exports/` of the cache folder, keyed by the checkpoint's sha256, those settings and the
+//! Ultralytics version, so a second run costs nothing; without a cache it is made in a private
+//! temporary folder of the run, removed when the run ends. The report names both files and the
+//! exporter.
 
 use crate::error::{Error, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 /// The export settings, as the cache key and the report name them.
 pub const EXPORT_SETTINGS: &str = "format=onnx;imgsz=train;dynamic=False;half=False;nms=False";
@@ -32,8 +35,18 @@ out = model.export(format="onnx", dynamic=False, half=False, nms=False, device="
 print(json.dumps({"onnx": str(out), "ultralytics": ultralytics.__version__, "imgsz": model.overrides.get("imgsz")}))
 "#;
 
+/// A folder of this run's own, removed when the last holder drops it.
+#[derive(Debug)]
+struct OwnedDir(PathBuf);
+
+impl Drop for OwnedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// A checkpoint and the ONNX file made of it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Exported {
     /// The checkpoint as arms name their model file.
     pub checkpoint: String,
@@ -42,6 +55,9 @@ pub struct Exported {
     pub settings: &'static str,
     #[serde(skip)]
     pub onnx: PathBuf,
+    /// Without a cache: the run's private folder holding `onnx`, kept while the arm lives.
+    #[serde(skip)]
+    _owned: Option<Arc<OwnedDir>>,
 }
 
 /// Whether `model` is a PyTorch checkpoint (by its extension, as Ultralytics decides).
@@ -131,8 +147,59 @@ fn ultralytics_version(python: &Path, scratch: &Path) -> Result<String> {
     Ok(out.trim().to_string())
 }
 
-/// The ONNX export of checkpoint `pt` (whose sha256 is `sha256`), made by `python` or found
-/// in `cache` (a folder; the system's temporary folder without one).
+/// A fresh folder under `parent` that no other process (on this host or another sharing the
+/// folder) can be using: created, never reused.
+fn fresh_folder(parent: &Path) -> Result<PathBuf> {
+    static SERIAL: AtomicUsize = AtomicUsize::new(0);
+    let io = |e: std::io::Error| Error::Usage(format!("{}: {e}", parent.display()));
+    std::fs::create_dir_all(parent).map_err(io)?;
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    for attempt in 0..100 {
+        let name = format!(
+            "tmp-{}-{nanos}-{}-{attempt}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        );
+        let p = parent.join(name);
+        match std::fs::create_dir(&p) {
+            Ok(()) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o700));
+                }
+                return Ok(p);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io(e)),
+        }
+    }
+    Err(Error::Usage(format!(
+        "{}: no fresh folder could be made",
+        parent.display()
+    )))
+}
+
+/// Scratch folders a killed run left in the exports folder, a day old or more.
+fn remove_stale_scratch(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let day = Duration::from_secs(24 * 3600);
+    for e in entries.flatten() {
+        let old = (e.metadata().and_then(|m| m.modified()).ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > day);
+        if old && e.file_name().to_string_lossy().starts_with("tmp-") {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The ONNX export of checkpoint `pt` (whose sha256 is `sha256`; `shown` names it in
+/// messages), made by `python` or found in `cache` (a local folder).
 pub fn export(
     pt: &Path,
     shown: String,
@@ -140,16 +207,21 @@ pub fn export(
     python: &Path,
     cache: Option<&Path>,
 ) -> Result<Exported> {
-    let dir = cache
-        .map_or_else(
-            || std::env::temp_dir().join("maskgate-exports"),
-            Path::to_path_buf,
-        )
-        .join("exports");
-    let scratch = dir.join(format!("tmp-{}-{}", std::process::id(), &sha256[..16]));
+    let (dir, owned) = match cache {
+        Some(c) => {
+            let dir = c.join("exports");
+            remove_stale_scratch(&dir);
+            (dir, None)
+        }
+        None => {
+            let own = fresh_folder(&std::env::temp_dir().join("maskgate-exports"))?;
+            (own.clone(), Some(Arc::new(OwnedDir(own))))
+        }
+    };
+    let scratch = fresh_folder(&dir)?;
     let result = export_in(pt, shown, sha256, python, &dir, &scratch);
     let _ = std::fs::remove_dir_all(&scratch);
-    result
+    result.map(|e| Exported { _owned: owned, ..e })
 }
 
 fn export_in(
@@ -174,6 +246,7 @@ fn export_in(
         ultralytics: version.clone(),
         settings: EXPORT_SETTINGS,
         onnx,
+        _owned: None,
     };
     if target.is_file() {
         return Ok(exported(target));
@@ -189,23 +262,17 @@ fn export_in(
     cmd.env("YOLO_CONFIG_DIR", scratch.join("config"))
         .env("YOLO_OFFLINE", "1");
     let what = format!("exporting {shown} with {}", python.display());
-    let (ok, out, err) = run_bounded(cmd, &scratch.join("export"), EXPORT_TIMEOUT, &what)?;
-    let made = out
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .and_then(|v| v["onnx"].as_str().map(PathBuf::from))
-        .filter(|p| p.is_file());
-    let Some(made) = made.filter(|_| ok) else {
+    let (ok, _, err) = run_bounded(cmd, &scratch.join("export"), EXPORT_TIMEOUT, &what)?;
+    // Ultralytics writes the ONNX beside the checkpoint it was given.
+    let made = work.join("best.onnx");
+    if !(ok && made.is_file()) {
         return Err(Error::Usage(format!(
             "{what}: Ultralytics' exporter failed: {}",
             if err.is_empty() { "no message" } else { &err }
         )));
-    };
-    // Whole or not at all: a rename within the cache folder.
-    let staged = scratch.join("best.onnx.staged");
-    std::fs::copy(&made, &staged).map_err(io)?;
-    std::fs::rename(&staged, &target).map_err(io)?;
+    }
+    // Whole or not at all: a rename within the exports folder.
+    std::fs::rename(&made, &target).map_err(io)?;
     Ok(exported(target))
 }
 

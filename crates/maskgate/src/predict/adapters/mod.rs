@@ -435,6 +435,75 @@ mod tests {
         build("yolov8-seg", &s).unwrap()
     }
 
+    /// `construct_result` keeps an instance whose input-size mask has a pixel, even one lying
+    /// only in the letterbox padding: Ultralytics reports it (with no pixel on the photo), and
+    /// the `top1` crop of a photo whose best instance is such is empty.
+    #[test]
+    fn an_instance_only_in_the_padding_is_kept_with_an_empty_photo_mask() {
+        // A 64×32 photo in a 64×64 input: rows 16..48 hold it, 0..16 and 48..64 are padding.
+        let out = yolo_outputs(
+            &[(32.0, 8.0, 16.0, 8.0, 0.9), (32.0, 32.0, 16.0, 16.0, 0.8)],
+            5.0,
+        );
+        let policy = |p: &str| {
+            let s = AdapterSettings {
+                labels: vec!["thing".into()],
+                instances: Some(p.into()),
+                ..Default::default()
+            };
+            yolov8_seg::YoloSeg::new(&s).unwrap()
+        };
+        let union = policy("union");
+        let inst = union.instances(&out, 64, 32).unwrap();
+        assert_eq!(inst.len(), 2, "both kept, as Ultralytics keeps them");
+        assert_eq!(
+            inst[0].1.area(),
+            0,
+            "the padding instance has no photo pixel"
+        );
+        assert!(inst[1].1.area() > 0);
+        let seg = union.segment(&out, 64, 32, None).unwrap();
+        assert_eq!(seg.instances, Some(2));
+        let crop = |p: &str| policy(p).postprocess(&out, 64, 32).unwrap()["thing"].area();
+        assert_eq!(crop("union"), inst[1].1.area());
+        assert_eq!(
+            crop("top1"),
+            0,
+            "the highest-scored instance, as production takes it"
+        );
+        assert_eq!(crop("largest"), inst[1].1.area());
+    }
+
+    /// Under `largest`, noise that removes the largest instance (scored within ε of `conf`)
+    /// hands the crop to a smaller one, however sure that one is: both are near whole. A sure
+    /// largest instance that no other could outgrow leaves nothing near.
+    #[test]
+    fn a_fragile_largest_instance_makes_the_next_one_near() {
+        let s = AdapterSettings {
+            labels: vec!["thing".into()],
+            instances: Some("largest".into()),
+            ..Default::default()
+        };
+        let largest = yolov8_seg::YoloSeg::new(&s).unwrap();
+        for (big_score, rivals) in [(0.9f32, false), (0.2505, true)] {
+            let out = yolo_outputs(
+                &[
+                    (16.0, 16.0, 16.0, 16.0, big_score),
+                    (48.0, 48.0, 8.0, 8.0, 0.6),
+                ],
+                5.0,
+            );
+            let inst = largest.instances(&out, 64, 64).unwrap();
+            assert_eq!(inst.len(), 2);
+            let seg = largest.segment(&out, 64, 64, Some(1e-3)).unwrap();
+            let near = &seg.near.unwrap()["thing"];
+            for (_, m) in &inst {
+                let all = near.intersection_count(m) == m.area();
+                assert_eq!(all, rivals, "score {big_score}: near {}", near.area());
+            }
+        }
+    }
+
     #[test]
     fn a_detection_scored_within_eps_of_conf_is_near_in_full() {
         for mode in ["ultralytics", "exact"] {

@@ -20,7 +20,8 @@
 //!     cropped to the box in photo pixels);
 //!   - `"exact"`: maskgate's own: the logits resized to the photo's exact content region,
 //!     cropped to the photo box and thresholded at 0 there, with no 0/1 resize;
-//! - an instance whose mask is empty is dropped, as `construct_result` drops it;
+//! - an instance whose mask is empty where `construct_result` looks (at the input's size in the
+//!   default mode, padding included) is dropped, as it drops it;
 //! - boxes to the photo by `ops.scale_boxes` (per-axis gains, in f32, clipped).
 //!
 //! How instances become an evaluation class's mask is production's policy, `instances`:
@@ -109,6 +110,10 @@ pub struct Detection {
 pub struct Instance {
     pub detection: Detection,
     pub mask: Mask,
+    /// Kept by `predict`: scored above `conf`, and its mask had a pixel where
+    /// `construct_result` looks (at the input's size in the default mode, padding included,
+    /// so a kept instance may still have no pixel on the photo).
+    kept: bool,
     /// With the noise check: the pixels a change of ε could flip.
     near: Option<Mask>,
 }
@@ -331,7 +336,11 @@ impl YoloSeg {
         h0: usize,
     ) -> Result<Vec<(Detection, Mask)>, String> {
         let found = self.instances_near(outputs, w0, h0, None)?;
-        Ok(found.into_iter().map(|i| (i.detection, i.mask)).collect())
+        Ok(found
+            .into_iter()
+            .filter(|i| i.kept)
+            .map(|i| (i.detection, i.mask))
+            .collect())
     }
 
     /// [`Self::instances`], and with `eps` each instance's pixels whose outcome a change of
@@ -373,35 +382,45 @@ impl YoloSeg {
             }
             let photo_box = lb.unmap_box(d.bbox, w0, h0);
             let borderline = eps.is_some_and(|e| d.score as f64 <= self.nms.conf + e);
+            // (The photo mask, whether `construct_result` saw a pixel.)
             let mask_with = |band: Option<f32>| match self.mask_mode {
                 MaskMode::Ultralytics => {
                     ultralytics_mask(&logits, pw, ph, size, &lb, d.bbox, w0, h0, band)
                 }
-                MaskMode::Retina => retina_mask(&logits, pw, ph, photo_box, w0, h0, band),
-                MaskMode::Exact => exact_mask(&logits, pw, ph, size, &lb, photo_box, w0, h0, band),
+                MaskMode::Retina => {
+                    let m = retina_mask(&logits, pw, ph, photo_box, w0, h0, band);
+                    let any = m.area() > 0;
+                    (m, any)
+                }
+                MaskMode::Exact => {
+                    let m = exact_mask(&logits, pw, ph, size, &lb, photo_box, w0, h0, band);
+                    let any = m.area() > 0;
+                    (m, any)
+                }
             };
-            let mask = mask_with(None);
+            let (mask, any) = mask_with(None);
             // `construct_result` keeps only instances whose mask has a pixel.
-            if mask.area() == 0 && !borderline {
+            if !any && !borderline {
                 continue;
             }
             let near = band.map(|band| match borderline {
                 true => mask.clone(),
-                false => mask_with(Some(band)),
+                false => mask_with(Some(band)).0,
             });
-            let above = d.score > self.nms.conf as f32;
+            let kept = any && d.score > self.nms.conf as f32;
             let detection = Detection {
                 bbox: photo_box,
                 ..d
             };
             // A detection only the lowered cut admits contributes nothing but its near pixels.
-            let mask = match above {
+            let mask = match kept {
                 true => mask,
                 false => Mask::new(h0 as u32, w0 as u32),
             };
             out.push(Instance {
                 detection,
                 mask,
+                kept,
                 near,
             });
         }
@@ -412,7 +431,7 @@ impl YoloSeg {
     fn chosen<'i>(&self, inst: &'i [Instance], ids: &[usize]) -> Vec<&'i Instance> {
         let of_class = inst
             .iter()
-            .filter(|i| ids.contains(&i.detection.class) && i.mask.area() > 0);
+            .filter(|i| i.kept && ids.contains(&i.detection.class));
         match self.policy {
             InstancePolicy::Union => of_class.collect(),
             // NMS order is by score, so the first is the highest.
@@ -449,7 +468,7 @@ impl YoloSeg {
             }
             masks.insert(class.clone(), mask);
         }
-        let kept = inst.iter().filter(|i| i.mask.area() > 0).count();
+        let kept = inst.iter().filter(|i| i.kept).count();
         (masks, kept, near_pixels)
     }
 
@@ -482,25 +501,46 @@ impl YoloSeg {
                 near.difference(&sure)
             }
             InstancePolicy::Top1 | InstancePolicy::Largest => {
-                // The choice itself may change: every instance that could be chosen instead
-                // (any, for the largest; one scored within 2ε, for the top one) is near whole.
-                let top = chosen.first().map(|c| c.detection.score);
-                for i in &of_class {
-                    let rival = match (self.policy, top) {
-                        (InstancePolicy::Top1, Some(t)) => {
-                            (t - i.detection.score) as f64 <= 2.0 * eps
+                let Some(c) = chosen.first() else {
+                    // Nothing chosen: only an instance admitted by noise could be.
+                    for i in &of_class {
+                        if let Some(n) = &i.near {
+                            near.union_in_place(n);
                         }
-                        _ => true,
-                    };
-                    if rival {
-                        match &i.near {
-                            Some(n) if of_class.len() == 1 => near.union_in_place(n),
-                            _ => {
-                                near.union_in_place(&i.mask);
-                                if let Some(n) = &i.near {
-                                    near.union_in_place(n);
+                    }
+                    return near;
+                };
+                let wobble = |i: &Instance| i.near.as_ref().map_or(0, Mask::area);
+                // Noise may remove the chosen one (scored within ε of conf): any other could
+                // take its place. Otherwise, for the top one, an instance scored within 2ε;
+                // for the largest, one whose area could reach the chosen one's.
+                let fragile = c.detection.score as f64 <= self.nms.conf + eps;
+                let rivals: Vec<&&Instance> = of_class
+                    .iter()
+                    .filter(|i| !std::ptr::eq(**i, *c))
+                    .filter(|i| {
+                        fragile
+                            || match self.policy {
+                                InstancePolicy::Top1 => {
+                                    (c.detection.score - i.detection.score) as f64 <= 2.0 * eps
+                                }
+                                _ => {
+                                    // An instance only noise admits has no area yet: its near
+                                    // pixels are what it could bring.
+                                    i.mask.area() + wobble(i) + wobble(c) >= c.mask.area()
                                 }
                             }
+                    })
+                    .collect();
+                if let Some(n) = &c.near {
+                    near.union_in_place(n);
+                }
+                if !rivals.is_empty() {
+                    near.union_in_place(&c.mask);
+                    for i in rivals {
+                        near.union_in_place(&i.mask);
+                        if let Some(n) = &i.near {
+                            near.union_in_place(n);
                         }
                     }
                 }
@@ -512,7 +552,8 @@ impl YoloSeg {
 
 /// One instance's mask as `process_mask(.., upsample=True)` and `scale_masks` give it (see the
 /// module notes): `logits` at prototype size `pw × ph`, `bbox` in input pixels, the result at
-/// the photo's `w0 × h0`. With a logit `band`, instead the photo pixels whose value reads any
+/// the photo's `w0 × h0`, and whether the input-size mask `construct_result` tests has a pixel
+/// (the padding included). With a logit `band`, instead the photo pixels whose value reads any
 /// input pixel with |logit| ≤ band (a flip there can reach them through the 0/1 resize).
 #[allow(clippy::too_many_arguments)]
 fn ultralytics_mask(
@@ -525,11 +566,21 @@ fn ultralytics_mask(
     w0: usize,
     h0: usize,
     band: Option<f32>,
-) -> Mask {
+) -> (Mask, bool) {
     // process_mask: upsample to the input, `gt_(0)`, then crop_mask keeps column c and row r
     // with x1 <= c < x2 and y1 <= r < y2 (f32 box, f32 pixel index).
     let full = torch_bilinear_f32(logits, pw, ph, size, size);
     let [x1, y1, x2, y2] = bbox;
+    let any = band.is_some()
+        || (0..size).any(|y| {
+            let yf = y as f32;
+            yf >= y1
+                && yf < y2
+                && (0..size).any(|x| {
+                    let xf = x as f32;
+                    xf >= x1 && xf < x2 && full[y * size + x] > 0.0
+                })
+        });
     // scale_masks: rows top..top+new_h and columns left..left+new_w of the 0/1 mask.
     let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
     for y in lb.top..lb.top + lb.new_h {
@@ -547,9 +598,10 @@ fn ultralytics_mask(
     }
     let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
     let cut = if band.is_some() { 0.0 } else { 0.5 };
-    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+    let mask = Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
         orig[y as usize * w0 + x as usize] > cut
-    })
+    });
+    (mask, any)
 }
 
 /// `process_mask_native` (`retina_masks=True`): the logits upsampled by `f` (1, 2 or 4, the
@@ -646,9 +698,10 @@ impl Segmenter for YoloSeg {
         usize::MAX
     }
     fn params(&self) -> String {
-        // The defaults keep the parameters (and so the cache keys) of earlier releases.
+        // `pipeline=2`: Ultralytics' own resize, NMS and keep rule; predictions cached by the
+        // earlier port are not served for it.
         let mut p = format!(
-            "labels={:?};classes={:?};conf={};iou={};mask_mode={:?}",
+            "labels={:?};classes={:?};conf={};iou={};mask_mode={:?};pipeline=2",
             self.labels, self.classes, self.nms.conf, self.nms.iou, self.mask_mode
         );
         if self.nms.max_det != 300 {
