@@ -286,7 +286,7 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
     for a in &r.arm_details {
         let field = |k: &str| a.get(k).and_then(|v| v.as_str()).unwrap_or("");
         if field("kind") == "model" {
-            items.push(vec![
+            let mut item = vec![
                 plain("arm "),
                 code(field("name")),
                 plain(": adapter "),
@@ -298,7 +298,20 @@ fn run_settings(r: &Report) -> Vec<Vec<Inline>> {
                 plain(" (sha256 "),
                 code(hash_prefix(field("model_sha256"))),
                 plain(")"),
-            ]);
+            ];
+            // A checkpoint arm runs the ONNX its exporter made: both files are named.
+            if !field("exporter").is_empty() {
+                item.extend([
+                    plain(", run as the ONNX "),
+                    text(field("exporter")),
+                    plain(" exported ("),
+                    text(field("export")),
+                    plain("; sha256 "),
+                    code(hash_prefix(field("exported_onnx_sha256"))),
+                    plain(")"),
+                ]);
+            }
+            items.push(item);
         }
     }
     // A model is listed once, with its arm above.
