@@ -15,6 +15,72 @@
 
 use crate::Mask;
 
+/// An instance's mask kept as its own columns and 64-row blocks of the bit-packed layout
+/// (`Mask`'s column-major words on the image's grid): two instances intersect by AND and
+/// POPCNT over the columns and blocks they share, and a corpus of small instances on large
+/// photos costs memory by the instances' size, not the photos'.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Region {
+    x0: u32,
+    block0: u32,
+    cols: u32,
+    blocks: u32,
+    words: Vec<u64>,
+    area: u64,
+}
+
+impl Region {
+    /// The region of `mask`'s set pixels (empty: no columns).
+    pub fn of(mask: &Mask) -> Region {
+        let Some(b) = mask.bbox() else {
+            return Region::default();
+        };
+        let (block0, block1) = (b.y0 / 64, b.y1 / 64);
+        let (cols, blocks) = (b.x1 - b.x0 + 1, block1 - block0 + 1);
+        let mut words = Vec::with_capacity(cols as usize * blocks as usize);
+        for x in b.x0..=b.x1 {
+            words.extend_from_slice(&mask.column(x)[block0 as usize..=block1 as usize]);
+        }
+        Region {
+            x0: b.x0,
+            block0,
+            cols,
+            blocks,
+            words,
+            area: mask.area(),
+        }
+    }
+
+    pub fn area(&self) -> u64 {
+        self.area
+    }
+
+    /// Pixels both regions hold.
+    pub fn intersection(&self, other: &Region) -> u64 {
+        let (xa, xb) = (
+            self.x0.max(other.x0),
+            (self.x0 + self.cols).min(other.x0 + other.cols),
+        );
+        let (ba, bb) = (
+            self.block0.max(other.block0),
+            (self.block0 + self.blocks).min(other.block0 + other.blocks),
+        );
+        if xa >= xb || ba >= bb {
+            return 0;
+        }
+        let mut n = 0u64;
+        for x in xa..xb {
+            let a = &self.words[((x - self.x0) * self.blocks) as usize..];
+            let b = &other.words[((x - other.x0) * other.blocks) as usize..];
+            for k in ba..bb {
+                n += (a[(k - self.block0) as usize] & b[(k - other.block0) as usize]).count_ones()
+                    as u64;
+            }
+        }
+        n
+    }
+}
+
 /// One ground-truth instance.
 #[derive(Clone, Debug)]
 pub struct GtInstance {
@@ -26,7 +92,7 @@ pub struct GtInstance {
     pub image: usize,
     /// Index of its category in the evaluation's category order.
     pub category: usize,
-    pub mask: Mask,
+    pub mask: Region,
     /// The annotation's `area` (COCO files give it; elsewhere the mask's pixel count).
     pub area: f64,
     /// `iscrowd`. (An annotation's own `ignore` key plays no part: COCOeval's `_prepare`
@@ -39,7 +105,7 @@ pub struct GtInstance {
 pub struct DtInstance {
     pub image: usize,
     pub category: usize,
-    pub mask: Mask,
+    pub mask: Region,
     pub score: f64,
 }
 
@@ -111,8 +177,8 @@ pub const STAT_NAMES: [&str; 12] = [
 ];
 
 /// `maskUtils.iou` for one detection against one ground truth.
-fn iou(dt: &Mask, dt_area: u64, gt: &Mask, gt_area: u64, crowd: bool) -> f64 {
-    let inter = dt.intersection_count(gt);
+fn iou(dt: &Region, dt_area: u64, gt: &Region, gt_area: u64, crowd: bool) -> f64 {
+    let inter = dt.intersection(gt);
     if inter == 0 {
         return 0.0;
     }
@@ -498,7 +564,7 @@ mod tests {
                     id: g["id"].as_u64().unwrap(),
                     image: idx(g, "image"),
                     category: idx(g, "category"),
-                    mask: mask(g),
+                    mask: Region::of(&mask(g)),
                     area: g["area"].as_f64().unwrap(),
                     crowd: g["crowd"].as_bool().unwrap(),
                 })
@@ -507,7 +573,7 @@ mod tests {
                 .map(|d| DtInstance {
                     image: idx(d, "image"),
                     category: idx(d, "category"),
-                    mask: mask(d),
+                    mask: Region::of(&mask(d)),
                     score: d["score"].as_f64().unwrap(),
                 })
                 .collect();
@@ -546,6 +612,31 @@ mod tests {
         eprintln!("cocoeval: {compared} numbers equal pycocotools', largest difference {worst:e}");
     }
 
+    fn blob(h: u32, w: u32, x0: u32, y0: u32, x1: u32, y1: u32, holes: u32) -> Mask {
+        Mask::from_fn(h, w, |y, x| {
+            x >= x0 && x <= x1 && y >= y0 && y <= y1 && (x * 7 + y * 13) % (holes + 2) != 0
+        })
+    }
+
+    proptest::proptest! {
+        /// Regions intersect exactly as their whole masks do, wherever the blocks fall.
+        #[test]
+        fn a_region_intersects_as_its_mask(
+            h in 1u32..200, w in 1u32..90,
+            a in (0u32..200, 0u32..200, 0u32..90, 0u32..90, 0u32..5),
+            b in (0u32..200, 0u32..200, 0u32..90, 0u32..90, 0u32..5),
+        ) {
+            let m = |(y0, y1, x0, x1, holes): (u32, u32, u32, u32, u32)| {
+                blob(h, w, x0.min(x1) % w, y0.min(y1) % h, x0.max(x1) % w, y0.max(y1) % h, holes)
+            };
+            let (ma, mb) = (m(a), m(b));
+            let (ra, rb) = (Region::of(&ma), Region::of(&mb));
+            proptest::prop_assert_eq!(ra.area(), ma.area());
+            proptest::prop_assert_eq!(ra.intersection(&rb), ma.intersection_count(&mb));
+            proptest::prop_assert_eq!(rb.intersection(&ra), ma.intersection_count(&mb));
+        }
+    }
+
     fn square(x: u32, y: u32, s: u32) -> Mask {
         Mask::from_fn(64, 64, |r, c| c >= x && c < x + s && r >= y && r < y + s)
     }
@@ -557,13 +648,13 @@ mod tests {
             image: 0,
             category: 0,
             area: mask.area() as f64,
-            mask,
+            mask: Region::of(&mask),
             crowd,
         };
-        let dt = |mask, score| DtInstance {
+        let dt = |mask: Mask, score| DtInstance {
             image: 0,
             category: 0,
-            mask,
+            mask: Region::of(&mask),
             score,
         };
         let gts = [gt(square(0, 0, 40), false), gt(square(40, 40, 24), true)];

@@ -114,7 +114,7 @@ impl Mask {
         }
     }
 
-    fn column(&self, x: u32) -> &[u64] {
+    pub(crate) fn column(&self, x: u32) -> &[u64] {
         let s = x as usize * self.stride;
         &self.words[s..s + self.stride]
     }
