@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t = Instant::now();
         let (mut gts, mut dts) = (Vec::new(), Vec::new());
         for (gt, image, category, id, crowd, area, score, h, w, counts) in &lines {
-            let mask = Region::of(&Rle::from_compressed(*h, *w, counts)?.decode()?);
+            let mask = Region::from_rle(&Rle::from_compressed(*h, *w, counts)?)?;
             match gt {
                 true => gts.push(GtInstance {
                     id: *id,
