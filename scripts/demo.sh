@@ -2,8 +2,10 @@
 # The main job: sets up (ONNX Runtime and the real models from the package registries, and the
 # crop-gate example's SQLite database built from FASSEG and the VOC examples), then runs the
 # crop team's promotion gate, examples/crop-gate/: rembg's u2netp (the production baseline) vs
-# the candidate (IMG.LY's ISNet) on a held-out split of 30 FASSEG photos (files) and on the
-# human-flagged corpus (a query on the crop service's database), scored, compared, classified by
+# the candidate, the team's YOLOv8n-seg checkpoint (models/crop-yolo, trained by
+# tools/yolo/train.sh; IMG.LY's ISNet runs beside it as a second candidate) on a held-out split
+# of 30 FASSEG photos (files) and on the human-flagged corpus (a query on the crop service's
+# database), scored, compared, classified by
 # reporter notes and decided against examples/crop-gate/criteria.toml (pre-registered: its
 # sha256 is pinned in examples/crop-gate/criteria.lock). The verdict is signed (an in-toto
 # attestation, reports/crop-gate/attestation.dsse.json) and verified as a deploy step would. Reports in
@@ -31,8 +33,13 @@ if [ "$status" -le 1 ]; then
   # What the deploy step runs before it promotes the candidate: exit 0 only for a go, signed
   # with the gate's key, about this very model, with every file it names unchanged.
   "$mg" verify reports/crop-gate/attestation.dsse.json --pubkey vendor/keys/maskgate.pub \
-    --model vendor/models/isnet_quint8.onnx --require go || true
+    --model models/crop-yolo/best.onnx --require go || true
 fi
 echo "report: reports/crop-gate/report.md"
-# 0 = go, 1 = no-go / inconclusive: both are a finished gate. 2 = the run itself failed.
+# 0 = go, 1 = no-go / inconclusive: both are a finished gate, and the verdict is the last line
+# printed (as it is the report's). 2 = the run itself failed.
+if [ "$status" -le 1 ]; then
+  # The report's last line, its Markdown escapes taken off.
+  tail -n 1 reports/crop-gate/report.md | sed -E 's/\\([[:punct:]])/\1/g'
+fi
 [ "$status" -le 1 ]

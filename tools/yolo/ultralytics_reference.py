@@ -3,8 +3,10 @@
 against, pixel for pixel.
 
 `--make-photos DIR` writes the photo set once (committed under tests/fixtures/yolo/photos):
-- held-out FASSEG photos of the crop gate (BMP) saved as PNG, and as JPEG carrying each EXIF
-  orientation 1..8 (the pixels stored as the camera would, the tag saying how to turn them);
+- FASSEG V2 test photos (BMP; parity needs only what both tools see, so some are in the gate's
+  held-out split and some in the candidate's training set) saved as PNG, and as JPEG carrying
+  each EXIF orientation 1..8 (the pixels stored as the camera would, the tag saying how to turn
+  them);
 - the JPEG photos Ultralytics, labelme and imgaug ship (bus, zidane, the PASCAL VOC examples,
   the quokka).
 
@@ -63,9 +65,9 @@ def make_photos(out, shared):
 
     out.mkdir(parents=True, exist_ok=True)
     fasseg = Path(shared) / "data/fasseg/V2/Test_RGB"
-    # Held-out photos of the gate (test corpus ids), four as PNG and eight as JPEG, one per
-    # EXIF orientation: the stored pixels are the upright photo turned the way a camera held
-    # that way stores it, so every orientation has to be undone to give the upright face.
+    # Four as PNG and ten as JPEG, each orientation at least once: the stored pixels are the
+    # upright photo turned the way a camera held that way stores it, so every orientation has
+    # to be undone to give the upright face.
     undo = {
         1: None,
         2: Image.Transpose.FLIP_LEFT_RIGHT,

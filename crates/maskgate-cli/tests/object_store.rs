@@ -461,3 +461,44 @@ fn gates_read_and_write_s3_through_a_real_s3_api() {
     );
     assert!(!text.contains(SECRET), "{text}");
 }
+
+/// A `.pt` checkpoint in a bucket (where a training job leaves `best.pt`): fetched, exported
+/// by the Python `[run] python` names, and named in the report by its URL and both hashes.
+/// The stand-in Python answers as Ultralytics does (see `tests/cli/checkpoint.rs`).
+#[test]
+fn a_checkpoint_in_a_bucket_is_exported_and_named_by_its_url() {
+    let moto = Moto::start();
+    let d = tmp("checkpoint");
+    let pt = common::crop_model("best.pt");
+    moto.upload("weights", &[(pt.clone(), "runs/7/weights/best.pt".into())]);
+    let python = common::stand_in_python(&d);
+    let config =
+        common::checkpoint_config(&d, "s3://weights/runs/7/weights/best.pt", Some(&python));
+    let out = maskgate(&moto, &["run", config.to_str().unwrap()], &[]);
+    ok(&out);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("out/report.json")).unwrap()).unwrap();
+    let arm = report["arm_details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "pt")
+        .unwrap();
+    assert_eq!(arm["model"], "s3://weights/runs/7/weights/best.pt");
+    assert_eq!(arm["model_sha256"], maskgate::sha256_file(&pt).unwrap());
+    assert_eq!(
+        arm["exported_onnx_sha256"],
+        common::stand_in_export_sha256(&d)
+    );
+    // Scored, not refused: both arms give the same instances on every photo.
+    let rows: Vec<serde_json::Value> = std::fs::read_to_string(d.join("out/samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    for r in &rows {
+        assert_eq!(r["fail_reason"], serde_json::Value::Null, "{r}");
+        assert!(r["instances"].as_u64().unwrap() >= 1, "{r}");
+    }
+}

@@ -135,7 +135,7 @@ fn the_committed_predictions_are_what_the_models_give_now() {
     // Both models ran for real on every distinct photo (a photo both corpora chose is
     // inferred once, then served from the run's own cache).
     let mut inferred = 0;
-    for arm in ["rembg", "candidate"] {
+    for arm in ["rembg", "candidate", "isnet"] {
         let line = (said.lines())
             .find(|l| l.starts_with(&format!("maskgate: arm {arm}: ")))
             .unwrap_or_else(|| panic!("{said}"));
@@ -231,7 +231,7 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
     assert!(out.status.code().unwrap() <= 1, "{stderr}");
     // Every prediction came from the cache, and every sample was scored.
     let said = String::from_utf8_lossy(&out.stderr);
-    for arm in ["rembg", "candidate"] {
+    for arm in ["rembg", "candidate", "isnet"] {
         assert!(
             said.contains(&format!("arm {arm}: 0 inferences"))
                 && said.contains(" 53 cached, 0 failed"),
@@ -287,7 +287,7 @@ fn crop_gate_from_sqlite_and_postgres_gives_identical_reports() {
             .output()
             .unwrap()
     };
-    let verified = verify("vendor/models/isnet_quint8.onnx");
+    let verified = verify("models/crop-yolo/best.onnx");
     let said = String::from_utf8_lossy(&verified.stderr);
     let recommendation = md.lines().last().unwrap();
     let expected = if recommendation.starts_with("recommendation: go") {

@@ -6,6 +6,7 @@
 
 mod attest;
 mod browser;
+mod checkpoint;
 #[path = "../common/mod.rs"]
 mod common;
 mod compare;

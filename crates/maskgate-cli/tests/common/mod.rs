@@ -88,3 +88,68 @@ pub fn mask_of(rle: &serde_json::Value) -> maskgate_core::Mask {
     .decode()
     .unwrap()
 }
+
+/// A file of the crop gate's committed YOLO-seg checkpoint (`models/crop-yolo`).
+pub fn crop_model(file: &str) -> PathBuf {
+    let p = repo("models/crop-yolo").join(file);
+    assert!(p.is_file(), "{} missing", p.display());
+    p
+}
+
+/// What the stand-in exporter appends to the committed ONNX: one metadata entry (`k` = `v`,
+/// protobuf field 14), so its export is the same model in other bytes, with a cache key of its
+/// own (its masks are then inferred, not served from the ONNX arm's entries).
+pub const STAND_IN_SUFFIX: &[u8] = b"\x72\x06\x0a\x01k\x12\x01v";
+
+/// A Python that answers maskgate's two calls as Ultralytics 8.4.190 would, logging exports.
+pub fn stand_in_python(dir: &Path) -> PathBuf {
+    let script = dir.join("python");
+    let text = format!(
+        "#!/usr/bin/env python3\n\
+         import json, sys\n\
+         STAND_IN_SUFFIX = b'\\x72\\x06\\x0a\\x01k\\x12\\x01v'\n\
+         code = sys.argv[2]\n\
+         if 'importlib.metadata' in code:\n\
+         \x20   print('8.4.190')\n\
+         \x20   sys.exit(0)\n\
+         pt = sys.argv[3]\n\
+         out = pt[:-3] + '.onnx'\n\
+         open(out, 'wb').write(open({onnx:?}, 'rb').read() + STAND_IN_SUFFIX)\n\
+         open({log:?}, 'a').write(pt + '\\n')\n\
+         print(json.dumps({{'onnx': out, 'ultralytics': '8.4.190', 'imgsz': 320}}))\n",
+        onnx = crop_model("best.onnx").display().to_string(),
+        log = dir.join("exports.log").display().to_string(),
+    );
+    std::fs::write(&script, text).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+/// A config comparing the committed ONNX with the checkpoint at `pt`, on 3 held-out photos.
+pub fn checkpoint_config(d: &Path, pt: &str, python: Option<&Path>) -> PathBuf {
+    let python = python.map_or(String::new(), |p| {
+        format!("python = {:?}\n", p.display().to_string())
+    });
+    let text = format!(
+        "[run]\nout = \"out\"\nbaseline = \"onnx\"\ncache = \"cache\"\n{python}\n\
+         [[corpus]]\nname = \"test\"\nformat = \"fasseg\"\npath = {:?}\nsplit = \"test\"\n\
+         classes = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\nlimit = 3\n\n\
+         [[arm]]\nname = \"onnx\"\nadapter = \"yolov8-seg\"\nmodel = {:?}\nlabels = [\"foreground\"]\n\n\
+         [[arm]]\nname = \"pt\"\nadapter = \"yolov8-seg\"\nmodel = {pt:?}\nlabels = [\"foreground\"]\n",
+        shared().join("data/fasseg/V2").display().to_string(),
+        crop_model("best.onnx").display().to_string(),
+    );
+    let path = d.join("maskgate.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The sha256 of the stand-in exporter's ONNX (the committed one plus [`STAND_IN_SUFFIX`]).
+pub fn stand_in_export_sha256(scratch: &Path) -> String {
+    let mut bytes = std::fs::read(crop_model("best.onnx")).unwrap();
+    bytes.extend_from_slice(STAND_IN_SUFFIX);
+    let p = scratch.join("stand-in-export.onnx");
+    std::fs::write(&p, bytes).unwrap();
+    maskgate::sha256_file(&p).unwrap()
+}

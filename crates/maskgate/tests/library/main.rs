@@ -16,6 +16,7 @@ mod real_data;
 mod real_parity;
 #[cfg(feature = "sqlite")]
 mod sql_corpus;
+mod ultralytics_parity;
 mod wheel_build;
 mod yolo;
 

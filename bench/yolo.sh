@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark (issue: the seed's YOLO-seg candidate): maskgate's yolov8-seg arm on the crop gate's
+# own checkpoint (models/crop-yolo/best.onnx) over FASSEG's 70 photos, 3 rounds, against
+#  1. the pure ONNX Runtime inference time of the same model on the same photos (session.run
+#     alone, inputs prepared before the clock; ONNX Runtime's default threads, all cores):
+#     target maskgate's whole process wall <= 1.05x it;
+#  2. Ultralytics' own `YOLO(best.onnx).predict(photo)`, photo by photo, end to end (model
+#     loaded and warmed before the clock): target maskgate >= 1.5x faster per photo.
+# maskgate's figure is the whole `maskgate run` process (start, reading, inference, scoring,
+# every report), its second arm a prediction file so that only the YOLO arm infers.
+# Usage: bash bench/yolo.sh   (after bash scripts/setup.sh and bash tools/yolo/setup.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared="$(cd "${MASKGATE_SHARED:-../shared}" && pwd)"
+work=bench/.work/yolo
+rm -rf "$work"; mkdir -p "$work"
+py=vendor/yolo/bin/python
+[ -x "$py" ] || { echo "bench: run bash tools/yolo/setup.sh first" >&2; exit 2; }
+cargo build --release -q -p maskgate-cli
+mg=./target/release/maskgate
+model=models/crop-yolo/best.onnx
+now() { date +%s.%N; }
+median() { sort -n | sed -n 2p; }
+photos=$(ls "$shared"/data/fasseg/V2/{Train,Test}_RGB/*.bmp)
+n=$(echo "$photos" | wc -l)
+cat > "$work/maskgate.toml" <<TOML
+[run]
+baseline = "truth"
+[[corpus]]
+name = "fasseg"
+format = "fasseg"
+path = "$shared/data/fasseg/V2"
+classes = { foreground = ["hair", "skin", "eyes", "nose", "mouth"] }
+[[arm]]
+name = "yolo"
+adapter = "yolov8-seg"
+model = "$PWD/$model"
+labels = ["foreground"]
+[[arm]]
+name = "truth"
+predictions = "gold.ndjson"
+TOML
+# The second arm: the ground truth itself, as a prediction file (no inference).
+$mg convert --config "$work/maskgate.toml" --corpus fasseg --out "$work/gold.ndjson" >/dev/null 2>&1
+pure=(); ultra=()
+for round in 1 2 3; do
+  p=$($py bench/yolo_reference.py pure "$model" 0 $photos | tail -n 1)
+  u=$($py bench/yolo_reference.py ultralytics "$model" 2 $photos 2>/dev/null | tail -n 1)
+  s=$(now); $mg run "$work/maskgate.toml" --no-cache --out "$work/out" >/dev/null 2>&1; e=$(now)
+  m=$(echo "$e - $s" | bc -l)
+  # Work happened: every photo scored by the YOLO arm, none refused.
+  scored=$($py -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; y=[x for x in r if x["arm"]=="yolo"]; assert all(x["fail_reason"] is None for x in y); print(len(y), sum(x["instances"] for x in y))' "$work/out/samples.jsonl")
+  pure+=("$(echo "$m / $p" | bc -l)"); ultra+=("$(echo "$u / $m" | bc -l)")
+  printf 'round %d: %d photos (yolo scored, instances: %s); pure ORT inference %.3f s, maskgate run wall %.3f s (%.3fx the pure inference); Ultralytics predict %.3f s (%.1f ms/photo) vs maskgate %.1f ms/photo: maskgate %.2fx faster\n' \
+    "$round" "$n" "$scored" "$p" "$m" "$(echo "$m / $p" | bc -l)" "$u" "$(echo "$u * 1000 / $n" | bc -l)" "$(echo "$m * 1000 / $n" | bc -l)" "$(echo "$u / $m" | bc -l)"
+done
+printf 'maskgate wall / pure ORT inference: median %.3fx (target <= 1.05)\n' "$(printf '%s\n' "${pure[@]}" | median)"
+printf 'maskgate vs Ultralytics predict, per photo: median %.2fx faster (target >= 1.5)\n' "$(printf '%s\n' "${ultra[@]}" | median)"
