@@ -628,15 +628,27 @@ fn retina_mask(
         false => (logits.to_vec(), pw, ph),
     };
     let lb = Letterbox::into_input(w0, h0, uw, uh);
+    let region = content(&up, uw, &lb);
+    let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
+    boxed(&orig, w0, h0, bbox, band)
+}
+
+/// The letterbox's content rows and columns of a `stride`-wide map.
+fn content(full: &[f32], stride: usize, lb: &Letterbox) -> Vec<f32> {
     let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
     for y in lb.top..lb.top + lb.new_h {
-        region.extend_from_slice(&up[y * uw + lb.left..y * uw + lb.left + lb.new_w]);
+        region.extend_from_slice(&full[y * stride + lb.left..y * stride + lb.left + lb.new_w]);
     }
-    let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
+    region
+}
+
+/// `crop_mask` on photo-size logits: pixel (x, y) with x1 ≤ x < x2 and y1 ≤ y < y2 (f32) whose
+/// logit is above 0, or with a `band`, within it.
+fn boxed(logits: &[f32], w0: usize, h0: usize, bbox: [f32; 4], band: Option<f32>) -> Mask {
     let [x1, y1, x2, y2] = bbox;
     Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
         let (xf, yf) = (x as f32, y as f32);
-        let l = orig[y as usize * w0 + x as usize];
+        let l = logits[y as usize * w0 + x as usize];
         let on = match band {
             None => l > 0.0,
             Some(band) => l.abs() <= band,
@@ -668,21 +680,9 @@ fn exact_mask(
     band: Option<f32>,
 ) -> Mask {
     let full = halfpixel_bilinear_f32(logits, pw, ph, 1, size, size);
-    let mut region = Vec::with_capacity(lb.new_w * lb.new_h);
-    for y in lb.top..lb.top + lb.new_h {
-        region.extend_from_slice(&full[y * size + lb.left..y * size + lb.left + lb.new_w]);
-    }
+    let region = content(&full, size, lb);
     let orig = halfpixel_bilinear_f32(&region, lb.new_w, lb.new_h, 1, w0, h0);
-    let [x1, y1, x2, y2] = bbox;
-    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
-        let (xf, yf) = (x as f32, y as f32);
-        let l = orig[y as usize * w0 + x as usize];
-        let on = match band {
-            None => l > 0.0,
-            Some(band) => l.abs() <= band,
-        };
-        on && xf >= x1 && xf < x2 && yf >= y1 && yf < y2
-    })
+    boxed(&orig, w0, h0, bbox, band)
 }
 
 impl Segmenter for YoloSeg {
