@@ -291,11 +291,15 @@ fn pairwise_sum(a: &[f64]) -> f64 {
 /// Stable sort of indices by descending score (`np.argsort(-s, kind="mergesort")`).
 fn by_score(scores: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
-    // A comparison sort, as numpy's: −0.0 and 0.0 tie.
+    // As numpy sorts −score: −0.0 and 0.0 tie, and a NaN goes last (a total order, so the
+    // sort never sees an inconsistent comparison).
+    let key = |i: usize| {
+        let s = scores[i];
+        (s.is_nan(), if s == 0.0 { 0.0 } else { -s })
+    };
     order.sort_by(|&a, &b| {
-        (-scores[a])
-            .partial_cmp(&-scores[b])
-            .unwrap_or(std::cmp::Ordering::Equal)
+        let ((na, ka), (nb, kb)) = (key(a), key(b));
+        na.cmp(&nb).then(ka.total_cmp(&kb))
     });
     order
 }
@@ -559,7 +563,8 @@ impl Evaluation {
         let ap = |iou, area| self.mean(true, iou, area, m_all, category);
         let ar = |area, md| self.mean(false, None, area, md, category);
         [
-            ap(None, 0),
+            // `_summarize(1)`: its default `maxDets=100`, whatever the parameters say.
+            self.mean(true, None, 0, 100, category),
             ap(Some(0.5), 0),
             ap(Some(0.75), 0),
             ap(None, 1),

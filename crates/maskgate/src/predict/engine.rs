@@ -94,14 +94,9 @@ pub struct Model {
     pub sha256: String,
     pub inputs: Vec<Port>,
     pub outputs: Vec<Port>,
-    /// `ort::Session::run` needs `&mut`: one inference at a time per session, each with the
-    /// outputs it computes. A heavy model has one session on every core; a light one a
-    /// single-threaded session per core, so the workers infer side by side (measured on 2
-    /// cores with YOLOv8n-seg at 320: 60 inferences in 1.01 s against 1.15–1.25 s for one
-    /// two-threaded session).
-    sessions: Vec<Mutex<Slot>>,
-    /// Where the next inference starts looking for a free session.
-    next: std::sync::atomic::AtomicUsize,
+    /// `ort::Session::run` needs `&mut`: one inference at a time per model, while decoding and
+    /// pre-processing of other images go on in the worker threads.
+    session: Mutex<ort::session::Session>,
     pub metadata: std::collections::BTreeMap<String, String>,
     /// Pixels of one input image (height × width of the first input), which decides heaviness.
     pub input_pixels: usize,
@@ -109,14 +104,10 @@ pub struct Model {
     pub inference_nanos: std::sync::atomic::AtomicU64,
     /// Heavy models run alone on every core (see [`threading`]), taking this turn.
     exclusive: bool,
+    /// When only some outputs are read: the run options that ask for just those.
+    /// (Behind a lock: the runtime does not promise they may be shared between threads.)
+    selected: Mutex<Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>>,
     turn: InferenceTurn,
-}
-
-/// One session and, when only some outputs are read, the run options that ask for just those
-/// (kept with it: the runtime does not promise they may be shared between threads).
-struct Slot {
-    session: ort::session::Session,
-    selected: Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>,
 }
 
 /// ONNX Runtime's CPU memory settings. Measured with ISNet (1024², 4 photos, 2 cores; `bash
@@ -258,13 +249,6 @@ impl Model {
             // Reopen with the policy's threads (a light model loads in milliseconds).
             session = open(intra, exclusive)?;
         }
-        let mut others = Vec::new();
-        if !exclusive {
-            // One a worker, up to 16: a light model's session is small, but not nothing.
-            for _ in 1..cores.min(16) {
-                others.push(open(intra, false)?);
-            }
-        }
         let metadata = session
             .metadata()
             .ok()
@@ -283,43 +267,34 @@ impl Model {
             input_pixels,
             inputs: ports(session.inputs()),
             outputs: ports(session.outputs()),
-            sessions: std::iter::once(session)
-                .chain(others)
-                .map(|session| {
-                    Mutex::new(Slot {
-                        session,
-                        selected: None,
-                    })
-                })
-                .collect(),
-            next: Default::default(),
+            session: Mutex::new(session),
             metadata,
             inference_nanos: Default::default(),
             exclusive,
             turn,
+            selected: Mutex::new(None),
         })
     }
 
     /// Later runs compute and return only the first `n` outputs (all of them when `n` covers
     /// them): the runtime then skips the nodes only the others need.
     pub fn read_outputs(&self, n: usize) -> std::result::Result<(), String> {
-        for slot in &self.sessions {
-            let mut selected = None;
-            if n < self.outputs.len() {
-                let chosen = self.outputs[..n]
-                    .iter()
-                    .fold(ort::session::OutputSelector::no_default(), |s, o| {
-                        s.with(o.name.clone())
-                    });
-                let options = ort::session::RunOptions::new()
-                    .map_err(|e| format!("run options: {e}"))?
-                    .with_outputs(chosen);
-                selected = Some(options);
-            }
-            slot.lock()
-                .map_err(|_| "model session poisoned by an earlier panic".to_string())?
-                .selected = selected;
+        let mut selected = None;
+        if n < self.outputs.len() {
+            let chosen = self.outputs[..n]
+                .iter()
+                .fold(ort::session::OutputSelector::no_default(), |s, o| {
+                    s.with(o.name.clone())
+                });
+            let options = ort::session::RunOptions::new()
+                .map_err(|e| format!("run options: {e}"))?
+                .with_outputs(chosen);
+            selected = Some(options);
         }
+        *self
+            .selected
+            .lock()
+            .map_err(|_| "model session poisoned by an earlier panic".to_string())? = selected;
         Ok(())
     }
 
@@ -348,19 +323,10 @@ impl Model {
         } else {
             None
         };
-        // A free session if there is one, else wait for the next in turn.
-        let n = self.sessions.len();
-        let start = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let free = (0..n).find_map(|k| self.sessions[(start + k) % n].try_lock().ok());
-        let mut slot = match free {
-            Some(s) => s,
-            None => self.sessions[start % n]
-                .lock()
-                .map_err(|_| POISONED.to_string())?,
-        };
+        let mut session = self.session.lock().map_err(|_| POISONED.to_string())?;
         let t0 = std::time::Instant::now();
-        let Slot { session, selected } = &mut *slot;
-        let outputs = match selected {
+        let selected = self.selected.lock().map_err(|_| POISONED.to_string())?;
+        let outputs = match &*selected {
             Some(options) => session.run_with_options(ort::inputs![value], options),
             None => session.run(ort::inputs![value]),
         }
