@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FOREGROUND = ["hair", "skin", "eyes", "nose", "mouth"]
+GATE = ROOT / "examples/crop-gate/maskgate.toml"
 
 
 def sha256(path):
@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--imgsz", type=int, default=320)
     ap.add_argument("--repeat", type=int, default=10, help="copies of each photo in an epoch")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dataset-only", action="store_true", help="stop after writing the dataset")
     args = ap.parse_args()
 
     work, out = Path(args.work), Path(args.out)
@@ -120,7 +121,12 @@ def main():
         shutil.rmtree(work)
     (work / "gold").mkdir(parents=True)
     out.mkdir(parents=True, exist_ok=True)
-    gate = ROOT / "examples/crop-gate/maskgate.toml"
+    gate = GATE
+    # The foreground is what the gate's held-out corpus calls it: its class map, read from there.
+    import tomllib
+
+    held_out = next(c for c in tomllib.loads(gate.read_text())["corpus"] if c.get("held_out"))
+    foreground = held_out["classes"]["foreground"]
 
     # The gate's photos, by hash: nothing the gate scores may be trained or validated on.
     gate_hashes = {}
@@ -132,7 +138,7 @@ def main():
     pool_config.write_text(
         "[[corpus]]\nname = \"pool\"\nformat = \"fasseg\"\n"
         f"path = {json.dumps(str(Path(args.shared) / 'data/fasseg/V2'))}\n"
-        f"classes = {{ foreground = {json.dumps(FOREGROUND)} }}\n"
+        f"classes = {{ foreground = {json.dumps(foreground)} }}\n"
     )
     pool, seen, left_out = [], set(), []
     for sid, photo, mask in convert(args.maskgate, ["--config", str(pool_config)], work / "gold" / "pool.ndjson"):
@@ -162,6 +168,9 @@ def main():
             listing[split].append({"id": sid, "photo_sha256": digest, "file": f"images/{split}/{img.name}"})
     (data / "train.txt").write_text("".join(f"./images/train/{r['file'].split('/')[-1]}\n" for r in listing["train"]) * args.repeat)
     (data / "data.yaml").write_text(f"path: {data}\ntrain: train.txt\nval: images/val\nnames:\n  0: foreground\n")
+    if args.dataset_only:
+        print(f"dataset: {len(listing['train'])} train, {len(listing['val'])} val photos in {data}; {len(left_out)} left out as the gate's")
+        return 0
 
     import torch
     import ultralytics
@@ -215,7 +224,7 @@ def main():
     card = {
         "model": "yolov8n-seg, from ultralytics/cfg/models/v8/yolov8-seg.yaml (no pretrained weights)",
         "data": {
-            "source": "FASSEG V2 (train and test), foreground = " + " + ".join(FOREGROUND),
+            "source": "FASSEG V2 (train and test), foreground = " + " + ".join(foreground),
             "train": listing["train"],
             "val": listing["val"],
             "left_out_as_gate_photos": left_out,

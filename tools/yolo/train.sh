@@ -6,6 +6,7 @@
 # Usage: bash tools/yolo/train.sh [--epochs N] [--out models/crop-yolo] (train.py's flags)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+bash scripts/setup.sh          # the gate's corpora (its database included): what must not be trained on
 bash tools/yolo/setup.sh
 cargo build --release --locked -q -p maskgate-cli
 exec vendor/yolo/bin/python tools/yolo/train.py --maskgate target/release/maskgate "$@"
