@@ -360,6 +360,11 @@ impl YoloSeg {
             unreachable!()
         };
         let (nm, ph, pw) = (*nm, *ph, *pw);
+        if ph == 0 || pw == 0 || ph != pw {
+            return Err(format!(
+                "prototypes must be a square [1, {nm}, H, W] with H, W > 0, are {ph}x{pw}"
+            ));
+        }
         // The input size is the proto size × 4 in every export.
         let size = ph * 4;
         let nms = Nms {
@@ -853,6 +858,31 @@ mod tests {
             // Per-axis gains (`scale_boxes`): the content region maps onto the photo exactly.
             let b = lb.unmap_box(full, w0, h0);
             assert_eq!(b, [0.0, 0.0, w0 as f32, h0 as f32], "{w0}x{h0}");
+        }
+    }
+
+    /// A model whose prototype output is empty or not square is an error naming the shape,
+    /// not a panic on the arithmetic that assumes it.
+    #[test]
+    fn empty_or_oblong_prototypes_are_an_error() {
+        let yolo = YoloSeg::new(&AdapterSettings {
+            labels: vec!["thing".into()],
+            ..Default::default()
+        })
+        .unwrap();
+        for (ph, pw) in [(0usize, 0usize), (16, 8)] {
+            let out = vec![
+                Tensor {
+                    shape: vec![1, 6, 1],
+                    data: vec![8.0, 8.0, 4.0, 4.0, 0.9, 1.0],
+                },
+                Tensor {
+                    shape: vec![1, 1, ph, pw],
+                    data: vec![1.0; ph * pw],
+                },
+            ];
+            let err = yolo.postprocess(&out, 10, 10).unwrap_err();
+            assert!(err.contains("prototypes"), "{err}");
         }
     }
 
