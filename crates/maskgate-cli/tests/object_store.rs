@@ -491,11 +491,7 @@ fn a_checkpoint_in_a_bucket_is_exported_and_named_by_its_url() {
         common::stand_in_export_sha256(&d)
     );
     // Scored, not refused: both arms give the same instances on every photo.
-    let rows: Vec<serde_json::Value> = std::fs::read_to_string(d.join("out/samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let rows = common::sample_rows(&d.join("out"));
     assert_eq!(rows.len(), 6);
     for r in &rows {
         assert_eq!(r["fail_reason"], serde_json::Value::Null, "{r}");

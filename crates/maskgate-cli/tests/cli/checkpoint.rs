@@ -12,19 +12,11 @@
 //! unless `tools/yolo/setup.sh` has installed it (`cargo test -- --ignored checkpoint`).
 
 use crate::common::{
-    bin, checkpoint_config as config, crop_model as model, fresh_dir, stand_in_export_sha256,
-    stand_in_python,
+    bin, checkpoint_config as config, crop_model as model, fresh_dir, sample_rows as rows,
+    stand_in_export_sha256, stand_in_python,
 };
 use serde_json::Value;
 use std::path::Path;
-
-fn rows(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out.join("samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// The checkpoint arm's samples equal the ONNX arm's, each scored with at least one instance.
 fn same_as_onnx(out: &Path) {

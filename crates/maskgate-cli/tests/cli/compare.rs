@@ -54,11 +54,7 @@ fn write(path: &Path, text: &str) {
 }
 
 fn samples(dir: &Path) -> Vec<Value> {
-    std::fs::read_to_string(dir.join("samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::common::sample_rows(dir)
 }
 
 /// FASSEG precise labels as gold, rough labels and rough labels eroded by 2 px as arms.

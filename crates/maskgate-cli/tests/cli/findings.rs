@@ -102,11 +102,7 @@ fn report(d: &Path) -> Value {
 }
 
 fn samples(d: &Path) -> Vec<Value> {
-    std::fs::read_to_string(d.join("out/samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    crate::common::sample_rows(&d.join("out"))
 }
 
 const PLANTED: [usize; 5] = [3, 17, 29, 41, 52];

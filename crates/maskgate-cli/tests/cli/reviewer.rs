@@ -3,7 +3,7 @@
 //! `overlap` policy applied; reporter notes read back from `samples.jsonl` and shown beside
 //! the ranked samples.
 
-use crate::common::bin;
+use crate::common::{bin, sample_rows as rows};
 use maskgate_core::{Mask, Rle};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
@@ -92,14 +92,6 @@ fn run(config: &Path, out: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .unwrap()
-}
-
-fn rows(out: &Path) -> Vec<Value> {
-    std::fs::read_to_string(out.join("samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

@@ -235,11 +235,7 @@ fn bad_images_and_nan_outputs_are_per_sample_failures() {
     );
     assert!(!stderr.contains("arm selfie scored no sample"), "{stderr}");
     // The report set is still written, for the record.
-    let lines: Vec<Value> = std::fs::read_to_string(d.join("out/samples.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines: Vec<Value> = crate::common::sample_rows(&d.join("out"));
     let get = |arm: &str, id: &str| {
         lines
             .iter()

@@ -153,3 +153,12 @@ pub fn stand_in_export_sha256(scratch: &Path) -> String {
     std::fs::write(&p, bytes).unwrap();
     maskgate::sha256_file(&p).unwrap()
 }
+
+/// The rows of `samples.jsonl` in the report folder `out`.
+pub fn sample_rows(out: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(out.join("samples.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

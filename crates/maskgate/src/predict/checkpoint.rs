@@ -262,13 +262,24 @@ fn export_in(
     cmd.env("YOLO_CONFIG_DIR", scratch.join("config"))
         .env("YOLO_OFFLINE", "1");
     let what = format!("exporting {shown} with {}", python.display());
-    let (ok, _, err) = run_bounded(cmd, &scratch.join("export"), EXPORT_TIMEOUT, &what)?;
+    let (ok, out, err) = run_bounded(cmd, &scratch.join("export"), EXPORT_TIMEOUT, &what)?;
     // Ultralytics writes the ONNX beside the checkpoint it was given.
     let made = work.join("best.onnx");
     if !(ok && made.is_file()) {
         return Err(Error::Usage(format!(
             "{what}: Ultralytics' exporter failed: {}",
             if err.is_empty() { "no message" } else { &err }
+        )));
+    }
+    // The cache key names the installed version; the export must have run that one (not, say,
+    // an `ultralytics` folder in the working directory that `import` found first).
+    let ran = (out.lines().rev())
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .and_then(|v| v["ultralytics"].as_str().map(str::to_string));
+    if ran.as_deref() != Some(version.as_str()) {
+        return Err(Error::Usage(format!(
+            "{what}: the installed Ultralytics is {version}, but the export ran {}; run it where `import ultralytics` finds the installed package",
+            ran.as_deref().unwrap_or("an unknown version")
         )));
     }
     // Whole or not at all: a rename within the exports folder.

@@ -576,12 +576,16 @@ fn ultralytics_mask(
     // with x1 <= c < x2 and y1 <= r < y2 (f32 box, f32 pixel index).
     let full = torch_bilinear_f32(logits, pw, ph, size, size);
     let [x1, y1, x2, y2] = bbox;
+    // Only the box's rows and columns can hold a kept pixel (the comparisons stay exact).
+    let span = |a: f32, b: f32| {
+        (a.max(0.0).ceil() as usize).min(size)..(b.max(0.0).ceil() as usize).min(size)
+    };
     let any = band.is_some()
-        || (0..size).any(|y| {
+        || span(y1, y2).any(|y| {
             let yf = y as f32;
             yf >= y1
                 && yf < y2
-                && (0..size).any(|x| {
+                && span(x1, x2).any(|x| {
                     let xf = x as f32;
                     xf >= x1 && xf < x2 && full[y * size + x] > 0.0
                 })
