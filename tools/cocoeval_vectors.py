@@ -101,7 +101,12 @@ def encode(m):
 
 
 def labelme_case(rng):
-    doc = json.loads((ROOT / "vendor/data/coco/annotations.json").read_text())
+    return case("labelme", *labelme_corpus(rng))
+
+
+def labelme_corpus(rng, root=ROOT):
+    """The labelme COCO export and detections made from it: (COCO document, detections)."""
+    doc = json.loads((root / "vendor/data/coco/annotations.json").read_text())
     size = {i["id"]: (i["height"], i["width"]) for i in doc["images"]}
     dts = []
     for a in doc["annotations"]:
@@ -131,7 +136,7 @@ def labelme_case(rng):
             d[y : y + rng.randint(5, 40), x : x + rng.randint(5, 40)] = 1
             cat = rng.choice([c["id"] for c in doc["categories"]])
             dts.append({"image_id": img["id"], "category_id": cat, "segmentation": encode(d), "score": round(rng.random(), 2)})
-    return case("labelme", doc, dts)
+    return doc, dts
 
 
 def shape(rng, h, w, area):
@@ -149,6 +154,11 @@ def shape(rng, h, w, area):
 
 
 def generated_case(rng, n):
+    return case(f"generated-{n}", *generated_corpus(rng, n))
+
+
+def generated_corpus(rng, n):
+    """A seeded corpus of `n` images: (COCO document, detections)."""
     h, w = 120, 160
     images = [{"id": 10 + 3 * i, "height": h, "width": w, "file_name": f"{i}.png"} for i in range(n)]
     cats = [{"id": 7, "name": "a"}, {"id": 2, "name": "b"}, {"id": 30, "name": "c"}, {"id": 4, "name": "never"}]
@@ -180,7 +190,7 @@ def generated_case(rng, n):
         d = shape(rng, h, w, 400)
         dts.append({"image_id": images[0]["id"], "category_id": 7, "segmentation": encode(d), "score": round(rng.random(), 2)})
     doc = {"images": images, "categories": cats, "annotations": anns}
-    return case(f"generated-{n}", doc, dts)
+    return doc, dts
 
 
 def main():

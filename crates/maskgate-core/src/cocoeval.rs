@@ -209,17 +209,30 @@ impl Default for Params {
     }
 }
 
-/// One (image, category, area range) evaluation, as `evaluateImg` returns it.
-#[derive(Clone, Debug, Default)]
-struct ImageEval {
-    /// Scores of the kept detections, in score order.
-    dt_scores: Vec<f64>,
-    /// Per threshold, per detection: matched, and ignored.
-    dt_matched: Vec<Vec<bool>>,
-    dt_ignored: Vec<Vec<bool>>,
-    /// Per ground truth (sorted: counted first): ignored.
-    gt_ignored: Vec<bool>,
+/// One (image, category)'s evaluation, as `evaluateImg` returns it at every area range: what
+/// accumulation reads of an image, and all it reads. Images are evaluated alone, so a corpus's
+/// evaluations can be computed anywhere (threads, shards) and accumulated over any selection of
+/// images (a bootstrap draw) with the same result as one `COCOeval` over those images.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CategoryEval {
+    /// Scores of the kept detections (at most the largest `maxDets`), in score order.
+    pub dt_scores: Vec<f64>,
+    /// Per area range.
+    pub areas: Vec<AreaEval>,
 }
+
+/// One area range of a [`CategoryEval`]: per detection, bit `t` says matched (or ignored) at
+/// threshold `t`; and how many ground truths count (are not ignored).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AreaEval {
+    pub matched: Vec<u32>,
+    pub ignored: Vec<u32>,
+    pub counted_gts: u32,
+}
+
+/// An image's evaluations: `(category index, evaluation)` for each category the image has a
+/// ground truth or a detection of, in category order.
+pub type ImageEvals = Vec<(usize, CategoryEval)>;
 
 /// The accumulated curves: `precision[t][r][k][a][m]` and `recall[t][k][a][m]` (−1 where a
 /// category has no counted ground truth).
@@ -304,12 +317,90 @@ fn by_score(scores: &[f64]) -> Vec<usize> {
     order
 }
 
-/// Evaluates `dts` against `gts` over `images` images and `categories` categories.
+/// Evaluates `dts` against `gts` over `images` images and `categories` categories: each image
+/// alone ([`evaluate_image`]), then [`accumulate`]d in image order.
 pub fn evaluate(
     images: usize,
     categories: usize,
     gts: &[GtInstance],
     dts: &[DtInstance],
+    params: &Params,
+) -> Evaluation {
+    let mut gt_at: Vec<Vec<GtInstance>> = vec![Vec::new(); images];
+    let mut dt_at: Vec<Vec<DtInstance>> = vec![Vec::new(); images];
+    for g in gts {
+        gt_at[g.image].push(g.clone());
+    }
+    for d in dts {
+        dt_at[d.image].push(d.clone());
+    }
+    let evals: Vec<ImageEvals> = (0..images)
+        .map(|i| evaluate_image(categories, &gt_at[i], &dt_at[i], params))
+        .collect();
+    let refs: Vec<Vec<(usize, &CategoryEval)>> = evals
+        .iter()
+        .map(|e| e.iter().map(|(k, c)| (*k, c)).collect())
+        .collect();
+    accumulate(&refs, categories, params)
+}
+
+/// `evaluateImg` of one image's instances (their `image` is not read) for every category.
+pub fn evaluate_image(
+    categories: usize,
+    gts: &[GtInstance],
+    dts: &[DtInstance],
+    params: &Params,
+) -> ImageEvals {
+    assert!(
+        params.iou_thresholds.len() <= 32,
+        "a threshold is a bit of a u32"
+    );
+    let max_det = params.max_dets[params.max_dets.len() - 1];
+    let mut out = Vec::new();
+    for k in 0..categories {
+        // Instances of the category, in input order.
+        let gi: Vec<usize> = (0..gts.len()).filter(|&g| gts[g].category == k).collect();
+        let di: Vec<usize> = (0..dts.len()).filter(|&d| dts[d].category == k).collect();
+        if gi.is_empty() && di.is_empty() {
+            continue;
+        }
+        // computeIoU: detections by score, at most maxDets[-1].
+        let scores: Vec<f64> = di.iter().map(|&d| dts[d].score).collect();
+        let mut dsorted: Vec<usize> = by_score(&scores).into_iter().map(|j| di[j]).collect();
+        dsorted.truncate(max_det);
+        let dt_areas: Vec<u64> = dsorted.iter().map(|&d| dts[d].mask.area()).collect();
+        let gt_areas: Vec<u64> = gi.iter().map(|&g| gts[g].mask.area()).collect();
+        let ious: Vec<Vec<f64>> = dsorted
+            .iter()
+            .zip(&dt_areas)
+            .map(|(&d, &da)| {
+                gi.iter()
+                    .zip(&gt_areas)
+                    .map(|(&g, &ga)| iou(&dts[d].mask, da, &gts[g].mask, ga, gts[g].crowd))
+                    .collect()
+            })
+            .collect();
+        let areas = params
+            .area_ranges
+            .iter()
+            .map(|range| area_eval(gts, dts, &gi, &dsorted, &ious, range, params))
+            .collect();
+        out.push((
+            k,
+            CategoryEval {
+                dt_scores: dsorted.iter().map(|&d| dts[d].score).collect(),
+                areas,
+            },
+        ));
+    }
+    out
+}
+
+/// `accumulate`: the precision and recall curves of `images` (each image's evaluations, in
+/// image order; an image may appear more than once, as in a bootstrap draw).
+pub fn accumulate(
+    images: &[Vec<(usize, &CategoryEval)>],
+    categories: usize,
     params: &Params,
 ) -> Evaluation {
     let (t_n, r_n, a_n, m_n) = (
@@ -318,82 +409,47 @@ pub fn evaluate(
         params.area_ranges.len(),
         params.max_dets.len(),
     );
-    // Instances per (image, category), in input order.
-    let mut gt_at: Vec<Vec<usize>> = vec![Vec::new(); images * categories];
-    let mut dt_at: Vec<Vec<usize>> = vec![Vec::new(); images * categories];
-    for (i, g) in gts.iter().enumerate() {
-        gt_at[g.image * categories + g.category].push(i);
-    }
-    for (i, d) in dts.iter().enumerate() {
-        dt_at[d.image * categories + d.category].push(i);
-    }
-    let max_det = params.max_dets[m_n - 1];
-    // evalImgs[k][a][i]
-    let mut evals: Vec<Option<ImageEval>> = vec![None; categories * a_n * images];
-    for k in 0..categories {
-        for i in 0..images {
-            let (gi, di) = (&gt_at[i * categories + k], &dt_at[i * categories + k]);
-            if gi.is_empty() && di.is_empty() {
-                continue;
-            }
-            // computeIoU: detections by score, at most maxDets[-1].
-            let scores: Vec<f64> = di.iter().map(|&d| dts[d].score).collect();
-            let mut dsorted: Vec<usize> = by_score(&scores).into_iter().map(|j| di[j]).collect();
-            dsorted.truncate(max_det);
-            let dt_areas: Vec<u64> = dsorted.iter().map(|&d| dts[d].mask.area()).collect();
-            let gt_areas: Vec<u64> = gi.iter().map(|&g| gts[g].mask.area()).collect();
-            let ious: Vec<Vec<f64>> = dsorted
-                .iter()
-                .zip(&dt_areas)
-                .map(|(&d, &da)| {
-                    gi.iter()
-                        .zip(&gt_areas)
-                        .map(|(&g, &ga)| iou(&dts[d].mask, da, &gts[g].mask, ga, gts[g].crowd))
-                        .collect()
-                })
-                .collect();
-            for (a, range) in params.area_ranges.iter().enumerate() {
-                let e = evaluate_image(gts, dts, gi, &dsorted, &ious, range, max_det, params);
-                evals[(k * a_n + a) * images + i] = Some(e);
+    // Per category, its evaluations in image order.
+    let mut per_category: Vec<Vec<&CategoryEval>> = vec![Vec::new(); categories];
+    for image in images {
+        for &(k, e) in image {
+            if k < categories {
+                per_category[k].push(e);
             }
         }
     }
     let mut precision = vec![-1.0; t_n * r_n * categories * a_n * m_n];
     let mut recall = vec![-1.0; t_n * categories * a_n * m_n];
-    for k in 0..categories {
-        for a in 0..a_n {
-            for (m, &md) in params.max_dets.iter().enumerate() {
-                let e: Vec<&ImageEval> = (0..images)
-                    .filter_map(|i| evals[(k * a_n + a) * images + i].as_ref())
-                    .collect();
-                if e.is_empty() {
-                    continue;
-                }
-                let mut scores = Vec::new();
-                let mut owner = Vec::new();
-                for (n, ev) in e.iter().enumerate() {
-                    let kept = ev.dt_scores.len().min(md);
-                    scores.extend_from_slice(&ev.dt_scores[..kept]);
-                    owner.extend((0..kept).map(|j| (n, j)));
-                }
-                let order = by_score(&scores);
-                let npig = e
-                    .iter()
-                    .map(|ev| ev.gt_ignored.iter().filter(|g| !**g).count())
-                    .sum::<usize>();
+    let (mut scores, mut owner, mut rc, mut pr) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (k, e) in per_category.iter().enumerate() {
+        if e.is_empty() {
+            continue;
+        }
+        for (m, &md) in params.max_dets.iter().enumerate() {
+            scores.clear();
+            owner.clear();
+            for (n, ev) in e.iter().enumerate() {
+                let kept = ev.dt_scores.len().min(md);
+                scores.extend_from_slice(&ev.dt_scores[..kept]);
+                owner.extend((0..kept).map(|j| (n, j)));
+            }
+            let order = by_score(&scores);
+            for a in 0..a_n {
+                let npig: u64 = e.iter().map(|ev| ev.areas[a].counted_gts as u64).sum();
                 if npig == 0 {
                     continue;
                 }
                 for t in 0..t_n {
+                    let bit = 1u32 << t;
                     let (mut tp, mut fp) = (0f64, 0f64);
-                    let mut rc = Vec::with_capacity(order.len());
-                    let mut pr = Vec::with_capacity(order.len());
+                    rc.clear();
+                    pr.clear();
                     for &o in &order {
                         let (n, j) = owner[o];
-                        let (matched, ignored) = (e[n].dt_matched[t][j], e[n].dt_ignored[t][j]);
-                        if ignored {
+                        let area = &e[n].areas[a];
+                        if area.ignored[j] & bit != 0 {
                             // Neither: the cumulative sums stay, the point still counts.
-                        } else if matched {
+                        } else if area.matched[j] & bit != 0 {
                             tp += 1.0;
                         } else {
                             fp += 1.0;
@@ -427,17 +483,15 @@ pub fn evaluate(
 }
 
 /// `evaluateImg` for one (image, category) and area range.
-#[allow(clippy::too_many_arguments)]
-fn evaluate_image(
+fn area_eval(
     gts: &[GtInstance],
     dts: &[DtInstance],
     gi: &[usize],
     dsorted: &[usize],
     ious: &[Vec<f64>],
     range: &[f64; 2],
-    max_det: usize,
     params: &Params,
-) -> ImageEval {
+) -> AreaEval {
     let outside = |area: f64| area < range[0] || area > range[1];
     let ignored: Vec<bool> = gi
         .iter()
@@ -448,7 +502,7 @@ fn evaluate_image(
     gt_order.sort_by_key(|&j| ignored[j]);
     let gt_ig: Vec<bool> = gt_order.iter().map(|&j| ignored[j]).collect();
     let crowd: Vec<bool> = gt_order.iter().map(|&j| gts[gi[j]].crowd).collect();
-    let dn = dsorted.len().min(max_det);
+    let dn = dsorted.len();
     let t_n = params.iou_thresholds.len();
     let mut gt_matched = vec![vec![false; gi.len()]; t_n];
     let mut dt_matched = vec![vec![false; dn]; t_n];
@@ -491,11 +545,15 @@ fn evaluate_image(
             }
         }
     }
-    ImageEval {
-        dt_scores: dsorted[..dn].iter().map(|&d| dts[d].score).collect(),
-        dt_matched,
-        dt_ignored,
-        gt_ignored: gt_ig,
+    let bits = |per_t: &[Vec<bool>]| -> Vec<u32> {
+        (0..dn)
+            .map(|d| (0..t_n).fold(0u32, |b, t| b | ((per_t[t][d] as u32) << t)))
+            .collect()
+    };
+    AreaEval {
+        matched: bits(&dt_matched),
+        ignored: bits(&dt_ignored),
+        counted_gts: gt_ig.iter().filter(|g| !**g).count() as u32,
     }
 }
 

@@ -20,6 +20,7 @@ from pycocotools import mask as coco_mask
 import maskgate
 
 RNG_SEED = 20261129
+REPO = Path(__file__).resolve().parents[3]
 
 
 def blob(rng, h, w):
@@ -222,6 +223,102 @@ class CompareEqualsTheCli(unittest.TestCase):
             self.assertEqual(row("perfect")["iou_mean"], 1.0)
             self.assertAlmostEqual(row("shifted")["iou_mean"], sum(ious) / 3, places=12)
             self.assertTrue((d / "out" / "report.html").is_file())
+
+    def test_mask_ap_is_cocoeval_s_on_coco_corpora(self):
+        """COCO ground truth (polygons, RLE, crowds, empty images, a category without ground
+        truth) and prediction files of instances: the report's 12 numbers per arm, overall and
+        per class, are pycocotools' COCOeval(gt, dt, "segm") within 1e-12; metrics.csv carries
+        them; the Δ mAP interval is the same at one thread and at four."""
+        from pycocotools.coco import COCO
+        from pycocotools.cocoeval import COCOeval
+        import contextlib
+        import io
+        import random
+
+        sys.path.insert(0, str(REPO / "tools"))
+        import cocoeval_vectors as generator
+
+        names12 = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
+                   "mar1", "mar10", "mar100", "mar_small", "mar_medium", "mar_large"]
+
+        def cocoeval(doc, dts):
+            out = {}
+            with contextlib.redirect_stdout(io.StringIO()):
+                gt = COCO()
+                gt.dataset = doc
+                gt.createIndex()
+                dt = gt.loadRes(dts)
+                for cats in [None] + [[c["id"]] for c in doc["categories"]]:
+                    e = COCOeval(gt, dt, "segm")
+                    if cats:
+                        e.params.catIds = cats
+                    e.evaluate()
+                    e.accumulate()
+                    e.summarize()
+                    out["all" if cats is None else cats[0]] = [float(v) for v in e.stats]
+            return out
+
+        rng = random.Random(20261207)
+        corpora = [("generated", *generator.generated_corpus(rng, 40))]
+        labelme = REPO / "vendor/data/coco/annotations.json"
+        self.assertTrue(labelme.is_file(), "scripts/setup.sh fetches the labelme COCO export")
+        corpora.append(("labelme", *generator.labelme_corpus(rng, REPO)))
+        maskgate_cmd = Path(sys.executable).parent / "maskgate"
+        compared = 0
+        for name, doc, dts in corpora:
+            # A second arm: most detections kept, rescored.
+            other = [dict(x, score=round(rng.random(), 3)) for x in dts if rng.random() < 0.8]
+            cats = {c["id"]: c["name"] for c in doc["categories"]}
+            with tempfile.TemporaryDirectory() as d:
+                d = Path(d)
+                (d / "gt.json").write_text(json.dumps(doc))
+                for arm, arm_dts in (("cand", dts), ("base", other)):
+                    by_image = {}
+                    for x in arm_dts:
+                        by_image.setdefault(x["image_id"], []).append(
+                            {"class": cats[x["category_id"]], "score": x["score"], "mask": x["segmentation"]})
+                    lines = [{"id": im["file_name"].rsplit(".", 1)[0], "instances": by_image.get(im["id"], [])}
+                             for im in doc["images"]]
+                    (d / f"{arm}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+                (d / "maskgate.toml").write_text(
+                    '[run]\nbaseline = "base"\nbootstrap = 300\n'
+                    '[[corpus]]\nname = "c"\nformat = "coco"\npath = "gt.json"\n'
+                    '[[arm]]\nname = "cand"\npredictions = "cand.jsonl"\n'
+                    '[[arm]]\nname = "base"\npredictions = "base.jsonl"\n')
+                reports = []
+                for threads in ("1", "4"):
+                    done = subprocess.run([maskgate_cmd, "run", str(d / "maskgate.toml"), "--out", str(d / threads),
+                                           "--threads", threads, "--gallery", "0"], capture_output=True, text=True)
+                    self.assertIn(done.returncode, (0, 1), done.stderr)
+                    reports.append(json.loads((d / threads / "report.json").read_text()))
+                report = reports[0]
+                for arm, arm_dts in (("cand", dts), ("base", other)):
+                    rows = {r["class"]: r for r in report["instances"] if r["arm"] == arm and r["group_by"] == "all"}
+                    self.assertEqual(rows["all"]["images"], len(doc["images"]), name)
+                    for key, want in cocoeval(doc, arm_dts).items():
+                        row = rows.get("all" if key == "all" else cats[key])
+                        if row is None:
+                            # A category the corpus does not evaluate (labelme's `_background_`)
+                            # has no ground truth: COCOeval leaves it at −1 and out of the means.
+                            self.assertEqual(want, [-1.0] * 12, f"{name} {key}")
+                            compared += 12
+                            continue
+                        for stat, w in zip(names12, want):
+                            got = -1.0 if row[stat] is None else row[stat]
+                            self.assertLess(abs(got - w), 1e-12, f"{name} {arm} {key} {stat}: {got} vs {w}")
+                            compared += 1
+                    # metrics.csv: the `all` row holds the same numbers.
+                    import csv
+                    with open(d / "1" / "metrics.csv", newline="") as f:
+                        all_row = next(r for r in csv.DictReader(f)
+                                       if r["arm"] == arm and r["group_by"] == "all" and r["class"] == "all")
+                    self.assertEqual(float(all_row["map"]), rows["all"]["map"])
+                delta = lambda r: next(x for x in r["comparisons"][0]["summary_deltas"]  # noqa: E731
+                                       if x["group_by"] == "all")
+                self.assertIsNotNone(delta(report)["ci95"]["map"], name)
+                self.assertEqual(delta(report)["ci95"]["map"], delta(reports[1])["ci95"]["map"])
+                self.assertEqual(report["instances"], reports[1]["instances"])
+        self.assertEqual(compared, 2 * 12 * (5 + 1 + len(json.loads(labelme.read_text())["categories"])))
 
     def test_convert_then_compare_reads_the_photos_as_written(self):
         """The README's route: a dataset converted to gold NDJSON in another folder, then

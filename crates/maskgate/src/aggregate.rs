@@ -345,6 +345,182 @@ fn row_order(r: &MetricsRow) -> (&str, &str, bool, &str, &str, &str) {
     )
 }
 
+/// COCOeval's 12 numbers of one (arm, corpus, group) over its samples with instances: for
+/// every class (`class = "all"`, COCO's mAP/mAR: the mean over the classes with a ground truth)
+/// and for each class alone. A number COCOeval leaves at −1 (no ground truth counted) is `None`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InstanceRow {
+    pub arm: String,
+    pub corpus: String,
+    pub group_by: String,
+    pub group: String,
+    pub class: String,
+    /// Samples (COCO's images) evaluated.
+    pub images: usize,
+    /// Ground-truth instances that count (crowds left out) and detections (at most 100 an
+    /// image and class, as COCOeval keeps).
+    pub gts: u64,
+    pub dts: u64,
+    #[serde(flatten, serialize_with = "instance_stats")]
+    pub stats: [Option<f64>; 12],
+}
+
+fn instance_stats<S: serde::Serializer>(v: &[Option<f64>; 12], ser: S) -> Result<S::Ok, S::Error> {
+    Named(&INSTANCE_STATS, v).serialize(ser)
+}
+
+/// The 12 statistics' names, in `COCOeval.stats` order (`map`, `map50`, …, `mar_large`).
+pub const INSTANCE_STATS: [&str; 12] = maskgate_core::cocoeval::STAT_NAMES;
+
+/// How tables head the 12 statistics (COCO's own names).
+pub const INSTANCE_LABELS: [&str; 12] = [
+    "AP",
+    "AP50",
+    "AP75",
+    "AP small",
+    "AP medium",
+    "AP large",
+    "AR1",
+    "AR10",
+    "AR100",
+    "AR small",
+    "AR medium",
+    "AR large",
+];
+
+/// The class name of an [`InstanceRow`] over every class.
+pub const ALL_CLASSES: &str = "all";
+
+impl InstanceRow {
+    pub fn stat(&self, name: &str) -> Option<Option<f64>> {
+        INSTANCE_STATS
+            .iter()
+            .position(|s| *s == name)
+            .map(|i| self.stats[i])
+    }
+}
+
+/// The instance statistics of `samples` (one arm, one corpus, in sample order): the row over
+/// every class first, then one per class. Empty when no sample has instance records.
+pub fn instance_stats_of(samples: &[&SampleScore]) -> Option<Vec<ClassStats>> {
+    use maskgate_core::cocoeval::{accumulate, CategoryEval, Params};
+    let mut evals: Vec<&crate::score::instances::InstanceEval> = samples
+        .iter()
+        .filter_map(|s| s.instance_eval.as_deref())
+        .collect();
+    // COCOeval's image order: a COCO corpus's image ids, else the samples' (stable).
+    evals.sort_by_key(|e| e.image_id);
+    if evals.is_empty() {
+        return None;
+    }
+    // Every class of the samples, so one without ground truth or detections still has its
+    // row (undefined, as COCOeval leaves it).
+    let mut classes: Vec<&str> = evals
+        .iter()
+        .flat_map(|e| e.classes.iter().map(|(c, _)| c.as_str()))
+        .chain(
+            (samples.iter())
+                .filter(|s| s.instance_eval.is_some())
+                .flat_map(|s| s.classes.keys().map(String::as_str)),
+        )
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let images: Vec<Vec<(usize, &CategoryEval)>> = evals
+        .iter()
+        .map(|e| {
+            e.classes
+                .iter()
+                .filter_map(|(c, ev)| Some((classes.binary_search(&c.as_str()).ok()?, ev)))
+                .collect()
+        })
+        .collect();
+    let params = Params::default();
+    let e = accumulate(&images, classes.len(), &params);
+    let defined = |v: [f64; 12]| v.map(|x| (x > -1.0).then_some(x));
+    let mut per_class = vec![InstanceCounts::default(); classes.len()];
+    for image in &images {
+        for &(k, ev) in image {
+            per_class[k].images += 1;
+            per_class[k].gts += ev.areas[0].counted_gts as u64;
+            per_class[k].dts += ev.dt_scores.len() as u64;
+        }
+    }
+    let all = InstanceCounts {
+        images: evals.len(),
+        gts: per_class.iter().map(|c| c.gts).sum(),
+        dts: per_class.iter().map(|c| c.dts).sum(),
+    };
+    let mut out = vec![(ALL_CLASSES.to_string(), all, defined(e.stats(None)))];
+    for (k, c) in classes.iter().enumerate() {
+        let counts = InstanceCounts {
+            images: evals.len(),
+            ..per_class[k]
+        };
+        out.push((c.to_string(), counts, defined(e.stats(Some(k)))));
+    }
+    Some(out)
+}
+
+/// A class's (name, counts, 12 numbers) in [`instance_stats_of`].
+pub type ClassStats = (String, InstanceCounts, [Option<f64>; 12]);
+
+/// What an instance row counts.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InstanceCounts {
+    pub images: usize,
+    pub gts: u64,
+    pub dts: u64,
+}
+
+/// COCOeval's numbers per (arm, corpus, group_by, group) and class, for the samples with
+/// instance records (`scores` sorted by arm, corpus, id: the images' order).
+pub fn instance_rows(scores: &[SampleScore], groupings: &[Grouping]) -> Vec<InstanceRow> {
+    let mut groups: BTreeMap<GroupKey, Vec<&SampleScore>> = BTreeMap::new();
+    for s in scores.iter().filter(|s| s.instance_eval.is_some()) {
+        for key in group_keys(s, groupings) {
+            groups.entry(key).or_default().push(s);
+        }
+    }
+    let mut rows = Vec::new();
+    for ((arm, corpus, group_by, group), samples) in groups {
+        for (class, counts, stats) in instance_stats_of(&samples).unwrap_or_default() {
+            rows.push(InstanceRow {
+                arm: arm.clone(),
+                corpus: corpus.clone(),
+                group_by: group_by.clone(),
+                group: group.clone(),
+                class,
+                images: counts.images,
+                gts: counts.gts,
+                dts: counts.dts,
+                stats,
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        (
+            &a.arm,
+            &a.corpus,
+            a.group_by != "all",
+            &a.group_by,
+            &a.group,
+            a.class != ALL_CLASSES,
+            &a.class,
+        )
+            .cmp(&(
+                &b.arm,
+                &b.corpus,
+                b.group_by != "all",
+                &b.group_by,
+                &b.group,
+                b.class != ALL_CLASSES,
+                &b.class,
+            ))
+    });
+    rows
+}
+
 #[derive(Default)]
 struct SummaryAcc {
     n: usize,
@@ -496,6 +672,7 @@ mod tests {
             })
             .collect();
         SampleScore {
+            instance_eval: None,
             overlaps: Default::default(),
             noise: None,
             agreement: None,

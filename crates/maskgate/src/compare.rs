@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 mod bootstrap;
+mod instances;
 use bootstrap::{
     bootstrap_scope, class_columns, rows_per_batch, summary_columns, BootTarget, Slot,
 };
@@ -251,6 +252,7 @@ pub fn compare(
     corpus: &str,
     rows: &[MetricsRow],
     summaries: &[SummaryRow],
+    instance_rows: &[crate::aggregate::InstanceRow],
     scores: &[SampleScore],
     groupings: &[Grouping],
     settings: &CompareSettings,
@@ -453,6 +455,24 @@ pub fn compare(
                     settings.keep_draws,
                 );
             }
+        }
+    }
+
+    // COCOeval's numbers, where both arms have instances: deltas, and intervals on the scope's
+    // own draws (an alias scope copies `all`'s below).
+    if !instance_rows.is_empty() {
+        for ((gb, g), (sa, sb)) in &scopes {
+            let rng = Rng::keyed(settings.seed, &purpose(gb, g));
+            instances::add_scope(
+                arm,
+                baseline,
+                corpus,
+                (gb, g),
+                instance_rows,
+                (sa, sb),
+                (!is_alias(gb, g)).then_some((&rng, settings.resamples, settings.keep_draws)),
+                (&mut summary_deltas, &mut class_deltas),
+            );
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Evaluation {
     pub metrics: Vec<MetricsRow>,
     pub comparisons: Vec<Comparison>,
     pub overlaps: Vec<OverlapRow>,
+    /// COCOeval's mask AP/AR per (arm, corpus, group) and class, where instances were scored.
+    pub instances: Vec<crate::aggregate::InstanceRow>,
     /// One entry per (arm, sample), sorted by (arm, corpus, id).
     pub samples: Vec<SampleScore>,
     /// The inference-noise check's measurements, when a model arm made any.
@@ -353,6 +355,7 @@ fn assess(
     // Slice bins are judged on the per-sample summaries only: per class, 7 properties × 4 bins
     // would multiply a many-class comparison's rows and bootstrap several times over.
     let metrics = metrics_rows(kept, &groupings, tau);
+    let instances = crate::aggregate::instance_rows(kept, &groupings);
     groupings.extend(crate::slices::groupings(&slices));
     let summaries = summary_rows(kept, &groupings, tau);
     let mut arms: Vec<String> = input
@@ -372,6 +375,7 @@ fn assess(
                 &corpus.name,
                 &metrics,
                 &summaries,
+                &instances,
                 kept,
                 &groupings,
                 &input.compare,
@@ -387,6 +391,7 @@ fn assess(
         arms,
         corpora,
         overlaps: overlap_rows(kept),
+        instances,
         summaries,
         metrics,
         comparisons,

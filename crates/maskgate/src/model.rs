@@ -119,6 +119,41 @@ pub struct Sample {
     pub predicted_modules: Option<PredictedModules>,
     pub notes: Option<String>,
     pub meta: serde_json::Map<String, serde_json::Value>,
+    /// The ground truth's instances, where the source has them (COCO annotations, YOLO rows,
+    /// labelme shapes, gold `instances`): what the COCO instance metrics match against.
+    /// `None`: the source has none (the sample is left out of the instance metrics).
+    pub instances: Option<GtInstances>,
+}
+
+/// A sample's ground-truth instances.
+#[derive(Clone, Debug, Default)]
+pub struct GtInstances {
+    /// The COCO image id: COCOeval accumulates images in id order (tied scores of different
+    /// images keep it), so a COCO corpus's samples are accumulated in that order.
+    pub image_id: Option<u64>,
+    pub list: Vec<GtInstance>,
+}
+
+/// One ground-truth instance, on the sample's canvas.
+#[derive(Clone, Debug)]
+pub struct GtInstance {
+    /// The annotation's id (COCO's own; other sources number their instances from 1).
+    pub id: u64,
+    /// Its evaluation class.
+    pub class: String,
+    pub region: maskgate_core::cocoeval::Region,
+    /// What the area ranges read: COCO's `area` field, elsewhere the pixel count.
+    pub area: f64,
+    /// `iscrowd`: matched as COCOeval matches a crowd (never a miss, absorbs detections).
+    pub crowd: bool,
+}
+
+/// One predicted instance: its class, confidence and mask on the prediction's canvas.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredInstance {
+    pub class: String,
+    pub score: f64,
+    pub mask: maskgate_core::Rle,
 }
 
 impl Sample {
@@ -336,8 +371,8 @@ pub struct Prediction {
     /// A model arm's pixels per class that inference noise of ε could flip (the noise check);
     /// `None` where nothing measured them (prediction files, variants, ε = 0).
     pub near: Option<std::collections::BTreeMap<String, maskgate_core::Mask>>,
-    /// An instance model's kept instances (`samples.jsonl` reports them).
-    pub instances: Option<u32>,
+    /// An instance model's kept instances, or a predictions file's `instances` list.
+    pub instances: Option<Vec<PredInstance>>,
 }
 
 #[cfg(test)]

@@ -167,6 +167,10 @@ pub struct Report {
     /// Region × class overlap means (face modules: forehead on hair, under-eye leaks).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overlaps: Vec<OverlapRow>,
+    /// COCOeval's mask AP/AR (the 12 numbers) per (arm, corpus, group) and class, where both
+    /// the ground truth and the arm have instances.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<crate::aggregate::InstanceRow>,
     /// Samples whose label every arm disputes: every pair of arms agrees (mask IoU ≥
     /// `settings.suspects.agreement`) while each arm's mIoU is ≤ `settings.suspects.truth_iou`.
     pub suspects: Vec<crate::suspects::Suspect>,
@@ -251,6 +255,7 @@ impl Report {
             metrics: evaluation.metrics,
             comparisons: evaluation.comparisons,
             overlaps: evaluation.overlaps,
+            instances: evaluation.instances,
             suspects: evaluation.suspects,
             suspects_excluded: evaluation.suspects_excluded,
             slices: evaluation.slices,
@@ -301,6 +306,7 @@ impl Report {
             metrics: self.metrics.clone(),
             comparisons: self.comparisons.clone(),
             overlaps: self.overlaps.clone(),
+            instances: self.instances.clone(),
             samples: self.samples.clone(),
             // The flipped scores are not kept in the report: deciding it again has no noise
             // check to repeat.

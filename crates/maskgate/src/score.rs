@@ -25,6 +25,7 @@ impl Default for ScoreSettings {
     }
 }
 
+pub mod instances;
 pub mod metrics;
 pub mod properties;
 
@@ -200,6 +201,10 @@ pub struct SampleScore {
     /// An instance model's kept instances on this sample.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instances: Option<u32>,
+    /// COCOeval's records of this sample's instances, where both the ground truth and the arm
+    /// have instances (`samples.jsonl` leaves them out; shards carry them).
+    #[serde(skip)]
+    pub instance_eval: Option<Arc<instances::InstanceEval>>,
     pub classes: ClassScores,
     /// Region × class overlap measures (face modules), when the corpus defines them.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -346,6 +351,7 @@ pub fn score_masks(
         predicted_modules: None,
         notes: None,
         meta: Default::default(),
+        instances: None,
     };
     let prediction = Prediction {
         masks: pred,
@@ -443,6 +449,7 @@ pub fn score_sample(
         .map(|c| overlaps.iter().any(|o| o.pred.contains(c)))
         .collect();
     let mut scored: Vec<Vec<(Mask, ClassScore)>> = vec![Vec::new(); classes.len()];
+    let gt_instances = (sample.instances.as_ref()).map(|i| instances::GtSide::new(i, classes));
     let mut out: Vec<SampleScore> = preds
         .iter()
         .map(|(arm, pred)| {
@@ -459,6 +466,20 @@ pub fn score_sample(
                 fails.push(FailReason::SizeMismatch);
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
+            // The instances are scored on the sample's own canvas (never the grid's).
+            let instance_eval = match (&gt_instances, &pred.instances) {
+                (Some(gt), Some(p)) if usable => {
+                    match instances::evaluate(gt, p, classes, sample.size) {
+                        Ok(e) => Some(Arc::new(e)),
+                        Err(m) => {
+                            fails.push(FailReason::PredMaskInvalid);
+                            details.push(m);
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
             let mut class_scores = ClassScores::with_capacity(classes.len());
             let mut noise = pred.near.as_ref().filter(|_| usable).map(|_| NoiseScores {
                 pixels: 0,
@@ -550,7 +571,8 @@ pub fn score_sample(
                 failure_class: None,
                 fail_reason: FailReason::first(fails),
                 fail_detail: (!details.is_empty()).then(|| details.join("; ")),
-                instances: pred.instances,
+                instances: pred.instances.as_ref().map(|i| i.len() as u32),
+                instance_eval,
                 classes: class_scores,
                 noise: noise.map(Box::new),
                 agreement: None,
@@ -624,6 +646,7 @@ mod tests {
     fn sample(gt: Vec<(&str, Mask)>) -> Sample {
         let size = (gt[0].1.height(), gt[0].1.width());
         Sample {
+            instances: None,
             id: "s".into(),
             hash: "h".into(),
             source: None,

@@ -176,6 +176,69 @@ struct ScoreRow {
     agreement: Option<u64>,
     /// The sample's properties in `score::properties::PROPERTIES` order.
     properties: Option<Vec<Option<u64>>>,
+    /// COCOeval's records of the sample's instances, so a merge accumulates them exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instance_eval: Option<InstanceRow>,
+}
+
+/// [`crate::score::instances::InstanceEval`]: (image id, gts, dts, per class (name, score bits,
+/// per area range (matched bits, ignored bits, counted ground truths))).
+type InstanceRow = (Option<u64>, u32, u32, Vec<(String, Vec<u64>, Vec<AreaRow>)>);
+type AreaRow = (Vec<u32>, Vec<u32>, u32);
+
+fn instance_row(e: &crate::score::instances::InstanceEval) -> InstanceRow {
+    (
+        e.image_id,
+        e.gts,
+        e.dts,
+        e.classes
+            .iter()
+            .map(|(c, ev)| {
+                (
+                    c.clone(),
+                    ev.dt_scores.iter().map(|v| v.to_bits()).collect(),
+                    ev.areas
+                        .iter()
+                        .map(|a| (a.matched.clone(), a.ignored.clone(), a.counted_gts))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn instance_eval(
+    (image_id, gts, dts, classes): InstanceRow,
+) -> std::result::Result<crate::score::instances::InstanceEval, String> {
+    use maskgate_core::cocoeval::{AreaEval, CategoryEval};
+    let areas = maskgate_core::cocoeval::Params::default().area_ranges.len();
+    let classes = classes
+        .into_iter()
+        .map(|(c, scores, rows)| {
+            let n = scores.len();
+            if rows.len() != areas || rows.iter().any(|(m, i, _)| m.len() != n || i.len() != n) {
+                return Err(format!("class {c:?}: damaged instance records"));
+            }
+            let eval = CategoryEval {
+                dt_scores: scores.into_iter().map(f64::from_bits).collect(),
+                areas: rows
+                    .into_iter()
+                    .map(|(matched, ignored, counted_gts)| AreaEval {
+                        matched,
+                        ignored,
+                        counted_gts,
+                    })
+                    .collect(),
+            };
+            Ok((c, eval))
+        })
+        .collect::<std::result::Result<_, String>>()?;
+    Ok(crate::score::instances::InstanceEval {
+        image_id,
+        gts,
+        dts,
+        classes,
+    })
 }
 
 /// A class's (name, [tp, fp, fn], each metric's bits).
@@ -294,6 +357,7 @@ impl ShardRows {
                     .collect(),
                 agreement: bits(s.agreement),
                 properties: s.properties.as_ref().map(|p| p.0.map(bits).to_vec()),
+                instance_eval: s.instance_eval.as_deref().map(instance_row),
             })));
         }
         for (corpus, p) in &self.problems {
@@ -344,6 +408,10 @@ impl ShardRows {
                         fail_reason,
                         fail_detail: r.fail_detail,
                         instances: r.instances,
+                        instance_eval: match r.instance_eval {
+                            None => None,
+                            Some(row) => Some(Arc::new(instance_eval(row).map_err(damaged)?)),
+                        },
                         classes: class_scores(r.classes).map_err(damaged)?,
                         noise: match r.noise {
                             None => None,
@@ -881,6 +949,7 @@ mod tests {
     fn score(arm: &str, id: &str, iou_bits: u64) -> SampleScore {
         let v = f64::from_bits(iou_bits);
         SampleScore {
+            instance_eval: None,
             arm: arm.into(),
             corpus: "c".into(),
             id: id.into(),

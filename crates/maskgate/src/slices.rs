@@ -285,6 +285,7 @@ mod tests {
         let mut p = Properties::default();
         p.0[0] = luminance;
         SampleScore {
+            instance_eval: None,
             arm: Arc::from(arm),
             corpus: Arc::from("c"),
             id: format!("{id:03}"),

@@ -97,6 +97,7 @@ mod tests {
             fn_: 10 - tp,
         });
         SampleScore {
+            instance_eval: None,
             arm: Arc::from(arm),
             corpus: Arc::from("c"),
             id: id.into(),

@@ -131,6 +131,7 @@ mod tests {
 
     fn sample(notes: Option<&str>, source: Option<&str>, meta: Value) -> Sample {
         Sample {
+            instances: None,
             id: "x".into(),
             hash: String::new(),
             source: source.map(Into::into),

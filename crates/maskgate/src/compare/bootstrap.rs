@@ -632,6 +632,7 @@ mod tests {
     fn score(id: &str, tp: u64, fp: u64, fn_: u64) -> SampleScore {
         let c = ClassScore::from_counts(Counts { tp, fp, fn_ });
         SampleScore {
+            instance_eval: None,
             overlaps: Default::default(),
             noise: None,
             agreement: None,

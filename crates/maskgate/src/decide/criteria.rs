@@ -317,6 +317,10 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
             _ => {}
         }
     }
+    // COCOeval's numbers (`map`, `map50`, …): over every class without one, of the class with.
+    if crate::aggregate::INSTANCE_STATS.contains(&name) {
+        return Ok(resolved(name.to_string(), Better::Higher));
+    }
     // Without a class, `miou.<stat>` is another name of the per-sample mIoU's `iou.<stat>`.
     let wanted = match name.strip_prefix("miou.") {
         Some(stat) if !per_class => format!("{}.{stat}", metrics::NAMES[metrics::IOU]),
@@ -335,7 +339,9 @@ pub fn resolve_metric(name: &str, per_class: bool) -> std::result::Result<Metric
         };
         return Ok(resolved(col.to_string(), better));
     }
-    let known: Vec<String> = columns.iter().map(|c| criteria_name(c)).collect();
+    let known: Vec<String> = (columns.iter().map(|c| criteria_name(c)))
+        .chain(crate::aggregate::INSTANCE_STATS.map(str::to_string))
+        .collect();
     Err(if per_class {
         format!(
             "unknown metric {name:?} for a class scope (use one of {})",

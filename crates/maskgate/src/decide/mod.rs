@@ -270,6 +270,18 @@ impl Check {
 /// (value, n) of `c.metric` for `arm` in `scope`; `None` when the arm has no row there.
 fn measure(r: &Evaluation, c: &Criterion, arm: &str, s: &Scope) -> Option<(Option<f64>, usize)> {
     let col = c.metric.column.as_str();
+    if crate::aggregate::INSTANCE_STATS.contains(&col) {
+        // COCOeval's numbers: the instance row of the scope (every class, or the class).
+        let class = s.class.unwrap_or(crate::aggregate::ALL_CLASSES);
+        let row = r.instances.iter().find(|x| {
+            x.arm == arm
+                && x.corpus == s.corpus
+                && x.group_by == s.group_by
+                && x.group == s.group
+                && x.class == class
+        })?;
+        return Some((row.stat(col).flatten(), row.images));
+    }
     if let Some(class) = s.class {
         let row = r.row(arm, s.corpus, s.group_by, s.group, class)?;
         let n = if col == "n" {

@@ -1,7 +1,9 @@
-//! `metrics.csv`: one row per (arm, corpus, group_by, group, class).
+//! `metrics.csv`: one row per (arm, corpus, group_by, group, class). Where instances were
+//! scored, COCOeval's 12 numbers close each class row, and a row of class `all` (before the
+//! group's class rows) holds them over every class, with `n` its images.
 
 use super::Exporter;
-use crate::aggregate::ROW_STATS;
+use crate::aggregate::{InstanceRow, ALL_CLASSES, INSTANCE_STATS, ROW_STATS};
 use crate::fmt::opt_num;
 use crate::report::Report;
 use std::io::Write;
@@ -15,6 +17,7 @@ pub fn header() -> Vec<&'static str> {
     ];
     keys.into_iter()
         .chain(ROW_STATS.iter().copied().filter(|s| *s != "n"))
+        .chain(INSTANCE_STATS)
         .collect()
 }
 
@@ -30,7 +33,40 @@ impl Exporter for MetricsCsv {
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let mut w = ::csv::Writer::from_writer(out);
         w.write_record(header())?;
+        let instance = |r: &crate::aggregate::MetricsRow, class: &str| -> Option<&InstanceRow> {
+            report.instances.iter().find(|i| {
+                i.arm == r.arm
+                    && i.corpus == r.corpus
+                    && i.group_by == r.group_by
+                    && i.group == r.group
+                    && i.class == class
+            })
+        };
+        let numbers = |i: Option<&InstanceRow>| -> Vec<String> {
+            match i {
+                Some(i) => i.stats.iter().map(|v| opt_num(*v)).collect(),
+                None => vec![String::new(); INSTANCE_STATS.len()],
+            }
+        };
+        let mut last_group = None;
         for r in &report.metrics {
+            let group = (&r.arm, &r.corpus, &r.group_by, &r.group);
+            if last_group != Some(group) {
+                last_group = Some(group);
+                if let Some(all) = instance(r, ALL_CLASSES) {
+                    let mut record: Vec<String> = [&r.arm, &r.corpus, &r.group_by, &r.group]
+                        .map(|s| s.to_string())
+                        .to_vec();
+                    record.extend([
+                        ALL_CLASSES.to_string(),
+                        all.images.to_string(),
+                        String::new(),
+                    ]);
+                    record.extend((1..ROW_STATS.len()).map(|_| String::new()));
+                    record.extend(numbers(Some(all)));
+                    w.write_record(&record)?;
+                }
+            }
             let stats = r.stats();
             let mut record: Vec<String> = [&r.arm, &r.corpus, &r.group_by, &r.group, &r.class]
                 .map(|s| s.to_string())
@@ -39,6 +75,7 @@ impl Exporter for MetricsCsv {
             record.push(r.n_empty.to_string());
             // ROW_STATS ends with `n`, written as an integer above.
             record.extend(stats[..ROW_STATS.len() - 1].iter().map(|v| opt_num(*v)));
+            record.extend(numbers(instance(r, &r.class)));
             w.write_record(&record)?;
         }
         w.flush()

@@ -22,7 +22,7 @@ pub struct Inferred {
     pub masks: BTreeMap<String, Mask>,
     pub near: Option<BTreeMap<String, Mask>>,
     /// An instance model's kept instances.
-    pub instances: Option<u32>,
+    pub instances: Option<Vec<crate::model::PredInstance>>,
     /// The inference's latency and where it was measured: a cached prediction keeps its cost.
     pub latency: Option<crate::cost::Timing>,
 }
@@ -92,8 +92,9 @@ impl PredictionCache {
                 ordinal: v.get("ordinal")?.as_u64()?,
             })
         })();
+        // A list (an entry of an older maskgate held only their count: a miss, recomputed).
         let instances = match v.get("instances") {
-            Some(n) => Some(u32::try_from(n.as_u64()?).ok()?),
+            Some(list) => Some(Self::instances(list)?),
             None => None,
         };
         Some(Inferred {
@@ -102,6 +103,29 @@ impl PredictionCache {
             instances,
             latency,
         })
+    }
+
+    /// Instances stored as `{"class", "score_bits", "size", "counts"}`: the score's bits, as
+    /// JSON text would round-trip only through a correctly rounding parser.
+    fn instances(v: &Value) -> Option<Vec<crate::model::PredInstance>> {
+        v.as_array()?
+            .iter()
+            .map(|i| {
+                let size = i.get("size")?.as_array()?;
+                let (h, w) = (
+                    u32::try_from(size.first()?.as_u64()?).ok()?,
+                    u32::try_from(size.get(1)?.as_u64()?).ok()?,
+                );
+                if h as u64 * w as u64 > crate::limits::CEILINGS.max_mask_pixels {
+                    return None;
+                }
+                Some(crate::model::PredInstance {
+                    class: i.get("class")?.as_str()?.to_string(),
+                    score: f64::from_bits(i.get("score_bits")?.as_u64()?),
+                    mask: Rle::from_compressed(h, w, i.get("counts")?.as_str()?).ok()?,
+                })
+            })
+            .collect()
     }
 
     fn masks(v: &Value) -> Option<BTreeMap<String, Mask>> {
@@ -160,8 +184,18 @@ impl PredictionCache {
         if let Some(near) = &inferred.near {
             entry["near"] = Value::Object(body(near));
         }
-        if let Some(n) = inferred.instances {
-            entry["instances"] = json!(n);
+        if let Some(list) = &inferred.instances {
+            entry["instances"] = list
+                .iter()
+                .map(|i| {
+                    json!({
+                        "class": i.class,
+                        "score_bits": i.score.to_bits(),
+                        "size": [i.mask.h, i.mask.w],
+                        "counts": i.mask.to_compressed(),
+                    })
+                })
+                .collect();
         }
         if let Some(t) = &inferred.latency {
             entry["latency_ns"] = json!(t.ns);

@@ -227,7 +227,7 @@ impl ModelArm {
         Ok(Inferred {
             masks: segmented.masks,
             near: segmented.near,
-            instances: segmented.instances.map(|n| n as u32),
+            instances: segmented.instances,
             latency: Some(crate::cost::Timing {
                 ns: latency_ns,
                 host: self.source.host.clone(),

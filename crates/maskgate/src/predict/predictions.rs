@@ -3,8 +3,9 @@
 use super::Arm;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
-use crate::model::{FailReason, MaskData, Prediction, Sample};
+use crate::model::{FailReason, MaskData, PredInstance, Prediction, Sample};
 use crate::read::ndjson;
+use maskgate_core::{Mask, Rle};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,7 @@ pub struct PredictionsFile {
 struct PredLine {
     size: Option<(u32, u32)>,
     masks: BTreeMap<String, std::result::Result<MaskData, String>>,
+    instances: Option<std::result::Result<Vec<ndjson::LineInstance>, String>>,
 }
 
 impl PredictionsFile {
@@ -32,7 +34,8 @@ impl PredictionsFile {
         let mut lines = BTreeMap::new();
         let mut classes = BTreeSet::new();
         ndjson::for_each_line(path, |line| {
-            for c in line.masks.keys() {
+            let listed = line.instances.iter().flatten().flatten().map(|i| &i.class);
+            for c in line.masks.keys().chain(listed) {
                 if !classes.contains(c) {
                     classes.insert(c.clone());
                 }
@@ -77,6 +80,7 @@ impl PredictionsFile {
         Ok(PredLine {
             size: line.size,
             masks: line.masks,
+            instances: line.instances,
         })
     }
 
@@ -108,6 +112,53 @@ impl PredictionsFile {
             .filter(|id| !gold_ids.contains(&id[..]))
             .map(|id| id.to_string())
             .collect()
+    }
+}
+
+impl PredictionsFile {
+    /// A line's instances as RLE on their canvas, within the limits; every one needs a score.
+    fn instances(
+        &self,
+        list: Vec<ndjson::LineInstance>,
+    ) -> std::result::Result<Vec<PredInstance>, (FailReason, String)> {
+        let mut out = Vec::with_capacity(list.len());
+        for (n, i) in list.into_iter().enumerate() {
+            let at = |m: String| format!("instance {} ({:?}): {m}", n + 1, i.class);
+            let (h, w) = i.mask.size();
+            if let Err(e) = self.limits.check_mask(h, w) {
+                return Err((FailReason::MaskTooLarge, at(e.to_string())));
+            }
+            if i.mask.vertex_count() > self.limits.max_polygon_vertices {
+                return Err((
+                    FailReason::MaskTooLarge,
+                    at(format!(
+                        "{} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
+                        i.mask.vertex_count(),
+                        self.limits.max_polygon_vertices
+                    )),
+                ));
+            }
+            let Some(score) = i.score else {
+                return Err((
+                    FailReason::PredMaskInvalid,
+                    at("a predicted instance needs a \"score\"".into()),
+                ));
+            };
+            let mask = match i.mask {
+                MaskData::Rle(r) => r,
+                other => Rle::encode(
+                    &other
+                        .rasterize(None)
+                        .map_err(|e| (FailReason::PredMaskInvalid, at(e)))?,
+                ),
+            };
+            out.push(PredInstance {
+                class: i.class,
+                score,
+                mask,
+            });
+        }
+        Ok(out)
     }
 }
 
@@ -182,6 +233,14 @@ impl Arm for PredictionsFile {
                 ),
             );
         }
+        let instances = match line.instances {
+            None => None,
+            Some(Err(e)) => return failed(FailReason::PredMaskInvalid, e),
+            Some(Ok(list)) => match self.instances(list) {
+                Ok(list) => Some(list),
+                Err((reason, detail)) => return failed(reason, detail),
+            },
+        };
         let mut masks = BTreeMap::new();
         let mut invalid = Vec::new();
         for (class, m) in line.masks {
@@ -192,13 +251,36 @@ impl Arm for PredictionsFile {
                 Err(e) => invalid.push(format!("class {class:?}: {e}")),
             }
         }
+        // Instances alone: each class's mask is the union of its instances (the yolov8-seg
+        // adapter's default policy), empty for a class without one.
+        if masks.is_empty() && invalid.is_empty() {
+            if let Some(list) = &instances {
+                let (h, w) = (list.first().map(|i| (i.mask.h, i.mask.w)))
+                    .or(line.size)
+                    .unwrap_or(sample.size);
+                let mut unions: BTreeMap<String, Mask> = (sample.gt.keys())
+                    .map(|c| (c.clone(), Mask::new(h, w)))
+                    .collect();
+                for i in list {
+                    // Another canvas is refused when the instances are scored.
+                    if let (Ok(m), Some(u)) = (i.mask.decode(), unions.get_mut(&i.class)) {
+                        if m.same_size(u) {
+                            u.union_in_place(&m);
+                        }
+                    }
+                }
+                masks = (unions.into_iter())
+                    .map(|(c, m)| (c, MaskData::Mask(m)))
+                    .collect();
+            }
+        }
         Prediction {
             masks,
             size: line.size,
             fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
             fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
             near: None,
-            instances: None,
+            instances,
         }
     }
 }
@@ -210,6 +292,7 @@ mod tests {
 
     fn sample(id: &str) -> Sample {
         Sample {
+            instances: None,
             id: id.into(),
             hash: String::new(),
             source: None,

@@ -14,6 +14,16 @@ pub struct ClassMap {
     pub ignore: Vec<usize>,
 }
 
+/// One instance as a source gives it, before the class map.
+pub struct RawInstance {
+    /// The source's id for it (COCO's annotation id; elsewhere its 1-based position).
+    pub id: u64,
+    pub native: usize,
+    pub mask: Mask,
+    pub area: Option<f64>,
+    pub crowd: bool,
+}
+
 impl ClassMap {
     /// Resolves the spec's map against `natives` (index = native label id). Without a map, every
     /// native label not in `background` is its own class. Unknown names are an error listing the
@@ -90,6 +100,30 @@ impl ClassMap {
             .filter(|m| !m.is_empty())
             .map(MaskData::Mask);
         (gt, void)
+    }
+
+    /// Ground-truth instances for the instance metrics: one per evaluation class the native
+    /// label makes up (none for a void or unmapped label). `area` is the source's own
+    /// (COCO's field), else the pixel count.
+    pub fn gt_instances(&self, raw: &[RawInstance]) -> Vec<crate::model::GtInstance> {
+        let mut out = Vec::new();
+        for r in raw {
+            let region = maskgate_core::cocoeval::Region::of(&r.mask);
+            for (class, _) in self
+                .classes
+                .iter()
+                .filter(|(_, ids)| ids.contains(&r.native))
+            {
+                out.push(crate::model::GtInstance {
+                    id: r.id,
+                    class: class.clone(),
+                    region: region.clone(),
+                    area: r.area.unwrap_or(region.area() as f64),
+                    crowd: r.crowd,
+                });
+            }
+        }
+        out
     }
 
     /// Class masks and void from instances `(native index, mask)` on an `h × w` canvas: a class

@@ -9,7 +9,7 @@
 //! The file is parsed once; annotations are kept as their compact JSON forms (polygons, RLE
 //! counts), never as pixels.
 
-use super::classmap::ClassMap;
+use super::classmap::{ClassMap, RawInstance};
 use super::ndjson::parse_mask;
 use super::{CorpusReader, CorpusSpec, Entry, Listing, LoadError, LoadTruth, Problem, Truth};
 use crate::error::{Error, Result};
@@ -19,8 +19,12 @@ use std::collections::BTreeMap;
 pub struct Coco;
 
 struct Annotation {
+    /// The annotation's `id` (0 when absent: COCOeval then counts its matches as misses).
+    id: u64,
     native: usize,
     crowd: bool,
+    /// The annotation's `area`, which COCOeval's area ranges read.
+    area: Option<f64>,
     segmentation: Value,
 }
 
@@ -155,8 +159,10 @@ impl CorpusReader for Coco {
             // An image past the limit is refused when loaded; its annotations are not kept.
             if img.count as u64 <= spec.limits.max_annotations_per_image {
                 img.annotations.push(Annotation {
+                    id: a.get("id").and_then(Value::as_u64).unwrap_or(0),
                     native,
                     crowd: a.get("iscrowd").and_then(Value::as_u64) == Some(1),
+                    area: a.get("area").and_then(Value::as_f64),
                     segmentation: seg.clone(),
                 });
             }
@@ -232,6 +238,7 @@ impl LoadTruth for Loader {
             .sum();
         super::files::check_vertices(&self.limits, vertices as u64)?;
         let mut instances = Vec::new();
+        let mut raw = Vec::with_capacity(img.annotations.len());
         let mut crowd = maskgate_core::Mask::new(img.h, img.w);
         for a in &img.annotations {
             let m = segmentation_mask(&a.segmentation, img.h, img.w)
@@ -239,8 +246,16 @@ impl LoadTruth for Loader {
             if a.crowd && self.crowd_void {
                 crowd.union_in_place(&m);
             } else {
-                instances.push((a.native, m));
+                instances.push((a.native, m.clone()));
             }
+            // COCOeval sees every annotation, crowds as crowds, whatever the semantic rule.
+            raw.push(RawInstance {
+                id: a.id,
+                native: a.native,
+                mask: m,
+                area: a.area,
+                crowd: a.crowd,
+            });
         }
         let (gt, mut void) = self.map.from_instances(img.h, img.w, &instances);
         if !crowd.is_empty() {
@@ -257,6 +272,10 @@ impl LoadTruth for Loader {
             size: (img.h, img.w),
             gt,
             void,
+            instances: Some(crate::model::GtInstances {
+                image_id: Some(e.at),
+                list: self.map.gt_instances(&raw),
+            }),
             ..Default::default()
         })
     }

@@ -55,6 +55,13 @@ impl CorpusReader for GoldNdjson {
             }
             let checked = check_line(&line).map_err(|m| Error::input(path, line.line_no, m))?;
             classes.extend(checked.gt.into_keys());
+            classes.extend(
+                checked
+                    .instances
+                    .iter()
+                    .flat_map(|i| &i.list)
+                    .map(|i| i.class.clone()),
+            );
             let mut e = Entry::new(&spec.name, line.id);
             e.source = line.source;
             e.image = line.image.map(|p| {
@@ -97,12 +104,17 @@ impl CorpusReader for GoldNdjson {
     }
 }
 
-/// A line's masks with the sample size they agree on.
+/// A line's masks with the sample size they agree on, and its instances. A line with
+/// `instances` and no `masks` has each class's mask as the union of its instances.
 fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> {
     let mut gt = BTreeMap::new();
     for (class, mask) in &line.masks {
         gt.insert(class.clone(), mask.clone()?);
     }
+    let listed = match &line.instances {
+        Some(list) => Some(list.clone()?),
+        None => None,
+    };
     let size = line
         .size
         .or_else(|| {
@@ -110,6 +122,7 @@ fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> 
                 .next()
                 .map(|m: &crate::model::MaskData| m.size())
         })
+        .or_else(|| listed.as_ref()?.first().map(|i| i.mask.size()))
         .ok_or("no \"size\" and no mask to take it from")?;
     if let Some((class, m)) = gt.iter().find(|(_, m)| m.size() != size) {
         let (h, w) = m.size();
@@ -118,9 +131,52 @@ fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> 
             size.0, size.1
         ));
     }
+    let instances = match listed {
+        None => None,
+        Some(list) => {
+            let mut out = Vec::with_capacity(list.len());
+            let derive = gt.is_empty();
+            let mut unions: BTreeMap<String, maskgate_core::Mask> = BTreeMap::new();
+            for (n, i) in list.into_iter().enumerate() {
+                let at = |m: String| format!("instance {} ({:?}): {m}", n + 1, i.class);
+                if i.mask.size() != size {
+                    let (h, w) = i.mask.size();
+                    return Err(at(format!(
+                        "its mask is {h}x{w} but the sample is {}x{}",
+                        size.0, size.1
+                    )));
+                }
+                let mask = i.mask.rasterize(None).map_err(at)?;
+                let region = maskgate_core::cocoeval::Region::of(&mask);
+                if derive {
+                    unions
+                        .entry(i.class.clone())
+                        .or_insert_with(|| maskgate_core::Mask::new(size.0, size.1))
+                        .union_in_place(&mask);
+                }
+                out.push(crate::model::GtInstance {
+                    id: i.id.unwrap_or(n as u64 + 1),
+                    area: i.area.unwrap_or(region.area() as f64),
+                    class: i.class,
+                    region,
+                    crowd: i.crowd,
+                });
+            }
+            gt.extend(
+                unions
+                    .into_iter()
+                    .map(|(c, m)| (c, crate::model::MaskData::Mask(m))),
+            );
+            Some(crate::model::GtInstances {
+                image_id: None,
+                list: out,
+            })
+        }
+    };
     Ok(Truth {
         size,
         gt,
+        instances,
         ..Default::default()
     })
 }

@@ -25,6 +25,9 @@ struct Shape {
     points: Vec<[f64; 2]>,
     #[serde(default)]
     shape_type: Option<String>,
+    /// Shapes of one label with the same `group_id` are one instance (as `labelme2coco`).
+    #[serde(default)]
+    group_id: Option<serde_json::Value>,
 }
 
 /// The parts of a labelme file maskgate reads (`imageData` is skipped, not decoded).
@@ -167,6 +170,10 @@ impl LoadTruth for Loader {
             }
         }
         let mut labels = LabelMap::new(h, w, UNLABELLED);
+        // Instances as `labelme2coco` makes them: a shape alone, or the union of the shapes of
+        // one (label, group_id), numbered from 1 in order of first appearance.
+        let mut raw: Vec<super::classmap::RawInstance> = Vec::new();
+        let mut groups: Vec<(String, String)> = Vec::new();
         for (i, s) in f.shapes.iter().enumerate() {
             let bad = |m: String| {
                 LoadError::new(
@@ -204,12 +211,37 @@ impl LoadTruth for Loader {
                     labels.data[(y * w as u64 + x) as usize] = idx;
                 }
             });
+            let group = match &s.group_id {
+                None | Some(serde_json::Value::Null) => None,
+                Some(g) => Some((s.label.clone(), g.to_string())),
+            };
+            match group
+                .as_ref()
+                .and_then(|g| groups.iter().position(|k| k == g))
+            {
+                Some(at) => raw[at].mask.union_in_place(&m),
+                None => {
+                    // A shape without a group gets a key no other shape has.
+                    groups.push(group.unwrap_or_else(|| (String::new(), format!("\0{i}"))));
+                    raw.push(super::classmap::RawInstance {
+                        id: raw.len() as u64 + 1,
+                        native: idx as usize,
+                        mask: m,
+                        area: None,
+                        crowd: false,
+                    });
+                }
+            }
         }
         let (gt, void) = self.map.from_labels(&labels, None);
         Ok(Truth {
             size: (h, w),
             gt,
             void,
+            instances: Some(crate::model::GtInstances {
+                image_id: None,
+                list: self.map.gt_instances(&raw),
+            }),
             ..Default::default()
         })
     }

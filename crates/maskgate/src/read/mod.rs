@@ -192,6 +192,8 @@ pub struct Truth {
     pub fit_predictions: bool,
     /// Module regions to derive predicted modules from (`derive_predicted`).
     pub predicted_modules: Option<crate::model::PredictedModules>,
+    /// The ground truth's instances, for formats that have them.
+    pub instances: Option<crate::model::GtInstances>,
 }
 
 /// Decodes one listed sample's ground truth.
@@ -312,6 +314,7 @@ impl Corpus {
             predicted_modules: truth.predicted_modules,
             notes: entry.notes.clone(),
             meta: entry.meta.to_map(),
+            instances: truth.instances,
         })
     }
 

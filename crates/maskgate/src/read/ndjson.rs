@@ -1,7 +1,8 @@
 //! The NDJSON line shape shared by gold labels and prediction dumps:
-//! `{"id", "source"?, "image"?, "size"?: [H, W], "masks": {"<class>": <mask>}, "notes"?, "meta"?}`
-//! where `<mask>` is COCO RLE (`{"size", "counts"}`, counts compressed or a list) or
-//! `{"polygons": [[x1, y1, ...], ...]}`.
+//! `{"id", "source"?, "image"?, "size"?: [H, W], "masks": {"<class>": <mask>}, "instances"?: [...],
+//! "notes"?, "meta"?}` where `<mask>` is COCO RLE (`{"size", "counts"}`, counts compressed or a
+//! list) or `{"polygons": [[x1, y1, ...], ...]}`, and each instance is
+//! `{"class", "mask": <mask>, "score"?, "iscrowd"?, "area"?, "id"?}` ([`LineInstance`]).
 //!
 //! The first line may instead be a header, `{"maskgate": "gold-ndjson", "image_root": "…"}`:
 //! the folder (relative to the file) its photos are read from, which `maskgate convert` writes
@@ -26,8 +27,78 @@ pub struct Line {
     pub image: Option<String>,
     pub size: Option<(u32, u32)>,
     pub masks: BTreeMap<String, std::result::Result<MaskData, String>>,
+    /// The `instances` list, if the line has one (an error names the bad entry).
+    pub instances: Option<std::result::Result<Vec<LineInstance>, String>>,
     pub notes: Option<String>,
     pub meta: Map<String, Value>,
+}
+
+/// One entry of a line's `instances`: `{"class", "mask", "score"?, "iscrowd"?, "area"?, "id"?}`.
+#[derive(Clone, Debug)]
+pub struct LineInstance {
+    pub class: String,
+    pub mask: MaskData,
+    /// A prediction's confidence (required there; gold has none).
+    pub score: Option<f64>,
+    pub crowd: bool,
+    /// COCO's `area` (else the mask's pixel count).
+    pub area: Option<f64>,
+    /// The instance's id (else its 1-based position in the list).
+    pub id: Option<u64>,
+}
+
+fn parse_instances(
+    v: &Value,
+    size: Option<(u32, u32)>,
+) -> std::result::Result<Vec<LineInstance>, String> {
+    let list = v.as_array().ok_or("\"instances\" must be a list")?;
+    list.iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let bad = |m: &str| format!("instance {}: {m}", i + 1);
+            let obj = item.as_object().ok_or_else(|| bad("must be an object"))?;
+            let class = match obj.get("class") {
+                Some(Value::String(c)) if !c.is_empty() => c.clone(),
+                _ => return Err(bad("needs a \"class\" (a non-empty string)")),
+            };
+            let mask = parse_mask(
+                obj.get("mask").ok_or_else(|| bad("needs a \"mask\""))?,
+                size,
+            )
+            .map_err(|e| bad(&e))?;
+            let number = |k: &str| -> std::result::Result<Option<f64>, String> {
+                match obj.get(k) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(n) => match n.as_f64() {
+                        Some(x) if x.is_finite() => Ok(Some(x)),
+                        _ => Err(bad(&format!("\"{k}\" must be a finite number, got {n}"))),
+                    },
+                }
+            };
+            let crowd = match obj.get("iscrowd") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(n) if n.as_u64() == Some(0) => false,
+                Some(n) if n.as_u64() == Some(1) => true,
+                Some(n) => return Err(bad(&format!("\"iscrowd\" must be 0 or 1, got {n}"))),
+            };
+            let id = match obj.get("id") {
+                None | Some(Value::Null) => None,
+                Some(n) => Some(
+                    n.as_u64()
+                        .ok_or_else(|| bad("\"id\" must be a non-negative integer"))?,
+                ),
+            };
+            Ok(LineInstance {
+                class,
+                mask,
+                score: number("score")?,
+                crowd,
+                area: number("area")?,
+                id,
+            })
+        })
+        .collect()
 }
 
 fn parse_size(v: &Value) -> std::result::Result<(u32, u32), String> {
@@ -131,6 +202,10 @@ pub fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, Strin
             )
         })
         .collect();
+    let instances = obj
+        .get("instances")
+        .filter(|v| !v.is_null())
+        .map(|v| parse_instances(v, size));
     let meta = match obj.get("meta") {
         Some(Value::Object(m)) => m.clone(),
         None | Some(Value::Null) => Map::new(),
@@ -144,6 +219,7 @@ pub fn parse_line(text: &str, line_no: usize) -> std::result::Result<Line, Strin
         image: opt_string(&obj, "image")?,
         size,
         masks,
+        instances,
         notes: opt_string(&obj, "notes")?,
         meta,
     })

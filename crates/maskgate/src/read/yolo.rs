@@ -309,10 +309,26 @@ impl LoadTruth for Loader {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|m| LoadError::new("malformed_label", format!("{}: {m}", label.display())))?;
         let (gt, void) = self.map.from_instances(h, w, &instances);
+        // Each row is an instance, numbered from 1 in file order.
+        let raw: Vec<super::classmap::RawInstance> = instances
+            .into_iter()
+            .enumerate()
+            .map(|(i, (native, mask))| super::classmap::RawInstance {
+                id: i as u64 + 1,
+                native,
+                mask,
+                area: None,
+                crowd: false,
+            })
+            .collect();
         Ok(Truth {
             size: (h, w),
             gt,
             void,
+            instances: Some(crate::model::GtInstances {
+                image_id: None,
+                list: self.map.gt_instances(&raw),
+            }),
             ..Default::default()
         })
     }

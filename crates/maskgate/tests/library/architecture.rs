@@ -413,6 +413,7 @@ fn every_registered_metric_reaches_every_consumer() {
         "c",
         &rows,
         &sums,
+        &[],
         &scores,
         &[],
         &settings,

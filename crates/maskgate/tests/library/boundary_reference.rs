@@ -78,6 +78,7 @@ fn naive_boundary_iou(g: &Grid, p: &Grid, d: u32) -> Option<f64> {
 
 fn score(g: &Mask, p: &Mask, ratio: f64) -> Option<f64> {
     let sample = Sample {
+        instances: None,
         id: "s".into(),
         hash: "h".into(),
         source: None,

@@ -44,6 +44,7 @@ fn corpus() -> Corpus {
     let gt = Mask::from_fn(10, 10, |y, _| y < 5);
     let samples = (0..5)
         .map(|i| Sample {
+            instances: None,
             id: format!("s{i}"),
             hash: sample_hash("k", &format!("s{i}")),
             source: Some(if i % 2 == 0 { "even" } else { "odd" }.into()),

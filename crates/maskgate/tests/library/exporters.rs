@@ -51,6 +51,7 @@ fn report() -> Report {
                 format!("s{i}")
             };
             Sample {
+                instances: None,
                 hash: sample_hash(corpus_name, &id),
                 id,
                 source: Some(if i % 2 == 0 { "a|b" } else { "c`d" }.into()),

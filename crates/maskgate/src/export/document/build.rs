@@ -483,6 +483,7 @@ fn corpus_section(blocks: &mut Vec<Block>, r: &Report, corpus: &crate::evaluatio
         )],
     )]));
     overlaps(blocks, r, &corpus.name);
+    instance_metrics(blocks, r, &corpus.name);
     for c in r.comparisons.iter().filter(|c| c.corpus == corpus.name) {
         per_class(blocks, r, c);
         by_group(blocks, r, c, "source");
@@ -1085,6 +1086,62 @@ fn overlaps(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
         .collect();
     blocks.push(heading(3, vec![plain("Region overlaps")]));
     blocks.push(table(header, 1, body));
+}
+
+/// COCOeval's 12 numbers per arm (every class, then each), and each comparison's Δ mAP.
+fn instance_metrics(blocks: &mut Vec<Block>, r: &Report, corpus: &str) {
+    use crate::aggregate::{ALL_CLASSES, INSTANCE_LABELS};
+    let rows: Vec<_> = (r.instances.iter())
+        .filter(|i| i.corpus == corpus && i.group_by == "all")
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    blocks.push(heading(3, vec![plain("Instance metrics (mask AP/AR)")]));
+    blocks.push(paragraph(vec![plain(
+        "COCOeval's segmentation numbers, as pycocotools computes them: IoU thresholds 0.50:0.05:0.95, 101-point interpolated precision, at most 100 detections an image and class, areas small < 32², medium < 96², large; crowds ignored. AP is the mean over the classes with a ground truth (\"all\"); a dash is a number COCOeval leaves at −1.",
+    )]));
+    let mut header = plain_headers(&["arm", "class", "images", "instances", "detections"]);
+    header.extend(INSTANCE_LABELS.iter().map(|l| vec![plain(*l)]));
+    let body = rows
+        .iter()
+        .map(|i| {
+            let mut row = vec![
+                vec![text(i.arm.as_str())],
+                match i.class.as_str() {
+                    ALL_CLASSES => vec![plain("all")],
+                    c => vec![text(c)],
+                },
+                cell(i.images.to_string()),
+                cell(i.gts.to_string()),
+                cell(i.dts.to_string()),
+            ];
+            row.extend(i.stats.iter().map(|v| cell(fixed(*v, 3))));
+            row
+        })
+        .collect();
+    blocks.push(table(header, 2, body));
+    for c in r.comparisons.iter().filter(|c| c.corpus == corpus) {
+        let Some(d) = c.delta("all", "all", None) else {
+            continue;
+        };
+        let Some(map) = d.deltas.get("map").copied() else {
+            continue;
+        };
+        let ci = d.ci95.get("map").copied().flatten();
+        let n = rows
+            .iter()
+            .find(|i| i.arm == c.arm && i.class == ALL_CLASSES)
+            .map_or(0, |i| i.images);
+        blocks.push(paragraph(concat(vec![
+            vec![plain("Δ mask AP (")],
+            minus(&c.arm, &c.baseline),
+            vec![plain(format!(
+                "): {} over {n} images (paired bootstrap over images, 95%).",
+                with_ci(map, ci)
+            ))],
+        ])));
+    }
 }
 
 fn per_class(blocks: &mut Vec<Block>, r: &Report, c: &Comparison) {

@@ -21,8 +21,8 @@ pub struct Segmented {
     pub masks: BTreeMap<String, Mask>,
     /// With the noise check: per class, the pixels within ε of a decision.
     pub near: Option<BTreeMap<String, Mask>>,
-    /// Instance models: how many instances were kept.
-    pub instances: Option<usize>,
+    /// Instance models: the kept instances, one per evaluation class its label makes up.
+    pub instances: Option<Vec<crate::model::PredInstance>>,
 }
 
 /// Settings of one model arm that adapters read (the `[[arm]]` table of the run config).
@@ -463,7 +463,7 @@ mod tests {
         );
         assert!(inst[1].1.area() > 0);
         let seg = union.segment(&out, 64, 32, None).unwrap();
-        assert_eq!(seg.instances, Some(2));
+        assert_eq!(seg.instances.as_ref().map(Vec::len), Some(2));
         let crop = |p: &str| policy(p).postprocess(&out, 64, 32).unwrap()["thing"].area();
         assert_eq!(crop("union"), inst[1].1.area());
         assert_eq!(

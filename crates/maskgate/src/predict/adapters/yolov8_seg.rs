@@ -453,15 +453,19 @@ impl YoloSeg {
         }
     }
 
-    /// The masks per evaluation class, how many instances were kept, and with `eps` the near
-    /// pixels per class.
+    /// The masks per evaluation class, the kept instances (one per class their label makes
+    /// up, in NMS order), and with `eps` the near pixels per class.
     fn assemble(
         &self,
         inst: &[Instance],
         w: usize,
         h: usize,
         eps: Option<f64>,
-    ) -> (BTreeMap<String, Mask>, usize, BTreeMap<String, Mask>) {
+    ) -> (
+        BTreeMap<String, Mask>,
+        Vec<crate::model::PredInstance>,
+        BTreeMap<String, Mask>,
+    ) {
         let (mut masks, mut near_pixels) = (BTreeMap::new(), BTreeMap::new());
         let empty = || Mask::new(h as u32, w as u32);
         for (class, ids) in &self.classes {
@@ -473,7 +477,18 @@ impl YoloSeg {
             }
             masks.insert(class.clone(), mask);
         }
-        let kept = inst.iter().filter(|i| i.kept).count();
+        let mut kept = Vec::new();
+        for i in inst.iter().filter(|i| i.kept) {
+            for (class, ids) in &self.classes {
+                if ids.contains(&i.detection.class) {
+                    kept.push(crate::model::PredInstance {
+                        class: class.clone(),
+                        score: i.detection.score as f64,
+                        mask: maskgate_core::Rle::encode(&i.mask),
+                    });
+                }
+            }
+        }
         (masks, kept, near_pixels)
     }
 

@@ -1,0 +1,168 @@
+//! The instance statistics of a comparison: `arm − baseline` of COCOeval's 12 numbers, and
+//! their paired bootstrap intervals on the same draws as the scope's other statistics. A draw
+//! is COCOeval over the drawn samples, the copies of a sample side by side in sample order (as
+//! if the corpus held them as that many images), on each arm's records: the numbers are not
+//! sums over samples, so each draw accumulates its images again.
+
+use super::{sub, RowDelta, StatDraws};
+use crate::aggregate::{InstanceRow, ALL_CLASSES, INSTANCE_STATS};
+use crate::score::SampleScore;
+use maskgate_core::cocoeval::{accumulate, CategoryEval, Params};
+use maskgate_core::stats::{for_each_drawn, Rng};
+use rayon::prelude::*;
+use std::sync::Arc;
+
+/// A draw's 12 numbers over every class, then per class.
+type Stats = Vec<[f64; 12]>;
+
+/// One side's records of a scope, with the scope's class indices.
+type Images<'a> = Vec<Option<Vec<(usize, &'a CategoryEval)>>>;
+
+fn images<'a>(scope: &[&'a SampleScore], classes: &[&str]) -> Images<'a> {
+    scope
+        .iter()
+        .map(|s| {
+            s.instance_eval.as_deref().map(|e| {
+                e.classes
+                    .iter()
+                    .filter_map(|(c, ev)| Some((classes.binary_search(&c.as_str()).ok()?, ev)))
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+/// The 12 numbers over every class, then per class, of the drawn images (`counts[i]` copies
+/// of image `i`); −1 where COCOeval leaves it.
+fn drawn_stats(
+    side: &Images,
+    order: &[usize],
+    counts: &[u32],
+    classes: usize,
+    params: &Params,
+) -> Stats {
+    let mut drawn = Vec::new();
+    for &i in order {
+        let k = counts[i];
+        if let Some(image) = &side[i] {
+            for _ in 0..k {
+                drawn.push(image.clone());
+            }
+        }
+    }
+    let e = accumulate(&drawn, classes, params);
+    std::iter::once(e.stats(None))
+        .chain((0..classes).map(|k| e.stats(Some(k))))
+        .collect()
+}
+
+/// Adds the instance deltas of one scope to its summary row (`class = "*"`: the numbers over
+/// every class) and class rows, with intervals from `resamples` draws of `rng` when asked.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn add_scope(
+    arm: &str,
+    baseline: &str,
+    corpus: &str,
+    (group_by, group): (&str, &str),
+    rows: &[InstanceRow],
+    scope: (&[&SampleScore], &[&SampleScore]),
+    draws: Option<(&Rng, usize, bool)>,
+    deltas: (&mut [RowDelta], &mut [RowDelta]),
+) {
+    let find = |who: &str, class: &str| {
+        rows.iter().find(|r| {
+            r.arm == who
+                && r.corpus == corpus
+                && r.group_by == group_by
+                && r.group == group
+                && r.class == class
+        })
+    };
+    let (summary_deltas, class_deltas) = deltas;
+    let in_scope = |d: &RowDelta| d.group_by == group_by && d.group == group;
+    // Point deltas: the rows' own numbers.
+    let mut targets: Vec<(&mut RowDelta, String)> = Vec::new();
+    for d in summary_deltas.iter_mut().filter(|d| in_scope(d)) {
+        targets.push((d, ALL_CLASSES.to_string()));
+    }
+    for d in class_deltas.iter_mut().filter(|d| in_scope(d)) {
+        let class = d.class.clone();
+        targets.push((d, class));
+    }
+    targets.retain(|(_, class)| find(arm, class).is_some() && find(baseline, class).is_some());
+    if targets.is_empty() {
+        return;
+    }
+    for (d, class) in targets.iter_mut() {
+        let (a, b) = (find(arm, class), find(baseline, class));
+        for (i, name) in INSTANCE_STATS.iter().enumerate() {
+            let delta = sub(a.and_then(|r| r.stats[i]), b.and_then(|r| r.stats[i]));
+            d.deltas.insert(name, delta);
+        }
+    }
+    let Some((rng, resamples, keep_draws)) = draws else {
+        return;
+    };
+    let (sa, sb) = scope;
+    let n = sa.len();
+    if n == 0 || resamples == 0 {
+        return;
+    }
+    let mut classes: Vec<&str> = sa
+        .iter()
+        .chain(sb)
+        .filter_map(|s| s.instance_eval.as_deref())
+        .flat_map(|e| e.classes.iter().map(|(c, _)| c.as_str()))
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    let (ia, ib) = (images(sa, &classes), images(sb, &classes));
+    // COCOeval's image order (a COCO corpus's image ids, else the samples'), per side.
+    let order_of = |scope: &[&SampleScore]| {
+        let mut order: Vec<usize> = (0..scope.len()).collect();
+        order.sort_by_key(|&i| scope[i].instance_eval.as_ref().and_then(|e| e.image_id));
+        order
+    };
+    let (oa, ob) = (order_of(sa), order_of(sb));
+    let params = Params::default();
+    // [draw] → (arm's, baseline's) numbers.
+    let per_draw: Vec<(Stats, Stats)> = (0..resamples)
+        .into_par_iter()
+        .map(|draw| {
+            let mut counts = vec![0u32; n];
+            for_each_drawn(rng, draw, n, |i| counts[i] += 1);
+            (
+                drawn_stats(&ia, &oa, &counts, classes.len(), &params),
+                drawn_stats(&ib, &ob, &counts, classes.len(), &params),
+            )
+        })
+        .collect();
+    for (d, class) in targets {
+        // Index into a draw's list: 0 is every class, then the scope's classes.
+        let at = match class.as_str() {
+            ALL_CLASSES if d.class == "*" => 0,
+            c => match classes.binary_search(&c) {
+                Ok(k) => k + 1,
+                Err(_) => continue,
+            },
+        };
+        for (i, name) in INSTANCE_STATS.iter().enumerate() {
+            let defined = |v: f64| (v > -1.0).then_some(v);
+            let mut delta: Vec<f64> = per_draw
+                .iter()
+                .filter_map(|(a, b)| sub(defined(a[at][i]), defined(b[at][i])))
+                .collect();
+            let mut own: Vec<f64> = per_draw
+                .iter()
+                .filter_map(|(a, _)| defined(a[at][i]))
+                .collect();
+            delta.sort_by(f64::total_cmp);
+            own.sort_by(f64::total_cmp);
+            let draws = StatDraws { delta, arm: own, n };
+            d.ci95.insert(name, draws.delta_interval(0.95));
+            if keep_draws && !draws.delta.is_empty() {
+                d.draws.insert(name, Arc::new(draws));
+            }
+        }
+    }
+}
