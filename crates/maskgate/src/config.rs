@@ -81,6 +81,9 @@ struct RawCorpus {
     /// warning on the verdict.
     #[serde(default)]
     held_out: bool,
+    /// Where ground-truth instances come from: `"source"` (the format's own) or `"classes"`
+    /// (each class's mask is one instance).
+    instances: Option<String>,
 }
 
 impl RawCorpus {
@@ -529,6 +532,16 @@ fn corpus_specs(
                 false
             }
         };
+        let class_instances = match c.instances.as_deref() {
+            None | Some("source") => false,
+            Some("classes") => true,
+            Some(other) => {
+                problems.push(format!(
+                    "{label}: instances = {other:?} is not one of \"source\", \"classes\""
+                ));
+                false
+            }
+        };
         corpora.push(CorpusSpec {
             name: name.clone(),
             format: format.clone(),
@@ -550,6 +563,7 @@ fn corpus_specs(
             // Set with the rest of the plan (`[run] network_timeout_s`).
             network: Default::default(),
             held_out: c.held_out,
+            class_instances,
         });
     }
     corpora

@@ -499,3 +499,105 @@ fn permanent_and_retryable_errors_exit_differently() {
         String::from_utf8_lossy(&nothing.stderr)
     );
 }
+
+/// Prediction files of instances (each class's mask of the converted labels, scored by a hash
+/// of its id and class, plus a stray detection) from `ndjson`.
+fn instance_predictions(ndjson: &Path, out: &Path) {
+    let text = std::fs::read_to_string(ndjson).unwrap();
+    let mut lines = String::new();
+    for (n, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let Some(id) = v.get("id").and_then(|i| i.as_str()) else {
+            continue; // the header line
+        };
+        let mut instances = Vec::new();
+        for (k, (class, mask)) in v["masks"].as_object().unwrap().iter().enumerate() {
+            let score = ((n * 37 + k * 11) % 97) as f64 / 100.0 + 0.01;
+            instances.push(serde_json::json!({"class": class, "score": score, "mask": mask}));
+            if (n + k) % 4 == 0 {
+                // A stray: the same mask under another class, low.
+                let other = if class == "skin" { "hair" } else { "skin" };
+                instances
+                    .push(serde_json::json!({"class": other, "score": score / 3.0, "mask": mask}));
+            }
+        }
+        lines.push_str(&serde_json::json!({"id": id, "instances": instances}).to_string());
+        lines.push('\n');
+    }
+    std::fs::write(out, lines).unwrap();
+}
+
+/// Instance metrics through shards: COCOeval's records travel in the shards, and the merged
+/// report set (mask AP rows, their Δ intervals, a verdict on `map`) equals the unsharded one.
+#[test]
+fn instance_numbers_merge_to_the_unsharded_run() {
+    let d = tmp("instances");
+    annotation_gate(&d);
+    instance_predictions(&d.join("rough.ndjson"), &d.join("rough_inst.jsonl"));
+    instance_predictions(&d.join("eroded.ndjson"), &d.join("eroded_inst.jsonl"));
+    std::fs::write(
+        d.join("criteria.toml"),
+        "[bootstrap]\nresamples = 300\nseed = 5\n\
+         [[criterion]]\nid = \"map\"\nmetric = \"map\"\narm = \"eroded\"\ncorpus = \"precise\"\nmax_drop = 0.5\n\
+         [[criterion]]\nid = \"map50-per-class\"\nmetric = \"map50\"\narm = \"eroded\"\ncorpus = \"precise\"\nper = \"class\"\nmax_drop = 0.9\nbasis = \"ci\"\n",
+    )
+    .unwrap();
+    let config = d.join("instances.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"rough\"\ncriteria = \"criteria.toml\"\ngallery = 0\n\n\
+             [[corpus]]\nname = \"precise\"\nformat = \"fasseg\"\npath = \"{v2}\"\n\
+             classes = {{ skin = [\"skin\"], hair = [\"hair\"] }}\nlimit = 12\nsample_seed = \"s\"\ninstances = \"classes\"\n\n\
+             [[arm]]\nname = \"rough\"\npredictions = \"rough_inst.jsonl\"\n\n\
+             [[arm]]\nname = \"eroded\"\npredictions = \"eroded_inst.jsonl\"\n",
+            v2 = shared().join("data/fasseg/V2").display(),
+        ),
+    )
+    .unwrap();
+    let request = Request::Run {
+        config: config.clone(),
+    };
+    let single = d.join("single");
+    let plan = Plan::resolve(&request, &pinned(&single), &Env::default()).unwrap();
+    let outcome = execute(&plan, &Silent).unwrap();
+    let r = &outcome.report;
+    for arm in ["rough", "eroded"] {
+        let all = r
+            .instances
+            .iter()
+            .find(|i| i.arm == arm && i.group_by == "all" && i.class == "all")
+            .unwrap_or_else(|| panic!("{arm}: an instance row"));
+        assert_eq!(all.images, 12, "every sample evaluated");
+        assert!(all.gts >= 12 && all.dts >= 12, "{all:?}");
+        assert!(
+            all.stat("map").flatten().is_some_and(|v| v > 0.0),
+            "{all:?}"
+        );
+    }
+    let delta = r.comparisons[0]
+        .delta("all", "all", None)
+        .expect("the summary delta");
+    assert!(
+        delta.deltas["map"].is_some() && delta.ci95["map"].is_some(),
+        "{delta:?}"
+    );
+    let verdict = r.verdict().expect("criteria decide");
+    assert_eq!(verdict.criteria.len(), 2, "{:?}", verdict.criteria);
+    for c in &verdict.criteria {
+        assert!(
+            c.checks.iter().all(|k| k.value.is_some()),
+            "{}: every check measured",
+            c.id
+        );
+    }
+    for count in [2, 5] {
+        let out = d.join(format!("of-{count}"));
+        for index in (0..count).rev() {
+            let o = shard(&request, &out, ShardSpec { index, count });
+            assert!(matches!(o, ShardOutcome::Committed { .. }), "{o:?}");
+        }
+        merge(&merge_request(&out), &Env::default(), &Silent).unwrap();
+        assert_same_reports(&out, &single);
+    }
+}

@@ -55,6 +55,9 @@ pub struct CorpusSpec {
     /// A held-out split: a photo it shares with another corpus or the training set is a
     /// warning on the verdict.
     pub held_out: bool,
+    /// `instances = "classes"`: each class's mask is one ground-truth instance (a source
+    /// without instances, or one whose objects are one per class and photo).
+    pub class_instances: bool,
 }
 
 impl CorpusSpec {
@@ -251,6 +254,7 @@ pub struct Corpus {
     /// The photos' sha256 by path, hashed once while reading (the fingerprint reuses them).
     pub photo_sha256: BTreeMap<PathBuf, String>,
     pub held_out: bool,
+    class_instances: bool,
 }
 
 impl std::fmt::Debug for Corpus {
@@ -301,6 +305,9 @@ impl Corpus {
         }
         if let Some(modules) = &self.modules {
             modules.derive(&mut truth).map_err(problem)?;
+        }
+        if self.class_instances {
+            truth.instances = Some(class_instances(&truth).map_err(problem)?);
         }
         Ok(Sample {
             id: entry.id.clone(),
@@ -393,6 +400,7 @@ impl Corpus {
             duplicates: Vec::new(),
             photo_sha256: BTreeMap::new(),
             held_out: false,
+            class_instances: false,
         }
     }
 
@@ -530,6 +538,33 @@ pub fn read_corpus(spec: &CorpusSpec) -> Result<Corpus> {
         duplicates,
         photo_sha256,
         held_out: spec.held_out,
+        class_instances: spec.class_instances,
+    })
+}
+
+/// `instances = "classes"`: each class's non-empty mask as one instance, numbered from 1 in
+/// class order, its area its pixel count.
+fn class_instances(truth: &Truth) -> std::result::Result<crate::model::GtInstances, LoadError> {
+    let mut list = Vec::new();
+    for (k, (class, m)) in truth.gt.iter().enumerate() {
+        let mask = m
+            .rasterize(None)
+            .map_err(|e| LoadError::new("bad_mask", format!("class {class:?}: {e}")))?;
+        if mask.is_empty() {
+            continue;
+        }
+        let region = maskgate_core::cocoeval::Region::of(&mask);
+        list.push(crate::model::GtInstance {
+            id: k as u64 + 1,
+            class: class.clone(),
+            area: region.area() as f64,
+            region,
+            crowd: false,
+        });
+    }
+    Ok(crate::model::GtInstances {
+        image_id: None,
+        list,
     })
 }
 

@@ -479,3 +479,130 @@ fn fasseg_v3_layout_and_its_problems() {
         ]
     );
 }
+
+/// (id, class, pixels, area, crowd) of a sample's ground-truth instances.
+fn instances_of(c: &Corpus, id: &str) -> Vec<(u64, String, u64, f64, bool)> {
+    let s = c.load_id(id).unwrap().unwrap();
+    s.instances
+        .expect("the sample has instances")
+        .list
+        .iter()
+        .map(|i| (i.id, i.class.clone(), i.region.area(), i.area, i.crowd))
+        .collect()
+}
+
+/// Every source of ground-truth instances: YOLO rows, labelme shapes grouped as
+/// `labelme2coco` groups them, gold `instances` (crowds, areas, ids; masks from their union),
+/// and `instances = "classes"`.
+#[test]
+fn ground_truth_instances_from_each_source() {
+    let dir = tempfile::tempdir().unwrap();
+    // YOLO: one instance per row, numbered in file order.
+    let root = dir.path().join("ds");
+    write(
+        &dir.path().join("data.yaml"),
+        b"path: ds\nval: images/val\nnames:\n  0: person\n  1: car\n",
+    );
+    jpeg(&root.join("images/val/a.jpg"), 10, 10);
+    write(
+        &root.join("labels/val/a.txt"),
+        b"0 0.1 0.1 0.6 0.1 0.6 0.6 0.1 0.6\n1 0.0 0.0 0.3 0.0 0.0 0.3\n0 0.7 0.7 0.9 0.7 0.9 0.9 0.7 0.9\n",
+    );
+    let c = read_corpus(&spec("yolo", dir.path().join("data.yaml"))).unwrap();
+    assert_eq!(
+        instances_of(&c, "images/val/a"),
+        vec![
+            (1, "person".into(), 25, 25.0, false),
+            (2, "car".into(), 3, 3.0, false),
+            (3, "person".into(), 4, 4.0, false),
+        ]
+    );
+    // labelme: shapes of one (label, group_id) are one instance; a shape without a group is
+    // its own; `__ignore__` is void, never an instance.
+    let lm = dir.path().join("lm");
+    let rect = |label: &str, group: Value, x0: f64, x1: f64| json!({"label": label, "points": [[x0, 1.0], [x1, 3.0]], "shape_type": "rectangle", "group_id": group});
+    write(
+        &lm.join("a.json"),
+        json!({
+            "shapes": [
+                rect("cat", json!(1), 0.0, 2.0),
+                rect("cat", json!(null), 10.0, 12.0),
+                rect("cat", json!(1), 5.0, 7.0),
+                rect("dog", json!(1), 14.0, 16.0),
+                rect("__ignore__", json!(null), 17.0, 18.0),
+            ],
+            "imagePath": "a.jpg", "imageData": null, "imageHeight": 8, "imageWidth": 20,
+        })
+        .to_string()
+        .as_bytes(),
+    );
+    jpeg(&lm.join("a.jpg"), 20, 8);
+    let c = read_corpus(&spec("labelme", lm)).unwrap();
+    let got = instances_of(&c, "a");
+    // Pillow's rectangle includes both corners: 3×3 pixels each.
+    assert_eq!(
+        got,
+        vec![
+            (1, "cat".into(), 18, 18.0, false),
+            (2, "cat".into(), 9, 9.0, false),
+            (3, "dog".into(), 9, 9.0, false),
+        ]
+    );
+    // Gold NDJSON: `instances` with ids, areas and crowds; no `masks`: the classes are their
+    // instances' unions.
+    let gold = dir.path().join("gold.ndjson");
+    let rle = |counts: &[u32]| json!({"size": [4, 4], "counts": counts});
+    write(
+        &gold,
+        format!(
+            "{}\n{}\n",
+            json!({"id": "g1", "instances": [
+                {"class": "fg", "mask": rle(&[0, 4, 12]), "id": 7, "area": 100.5},
+                {"class": "fg", "mask": rle(&[4, 4, 8]), "iscrowd": 1},
+                {"class": "bg", "mask": rle(&[12, 4])},
+            ]}),
+            json!({"id": "g2", "size": [4, 4], "instances": []}),
+        )
+        .as_bytes(),
+    );
+    let c = read_corpus(&spec("gold-ndjson", gold.clone())).unwrap();
+    assert_eq!(c.classes, vec!["bg".to_string(), "fg".to_string()]);
+    assert_eq!(
+        instances_of(&c, "g1"),
+        vec![
+            (7, "fg".into(), 4, 100.5, false),
+            (2, "fg".into(), 4, 4.0, true),
+            (3, "bg".into(), 4, 4.0, false),
+        ]
+    );
+    let (ok, _) = load_all(&c);
+    assert_eq!(
+        ok["g1"],
+        BTreeMap::from([("bg".into(), 4), ("fg".into(), 8)])
+    );
+    assert_eq!(instances_of(&c, "g2"), vec![], "an image without instances");
+    // A bad instance is the sample's problem, naming it.
+    write(
+        &gold,
+        format!(
+            "{}\n",
+            json!({"id": "g3", "instances": [{"class": "fg", "mask": {"size": [4, 4], "counts": [0, 99]}}]})
+        )
+        .as_bytes(),
+    );
+    let e = read_corpus(&spec("gold-ndjson", gold))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("instance 1"), "{e}");
+    // `instances = "classes"`: each class's non-empty mask.
+    let mut s = spec("yolo", dir.path().join("data.yaml"));
+    s.class_instances = true;
+    let c = read_corpus(&s).unwrap();
+    assert_eq!(
+        instances_of(&c, "images/val/a"),
+        vec![
+            (1, "car".into(), 3, 3.0, false),
+            (2, "person".into(), 29, 29.0, false)
+        ]
+    );
+}
