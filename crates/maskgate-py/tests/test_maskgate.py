@@ -228,7 +228,8 @@ class CompareEqualsTheCli(unittest.TestCase):
         """COCO ground truth (polygons, RLE, crowds, empty images, a category without ground
         truth) and prediction files of instances: the report's 12 numbers per arm, overall and
         per class, are pycocotools' COCOeval(gt, dt, "segm") within 1e-12; metrics.csv carries
-        them; the Δ mAP interval is the same at one thread and at four."""
+        them; the Δ mAP interval is the same at one thread and at four. An image the prediction
+        file has no line for counts its ground truth as missed, as COCOeval does."""
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
         import contextlib
@@ -264,7 +265,7 @@ class CompareEqualsTheCli(unittest.TestCase):
         self.assertTrue(labelme.is_file(), "scripts/setup.sh fetches the labelme COCO export")
         corpora.append(("labelme", *generator.labelme_corpus(rng, REPO)))
         maskgate_cmd = Path(sys.executable).parent / "maskgate"
-        compared = 0
+        compared, missing = 0, 0
         for name, doc, dts in corpora:
             # A second arm: most detections kept, rescored.
             other = [dict(x, score=round(rng.random(), 3)) for x in dts if rng.random() < 0.8]
@@ -277,8 +278,10 @@ class CompareEqualsTheCli(unittest.TestCase):
                     for x in arm_dts:
                         by_image.setdefault(x["image_id"], []).append(
                             {"class": cats[x["category_id"]], "score": x["score"], "mask": x["segmentation"]})
+                    # The baseline's file has no line for an image without detections (as a COCO
+                    # results export has none): its ground truth still counts, as misses.
                     lines = [{"id": im["file_name"].rsplit(".", 1)[0], "instances": by_image.get(im["id"], [])}
-                             for im in doc["images"]]
+                             for im in doc["images"] if arm == "cand" or im["id"] in by_image]
                     (d / f"{arm}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
                 (d / "maskgate.toml").write_text(
                     '[run]\nbaseline = "base"\nbootstrap = 300\n'
@@ -292,6 +295,8 @@ class CompareEqualsTheCli(unittest.TestCase):
                     self.assertIn(done.returncode, (0, 1), done.stderr)
                     reports.append(json.loads((d / threads / "report.json").read_text()))
                 report = reports[0]
+                missing += next(s for s in report["summaries"]
+                                if s["arm"] == "base" and s["group_by"] == "all")["fail_rates"]["PRED_MISSING"]
                 for arm, arm_dts in (("cand", dts), ("base", other)):
                     rows = {r["class"]: r for r in report["instances"] if r["arm"] == arm and r["group_by"] == "all"}
                     self.assertEqual(rows["all"]["images"], len(doc["images"]), name)
@@ -305,7 +310,8 @@ class CompareEqualsTheCli(unittest.TestCase):
                             continue
                         for stat, w in zip(names12, want):
                             got = -1.0 if row[stat] is None else row[stat]
-                            self.assertLess(abs(got - w), 1e-12, f"{name} {arm} {key} {stat}: {got} vs {w}")
+                            # Equal: the same sums in the same order (categories in id order).
+                            self.assertEqual(got, w, f"{name} {arm} {key} {stat}")
                             compared += 1
                     # metrics.csv: the `all` row holds the same numbers.
                     import csv
@@ -319,6 +325,7 @@ class CompareEqualsTheCli(unittest.TestCase):
                 self.assertEqual(delta(report)["ci95"]["map"], delta(reports[1])["ci95"]["map"])
                 self.assertEqual(report["instances"], reports[1]["instances"])
         self.assertEqual(compared, 2 * 12 * (5 + 1 + len(json.loads(labelme.read_text())["categories"])))
+        self.assertGreater(missing, 0, "some image had no baseline line")
 
     def test_convert_then_compare_reads_the_photos_as_written(self):
         """The README's route: a dataset converted to gold NDJSON in another folder, then

@@ -413,35 +413,29 @@ pub fn instance_stats_of(samples: &[&SampleScore]) -> Option<Vec<ClassStats>> {
     if evals.is_empty() {
         return None;
     }
-    // Every class of the samples, so one without ground truth or detections still has its
-    // row (undefined, as COCOeval leaves it).
-    let mut classes: Vec<&str> = evals
-        .iter()
-        .flat_map(|e| e.classes.iter().map(|(c, _)| c.as_str()))
-        .chain(
-            (samples.iter())
-                .filter(|s| s.instance_eval.is_some())
-                .flat_map(|s| s.classes.keys().map(String::as_str)),
-        )
-        .collect();
-    classes.sort_unstable();
-    classes.dedup();
+    let classes = instance_classes(samples);
+    let index = class_index(&classes);
     let images: Vec<Vec<(usize, &CategoryEval)>> = evals
         .iter()
         .map(|e| {
             e.classes
                 .iter()
-                .filter_map(|(c, ev)| Some((classes.binary_search(&c.as_str()).ok()?, ev)))
+                .filter_map(|(c, ev)| Some((*index.get(c.as_str())?, ev)))
                 .collect()
         })
         .collect();
     let params = Params::default();
     let e = accumulate(&images, classes.len(), &params);
     let defined = |v: [f64; 12]| v.map(|x| (x > -1.0).then_some(x));
-    let mut per_class = vec![InstanceCounts::default(); classes.len()];
+    let mut per_class = vec![
+        InstanceCounts {
+            images: evals.len(),
+            ..Default::default()
+        };
+        classes.len()
+    ];
     for image in &images {
         for &(k, ev) in image {
-            per_class[k].images += 1;
             per_class[k].gts += ev.areas[0].counted_gts as u64;
             per_class[k].dts += ev.dt_scores.len() as u64;
         }
@@ -453,13 +447,44 @@ pub fn instance_stats_of(samples: &[&SampleScore]) -> Option<Vec<ClassStats>> {
     };
     let mut out = vec![(ALL_CLASSES.to_string(), all, defined(e.stats(None)))];
     for (k, c) in classes.iter().enumerate() {
-        let counts = InstanceCounts {
-            images: evals.len(),
-            ..per_class[k]
-        };
-        out.push((c.to_string(), counts, defined(e.stats(Some(k)))));
+        out.push((c.to_string(), per_class[k], defined(e.stats(Some(k)))));
     }
     Some(out)
+}
+
+/// The categories of samples' instance records, in COCOeval's order: the corpus's category
+/// order where it has one (a COCO file's ids: the order of the mean over categories, to its last
+/// bits), the rest by name. Every class of the samples is one, so a class without ground truth
+/// or detections still has its row (undefined, as COCOeval leaves it).
+pub fn instance_classes<'a>(samples: &[&'a SampleScore]) -> Vec<&'a str> {
+    let with: Vec<&'a SampleScore> = samples
+        .iter()
+        .copied()
+        .filter(|s| s.instance_eval.is_some())
+        .collect();
+    let mut names: Vec<&'a str> = with
+        .iter()
+        .flat_map(|s| {
+            let e = s.instance_eval.as_deref().into_iter();
+            e.flat_map(|e| e.classes.iter().map(|(c, _)| c.as_str()))
+                .chain(s.classes.keys().map(String::as_str))
+        })
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let order = with
+        .iter()
+        .find_map(|s| s.instance_eval.as_deref()?.class_order.as_deref());
+    if let Some(order) = order {
+        let rank = |c: &str| order.iter().position(|o| o == c).unwrap_or(usize::MAX);
+        names.sort_by_key(|c| rank(c));
+    }
+    names
+}
+
+/// Each category's index in `classes`.
+pub fn class_index<'a>(classes: &[&'a str]) -> BTreeMap<&'a str, usize> {
+    classes.iter().enumerate().map(|(k, c)| (*c, k)).collect()
 }
 
 /// A class's (name, counts, 12 numbers) in [`instance_stats_of`].
@@ -476,8 +501,17 @@ pub struct InstanceCounts {
 /// COCOeval's numbers per (arm, corpus, group_by, group) and class, for the samples with
 /// instance records (`scores` sorted by arm, corpus, id: the images' order).
 pub fn instance_rows(scores: &[SampleScore], groupings: &[Grouping]) -> Vec<InstanceRow> {
+    // An instance arm (one that gave instances for some sample of the corpus) is judged on
+    // every sample with ground-truth instances: where it gave none, they are missed.
+    let instance_arms: std::collections::BTreeSet<(&str, &str)> = (scores.iter())
+        .filter(|s| s.instance_eval.as_ref().is_some_and(|e| e.detections))
+        .map(|s| (&*s.arm, &*s.corpus))
+        .collect();
     let mut groups: BTreeMap<GroupKey, Vec<&SampleScore>> = BTreeMap::new();
-    for s in scores.iter().filter(|s| s.instance_eval.is_some()) {
+    for s in scores
+        .iter()
+        .filter(|s| s.instance_eval.is_some() && instance_arms.contains(&(&*s.arm, &*s.corpus)))
+    {
         for key in group_keys(s, groupings) {
             groups.entry(key).or_default().push(s);
         }

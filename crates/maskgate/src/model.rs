@@ -131,6 +131,10 @@ pub struct GtInstances {
     /// The COCO image id: COCOeval accumulates images in id order (tied scores of different
     /// images keep it), so a COCO corpus's samples are accumulated in that order.
     pub image_id: Option<u64>,
+    /// The corpus's classes in its category order (COCO's ids, YOLO's indices): COCOeval
+    /// averages over categories in id order, and the order of that sum is the last bits.
+    /// `None`: by name.
+    pub class_order: Option<std::sync::Arc<[String]>>,
     pub list: Vec<GtInstance>,
 }
 
@@ -373,6 +377,9 @@ pub struct Prediction {
     pub near: Option<std::collections::BTreeMap<String, maskgate_core::Mask>>,
     /// An instance model's kept instances, or a predictions file's `instances` list.
     pub instances: Option<Vec<PredInstance>>,
+    /// The masks cover every class: one it lacks is empty, not missing (masks made from
+    /// instances).
+    pub classes_complete: bool,
 }
 
 #[cfg(test)]

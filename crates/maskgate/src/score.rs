@@ -466,20 +466,18 @@ pub fn score_sample(
                 fails.push(FailReason::SizeMismatch);
             }
             let usable = size_ok && !pred.fail.is_some_and(FailReason::voids_prediction);
-            // The instances are scored on the sample's own canvas (never the grid's).
-            let instance_eval = match (&gt_instances, &pred.instances) {
-                (Some(gt), Some(p)) if usable => {
-                    match instances::evaluate(gt, p, classes, sample.size) {
-                        Ok(e) => Some(Arc::new(e)),
-                        Err(m) => {
-                            fails.push(FailReason::PredMaskInvalid);
-                            details.push(m);
-                            None
-                        }
-                    }
-                }
-                _ => None,
-            };
+            // The instances are scored on the sample's own canvas (never the grid's). A sample
+            // the arm gave no usable instances for still counts its ground truth: as misses,
+            // when the arm is an instance arm at all (`crate::aggregate::instance_rows`).
+            let instance_eval = gt_instances.as_ref().map(|gt| {
+                let given = pred.instances.as_deref().filter(|_| usable);
+                let e = instances::evaluate(gt, given, classes, sample.size).unwrap_or_else(|m| {
+                    fails.push(FailReason::PredMaskInvalid);
+                    details.push(m);
+                    instances::missed(gt, classes, sample.size)
+                });
+                Arc::new(e)
+            });
             let mut class_scores = ClassScores::with_capacity(classes.len());
             let mut noise = pred.near.as_ref().filter(|_| usable).map(|_| NoiseScores {
                 pixels: 0,
@@ -502,6 +500,7 @@ pub fn score_sample(
                                 details.push(format!("class {c:?}: {e}"));
                                 Mask::new(h, w)
                             }),
+                        None if pred.classes_complete => Mask::new(h, w),
                         None => {
                             fails.push(if modules.contains(c) {
                                 FailReason::PredModulesMissing

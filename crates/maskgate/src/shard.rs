@@ -181,14 +181,24 @@ struct ScoreRow {
     instance_eval: Option<InstanceRow>,
 }
 
-/// [`crate::score::instances::InstanceEval`]: (image id, gts, dts, per class (name, score bits,
-/// per area range (matched bits, ignored bits, counted ground truths))).
-type InstanceRow = (Option<u64>, u32, u32, Vec<(String, Vec<u64>, Vec<AreaRow>)>);
+/// [`crate::score::instances::InstanceEval`]: (image id, class order, detections given, gts,
+/// dts, per class (name, score bits, per area range (matched bits, ignored bits, counted ground
+/// truths))).
+type InstanceRow = (
+    Option<u64>,
+    Option<Vec<String>>,
+    bool,
+    u32,
+    u32,
+    Vec<(String, Vec<u64>, Vec<AreaRow>)>,
+);
 type AreaRow = (Vec<u32>, Vec<u32>, u32);
 
 fn instance_row(e: &crate::score::instances::InstanceEval) -> InstanceRow {
     (
         e.image_id,
+        e.class_order.as_deref().map(<[String]>::to_vec),
+        e.detections,
         e.gts,
         e.dts,
         e.classes
@@ -208,7 +218,7 @@ fn instance_row(e: &crate::score::instances::InstanceEval) -> InstanceRow {
 }
 
 fn instance_eval(
-    (image_id, gts, dts, classes): InstanceRow,
+    (image_id, class_order, detections, gts, dts, classes): InstanceRow,
 ) -> std::result::Result<crate::score::instances::InstanceEval, String> {
     use maskgate_core::cocoeval::{AreaEval, CategoryEval};
     let areas = maskgate_core::cocoeval::Params::default().area_ranges.len();
@@ -235,6 +245,8 @@ fn instance_eval(
         .collect::<std::result::Result<_, String>>()?;
     Ok(crate::score::instances::InstanceEval {
         image_id,
+        class_order: class_order.map(std::sync::Arc::from),
+        detections,
         gts,
         dts,
         classes,

@@ -5,11 +5,12 @@
 //! sums over samples, so each draw accumulates its images again.
 
 use super::{sub, RowDelta, StatDraws};
-use crate::aggregate::{InstanceRow, ALL_CLASSES, INSTANCE_STATS};
+use crate::aggregate::{class_index, instance_classes, InstanceRow, ALL_CLASSES, INSTANCE_STATS};
 use crate::score::SampleScore;
 use maskgate_core::cocoeval::{accumulate, CategoryEval, Params};
 use maskgate_core::stats::{for_each_drawn, Rng};
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// A draw's 12 numbers over every class, then per class.
@@ -18,14 +19,14 @@ type Stats = Vec<[f64; 12]>;
 /// One side's records of a scope, with the scope's class indices.
 type Images<'a> = Vec<Option<Vec<(usize, &'a CategoryEval)>>>;
 
-fn images<'a>(scope: &[&'a SampleScore], classes: &[&str]) -> Images<'a> {
+fn images<'a>(scope: &[&'a SampleScore], index: &BTreeMap<&str, usize>) -> Images<'a> {
     scope
         .iter()
         .map(|s| {
             s.instance_eval.as_deref().map(|e| {
                 e.classes
                     .iter()
-                    .filter_map(|(c, ev)| Some((classes.binary_search(&c.as_str()).ok()?, ev)))
+                    .filter_map(|(c, ev)| Some((*index.get(c.as_str())?, ev)))
                     .collect()
             })
         })
@@ -108,15 +109,11 @@ pub(super) fn add_scope(
     if n == 0 || resamples == 0 {
         return;
     }
-    let mut classes: Vec<&str> = sa
-        .iter()
-        .chain(sb)
-        .filter_map(|s| s.instance_eval.as_deref())
-        .flat_map(|e| e.classes.iter().map(|(c, _)| c.as_str()))
-        .collect();
-    classes.sort_unstable();
-    classes.dedup();
-    let (ia, ib) = (images(sa, &classes), images(sb, &classes));
+    // One category list for both sides, in COCOeval's order.
+    let both: Vec<&SampleScore> = sa.iter().chain(sb).copied().collect();
+    let classes = instance_classes(&both);
+    let index = class_index(&classes);
+    let (ia, ib) = (images(sa, &index), images(sb, &index));
     // COCOeval's image order (a COCO corpus's image ids, else the samples'), per side.
     let order_of = |scope: &[&SampleScore]| {
         let mut order: Vec<usize> = (0..scope.len()).collect();
@@ -141,9 +138,9 @@ pub(super) fn add_scope(
         // Index into a draw's list: 0 is every class, then the scope's classes.
         let at = match class.as_str() {
             ALL_CLASSES if d.class == "*" => 0,
-            c => match classes.binary_search(&c) {
-                Ok(k) => k + 1,
-                Err(_) => continue,
+            c => match index.get(c) {
+                Some(k) => k + 1,
+                None => continue,
             },
         };
         for (i, name) in INSTANCE_STATS.iter().enumerate() {

@@ -33,14 +33,13 @@ impl Exporter for MetricsCsv {
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let mut w = ::csv::Writer::from_writer(out);
         w.write_record(header())?;
+        let by_key: std::collections::BTreeMap<[&str; 5], &InstanceRow> = (report.instances.iter())
+            .map(|i| ([&*i.arm, &i.corpus, &i.group_by, &i.group, &i.class], i))
+            .collect();
         let instance = |r: &crate::aggregate::MetricsRow, class: &str| -> Option<&InstanceRow> {
-            report.instances.iter().find(|i| {
-                i.arm == r.arm
-                    && i.corpus == r.corpus
-                    && i.group_by == r.group_by
-                    && i.group == r.group
-                    && i.class == class
-            })
+            by_key
+                .get(&[&*r.arm, &r.corpus, &r.group_by, &r.group, class])
+                .copied()
         };
         let numbers = |i: Option<&InstanceRow>| -> Vec<String> {
             match i {

@@ -374,6 +374,7 @@ impl Arm for ModelArm {
             fail_detail: None,
             near,
             instances,
+            classes_complete: false,
         }
     }
 }

@@ -233,16 +233,27 @@ impl Arm for PredictionsFile {
                 ),
             );
         }
+        // A bad instance list is this sample's fail reason; the line's masks are still scored,
+        // and its instances count as no detections.
+        let mut invalid = Vec::new();
+        let mut instance_fail = None;
         let instances = match line.instances {
             None => None,
-            Some(Err(e)) => return failed(FailReason::PredMaskInvalid, e),
+            Some(Err(e)) => {
+                invalid.push(e);
+                Some(Vec::new())
+            }
             Some(Ok(list)) => match self.instances(list) {
                 Ok(list) => Some(list),
-                Err((reason, detail)) => return failed(reason, detail),
+                Err((reason, detail)) => {
+                    instance_fail = Some(reason);
+                    invalid.push(detail);
+                    Some(Vec::new())
+                }
             },
         };
+        let listed_bad = !invalid.is_empty();
         let mut masks = BTreeMap::new();
-        let mut invalid = Vec::new();
         for (class, m) in line.masks {
             match m {
                 Ok(m) => {
@@ -252,35 +263,40 @@ impl Arm for PredictionsFile {
             }
         }
         // Instances alone: each class's mask is the union of its instances (the yolov8-seg
-        // adapter's default policy), empty for a class without one.
-        if masks.is_empty() && invalid.is_empty() {
-            if let Some(list) = &instances {
-                let (h, w) = (list.first().map(|i| (i.mask.h, i.mask.w)))
-                    .or(line.size)
-                    .unwrap_or(sample.size);
-                let mut unions: BTreeMap<String, Mask> = (sample.gt.keys())
-                    .map(|c| (c.clone(), Mask::new(h, w)))
-                    .collect();
-                for i in list {
-                    // Another canvas is refused when the instances are scored.
-                    if let (Ok(m), Some(u)) = (i.mask.decode(), unions.get_mut(&i.class)) {
-                        if m.same_size(u) {
-                            u.union_in_place(&m);
-                        }
+        // adapter's default policy), and a class without one is empty.
+        let derived = masks.is_empty() && !listed_bad && invalid.is_empty() && instances.is_some();
+        if derived {
+            let list = instances.as_deref().unwrap_or_default();
+            let (h, w) = (list.first().map(|i| (i.mask.h, i.mask.w)))
+                .or(line.size)
+                .unwrap_or(sample.size);
+            let mut unions: BTreeMap<String, Mask> = BTreeMap::new();
+            for i in list {
+                // Another canvas is refused when the instances are scored.
+                if let Ok(m) = i.mask.decode() {
+                    let u = (unions.entry(i.class.clone())).or_insert_with(|| Mask::new(h, w));
+                    if m.same_size(u) {
+                        u.union_in_place(&m);
                     }
                 }
-                masks = (unions.into_iter())
-                    .map(|(c, m)| (c, MaskData::Mask(m)))
-                    .collect();
             }
+            masks = (unions.into_iter())
+                .map(|(c, m)| (c, MaskData::Mask(m)))
+                .collect();
         }
+        let fail = match (instance_fail, invalid.is_empty()) {
+            (_, true) => None,
+            (Some(reason), _) => Some(reason),
+            (None, false) => Some(FailReason::PredMaskInvalid),
+        };
         Prediction {
             masks,
             size: line.size,
-            fail: (!invalid.is_empty()).then_some(FailReason::PredMaskInvalid),
+            fail,
             fail_detail: (!invalid.is_empty()).then(|| invalid.join("; ")),
             near: None,
             instances,
+            classes_complete: derived,
         }
     }
 }

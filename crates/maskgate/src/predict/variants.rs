@@ -66,6 +66,7 @@ impl Variant {
                 near: None,
                 // A variant post-processes the masks, not the instances.
                 instances: None,
+                classes_complete: source.classes_complete,
             },
             Err(e) => Prediction {
                 fail: Some(FailReason::PostprocessFailed),

@@ -74,6 +74,16 @@ impl ClassMap {
         Ok(ClassMap { classes, ignore })
     }
 
+    /// The classes in the order of their first native label (a COCO file's category ids, a
+    /// YOLO dataset's indices): COCOeval's category order.
+    pub fn names_in_native_order(&self) -> std::sync::Arc<[String]> {
+        let mut by: Vec<(usize, &String)> = (self.classes.iter())
+            .map(|(c, ids)| (ids.iter().copied().min().unwrap_or(usize::MAX), c))
+            .collect();
+        by.sort();
+        by.into_iter().map(|(_, c)| c.clone()).collect()
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.classes.iter().map(|(c, _)| c.clone()).collect()
     }

@@ -159,9 +159,20 @@ impl CorpusReader for Coco {
             // An image past the limit is refused when loaded; its annotations are not kept.
             if img.count as u64 <= spec.limits.max_annotations_per_image {
                 img.annotations.push(Annotation {
-                    id: a.get("id").and_then(Value::as_u64).unwrap_or(0),
+                    // COCOeval records a match by the id and reads 0 as none: any other number
+                    // (negative, fractional) matches.
+                    id: match a.get("id") {
+                        Some(v) if v.as_u64().is_some() => v.as_u64().unwrap_or(0),
+                        Some(v) if v.as_f64().is_some_and(|f| f != 0.0) => u64::MAX,
+                        _ => 0,
+                    },
                     native,
-                    crowd: a.get("iscrowd").and_then(Value::as_u64) == Some(1),
+                    // Truthy, as Python reads it (`true`, 1, 2…).
+                    crowd: match a.get("iscrowd") {
+                        Some(Value::Bool(b)) => *b,
+                        Some(v) => v.as_f64().is_some_and(|f| f != 0.0),
+                        None => false,
+                    },
                     area: a.get("area").and_then(Value::as_f64),
                     segmentation: seg.clone(),
                 });
@@ -274,6 +285,7 @@ impl LoadTruth for Loader {
             void,
             instances: Some(crate::model::GtInstances {
                 image_id: Some(e.at),
+                class_order: Some(self.map.names_in_native_order()),
                 list: self.map.gt_instances(&raw),
             }),
             ..Default::default()

@@ -213,7 +213,11 @@ impl LoadTruth for Loader {
             });
             let group = match &s.group_id {
                 None | Some(serde_json::Value::Null) => None,
-                Some(g) => Some((s.label.clone(), g.to_string())),
+                // By value, as Python compares them: 1 and 1.0 are one group.
+                Some(g) => Some((
+                    s.label.clone(),
+                    g.as_f64().map_or_else(|| g.to_string(), |f| f.to_string()),
+                )),
             };
             match group
                 .as_ref()
@@ -240,6 +244,7 @@ impl LoadTruth for Loader {
             void,
             instances: Some(crate::model::GtInstances {
                 image_id: None,
+                class_order: Some(self.map.names_in_native_order()),
                 list: self.map.gt_instances(&raw),
             }),
             ..Default::default()

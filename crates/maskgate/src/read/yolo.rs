@@ -327,6 +327,7 @@ impl LoadTruth for Loader {
             void,
             instances: Some(crate::model::GtInstances {
                 image_id: None,
+                class_order: Some(self.map.names_in_native_order()),
                 list: self.map.gt_instances(&raw),
             }),
             ..Default::default()

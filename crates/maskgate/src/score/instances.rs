@@ -12,6 +12,12 @@ use maskgate_core::cocoeval::{self, CategoryEval, Params, Region};
 pub struct InstanceEval {
     /// The COCO image id, where the corpus is COCO's: accumulation goes in its order.
     pub image_id: Option<u64>,
+    /// The corpus's classes in category order, where it has one (see
+    /// [`crate::model::GtInstances::class_order`]).
+    pub class_order: Option<std::sync::Arc<[String]>>,
+    /// The arm gave instances for this sample (an empty list included); otherwise its ground
+    /// truth counts as missed where the arm gives instances elsewhere.
+    pub detections: bool,
     /// Ground-truth instances and detections of the corpus's classes.
     pub gts: u32,
     pub dts: u32,
@@ -20,13 +26,17 @@ pub struct InstanceEval {
 }
 
 /// The ground truth of one sample in COCOeval's terms, built once for every arm.
-pub struct GtSide(Vec<cocoeval::GtInstance>, Option<u64>);
+pub struct GtSide {
+    gts: Vec<cocoeval::GtInstance>,
+    image_id: Option<u64>,
+    class_order: Option<std::sync::Arc<[String]>>,
+}
 
 impl GtSide {
     /// `classes` are the corpus's; an instance of another class plays no part.
     pub fn new(instances: &crate::model::GtInstances, classes: &[String]) -> GtSide {
-        GtSide(
-            (instances.list.iter())
+        GtSide {
+            gts: (instances.list.iter())
                 .filter_map(|g| {
                     Some(cocoeval::GtInstance {
                         id: g.id,
@@ -38,9 +48,16 @@ impl GtSide {
                     })
                 })
                 .collect(),
-            instances.image_id,
-        )
+            image_id: instances.image_id,
+            class_order: instances.class_order.clone(),
+        }
     }
+}
+
+/// The records of a sample the arm gave no instances for: every ground truth missed.
+pub fn missed(gt: &GtSide, classes: &[String], size: (u32, u32)) -> InstanceEval {
+    // No detection: nothing to refuse.
+    evaluate(gt, Some(&[]), classes, size).unwrap_or_default()
 }
 
 /// Evaluates `preds` against the sample's ground truth on a `size` (height, width) canvas. A
@@ -48,10 +65,12 @@ impl GtSide {
 /// ground truth does not declare; a mask on another canvas is an error naming it.
 pub fn evaluate(
     gt: &GtSide,
-    preds: &[PredInstance],
+    preds: Option<&[PredInstance]>,
     classes: &[String],
     size: (u32, u32),
 ) -> Result<InstanceEval, String> {
+    let given = preds.is_some();
+    let preds = preds.unwrap_or_default();
     let mut dts = Vec::with_capacity(preds.len());
     for (n, p) in preds.iter().enumerate() {
         let Some(category) = classes.iter().position(|c| *c == p.class) else {
@@ -77,10 +96,12 @@ pub fn evaluate(
             score: p.score,
         });
     }
-    let evals = cocoeval::evaluate_image(classes.len(), &gt.0, &dts, &Params::default());
+    let evals = cocoeval::evaluate_image(classes.len(), &gt.gts, &dts, &Params::default());
     Ok(InstanceEval {
-        image_id: gt.1,
-        gts: gt.0.len() as u32,
+        image_id: gt.image_id,
+        class_order: gt.class_order.clone(),
+        detections: given,
+        gts: gt.gts.len() as u32,
         dts: dts.len() as u32,
         classes: evals
             .into_iter()
@@ -106,6 +127,7 @@ mod tests {
         let gt = GtSide::new(
             &crate::model::GtInstances {
                 image_id: None,
+                class_order: None,
                 list: vec![GtInstance {
                     id: 1,
                     class: "dog".into(),
@@ -123,7 +145,7 @@ mod tests {
         };
         let e = evaluate(
             &gt,
-            &[pred("dog", &m), pred("zebra", &m)],
+            Some(&[pred("dog", &m), pred("zebra", &m)]),
             &classes,
             (32, 32),
         )
@@ -134,7 +156,7 @@ mod tests {
         // Matched at every threshold (bits 0..10), in every area range where it counts.
         assert_eq!(e.classes[0].1.areas[0].matched, vec![0x3ff]);
         let other = Mask::new(16, 32);
-        let err = evaluate(&gt, &[pred("cat", &other)], &classes, (32, 32)).unwrap_err();
+        let err = evaluate(&gt, Some(&[pred("cat", &other)]), &classes, (32, 32)).unwrap_err();
         assert!(err.contains("32x16 mask on a 32x32 sample"), "{err}");
     }
 }
