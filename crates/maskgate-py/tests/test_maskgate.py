@@ -226,13 +226,15 @@ class CompareEqualsTheCli(unittest.TestCase):
 
     def test_mask_ap_is_cocoeval_s_on_coco_corpora(self):
         """COCO ground truth (polygons, RLE, crowds, empty images, a category without ground
-        truth) and prediction files of instances: the report's 12 numbers per arm, overall and
-        per class, are pycocotools' COCOeval(gt, dt, "segm") within 1e-12; metrics.csv carries
+        truth) and prediction files of instances (JSONL, and COCO's own results list): the
+        report's 12 numbers per arm, overall and per class, equal pycocotools'
+        COCOeval(gt, dt, "segm"); metrics.csv carries
         them; the Δ mAP interval is the same at one thread and at four. An image the prediction
         file has no line for counts its ground truth as missed, as COCOeval does."""
         from pycocotools.coco import COCO
         from pycocotools.cocoeval import COCOeval
         import contextlib
+        import copy
         import io
         import random
 
@@ -283,11 +285,14 @@ class CompareEqualsTheCli(unittest.TestCase):
                     lines = [{"id": im["file_name"].rsplit(".", 1)[0], "instances": by_image.get(im["id"], [])}
                              for im in doc["images"] if arm == "cand" or im["id"] in by_image]
                     (d / f"{arm}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+                # The same detections as COCO's own results file, as `COCO.loadRes` reads it.
+                (d / "results.json").write_text(json.dumps(dts))
                 (d / "maskgate.toml").write_text(
                     '[run]\nbaseline = "base"\nbootstrap = 300\n'
                     '[[corpus]]\nname = "c"\nformat = "coco"\npath = "gt.json"\n'
                     '[[arm]]\nname = "cand"\npredictions = "cand.jsonl"\n'
-                    '[[arm]]\nname = "base"\npredictions = "base.jsonl"\n')
+                    '[[arm]]\nname = "base"\npredictions = "base.jsonl"\n'
+                    '[[arm]]\nname = "results"\npredictions = "results.json"\n')
                 reports = []
                 for threads in ("1", "4"):
                     done = subprocess.run([maskgate_cmd, "run", str(d / "maskgate.toml"), "--out", str(d / threads),
@@ -297,10 +302,11 @@ class CompareEqualsTheCli(unittest.TestCase):
                 report = reports[0]
                 missing += next(s for s in report["summaries"]
                                 if s["arm"] == "base" and s["group_by"] == "all")["fail_rates"]["PRED_MISSING"]
-                for arm, arm_dts in (("cand", dts), ("base", other)):
+                for arm, arm_dts in (("cand", dts), ("base", other), ("results", dts)):
                     rows = {r["class"]: r for r in report["instances"] if r["arm"] == arm and r["group_by"] == "all"}
                     self.assertEqual(rows["all"]["images"], len(doc["images"]), name)
-                    for key, want in cocoeval(doc, arm_dts).items():
+                    # A copy: `loadRes` writes `bbox`, `area` and `id` into the detections.
+                    for key, want in cocoeval(doc, copy.deepcopy(arm_dts)).items():
                         row = rows.get("all" if key == "all" else cats[key])
                         if row is None:
                             # A category the corpus does not evaluate (labelme's `_background_`)
@@ -324,7 +330,7 @@ class CompareEqualsTheCli(unittest.TestCase):
                 self.assertIsNotNone(delta(report)["ci95"]["map"], name)
                 self.assertEqual(delta(report)["ci95"]["map"], delta(reports[1])["ci95"]["map"])
                 self.assertEqual(report["instances"], reports[1]["instances"])
-        self.assertEqual(compared, 2 * 12 * (5 + 1 + len(json.loads(labelme.read_text())["categories"])))
+        self.assertEqual(compared, 3 * 12 * (5 + 1 + len(json.loads(labelme.read_text())["categories"])))
         self.assertGreater(missing, 0, "some image had no baseline line")
 
     def test_convert_then_compare_reads_the_photos_as_written(self):

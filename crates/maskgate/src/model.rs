@@ -135,6 +135,9 @@ pub struct GtInstances {
     /// averages over categories in id order, and the order of that sum is the last bits.
     /// `None`: by name.
     pub class_order: Option<std::sync::Arc<[String]>>,
+    /// A COCO corpus's category ids → the evaluation classes each makes up: how a COCO results
+    /// file's detections (`category_id`) are read.
+    pub categories: Option<std::sync::Arc<BTreeMap<u64, Vec<String>>>>,
     pub list: Vec<GtInstance>,
 }
 

@@ -1,4 +1,6 @@
-//! An arm read from a predictions JSONL file (the NDJSON line shape), joined to gold by `id`.
+//! An arm read from a predictions JSONL file (the NDJSON line shape), joined to gold by `id`;
+//! or from a COCO results file (a JSON list of `{image_id, category_id, segmentation, score}`),
+//! joined to a `coco` corpus by image id and category id.
 
 use super::Arm;
 use crate::error::{Error, Result};
@@ -18,6 +20,21 @@ pub struct PredictionsFile {
     /// Every class a line names, to tell a file whose classes the gold never has.
     classes: BTreeSet<String>,
     limits: Limits,
+    /// A COCO results file: per image id, its detections (category id, score, segmentation).
+    coco: Option<BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>>,
+}
+
+/// A COCO results file's first byte: a JSON list, where a JSONL file holds objects.
+fn is_json_list(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok((f, _)) = crate::limits::open_regular(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if f.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
 }
 
 /// One line's masks, read back at its offset.
@@ -31,6 +48,9 @@ impl PredictionsFile {
     /// Indexes the file; a line that is not valid JSON, or a repeated id, is an error naming the
     /// file and line. A mask that does not decode is a per-sample fail reason when predicted.
     pub fn load(name: &str, path: &Path) -> Result<PredictionsFile> {
+        if is_json_list(path) {
+            return Self::load_coco_results(name, path);
+        }
         let mut lines = BTreeMap::new();
         let mut classes = BTreeSet::new();
         ndjson::for_each_line(path, |line| {
@@ -57,7 +77,146 @@ impl PredictionsFile {
             lines,
             classes,
             limits: Limits::default(),
+            coco: None,
         })
+    }
+
+    /// A COCO results file, as `COCO.loadRes` takes it: every entry an object with `image_id`,
+    /// `category_id`, `score` and a `segmentation` (RLE or polygons); a bad entry is an error
+    /// naming it.
+    fn load_coco_results(name: &str, path: &Path) -> Result<PredictionsFile> {
+        let limits = Limits::default();
+        let file = crate::limits::open_within(path, limits.max_file_bytes)
+            .map_err(|e| e.into_error(path, "[limits] max_file_bytes"))?;
+        let doc: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+            .map_err(|e| Error::input(path, e.line(), format!("invalid JSON: {e}")))?;
+        let list = doc
+            .as_array()
+            .ok_or_else(|| Error::file(path, "a COCO results file is a JSON list of detections"))?;
+        let mut by_image: BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>> = BTreeMap::new();
+        for (n, d) in list.iter().enumerate() {
+            let field = |k: &str| d.get(k).filter(|v| !v.is_null());
+            let (Some(image), Some(category), Some(score), Some(seg)) = (
+                field("image_id").and_then(|v| v.as_u64()),
+                field("category_id").and_then(|v| v.as_u64()),
+                field("score")
+                    .and_then(|v| v.as_f64())
+                    .filter(|s| s.is_finite()),
+                field("segmentation").filter(|v| v.is_object() || v.is_array()),
+            ) else {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "detection {} needs image_id, category_id, a finite score and a segmentation (RLE or polygons): {}",
+                        n + 1,
+                        d.to_string().chars().take(200).collect::<String>()
+                    ),
+                ));
+            };
+            by_image
+                .entry(image)
+                .or_default()
+                .push((category, score, seg.clone()));
+        }
+        Ok(PredictionsFile {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            lines: BTreeMap::new(),
+            classes: BTreeSet::new(),
+            limits,
+            coco: Some(by_image),
+        })
+    }
+
+    /// A sample's detections in a COCO results file: by its COCO image id, each in the classes
+    /// its category makes up; an image the file lists nothing for has no detections.
+    fn predict_coco(
+        &self,
+        by_image: &BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>,
+        sample: &Sample,
+    ) -> Prediction {
+        let coco = sample
+            .instances
+            .as_ref()
+            .and_then(|i| Some((i.image_id?, i.categories.as_deref()?)));
+        let Some((image_id, categories)) = coco else {
+            return Prediction {
+                fail: Some(FailReason::PredMissing),
+                fail_detail: Some(
+                    "a COCO results file is read against a `coco` corpus (by image and category id); this sample is not from one".into(),
+                ),
+                ..Default::default()
+            };
+        };
+        let mut listed = Vec::new();
+        for (category, score, seg) in by_image.get(&image_id).into_iter().flatten() {
+            // A category the ground truth does not declare is left out, as COCOeval does.
+            let Some(classes) = categories.get(category) else {
+                continue;
+            };
+            let mask = match seg {
+                serde_json::Value::Array(rings) => {
+                    ndjson::parse_mask(&serde_json::json!({ "polygons": rings }), Some(sample.size))
+                }
+                other => ndjson::parse_mask(other, None),
+            };
+            let mask = match mask {
+                Ok(m) => m,
+                Err(e) => {
+                    return Prediction {
+                        fail: Some(FailReason::PredMaskInvalid),
+                        fail_detail: Some(format!("image {image_id}, category {category}: {e}")),
+                        instances: Some(Vec::new()),
+                        ..Default::default()
+                    }
+                }
+            };
+            for class in classes {
+                listed.push(ndjson::LineInstance {
+                    class: class.clone(),
+                    mask: mask.clone(),
+                    score: Some(*score),
+                    crowd: false,
+                    area: None,
+                    id: None,
+                });
+            }
+        }
+        let instances = match self.instances(listed) {
+            Ok(list) => list,
+            Err((reason, detail)) => {
+                return Prediction {
+                    fail: Some(reason),
+                    fail_detail: Some(detail),
+                    instances: Some(Vec::new()),
+                    ..Default::default()
+                }
+            }
+        };
+        // The semantic masks: each class's union of its detections, as a line of instances.
+        let (h, w) = sample.size;
+        let mut masks: BTreeMap<String, MaskData> = BTreeMap::new();
+        for i in &instances {
+            if let Ok(m) = i.mask.decode() {
+                let u = masks
+                    .entry(i.class.clone())
+                    .or_insert_with(|| MaskData::Mask(Mask::new(h, w)));
+                if let MaskData::Mask(u) = u {
+                    if m.same_size(u) {
+                        u.union_in_place(&m);
+                    }
+                }
+            }
+        }
+        Prediction {
+            masks,
+            size: Some(sample.size),
+            fail: None,
+            fail_detail: None,
+            near: None,
+            instances: Some(instances),
+            classes_complete: true,
+        }
     }
 
     /// The line of `id` at `offset`, parsed again; an error when the file changed since
@@ -172,6 +331,9 @@ impl Arm for PredictionsFile {
     }
 
     fn predict(&self, sample: &Sample, _photo: &super::image::SamplePhoto) -> Prediction {
+        if let Some(by_image) = &self.coco {
+            return self.predict_coco(by_image, sample);
+        }
         let Some(&(offset, _)) = self.lines.get(sample.id.as_str()) else {
             return Prediction {
                 fail: Some(FailReason::PredMissing),

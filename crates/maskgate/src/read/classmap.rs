@@ -84,6 +84,14 @@ impl ClassMap {
         by.into_iter().map(|(_, c)| c.clone()).collect()
     }
 
+    /// The evaluation classes native label `native` makes up.
+    pub fn classes_of(&self, native: usize) -> Vec<String> {
+        (self.classes.iter())
+            .filter(|(_, ids)| ids.contains(&native))
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
     pub fn names(&self) -> Vec<String> {
         self.classes.iter().map(|(c, _)| c.clone()).collect()
     }

@@ -187,6 +187,11 @@ impl CorpusReader for Coco {
             entries,
             problems,
             loader: Box::new(Loader {
+                categories: std::sync::Arc::new(
+                    (native_of.iter())
+                        .map(|(id, &n)| (*id, map.classes_of(n)))
+                        .collect(),
+                ),
                 map,
                 crowd_void,
                 images: per_image,
@@ -227,6 +232,8 @@ pub fn segmentation_mask(
 
 struct Loader {
     map: ClassMap,
+    /// Category id → evaluation classes, for COCO results files.
+    categories: std::sync::Arc<BTreeMap<u64, Vec<String>>>,
     /// `crowd = "void"`: `iscrowd` regions are void instead of their category's pixels.
     crowd_void: bool,
     images: BTreeMap<u64, Image>,
@@ -286,6 +293,7 @@ impl LoadTruth for Loader {
             instances: Some(crate::model::GtInstances {
                 image_id: Some(e.at),
                 class_order: Some(self.map.names_in_native_order()),
+                categories: Some(self.categories.clone()),
                 list: self.map.gt_instances(&raw),
             }),
             ..Default::default()

@@ -170,6 +170,7 @@ fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> 
             Some(crate::model::GtInstances {
                 image_id: None,
                 class_order: None,
+                categories: None,
                 list: out,
             })
         }

@@ -245,6 +245,7 @@ impl LoadTruth for Loader {
             instances: Some(crate::model::GtInstances {
                 image_id: None,
                 class_order: Some(self.map.names_in_native_order()),
+                categories: None,
                 list: self.map.gt_instances(&raw),
             }),
             ..Default::default()

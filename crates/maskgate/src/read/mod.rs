@@ -565,6 +565,7 @@ fn class_instances(truth: &Truth) -> std::result::Result<crate::model::GtInstanc
     Ok(crate::model::GtInstances {
         image_id: None,
         class_order: None,
+        categories: None,
         list,
     })
 }

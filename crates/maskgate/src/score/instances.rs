@@ -128,6 +128,7 @@ mod tests {
             &crate::model::GtInstances {
                 image_id: None,
                 class_order: None,
+                categories: None,
                 list: vec![GtInstance {
                     id: 1,
                     class: "dog".into(),
