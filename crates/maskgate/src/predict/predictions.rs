@@ -20,9 +20,12 @@ pub struct PredictionsFile {
     /// Every class a line names, to tell a file whose classes the gold never has.
     classes: BTreeSet<String>,
     limits: Limits,
-    /// A COCO results file: per image id, its detections (category id, score, segmentation).
-    coco: Option<BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>>,
+    /// A COCO results file: per image id, its detections.
+    coco: Option<CocoResults>,
 }
+
+/// A COCO results file's detections by image id: (category id, score, segmentation).
+type CocoResults = BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>;
 
 /// A COCO results file's first byte: a JSON list, where a JSONL file holds objects.
 fn is_json_list(path: &Path) -> bool {
@@ -93,7 +96,7 @@ impl PredictionsFile {
         let list = doc
             .as_array()
             .ok_or_else(|| Error::file(path, "a COCO results file is a JSON list of detections"))?;
-        let mut by_image: BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>> = BTreeMap::new();
+        let mut by_image = CocoResults::new();
         for (n, d) in list.iter().enumerate() {
             let field = |k: &str| d.get(k).filter(|v| !v.is_null());
             let (Some(image), Some(category), Some(score), Some(seg)) = (
@@ -132,7 +135,7 @@ impl PredictionsFile {
     /// its category makes up; an image the file lists nothing for has no detections.
     fn predict_coco(
         &self,
-        by_image: &BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>,
+        by_image: &CocoResults,
         sample: &Sample,
     ) -> Prediction {
         let coco = sample
