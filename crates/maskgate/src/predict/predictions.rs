@@ -133,11 +133,7 @@ impl PredictionsFile {
 
     /// A sample's detections in a COCO results file: by its COCO image id, each in the classes
     /// its category makes up; an image the file lists nothing for has no detections.
-    fn predict_coco(
-        &self,
-        by_image: &CocoResults,
-        sample: &Sample,
-    ) -> Prediction {
+    fn predict_coco(&self, by_image: &CocoResults, sample: &Sample) -> Prediction {
         let coco = sample
             .instances
             .as_ref()
