@@ -1,9 +1,12 @@
 """The two references bench/yolo.sh measures maskgate's YOLO arm against, over the same photos:
 
 - `pure`: ONNX Runtime's `session.run` alone on each photo's letterboxed input (prepared before
-  the clock starts), with the threads given: the inference time no pipeline can go below;
+  the clock starts), with the intra-op threads given (0: ONNX Runtime's default): the inference
+  time of one session, photo after photo;
 - `ultralytics`: `YOLO(best.onnx).predict(photo)` of the pinned Ultralytics, photo by photo, end
-  to end (read, letterbox, inference, NMS, masks), the model loaded and warmed before the clock.
+  to end (read, letterbox, inference, NMS, masks), the model loaded and warmed before the clock;
+  its ONNX Runtime session gets the intra-op threads given (Ultralytics' AutoBackend opens it
+  with the default options: the given count is set in them), torch the same threads.
 
 Usage: python yolo_reference.py pure|ultralytics MODEL THREADS PHOTO...   prints seconds."""
 import sys
@@ -42,10 +45,21 @@ def main():
             s.run(None, {name: x})
         print(f"{time.perf_counter() - t:.4f}")
     else:
+        import onnxruntime as ort
         import torch
         from ultralytics import YOLO
 
-        torch.set_num_threads(threads)
+        if threads > 0:
+            opened = ort.InferenceSession
+
+            class Threaded(opened):
+                def __init__(self, path, sess_options=None, *args, **kwargs):
+                    sess_options = sess_options or ort.SessionOptions()
+                    sess_options.intra_op_num_threads = threads
+                    super().__init__(path, sess_options, *args, **kwargs)
+
+            ort.InferenceSession = Threaded
+            torch.set_num_threads(threads)
         y = YOLO(model, task="segment")
         y.predict(photos[0], device="cpu", verbose=False)
         t = time.perf_counter()

@@ -94,9 +94,16 @@ pub struct Model {
     pub sha256: String,
     pub inputs: Vec<Port>,
     pub outputs: Vec<Port>,
-    /// `ort::Session::run` needs `&mut`: one inference at a time per model, while decoding and
-    /// pre-processing of other images go on in the worker threads.
-    session: Mutex<ort::session::Session>,
+    /// `ort::Session::run` needs `&mut`: one inference at a time per session. A heavy model
+    /// keeps one (it runs alone on every core); a light one opens another only when every open
+    /// one is busy, up to one per core, so single-threaded sessions infer photos side by side
+    /// and a run never holds sessions it does not use at once.
+    sessions: Mutex<Pool>,
+    /// Signalled when a session is handed back.
+    returned: std::sync::Condvar,
+    max_sessions: usize,
+    /// Opens one more session like the first.
+    reopen: Box<dyn Fn() -> std::result::Result<ort::session::Session, String> + Send + Sync>,
     pub metadata: std::collections::BTreeMap<String, String>,
     /// Pixels of one input image (height × width of the first input), which decides heaviness.
     pub input_pixels: usize,
@@ -104,10 +111,24 @@ pub struct Model {
     pub inference_nanos: std::sync::atomic::AtomicU64,
     /// Heavy models run alone on every core (see [`threading`]), taking this turn.
     exclusive: bool,
-    /// When only some outputs are read: the run options that ask for just those.
-    /// (Behind a lock: the runtime does not promise they may be shared between threads.)
-    selected: Mutex<Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>>,
+    /// How many outputs, from the first, are read (`usize::MAX`: all): each session builds the
+    /// run options that ask for just those (the runtime does not promise options may be shared
+    /// between threads).
+    outputs_read: std::sync::atomic::AtomicUsize,
     turn: InferenceTurn,
+}
+
+/// A model's open sessions that are not running, and how many are open.
+struct Pool {
+    idle: Vec<Slot>,
+    opened: usize,
+}
+
+/// One session, with the run options it built for `for_outputs` outputs read.
+struct Slot {
+    session: ort::session::Session,
+    options: Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>,
+    for_outputs: usize,
 }
 
 /// ONNX Runtime's CPU memory settings. Measured with ISNet (1024², 4 photos, 2 cores; `bash
@@ -166,6 +187,48 @@ fn ports(outlets: &[ort::value::Outlet]) -> Vec<Port> {
         .collect()
 }
 
+/// Opens one session of the model at `path`: `intra` intra-op threads (0: ONNX Runtime's
+/// default), spinning or not, with the memory settings.
+fn open_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    intra: usize,
+    spin: bool,
+    memory: OrtMemory,
+) -> std::result::Result<ort::session::Session, String> {
+    fn e(x: impl std::fmt::Display) -> String {
+        x.to_string()
+    }
+    let mut b = ort::session::Session::builder(env).map_err(e)?;
+    b = b
+        .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
+        .map_err(e)?;
+    if intra > 0 {
+        b = b.with_intra_threads(intra).map_err(e)?;
+    }
+    // A light model's single thread never spins; a heavy one runs alone on every core, where
+    // spinning between its many small operators saves a few percent.
+    b = b
+        .with_intra_op_spinning(spin)
+        .map_err(e)?
+        .with_memory_pattern(memory.pattern)
+        .map_err(e)?;
+    #[cfg(feature = "cuda")]
+    {
+        // A requested GPU that is not there is an error, never a silent CPU fallback.
+        b = b
+            .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+            .map_err(|x| format!("CUDA execution provider: {x}"))?;
+    }
+    // The CPU provider last: it takes what an accelerator above does not.
+    b = b
+        .with_execution_providers([ort::ep::CPU::default()
+            .with_arena_allocator(memory.arena)
+            .build()])
+        .map_err(e)?;
+    b.commit_from_file(path).map_err(e)
+}
+
 impl Model {
     /// Loads a model with a turn of its own; `intra_threads` = ONNX Runtime's intra-op threads
     /// (0 = automatic, see [`threading`]).
@@ -195,38 +258,8 @@ impl Model {
         if !path.is_file() {
             return Err(err("no such file".into()));
         }
-        let open = |intra: usize, spin: bool| -> Result<ort::session::Session> {
-            let mut b = ort::session::Session::builder(&env).map_err(|e| err(e.to_string()))?;
-            b = b
-                .with_optimization_level(ort::session::builder::GraphOptimizationLevel::All)
-                .map_err(|e| err(e.to_string()))?;
-            if intra > 0 {
-                b = b
-                    .with_intra_threads(intra)
-                    .map_err(|e| err(e.to_string()))?;
-            }
-            // A light model's single thread never spins; a heavy one runs alone on every core, where
-            // spinning between its many small operators saves a few percent.
-            b = b
-                .with_intra_op_spinning(spin)
-                .map_err(|e| err(e.to_string()))?
-                .with_memory_pattern(memory.pattern)
-                .map_err(|e| err(e.to_string()))?;
-            #[cfg(feature = "cuda")]
-            {
-                // A requested GPU that is not there is an error, never a silent CPU fallback.
-                b = b
-                    .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
-                    .map_err(|e| err(format!("CUDA execution provider: {e}")))?;
-            }
-            // The CPU provider last: it takes what an accelerator above does not.
-            b = b
-                .with_execution_providers([ort::ep::CPU::default()
-                    .with_arena_allocator(memory.arena)
-                    .build()])
-                .map_err(|e| err(e.to_string()))?;
-            b.commit_from_file(path).map_err(|e| err(e.to_string()))
-        };
+        let open =
+            |intra: usize, spin: bool| open_session(&env, path, intra, spin, memory).map_err(err);
         // Open for the heavy case first (every core); a light model is reopened single-threaded.
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -261,41 +294,103 @@ impl Model {
                 )
             })
             .unwrap_or_default();
+        let owned = path.to_path_buf();
         Ok(Model {
             path: path.to_path_buf(),
             sha256: sha256.to_string(),
             input_pixels,
             inputs: ports(session.inputs()),
             outputs: ports(session.outputs()),
-            session: Mutex::new(session),
+            sessions: Mutex::new(Pool {
+                idle: vec![Slot {
+                    session,
+                    options: None,
+                    for_outputs: usize::MAX,
+                }],
+                opened: 1,
+            }),
+            returned: std::sync::Condvar::new(),
+            max_sessions: match exclusive {
+                true => 1,
+                false => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            },
+            reopen: Box::new(move || open_session(&env, &owned, intra, exclusive, memory)),
             metadata,
             inference_nanos: Default::default(),
             exclusive,
             turn,
-            selected: Mutex::new(None),
+            outputs_read: std::sync::atomic::AtomicUsize::new(usize::MAX),
         })
+    }
+
+    /// An idle session, a new one when every open one is busy and the pool may grow, else the
+    /// next one handed back.
+    fn check_out(&self) -> std::result::Result<Slot, String> {
+        const POISONED: &str = "model session poisoned by an earlier panic";
+        let mut pool = self.sessions.lock().map_err(|_| POISONED.to_string())?;
+        loop {
+            if let Some(slot) = pool.idle.pop() {
+                return Ok(slot);
+            }
+            if pool.opened < self.max_sessions {
+                pool.opened += 1;
+                drop(pool);
+                return match (self.reopen)() {
+                    Ok(session) => Ok(Slot {
+                        session,
+                        options: None,
+                        for_outputs: usize::MAX,
+                    }),
+                    Err(e) => {
+                        if let Ok(mut p) = self.sessions.lock() {
+                            p.opened -= 1;
+                        }
+                        self.returned.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            pool = self
+                .returned
+                .wait(pool)
+                .map_err(|_| POISONED.to_string())?;
+        }
+    }
+
+    fn check_in(&self, slot: Slot) {
+        if let Ok(mut pool) = self.sessions.lock() {
+            pool.idle.push(slot);
+        }
+        self.returned.notify_one();
     }
 
     /// Later runs compute and return only the first `n` outputs (all of them when `n` covers
     /// them): the runtime then skips the nodes only the others need.
     pub fn read_outputs(&self, n: usize) -> std::result::Result<(), String> {
-        let mut selected = None;
-        if n < self.outputs.len() {
-            let chosen = self.outputs[..n]
-                .iter()
-                .fold(ort::session::OutputSelector::no_default(), |s, o| {
-                    s.with(o.name.clone())
-                });
-            let options = ort::session::RunOptions::new()
-                .map_err(|e| format!("run options: {e}"))?
-                .with_outputs(chosen);
-            selected = Some(options);
-        }
-        *self
-            .selected
-            .lock()
-            .map_err(|_| "model session poisoned by an earlier panic".to_string())? = selected;
+        let n = if n < self.outputs.len() { n } else { usize::MAX };
+        self.outputs_read
+            .store(n, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The run options that read only the first `n` outputs (`None`: every output).
+    fn options_for(
+        &self,
+        n: usize,
+    ) -> std::result::Result<Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>, String>
+    {
+        if n >= self.outputs.len() {
+            return Ok(None);
+        }
+        let chosen = self.outputs[..n]
+            .iter()
+            .fold(ort::session::OutputSelector::no_default(), |s, o| {
+                s.with(o.name.clone())
+            });
+        let options = ort::session::RunOptions::new()
+            .map_err(|e| format!("run options: {e}"))?
+            .with_outputs(chosen);
+        Ok(Some(options))
     }
 
     /// Whether the model counts as heavy: it runs alone on every core.
@@ -323,18 +418,44 @@ impl Model {
         } else {
             None
         };
-        let mut session = self.session.lock().map_err(|_| POISONED.to_string())?;
-        let t0 = std::time::Instant::now();
-        let selected = self.selected.lock().map_err(|_| POISONED.to_string())?;
-        let outputs = match &*selected {
-            Some(options) => session.run_with_options(ort::inputs![value], options),
-            None => session.run(ort::inputs![value]),
+        let mut slot = self.check_out()?;
+        let wanted = self.outputs_read.load(std::sync::atomic::Ordering::Relaxed);
+        if slot.for_outputs != wanted {
+            match self.options_for(wanted) {
+                Ok(options) => {
+                    slot.options = options;
+                    slot.for_outputs = wanted;
+                }
+                Err(e) => {
+                    self.check_in(slot);
+                    return Err(e);
+                }
+            }
         }
-        .map_err(|e| format!("inference failed: {e}"))?;
+        let t0 = std::time::Instant::now();
+        let result = Self::run_on(&mut slot, value);
+        let elapsed = t0.elapsed();
+        self.check_in(slot);
+        let out = result?;
         self.inference_nanos.fetch_add(
-            t0.elapsed().as_nanos() as u64,
+            elapsed.as_nanos() as u64,
             std::sync::atomic::Ordering::Relaxed,
         );
+        Ok((out, (handing + elapsed).as_nanos() as u64))
+    }
+
+    /// One inference on a checked-out session, its outputs copied out as `f32`.
+    fn run_on(
+        slot: &mut Slot,
+        value: ort::value::Tensor<f32>,
+    ) -> std::result::Result<Vec<Tensor>, String> {
+        let outputs = match &slot.options {
+            Some(options) => slot
+                .session
+                .run_with_options(ort::inputs![value], options),
+            None => slot.session.run(ort::inputs![value]),
+        }
+        .map_err(|e| format!("inference failed: {e}"))?;
         let mut out = Vec::with_capacity(outputs.len());
         for (name, v) in outputs.iter() {
             let (shape, data) = v
@@ -345,6 +466,6 @@ impl Model {
                 data: data.to_vec(),
             });
         }
-        Ok((out, (handing + t0.elapsed()).as_nanos() as u64))
+        Ok(out)
     }
 }
