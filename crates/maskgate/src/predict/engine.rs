@@ -355,10 +355,7 @@ impl Model {
                     }
                 };
             }
-            pool = self
-                .returned
-                .wait(pool)
-                .map_err(|_| POISONED.to_string())?;
+            pool = self.returned.wait(pool).map_err(|_| POISONED.to_string())?;
         }
     }
 
@@ -372,7 +369,11 @@ impl Model {
     /// Later runs compute and return only the first `n` outputs (all of them when `n` covers
     /// them): the runtime then skips the nodes only the others need.
     pub fn read_outputs(&self, n: usize) -> std::result::Result<(), String> {
-        let n = if n < self.outputs.len() { n } else { usize::MAX };
+        let n = if n < self.outputs.len() {
+            n
+        } else {
+            usize::MAX
+        };
         self.outputs_read
             .store(n, std::sync::atomic::Ordering::Relaxed);
         Ok(())
@@ -382,8 +383,10 @@ impl Model {
     fn options_for(
         &self,
         n: usize,
-    ) -> std::result::Result<Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>, String>
-    {
+    ) -> std::result::Result<
+        Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>,
+        String,
+    > {
         if n >= self.outputs.len() {
             return Ok(None);
         }
@@ -466,9 +469,7 @@ impl Model {
         value: ort::value::Tensor<f32>,
     ) -> std::result::Result<Vec<Tensor>, String> {
         let outputs = match &slot.options {
-            Some(options) => slot
-                .session
-                .run_with_options(ort::inputs![value], options),
+            Some(options) => slot.session.run_with_options(ort::inputs![value], options),
             None => slot.session.run(ort::inputs![value]),
         }
         .map_err(|e| format!("inference failed: {e}"))?;

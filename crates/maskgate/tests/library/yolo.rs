@@ -211,3 +211,34 @@ fn ultralytics_and_exact_mask_modes_agree_but_for_edges() {
         assert!(err.contains(key), "{key} = {bad}: {err}");
     }
 }
+
+/// A light model (one intra-op thread) run from several threads at once: each busy worker gets
+/// a session of its own, and every output equals the one inference run alone.
+#[test]
+fn concurrent_inferences_on_a_light_model_equal_sequential_ones() {
+    use maskgate::predict::engine::Tensor;
+    let m = model();
+    assert!(!m.is_heavy(), "one intra-op thread: light");
+    let shape: Vec<usize> = m.inputs[0].shape.iter().map(|d| d.unwrap_or(1)).collect();
+    let len: usize = shape.iter().product();
+    let input = |k: usize| Tensor {
+        shape: shape.clone(),
+        data: (0..len)
+            .map(|i| ((i * 31 + k * 7) % 255) as f32 / 255.0)
+            .collect(),
+    };
+    let alone: Vec<Vec<f32>> = (0..6)
+        .map(|k| m.run(input(k)).unwrap()[0].data.clone())
+        .collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|k| {
+                let (m, input) = (&m, &input);
+                s.spawn(move || m.run(input(k)).unwrap()[0].data.clone())
+            })
+            .collect();
+        for (k, h) in handles.into_iter().enumerate() {
+            assert_eq!(h.join().unwrap(), alone[k], "input {k}");
+        }
+    });
+}
