@@ -130,8 +130,9 @@ pub struct ArmCost {
     pub timed_in: Option<String>,
     pub latency: Option<Latency>,
     pub cached_latency: Option<Latency>,
-    /// Photos a second at the run's thread layout: inferences of one model run one at a time,
-    /// so 1000 / mean latency (ms).
+    /// Photos a second of one session, photo after photo: 1000 / mean latency (ms). (A light
+    /// model may run a session per busy worker side by side; a service's throughput is this
+    /// times its sessions.)
     pub throughput_per_s: Option<f64>,
     /// Mean per-photo time outside the model (pre- and post-processing), ms.
     pub outside_ms: Option<f64>,

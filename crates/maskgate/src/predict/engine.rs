@@ -118,10 +118,27 @@ pub struct Model {
     turn: InferenceTurn,
 }
 
-/// A model's open sessions that are not running, and how many are open.
+/// A model's open sessions that are not running, how many are open, and how many may be (an
+/// open that failed, memory short, caps the pool at those already open).
 struct Pool {
     idle: Vec<Slot>,
     opened: usize,
+    cap: usize,
+}
+
+/// A checked-out session, handed back when dropped: on every path, a panic's included, so a
+/// waiting worker never waits for a session that is gone.
+struct Lease<'a> {
+    model: &'a Model,
+    slot: Option<Slot>,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.model.check_in(slot);
+        }
+    }
 }
 
 /// One session, with the run options it built for `for_outputs` outputs read.
@@ -312,6 +329,7 @@ impl Model {
                     cold: false,
                 }],
                 opened: 1,
+                cap: usize::MAX,
             }),
             returned: std::sync::Condvar::new(),
             max_sessions: match exclusive {
@@ -336,24 +354,30 @@ impl Model {
             if let Some(slot) = pool.idle.pop() {
                 return Ok(slot);
             }
-            if pool.opened < self.max_sessions {
+            if pool.opened < self.max_sessions.min(pool.cap) {
                 pool.opened += 1;
                 drop(pool);
-                return match (self.reopen)() {
-                    Ok(session) => Ok(Slot {
-                        session,
-                        options: None,
-                        for_outputs: usize::MAX,
-                        cold: true,
-                    }),
-                    Err(e) => {
-                        if let Ok(mut p) = self.sessions.lock() {
-                            p.opened -= 1;
-                        }
-                        self.returned.notify_one();
-                        Err(e)
+                match (self.reopen)() {
+                    Ok(session) => {
+                        return Ok(Slot {
+                            session,
+                            options: None,
+                            for_outputs: usize::MAX,
+                            cold: true,
+                        })
                     }
-                };
+                    Err(e) => {
+                        pool = self.sessions.lock().map_err(|_| POISONED.to_string())?;
+                        pool.opened -= 1;
+                        if pool.opened == 0 {
+                            self.returned.notify_one();
+                            return Err(e);
+                        }
+                        // The open ones will do: wait for one of them.
+                        pool.cap = pool.opened;
+                        continue;
+                    }
+                }
             }
             pool = self.returned.wait(pool).map_err(|_| POISONED.to_string())?;
         }
@@ -426,19 +450,17 @@ impl Model {
         } else {
             None
         };
-        let mut slot = self.check_out()?;
+        let mut lease = Lease {
+            model: self,
+            slot: Some(self.check_out()?),
+        };
+        let Some(slot) = lease.slot.as_mut() else {
+            return Err("no session".into());
+        };
         let wanted = self.outputs_read.load(std::sync::atomic::Ordering::Relaxed);
         if slot.for_outputs != wanted {
-            match self.options_for(wanted) {
-                Ok(options) => {
-                    slot.options = options;
-                    slot.for_outputs = wanted;
-                }
-                Err(e) => {
-                    self.check_in(slot);
-                    return Err(e);
-                }
-            }
+            slot.options = self.options_for(wanted)?;
+            slot.for_outputs = wanted;
         }
         if slot.cold {
             slot.cold = false;
@@ -448,13 +470,13 @@ impl Model {
             ));
             if let Ok(copy) = copy {
                 // Its outcome is the timed run's to tell.
-                let _ = Self::run_on(&mut slot, copy);
+                let _ = Self::run_on(slot, copy);
             }
         }
         let t0 = std::time::Instant::now();
-        let result = Self::run_on(&mut slot, value);
+        let result = Self::run_on(slot, value);
         let elapsed = t0.elapsed();
-        self.check_in(slot);
+        drop(lease);
         let out = result?;
         self.inference_nanos.fetch_add(
             elapsed.as_nanos() as u64,

@@ -1822,7 +1822,7 @@ fn cost(blocks: &mut Vec<Block>, r: &Report) {
         plain("Measured on "),
         text(h.cpu.as_str()),
         plain(format!(
-            " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency (a model runs one photo at a time); memory = the resident memory the session's creation and its first inference added, each read around that work alone.",
+            " ({}, {}; {} cores; {} execution provider, ONNX Runtime {}; {threads} worker threads). Measurements vary from run to run: they are in cost.json and here, never in metrics.csv, samples.jsonl or report.json. Latency is one inference (input in, run, outputs out) after {} warm-up inferences; throughput = 1000 / mean latency, one session's, photo after photo (a light model may run a session per busy worker side by side); memory = the resident memory the first session's creation and its first inference added, each read around that work alone.",
             h.arch,
             if h.cpu_features.is_empty() { "no vector extensions".to_string() } else { h.cpu_features.join(", ") },
             h.cores,
