@@ -235,7 +235,8 @@ pub struct AreaEval {
 pub type ImageEvals = Vec<(usize, CategoryEval)>;
 
 /// The accumulated curves: `precision[t][r][k][a][m]` and `recall[t][k][a][m]` (−1 where a
-/// category has no counted ground truth).
+/// category has no counted ground truth). Precision is kept at 100 detections (and the last
+/// `maxDets`) only: no statistic reads it elsewhere.
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     pub params: Params,
@@ -398,8 +399,8 @@ pub fn evaluate_image(
 
 /// `accumulate`: the precision and recall curves of `images` (each image's evaluations, in
 /// image order; an image may appear more than once, as in a bootstrap draw).
-pub fn accumulate(
-    images: &[Vec<(usize, &CategoryEval)>],
+pub fn accumulate<'a, I: AsRef<[(usize, &'a CategoryEval)]>>(
+    images: &[I],
     categories: usize,
     params: &Params,
 ) -> Evaluation {
@@ -412,7 +413,7 @@ pub fn accumulate(
     // Per category, its evaluations in image order.
     let mut per_category: Vec<Vec<&CategoryEval>> = vec![Vec::new(); categories];
     for image in images {
-        for &(k, e) in image {
+        for &(k, e) in image.as_ref() {
             if k < categories {
                 per_category[k].push(e);
             }
@@ -421,11 +422,41 @@ pub fn accumulate(
     let mut precision = vec![-1.0; t_n * r_n * categories * a_n * m_n];
     let mut recall = vec![-1.0; t_n * categories * a_n * m_n];
     let (mut scores, mut owner, mut rc, mut pr) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut matched, mut ignored): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     for (k, e) in per_category.iter().enumerate() {
         if e.is_empty() {
             continue;
         }
         for (m, &md) in params.max_dets.iter().enumerate() {
+            // The 12 numbers read precision only at 100 detections (and the last `maxDets`);
+            // elsewhere only the final recall, a count that needs no score order.
+            if md != 100 && m != m_n - 1 {
+                for a in 0..a_n {
+                    let npig: u64 = e.iter().map(|ev| ev.areas[a].counted_gts as u64).sum();
+                    if npig == 0 {
+                        continue;
+                    }
+                    for t in 0..t_n {
+                        let bit = 1u32 << t;
+                        let tp = e
+                            .iter()
+                            .map(|ev| {
+                                let area = &ev.areas[a];
+                                let kept = ev.dt_scores.len().min(md);
+                                (0..kept)
+                                    .filter(|&j| {
+                                        area.ignored[j] & bit == 0 && area.matched[j] & bit != 0
+                                    })
+                                    .count() as u64
+                            })
+                            .sum::<u64>();
+                        // The same division of the same integers as the curve's last point.
+                        recall[((t * categories + k) * a_n + a) * m_n + m] =
+                            tp as f64 / npig as f64;
+                    }
+                }
+                continue;
+            }
             scores.clear();
             owner.clear();
             for (n, ev) in e.iter().enumerate() {
@@ -439,17 +470,23 @@ pub fn accumulate(
                 if npig == 0 {
                     continue;
                 }
+                // The detections' bits in score order, gathered once for every threshold.
+                matched.clear();
+                ignored.clear();
+                for &o in &order {
+                    let (n, j) = owner[o];
+                    matched.push(e[n].areas[a].matched[j]);
+                    ignored.push(e[n].areas[a].ignored[j]);
+                }
                 for t in 0..t_n {
                     let bit = 1u32 << t;
                     let (mut tp, mut fp) = (0f64, 0f64);
                     rc.clear();
                     pr.clear();
-                    for &o in &order {
-                        let (n, j) = owner[o];
-                        let area = &e[n].areas[a];
-                        if area.ignored[j] & bit != 0 {
+                    for (&m_bits, &i_bits) in matched.iter().zip(&ignored) {
+                        if i_bits & bit != 0 {
                             // Neither: the cumulative sums stay, the point still counts.
-                        } else if area.matched[j] & bit != 0 {
+                        } else if m_bits & bit != 0 {
                             tp += 1.0;
                         } else {
                             fp += 1.0;

@@ -42,13 +42,10 @@ fn drawn_stats(
     classes: usize,
     params: &Params,
 ) -> Stats {
-    let mut drawn = Vec::new();
+    let mut drawn: Vec<&Vec<(usize, &CategoryEval)>> = Vec::new();
     for &i in order {
-        let k = counts[i];
         if let Some(image) = &side[i] {
-            for _ in 0..k {
-                drawn.push(image.clone());
-            }
+            drawn.extend(std::iter::repeat_n(image, counts[i] as usize));
         }
     }
     let e = accumulate(&drawn, classes, params);
