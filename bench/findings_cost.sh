@@ -41,7 +41,7 @@ PY
   echo "$t1 - $t0" | bc -l
 }
 model_wall=$(timed on)
-model_s=$(sed -n 's/.* (\([0-9.]*\) s in the model, over its sessions).*/\1/p' "$work/on.log" | paste -sd+ | bc -l)
+model_s=$(sed -n 's/.* (\([0-9.]*\) s in the model.s sessions).*/\1/p' "$work/on.log" | paste -sd+ | bc -l)
 inferences=$(sed -n 's/.*: \([0-9]*\) inferences.*/\1/p' "$work/on.log" | paste -sd+ | bc)
 [ "$inferences" -gt 0 ] || { echo "the model run inferred nothing: the cache was not empty" >&2; exit 1; }
 printf 'model run: %.1f s wall, %.1f s in the models, %d inferences\n' "$model_wall" "$model_s" "$inferences"

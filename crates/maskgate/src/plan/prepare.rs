@@ -149,7 +149,7 @@ impl Prepared {
                     .unwrap_or_default(),
             );
             self.notices.push(format!(
-                "arm {}: {} inferences ({:.2} s in the model, over its sessions), {} cached, {} failed",
+                "arm {}: {} inferences ({:.2} s in the model's sessions), {} cached, {} failed",
                 m.name,
                 m.inferences.load(Ordering::Relaxed),
                 m.loaded()
