@@ -31,7 +31,7 @@ pub struct CompareArgs {
     /// format; pick it with --corpus when the config has several).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// An arm's predictions, NAME=FILE (JSONL); give it once per arm (one arm alone is scored
+    /// An arm's predictions, NAME=FILE (JSONL, or a COCO results file against a COCO corpus); give it once per arm (one arm alone is scored
     /// without a comparison).
     #[arg(long = "pred", value_name = "NAME=FILE", required = true)]
     preds: Vec<String>,
