@@ -334,13 +334,21 @@ pub fn metrics_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
     rows
 }
 
-fn row_order(r: &MetricsRow) -> (&str, &str, bool, &str, &str, &str) {
+/// The order of every table's groups: by arm and corpus, `all` first, then by grouping and group.
+type GroupOrder<'a> = (&'a str, &'a str, bool, &'a str, &'a str);
+
+fn group_order<'a>(
+    arm: &'a str,
+    corpus: &'a str,
+    group_by: &'a str,
+    group: &'a str,
+) -> GroupOrder<'a> {
+    (arm, corpus, group_by != "all", group_by, group)
+}
+
+fn row_order(r: &MetricsRow) -> (GroupOrder<'_>, &str) {
     (
-        &r.arm,
-        &r.corpus,
-        r.group_by != "all",
-        &r.group_by,
-        &r.group,
+        group_order(&r.arm, &r.corpus, &r.group_by, &r.group),
         &r.class,
     )
 }
@@ -415,15 +423,8 @@ pub fn instance_stats_of(samples: &[&SampleScore]) -> Option<Vec<ClassStats>> {
     }
     let classes = instance_classes(samples);
     let index = class_index(&classes);
-    let images: Vec<Vec<(usize, &CategoryEval)>> = evals
-        .iter()
-        .map(|e| {
-            e.classes
-                .iter()
-                .filter_map(|(c, ev)| Some((*index.get(c.as_str())?, ev)))
-                .collect()
-        })
-        .collect();
+    let images: Vec<Vec<(usize, &CategoryEval)>> =
+        evals.iter().map(|e| e.by_index(&index)).collect();
     let params = Params::default();
     let e = accumulate(&images, classes.len(), &params);
     let defined = |v: [f64; 12]| v.map(|x| (x > -1.0).then_some(x));
@@ -532,26 +533,12 @@ pub fn instance_rows(scores: &[SampleScore], groupings: &[Grouping]) -> Vec<Inst
             });
         }
     }
-    rows.sort_by(|a, b| {
-        (
-            &a.arm,
-            &a.corpus,
-            a.group_by != "all",
-            &a.group_by,
-            &a.group,
-            a.class != ALL_CLASSES,
-            &a.class,
-        )
-            .cmp(&(
-                &b.arm,
-                &b.corpus,
-                b.group_by != "all",
-                &b.group_by,
-                &b.group,
-                b.class != ALL_CLASSES,
-                &b.class,
-            ))
-    });
+    // A group's row over every class before its classes'.
+    fn order(r: &InstanceRow) -> (GroupOrder<'_>, bool, &str) {
+        let group = group_order(&r.arm, &r.corpus, &r.group_by, &r.group);
+        (group, r.class != ALL_CLASSES, &r.class)
+    }
+    rows.sort_by(|a, b| order(a).cmp(&order(b)));
     rows
 }
 
@@ -606,22 +593,10 @@ pub fn summary_rows(scores: &[SampleScore], groupings: &[Grouping], tau: f64) ->
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (
-            &a.arm,
-            &a.corpus,
-            a.group_by != "all",
-            &a.group_by,
-            &a.group,
-        )
-            .cmp(&(
-                &b.arm,
-                &b.corpus,
-                b.group_by != "all",
-                &b.group_by,
-                &b.group,
-            ))
-    });
+    fn order(r: &SummaryRow) -> GroupOrder<'_> {
+        group_order(&r.arm, &r.corpus, &r.group_by, &r.group)
+    }
+    rows.sort_by(|a, b| order(a).cmp(&order(b)));
     rows
 }
 

@@ -55,9 +55,7 @@ fn a_checkpoint_arm_is_exported_once_cached_and_named_with_both_hashes() {
     let python = stand_in_python(&d);
     let cfg = config(&d, "volume/run-7/weights/best.pt", Some(&python));
     for round in 0..2 {
-        let out = bin().arg("run").arg(&cfg).output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "round {round}: {err}");
+        let err = run_ok(&cfg);
         // The export is other bytes than the ONNX arm's model: its masks were inferred on the
         // first round, not served from the other arm's cache entries.
         let inferred = if round == 0 { 3 } else { 0 };
@@ -102,15 +100,17 @@ fn a_checkpoint_arm_is_exported_once_cached_and_named_with_both_hashes() {
     let mut bytes = std::fs::read(volume.join("best.pt")).unwrap();
     bytes.push(0);
     std::fs::write(volume.join("best.pt"), bytes).unwrap();
-    let out = bin().arg("run").arg(&cfg).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&cfg);
     let log = std::fs::read_to_string(d.join("exports.log")).unwrap();
     assert_eq!(log.lines().count(), 2, "{log}");
+}
+
+/// `maskgate run CONFIG`, which must succeed: its stderr.
+fn run_ok(cfg: &Path) -> String {
+    let out = bin().arg("run").arg(cfg).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    err
 }
 
 #[test]
@@ -162,13 +162,7 @@ fn the_real_ultralytics_exports_the_committed_checkpoint_to_the_committed_model(
     let d = fresh_dir("checkpoint", "real");
     std::fs::copy(model("best.pt"), d.join("best.pt")).unwrap();
     let cfg = config(&d, "best.pt", Some(&python));
-    let out = bin().arg("run").arg(&cfg).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&cfg);
     same_as_onnx(&d.join("out"));
     assert_eq!(arm(&d.join("out"), "pt")["exporter"], "ultralytics 8.4.190");
 }

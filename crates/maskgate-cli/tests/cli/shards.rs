@@ -563,6 +563,17 @@ fn instance_numbers_merge_to_the_unsharded_run() {
     let outcome = execute(&plan, &Silent).unwrap();
     let r = &outcome.report;
     for arm in ["rough", "eroded"] {
+        // Scored, not refused: no sample of either arm failed.
+        let summary = r
+            .summaries
+            .iter()
+            .find(|s| s.arm == arm && s.group_by == "all")
+            .unwrap();
+        assert!(
+            summary.fail_rates.values().all(|&v| v == 0.0),
+            "{arm}: {:?}",
+            summary.fail_rates
+        );
         let all = r
             .instances
             .iter()

@@ -22,14 +22,7 @@ type Images<'a> = Vec<Option<Vec<(usize, &'a CategoryEval)>>>;
 fn images<'a>(scope: &[&'a SampleScore], index: &BTreeMap<&str, usize>) -> Images<'a> {
     scope
         .iter()
-        .map(|s| {
-            s.instance_eval.as_deref().map(|e| {
-                e.classes
-                    .iter()
-                    .filter_map(|(c, ev)| Some((*index.get(c.as_str())?, ev)))
-                    .collect()
-            })
-        })
+        .map(|s| s.instance_eval.as_deref().map(|e| e.by_index(index)))
         .collect()
 }
 

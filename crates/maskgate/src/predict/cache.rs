@@ -111,39 +111,33 @@ impl PredictionCache {
         v.as_array()?
             .iter()
             .map(|i| {
-                let size = i.get("size")?.as_array()?;
-                let (h, w) = (
-                    u32::try_from(size.first()?.as_u64()?).ok()?,
-                    u32::try_from(size.get(1)?.as_u64()?).ok()?,
-                );
-                if h as u64 * w as u64 > crate::limits::CEILINGS.max_mask_pixels {
-                    return None;
-                }
                 Some(crate::model::PredInstance {
                     class: i.get("class")?.as_str()?.to_string(),
                     score: f64::from_bits(i.get("score_bits")?.as_u64()?),
-                    mask: Rle::from_compressed(h, w, i.get("counts")?.as_str()?).ok()?,
+                    mask: Self::rle(i)?,
                 })
             })
             .collect()
     }
 
+    /// A stored `{"size": [h, w], "counts"}`; a damaged size is a miss, not a canvas past what
+    /// any limit allows.
+    fn rle(v: &Value) -> Option<Rle> {
+        let size = v.get("size")?.as_array()?;
+        let (h, w) = (
+            u32::try_from(size.first()?.as_u64()?).ok()?,
+            u32::try_from(size.get(1)?.as_u64()?).ok()?,
+        );
+        if h as u64 * w as u64 > crate::limits::CEILINGS.max_mask_pixels {
+            return None;
+        }
+        Rle::from_compressed(h, w, v.get("counts")?.as_str()?).ok()
+    }
+
     fn masks(v: &Value) -> Option<BTreeMap<String, Mask>> {
         v.as_object()?
             .iter()
-            .map(|(class, m)| {
-                let size = m.get("size")?.as_array()?;
-                let (h, w) = (
-                    u32::try_from(size.first()?.as_u64()?).ok()?,
-                    u32::try_from(size.get(1)?.as_u64()?).ok()?,
-                );
-                // A damaged size is a miss, not a canvas past what any limit allows.
-                if h as u64 * w as u64 > crate::limits::CEILINGS.max_mask_pixels {
-                    return None;
-                }
-                let rle = Rle::from_compressed(h, w, m.get("counts")?.as_str()?).ok()?;
-                Some((class.clone(), rle.decode().ok()?))
-            })
+            .map(|(class, m)| Some((class.clone(), Self::rle(m)?.decode().ok()?)))
             .collect()
     }
 

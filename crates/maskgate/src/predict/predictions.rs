@@ -27,6 +27,23 @@ pub struct PredictionsFile {
 /// A COCO results file's detections by image id: (category id, score, segmentation).
 type CocoResults = BTreeMap<u64, Vec<(u64, f64, serde_json::Value)>>;
 
+/// Each class's mask as the union of its instances on an `(h, w)` canvas (an instance on
+/// another canvas is refused when the instances are scored, not here).
+fn union_by_class(list: &[PredInstance], (h, w): (u32, u32)) -> BTreeMap<String, MaskData> {
+    let mut unions: BTreeMap<String, Mask> = BTreeMap::new();
+    for i in list {
+        if let Ok(m) = i.mask.decode() {
+            let u = (unions.entry(i.class.clone())).or_insert_with(|| Mask::new(h, w));
+            if m.same_size(u) {
+                u.union_in_place(&m);
+            }
+        }
+    }
+    (unions.into_iter())
+        .map(|(c, m)| (c, MaskData::Mask(m)))
+        .collect()
+}
+
 /// A COCO results file's first byte: a JSON list, where a JSONL file holds objects.
 fn is_json_list(path: &Path) -> bool {
     use std::io::Read;
@@ -192,23 +209,9 @@ impl PredictionsFile {
                 }
             }
         };
-        // The semantic masks: each class's union of its detections, as a line of instances.
-        let (h, w) = sample.size;
-        let mut masks: BTreeMap<String, MaskData> = BTreeMap::new();
-        for i in &instances {
-            if let Ok(m) = i.mask.decode() {
-                let u = masks
-                    .entry(i.class.clone())
-                    .or_insert_with(|| MaskData::Mask(Mask::new(h, w)));
-                if let MaskData::Mask(u) = u {
-                    if m.same_size(u) {
-                        u.union_in_place(&m);
-                    }
-                }
-            }
-        }
         Prediction {
-            masks,
+            // The semantic masks: each class's union of its detections, as a line of instances.
+            masks: union_by_class(&instances, sample.size),
             size: Some(sample.size),
             fail: None,
             fail_detail: None,
@@ -413,7 +416,6 @@ impl Arm for PredictionsFile {
                 }
             },
         };
-        let listed_bad = !invalid.is_empty();
         let mut masks = BTreeMap::new();
         for (class, m) in line.masks {
             match m {
@@ -425,25 +427,13 @@ impl Arm for PredictionsFile {
         }
         // Instances alone: each class's mask is the union of its instances (the yolov8-seg
         // adapter's default policy), and a class without one is empty.
-        let derived = masks.is_empty() && !listed_bad && invalid.is_empty() && instances.is_some();
+        let derived = masks.is_empty() && invalid.is_empty() && instances.is_some();
         if derived {
             let list = instances.as_deref().unwrap_or_default();
-            let (h, w) = (list.first().map(|i| (i.mask.h, i.mask.w)))
+            let size = (list.first().map(|i| (i.mask.h, i.mask.w)))
                 .or(line.size)
                 .unwrap_or(sample.size);
-            let mut unions: BTreeMap<String, Mask> = BTreeMap::new();
-            for i in list {
-                // Another canvas is refused when the instances are scored.
-                if let Ok(m) = i.mask.decode() {
-                    let u = (unions.entry(i.class.clone())).or_insert_with(|| Mask::new(h, w));
-                    if m.same_size(u) {
-                        u.union_in_place(&m);
-                    }
-                }
-            }
-            masks = (unions.into_iter())
-                .map(|(c, m)| (c, MaskData::Mask(m)))
-                .collect();
+            masks = union_by_class(list, size);
         }
         let fail = match (instance_fail, invalid.is_empty()) {
             (_, true) => None,

@@ -127,14 +127,10 @@ impl ClassMap {
         let mut out = Vec::new();
         for r in raw {
             let region = maskgate_core::cocoeval::Region::of(&r.mask);
-            for (class, _) in self
-                .classes
-                .iter()
-                .filter(|(_, ids)| ids.contains(&r.native))
-            {
+            for class in self.classes_of(r.native) {
                 out.push(crate::model::GtInstance {
                     id: r.id,
-                    class: class.clone(),
+                    class,
                     region: region.clone(),
                     area: r.area.unwrap_or(region.area() as f64),
                     crowd: r.crowd,

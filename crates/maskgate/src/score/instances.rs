@@ -25,6 +25,19 @@ pub struct InstanceEval {
     pub classes: Vec<(String, CategoryEval)>,
 }
 
+impl InstanceEval {
+    /// The records as `accumulate` reads them: each class by its index in a category list
+    /// (`index`: class → position); a class the list lacks is left out.
+    pub fn by_index(
+        &self,
+        index: &std::collections::BTreeMap<&str, usize>,
+    ) -> Vec<(usize, &CategoryEval)> {
+        (self.classes.iter())
+            .filter_map(|(c, ev)| Some((*index.get(c.as_str())?, ev)))
+            .collect()
+    }
+}
+
 /// The ground truth of one sample in COCOeval's terms, built once for every arm.
 pub struct GtSide {
     gts: Vec<cocoeval::GtInstance>,
