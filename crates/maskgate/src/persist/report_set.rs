@@ -510,7 +510,12 @@ fn remove_abandoned(out: &Path) {
             if gone && std::fs::symlink_metadata(path.join(REPLACED)).is_err() {
                 let _ = std::fs::remove_dir_all(&path);
             }
-        } else if name.starts_with(PENDING_PREFIX) || name.starts_with(PROBE_PREFIX) {
+        } else if name.starts_with(PROBE_PREFIX) {
+            // A probe is written and removed at once and holds nothing: one still here was
+            // left by a killed run (a live run's, removed under it, costs that run nothing: its
+            // own removal's failure is ignored).
+            let _ = std::fs::remove_file(&path);
+        } else if name.starts_with(PENDING_PREFIX) {
             let old = std::fs::symlink_metadata(&path)
                 .and_then(|m| m.modified())
                 .ok()
