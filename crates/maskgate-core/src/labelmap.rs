@@ -27,6 +27,6 @@ impl LabelMap {
     pub fn mask_of(&self, ids: &[u8]) -> Mask {
         let mut lookup = [false; 256];
         ids.iter().for_each(|&i| lookup[i as usize] = true);
-        Mask::from_fn(self.h, self.w, |y, x| lookup[self.get(y, x) as usize])
+        Mask::from_row_major(self.h, self.w, |y, x| lookup[self.get(y, x) as usize])
     }
 }

@@ -59,7 +59,7 @@ pub fn fill_holes(m: &Mask) -> Mask {
             seed(i + 1, &mut stack, &mut outside);
         }
     }
-    Mask::from_fn(h as u32, w as u32, |y, x| {
+    Mask::from_row_major(h as u32, w as u32, |y, x| {
         !outside[y as usize * w + x as usize]
     })
 }

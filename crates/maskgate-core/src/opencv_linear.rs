@@ -28,44 +28,132 @@ pub fn warp_scale_u8(
     out_w: usize,
     out_h: usize,
 ) -> Vec<u8> {
-    // The inverse map: destination to source, per axis (W = 1, so the factor is INTER_TAB_SIZE).
-    let axis = |out: usize, inn: usize| -> Vec<(i64, i64)> {
-        let m = inn as f64 / out as f64;
-        (0..out)
-            .map(|d| {
-                let fixed = cv_round(m * d as f64 * INTER_TAB_SIZE as f64);
-                (fixed >> INTER_BITS, fixed & (INTER_TAB_SIZE - 1))
-            })
-            .collect()
+    // The channel count as a constant where photos have one, so the per-pixel loop unrolls.
+    match c {
+        3 => warp_scale::<3>(src, w, h, out_w, out_h),
+        1 => warp_scale::<1>(src, w, h, out_w, out_h),
+        4 => warp_scale::<4>(src, w, h, out_w, out_h),
+        _ => warp_scale_any(src, w, h, c, out_w, out_h),
+    }
+}
+
+/// The weights of a warp: per destination row and column, the first source index and the
+/// weights of it and the next. The 2-D table entry for (fy, fx) is (32 − fy)(32 − fx)·32 and
+/// so on, products exact in 15 bits: split into a row weight (with the ·32) and a column
+/// weight, the same integer sum.
+struct WarpTable {
+    rows: Vec<(i64, i32, i32)>,
+    cols: Vec<(i64, i32, i32)>,
+}
+
+impl WarpTable {
+    fn new(w: usize, h: usize, out_w: usize, out_h: usize) -> WarpTable {
+        let scale = (1i32 << COEF_BITS) / (INTER_TAB_SIZE * INTER_TAB_SIZE) as i32;
+        let tab = INTER_TAB_SIZE as i32;
+        WarpTable {
+            rows: (warp_axis(out_h, h).into_iter())
+                .map(|(y0, fy)| (y0, (tab - fy as i32) * scale, fy as i32 * scale))
+                .collect(),
+            cols: (warp_axis(out_w, w).into_iter())
+                .map(|(x0, fx)| (x0, tab - fx as i32, fx as i32))
+                .collect(),
+        }
+    }
+}
+
+/// The rounded, clamped value of a weighted 2×2 neighbourhood.
+#[inline(always)]
+fn warp_value(wy0: i32, wy1: i32, top: i32, bottom: i32) -> u8 {
+    ((wy0 * top + wy1 * bottom + (1 << (COEF_BITS - 1))) >> COEF_BITS).clamp(0, 255) as u8
+}
+
+fn warp_scale<const C: usize>(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    out_w: usize,
+    out_h: usize,
+) -> Vec<u8> {
+    let table = WarpTable::new(w, h, out_w, out_h);
+    let row_len = w * C;
+    let row_of = |y: i64| -> Option<&[u8]> {
+        (0..h as i64)
+            .contains(&y)
+            .then(|| &src[y as usize * row_len..(y as usize + 1) * row_len])
     };
-    let (xs, ys) = (axis(out_w, w), axis(out_h, h));
-    let at = |y: i64, x: i64, ch: usize| -> i64 {
+    // A neighbour outside the photo reads 0.
+    let at = |row: Option<&[u8]>, x: i64, ch: usize| -> i32 {
+        match row {
+            Some(r) if (0..w as i64).contains(&x) => r[x as usize * C + ch] as i32,
+            _ => 0,
+        }
+    };
+    let mut out = vec![0u8; out_w * out_h * C];
+    for (dst, &(y0, wy0, wy1)) in out.chunks_exact_mut(out_w * C).zip(&table.rows) {
+        let (r0, r1) = (row_of(y0), row_of(y0 + 1));
+        for (px, &(x0, wx0, wx1)) in dst.chunks_exact_mut(C).zip(&table.cols) {
+            let px: &mut [u8; C] = px.try_into().expect("chunks of C");
+            match (r0, r1) {
+                // Both rows and both columns inside: no bounds to test per channel.
+                (Some(a), Some(b)) if x0 >= 0 && ((x0 + 1) as usize) < w => {
+                    let i = x0 as usize * C;
+                    let pixel = |r: &[u8], at: usize| -> [u8; C] {
+                        r[at..at + C].try_into().expect("a pixel")
+                    };
+                    let (a0, a1, b0, b1) =
+                        (pixel(a, i), pixel(a, i + C), pixel(b, i), pixel(b, i + C));
+                    for ch in 0..C {
+                        let top = wx0 * a0[ch] as i32 + wx1 * a1[ch] as i32;
+                        let bottom = wx0 * b0[ch] as i32 + wx1 * b1[ch] as i32;
+                        px[ch] = warp_value(wy0, wy1, top, bottom);
+                    }
+                }
+                _ => {
+                    for (ch, v) in px.iter_mut().enumerate() {
+                        let top = wx0 * at(r0, x0, ch) + wx1 * at(r0, x0 + 1, ch);
+                        let bottom = wx0 * at(r1, x0, ch) + wx1 * at(r1, x0 + 1, ch);
+                        *v = warp_value(wy0, wy1, top, bottom);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// [`warp_scale`] for any channel count.
+fn warp_scale_any(src: &[u8], w: usize, h: usize, c: usize, out_w: usize, out_h: usize) -> Vec<u8> {
+    let table = WarpTable::new(w, h, out_w, out_h);
+    let at = |y: i64, x: i64, ch: usize| -> i32 {
         if (0..w as i64).contains(&x) && (0..h as i64).contains(&y) {
-            src[(y as usize * w + x as usize) * c + ch] as i64
+            src[(y as usize * w + x as usize) * c + ch] as i32
         } else {
             0
         }
     };
     let mut out = vec![0u8; out_w * out_h * c];
-    for (oy, &(y0, fy)) in ys.iter().enumerate() {
-        for (ox, &(x0, fx)) in xs.iter().enumerate() {
-            // The 2-D table entry for (fy, fx): products of 1 - i/32 and i/32, exact in 15 bits.
-            let scale = (1 << COEF_BITS) / (INTER_TAB_SIZE * INTER_TAB_SIZE);
-            let w00 = (INTER_TAB_SIZE - fy) * (INTER_TAB_SIZE - fx) * scale;
-            let w01 = (INTER_TAB_SIZE - fy) * fx * scale;
-            let w10 = fy * (INTER_TAB_SIZE - fx) * scale;
-            let w11 = fy * fx * scale;
-            for ch in 0..c {
-                let sum = at(y0, x0, ch) * w00
-                    + at(y0, x0 + 1, ch) * w01
-                    + at(y0 + 1, x0, ch) * w10
-                    + at(y0 + 1, x0 + 1, ch) * w11;
-                out[(oy * out_w + ox) * c + ch] =
-                    ((sum + (1 << (COEF_BITS - 1))) >> COEF_BITS).clamp(0, 255) as u8;
+    for (dst, &(y0, wy0, wy1)) in out.chunks_exact_mut(out_w * c).zip(&table.rows) {
+        for (px, &(x0, wx0, wx1)) in dst.chunks_exact_mut(c).zip(&table.cols) {
+            for (ch, v) in px.iter_mut().enumerate() {
+                let top = wx0 * at(y0, x0, ch) + wx1 * at(y0, x0 + 1, ch);
+                let bottom = wx0 * at(y0 + 1, x0, ch) + wx1 * at(y0 + 1, x0 + 1, ch);
+                *v = warp_value(wy0, wy1, top, bottom);
             }
         }
     }
     out
+}
+
+/// The inverse map of one axis, destination to source (W = 1, so the factor is
+/// INTER_TAB_SIZE): per destination index, the source index and its 1/32 fraction.
+fn warp_axis(out: usize, inn: usize) -> Vec<(i64, i64)> {
+    let m = inn as f64 / out as f64;
+    (0..out)
+        .map(|d| {
+            let fixed = cv_round(m * d as f64 * INTER_TAB_SIZE as f64);
+            (fixed >> INTER_BITS, fixed & (INTER_TAB_SIZE - 1))
+        })
+        .collect()
 }
 
 /// One axis of `cv::resize`'s INTER_LINEAR table: per output index, the first source index and
@@ -93,13 +181,12 @@ fn resize_axis(inn: usize, out: usize) -> Vec<(usize, usize, f32, f32)> {
 pub fn resize_linear_f32(src: &[f32], w: usize, h: usize, out_w: usize, out_h: usize) -> Vec<f32> {
     let (xs, ys) = (resize_axis(w, out_w), resize_axis(h, out_h));
     // The horizontal pass of every source row a destination row reads (all of them here).
-    let rows: Vec<f32> = (0..h)
-        .flat_map(|y| {
-            let row = &src[y * w..(y + 1) * w];
-            xs.iter()
-                .map(move |&(s0, s1, a0, a1)| row[s0] * a0 + row[s1] * a1)
-        })
-        .collect();
+    let mut rows = vec![0f32; h * out_w];
+    for (dst, row) in rows.chunks_exact_mut(out_w).zip(src.chunks_exact(w)) {
+        for (d, &(s0, s1, a0, a1)) in dst.iter_mut().zip(&xs) {
+            *d = row[s0] * a0 + row[s1] * a1;
+        }
+    }
     let mut out = Vec::with_capacity(out_w * out_h);
     for &(s0, s1, b0, b1) in &ys {
         let (r0, r1) = (
@@ -216,6 +303,61 @@ pub fn resize_linear_u8(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
+
+    /// The warp as OpenCV's table lookup reads: per pixel and channel, the four neighbours
+    /// (0 outside) times the 2-D table entry. The reference the fast loop is held to.
+    fn warp_scale_u8_naive(
+        src: &[u8],
+        w: usize,
+        h: usize,
+        c: usize,
+        out_w: usize,
+        out_h: usize,
+    ) -> Vec<u8> {
+        let (xs, ys) = (warp_axis(out_w, w), warp_axis(out_h, h));
+        let at = |y: i64, x: i64, ch: usize| -> i64 {
+            if (0..w as i64).contains(&x) && (0..h as i64).contains(&y) {
+                src[(y as usize * w + x as usize) * c + ch] as i64
+            } else {
+                0
+            }
+        };
+        let mut out = vec![0u8; out_w * out_h * c];
+        for (oy, &(y0, fy)) in ys.iter().enumerate() {
+            for (ox, &(x0, fx)) in xs.iter().enumerate() {
+                let scale = (1 << COEF_BITS) / (INTER_TAB_SIZE * INTER_TAB_SIZE);
+                let w00 = (INTER_TAB_SIZE - fy) * (INTER_TAB_SIZE - fx) * scale;
+                let w01 = (INTER_TAB_SIZE - fy) * fx * scale;
+                let w10 = fy * (INTER_TAB_SIZE - fx) * scale;
+                let w11 = fy * fx * scale;
+                for ch in 0..c {
+                    let sum = at(y0, x0, ch) * w00
+                        + at(y0, x0 + 1, ch) * w01
+                        + at(y0 + 1, x0, ch) * w10
+                        + at(y0 + 1, x0 + 1, ch) * w11;
+                    out[(oy * out_w + ox) * c + ch] =
+                        ((sum + (1 << (COEF_BITS - 1))) >> COEF_BITS).clamp(0, 255) as u8;
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_warp_equals_the_table_lookup(
+            (w, h, c, pixels) in (1usize..40, 1usize..40, 1usize..7)
+                .prop_flat_map(|(w, h, c)| (proptest::strategy::Just(w), proptest::strategy::Just(h), proptest::strategy::Just(c), proptest::collection::vec(proptest::prelude::any::<u8>(), w * h * c))),
+            out_w in 1usize..60,
+            out_h in 1usize..60,
+        ) {
+            proptest::prop_assert_eq!(
+                warp_scale_u8(&pixels, w, h, c, out_w, out_h),
+                warp_scale_u8_naive(&pixels, w, h, c, out_w, out_h)
+            );
+        }
+    }
 
     #[test]
     fn identity_sizes_give_the_input_back() {

@@ -42,14 +42,17 @@ pub fn photo_stats(rgb: &[u8], w: usize, h: usize) -> Option<PhotoStats> {
         .chunks_exact(3)
         .map(|p| grey(p[0], p[1], p[2]))
         .collect();
+    // Sums per row in i64 (a row's squares stay far below its range), totals in i128: the
+    // same integers as summing every pixel in i128, without 128-bit arithmetic per pixel.
     let (mut sum, mut sum_sq) = (0i128, 0i128);
-    for &g in &grey {
-        sum += g as i128;
-        sum_sq += (g as i128) * (g as i128);
+    for row in grey.chunks_exact(w) {
+        let (s, q) = row.iter().fold((0i64, 0i64), |(s, q), &g| {
+            (s + g as i64, q + g as i64 * g as i64)
+        });
+        sum += s as i128;
+        sum_sq += q as i128;
     }
     let (luminance, var) = mean_var(n as u64, sum, sum_sq);
-    // BORDER_REFLECT_101: the neighbour past an edge is the pixel one inside it (a single row or
-    // column reflects onto itself).
     let reflect = |i: isize, len: usize| -> usize {
         if len == 1 {
             0
@@ -63,20 +66,31 @@ pub fn photo_stats(rgb: &[u8], w: usize, h: usize) -> Option<PhotoStats> {
     };
     let (mut lsum, mut lsum_sq) = (0i128, 0i128);
     for y in 0..h {
-        let up = reflect(y as isize - 1, h) * w;
-        let down = reflect(y as isize + 1, h) * w;
-        let row = y * w;
-        for x in 0..w {
-            let left = reflect(x as isize - 1, w);
-            let right = reflect(x as isize + 1, w);
-            let l = grey[up + x] as i32
-                + grey[down + x] as i32
-                + grey[row + left] as i32
-                + grey[row + right] as i32
-                - 4 * grey[row + x] as i32;
-            lsum += l as i128;
-            lsum_sq += (l as i128) * (l as i128);
+        let up = &grey[reflect(y as isize - 1, h) * w..][..w];
+        let down = &grey[reflect(y as isize + 1, h) * w..][..w];
+        let row = &grey[y * w..][..w];
+        let laplacian = |x: usize, left: usize, right: usize| -> i64 {
+            up[x] as i64 + down[x] as i64 + row[left] as i64 + row[right] as i64 - 4 * row[x] as i64
+        };
+        let (mut s, mut q) = (0i64, 0i64);
+        let mut add = |l: i64| {
+            s += l;
+            q += l * l;
+        };
+        // The edge columns reflect; the inner ones read both neighbours directly.
+        add(laplacian(0, reflect(-1, w), reflect(1, w)));
+        for x in 1..w.saturating_sub(1) {
+            add(laplacian(x, x - 1, x + 1));
         }
+        if w > 1 {
+            add(laplacian(
+                w - 1,
+                reflect(w as isize - 2, w),
+                reflect(w as isize, w),
+            ));
+        }
+        lsum += s as i128;
+        lsum_sq += q as i128;
     }
     let (_, sharpness) = mean_var(n as u64, lsum, lsum_sq);
     Some(PhotoStats {
@@ -89,6 +103,56 @@ pub fn photo_stats(rgb: &[u8], w: usize, h: usize) -> Option<PhotoStats> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every pixel summed in i128, the Laplacian read through the reflection at each pixel:
+    /// the reference the row sums are held to.
+    fn naive(rgb: &[u8], w: usize, h: usize) -> PhotoStats {
+        let grey: Vec<u8> = rgb
+            .chunks_exact(3)
+            .map(|p| grey(p[0], p[1], p[2]))
+            .collect();
+        let (mut sum, mut sum_sq) = (0i128, 0i128);
+        for &g in &grey {
+            sum += g as i128;
+            sum_sq += (g as i128) * (g as i128);
+        }
+        let (luminance, var) = mean_var((w * h) as u64, sum, sum_sq);
+        let reflect = |i: isize, len: usize| -> usize {
+            match (len, i) {
+                (1, _) => 0,
+                (_, i) if i < 0 => (-i) as usize,
+                (_, i) if i as usize >= len => 2 * (len - 1) - i as usize,
+                (_, i) => i as usize,
+            }
+        };
+        let (mut lsum, mut lsum_sq) = (0i128, 0i128);
+        for y in 0..h as isize {
+            for x in 0..w as isize {
+                let at = |yy: isize, xx: isize| grey[reflect(yy, h) * w + reflect(xx, w)] as i32;
+                let l = at(y - 1, x) + at(y + 1, x) + at(y, x - 1) + at(y, x + 1) - 4 * at(y, x);
+                lsum += l as i128;
+                lsum_sq += (l as i128) * (l as i128);
+            }
+        }
+        let (_, sharpness) = mean_var((w * h) as u64, lsum, lsum_sq);
+        PhotoStats {
+            luminance,
+            contrast: var.max(0.0).sqrt(),
+            sharpness: sharpness.max(0.0),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn stats_equal_the_pixel_by_pixel_sums(
+            (w, h, rgb) in (1usize..40, 1usize..40).prop_flat_map(|(w, h)| {
+                (Just(w), Just(h), proptest::collection::vec(any::<u8>(), w * h * 3))
+            })
+        ) {
+            prop_assert_eq!(photo_stats(&rgb, w, h), Some(naive(&rgb, w, h)));
+        }
+    }
 
     #[test]
     fn flat_photo_has_no_contrast_or_sharpness() {

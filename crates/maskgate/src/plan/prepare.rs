@@ -16,6 +16,7 @@ use crate::predict::Arm;
 use crate::read::{read_corpus, Corpus};
 use crate::report::InputFile;
 use crate::shard::ShardSpec;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -164,6 +165,117 @@ impl Prepared {
     }
 }
 
+/// The arms: prediction files read, model arms built and their models loaded side by side,
+/// with the input files they name, in the plan's order.
+fn build_arms(
+    plan: &Plan,
+    cache: Option<&PredictionCache>,
+    host: &str,
+    run: &str,
+    turn: &InferenceTurn,
+) -> Result<(Vec<ModelArm>, Vec<PredictionsFile>, Vec<InputFile>)> {
+    let mut model_arms: Vec<ModelArm> = Vec::new();
+    let mut file_arms: Vec<PredictionsFile> = Vec::new();
+    let mut inputs = Vec::new();
+    for spec in &plan.arms {
+        match &spec.source {
+            ArmSource::Predictions(p) => {
+                let file = PredictionsFile::load(&spec.name, p).map_err(|e| {
+                    Error::Usage(format!("reading predictions of arm {:?}: {e}", spec.name))
+                })?;
+                file_arms.push(file.with_limits(plan.limits));
+                inputs.push(plan.input(format!("predictions {}", spec.name), p)?);
+            }
+            ArmSource::Model {
+                adapter,
+                model,
+                settings,
+            } => {
+                if !model.is_file() {
+                    return Err(Error::Usage(format!(
+                        "arm {:?}: {}: cannot load model: no such file",
+                        spec.name,
+                        model.display()
+                    )));
+                }
+                let sha256 = crate::sha256_file(model)
+                    .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                let seg = adapters::build(adapter, settings).map_err(Error::Usage)?;
+                inputs.push(InputFile {
+                    role: format!("model {}", spec.name),
+                    path: plan.shown(model),
+                    named: plan.named(model),
+                    sha256: sha256.clone(),
+                });
+                // A checkpoint runs as the ONNX Ultralytics exports from it.
+                let exported = match crate::predict::checkpoint::is_checkpoint(model) {
+                false => None,
+                true if adapter != "yolov8-seg" => {
+                    return Err(Error::Usage(format!(
+                        "arm {:?}: {} is a PyTorch checkpoint, which maskgate exports with Ultralytics for the yolov8-seg adapter only; give adapter = \"yolov8-seg\", or export it to ONNX yourself",
+                        spec.name,
+                        plan.shown(model)
+                    )))
+                }
+                true => {
+                    let local_cache = plan
+                        .cache
+                        .as_deref()
+                        .filter(|c| !crate::storage::is_url(&c.to_string_lossy()));
+                    let python = plan.python.as_path();
+                    let e = crate::predict::checkpoint::export(
+                        model,
+                        plan.shown(model),
+                        &sha256,
+                        python,
+                        local_cache,
+                    )
+                    .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
+                    Some(e)
+                }
+            };
+                let (path, sha256) = match &exported {
+                    Some(e) => (
+                        e.onnx.clone(),
+                        crate::sha256_file(&e.onnx)
+                            .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?,
+                    ),
+                    None => (model.clone(), sha256),
+                };
+                let source = ModelSource {
+                    path,
+                    sha256,
+                    exported,
+                    intra_threads: plan.intra_threads,
+                    memory: plan.ort_memory,
+                    runtime: plan.onnxruntime.clone(),
+                    turn: turn.clone(),
+                    // Only a verdict reads the pixels near a decision (the noise check): a run
+                    // or shard without criteria does not find them.
+                    noise_epsilon: match plan.criteria {
+                        Some(_) => plan.noise.epsilon,
+                        None => 0.0,
+                    },
+                    host: host.to_string(),
+                    run: run.to_string(),
+                    measure_cost: plan.cost.measure,
+                };
+                let cache = cache.cloned();
+                model_arms.push(ModelArm::new(&spec.name, source, seg, cache));
+            }
+        }
+    }
+    // Each model that a cache miss will need, loaded side by side; the first failure in the
+    // arms' order is the error.
+    let loaded: Vec<std::result::Result<(), String>> =
+        model_arms.par_iter().map(ModelArm::preload).collect();
+    loaded
+        .into_iter()
+        .collect::<std::result::Result<(), String>>()
+        .map_err(Error::Usage)?;
+    Ok((model_arms, file_arms, inputs))
+}
+
 /// The most bytes of predictions a run without a cache keeps for its gallery: thousands of
 /// masks, far less than the models themselves hold.
 const PRIVATE_CACHE_BYTES: usize = 256 << 20;
@@ -273,7 +385,6 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         ))),
         None => None,
     };
-    let mut model_arms: Vec<ModelArm> = Vec::new();
     // Cached predictions keep the host and run their latency was measured in.
     let host = crate::cost::Host::of_this_host(
         crate::predict::engine::EXECUTION_PROVIDER,
@@ -281,7 +392,6 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     )
     .key();
     let run = crate::cost::run_nonce();
-    let mut file_arms: Vec<PredictionsFile> = Vec::new();
     let mut inputs = Vec::new();
     let mut dataset = crate::attest::dataset::DatasetManifest::default();
     if let Some(c) = &plan.config {
@@ -296,7 +406,9 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
             sha256: t.fingerprint(),
         });
     }
-    for spec in &plan.corpora {
+    // Hashing the corpora's files and loading the models are independent, and each takes a
+    // light gate's tens of milliseconds: done side by side.
+    let hash_corpus = |spec: &crate::read::CorpusSpec| -> Result<_> {
         let corpus = corpora
             .iter()
             .find(|c| c.name == spec.name)
@@ -332,112 +444,37 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
                 sha256: files_sha256,
             },
         };
-        dataset
-            .corpora
-            .push(crate::attest::dataset::CorpusManifest::new(
-                &corpus.name,
-                input.named.clone(),
-                input.sha256.clone(),
-                corpus
-                    .version
-                    .as_ref()
-                    .map(|v| (v.query_sha256.clone(), v.rows_sha256.clone())),
-                &named,
-                corpus
-                    .samples
-                    .iter()
-                    .map(|e| crate::attest::dataset::SamplePaths {
-                        id: &e.id,
-                        photo: e.image.as_ref(),
-                        labels: &e.files,
-                    }),
-            ));
+        let manifest = crate::attest::dataset::CorpusManifest::new(
+            &corpus.name,
+            input.named.clone(),
+            input.sha256.clone(),
+            corpus
+                .version
+                .as_ref()
+                .map(|v| (v.query_sha256.clone(), v.rows_sha256.clone())),
+            &named,
+            corpus
+                .samples
+                .iter()
+                .map(|e| crate::attest::dataset::SamplePaths {
+                    id: &e.id,
+                    photo: e.image.as_ref(),
+                    labels: &e.files,
+                }),
+        );
+        Ok((input, manifest))
+    };
+    let (hashed, built) = rayon::join(
+        || plan.corpora.par_iter().map(hash_corpus).collect::<Vec<_>>(),
+        || build_arms(plan, cache.as_ref(), &host, &run, &turn),
+    );
+    for corpus in hashed {
+        let (input, manifest) = corpus?;
+        dataset.corpora.push(manifest);
         inputs.push(input);
     }
-    for spec in &plan.arms {
-        match &spec.source {
-            ArmSource::Predictions(p) => {
-                let file = PredictionsFile::load(&spec.name, p).map_err(|e| {
-                    Error::Usage(format!("reading predictions of arm {:?}: {e}", spec.name))
-                })?;
-                file_arms.push(file.with_limits(plan.limits));
-                inputs.push(plan.input(format!("predictions {}", spec.name), p)?);
-            }
-            ArmSource::Model {
-                adapter,
-                model,
-                settings,
-            } => {
-                if !model.is_file() {
-                    return Err(Error::Usage(format!(
-                        "arm {:?}: {}: cannot load model: no such file",
-                        spec.name,
-                        model.display()
-                    )));
-                }
-                let sha256 = crate::sha256_file(model)
-                    .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
-                let seg = adapters::build(adapter, settings).map_err(Error::Usage)?;
-                inputs.push(InputFile {
-                    role: format!("model {}", spec.name),
-                    path: plan.shown(model),
-                    named: plan.named(model),
-                    sha256: sha256.clone(),
-                });
-                // A checkpoint runs as the ONNX Ultralytics exports from it.
-                let exported = match crate::predict::checkpoint::is_checkpoint(model) {
-                    false => None,
-                    true if adapter != "yolov8-seg" => {
-                        return Err(Error::Usage(format!(
-                            "arm {:?}: {} is a PyTorch checkpoint, which maskgate exports with Ultralytics for the yolov8-seg adapter only; give adapter = \"yolov8-seg\", or export it to ONNX yourself",
-                            spec.name,
-                            plan.shown(model)
-                        )))
-                    }
-                    true => {
-                        let local_cache = plan
-                            .cache
-                            .as_deref()
-                            .filter(|c| !crate::storage::is_url(&c.to_string_lossy()));
-                        let python = plan.python.as_path();
-                        let e = crate::predict::checkpoint::export(
-                            model,
-                            plan.shown(model),
-                            &sha256,
-                            python,
-                            local_cache,
-                        )
-                        .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?;
-                        Some(e)
-                    }
-                };
-                let (path, sha256) = match &exported {
-                    Some(e) => (
-                        e.onnx.clone(),
-                        crate::sha256_file(&e.onnx)
-                            .map_err(|e| Error::Usage(format!("arm {:?}: {e}", spec.name)))?,
-                    ),
-                    None => (model.clone(), sha256),
-                };
-                let source = ModelSource {
-                    path,
-                    sha256,
-                    exported,
-                    intra_threads: plan.intra_threads,
-                    memory: plan.ort_memory,
-                    runtime: plan.onnxruntime.clone(),
-                    turn: turn.clone(),
-                    noise_epsilon: plan.noise.epsilon,
-                    host: host.clone(),
-                    run: run.clone(),
-                    measure_cost: plan.cost.measure,
-                };
-                let cache = cache.clone();
-                model_arms
-                    .push(ModelArm::new(&spec.name, source, seg, cache).map_err(Error::Usage)?);
-            }
-        }
-    }
+    let (model_arms, file_arms, arm_inputs) = built?;
+    inputs.extend(arm_inputs);
     for (role, p) in [
         ("criteria", plan.criteria.as_ref().map(|c| &c.path)),
         ("notes", plan.notes.as_ref()),

@@ -57,19 +57,14 @@ pub struct ModelArm {
 const FAILURES_KEPT: usize = 5;
 
 impl ModelArm {
-    /// An arm over `source`. The model is loaded and checked here when there is no cache, or
-    /// when the cache has never seen it (its input size, which plans the run's threads, is then
-    /// recorded); otherwise at the first cache miss.
+    /// An arm over `source`; its model is loaded by [`ModelArm::preload`] or at first use.
     pub fn new(
         name: &str,
         source: ModelSource,
         adapter: Box<dyn Segmenter>,
         cache: Option<PredictionCache>,
-    ) -> Result<ModelArm, String> {
-        let load_now = cache
-            .as_ref()
-            .is_none_or(|c| c.model_input_pixels(&source.sha256).is_none());
-        let arm = ModelArm {
+    ) -> ModelArm {
+        ModelArm {
             name: name.to_string(),
             meter: source
                 .measure_cost
@@ -82,11 +77,20 @@ impl ModelArm {
             cache_hits: AtomicUsize::new(0),
             failures: AtomicUsize::new(0),
             first_failures: Mutex::new(Vec::new()),
-        };
-        if load_now {
-            arm.model()?;
         }
-        Ok(arm)
+    }
+
+    /// Loads and checks the model now when there is no cache, or when the cache has never seen
+    /// it (its input size, which plans the run's threads, is then recorded); otherwise the first
+    /// cache miss loads it, and a fully cached run loads none. A model that will not load stops
+    /// the run before any work.
+    pub fn preload(&self) -> Result<(), String> {
+        let cached = (self.cache.as_ref())
+            .is_some_and(|c| c.model_input_pixels(&self.source.sha256).is_some());
+        if !cached {
+            self.model()?;
+        }
+        Ok(())
     }
 
     /// The model, loaded on first use.

@@ -63,19 +63,30 @@ pub fn named_hashes(
     } else {
         lexical_root
     };
+    use rayon::prelude::*;
+    // Hashed side by side; the first failure in the files' order is the error.
+    type Named = (PathBuf, (String, String));
+    let hashed: Vec<Result<Option<Named>>> = files
+        .par_iter()
+        .map(|f| {
+            if !f.is_file() {
+                // Absent or not a regular file: the sample that names it is a problem of its
+                // own; the fingerprint covers what could be read.
+                return Ok(None);
+            }
+            let real = lexical(f).map_err(|e| Error::io(f, e))?;
+            let sha = match known.get(f) {
+                Some(h) => h.clone(),
+                None => crate::sha256_file(f)?,
+            };
+            Ok(Some((f.clone(), (relative_name(&real, &root_dir), sha))))
+        })
+        .collect();
     let mut named = std::collections::BTreeMap::new();
-    for f in files {
-        if !f.is_file() {
-            // Absent or not a regular file: the sample that names it is a problem of its
-            // own; the fingerprint covers what could be read.
-            continue;
+    for entry in hashed {
+        if let Some((f, v)) = entry? {
+            named.insert(f, v);
         }
-        let real = lexical(f).map_err(|e| Error::io(f, e))?;
-        let sha = match known.get(f) {
-            Some(h) => h.clone(),
-            None => crate::sha256_file(f)?,
-        };
-        named.insert(f.clone(), (relative_name(&real, &root_dir), sha));
     }
     Ok(named)
 }

@@ -292,7 +292,7 @@ pub(crate) fn single_map(t: &Tensor) -> Result<(usize, usize, &[f32]), String> {
 /// For a u8 probability map: `v / 255 ≥ t`, decided in integers so it never depends on rounding.
 pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
     let cut = (t * 255.0).ceil() as u16;
-    Mask::from_fn(h as u32, w as u32, |y, x| {
+    Mask::from_row_major(h as u32, w as u32, |y, x| {
         map[y as usize * w + x as usize] as u16 >= cut
     })
 }
@@ -301,7 +301,7 @@ pub(crate) fn threshold_u8(map: &[u8], w: usize, h: usize, t: f64) -> Mask {
 /// before the rounding can move a value by a whole step, and only a crossing of the cut flips.
 pub(crate) fn near_u8(map: &[u8], w: usize, h: usize, t: f64, eps: f64) -> Mask {
     let cut = (t * 255.0).ceil() as i32;
-    Mask::from_fn(h as u32, w as u32, |y, x| {
+    Mask::from_row_major(h as u32, w as u32, |y, x| {
         let v = map[y as usize * w + x as usize];
         let step = v as i32 - cut;
         step == 0 || step == -1 || (v as f64 / 255.0 - t).abs() <= eps
@@ -310,7 +310,7 @@ pub(crate) fn near_u8(map: &[u8], w: usize, h: usize, t: f64, eps: f64) -> Mask 
 
 /// A probability map's pixels within `eps` of the threshold `t`.
 pub(crate) fn near_f32(p: &[f32], w: usize, h: usize, t: f64, eps: f64) -> Mask {
-    Mask::from_fn(h as u32, w as u32, |y, x| {
+    Mask::from_row_major(h as u32, w as u32, |y, x| {
         (p[y as usize * w + x as usize] as f64 - t).abs() <= eps
     })
 }

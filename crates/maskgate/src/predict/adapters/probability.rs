@@ -76,7 +76,7 @@ impl Probability {
 
     /// The class mask of the photo-size probabilities `p`.
     fn masks(&self, p: &[f32], w: usize, h: usize) -> BTreeMap<String, Mask> {
-        let mask = Mask::from_fn(h as u32, w as u32, |y, x| {
+        let mask = Mask::from_row_major(h as u32, w as u32, |y, x| {
             p[y as usize * w + x as usize] as f64 >= self.threshold
         });
         BTreeMap::from([(self.class.clone(), mask)])

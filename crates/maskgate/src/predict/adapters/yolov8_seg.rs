@@ -622,7 +622,7 @@ fn ultralytics_mask(
     }
     let orig = torch_bilinear_f32(&region, lb.new_w, lb.new_h, w0, h0);
     let cut = if band.is_some() { 0.0 } else { 0.5 };
-    let mask = Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+    let mask = Mask::from_row_major(h0 as u32, w0 as u32, |y, x| {
         orig[y as usize * w0 + x as usize] > cut
     });
     (mask, any)
@@ -670,7 +670,7 @@ fn content(full: &[f32], stride: usize, lb: &Letterbox) -> Vec<f32> {
 /// logit is above 0, or with a `band`, within it.
 fn boxed(logits: &[f32], w0: usize, h0: usize, bbox: [f32; 4], band: Option<f32>) -> Mask {
     let [x1, y1, x2, y2] = bbox;
-    Mask::from_fn(h0 as u32, w0 as u32, |y, x| {
+    Mask::from_row_major(h0 as u32, w0 as u32, |y, x| {
         let (xf, yf) = (x as f32, y as f32);
         let l = logits[y as usize * w0 + x as usize];
         let on = match band {

@@ -2,7 +2,7 @@ use maskgate_core::Mask;
 
 /// Binarises a probability map (row-major, `w × h`, values 0..1) at `value` (inclusive).
 pub fn threshold(prob: &[f32], w: usize, h: usize, value: f64) -> Mask {
-    Mask::from_fn(h as u32, w as u32, |y, x| {
+    Mask::from_row_major(h as u32, w as u32, |y, x| {
         prob[y as usize * w + x as usize] as f64 >= value
     })
 }
