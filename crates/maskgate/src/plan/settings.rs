@@ -204,7 +204,7 @@ pub const NOISE_EPSILON: Setting = Setting {
     kind: "number",
     default: "0.001",
     limits: "0 (no noise check) to 0.5",
-    help: "Inference-noise check: model arms' pixels within this ε of a decision are flipped against the candidate (for the baseline) and every criterion is decided again (default 0.001; 0 turns the check off)",
+    help: "Inference-noise check: model arms' pixels within this ε of a decision are flipped against the candidate (for the baseline) and every criterion is decided again (default 0.001; 0 turns the check off; a run without criteria skips it)",
     commands: RUN,
     ..NONE
 };
