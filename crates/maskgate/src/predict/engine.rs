@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The wheel version `scripts/setup.sh` installs (ort's `api-31` needs ≥ 1.31).
@@ -101,16 +102,23 @@ pub struct Model {
     sessions: Mutex<Pool>,
     /// Signalled when a session is handed back.
     returned: std::sync::Condvar,
-    max_sessions: usize,
-    /// Opens one more session like the first.
-    reopen: Box<dyn Fn() -> std::result::Result<ort::session::Session, String> + Send + Sync>,
+    max_sessions: AtomicUsize,
+    /// Opens one more session with the given intra-op threads, spinning or not.
+    reopen: Box<
+        dyn Fn(usize, bool) -> std::result::Result<ort::session::Session, String> + Send + Sync,
+    >,
+    /// The intra-op threads of the sessions the pool opens from now on (0: every core).
+    session_intra: AtomicUsize,
+    /// Whether the automatic policy counted the model heavy by its input size, so that a quick
+    /// first inference may still make it light (see [`QUICK_INFERENCE_CPU_NS`]).
+    relaxable: bool,
     pub metadata: std::collections::BTreeMap<String, String>,
     /// Pixels of one input image (height × width of the first input), which decides heaviness.
     pub input_pixels: usize,
     /// Time spent inside `Session::run`, for the run summary and the benchmark.
     pub inference_nanos: std::sync::atomic::AtomicU64,
     /// Heavy models run alone on every core (see [`threading`]), taking this turn.
-    exclusive: bool,
+    exclusive: AtomicBool,
     /// How many outputs, from the first, are read (`usize::MAX`: all): each session builds the
     /// run options that ask for just those (the runtime does not promise options may be shared
     /// between threads).
@@ -146,6 +154,11 @@ struct Slot {
     session: ort::session::Session,
     options: Option<ort::session::RunOptions<ort::session::HasSelectedOutputs>>,
     for_outputs: usize,
+    /// Its intra-op threads: a session opened for the heavy layout leaves the pool once the
+    /// model turns light.
+    intra: usize,
+    /// Its timed inferences so far.
+    runs: u64,
     /// Opened during the run and not yet run: its first inference (allocations, kernel choice)
     /// is run once untimed, so no latency figure holds a cold one.
     cold: bool,
@@ -172,11 +185,20 @@ impl Default for OrtMemory {
 /// Models whose input has at least this many pixels count as heavy.
 pub const HEAVY_INPUT_PIXELS: usize = 320 * 320;
 
+/// A model heavy by its input size whose first inference on every core took less than this
+/// much CPU time (its wall time × threads) turns light: single-threaded sessions side by side.
+/// The input size alone cannot tell them apart: u2netp's 320² inference takes 0.4 s on 2 cores
+/// and is fastest alone on every core; a YOLOv8n-seg's 320² one takes 20–60 ms, and two
+/// single-threaded sessions infer 70 photos in 1.35–1.55 s against 1.8 s alone on both cores.
+/// Results do not depend on it (ONNX Runtime's CPU kernels split work, not sums, by thread).
+pub const QUICK_INFERENCE_CPU_NS: u64 = 250_000_000;
+
 /// The threading policy for a model with `input_pixels` per image when the user asked for
 /// `intra_threads` (0 = automatic): returns (ONNX Runtime intra-op threads, 0 = all cores;
 /// whether inferences take the process-wide turn). Measured on 2 cores: a MediaPipe selfie
 /// inference is twice as fast single-threaded with the other worker busy, while u2netp/ISNet
-/// are fastest alone on every core.
+/// are fastest alone on every core. A heavy-by-size model may still turn light once its first
+/// inference is timed (see [`QUICK_INFERENCE_CPU_NS`]).
 pub fn threading(intra_threads: usize, input_pixels: usize) -> (usize, bool) {
     match intra_threads {
         // Every core, counted explicitly: ONNX Runtime's own default counts physical cores,
@@ -326,22 +348,26 @@ impl Model {
                     session,
                     options: None,
                     for_outputs: usize::MAX,
+                    intra,
+                    runs: 0,
                     cold: false,
                 }],
                 opened: 1,
                 cap: usize::MAX,
             }),
             returned: std::sync::Condvar::new(),
-            max_sessions: match exclusive {
+            max_sessions: AtomicUsize::new(match exclusive {
                 true => 1,
-                false => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            },
-            reopen: Box::new(move || open_session(&env, &owned, intra, exclusive, memory)),
+                false => cores,
+            }),
+            reopen: Box::new(move |intra, spin| open_session(&env, &owned, intra, spin, memory)),
+            session_intra: AtomicUsize::new(intra),
+            relaxable: exclusive && intra_threads == 0,
             metadata,
             inference_nanos: Default::default(),
-            exclusive,
+            exclusive: AtomicBool::new(exclusive),
             turn,
-            outputs_read: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            outputs_read: AtomicUsize::new(usize::MAX),
         })
     }
 
@@ -354,15 +380,18 @@ impl Model {
             if let Some(slot) = pool.idle.pop() {
                 return Ok(slot);
             }
-            if pool.opened < self.max_sessions.min(pool.cap) {
+            if pool.opened < self.max_sessions.load(Ordering::Relaxed).min(pool.cap) {
                 pool.opened += 1;
                 drop(pool);
-                match (self.reopen)() {
+                let intra = self.session_intra.load(Ordering::Relaxed);
+                match (self.reopen)(intra, self.is_heavy()) {
                     Ok(session) => {
                         return Ok(Slot {
                             session,
                             options: None,
                             for_outputs: usize::MAX,
+                            intra,
+                            runs: 0,
                             cold: true,
                         })
                     }
@@ -385,9 +414,41 @@ impl Model {
 
     fn check_in(&self, slot: Slot) {
         if let Ok(mut pool) = self.sessions.lock() {
-            pool.idle.push(slot);
+            if slot.intra == self.session_intra.load(Ordering::Relaxed) {
+                pool.idle.push(slot);
+            } else {
+                // Opened for the heavy layout: closed, and a single-threaded one opens instead.
+                pool.opened -= 1;
+                drop(pool);
+                drop(slot);
+            }
         }
         self.returned.notify_one();
+    }
+
+    /// After the first inference on a heavy-by-size session: a quick one turns the model light.
+    fn maybe_relax(&self, intra: usize, elapsed: std::time::Duration) {
+        let threads = match intra {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        if self.relaxable
+            && self.is_heavy()
+            && (elapsed.as_nanos() as u64).saturating_mul(threads as u64) < QUICK_INFERENCE_CPU_NS
+        {
+            self.session_intra.store(1, Ordering::Relaxed);
+            self.max_sessions.store(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+                Ordering::Relaxed,
+            );
+            self.exclusive.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// The intra-op threads the model's sessions run with now (0: every core), and whether it
+    /// runs alone on every core.
+    pub fn threads(&self) -> (usize, bool) {
+        (self.session_intra.load(Ordering::Relaxed), self.is_heavy())
     }
 
     /// Later runs compute and return only the first `n` outputs (all of them when `n` covers
@@ -398,8 +459,7 @@ impl Model {
         } else {
             usize::MAX
         };
-        self.outputs_read
-            .store(n, std::sync::atomic::Ordering::Relaxed);
+        self.outputs_read.store(n, Ordering::Relaxed);
         Ok(())
     }
 
@@ -427,7 +487,7 @@ impl Model {
 
     /// Whether the model counts as heavy: it runs alone on every core.
     pub fn is_heavy(&self) -> bool {
-        self.exclusive
+        self.exclusive.load(Ordering::Relaxed)
     }
 
     /// Runs the model on one input (the first input port) and returns every output as `f32`.
@@ -445,7 +505,7 @@ impl Model {
                 .map_err(|e| format!("input tensor: {e}"))?;
         let handing = handed.elapsed();
         const POISONED: &str = "model session poisoned by an earlier panic";
-        let _turn = if self.exclusive {
+        let _turn = if self.is_heavy() {
             Some(self.turn.lock().map_err(|_| POISONED.to_string())?)
         } else {
             None
@@ -457,7 +517,7 @@ impl Model {
         let Some(slot) = lease.slot.as_mut() else {
             return Err("no session".into());
         };
-        let wanted = self.outputs_read.load(std::sync::atomic::Ordering::Relaxed);
+        let wanted = self.outputs_read.load(Ordering::Relaxed);
         if slot.for_outputs != wanted {
             slot.options = self.options_for(wanted)?;
             slot.for_outputs = wanted;
@@ -476,12 +536,15 @@ impl Model {
         let t0 = std::time::Instant::now();
         let result = Self::run_on(slot, value);
         let elapsed = t0.elapsed();
+        slot.runs += 1;
+        if slot.runs == 1 && slot.intra != 1 && result.is_ok() {
+            // Before the session goes back, so that one opened for the heavy layout closes.
+            self.maybe_relax(slot.intra, elapsed);
+        }
         drop(lease);
         let out = result?;
-        self.inference_nanos.fetch_add(
-            elapsed.as_nanos() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        self.inference_nanos
+            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
         Ok((out, (handing + elapsed).as_nanos() as u64))
     }
 

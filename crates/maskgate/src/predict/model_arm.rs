@@ -256,7 +256,7 @@ impl ModelArm {
         let meter = self.meter.as_ref()?;
         let model_bytes = std::fs::metadata(&self.source.path).map_or(0, |m| m.len());
         let (intra, exclusive) = match self.loaded() {
-            Some(m) => super::engine::threading(self.source.intra_threads, m.input_pixels),
+            Some(m) => m.threads(),
             None => (self.source.intra_threads, false),
         };
         Some(meter.raw(&self.name, model_bytes, intra, exclusive))

@@ -242,3 +242,37 @@ fn concurrent_inferences_on_a_light_model_equal_sequential_ones() {
         }
     });
 }
+
+/// The automatic policy counts a 320² input heavy (every core, one inference at a time); the
+/// first inference tells a quick model from a slow one. The crop gate's YOLO-seg (tens of
+/// milliseconds) turns light, and its outputs stay the same on the single-threaded sessions;
+/// u2netp (hundreds of milliseconds) stays heavy.
+#[test]
+fn a_quick_model_heavy_by_size_turns_light_after_its_first_inference() {
+    use maskgate::predict::engine::Tensor;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let zeros = |m: &Model| {
+        let shape: Vec<usize> = m.inputs[0].shape.iter().map(|d| d.unwrap_or(1)).collect();
+        let len = shape.iter().product();
+        Tensor {
+            shape,
+            data: vec![0.5; len],
+        }
+    };
+    let yolo = Model::load(&root.join("models/crop-yolo/best.onnx"), 0, None).unwrap();
+    assert_eq!(yolo.input_pixels, 320 * 320);
+    assert!(yolo.is_heavy(), "heavy by its input size");
+    let first = yolo.run(zeros(&yolo)).unwrap();
+    if cores > 1 {
+        assert_eq!(yolo.threads(), (1, false), "a quick first inference: light");
+    }
+    let again = yolo.run(zeros(&yolo)).unwrap();
+    assert_eq!(first, again, "the same outputs on a single-threaded session");
+
+    let u2netp = root.join("vendor/models/u2netp.onnx");
+    assert!(u2netp.is_file(), "{}: run bash scripts/setup.sh", u2netp.display());
+    let slow = Model::load(&u2netp, 0, None).unwrap();
+    slow.run(zeros(&slow)).unwrap();
+    assert!(slow.is_heavy(), "a slow first inference: still heavy");
+}
