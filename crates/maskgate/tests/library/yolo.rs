@@ -268,10 +268,17 @@ fn a_quick_model_heavy_by_size_turns_light_after_its_first_inference() {
         assert_eq!(yolo.threads(), (1, false), "a quick first inference: light");
     }
     let again = yolo.run(zeros(&yolo)).unwrap();
-    assert_eq!(first, again, "the same outputs on a single-threaded session");
+    assert_eq!(
+        first, again,
+        "the same outputs on a single-threaded session"
+    );
 
     let u2netp = root.join("vendor/models/u2netp.onnx");
-    assert!(u2netp.is_file(), "{}: run bash scripts/setup.sh", u2netp.display());
+    assert!(
+        u2netp.is_file(),
+        "{}: run bash scripts/setup.sh",
+        u2netp.display()
+    );
     let slow = Model::load(&u2netp, 0, None).unwrap();
     slow.run(zeros(&slow)).unwrap();
     assert!(slow.is_heavy(), "a slow first inference: still heavy");
