@@ -83,6 +83,9 @@ impl Mask {
     pub fn from_row_major(h: u32, w: u32, mut f: impl FnMut(u32, u32) -> bool) -> Mask {
         let mut m = Mask::new(h, w);
         let stride = m.stride;
+        if w == 0 {
+            return m;
+        }
         for band in 0..stride {
             let y0 = band as u32 * 64;
             for b in 0..(h - y0).min(64) {
@@ -763,6 +766,12 @@ mod tests {
             }}}
             prop_assert_eq!(m.bbox().map(|p| (p.x0, p.y0, p.x1, p.y1)), b);
         }
+    }
+
+    #[test]
+    fn a_zero_width_mask_from_rows_is_empty() {
+        assert_eq!(Mask::from_row_major(100, 0, |_, _| true), Mask::new(100, 0));
+        assert_eq!(Mask::from_row_major(0, 7, |_, _| true), Mask::new(0, 7));
     }
 
     #[test]

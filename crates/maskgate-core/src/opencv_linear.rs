@@ -28,6 +28,9 @@ pub fn warp_scale_u8(
     out_w: usize,
     out_h: usize,
 ) -> Vec<u8> {
+    if out_w == 0 || out_h == 0 || c == 0 {
+        return Vec::new();
+    }
     // The channel count as a constant where photos have one, so the per-pixel loop unrolls.
     match c {
         3 => warp_scale::<3>(src, w, h, out_w, out_h),
@@ -179,6 +182,9 @@ fn resize_axis(inn: usize, out: usize) -> Vec<(usize, usize, f32, f32)> {
 
 /// `cv::resize(src, dst, Size(out_w, out_h))` (INTER_LINEAR) of a one-channel float image.
 pub fn resize_linear_f32(src: &[f32], w: usize, h: usize, out_w: usize, out_h: usize) -> Vec<f32> {
+    if w == 0 || h == 0 || out_w == 0 {
+        return vec![0.0; out_w * out_h];
+    }
     let (xs, ys) = (resize_axis(w, out_w), resize_axis(h, out_h));
     // The horizontal pass of every source row a destination row reads (all of them here).
     let mut rows = vec![0f32; h * out_w];
@@ -357,6 +363,14 @@ mod tests {
                 warp_scale_u8_naive(&pixels, w, h, c, out_w, out_h)
             );
         }
+    }
+
+    #[test]
+    fn empty_sizes_give_empty_results() {
+        assert!(warp_scale_u8(&[1, 2, 3], 1, 1, 3, 0, 5).is_empty());
+        assert!(warp_scale_u8(&[], 0, 0, 0, 4, 4).is_empty());
+        assert_eq!(resize_linear_f32(&[], 0, 0, 2, 1), [0.0, 0.0]);
+        assert!(resize_linear_f32(&[1.0], 1, 1, 0, 3).is_empty());
     }
 
     #[test]

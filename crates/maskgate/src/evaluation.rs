@@ -237,10 +237,13 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
             }
             Ok(out)
         };
-        // The run's first sample goes alone: it loads the models a cache miss needs, which
-        // tells whether one of them occupies every core.
+        // The run's first two samples go alone, one after the other: the first loads the
+        // models a cache miss needs, which tells whether one of them occupies every core; the
+        // second is a heavy-by-size model's first warm inference, which may turn it light
+        // (`engine::QUICK_INFERENCE_CPU_NS`) before the rest are scored side by side.
         let (first, rest) = corpus.samples.split_at(corpus.samples.len().min(1));
-        let mut pending: Vec<&[crate::read::Entry]> = vec![first];
+        let (second, rest) = rest.split_at(rest.len().min(1));
+        let mut pending: Vec<&[crate::read::Entry]> = vec![first, second];
         pending.extend(rest.chunks(SCORING_WINDOW));
         // A window at a time, so the per-sample results in flight stay bounded while `scores`
         // holds the kept ones; results keep the listing order.

@@ -265,10 +265,13 @@ fn build_arms(
             }
         }
     }
-    // Each model that a cache miss will need, loaded side by side; the first failure in the
-    // arms' order is the error.
-    let loaded: Vec<std::result::Result<(), String>> =
-        model_arms.par_iter().map(ModelArm::preload).collect();
+    // Each model that a cache miss will need, loaded side by side, unless the run measures
+    // cost: a load's time and memory rise are then its own. The first failure in the arms'
+    // order is the error.
+    let loaded: Vec<std::result::Result<(), String>> = match plan.cost.measure {
+        true => model_arms.iter().map(ModelArm::preload).collect(),
+        false => model_arms.par_iter().map(ModelArm::preload).collect(),
+    };
     loaded
         .into_iter()
         .collect::<std::result::Result<(), String>>()
@@ -464,10 +467,12 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         );
         Ok((input, manifest))
     };
-    let (hashed, built) = rayon::join(
-        || plan.corpora.par_iter().map(hash_corpus).collect::<Vec<_>>(),
-        || build_arms(plan, cache.as_ref(), &host, &run, &turn),
-    );
+    let hash_corpora = || plan.corpora.par_iter().map(hash_corpus).collect::<Vec<_>>();
+    let build = || build_arms(plan, cache.as_ref(), &host, &run, &turn);
+    let (hashed, built) = match plan.cost.measure {
+        true => (hash_corpora(), build()),
+        false => rayon::join(hash_corpora, build),
+    };
     for corpus in hashed {
         let (input, manifest) = corpus?;
         dataset.corpora.push(manifest);

@@ -414,7 +414,7 @@ pub const INTRA_THREADS: Setting = Setting {
     kind: "integer",
     default: "0 = automatic",
     limits: "at most 64 per core and 1,024",
-    help: "ONNX Runtime intra-op threads per model (default: [run] intra_threads, else automatic: every core for heavy models, one for light ones; a model heavy by its input size whose first inference takes under 0.25 s of CPU turns light)",
+    help: "ONNX Runtime intra-op threads per model (default: [run] intra_threads, else automatic: every core for heavy models, one for light ones; a model heavy by its fixed input size whose first warm inference takes under 0.2 s of CPU turns light)",
     commands: RUN,
     ..NONE
 };

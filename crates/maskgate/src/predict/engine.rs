@@ -185,13 +185,19 @@ impl Default for OrtMemory {
 /// Models whose input has at least this many pixels count as heavy.
 pub const HEAVY_INPUT_PIXELS: usize = 320 * 320;
 
-/// A model heavy by its input size whose first inference on every core took less than this
-/// much CPU time (its wall time × threads) turns light: single-threaded sessions side by side.
-/// The input size alone cannot tell them apart: u2netp's 320² inference takes 0.4 s on 2 cores
-/// and is fastest alone on every core; a YOLOv8n-seg's 320² one takes 20–60 ms, and two
-/// single-threaded sessions infer 70 photos in 1.35–1.55 s against 1.8 s alone on both cores.
-/// Results do not depend on it (ONNX Runtime's CPU kernels split work, not sums, by thread).
-pub const QUICK_INFERENCE_CPU_NS: u64 = 250_000_000;
+/// A model heavy by its (fixed) input size whose second inference on every core, the first
+/// warm one, took less than this much CPU time turns light: single-threaded sessions side by
+/// side. The CPU time is estimated as wall time × threads, counting at most
+/// [`QUICK_COUNTED_THREADS`] (more threads add little to a small model's speed, so counting them
+/// would call it slow on a big machine). The input size alone cannot tell them apart: u2netp's
+/// 320² inference takes 0.35 s on 2 cores and is fastest alone on every core; a YOLOv8n-seg's
+/// 320² one takes 20 ms, and two single-threaded sessions infer 70 photos in 1.35–1.55 s
+/// against 1.8 s alone on both cores. Results do not depend on it (ONNX Runtime's CPU kernels
+/// split work, not sums, between threads; tested on the crop gate's checkpoint).
+pub const QUICK_INFERENCE_CPU_NS: u64 = 200_000_000;
+
+/// The most threads [`QUICK_INFERENCE_CPU_NS`]'s estimate counts.
+pub const QUICK_COUNTED_THREADS: usize = 4;
 
 /// The threading policy for a model with `input_pixels` per image when the user asked for
 /// `intra_threads` (0 = automatic): returns (ONNX Runtime intra-op threads, 0 = all cores;
@@ -312,13 +318,14 @@ impl Model {
             intra_threads
         };
         let mut session = open(first, true)?;
-        let input_pixels = ports(session.inputs())
-            .first()
-            .and_then(|p| match p.shape.as_slice() {
-                [.., Some(h), Some(w)] => Some(h * w),
-                _ => None,
-            })
-            .unwrap_or(HEAVY_INPUT_PIXELS);
+        let declared_pixels =
+            ports(session.inputs())
+                .first()
+                .and_then(|p| match p.shape.as_slice() {
+                    [.., Some(h), Some(w)] => Some(h * w),
+                    _ => None,
+                });
+        let input_pixels = declared_pixels.unwrap_or(HEAVY_INPUT_PIXELS);
         let (intra, exclusive) = threading(intra_threads, input_pixels);
         if intra != first {
             // Reopen with the policy's threads (a light model loads in milliseconds).
@@ -362,7 +369,8 @@ impl Model {
             }),
             reopen: Box::new(move |intra, spin| open_session(&env, &owned, intra, spin, memory)),
             session_intra: AtomicUsize::new(intra),
-            relaxable: exclusive && intra_threads == 0,
+            // A model of unknown input size may meet larger photos than its first ones.
+            relaxable: exclusive && intra_threads == 0 && declared_pixels.is_some(),
             metadata,
             inference_nanos: Default::default(),
             exclusive: AtomicBool::new(exclusive),
@@ -380,10 +388,10 @@ impl Model {
             if let Some(slot) = pool.idle.pop() {
                 return Ok(slot);
             }
-            if pool.opened < self.max_sessions.load(Ordering::Relaxed).min(pool.cap) {
+            if pool.opened < self.max_sessions.load(Ordering::SeqCst).min(pool.cap) {
                 pool.opened += 1;
                 drop(pool);
-                let intra = self.session_intra.load(Ordering::Relaxed);
+                let intra = self.session_intra.load(Ordering::SeqCst);
                 match (self.reopen)(intra, self.is_heavy()) {
                     Ok(session) => {
                         return Ok(Slot {
@@ -414,7 +422,7 @@ impl Model {
 
     fn check_in(&self, slot: Slot) {
         if let Ok(mut pool) = self.sessions.lock() {
-            if slot.intra == self.session_intra.load(Ordering::Relaxed) {
+            if slot.intra == self.session_intra.load(Ordering::SeqCst) {
                 pool.idle.push(slot);
             } else {
                 // Opened for the heavy layout: closed, and a single-threaded one opens instead.
@@ -426,23 +434,43 @@ impl Model {
         self.returned.notify_one();
     }
 
-    /// After the first inference on a heavy-by-size session: a quick one turns the model light.
+    /// After the first warm inference on a heavy-by-size session: a quick one turns the model
+    /// light. A single-threaded session is opened first, so the pool never empties when the
+    /// every-core one closes at its check-in; should it not open, the model stays heavy.
     fn maybe_relax(&self, intra: usize, elapsed: std::time::Duration) {
         let threads = match intra {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         };
-        if self.relaxable
-            && self.is_heavy()
-            && (elapsed.as_nanos() as u64).saturating_mul(threads as u64) < QUICK_INFERENCE_CPU_NS
-        {
-            self.session_intra.store(1, Ordering::Relaxed);
-            self.max_sessions.store(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-                Ordering::Relaxed,
-            );
-            self.exclusive.store(false, Ordering::Relaxed);
+        let cpu_ns =
+            (elapsed.as_nanos() as u64).saturating_mul(threads.min(QUICK_COUNTED_THREADS) as u64);
+        if !self.relaxable || !self.is_heavy() || cpu_ns >= QUICK_INFERENCE_CPU_NS {
+            return;
         }
+        let Ok(session) = (self.reopen)(1, false) else {
+            return;
+        };
+        let Ok(mut pool) = self.sessions.lock() else {
+            return;
+        };
+        pool.idle.push(Slot {
+            session,
+            options: None,
+            for_outputs: usize::MAX,
+            intra: 1,
+            runs: 0,
+            cold: true,
+        });
+        pool.opened += 1;
+        // In this order, so a thread that sees room for another session opens a light one.
+        self.session_intra.store(1, Ordering::SeqCst);
+        self.max_sessions.store(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Ordering::SeqCst,
+        );
+        self.exclusive.store(false, Ordering::SeqCst);
+        drop(pool);
+        self.returned.notify_all();
     }
 
     /// The intra-op threads the model's sessions run with now (0: every core), and whether it
@@ -537,7 +565,7 @@ impl Model {
         let result = Self::run_on(slot, value);
         let elapsed = t0.elapsed();
         slot.runs += 1;
-        if slot.runs == 1 && slot.intra != 1 && result.is_ok() {
+        if slot.runs == 2 && slot.intra != 1 && result.is_ok() {
             // Before the session goes back, so that one opened for the heavy layout closes.
             self.maybe_relax(slot.intra, elapsed);
         }
