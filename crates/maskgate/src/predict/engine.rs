@@ -425,7 +425,7 @@ impl Model {
             if slot.intra == self.session_intra.load(Ordering::SeqCst) {
                 pool.idle.push(slot);
             } else {
-                // Opened for the heavy layout: closed, and a single-threaded one opens instead.
+                // Opened for the heavy layout: closed; the light layout's sessions replace it.
                 pool.opened -= 1;
                 drop(pool);
                 drop(slot);
