@@ -190,10 +190,11 @@ pub const HEAVY_INPUT_PIXELS: usize = 320 * 320;
 /// side. The CPU time is estimated as wall time × threads, counting at most
 /// [`QUICK_COUNTED_THREADS`] (more threads add little to a small model's speed, so counting them
 /// would call it slow on a big machine). The input size alone cannot tell them apart: u2netp's
-/// 320² inference takes 0.35 s on 2 cores and is fastest alone on every core; a YOLOv8n-seg's
-/// 320² one takes 20 ms, and two single-threaded sessions infer 70 photos in 1.35–1.55 s
-/// against 1.8 s alone on both cores. Results do not depend on it (ONNX Runtime's CPU kernels
-/// split work, not sums, between threads; tested on the crop gate's checkpoint).
+/// 320² inference takes 0.23–0.28 s warm on 2 cores and is fastest alone on every core; a
+/// YOLOv8n-seg's 320² one takes 17–20 ms, and two single-threaded sessions infer 70 photos in
+/// 1.35–1.55 s against 1.6–2.4 s alone on both cores. Results do not depend on it (ONNX
+/// Runtime's CPU kernels split work, not sums, between threads; tested on the crop gate's
+/// checkpoint).
 pub const QUICK_INFERENCE_CPU_NS: u64 = 200_000_000;
 
 /// The most threads [`QUICK_INFERENCE_CPU_NS`]'s estimate counts.
