@@ -107,8 +107,10 @@ pub struct Model {
     reopen: Box<
         dyn Fn(usize, bool) -> std::result::Result<ort::session::Session, String> + Send + Sync,
     >,
-    /// The intra-op threads of the sessions the pool opens from now on (0: every core).
+    /// The intra-op threads of the sessions the pool opens from now on (counted, never 0).
     session_intra: AtomicUsize,
+    /// The machine's cores: a light model's most sessions.
+    cores: usize,
     /// Whether the automatic policy counted the model heavy by its input size, so that a quick
     /// first inference may still make it light (see [`QUICK_INFERENCE_CPU_NS`]).
     relaxable: bool,
@@ -162,6 +164,20 @@ struct Slot {
     /// Opened during the run and not yet run: its first inference (allocations, kernel choice)
     /// is run once untimed, so no latency figure holds a cold one.
     cold: bool,
+}
+
+impl Slot {
+    /// A session with no run options yet; `cold` when its first inference should run untimed.
+    fn new(session: ort::session::Session, intra: usize, cold: bool) -> Slot {
+        Slot {
+            session,
+            options: None,
+            for_outputs: usize::MAX,
+            intra,
+            runs: 0,
+            cold,
+        }
+    }
 }
 
 /// ONNX Runtime's CPU memory settings. Measured with ISNet (1024², 4 photos, 2 cores; `bash
@@ -352,14 +368,7 @@ impl Model {
             inputs: ports(session.inputs()),
             outputs: ports(session.outputs()),
             sessions: Mutex::new(Pool {
-                idle: vec![Slot {
-                    session,
-                    options: None,
-                    for_outputs: usize::MAX,
-                    intra,
-                    runs: 0,
-                    cold: false,
-                }],
+                idle: vec![Slot::new(session, intra, false)],
                 opened: 1,
                 cap: usize::MAX,
             }),
@@ -370,6 +379,7 @@ impl Model {
             }),
             reopen: Box::new(move |intra, spin| open_session(&env, &owned, intra, spin, memory)),
             session_intra: AtomicUsize::new(intra),
+            cores,
             // A model of unknown input size may meet larger photos than its first ones.
             relaxable: exclusive && intra_threads == 0 && declared_pixels.is_some(),
             metadata,
@@ -394,16 +404,7 @@ impl Model {
                 drop(pool);
                 let intra = self.session_intra.load(Ordering::SeqCst);
                 match (self.reopen)(intra, self.is_heavy()) {
-                    Ok(session) => {
-                        return Ok(Slot {
-                            session,
-                            options: None,
-                            for_outputs: usize::MAX,
-                            intra,
-                            runs: 0,
-                            cold: true,
-                        })
-                    }
+                    Ok(session) => return Ok(Slot::new(session, intra, true)),
                     Err(e) => {
                         pool = self.sessions.lock().map_err(|_| POISONED.to_string())?;
                         pool.opened -= 1;
@@ -439,12 +440,8 @@ impl Model {
     /// light. A single-threaded session is opened first, so the pool never empties when the
     /// every-core one closes at its check-in; should it not open, the model stays heavy.
     fn maybe_relax(&self, intra: usize, elapsed: std::time::Duration) {
-        let threads = match intra {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
         let cpu_ns =
-            (elapsed.as_nanos() as u64).saturating_mul(threads.min(QUICK_COUNTED_THREADS) as u64);
+            (elapsed.as_nanos() as u64).saturating_mul(intra.min(QUICK_COUNTED_THREADS) as u64);
         if !self.relaxable || !self.is_heavy() || cpu_ns >= QUICK_INFERENCE_CPU_NS {
             return;
         }
@@ -454,28 +451,18 @@ impl Model {
         let Ok(mut pool) = self.sessions.lock() else {
             return;
         };
-        pool.idle.push(Slot {
-            session,
-            options: None,
-            for_outputs: usize::MAX,
-            intra: 1,
-            runs: 0,
-            cold: true,
-        });
+        pool.idle.push(Slot::new(session, 1, true));
         pool.opened += 1;
         // In this order, so a thread that sees room for another session opens a light one.
         self.session_intra.store(1, Ordering::SeqCst);
-        self.max_sessions.store(
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-            Ordering::SeqCst,
-        );
+        self.max_sessions.store(self.cores, Ordering::SeqCst);
         self.exclusive.store(false, Ordering::SeqCst);
         drop(pool);
         self.returned.notify_all();
     }
 
-    /// The intra-op threads the model's sessions run with now (0: every core), and whether it
-    /// runs alone on every core.
+    /// The intra-op threads the model's sessions run with now, and whether it runs alone on
+    /// every core.
     pub fn threads(&self) -> (usize, bool) {
         (self.session_intra.load(Ordering::Relaxed), self.is_heavy())
     }
