@@ -216,6 +216,12 @@ pub const QUICK_INFERENCE_CPU_NS: u64 = 200_000_000;
 /// The most threads [`QUICK_INFERENCE_CPU_NS`]'s estimate counts.
 pub const QUICK_COUNTED_THREADS: usize = 4;
 
+/// Whether an inference of `elapsed_ns` on `threads` intra-op threads is quick enough for a
+/// heavy-by-size model to turn light (see [`QUICK_INFERENCE_CPU_NS`]).
+pub fn is_quick(elapsed_ns: u64, threads: usize) -> bool {
+    elapsed_ns.saturating_mul(threads.min(QUICK_COUNTED_THREADS) as u64) < QUICK_INFERENCE_CPU_NS
+}
+
 /// The threading policy for a model with `input_pixels` per image when the user asked for
 /// `intra_threads` (0 = automatic): returns (ONNX Runtime intra-op threads, 0 = all cores;
 /// whether inferences take the process-wide turn). Measured on 2 cores: a MediaPipe selfie
@@ -440,9 +446,7 @@ impl Model {
     /// light. A single-threaded session is opened first, so the pool never empties when the
     /// every-core one closes at its check-in; should it not open, the model stays heavy.
     fn maybe_relax(&self, intra: usize, elapsed: std::time::Duration) {
-        let cpu_ns =
-            (elapsed.as_nanos() as u64).saturating_mul(intra.min(QUICK_COUNTED_THREADS) as u64);
-        if !self.relaxable || !self.is_heavy() || cpu_ns >= QUICK_INFERENCE_CPU_NS {
+        if !self.relaxable || !self.is_heavy() || !is_quick(elapsed.as_nanos() as u64, intra) {
             return;
         }
         let Ok(session) = (self.reopen)(1, false) else {
