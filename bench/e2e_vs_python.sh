@@ -20,24 +20,19 @@ now() { date +%s.%N; }
 
 # Both sides timed from outside the process, interpreter start and imports included.
 wall() { local s e; s=$(now); "$@" >/dev/null 2>&1 || true; e=$(now); echo "$e - $s" | bc -l; }
+# The same, for a command that must succeed: a failed run is never timed as if it had worked.
+wall_ok() {
+  local s e; s=$(now)
+  "$@" >/dev/null 2>&1 || { echo "bench: failed: $*" >&2; return 1; }
+  e=$(now); echo "$e - $s" | bc -l
+}
 median() { sort -n | sed -n 2p; }
 
 if [ "${1:-}" != "--heavy-only" ]; then
 echo "== light models: the two MediaPipe selfie models on 70 FASSEG photos, 3 rounds"
-ratios=(); leanest=()
-for round in 1 2 3; do
-  py_t=$(wall $py bench/python_harness.py "$shared" "$work/python.csv")
-  lean_t=$(wall $py bench/python_harness.py --threshold-labels "$shared" "$work/python-lean.csv")
-  mg_t=$(wall $mg run examples/selfie-ab/maskgate.toml --no-cache --out "$work/selfie")
-  r=$(echo "$py_t / $mg_t" | bc -l); l=$(echo "$lean_t / $mg_t" | bc -l)
-  ratios+=("$r"); leanest+=("$l")
-  printf 'round %d: lean python harness %.3f s (labels by background threshold: %.3f s), maskgate run (every report, CIs, gallery) %.3f s: %.2fx (%.2fx)\n' "$round" "$py_t" "$lean_t" "$mg_t" "$r" "$l"
-done
-spread() { printf 'median %.2fx (min %.2fx, max %.2fx)' "$(printf '%s\n' "$@" | median)" "$(printf '%s\n' "$@" | sort -n | head -1)" "$(printf '%s\n' "$@" | sort -n | tail -1)"; }
-echo "light-model gate speed-up: $(spread "${ratios[@]}")"
-echo "against the leanest harness (background threshold labels): $(spread "${leanest[@]}")"
-# The same job, or the times mean nothing: Pillow's resizing is not MediaPipe's, so per-sample
-# IoUs agree closely, not exactly.
+# The same job, or the times mean nothing: every round's three outputs are fresh and checked.
+# Pillow's resizing is not MediaPipe's, so per-sample IoUs agree closely, not exactly.
+check_round() {
 $py - "$work" <<'PY'
 import csv, json, sys
 w = sys.argv[1]
@@ -49,6 +44,9 @@ for l in open(f"{w}/selfie/samples.jsonl"):
 assert py.keys() == mg.keys(), "different samples"
 lean = {(r["arm"], r["id"]): float(r["iou"]) for r in csv.DictReader(open(f"{w}/python-lean.csv"))}
 assert lean.keys() == mg.keys(), "the leanest harness scored different samples"
+assert all(d["fail_reason"] is None for d in map(json.loads, open(f"{w}/selfie/samples.jsonl"))), "a refused sample"
+lean_diff = sum(abs(lean[k] - mg[k]) for k in lean) / len(lean)
+assert lean_diff < 0.005, f"the leanest harness disagrees: mean |diff| {lean_diff:.4f}"
 diffs = [abs(py[k] - mg[k]) for k in py]
 for arm in sorted({a for a, _ in py}):
     m = lambda d: sum(v for (a, _), v in d.items() if a == arm) / sum(1 for a, _ in d if a == arm)
@@ -56,6 +54,21 @@ for arm in sorted({a for a, _ in py}):
 print(f"per-sample IoU, python vs maskgate: mean |diff| {sum(diffs) / len(diffs):.4f}, max {max(diffs):.4f} over {len(py)} pairs")
 assert sum(diffs) / len(diffs) < 0.005, "the two jobs disagree"
 PY
+}
+ratios=(); leanest=()
+for round in 1 2 3; do
+  rm -rf "$work/selfie" "$work/python.csv" "$work/python-lean.csv"
+  py_t=$(wall_ok $py bench/python_harness.py "$shared" "$work/python.csv")
+  lean_t=$(wall_ok $py bench/python_harness.py --threshold-labels "$shared" "$work/python-lean.csv")
+  mg_t=$(wall_ok $mg run examples/selfie-ab/maskgate.toml --no-cache --out "$work/selfie")
+  r=$(echo "$py_t / $mg_t" | bc -l); l=$(echo "$lean_t / $mg_t" | bc -l)
+  ratios+=("$r"); leanest+=("$l")
+  printf 'round %d: lean python harness %.3f s (labels by background threshold: %.3f s), maskgate run (every report, CIs, gallery) %.3f s: %.2fx (%.2fx)\n' "$round" "$py_t" "$lean_t" "$mg_t" "$r" "$l"
+  check_round
+done
+spread() { printf 'median %.2fx (min %.2fx, max %.2fx)' "$(printf '%s\n' "$@" | median)" "$(printf '%s\n' "$@" | sort -n | head -1)" "$(printf '%s\n' "$@" | sort -n | tail -1)"; }
+echo "light-model gate speed-up: $(spread "${ratios[@]}")"
+echo "against the leanest harness (background threshold labels): $(spread "${leanest[@]}")"
 fi
 [ "${1:-}" = "--light-only" ] && exit 0
 

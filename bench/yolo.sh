@@ -59,8 +59,8 @@ run_rounds() { # $1: ONNX Runtime intra-op threads (0: every core), $2: its labe
     g=$(echo "$e - $s" | bc -l)
     s=$(now); $mg run "$work/maskgate.toml" --no-cache "${mg_threads[@]}" --bootstrap 0 --gallery 0 --format json,jsonl --out "$work/out" >/dev/null 2>&1; e=$(now)
     m=$(echo "$e - $s" | bc -l)
-    # Work happened: every photo scored by the YOLO arm, none refused.
-    scored=$($py -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; y=[x for x in r if x["arm"]=="yolo"]; assert y and all(x["fail_reason"] is None for x in y); print(len(y), sum(x["instances"] for x in y))' "$work/out/samples.jsonl")
+    # Work happened: every photo scored by the YOLO arm, none refused, instances found.
+    scored=$($py -c 'import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; y=[x for x in r if x["arm"]=="yolo"]; assert len(y) == int(sys.argv[2]) and all(x["fail_reason"] is None for x in y); i = sum(x["instances"] for x in y); assert i > 0; print(len(y), i)' "$work/out/samples.jsonl" "$n")
     pure+=("$(echo "$m / $p" | bc -l)"); ultra+=("$(echo "$u / $m" | bc -l)")
     printf '%s, round %d: %d photos (yolo scored, instances: %s); pure ORT inference %.3f s, maskgate arm wall %.3f s (%.3fx the pure inference; the whole gate %.3f s); Ultralytics predict %.3f s (%.1f ms/photo) vs maskgate %.1f ms/photo: maskgate %.2fx faster\n' \
       "$2" "$round" "$n" "$scored" "$p" "$m" "$(echo "$m / $p" | bc -l)" "$g" "$u" "$(echo "$u * 1000 / $n" | bc -l)" "$(echo "$m * 1000 / $n" | bc -l)" "$(echo "$u / $m" | bc -l)"
