@@ -170,13 +170,8 @@ impl PredictionsFile {
             let Some(classes) = categories.get(category) else {
                 continue;
             };
-            let mask = match seg {
-                serde_json::Value::Array(rings) => {
-                    ndjson::parse_mask(&serde_json::json!({ "polygons": rings }), Some(sample.size))
-                }
-                other => ndjson::parse_mask(other, None),
-            };
-            let mask = match mask {
+            let mask = match crate::read::coco::segmentation_data(seg, sample.size.0, sample.size.1)
+            {
                 Ok(m) => m,
                 Err(e) => {
                     return Prediction {
@@ -274,9 +269,21 @@ impl PredictionsFile {
             .map(|id| id.to_string())
             .collect()
     }
-}
 
-impl PredictionsFile {
+    /// Whether a mask is within the limits, checked before anything of it is decoded.
+    fn check_limits(&self, m: &MaskData) -> std::result::Result<(), String> {
+        let (h, w) = m.size();
+        self.limits.check_mask(h, w).map_err(|e| e.to_string())?;
+        if m.vertex_count() > self.limits.max_polygon_vertices {
+            return Err(format!(
+                "{} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
+                m.vertex_count(),
+                self.limits.max_polygon_vertices
+            ));
+        }
+        Ok(())
+    }
+
     /// A line's instances as RLE on their canvas, within the limits; every one needs a score.
     fn instances(
         &self,
@@ -285,19 +292,8 @@ impl PredictionsFile {
         let mut out = Vec::with_capacity(list.len());
         for (n, i) in list.into_iter().enumerate() {
             let at = |m: String| format!("instance {} ({:?}): {m}", n + 1, i.class);
-            let (h, w) = i.mask.size();
-            if let Err(e) = self.limits.check_mask(h, w) {
-                return Err((FailReason::MaskTooLarge, at(e.to_string())));
-            }
-            if i.mask.vertex_count() > self.limits.max_polygon_vertices {
-                return Err((
-                    FailReason::MaskTooLarge,
-                    at(format!(
-                        "{} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
-                        i.mask.vertex_count(),
-                        self.limits.max_polygon_vertices
-                    )),
-                ));
+            if let Err(e) = self.check_limits(&i.mask) {
+                return Err((FailReason::MaskTooLarge, at(e)));
             }
             let Some(score) = i.score else {
                 return Err((
@@ -364,19 +360,8 @@ impl Arm for PredictionsFile {
             .iter()
             .filter_map(|(c, m)| Some((c, m.as_ref().ok()?)))
         {
-            let (h, w) = m.size();
-            if let Err(e) = self.limits.check_mask(h, w) {
+            if let Err(e) = self.check_limits(m) {
                 return failed(FailReason::MaskTooLarge, format!("class {class:?}: {e}"));
-            }
-            if m.vertex_count() > self.limits.max_polygon_vertices {
-                return failed(
-                    FailReason::MaskTooLarge,
-                    format!(
-                        "class {class:?}: {} polygon vertices exceed the limit of {} ([limits] max_polygon_vertices)",
-                        m.vertex_count(),
-                        self.limits.max_polygon_vertices
-                    ),
-                );
             }
         }
         // One prediction is one canvas: masks of different sizes cannot be post-processed or

@@ -210,7 +210,17 @@ pub fn segmentation_mask(
     h: u32,
     w: u32,
 ) -> std::result::Result<maskgate_core::Mask, String> {
-    let data = match seg {
+    segmentation_data(seg, h, w)?.rasterize(None)
+}
+
+/// A COCO `segmentation` (polygons or RLE, whose size must be the image's) as mask data, not yet
+/// rasterised: what an annotation and a results file's detection both hold.
+pub fn segmentation_data(
+    seg: &Value,
+    h: u32,
+    w: u32,
+) -> std::result::Result<crate::model::MaskData, String> {
+    Ok(match seg {
         Value::Array(rings) => {
             let obj = serde_json::json!({ "polygons": rings });
             parse_mask(&obj, Some((h, w)))?
@@ -226,8 +236,7 @@ pub fn segmentation_mask(
             m
         }
         _ => return Err("segmentation must be a polygon list or an RLE object".into()),
-    };
-    data.rasterize(None)
+    })
 }
 
 struct Loader {
