@@ -12,6 +12,9 @@ pub struct ClassMap {
     pub classes: Vec<(String, Vec<usize>)>,
     /// Native label indices treated as void.
     pub ignore: Vec<usize>,
+    /// The classes in the order of their first native label, worked out once (every sample's
+    /// instances carry it).
+    native_order: std::sync::Arc<[String]>,
 }
 
 /// One instance as a source gives it, before the class map.
@@ -71,17 +74,22 @@ impl ClassMap {
         };
         let mut classes: Vec<(String, Vec<usize>)> = classes;
         classes.sort();
-        Ok(ClassMap { classes, ignore })
+        let mut by: Vec<(usize, &String)> = (classes.iter())
+            .map(|(c, ids)| (ids.iter().copied().min().unwrap_or(usize::MAX), c))
+            .collect();
+        by.sort();
+        let native_order = by.into_iter().map(|(_, c)| c.clone()).collect();
+        Ok(ClassMap {
+            classes,
+            ignore,
+            native_order,
+        })
     }
 
     /// The classes in the order of their first native label (a COCO file's category ids, a
     /// YOLO dataset's indices): COCOeval's category order.
     pub fn names_in_native_order(&self) -> std::sync::Arc<[String]> {
-        let mut by: Vec<(usize, &String)> = (self.classes.iter())
-            .map(|(c, ids)| (ids.iter().copied().min().unwrap_or(usize::MAX), c))
-            .collect();
-        by.sort();
-        by.into_iter().map(|(_, c)| c.clone()).collect()
+        self.native_order.clone()
     }
 
     /// The evaluation classes native label `native` makes up.
