@@ -647,21 +647,46 @@ pub fn find_summary<'a>(
 }
 
 /// The metrics row of (arm, corpus, group_by, group, class).
-pub fn find_row<'a>(
-    rows: &'a [MetricsRow],
+/// A table row's place: (arm, corpus, group_by, group, class).
+pub trait RowKey {
+    fn key(&self) -> [&str; 5];
+}
+
+impl RowKey for MetricsRow {
+    fn key(&self) -> [&str; 5] {
+        [
+            &self.arm,
+            &self.corpus,
+            &self.group_by,
+            &self.group,
+            &self.class,
+        ]
+    }
+}
+
+impl RowKey for InstanceRow {
+    fn key(&self) -> [&str; 5] {
+        [
+            &self.arm,
+            &self.corpus,
+            &self.group_by,
+            &self.group,
+            &self.class,
+        ]
+    }
+}
+
+/// The row of `rows` at (arm, corpus, group_by, group, class): a metrics or an instance row.
+pub fn find_row<'a, R: RowKey>(
+    rows: &'a [R],
     arm: &str,
     corpus: &str,
     group_by: &str,
     group: &str,
     class: &str,
-) -> Option<&'a MetricsRow> {
-    rows.iter().find(|r| {
-        r.arm == arm
-            && r.corpus == corpus
-            && r.group_by == group_by
-            && r.group == group
-            && r.class == class
-    })
+) -> Option<&'a R> {
+    rows.iter()
+        .find(|r| r.key() == [arm, corpus, group_by, group, class])
 }
 
 #[cfg(test)]

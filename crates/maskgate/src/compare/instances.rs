@@ -61,35 +61,31 @@ pub(super) fn add_scope(
     deltas: (&mut [RowDelta], &mut [RowDelta]),
 ) {
     let find = |who: &str, class: &str| {
-        rows.iter().find(|r| {
-            r.arm == who
-                && r.corpus == corpus
-                && r.group_by == group_by
-                && r.group == group
-                && r.class == class
-        })
+        crate::aggregate::find_row(rows, who, corpus, group_by, group, class)
     };
     let (summary_deltas, class_deltas) = deltas;
     let in_scope = |d: &RowDelta| d.group_by == group_by && d.group == group;
-    // Point deltas: the rows' own numbers.
-    let mut targets: Vec<(&mut RowDelta, String)> = Vec::new();
-    for d in summary_deltas.iter_mut().filter(|d| in_scope(d)) {
-        targets.push((d, ALL_CLASSES.to_string()));
-    }
-    for d in class_deltas.iter_mut().filter(|d| in_scope(d)) {
-        let class = d.class.clone();
+    // Point deltas, from the rows' own numbers, for the deltas whose both rows exist: a summary
+    // delta (class `None`) reads the every-class row, a class delta its class's.
+    let candidates = (summary_deltas.iter_mut().filter(|d| in_scope(d)))
+        .map(|d| (d, None))
+        .chain((class_deltas.iter_mut().filter(|d| in_scope(d))).map(|d| {
+            let class = Some(d.class.clone());
+            (d, class)
+        }));
+    let mut targets: Vec<(&mut RowDelta, Option<String>)> = Vec::new();
+    for (d, class) in candidates {
+        let row_class = class.as_deref().unwrap_or(ALL_CLASSES);
+        let (Some(a), Some(b)) = (find(arm, row_class), find(baseline, row_class)) else {
+            continue;
+        };
+        for (i, name) in INSTANCE_STATS.iter().enumerate() {
+            d.deltas.insert(name, sub(a.stats[i], b.stats[i]));
+        }
         targets.push((d, class));
     }
-    targets.retain(|(_, class)| find(arm, class).is_some() && find(baseline, class).is_some());
     if targets.is_empty() {
         return;
-    }
-    for (d, class) in targets.iter_mut() {
-        let (a, b) = (find(arm, class), find(baseline, class));
-        for (i, name) in INSTANCE_STATS.iter().enumerate() {
-            let delta = sub(a.and_then(|r| r.stats[i]), b.and_then(|r| r.stats[i]));
-            d.deltas.insert(name, delta);
-        }
     }
     let Some((rng, resamples, keep_draws)) = draws else {
         return;
@@ -126,9 +122,9 @@ pub(super) fn add_scope(
         .collect();
     for (d, class) in targets {
         // Index into a draw's list: 0 is every class, then the scope's classes.
-        let at = match class.as_str() {
-            ALL_CLASSES if d.class == "*" => 0,
-            c => match index.get(c) {
+        let at = match class {
+            None => 0,
+            Some(c) => match index.get(c.as_str()) {
                 Some(k) => k + 1,
                 None => continue,
             },

@@ -273,13 +273,8 @@ fn measure(r: &Evaluation, c: &Criterion, arm: &str, s: &Scope) -> Option<(Optio
     if crate::aggregate::INSTANCE_STATS.contains(&col) {
         // COCOeval's numbers: the instance row of the scope (every class, or the class).
         let class = s.class.unwrap_or(crate::aggregate::ALL_CLASSES);
-        let row = r.instances.iter().find(|x| {
-            x.arm == arm
-                && x.corpus == s.corpus
-                && x.group_by == s.group_by
-                && x.group == s.group
-                && x.class == class
-        })?;
+        let row =
+            crate::aggregate::find_row(&r.instances, arm, s.corpus, s.group_by, s.group, class)?;
         return Some((row.stat(col).flatten(), row.images));
     }
     if let Some(class) = s.class {
