@@ -53,13 +53,12 @@ impl CorpusReader for GoldNdjson {
                     format!("duplicate id {:?} (first on line {first})", line.id),
                 ));
             }
-            let checked = check_line(&line).map_err(|m| Error::input(path, line.line_no, m))?;
-            classes.extend(checked.gt.into_keys());
+            // Listing reads only sizes and class names; masks are decoded when a sample loads.
+            line_size(&line).map_err(|m| Error::input(path, line.line_no, m))?;
+            classes.extend(line.masks.keys().cloned());
             classes.extend(
-                checked
-                    .instances
-                    .iter()
-                    .flat_map(|i| &i.list)
+                (line.instances.iter())
+                    .flat_map(|l| l.iter().flatten())
                     .map(|i| i.class.clone()),
             );
             let mut e = Entry::new(&spec.name, line.id);
@@ -104,9 +103,45 @@ impl CorpusReader for GoldNdjson {
     }
 }
 
-/// A line's masks with the sample size they agree on, and its instances. A line with
+/// The sample size every mask and instance of a line agrees on (`size`, else the first mask's or
+/// instance's), checked without decoding anything.
+fn line_size(line: &super::ndjson::Line) -> std::result::Result<(u32, u32), String> {
+    let mut masks = Vec::with_capacity(line.masks.len());
+    for (class, mask) in &line.masks {
+        masks.push((class, mask.as_ref().map_err(Clone::clone)?));
+    }
+    let listed = match &line.instances {
+        Some(list) => list.as_ref().map_err(Clone::clone)?.as_slice(),
+        None => &[],
+    };
+    let size = (line.size)
+        .or_else(|| masks.first().map(|(_, m)| m.size()))
+        .or_else(|| listed.first().map(|i| i.mask.size()))
+        .ok_or("no \"size\" and no mask to take it from")?;
+    if let Some((class, m)) = masks.iter().find(|(_, m)| m.size() != size) {
+        let (h, w) = m.size();
+        return Err(format!(
+            "class {class:?} is {h}x{w} but the sample is {}x{}",
+            size.0, size.1
+        ));
+    }
+    if let Some((n, i)) = (listed.iter().enumerate()).find(|(_, i)| i.mask.size() != size) {
+        let (h, w) = i.mask.size();
+        return Err(format!(
+            "instance {} ({:?}): its mask is {h}x{w} but the sample is {}x{}",
+            n + 1,
+            i.class,
+            size.0,
+            size.1
+        ));
+    }
+    Ok(size)
+}
+
+/// A line's masks with the sample size they agree on, and its instances, decoded. A line with
 /// `instances` and no `masks` has each class's mask as the union of its instances.
 fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> {
+    let size = line_size(line)?;
     let mut gt = BTreeMap::new();
     for (class, mask) in &line.masks {
         gt.insert(class.clone(), mask.clone()?);
@@ -115,22 +150,6 @@ fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> 
         Some(list) => Some(list.clone()?),
         None => None,
     };
-    let size = line
-        .size
-        .or_else(|| {
-            gt.values()
-                .next()
-                .map(|m: &crate::model::MaskData| m.size())
-        })
-        .or_else(|| listed.as_ref()?.first().map(|i| i.mask.size()))
-        .ok_or("no \"size\" and no mask to take it from")?;
-    if let Some((class, m)) = gt.iter().find(|(_, m)| m.size() != size) {
-        let (h, w) = m.size();
-        return Err(format!(
-            "class {class:?} is {h}x{w} but the sample is {}x{}",
-            size.0, size.1
-        ));
-    }
     let instances = match listed {
         None => None,
         Some(list) => {
@@ -139,13 +158,6 @@ fn check_line(line: &super::ndjson::Line) -> std::result::Result<Truth, String> 
             let mut unions: BTreeMap<String, maskgate_core::Mask> = BTreeMap::new();
             for (n, i) in list.into_iter().enumerate() {
                 let at = |m: String| format!("instance {} ({:?}): {m}", n + 1, i.class);
-                if i.mask.size() != size {
-                    let (h, w) = i.mask.size();
-                    return Err(at(format!(
-                        "its mask is {h}x{w} but the sample is {}x{}",
-                        size.0, size.1
-                    )));
-                }
                 let mask = i.mask.rasterize(None).map_err(at)?;
                 let region = maskgate_core::cocoeval::Region::of(&mask);
                 if derive {

@@ -581,7 +581,8 @@ fn ground_truth_instances_from_each_source() {
         BTreeMap::from([("bg".into(), 4), ("fg".into(), 8)])
     );
     assert_eq!(instances_of(&c, "g2"), vec![], "an image without instances");
-    // A bad instance is the sample's problem, naming it.
+    // A malformed instance (its RLE does not fill its size) is the listing's error, naming it,
+    // as a malformed mask is; the listing checks it without decoding any mask.
     write(
         &gold,
         format!(
@@ -590,10 +591,23 @@ fn ground_truth_instances_from_each_source() {
         )
         .as_bytes(),
     );
-    let e = read_corpus(&spec("gold-ndjson", gold))
+    let e = read_corpus(&spec("gold-ndjson", gold.clone()))
         .unwrap_err()
         .to_string();
     assert!(e.contains("instance 1"), "{e}");
+    // Sizes that disagree are the listing's error, as a line's masks' are.
+    write(
+        &gold,
+        format!(
+            "{}\n",
+            json!({"id": "g4", "size": [4, 4], "instances": [{"class": "fg", "mask": {"size": [3, 3], "counts": [9]}}]})
+        )
+        .as_bytes(),
+    );
+    let e = read_corpus(&spec("gold-ndjson", gold))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("instance 1") && e.contains("3x3"), "{e}");
     // `instances = "classes"`: each class's non-empty mask.
     let mut s = spec("yolo", dir.path().join("data.yaml"));
     s.class_instances = true;
