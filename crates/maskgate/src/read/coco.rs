@@ -161,9 +161,9 @@ impl CorpusReader for Coco {
                 img.annotations.push(Annotation {
                     // COCOeval records a match by the id and reads 0 as none: any other number
                     // (negative, fractional) matches.
-                    id: match a.get("id") {
-                        Some(v) if v.as_u64().is_some() => v.as_u64().unwrap_or(0),
-                        Some(v) if v.as_f64().is_some_and(|f| f != 0.0) => u64::MAX,
+                    id: match a.get("id").map(|v| (v.as_u64(), v.as_f64())) {
+                        Some((Some(id), _)) => id,
+                        Some((None, Some(f))) if f != 0.0 => u64::MAX,
                         _ => 0,
                     },
                     native,

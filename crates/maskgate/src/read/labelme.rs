@@ -173,7 +173,7 @@ impl LoadTruth for Loader {
         // Instances as `labelme2coco` makes them: a shape alone, or the union of the shapes of
         // one (label, group_id), numbered from 1 in order of first appearance.
         let mut raw: Vec<super::classmap::RawInstance> = Vec::new();
-        let mut groups: Vec<(String, String)> = Vec::new();
+        let mut groups: Vec<Option<(String, String)>> = Vec::new();
         for (i, s) in f.shapes.iter().enumerate() {
             let bad = |m: String| {
                 LoadError::new(
@@ -219,14 +219,14 @@ impl LoadTruth for Loader {
                     g.as_f64().map_or_else(|| g.to_string(), |f| f.to_string()),
                 )),
             };
+            // A shape without a group (`None`) joins no other.
             match group
                 .as_ref()
-                .and_then(|g| groups.iter().position(|k| k == g))
+                .and_then(|g| groups.iter().position(|k| k.as_ref() == Some(g)))
             {
                 Some(at) => raw[at].mask.union_in_place(&m),
                 None => {
-                    // A shape without a group gets a key no other shape has.
-                    groups.push(group.unwrap_or_else(|| (String::new(), format!("\0{i}"))));
+                    groups.push(group);
                     raw.push(super::classmap::RawInstance {
                         id: raw.len() as u64 + 1,
                         native: idx as usize,
