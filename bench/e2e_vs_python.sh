@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared="$(cd "${MASKGATE_SHARED:-../shared}" && pwd)"
+# Both sides without ONNX Runtime's telemetry (maskgate turns it off itself).
+export ORT_DISABLE_TELEMETRY=1
 work=bench/.work/e2e
 mkdir -p "$work"
 venv=bench/.work/venv-e2e

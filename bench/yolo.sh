@@ -19,6 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared="$(cd "${MASKGATE_SHARED:-../shared}" && pwd)"
+# Every side without ONNX Runtime's telemetry (maskgate turns it off itself).
+export ORT_DISABLE_TELEMETRY=1
 work=bench/.work/yolo
 rm -rf "$work"; mkdir -p "$work"
 py=vendor/yolo/bin/python

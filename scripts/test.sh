@@ -12,6 +12,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # A clean clone builds everything once, so incremental caches would only take disk (gigabytes).
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# ONNX Runtime (ours in the test processes, and the Python wheels the parity tests run) keeps
+# telemetry under ~/.cache and uploads unless told not to; a test run writes only its own files.
+export ORT_DISABLE_TELEMETRY="${ORT_DISABLE_TELEMETRY:-1}"
 # Each step's wall time, printed as a table at the end (also when a step fails), so a slow CI
 # run says where its minutes went.
 steps=()

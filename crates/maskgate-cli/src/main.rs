@@ -10,6 +10,12 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // ONNX Runtime's telemetry off unless the user asked for it (see TELEMETRY_OFF_ENV).
+    let telemetry = maskgate::predict::engine::TELEMETRY_OFF_ENV;
+    if std::env::var_os(telemetry).is_none() {
+        // Before any thread starts, so none reads the environment meanwhile.
+        std::env::set_var(telemetry, "1");
+    }
     // The executable as the kernel started it: what a verdict's attestation is signed about.
     let executable = std::env::current_exe().ok();
     ExitCode::from(maskgate_cli::main_as(std::env::args_os(), executable))

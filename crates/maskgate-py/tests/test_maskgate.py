@@ -375,6 +375,16 @@ class CompareEqualsTheCli(unittest.TestCase):
         self.assertIn("--pred", bad.stderr)
 
 
+    def test_import_turns_onnx_runtime_telemetry_off_unless_the_user_chose(self):
+        probe = "import os, maskgate; print(os.environ.get('ORT_DISABLE_TELEMETRY'))"
+        env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+        unset = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
+        self.assertEqual(unset.stdout.strip(), "1", unset.stderr)
+        chosen = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                env={**env, "ORT_DISABLE_TELEMETRY": "0"})
+        self.assertEqual(chosen.stdout.strip(), "0", chosen.stderr)
+
+
 class BadInputRaisesClearly(unittest.TestCase):
     def test_missing_gold_file_names_it(self):
         with tempfile.TemporaryDirectory() as d:

@@ -9,6 +9,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// The wheel version `scripts/setup.sh` installs (ort's `api-31` needs ≥ 1.31).
 pub const ORT_VERSION: &str = "1.31.1";
 pub const ORT_LIB_ENV: &str = "MASKGATE_ORT_LIB";
+/// ONNX Runtime's full telemetry opt-out, read once when its environment is created: no
+/// upload, no device id, no offline cache. Processes that load the runtime (the command line,
+/// the Python package) set it to `1` at their start unless the user set it; a library cannot
+/// set a variable safely once threads run.
+pub const TELEMETRY_OFF_ENV: &str = "ORT_DISABLE_TELEMETRY";
 
 /// The execution provider models run on in this build.
 pub const EXECUTION_PROVIDER: &str = if cfg!(feature = "cuda") {
@@ -67,8 +72,13 @@ pub fn init_runtime(explicit: Option<&Path>) -> Result<(PathBuf, ort::environmen
         }
         let env = ort::init_from(&path)
             .map_err(|e| format!("{}: cannot load ONNX Runtime: {e}", path.display()))?;
+        // A gate runs offline and writes only its reports: ONNX Runtime's telemetry (1.29+
+        // uploads from Linux too, and keeps a device id and an event cache under ~/.cache) is
+        // off. Only `ORT_DISABLE_TELEMETRY`, set before this point, stops it entirely (see
+        // [`TELEMETRY_OFF_ENV`]); this stops the events after it.
         let env = env
             .with_name("maskgate")
+            .with_telemetry(false)
             .build()
             .map_err(|e| format!("{}: {e}", path.display()))?;
         Ok((path.clone(), env))
