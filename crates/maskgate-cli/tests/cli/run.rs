@@ -881,7 +881,11 @@ fn a_run_leaves_no_runtime_telemetry_in_the_home_folder() {
             c.env("ORT_DISABLE_TELEMETRY", v);
         }
         let out = c.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // The models ran: the runtime was loaded and its environment created.
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(

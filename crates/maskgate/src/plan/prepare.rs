@@ -285,11 +285,29 @@ const PRIVATE_CACHE_BYTES: usize = 256 << 20;
 
 pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     let mut notices = Vec::new();
-    let mut corpora = plan
-        .corpora
+    let read_corpora = || {
+        plan.corpora
+            .iter()
+            .map(read_corpus)
+            .collect::<Result<Vec<_>>>()
+    };
+    let has_models = plan
+        .arms
         .iter()
-        .map(read_corpus)
-        .collect::<Result<Vec<_>>>()?;
+        .any(|a| matches!(a.source, ArmSource::Model { .. }));
+    // Loading ONNX Runtime (a 20 MB library, and its environment) takes a light gate's 20 ms
+    // and needs nothing read: done while the corpora are listed and their photos hashed. Its
+    // error, cached with it, is the first model load's to report. A run that measures cost
+    // keeps loads apart from other work (see `build_arms`).
+    let mut corpora = match has_models && !plan.cost.measure {
+        true => {
+            rayon::join(read_corpora, || {
+                crate::predict::engine::init_runtime(plan.onnxruntime.as_deref())
+            })
+            .0
+        }
+        false => read_corpora(),
+    }?;
     if let Some(p) = &plan.notes {
         notices.extend(apply_notes(&mut corpora, p)?);
     }
@@ -373,10 +391,6 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
     // Without the user's cache, the run still keeps its own predictions, in memory up to a
     // budget, so the gallery reuses them instead of inferring again (writing them to a
     // temporary folder cost a light gate a fifth of its time).
-    let has_models = plan
-        .arms
-        .iter()
-        .any(|a| matches!(a.source, ArmSource::Model { .. }));
     // One cache for every model arm: a folder, or a bucket prefix the shards share.
     let cache = match plan.cache.as_deref() {
         Some(c) if crate::storage::is_url(&c.to_string_lossy()) => Some(PredictionCache::on(

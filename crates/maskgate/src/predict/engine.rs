@@ -341,27 +341,22 @@ impl Model {
         }
         let open =
             |intra: usize, spin: bool| open_session(&env, path, intra, spin, memory).map_err(err);
-        // Open for the heavy case first (every core); a light model is reopened single-threaded.
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1);
-        let first = if intra_threads == 0 {
-            cores
-        } else {
-            intra_threads
-        };
-        let mut session = open(first, true)?;
-        let declared_pixels =
-            ports(session.inputs())
-                .first()
-                .and_then(|p| match p.shape.as_slice() {
-                    [.., Some(h), Some(w)] => Some(h * w),
-                    _ => None,
-                });
+        // The first session opens with the threads the file's declared input size calls for
+        // (an unreadable size counts heavy); the session's own ports decide, and should they
+        // disagree it is reopened.
+        let hinted = super::onnx_shape::first_input_shape(path)
+            .and_then(|shape| super::onnx_shape::pixels(&shape));
+        let first = threading(intra_threads, hinted.unwrap_or(HEAVY_INPUT_PIXELS));
+        let mut session = open(first.0, first.1)?;
+        let declared_pixels = ports(session.inputs())
+            .first()
+            .and_then(|p| super::onnx_shape::pixels(&p.shape));
         let input_pixels = declared_pixels.unwrap_or(HEAVY_INPUT_PIXELS);
         let (intra, exclusive) = threading(intra_threads, input_pixels);
-        if intra != first {
-            // Reopen with the policy's threads (a light model loads in milliseconds).
+        if (intra, exclusive) != first {
             session = open(intra, exclusive)?;
         }
         let metadata = session

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod image;
 pub mod meter;
 pub mod model_arm;
+pub mod onnx_shape;
 pub mod postprocess;
 pub mod predictions;
 pub mod saved;

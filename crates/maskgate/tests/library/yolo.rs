@@ -304,3 +304,41 @@ fn a_quick_model_heavy_by_size_turns_light_after_its_first_inference() {
         "warm inference {ns} ns"
     );
 }
+
+/// The engine opens a model's first session with the threads its declared input size calls
+/// for, read from the file before the model loads: for every real model, that reading is the
+/// session's own input shape, so no model is opened twice; and the policy then agrees.
+#[test]
+fn the_file_s_declared_input_is_the_session_s() {
+    use maskgate::predict::onnx_shape::{first_input_shape, pixels};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = [
+        crate::shared_dir().join("models/mediapipe_selfie_segmentation_256.onnx"),
+        crate::shared_dir().join("models/mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        root.join("models/crop-yolo/best.onnx"),
+        root.join("vendor/models/u2netp.onnx"),
+        root.join("vendor/models/isnet_quint8.onnx"),
+    ];
+    for path in &models {
+        assert!(
+            path.is_file(),
+            "{}: run bash scripts/setup.sh",
+            path.display()
+        );
+        let model = Model::load(path, 0, None).unwrap();
+        let read = first_input_shape(path);
+        assert_eq!(
+            read.as_ref(),
+            Some(&model.inputs[0].shape),
+            "{}",
+            path.display()
+        );
+        let declared = read.as_deref().and_then(pixels);
+        assert_eq!(
+            declared.unwrap_or(maskgate::predict::engine::HEAVY_INPUT_PIXELS),
+            model.input_pixels,
+            "{}",
+            path.display()
+        );
+    }
+}
