@@ -237,12 +237,15 @@ pub fn score_all(input: &EvalInput, observer: &dyn Observer) -> Scored {
             }
             Ok(out)
         };
-        // The run's first two samples go alone, one after the other: the first loads the
-        // models a cache miss needs, which tells whether one of them occupies every core; the
-        // second is a heavy-by-size model's first warm inference, which may turn it light
-        // (`engine::QUICK_INFERENCE_CPU_NS`) before the rest are scored side by side.
-        let (first, rest) = corpus.samples.split_at(corpus.samples.len().min(1));
-        let (second, rest) = rest.split_at(rest.len().min(1));
+        // Unless every model is loaded and light, the run's first two samples go alone, one
+        // after the other: the first loads the models a cache miss needs, which tells whether
+        // one of them occupies every core; the second is a heavy-by-size model's first warm
+        // inference, which may turn it light (`engine::QUICK_INFERENCE_CPU_NS`) before the
+        // rest are scored side by side.
+        let settled = (input.arms.iter()).all(|a| a.layout_known() && !a.occupies_every_core());
+        let alone = if settled { 0 } else { 1 };
+        let (first, rest) = corpus.samples.split_at(corpus.samples.len().min(alone));
+        let (second, rest) = rest.split_at(rest.len().min(alone));
         let mut pending: Vec<&[crate::read::Entry]> = vec![first, second];
         pending.extend(rest.chunks(SCORING_WINDOW));
         // A window at a time, so the per-sample results in flight stay bounded while `scores`

@@ -35,6 +35,11 @@ pub trait Arm: Send + Sync {
     fn occupies_every_core(&self) -> bool {
         false
     }
+    /// Whether the arm's thread layout is known before scoring: not for a model arm whose
+    /// model has yet to load (a cache miss loads it on the first sample).
+    fn layout_known(&self) -> bool {
+        true
+    }
 }
 
 /// Every arm's prediction of one sample, then every variant's, derived in order from its

@@ -290,6 +290,10 @@ impl Arm for ModelArm {
         self.loaded().is_some_and(Model::is_heavy)
     }
 
+    fn layout_known(&self) -> bool {
+        self.loaded().is_some()
+    }
+
     fn describe(&self) -> serde_json::Value {
         let mut d = serde_json::json!({
             "name": self.name,
