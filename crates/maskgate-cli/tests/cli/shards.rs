@@ -612,3 +612,54 @@ fn instance_numbers_merge_to_the_unsharded_run() {
         assert_same_reports(&out, &single);
     }
 }
+
+/// Two arms with the same instances: every COCOeval number's delta is 0 and each interval is
+/// [0, 0], the draws shared by both sides (a draw that evaluated the arm's copies on other
+/// images than the baseline's would widen it).
+#[test]
+fn identical_instance_arms_differ_by_exactly_nothing() {
+    let d = tmp("twins");
+    annotation_gate(&d);
+    instance_predictions(&d.join("rough.ndjson"), &d.join("rough_inst.jsonl"));
+    std::fs::copy(d.join("rough_inst.jsonl"), d.join("twin_inst.jsonl")).unwrap();
+    let config = d.join("twins.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"rough\"\nbootstrap = 200\ngallery = 0\n\n\
+             [[corpus]]\nname = \"precise\"\nformat = \"fasseg\"\npath = \"{v2}\"\n\
+             classes = {{ skin = [\"skin\"], hair = [\"hair\"] }}\nlimit = 12\nsample_seed = \"s\"\ninstances = \"classes\"\n\n\
+             [[arm]]\nname = \"rough\"\npredictions = \"rough_inst.jsonl\"\n\n\
+             [[arm]]\nname = \"twin\"\npredictions = \"twin_inst.jsonl\"\n",
+            v2 = shared().join("data/fasseg/V2").display(),
+        ),
+    )
+    .unwrap();
+    let request = Request::Run { config };
+    let plan = Plan::resolve(&request, &pinned(&d.join("out")), &Env::default()).unwrap();
+    let r = execute(&plan, &Silent).unwrap().report;
+    let all = (r.instances.iter())
+        .find(|i| i.arm == "twin" && i.group_by == "all" && i.class == "all")
+        .expect("an instance row");
+    assert_eq!(all.images, 12, "every sample evaluated");
+    assert!(
+        all.stat("map").flatten().is_some_and(|v| v > 0.0),
+        "{all:?}"
+    );
+    let c = &r.comparisons[0];
+    let mut checked = 0;
+    for delta in c.summary_deltas.iter().chain(&c.class_deltas) {
+        for name in maskgate::aggregate::INSTANCE_STATS {
+            let (Some(value), Some(ci)) = (delta.deltas.get(name), delta.ci95.get(name)) else {
+                continue;
+            };
+            assert_eq!(*value, value.map(|_| 0.0), "{name} of {delta:?}");
+            assert_eq!(*ci, value.map(|_| [0.0, 0.0]), "{name} of {delta:?}");
+            checked += usize::from(ci.is_some());
+        }
+    }
+    assert!(
+        checked >= 3 * 12,
+        "{checked} intervals: the summary and both classes"
+    );
+}

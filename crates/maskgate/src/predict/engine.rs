@@ -510,6 +510,11 @@ impl Model {
         Ok(Some(options))
     }
 
+    /// How many sessions the model holds open now (idle or running).
+    pub fn sessions_open(&self) -> usize {
+        self.sessions.lock().map_or(0, |pool| pool.opened)
+    }
+
     /// Whether the model counts as heavy: it runs alone on every core.
     pub fn is_heavy(&self) -> bool {
         self.exclusive.load(Ordering::Relaxed)

@@ -230,17 +230,37 @@ fn concurrent_inferences_on_a_light_model_equal_sequential_ones() {
     let alone: Vec<Vec<f32>> = (0..6)
         .map(|k| m.run(input(k)).unwrap()[0].data.clone())
         .collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..6)
-            .map(|k| {
-                let (m, input) = (&m, &input);
-                s.spawn(move || m.run(input(k)).unwrap()[0].data.clone())
-            })
-            .collect();
-        for (k, h) in handles.into_iter().enumerate() {
-            assert_eq!(h.join().unwrap(), alone[k], "input {k}");
+    assert_eq!(m.sessions_open(), 1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Released together, the workers find the one session busy and open more, up to one per
+    // core; a round in which they happened not to overlap is run again.
+    for _round in 0..20 {
+        let start = std::sync::Barrier::new(6);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..6)
+                .map(|k| {
+                    let (m, input, start) = (&m, &input, &start);
+                    s.spawn(move || {
+                        start.wait();
+                        m.run(input(k)).unwrap()[0].data.clone()
+                    })
+                })
+                .collect();
+            for (k, h) in handles.into_iter().enumerate() {
+                assert_eq!(h.join().unwrap(), alone[k], "input {k}");
+            }
+        });
+        if m.sessions_open() > 1 || cores == 1 {
+            break;
         }
-    });
+    }
+    assert!(m.sessions_open() <= cores, "{} sessions", m.sessions_open());
+    if cores > 1 {
+        assert!(
+            m.sessions_open() > 1,
+            "busy workers opened no session of their own"
+        );
+    }
 }
 
 /// The automatic policy counts a 320² input heavy (every core, one inference at a time); the
