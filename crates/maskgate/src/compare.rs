@@ -7,6 +7,7 @@ use crate::aggregate::{group_keys_of, Grouping, MetricsRow, SummaryRow, ROW_STAT
 use crate::model::FailReason;
 use crate::score::{SampleScore, REGISTRY};
 use maskgate_core::stats::{sign_test, Rng};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -205,7 +206,7 @@ fn zero_draws(
 
 fn ci_map(names: &[&'static str], draws: &[StatDraws]) -> BTreeMap<&'static str, Option<[f64; 2]>> {
     names
-        .iter()
+        .par_iter()
         .zip(draws)
         .map(|(n, d)| (*n, d.delta_interval(0.95)))
         .collect()
@@ -243,6 +244,18 @@ fn set_intervals(
 
 /// The arm's and the baseline's scores of the same samples, in id order.
 type PairedScope<'a> = (Vec<&'a SampleScore>, Vec<&'a SampleScore>);
+
+/// One scope's bootstrap: its draws, its paired samples, and its rows that need intervals
+/// (slot, class for a class row, key of the baseline's cached draws).
+struct ScopeJob<'a> {
+    rng: Rng,
+    pairs: (&'a [&'a SampleScore], &'a [&'a SampleScore]),
+    targets: Vec<(Slot, Option<String>, String)>,
+}
+
+/// Scopes bootstrapped side by side at most; each builds its columns within its share of the
+/// bootstrap's column budget.
+const SCOPES_IN_FLIGHT: usize = 8;
 
 /// Compares `arm` with `baseline` on `corpus`. `scores` are sorted by (arm, corpus, id).
 #[allow(clippy::too_many_arguments)]
@@ -367,6 +380,10 @@ pub fn compare(
         })
         .collect();
 
+    // Which rows of each scope need a bootstrap (a row whose scores are identical on every
+    // sample gets its exact [0, 0] here), then the scopes' bootstraps side by side: a scope
+    // of a few dozen samples (a slice bin) is too small to fill the cores on its own.
+    let mut jobs: Vec<ScopeJob> = Vec::new();
     for ((gb, g), (sa, sb)) in &scopes {
         if is_alias(gb, g) {
             continue;
@@ -386,7 +403,7 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                targets.push((Slot::Summary(i), format!("{scope_key}\0*")));
+                targets.push((Slot::Summary(i), None, format!("{scope_key}\0*")));
             }
         }
         for (i, d) in class_deltas.iter_mut().enumerate() {
@@ -405,30 +422,36 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                targets.push((Slot::Class(i), format!("{scope_key}\0{class}")));
+                let cache_key = format!("{scope_key}\0{class}");
+                targets.push((Slot::Class(i), Some(d.class.clone()), cache_key));
             }
         }
+        jobs.push(ScopeJob {
+            rng: Rng::keyed(settings.seed, &key),
+            pairs: (sa, sb),
+            targets,
+        });
+    }
+    let run_job = |job: &ScopeJob| -> Vec<(Slot, Vec<StatDraws>)> {
+        let (sa, sb) = job.pairs;
         if settings.resamples == 0 {
             // No intervals asked for: no columns to build.
-            for &(slot, _) in &targets {
-                let none = vec![StatDraws::default(); slot.width()];
-                set_intervals(&mut summary_deltas, &mut class_deltas, slot, none, false);
-            }
-            continue;
+            return (job.targets.iter())
+                .map(|(slot, _, _)| (*slot, vec![StatDraws::default(); slot.width()]))
+                .collect();
         }
-        let rng = Rng::keyed(settings.seed, &key);
+        let mut out = Vec::new();
         // Columns are built a batch of rows at a time, so a scope of many classes never holds
-        // them all; the draws are the same in every batch.
-        for chunk in targets.chunks(rows_per_batch(sa.len())) {
+        // them all (the budget shared by the scopes in flight); the draws are the same in every
+        // batch.
+        let rows = (rows_per_batch(sa.len()) / SCOPES_IN_FLIGHT).max(1);
+        for chunk in job.targets.chunks(rows) {
             let built: Vec<BootTarget> = chunk
                 .iter()
-                .map(|(slot, cache_key)| {
-                    let (arm, base) = match *slot {
-                        Slot::Summary(_) => (summary_columns(sa), summary_columns(sb)),
-                        Slot::Class(i) => {
-                            let class = &class_deltas[i].class;
-                            (class_columns(sa, class), class_columns(sb, class))
-                        }
+                .map(|(slot, class, cache_key)| {
+                    let (arm, base) = match class {
+                        None => (summary_columns(sa), summary_columns(sb)),
+                        Some(class) => (class_columns(sa, class), class_columns(sb, class)),
                     };
                     BootTarget {
                         slot: *slot,
@@ -441,20 +464,25 @@ pub fn compare(
             let cis = bootstrap_scope(
                 &built,
                 sa.len(),
-                &rng,
+                &job.rng,
                 settings.resamples,
                 settings.pass_iou,
                 baseline_draws,
             );
-            for (t, ci) in built.iter().zip(cis) {
-                set_intervals(
-                    &mut summary_deltas,
-                    &mut class_deltas,
-                    t.slot,
-                    ci,
-                    settings.keep_draws,
-                );
-            }
+            out.extend(built.iter().map(|t| t.slot).zip(cis));
+        }
+        out
+    };
+    for batch in jobs.chunks(SCOPES_IN_FLIGHT) {
+        let done: Vec<Vec<(Slot, Vec<StatDraws>)>> = batch.par_iter().map(run_job).collect();
+        for (slot, draws) in done.into_iter().flatten() {
+            set_intervals(
+                &mut summary_deltas,
+                &mut class_deltas,
+                slot,
+                draws,
+                settings.keep_draws && settings.resamples > 0,
+            );
         }
     }
 

@@ -469,12 +469,15 @@ pub(super) fn bootstrap_scope(
             }
         })
         .collect();
+    // Each statistic's draws sorted side by side: with the chunks above, this is most of a
+    // scope's work.
     targets
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(j, t)| {
             let arm = column_draws(j);
             (0..t.width())
+                .into_par_iter()
                 .map(|k| {
                     let mut delta: Vec<f64> = arm
                         .iter()
