@@ -224,22 +224,20 @@ fn draws_map(
         .collect()
 }
 
-/// Writes a bootstrap target's intervals into its delta row.
-fn set_intervals(
-    summary_deltas: &mut [RowDelta],
-    class_deltas: &mut [RowDelta],
-    slot: Slot,
-    draws: Vec<StatDraws>,
-    keep_draws: bool,
-) {
-    let (row, names): (&mut RowDelta, &[&'static str]) = match slot {
-        Slot::Summary(i) => (&mut summary_deltas[i], &SUMMARY_STATS),
-        Slot::Class(i) => (&mut class_deltas[i], &ROW_STATS[..ROW_STATS.len() - 1]),
+/// A delta row's intervals, and its draws when they are kept.
+type Intervals = (
+    BTreeMap<&'static str, Option<[f64; 2]>>,
+    Option<BTreeMap<&'static str, std::sync::Arc<StatDraws>>>,
+);
+
+/// A bootstrap target's intervals from its draws (which it keeps only when asked).
+fn intervals(slot: Slot, draws: Vec<StatDraws>, keep_draws: bool) -> Intervals {
+    let names: &[&'static str] = match slot {
+        Slot::Summary(_) => &SUMMARY_STATS,
+        Slot::Class(_) => &ROW_STATS[..ROW_STATS.len() - 1],
     };
-    row.ci95 = ci_map(names, &draws);
-    if keep_draws {
-        row.draws = draws_map(names, draws);
-    }
+    let ci95 = ci_map(names, &draws);
+    (ci95, keep_draws.then(|| draws_map(names, draws)))
 }
 
 /// The arm's and the baseline's scores of the same samples, in id order.
@@ -389,6 +387,8 @@ pub fn compare(
             continue;
         }
         let key = purpose(gb, g);
+        // The baseline's cached draws, keyed by row kind before class: a class may be named
+        // anything, `*` or `summary` included.
         let scope_key = draws_key(&key, sb);
         let in_scope = |d: &RowDelta| d.group_by == *gb && d.group == *g;
         let mut targets = Vec::new();
@@ -403,7 +403,7 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                targets.push((Slot::Summary(i), None, format!("{scope_key}\0*")));
+                targets.push((Slot::Summary(i), None, format!("{scope_key}\0summary")));
             }
         }
         for (i, d) in class_deltas.iter_mut().enumerate() {
@@ -422,7 +422,7 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                let cache_key = format!("{scope_key}\0{class}");
+                let cache_key = format!("{scope_key}\0class\0{class}");
                 targets.push((Slot::Class(i), Some(d.class.clone()), cache_key));
             }
         }
@@ -432,19 +432,25 @@ pub fn compare(
             targets,
         });
     }
-    let run_job = |job: &ScopeJob| -> Vec<(Slot, Vec<StatDraws>)> {
+    let in_flight = SCOPES_IN_FLIGHT.min(jobs.len()).max(1);
+    // A scope's rows' intervals (and draws, when kept): its draws are dropped as soon as its
+    // intervals are read off them.
+    let run_job = |job: &ScopeJob| -> Vec<(Slot, Intervals)> {
         let (sa, sb) = job.pairs;
         if settings.resamples == 0 {
             // No intervals asked for: no columns to build.
             return (job.targets.iter())
-                .map(|(slot, _, _)| (*slot, vec![StatDraws::default(); slot.width()]))
+                .map(|(slot, _, _)| {
+                    let none = vec![StatDraws::default(); slot.width()];
+                    (*slot, intervals(*slot, none, false))
+                })
                 .collect();
         }
         let mut out = Vec::new();
         // Columns are built a batch of rows at a time, so a scope of many classes never holds
         // them all (the budget shared by the scopes in flight); the draws are the same in every
         // batch.
-        let rows = (rows_per_batch(sa.len()) / SCOPES_IN_FLIGHT).max(1);
+        let rows = (rows_per_batch(sa.len()) / in_flight).max(1);
         for chunk in job.targets.chunks(rows) {
             let built: Vec<BootTarget> = chunk
                 .iter()
@@ -469,20 +475,24 @@ pub fn compare(
                 settings.pass_iou,
                 baseline_draws,
             );
-            out.extend(built.iter().map(|t| t.slot).zip(cis));
+            out.extend(
+                (built.iter().zip(cis))
+                    .map(|(t, ci)| (t.slot, intervals(t.slot, ci, settings.keep_draws))),
+            );
         }
         out
     };
     for batch in jobs.chunks(SCOPES_IN_FLIGHT) {
-        let done: Vec<Vec<(Slot, Vec<StatDraws>)>> = batch.par_iter().map(run_job).collect();
-        for (slot, draws) in done.into_iter().flatten() {
-            set_intervals(
-                &mut summary_deltas,
-                &mut class_deltas,
-                slot,
-                draws,
-                settings.keep_draws && settings.resamples > 0,
-            );
+        let done: Vec<Vec<(Slot, Intervals)>> = batch.par_iter().map(run_job).collect();
+        for (slot, (ci95, draws)) in done.into_iter().flatten() {
+            let row = match slot {
+                Slot::Summary(i) => &mut summary_deltas[i],
+                Slot::Class(i) => &mut class_deltas[i],
+            };
+            row.ci95 = ci95;
+            if let Some(draws) = draws {
+                row.draws = draws;
+            }
         }
     }
 
@@ -505,11 +515,11 @@ pub fn compare(
     }
 
     let fill_aliases = |list: &mut Vec<RowDelta>| {
-        type Intervals = (
+        type Copied = (
             BTreeMap<&'static str, Option<[f64; 2]>>,
             BTreeMap<&'static str, std::sync::Arc<StatDraws>>,
         );
-        let source: BTreeMap<String, Intervals> = list
+        let source: BTreeMap<String, Copied> = list
             .iter()
             .filter(|d| d.group_by == "all")
             .map(|d| (d.class.clone(), (d.ci95.clone(), d.draws.clone())))

@@ -24,7 +24,7 @@ import warnings
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 # ONNX Runtime's telemetry off unless the user asked for it: the runtime reads this once, when
-# the first model loads (maskgate.predict.engine.TELEMETRY_OFF_ENV).
+# it loads for a run's models (maskgate.predict.engine.TELEMETRY_OFF_ENV).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 from . import _native

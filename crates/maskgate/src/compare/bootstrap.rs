@@ -20,7 +20,8 @@ use std::sync::Arc;
 /// Draws evaluated in one pass over the columns.
 const CHUNK_DRAWS: usize = 32;
 
-/// How much memory a scope's bootstrap spends on per-sample columns at once (arm and baseline).
+/// How much memory a comparison's bootstrap spends on per-sample columns at once (arm and
+/// baseline), shared by the scopes it runs side by side.
 const COLUMN_BYTES: usize = 96 << 20;
 
 /// Per-sample values of one arm on one row of a scope, in the scope's sample order, with the

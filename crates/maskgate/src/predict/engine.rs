@@ -347,7 +347,9 @@ impl Model {
         // The first session opens with the threads the file's declared input size calls for
         // (an unreadable size counts heavy); the session's own ports decide, and should they
         // disagree it is reopened.
-        let hinted = super::onnx_shape::first_input_shape(path)
+        let hinted = (intra_threads == 0)
+            .then(|| super::onnx_shape::first_input_shape(path))
+            .flatten()
             .and_then(|shape| super::onnx_shape::pixels(&shape));
         let first = threading(intra_threads, hinted.unwrap_or(HEAVY_INPUT_PIXELS));
         let mut session = open(first.0, first.1)?;

@@ -29,6 +29,11 @@ const DIM_VALUE: u64 = 1;
 /// The most bytes of one graph input's description or one name read into memory: real ones
 /// take tens of bytes.
 const MAX_SMALL_FIELD: u64 = 1 << 20;
+/// The most bytes of names and dimensions kept while walking a graph (real models: a few
+/// megabytes of initializer names); past it the file gives no hint.
+const MAX_KEPT_BYTES: usize = 64 << 20;
+/// The most dimensions one input may declare.
+const MAX_DIMS: usize = 64;
 
 /// The first graph input that is not an initializer, as ONNX Runtime lists a session's inputs:
 /// its dimensions (`None` for a symbolic or unset one). `None` when the file cannot be read
@@ -65,12 +70,16 @@ pub fn pixels(shape: &[Option<usize>]) -> Option<usize> {
 fn graph_first_input<R: BufRead + Seek>(s: &mut Stream<R>, end: u64) -> Option<Vec<Option<usize>>> {
     let mut initializers: HashSet<Vec<u8>> = HashSet::new();
     let mut inputs: Vec<(Vec<u8>, Vec<Option<usize>>)> = Vec::new();
+    // What the sets hold, each entry counted with its bookkeeping.
+    let mut kept = 0usize;
+    const ENTRY: usize = 64;
     while s.pos < end {
         let (field, wire) = s.tag()?;
         match (field, wire) {
             (GRAPH_INITIALIZER, LEN) => {
                 let tensor_end = s.len_end(end)?;
                 if let Some(name) = tensor_name(s, tensor_end)? {
+                    kept += name.len() + ENTRY;
                     initializers.insert(name);
                 }
                 s.seek_to(tensor_end)?;
@@ -80,9 +89,14 @@ fn graph_first_input<R: BufRead + Seek>(s: &mut Stream<R>, end: u64) -> Option<V
                 if n > MAX_SMALL_FIELD || s.pos.checked_add(n)? > end {
                     return None;
                 }
-                inputs.push(value_info(&s.bytes(n)?)?);
+                let (name, dims) = value_info(&s.bytes(n)?)?;
+                kept += name.len() + dims.len() * std::mem::size_of::<Option<usize>>() + ENTRY;
+                inputs.push((name, dims));
             }
             _ => s.skip_value(wire, end)?,
+        }
+        if kept > MAX_KEPT_BYTES {
+            return None;
         }
     }
     inputs
@@ -143,6 +157,9 @@ fn dims_of(shape: &[u8]) -> Option<Vec<Option<usize>>> {
                 }
             }
             dims.push(declared);
+            if dims.len() > MAX_DIMS {
+                return None;
+            }
         }
     }
     Some(dims)
@@ -380,6 +397,11 @@ mod tests {
             }
         }
         assert_eq!(read(b""), None);
+        // More dimensions than any model declares.
+        let deep = model(&[(GRAPH_INPUT, input("x", &[Some(1); MAX_DIMS + 1]))]);
+        assert_eq!(read(&deep), None);
+        let most = model(&[(GRAPH_INPUT, input("x", &[Some(1); MAX_DIMS]))]);
+        assert_eq!(read(&most).map(|d| d.len()), Some(MAX_DIMS));
         // A length past the end of its message.
         let mut lying = Vec::new();
         varint(MODEL_GRAPH << 3 | LEN, &mut lying);
