@@ -317,10 +317,22 @@ pub fn upright_size(bytes: &[u8]) -> Result<(u32, u32), PhotoError> {
 pub fn upright_size_of(path: &std::path::Path, max_bytes: u64) -> Result<(u32, u32), String> {
     use std::io::{Read, Seek, SeekFrom};
     const HEAD: u64 = 1 << 20;
+    // A BMP's size is in its first bytes and it has no orientation: its head is all it needs
+    // (FASSEG's photos are 570 KB BMPs, each read whole here before).
+    const BMP_HEAD: u64 = 64;
     let (mut file, len) = crate::limits::open_regular(path).map_err(|e| e.describe(""))?;
-    let mut head = Vec::new();
+    let mut head = Vec::with_capacity(len.min(HEAD) as usize);
     (&mut file)
-        .take(HEAD)
+        .take(BMP_HEAD)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    if format_of(&head) == Ok(Format::Bmp) {
+        if let Ok(size) = upright_size(&head) {
+            return Ok(size);
+        }
+    }
+    (&mut file)
+        .take(HEAD - head.len() as u64)
         .read_to_end(&mut head)
         .map_err(|e| e.to_string())?;
     if len > HEAD && format_of(&head) == Ok(Format::Png) {
