@@ -296,10 +296,11 @@ pub(super) fn prepare(plan: &Plan) -> Result<Prepared> {
         .iter()
         .any(|a| matches!(a.source, ArmSource::Model { .. }));
     // Loading ONNX Runtime (a 20 MB library, and its environment) takes a light gate's 20 ms
-    // and needs nothing read: done while the corpora are listed and their photos hashed. Its
-    // error, cached with it, is the first model load's to report. A run that measures cost
-    // keeps loads apart from other work (see `build_arms`).
-    let mut corpora = match has_models && !plan.cost.measure {
+    // and needs nothing read: done while the corpora are listed and their photos hashed, when
+    // no prediction cache may spare the models. Its error, cached with it, is the first model
+    // load's to report. A run that measures cost keeps loads apart from other work (see
+    // `build_arms`).
+    let mut corpora = match has_models && !plan.cost.measure && plan.cache.is_none() {
         true => {
             rayon::join(read_corpora, || {
                 crate::predict::engine::init_runtime(plan.onnxruntime.as_deref())
