@@ -646,35 +646,21 @@ pub fn find_summary<'a>(
         .find(|s| s.arm == arm && s.corpus == corpus && s.group_by == group_by && s.group == group)
 }
 
-/// The metrics row of (arm, corpus, group_by, group, class).
 /// A table row's place: (arm, corpus, group_by, group, class).
 pub trait RowKey {
     fn key(&self) -> [&str; 5];
 }
 
-impl RowKey for MetricsRow {
-    fn key(&self) -> [&str; 5] {
-        [
-            &self.arm,
-            &self.corpus,
-            &self.group_by,
-            &self.group,
-            &self.class,
-        ]
-    }
+macro_rules! row_key {
+    ($($row:ty),*) => {$(
+        impl RowKey for $row {
+            fn key(&self) -> [&str; 5] {
+                [&self.arm, &self.corpus, &self.group_by, &self.group, &self.class]
+            }
+        }
+    )*};
 }
-
-impl RowKey for InstanceRow {
-    fn key(&self) -> [&str; 5] {
-        [
-            &self.arm,
-            &self.corpus,
-            &self.group_by,
-            &self.group,
-            &self.class,
-        ]
-    }
-}
+row_key!(MetricsRow, InstanceRow);
 
 /// The row of `rows` at (arm, corpus, group_by, group, class): a metrics or an instance row.
 pub fn find_row<'a, R: RowKey>(

@@ -244,11 +244,11 @@ fn intervals(slot: Slot, draws: Vec<StatDraws>, keep_draws: bool) -> Intervals {
 type PairedScope<'a> = (Vec<&'a SampleScore>, Vec<&'a SampleScore>);
 
 /// One scope's bootstrap: its draws, its paired samples, and its rows that need intervals
-/// (slot, class for a class row, key of the baseline's cached draws).
+/// (with the key of the baseline's cached draws).
 struct ScopeJob<'a> {
     rng: Rng,
     pairs: (&'a [&'a SampleScore], &'a [&'a SampleScore]),
-    targets: Vec<(Slot, Option<String>, String)>,
+    targets: Vec<(Slot, String)>,
 }
 
 /// Scopes bootstrapped side by side at most; each builds its columns within its share of the
@@ -403,7 +403,7 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                targets.push((Slot::Summary(i), None, format!("{scope_key}\0summary")));
+                targets.push((Slot::Summary(i), format!("{scope_key}\0summary")));
             }
         }
         for (i, d) in class_deltas.iter_mut().enumerate() {
@@ -422,8 +422,7 @@ pub fn compare(
                     d.draws = zero_draws(&d.deltas);
                 }
             } else {
-                let cache_key = format!("{scope_key}\0class\0{class}");
-                targets.push((Slot::Class(i), Some(d.class.clone()), cache_key));
+                targets.push((Slot::Class(i), format!("{scope_key}\0class\0{class}")));
             }
         }
         jobs.push(ScopeJob {
@@ -440,7 +439,7 @@ pub fn compare(
         if settings.resamples == 0 {
             // No intervals asked for: no columns to build.
             return (job.targets.iter())
-                .map(|(slot, _, _)| {
+                .map(|(slot, _)| {
                     let none = vec![StatDraws::default(); slot.width()];
                     (*slot, intervals(*slot, none, false))
                 })
@@ -454,10 +453,13 @@ pub fn compare(
         for chunk in job.targets.chunks(rows) {
             let built: Vec<BootTarget> = chunk
                 .iter()
-                .map(|(slot, class, cache_key)| {
-                    let (arm, base) = match class {
-                        None => (summary_columns(sa), summary_columns(sb)),
-                        Some(class) => (class_columns(sa, class), class_columns(sb, class)),
+                .map(|(slot, cache_key)| {
+                    let (arm, base) = match *slot {
+                        Slot::Summary(_) => (summary_columns(sa), summary_columns(sb)),
+                        Slot::Class(i) => {
+                            let class = &class_deltas[i].class;
+                            (class_columns(sa, class), class_columns(sb, class))
+                        }
                     };
                     BootTarget {
                         slot: *slot,
@@ -482,17 +484,18 @@ pub fn compare(
         }
         out
     };
-    for batch in jobs.chunks(SCOPES_IN_FLIGHT) {
-        let done: Vec<Vec<(Slot, Intervals)>> = batch.par_iter().map(run_job).collect();
-        for (slot, (ci95, draws)) in done.into_iter().flatten() {
-            let row = match slot {
-                Slot::Summary(i) => &mut summary_deltas[i],
-                Slot::Class(i) => &mut class_deltas[i],
-            };
-            row.ci95 = ci95;
-            if let Some(draws) = draws {
-                row.draws = draws;
-            }
+    let done: Vec<(Slot, Intervals)> = (jobs.chunks(SCOPES_IN_FLIGHT))
+        .flat_map(|batch| batch.par_iter().map(run_job).collect::<Vec<_>>())
+        .flatten()
+        .collect();
+    for (slot, (ci95, draws)) in done {
+        let row = match slot {
+            Slot::Summary(i) => &mut summary_deltas[i],
+            Slot::Class(i) => &mut class_deltas[i],
+        };
+        row.ci95 = ci95;
+        if let Some(draws) = draws {
+            row.draws = draws;
         }
     }
 
