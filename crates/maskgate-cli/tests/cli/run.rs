@@ -32,6 +32,24 @@ fn selfie_arm(name: &str, file: &str) -> String {
     )
 }
 
+/// `d/maskgate.toml`: the two MediaPipe selfie models (`selfie` the baseline, `landscape`) on
+/// FASSEG V2's foreground, with `run` lines in `[run]`, `corpus` lines in the corpus and
+/// `tail` after the arms.
+fn selfie_pair_config(d: &Path, run: &str, corpus: &str, tail: &str) -> PathBuf {
+    let config = d.join("maskgate.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[run]\nbaseline = \"selfie\"\n{run}\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n{corpus}\n{}\n{}{tail}",
+            shared().join("data/fasseg/V2").display(),
+            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
+            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
+        ),
+    )
+    .unwrap();
+    config
+}
+
 fn report(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
@@ -39,17 +57,7 @@ fn report(dir: &Path) -> Value {
 #[test]
 fn selfie_ab_on_fasseg_is_real_deterministic_and_cached() {
     let d = tmp("selfie");
-    let config = d.join("maskgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[run]\nbaseline = \"selfie\"\npass_iou = 0.5\ncache = \"cache\"\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n{}\n{}",
-            shared().join("data/fasseg/V2").display(),
-            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
-            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
-        ),
-    )
-    .unwrap();
+    let config = selfie_pair_config(&d, "pass_iou = 0.5\ncache = \"cache\"\n", "", "");
     let first = run(
         &config,
         &["--out", d.join("a").to_str().unwrap(), "--threads", "2"],
@@ -606,18 +614,13 @@ fn explain_shows_each_setting_and_where_it_came_from_without_any_work() {
 #[test]
 fn the_noise_check_counts_real_near_pixels_and_strict_holds_back_a_fragile_go() {
     let d = tmp("noise");
-    let config = d.join("maskgate.toml");
     let criteria = d.join("criteria.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[run]\nbaseline = \"selfie\"\ncache = \"cache\"\ncriteria = \"criteria.toml\"\nbootstrap = 200\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\nlimit = 12\nsample_seed = \"noise\"\n\n{}\n{}",
-            shared().join("data/fasseg/V2").display(),
-            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
-            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
-        ),
-    )
-    .unwrap();
+    let config = selfie_pair_config(
+        &d,
+        "cache = \"cache\"\ncriteria = \"criteria.toml\"\nbootstrap = 200\n",
+        "limit = 12\nsample_seed = \"noise\"\n",
+        "",
+    );
     let write_min = |min: &str| {
         std::fs::write(
             &criteria,
@@ -737,17 +740,12 @@ fn the_noise_check_counts_real_near_pixels_and_strict_holds_back_a_fragile_go() 
 #[test]
 fn cost_is_measured_apart_and_decides_only_on_one_runs_latencies() {
     let d = tmp("cost");
-    let config = d.join("maskgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[run]\nbaseline = \"selfie\"\ncache = \"cache\"\nbootstrap = 100\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\nlimit = 16\nsample_seed = \"cost\"\n\n{}\n{}\n[cost]\nprice_per_hour = 0.5\n",
-            shared().join("data/fasseg/V2").display(),
-            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
-            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
-        ),
-    )
-    .unwrap();
+    let config = selfie_pair_config(
+        &d,
+        "cache = \"cache\"\nbootstrap = 100\n",
+        "limit = 16\nsample_seed = \"cost\"\n",
+        "\n[cost]\nprice_per_hour = 0.5\n",
+    );
     let out = |name: &str| d.join(name);
     let plain = run(
         &config,
@@ -857,17 +855,7 @@ fn cost_is_measured_apart_and_decides_only_on_one_runs_latencies() {
 #[test]
 fn a_run_leaves_no_runtime_telemetry_in_the_home_folder() {
     let d = tmp("telemetry");
-    let config = d.join("maskgate.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[run]\nbaseline = \"selfie\"\n\n[[corpus]]\nname = \"fasseg\"\nformat = \"fasseg\"\npath = \"{}\"\nlimit = 2\nclasses = {{ foreground = [\"hair\", \"skin\", \"eyes\", \"nose\", \"mouth\"] }}\n\n{}\n{}",
-            shared().join("data/fasseg/V2").display(),
-            selfie_arm("selfie", "mediapipe_selfie_segmentation_256.onnx"),
-            selfie_arm("landscape", "mediapipe_selfie_segmentation_landscape_144x256.onnx"),
-        ),
-    )
-    .unwrap();
+    let config = selfie_pair_config(&d, "", "limit = 2\n", "");
     let home = d.join("home");
     std::fs::create_dir_all(&home).unwrap();
     let out = bin()
